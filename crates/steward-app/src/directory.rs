@@ -1,0 +1,237 @@
+//! The user and team directory: who works in the service desk and in which teams.
+
+use serde_json::{Value, json};
+use steward_core::identity::{Password, Permission, Role, TeamName, TeamWithMembers, User, Username};
+use steward_store::{NewUser, UserPatch};
+
+use crate::secrets::hash_password;
+use crate::{Actor, App, AppError, Result, now, record};
+
+/// A user as the event log records it: never the password hash.
+pub(crate) fn user_snapshot(u: &User) -> Value {
+    json!({
+        "username": u.username.as_str(),
+        "display_name": u.display_name,
+        "email": u.email,
+        "role": u.role.as_str(),
+        "disabled": u.disabled,
+        "locale": u.locale,
+    })
+}
+
+/// A new user as typed into a form, the API or the CLI; validated by [`App::create_user`].
+#[derive(Debug, Clone, Default)]
+pub struct NewUserInput {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub role: String,
+    pub password: String,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+    pub locale: Option<Option<String>>,
+    pub password: Option<String>,
+}
+
+pub const LOCALES: &[&str] = &["en", "zh-CN"];
+
+fn parse_display_name(input: &str) -> Result<String> {
+    let name = input.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid("display_name", "a display name must be 1 to 120 printable characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_email(input: &str) -> Result<Option<String>> {
+    let email = input.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(AppError::invalid("email", format!("`{email}` is not an email address")));
+    }
+    Ok(Some(email.to_owned()))
+}
+
+fn parse_locale(input: &str) -> Result<Option<String>> {
+    match input.trim() {
+        "" => Ok(None),
+        l if LOCALES.contains(&l) => Ok(Some(l.to_owned())),
+        other => Err(AppError::invalid("locale", format!("unknown locale `{other}`: expected en or zh-CN"))),
+    }
+}
+
+impl App {
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.require(Permission::ViewDirectory)?;
+        Ok(self.store.list_users().await?)
+    }
+
+    pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+        if actor.user.id != id {
+            actor.require(Permission::ViewDirectory)?;
+        }
+        self.store.user(id).await?.ok_or(AppError::NotFound("user"))
+    }
+
+    /// Finds a user by name; the CLI and forms refer to people this way.
+    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+        let name = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
+        self.store.user_by_username(&name).await?.ok_or(AppError::NotFound("user"))
+    }
+
+    /// Creates a user. `actor` is `None` only for the command line run on the server itself.
+    pub async fn create_user(&self, actor: Option<&Actor>, input: NewUserInput) -> Result<User> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        let username = Username::parse(&input.username).map_err(|e| AppError::invalid("username", e))?;
+        let role = Role::parse(&input.role).map_err(|e| AppError::invalid("role", e))?;
+        let display_name = match input.display_name.as_deref() {
+            Some(d) if !d.trim().is_empty() => parse_display_name(d)?,
+            _ => username.to_string(),
+        };
+        let email = parse_email(input.email.as_deref().unwrap_or(""))?;
+        let password = Password::parse(&input.password).map_err(|e| AppError::invalid("password", e))?;
+        let password_hash = Some(hash_password(password.expose().to_owned()).await?);
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let new = NewUser { username, display_name, email, role, password_hash, locale: None };
+        let user = tx.insert_user(at, &new).await?;
+        let entity = ("user", Some(user.id.to_string()));
+        record(&mut tx, at, actor, entity, "create", None, Some(user_snapshot(&user))).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Changes a user. Admins change anyone; everyone may change their own display name, email,
+    /// locale and password, but not their role or status.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        update: UserUpdate,
+    ) -> Result<User> {
+        let privileged = update.role.is_some() || update.disabled.is_some();
+        if actor.user.id != id || privileged {
+            actor.require(Permission::ManageDirectory)?;
+        }
+        if actor.user.id == id && (update.disabled == Some(true) || update.role.as_deref().is_some_and(|r| r != "admin")) {
+            return Err(AppError::Conflict {
+                field: Some(if update.disabled.is_some() { "disabled" } else { "role" }),
+                message: "you may not disable yourself or give up your own admin role".into(),
+            });
+        }
+        let patch = UserPatch {
+            display_name: update.display_name.as_deref().map(parse_display_name).transpose()?,
+            email: update.email.map(|e| parse_email(e.as_deref().unwrap_or(""))).transpose()?,
+            role: update.role.as_deref().map(|r| Role::parse(r).map_err(|e| AppError::invalid("role", e))).transpose()?,
+            disabled: update.disabled,
+            locale: update.locale.map(|l| parse_locale(l.as_deref().unwrap_or(""))).transpose()?,
+        };
+        let password_hash = match update.password {
+            Some(p) => {
+                let p = Password::parse(&p).map_err(|e| AppError::invalid("password", e))?;
+                Some(hash_password(p.expose().to_owned()).await?)
+            }
+            None => None,
+        };
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
+        let mut after = tx.update_user(at, id, expected_version, &patch).await?;
+        let entity = || ("user", Some(id.to_string()));
+        if after.disabled && !before.disabled {
+            tx.delete_sessions_of(id).await?;
+        }
+        if after != before {
+            let (b, a) = (user_snapshot(&before), user_snapshot(&after));
+            record(&mut tx, at, Some(actor), entity(), "update", Some(b), Some(a)).await?;
+        }
+        if let Some(hash) = password_hash {
+            tx.set_password_hash(at, id, &hash).await?;
+            // Other browsers signed in as this user lose their sessions with the old password.
+            tx.delete_sessions_of(id).await?;
+            record(&mut tx, at, Some(actor), entity(), "password_change", None, None).await?;
+            after = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Sets a password from the command line run on the server (no actor).
+    pub async fn reset_password(&self, username: &str, password: &str) -> Result<User> {
+        let user = self.user_by_username(username).await?;
+        let p = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
+        let hash = hash_password(p.expose().to_owned()).await?;
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        tx.set_password_hash(at, user.id, &hash).await?;
+        tx.delete_sessions_of(user.id).await?;
+        record(&mut tx, at, None, ("user", Some(user.id.to_string())), "password_change", None, None).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn list_teams(&self, actor: &Actor) -> Result<Vec<TeamWithMembers>> {
+        actor.require(Permission::ViewDirectory)?;
+        Ok(self.store.list_teams().await?)
+    }
+
+    pub async fn create_team(&self, actor: Option<&Actor>, name: &str, description: &str) -> Result<steward_core::identity::Team> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        let name = TeamName::parse(name).map_err(|e| AppError::invalid("name", e))?;
+        let description = description.trim();
+        if description.chars().count() > 2000 {
+            return Err(AppError::invalid("description", "a description may not exceed 2000 characters"));
+        }
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let team = tx.insert_team(at, &name, description).await?;
+        let after = json!({ "name": team.name, "description": team.description });
+        record(&mut tx, at, actor, ("team", Some(team.id.to_string())), "create", None, Some(after)).await?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Adds (`member = true`) or removes a user from a team.
+    pub async fn set_team_member(&self, actor: Option<&Actor>, team_id: i64, user_id: i64, member: bool) -> Result<bool> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        tx.team(team_id).await?.ok_or(AppError::NotFound("team"))?;
+        let user = tx.user(user_id).await?.ok_or(AppError::NotFound("user"))?;
+        let changed = if member {
+            tx.add_team_member(at, team_id, user_id).await?
+        } else {
+            tx.remove_team_member(team_id, user_id).await?
+        };
+        if changed {
+            let action = if member { "member_add" } else { "member_remove" };
+            let detail = json!({ "user_id": user_id, "username": user.username.as_str() });
+            record(&mut tx, at, actor, ("team", Some(team_id.to_string())), action, None, Some(detail)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    pub async fn teams_of(&self, user_id: i64) -> Result<Vec<steward_core::identity::Team>> {
+        Ok(self.store.teams_of(user_id).await?)
+    }
+}

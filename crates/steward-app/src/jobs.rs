@@ -1,0 +1,96 @@
+//! Background work: the worker loop that claims jobs from the queue and runs them.
+//!
+//! Every node runs one worker. Jobs are leased, so a node that dies mid-job only delays it;
+//! every handler is safe to run twice.
+
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use serde_json::json;
+use steward_core::jobs::RetryPolicy;
+use steward_store::{Job, NewJob};
+use tokio::sync::watch;
+
+use crate::{App, AppError, Result, now};
+
+/// Deletes expired web sessions; re-enqueues itself every hour.
+pub const PURGE_SESSIONS: &str = "purge_expired_sessions";
+const PURGE_EVERY: SignedDuration = SignedDuration::from_hours(1);
+
+const LEASE_MS: i64 = 5 * 60 * 1000;
+
+impl App {
+    /// Schedules the periodic jobs that must always be pending (a no-op when they are).
+    pub async fn schedule_periodic_jobs(&self) -> Result<()> {
+        self.enqueue_periodic(PURGE_SESSIONS, SignedDuration::ZERO).await
+    }
+
+    async fn enqueue_periodic(&self, kind: &'static str, delay: SignedDuration) -> Result<()> {
+        let at = now();
+        let job = NewJob {
+            kind,
+            payload: json!({}),
+            run_at: at.saturating_add(delay).unwrap_or(at),
+            max_attempts: RetryPolicy::default().max_attempts,
+            dedupe_key: Some(kind.to_owned()),
+        };
+        let mut tx = self.store.begin().await?;
+        tx.enqueue_job(at, &job).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims and runs due jobs once; returns how many ran. Tests call this directly.
+    pub async fn run_due_jobs(&self, worker: &str) -> Result<usize> {
+        let jobs = self.store.claim_jobs(worker, now(), LEASE_MS, 10).await?;
+        let count = jobs.len();
+        for job in jobs {
+            match self.run_job(&job).await {
+                Ok(()) => {
+                    self.store.complete_job(job.id, worker).await?;
+                    if job.kind == PURGE_SESSIONS {
+                        self.enqueue_periodic(PURGE_SESSIONS, PURGE_EVERY).await?;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %err, "job failed");
+                    let policy = RetryPolicy { max_attempts: job.max_attempts, ..RetryPolicy::default() };
+                    let after = policy.after_failure(job.attempts);
+                    self.store.fail_job(job.id, worker, now(), &err.to_string(), after).await?;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    async fn run_job(&self, job: &Job) -> Result<()> {
+        match job.kind.as_str() {
+            PURGE_SESSIONS => {
+                let mut tx = self.store.begin().await?;
+                let purged = tx.purge_expired_sessions(now()).await?;
+                tx.commit().await?;
+                tracing::debug!(purged, "expired sessions purged");
+                Ok(())
+            }
+            other => Err(AppError::Internal(anyhow::anyhow!("no handler for job kind `{other}`"))),
+        }
+    }
+
+    /// Runs the worker until `shutdown` turns true, polling every `poll`.
+    pub async fn run_worker(&self, worker: String, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+        if let Err(err) = self.schedule_periodic_jobs().await {
+            tracing::error!(error = %err, "scheduling periodic jobs failed");
+        }
+        loop {
+            match self.run_due_jobs(&worker).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "job worker error"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Steward's use cases. The API, the web UI, workers and the CLI all call the operations here:
+//! each one authorizes its actor, applies the core rules and commits its rows, events and jobs
+//! in one transaction before it returns.
+
+#![forbid(unsafe_code)]
+
+mod actor;
+mod audit;
+mod auth;
+mod directory;
+mod error;
+pub mod jobs;
+mod secrets;
+mod tokens;
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use steward_core::identity::LoginPolicy;
+use steward_store::{NewEvent, Store, Tx};
+
+pub use actor::{Actor, Credential};
+pub use auth::{AdminBootstrap, SessionStart};
+pub use directory::{NewUserInput, UserUpdate};
+pub use error::{AppError, Result};
+pub use tokens::IssuedToken;
+
+/// The app layer's slice of the configuration.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub session_ttl: SignedDuration,
+    pub login: LoginPolicy,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { session_ttl: SignedDuration::from_hours(12), login: LoginPolicy::default() }
+    }
+}
+
+/// The application: the store plus configuration. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    store: Store,
+    config: Arc<AppConfig>,
+}
+
+impl App {
+    pub fn new(store: Store, config: AppConfig) -> App {
+        App { store, config: Arc::new(config) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Checks the database answers, for readiness probes.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+}
+
+/// The one clock of the app layer; core code gets time passed in.
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+/// Appends an event attributed to `actor` (or to the system when `None`).
+async fn record(
+    tx: &mut Tx,
+    at: Timestamp,
+    actor: Option<&Actor>,
+    entity: (&'static str, Option<String>),
+    action: &'static str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<i64> {
+    let (actor_id, actor_name) = match actor {
+        Some(a) => (Some(a.user.id), a.user.username.to_string()),
+        None => (None, "system".to_owned()),
+    };
+    let event = NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after };
+    Ok(tx.append_event(at, event).await?)
+}

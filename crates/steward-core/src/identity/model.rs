@@ -1,0 +1,54 @@
+//! The people and credentials Steward knows, as plain data.
+
+use jiff::Timestamp;
+
+use super::{Role, ScopeSet, Username};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub disabled: bool,
+    pub locale: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+/// A team together with the users in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamWithMembers {
+    pub team: Team,
+    pub members: Vec<User>,
+}
+
+/// An API token as shown to people: never its secret, which only its owner saw once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: Username,
+    pub name: String,
+    pub scopes: ScopeSet,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}

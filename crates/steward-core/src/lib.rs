@@ -1,0 +1,12 @@
+//! Steward's ITIL model and rules.
+//!
+//! Everything here is pure: no IO, no clock, no async, no SQL. Time is passed in, inputs enter
+//! through `parse` constructors (so holding a value means it is valid), and rules return typed
+//! errors. The store, the app layer and every interface build on these types.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod expiry;
+pub mod identity;
+pub mod jobs;

@@ -1,0 +1,178 @@
+//! The append-only, hash-chained event log.
+
+use jiff::Timestamp;
+use sqlx::{Any, Executor, Row};
+use steward_core::audit::{ChainBreak, ChainVerifier, Event, chain_hash};
+
+use crate::{Result, Store, Tx, to_ms};
+
+/// One change to record. `before`/`after` are JSON snapshots of what changed.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub entity_type: &'static str,
+    pub entity_id: Option<String>,
+    pub action: &'static str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// An event as stored, with the links of its chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    pub event: Event,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl LoggedEvent {
+    pub fn at(&self) -> Timestamp {
+        Timestamp::from_millisecond(self.event.at_ms).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// Which events to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// Only events older than this sequence number (the cursor of the previous page).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+const COLUMNS: &str = "seq, at, actor_id, actor_name, entity_type, entity_id, action, \
+                       before_json, after_json, prev_hash, hash";
+
+fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
+    Ok(LoggedEvent {
+        event: Event {
+            seq: row.try_get("seq")?,
+            at_ms: row.try_get("at")?,
+            actor_id: row.try_get("actor_id")?,
+            actor_name: row.try_get("actor_name")?,
+            entity_type: row.try_get("entity_type")?,
+            entity_id: row.try_get("entity_id")?,
+            action: row.try_get("action")?,
+            before: row.try_get("before_json")?,
+            after: row.try_get("after_json")?,
+        },
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl Tx {
+    /// Appends one event to the chain inside this transaction and returns its sequence number.
+    pub async fn append_event(&mut self, at: Timestamp, new: NewEvent) -> Result<i64> {
+        // Advancing the head first takes the lock that orders all appends.
+        let head = sqlx::query("UPDATE event_chain SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(self.conn())
+            .await?;
+        let seq: i64 = head.try_get("seq")?;
+        let prev_hash: String = head.try_get("hash")?;
+        let event = Event {
+            seq,
+            at_ms: to_ms(at),
+            actor_id: new.actor_id,
+            actor_name: new.actor_name,
+            entity_type: new.entity_type.to_owned(),
+            entity_id: new.entity_id,
+            action: new.action.to_owned(),
+            before: new.before.map(|v| v.to_string()),
+            after: new.after.map(|v| v.to_string()),
+        };
+        let hash = chain_hash(&prev_hash, &event);
+        sqlx::query(
+            "INSERT INTO events (seq, at, actor_id, actor_name, entity_type, entity_id, action, \
+             before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(event.seq)
+        .bind(event.at_ms)
+        .bind(event.actor_id)
+        .bind(&event.actor_name)
+        .bind(&event.entity_type)
+        .bind(&event.entity_id)
+        .bind(&event.action)
+        .bind(&event.before)
+        .bind(&event.after)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("UPDATE event_chain SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(self.conn())
+            .await?;
+        Ok(seq)
+    }
+}
+
+async fn chain_head<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<(i64, String)> {
+    let row = sqlx::query("SELECT seq, hash FROM event_chain WHERE id = 1").fetch_one(e).await?;
+    Ok((row.try_get("seq")?, row.try_get("hash")?))
+}
+
+impl Store {
+    pub async fn list_events(&self, filter: &EventFilter) -> Result<Vec<LoggedEvent>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events \
+             WHERE ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2) \
+               AND ($3 IS NULL OR seq < $3) \
+             ORDER BY seq DESC LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&filter.entity_type)
+            .bind(&filter.entity_id)
+            .bind(filter.before_seq)
+            .bind(filter.limit.clamp(1, 1000))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(read_event).collect()
+    }
+
+    /// Walks the whole log in sequence order and checks every hash and link against the head.
+    /// `Ok(Ok(n))`: `n` events verified; `Ok(Err(break))`: the first row at fault.
+    pub async fn verify_event_chain(&self) -> Result<Result<i64, ChainBreak>> {
+        // Taking the head first means events appended during the walk are simply not covered.
+        let (head_seq, head_hash) = chain_head(&self.read).await?;
+        let mut verifier = ChainVerifier::default();
+        let mut last = 0_i64;
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000");
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(last)
+                .bind(head_seq)
+                .fetch_all(&self.read)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let logged = read_event(row)?;
+                if let Err(b) = verifier.push(&logged.event, &logged.prev_hash, &logged.hash) {
+                    return Ok(Err(b));
+                }
+                last = logged.event.seq;
+            }
+        }
+        // Rows past the head were written around the chain, not through it.
+        // One statement, so an append committing meanwhile moves row and head together.
+        let stray: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE seq > (SELECT seq FROM event_chain WHERE id = 1)",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        if stray > 0 {
+            return Ok(Err(ChainBreak::HeadMismatch { seq: head_seq }));
+        }
+        Ok(verifier.finish(head_seq, &head_hash))
+    }
+
+    /// The newest sequence number, for consumers tailing the log.
+    pub async fn event_head(&self) -> Result<i64> {
+        Ok(chain_head(&self.read).await?.0)
+    }
+}

@@ -1,0 +1,246 @@
+//! The only crate that writes SQL.
+//!
+//! One [`Store`] runs over SQLite or PostgreSQL, chosen from the database URL. Both backends
+//! run through sqlx's `Any` driver with one SQL text wherever the dialects agree (placeholders
+//! are `$1`, which SQLite accepts too); the few places where they differ `match` on
+//! [`Backend`]. Reads go through `Store` methods; every write happens inside a [`Tx`] so the
+//! rows, their events and their follow-up jobs commit together.
+//!
+//! Instants are stored as BIGINT milliseconds since the Unix epoch (UTC).
+
+#![forbid(unsafe_code)]
+
+mod credentials;
+mod events;
+mod jobs;
+mod teams;
+mod users;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+
+pub use credentials::{NewToken, SessionRecord};
+pub use events::{EventFilter, LoggedEvent, NewEvent};
+pub use jobs::{Job, NewJob};
+pub use users::{LoginRecord, NewUser, UserPatch};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field} is already taken")]
+    Duplicate { field: &'static str },
+    #[error("the record was changed by someone else (version {current})")]
+    Stale { current: i64 },
+    #[error("a stored row is not valid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Unique constraints and the input field each one protects, by PostgreSQL constraint name and
+/// by the `table.column` SQLite names in its message.
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("users_username_key", "users.username", "username"),
+    ("teams_name_key", "teams.name", "name"),
+];
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> StoreError {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                let message = db.message();
+                let constraint = db.constraint().unwrap_or_default();
+                UNIQUE_FIELDS
+                    .iter()
+                    .find(|(pg, sqlite, _)| constraint == *pg || message.contains(sqlite))
+                    .map(|(_, _, field)| StoreError::Duplicate { field })
+                    .unwrap_or(StoreError::Database(err))
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How the store connects; the binary fills this from its configuration.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// SQLite's `synchronous` pragma: `full` survives power loss, `normal` only a crash.
+    pub sqlite_synchronous: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 10, sqlite_synchronous: "full".into() }
+    }
+}
+
+/// The database, over SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: AnyPool,
+    /// On SQLite a pool of exactly one connection, so writers queue in the pool instead of
+    /// failing with SQLITE_BUSY; on PostgreSQL the same pool as `read`.
+    write: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// The URL of the embedded database in a data folder.
+    pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("steward.db").display())
+    }
+
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database URL `{}`: use sqlite://PATH or postgres://...",
+                url.split(['?', '@']).next().unwrap_or_default()
+            )));
+        };
+        let connect_options: AnyConnectOptions = url.parse()?;
+        match backend {
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(connect_options)
+                    .await?;
+                Ok(Store { read: pool.clone(), write: pool, backend })
+            }
+            Backend::Sqlite => {
+                let synchronous = match options.sqlite_synchronous.as_str() {
+                    "full" => "FULL",
+                    "normal" => "NORMAL",
+                    other => {
+                        return Err(StoreError::Corrupt(format!(
+                            "sqlite_synchronous must be `full` or `normal`, not `{other}`"
+                        )));
+                    }
+                };
+                let pool = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(move |conn, _meta| {
+                            Box::pin(async move {
+                                let pragmas = format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};"
+                                );
+                                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                                Ok(())
+                            })
+                        })
+                };
+                // Open the writer first: it creates the file and switches it to WAL.
+                let write = pool(1).connect_with(connect_options.clone()).await?;
+                let read = pool(options.max_connections.max(2)).connect_with(connect_options).await?;
+                Ok(Store { read, write, backend })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers; `/readyz` calls this.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Starts the transaction every write goes through.
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = match self.backend {
+            // IMMEDIATE takes SQLite's write lock up front, so a transaction that reads before
+            // it writes cannot fail half-way with SQLITE_BUSY when another process writes.
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        };
+        Ok(Tx { tx })
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// One database transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, Any>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+fn to_ms(at: Timestamp) -> i64 {
+    at.as_millisecond()
+}
+
+fn from_ms(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("instant {ms}: {e}")))
+}
+
+fn from_ms_opt(ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(from_ms).transpose()
+}
+
+/// The migration folders of the two backends must hold the same migrations, or one backend
+/// silently lacks a table the code expects.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_match_between_backends() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        let sqlite = names(&format!("{root}/migrations/sqlite"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, names(&format!("{root}/migrations/postgres")));
+    }
+}

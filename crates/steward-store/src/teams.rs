@@ -1,0 +1,119 @@
+//! Teams and their members.
+
+use jiff::Timestamp;
+use sqlx::{Any, Executor};
+use steward_core::identity::{Team, TeamName, TeamWithMembers, User};
+
+use crate::users::{USER_COLUMNS, UserRow};
+use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: i64,
+    name: String,
+    description: String,
+    created_at: i64,
+}
+
+impl TryFrom<TeamRow> for Team {
+    type Error = StoreError;
+    fn try_from(r: TeamRow) -> Result<Team> {
+        Ok(Team { id: r.id, name: r.name, description: r.description, created_at: from_ms(r.created_at)? })
+    }
+}
+
+async fn fetch_team<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Team>> {
+    let row: Option<TeamRow> = sqlx::query_as("SELECT id, name, description, created_at FROM teams WHERE id = $1")
+        .bind(id)
+        .fetch_optional(e)
+        .await?;
+    row.map(Team::try_from).transpose()
+}
+
+impl Store {
+    pub async fn team(&self, id: i64) -> Result<Option<Team>> {
+        fetch_team(&self.read, id).await
+    }
+
+    /// Every team with its members, ordered by name.
+    pub async fn list_teams(&self) -> Result<Vec<TeamWithMembers>> {
+        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name, description, created_at FROM teams ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        #[derive(sqlx::FromRow)]
+        struct MemberRow {
+            team_id: i64,
+            #[sqlx(flatten)]
+            user: UserRow,
+        }
+        let sql = format!(
+            "SELECT m.team_id, {USER_COLUMNS} FROM team_members m JOIN users u ON u.id = m.user_id \
+             ORDER BY u.username"
+        );
+        let members: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+        let mut out = teams
+            .into_iter()
+            .map(|t| Ok(TeamWithMembers { team: t.try_into()?, members: Vec::new() }))
+            .collect::<Result<Vec<_>>>()?;
+        for m in members {
+            if let Some(t) = out.iter_mut().find(|t| t.team.id == m.team_id) {
+                t.members.push(User::try_from(m.user)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The teams a user belongs to.
+    pub async fn teams_of(&self, user_id: i64) -> Result<Vec<Team>> {
+        let rows: Vec<TeamRow> = sqlx::query_as(
+            "SELECT t.id, t.name, t.description, t.created_at FROM teams t \
+             JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1 ORDER BY t.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(Team::try_from).collect()
+    }
+}
+
+impl Tx {
+    pub async fn team(&mut self, id: i64) -> Result<Option<Team>> {
+        fetch_team(self.conn(), id).await
+    }
+
+    pub async fn insert_team(&mut self, now: Timestamp, name: &TeamName, description: &str) -> Result<Team> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO teams (name, description, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(name.as_str())
+        .bind(description)
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?;
+        self.team(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Adds a member; returns false when they already were one.
+    pub async fn add_team_member(&mut self, now: Timestamp, team_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO team_members (team_id, user_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (team_id, user_id) DO NOTHING",
+        )
+        .bind(team_id)
+        .bind(user_id)
+        .bind(to_ms(now))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes a member; returns false when they were not one.
+    pub async fn remove_team_member(&mut self, team_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

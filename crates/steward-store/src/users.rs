@@ -1,0 +1,212 @@
+//! Users and what sign-in needs to know about them.
+
+use jiff::Timestamp;
+use sqlx::{Any, Executor};
+use steward_core::identity::{Role, User, Username};
+
+use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub locale: Option<Option<String>>,
+}
+
+/// A user with the secrets and counters sign-in checks.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user: User,
+    pub password_hash: Option<String>,
+    pub failed_logins: u32,
+    pub blocked_until: Timestamp,
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.created_at, u.updated_at, u.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    role: String,
+    disabled: i64,
+    locale: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<User> {
+        Ok(User {
+            id: r.id,
+            username: Username::parse(&r.username).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
+            display_name: r.display_name,
+            email: r.email,
+            role: Role::parse(&r.role).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
+            disabled: r.disabled != 0,
+            locale: r.locale,
+            created_at: from_ms(r.created_at)?,
+            updated_at: from_ms(r.updated_at)?,
+            version: r.version,
+        })
+    }
+}
+
+async fn fetch_user<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
+    row.map(User::try_from).transpose()
+}
+
+impl Store {
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        fetch_user(&self.read, id).await
+    }
+
+    pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1");
+        let row: Option<UserRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username.as_str()).fetch_optional(&self.read).await?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username");
+        let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?)
+    }
+
+    pub async fn login_record(&self, username: &Username) -> Result<Option<LoginRecord>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: Option<String>,
+            failed_logins: i64,
+            login_blocked_until: i64,
+        }
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, u.password_hash, u.failed_logins, u.login_blocked_until \
+             FROM users u WHERE u.username = $1"
+        );
+        let row: Option<Row> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username.as_str()).fetch_optional(&self.read).await?;
+        row.map(|r| {
+            Ok(LoginRecord {
+                user: r.user.try_into()?,
+                password_hash: r.password_hash,
+                failed_logins: u32::try_from(r.failed_logins).unwrap_or(0),
+                blocked_until: from_ms(r.login_blocked_until)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl Tx {
+    pub async fn user(&mut self, id: i64) -> Result<Option<User>> {
+        fetch_user(self.conn(), id).await
+    }
+
+    pub async fn insert_user(&mut self, now: Timestamp, new: &NewUser) -> Result<User> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, email, role, password_hash, locale, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(new.username.as_str())
+        .bind(&new.display_name)
+        .bind(&new.email)
+        .bind(new.role.as_str())
+        .bind(&new.password_hash)
+        .bind(&new.locale)
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?;
+        self.user(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Applies `patch` if the user is still at `expected_version` (when given).
+    pub async fn update_user(
+        &mut self,
+        now: Timestamp,
+        id: i64,
+        expected_version: Option<i64>,
+        patch: &UserPatch,
+    ) -> Result<User> {
+        let current = self.user(id).await?.ok_or(StoreError::NotFound)?;
+        if let Some(v) = expected_version
+            && v != current.version
+        {
+            return Err(StoreError::Stale { current: current.version });
+        }
+        let email = patch.email.clone().unwrap_or(current.email);
+        let locale = patch.locale.clone().unwrap_or(current.locale);
+        sqlx::query(
+            "UPDATE users SET display_name = $1, email = $2, role = $3, disabled = $4, locale = $5, \
+             updated_at = $6, version = version + 1 WHERE id = $7",
+        )
+        .bind(patch.display_name.as_ref().unwrap_or(&current.display_name))
+        .bind(email)
+        .bind(patch.role.unwrap_or(current.role).as_str())
+        .bind(i64::from(patch.disabled.unwrap_or(current.disabled)))
+        .bind(locale)
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        self.user(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_password_hash(&mut self, now: Timestamp, id: i64, hash: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, failed_logins = 0, login_blocked_until = 0, \
+             updated_at = $2, version = version + 1 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(&mut self, id: i64, failures: u32, blocked_until: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = $1, login_blocked_until = $2 WHERE id = $3")
+            .bind(i64::from(failures))
+            .bind(to_ms(blocked_until))
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_login_success(&mut self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until = 0 WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
