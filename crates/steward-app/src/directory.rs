@@ -154,7 +154,7 @@ impl App {
         let mut after = tx.update_user(at, id, expected_version, &patch).await?;
         let entity = || ("user", Some(id.to_string()));
         if after.disabled && !before.disabled {
-            tx.delete_sessions_of(id).await?;
+            tx.delete_sessions_of(id, None).await?;
         }
         if after != before {
             let (b, a) = (user_snapshot(&before), user_snapshot(&after));
@@ -162,8 +162,13 @@ impl App {
         }
         if let Some(hash) = password_hash {
             tx.set_password_hash(at, id, &hash).await?;
-            // Other browsers signed in as this user lose their sessions with the old password.
-            tx.delete_sessions_of(id).await?;
+            // Other browsers signed in as this user lose their sessions with the old password;
+            // the one making the change stays signed in.
+            let keep = match &actor.credential {
+                crate::Credential::Session { id: session, .. } if actor.user.id == id => Some(*session),
+                _ => None,
+            };
+            tx.delete_sessions_of(id, keep).await?;
             record(&mut tx, at, Some(actor), entity(), "password_change", None, None).await?;
             after = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
         }
@@ -179,7 +184,7 @@ impl App {
         let at = now();
         let mut tx = self.store.begin().await?;
         tx.set_password_hash(at, user.id, &hash).await?;
-        tx.delete_sessions_of(user.id).await?;
+        tx.delete_sessions_of(user.id, None).await?;
         record(&mut tx, at, None, ("user", Some(user.id.to_string())), "password_change", None, None).await?;
         tx.commit().await?;
         Ok(user)

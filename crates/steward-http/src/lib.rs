@@ -1,1 +1,131 @@
-//! placeholder
+//! Steward's HTTP interfaces: the JSON API under `/api/v1`, the server-rendered web UI,
+//! `/healthz`, `/readyz` and `/metrics`.
+//!
+//! Handlers are thin: they parse input, call one `steward_app` operation and convert the
+//! result. Every route is declared once in [`routes`] with its [`Access`]; the router is built
+//! from that table, so the test that walks the table sees exactly what is served.
+
+#![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+mod health;
+mod i18n;
+mod metrics;
+mod security;
+mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use steward_app::App;
+
+pub use error::ApiError;
+pub use i18n::{Catalogs, Lang};
+pub use metrics::Metrics;
+
+/// The HTTP layer's slice of the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Marks cookies `Secure` and sends HSTS; turn on behind HTTPS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<HttpConfig>,
+    pub metrics: Arc<Metrics>,
+    pub catalogs: Arc<Catalogs>,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health probes, the sign-in page and API login, static assets.
+    Public,
+    /// A signed-in session or a bearer token; handlers then check the operation's permission.
+    Authenticated,
+}
+
+/// One entry of the route table.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, access: Access, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("route methods are standard");
+    Route { method, path, access, handler: on(filter, handler) }
+}
+
+/// Every route Steward serves.
+pub fn routes() -> Vec<Route> {
+    use Access::{Authenticated as A, Public as P};
+    use Method as M;
+    let mut table = vec![
+        route(M::GET, "/healthz", P, health::healthz),
+        route(M::GET, "/readyz", P, health::readyz),
+        route(M::GET, "/metrics", A, metrics::scrape),
+        route(M::GET, "/static/{file}", P, web::assets::serve),
+    ];
+    table.extend(api::routes());
+    table.extend(web::routes());
+    table
+}
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    let mut public = Router::new();
+    let mut private = Router::new();
+    for r in routes() {
+        match r.access {
+            Access::Public => public = public.route(r.path, r.handler),
+            Access::Authenticated => private = private.route(r.path, r.handler),
+        }
+    }
+    let private = private.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_actor));
+    public
+        .merge(private)
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(i18n::remember_lang))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .with_state(state)
+}
+
+impl AppState {
+    pub fn new(app: App, config: HttpConfig) -> anyhow::Result<AppState> {
+        Ok(AppState {
+            app,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            catalogs: Arc::new(Catalogs::load()?),
+        })
+    }
+}

@@ -176,9 +176,13 @@ impl Tx {
             .await?)
     }
 
-    /// Ends every session of a user (disabled, or password changed).
-    pub async fn delete_sessions_of(&mut self, user_id: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(self.conn()).await?;
+    /// Ends every session of a user (disabled, or password changed), except `keep`.
+    pub async fn delete_sessions_of(&mut self, user_id: i64, keep: Option<i64>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(self.conn())
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -1,0 +1,180 @@
+//! `/api/v1/users` and `/api/v1/teams`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_app::{NewUserInput, UserUpdate};
+use steward_core::identity::TeamWithMembers;
+
+use super::{UserJson, time};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, CurrentActor};
+
+pub async fn list_users(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
+    let users = state.app.list_users(&actor).await?;
+    Ok(Json(json!({ "items": users.iter().map(UserJson::from).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    username: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    role: String,
+    password: String,
+}
+
+fn with_etag(status: StatusCode, user: &steward_core::identity::User) -> Response {
+    let mut response = (status, Json(UserJson::from(user))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", user.version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> ApiResult<Response> {
+    let input = NewUserInput {
+        username: body.username,
+        display_name: body.display_name,
+        email: body.email,
+        role: body.role,
+        password: body.password,
+    };
+    let user = state.app.create_user(Some(&actor), input).await?;
+    Ok(with_etag(StatusCode::CREATED, &user))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let user = state.app.user(&actor, id).await?;
+    Ok(with_etag(StatusCode::OK, &user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUser {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default, with = "double_option")]
+    email: Option<Option<String>>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default, with = "double_option")]
+    locale: Option<Option<String>>,
+    #[serde(default)]
+    password: Option<String>,
+    /// The version the client last saw; the `If-Match` header does the same.
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+/// Tells an absent field (leave as is) from `null` (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+/// The version named by `If-Match: "3"` (or `3`, or a weak `W/"3"`).
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse().map(Some).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "If-Match must hold the ETag of the record")
+            .with_field("If-Match")
+    })
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PatchUser>,
+) -> ApiResult<Response> {
+    let version = if_match(&headers)?.or(body.version);
+    let update = UserUpdate {
+        display_name: body.display_name,
+        email: body.email,
+        role: body.role,
+        disabled: body.disabled,
+        locale: body.locale,
+        password: body.password,
+    };
+    let user = state.app.update_user(&actor, id, version, update).await?;
+    Ok(with_etag(StatusCode::OK, &user))
+}
+
+fn team_json(t: &TeamWithMembers) -> Value {
+    json!({
+        "id": t.team.id,
+        "name": t.team.name,
+        "description": t.team.description,
+        "created_at": time(t.team.created_at),
+        "members": t.members.iter().map(|u| json!({
+            "id": u.id, "username": u.username.as_str(), "display_name": u.display_name, "role": u.role.as_str(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn list_teams(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
+    let teams = state.app.list_teams(&actor).await?;
+    Ok(Json(json!({ "items": teams.iter().map(team_json).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn create_team(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<CreateTeam>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let team = state.app.create_team(Some(&actor), &body.name, &body.description).await?;
+    let with_members = TeamWithMembers { team, members: Vec::new() };
+    Ok((StatusCode::CREATED, Json(team_json(&with_members))))
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    state.app.set_team_member(Some(&actor), team_id, user_id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    state.app.set_team_member(Some(&actor), team_id, user_id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,68 @@
+//! `/api/v1/tokens`: personal API tokens.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::TokenJson;
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let tokens = state.app.list_tokens(&actor, q.all).await?;
+    Ok(Json(json!({ "items": tokens.iter().map(TokenJson::from).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default = "default_expiry")]
+    expires: String,
+    /// Whose token; admins may issue tokens to others (e.g. for Prometheus).
+    #[serde(default)]
+    user_id: Option<i64>,
+}
+
+fn default_expiry() -> String {
+    "30d".into()
+}
+
+/// `POST /api/v1/tokens` → 201 with the secret, shown this once.
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let owner = body.user_id.unwrap_or(actor.user.id);
+    let scopes = body.scopes.join(" ");
+    let issued = state.app.issue_token(Some(&actor), owner, &body.name, &scopes, &body.expires).await?;
+    let mut out = serde_json::to_value(TokenJson::from(&issued.token)).unwrap_or_default();
+    out["token"] = Value::String(issued.secret);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes; the record stays for the audit trail.
+pub async fn revoke(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TokenJson>> {
+    let token = state.app.revoke_token(&actor, id).await?;
+    Ok(Json(TokenJson::from(&token)))
+}

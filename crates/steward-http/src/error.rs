@@ -1,0 +1,101 @@
+//! The API's one error type and its mapping to HTTP: `{"error":{"code","message","field"}}`.
+//! Internal errors are logged with their detail and answered with none.
+
+use std::any::Any;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use steward_app::AppError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_after_secs: Option<i64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with_field(field)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> ApiError {
+        let message = err.to_string();
+        match err {
+            AppError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message),
+            AppError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message),
+            AppError::TooManyAttempts { retry_after_secs } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            },
+            AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            AppError::Invalid { field, .. } => ApiError::invalid(field, message),
+            AppError::Conflict { field, .. } => ApiError {
+                field: field.map(str::to_owned),
+                ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            },
+            AppError::Stale { .. } => ApiError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message),
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs
+            && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Requests for the API (and `/metrics`) get JSON errors; the rest get the web UI's pages.
+pub fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/metrics" || path.starts_with("/hooks/")
+}
+
+pub async fn not_found(uri: Uri) -> Response {
+    if wants_json(uri.path()) {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path()))
+            .into_response();
+    }
+    (StatusCode::NOT_FOUND, axum::response::Html(crate::web::plain_page("404", "Not found / 未找到"))).into_response()
+}
+
+pub async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+        .into_response()
+}
+
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
+}

@@ -1,0 +1,140 @@
+//! Admin pages for users and teams.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use serde::Deserialize;
+use steward_app::{NewUserInput, UserUpdate};
+use steward_core::identity::{Role, TeamWithMembers, User};
+
+use super::{Page, WebForm, WebResult, after_form, render, role_key};
+use crate::AppState;
+use crate::extract::{ApiPath, CurrentActor};
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage<'a> {
+    page: Page<'a>,
+    users: Vec<User>,
+    /// (value, catalogue key) of every role, for the selects.
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+fn roles() -> Vec<(&'static str, &'static str)> {
+    Role::ALL.iter().map(|r| (r.as_str(), role_key(*r))).collect()
+}
+
+pub async fn users(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+    let users = state.app.list_users(&actor).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "users.title");
+    Ok(render(&UsersPage { page, users, roles: roles() }))
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<NewUserForm>,
+) -> WebResult {
+    let input = NewUserInput {
+        username: form.username,
+        display_name: Some(form.display_name),
+        email: Some(form.email),
+        role: form.role,
+        password: form.password,
+    };
+    let result = state.app.create_user(Some(&actor), input).await;
+    after_form(result, "/admin/users", "user created")
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    role: Option<String>,
+    disabled: Option<bool>,
+    version: Option<i64>,
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(form): WebForm<UserForm>,
+) -> WebResult {
+    let update = UserUpdate { role: form.role, disabled: form.disabled, ..UserUpdate::default() };
+    let result = state.app.update_user(&actor, id, form.version, update).await;
+    after_form(result, "/admin/users", "user saved")
+}
+
+#[derive(Template)]
+#[template(path = "teams.html")]
+struct TeamsPage<'a> {
+    page: Page<'a>,
+    teams: Vec<TeamWithMembers>,
+}
+
+pub async fn teams(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+    let teams = state.app.list_teams(&actor).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "teams.title");
+    Ok(render(&TeamsPage { page, teams }))
+}
+
+#[derive(Deserialize)]
+pub struct TeamForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn create_team(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<TeamForm>,
+) -> WebResult {
+    let result = state.app.create_team(Some(&actor), &form.name, &form.description).await;
+    after_form(result, "/admin/teams", "team created")
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(team_id): ApiPath<i64>,
+    WebForm(form): WebForm<MemberForm>,
+) -> WebResult {
+    let result = match state.app.user_by_username(&form.username).await {
+        Ok(user) => state.app.set_team_member(Some(&actor), team_id, user.id, true).await,
+        Err(steward_app::AppError::NotFound(_)) => {
+            Err(steward_app::AppError::invalid("username", format!("no user `{}`", form.username.trim())))
+        }
+        Err(e) => Err(e),
+    };
+    after_form(result, "/admin/teams", "member added")
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+) -> WebResult {
+    let result = state.app.set_team_member(Some(&actor), team_id, user_id, false).await;
+    after_form(result, "/admin/teams", "member removed")
+}

@@ -1,0 +1,177 @@
+//! The server-rendered web UI. Pages are askama templates (checked at compile time, escaped by
+//! default) filled from the same `steward_app` operations the API calls.
+
+pub mod assets;
+mod audit;
+mod directory;
+mod login;
+mod pages;
+mod tokens;
+
+use askama::Template;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+use steward_app::{Actor, AppError, Credential};
+use steward_core::identity::{Permission, User};
+
+use crate::error::ApiError;
+use crate::i18n::{Catalog, Lang};
+use crate::{Access, AppState, Route, route};
+
+pub fn routes() -> Vec<Route> {
+    use Access::{Authenticated as A, Public as P};
+    use Method as M;
+    vec![
+        route(M::GET, "/login", P, login::form),
+        route(M::POST, "/login", P, login::submit),
+        route(M::POST, "/logout", A, login::logout),
+        route(M::GET, "/", A, pages::home),
+        route(M::GET, "/account", A, pages::account),
+        route(M::POST, "/account", A, pages::save_account),
+        route(M::GET, "/admin/users", A, directory::users),
+        route(M::POST, "/admin/users", A, directory::create_user),
+        route(M::POST, "/admin/users/{id}", A, directory::update_user),
+        route(M::GET, "/admin/teams", A, directory::teams),
+        route(M::POST, "/admin/teams", A, directory::create_team),
+        route(M::POST, "/admin/teams/{id}/members", A, directory::add_member),
+        route(M::POST, "/admin/teams/{id}/members/{user_id}/remove", A, directory::remove_member),
+        route(M::GET, "/tokens", A, tokens::list),
+        route(M::POST, "/tokens", A, tokens::create),
+        route(M::POST, "/tokens/{id}/revoke", A, tokens::revoke),
+        route(M::GET, "/audit", A, audit::page),
+    ]
+}
+
+/// What the layout of every page needs.
+pub struct Page<'a> {
+    pub t: &'a Catalog,
+    pub lang: Lang,
+    pub user: Option<&'a User>,
+    pub csrf: &'a str,
+    pub path: String,
+    pub title: String,
+    pub can_directory: bool,
+    pub can_audit: bool,
+    pub is_admin: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+impl<'a> Page<'a> {
+    /// The page context for a signed-in actor. The language follows `?lang=`, the cookie,
+    /// then the user's saved preference, then the browser.
+    pub fn new(state: &'a AppState, actor: &'a Actor, headers: &HeaderMap, uri: &Uri, title_key: &str) -> Page<'a> {
+        let mut lang = Lang::of_request(headers, uri.query());
+        let chosen = uri.query().is_some_and(|q| q.contains("lang=")) || crate::auth::cookie(headers, crate::i18n::LANG_COOKIE).is_some();
+        if !chosen && let Some(saved) = actor.user.locale.as_deref().and_then(Lang::parse) {
+            lang = saved;
+        }
+        let t = state.catalogs.get(lang);
+        let csrf = match &actor.credential {
+            Credential::Session { csrf_token, .. } => csrf_token.as_str(),
+            _ => "",
+        };
+        let flash = |name: &str| -> Option<String> {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or("")).ok()?;
+            pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        };
+        Page {
+            t,
+            lang,
+            user: Some(&actor.user),
+            csrf,
+            path: uri.path().to_owned(),
+            title: t.get(title_key).to_owned(),
+            can_directory: actor.can(Permission::ViewDirectory),
+            can_audit: actor.can(Permission::ReadAudit),
+            is_admin: actor.can(Permission::ManageDirectory),
+            notice: flash("notice"),
+            error: flash("error"),
+        }
+    }
+}
+
+/// Renders a template into a response.
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(plain_page("500", "internal error"))).into_response()
+        }
+    }
+}
+
+/// A minimal page for errors, in both languages since it may be shown before we know one.
+pub fn plain_page(title: &str, message: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><section class=\"card narrow\">\
+         <h1>{t}</h1><p class=\"error\">{m}</p><p><a href=\"/\">Home / 首页</a></p></section></main></body></html>",
+        t = esc(title),
+        m = esc(message)
+    )
+}
+
+/// An error shown as an HTML page with the status the API would use.
+pub struct WebError(pub ApiError);
+
+impl From<AppError> for WebError {
+    fn from(err: AppError) -> WebError {
+        WebError(err.into())
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.0.status;
+        let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        (status, Html(plain_page(&title, &self.0.message))).into_response()
+    }
+}
+
+pub type WebResult = Result<Response, WebError>;
+
+/// After a form: back to `to` with a message, or — for input the user can fix — with the
+/// error shown on the page. Other errors become error pages.
+pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: &str) -> WebResult {
+    let (key, message) = match result {
+        Ok(_) => ("notice", notice.to_owned()),
+        Err(AppError::Invalid { field, message }) => ("error", format!("{field}: {message}")),
+        Err(AppError::Conflict { message, .. }) => ("error", message),
+        Err(e @ AppError::Stale { .. }) => ("error", e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    let query = serde_urlencoded::to_string([(key, message)]).unwrap_or_default();
+    Ok(Redirect::to(&format!("{to}?{query}")).into_response())
+}
+
+/// A url-encoded form body, with a 4xx page when it does not parse.
+pub struct WebForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WebForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(v)| WebForm(v))
+            .map_err(|e| WebError(ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", e.body_text())))
+    }
+}
+
+/// A role's name in the catalogue.
+pub fn role_key(role: steward_core::identity::Role) -> &'static str {
+    use steward_core::identity::Role;
+    match role {
+        Role::Requester => "role.requester",
+        Role::Agent => "role.agent",
+        Role::TeamLead => "role.team_lead",
+        Role::ChangeManager => "role.change_manager",
+        Role::Admin => "role.admin",
+        Role::Auditor => "role.auditor",
+    }
+}

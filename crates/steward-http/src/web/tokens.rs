@@ -1,0 +1,114 @@
+//! The API token page: one's own tokens (admins: everyone's), create and revoke.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use jiff::Timestamp;
+use serde::Deserialize;
+use steward_app::{Actor, AppError};
+use steward_core::identity::{ApiToken, Scope};
+
+use super::{Page, WebResult, after_form, render};
+use crate::AppState;
+use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+
+/// A token as one table row.
+struct TokenRow {
+    id: i64,
+    name: String,
+    owner: String,
+    scopes: String,
+    expires_at: String,
+    last_used: String,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage<'a> {
+    page: Page<'a>,
+    tokens: Vec<TokenRow>,
+    /// (scope, ticked by default)
+    scopes: Vec<(&'static str, bool)>,
+    new_secret: Option<String>,
+}
+
+fn rows(tokens: &[ApiToken], never: &str) -> Vec<TokenRow> {
+    let now = Timestamp::now();
+    let minute = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    tokens
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name.clone(),
+            owner: t.username.to_string(),
+            scopes: t.scopes.to_string(),
+            expires_at: minute(t.expires_at),
+            last_used: t.last_used_at.map_or_else(|| never.to_owned(), minute),
+            state: if t.revoked_at.is_some() {
+                "revoked"
+            } else if t.is_active(now) {
+                "active"
+            } else {
+                "expired"
+            },
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn page(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    uri: &Uri,
+    all: bool,
+    new_secret: Option<String>,
+) -> WebResult {
+    let tokens = state.app.list_tokens(actor, all).await?;
+    let page = Page::new(state, actor, headers, uri, "tokens.title");
+    let scopes = Scope::ALL.iter().filter(|s| actor.user.role.scopes().contains(**s)).map(|s| (s.as_str(), *s == Scope::Read)).collect();
+    let tokens = rows(&tokens, page.t.get("common.never"));
+    Ok(render(&TokensPage { page, tokens, scopes, new_secret }))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> WebResult {
+    page(&state, &actor, &headers, &uri, q.all, None).await
+}
+
+/// `POST /tokens`. The form repeats `scope` once per ticked box, which `serde_urlencoded`
+/// cannot gather into a list, so the pairs are read by hand.
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> WebResult {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| AppError::invalid("form", format!("the form could not be read: {e}")))?;
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let scopes: Vec<&str> = pairs.iter().filter(|(k, _)| k == "scope").map(|(_, v)| v.as_str()).collect();
+    let result = state.app.issue_token(Some(&actor), actor.user.id, field("name"), &scopes.join(" "), field("expires")).await;
+    match result {
+        Ok(issued) => page(&state, &actor, &headers, &uri, false, Some(issued.secret)).await,
+        Err(e) => after_form::<()>(Err(e), "/tokens", ""),
+    }
+}
+
+pub async fn revoke(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+    let result = state.app.revoke_token(&actor, id).await;
+    after_form(result, "/tokens", "token revoked")
+}
