@@ -1,1 +1,100 @@
-fn main() {}
+//! The `steward` binary: command-line parsing, configuration and wiring. The logic lives in
+//! the library crates; this crate is glue.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod config;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "steward", version, about = "IT service management and AIOps in one binary")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every subcommand accepts, before or after its name.
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// Data folder for the embedded database [default: ./steward-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user:pass@host/db); overrides the embedded SQLite database
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Configuration file [default: ./steward.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web UI, the API and the background worker
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Create or upgrade the database schema, then exit
+    Migrate,
+    /// Manage users
+    #[command(subcommand)]
+    User(cli::UserCommand),
+    /// Manage teams
+    #[command(subcommand)]
+    Team(cli::TeamCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(cli::TokenCommand),
+    /// Work with the audit trail
+    #[command(subcommand)]
+    Audit(cli::AuditCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let overrides = config::Overrides { data: cli.global.data.clone(), database_url: cli.global.database_url.clone(), listen };
+    let config = match config::Config::load(cli.global.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => serve::run(config).await,
+            Command::Migrate => cli::migrate(&config).await,
+            Command::User(c) => cli::user(&config, c).await,
+            Command::Team(c) => cli::team(&config, c).await,
+            Command::Token(c) => cli::token(&config, c).await,
+            Command::Audit(c) => cli::audit(&config, c).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", cli::describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

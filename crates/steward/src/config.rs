@@ -1,0 +1,190 @@
+//! The one configuration of a Steward process: defaults, then `steward.toml`, then `STEWARD_*`
+//! environment variables, then command-line flags. Each crate receives its own slice.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use steward_core::expiry::parse_lifetime;
+use steward_core::identity::LoginPolicy;
+
+/// A secret from the configuration; `Debug` never shows it.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The data folder: the embedded database and attachments.
+    pub data: PathBuf,
+    /// `postgres://...` to run on PostgreSQL; unset means SQLite in the data folder.
+    pub database_url: Option<Secret>,
+    /// Where the web UI and API listen.
+    pub listen: String,
+    /// Password for the `admin` user created on first start; random (and printed) when unset.
+    pub admin_password: Option<Secret>,
+    /// Log filter, e.g. `info` or `steward_http=debug,info`.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Mark cookies Secure and send HSTS (set when users reach Steward over HTTPS).
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+    /// Web session and password-login token lifetime, e.g. `12h`.
+    pub session_ttl: String,
+    pub login_free_failures: u32,
+    pub login_base_delay_ms: i64,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    pub db_max_connections: u32,
+    /// `full` (survives power loss) or `normal` (survives a crash).
+    pub sqlite_synchronous: String,
+    pub worker_poll_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let login = LoginPolicy::default();
+        Config {
+            data: PathBuf::from("steward-data"),
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            admin_password: None,
+            log: "info".into(),
+            log_format: "text".into(),
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            session_ttl: "12h".into(),
+            login_free_failures: login.free_failures,
+            login_base_delay_ms: login.base_delay_ms,
+            login_lock_after: login.lock_after,
+            login_lock_minutes: login.lock_ms / 60_000,
+            db_max_connections: 10,
+            sqlite_synchronous: "full".into(),
+            worker_poll_ms: 1000,
+        }
+    }
+}
+
+/// Environment variables read, as `STEWARD_<KEY>`.
+const ENV_KEYS: &[&str] = &[
+    "data",
+    "database_url",
+    "listen",
+    "admin_password",
+    "log",
+    "log_format",
+    "secure_cookies",
+    "max_body_bytes",
+    "session_ttl",
+    "login_free_failures",
+    "login_base_delay_ms",
+    "login_lock_after",
+    "login_lock_minutes",
+    "db_max_connections",
+    "sqlite_synchronous",
+    "worker_poll_ms",
+];
+
+/// Flags that override the file and the environment.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+impl Config {
+    /// Loads the configuration. `file` is `--config`; without it `./steward.toml` is read when
+    /// present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.is_file(), "config file {} does not exist", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("steward.toml")),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("STEWARD_").only(ENV_KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        parse_lifetime(&self.session_ttl).map_err(|e| anyhow::anyhow!("invalid configuration: session_ttl: {e}"))?;
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "invalid configuration: log_format must be `text` or `json`"
+        );
+        anyhow::ensure!(
+            matches!(self.sqlite_synchronous.as_str(), "full" | "normal"),
+            "invalid configuration: sqlite_synchronous must be `full` or `normal`"
+        );
+        anyhow::ensure!(self.login_lock_after >= 1, "invalid configuration: login_lock_after must be at least 1");
+        anyhow::ensure!(self.max_body_bytes >= 1024, "invalid configuration: max_body_bytes must be at least 1024");
+        Ok(())
+    }
+
+    /// The database URL: PostgreSQL when configured, else SQLite in the data folder.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.0.clone());
+        }
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating the data folder {}", self.data.display()))?;
+        Ok(steward_store::Store::sqlite_url(&self.data))
+    }
+
+    pub fn app(&self) -> steward_app::AppConfig {
+        steward_app::AppConfig {
+            // Validated in `load`.
+            session_ttl: parse_lifetime(&self.session_ttl).unwrap_or(jiff::SignedDuration::from_hours(12)),
+            login: LoginPolicy {
+                free_failures: self.login_free_failures,
+                base_delay_ms: self.login_base_delay_ms,
+                lock_after: self.login_lock_after,
+                lock_ms: self.login_lock_minutes.saturating_mul(60_000),
+            },
+        }
+    }
+
+    pub fn http(&self) -> steward_http::HttpConfig {
+        steward_http::HttpConfig { secure_cookies: self.secure_cookies, max_body_bytes: self.max_body_bytes }
+    }
+
+    pub fn store(&self) -> steward_store::StoreOptions {
+        steward_store::StoreOptions {
+            max_connections: self.db_max_connections,
+            sqlite_synchronous: self.sqlite_synchronous.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let config = Config { admin_password: Some(Secret("hunter2hunter2".into())), ..Config::default() };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,77 @@
+//! `steward serve`: the web UI, the API and the background worker in one process.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    init_tracing(&config);
+    let app = crate::cli::open(&config).await?;
+    if let Some(admin) = app.bootstrap_admin(config.admin_password.as_ref().map(|s| s.0.as_str())).await? {
+        match admin.generated_password {
+            Some(password) => println!(
+                "First start: created user `{}` with password: {password}\n\
+                 (shown only this once; change it under My account)",
+                admin.username
+            ),
+            None => println!("First start: created user `{}` with the password from STEWARD_ADMIN_PASSWORD", admin.username),
+        }
+    }
+    let state = steward_http::AppState::new(app.clone(), config.http())?;
+    let router = steward_http::router(state);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Steward {} is listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    tracing::info!(%addr, backend = ?app.store().backend(), "listening");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker_name = format!("{}-{}", hostname(), std::process::id());
+    let worker_app = app.clone();
+    let poll = Duration::from_millis(config.worker_poll_ms.max(50));
+    let worker = tokio::spawn(async move { worker_app.run_worker(worker_name, poll, stop_rx).await });
+
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    app.store().close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "node".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
