@@ -1,0 +1,6 @@
+//! Store tests against a real database: SQLite by default, PostgreSQL when
+//! `STEWARD_TEST_DATABASE_URL` is set.
+
+mod events;
+mod jobs;
+mod users;
