@@ -53,11 +53,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof) {
             return ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {message}"));
         }
-        // Unknown and missing fields are named in the message, one level below the path.
-        let named = message.split('`').nth(1).filter(|_| {
-            message.starts_with("unknown field") || message.starts_with("missing field")
-        });
-        let field = match (named, path.as_str()) {
+        // A missing field is named in the message, one level below the path of its parent;
+        // an unknown one is already the last step of the path.
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match (missing, path.as_str()) {
             (Some(name), "." | "") => name.to_owned(),
             (Some(name), parent) => format!("{parent}.{name}"),
             (None, p) => p.to_owned(),

@@ -1,0 +1,10 @@
+//! App and HTTP tests: the real router on 127.0.0.1:0 over a real database (SQLite by
+//! default, PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set).
+
+mod access;
+mod audit;
+mod auth;
+mod errors;
+mod observability;
+mod tokens;
+mod web;

@@ -1,0 +1,152 @@
+//! The web UI: pages in both languages, admin forms, tokens shown once, role checks.
+
+use steward_test_support::{PASSWORD, TestApp, hidden_field};
+
+async fn signed_in(app: &TestApp, username: &str, role: &str) -> (reqwest::Client, String) {
+    app.user(username, role).await;
+    let browser = TestApp::browser();
+    assert_eq!(app.sign_in(&browser, username, PASSWORD).await.status(), 303);
+    let csrf = app.csrf(&browser).await;
+    (browser, csrf)
+}
+
+async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
+    let response = browser.get(app.url(path)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn pages_render_in_english_and_chinese() {
+    let app = TestApp::spawn().await;
+    let (browser, _) = signed_in(&app, "root", "admin").await;
+    let (status, home) = page(&app, &browser, "/").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("Welcome") && home.contains("Sign out") && home.contains(r#"lang="en""#));
+
+    let (_, zh) = page(&app, &browser, "/?lang=zh-CN").await;
+    assert!(zh.contains("欢迎") && zh.contains("退出登录") && zh.contains(r#"lang="zh-CN""#), "{zh}");
+    // The choice sticks for the next pages.
+    for path in ["/admin/users", "/admin/teams", "/tokens", "/audit", "/account"] {
+        let (status, html) = page(&app, &browser, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(r#"lang="zh-CN""#) && html.contains("审计日志"), "{path}");
+    }
+    let (_, en) = page(&app, &browser, "/admin/teams?lang=en").await;
+    assert!(en.contains("New team"));
+
+    let login = TestApp::browser().get(app.url("/login")).header("accept-language", "zh-CN,zh;q=0.9").send().await.unwrap();
+    assert!(login.text().await.unwrap().contains("登录"));
+}
+
+#[tokio::test]
+async fn admins_manage_users_and_teams_through_forms() {
+    let app = TestApp::spawn().await;
+    let (browser, csrf) = signed_in(&app, "root", "admin").await;
+    let created = browser
+        .post(app.url("/admin/users"))
+        .form(&[("_csrf", csrf.as_str()), ("username", "ivy"), ("display_name", "Ivy <script>"), ("email", ""), ("role", "agent"), ("password", "ivy password 1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    assert!(created.headers()["location"].to_str().unwrap().contains("notice="));
+    let (_, users) = page(&app, &browser, "/admin/users").await;
+    assert!(users.contains("Ivy &#60;script&#62;"), "names are escaped");
+    assert!(!users.contains("Ivy <script>"));
+
+    let bad = browser
+        .post(app.url("/admin/users"))
+        .form(&[("_csrf", csrf.as_str()), ("username", "ivy"), ("role", "agent"), ("password", "ivy password 1")])
+        .send()
+        .await
+        .unwrap();
+    let location = bad.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("error="), "{location}");
+    let (_, shown) = page(&app, &browser, &location).await;
+    assert!(shown.contains("username is already taken"));
+
+    browser.post(app.url("/admin/teams")).form(&[("_csrf", csrf.as_str()), ("name", "Service Desk")]).send().await.unwrap();
+    let team = app.app.store().list_teams().await.unwrap().remove(0);
+    let added = browser
+        .post(app.url(&format!("/admin/teams/{}/members", team.team.id)))
+        .form(&[("_csrf", csrf.as_str()), ("username", "ivy")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 303);
+    let (_, teams) = page(&app, &browser, "/admin/teams").await;
+    assert!(teams.contains("Service Desk") && teams.contains("(ivy)"));
+
+    let ivy = app.app.user_by_username("ivy").await.unwrap();
+    let form = [("_csrf", csrf.as_str()), ("role", "team_lead"), ("disabled", "false"), ("version", "1")];
+    browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&form).send().await.unwrap();
+    assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
+    // The same form again carries a stale version and changes nothing.
+    let stale = [("_csrf", csrf.as_str()), ("role", "requester"), ("disabled", "false"), ("version", "1")];
+    let response = browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&stale).send().await.unwrap();
+    assert!(response.headers()["location"].to_str().unwrap().contains("error="));
+    assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
+}
+
+#[tokio::test]
+async fn a_new_token_is_shown_once_and_works() {
+    let app = TestApp::spawn().await;
+    let (browser, csrf) = signed_in(&app, "jan", "agent").await;
+    let response = browser
+        .post(app.url("/tokens"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "laptop"), ("scope", "read"), ("scope", "write"), ("expires", "7d")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    let start = html.find("<code id=\"new-token\">").unwrap() + "<code id=\"new-token\">".len();
+    let secret = &html[start..start + html[start..].find('<').unwrap()];
+    assert!(secret.starts_with("stw_"));
+    let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(secret).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let (_, list) = page(&app, &browser, "/tokens").await;
+    assert!(list.contains("laptop") && list.contains("read write") && !list.contains(secret));
+
+    let token = app.app.store().list_tokens(None).await.unwrap().remove(0);
+    browser.post(app.url(&format!("/tokens/{}/revoke", token.id))).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(secret).send().await.unwrap();
+    assert_eq!(me.status(), 401);
+}
+
+#[tokio::test]
+async fn requesters_do_not_reach_admin_pages() {
+    let app = TestApp::spawn().await;
+    let (browser, csrf) = signed_in(&app, "kim", "requester").await;
+    let (_, home) = page(&app, &browser, "/").await;
+    assert!(!home.contains("/admin/users"), "no admin links for requesters");
+    for path in ["/admin/users", "/admin/teams", "/audit"] {
+        assert_eq!(page(&app, &browser, path).await.0, 403, "{path}");
+    }
+    let response = browser.post(app.url("/admin/teams")).form(&[("_csrf", csrf.as_str()), ("name", "Mine")]).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(app.app.store().list_teams().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn users_change_their_own_password_and_stay_signed_in() {
+    let app = TestApp::spawn().await;
+    let (browser, csrf) = signed_in(&app, "lee", "agent").await;
+    let other = TestApp::browser();
+    app.sign_in(&other, "lee", PASSWORD).await;
+    let (_, account) = page(&app, &browser, "/account").await;
+    let version = hidden_field(&account, "version").unwrap();
+    let response = browser
+        .post(app.url("/account"))
+        .form(&[("_csrf", csrf.as_str()), ("display_name", "Lee Min"), ("email", "lee@example.com"), ("locale", "zh-CN"), ("password", "a brand new password"), ("version", &version)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let (status, home) = page(&app, &browser, "/").await;
+    assert_eq!(status, 200, "this browser stays signed in");
+    assert!(home.contains("欢迎"), "the saved language is used");
+    assert_eq!(page(&app, &other, "/").await.0, 303, "other sessions end with the old password");
+    let relogin = app.sign_in(&TestApp::browser(), "lee", "a brand new password").await;
+    assert_eq!(relogin.status(), 303);
+}
