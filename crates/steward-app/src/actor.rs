@@ -10,9 +10,9 @@ pub enum Credential {
     Session { id: i64, csrf_token: String },
     /// A bearer token limited to its scopes.
     Token { id: i64, scopes: ScopeSet },
-    /// The command line run by someone with access to the server's data: acts as its user
-    /// with every scope of the role.
-    Cli,
+    /// A password sign-in being completed (`POST /api/v1/auth/login`): the user, with every
+    /// scope of the role, before any credential exists.
+    Password,
 }
 
 #[derive(Debug, Clone)]

@@ -58,7 +58,8 @@ impl App {
         let blocked_until = at.saturating_add(SignedDuration::from_millis(throttle.wait_ms)).unwrap_or(at);
         tx.record_login_failure(user.id, throttle.failures, blocked_until).await?;
         let reason = if user.disabled { "disabled" } else { "wrong password" };
-        let attempt = json!({ "username": user.username.as_str(), "reason": reason, "locked": throttle.locked });
+        let attempt =
+            json!({ "username": user.username.as_str(), "reason": reason, "locked": throttle.locked });
         let entity = ("user", Some(user.id.to_string()));
         record(&mut tx, at, None, entity, "login_failed", None, Some(attempt)).await?;
         tx.commit().await?;
@@ -111,7 +112,9 @@ impl App {
             return Ok(None);
         }
         let (password, generated) = match password {
-            Some(p) => (Password::parse(p).map_err(|e| AppError::invalid("STEWARD_ADMIN_PASSWORD", e))?, None),
+            Some(p) => {
+                (Password::parse(p).map_err(|e| AppError::invalid("STEWARD_ADMIN_PASSWORD", e))?, None)
+            }
             None => {
                 let p = new_secret("")?[..20].to_owned();
                 (Password::parse(&p).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?, Some(p))

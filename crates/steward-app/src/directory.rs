@@ -45,7 +45,10 @@ pub const LOCALES: &[&str] = &["en", "zh-CN"];
 fn parse_display_name(input: &str) -> Result<String> {
     let name = input.trim();
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(AppError::invalid("display_name", "a display name must be 1 to 120 printable characters"));
+        return Err(AppError::invalid(
+            "display_name",
+            "a display name must be 1 to 120 printable characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -128,7 +131,9 @@ impl App {
         if actor.user.id != id || privileged {
             actor.require(Permission::ManageDirectory)?;
         }
-        if actor.user.id == id && (update.disabled == Some(true) || update.role.as_deref().is_some_and(|r| r != "admin")) {
+        if actor.user.id == id
+            && (update.disabled == Some(true) || update.role.as_deref().is_some_and(|r| r != "admin"))
+        {
             return Err(AppError::Conflict {
                 field: Some(if update.disabled.is_some() { "disabled" } else { "role" }),
                 message: "you may not disable yourself or give up your own admin role".into(),
@@ -137,7 +142,11 @@ impl App {
         let patch = UserPatch {
             display_name: update.display_name.as_deref().map(parse_display_name).transpose()?,
             email: update.email.map(|e| parse_email(e.as_deref().unwrap_or(""))).transpose()?,
-            role: update.role.as_deref().map(|r| Role::parse(r).map_err(|e| AppError::invalid("role", e))).transpose()?,
+            role: update
+                .role
+                .as_deref()
+                .map(|r| Role::parse(r).map_err(|e| AppError::invalid("role", e)))
+                .transpose()?,
             disabled: update.disabled,
             locale: update.locale.map(|l| parse_locale(l.as_deref().unwrap_or(""))).transpose()?,
         };
@@ -195,7 +204,12 @@ impl App {
         Ok(self.store.list_teams().await?)
     }
 
-    pub async fn create_team(&self, actor: Option<&Actor>, name: &str, description: &str) -> Result<steward_core::identity::Team> {
+    pub async fn create_team(
+        &self,
+        actor: Option<&Actor>,
+        name: &str,
+        description: &str,
+    ) -> Result<steward_core::identity::Team> {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }
@@ -214,7 +228,13 @@ impl App {
     }
 
     /// Adds (`member = true`) or removes a user from a team.
-    pub async fn set_team_member(&self, actor: Option<&Actor>, team_id: i64, user_id: i64, member: bool) -> Result<bool> {
+    pub async fn set_team_member(
+        &self,
+        actor: Option<&Actor>,
+        team_id: i64,
+        user_id: i64,
+        member: bool,
+    ) -> Result<bool> {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }
@@ -230,7 +250,8 @@ impl App {
         if changed {
             let action = if member { "member_add" } else { "member_remove" };
             let detail = json!({ "user_id": user_id, "username": user.username.as_str() });
-            record(&mut tx, at, actor, ("team", Some(team_id.to_string())), action, None, Some(detail)).await?;
+            record(&mut tx, at, actor, ("team", Some(team_id.to_string())), action, None, Some(detail))
+                .await?;
         }
         tx.commit().await?;
         Ok(changed)

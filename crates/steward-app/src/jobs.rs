@@ -18,6 +18,7 @@ pub const PURGE_SESSIONS: &str = "purge_expired_sessions";
 const PURGE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
+const RESCHEDULE_EVERY: Duration = Duration::from_secs(600);
 
 impl App {
     /// Schedules the periodic jobs that must always be pending (a no-op when they are).
@@ -78,10 +79,15 @@ impl App {
 
     /// Runs the worker until `shutdown` turns true, polling every `poll`.
     pub async fn run_worker(&self, worker: String, poll: Duration, mut shutdown: watch::Receiver<bool>) {
-        if let Err(err) = self.schedule_periodic_jobs().await {
-            tracing::error!(error = %err, "scheduling periodic jobs failed");
-        }
+        let mut last_scheduled: Option<std::time::Instant> = None;
         loop {
+            // Re-ensured now and then, so a periodic job that died is scheduled again.
+            if last_scheduled.is_none_or(|t| t.elapsed() > RESCHEDULE_EVERY) {
+                match self.schedule_periodic_jobs().await {
+                    Ok(()) => last_scheduled = Some(std::time::Instant::now()),
+                    Err(err) => tracing::error!(error = %err, "scheduling periodic jobs failed"),
+                }
+            }
             match self.run_due_jobs(&worker).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}

@@ -83,6 +83,7 @@ async fn record(
         Some(a) => (Some(a.user.id), a.user.username.to_string()),
         None => (None, "system".to_owned()),
     };
-    let event = NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after };
+    let event =
+        NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after };
     Ok(tx.append_event(at, event).await?)
 }

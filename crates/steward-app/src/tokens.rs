@@ -31,7 +31,8 @@ impl App {
         lifetime: &str,
     ) -> Result<IssuedToken> {
         if let Some(a) = actor {
-            let needed = if a.user.id == owner_id { Permission::ManageOwnTokens } else { Permission::ManageAllTokens };
+            let needed =
+                if a.user.id == owner_id { Permission::ManageOwnTokens } else { Permission::ManageAllTokens };
             a.require(needed)?;
         }
         let owner = self.store.user(owner_id).await?.ok_or(AppError::NotFound("user"))?;
@@ -82,10 +83,8 @@ impl App {
             "scopes": token.scopes.to_string(),
             "expires_at": token.expires_at.to_string(),
         });
-        // A password login acts as the owner even though no actor is signed in yet.
-        let by = actor.cloned().or_else(|| Some(Actor { user: owner.clone(), credential: Credential::Cli }));
-        record(&mut tx, at, by.as_ref(), ("api_token", Some(token.id.to_string())), "create", None, Some(after))
-            .await?;
+        let entity = ("api_token", Some(token.id.to_string()));
+        record(&mut tx, at, actor, entity, "create", None, Some(after)).await?;
         tx.commit().await?;
         Ok(IssuedToken { secret, token })
     }
@@ -94,7 +93,9 @@ impl App {
     /// the user's role, valid as long as a web session.
     pub async fn api_login(&self, username: &str, password: &str) -> Result<IssuedToken> {
         let user = self.authenticate(username, password).await?;
-        self.insert_token(None, &user, "password login", user.role.scopes(), self.config.session_ttl).await
+        let actor = Actor { user: user.clone(), credential: Credential::Password };
+        self.insert_token(Some(&actor), &user, "password login", user.role.scopes(), self.config.session_ttl)
+            .await
     }
 
     /// The actor behind a bearer token, if the token is live.

@@ -17,27 +17,22 @@ pub fn parse_lifetime(text: &str) -> Result<SignedDuration, LifetimeError> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| LifetimeError(format!("`{text}` has no unit: use m, h, d or w (e.g. 30d)")))?;
     let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| LifetimeError(format!("`{text}` does not start with a number")))?;
+    let n: i64 =
+        number.parse().map_err(|_| LifetimeError(format!("`{text}` does not start with a number")))?;
     let minutes = match unit {
         "m" => n,
         "h" => n.saturating_mul(60),
         "d" => n.saturating_mul(24 * 60),
         "w" => n.saturating_mul(7 * 24 * 60),
         _ => {
-            return Err(LifetimeError(format!(
-                "unknown unit `{unit}` in `{text}`: use m, h, d or w"
-            )));
+            return Err(LifetimeError(format!("unknown unit `{unit}` in `{text}`: use m, h, d or w")));
         }
     };
     if minutes < 1 {
         return Err(LifetimeError("a lifetime must be at least one minute".into()));
     }
     if minutes > MAX_LIFETIME_DAYS * 24 * 60 {
-        return Err(LifetimeError(format!(
-            "a lifetime may not exceed {MAX_LIFETIME_DAYS} days"
-        )));
+        return Err(LifetimeError(format!("a lifetime may not exceed {MAX_LIFETIME_DAYS} days")));
     }
     Ok(SignedDuration::from_mins(minutes))
 }

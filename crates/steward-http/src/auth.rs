@@ -106,7 +106,8 @@ async fn check_csrf(request: Request, expected: &str, limit: usize) -> Result<Re
     }
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large").into_response()
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            .into_response()
     })?;
     let sent = form_urlencoded_field(&bytes, CSRF_FIELD);
     if !sent.is_some_and(|s| same_secret(&s, expected)) {

@@ -38,7 +38,9 @@ impl From<AppError> for ApiError {
         let message = err.to_string();
         match err {
             AppError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message),
-            AppError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message),
+            AppError::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
             AppError::TooManyAttempts { retry_after_secs } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
@@ -50,7 +52,9 @@ impl From<AppError> for ApiError {
                 field: field.map(str::to_owned),
                 ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
             },
-            AppError::Stale { .. } => ApiError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message),
+            AppError::Stale { .. } => {
+                ApiError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message)
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
@@ -87,7 +91,8 @@ pub async fn not_found(uri: Uri) -> Response {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path()))
             .into_response();
     }
-    (StatusCode::NOT_FOUND, axum::response::Html(crate::web::plain_page("404", "Not found / 未找到"))).into_response()
+    (StatusCode::NOT_FOUND, axum::response::Html(crate::web::plain_page("404", "Not found / 未找到")))
+        .into_response()
 }
 
 pub async fn method_not_allowed() -> Response {
@@ -98,4 +103,8 @@ pub async fn method_not_allowed() -> Response {
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
+}
+
+pub fn cross_site_response(_error: tower_http::csrf::ProtectionError) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, "csrf", "cross-site request refused").into_response()
 }

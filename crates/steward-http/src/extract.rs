@@ -19,11 +19,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        let json_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+                v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !json_type {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -38,9 +37,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large");
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        );
     }
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("could not read the request body: {rejection}"))
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("could not read the request body: {rejection}"),
+    )
 }
 
 /// Parses JSON, reporting the path of the field at fault.
@@ -50,8 +57,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = inner.to_string();
-        if matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof) {
-            return ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {message}"));
+        if matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof)
+        {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {message}"),
+            );
         }
         // A missing field is named in the message, one level below the path of its parent;
         // an unknown one is already the last step of the path.
@@ -62,10 +74,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             (None, p) => p.to_owned(),
         };
         let code = if message.starts_with("unknown field") { "unknown_field" } else { "invalid" };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.split(" at line").next().unwrap_or(&message).to_owned())
-            .with_field(field)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message.split(" at line").next().unwrap_or(&message).to_owned(),
+        )
+        .with_field(field)
     })?;
-    de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("trailing data after the JSON value: {e}")))?;
+    de.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("trailing data after the JSON value: {e}"),
+        )
+    })?;
     Ok(value)
 }
 
@@ -76,10 +98,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| ApiPath(v))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text()).with_field("path"))
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text()).with_field("path")
+        })
     }
 }
 
@@ -90,10 +111,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).with_field("query"))
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).with_field("query")
+        })
     }
 }
 

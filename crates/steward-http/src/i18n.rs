@@ -124,7 +124,10 @@ mod tests {
         let zh: Vec<_> = c.zh_cn.keys().collect();
         let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
         let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
-        assert!(only_en.is_empty() && only_zh.is_empty(), "only in en: {only_en:?}; only in zh-CN: {only_zh:?}");
+        assert!(
+            only_en.is_empty() && only_zh.is_empty(),
+            "only in en: {only_en:?}; only in zh-CN: {only_zh:?}"
+        );
     }
 
     /// Every `t.get("...")` in the templates names a key that exists.

@@ -105,15 +105,18 @@ pub fn router(state: AppState) -> Router {
             Access::Authenticated => private = private.route(r.path, r.handler),
         }
     }
-    let private = private.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_actor));
+    let private =
+        private.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_actor));
     public
         .merge(private)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // Refuses cross-site form posts by their Sec-Fetch-Site / Origin headers, before the
+        // per-session CSRF token is even checked; inside `track` so refusals are counted.
+        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_site_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(tower_http::csrf::CsrfLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .with_state(state)

@@ -79,8 +79,16 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    state.metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();
-    state.metrics.latency.get_or_create(&RouteLabels { method, route }).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status })
+        .inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 

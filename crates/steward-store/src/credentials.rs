@@ -62,7 +62,8 @@ impl TryFrom<TokenRow> for ApiToken {
 }
 
 async fn fetch_token<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<ApiToken>> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
+    let sql =
+        format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
     let row: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
     row.map(ApiToken::try_from).transpose()
 }
@@ -130,7 +131,8 @@ impl Store {
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC"
         );
-        let rows: Vec<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&self.read).await?;
+        let rows: Vec<TokenRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&self.read).await?;
         rows.into_iter().map(ApiToken::try_from).collect()
     }
 

@@ -102,10 +102,7 @@ impl Tx {
         .bind(&hash)
         .execute(self.conn())
         .await?;
-        sqlx::query("UPDATE event_chain SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(self.conn())
-            .await?;
+        sqlx::query("UPDATE event_chain SET hash = $1 WHERE id = 1").bind(&hash).execute(self.conn()).await?;
         Ok(seq)
     }
 }
@@ -140,7 +137,8 @@ impl Store {
         let (head_seq, head_hash) = chain_head(&self.read).await?;
         let mut verifier = ChainVerifier::default();
         let mut last = 0_i64;
-        let sql = format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000");
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000");
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(last)

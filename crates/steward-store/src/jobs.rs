@@ -52,7 +52,13 @@ impl Tx {
 
 impl Store {
     /// Leases up to `limit` due jobs to `worker` for `lease_ms`.
-    pub async fn claim_jobs(&self, worker: &str, now: Timestamp, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
+    pub async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -101,15 +107,25 @@ impl Store {
     }
 
     /// Records a failed attempt: schedules the retry, or keeps the job as dead.
-    pub async fn fail_job(&self, id: i64, worker: &str, now: Timestamp, error: &str, after: AfterFailure) -> Result<()> {
+    pub async fn fail_job(
+        &self,
+        id: i64,
+        worker: &str,
+        now: Timestamp,
+        error: &str,
+        after: AfterFailure,
+    ) -> Result<()> {
         let error: String = error.chars().take(2000).collect();
         let (run_at, dead_at) = match after {
             AfterFailure::RetryIn { delay_ms } => (Some(to_ms(now) + delay_ms), None),
             AfterFailure::GiveUp => (None, Some(to_ms(now))),
         };
         sqlx::query(
+            // A dead job gives up its dedupe key, so the work can be enqueued afresh.
             "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, \
-             run_at = COALESCE($2, run_at), dead_at = $3 WHERE id = $4 AND locked_by = $5",
+             run_at = COALESCE($2, run_at), dead_at = $3, \
+             dedupe_key = CASE WHEN $3 IS NULL THEN dedupe_key ELSE NULL END \
+             WHERE id = $4 AND locked_by = $5",
         )
         .bind(error)
         .bind(run_at)

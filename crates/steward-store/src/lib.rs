@@ -45,10 +45,8 @@ pub enum StoreError {
 
 /// Unique constraints and the input field each one protects, by PostgreSQL constraint name and
 /// by the `table.column` SQLite names in its message.
-const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
-    ("users_username_key", "users.username", "username"),
-    ("teams_name_key", "teams.name", "name"),
-];
+const UNIQUE_FIELDS: &[(&str, &str, &str)] =
+    &[("users_username_key", "users.username", "username"), ("teams_name_key", "teams.name", "name")];
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> StoreError {

@@ -23,10 +23,11 @@ impl TryFrom<TeamRow> for Team {
 }
 
 async fn fetch_team<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Team>> {
-    let row: Option<TeamRow> = sqlx::query_as("SELECT id, name, description, created_at FROM teams WHERE id = $1")
-        .bind(id)
-        .fetch_optional(e)
-        .await?;
+    let row: Option<TeamRow> =
+        sqlx::query_as("SELECT id, name, description, created_at FROM teams WHERE id = $1")
+            .bind(id)
+            .fetch_optional(e)
+            .await?;
     row.map(Team::try_from).transpose()
 }
 
@@ -37,9 +38,10 @@ impl Store {
 
     /// Every team with its members, ordered by name.
     pub async fn list_teams(&self) -> Result<Vec<TeamWithMembers>> {
-        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name, description, created_at FROM teams ORDER BY name")
-            .fetch_all(&self.read)
-            .await?;
+        let teams: Vec<TeamRow> =
+            sqlx::query_as("SELECT id, name, description, created_at FROM teams ORDER BY name")
+                .fetch_all(&self.read)
+                .await?;
         #[derive(sqlx::FromRow)]
         struct MemberRow {
             team_id: i64,

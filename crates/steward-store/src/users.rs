@@ -35,8 +35,7 @@ pub struct LoginRecord {
     pub blocked_until: Timestamp,
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.created_at, u.updated_at, u.version";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.created_at, u.updated_at, u.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -57,7 +56,8 @@ impl TryFrom<UserRow> for User {
     fn try_from(r: UserRow) -> Result<User> {
         Ok(User {
             id: r.id,
-            username: Username::parse(&r.username).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
+            username: Username::parse(&r.username)
+                .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
             display_name: r.display_name,
             email: r.email,
             role: Role::parse(&r.role).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
@@ -83,8 +83,10 @@ impl Store {
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1");
-        let row: Option<UserRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username.as_str()).fetch_optional(&self.read).await?;
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(username.as_str())
+            .fetch_optional(&self.read)
+            .await?;
         row.map(User::try_from).transpose()
     }
 
@@ -111,8 +113,10 @@ impl Store {
             "SELECT {USER_COLUMNS}, u.password_hash, u.failed_logins, u.login_blocked_until \
              FROM users u WHERE u.username = $1"
         );
-        let row: Option<Row> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username.as_str()).fetch_optional(&self.read).await?;
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(username.as_str())
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| {
             Ok(LoginRecord {
                 user: r.user.try_into()?,
@@ -192,7 +196,12 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn record_login_failure(&mut self, id: i64, failures: u32, blocked_until: Timestamp) -> Result<()> {
+    pub async fn record_login_failure(
+        &mut self,
+        id: i64,
+        failures: u32,
+        blocked_until: Timestamp,
+    ) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = $1, login_blocked_until = $2 WHERE id = $3")
             .bind(i64::from(failures))
             .bind(to_ms(blocked_until))

@@ -48,7 +48,8 @@ impl TestDb {
 
     /// A migrated store over this database.
     pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.url, &StoreOptions::default()).await.expect("connect to the test database");
+        let store =
+            Store::connect(&self.url, &StoreOptions::default()).await.expect("connect to the test database");
         store.migrate().await.expect("migrate the test database");
         store
     }
@@ -67,7 +68,10 @@ async fn create_pg_database(base: &str) -> String {
     let admin = AnyPool::connect(base).await.unwrap_or_else(|e| {
         panic!("{TEST_DATABASE_ENV}={base} is not reachable ({e}); run the suite with ./scripts/test, which starts PostgreSQL")
     });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create test database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test database");
     admin.close().await;
     let (before_query, query) = match base.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
@@ -153,8 +157,14 @@ impl TestApp {
     }
 
     /// Signs `client` in through the web form; returns the session's CSRF token.
-    pub async fn sign_in(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
-        let page = client.get(self.url("/login")).send().await.expect("login page").text().await.expect("body");
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page =
+            client.get(self.url("/login")).send().await.expect("login page").text().await.expect("body");
         let csrf = hidden_field(&page, "_csrf").expect("login form has a CSRF field");
         client
             .post(self.url("/login"))
@@ -171,7 +181,13 @@ impl TestApp {
     }
 
     /// Runs a JSON request with a bearer token; returns status and body.
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = reqwest::Client::new().request(method, self.url(path)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
@@ -179,7 +195,8 @@ impl TestApp {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        let value = if text.is_empty() { json!(null) } else { serde_json::from_str(&text).unwrap_or(json!(text)) };
+        let value =
+            if text.is_empty() { json!(null) } else { serde_json::from_str(&text).unwrap_or(json!(text)) };
         (status, value)
     }
 }

@@ -129,7 +129,8 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        parse_lifetime(&self.session_ttl).map_err(|e| anyhow::anyhow!("invalid configuration: session_ttl: {e}"))?;
+        parse_lifetime(&self.session_ttl)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: session_ttl: {e}"))?;
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "invalid configuration: log_format must be `text` or `json`"
@@ -138,8 +139,14 @@ impl Config {
             matches!(self.sqlite_synchronous.as_str(), "full" | "normal"),
             "invalid configuration: sqlite_synchronous must be `full` or `normal`"
         );
-        anyhow::ensure!(self.login_lock_after >= 1, "invalid configuration: login_lock_after must be at least 1");
-        anyhow::ensure!(self.max_body_bytes >= 1024, "invalid configuration: max_body_bytes must be at least 1024");
+        anyhow::ensure!(
+            self.login_lock_after >= 1,
+            "invalid configuration: login_lock_after must be at least 1"
+        );
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "invalid configuration: max_body_bytes must be at least 1024"
+        );
         Ok(())
     }
 

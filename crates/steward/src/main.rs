@@ -65,7 +65,11 @@ fn main() -> ExitCode {
         Command::Serve { listen } => listen.clone(),
         _ => None,
     };
-    let overrides = config::Overrides { data: cli.global.data.clone(), database_url: cli.global.database_url.clone(), listen };
+    let overrides = config::Overrides {
+        data: cli.global.data.clone(),
+        database_url: cli.global.database_url.clone(),
+        listen,
+    };
     let config = match config::Config::load(cli.global.config.as_deref(), &overrides) {
         Ok(c) => c,
         Err(e) => {

@@ -25,7 +25,10 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
                  (shown only this once; change it under My account)",
                 admin.username
             ),
-            None => println!("First start: created user `{}` with the password from STEWARD_ADMIN_PASSWORD", admin.username),
+            None => println!(
+                "First start: created user `{}` with the password from STEWARD_ADMIN_PASSWORD",
+                admin.username
+            ),
         }
     }
     let state = steward_http::AppState::new(app.clone(), config.http())?;

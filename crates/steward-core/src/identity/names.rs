@@ -21,9 +21,8 @@ impl Username {
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(NameError("a username must start with a letter or digit".into()));
         }
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+        if let Some(bad) =
+            name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
         {
             return Err(NameError(format!(
                 "a username may only hold letters, digits, '.', '_', '-' and '@' (found {bad:?})"
@@ -81,10 +80,7 @@ impl Password {
             )));
         }
         if input.len() > Self::MAX_BYTES {
-            return Err(NameError(format!(
-                "a password may not be longer than {} bytes",
-                Self::MAX_BYTES
-            )));
+            return Err(NameError(format!("a password may not be longer than {} bytes", Self::MAX_BYTES)));
         }
         if input.trim().is_empty() {
             return Err(NameError("a password may not be only white space".into()));

@@ -192,7 +192,8 @@ mod tests {
     #[test]
     fn role_permission_matrix() {
         use Permission::*;
-        let perms = [ViewDirectory, ManageDirectory, ManageOwnTokens, ManageAllTokens, ReadAudit, ReadMetrics];
+        let perms =
+            [ViewDirectory, ManageDirectory, ManageOwnTokens, ManageAllTokens, ReadAudit, ReadMetrics];
         // One row per role, one column per permission above.
         let expected = [
             (Role::Requester, [false, false, true, false, false, false]),

@@ -20,7 +20,10 @@ pub struct LoginBody {
 }
 
 /// `POST /api/v1/auth/login` → `{"token","expires_at"}`.
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Json<Value>> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Json<Value>> {
     let issued = state.app.api_login(&body.username, &body.password).await?;
     Ok(Json(json!({
         "token": issued.secret,
@@ -31,7 +34,10 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBo
 }
 
 /// `POST /api/v1/auth/logout`: revokes the token in use.
-pub async fn logout(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<StatusCode> {
     state.app.revoke_own_credential(&actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,10 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 
-pub async fn list_users(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
     let users = state.app.list_users(&actor).await?;
     Ok(Json(json!({ "items": users.iter().map(UserJson::from).collect::<Vec<_>>() })))
 }
@@ -138,7 +141,10 @@ fn team_json(t: &TeamWithMembers) -> Value {
     })
 }
 
-pub async fn list_teams(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
+pub async fn list_teams(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
     let teams = state.app.list_teams(&actor).await?;
     Ok(Json(json!({ "items": teams.iter().map(team_json).collect::<Vec<_>>() })))
 }

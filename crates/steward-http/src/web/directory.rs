@@ -24,7 +24,12 @@ fn roles() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), role_key(*r))).collect()
 }
 
-pub async fn users(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn users(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let users = state.app.list_users(&actor).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "users.title");
     Ok(render(&UsersPage { page, users, roles: roles() }))
@@ -85,7 +90,12 @@ struct TeamsPage<'a> {
     teams: Vec<TeamWithMembers>,
 }
 
-pub async fn teams(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn teams(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let teams = state.app.list_teams(&actor).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "teams.title");
     Ok(render(&TeamsPage { page, teams }))

@@ -123,16 +123,40 @@ pub async fn submit(
 ) -> WebResult {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(expected, &form.csrf) {
-        let page = login_page(&state, &headers, &uri, StatusCode::FORBIDDEN, Some("login.expired"), &form.next, &form.username);
+        let page = login_page(
+            &state,
+            &headers,
+            &uri,
+            StatusCode::FORBIDDEN,
+            Some("login.expired"),
+            &form.next,
+            &form.username,
+        );
         return page;
     }
     let started = match state.app.start_session(&form.username, &form.password).await {
         Ok(s) => s,
         Err(AppError::BadCredentials) => {
-            return login_page(&state, &headers, &uri, StatusCode::UNAUTHORIZED, Some("login.failed"), &form.next, &form.username);
+            return login_page(
+                &state,
+                &headers,
+                &uri,
+                StatusCode::UNAUTHORIZED,
+                Some("login.failed"),
+                &form.next,
+                &form.username,
+            );
         }
         Err(AppError::TooManyAttempts { .. }) => {
-            return login_page(&state, &headers, &uri, StatusCode::TOO_MANY_REQUESTS, Some("login.throttled"), &form.next, &form.username);
+            return login_page(
+                &state,
+                &headers,
+                &uri,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("login.throttled"),
+                &form.next,
+                &form.username,
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -146,7 +170,11 @@ pub async fn submit(
 }
 
 /// `POST /logout`: ends the session (the CSRF check already ran in the auth middleware).
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, CurrentActor(_actor): CurrentActor) -> WebResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CurrentActor(_actor): CurrentActor,
+) -> WebResult {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         state.app.end_session(secret).await?;
     }

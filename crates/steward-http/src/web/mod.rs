@@ -62,9 +62,16 @@ pub struct Page<'a> {
 impl<'a> Page<'a> {
     /// The page context for a signed-in actor. The language follows `?lang=`, the cookie,
     /// then the user's saved preference, then the browser.
-    pub fn new(state: &'a AppState, actor: &'a Actor, headers: &HeaderMap, uri: &Uri, title_key: &str) -> Page<'a> {
+    pub fn new(
+        state: &'a AppState,
+        actor: &'a Actor,
+        headers: &HeaderMap,
+        uri: &Uri,
+        title_key: &str,
+    ) -> Page<'a> {
         let mut lang = Lang::of_request(headers, uri.query());
-        let chosen = uri.query().is_some_and(|q| q.contains("lang=")) || crate::auth::cookie(headers, crate::i18n::LANG_COOKIE).is_some();
+        let chosen = uri.query().is_some_and(|q| q.contains("lang="))
+            || crate::auth::cookie(headers, crate::i18n::LANG_COOKIE).is_some();
         if !chosen && let Some(saved) = actor.user.locale.as_deref().and_then(Lang::parse) {
             lang = saved;
         }
@@ -106,7 +113,8 @@ pub fn render<T: Template>(template: &T) -> Response {
 
 /// A minimal page for errors, in both languages since it may be shown before we know one.
 pub fn plain_page(title: &str, message: &str) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let esc =
+        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
          <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><section class=\"card narrow\">\

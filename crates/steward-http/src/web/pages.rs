@@ -19,7 +19,12 @@ struct HomePage<'a> {
     teams: Vec<Team>,
 }
 
-pub async fn home(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn home(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let teams = state.app.teams_of(actor.user.id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "home.title");
     Ok(render(&HomePage { page, role_key: role_key(actor.user.role), teams }))
@@ -31,7 +36,12 @@ struct AccountPage<'a> {
     page: Page<'a>,
 }
 
-pub async fn account(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn account(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     Ok(render(&AccountPage { page: Page::new(&state, &actor, &headers, &uri, "account.title") }))
 }
 

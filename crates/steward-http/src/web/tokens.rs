@@ -73,7 +73,11 @@ async fn page(
 ) -> WebResult {
     let tokens = state.app.list_tokens(actor, all).await?;
     let page = Page::new(state, actor, headers, uri, "tokens.title");
-    let scopes = Scope::ALL.iter().filter(|s| actor.user.role.scopes().contains(**s)).map(|s| (s.as_str(), *s == Scope::Read)).collect();
+    let scopes = Scope::ALL
+        .iter()
+        .filter(|s| actor.user.role.scopes().contains(**s))
+        .map(|s| (s.as_str(), *s == Scope::Read))
+        .collect();
     let tokens = rows(&tokens, page.t.get("common.never"));
     Ok(render(&TokensPage { page, tokens, scopes, new_secret }))
 }
@@ -101,14 +105,21 @@ pub async fn create(
         .map_err(|e| AppError::invalid("form", format!("the form could not be read: {e}")))?;
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let scopes: Vec<&str> = pairs.iter().filter(|(k, _)| k == "scope").map(|(_, v)| v.as_str()).collect();
-    let result = state.app.issue_token(Some(&actor), actor.user.id, field("name"), &scopes.join(" "), field("expires")).await;
+    let result = state
+        .app
+        .issue_token(Some(&actor), actor.user.id, field("name"), &scopes.join(" "), field("expires"))
+        .await;
     match result {
         Ok(issued) => page(&state, &actor, &headers, &uri, false, Some(issued.secret)).await,
         Err(e) => after_form::<()>(Err(e), "/tokens", ""),
     }
 }
 
-pub async fn revoke(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn revoke(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
     let result = state.app.revoke_token(&actor, id).await;
     after_form(result, "/tokens", "token revoked")
 }

@@ -15,7 +15,12 @@ async fn every_route_but_the_public_ones_requires_authentication() {
     let mut checked = 0;
     for route in routes() {
         if route.access == Access::Public {
-            assert!(allowed_public.contains(&route.path), "{} {} is public but should not be", route.method, route.path);
+            assert!(
+                allowed_public.contains(&route.path),
+                "{} {} is public but should not be",
+                route.method,
+                route.path
+            );
             continue;
         }
         let path = route.path.replace("{id}", "1").replace("{user_id}", "1").replace("{file}", "x");
@@ -48,7 +53,12 @@ async fn a_bad_or_revoked_credential_is_as_good_as_none() {
     let (status, _) = app.api(Method::GET, "/api/v1/me", "stw_not-a-real-token", None).await;
     assert_eq!(status, 401);
     let client = reqwest::Client::new();
-    let forged = client.get(app.url("/api/v1/me")).header("cookie", "steward_session=sws_forged").send().await.unwrap();
+    let forged = client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "steward_session=sws_forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 401);
     let (status, me) = app.api(Method::GET, "/api/v1/me", &token, None).await;
     assert_eq!(status, 200);
@@ -95,8 +105,9 @@ async fn roles_limit_what_each_user_may_do() {
     }
     // An agent may not promote themselves.
     let me = app.app.user_by_username("agent1").await.unwrap();
-    let (status, _) =
-        app.api(Method::PATCH, &format!("/api/v1/users/{}", me.id), &agent, Some(json!({ "role": "admin" }))).await;
+    let (status, _) = app
+        .api(Method::PATCH, &format!("/api/v1/users/{}", me.id), &agent, Some(json!({ "role": "admin" })))
+        .await;
     assert_eq!(status, 403);
     assert_eq!(app.app.user_by_username("agent1").await.unwrap().role.as_str(), "agent");
 }
@@ -118,10 +129,12 @@ async fn admins_manage_users_and_teams_through_the_api() {
     assert_eq!(user["display_name"], "李伟");
     let id = user["id"].as_i64().unwrap();
 
-    let (status, team) = app.api(Method::POST, "/api/v1/teams", &admin, Some(json!({ "name": "数据库组" }))).await;
+    let (status, team) =
+        app.api(Method::POST, "/api/v1/teams", &admin, Some(json!({ "name": "数据库组" }))).await;
     assert_eq!(status, 201);
     let team_id = team["id"].as_i64().unwrap();
-    let (status, _) = app.api(Method::PUT, &format!("/api/v1/teams/{team_id}/members/{id}"), &admin, None).await;
+    let (status, _) =
+        app.api(Method::PUT, &format!("/api/v1/teams/{team_id}/members/{id}"), &admin, None).await;
     assert_eq!(status, 204);
     let (_, teams) = app.api(Method::GET, "/api/v1/teams", &admin, None).await;
     assert_eq!(teams["items"][0]["members"][0]["username"], "li.wei");
@@ -138,8 +151,10 @@ async fn admins_manage_users_and_teams_through_the_api() {
     let (_, me) = app.api(Method::GET, "/api/v1/me", body["token"].as_str().unwrap(), None).await;
     assert_eq!(me["teams"][0]["name"], "数据库组");
 
-    let (status, _) = app.api(Method::DELETE, &format!("/api/v1/teams/{team_id}/members/{id}"), &admin, None).await;
+    let (status, _) =
+        app.api(Method::DELETE, &format!("/api/v1/teams/{team_id}/members/{id}"), &admin, None).await;
     assert_eq!(status, 204);
-    let (status, _) = app.api(Method::PUT, &format!("/api/v1/teams/{team_id}/members/999999"), &admin, None).await;
+    let (status, _) =
+        app.api(Method::PUT, &format!("/api/v1/teams/{team_id}/members/999999"), &admin, None).await;
     assert_eq!(status, 404);
 }

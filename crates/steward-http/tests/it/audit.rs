@@ -9,13 +9,20 @@ async fn changes_are_recorded_with_before_and_after() {
     let app = TestApp::spawn().await;
     let (root, admin) = app.user_with_token("root", "admin").await;
     let (_, user) = app
-        .api(Method::POST, "/api/v1/users", &admin, Some(json!({ "username": "gus", "role": "agent", "password": "long enough pw" })))
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            &admin,
+            Some(json!({ "username": "gus", "role": "agent", "password": "long enough pw" })),
+        )
         .await;
     let id = user["id"].as_i64().unwrap();
-    app.api(Method::PATCH, &format!("/api/v1/users/{id}"), &admin, Some(json!({ "role": "team_lead" }))).await;
+    app.api(Method::PATCH, &format!("/api/v1/users/{id}"), &admin, Some(json!({ "role": "team_lead" })))
+        .await;
 
-    let (status, events) =
-        app.api(Method::GET, &format!("/api/v1/audit/events?entity_type=user&entity_id={id}"), &admin, None).await;
+    let (status, events) = app
+        .api(Method::GET, &format!("/api/v1/audit/events?entity_type=user&entity_id={id}"), &admin, None)
+        .await;
     assert_eq!(status, 200);
     let items = events["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{events}");
@@ -55,7 +62,8 @@ async fn failed_sign_ins_are_audited() {
         .await
         .unwrap();
     let (_, events) = app.api(Method::GET, "/api/v1/audit/events?entity_type=user", &admin, None).await;
-    let failed = events["items"].as_array().unwrap().iter().find(|e| e["action"] == "login_failed").unwrap().clone();
+    let failed =
+        events["items"].as_array().unwrap().iter().find(|e| e["action"] == "login_failed").unwrap().clone();
     assert_eq!(failed["after"]["reason"], "wrong password");
 }
 

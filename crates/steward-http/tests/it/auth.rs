@@ -9,7 +9,11 @@ use steward_core::identity::LoginPolicy;
 use steward_http::HttpConfig;
 use steward_test_support::{PASSWORD, TestApp};
 
-async fn api_login(app: &TestApp, username: &str, password: &str) -> (u16, serde_json::Value, Option<String>) {
+async fn api_login(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> (u16, serde_json::Value, Option<String>) {
     let response = reqwest::Client::new()
         .post(app.url("/api/v1/auth/login"))
         .json(&json!({ "username": username, "password": password }))
@@ -43,7 +47,8 @@ async fn api_login_returns_a_working_token() {
 #[tokio::test]
 async fn repeated_failures_are_slowed_then_locked() {
     let policy = LoginPolicy { free_failures: 2, base_delay_ms: 400, lock_after: 4, lock_ms: 60_000 };
-    let app = TestApp::spawn_with(AppConfig { login: policy, ..AppConfig::default() }, HttpConfig::default()).await;
+    let app =
+        TestApp::spawn_with(AppConfig { login: policy, ..AppConfig::default() }, HttpConfig::default()).await;
     app.user("bob", "agent").await;
     for _ in 0..2 {
         assert_eq!(api_login(&app, "bob", "wrong password!").await.0, 401);
@@ -82,8 +87,9 @@ async fn disabled_users_cannot_sign_in_and_lose_their_sessions() {
     assert_eq!(app.sign_in(&browser, "carol", PASSWORD).await.status(), 303);
     assert_eq!(browser.get(app.url("/")).send().await.unwrap().status(), 200);
 
-    let (status, _) =
-        app.api(Method::PATCH, &format!("/api/v1/users/{}", carol.id), &admin, Some(json!({ "disabled": true }))).await;
+    let (status, _) = app
+        .api(Method::PATCH, &format!("/api/v1/users/{}", carol.id), &admin, Some(json!({ "disabled": true })))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(browser.get(app.url("/")).send().await.unwrap().status(), 303, "the session ended");
     assert_eq!(api_login(&app, "carol", PASSWORD).await.0, 401);
@@ -104,7 +110,10 @@ async fn web_sign_in_sets_a_hardened_cookie_and_sign_out_ends_it() {
         .find(|c| c.starts_with("steward_session="))
         .unwrap()
         .to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
 
     let home = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
@@ -135,7 +144,8 @@ async fn session_requests_without_the_csrf_token_are_refused() {
         .unwrap();
     assert_eq!(wrong.status(), 403);
     // JSON calls riding on the cookie need the header.
-    let json_call = browser.post(app.url("/api/v1/teams")).json(&json!({ "name": "Forged team" })).send().await.unwrap();
+    let json_call =
+        browser.post(app.url("/api/v1/teams")).json(&json!({ "name": "Forged team" })).send().await.unwrap();
     assert_eq!(json_call.status(), 403);
     let body: serde_json::Value = json_call.json().await.unwrap();
     assert_eq!(body["error"]["code"], "csrf");
@@ -149,6 +159,8 @@ async fn session_requests_without_the_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(cross.status(), 403);
+    let body: serde_json::Value = cross.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "csrf");
     let actor_token = app.token("root", "read").await;
     let (_, teams) = app.api(Method::GET, "/api/v1/teams", &actor_token, None).await;
     assert_eq!(teams["items"].as_array().unwrap().len(), 0, "nothing was created");
@@ -182,7 +194,13 @@ async fn the_login_form_itself_is_protected_against_csrf() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    assert!(response.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("steward_session=s")));
+    assert!(
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("steward_session=s"))
+    );
 }
 
 #[tokio::test]
@@ -190,7 +208,8 @@ async fn sign_in_only_redirects_to_local_pages() {
     let app = TestApp::spawn().await;
     app.user("fred", "agent").await;
     let browser = TestApp::browser();
-    let page = browser.get(app.url("/login?next=//evil.example/x")).send().await.unwrap().text().await.unwrap();
+    let page =
+        browser.get(app.url("/login?next=//evil.example/x")).send().await.unwrap().text().await.unwrap();
     let csrf = steward_test_support::hidden_field(&page, "_csrf").unwrap();
     let response = browser
         .post(app.url("/login"))

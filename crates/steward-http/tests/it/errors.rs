@@ -4,7 +4,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use steward_test_support::TestApp;
 
-async fn raw(app: &TestApp, token: &str, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+async fn raw(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let response = reqwest::Client::new()
         .request(method, app.url(path))
         .bearer_auth(token)
@@ -17,23 +24,75 @@ async fn raw(app: &TestApp, token: &str, method: Method, path: &str, content_typ
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// (body, content type, status, code, field)
+type Case = (Vec<u8>, &'static str, u16, &'static str, Option<&'static str>);
+
 #[tokio::test]
 async fn malformed_bodies_are_named() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
     let json_type = "application/json";
     // (body, content type, status, code, field)
-    let cases: Vec<(Vec<u8>, &str, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (b"{not json".to_vec(), json_type, 400, "malformed_json", None),
-        (br#"{"username":"zed","role":"agent","password":"long enough pw"} trailing"#.to_vec(), json_type, 400, "malformed_json", None),
+        (
+            br#"{"username":"zed","role":"agent","password":"long enough pw"} trailing"#.to_vec(),
+            json_type,
+            400,
+            "malformed_json",
+            None,
+        ),
         (vec![b'"', 0xff, 0xfe, b'"'], json_type, 400, "malformed_json", None),
-        (br#"{"username":"zed","role":"agent","password":"long enough pw","colour":"red"}"#.to_vec(), json_type, 422, "unknown_field", Some("colour")),
-        (br#"{"username":"zed","password":"long enough pw"}"#.to_vec(), json_type, 422, "invalid", Some("role")),
-        (br#"{"username":42,"role":"agent","password":"long enough pw"}"#.to_vec(), json_type, 422, "invalid", Some("username")),
-        (br#"{"username":"zed","role":"wizard","password":"long enough pw"}"#.to_vec(), json_type, 422, "invalid", Some("role")),
-        (br#"{"username":"zed","role":"agent","password":"short"}"#.to_vec(), json_type, 422, "invalid", Some("password")),
-        (br#"{"username":"z","role":"agent","password":"long enough pw"}"#.to_vec(), json_type, 422, "invalid", Some("username")),
-        (br#"{"username":"zed","role":"agent","password":"long enough pw","email":"not-an-email"}"#.to_vec(), json_type, 422, "invalid", Some("email")),
+        (
+            br#"{"username":"zed","role":"agent","password":"long enough pw","colour":"red"}"#.to_vec(),
+            json_type,
+            422,
+            "unknown_field",
+            Some("colour"),
+        ),
+        (
+            br#"{"username":"zed","password":"long enough pw"}"#.to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("role"),
+        ),
+        (
+            br#"{"username":42,"role":"agent","password":"long enough pw"}"#.to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("username"),
+        ),
+        (
+            br#"{"username":"zed","role":"wizard","password":"long enough pw"}"#.to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("role"),
+        ),
+        (
+            br#"{"username":"zed","role":"agent","password":"short"}"#.to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("password"),
+        ),
+        (
+            br#"{"username":"z","role":"agent","password":"long enough pw"}"#.to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("username"),
+        ),
+        (
+            br#"{"username":"zed","role":"agent","password":"long enough pw","email":"not-an-email"}"#
+                .to_vec(),
+            json_type,
+            422,
+            "invalid",
+            Some("email"),
+        ),
         (br#"{"username":"zed"}"#.to_vec(), "text/plain", 415, "unsupported_media_type", None),
     ];
     for (body, content_type, status, code, field) in cases {
@@ -55,7 +114,8 @@ async fn oversized_bodies_are_refused() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
     let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
-    let (status, reply) = raw(&app, &admin, Method::POST, "/api/v1/teams", "application/json", huge.into_bytes()).await;
+    let (status, reply) =
+        raw(&app, &admin, Method::POST, "/api/v1/teams", "application/json", huge.into_bytes()).await;
     assert_eq!(status, 413);
     assert_eq!(reply["error"]["code"], "payload_too_large");
     let long_name = json!({ "name": "x".repeat(81) });

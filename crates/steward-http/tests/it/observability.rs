@@ -39,7 +39,9 @@ async fn metrics_count_requests_by_route_template() {
         .await
         .unwrap();
     assert!(
-        text.contains(r#"steward_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"} 1"#),
+        text.contains(
+            r#"steward_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"} 1"#
+        ),
         "{text}"
     );
     assert!(text.contains(r#"route="/api/v1/users/{id}",status="404"} 2"#), "{text}");

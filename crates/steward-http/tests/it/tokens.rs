@@ -11,7 +11,8 @@ async fn a_token_can_do_only_what_its_scopes_allow() {
     let read_only = app.token("root", "read").await;
     let (status, _) = app.api(Method::GET, "/api/v1/users", &read_only, None).await;
     assert_eq!(status, 200, "read scope reads the directory");
-    let (status, body) = app.api(Method::POST, "/api/v1/teams", &read_only, Some(json!({ "name": "Ops" }))).await;
+    let (status, body) =
+        app.api(Method::POST, "/api/v1/teams", &read_only, Some(json!({ "name": "Ops" }))).await;
     assert_eq!(status, 403, "an admin's read-only token cannot administer");
     assert!(body["error"]["message"].as_str().unwrap().contains("`admin` scope"), "{body}");
     let (status, _) = app.api(Method::GET, "/api/v1/audit/events", &read_only, None).await;
@@ -37,7 +38,12 @@ async fn tokens_are_issued_within_the_role_and_the_issuing_token() {
     assert_eq!(body["error"]["field"], "scopes");
 
     let (status, body) = app
-        .api(Method::POST, "/api/v1/tokens", &agent, Some(json!({ "name": "ci", "scopes": ["read"], "expires": "7d" })))
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            &agent,
+            Some(json!({ "name": "ci", "scopes": ["read"], "expires": "7d" })),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let narrow = body["token"].as_str().unwrap().to_owned();
@@ -45,7 +51,12 @@ async fn tokens_are_issued_within_the_role_and_the_issuing_token() {
 
     // The read-only token cannot mint itself a write token (it lacks `write`, which issuing needs).
     let (status, _) = app
-        .api(Method::POST, "/api/v1/tokens", &narrow, Some(json!({ "name": "x", "scopes": ["read", "write"] })))
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            &narrow,
+            Some(json!({ "name": "x", "scopes": ["read", "write"] })),
+        )
         .await;
     assert_eq!(status, 403);
 
@@ -83,13 +94,22 @@ async fn expired_and_revoked_tokens_stop_working() {
     let (_, mine) = app.api(Method::GET, "/api/v1/tokens", &other, None).await;
     assert!(mine["items"].as_array().unwrap().iter().all(|t| t["username"] == "agent1"));
     let (_, all) = app.api(Method::GET, "/api/v1/tokens?all=true", &admin, None).await;
-    let admin_token_id = all["items"].as_array().unwrap().iter().find(|t| t["username"] == "root").unwrap()["id"].clone();
-    let (status, _) = app.api(Method::DELETE, &format!("/api/v1/tokens/{admin_token_id}"), &other, None).await;
+    let admin_token_id =
+        all["items"].as_array().unwrap().iter().find(|t| t["username"] == "root").unwrap()["id"].clone();
+    let (status, _) =
+        app.api(Method::DELETE, &format!("/api/v1/tokens/{admin_token_id}"), &other, None).await;
     assert_eq!(status, 404);
 
     // Admins revoke anyone's token; revoked tokens fail at once.
-    let other_id = all["items"].as_array().unwrap().iter().find(|t| t["username"] == "agent1" && t["active"] == true).unwrap()["id"].clone();
-    let (status, revoked) = app.api(Method::DELETE, &format!("/api/v1/tokens/{other_id}"), &admin, None).await;
+    let other_id = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["username"] == "agent1" && t["active"] == true)
+        .unwrap()["id"]
+        .clone();
+    let (status, revoked) =
+        app.api(Method::DELETE, &format!("/api/v1/tokens/{other_id}"), &admin, None).await;
     assert_eq!(status, 200);
     assert_eq!(revoked["active"], false);
     assert!(revoked["revoked_at"].is_string());
@@ -102,7 +122,8 @@ async fn tokens_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user_with_token("root", "admin").await;
     let raw = app.db.raw_pool().await;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(&raw).await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(&raw).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token);
     assert!(!stored[0].contains(&token[4..]));

@@ -34,7 +34,12 @@ async fn pages_render_in_english_and_chinese() {
     let (_, en) = page(&app, &browser, "/admin/teams?lang=en").await;
     assert!(en.contains("New team"));
 
-    let login = TestApp::browser().get(app.url("/login")).header("accept-language", "zh-CN,zh;q=0.9").send().await.unwrap();
+    let login = TestApp::browser()
+        .get(app.url("/login"))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
     assert!(login.text().await.unwrap().contains("登录"));
 }
 
@@ -44,7 +49,14 @@ async fn admins_manage_users_and_teams_through_forms() {
     let (browser, csrf) = signed_in(&app, "root", "admin").await;
     let created = browser
         .post(app.url("/admin/users"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "ivy"), ("display_name", "Ivy <script>"), ("email", ""), ("role", "agent"), ("password", "ivy password 1")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "ivy"),
+            ("display_name", "Ivy <script>"),
+            ("email", ""),
+            ("role", "agent"),
+            ("password", "ivy password 1"),
+        ])
         .send()
         .await
         .unwrap();
@@ -56,7 +68,12 @@ async fn admins_manage_users_and_teams_through_forms() {
 
     let bad = browser
         .post(app.url("/admin/users"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "ivy"), ("role", "agent"), ("password", "ivy password 1")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "ivy"),
+            ("role", "agent"),
+            ("password", "ivy password 1"),
+        ])
         .send()
         .await
         .unwrap();
@@ -65,7 +82,12 @@ async fn admins_manage_users_and_teams_through_forms() {
     let (_, shown) = page(&app, &browser, &location).await;
     assert!(shown.contains("username is already taken"));
 
-    browser.post(app.url("/admin/teams")).form(&[("_csrf", csrf.as_str()), ("name", "Service Desk")]).send().await.unwrap();
+    browser
+        .post(app.url("/admin/teams"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "Service Desk")])
+        .send()
+        .await
+        .unwrap();
     let team = app.app.store().list_teams().await.unwrap().remove(0);
     let added = browser
         .post(app.url(&format!("/admin/teams/{}/members", team.team.id)))
@@ -83,7 +105,8 @@ async fn admins_manage_users_and_teams_through_forms() {
     assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
     // The same form again carries a stale version and changes nothing.
     let stale = [("_csrf", csrf.as_str()), ("role", "requester"), ("disabled", "false"), ("version", "1")];
-    let response = browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&stale).send().await.unwrap();
+    let response =
+        browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&stale).send().await.unwrap();
     assert!(response.headers()["location"].to_str().unwrap().contains("error="));
     assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
 }
@@ -94,7 +117,13 @@ async fn a_new_token_is_shown_once_and_works() {
     let (browser, csrf) = signed_in(&app, "jan", "agent").await;
     let response = browser
         .post(app.url("/tokens"))
-        .form(&[("_csrf", csrf.as_str()), ("name", "laptop"), ("scope", "read"), ("scope", "write"), ("expires", "7d")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "laptop"),
+            ("scope", "read"),
+            ("scope", "write"),
+            ("expires", "7d"),
+        ])
         .send()
         .await
         .unwrap();
@@ -109,7 +138,12 @@ async fn a_new_token_is_shown_once_and_works() {
     assert!(list.contains("laptop") && list.contains("read write") && !list.contains(secret));
 
     let token = app.app.store().list_tokens(None).await.unwrap().remove(0);
-    browser.post(app.url(&format!("/tokens/{}/revoke", token.id))).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    browser
+        .post(app.url(&format!("/tokens/{}/revoke", token.id)))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(secret).send().await.unwrap();
     assert_eq!(me.status(), 401);
 }
@@ -123,7 +157,12 @@ async fn requesters_do_not_reach_admin_pages() {
     for path in ["/admin/users", "/admin/teams", "/audit"] {
         assert_eq!(page(&app, &browser, path).await.0, 403, "{path}");
     }
-    let response = browser.post(app.url("/admin/teams")).form(&[("_csrf", csrf.as_str()), ("name", "Mine")]).send().await.unwrap();
+    let response = browser
+        .post(app.url("/admin/teams"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "Mine")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     assert!(app.app.store().list_teams().await.unwrap().is_empty());
 }
@@ -138,7 +177,14 @@ async fn users_change_their_own_password_and_stay_signed_in() {
     let version = hidden_field(&account, "version").unwrap();
     let response = browser
         .post(app.url("/account"))
-        .form(&[("_csrf", csrf.as_str()), ("display_name", "Lee Min"), ("email", "lee@example.com"), ("locale", "zh-CN"), ("password", "a brand new password"), ("version", &version)])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("display_name", "Lee Min"),
+            ("email", "lee@example.com"),
+            ("locale", "zh-CN"),
+            ("password", "a brand new password"),
+            ("version", &version),
+        ])
         .send()
         .await
         .unwrap();

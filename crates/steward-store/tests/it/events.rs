@@ -33,9 +33,17 @@ async fn chain_verifies_and_lists_newest_first() {
     assert_eq!(store.verify_event_chain().await.unwrap(), Ok(5));
     let page = store.list_events(&EventFilter { limit: 2, ..Default::default() }).await.unwrap();
     assert_eq!(page.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![5, 4]);
-    let older = store.list_events(&EventFilter { limit: 10, before_seq: Some(4), ..Default::default() }).await.unwrap();
+    let older = store
+        .list_events(&EventFilter { limit: 10, before_seq: Some(4), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(older.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![3, 2, 1]);
-    let one = EventFilter { entity_type: Some("user".into()), entity_id: Some("2".into()), limit: 10, ..Default::default() };
+    let one = EventFilter {
+        entity_type: Some("user".into()),
+        entity_id: Some("2".into()),
+        limit: 10,
+        ..Default::default()
+    };
     assert_eq!(store.list_events(&one).await.unwrap().len(), 1);
 }
 

@@ -7,7 +7,13 @@ use steward_store::{NewJob, Store};
 use steward_test_support::TestDb;
 
 fn job(kind: &'static str, run_at: Timestamp, dedupe: Option<&str>) -> NewJob {
-    NewJob { kind, payload: json!({ "k": kind }), run_at, max_attempts: 3, dedupe_key: dedupe.map(str::to_owned) }
+    NewJob {
+        kind,
+        payload: json!({ "k": kind }),
+        run_at,
+        max_attempts: 3,
+        dedupe_key: dedupe.map(str::to_owned),
+    }
 }
 
 async fn enqueue(store: &Store, j: NewJob) -> Option<i64> {
@@ -33,7 +39,10 @@ async fn claim_complete_and_dedupe() {
     assert_eq!(claimed[0].kind, "a");
     assert_eq!(claimed[0].payload, json!({ "k": "a" }));
     assert_eq!(claimed[0].attempts, 1);
-    assert!(store.claim_jobs("w2", now, 60_000, 10).await.unwrap().is_empty(), "a leased job is not claimed twice");
+    assert!(
+        store.claim_jobs("w2", now, 60_000, 10).await.unwrap().is_empty(),
+        "a leased job is not claimed twice"
+    );
     assert!(!store.complete_job(claimed[0].id, "w2").await.unwrap(), "only the lease holder completes");
     assert!(store.complete_job(claimed[0].id, "w1").await.unwrap());
     assert_eq!(store.job_counts().await.unwrap(), (1, 0));
@@ -45,7 +54,7 @@ async fn failures_back_off_then_die() {
     let db = TestDb::new().await;
     let store = db.store().await;
     let now = Timestamp::now();
-    let id = enqueue(&store, job("flaky", now, None)).await.unwrap();
+    let id = enqueue(&store, job("flaky", now, Some("flaky-key"))).await.unwrap();
 
     let c = store.claim_jobs("w", now, 60_000, 1).await.unwrap();
     store.fail_job(id, "w", now, "boom", AfterFailure::RetryIn { delay_ms: 10_000 }).await.unwrap();
@@ -58,6 +67,10 @@ async fn failures_back_off_then_die() {
     let much_later = later.checked_add(SignedDuration::from_hours(10)).unwrap();
     assert!(store.claim_jobs("w", much_later, 60_000, 1).await.unwrap().is_empty(), "dead jobs stay dead");
     assert_eq!(store.job_counts().await.unwrap(), (0, 1));
+    assert!(
+        enqueue(&store, job("flaky", now, Some("flaky-key"))).await.is_some(),
+        "a dead job frees its key"
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ use crate::config::Config;
 /// Connects to the configured database and brings its schema up to date.
 pub async fn open(config: &Config) -> anyhow::Result<App> {
     let url = config.database_url()?;
-    let store = Store::connect(&url, &config.store()).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let store = Store::connect(&url, &config.store())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
     Ok(App::new(store, config.app()))
 }
@@ -103,7 +105,9 @@ pub enum AuditCommand {
 
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).map_err(|e| anyhow::anyhow!("reading the password from stdin: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| anyhow::anyhow!("reading the password from stdin: {e}"))?;
     let password = input.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&input);
     anyhow::ensure!(!password.is_empty(), "password: nothing was given on standard input");
     Ok(password.to_owned())
@@ -145,11 +149,9 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
 
 async fn find_team(app: &App, name: &str) -> anyhow::Result<i64> {
     let teams = app.store().list_teams().await?;
-    teams
-        .iter()
-        .find(|t| t.team.name.eq_ignore_ascii_case(name.trim()))
-        .map(|t| t.team.id)
-        .ok_or_else(|| anyhow::anyhow!("team: no team named `{name}` (create it with `steward team create --name`)"))
+    teams.iter().find(|t| t.team.name.eq_ignore_ascii_case(name.trim())).map(|t| t.team.id).ok_or_else(|| {
+        anyhow::anyhow!("team: no team named `{name}` (create it with `steward team create --name`)")
+    })
 }
 
 pub async fn team(config: &Config, command: TeamCommand) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,236 @@
+//! The command line: users, teams, tokens, the audit check, configuration and errors.
+
+use serde_json::Value;
+use steward_test_support::TestDb;
+
+use crate::server::{Server, run, steward, text};
+
+#[test]
+fn version_is_printed() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward")).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).trim(), format!("steward {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[tokio::test]
+async fn users_and_teams_are_created_from_the_command_line() {
+    let db = TestDb::new().await;
+    let mut team = steward(&db);
+    team.args(["team", "create", "--name", "Service Desk"]);
+    assert!(run(team, "").status.success());
+
+    let mut create = steward(&db);
+    create.args([
+        "user",
+        "create",
+        "--username",
+        "alice",
+        "--role",
+        "agent",
+        "--team",
+        "service desk",
+        "--password-stdin",
+    ]);
+    let out = run(create, "alice's long password\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("created user alice"));
+
+    // Global flags are accepted after the subcommand too.
+    let mut list = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    list.args(["user", "list", "--database-url", &db.url]);
+    let out = run(list, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("alice") && text(&out.stdout).contains("agent"));
+
+    let mut teams = steward(&db);
+    teams.args(["team", "list"]);
+    assert!(text(&run(teams, "").stdout).contains("Service Desk"));
+    let store = db.store().await;
+    let listed = store.list_teams().await.unwrap();
+    assert_eq!(listed[0].members[0].username.as_str(), "alice");
+}
+
+#[tokio::test]
+async fn bad_input_fails_with_a_message_naming_the_problem() {
+    let db = TestDb::new().await;
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["user", "create", "--username", "bob", "--role", "wizard", "--password-stdin"],
+            "a long password\n",
+            "role: unknown role `wizard`",
+        ),
+        (
+            vec!["user", "create", "--username", "bob", "--role", "agent", "--password-stdin"],
+            "short\n",
+            "password: a password must be at least",
+        ),
+        (
+            vec!["user", "create", "--username", "bob", "--role", "agent", "--password-stdin"],
+            "",
+            "password: nothing was given",
+        ),
+        (
+            vec!["user", "create", "--username", "b b", "--role", "agent", "--password-stdin"],
+            "a long password\n",
+            "username:",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--username",
+                "bob",
+                "--role",
+                "agent",
+                "--team",
+                "Nope",
+                "--password-stdin",
+            ],
+            "a long password\n",
+            "team: no team named `Nope`",
+        ),
+        (vec!["token", "create", "--user", "ghost", "--scope", "read"], "", "user: no user named `ghost`"),
+    ];
+    for (args, stdin, expected) in cases {
+        let mut cmd = steward(&db);
+        cmd.args(&args);
+        let out = run(cmd, stdin);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(expected), "{args:?}: {}", text(&out.stderr));
+    }
+    let mut list = steward(&db);
+    list.args(["user", "list"]);
+    assert!(!text(&run(list, "").stdout).contains("bob"), "nothing was half-created");
+
+    let mut missing_flag = steward(&db);
+    missing_flag.args(["user", "create", "--username", "bob", "--role", "agent"]);
+    let out = run(missing_flag, "");
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+    assert!(text(&out.stderr).contains("--password-stdin"));
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_tampered_row() {
+    let db = TestDb::new().await;
+    for name in ["ann", "ben", "cat"] {
+        let mut cmd = steward(&db);
+        cmd.args(["user", "create", "--username", name, "--role", "agent", "--password-stdin"]);
+        assert!(run(cmd, "a long password\n").status.success());
+    }
+    let mut verify = steward(&db);
+    verify.args(["audit", "verify"]);
+    let out = run(verify, "");
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("3 events verified"), "{}", text(&out.stdout));
+
+    let raw = db.raw_pool().await;
+    sqlx::query("UPDATE events SET after_json = replace(after_json, 'ben', 'eve') WHERE seq = 2")
+        .execute(&raw)
+        .await
+        .unwrap();
+    let mut verify = steward(&db);
+    verify.args(["audit", "verify"]);
+    let out = run(verify, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("event 2 was edited"), "{}", text(&out.stderr));
+
+    sqlx::query("DELETE FROM events WHERE seq = 2").execute(&raw).await.unwrap();
+    let mut verify = steward(&db);
+    verify.args(["audit", "verify"]);
+    let out = run(verify, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("event 2 is missing"), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn first_start_prints_the_admin_login_and_cli_tokens_work() {
+    let db = TestDb::new().await;
+    let server = Server::start(steward(&db));
+    let banner = server.banner.join("\n");
+    let password = banner
+        .split("with password: ")
+        .nth(1)
+        .expect("generated password printed")
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    let client = reqwest::Client::new();
+    let login = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+
+    let mut token = steward(&db);
+    token.args(["token", "create", "--user", "admin", "--scope", "read,metrics", "--expires", "1d"]);
+    let out = run(token, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let secret = text(&out.stdout).trim().to_owned();
+    let me: Value =
+        client.get(server.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["scopes"], serde_json::json!(["read", "metrics"]));
+    let metrics = client.get(server.url("/metrics")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    drop(server);
+
+    // A second start finds the admin and prints no password.
+    let again = Server::start(steward(&db));
+    assert!(!again.banner.join("\n").contains("password"));
+}
+
+#[test]
+fn the_embedded_default_lives_in_the_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    cmd.current_dir(dir.path()).env_remove("STEWARD_DATABASE_URL").env_remove("STEWARD_DATA");
+    cmd.args(["migrate"]);
+    let out = run(cmd, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("steward-data/steward.db").is_file());
+
+    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    other.current_dir(dir.path()).args(["--data", "elsewhere", "migrate"]);
+    assert!(run(other, "").status.success());
+    assert!(dir.path().join("elsewhere/steward.db").is_file());
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("steward.toml"), "listen = \"127.0.0.1:9\"\nsesion_ttl = \"1h\"\n")
+        .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    cmd.current_dir(dir.path()).arg("migrate");
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("sesion_ttl"), "{}", text(&out.stderr));
+
+    std::fs::write(dir.path().join("steward.toml"), "session_ttl = \"forever\"\n").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    cmd.current_dir(dir.path()).arg("migrate");
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("session_ttl"), "{}", text(&out.stderr));
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    cmd.current_dir(dir.path())
+        .env("STEWARD_LOG_FORMAT", "xml")
+        .arg("--config")
+        .arg("/nonexistent.toml")
+        .arg("migrate");
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent.toml"), "{}", text(&out.stderr));
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    cmd.current_dir(dir.path()).args(["--database-url", "mysql://x/y", "migrate"]);
+    std::fs::remove_file(dir.path().join("steward.toml")).unwrap();
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unsupported database URL"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,5 @@
+//! Tests of the real `steward` binary: the CLI, `serve`, and the web UI in headless Chromium.
+
+mod browser;
+mod cli;
+mod server;
