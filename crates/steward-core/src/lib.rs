@@ -10,3 +10,4 @@ pub mod audit;
 pub mod expiry;
 pub mod identity;
 pub mod jobs;
+pub mod tickets;

@@ -1,0 +1,288 @@
+//! The incident lifecycle: new → assigned → in_progress → on_hold → resolved → closed, with
+//! reopen from resolved and cancel from any open state.
+
+use std::fmt;
+
+use jiff::Timestamp;
+
+use super::{FieldError, Ticket};
+
+macro_rules! word_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident => $t:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $t),+ }
+            }
+
+            pub fn parse(s: &str) -> Result<$name, FieldError> {
+                match s.trim() {
+                    $($t => Ok($name::$v),)+
+                    other => Err(FieldError::new($field, format!(
+                        "unknown {} `{}`: expected one of {}",
+                        $field, other.chars().take(40).collect::<String>(), [$($t),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum! {
+    State, "state" {
+        New => "new",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        OnHold => "on_hold",
+        Resolved => "resolved",
+        Closed => "closed",
+        Cancelled => "cancelled",
+    }
+}
+
+word_enum! {
+    /// Why work is paused; SLA clocks may pause for some reasons.
+    HoldReason, "hold_reason" {
+        AwaitingCustomer => "awaiting_customer",
+        AwaitingVendor => "awaiting_vendor",
+        AwaitingChange => "awaiting_change",
+    }
+}
+
+word_enum! {
+    ResolutionCode, "resolution_code" {
+        Fixed => "fixed",
+        Workaround => "workaround",
+        NoFaultFound => "no_fault_found",
+        Duplicate => "duplicate",
+        UserError => "user_error",
+        ResolvedByVendor => "resolved_by_vendor",
+        Other => "other",
+    }
+}
+
+impl State {
+    /// The states a ticket may move to from this one.
+    pub fn allowed(self) -> &'static [State] {
+        use State::*;
+        match self {
+            New => &[Assigned, InProgress, OnHold, Resolved, Cancelled],
+            Assigned => &[InProgress, OnHold, Resolved, Cancelled],
+            InProgress => &[Assigned, OnHold, Resolved, Cancelled],
+            OnHold => &[Assigned, InProgress, Resolved, Cancelled],
+            Resolved => &[InProgress, Closed],
+            Closed | Cancelled => &[],
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, State::Resolved | State::Closed | State::Cancelled)
+    }
+}
+
+/// A requested move, with what the target state needs.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionRequest {
+    pub to: Option<State>,
+    pub hold_reason: Option<HoldReason>,
+    pub resolution_code: Option<ResolutionCode>,
+    pub resolution_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("cannot move from {from} to {to}; allowed: {}", list(allowed))]
+    NotAllowed { from: State, to: State, allowed: Vec<State> },
+    #[error("{0}")]
+    Missing(FieldError),
+}
+
+fn list(states: &[State]) -> String {
+    if states.is_empty() {
+        return "none (the ticket is final)".into();
+    }
+    states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// What a transition did, for the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transitioned {
+    pub from: State,
+    pub to: State,
+    pub reopened: bool,
+}
+
+/// Applies a transition to `ticket`, or explains why it is not allowed.
+pub fn apply_transition(
+    ticket: &mut Ticket,
+    req: &TransitionRequest,
+    at: Timestamp,
+) -> Result<Transitioned, TransitionError> {
+    let missing = |field: &'static str, msg: &str| TransitionError::Missing(FieldError::new(field, msg));
+    let to = req.to.ok_or_else(|| missing("to", "the target state `to` is required"))?;
+    let from = ticket.state;
+    if !from.allowed().contains(&to) {
+        return Err(TransitionError::NotAllowed { from, to, allowed: from.allowed().to_vec() });
+    }
+    match to {
+        State::Assigned if ticket.team_id.is_none() && ticket.assignee_id.is_none() => {
+            return Err(missing("assignee_id", "assign a team or a person before moving to assigned"));
+        }
+        State::OnHold => {
+            let reason =
+                req.hold_reason.ok_or_else(|| missing("hold_reason", "a hold reason is required"))?;
+            ticket.hold_reason = Some(reason);
+        }
+        State::Resolved => {
+            let code = req
+                .resolution_code
+                .ok_or_else(|| missing("resolution_code", "a resolution code is required"))?;
+            let note = req.resolution_note.as_deref().map(str::trim).unwrap_or_default();
+            if note.is_empty() {
+                return Err(missing("resolution_note", "a resolution note is required"));
+            }
+            let note = super::parse_description("resolution_note", note).map_err(TransitionError::Missing)?;
+            ticket.resolution_code = Some(code);
+            ticket.resolution_note = Some(note);
+            ticket.resolved_at = Some(at);
+        }
+        State::Closed => ticket.closed_at = Some(at),
+        _ => {}
+    }
+    if to != State::OnHold {
+        ticket.hold_reason = None;
+    }
+    let reopened = from == State::Resolved && to.is_open();
+    if reopened {
+        ticket.reopen_count += 1;
+        ticket.resolution_code = None;
+        ticket.resolution_note = None;
+        ticket.resolved_at = None;
+    }
+    ticket.state = to;
+    Ok(Transitioned { from, to, reopened })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Impact, Priority, Tags, TicketKind, Urgency};
+    use super::*;
+
+    pub fn ticket(state: State) -> Ticket {
+        Ticket {
+            id: 1,
+            kind: TicketKind::Incident,
+            number: "INC000001".into(),
+            title: "t".into(),
+            description: String::new(),
+            requester_id: 1,
+            created_by: None,
+            category_id: None,
+            subcategory_id: None,
+            service: None,
+            impact: Impact::new(2).unwrap(),
+            urgency: Urgency::new(2).unwrap(),
+            priority: Priority::new(3).unwrap(),
+            team_id: Some(1),
+            assignee_id: None,
+            state,
+            hold_reason: None,
+            resolution_code: None,
+            resolution_note: None,
+            resolved_at: None,
+            closed_at: None,
+            reopen_count: 0,
+            parent_id: None,
+            tags: Tags::default(),
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            version: 1,
+        }
+    }
+
+    fn to(state: State) -> TransitionRequest {
+        TransitionRequest { to: Some(state), ..Default::default() }
+    }
+
+    #[test]
+    fn the_whole_table() {
+        for from in State::ALL {
+            for target in State::ALL {
+                let mut t = ticket(*from);
+                let req = TransitionRequest {
+                    to: Some(*target),
+                    hold_reason: Some(HoldReason::AwaitingVendor),
+                    resolution_code: Some(ResolutionCode::Fixed),
+                    resolution_note: Some("done".into()),
+                };
+                let result = apply_transition(&mut t, &req, Timestamp::UNIX_EPOCH);
+                assert_eq!(result.is_ok(), from.allowed().contains(target), "{from} → {target}");
+                if let Err(TransitionError::NotAllowed { allowed, .. }) = result {
+                    assert_eq!(allowed, from.allowed());
+                    assert_eq!(t, ticket(*from), "a refused transition changes nothing");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn targets_demand_their_fields() {
+        let mut t = ticket(State::InProgress);
+        let err = apply_transition(&mut t, &to(State::OnHold), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, TransitionError::Missing(FieldError { field: "hold_reason", .. })));
+        let err = apply_transition(&mut t, &to(State::Resolved), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, TransitionError::Missing(FieldError { field: "resolution_code", .. })));
+        let blank = TransitionRequest {
+            resolution_code: Some(ResolutionCode::Fixed),
+            resolution_note: Some("  ".into()),
+            ..to(State::Resolved)
+        };
+        let err = apply_transition(&mut t, &blank, Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, TransitionError::Missing(FieldError { field: "resolution_note", .. })));
+        let mut unassigned = ticket(State::New);
+        unassigned.team_id = None;
+        let err = apply_transition(&mut unassigned, &to(State::Assigned), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, TransitionError::Missing(FieldError { field: "assignee_id", .. })));
+        assert_eq!(t, ticket(State::InProgress));
+    }
+
+    #[test]
+    fn reopening_counts_and_clears_the_resolution() {
+        let mut t = ticket(State::InProgress);
+        let resolve = TransitionRequest {
+            resolution_code: Some(ResolutionCode::Workaround),
+            resolution_note: Some("restarted the pool".into()),
+            ..to(State::Resolved)
+        };
+        apply_transition(&mut t, &resolve, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(t.resolution_code, Some(ResolutionCode::Workaround));
+        let done = apply_transition(&mut t, &to(State::InProgress), Timestamp::UNIX_EPOCH).unwrap();
+        assert!(done.reopened);
+        assert_eq!((t.reopen_count, t.resolution_code, t.resolved_at), (1, None, None));
+        apply_transition(&mut t, &resolve, Timestamp::UNIX_EPOCH).unwrap();
+        apply_transition(&mut t, &to(State::Closed), Timestamp::UNIX_EPOCH).unwrap();
+        let err = apply_transition(&mut t, &to(State::InProgress), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(err.to_string().contains("none (the ticket is final)"), "{err}");
+    }
+
+    #[test]
+    fn leaving_hold_clears_the_reason() {
+        let mut t = ticket(State::InProgress);
+        let hold = TransitionRequest { hold_reason: Some(HoldReason::AwaitingCustomer), ..to(State::OnHold) };
+        apply_transition(&mut t, &hold, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(t.hold_reason, Some(HoldReason::AwaitingCustomer));
+        apply_transition(&mut t, &to(State::InProgress), Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(t.hold_reason, None);
+    }
+}

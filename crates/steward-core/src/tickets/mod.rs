@@ -1,0 +1,88 @@
+//! Tickets: one record type for every kind (incidents first), their fields, priority and
+//! lifecycle. Kind-specific rules live beside the shared ones as more kinds arrive.
+
+mod fields;
+mod lifecycle;
+mod priority;
+
+pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_number};
+pub use lifecycle::{
+    HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,
+};
+pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
+
+use jiff::Timestamp;
+
+/// A ticket as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: i64,
+    pub kind: TicketKind,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub requester_id: i64,
+    pub created_by: Option<i64>,
+    pub category_id: Option<i64>,
+    pub subcategory_id: Option<i64>,
+    pub service: Option<String>,
+    pub impact: Impact,
+    pub urgency: Urgency,
+    pub priority: Priority,
+    pub team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub state: State,
+    pub hold_reason: Option<HoldReason>,
+    pub resolution_code: Option<ResolutionCode>,
+    pub resolution_note: Option<String>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub reopen_count: i64,
+    pub parent_id: Option<i64>,
+    pub tags: Tags,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// Which team a ticket lands in when someone is assigned.
+///
+/// Assigning a person implies their team: a requested team must contain the assignee; with no
+/// team requested the current team is kept if the assignee belongs to it, else the assignee's
+/// first team is taken.
+pub fn team_for_assignee(
+    requested_team: Option<i64>,
+    current_team: Option<i64>,
+    assignee_teams: &[i64],
+) -> Result<Option<i64>, FieldError> {
+    match requested_team {
+        Some(team) if assignee_teams.contains(&team) => Ok(Some(team)),
+        Some(_) => Err(FieldError::new("assignee_id", "the assignee is not a member of the assignment team")),
+        None => match current_team {
+            Some(team) if assignee_teams.contains(&team) => Ok(Some(team)),
+            _ => Ok(assignee_teams.first().copied().or(current_team)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assigning_a_person_implies_their_team() {
+        let cases = [
+            ((Some(2), None, vec![1, 2]), Ok(Some(2))),
+            ((Some(3), None, vec![1, 2]), Err("assignee_id")),
+            ((None, Some(2), vec![1, 2]), Ok(Some(2))),
+            ((None, Some(9), vec![1, 2]), Ok(Some(1))),
+            ((None, None, vec![4]), Ok(Some(4))),
+            // Someone in no team keeps the ticket in its current queue.
+            ((None, Some(9), vec![]), Ok(Some(9))),
+        ];
+        for ((requested, current, teams), expected) in cases {
+            let got = team_for_assignee(requested, current, &teams).map_err(|e| e.field);
+            assert_eq!(got, expected, "{requested:?} {current:?} {teams:?}");
+        }
+    }
+}
