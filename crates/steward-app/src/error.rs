@@ -19,6 +19,8 @@ pub enum AppError {
     Invalid { field: &'static str, message: String },
     #[error("{message}")]
     Conflict { field: Option<&'static str>, message: String },
+    #[error("{message}")]
+    IllegalTransition { message: String, allowed: Vec<&'static str> },
     #[error("the record was changed by someone else; reload it (current version {current})")]
     Stale { current: i64 },
     #[error(transparent)]

@@ -16,6 +16,12 @@ use crate::{App, AppError, Result, now};
 /// Deletes expired web sessions; re-enqueues itself every hour.
 pub const PURGE_SESSIONS: &str = "purge_expired_sessions";
 const PURGE_EVERY: SignedDuration = SignedDuration::from_hours(1);
+/// Closes incidents resolved longer ago than `auto_close_after`; re-enqueues itself hourly.
+pub const AUTO_CLOSE: &str = "auto_close_resolved";
+
+/// Periodic jobs and how often each runs.
+const PERIODIC: &[(&str, SignedDuration)] =
+    &[(PURGE_SESSIONS, PURGE_EVERY), (AUTO_CLOSE, SignedDuration::from_hours(1))];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
 const RESCHEDULE_EVERY: Duration = Duration::from_secs(600);
@@ -23,7 +29,10 @@ const RESCHEDULE_EVERY: Duration = Duration::from_secs(600);
 impl App {
     /// Schedules the periodic jobs that must always be pending (a no-op when they are).
     pub async fn schedule_periodic_jobs(&self) -> Result<()> {
-        self.enqueue_periodic(PURGE_SESSIONS, SignedDuration::ZERO).await
+        for (kind, _) in PERIODIC {
+            self.enqueue_periodic(kind, SignedDuration::ZERO).await?;
+        }
+        Ok(())
     }
 
     async fn enqueue_periodic(&self, kind: &'static str, delay: SignedDuration) -> Result<()> {
@@ -49,8 +58,8 @@ impl App {
             match self.run_job(&job).await {
                 Ok(()) => {
                     self.store.complete_job(job.id, worker).await?;
-                    if job.kind == PURGE_SESSIONS {
-                        self.enqueue_periodic(PURGE_SESSIONS, PURGE_EVERY).await?;
+                    if let Some((kind, every)) = PERIODIC.iter().find(|(k, _)| *k == job.kind) {
+                        self.enqueue_periodic(kind, *every).await?;
                     }
                 }
                 Err(err) => {
@@ -71,6 +80,11 @@ impl App {
                 let purged = tx.purge_expired_sessions(now()).await?;
                 tx.commit().await?;
                 tracing::debug!(purged, "expired sessions purged");
+                Ok(())
+            }
+            AUTO_CLOSE => {
+                let closed = self.auto_close_resolved().await?;
+                tracing::debug!(closed, "resolved incidents closed");
                 Ok(())
             }
             other => Err(AppError::Internal(anyhow::anyhow!("no handler for job kind `{other}`"))),

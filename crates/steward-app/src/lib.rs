@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod directory;
 mod error;
+pub mod incidents;
 pub mod jobs;
 mod secrets;
 mod tokens;
@@ -17,12 +18,14 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use steward_core::identity::LoginPolicy;
+use steward_core::tickets::PriorityMatrix;
 use steward_store::{NewEvent, Store, Tx};
 
 pub use actor::{Actor, Credential};
 pub use auth::{AdminBootstrap, SessionStart};
 pub use directory::{NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
+pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.
@@ -30,11 +33,21 @@ pub use tokens::IssuedToken;
 pub struct AppConfig {
     pub session_ttl: SignedDuration,
     pub login: LoginPolicy,
+    pub priority_matrix: PriorityMatrix,
+    /// Resolved incidents close by themselves after this long.
+    pub auto_close_after: SignedDuration,
+    pub attachment_max_bytes: usize,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { session_ttl: SignedDuration::from_hours(12), login: LoginPolicy::default() }
+        AppConfig {
+            session_ttl: SignedDuration::from_hours(12),
+            login: LoginPolicy::default(),
+            priority_matrix: PriorityMatrix::default(),
+            auto_close_after: SignedDuration::from_hours(7 * 24),
+            attachment_max_bytes: 10 * 1024 * 1024,
+        }
     }
 }
 

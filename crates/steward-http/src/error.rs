@@ -16,11 +16,13 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub retry_after_secs: Option<i64>,
+    /// More members of the `error` object, e.g. the allowed transitions.
+    pub extra: Option<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None }
+        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None, extra: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -52,6 +54,10 @@ impl From<AppError> for ApiError {
                 field: field.map(str::to_owned),
                 ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
             },
+            AppError::IllegalTransition { allowed, .. } => ApiError {
+                extra: Some(("allowed", json!(allowed))),
+                ..ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
+            },
             AppError::Stale { .. } => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message)
             }
@@ -65,7 +71,11 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
+        let mut body =
+            json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
+        if let Some((key, value)) = self.extra {
+            body["error"][key] = value;
+        }
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())

@@ -6,6 +6,7 @@
 //! from that table, so the test that walks the table sees exactly what is served.
 
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 mod api;
 mod auth;
@@ -13,8 +14,10 @@ mod error;
 mod extract;
 mod health;
 mod i18n;
+mod markdown;
 mod metrics;
 mod security;
+mod ticket_query;
 mod web;
 
 use std::sync::Arc;
@@ -69,6 +72,25 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    /// Wraps this route's handler in a layer (a different body limit, say).
+    fn with_layer<L>(mut self, layer: L) -> Route
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.handler = self.handler.layer(layer);
+        self
+    }
 }
 
 fn route<H, T>(method: Method, path: &'static str, access: Access, handler: H) -> Route

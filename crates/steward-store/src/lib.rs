@@ -14,6 +14,7 @@ mod credentials;
 mod events;
 mod jobs;
 mod teams;
+mod tickets;
 mod users;
 
 use std::time::Duration;
@@ -25,6 +26,9 @@ use sqlx::{Any, AnyPool, Executor};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{EventFilter, LoggedEvent, NewEvent};
 pub use jobs::{Job, NewJob};
+pub use tickets::{
+    Attachment, Category, Comment, NewAttachment, NewComment, SortField, TicketPage, TicketQuery, Visibility,
+};
 pub use users::{LoginRecord, NewUser, UserPatch};
 
 #[derive(Debug, thiserror::Error)]

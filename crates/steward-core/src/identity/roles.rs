@@ -85,13 +85,20 @@ pub enum Permission {
     ReadAudit,
     /// Scrape `/metrics`.
     ReadMetrics,
+    /// See tickets (which ones is decided per ticket by `tickets::access`).
+    ReadTickets,
+    /// Raise tickets and reply on one's own.
+    RaiseTickets,
+    /// Work tickets: assign, update, transition, write work notes.
+    WorkTickets,
 }
 
 impl Permission {
     /// The token scope an operation of this kind belongs to.
     pub fn scope(self) -> Scope {
         match self {
-            Permission::ViewDirectory => Scope::Read,
+            Permission::ViewDirectory | Permission::ReadTickets => Scope::Read,
+            Permission::RaiseTickets | Permission::WorkTickets => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
@@ -104,7 +111,9 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            ManageOwnTokens => true,
+            ManageOwnTokens | ReadTickets => true,
+            RaiseTickets => self != Role::Auditor,
+            WorkTickets => matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin),
             ViewDirectory => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
@@ -196,12 +205,12 @@ mod tests {
             [ViewDirectory, ManageDirectory, ManageOwnTokens, ManageAllTokens, ReadAudit, ReadMetrics];
         // One row per role, one column per permission above.
         let expected = [
-            (Role::Requester, [false, false, true, false, false, false]),
-            (Role::Agent, [true, false, true, false, false, false]),
-            (Role::TeamLead, [true, false, true, false, false, false]),
-            (Role::ChangeManager, [true, false, true, false, false, false]),
-            (Role::Admin, [true, true, true, true, true, true]),
-            (Role::Auditor, [true, false, true, false, true, true]),
+            (Role::Requester, [false, false, true, false, false, false, true, true, false]),
+            (Role::Agent, [true, false, true, false, false, false, true, true, true]),
+            (Role::TeamLead, [true, false, true, false, false, false, true, true, true]),
+            (Role::ChangeManager, [true, false, true, false, false, false, true, true, true]),
+            (Role::Admin, [true, true, true, true, true, true, true, true, true]),
+            (Role::Auditor, [true, false, true, false, true, true, true, false, false]),
         ];
         for (role, row) in expected {
             for (perm, allowed) in perms.iter().zip(row) {

@@ -175,11 +175,11 @@ pub fn apply_transition(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{Impact, Priority, Tags, TicketKind, Urgency};
     use super::*;
 
-    pub fn ticket(state: State) -> Ticket {
+    pub(crate) fn ticket(state: State) -> Ticket {
         Ticket {
             id: 1,
             kind: TicketKind::Incident,

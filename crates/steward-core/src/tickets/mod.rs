@@ -1,10 +1,12 @@
 //! Tickets: one record type for every kind (incidents first), their fields, priority and
 //! lifecycle. Kind-specific rules live beside the shared ones as more kinds arrive.
 
+mod access;
 mod fields;
 mod lifecycle;
 mod priority;
 
+pub use access::{TicketAccess, access};
 pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_number};
 pub use lifecycle::{
     HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,

@@ -1,9 +1,11 @@
 //! The JSON API under `/api/v1`. JSON types live here and are converted by hand from core
 //! types, which stay free of serialization concerns.
 
-mod audit;
+pub(crate) mod audit;
 mod auth;
-mod directory;
+pub(crate) mod directory;
+pub(crate) mod incidents;
+mod openapi;
 mod tokens;
 
 use axum::http::Method;
@@ -33,6 +35,24 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/api/v1/tokens/{id}", A, tokens::revoke),
         route(M::GET, "/api/v1/audit/events", A, audit::events),
         route(M::GET, "/api/v1/audit/verify", A, audit::verify),
+        route(M::GET, "/api/openapi.json", A, openapi::document),
+        route(M::GET, "/api/v1/incidents", A, incidents::list),
+        route(M::POST, "/api/v1/incidents", A, incidents::create),
+        route(M::GET, "/api/v1/incidents/{id}", A, incidents::get),
+        route(M::PATCH, "/api/v1/incidents/{id}", A, incidents::update),
+        route(M::POST, "/api/v1/incidents/{id}/transition", A, incidents::transition),
+        route(M::GET, "/api/v1/incidents/{id}/comments", A, incidents::comments),
+        route(M::POST, "/api/v1/incidents/{id}/comments", A, incidents::comment),
+        route(M::GET, "/api/v1/incidents/{id}/attachments", A, incidents::attachments),
+        route(M::POST, "/api/v1/incidents/{id}/attachments", A, incidents::upload)
+            .with_layer(axum::extract::DefaultBodyLimit::disable()),
+        route(M::GET, "/api/v1/incidents/{id}/activity", A, incidents::activity),
+        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, incidents::watch),
+        route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, incidents::unwatch),
+        route(M::POST, "/api/v1/incidents/{id}/related", A, incidents::relate),
+        route(M::GET, "/api/v1/attachments/{id}", A, incidents::download),
+        route(M::GET, "/api/v1/categories", A, incidents::categories),
+        route(M::POST, "/api/v1/categories", A, incidents::create_category),
     ]
 }
 

@@ -1,0 +1,357 @@
+//! The conversation on an incident: replies and work notes with @mentions, attachments,
+//! watchers, related incidents, and the activity stream that merges them with the history.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use steward_core::identity::{Permission, Username};
+use steward_core::tickets::{HoldReason, State, TicketAccess, parse_description};
+use steward_store::{Attachment, Comment, EventFilter, LoggedEvent, NewAttachment, NewComment};
+
+use super::{ENTITY, IncidentView};
+use crate::{Actor, App, AppError, Result, now, record};
+
+/// An uploaded file, before checks.
+#[derive(Debug, Clone)]
+pub struct AttachmentUpload {
+    pub filename: String,
+    pub content_type: String,
+    pub internal: bool,
+    pub data: Vec<u8>,
+}
+
+/// One entry of an incident's activity stream.
+#[derive(Debug, Clone)]
+pub enum ActivityItem {
+    Event(LoggedEvent),
+    Comment(Comment),
+}
+
+/// Content types accepted for attachments, with the leading bytes a real file of that type
+/// starts with (empty: any content).
+const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
+    ("text/plain", &[]),
+    ("text/csv", &[]),
+    ("application/json", &[]),
+    ("application/pdf", &[b"%PDF-"]),
+    ("image/png", &[b"\x89PNG\r\n\x1a\n"]),
+    ("image/jpeg", &[b"\xff\xd8\xff"]),
+    ("image/gif", &[b"GIF87a", b"GIF89a"]),
+    ("application/zip", &[b"PK\x03\x04"]),
+    ("application/gzip", &[b"\x1f\x8b"]),
+];
+
+/// `@name` words in a text, as usernames (lower-cased, unique).
+pub fn mentioned_usernames(text: &str) -> Vec<Username> {
+    let mut out: Vec<Username> = Vec::new();
+    let bytes: Vec<char> = text.chars().collect();
+    for (i, c) in bytes.iter().enumerate() {
+        let starts_word = i == 0 || !(bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '.');
+        if *c != '@' || !starts_word {
+            continue;
+        }
+        let name: String = bytes[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect();
+        if let Ok(u) = Username::parse(name.trim_end_matches('.'))
+            && !out.contains(&u)
+        {
+            out.push(u);
+        }
+    }
+    out
+}
+
+fn clean_filename(name: &str) -> Result<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let base: String =
+        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | ';')).take(200).collect();
+    if base.is_empty() || base == "." || base == ".." {
+        return Err(AppError::invalid("filename", "a file name is required"));
+    }
+    Ok(base)
+}
+
+impl App {
+    /// Adds a public reply or an internal work note. A requester's reply to an incident on
+    /// hold awaiting them resumes work on it.
+    pub async fn comment_incident(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &str,
+        internal: bool,
+    ) -> Result<Comment> {
+        let view = self.incident(actor, id).await?;
+        match view.access {
+            TicketAccess::Work => actor.require(Permission::WorkTickets)?,
+            TicketAccess::Participate if !internal => actor.require(Permission::RaiseTickets)?,
+            TicketAccess::Participate => {
+                return Err(AppError::Forbidden("only agents write work notes".into()));
+            }
+            _ => return Err(AppError::Forbidden("auditors read, they do not comment".into())),
+        }
+        let body = parse_description("body", body).map_err(|e| AppError::invalid(e.field, e.message))?;
+        if body.trim().is_empty() {
+            return Err(AppError::invalid("body", "a comment may not be empty"));
+        }
+        let mut mentions = Vec::new();
+        for name in mentioned_usernames(&body).into_iter().take(20) {
+            if let Some(u) = self.store.user_by_username(&name).await? {
+                mentions.push(u.id);
+            }
+        }
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let new = NewComment {
+            ticket_id: id,
+            author_id: actor.user.id,
+            body,
+            internal,
+            mentions: mentions.clone(),
+        };
+        let comment_id = tx.insert_comment(at, &new).await?;
+        for user in &mentions {
+            tx.add_watcher(id, *user).await?;
+        }
+        let detail = json!({ "comment_id": comment_id, "internal": internal, "mentions": mentions });
+        record(&mut tx, at, Some(actor), (ENTITY, Some(id.to_string())), "comment", None, Some(detail))
+            .await?;
+        let ticket = view.ticket;
+        if !internal
+            && actor.user.id == ticket.requester_id
+            && ticket.hold_reason == Some(HoldReason::AwaitingCustomer)
+        {
+            let mut next = ticket.clone();
+            next.state = State::InProgress;
+            next.hold_reason = None;
+            next.updated_at = at;
+            if let Some((before, after)) = super::diff(&ticket, &next) {
+                tx.update_ticket(&next).await?;
+                record(
+                    &mut tx,
+                    at,
+                    Some(actor),
+                    (ENTITY, Some(id.to_string())),
+                    "transition",
+                    Some(before),
+                    Some(after),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        let comments = self.store.comments(id, true).await?;
+        comments.into_iter().find(|c| c.id == comment_id).ok_or(AppError::NotFound("comment"))
+    }
+
+    pub async fn incident_comments(&self, actor: &Actor, id: i64) -> Result<Vec<Comment>> {
+        let view = self.incident(actor, id).await?;
+        Ok(self.store.comments(id, view.access.sees_internal()).await?)
+    }
+
+    /// Stores a file on an incident after checking its size, name and type.
+    pub async fn attach_to_incident(
+        &self,
+        actor: &Actor,
+        id: i64,
+        upload: AttachmentUpload,
+    ) -> Result<Attachment> {
+        let view = self.incident(actor, id).await?;
+        match view.access {
+            TicketAccess::Work => {}
+            TicketAccess::Participate if !upload.internal => {}
+            _ => return Err(AppError::Forbidden("you may not attach files to this incident".into())),
+        }
+        actor.require(Permission::RaiseTickets)?;
+        if upload.data.is_empty() {
+            return Err(AppError::invalid("file", "the file is empty"));
+        }
+        if upload.data.len() > self.config.attachment_max_bytes {
+            return Err(AppError::invalid(
+                "file",
+                format!("files may not exceed {} KiB", self.config.attachment_max_bytes / 1024),
+            ));
+        }
+        let filename = clean_filename(&upload.filename)?;
+        let content_type = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(t, _)| *t == content_type) else {
+            let allowed: Vec<_> = ALLOWED_TYPES.iter().map(|(t, _)| *t).collect();
+            return Err(AppError::invalid(
+                "content_type",
+                format!("`{content_type}` is not accepted; use one of {}", allowed.join(", ")),
+            ));
+        };
+        if !magic.is_empty() && !magic.iter().any(|m| upload.data.starts_with(m)) {
+            return Err(AppError::invalid("content_type", format!("the file is not really {content_type}")));
+        }
+        let textual = magic.is_empty();
+        if textual && std::str::from_utf8(&upload.data).is_err() {
+            return Err(AppError::invalid(
+                "content_type",
+                format!("{content_type} files must be UTF-8 text"),
+            ));
+        }
+        let at = now();
+        let new = NewAttachment {
+            ticket_id: id,
+            filename,
+            content_type,
+            sha256: hex::encode(Sha256::digest(&upload.data)),
+            internal: upload.internal,
+            uploaded_by: actor.user.id,
+            data: upload.data,
+        };
+        let mut tx = self.store.begin().await?;
+        let stored = tx.insert_attachment(at, &new).await?;
+        let detail = json!({ "attachment_id": stored.id, "filename": stored.filename, "size": stored.size, "internal": stored.internal });
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            (ENTITY, Some(id.to_string())),
+            "attachment_add",
+            None,
+            Some(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn incident_attachments(&self, actor: &Actor, id: i64) -> Result<Vec<Attachment>> {
+        let view = self.incident(actor, id).await?;
+        Ok(self.store.attachments(id, view.access.sees_internal()).await?)
+    }
+
+    /// An attachment's bytes, if the actor may see its incident (and its internal flag).
+    pub async fn attachment(&self, actor: &Actor, attachment_id: i64) -> Result<(Attachment, Vec<u8>)> {
+        let (meta, data) =
+            self.store.attachment(attachment_id).await?.ok_or(AppError::NotFound("attachment"))?;
+        let view: IncidentView =
+            self.incident(actor, meta.ticket_id).await.map_err(|_| AppError::NotFound("attachment"))?;
+        if meta.internal && !view.access.sees_internal() {
+            return Err(AppError::NotFound("attachment"));
+        }
+        Ok((meta, data))
+    }
+
+    /// History and conversation, oldest first. Work notes and internal files are left out
+    /// for those who may not see them.
+    pub async fn incident_activity(&self, actor: &Actor, id: i64) -> Result<Vec<ActivityItem>> {
+        let view = self.incident(actor, id).await?;
+        let internal = view.access.sees_internal();
+        let filter = EventFilter {
+            entity_type: Some(ENTITY.into()),
+            entity_id: Some(id.to_string()),
+            before_seq: None,
+            limit: 1000,
+        };
+        let mut items: Vec<ActivityItem> = self
+            .store
+            .list_events(&filter)
+            .await?
+            .into_iter()
+            .filter(|e| e.event.action != "comment")
+            .filter(|e| {
+                internal || !e.event.after.as_deref().is_some_and(|a| a.contains("\"internal\":true"))
+            })
+            .map(ActivityItem::Event)
+            .collect();
+        items.extend(self.store.comments(id, internal).await?.into_iter().map(ActivityItem::Comment));
+        items.sort_by_key(|i| match i {
+            ActivityItem::Event(e) => (e.event.at_ms, 0, e.event.seq),
+            ActivityItem::Comment(c) => (c.created_at.as_millisecond(), 1, c.id),
+        });
+        Ok(items)
+    }
+
+    /// Adds or removes a watcher (agents; anyone may watch or unwatch themselves).
+    pub async fn set_incident_watcher(
+        &self,
+        actor: &Actor,
+        id: i64,
+        user_id: i64,
+        watch: bool,
+    ) -> Result<()> {
+        let view = self.incident(actor, id).await?;
+        if user_id != actor.user.id && view.access != TicketAccess::Work {
+            return Err(AppError::Forbidden("only agents change other people's watching".into()));
+        }
+        if view.access == TicketAccess::ReadOnly {
+            return Err(AppError::Forbidden("auditors read, they do not watch".into()));
+        }
+        self.store
+            .user(user_id)
+            .await?
+            .ok_or_else(|| AppError::invalid("user_id", format!("no user {user_id}")))?;
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let changed =
+            if watch { tx.add_watcher(id, user_id).await? } else { tx.remove_watcher(id, user_id).await? };
+        if changed {
+            let action = if watch { "watcher_add" } else { "watcher_remove" };
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                (ENTITY, Some(id.to_string())),
+                action,
+                None,
+                Some(json!({ "user_id": user_id })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Relates two incidents the actor works on.
+    pub async fn relate_incidents(&self, actor: &Actor, id: i64, other: i64) -> Result<()> {
+        self.workable(actor, id).await?;
+        if id == other {
+            return Err(AppError::invalid("ticket_id", "an incident is not related to itself"));
+        }
+        self.incident(actor, other)
+            .await
+            .map_err(|_| AppError::invalid("ticket_id", format!("no incident {other}")))?;
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        if tx.link_tickets(id, other).await? {
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                (ENTITY, Some(id.to_string())),
+                "relate",
+                None,
+                Some(json!({ "ticket_id": other })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_found() {
+        let names: Vec<String> = mentioned_usernames("ping @Alice and @li.wei. Mail bob@example.com, @@x @a")
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(names, vec!["alice", "li.wei"]);
+    }
+
+    #[test]
+    fn file_names_are_cleaned() {
+        assert_eq!(clean_filename("../../etc/passwd").unwrap(), "passwd");
+        assert_eq!(clean_filename("C:\\Users\\x\\log.txt").unwrap(), "log.txt");
+        assert_eq!(clean_filename("a\"b;c.txt").unwrap(), "abc.txt");
+        assert!(clean_filename("dir/").is_err());
+    }
+}

@@ -1,0 +1,371 @@
+//! Incident management: raising, updating, assigning and moving incidents through their
+//! lifecycle, with every change recorded as an event in the same transaction.
+
+mod conversation;
+mod list;
+mod references;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+use steward_core::identity::Permission;
+use steward_core::tickets::{
+    Impact, State, Tags, Ticket, TicketAccess, TicketKind, Title, TransitionError, TransitionRequest,
+    Urgency, access, apply_transition, parse_description,
+};
+
+use crate::{Actor, App, AppError, Result, now, record};
+
+pub use conversation::{ActivityItem, AttachmentUpload};
+pub use list::IncidentList;
+
+/// The entity name incidents carry in the event log.
+pub const ENTITY: &str = "incident";
+
+/// A new incident as typed into a form or the API.
+#[derive(Debug, Clone, Default)]
+pub struct NewIncident {
+    pub title: String,
+    pub description: String,
+    /// Agents may raise on someone's behalf; requesters always raise for themselves.
+    pub requester_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub subcategory_id: Option<i64>,
+    pub service: Option<String>,
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    pub team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub related: Vec<i64>,
+    pub watchers: Vec<i64>,
+    pub tags: Vec<String>,
+}
+
+/// Changes to an incident; `None` leaves a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub requester_id: Option<i64>,
+    pub category_id: Option<Option<i64>>,
+    pub subcategory_id: Option<Option<i64>>,
+    pub service: Option<Option<String>>,
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    pub team_id: Option<Option<i64>>,
+    pub assignee_id: Option<Option<i64>>,
+    pub parent_id: Option<Option<i64>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// An incident with what the caller may do with it.
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub ticket: Ticket,
+    pub access: TicketAccess,
+}
+
+fn field(e: steward_core::tickets::FieldError) -> AppError {
+    AppError::Invalid { field: e.field, message: e.message }
+}
+
+/// The fields the event log compares, as JSON.
+pub(crate) fn fields(t: &Ticket) -> Map<String, Value> {
+    let v = json!({
+        "number": t.number,
+        "title": t.title,
+        "description": t.description,
+        "requester_id": t.requester_id,
+        "category_id": t.category_id,
+        "subcategory_id": t.subcategory_id,
+        "service": t.service,
+        "impact": t.impact.get(),
+        "urgency": t.urgency.get(),
+        "priority": t.priority.get(),
+        "team_id": t.team_id,
+        "assignee_id": t.assignee_id,
+        "state": t.state.as_str(),
+        "hold_reason": t.hold_reason.map(|h| h.as_str()),
+        "resolution_code": t.resolution_code.map(|c| c.as_str()),
+        "resolution_note": t.resolution_note,
+        "reopen_count": t.reopen_count,
+        "parent_id": t.parent_id,
+        "tags": t.tags.to_string(),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The fields that differ, as (before, after) objects holding only those fields.
+pub(crate) fn diff(before: &Ticket, after: &Ticket) -> Option<(Value, Value)> {
+    let (b, a) = (fields(before), fields(after));
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for (k, v) in &a {
+        if b.get(k) != Some(v) {
+            old.insert(k.clone(), b.get(k).cloned().unwrap_or(Value::Null));
+            new.insert(k.clone(), v.clone());
+        }
+    }
+    (!new.is_empty()).then(|| (Value::Object(old), Value::Object(new)))
+}
+
+impl App {
+    async fn team_ids(&self, actor: &Actor) -> Result<Vec<i64>> {
+        Ok(self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id).collect())
+    }
+
+    /// The incident if the actor may see it; otherwise "not found", so ids do not leak.
+    pub async fn incident(&self, actor: &Actor, id: i64) -> Result<IncidentView> {
+        actor.require(Permission::ReadTickets)?;
+        let ticket = self.store.ticket(id).await?.filter(|t| t.kind == TicketKind::Incident);
+        let ticket = ticket.ok_or(AppError::NotFound("incident"))?;
+        let access = access(actor.user.role, actor.user.id, &self.team_ids(actor).await?, &ticket);
+        if !access.can_read() {
+            return Err(AppError::NotFound("incident"));
+        }
+        Ok(IncidentView { ticket, access })
+    }
+
+    /// The incident if the actor may work it (agents on their queues, admins).
+    async fn workable(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+        actor.require(Permission::WorkTickets)?;
+        let view = self.incident(actor, id).await?;
+        if view.access != TicketAccess::Work {
+            return Err(AppError::Forbidden("you may read this incident but not work on it".into()));
+        }
+        Ok(view.ticket)
+    }
+
+    pub async fn create_incident(&self, actor: &Actor, input: NewIncident) -> Result<Ticket> {
+        actor.require(Permission::RaiseTickets)?;
+        let agent = actor.can(Permission::WorkTickets);
+        let on_behalf = input.requester_id.is_some_and(|r| r != actor.user.id);
+        if !agent && (on_behalf || input.team_id.is_some() || input.assignee_id.is_some()) {
+            return Err(AppError::Forbidden(
+                "requesters may not assign incidents or raise them for others".into(),
+            ));
+        }
+        let title = Title::parse(&input.title).map_err(field)?;
+        let description = parse_description("description", &input.description).map_err(field)?;
+        let impact = Impact::new(input.impact.unwrap_or(3)).map_err(field)?;
+        let urgency = Urgency::new(input.urgency.unwrap_or(3)).map_err(field)?;
+        let tags = Tags::parse(&input.tags).map_err(field)?;
+        let service = references::parse_service(input.service.as_deref())?;
+        let requester_id = input.requester_id.unwrap_or(actor.user.id);
+        let at = now();
+        let mut ticket = Ticket {
+            id: 0,
+            kind: TicketKind::Incident,
+            number: String::new(),
+            title: title.into_string(),
+            description,
+            requester_id,
+            created_by: Some(actor.user.id),
+            category_id: input.category_id,
+            subcategory_id: input.subcategory_id,
+            service,
+            impact,
+            urgency,
+            priority: self.config.priority_matrix.priority(impact, urgency),
+            team_id: input.team_id,
+            assignee_id: input.assignee_id,
+            state: State::New,
+            hold_reason: None,
+            resolution_code: None,
+            resolution_note: None,
+            resolved_at: None,
+            closed_at: None,
+            reopen_count: 0,
+            parent_id: input.parent_id,
+            tags,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        self.check_references(&mut ticket, None).await?;
+        let related = self.existing_tickets(&input.related, "related").await?;
+        let watchers = self.existing_users(&input.watchers, "watchers").await?;
+        if ticket.assignee_id.is_some() {
+            ticket.state = State::Assigned;
+        }
+        let mut tx = self.store.begin().await?;
+        let stored = tx.insert_ticket(&ticket).await?;
+        let entity = (ENTITY, Some(stored.id.to_string()));
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            entity.clone(),
+            "create",
+            None,
+            Some(Value::Object(fields(&stored))),
+        )
+        .await?;
+        for other in related {
+            tx.link_tickets(stored.id, other).await?;
+        }
+        for user in watchers {
+            tx.add_watcher(stored.id, user).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Applies a patch if the incident is still at `expected_version` (when given).
+    pub async fn update_incident(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        patch: IncidentPatch,
+    ) -> Result<Ticket> {
+        let current = self.workable(actor, id).await?;
+        if let Some(v) = expected_version
+            && v != current.version
+        {
+            return Err(AppError::Stale { current: current.version });
+        }
+        let mut next = current.clone();
+        if let Some(t) = &patch.title {
+            next.title = Title::parse(t).map_err(field)?.into_string();
+        }
+        if let Some(d) = &patch.description {
+            next.description = parse_description("description", d).map_err(field)?;
+        }
+        if let Some(r) = patch.requester_id {
+            next.requester_id = r;
+        }
+        if let Some(c) = patch.category_id {
+            next.category_id = c;
+        }
+        if let Some(c) = patch.subcategory_id {
+            next.subcategory_id = c;
+        }
+        if let Some(s) = &patch.service {
+            next.service = references::parse_service(s.as_deref())?;
+        }
+        if let Some(i) = patch.impact {
+            next.impact = Impact::new(i).map_err(field)?;
+        }
+        if let Some(u) = patch.urgency {
+            next.urgency = Urgency::new(u).map_err(field)?;
+        }
+        next.priority = self.config.priority_matrix.priority(next.impact, next.urgency);
+        if let Some(t) = patch.team_id {
+            next.team_id = t;
+        }
+        if let Some(a) = patch.assignee_id {
+            next.assignee_id = a;
+        }
+        if let Some(p) = patch.parent_id {
+            next.parent_id = p;
+        }
+        if let Some(tags) = &patch.tags {
+            next.tags = Tags::parse(tags).map_err(field)?;
+        }
+        let team_requested = patch.team_id.flatten();
+        self.check_references(&mut next, Some((current.team_id, team_requested))).await?;
+        if next.state == State::New && next.assignee_id.is_some() {
+            next.state = State::Assigned;
+        }
+        self.save_incident(actor, &current, next, "update").await
+    }
+
+    /// Writes `next` over `current` with one event naming the changed fields.
+    async fn save_incident(
+        &self,
+        actor: &Actor,
+        current: &Ticket,
+        mut next: Ticket,
+        action: &'static str,
+    ) -> Result<Ticket> {
+        let Some((before, after)) = diff(current, &next) else {
+            return Ok(current.clone());
+        };
+        let at = now();
+        next.updated_at = at;
+        let mut tx = self.store.begin().await?;
+        let saved = tx.update_ticket(&next).await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            (ENTITY, Some(saved.id.to_string())),
+            action,
+            Some(before),
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Moves an incident to another state. Requesters may reopen or close their resolved
+    /// incidents; everything else needs an agent on the incident's queue.
+    pub async fn transition_incident(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        request: TransitionRequest,
+    ) -> Result<Ticket> {
+        let view = self.incident(actor, id).await?;
+        let requester_move = view.access == TicketAccess::Participate
+            && view.ticket.state == State::Resolved
+            && matches!(request.to, Some(State::InProgress | State::Closed));
+        if !requester_move {
+            actor.require(Permission::WorkTickets)?;
+            if view.access != TicketAccess::Work {
+                return Err(AppError::Forbidden("you may read this incident but not work on it".into()));
+            }
+        }
+        let current = view.ticket;
+        if let Some(v) = expected_version
+            && v != current.version
+        {
+            return Err(AppError::Stale { current: current.version });
+        }
+        let mut next = current.clone();
+        apply_transition(&mut next, &request, now()).map_err(|e| match e {
+            TransitionError::NotAllowed { ref allowed, .. } => AppError::IllegalTransition {
+                message: e.to_string(),
+                allowed: allowed.iter().map(|s| s.as_str()).collect(),
+            },
+            TransitionError::Missing(f) => field(f),
+        })?;
+        self.save_incident(actor, &current, next, "transition").await
+    }
+
+    /// Closes incidents resolved longer than the configured time ago; returns how many.
+    pub async fn auto_close_resolved(&self) -> Result<usize> {
+        let cutoff = now().saturating_sub(self.config.auto_close_after).unwrap_or(Timestamp::MIN);
+        let due = self.store.resolved_before(cutoff, 200).await?;
+        let mut closed = 0;
+        for current in due {
+            let mut next = current.clone();
+            let at = now();
+            let request = TransitionRequest { to: Some(State::Closed), ..TransitionRequest::default() };
+            if apply_transition(&mut next, &request, at).is_err() {
+                continue;
+            }
+            next.updated_at = at;
+            let Some((before, after)) = diff(&current, &next) else { continue };
+            let mut tx = self.store.begin().await?;
+            match tx.update_ticket(&next).await {
+                Ok(saved) => {
+                    let entity = (ENTITY, Some(saved.id.to_string()));
+                    record(&mut tx, at, None, entity, "auto_close", Some(before), Some(after)).await?;
+                    tx.commit().await?;
+                    closed += 1;
+                }
+                // Someone changed it meanwhile (reopened, say): their change wins.
+                Err(steward_store::StoreError::Stale { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(closed)
+    }
+}

@@ -1,0 +1,437 @@
+//! `/api/v1/incidents`: raise, read, list, update, move through the lifecycle, converse.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_app::incidents::{ActivityItem, AttachmentUpload};
+use steward_app::{IncidentPatch, NewIncident};
+use steward_core::tickets::{
+    HoldReason, ResolutionCode, State as TicketState, Ticket, TicketKind, TransitionRequest,
+};
+use steward_store::{Attachment, Comment};
+
+use super::directory::{double_option, if_match};
+use super::time;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, CurrentActor};
+use crate::ticket_query;
+
+pub fn incident_json(t: &Ticket) -> Value {
+    json!({
+        "id": t.id,
+        "number": t.number,
+        "kind": t.kind.as_str(),
+        "title": t.title,
+        "description": t.description,
+        "requester_id": t.requester_id,
+        "created_by": t.created_by,
+        "category_id": t.category_id,
+        "subcategory_id": t.subcategory_id,
+        "service": t.service,
+        "impact": t.impact.get(),
+        "urgency": t.urgency.get(),
+        "priority": t.priority.get(),
+        "team_id": t.team_id,
+        "assignee_id": t.assignee_id,
+        "state": t.state.as_str(),
+        "hold_reason": t.hold_reason.map(|h| h.as_str()),
+        "resolution_code": t.resolution_code.map(|c| c.as_str()),
+        "resolution_note": t.resolution_note,
+        "resolved_at": t.resolved_at.map(time),
+        "closed_at": t.closed_at.map(time),
+        "reopen_count": t.reopen_count,
+        "parent_id": t.parent_id,
+        "tags": t.tags.iter().collect::<Vec<_>>(),
+        "created_at": time(t.created_at),
+        "updated_at": time(t.updated_at),
+        "version": t.version,
+        "allowed_transitions": t.state.allowed().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+fn with_etag(status: StatusCode, t: &Ticket) -> Response {
+    let mut response = (status, Json(incident_json(t))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", t.version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+    requester_id: Option<i64>,
+    category_id: Option<i64>,
+    subcategory_id: Option<i64>,
+    service: Option<String>,
+    impact: Option<i64>,
+    urgency: Option<i64>,
+    team_id: Option<i64>,
+    assignee_id: Option<i64>,
+    parent_id: Option<i64>,
+    #[serde(default)]
+    related: Vec<i64>,
+    #[serde(default)]
+    watchers: Vec<i64>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// `POST /api/v1/incidents` → 201 with `id`, `number`, `state`, `priority`, ….
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> ApiResult<Response> {
+    let input = NewIncident {
+        title: b.title,
+        description: b.description,
+        requester_id: b.requester_id,
+        category_id: b.category_id,
+        subcategory_id: b.subcategory_id,
+        service: b.service,
+        impact: b.impact,
+        urgency: b.urgency,
+        team_id: b.team_id,
+        assignee_id: b.assignee_id,
+        parent_id: b.parent_id,
+        related: b.related,
+        watchers: b.watchers,
+        tags: b.tags,
+    };
+    let ticket = state.app.create_incident(&actor, input).await?;
+    let mut response = with_etag(StatusCode::CREATED, &ticket);
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/incidents/{}", ticket.id)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let view = state.app.incident(&actor, id).await?;
+    Ok(with_etag(StatusCode::OK, &view.ticket))
+}
+
+/// `GET /api/v1/incidents?state=…&team=…&sort=priority&cursor=…`.
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let query = ticket_query::parse(TicketKind::Incident, uri.query(), actor.user.id)?;
+    let page = state.app.list_incidents(&actor, &query).await?;
+    let next = page.next.map(|c| ticket_query::encode_cursor(query.sort, query.descending, c));
+    Ok(Json(
+        json!({ "items": page.items.iter().map(incident_json).collect::<Vec<_>>(), "next_cursor": next }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    title: Option<String>,
+    description: Option<String>,
+    requester_id: Option<i64>,
+    #[serde(default, with = "double_option")]
+    category_id: Option<Option<i64>>,
+    #[serde(default, with = "double_option")]
+    subcategory_id: Option<Option<i64>>,
+    #[serde(default, with = "double_option")]
+    service: Option<Option<String>>,
+    impact: Option<i64>,
+    urgency: Option<i64>,
+    #[serde(default, with = "double_option")]
+    team_id: Option<Option<i64>>,
+    #[serde(default, with = "double_option")]
+    assignee_id: Option<Option<i64>>,
+    #[serde(default, with = "double_option")]
+    parent_id: Option<Option<i64>>,
+    tags: Option<Vec<String>>,
+    version: Option<i64>,
+}
+
+/// `PATCH /api/v1/incidents/{id}`, with `If-Match` (or `version`) → 412 when stale.
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<PatchBody>,
+) -> ApiResult<Response> {
+    let version = if_match(&headers)?.or(b.version);
+    let patch = IncidentPatch {
+        title: b.title,
+        description: b.description,
+        requester_id: b.requester_id,
+        category_id: b.category_id,
+        subcategory_id: b.subcategory_id,
+        service: b.service,
+        impact: b.impact,
+        urgency: b.urgency,
+        team_id: b.team_id,
+        assignee_id: b.assignee_id,
+        parent_id: b.parent_id,
+        tags: b.tags,
+    };
+    let ticket = state.app.update_incident(&actor, id, version, patch).await?;
+    Ok(with_etag(StatusCode::OK, &ticket))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    to: String,
+    hold_reason: Option<String>,
+    resolution_code: Option<String>,
+    resolution_note: Option<String>,
+    version: Option<i64>,
+}
+
+fn invalid(e: steward_core::tickets::FieldError) -> ApiError {
+    ApiError::invalid(e.field, e.message)
+}
+
+/// `POST /api/v1/incidents/{id}/transition` `{"to": "resolved", ...}` → 409 listing the
+/// allowed states when the move is not allowed.
+pub async fn transition(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<TransitionBody>,
+) -> ApiResult<Response> {
+    let version = if_match(&headers)?.or(b.version);
+    let request = TransitionRequest {
+        to: Some(TicketState::parse(&b.to).map_err(|e| invalid(e).with_field("to"))?),
+        hold_reason: b.hold_reason.as_deref().map(HoldReason::parse).transpose().map_err(invalid)?,
+        resolution_code: b
+            .resolution_code
+            .as_deref()
+            .map(ResolutionCode::parse)
+            .transpose()
+            .map_err(invalid)?,
+        resolution_note: b.resolution_note,
+    };
+    let ticket = state.app.transition_incident(&actor, id, version, request).await?;
+    Ok(with_etag(StatusCode::OK, &ticket))
+}
+
+pub fn comment_json(c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "author_id": c.author_id,
+        "author": c.author,
+        "body": c.body,
+        "body_html": crate::markdown::to_safe_html(&c.body),
+        "internal": c.internal,
+        "created_at": time(c.created_at),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<CommentBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let c = state.app.comment_incident(&actor, id, &b.body, b.internal).await?;
+    Ok((StatusCode::CREATED, Json(comment_json(&c))))
+}
+
+pub async fn comments(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.incident_comments(&actor, id).await?;
+    Ok(Json(json!({ "items": list.iter().map(comment_json).collect::<Vec<_>>() })))
+}
+
+pub fn attachment_json(a: &Attachment) -> Value {
+    json!({
+        "id": a.id,
+        "ticket_id": a.ticket_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "internal": a.internal,
+        "uploaded_by": a.uploaded_by,
+        "created_at": time(a.created_at),
+        "url": format!("/api/v1/attachments/{}", a.id),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    filename: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+/// `POST /api/v1/incidents/{id}/attachments?filename=x.log&internal=false` with the file as the
+/// raw body and its type as `Content-Type`.
+pub async fn upload(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<UploadQuery>,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let limit = state.app.config().attachment_max_bytes;
+    let data = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("files may not exceed {} KiB", limit / 1024),
+        )
+        .with_field("file")
+    })?;
+    let upload =
+        AttachmentUpload { filename: q.filename, content_type, internal: q.internal, data: data.to_vec() };
+    let stored = state.app.attach_to_incident(&actor, id, upload).await?;
+    Ok((StatusCode::CREATED, Json(attachment_json(&stored))))
+}
+
+pub async fn attachments(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.incident_attachments(&actor, id).await?;
+    Ok(Json(json!({ "items": list.iter().map(attachment_json).collect::<Vec<_>>() })))
+}
+
+/// `GET /api/v1/attachments/{id}`: always a download, never rendered in Steward's origin.
+pub async fn download(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let (meta, data) = state.app.attachment(&actor, id).await?;
+    let mut response = Response::new(Body::from(data));
+    let h = response.headers_mut();
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_TYPE, content_type);
+    let encoded: String = meta
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}"))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(response)
+}
+
+/// `GET /api/v1/incidents/{id}/activity`: history and conversation, oldest first.
+pub async fn activity(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let items = state.app.incident_activity(&actor, id).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| match i {
+            ActivityItem::Event(e) => json!({ "type": "event", "event": super::audit::event_json(e) }),
+            ActivityItem::Comment(c) => json!({ "type": "comment", "comment": comment_json(c) }),
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+pub async fn watch(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, user_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    state.app.set_incident_watcher(&actor, id, user_id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unwatch(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, user_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    state.app.set_incident_watcher(&actor, id, user_id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelateBody {
+    ticket_id: i64,
+}
+
+pub async fn relate(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<RelateBody>,
+) -> ApiResult<StatusCode> {
+    state.app.relate_incidents(&actor, id, b.ticket_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn categories(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.list_categories(&actor).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|c| json!({ "id": c.id, "name": c.name, "parent_id": c.parent_id, "active": c.active }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryBody {
+    name: String,
+    parent_id: Option<i64>,
+}
+
+pub async fn create_category(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<CategoryBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = state.app.create_category(Some(&actor), &b.name, b.parent_id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": b.name.trim(), "parent_id": b.parent_id }))))
+}

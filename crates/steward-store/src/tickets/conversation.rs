@@ -1,0 +1,161 @@
+//! The conversation on a ticket: public replies, internal work notes, mentions, attachments.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub ticket_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub internal: bool,
+    pub mentions: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author_id: i64,
+    pub author: String,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub ticket_id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub internal: bool,
+    pub uploaded_by: i64,
+    pub data: Vec<u8>,
+}
+
+/// An attachment's description; its bytes are fetched separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub internal: bool,
+    pub uploaded_by: i64,
+    pub created_at: Timestamp,
+}
+
+fn attachment(row: &sqlx::any::AnyRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: row.try_get("id")?,
+        ticket_id: row.try_get("ticket_id")?,
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        internal: row.try_get::<i64, _>("internal")? != 0,
+        uploaded_by: row.try_get("uploaded_by")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+const ATTACHMENT_COLUMNS: &str =
+    "id, ticket_id, filename, content_type, size, sha256, internal, uploaded_by, created_at";
+
+impl Store {
+    /// Comments in order; work notes only when `internal` is allowed.
+    pub async fn comments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Comment>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.internal, c.created_at \
+             FROM comments c JOIN users u ON u.id = c.author_id \
+             WHERE c.ticket_id = $1 AND ($2 = 1 OR c.internal = 0) ORDER BY c.id",
+        )
+        .bind(ticket_id)
+        .bind(i64::from(with_internal))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Comment {
+                    id: r.try_get("id")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    author_id: r.try_get("author_id")?,
+                    author: r.try_get("username")?,
+                    body: r.try_get("body")?,
+                    internal: r.try_get::<i64, _>("internal")? != 0,
+                    created_at: from_ms(r.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn attachments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Attachment>> {
+        let sql = format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE ticket_id = $1 AND ($2 = 1 OR internal = 0) ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ticket_id)
+            .bind(i64::from(with_internal))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(attachment).collect()
+    }
+
+    /// One attachment with its bytes.
+    pub async fn attachment(&self, id: i64) -> Result<Option<(Attachment, Vec<u8>)>> {
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS}, data FROM attachments WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
+        row.map(|r| Ok((attachment(&r)?, r.try_get::<Vec<u8>, _>("data")?))).transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_comment(&mut self, now: Timestamp, c: &NewComment) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO comments (ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(c.ticket_id)
+        .bind(c.author_id)
+        .bind(&c.body)
+        .bind(i64::from(c.internal))
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?;
+        for user in &c.mentions {
+            sqlx::query(
+                "INSERT INTO comment_mentions (comment_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(user)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn insert_attachment(&mut self, now: Timestamp, a: &NewAttachment) -> Result<Attachment> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, internal, uploaded_by, created_at, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(a.ticket_id)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.data.len() as i64)
+        .bind(&a.sha256)
+        .bind(i64::from(a.internal))
+        .bind(a.uploaded_by)
+        .bind(to_ms(now))
+        .bind(&a.data)
+        .fetch_one(self.conn())
+        .await?;
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(attachment).transpose()?.ok_or(StoreError::NotFound)
+    }
+}

@@ -1,0 +1,358 @@
+//! Tickets of every kind: rows, numbers, optimistic updates, and listing with filters.
+
+mod conversation;
+mod query;
+
+use jiff::Timestamp;
+use sqlx::{Any, Executor};
+use steward_core::tickets::{
+    HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency, ticket_number,
+};
+
+use crate::{Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
+
+pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
+pub use query::{SortField, TicketPage, TicketQuery, Visibility};
+
+pub(crate) const TICKET_COLUMNS: &str = "t.id, t.kind, t.number, t.title, t.description, t.requester_id, \
+    t.created_by, t.category_id, t.subcategory_id, t.service, t.impact, t.urgency, t.priority, t.team_id, \
+    t.assignee_id, t.state, t.hold_reason, t.resolution_code, t.resolution_note, t.resolved_at, t.closed_at, \
+    t.reopen_count, t.parent_id, t.tags, t.created_at, t.updated_at, t.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TicketRow {
+    id: i64,
+    kind: String,
+    number: String,
+    title: String,
+    description: String,
+    requester_id: i64,
+    created_by: Option<i64>,
+    category_id: Option<i64>,
+    subcategory_id: Option<i64>,
+    service: Option<String>,
+    impact: i64,
+    urgency: i64,
+    priority: i64,
+    team_id: Option<i64>,
+    assignee_id: Option<i64>,
+    state: String,
+    hold_reason: Option<String>,
+    resolution_code: Option<String>,
+    resolution_note: Option<String>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    reopen_count: i64,
+    parent_id: Option<i64>,
+    tags: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = StoreError;
+    fn try_from(r: TicketRow) -> Result<Ticket> {
+        let corrupt =
+            |e: steward_core::tickets::FieldError| StoreError::Corrupt(format!("ticket {}: {e}", r.id));
+        Ok(Ticket {
+            id: r.id,
+            kind: TicketKind::parse(&r.kind).map_err(corrupt)?,
+            number: r.number.clone(),
+            title: r.title.clone(),
+            description: r.description.clone(),
+            requester_id: r.requester_id,
+            created_by: r.created_by,
+            category_id: r.category_id,
+            subcategory_id: r.subcategory_id,
+            service: r.service.clone(),
+            impact: Impact::new(r.impact).map_err(corrupt)?,
+            urgency: Urgency::new(r.urgency).map_err(corrupt)?,
+            priority: Priority::new(r.priority).map_err(corrupt)?,
+            team_id: r.team_id,
+            assignee_id: r.assignee_id,
+            state: State::parse(&r.state).map_err(corrupt)?,
+            hold_reason: r.hold_reason.as_deref().map(HoldReason::parse).transpose().map_err(corrupt)?,
+            resolution_code: r
+                .resolution_code
+                .as_deref()
+                .map(ResolutionCode::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            resolution_note: r.resolution_note.clone(),
+            resolved_at: from_ms_opt(r.resolved_at)?,
+            closed_at: from_ms_opt(r.closed_at)?,
+            reopen_count: r.reopen_count,
+            parent_id: r.parent_id,
+            tags: Tags::from_stored(&r.tags),
+            created_at: from_ms(r.created_at)?,
+            updated_at: from_ms(r.updated_at)?,
+            version: r.version,
+        })
+    }
+}
+
+async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Ticket>> {
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1");
+    let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
+    row.map(Ticket::try_from).transpose()
+}
+
+/// A category or subcategory of the admin-managed list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    pub active: bool,
+}
+
+impl Store {
+    pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
+        fetch_ticket(&self.read, id).await
+    }
+
+    pub async fn ticket_by_number(&self, number: &str) -> Result<Option<Ticket>> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.number = $1");
+        let row: Option<TicketRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(&self.read).await?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    /// Resolved tickets whose resolution is older than `cutoff`, oldest first.
+    pub async fn resolved_before(&self, cutoff: Timestamp, limit: i64) -> Result<Vec<Ticket>> {
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.state = 'resolved' AND t.resolved_at < $1 \
+             ORDER BY t.resolved_at LIMIT $2"
+        );
+        let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(to_ms(cutoff))
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(Ticket::try_from).collect()
+    }
+
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        let rows: Vec<(i64, String, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT id, name, parent_id, active FROM categories ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, parent_id, active)| Category { id, name, parent_id, active: active != 0 })
+            .collect())
+    }
+
+    /// Ids of tickets related to `id`, either way round.
+    pub async fn related_tickets(&self, id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT other_id FROM ticket_links WHERE ticket_id = $1 \
+             UNION SELECT ticket_id FROM ticket_links WHERE other_id = $1 ORDER BY 1",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    pub async fn watchers(&self, id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    /// Child incidents of a major incident.
+    pub async fn children(&self, id: i64) -> Result<Vec<Ticket>> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.parent_id = $1 ORDER BY t.id");
+        let rows: Vec<TicketRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&self.read).await?;
+        rows.into_iter().map(Ticket::try_from).collect()
+    }
+
+    /// Saved list views of a user: (id, name, query string).
+    pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
+        Ok(sqlx::query_as("SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name")
+            .bind(user_id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+}
+
+impl Tx {
+    pub async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
+        fetch_ticket(self.conn(), id).await
+    }
+
+    /// Takes the next number of a kind, inside this transaction.
+    async fn next_number(&mut self, kind: TicketKind) -> Result<String> {
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_counters (kind, next) VALUES ($1, 2) \
+             ON CONFLICT (kind) DO UPDATE SET next = ticket_counters.next + 1 RETURNING next - 1",
+        )
+        .bind(kind.as_str())
+        .fetch_one(self.conn())
+        .await?;
+        Ok(ticket_number(kind, n))
+    }
+
+    /// Inserts `ticket` (its id, number and version are assigned here) and returns it stored.
+    pub async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {
+        let number = self.next_number(ticket.kind).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (kind, number, title, description, requester_id, created_by, category_id, \
+             subcategory_id, service, impact, urgency, priority, team_id, assignee_id, state, hold_reason, \
+             resolution_code, resolution_note, resolved_at, closed_at, reopen_count, parent_id, tags, created_at, \
+             updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+             $21, $22, $23, $24, $25, 1) RETURNING id",
+        )
+        .bind(ticket.kind.as_str())
+        .bind(&number)
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(ticket.requester_id)
+        .bind(ticket.created_by)
+        .bind(ticket.category_id)
+        .bind(ticket.subcategory_id)
+        .bind(&ticket.service)
+        .bind(i64::from(ticket.impact.get()))
+        .bind(i64::from(ticket.urgency.get()))
+        .bind(i64::from(ticket.priority.get()))
+        .bind(ticket.team_id)
+        .bind(ticket.assignee_id)
+        .bind(ticket.state.as_str())
+        .bind(ticket.hold_reason.map(|h| h.as_str()))
+        .bind(ticket.resolution_code.map(|c| c.as_str()))
+        .bind(&ticket.resolution_note)
+        .bind(ticket.resolved_at.map(to_ms))
+        .bind(ticket.closed_at.map(to_ms))
+        .bind(ticket.reopen_count)
+        .bind(ticket.parent_id)
+        .bind(ticket.tags.to_string())
+        .bind(to_ms(ticket.created_at))
+        .bind(to_ms(ticket.updated_at))
+        .fetch_one(self.conn())
+        .await?;
+        Ok(Ticket { id, number, version: 1, ..ticket.clone() })
+    }
+
+    /// Writes every field of `ticket` if the stored row is still at `ticket.version`; returns
+    /// the ticket at its new version.
+    pub async fn update_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {
+        let done = sqlx::query(
+            "UPDATE tickets SET title = $1, description = $2, requester_id = $3, category_id = $4, \
+             subcategory_id = $5, service = $6, impact = $7, urgency = $8, priority = $9, team_id = $10, \
+             assignee_id = $11, state = $12, hold_reason = $13, resolution_code = $14, resolution_note = $15, \
+             resolved_at = $16, closed_at = $17, reopen_count = $18, parent_id = $19, tags = $20, updated_at = $21, \
+             version = version + 1 WHERE id = $22 AND version = $23",
+        )
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(ticket.requester_id)
+        .bind(ticket.category_id)
+        .bind(ticket.subcategory_id)
+        .bind(&ticket.service)
+        .bind(i64::from(ticket.impact.get()))
+        .bind(i64::from(ticket.urgency.get()))
+        .bind(i64::from(ticket.priority.get()))
+        .bind(ticket.team_id)
+        .bind(ticket.assignee_id)
+        .bind(ticket.state.as_str())
+        .bind(ticket.hold_reason.map(|h| h.as_str()))
+        .bind(ticket.resolution_code.map(|c| c.as_str()))
+        .bind(&ticket.resolution_note)
+        .bind(ticket.resolved_at.map(to_ms))
+        .bind(ticket.closed_at.map(to_ms))
+        .bind(ticket.reopen_count)
+        .bind(ticket.parent_id)
+        .bind(ticket.tags.to_string())
+        .bind(to_ms(ticket.updated_at))
+        .bind(ticket.id)
+        .bind(ticket.version)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() == 0 {
+            let current = self.ticket(ticket.id).await?.ok_or(StoreError::NotFound)?;
+            return Err(StoreError::Stale { current: current.version });
+        }
+        Ok(Ticket { version: ticket.version + 1, ..ticket.clone() })
+    }
+
+    pub async fn insert_category(
+        &mut self,
+        now: Timestamp,
+        name: &str,
+        parent_id: Option<i64>,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO categories (name, parent_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(parent_id)
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    pub async fn add_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT (ticket_id, user_id) DO NOTHING",
+        )
+        .bind(ticket_id)
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn remove_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM ticket_watchers WHERE ticket_id = $1 AND user_id = $2")
+            .bind(ticket_id)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Relates two tickets; returns false when they already were.
+    pub async fn link_tickets(&mut self, a: i64, b: i64) -> Result<bool> {
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let done = sqlx::query(
+            "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) ON CONFLICT (ticket_id, other_id) DO NOTHING",
+        )
+        .bind(lo)
+        .bind(hi)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn insert_saved_view(
+        &mut self,
+        now: Timestamp,
+        user_id: i64,
+        name: &str,
+        query: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(query)
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    pub async fn delete_saved_view(&mut self, user_id: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM saved_views WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

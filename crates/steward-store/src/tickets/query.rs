@@ -1,0 +1,248 @@
+//! Listing tickets: filters, visibility, sorting and keyset (cursor) pagination.
+//!
+//! The SQL is assembled from the filters given, with every value bound as a parameter. Pages
+//! continue after the last row's `(sort value, id)`, so deep pages cost as little as the first.
+
+use jiff::Timestamp;
+use steward_core::tickets::{State, Ticket, TicketKind};
+
+use super::{TICKET_COLUMNS, TicketRow};
+use crate::{Backend, Result, Store, to_ms};
+
+/// Whose tickets a caller may see; the app layer decides, the store applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    All,
+    /// Requesters: their own tickets.
+    Requester {
+        user_id: i64,
+    },
+    /// Agents: their teams' tickets, the unassigned queue, and anything they requested or hold.
+    Agent {
+        user_id: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    #[default]
+    Created,
+    Updated,
+    Priority,
+    Number,
+}
+
+impl SortField {
+    fn column(self) -> &'static str {
+        match self {
+            SortField::Created => "t.created_at",
+            SortField::Updated => "t.updated_at",
+            SortField::Priority => "t.priority",
+            SortField::Number => "t.id",
+        }
+    }
+
+    fn value(self, t: &Ticket) -> i64 {
+        match self {
+            SortField::Created => to_ms(t.created_at),
+            SortField::Updated => to_ms(t.updated_at),
+            SortField::Priority => i64::from(t.priority.get()),
+            SortField::Number => t.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketQuery {
+    pub kind: TicketKind,
+    pub states: Vec<State>,
+    pub priorities: Vec<u8>,
+    /// `Some(None)`: no team.
+    pub team_id: Option<Option<i64>>,
+    /// Tickets in any team of this user.
+    pub teams_of: Option<i64>,
+    /// `Some(None)`: nobody assigned.
+    pub assignee_id: Option<Option<i64>>,
+    pub requester_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub tag: Option<String>,
+    /// Words in the title (substring), or a ticket number.
+    pub text: Option<String>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    pub sort: SortField,
+    pub descending: bool,
+    /// Continue after this `(sort value, id)`.
+    pub after: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+impl TicketQuery {
+    pub fn new(kind: TicketKind) -> TicketQuery {
+        TicketQuery {
+            kind,
+            states: Vec::new(),
+            priorities: Vec::new(),
+            team_id: None,
+            teams_of: None,
+            assignee_id: None,
+            requester_id: None,
+            category_id: None,
+            parent_id: None,
+            tag: None,
+            text: None,
+            created_from: None,
+            created_to: None,
+            sort: SortField::Created,
+            descending: true,
+            after: None,
+            limit: 50,
+        }
+    }
+}
+
+pub struct TicketPage {
+    pub items: Vec<Ticket>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<(i64, i64)>,
+}
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// SQL text with its positional arguments.
+#[derive(Default)]
+struct Sql {
+    conditions: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn int(&mut self, v: i64) -> String {
+        self.args.push(Arg::Int(v));
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, v: &str) -> String {
+        self.args.push(Arg::Text(v.to_owned()));
+        format!("${}", self.args.len())
+    }
+
+    fn push(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+}
+
+impl Store {
+    pub async fn list_tickets(&self, q: &TicketQuery, visibility: Visibility) -> Result<TicketPage> {
+        let mut sql = Sql::default();
+        let kind = sql.text(q.kind.as_str());
+        sql.push(format!("t.kind = {kind}"));
+        match visibility {
+            Visibility::All => {}
+            Visibility::Requester { user_id } => {
+                let me = sql.int(user_id);
+                sql.push(format!("t.requester_id = {me}"));
+            }
+            Visibility::Agent { user_id } => {
+                let me = sql.int(user_id);
+                sql.push(format!(
+                    "(t.team_id IS NULL OR t.requester_id = {me} OR t.assignee_id = {me} OR \
+                      t.team_id IN (SELECT team_id FROM team_members WHERE user_id = {me}))"
+                ));
+            }
+        }
+        if !q.states.is_empty() {
+            let list: Vec<String> = q.states.iter().map(|s| sql.text(s.as_str())).collect();
+            sql.push(format!("t.state IN ({})", list.join(", ")));
+        }
+        if !q.priorities.is_empty() {
+            let list: Vec<String> = q.priorities.iter().map(|p| sql.int(i64::from(*p))).collect();
+            sql.push(format!("t.priority IN ({})", list.join(", ")));
+        }
+        match q.team_id {
+            Some(Some(team)) => {
+                let p = sql.int(team);
+                sql.push(format!("t.team_id = {p}"));
+            }
+            Some(None) => sql.push("t.team_id IS NULL".into()),
+            None => {}
+        }
+        if let Some(user) = q.teams_of {
+            let p = sql.int(user);
+            sql.push(format!("t.team_id IN (SELECT team_id FROM team_members WHERE user_id = {p})"));
+        }
+        match q.assignee_id {
+            Some(Some(user)) => {
+                let p = sql.int(user);
+                sql.push(format!("t.assignee_id = {p}"));
+            }
+            Some(None) => sql.push("t.assignee_id IS NULL".into()),
+            None => {}
+        }
+        for (column, value) in
+            [("requester_id", q.requester_id), ("category_id", q.category_id), ("parent_id", q.parent_id)]
+        {
+            if let Some(v) = value {
+                let p = sql.int(v);
+                sql.push(format!("t.{column} = {p}"));
+            }
+        }
+        if let Some(tag) = &q.tag {
+            // Tags are stored space-separated; padding both sides matches whole tags only.
+            let p = sql.text(&format!("% {} %", tag.replace(['%', '_'], "")));
+            sql.push(format!("(' ' || t.tags || ' ') LIKE {p}"));
+        }
+        if let Some(from) = q.created_from {
+            let p = sql.int(to_ms(from));
+            sql.push(format!("t.created_at >= {p}"));
+        }
+        if let Some(to) = q.created_to {
+            let p = sql.int(to_ms(to));
+            sql.push(format!("t.created_at < {p}"));
+        }
+        if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // LIKE wildcards typed by the user match themselves loosely rather than everything.
+            let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
+            let number = sql.text(&text.to_uppercase());
+            let title = match self.backend {
+                Backend::Sqlite => {
+                    format!("t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern})")
+                }
+                Backend::Postgres => format!("t.title ILIKE {pattern}"),
+            };
+            sql.push(format!("({title} OR t.number = {number})"));
+        }
+        let column = q.sort.column();
+        let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some((value, id)) = q.after {
+            let (v, i) = (sql.int(value), sql.int(id));
+            sql.push(format!("({column}, t.id) {cmp} ({v}, {i})"));
+        }
+        let limit = q.limit.clamp(1, 500);
+        let text = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} ORDER BY {column} {dir}, t.id {dir} LIMIT {}",
+            sql.conditions.join(" AND "),
+            limit + 1
+        );
+        let mut query = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(text));
+        for arg in sql.args {
+            query = match arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+            };
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        let mut items = rows.into_iter().map(Ticket::try_from).collect::<Result<Vec<_>>>()?;
+        let next = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|t| (q.sort.value(t), t.id))
+        } else {
+            None
+        };
+        Ok(TicketPage { items, next })
+    }
+}
