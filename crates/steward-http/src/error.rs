@@ -17,7 +17,7 @@ pub struct ApiError {
     pub field: Option<String>,
     pub retry_after_secs: Option<i64>,
     /// More members of the `error` object, e.g. the allowed transitions.
-    pub extra: Option<(&'static str, serde_json::Value)>,
+    pub extra: Option<Box<(&'static str, serde_json::Value)>>,
 }
 
 impl ApiError {
@@ -55,7 +55,7 @@ impl From<AppError> for ApiError {
                 ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
             },
             AppError::IllegalTransition { allowed, .. } => ApiError {
-                extra: Some(("allowed", json!(allowed))),
+                extra: Some(Box::new(("allowed", json!(allowed)))),
                 ..ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
             },
             AppError::Stale { .. } => {
@@ -73,7 +73,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body =
             json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
-        if let Some((key, value)) = self.extra {
+        if let Some(extra) = self.extra {
+            let (key, value) = *extra;
             body["error"][key] = value;
         }
         let mut response = (self.status, Json(body)).into_response();

@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use steward_core::expiry::parse_lifetime;
 use steward_core::identity::LoginPolicy;
+use steward_core::tickets::PriorityMatrix;
 
 /// A secret from the configuration; `Debug` never shows it.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -50,6 +51,12 @@ pub struct Config {
     /// `full` (survives power loss) or `normal` (survives a crash).
     pub sqlite_synchronous: String,
     pub worker_poll_ms: u64,
+    /// Priority by impact (rows, 1–3) and urgency (columns, 1–3).
+    pub priority_matrix: Vec<Vec<i64>>,
+    /// Resolved incidents close by themselves after this many days.
+    pub auto_close_days: i64,
+    /// Largest attachment accepted, in bytes.
+    pub attachment_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -72,6 +79,13 @@ impl Default for Config {
             db_max_connections: 10,
             sqlite_synchronous: "full".into(),
             worker_poll_ms: 1000,
+            priority_matrix: PriorityMatrix::default()
+                .rows()
+                .iter()
+                .map(|r| r.iter().map(|p| i64::from(*p)).collect())
+                .collect(),
+            auto_close_days: 7,
+            attachment_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -94,6 +108,9 @@ const ENV_KEYS: &[&str] = &[
     "db_max_connections",
     "sqlite_synchronous",
     "worker_poll_ms",
+    "priority_matrix",
+    "auto_close_days",
+    "attachment_max_bytes",
 ];
 
 /// Flags that override the file and the environment.
@@ -170,6 +187,10 @@ impl Config {
                 lock_after: self.login_lock_after,
                 lock_ms: self.login_lock_minutes.saturating_mul(60_000),
             },
+            // Validated in `load`.
+            priority_matrix: PriorityMatrix::parse(&self.priority_matrix).unwrap_or_default(),
+            auto_close_after: jiff::SignedDuration::from_hours(self.auto_close_days.saturating_mul(24)),
+            attachment_max_bytes: self.attachment_max_bytes,
         }
     }
 

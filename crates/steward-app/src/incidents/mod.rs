@@ -109,7 +109,7 @@ pub(crate) fn diff(before: &Ticket, after: &Ticket) -> Option<(Value, Value)> {
             new.insert(k.clone(), v.clone());
         }
     }
-    (!new.is_empty()).then(|| (Value::Object(old), Value::Object(new)))
+    (!new.is_empty()).then_some((Value::Object(old), Value::Object(new)))
 }
 
 impl App {

@@ -33,10 +33,10 @@ impl App {
         } else {
             Vec::new()
         };
-        if let Some(c) = ticket.category_id {
-            if !categories.iter().any(|x| x.id == c && x.parent_id.is_none() && x.active) {
-                return Err(AppError::invalid("category_id", format!("no category {c}")));
-            }
+        if let Some(c) = ticket.category_id
+            && !categories.iter().any(|x| x.id == c && x.parent_id.is_none() && x.active)
+        {
+            return Err(AppError::invalid("category_id", format!("no category {c}")));
         }
         if let Some(s) = ticket.subcategory_id {
             let fits = categories

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::extract::CurrentActor;
 
 /// (method, path, summary, request schema, success status, response schema)
-const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16, &str)] = &[
+type Operation = (&'static str, &'static str, &'static str, Option<&'static str>, u16, &'static str);
+
+const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/api/v1/auth/login",

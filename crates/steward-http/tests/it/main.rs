@@ -5,6 +5,8 @@ mod access;
 mod audit;
 mod auth;
 mod errors;
+mod incidents;
+mod incidents_input;
 mod observability;
 mod tokens;
 mod web;
