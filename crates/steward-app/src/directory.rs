@@ -261,3 +261,41 @@ impl App {
         Ok(self.store.teams_of(user_id).await?)
     }
 }
+
+/// Names of people and teams, for showing ids on pages. Holds only names, so it is given to
+/// anyone who may see a ticket that refers to them.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryNames {
+    pub users: std::collections::HashMap<i64, (String, String)>,
+    pub teams: std::collections::HashMap<i64, String>,
+    /// (id, display name) of people who can be assigned tickets, by name.
+    pub assignable: Vec<(i64, String)>,
+}
+
+impl DirectoryNames {
+    pub fn user(&self, id: Option<i64>) -> String {
+        id.and_then(|i| self.users.get(&i)).map(|(_, d)| d.clone()).unwrap_or_default()
+    }
+
+    pub fn team(&self, id: Option<i64>) -> String {
+        id.and_then(|i| self.teams.get(&i)).cloned().unwrap_or_default()
+    }
+}
+
+impl App {
+    pub async fn directory_names(&self) -> Result<DirectoryNames> {
+        let users = self.store.list_users().await?;
+        let teams = self.store.list_teams().await?;
+        let mut assignable: Vec<(i64, String)> = users
+            .iter()
+            .filter(|u| !u.disabled && u.role.allows(Permission::WorkTickets))
+            .map(|u| (u.id, u.display_name.clone()))
+            .collect();
+        assignable.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(DirectoryNames {
+            users: users.into_iter().map(|u| (u.id, (u.username.to_string(), u.display_name))).collect(),
+            teams: teams.into_iter().map(|t| (t.team.id, t.team.name)).collect(),
+            assignable,
+        })
+    }
+}

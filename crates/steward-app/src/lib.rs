@@ -23,7 +23,7 @@ use steward_store::{NewEvent, Store, Tx};
 
 pub use actor::{Actor, Credential};
 pub use auth::{AdminBootstrap, SessionStart};
-pub use directory::{NewUserInput, UserUpdate};
+pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use tokens::IssuedToken;

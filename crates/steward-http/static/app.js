@@ -8,3 +8,36 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The new-incident form shows the priority the matrix will give as impact and urgency change.
+function updatePriorityPreview() {
+  const out = document.getElementById("priority-preview");
+  const impact = document.getElementById("impact");
+  const urgency = document.getElementById("urgency");
+  if (!out || !impact || !urgency) return;
+  const matrix = out.dataset.matrix.split(",").map(Number);
+  out.textContent = "P" + matrix[(Number(impact.value) - 1) * 3 + (Number(urgency.value) - 1)];
+}
+document.addEventListener("change", (event) => {
+  if (event.target.id === "impact" || event.target.id === "urgency") updatePriorityPreview();
+});
+document.addEventListener("DOMContentLoaded", updatePriorityPreview);
+
+// Attachments upload as the raw body with the session's CSRF token in a header.
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (input.id !== "upload" || !input.files.length) return;
+  const file = input.files[0];
+  const url = input.dataset.url + "?filename=" + encodeURIComponent(file.name);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": input.dataset.csrf },
+    body: file,
+  });
+  if (response.ok) {
+    window.location.reload();
+  } else {
+    const problem = await response.json().catch(() => ({ error: { message: response.statusText } }));
+    window.alert(problem.error.message);
+  }
+});

@@ -25,3 +25,34 @@ impl App {
         Ok(IncidentList { items: page.items, next: page.next })
     }
 }
+
+impl App {
+    /// The actor's saved incident list views: (id, name, query string).
+    pub async fn saved_views(&self, actor: &Actor) -> Result<Vec<(i64, String, String)>> {
+        actor.require(Permission::ReadTickets)?;
+        Ok(self.store.saved_views(actor.user.id).await?)
+    }
+
+    pub async fn save_view(&self, actor: &Actor, name: &str, query: &str) -> Result<i64> {
+        actor.require(Permission::ReadTickets)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+            return Err(crate::AppError::invalid("name", "a view name must be 1 to 60 printable characters"));
+        }
+        if query.len() > 2000 {
+            return Err(crate::AppError::invalid("query", "the view's query is too long"));
+        }
+        let mut tx = self.store.begin().await?;
+        let id =
+            tx.insert_saved_view(crate::now(), actor.user.id, name, query.trim_start_matches('?')).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn delete_view(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let gone = tx.delete_saved_view(actor.user.id, id).await?;
+        tx.commit().await?;
+        if gone { Ok(()) } else { Err(crate::AppError::NotFound("view")) }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod assets;
 mod audit;
 mod directory;
+mod incidents;
 mod login;
 mod pages;
 mod tokens;
@@ -41,6 +42,16 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/tokens", A, tokens::create),
         route(M::POST, "/tokens/{id}/revoke", A, tokens::revoke),
         route(M::GET, "/audit", A, audit::page),
+        route(M::GET, "/incidents", A, incidents::list),
+        route(M::GET, "/incidents/new", A, incidents::new_form),
+        route(M::POST, "/incidents", A, incidents::create),
+        route(M::POST, "/incidents/views", A, incidents::save_view),
+        route(M::POST, "/incidents/views/{id}/delete", A, incidents::delete_view),
+        route(M::GET, "/incidents/{id}", A, incidents::detail),
+        route(M::POST, "/incidents/{id}/comment", A, incidents::comment),
+        route(M::POST, "/incidents/{id}/transition", A, incidents::transition),
+        route(M::POST, "/incidents/{id}/update", A, incidents::update),
+        route(M::GET, "/incidents/{id}/report", A, incidents::report),
     ]
 }
 
@@ -150,7 +161,7 @@ pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: &str) -> Web
         Ok(_) => ("notice", notice.to_owned()),
         Err(AppError::Invalid { field, message }) => ("error", format!("{field}: {message}")),
         Err(AppError::Conflict { message, .. }) => ("error", message),
-        Err(e @ AppError::Stale { .. }) => ("error", e.to_string()),
+        Err(e @ (AppError::Stale { .. } | AppError::IllegalTransition { .. })) => ("error", e.to_string()),
         Err(e) => return Err(e.into()),
     };
     let query = serde_urlencoded::to_string([(key, message)]).unwrap_or_default();

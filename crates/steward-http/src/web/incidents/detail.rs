@@ -1,0 +1,356 @@
+//! One incident: its page, the forms on it, and its closure report.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use serde::Deserialize;
+use serde_json::Value;
+use steward_app::incidents::ActivityItem;
+use steward_app::{Actor, AppError, DirectoryNames, IncidentPatch};
+use steward_core::tickets::{
+    HoldReason, ResolutionCode, State as TicketState, Ticket, TicketAccess, TransitionRequest,
+};
+
+use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
+use crate::AppState;
+use crate::extract::{ApiPath, CurrentActor};
+use crate::i18n::Catalog;
+use crate::markdown::to_safe_html;
+use crate::web::{Page, WebForm, WebResult, after_form, render};
+
+/// The incident as the page shows it.
+struct View {
+    id: i64,
+    number: String,
+    title: String,
+    priority: u8,
+    state_key: &'static str,
+    hold_key: Option<&'static str>,
+    description_html: String,
+    requester: String,
+    team: String,
+    assignee: String,
+    /// The selected team and assignee ids, 0 for none.
+    team_sel: i64,
+    assignee_sel: i64,
+    impact: i64,
+    urgency: i64,
+    category: String,
+    service: String,
+    tags: String,
+    created: String,
+    reopen_count: i64,
+    version: i64,
+}
+
+struct ActivityRow {
+    at: String,
+    who: String,
+    /// `event`, `comment` or `note`.
+    class: &'static str,
+    text: String,
+    html: String,
+}
+
+fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Category]) -> View {
+    View {
+        id: t.id,
+        number: t.number.clone(),
+        title: t.title.clone(),
+        priority: t.priority.get(),
+        state_key: state_key(t.state),
+        hold_key: t.hold_reason.map(hold_key),
+        description_html: to_safe_html(&t.description),
+        requester: names.user(Some(t.requester_id)),
+        team: names.team(t.team_id),
+        assignee: names.user(t.assignee_id),
+        team_sel: t.team_id.unwrap_or(0),
+        assignee_sel: t.assignee_id.unwrap_or(0),
+        impact: i64::from(t.impact.get()),
+        urgency: i64::from(t.urgency.get()),
+        category: t
+            .category_id
+            .and_then(|c| categories.iter().find(|x| x.id == c))
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        service: t.service.clone().unwrap_or_default(),
+        tags: t.tags.to_string(),
+        created: minute(t.created_at),
+        reopen_count: t.reopen_count,
+        version: t.version,
+    }
+}
+
+/// "state: In progress → Resolved; assignee: — → Ada" for one event.
+fn describe(
+    action: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    t: &Catalog,
+    names: &DirectoryNames,
+) -> String {
+    let parse =
+        |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(Value::Null);
+    let (b, a) = (parse(before), parse(after));
+    let show = |field: &str, v: &Value| -> String {
+        match (field, v) {
+            (_, Value::Null) => "—".into(),
+            ("state", Value::String(s)) => {
+                TicketState::parse(s).map(|s| t.get(state_key(s)).to_owned()).unwrap_or(s.clone())
+            }
+            ("assignee_id" | "requester_id", Value::Number(n)) => names.user(n.as_i64()),
+            ("team_id", Value::Number(n)) => names.team(n.as_i64()),
+            (_, Value::String(s)) => s.chars().take(80).collect(),
+            (_, other) => other.to_string(),
+        }
+    };
+    match action {
+        "create" => format!("{} {}", t.get("nav.new_incident"), a["number"].as_str().unwrap_or("")),
+        "update" | "transition" | "auto_close" => {
+            let Value::Object(fields) = &a else { return action.to_owned() };
+            fields
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    "description" => {
+                        format!("{}: {}", t.get("incident.description"), t.get("incident.changed"))
+                    }
+                    _ => format!("{k}: {} → {}", show(k, &b[k]), show(k, v)),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        "attachment_add" => {
+            format!("{} + {}", t.get("incident.attachments"), a["filename"].as_str().unwrap_or(""))
+        }
+        other => other.replace('_', " "),
+    }
+}
+
+fn activity_rows(items: &[ActivityItem], t: &Catalog, names: &DirectoryNames) -> Vec<ActivityRow> {
+    items
+        .iter()
+        .map(|i| match i {
+            ActivityItem::Event(e) => ActivityRow {
+                at: minute(e.at()),
+                who: e.event.actor_name.clone(),
+                class: "event",
+                text: describe(
+                    &e.event.action,
+                    e.event.before.as_deref(),
+                    e.event.after.as_deref(),
+                    t,
+                    names,
+                ),
+                html: String::new(),
+            },
+            ActivityItem::Comment(c) => ActivityRow {
+                at: minute(c.created_at),
+                who: c.author.clone(),
+                class: if c.internal { "note" } else { "comment" },
+                text: String::new(),
+                html: to_safe_html(&c.body),
+            },
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct DetailPage<'a> {
+    page: Page<'a>,
+    v: View,
+    activity: Vec<ActivityRow>,
+    work: bool,
+    can_reply: bool,
+    transitions: Vec<(&'static str, &'static str)>,
+    holds: Vec<(&'static str, &'static str)>,
+    resolutions: Vec<(&'static str, &'static str)>,
+    teams: Vec<(i64, String)>,
+    assignable: Vec<(i64, String)>,
+    levels: [(i64, &'static str); 3],
+    files: Vec<(i64, String, String)>,
+}
+
+async fn load(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Ticket, TicketAccess, DirectoryNames, Vec<ActivityItem>), AppError> {
+    let view = state.app.incident(actor, id).await?;
+    let names = state.app.directory_names().await?;
+    let activity = state.app.incident_activity(actor, id).await?;
+    Ok((view.ticket, view.access, names, activity))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
+    let (ticket, access, names, activity) = load(&state, &actor, id).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
+    let work = access == TicketAccess::Work;
+    let transitions: Vec<(&'static str, &'static str)> = match access {
+        TicketAccess::Work => ticket.state.allowed().iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        TicketAccess::Participate if ticket.state == TicketState::Resolved => {
+            [TicketState::InProgress, TicketState::Closed]
+                .iter()
+                .map(|s| (s.as_str(), state_key(*s)))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    let files = state
+        .app
+        .incident_attachments(&actor, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.id,
+                a.filename,
+                format!("{} KiB{}", (a.size + 1023) / 1024, if a.internal { " · internal" } else { "" }),
+            )
+        })
+        .collect();
+    let categories = state.app.list_categories(&actor).await?;
+    let detail = DetailPage {
+        v: view(&ticket, &names, &categories),
+        activity: activity_rows(&activity, page.t, &names),
+        work,
+        can_reply: matches!(access, TicketAccess::Work | TicketAccess::Participate),
+        transitions,
+        holds: HoldReason::ALL.iter().map(|h| (h.as_str(), hold_key(*h))).collect(),
+        resolutions: ResolutionCode::ALL.iter().map(|r| (r.as_str(), resolution_key(*r))).collect(),
+        teams,
+        assignable: names.assignable.clone(),
+        levels: LEVELS,
+        files,
+        page,
+    };
+    Ok(render(&detail))
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(f): WebForm<CommentForm>,
+) -> WebResult {
+    let result = state.app.comment_incident(&actor, id, &f.body, f.internal).await;
+    after_form(result, &format!("/incidents/{id}"), "sent")
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    hold_reason: String,
+    #[serde(default)]
+    resolution_code: String,
+    #[serde(default)]
+    resolution_note: String,
+    version: Option<i64>,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(f): WebForm<TransitionForm>,
+) -> WebResult {
+    let field =
+        |e: steward_core::tickets::FieldError| AppError::Invalid { field: e.field, message: e.message };
+    let result = async {
+        let request = TransitionRequest {
+            to: Some(TicketState::parse(&f.to).map_err(field)?),
+            hold_reason: (!f.hold_reason.is_empty())
+                .then(|| HoldReason::parse(&f.hold_reason))
+                .transpose()
+                .map_err(field)?,
+            resolution_code: (!f.resolution_code.is_empty())
+                .then(|| ResolutionCode::parse(&f.resolution_code))
+                .transpose()
+                .map_err(field)?,
+            resolution_note: Some(f.resolution_note),
+        };
+        state.app.transition_incident(&actor, id, f.version, request).await
+    }
+    .await;
+    after_form(result, &format!("/incidents/{id}"), "saved")
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    team_id: String,
+    #[serde(default)]
+    assignee_id: String,
+    impact: Option<i64>,
+    urgency: Option<i64>,
+    version: Option<i64>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(f): WebForm<UpdateForm>,
+) -> WebResult {
+    let result = async {
+        let patch = IncidentPatch {
+            team_id: Some(opt_id("team_id", &f.team_id)?),
+            assignee_id: Some(opt_id("assignee_id", &f.assignee_id)?),
+            impact: f.impact,
+            urgency: f.urgency,
+            ..IncidentPatch::default()
+        };
+        state.app.update_incident(&actor, id, f.version, patch).await
+    }
+    .await;
+    after_form(result, &format!("/incidents/{id}"), "saved")
+}
+
+#[derive(Template)]
+#[template(path = "incident_report.html")]
+struct ReportPage<'a> {
+    page: Page<'a>,
+    v: View,
+    activity: Vec<ActivityRow>,
+    resolution_key: Option<&'static str>,
+    resolution_note: String,
+}
+
+/// `GET /incidents/{id}/report`: the printable closure report.
+pub async fn report(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
+    let (ticket, _, names, activity) = load(&state, &actor, id).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "incident.report");
+    let categories = state.app.list_categories(&actor).await?;
+    let report = ReportPage {
+        v: view(&ticket, &names, &categories),
+        activity: activity_rows(&activity, page.t, &names),
+        resolution_key: ticket.resolution_code.map(resolution_key),
+        resolution_note: ticket.resolution_note.clone().unwrap_or_default(),
+        page,
+    };
+    Ok(render(&report))
+}

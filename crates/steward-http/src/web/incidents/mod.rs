@@ -1,0 +1,351 @@
+//! Incident pages: the agent's work queue and lists with filters and saved views, the create
+//! form with a live priority preview, the detail page, and the closure report.
+
+mod detail;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Redirect};
+use jiff::Timestamp;
+use serde::Deserialize;
+use steward_app::{AppError, NewIncident};
+use steward_core::identity::Permission;
+use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, TicketKind};
+
+use super::{Page, WebForm, WebResult, after_form, render};
+use crate::AppState;
+use crate::extract::{ApiPath, CurrentActor};
+use crate::ticket_query;
+
+pub use detail::{comment, page as detail, report, transition, update};
+
+pub fn state_key(s: TicketState) -> &'static str {
+    match s {
+        TicketState::New => "state.new",
+        TicketState::Assigned => "state.assigned",
+        TicketState::InProgress => "state.in_progress",
+        TicketState::OnHold => "state.on_hold",
+        TicketState::Resolved => "state.resolved",
+        TicketState::Closed => "state.closed",
+        TicketState::Cancelled => "state.cancelled",
+    }
+}
+
+pub fn hold_key(h: HoldReason) -> &'static str {
+    match h {
+        HoldReason::AwaitingCustomer => "hold.awaiting_customer",
+        HoldReason::AwaitingVendor => "hold.awaiting_vendor",
+        HoldReason::AwaitingChange => "hold.awaiting_change",
+    }
+}
+
+pub fn resolution_key(r: ResolutionCode) -> &'static str {
+    match r {
+        ResolutionCode::Fixed => "resolution.fixed",
+        ResolutionCode::Workaround => "resolution.workaround",
+        ResolutionCode::NoFaultFound => "resolution.no_fault_found",
+        ResolutionCode::Duplicate => "resolution.duplicate",
+        ResolutionCode::UserError => "resolution.user_error",
+        ResolutionCode::ResolvedByVendor => "resolution.resolved_by_vendor",
+        ResolutionCode::Other => "resolution.other",
+    }
+}
+
+pub const LEVELS: [(i64, &str); 3] = [(1, "level.1"), (2, "level.2"), (3, "level.3")];
+
+pub fn minute(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+struct Row {
+    id: i64,
+    number: String,
+    title: String,
+    priority: u8,
+    state_key: &'static str,
+    team: String,
+    assignee: String,
+    updated: String,
+}
+
+#[derive(Default)]
+struct Filters {
+    q: String,
+    state: String,
+    priority: String,
+    team: String,
+    assignee: String,
+    sort: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct ListPage<'a> {
+    page: Page<'a>,
+    tabs: Vec<(&'static str, &'static str, bool)>,
+    views: Vec<(i64, String, String)>,
+    filters: Filters,
+    states: Vec<(&'static str, &'static str)>,
+    priorities: Vec<u8>,
+    agent: bool,
+    teams: Vec<(i64, String)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    rows: Vec<Row>,
+    next: Option<String>,
+    query: String,
+}
+
+/// `GET /incidents`: the queue. Agents land on their teams' open work, requesters on their
+/// own incidents.
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let agent = actor.can(Permission::WorkTickets);
+    let raw = uri.query().unwrap_or("");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).unwrap_or_default();
+    let has_filters = pairs.iter().any(|(k, _)| !matches!(k.as_str(), "lang" | "notice" | "error"));
+    let effective = if has_filters || !agent {
+        raw.to_owned()
+    } else {
+        "team=mine&state=new,assigned,in_progress,on_hold&sort=priority".to_owned()
+    };
+    let mut query = ticket_query::parse(TicketKind::Incident, Some(&effective), actor.user.id)
+        .map_err(super::WebError)?;
+    query.limit = 50;
+    let list = state.app.list_incidents(&actor, &query).await?;
+    let names = state.app.directory_names().await?;
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let filters = Filters {
+        q: get("q"),
+        state: get("state"),
+        priority: get("priority"),
+        team: if has_filters {
+            get("team")
+        } else if agent {
+            "mine".into()
+        } else {
+            String::new()
+        },
+        assignee: get("assignee"),
+        sort: if get("sort").is_empty() {
+            if agent && !has_filters { "priority".into() } else { "-created".into() }
+        } else {
+            get("sort")
+        },
+    };
+    let next = list.next.map(|c| {
+        let cursor = ticket_query::encode_cursor(query.sort, query.descending, c);
+        let kept: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(&effective)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "cursor")
+            .chain([("cursor".to_owned(), cursor)])
+            .collect();
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    });
+    let rows = list
+        .items
+        .iter()
+        .map(|t| Row {
+            id: t.id,
+            number: t.number.clone(),
+            title: t.title.clone(),
+            priority: t.priority.get(),
+            state_key: state_key(t.state),
+            team: names.team(t.team_id),
+            assignee: names.user(t.assignee_id),
+            updated: minute(t.updated_at),
+        })
+        .collect();
+    let tabs = if agent {
+        vec![
+            ("queue.teams", "team=mine&state=new,assigned,in_progress,on_hold&sort=priority", !has_filters),
+            (
+                "queue.mine",
+                "assignee=me&state=new,assigned,in_progress,on_hold&sort=priority",
+                raw.starts_with("assignee=me"),
+            ),
+            (
+                "queue.unassigned",
+                "assignee=none&state=new,assigned,in_progress,on_hold&sort=priority",
+                raw.starts_with("assignee=none"),
+            ),
+            ("queue.all", "sort=-created", raw == "sort=-created"),
+        ]
+    } else {
+        vec![("queue.all", "sort=-created", true)]
+    };
+    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    let page = ListPage {
+        page: Page::new(&state, &actor, &headers, &uri, "queue.title"),
+        tabs,
+        views: state.app.saved_views(&actor).await?,
+        filters,
+        states: TicketState::ALL.iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        priorities: vec![1, 2, 3, 4, 5],
+        agent,
+        teams,
+        sorts: vec![
+            ("-created", "sort.-created"),
+            ("created", "sort.created"),
+            ("priority", "sort.priority"),
+            ("-updated", "sort.-updated"),
+        ],
+        rows,
+        next,
+        query: effective,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "incident_new.html")]
+struct NewPage<'a> {
+    page: Page<'a>,
+    levels: [(i64, &'static str); 3],
+    matrix: String,
+    categories: Vec<(i64, String)>,
+    agent: bool,
+    me: i64,
+    people: Vec<(i64, String)>,
+    teams: Vec<(i64, String)>,
+    assignable: Vec<(i64, String)>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let names = state.app.directory_names().await?;
+    let categories = state.app.list_categories(&actor).await?;
+    let matrix = state
+        .app
+        .config()
+        .priority_matrix
+        .rows()
+        .iter()
+        .flatten()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut people: Vec<(i64, String)> =
+        names.users.iter().map(|(id, (u, d))| (*id, format!("{d} ({u})"))).collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    let page = NewPage {
+        page: Page::new(&state, &actor, &headers, &uri, "nav.new_incident"),
+        levels: LEVELS,
+        matrix,
+        categories: categories
+            .iter()
+            .filter(|c| c.parent_id.is_none() && c.active)
+            .map(|c| (c.id, c.name.clone()))
+            .collect(),
+        agent: actor.can(Permission::WorkTickets),
+        me: actor.user.id,
+        people,
+        teams,
+        assignable: names.assignable,
+    };
+    Ok(render(&page))
+}
+
+/// An optional id from a form select ("" means none).
+pub fn opt_id(field: &'static str, value: &str) -> Result<Option<i64>, AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        v => v.parse().map(Some).map_err(|_| AppError::invalid(field, format!("`{v}` is not an id"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    urgency: String,
+    #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    requester_id: String,
+    #[serde(default)]
+    team_id: String,
+    #[serde(default)]
+    assignee_id: String,
+    #[serde(default)]
+    tags: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(f): WebForm<NewForm>,
+) -> WebResult {
+    let result = async {
+        let level = |field: &'static str, v: &str| {
+            v.trim().parse::<i64>().map(Some).map_err(|_| AppError::invalid(field, "choose a level"))
+        };
+        let input = NewIncident {
+            title: f.title,
+            description: f.description,
+            requester_id: opt_id("requester_id", &f.requester_id)?,
+            category_id: opt_id("category_id", &f.category_id)?,
+            subcategory_id: None,
+            service: Some(f.service),
+            impact: level("impact", &f.impact)?,
+            urgency: level("urgency", &f.urgency)?,
+            team_id: opt_id("team_id", &f.team_id)?,
+            assignee_id: opt_id("assignee_id", &f.assignee_id)?,
+            parent_id: None,
+            related: Vec::new(),
+            watchers: Vec::new(),
+            tags: f.tags.split_whitespace().map(str::to_owned).collect(),
+        };
+        state.app.create_incident(&actor, input).await
+    }
+    .await;
+    match result {
+        Ok(t) => Ok(Redirect::to(&format!("/incidents/{}", t.id)).into_response()),
+        Err(e) => after_form::<()>(Err(e), "/incidents/new", ""),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ViewForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+pub async fn save_view(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(f): WebForm<ViewForm>,
+) -> WebResult {
+    let result = state.app.save_view(&actor, &f.name, &f.query).await;
+    after_form(result, "/incidents", "view saved")
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
+    let result = state.app.delete_view(&actor, id).await;
+    after_form(result, "/incidents", "view deleted")
+}
