@@ -124,3 +124,157 @@ async fn sign_in_switch_language_and_sign_out_in_chromium() {
     browser.close().await.unwrap();
     result
 }
+
+async fn sign_in(browser: &Client, server: &Server, username: &str, password: &str) {
+    browser.goto(&server.url("/login?lang=en")).await.unwrap();
+    browser.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    browser.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
+    browser.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    browser.wait().for_element(Locator::Id("signout")).await.unwrap();
+}
+
+async fn sign_out(browser: &Client) {
+    browser.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+    browser.wait().for_element(Locator::Id("login-submit")).await.unwrap();
+}
+
+async fn select(browser: &Client, id: &str, value: &str) {
+    let css = format!("#{id} option[value='{value}']");
+    browser.find(Locator::Css(&css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+/// An agent and a requester work one incident from creation to closure in the browser.
+#[tokio::test]
+async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
+    let db = TestDb::new().await;
+    let mut cmd = steward(&db);
+    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let server = Server::start(cmd);
+    let api = reqwest::Client::new();
+    let login: serde_json::Value = api
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = login["token"].as_str().unwrap().to_owned();
+    let post = |path: &str, body: serde_json::Value| {
+        api.post(server.url(path)).bearer_auth(&admin).json(&body).send()
+    };
+    let team: serde_json::Value =
+        post("/api/v1/teams", json!({ "name": "Service Desk" })).await.unwrap().json().await.unwrap();
+    let agent: serde_json::Value = post(
+        "/api/v1/users",
+        json!({ "username": "ada", "display_name": "Ada Agent", "role": "agent", "password": "ada password 1" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    post("/api/v1/users", json!({ "username": "rita", "display_name": "Rita Requester", "role": "requester", "password": "rita password 1" }))
+        .await
+        .unwrap();
+    api.put(server.url(&format!("/api/v1/teams/{}/members/{}", team["id"], agent["id"])))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = chromium(&driver, profile.path()).await;
+    let result = async {
+        // The requester raises an incident; the form previews its priority.
+        sign_in(&browser, &server, "rita", "rita password 1").await;
+        browser.find(Locator::Id("nav-new-incident")).await.unwrap().click().await.unwrap();
+        browser
+            .find(Locator::Id("title"))
+            .await
+            .unwrap()
+            .send_keys("Cannot print to floor 3 printer")
+            .await
+            .unwrap();
+        browser
+            .find(Locator::Id("description"))
+            .await
+            .unwrap()
+            .send_keys("Jobs stay **queued**.")
+            .await
+            .unwrap();
+        select(&browser, "impact", "2").await;
+        select(&browser, "urgency", "1").await;
+        assert_eq!(text_of(&browser, "#priority-preview").await, "P2");
+        browser.find(Locator::Id("create-incident")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&browser, "#incident-title").await.starts_with("INC000001"));
+        assert_eq!(text_of(&browser, "#incident-state").await, "New");
+        sign_out(&browser).await;
+
+        // The agent takes it from the unassigned queue, works it and resolves it.
+        sign_in(&browser, &server, "ada", "ada password 1").await;
+        browser.find(Locator::Id("nav-incidents")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Id("tab-3")).await.unwrap().click().await.unwrap();
+        browser
+            .find(Locator::LinkText("Cannot print to floor 3 printer"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        select(&browser, "assign-person", &agent["id"].to_string()).await;
+        browser.find(Locator::Id("assign-save")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&browser, "#assignee").await, "Ada Agent");
+        assert_eq!(text_of(&browser, "#team").await, "Service Desk", "assigning a person implies their team");
+        select(&browser, "transition-to", "in_progress").await;
+        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&browser, "#incident-state").await, "In progress");
+        browser
+            .find(Locator::Id("reply-body"))
+            .await
+            .unwrap()
+            .send_keys("Driver reinstalled, please try again")
+            .await
+            .unwrap();
+        browser.find(Locator::Id("reply-send")).await.unwrap().click().await.unwrap();
+        browser
+            .find(Locator::Id("reply-body"))
+            .await
+            .unwrap()
+            .send_keys("Spooler was stuck on print01")
+            .await
+            .unwrap();
+        browser.find(Locator::Id("reply-internal")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Id("reply-send")).await.unwrap().click().await.unwrap();
+        select(&browser, "transition-to", "resolved").await;
+        select(&browser, "resolution-code", "fixed").await;
+        browser
+            .find(Locator::Id("resolution-note"))
+            .await
+            .unwrap()
+            .send_keys("Reinstalled the driver")
+            .await
+            .unwrap();
+        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&browser, "#incident-state").await, "Resolved");
+        sign_out(&browser).await;
+
+        // The requester sees the reply but not the work note, and closes the incident.
+        sign_in(&browser, &server, "rita", "rita password 1").await;
+        browser.find(Locator::Id("nav-incidents")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::LinkText("INC000001")).await.unwrap().click().await.unwrap();
+        let activity = text_of(&browser, "#activity").await;
+        assert!(activity.contains("Driver reinstalled"), "{activity}");
+        assert!(!activity.contains("Spooler"), "work notes stay internal: {activity}");
+        select(&browser, "transition-to", "closed").await;
+        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&browser, "#incident-state").await, "Closed");
+        browser.find(Locator::Id("report-link")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&browser, "#report-resolution").await.contains("Reinstalled the driver"));
+    }
+    .await;
+    browser.close().await.unwrap();
+    result
+}
