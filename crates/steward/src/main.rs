@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod cli;
 mod config;
 mod serve;
@@ -57,6 +58,15 @@ enum Command {
     /// Work with the audit trail
     #[command(subcommand)]
     Audit(cli::AuditCommand),
+    /// Measure whole-system performance over HTTP on 127.0.0.1
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Create incidents over HTTP, then query a large incident table
+    Incidents(bench::IncidentBench),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +102,7 @@ fn main() -> ExitCode {
             Command::Team(c) => cli::team(&config, c).await,
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
+            Command::Bench(BenchCommand::Incidents(args)) => bench::incidents(config, args, cli.global.data.as_deref()).await,
         }
     });
     match result {

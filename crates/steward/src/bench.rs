@@ -1,0 +1,205 @@
+//! `steward bench incidents`: whole-system load over HTTP on 127.0.0.1.
+//!
+//! It prepares a data folder (or a PostgreSQL database), starts `steward serve` on it as a
+//! child process, and drives it with bounded concurrency:
+//! 1. creates N incidents through `POST /api/v1/incidents` and reports the rate and latency
+//!    percentiles;
+//! 2. bulk-loads incidents up to a total (a fixture loader inside the database), then times the
+//!    first page of a team's in-progress queue sorted by priority, and a title search;
+//! 3. reports the server's resident memory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use steward_app::{App, NewUserInput};
+
+use crate::config::Config;
+
+#[derive(Args, Debug)]
+pub struct IncidentBench {
+    /// Incidents to create over HTTP
+    #[arg(long, default_value_t = 20_000)]
+    creates: usize,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Total incidents for the query phase (bulk-loaded up to this number; 0 skips the phase)
+    #[arg(long, default_value_t = 1_000_000)]
+    total: i64,
+    /// Requests per query measured
+    #[arg(long, default_value_t = 500)]
+    queries: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The child `steward serve`, killed when dropped.
+struct Child_(Child);
+
+impl Drop for Child_ {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `requests` calls of `make` with `concurrency` in flight; returns sorted latencies and
+/// the wall time.
+async fn drive<F, Fut>(requests: usize, concurrency: usize, make: F) -> anyhow::Result<(Vec<Duration>, Duration)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let make = Arc::new(make);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let next = next.clone();
+        let make = make.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    return Ok::<_, anyhow::Error>(latencies);
+                }
+                let t = Instant::now();
+                make(i).await?;
+                latencies.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    for w in workers {
+        all.extend(w.await??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok((all, wall))
+}
+
+pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>) -> anyhow::Result<ExitCode> {
+    // A fresh data folder unless one was named; PostgreSQL runs use the configured URL.
+    let scratch = tempfile::tempdir()?;
+    let data_dir: PathBuf = data.map(Path::to_path_buf).unwrap_or_else(|| scratch.path().join("data"));
+    let config = Config { data: data_dir.clone(), ..config };
+    let app: App = crate::cli::open(&config).await?;
+    let backend = format!("{:?}", app.store().backend());
+    let password = "bench password 1";
+    let agent = app
+        .create_user(None, NewUserInput { username: "bench.agent".into(), role: "agent".into(), password: password.into(), ..Default::default() })
+        .await?;
+    let mut teams = Vec::new();
+    for i in 0..8 {
+        let team = app.create_team(None, &format!("Bench team {i}"), "").await?;
+        teams.push(team.id);
+    }
+    app.set_team_member(None, teams[0], agent.id, true).await?;
+    let token = app.issue_token(None, agent.id, "bench", "read write", "1d").await?.secret;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("--data").arg(&data_dir);
+    if let Some(url) = &config.database_url {
+        cmd.arg("--database-url").arg(&url.0);
+    }
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("STEWARD_LOG", "warn")
+        .env("STEWARD_SQLITE_SYNCHRONOUS", &config.sqlite_synchronous)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let child = Child_(cmd.spawn().context("starting steward serve")?);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.get(format!("{base}/readyz")).send().await.is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "steward serve did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {}", config.sqlite_synchronous, args.concurrency);
+
+    // 1. Creates over HTTP.
+    let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
+    let (latencies, wall) = drive(args.creates, args.concurrency, move |i| {
+        let (c, b, t) = (c.clone(), b.clone(), t.clone());
+        async move {
+            let body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3, "team_id": team });
+            let r = c.post(format!("{b}/api/v1/incidents")).bearer_auth(&t).json(&body).send().await?;
+            anyhow::ensure!(r.status() == 201, "create answered {}", r.status());
+            Ok(())
+        }
+    })
+    .await?;
+    let rate = args.creates as f64 / wall.as_secs_f64();
+    println!(
+        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}",
+        args.creates,
+        wall.as_secs_f64(),
+        rate,
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0))
+    );
+
+    // 2. Queries over a large table.
+    if args.total > args.creates as i64 {
+        let load = args.total - args.creates as i64;
+        let t0 = Instant::now();
+        let year_ms = 365 * 24 * 3600 * 1000;
+        app.store().bulk_load_incidents(load, &teams, agent.id, jiff::Timestamp::now(), year_ms).await?;
+        println!("bulk load: {load} incidents in {:.1} s ({:.0}/s)", t0.elapsed().as_secs_f64(), load as f64 / t0.elapsed().as_secs_f64());
+        let queue = format!("{base}/api/v1/incidents?state=in_progress&team={}&sort=priority&limit=50", teams[0]);
+        for (name, url) in [
+            ("queue page (state=in_progress, team, sort=priority)", queue),
+            ("title search (q=host-1234)", format!("{base}/api/v1/incidents?q=host-1234&limit=50")),
+            ("title search, Chinese (q=连接池)", format!("{base}/api/v1/incidents?q=%E8%BF%9E%E6%8E%A5%E6%B1%A0&limit=50")),
+        ] {
+            let (c, t) = (client.clone(), token.clone());
+            let (latencies, _) = drive(args.queries, 4, move |_| {
+                let (c, t, url) = (c.clone(), t.clone(), url.clone());
+                async move {
+                    let r = c.get(&url).bearer_auth(&t).send().await?;
+                    anyhow::ensure!(r.status() == 200, "query answered {}", r.status());
+                    let body: serde_json::Value = r.json().await?;
+                    anyhow::ensure!(!body["items"].as_array().is_none_or(|a| a.is_empty()), "query found nothing");
+                    Ok(())
+                }
+            })
+            .await?;
+            println!(
+                "{name}: {} requests; p50 {} p99 {}",
+                args.queries,
+                ms(percentile(&latencies, 0.5)),
+                ms(percentile(&latencies, 0.99))
+            );
+        }
+    }
+    if let Some(kib) = rss_kib(child.0.id()) {
+        println!("server RSS: {:.1} MB", kib as f64 / 1024.0);
+    }
+    drop(child);
+    app.store().close().await;
+    Ok(ExitCode::SUCCESS)
+}
