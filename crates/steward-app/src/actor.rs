@@ -10,9 +10,9 @@ pub enum Credential {
     Session { id: i64, csrf_token: String },
     /// A bearer token limited to its scopes.
     Token { id: i64, scopes: ScopeSet },
-    /// A password sign-in being completed (`POST /api/v1/auth/login`): the user, with every
-    /// scope of the role, before any credential exists.
-    Password,
+    /// The user acting without a stored credential, with every scope of the role: a password
+    /// sign-in being completed (`POST /api/v1/auth/login`), or the demo seeder.
+    Direct,
 }
 
 #[derive(Debug, Clone)]

@@ -93,7 +93,7 @@ impl App {
     /// the user's role, valid as long as a web session.
     pub async fn api_login(&self, username: &str, password: &str) -> Result<IssuedToken> {
         let user = self.authenticate(username, password).await?;
-        let actor = Actor { user: user.clone(), credential: Credential::Password };
+        let actor = Actor { user: user.clone(), credential: Credential::Direct };
         self.insert_token(Some(&actor), &user, "password login", user.role.scopes(), self.config.session_ttl)
             .await
     }

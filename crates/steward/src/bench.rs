@@ -66,7 +66,11 @@ fn rss_kib(pid: u32) -> Option<u64> {
 
 /// Runs `requests` calls of `make` with `concurrency` in flight; returns sorted latencies and
 /// the wall time.
-async fn drive<F, Fut>(requests: usize, concurrency: usize, make: F) -> anyhow::Result<(Vec<Duration>, Duration)>
+async fn drive<F, Fut>(
+    requests: usize,
+    concurrency: usize,
+    make: F,
+) -> anyhow::Result<(Vec<Duration>, Duration)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
@@ -109,7 +113,15 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let backend = format!("{:?}", app.store().backend());
     let password = "bench password 1";
     let agent = app
-        .create_user(None, NewUserInput { username: "bench.agent".into(), role: "agent".into(), password: password.into(), ..Default::default() })
+        .create_user(
+            None,
+            NewUserInput {
+                username: "bench.agent".into(),
+                role: "agent".into(),
+                password: password.into(),
+                ..Default::default()
+            },
+        )
         .await?;
     let mut teams = Vec::new();
     for i in 0..8 {
@@ -138,7 +150,10 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         anyhow::ensure!(Instant::now() < deadline, "steward serve did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {}", config.sqlite_synchronous, args.concurrency);
+    println!(
+        "# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {}",
+        config.sqlite_synchronous, args.concurrency
+    );
 
     // 1. Creates over HTTP.
     let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
@@ -169,12 +184,20 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         let t0 = Instant::now();
         let year_ms = 365 * 24 * 3600 * 1000;
         app.store().bulk_load_incidents(load, &teams, agent.id, jiff::Timestamp::now(), year_ms).await?;
-        println!("bulk load: {load} incidents in {:.1} s ({:.0}/s)", t0.elapsed().as_secs_f64(), load as f64 / t0.elapsed().as_secs_f64());
-        let queue = format!("{base}/api/v1/incidents?state=in_progress&team={}&sort=priority&limit=50", teams[0]);
+        println!(
+            "bulk load: {load} incidents in {:.1} s ({:.0}/s)",
+            t0.elapsed().as_secs_f64(),
+            load as f64 / t0.elapsed().as_secs_f64()
+        );
+        let queue =
+            format!("{base}/api/v1/incidents?state=in_progress&team={}&sort=priority&limit=50", teams[0]);
         for (name, url) in [
             ("queue page (state=in_progress, team, sort=priority)", queue),
             ("title search (q=host-1234)", format!("{base}/api/v1/incidents?q=host-1234&limit=50")),
-            ("title search, Chinese (q=连接池)", format!("{base}/api/v1/incidents?q=%E8%BF%9E%E6%8E%A5%E6%B1%A0&limit=50")),
+            (
+                "title search, Chinese (q=连接池)",
+                format!("{base}/api/v1/incidents?q=%E8%BF%9E%E6%8E%A5%E6%B1%A0&limit=50"),
+            ),
         ] {
             let (c, t) = (client.clone(), token.clone());
             let (latencies, _) = drive(args.queries, 4, move |_| {
@@ -183,7 +206,10 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
                     let r = c.get(&url).bearer_auth(&t).send().await?;
                     anyhow::ensure!(r.status() == 200, "query answered {}", r.status());
                     let body: serde_json::Value = r.json().await?;
-                    anyhow::ensure!(!body["items"].as_array().is_none_or(|a| a.is_empty()), "query found nothing");
+                    anyhow::ensure!(
+                        !body["items"].as_array().is_none_or(|a| a.is_empty()),
+                        "query found nothing"
+                    );
                     Ok(())
                 }
             })

@@ -43,7 +43,12 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Seed the demo organisation first when the service desk is empty
+        #[arg(long)]
+        demo: bool,
     },
+    /// Seed a demo IT organisation (teams, people, incidents in every state) and exit
+    Demo,
     /// Create or upgrade the database schema, then exit
     Migrate,
     /// Manage users
@@ -72,7 +77,7 @@ enum BenchCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
+        Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
     let overrides = config::Overrides {
@@ -96,13 +101,16 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { .. } => serve::run(config).await,
+            Command::Serve { demo, .. } => serve::run(config, demo).await,
+            Command::Demo => cli::demo(&config).await,
             Command::Migrate => cli::migrate(&config).await,
             Command::User(c) => cli::user(&config, c).await,
             Command::Team(c) => cli::team(&config, c).await,
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
-            Command::Bench(BenchCommand::Incidents(args)) => bench::incidents(config, args, cli.global.data.as_deref()).await,
+            Command::Bench(BenchCommand::Incidents(args)) => {
+                bench::incidents(config, args, cli.global.data.as_deref()).await
+            }
         }
     });
     match result {

@@ -15,7 +15,7 @@ fn init_tracing(config: &Config) {
     let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
-pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     init_tracing(&config);
     let app = crate::cli::open(&config).await?;
     if let Some(admin) = app.bootstrap_admin(config.admin_password.as_ref().map(|s| s.0.as_str())).await? {
@@ -30,6 +30,9 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 admin.username
             ),
         }
+    }
+    if demo {
+        crate::cli::seed_demo(&app).await?;
     }
     let state = steward_http::AppState::new(app.clone(), config.http())?;
     let router = steward_http::router(state);

@@ -65,10 +65,6 @@ pub struct IncidentView {
     pub access: TicketAccess,
 }
 
-fn field(e: steward_core::tickets::FieldError) -> AppError {
-    AppError::Invalid { field: e.field, message: e.message }
-}
-
 /// The fields the event log compares, as JSON.
 pub(crate) fn fields(t: &Ticket) -> Map<String, Value> {
     let v = json!({
@@ -148,11 +144,11 @@ impl App {
                 "requesters may not assign incidents or raise them for others".into(),
             ));
         }
-        let title = Title::parse(&input.title).map_err(field)?;
-        let description = parse_description("description", &input.description).map_err(field)?;
-        let impact = Impact::new(input.impact.unwrap_or(3)).map_err(field)?;
-        let urgency = Urgency::new(input.urgency.unwrap_or(3)).map_err(field)?;
-        let tags = Tags::parse(&input.tags).map_err(field)?;
+        let title = Title::parse(&input.title).map_err(AppError::from)?;
+        let description = parse_description("description", &input.description).map_err(AppError::from)?;
+        let impact = Impact::new(input.impact.unwrap_or(3)).map_err(AppError::from)?;
+        let urgency = Urgency::new(input.urgency.unwrap_or(3)).map_err(AppError::from)?;
+        let tags = Tags::parse(&input.tags).map_err(AppError::from)?;
         let service = references::parse_service(input.service.as_deref())?;
         let requester_id = input.requester_id.unwrap_or(actor.user.id);
         let at = now();
@@ -230,10 +226,10 @@ impl App {
         }
         let mut next = current.clone();
         if let Some(t) = &patch.title {
-            next.title = Title::parse(t).map_err(field)?.into_string();
+            next.title = Title::parse(t).map_err(AppError::from)?.into_string();
         }
         if let Some(d) = &patch.description {
-            next.description = parse_description("description", d).map_err(field)?;
+            next.description = parse_description("description", d).map_err(AppError::from)?;
         }
         if let Some(r) = patch.requester_id {
             next.requester_id = r;
@@ -248,10 +244,10 @@ impl App {
             next.service = references::parse_service(s.as_deref())?;
         }
         if let Some(i) = patch.impact {
-            next.impact = Impact::new(i).map_err(field)?;
+            next.impact = Impact::new(i).map_err(AppError::from)?;
         }
         if let Some(u) = patch.urgency {
-            next.urgency = Urgency::new(u).map_err(field)?;
+            next.urgency = Urgency::new(u).map_err(AppError::from)?;
         }
         next.priority = self.config.priority_matrix.priority(next.impact, next.urgency);
         if let Some(t) = patch.team_id {
@@ -264,7 +260,7 @@ impl App {
             next.parent_id = p;
         }
         if let Some(tags) = &patch.tags {
-            next.tags = Tags::parse(tags).map_err(field)?;
+            next.tags = Tags::parse(tags).map_err(AppError::from)?;
         }
         let team_requested = patch.team_id.flatten();
         self.check_references(&mut next, Some((current.team_id, team_requested))).await?;
@@ -334,7 +330,7 @@ impl App {
                 message: e.to_string(),
                 allowed: allowed.iter().map(|s| s.as_str()).collect(),
             },
-            TransitionError::Missing(f) => field(f),
+            TransitionError::Missing(f) => f.into(),
         })?;
         self.save_incident(actor, &current, next, "transition").await
     }

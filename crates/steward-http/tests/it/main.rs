@@ -10,3 +10,4 @@ mod incidents_input;
 mod observability;
 mod tokens;
 mod web;
+mod web_incidents;

@@ -33,19 +33,28 @@ impl Store {
     ) -> Result<u64> {
         let teams = team_ids.len().max(1) as i64;
         let first_team = team_ids.first().copied().unwrap_or(0);
-        let titles = TITLES.iter().enumerate().map(|(i, t)| format!("WHEN {i} THEN '{t}'")).collect::<Vec<_>>().join(" ");
+        let titles = TITLES
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("WHEN {i} THEN '{t}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let states = "CASE n % 7 WHEN 0 THEN 'new' WHEN 1 THEN 'assigned' WHEN 2 THEN 'in_progress' \
                       WHEN 3 THEN 'on_hold' WHEN 4 THEN 'resolved' WHEN 5 THEN 'closed' ELSE 'in_progress' END";
         let mut tx = self.begin().await?;
-        let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'incident'")
-            .fetch_one(tx.conn())
-            .await?;
+        let start: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'incident'")
+                .fetch_one(tx.conn())
+                .await?;
         let (series, number) = match self.backend {
             Backend::Sqlite => (
                 "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1) SELECT n FROM seq",
                 "'INC' || printf('%06d', n + $2 - 1)",
             ),
-            Backend::Postgres => ("SELECT n FROM generate_series(1, $1::bigint) AS n", "'INC' || lpad((n + $2 - 1)::text, 6, '0')"),
+            Backend::Postgres => (
+                "SELECT n FROM generate_series(1, $1::bigint) AS n",
+                "'INC' || lpad((n + $2 - 1)::text, 6, '0')",
+            ),
         };
         // Team ids are consecutive when made by the loader's caller; `first_team + n % teams`
         // spreads rows over them.

@@ -29,6 +29,25 @@ pub fn describe(err: &anyhow::Error) -> String {
     }
 }
 
+pub async fn seed_demo(app: &App) -> anyhow::Result<()> {
+    if app.seed_demo().await? {
+        println!(
+            "Demo data seeded: 4 teams, 15 people, 15 incidents. Every demo user's password is `{}` \
+             (try li.wei, an agent, or liu.yang, a requester).",
+            steward_app::demo::DEMO_PASSWORD
+        );
+    } else {
+        println!("Demo data not seeded: this service desk already has incidents.");
+    }
+    Ok(())
+}
+
+pub async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
+    let app = open(config).await?;
+    seed_demo(&app).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     let app = open(config).await?;
     println!("database schema is up to date ({:?})", app.store().backend());

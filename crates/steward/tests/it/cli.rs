@@ -234,3 +234,40 @@ fn configuration_errors_name_the_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("unsupported database URL"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn demo_data_seeds_a_living_service_desk_once() {
+    let db = TestDb::new().await;
+    let mut demo = steward(&db);
+    demo.arg("demo");
+    let out = run(demo, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("steward-demo"));
+    let mut again = steward(&db);
+    again.arg("demo");
+    assert!(text(&run(again, "").stdout).contains("not seeded"));
+
+    let store = db.store().await;
+    let all = store
+        .list_tickets(
+            &steward_store::TicketQuery {
+                limit: 200,
+                ..steward_store::TicketQuery::new(steward_core::tickets::TicketKind::Incident)
+            },
+            steward_store::Visibility::All,
+        )
+        .await
+        .unwrap();
+    let mut states: Vec<&str> = all.items.iter().map(|t| t.state.as_str()).collect();
+    states.sort();
+    states.dedup();
+    assert_eq!(
+        states,
+        vec!["assigned", "cancelled", "closed", "in_progress", "new", "on_hold", "resolved"],
+        "every state"
+    );
+    let with_replies = all.items.iter().filter(|t| t.state == steward_core::tickets::State::Closed).count();
+    assert!(with_replies >= 2);
+    assert!(all.items.iter().any(|t| t.parent_id.is_some()), "a major incident with children");
+    assert!(store.verify_event_chain().await.unwrap().is_ok());
+}

@@ -272,19 +272,17 @@ pub async fn transition(
     ApiPath(id): ApiPath<i64>,
     WebForm(f): WebForm<TransitionForm>,
 ) -> WebResult {
-    let field =
-        |e: steward_core::tickets::FieldError| AppError::Invalid { field: e.field, message: e.message };
     let result = async {
         let request = TransitionRequest {
-            to: Some(TicketState::parse(&f.to).map_err(field)?),
+            to: Some(TicketState::parse(&f.to).map_err(AppError::from)?),
             hold_reason: (!f.hold_reason.is_empty())
                 .then(|| HoldReason::parse(&f.hold_reason))
                 .transpose()
-                .map_err(field)?,
+                .map_err(AppError::from)?,
             resolution_code: (!f.resolution_code.is_empty())
                 .then(|| ResolutionCode::parse(&f.resolution_code))
                 .transpose()
-                .map_err(field)?,
+                .map_err(AppError::from)?,
             resolution_note: Some(f.resolution_note),
         };
         state.app.transition_incident(&actor, id, f.version, request).await

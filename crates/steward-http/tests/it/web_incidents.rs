@@ -1,0 +1,112 @@
+//! Incident pages through forms, as a browser posts them.
+
+use steward_test_support::{PASSWORD, TestApp};
+
+async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let browser = TestApp::browser();
+    assert_eq!(app.sign_in(&browser, username, PASSWORD).await.status(), 303);
+    let csrf = app.csrf(&browser).await;
+    (browser, csrf)
+}
+
+async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
+    let response = browser.get(app.url(path)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn raising_listing_and_reporting_through_pages() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    app.user("rita", "requester").await;
+    app.user("ron", "requester").await;
+    let team = app.app.create_team(None, "Desk", "").await.unwrap();
+    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
+
+    let (rita, csrf) = signed_in(&app, "rita").await;
+    let (_, form) = page(&app, &rita, "/incidents/new").await;
+    assert!(form.contains(r#"data-matrix="1,2,3,2,3,4,3,4,5""#), "the preview knows the matrix");
+    assert!(!form.contains("assignee_id"), "requesters do not assign");
+    let empty = rita
+        .post(app.url("/incidents"))
+        .form(&[("_csrf", csrf.as_str()), ("title", " "), ("impact", "3"), ("urgency", "3")])
+        .send()
+        .await
+        .unwrap();
+    let location = empty.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/incidents/new?error=title"), "{location}");
+    let created = rita
+        .post(app.url("/incidents"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("title", "Monitor flickers"),
+            ("description", "Since the **update**"),
+            ("impact", "3"),
+            ("urgency", "2"),
+            ("tags", "screen"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/incidents/"), "{location}");
+    let (status, detail) = page(&app, &rita, &location).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("INC000001 · Monitor flickers") && detail.contains("<strong>update</strong>"));
+    assert!(!detail.contains("assign-form"), "requesters get no assignment form");
+
+    let (ron, _) = signed_in(&app, "ron").await;
+    assert_eq!(page(&app, &ron, &location).await.0, 404, "someone else's incident");
+    let (_, list) = page(&app, &ron, "/incidents").await;
+    assert!(list.contains("no-incidents"));
+
+    let (ada_browser, ada_csrf) = signed_in(&app, "ada").await;
+    let (_, queue) = page(&app, &ada_browser, "/incidents?assignee=none&state=new&sort=priority").await;
+    assert!(queue.contains("Monitor flickers"));
+    let id = location.trim_start_matches("/incidents/");
+    let assign = ada_browser
+        .post(app.url(&format!("/incidents/{id}/update")))
+        .form(&[
+            ("_csrf", ada_csrf.as_str()),
+            ("team_id", ""),
+            ("assignee_id", &ada.id.to_string()),
+            ("impact", "3"),
+            ("urgency", "2"),
+            ("version", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(!assign.headers()["location"].to_str().unwrap().contains("error"));
+    let bad = ada_browser
+        .post(app.url(&format!("/incidents/{id}/transition")))
+        .form(&[("_csrf", ada_csrf.as_str()), ("to", "closed"), ("version", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        bad.headers()["location"].to_str().unwrap().contains("error="),
+        "an illegal move is explained on the page"
+    );
+    let (_, mine) = page(&app, &ada_browser, "/incidents?assignee=me").await;
+    assert!(mine.contains("Monitor flickers") && mine.contains("Desk"));
+
+    let save = ada_browser
+        .post(app.url("/incidents/views"))
+        .form(&[("_csrf", ada_csrf.as_str()), ("name", "My P3s"), ("query", "assignee=me&priority=3")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(save.status(), 303);
+    let (_, with_view) = page(&app, &ada_browser, "/incidents").await;
+    assert!(
+        with_view.contains(r#"<a href="/incidents?assignee=me&#38;priority=3">My P3s</a>"#),
+        "{with_view}"
+    );
+
+    let (status, report) = page(&app, &rita, &format!("/incidents/{id}/report")).await;
+    assert_eq!(status, 200);
+    assert!(report.contains("closure-report") && report.contains("Monitor flickers"));
+    let (_, zh) = page(&app, &rita, &format!("/incidents/{id}?lang=zh-CN")).await;
+    assert!(zh.contains("已分派") && zh.contains("结案报告"), "the detail page speaks Chinese");
+}
