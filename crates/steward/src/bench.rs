@@ -191,16 +191,18 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         );
         let queue =
             format!("{base}/api/v1/incidents?state=in_progress&team={}&sort=priority&limit=50", teams[0]);
-        for (name, url) in [
-            ("queue page (state=in_progress, team, sort=priority)", queue),
-            ("title search (q=host-1234)", format!("{base}/api/v1/incidents?q=host-1234&limit=50")),
-            (
-                "title search, Chinese (q=连接池)",
-                format!("{base}/api/v1/incidents?q=%E8%BF%9E%E6%8E%A5%E6%B1%A0&limit=50"),
-            ),
+        // (name, url, divisor of `queries`): the Chinese word is in one title in eight, which
+        // makes it the slow case, so it gets fewer requests.
+        let selective = format!("{base}/api/v1/incidents?q=host-1234&limit=50");
+        let unselective = format!("{base}/api/v1/incidents?q=%E8%BF%9E%E6%8E%A5%E6%B1%A0&limit=50");
+        for (name, url, share) in [
+            ("queue page (state=in_progress, team, sort=priority)", queue, 1),
+            ("title search, selective (q=host-1234, 0.02 % of titles)", selective, 1),
+            ("title search, unselective (q=连接池, 12.5 % of titles)", unselective, 10),
         ] {
+            let requests = (args.queries / share).max(10);
             let (c, t) = (client.clone(), token.clone());
-            let (latencies, _) = drive(args.queries, 4, move |_| {
+            let (latencies, _) = drive(requests, 4, move |_| {
                 let (c, t, url) = (c.clone(), t.clone(), url.clone());
                 async move {
                     let r = c.get(&url).bearer_auth(&t).send().await?;
@@ -215,8 +217,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
             })
             .await?;
             println!(
-                "{name}: {} requests; p50 {} p99 {}",
-                args.queries,
+                "{name}: {requests} requests; p50 {} p99 {}",
                 ms(percentile(&latencies, 0.5)),
                 ms(percentile(&latencies, 0.99))
             );

@@ -148,3 +148,53 @@ pub async fn remove_member(
     let result = state.app.set_team_member(Some(&actor), team_id, user_id, false).await;
     after_form(result, "/admin/teams", "member removed")
 }
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct CategoriesPage<'a> {
+    page: Page<'a>,
+    /// (id, name, subcategory names) of each top-level category.
+    categories: Vec<(i64, String, Vec<String>)>,
+}
+
+pub async fn categories(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let all = state.app.list_categories(&actor).await?;
+    let categories = all
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| {
+            (
+                c.id,
+                c.name.clone(),
+                all.iter().filter(|s| s.parent_id == Some(c.id)).map(|s| s.name.clone()).collect(),
+            )
+        })
+        .collect();
+    let page = Page::new(&state, &actor, &headers, &uri, "categories.title");
+    Ok(render(&CategoriesPage { page, categories }))
+}
+
+#[derive(Deserialize)]
+pub struct CategoryForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    parent_id: String,
+}
+
+pub async fn create_category(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<CategoryForm>,
+) -> WebResult {
+    let result = match super::incidents::opt_id("parent_id", &form.parent_id) {
+        Ok(parent) => state.app.create_category(Some(&actor), &form.name, parent).await,
+        Err(e) => Err(e),
+    };
+    after_form(result, "/admin/categories", "category created")
+}

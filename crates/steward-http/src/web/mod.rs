@@ -35,6 +35,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/admin/users", A, directory::create_user),
         route(M::POST, "/admin/users/{id}", A, directory::update_user),
         route(M::GET, "/admin/teams", A, directory::teams),
+        route(M::GET, "/admin/categories", A, directory::categories),
+        route(M::POST, "/admin/categories", A, directory::create_category),
         route(M::POST, "/admin/teams", A, directory::create_team),
         route(M::POST, "/admin/teams/{id}/members", A, directory::add_member),
         route(M::POST, "/admin/teams/{id}/members/{user_id}/remove", A, directory::remove_member),

@@ -208,13 +208,16 @@ impl Store {
             // LIKE wildcards typed by the user match themselves loosely rather than everything.
             let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
             let number = sql.text(&text.to_uppercase());
-            let title = match self.backend {
-                Backend::Sqlite => {
-                    format!("t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern})")
-                }
-                Backend::Postgres => format!("t.title ILIKE {pattern}"),
+            // One id list from the title index and the number, so the planner starts from the
+            // matches instead of scanning every ticket to test an OR.
+            let matches = match self.backend {
+                Backend::Sqlite => format!(
+                    "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
+                     UNION SELECT id FROM tickets WHERE number = {number})"
+                ),
+                Backend::Postgres => format!("(t.title ILIKE {pattern} OR t.number = {number})"),
             };
-            sql.push(format!("({title} OR t.number = {number})"));
+            sql.push(matches);
         }
         let column = q.sort.column();
         let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
