@@ -35,6 +35,9 @@ pub struct IncidentBench {
     /// Requests per query measured
     #[arg(long, default_value_t = 500)]
     queries: usize,
+    /// Query requests in flight at once
+    #[arg(long, default_value_t = 4)]
+    query_concurrency: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -151,8 +154,8 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!(
-        "# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {}",
-        config.sqlite_synchronous, args.concurrency
+        "# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {} (queries {})",
+        config.sqlite_synchronous, args.concurrency, args.query_concurrency
     );
 
     // 1. Creates over HTTP.
@@ -202,7 +205,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         ] {
             let requests = (args.queries / share).max(10);
             let (c, t) = (client.clone(), token.clone());
-            let (latencies, _) = drive(requests, 4, move |_| {
+            let (latencies, _) = drive(requests, args.query_concurrency, move |_| {
                 let (c, t, url) = (c.clone(), t.clone(), url.clone());
                 async move {
                     let r = c.get(&url).bearer_auth(&t).send().await?;

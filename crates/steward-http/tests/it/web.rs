@@ -26,13 +26,31 @@ async fn pages_render_in_english_and_chinese() {
     let (_, zh) = page(&app, &browser, "/?lang=zh-CN").await;
     assert!(zh.contains("欢迎") && zh.contains("退出登录") && zh.contains(r#"lang="zh-CN""#), "{zh}");
     // The choice sticks for the next pages.
-    for path in ["/admin/users", "/admin/teams", "/tokens", "/audit", "/account"] {
+    for path in [
+        "/admin/users",
+        "/admin/teams",
+        "/admin/categories",
+        "/tokens",
+        "/audit",
+        "/account",
+        "/incidents",
+        "/incidents/new",
+    ] {
         let (status, html) = page(&app, &browser, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains(r#"lang="zh-CN""#) && html.contains("审计日志"), "{path}");
     }
     let (_, en) = page(&app, &browser, "/admin/teams?lang=en").await;
     assert!(en.contains("New team"));
+    let added = browser
+        .post(app.url("/admin/categories"))
+        .form(&[("_csrf", app.csrf(&browser).await.as_str()), ("name", "Network"), ("parent_id", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(added.headers()["location"].to_str().unwrap().contains("notice="));
+    let (_, categories) = page(&app, &browser, "/admin/categories").await;
+    assert!(categories.contains("<li>Network"));
 
     let login = TestApp::browser()
         .get(app.url("/login"))

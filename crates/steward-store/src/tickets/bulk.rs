@@ -53,7 +53,7 @@ impl Store {
             ),
             Backend::Postgres => (
                 "SELECT n FROM generate_series(1, $1::bigint) AS n",
-                "'INC' || lpad((n + $2 - 1)::text, 6, '0')",
+                "'INC' || CASE WHEN n + $2 - 1 < 1000000 THEN lpad((n + $2 - 1)::text, 6, '0') ELSE (n + $2 - 1)::text END",
             ),
         };
         // Team ids are consecutive when made by the loader's caller; `first_team + n % teams`
