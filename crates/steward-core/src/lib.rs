@@ -10,4 +10,5 @@ pub mod audit;
 pub mod expiry;
 pub mod identity;
 pub mod jobs;
+pub mod sla;
 pub mod tickets;

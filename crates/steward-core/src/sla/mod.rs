@@ -1,0 +1,10 @@
+//! Service level agreements: business calendars and the SLA clock. Pure: every instant is
+//! passed in, so the arithmetic is testable to the minute, DST and holidays included.
+
+mod calendar;
+mod clock;
+mod ics;
+
+pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
+pub use clock::{Phase, SlaStatus, Target, TicketTimeline, measure};
+pub use ics::parse_holidays;
