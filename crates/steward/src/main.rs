@@ -72,6 +72,8 @@ enum Command {
 enum BenchCommand {
     /// Create incidents over HTTP, then query a large incident table
     Incidents(bench::IncidentBench),
+    /// Recompute the SLA state of many open tickets with the core clock
+    Sla(bench::SlaBench),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
             Command::Team(c) => cli::team(&config, c).await,
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
+            Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
             Command::Bench(BenchCommand::Incidents(args)) => {
                 bench::incidents(config, args, cli.global.data.as_deref()).await
             }

@@ -67,14 +67,26 @@ pub struct BusinessCalendar {
     /// Monday first; `None` means 24×7.
     week: Option<[WorkingHours; 7]>,
     holidays: BTreeSet<Date>,
+    /// The instant of every local midnight from `TABLE_FIRST_YEAR` on, made on first use: the
+    /// clock asks for the same few hundred dates millions of times, and a time-zone lookup
+    /// costs far more than an array read.
+    midnights: std::sync::Arc<std::sync::OnceLock<Vec<i64>>>,
 }
+
+const TABLE_FIRST_YEAR: i16 = 1970;
+const TABLE_YEARS: usize = 131;
 
 /// Far enough for any SLA target; a search past it means the calendar has (almost) no time.
 const HORIZON_DAYS: usize = 3660;
 
 impl BusinessCalendar {
     pub fn always() -> BusinessCalendar {
-        BusinessCalendar { tz: TimeZone::UTC, week: None, holidays: BTreeSet::new() }
+        BusinessCalendar {
+            tz: TimeZone::UTC,
+            week: None,
+            holidays: BTreeSet::new(),
+            midnights: Default::default(),
+        }
     }
 
     /// A calendar of working hours in `time_zone` (IANA name), Monday first.
@@ -88,7 +100,7 @@ impl BusinessCalendar {
         if week.iter().all(|d| d.0.is_empty()) {
             return Err(CalendarError::NoWorkingTime);
         }
-        Ok(BusinessCalendar { tz, week: Some(week), holidays })
+        Ok(BusinessCalendar { tz, week: Some(week), holidays, midnights: Default::default() })
     }
 
     /// Parses seven day strings (Monday first), as stored and typed by admins.
@@ -115,8 +127,13 @@ impl BusinessCalendar {
         } else {
             week[date.weekday().to_monday_zero_offset() as usize].windows()
         };
+        let m0 = self.midnight(date);
+        let plain = Self::is_plain(m0, date.tomorrow().ok().and_then(|next| self.midnight(next)));
         windows.iter().filter_map(move |(a, b)| {
             let at = |m: u16| {
+                if plain {
+                    return m0?.checked_add(SignedDuration::from_mins(i64::from(m))).ok();
+                }
                 let dt = if m == 24 * 60 {
                     date.tomorrow().ok()?.at(0, 0, 0, 0)
                 } else {
@@ -130,7 +147,52 @@ impl BusinessCalendar {
         })
     }
 
+    fn convert_midnight(&self, date: Date) -> Option<Timestamp> {
+        self.tz.to_ambiguous_timestamp(date.at(0, 0, 0, 0)).compatible().ok()
+    }
+
+    /// The instant local `date` begins.
+    fn midnight(&self, date: Date) -> Option<Timestamp> {
+        let slot = |d: Date| -> Option<usize> {
+            let year = usize::try_from(d.year() - TABLE_FIRST_YEAR).ok().filter(|y| *y < TABLE_YEARS)?;
+            Some(year * 366 + usize::try_from(d.day_of_year()).ok()? - 1)
+        };
+        let table = self.midnights.get_or_init(|| {
+            let mut table = vec![i64::MIN; TABLE_YEARS * 366];
+            let mut d = Date::new(TABLE_FIRST_YEAR, 1, 1).unwrap_or(Date::MIN);
+            while let Some(i) = slot(d) {
+                table[i] = self.convert_midnight(d).map_or(i64::MIN, |t| t.as_second());
+                let Ok(next) = d.tomorrow() else { break };
+                d = next;
+            }
+            table
+        });
+        match slot(date).map(|i| table[i]) {
+            Some(secs) if secs != i64::MIN => Timestamp::from_second(secs).ok(),
+            _ => self.convert_midnight(date),
+        }
+    }
+
+    /// Working time of a whole local date without a UTC offset change (most dates).
+    fn plain_day(week: &[WorkingHours; 7], date: Date) -> SignedDuration {
+        let minutes: u32 = week[date.weekday().to_monday_zero_offset() as usize]
+            .windows()
+            .iter()
+            .map(|(a, b)| u32::from(b - a))
+            .sum();
+        SignedDuration::from_mins(i64::from(minutes))
+    }
+
+    /// Whether the local day starting at `m0` and ending at `m1` is exactly 24 hours long, i.e.
+    /// has no UTC offset change, so its windows can be summed without converting each one.
+    fn is_plain(m0: Option<Timestamp>, m1: Option<Timestamp>) -> bool {
+        matches!((m0, m1), (Some(a), Some(b)) if b.duration_since(a) == SignedDuration::from_hours(24))
+    }
+
     /// Business time between two instants (zero when `to <= from`).
+    ///
+    /// The first and last dates are clipped window by window; the dates between are summed
+    /// from the weekly hours unless a DST change falls on them.
     pub fn business_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
         if to <= from {
             return SignedDuration::ZERO;
@@ -138,20 +200,31 @@ impl BusinessCalendar {
         let Some(week) = &self.week else {
             return to.duration_since(from);
         };
-        let mut total = SignedDuration::ZERO;
-        let mut date = self.tz.to_datetime(from).date();
+        let clipped = |date: Date| -> SignedDuration {
+            self.day_intervals(week, date)
+                .map(|(s, e)| {
+                    let (s, e) = (s.max(from), e.min(to));
+                    if e > s { e.duration_since(s) } else { SignedDuration::ZERO }
+                })
+                .sum()
+        };
+        let first = self.tz.to_datetime(from).date();
         let last = self.tz.to_datetime(to).date();
-        while date <= last {
-            for (s, e) in self.day_intervals(week, date) {
-                let (s, e) = (s.max(from), e.min(to));
-                if e > s {
-                    total += e.duration_since(s);
-                }
-            }
-            let Ok(next) = date.tomorrow() else { break };
-            date = next;
+        let mut total = clipped(first);
+        if first == last {
+            return total;
         }
-        total
+        let Ok(mut date) = first.tomorrow() else { return total };
+        let mut m0 = self.midnight(date);
+        while date < last {
+            let Ok(next) = date.tomorrow() else { break };
+            let m1 = self.midnight(next);
+            if !self.holidays.contains(&date) {
+                total += if Self::is_plain(m0, m1) { Self::plain_day(week, date) } else { clipped(date) };
+            }
+            (date, m0) = (next, m1);
+        }
+        total + clipped(last)
     }
 
     /// The instant `amount` of business time after `from`.
@@ -161,19 +234,32 @@ impl BusinessCalendar {
         };
         let mut left = amount.max(SignedDuration::ZERO);
         let mut date = self.tz.to_datetime(from).date();
-        for _ in 0..HORIZON_DAYS {
-            for (s, e) in self.day_intervals(week, date) {
-                let s = s.max(from);
-                if e <= s {
-                    continue;
+        let mut m0 = self.midnight(date);
+        for day in 0..HORIZON_DAYS {
+            let next = date.tomorrow().map_err(|_| CalendarError::Unreachable)?;
+            let m1 = self.midnight(next);
+            let skip = day > 0 && !self.holidays.contains(&date) && Self::is_plain(m0, m1) && {
+                let whole = Self::plain_day(week, date);
+                // Only a day that ends before the target is reached can be skipped whole.
+                left > whole && {
+                    left -= whole;
+                    true
                 }
-                let span = e.duration_since(s);
-                if left <= span {
-                    return s.checked_add(left).map_err(|_| CalendarError::Unreachable);
+            };
+            if !skip {
+                for (s, e) in self.day_intervals(week, date) {
+                    let s = s.max(from);
+                    if e <= s {
+                        continue;
+                    }
+                    let span = e.duration_since(s);
+                    if left <= span {
+                        return s.checked_add(left).map_err(|_| CalendarError::Unreachable);
+                    }
+                    left -= span;
                 }
-                left -= span;
             }
-            date = date.tomorrow().map_err(|_| CalendarError::Unreachable)?;
+            (date, m0) = (next, m1);
         }
         Err(CalendarError::Unreachable)
     }

@@ -223,6 +223,9 @@ mod tests {
     }
 
     proptest! {
+        // Each case walks months of calendar days; 64 cases keep the debug suite quick.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn elapsed_never_decreases_as_time_passes(tl in timeline_strategy(), a in 0i64..60_000, b in 0i64..60_000) {
             let cal = london();

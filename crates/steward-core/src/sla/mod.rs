@@ -6,5 +6,5 @@ mod clock;
 mod ics;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
-pub use clock::{Phase, SlaStatus, Target, TicketTimeline, measure};
-pub use ics::parse_holidays;
+pub use clock::{Phase, Segment, SlaStatus, Target, TicketTimeline, measure};
+pub use ics::{IcsError, parse_holidays};
