@@ -174,6 +174,21 @@ impl TestApp {
             .expect("submit login")
     }
 
+    /// A browser signed in as an existing user, with its session's CSRF token.
+    pub async fn signed_in(&self, username: &str) -> (reqwest::Client, String) {
+        let browser = TestApp::browser();
+        let status = self.sign_in(&browser, username, PASSWORD).await.status();
+        assert_eq!(status, 303, "sign-in of {username}");
+        let csrf = self.csrf(&browser).await;
+        (browser, csrf)
+    }
+
+    /// GETs a page with `browser`; returns status and HTML.
+    pub async fn page(&self, browser: &reqwest::Client, path: &str) -> (u16, String) {
+        let response = browser.get(self.url(path)).send().await.expect("page");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+
     /// The CSRF token of the signed-in session, read from a page as a browser would.
     pub async fn csrf(&self, client: &reqwest::Client) -> String {
         let page = client.get(self.url("/account")).send().await.expect("page").text().await.expect("body");

@@ -4,15 +4,11 @@ use steward_test_support::{PASSWORD, TestApp, hidden_field};
 
 async fn signed_in(app: &TestApp, username: &str, role: &str) -> (reqwest::Client, String) {
     app.user(username, role).await;
-    let browser = TestApp::browser();
-    assert_eq!(app.sign_in(&browser, username, PASSWORD).await.status(), 303);
-    let csrf = app.csrf(&browser).await;
-    (browser, csrf)
+    app.signed_in(username).await
 }
 
 async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = browser.get(app.url(path)).send().await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+    app.page(browser, path).await
 }
 
 #[tokio::test]

@@ -1,17 +1,13 @@
 //! Incident pages through forms, as a browser posts them.
 
-use steward_test_support::{PASSWORD, TestApp};
+use steward_test_support::TestApp;
 
 async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let browser = TestApp::browser();
-    assert_eq!(app.sign_in(&browser, username, PASSWORD).await.status(), 303);
-    let csrf = app.csrf(&browser).await;
-    (browser, csrf)
+    app.signed_in(username).await
 }
 
 async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = browser.get(app.url(path)).send().await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+    app.page(browser, path).await
 }
 
 #[tokio::test]
