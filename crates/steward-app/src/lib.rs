@@ -13,6 +13,7 @@ mod error;
 pub mod incidents;
 pub mod jobs;
 mod secrets;
+pub mod sla;
 mod tokens;
 
 use std::sync::Arc;

@@ -13,6 +13,7 @@
 mod credentials;
 mod events;
 mod jobs;
+mod sla;
 mod teams;
 mod tickets;
 mod users;
@@ -26,6 +27,7 @@ use sqlx::{Any, AnyPool, Executor};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{EventFilter, LoggedEvent, NewEvent};
 pub use jobs::{Job, NewJob};
+pub use sla::{CalendarRecord, PolicyRecord};
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SortField, TicketPage, TicketQuery, Visibility,
 };

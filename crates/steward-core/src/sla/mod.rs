@@ -3,8 +3,10 @@
 
 mod calendar;
 mod clock;
+mod history;
 mod ics;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
 pub use clock::{Phase, Segment, SlaStatus, Target, TicketTimeline, measure};
+pub use history::{HistoryEntry, PausePolicy, timelines};
 pub use ics::{IcsError, parse_holidays};

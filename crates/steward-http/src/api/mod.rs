@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod directory;
 pub(crate) mod incidents;
 mod openapi;
+pub(crate) mod sla;
 mod tokens;
 
 use axum::http::Method;
@@ -51,6 +52,11 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, incidents::unwatch),
         route(M::POST, "/api/v1/incidents/{id}/related", A, incidents::relate),
         route(M::GET, "/api/v1/attachments/{id}", A, incidents::download),
+        route(M::GET, "/api/v1/incidents/{id}/sla", A, sla::incident),
+        route(M::GET, "/api/v1/sla/calendars", A, sla::calendars),
+        route(M::POST, "/api/v1/sla/calendars", A, sla::create_calendar),
+        route(M::GET, "/api/v1/sla/policies", A, sla::policies),
+        route(M::POST, "/api/v1/sla/policies", A, sla::create_policy),
         route(M::GET, "/api/v1/categories", A, incidents::categories),
         route(M::POST, "/api/v1/categories", A, incidents::create_category),
     ]

@@ -107,6 +107,25 @@ const OPERATIONS: &[Operation] = &[
     ("get", "/api/v1/attachments/{id}", "Download an attachment", None, 200, ""),
     ("get", "/api/v1/categories", "Categories and subcategories", None, 200, "CategoryList"),
     ("post", "/api/v1/categories", "Add a category (admin)", Some("NewCategory"), 201, "Category"),
+    (
+        "get",
+        "/api/v1/incidents/{id}/sla",
+        "First-response and resolution clocks, with the intervals counted and paused",
+        None,
+        200,
+        "IncidentSla",
+    ),
+    ("get", "/api/v1/sla/calendars", "Business calendars", None, 200, "CalendarList"),
+    (
+        "post",
+        "/api/v1/sla/calendars",
+        "Add a business calendar (admin; hours, holidays, .ics)",
+        Some("NewCalendar"),
+        201,
+        "Created",
+    ),
+    ("get", "/api/v1/sla/policies", "SLA policies in the order they are tried", None, 200, "PolicyList"),
+    ("post", "/api/v1/sla/policies", "Add an SLA policy (admin)", Some("NewPolicy"), 201, "Created"),
     ("get", "/api/openapi.json", "This document", None, 200, ""),
 ];
 
@@ -181,6 +200,14 @@ fn schemas() -> Value {
         "Category": { "type": "object" },
         "CategoryList": list("Category"),
         "NewCategory": obj(&["name"], json!({ "name": s, "parent_id": i })),
+        "IncidentSla": { "type": "object" },
+        "CalendarList": { "type": "object" },
+        "PolicyList": { "type": "object" },
+        "Created": { "type": "object", "properties": { "id": i } },
+        "NewCalendar": obj(&["name"], json!({ "name": s, "time_zone": s, "hours": { "type": "array", "items": s, "minItems": 7, "maxItems": 7 },
+            "holidays": { "type": "array", "items": s }, "ics": s, "always": { "type": "boolean" } })),
+        "NewPolicy": obj(&["name", "calendar_id", "resolution_minutes"], json!({ "name": s, "rank": i, "priority": i, "category_id": i,
+            "calendar_id": i, "response_minutes": i, "resolution_minutes": i, "pause_reasons": { "type": "array", "items": s } })),
     })
 }
 

@@ -8,6 +8,7 @@ mod errors;
 mod incidents;
 mod incidents_input;
 mod observability;
+mod sla;
 mod tokens;
 mod web;
 mod web_incidents;

@@ -43,6 +43,45 @@ struct View {
     version: i64,
 }
 
+/// One SLA clock on the page: a badge and the intervals that explain it.
+struct SlaRow {
+    id: &'static str,
+    name_key: &'static str,
+    class: &'static str,
+    badge_key: &'static str,
+    badge: String,
+    summary: String,
+    counted: Vec<String>,
+    paused: Vec<String>,
+}
+
+fn sla_row(id: &'static str, name_key: &'static str, s: &steward_core::sla::SlaStatus) -> SlaRow {
+    use steward_core::sla::Phase;
+    let mins = |d: jiff::SignedDuration| d.as_mins();
+    let (class, badge_key, badge) = match (s.phase, s.breached_at, s.due) {
+        (_, Some(at), _) => {
+            ("breached", "sla.breached", format!("{} ({} min)", minute(at), -mins(s.remaining)))
+        }
+        (Phase::Stopped, None, _) => ("met", "sla.met", String::new()),
+        (Phase::Paused, None, _) => ("paused", "sla.paused_now", format!("{} min", mins(s.remaining))),
+        (Phase::Running, None, Some(due)) => ("running", "sla.due", minute(due)),
+        (Phase::Running, None, None) => ("running", "sla.due", String::new()),
+    };
+    let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
+        v.iter().map(|(a, b)| format!("{} – {}", minute(*a), minute(*b))).collect()
+    };
+    SlaRow {
+        id,
+        name_key,
+        class,
+        badge_key,
+        badge,
+        summary: format!("{} / {} min", mins(s.elapsed), mins(s.target)),
+        counted: span(&s.counted),
+        paused: span(&s.paused),
+    }
+}
+
 struct ActivityRow {
     at: String,
     who: String,
@@ -169,6 +208,8 @@ struct DetailPage<'a> {
     assignable: Vec<(i64, String)>,
     levels: [(i64, &'static str); 3],
     files: Vec<(i64, String, String)>,
+    sla: Vec<SlaRow>,
+    sla_source: String,
 }
 
 async fn load(
@@ -218,7 +259,20 @@ pub async fn page(
         })
         .collect();
     let categories = state.app.list_categories(&actor).await?;
+    let (sla, sla_source) = match state.app.incident_sla(&actor, id).await? {
+        Some(s) => {
+            let mut rows = Vec::new();
+            if let Some(r) = &s.response {
+                rows.push(sla_row("response", "sla.response", r));
+            }
+            rows.push(sla_row("resolution", "sla.resolution", &s.resolution));
+            (rows, format!("{} · {}", s.policy, s.calendar))
+        }
+        None => (Vec::new(), String::new()),
+    };
     let detail = DetailPage {
+        sla,
+        sla_source,
         v: view(&ticket, &names, &categories),
         activity: activity_rows(&activity, page.t, &names),
         work,

@@ -1,0 +1,237 @@
+//! SLAs on incidents: calendars and policies (admins manage them) and each incident's first
+//! response and resolution clocks, computed from its event history by the core clock.
+
+use std::collections::BTreeSet;
+
+use jiff::SignedDuration;
+use serde_json::Value;
+use steward_core::identity::Permission;
+use steward_core::sla::{
+    BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays, timelines,
+};
+use steward_core::tickets::{HoldReason, Priority, State, Ticket};
+use steward_store::{CalendarRecord, EventFilter, PolicyRecord};
+
+use crate::incidents::ENTITY;
+use crate::{Actor, App, AppError, Result, now, record};
+
+/// A new calendar as typed by an admin.
+#[derive(Debug, Clone, Default)]
+pub struct NewCalendar {
+    pub name: String,
+    pub time_zone: String,
+    pub hours: Vec<String>,
+    pub holidays: Vec<String>,
+    /// An iCalendar file whose events are holidays too.
+    pub ics: Option<String>,
+    pub always: bool,
+}
+
+/// A new policy as typed by an admin.
+#[derive(Debug, Clone, Default)]
+pub struct NewPolicy {
+    pub name: String,
+    pub rank: i64,
+    pub priority: Option<i64>,
+    pub category_id: Option<i64>,
+    pub calendar_id: i64,
+    pub response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub pause_reasons: Vec<String>,
+}
+
+/// An incident's SLA clocks and where their rules came from.
+#[derive(Debug, Clone)]
+pub struct IncidentSla {
+    pub policy: String,
+    pub calendar: String,
+    pub response: Option<SlaStatus>,
+    pub resolution: SlaStatus,
+}
+
+fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
+    if c.always {
+        return Ok(BusinessCalendar::always());
+    }
+    let holidays = c
+        .holidays
+        .iter()
+        .map(|d| {
+            d.parse().map_err(|_| AppError::invalid("holidays", format!("`{d}` is not a date (YYYY-MM-DD)")))
+        })
+        .collect::<Result<BTreeSet<jiff::civil::Date>>>()?;
+    let days: Vec<&str> = c.hours.iter().map(String::as_str).collect();
+    let days: [&str; 7] = days
+        .try_into()
+        .map_err(|_| AppError::invalid("hours", "give working hours for all seven days, Monday first"))?;
+    BusinessCalendar::from_days(&c.time_zone, &days, holidays).map_err(|e| {
+        let field = match e {
+            steward_core::sla::CalendarError::UnknownTimeZone(_) => "time_zone",
+            _ => "hours",
+        };
+        AppError::invalid(field, e)
+    })
+}
+
+fn policy_matches(p: &PolicyRecord, t: &Ticket) -> bool {
+    p.kind == t.kind.as_str()
+        && p.priority.is_none_or(|x| x == i64::from(t.priority.get()))
+        && p.category_id.is_none_or(|c| Some(c) == t.category_id)
+}
+
+/// Reads one event's changes of state, priority and hold reason.
+fn history_entry(e: &steward_store::LoggedEvent, requester: i64) -> Option<HistoryEntry> {
+    let after: Value = serde_json::from_str(e.event.after.as_deref()?).ok()?;
+    let at = e.at();
+    if e.event.action == "comment" {
+        let public = after["internal"] == Value::Bool(false);
+        let reply = public && e.event.actor_id.is_some_and(|a| a != requester);
+        return Some(HistoryEntry { at, state: None, priority: None, hold_reason: None, agent_reply: reply });
+    }
+    let state = after.get("state").and_then(Value::as_str).and_then(|s| State::parse(s).ok());
+    let priority = after.get("priority").and_then(Value::as_i64).and_then(|p| Priority::new(p).ok());
+    let hold_reason = after.get("hold_reason").map(|h| h.as_str().and_then(|h| HoldReason::parse(h).ok()));
+    Some(HistoryEntry { at, state, priority, hold_reason, agent_reply: false })
+}
+
+impl App {
+    pub async fn sla_calendars(&self, actor: &Actor) -> Result<Vec<CalendarRecord>> {
+        actor.require(Permission::ReadTickets)?;
+        Ok(self.store.sla_calendars().await?)
+    }
+
+    pub async fn sla_policies(&self, actor: &Actor) -> Result<Vec<PolicyRecord>> {
+        actor.require(Permission::ReadTickets)?;
+        Ok(self.store.sla_policies().await?)
+    }
+
+    pub async fn create_sla_calendar(&self, actor: &Actor, input: NewCalendar) -> Result<i64> {
+        actor.require(Permission::ManageDirectory)?;
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AppError::invalid("name", "a calendar name must be 1 to 80 characters"));
+        }
+        let mut holidays: BTreeSet<String> = input.holidays.iter().map(|d| d.trim().to_owned()).collect();
+        if let Some(ics) = &input.ics {
+            let dates = parse_holidays(ics).map_err(|e| AppError::invalid("ics", e))?;
+            holidays.extend(dates.iter().map(|d| d.to_string()));
+        }
+        let hours = if input.always { vec![String::new(); 7] } else { input.hours.clone() };
+        let calendar = CalendarRecord {
+            id: 0,
+            name: name.to_owned(),
+            time_zone: if input.always { "UTC".into() } else { input.time_zone.trim().to_owned() },
+            hours,
+            holidays: holidays.into_iter().collect(),
+            always: input.always,
+        };
+        calendar_of(&calendar)?;
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_sla_calendar(at, &calendar).await?;
+        let detail = serde_json::json!({ "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours, "holidays": calendar.holidays.len() });
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            ("sla_calendar", Some(id.to_string())),
+            "create",
+            None,
+            Some(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn create_sla_policy(&self, actor: &Actor, input: NewPolicy) -> Result<i64> {
+        actor.require(Permission::ManageDirectory)?;
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AppError::invalid("name", "a policy name must be 1 to 80 characters"));
+        }
+        let resolution = input
+            .resolution_minutes
+            .ok_or_else(|| AppError::invalid("resolution_minutes", "a policy needs a resolution target"))?;
+        for (field, minutes) in
+            [("resolution_minutes", Some(resolution)), ("response_minutes", input.response_minutes)]
+        {
+            if minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
+                return Err(AppError::invalid(field, "a target must be between 1 minute and a year"));
+            }
+        }
+        if let Some(p) = input.priority {
+            Priority::new(p).map_err(AppError::from)?;
+        }
+        if !self.store.sla_calendars().await?.iter().any(|c| c.id == input.calendar_id) {
+            return Err(AppError::invalid("calendar_id", format!("no calendar {}", input.calendar_id)));
+        }
+        if let Some(c) = input.category_id
+            && !self.store.categories().await?.iter().any(|x| x.id == c)
+        {
+            return Err(AppError::invalid("category_id", format!("no category {c}")));
+        }
+        for reason in &input.pause_reasons {
+            HoldReason::parse(reason).map_err(|e| AppError::invalid("pause_reasons", e.message))?;
+        }
+        let policy = PolicyRecord {
+            id: 0,
+            name: name.to_owned(),
+            rank: input.rank,
+            kind: "incident".into(),
+            priority: input.priority,
+            category_id: input.category_id,
+            calendar_id: input.calendar_id,
+            response_minutes: input.response_minutes,
+            resolution_minutes: resolution,
+            pause_reasons: input.pause_reasons,
+        };
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_sla_policy(at, &policy).await?;
+        let detail = serde_json::json!({ "name": policy.name, "priority": policy.priority, "resolution_minutes": resolution });
+        record(&mut tx, at, Some(actor), ("sla_policy", Some(id.to_string())), "create", None, Some(detail))
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The first-response and resolution clocks of an incident, as of now.
+    pub async fn incident_sla(&self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
+        let ticket = self.incident(actor, id).await?.ticket;
+        let policies = self.store.sla_policies().await?;
+        let Some(policy) = policies.iter().find(|p| policy_matches(p, &ticket)) else {
+            return Ok(None);
+        };
+        let calendars = self.store.sla_calendars().await?;
+        let record =
+            calendars.iter().find(|c| c.id == policy.calendar_id).ok_or(AppError::NotFound("calendar"))?;
+        let calendar = calendar_of(record)?;
+        let filter = EventFilter {
+            entity_type: Some(ENTITY.into()),
+            entity_id: Some(id.to_string()),
+            before_seq: None,
+            limit: 1000,
+        };
+        let mut events = self.store.list_events(&filter).await?;
+        events.reverse();
+        let history: Vec<HistoryEntry> =
+            events.iter().filter_map(|e| history_entry(e, ticket.requester_id)).collect();
+        let pauses =
+            PausePolicy(policy.pause_reasons.iter().filter_map(|r| HoldReason::parse(r).ok()).collect());
+        let (resolution, response) = timelines(&history, &pauses);
+        let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
+        let at = now();
+        let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
+        Ok(Some(IncidentSla {
+            policy: policy.name.clone(),
+            calendar: record.name.clone(),
+            response: match policy.response_minutes {
+                Some(m) => Some(measure(&calendar, &response, &minutes(m), at).map_err(measure_err)?),
+                None => None,
+            },
+            resolution: measure(&calendar, &resolution, &minutes(policy.resolution_minutes), at)
+                .map_err(measure_err)?,
+        }))
+    }
+}

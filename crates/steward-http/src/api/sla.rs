@@ -1,0 +1,143 @@
+//! `/api/v1/sla/*` and `/api/v1/incidents/{id}/sla`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_app::sla::{NewCalendar, NewPolicy};
+use steward_core::sla::{Phase, SlaStatus};
+
+use super::time;
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, CurrentActor};
+
+pub async fn calendars(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.sla_calendars(&actor).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|c| json!({ "id": c.id, "name": c.name, "time_zone": c.time_zone, "hours": c.hours, "holidays": c.holidays, "always": c.always }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarBody {
+    name: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    hours: Vec<String>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    ics: Option<String>,
+    #[serde(default)]
+    always: bool,
+}
+
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<CalendarBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let input = NewCalendar {
+        name: b.name,
+        time_zone: b.time_zone,
+        hours: b.hours,
+        holidays: b.holidays,
+        ics: b.ics,
+        always: b.always,
+    };
+    let id = state.app.create_sla_calendar(&actor, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+pub async fn policies(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.sla_policies(&actor).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|p| {
+            json!({ "id": p.id, "name": p.name, "rank": p.rank, "kind": p.kind, "priority": p.priority, "category_id": p.category_id,
+                    "calendar_id": p.calendar_id, "response_minutes": p.response_minutes, "resolution_minutes": p.resolution_minutes,
+                    "pause_reasons": p.pause_reasons })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    name: String,
+    #[serde(default)]
+    rank: i64,
+    priority: Option<i64>,
+    category_id: Option<i64>,
+    calendar_id: i64,
+    response_minutes: Option<i64>,
+    resolution_minutes: Option<i64>,
+    #[serde(default)]
+    pause_reasons: Vec<String>,
+}
+
+pub async fn create_policy(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let input = NewPolicy {
+        name: b.name,
+        rank: b.rank,
+        priority: b.priority,
+        category_id: b.category_id,
+        calendar_id: b.calendar_id,
+        response_minutes: b.response_minutes,
+        resolution_minutes: b.resolution_minutes,
+        pause_reasons: b.pause_reasons,
+    };
+    let id = state.app.create_sla_policy(&actor, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+pub fn status_json(s: &SlaStatus) -> Value {
+    let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
+        v.iter().map(|(a, b)| json!([time(*a), time(*b)])).collect::<Vec<_>>()
+    };
+    json!({
+        "target_minutes": s.target.as_mins(),
+        "elapsed_minutes": s.elapsed.as_mins(),
+        "remaining_minutes": s.remaining.as_mins(),
+        "due": s.due.map(time),
+        "breached": s.breached_at.is_some(),
+        "breached_at": s.breached_at.map(time),
+        "state": match s.phase { Phase::Running => "running", Phase::Paused => "paused", Phase::Stopped => "stopped" },
+        "counted": span(&s.counted),
+        "paused": span(&s.paused),
+    })
+}
+
+/// `GET /api/v1/incidents/{id}/sla`: both clocks with the intervals that explain them.
+pub async fn incident(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let sla = state.app.incident_sla(&actor, id).await?;
+    Ok(Json(match sla {
+        None => json!({ "policy": null }),
+        Some(s) => json!({
+            "policy": s.policy,
+            "calendar": s.calendar,
+            "response": s.response.as_ref().map(status_json),
+            "resolution": status_json(&s.resolution),
+        }),
+    }))
+}

@@ -1,0 +1,165 @@
+//! SLA calendars, policies and incident clocks through the API.
+
+use reqwest::Method;
+use serde_json::json;
+use steward_test_support::TestApp;
+
+#[tokio::test]
+async fn incidents_get_clocks_that_pause_and_stop() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let (_, requester) = app.user_with_token("rita", "requester").await;
+    let (_, policies) = app.api(Method::GET, "/api/v1/sla/policies", &agent, None).await;
+    assert_eq!(policies["items"].as_array().unwrap().len(), 5, "P1–P5 defaults ship");
+
+    let (_, inc) = app
+        .api(
+            Method::POST,
+            "/api/v1/incidents",
+            &requester,
+            Some(json!({ "title": "Core router down", "impact": 1, "urgency": 1 })),
+        )
+        .await;
+    let id = inc["id"].as_i64().unwrap();
+    let path = format!("/api/v1/incidents/{id}/sla");
+    let (status, sla) = app.api(Method::GET, &path, &requester, None).await;
+    assert_eq!(status, 200, "{sla}");
+    assert_eq!((sla["policy"].as_str(), sla["calendar"].as_str()), (Some("P1 default"), Some("24x7")));
+    assert_eq!(sla["resolution"]["state"], "running");
+    assert_eq!(sla["resolution"]["target_minutes"], 240);
+    let due: jiff::Timestamp = sla["resolution"]["due"].as_str().unwrap().parse().unwrap();
+    let created: jiff::Timestamp = inc["created_at"].as_str().unwrap().parse().unwrap();
+    let drift = (due.as_second() - created.as_second() - 4 * 3600).abs();
+    assert!(drift <= 2, "due four hours after opening on 24×7, off by {drift}s");
+    assert_eq!(sla["response"]["state"], "running");
+
+    // The agent's public reply is the first response; on hold awaiting the customer pauses.
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/comments"),
+        &agent,
+        Some(json!({ "body": "On it" })),
+    )
+    .await;
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/transition"),
+        &agent,
+        Some(json!({ "to": "on_hold", "hold_reason": "awaiting_customer" })),
+    )
+    .await;
+    let (_, sla) = app.api(Method::GET, &path, &agent, None).await;
+    assert_eq!(sla["response"]["state"], "stopped");
+    assert_eq!(sla["response"]["breached"], false);
+    assert_eq!(sla["resolution"]["state"], "paused");
+    assert!(sla["resolution"]["due"].is_null(), "no due time while paused");
+    assert_eq!(sla["resolution"]["paused"].as_array().unwrap().len(), 1);
+
+    // Awaiting a change does not pause the default policies.
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/transition"),
+        &agent,
+        Some(json!({ "to": "in_progress" })),
+    )
+    .await;
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/transition"),
+        &agent,
+        Some(json!({ "to": "on_hold", "hold_reason": "awaiting_change" })),
+    )
+    .await;
+    let (_, sla) = app.api(Method::GET, &path, &agent, None).await;
+    assert_eq!(sla["resolution"]["state"], "running");
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/transition"),
+        &agent,
+        Some(json!({ "to": "resolved", "resolution_code": "fixed", "resolution_note": "rebooted" })),
+    )
+    .await;
+    let (_, sla) = app.api(Method::GET, &path, &agent, None).await;
+    assert_eq!(
+        (sla["resolution"]["state"].as_str(), sla["resolution"]["breached"].as_bool()),
+        (Some("stopped"), Some(false))
+    );
+
+    let (status, _) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{}/sla", id + 100), &agent, None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn calendars_and_policies_refuse_bad_input() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let week = |d: &str| json!([d, d, d, d, d, "", ""]);
+    let cases = [
+        (json!({ "name": "Mars", "time_zone": "Mars/Olympus", "hours": week("09:00-17:00") }), "time_zone"),
+        (json!({ "name": "Inverted", "time_zone": "Europe/London", "hours": week("17:00-09:00") }), "hours"),
+        (
+            json!({ "name": "Overlap", "time_zone": "Europe/London", "hours": week("09:00-12:00,11:00-13:00") }),
+            "hours",
+        ),
+        (json!({ "name": "Never", "time_zone": "Europe/London", "hours": week("") }), "hours"),
+        (json!({ "name": "Short", "time_zone": "Europe/London", "hours": ["09:00-17:00"] }), "hours"),
+        (
+            json!({ "name": "Bad ics", "time_zone": "Europe/London", "hours": week("09:00-17:00"), "ics": "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2026-99-99\nEND:VEVENT\nEND:VCALENDAR" }),
+            "ics",
+        ),
+        (
+            json!({ "name": "Bad date", "time_zone": "Europe/London", "hours": week("09:00-17:00"), "holidays": ["25/12/2026"] }),
+            "holidays",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, reply) =
+            app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body.clone())).await;
+        assert_eq!((status, reply["error"]["field"].as_str()), (422, Some(field)), "{body}: {reply}");
+    }
+    let london = json!({ "name": "London office", "time_zone": "Europe/London", "hours": week("09:00-17:30"),
+        "ics": "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261225\r\nDTEND;VALUE=DATE:20261227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" });
+    assert_eq!(app.api(Method::POST, "/api/v1/sla/calendars", &agent, Some(london.clone())).await.0, 403);
+    let (status, created) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(london)).await;
+    assert_eq!(status, 201, "{created}");
+    let (_, calendars) = app.api(Method::GET, "/api/v1/sla/calendars", &agent, None).await;
+    let stored =
+        calendars["items"].as_array().unwrap().iter().find(|c| c["name"] == "London office").unwrap().clone();
+    assert_eq!(stored["holidays"], json!(["2026-12-25", "2026-12-26"]));
+
+    let calendar = created["id"].as_i64().unwrap();
+    for (body, field) in [
+        (json!({ "name": "No target", "calendar_id": calendar }), "resolution_minutes"),
+        (json!({ "name": "Zero", "calendar_id": calendar, "resolution_minutes": 0 }), "resolution_minutes"),
+        (json!({ "name": "Nowhere", "calendar_id": 999, "resolution_minutes": 60 }), "calendar_id"),
+        (
+            json!({ "name": "P9", "priority": 9, "calendar_id": calendar, "resolution_minutes": 60 }),
+            "priority",
+        ),
+        (
+            json!({ "name": "Bad pause", "calendar_id": calendar, "resolution_minutes": 60, "pause_reasons": ["lunch"] }),
+            "pause_reasons",
+        ),
+    ] {
+        let (status, reply) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(body.clone())).await;
+        assert_eq!((status, reply["error"]["field"].as_str()), (422, Some(field)), "{body}: {reply}");
+    }
+    let policy = json!({ "name": "VIP P3", "rank": 5, "priority": 3, "calendar_id": calendar, "response_minutes": 15, "resolution_minutes": 120 });
+    assert_eq!(app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(policy)).await.0, 201);
+    let (_, inc) = app
+        .api(
+            Method::POST,
+            "/api/v1/incidents",
+            &agent,
+            Some(json!({ "title": "Slow laptop", "impact": 2, "urgency": 2 })),
+        )
+        .await;
+    let (_, sla) = app.api(Method::GET, &format!("/api/v1/incidents/{}/sla", inc["id"]), &agent, None).await;
+    assert_eq!(
+        (sla["policy"].as_str(), sla["calendar"].as_str()),
+        (Some("VIP P3"), Some("London office")),
+        "lower ranks are tried first"
+    );
+}
