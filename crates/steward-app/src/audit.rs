@@ -25,3 +25,16 @@ impl App {
         actor.require(Permission::ReadMetrics)
     }
 }
+
+impl App {
+    /// Open incidents by priority and team name, for `/metrics`.
+    pub async fn open_incident_counts(&self, actor: &Actor) -> Result<Vec<(i64, String, i64)>> {
+        actor.require(Permission::ReadMetrics)?;
+        let names = self.directory_names().await?;
+        let counts = self.store.open_ticket_counts(steward_core::tickets::TicketKind::Incident).await?;
+        Ok(counts
+            .into_iter()
+            .map(|(p, team, n)| (p, team.map_or_else(|| "unassigned".to_owned(), |t| names.team(Some(t))), n))
+            .collect())
+    }
+}

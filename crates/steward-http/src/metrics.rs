@@ -31,6 +31,12 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OpenLabels {
+    priority: String,
+    team: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -39,6 +45,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    open_incidents: Family<OpenLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -60,7 +67,13 @@ impl Metrics {
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("build_info", "The running Steward version", build);
-        Metrics { registry, requests, latency }
+        let open_incidents = Family::<OpenLabels, Gauge>::default();
+        registry.register(
+            "open_incidents",
+            "Open incidents by priority and assignment team",
+            open_incidents.clone(),
+        );
+        Metrics { registry, requests, latency, open_incidents }
     }
 
     pub fn encode(&self) -> String {
@@ -95,6 +108,16 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 /// `GET /metrics`: for admins, auditors and tokens with the `metrics` scope.
 pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Response> {
     state.app.authorize_metrics(&actor)?;
+    // KPI gauges are read from the database at scrape time, so every node reports the truth.
+    let counts = state.app.open_incident_counts(&actor).await?;
+    state.metrics.open_incidents.clear();
+    for (priority, team, n) in counts {
+        state
+            .metrics
+            .open_incidents
+            .get_or_create(&OpenLabels { priority: format!("P{priority}"), team })
+            .set(n);
+    }
     let mut response = state.metrics.encode().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -24,6 +24,11 @@ async fn readiness_fails_when_the_database_is_gone() {
 async fn metrics_count_requests_by_route_template() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
+    let team = app.app.create_team(None, "Network", "").await.unwrap();
+    for (impact, team_id) in [(1, Some(team.id)), (1, Some(team.id)), (3, None)] {
+        let body = serde_json::json!({ "title": "x", "impact": impact, "urgency": 1, "team_id": team_id });
+        app.api(Method::POST, "/api/v1/incidents", &admin, Some(body)).await;
+    }
     for id in [1, 2, 3] {
         app.api(Method::GET, &format!("/api/v1/users/{id}"), &admin, None).await;
     }
@@ -47,6 +52,8 @@ async fn metrics_count_requests_by_route_template() {
     assert!(text.contains(r#"route="/api/v1/users/{id}",status="404"} 2"#), "{text}");
     assert!(text.contains("steward_http_request_duration_seconds_bucket"), "{text}");
     assert!(text.contains("steward_build_info"));
+    assert!(text.contains(r#"steward_open_incidents{priority="P1",team="Network"} 2"#), "{text}");
+    assert!(text.contains(r#"steward_open_incidents{priority="P3",team="unassigned"} 1"#), "{text}");
 }
 
 #[tokio::test]

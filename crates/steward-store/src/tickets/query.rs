@@ -249,3 +249,17 @@ impl Store {
         Ok(TicketPage { items, next })
     }
 }
+
+impl Store {
+    /// Open tickets of a kind by priority and team: `(priority, team_id, count)`.
+    pub async fn open_ticket_counts(&self, kind: TicketKind) -> Result<Vec<(i64, Option<i64>, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT priority, team_id, COUNT(*) FROM tickets \
+             WHERE kind = $1 AND state IN ('new', 'assigned', 'in_progress', 'on_hold') \
+             GROUP BY priority, team_id ORDER BY priority, team_id",
+        )
+        .bind(kind.as_str())
+        .fetch_all(&self.read)
+        .await?)
+    }
+}
