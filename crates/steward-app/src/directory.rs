@@ -130,6 +130,9 @@ impl App {
         let privileged = update.role.is_some() || update.disabled.is_some();
         if actor.user.id != id || privileged {
             actor.require(Permission::ManageDirectory)?;
+        } else {
+            // Changing one's own profile or password is a write: a read-only token may not.
+            actor.require(Permission::ManageOwnTokens)?;
         }
         if actor.user.id == id
             && (update.disabled == Some(true) || update.role.as_deref().is_some_and(|r| r != "admin"))

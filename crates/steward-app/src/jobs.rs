@@ -20,8 +20,15 @@ const PURGE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 pub const AUTO_CLOSE: &str = "auto_close_resolved";
 
 /// Periodic jobs and how often each runs.
-const PERIODIC: &[(&str, SignedDuration)] =
-    &[(PURGE_SESSIONS, PURGE_EVERY), (AUTO_CLOSE, SignedDuration::from_hours(1))];
+/// Fires SLA warnings and breaches; re-enqueues itself every minute.
+pub const SLA_SCAN: &str = "sla_scan";
+
+/// Periodic jobs and how often each runs.
+const PERIODIC: &[(&str, SignedDuration)] = &[
+    (PURGE_SESSIONS, PURGE_EVERY),
+    (AUTO_CLOSE, SignedDuration::from_hours(1)),
+    (SLA_SCAN, SignedDuration::from_mins(1)),
+];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
 const RESCHEDULE_EVERY: Duration = Duration::from_secs(600);
@@ -80,6 +87,11 @@ impl App {
                 let purged = tx.purge_expired_sessions(now()).await?;
                 tx.commit().await?;
                 tracing::debug!(purged, "expired sessions purged");
+                Ok(())
+            }
+            SLA_SCAN => {
+                let fired = self.scan_sla(now()).await?;
+                tracing::debug!(fired, "SLA scan");
                 Ok(())
             }
             AUTO_CLOSE => {

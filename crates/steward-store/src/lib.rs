@@ -27,7 +27,7 @@ use sqlx::{Any, AnyPool, Executor};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{EventFilter, LoggedEvent, NewEvent};
 pub use jobs::{Job, NewJob};
-pub use sla::{CalendarRecord, PolicyRecord};
+pub use sla::{CalendarRecord, Notification, PolicyRecord};
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SortField, TicketPage, TicketQuery, Visibility,
 };
@@ -51,8 +51,15 @@ pub enum StoreError {
 
 /// Unique constraints and the input field each one protects, by PostgreSQL constraint name and
 /// by the `table.column` SQLite names in its message.
-const UNIQUE_FIELDS: &[(&str, &str, &str)] =
-    &[("users_username_key", "users.username", "username"), ("teams_name_key", "teams.name", "name")];
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("users_username_key", "users.username", "username"),
+    ("teams_name_key", "teams.name", "name"),
+    // A unique index: SQLite names the index itself.
+    ("categories_name_key", "categories_name_key", "name"),
+    ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
+    ("sla_calendars_name_key", "sla_calendars.name", "name"),
+    ("sla_policies_name_key", "sla_policies.name", "name"),
+];
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> StoreError {

@@ -117,3 +117,101 @@ impl Tx {
         .await?)
     }
 }
+
+/// An in-app notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub kind: String,
+    pub message: String,
+    pub created_at: Timestamp,
+    pub read: bool,
+}
+
+impl Store {
+    /// A user's newest notifications.
+    pub async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, kind, message, created_at, read_at FROM notifications \
+             WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Notification {
+                    id: r.try_get("id")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                    created_at: crate::from_ms(r.try_get("created_at")?)?,
+                    read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// `(ticket_id, target, threshold)` already fired, for the scan to skip.
+    pub async fn sla_firings(&self) -> Result<Vec<(i64, String, i64)>> {
+        Ok(sqlx::query_as("SELECT ticket_id, target, threshold FROM sla_firings")
+            .fetch_all(&self.read)
+            .await?)
+    }
+}
+
+impl Tx {
+    /// Claims one firing; false when it already fired (here or on another node).
+    pub async fn claim_sla_firing(
+        &mut self,
+        now: Timestamp,
+        ticket_id: i64,
+        target: &str,
+        threshold: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sla_firings (ticket_id, target, threshold, fired_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (ticket_id, target, threshold) DO NOTHING",
+        )
+        .bind(ticket_id)
+        .bind(target)
+        .bind(threshold)
+        .bind(to_ms(now))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn notify(
+        &mut self,
+        now: Timestamp,
+        user_id: i64,
+        ticket_id: Option<i64>,
+        kind: &str,
+        message: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notifications (user_id, ticket_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(ticket_id)
+        .bind(kind)
+        .bind(message)
+        .bind(to_ms(now))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mark_notifications_read(&mut self, now: Timestamp, user_id: i64) -> Result<u64> {
+        let done =
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+                .bind(to_ms(now))
+                .bind(user_id)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected())
+    }
+}

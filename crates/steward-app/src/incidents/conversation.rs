@@ -275,6 +275,11 @@ impl App {
         watch: bool,
     ) -> Result<()> {
         let view = self.incident(actor, id).await?;
+        actor.require(if user_id == actor.user.id {
+            Permission::RaiseTickets
+        } else {
+            Permission::WorkTickets
+        })?;
         if user_id != actor.user.id && view.access != TicketAccess::Work {
             return Err(AppError::Forbidden("only agents change other people's watching".into()));
         }

@@ -139,9 +139,10 @@ impl App {
         actor.require(Permission::RaiseTickets)?;
         let agent = actor.can(Permission::WorkTickets);
         let on_behalf = input.requester_id.is_some_and(|r| r != actor.user.id);
-        if !agent && (on_behalf || input.team_id.is_some() || input.assignee_id.is_some()) {
+        let links = input.parent_id.is_some() || !input.related.is_empty() || !input.watchers.is_empty();
+        if !agent && (on_behalf || input.team_id.is_some() || input.assignee_id.is_some() || links) {
             return Err(AppError::Forbidden(
-                "requesters may not assign incidents or raise them for others".into(),
+                "requesters may not assign incidents, link them, or raise them for others".into(),
             ));
         }
         let title = Title::parse(&input.title).map_err(AppError::from)?;
@@ -312,7 +313,9 @@ impl App {
         let requester_move = view.access == TicketAccess::Participate
             && view.ticket.state == State::Resolved
             && matches!(request.to, Some(State::InProgress | State::Closed));
-        if !requester_move {
+        if requester_move {
+            actor.require(Permission::RaiseTickets)?;
+        } else {
             actor.require(Permission::WorkTickets)?;
             if view.access != TicketAccess::Work {
                 return Err(AppError::Forbidden("you may read this incident but not work on it".into()));

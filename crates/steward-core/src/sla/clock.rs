@@ -56,6 +56,18 @@ pub struct SlaStatus {
     pub phase: Phase,
 }
 
+impl SlaStatus {
+    /// The thresholds (percent of the target) this clock has reached; 100 only once breached.
+    pub fn reached(&self, thresholds: &[i64]) -> Vec<i64> {
+        let (elapsed, target) = (self.elapsed.as_secs(), self.target.as_secs());
+        thresholds
+            .iter()
+            .copied()
+            .filter(|t| target > 0 && elapsed * 100 >= target * t && (*t < 100 || self.breached_at.is_some()))
+            .collect()
+    }
+}
+
 /// Measures a timeline against `target` on `calendar` as of `now`.
 pub fn measure(
     calendar: &BusinessCalendar,
@@ -179,6 +191,23 @@ mod tests {
         let s = measure(&cal, &timeline, &target, at("2026-01-01T06:00:00Z")).unwrap();
         assert_eq!((s.target, s.elapsed), (SignedDuration::from_hours(4), SignedDuration::from_hours(2)));
         assert_eq!(s.due, Some(at("2026-01-01T08:00:00Z")), "not 06:00 + 4 h, and the 4 h pause stays out");
+    }
+
+    #[test]
+    fn thresholds_reached() {
+        let cal = BusinessCalendar::always();
+        let timeline = TicketTimeline(vec![Segment {
+            from: at("2026-01-01T00:00:00Z"),
+            phase: Phase::Running,
+            priority: p(1),
+        }]);
+        let target = hours([4, 4, 4, 4, 4]);
+        let at_h = |h: i64| at("2026-01-01T00:00:00Z").checked_add(SignedDuration::from_hours(h)).unwrap();
+        let reached = |h| measure(&cal, &timeline, &target, at_h(h)).unwrap().reached(&[75, 100]);
+        assert_eq!(reached(2), Vec::<i64>::new());
+        assert_eq!(reached(3), vec![75]);
+        assert_eq!(reached(4), vec![75], "exactly at the target is not yet a breach");
+        assert_eq!(reached(5), vec![75, 100]);
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/api/v1/incidents/{id}/related", A, incidents::relate),
         route(M::GET, "/api/v1/attachments/{id}", A, incidents::download),
         route(M::GET, "/api/v1/incidents/{id}/sla", A, sla::incident),
+        route(M::GET, "/api/v1/notifications", A, sla::notifications),
+        route(M::POST, "/api/v1/notifications/read", A, sla::mark_read),
         route(M::GET, "/api/v1/sla/calendars", A, sla::calendars),
         route(M::POST, "/api/v1/sla/calendars", A, sla::create_calendar),
         route(M::GET, "/api/v1/sla/policies", A, sla::policies),

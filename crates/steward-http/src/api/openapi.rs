@@ -115,6 +115,15 @@ const OPERATIONS: &[Operation] = &[
         200,
         "IncidentSla",
     ),
+    (
+        "get",
+        "/api/v1/notifications",
+        "The caller's in-app notifications (SLA warnings, breaches)",
+        None,
+        200,
+        "NotificationList",
+    ),
+    ("post", "/api/v1/notifications/read", "Mark all notifications read", None, 204, ""),
     ("get", "/api/v1/sla/calendars", "Business calendars", None, 200, "CalendarList"),
     (
         "post",
@@ -201,6 +210,7 @@ fn schemas() -> Value {
         "CategoryList": list("Category"),
         "NewCategory": obj(&["name"], json!({ "name": s, "parent_id": i })),
         "IncidentSla": { "type": "object" },
+        "NotificationList": { "type": "object" },
         "CalendarList": { "type": "object" },
         "PolicyList": { "type": "object" },
         "Created": { "type": "object", "properties": { "id": i } },

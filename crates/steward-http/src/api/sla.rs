@@ -141,3 +141,25 @@ pub async fn incident(
         }),
     }))
 }
+
+/// `GET /api/v1/notifications`: the caller's newest in-app notifications.
+pub async fn notifications(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Value>> {
+    let list = state.app.notifications(&actor).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|n| json!({ "id": n.id, "ticket_id": n.ticket_id, "kind": n.kind, "message": n.message, "created_at": time(n.created_at), "read": n.read }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/notifications/read`: marks them all read.
+pub async fn mark_read(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<StatusCode> {
+    state.app.mark_notifications_read(&actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -49,7 +49,10 @@ impl<'a> Page<'a> {
 
 /// Only local paths are followed after sign-in, never another site.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    // Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil` would leave the site.
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
     if local { next } else { "/" }
 }
 

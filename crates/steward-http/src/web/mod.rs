@@ -30,6 +30,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/logout", A, login::logout),
         route(M::GET, "/", A, pages::home),
         route(M::GET, "/account", A, pages::account),
+        route(M::GET, "/notifications", A, pages::notifications),
+        route(M::POST, "/notifications/read", A, pages::mark_read),
         route(M::POST, "/account", A, pages::save_account),
         route(M::GET, "/admin/users", A, directory::users),
         route(M::POST, "/admin/users", A, directory::create_user),

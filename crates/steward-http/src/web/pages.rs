@@ -73,3 +73,35 @@ pub async fn save_account(
     let result = state.app.update_user(&actor, actor.user.id, form.version, update).await;
     after_form(result, "/account", "saved")
 }
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage<'a> {
+    page: Page<'a>,
+    /// (ticket id, message, when, read)
+    items: Vec<(Option<i64>, String, String, bool)>,
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let items = state
+        .app
+        .notifications(&actor)
+        .await?
+        .into_iter()
+        .map(|n| (n.ticket_id, n.message, n.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(), n.read))
+        .collect();
+    Ok(render(&NotificationsPage {
+        page: Page::new(&state, &actor, &headers, &uri, "notifications.title"),
+        items,
+    }))
+}
+
+pub async fn mark_read(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> WebResult {
+    let result = state.app.mark_notifications_read(&actor).await;
+    after_form(result, "/notifications", "read")
+}

@@ -218,4 +218,19 @@ async fn sign_in_only_redirects_to_local_pages() {
         .await
         .unwrap();
     assert_eq!(response.headers()["location"], "/");
+    for next in ["/\t/evil.example", "/\\evil.example"] {
+        let fresh = TestApp::browser();
+        let page = fresh.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = steward_test_support::hidden_field(&page, "_csrf").unwrap();
+        let response = fresh
+            .post(app.url("/login"))
+            .form(&[("username", "fred"), ("password", PASSWORD), ("_csrf", &csrf), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(response.headers().get("location").map(|l| l.to_str().unwrap()), Some("/") | None),
+            "{next:?}"
+        );
+    }
 }

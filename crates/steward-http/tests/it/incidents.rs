@@ -402,3 +402,32 @@ async fn the_openapi_document_describes_the_incident_api() {
     assert!(doc["paths"]["/api/v1/incidents/{id}/transition"]["post"]["requestBody"].is_object());
     assert_eq!(doc["components"]["schemas"]["Incident"]["properties"]["priority"]["maximum"], 5);
 }
+
+#[tokio::test]
+async fn read_only_tokens_change_nothing() {
+    let d = desk().await;
+    let id = d.raise(&d.rita.1, json!({ "title": "Scanner offline" })).await["id"].as_i64().unwrap();
+    d.to(&d.ada.1, id, json!({ "to": "resolved", "resolution_code": "fixed", "resolution_note": "power" }))
+        .await;
+    let rita_read = d.app.token("rita", "read").await;
+    let ada_read = d.app.token("ada", "read").await;
+    assert_eq!(d.to(&rita_read, id, json!({ "to": "closed" })).await.0, 403, "closing is a write");
+    let watch =
+        d.call(&ada_read, Method::PUT, &format!("/api/v1/incidents/{id}/watchers/{}", d.ada.0), None).await;
+    assert_eq!(watch.0, 403);
+    let me = d
+        .call(
+            &rita_read,
+            Method::PATCH,
+            &format!("/api/v1/users/{}", d.rita.0),
+            Some(json!({ "password": "taken over!!" })),
+        )
+        .await;
+    assert_eq!(me.0, 403, "a read token cannot change its owner's password");
+    let (status, _) = d
+        .call(&d.rita.1, Method::POST, "/api/v1/incidents", Some(json!({ "title": "x", "related": [id] })))
+        .await;
+    assert_eq!(status, 403, "requesters do not link incidents");
+    let (_, v) = d.call(&d.root, Method::GET, &format!("/api/v1/incidents/{id}"), None).await;
+    assert_eq!(v["state"], "resolved");
+}

@@ -163,3 +163,64 @@ async fn calendars_and_policies_refuse_bad_input() {
         "lower ranks are tried first"
     );
 }
+
+#[tokio::test]
+async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
+    let app = TestApp::spawn().await;
+    let (ada, ada_t) = app.user_with_token("ada", "agent").await;
+    let (lead, lead_t) = app.user_with_token("lee", "team_lead").await;
+    let (_, other_t) = app.user_with_token("otto", "agent").await;
+    let team = app.app.create_team(None, "Desk", "").await.unwrap();
+    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
+    app.app.set_team_member(None, team.id, lead.id, true).await.unwrap();
+    // Raised into the team's queue with nobody assigned yet, so the first response is pending.
+    let body = json!({ "title": "Payroll export fails", "impact": 1, "urgency": 1, "team_id": team.id });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &ada_t, Some(body)).await;
+    let id = inc["id"].as_i64().unwrap();
+
+    // A second node: another App over the same database.
+    let store = app.db.store().await;
+    let other_node = steward_app::App::new(store, steward_app::AppConfig::default());
+    let now = jiff::Timestamp::now();
+    let in_3h = now.checked_add(jiff::SignedDuration::from_hours(3)).unwrap();
+    let (a, b) = tokio::join!(app.app.scan_sla(in_3h), other_node.scan_sla(in_3h));
+    // P1 on 24×7: 15 min response and 4 h resolution; at 3 h the response has breached (75 and
+    // 100) and resolution is past 75 %.
+    assert_eq!(a.unwrap() + b.unwrap(), 3, "each firing happened on exactly one node");
+    assert_eq!(app.app.scan_sla(in_3h).await.unwrap(), 0, "a restart fires nothing again");
+    let in_5h = now.checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
+    assert_eq!(other_node.scan_sla(in_5h).await.unwrap(), 1, "the resolution breach");
+
+    let (_, mine) = app.api(Method::GET, "/api/v1/notifications", &ada_t, None).await;
+    assert_eq!(
+        mine["items"].as_array().unwrap().len(),
+        4,
+        "with nobody assigned the team hears of every firing: {mine}"
+    );
+    let (_, leads) = app.api(Method::GET, "/api/v1/notifications", &lead_t, None).await;
+    let breaches = leads["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "sla_breach").count();
+    assert_eq!(breaches, 2, "both breaches reach the team lead");
+    let (_, others) = app.api(Method::GET, "/api/v1/notifications", &other_t, None).await;
+    assert!(others["items"].as_array().unwrap().is_empty());
+    let (_, events) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), &ada_t, None).await;
+    let fired = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event"]["action"].as_str().is_some_and(|a| a.starts_with("sla_")))
+        .count();
+    assert_eq!(fired, 4, "each firing is an event");
+    assert_eq!(app.api(Method::POST, "/api/v1/notifications/read", &ada_t, None).await.0, 204);
+    let (_, mine) = app.api(Method::GET, "/api/v1/notifications", &ada_t, None).await;
+    assert!(mine["items"].as_array().unwrap().iter().all(|n| n["read"] == true));
+
+    // Once assigned, a new incident's warnings go to the assignee and breaches also to the lead.
+    let body = json!({ "title": "VPN slow", "impact": 1, "urgency": 1, "assignee_id": ada.id });
+    app.api(Method::POST, "/api/v1/incidents", &ada_t, Some(body)).await;
+    let in_5h = now.checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
+    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 2, "its resolution warning and breach");
+    let (_, leads) = app.api(Method::GET, "/api/v1/notifications", &lead_t, None).await;
+    let lead_breaches =
+        leads["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "sla_breach").count();
+    assert_eq!(lead_breaches, 3, "the lead gets the breach, not the warning");
+}

@@ -94,6 +94,16 @@ async fn raising_listing_and_reporting_through_pages() {
         .await
         .unwrap();
     assert_eq!(save.status(), 303);
+    let again = ada_browser
+        .post(app.url("/incidents/views"))
+        .form(&[("_csrf", ada_csrf.as_str()), ("name", "My P3s"), ("query", "assignee=me")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        again.headers()["location"].to_str().unwrap().contains("error="),
+        "a taken view name is explained, not a 500"
+    );
     let (_, with_view) = page(&app, &ada_browser, "/incidents").await;
     assert!(
         with_view.contains(r#"<a href="/incidents?assignee=me&#38;priority=3">My P3s</a>"#),

@@ -92,32 +92,32 @@ async fn sign_in_switch_language_and_sign_out_in_chromium() {
         assert!(browser.current_url().await.unwrap().path().ends_with("/login"));
         browser.find(Locator::Id("username")).await.unwrap().send_keys("admin").await.unwrap();
         browser.find(Locator::Id("password")).await.unwrap().send_keys("wrong password").await.unwrap();
-        browser.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("login-submit")).await;
         assert!(text_of(&browser, "#login-error").await.contains("Invalid username or password"));
 
         browser.find(Locator::Id("password")).await.unwrap().send_keys(ADMIN_PASSWORD).await.unwrap();
-        browser.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("login-submit")).await;
         assert!(text_of(&browser, "h1").await.contains("API tokens"), "back on the page first asked for");
         assert_eq!(browser.current_url().await.unwrap().path(), "/tokens");
 
-        browser.find(Locator::Id("nav-home")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("nav-home")).await;
         assert_eq!(text_of(&browser, "#welcome").await, "Welcome, Administrator");
 
-        browser.find(Locator::Id("lang-zh")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("lang-zh")).await;
         assert_eq!(text_of(&browser, "#welcome").await, "欢迎, Administrator");
         assert_eq!(text_of(&browser, "#my-role").await, "管理员");
         // The language follows to the next page.
-        browser.find(Locator::Id("nav-users")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("nav-users")).await;
         assert_eq!(text_of(&browser, "h1").await, "用户");
 
-        browser.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("signout")).await;
         assert!(text_of(&browser, "#login-submit").await.contains("登录"));
         assert!(browser.current_url().await.unwrap().path().ends_with("/login"));
         // Signed out means signed out: the back door is shut.
         browser.goto(&server.url("/")).await.unwrap();
         assert!(browser.current_url().await.unwrap().path().ends_with("/login"));
 
-        browser.find(Locator::Id("lang-en")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("lang-en")).await;
         assert!(text_of(&browser, "#login-submit").await.contains("Sign in"));
     }
     .await;
@@ -125,16 +125,28 @@ async fn sign_in_switch_language_and_sign_out_in_chromium() {
     result
 }
 
+/// Clicks something that loads a new page, and waits until the old page is gone, so the next
+/// lookup cannot read the page being left.
+async fn click_through(browser: &Client, locator: Locator<'_>) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser.find(locator).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "the page did not change");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn sign_in(browser: &Client, server: &Server, username: &str, password: &str) {
     browser.goto(&server.url("/login?lang=en")).await.unwrap();
     browser.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
-    browser.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    click_through(browser, Locator::Id("login-submit")).await;
     browser.wait().for_element(Locator::Id("signout")).await.unwrap();
 }
 
 async fn sign_out(browser: &Client) {
-    browser.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+    click_through(browser, Locator::Id("signout")).await;
     browser.wait().for_element(Locator::Id("login-submit")).await.unwrap();
 }
 
@@ -190,7 +202,7 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
     let result = async {
         // The requester raises an incident; the form previews its priority.
         sign_in(&browser, &server, "rita", "rita password 1").await;
-        browser.find(Locator::Id("nav-new-incident")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("nav-new-incident")).await;
         browser
             .find(Locator::Id("title"))
             .await
@@ -208,28 +220,22 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
         select(&browser, "impact", "2").await;
         select(&browser, "urgency", "1").await;
         assert_eq!(text_of(&browser, "#priority-preview").await, "P2");
-        browser.find(Locator::Id("create-incident")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("create-incident")).await;
         assert!(text_of(&browser, "#incident-title").await.starts_with("INC000001"));
         assert_eq!(text_of(&browser, "#incident-state").await, "New");
         sign_out(&browser).await;
 
         // The agent takes it from the unassigned queue, works it and resolves it.
         sign_in(&browser, &server, "ada", "ada password 1").await;
-        browser.find(Locator::Id("nav-incidents")).await.unwrap().click().await.unwrap();
-        browser.find(Locator::Id("tab-3")).await.unwrap().click().await.unwrap();
-        browser
-            .find(Locator::LinkText("Cannot print to floor 3 printer"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_through(&browser, Locator::Id("nav-incidents")).await;
+        click_through(&browser, Locator::Id("tab-3")).await;
+        click_through(&browser, Locator::LinkText("Cannot print to floor 3 printer")).await;
         select(&browser, "assign-person", &agent["id"].to_string()).await;
-        browser.find(Locator::Id("assign-save")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("assign-save")).await;
         assert_eq!(text_of(&browser, "#assignee").await, "Ada Agent");
         assert_eq!(text_of(&browser, "#team").await, "Service Desk", "assigning a person implies their team");
         select(&browser, "transition-to", "in_progress").await;
-        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("transition-apply")).await;
         assert_eq!(text_of(&browser, "#incident-state").await, "In progress");
         browser
             .find(Locator::Id("reply-body"))
@@ -238,7 +244,7 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
             .send_keys("Driver reinstalled, please try again")
             .await
             .unwrap();
-        browser.find(Locator::Id("reply-send")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("reply-send")).await;
         browser
             .find(Locator::Id("reply-body"))
             .await
@@ -247,7 +253,7 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
             .await
             .unwrap();
         browser.find(Locator::Id("reply-internal")).await.unwrap().click().await.unwrap();
-        browser.find(Locator::Id("reply-send")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("reply-send")).await;
         select(&browser, "transition-to", "resolved").await;
         select(&browser, "resolution-code", "fixed").await;
         browser
@@ -257,21 +263,21 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
             .send_keys("Reinstalled the driver")
             .await
             .unwrap();
-        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("transition-apply")).await;
         assert_eq!(text_of(&browser, "#incident-state").await, "Resolved");
         sign_out(&browser).await;
 
         // The requester sees the reply but not the work note, and closes the incident.
         sign_in(&browser, &server, "rita", "rita password 1").await;
-        browser.find(Locator::Id("nav-incidents")).await.unwrap().click().await.unwrap();
-        browser.find(Locator::LinkText("INC000001")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("nav-incidents")).await;
+        click_through(&browser, Locator::LinkText("INC000001")).await;
         let activity = text_of(&browser, "#activity").await;
         assert!(activity.contains("Driver reinstalled"), "{activity}");
         assert!(!activity.contains("Spooler"), "work notes stay internal: {activity}");
         select(&browser, "transition-to", "closed").await;
-        browser.find(Locator::Id("transition-apply")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("transition-apply")).await;
         assert_eq!(text_of(&browser, "#incident-state").await, "Closed");
-        browser.find(Locator::Id("report-link")).await.unwrap().click().await.unwrap();
+        click_through(&browser, Locator::Id("report-link")).await;
         assert!(text_of(&browser, "#report-resolution").await.contains("Reinstalled the driver"));
     }
     .await;

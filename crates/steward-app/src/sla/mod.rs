@@ -12,8 +12,12 @@ use steward_core::sla::{
 use steward_core::tickets::{HoldReason, Priority, State, Ticket};
 use steward_store::{CalendarRecord, EventFilter, PolicyRecord};
 
+mod escalation;
+
 use crate::incidents::ENTITY;
 use crate::{Actor, App, AppError, Result, now, record};
+
+pub use escalation::THRESHOLDS;
 
 /// A new calendar as typed by an admin.
 #[derive(Debug, Clone, Default)]
@@ -163,8 +167,17 @@ impl App {
         if let Some(p) = input.priority {
             Priority::new(p).map_err(AppError::from)?;
         }
-        if !self.store.sla_calendars().await?.iter().any(|c| c.id == input.calendar_id) {
+        let calendars = self.store.sla_calendars().await?;
+        let Some(calendar) = calendars.iter().find(|c| c.id == input.calendar_id) else {
             return Err(AppError::invalid("calendar_id", format!("no calendar {}", input.calendar_id)));
+        };
+        // A target the calendar cannot reach would leave every matching incident without a clock.
+        let longest = resolution.max(input.response_minutes.unwrap_or(0));
+        if calendar_of(calendar)?.add(now(), SignedDuration::from_mins(longest)).is_err() {
+            return Err(AppError::invalid(
+                "resolution_minutes",
+                "this calendar has too little working time to ever reach the target",
+            ));
         }
         if let Some(c) = input.category_id
             && !self.store.categories().await?.iter().any(|x| x.id == c)
@@ -199,8 +212,14 @@ impl App {
     /// The first-response and resolution clocks of an incident, as of now.
     pub async fn incident_sla(&self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
         let ticket = self.incident(actor, id).await?.ticket;
+        self.sla_of(&ticket, now()).await
+    }
+
+    /// The clocks of `ticket` as of `at`, by the first policy that matches it.
+    pub(crate) async fn sla_of(&self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
+        let id = ticket.id;
         let policies = self.store.sla_policies().await?;
-        let Some(policy) = policies.iter().find(|p| policy_matches(p, &ticket)) else {
+        let Some(policy) = policies.iter().find(|p| policy_matches(p, ticket)) else {
             return Ok(None);
         };
         let calendars = self.store.sla_calendars().await?;
@@ -221,7 +240,6 @@ impl App {
             PausePolicy(policy.pause_reasons.iter().filter_map(|r| HoldReason::parse(r).ok()).collect());
         let (resolution, response) = timelines(&history, &pauses);
         let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
-        let at = now();
         let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
         Ok(Some(IncidentSla {
             policy: policy.name.clone(),
@@ -233,5 +251,17 @@ impl App {
             resolution: measure(&calendar, &resolution, &minutes(policy.resolution_minutes), at)
                 .map_err(measure_err)?,
         }))
+    }
+
+    /// A user's newest notifications.
+    pub async fn notifications(&self, actor: &Actor) -> Result<Vec<steward_store::Notification>> {
+        Ok(self.store.notifications(actor.user.id, 100).await?)
+    }
+
+    pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<u64> {
+        let mut tx = self.store.begin().await?;
+        let n = tx.mark_notifications_read(now(), actor.user.id).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 }

@@ -1,0 +1,95 @@
+//! SLA warnings, breaches and escalation.
+//!
+//! A periodic job measures every open incident; each threshold a clock reaches fires once:
+//! the firing is claimed with a unique row in the same transaction as its event and its
+//! notifications, so a second node or a restarted one finds it claimed and stays quiet.
+//! Warnings go to the assignee (or, with nobody assigned, the team); breaches escalate to the
+//! team's leads as well.
+
+use jiff::Timestamp;
+use serde_json::json;
+use steward_core::identity::Role;
+use steward_core::tickets::{State, Ticket, TicketKind};
+use steward_store::{TicketQuery, Visibility};
+
+use crate::incidents::ENTITY;
+use crate::{App, Result, record};
+
+/// Percent of a target at which a warning fires; 100 is the breach.
+pub const THRESHOLDS: &[i64] = &[75, 100];
+
+impl App {
+    /// Who hears of a firing at `threshold`.
+    async fn recipients(&self, ticket: &Ticket, threshold: i64) -> Result<Vec<i64>> {
+        let mut people = Vec::new();
+        let teams = self.store.list_teams().await?;
+        let team = teams.iter().find(|t| Some(t.team.id) == ticket.team_id);
+        match ticket.assignee_id {
+            Some(a) => people.push(a),
+            None => people.extend(team.iter().flat_map(|t| t.members.iter().map(|m| m.id))),
+        }
+        if threshold >= 100 {
+            people.extend(
+                team.iter().flat_map(|t| t.members.iter().filter(|m| m.role == Role::TeamLead).map(|m| m.id)),
+            );
+        }
+        people.sort_unstable();
+        people.dedup();
+        Ok(people)
+    }
+
+    /// Measures every open incident as of `at` and fires what is due; returns the firings.
+    pub async fn scan_sla(&self, at: Timestamp) -> Result<usize> {
+        let fired_before = self.store.sla_firings().await?;
+        let mut query = TicketQuery::new(TicketKind::Incident);
+        query.states = vec![State::New, State::Assigned, State::InProgress, State::OnHold];
+        query.sort = steward_store::SortField::Number;
+        query.descending = false;
+        query.limit = 500;
+        let mut fired = 0;
+        loop {
+            let page = self.store.list_tickets(&query, Visibility::All).await?;
+            for ticket in &page.items {
+                let Some(sla) = self.sla_of(ticket, at).await? else { continue };
+                let clocks = [("response", sla.response.as_ref()), ("resolution", Some(&sla.resolution))];
+                for (target, status) in clocks {
+                    let Some(status) = status else { continue };
+                    for threshold in status.reached(THRESHOLDS) {
+                        let seen = fired_before
+                            .iter()
+                            .any(|(t, g, h)| *t == ticket.id && g == target && *h == threshold);
+                        if !seen && self.fire(ticket, target, threshold, at).await? {
+                            fired += 1;
+                        }
+                    }
+                }
+            }
+            match page.next {
+                Some(cursor) => query.after = Some(cursor),
+                None => return Ok(fired),
+            }
+        }
+    }
+
+    async fn fire(&self, ticket: &Ticket, target: &str, threshold: i64, at: Timestamp) -> Result<bool> {
+        let recipients = self.recipients(ticket, threshold).await?;
+        let mut tx = self.store.begin().await?;
+        if !tx.claim_sla_firing(at, ticket.id, target, threshold).await? {
+            return Ok(false);
+        }
+        let (action, kind) =
+            if threshold >= 100 { ("sla_breach", "sla_breach") } else { ("sla_warning", "sla_warning") };
+        let message = if threshold >= 100 {
+            format!("{} breached its {target} target: {}", ticket.number, ticket.title)
+        } else {
+            format!("{} has used {threshold}% of its {target} target: {}", ticket.number, ticket.title)
+        };
+        for user in &recipients {
+            tx.notify(at, *user, Some(ticket.id), kind, &message).await?;
+        }
+        let detail = json!({ "target": target, "threshold": threshold, "notified": recipients });
+        record(&mut tx, at, None, (ENTITY, Some(ticket.id.to_string())), action, None, Some(detail)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
