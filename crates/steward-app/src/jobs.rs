@@ -89,6 +89,7 @@ impl App {
                 tracing::debug!(purged, "expired sessions purged");
                 Ok(())
             }
+            crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
             SLA_SCAN => {
                 let fired = self.scan_sla(now()).await?;
                 tracing::debug!(fired, "SLA scan");

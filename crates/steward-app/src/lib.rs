@@ -12,6 +12,7 @@ mod directory;
 mod error;
 pub mod incidents;
 pub mod jobs;
+mod mail;
 mod secrets;
 pub mod sla;
 mod tokens;
@@ -28,6 +29,7 @@ pub use auth::{AdminBootstrap, SessionStart};
 pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
+pub use mail::SEND_EMAIL;
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.
@@ -39,6 +41,23 @@ pub struct AppConfig {
     /// Resolved incidents close by themselves after this long.
     pub auto_close_after: SignedDuration,
     pub attachment_max_bytes: usize,
+    /// Outgoing mail; `None` sends none (in-app notifications still work).
+    pub mail: Option<MailConfig>,
+}
+
+/// Where notifications are mailed from and through.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host`.
+    pub smtp_url: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold the SMTP password.
+        f.debug_struct("MailConfig").field("smtp_url", &"***").field("from", &self.from).finish()
+    }
 }
 
 impl Default for AppConfig {
@@ -49,6 +68,7 @@ impl Default for AppConfig {
             priority_matrix: PriorityMatrix::default(),
             auto_close_after: SignedDuration::from_hours(7 * 24),
             attachment_max_bytes: 10 * 1024 * 1024,
+            mail: None,
         }
     }
 }

@@ -57,6 +57,11 @@ pub struct Config {
     pub auto_close_days: i64,
     /// Largest attachment accepted, in bytes.
     pub attachment_max_bytes: usize,
+    /// SMTP server for notification email, e.g. `smtp://mail.example:25` or
+    /// `smtps://user:password@mail.example`; unset sends no email.
+    pub smtp_url: Option<Secret>,
+    /// Sender of notification email.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -86,6 +91,8 @@ impl Default for Config {
                 .collect(),
             auto_close_days: 7,
             attachment_max_bytes: 10 * 1024 * 1024,
+            smtp_url: None,
+            mail_from: "Steward <steward@localhost>".into(),
         }
     }
 }
@@ -111,6 +118,8 @@ const ENV_KEYS: &[&str] = &[
     "priority_matrix",
     "auto_close_days",
     "attachment_max_bytes",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// Flags that override the file and the environment.
@@ -191,6 +200,10 @@ impl Config {
             priority_matrix: PriorityMatrix::parse(&self.priority_matrix).unwrap_or_default(),
             auto_close_after: jiff::SignedDuration::from_hours(self.auto_close_days.saturating_mul(24)),
             attachment_max_bytes: self.attachment_max_bytes,
+            mail: self
+                .smtp_url
+                .as_ref()
+                .map(|url| steward_app::MailConfig { smtp_url: url.0.clone(), from: self.mail_from.clone() }),
         }
     }
 

@@ -73,6 +73,17 @@ impl App {
 
     async fn fire(&self, ticket: &Ticket, target: &str, threshold: i64, at: Timestamp) -> Result<bool> {
         let recipients = self.recipients(ticket, threshold).await?;
+        let mut mails = Vec::new();
+        if self.config.mail.is_some() {
+            for id in &recipients {
+                if let Some(user) = self.store.user(*id).await?.filter(|u| !u.disabled)
+                    && let Some(email) = &user.email
+                {
+                    let (subject, body) = mail_text(user.locale.as_deref(), ticket, target, threshold);
+                    mails.push(crate::mail::payload(email, &subject, &body));
+                }
+            }
+        }
         let mut tx = self.store.begin().await?;
         if !tx.claim_sla_firing(at, ticket.id, target, threshold).await? {
             return Ok(false);
@@ -87,9 +98,53 @@ impl App {
         for user in &recipients {
             tx.notify(at, *user, Some(ticket.id), kind, &message).await?;
         }
+        // The mail goes out by job, enqueued with the firing so neither happens without the other.
+        for payload in mails {
+            // `at` may be a measuring instant in tests; the mail is due now.
+            let due = crate::now();
+            let job = steward_store::NewJob {
+                kind: crate::mail::SEND_EMAIL,
+                payload,
+                run_at: due,
+                max_attempts: 8,
+                dedupe_key: None,
+            };
+            tx.enqueue_job(due, &job).await?;
+        }
         let detail = json!({ "target": target, "threshold": threshold, "notified": recipients });
         record(&mut tx, at, None, (ENTITY, Some(ticket.id.to_string())), action, None, Some(detail)).await?;
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+/// The subject and body of a warning or breach email, in the recipient's language.
+fn mail_text(locale: Option<&str>, ticket: &Ticket, target: &str, threshold: i64) -> (String, String) {
+    let (number, title) = (&ticket.number, &ticket.title);
+    match (locale, threshold >= 100) {
+        (Some("zh-CN"), true) => {
+            let target = if target == "response" { "首次响应" } else { "解决" };
+            (
+                format!("[SLA 超时] {number} {title}"),
+                format!("事件 {number}「{title}」已超过{target}时限。\n请尽快处理。\n"),
+            )
+        }
+        (Some("zh-CN"), false) => {
+            let target = if target == "response" { "首次响应" } else { "解决" };
+            (
+                format!("[SLA 预警] {number} {title}"),
+                format!("事件 {number}「{title}」已用去{target}时限的 {threshold}%。\n"),
+            )
+        }
+        (_, true) => (
+            format!("[SLA breach] {number} {title}"),
+            format!(
+                "Incident {number} \"{title}\" has breached its {target} target.\nPlease act on it now.\n"
+            ),
+        ),
+        (_, false) => (
+            format!("[SLA warning] {number} {title}"),
+            format!("Incident {number} \"{title}\" has used {threshold}% of its {target} target.\n"),
+        ),
     }
 }

@@ -224,3 +224,132 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
         leads["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "sla_breach").count();
     assert_eq!(lead_breaches, 3, "the lead gets the breach, not the warning");
 }
+
+/// A real SMTP server (Python's aiosmtpd) on a loopback port, delivering into a maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(dir.path().join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 not found");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not start: run ./scripts/test, or `pip install aiosmtpd`"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer { child, port, dir }
+    }
+
+    /// Every message delivered so far, as raw text.
+    fn messages(&self) -> Vec<String> {
+        let new = self.dir.path().join("maildir/new");
+        let mut out: Vec<String> = std::fs::read_dir(new)
+            .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn breaches_are_mailed_in_the_recipients_language() {
+    let smtp = SmtpServer::start();
+    let mail = steward_app::MailConfig {
+        smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
+        from: "Steward <steward@example.com>".into(),
+    };
+    let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let new_user = |name: &str, role: &str| steward_app::NewUserInput {
+        username: name.into(),
+        role: role.into(),
+        email: Some(format!("{name}@example.com")),
+        password: steward_test_support::PASSWORD.into(),
+        ..Default::default()
+    };
+    let ada = app.app.create_user(None, new_user("ada", "agent")).await.unwrap();
+    let wang = app.app.create_user(None, new_user("wang", "team_lead")).await.unwrap();
+    let zh = steward_app::UserUpdate { locale: Some(Some("zh-CN".into())), ..Default::default() };
+    let root = app.user("root", "admin").await;
+    let root_actor = steward_app::Actor { user: root, credential: steward_app::Credential::Direct };
+    app.app.update_user(&root_actor, wang.id, None, zh).await.unwrap();
+    let team = app.app.create_team(None, "Desk", "").await.unwrap();
+    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
+    app.app.set_team_member(None, team.id, wang.id, true).await.unwrap();
+    let token = app.token("ada", "read write").await;
+    let body = json!({ "title": "Payroll export fails", "impact": 1, "urgency": 1, "assignee_id": ada.id });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+
+    let in_5h = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
+    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 2, "resolution warning and breach");
+    // The mails leave through the job queue: warning to ada, breach to ada and wang.
+    assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 3, "three emails");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let to = |who: &str| {
+        messages.iter().filter(|m| m.contains(&format!("To: {who}@example.com"))).cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(to("ada").len(), 2);
+    let number = inc["number"].as_str().unwrap();
+    assert!(to("ada").iter().any(|m| m.contains(&format!("[SLA breach] {number}"))), "{:?}", to("ada"));
+    let chinese = &to("wang")[0];
+    assert!(chinese.contains("Subject: =?utf-8?") || chinese.contains("SLA"), "{chinese}");
+    assert!(decode_quoted(chinese).contains("已超过解决时限"), "{chinese}");
+    assert_eq!(app.app.store().job_counts().await.unwrap(), (0, 0), "every mail went out");
+}
+
+/// Undoes quoted-printable and base64 bodies well enough to look for a phrase.
+fn decode_quoted(message: &str) -> String {
+    use base64::Engine;
+    let body = message.split("\n\n").skip(1).collect::<Vec<_>>().join("\n");
+    let compact: String = body.lines().map(str::trim).collect();
+    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let mut out = Vec::new();
+    let raw = body.replace("=\r\n", "").replace("=\n", "");
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        if bytes[i] == b'='
+            && let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
