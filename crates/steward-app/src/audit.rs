@@ -27,6 +27,12 @@ impl App {
 }
 
 impl App {
+    /// SLA breaches fired so far, by target, for `/metrics`.
+    pub async fn sla_breach_counts(&self, actor: &Actor) -> Result<Vec<(String, i64)>> {
+        actor.require(Permission::ReadMetrics)?;
+        Ok(self.store.sla_breach_counts().await?)
+    }
+
     /// Open incidents by priority and team name, for `/metrics`.
     pub async fn open_incident_counts(&self, actor: &Actor) -> Result<Vec<(i64, String, i64)>> {
         actor.require(Permission::ReadMetrics)?;

@@ -37,6 +37,11 @@ struct OpenLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -46,6 +51,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     open_incidents: Family<OpenLabels, Gauge>,
+    sla_breaches: Family<TargetLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -73,7 +79,13 @@ impl Metrics {
             "Open incidents by priority and assignment team",
             open_incidents.clone(),
         );
-        Metrics { registry, requests, latency, open_incidents }
+        let sla_breaches = Family::<TargetLabels, Gauge>::default();
+        registry.register(
+            "sla_breaches",
+            "SLA breaches fired since the start, by target",
+            sla_breaches.clone(),
+        );
+        Metrics { registry, requests, latency, open_incidents, sla_breaches }
     }
 
     pub fn encode(&self) -> String {
@@ -117,6 +129,12 @@ pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentA
             .open_incidents
             .get_or_create(&OpenLabels { priority: format!("P{priority}"), team })
             .set(n);
+    }
+    let breaches = state.app.sla_breach_counts(&actor).await?;
+    state.metrics.sla_breaches.clear();
+    for target in ["response", "resolution"] {
+        let n = breaches.iter().find(|(t, _)| t == target).map_or(0, |(_, n)| *n);
+        state.metrics.sla_breaches.get_or_create(&TargetLabels { target: target.into() }).set(n);
     }
     let mut response = state.metrics.encode().into_response();
     response.headers_mut().insert(

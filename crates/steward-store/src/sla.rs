@@ -154,6 +154,15 @@ impl Store {
             .collect()
     }
 
+    /// Breaches fired so far, by target (`response`, `resolution`).
+    pub async fn sla_breach_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT target, COUNT(*) FROM sla_firings WHERE threshold >= 100 GROUP BY target ORDER BY target",
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// `(ticket_id, target, threshold)` already fired, for the scan to skip.
     pub async fn sla_firings(&self) -> Result<Vec<(i64, String, i64)>> {
         Ok(sqlx::query_as("SELECT ticket_id, target, threshold FROM sla_firings")

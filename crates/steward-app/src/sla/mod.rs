@@ -217,12 +217,31 @@ impl App {
 
     /// The clocks of `ticket` as of `at`, by the first policy that matches it.
     pub(crate) async fn sla_of(&self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
+        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
+        self.sla_with(ticket, at, &rules).await
+    }
+
+    /// The clocks of many incidents the actor can see (a list page), loading the rules once.
+    pub async fn incidents_sla(&self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<IncidentSla>>> {
+        actor.require(Permission::ReadTickets)?;
+        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
+        let mut out = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            out.push(self.sla_with(t, now(), &rules).await?);
+        }
+        Ok(out)
+    }
+
+    async fn sla_with(
+        &self,
+        ticket: &Ticket,
+        at: jiff::Timestamp,
+        (policies, calendars): &(Vec<PolicyRecord>, Vec<CalendarRecord>),
+    ) -> Result<Option<IncidentSla>> {
         let id = ticket.id;
-        let policies = self.store.sla_policies().await?;
         let Some(policy) = policies.iter().find(|p| policy_matches(p, ticket)) else {
             return Ok(None);
         };
-        let calendars = self.store.sla_calendars().await?;
         let record =
             calendars.iter().find(|c| c.id == policy.calendar_id).ok_or(AppError::NotFound("calendar"))?;
         let calendar = calendar_of(record)?;

@@ -54,6 +54,19 @@ async fn metrics_count_requests_by_route_template() {
     assert!(text.contains("steward_build_info"));
     assert!(text.contains(r#"steward_open_incidents{priority="P1",team="Network"} 2"#), "{text}");
     assert!(text.contains(r#"steward_open_incidents{priority="P3",team="unassigned"} 1"#), "{text}");
+    assert!(text.contains(r#"steward_sla_breaches{target="resolution"} 0"#), "{text}");
+    let later = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(6)).unwrap();
+    app.app.scan_sla(later).await.unwrap();
+    let text = reqwest::Client::new()
+        .get(app.url("/metrics"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(r#"steward_sla_breaches{target="resolution"} 2"#), "the two P1s breached: {text}");
 }
 
 #[tokio::test]

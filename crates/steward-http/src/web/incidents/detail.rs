@@ -56,17 +56,8 @@ struct SlaRow {
 }
 
 fn sla_row(id: &'static str, name_key: &'static str, s: &steward_core::sla::SlaStatus) -> SlaRow {
-    use steward_core::sla::Phase;
     let mins = |d: jiff::SignedDuration| d.as_mins();
-    let (class, badge_key, badge) = match (s.phase, s.breached_at, s.due) {
-        (_, Some(at), _) => {
-            ("breached", "sla.breached", format!("{} ({} min)", minute(at), -mins(s.remaining)))
-        }
-        (Phase::Stopped, None, _) => ("met", "sla.met", String::new()),
-        (Phase::Paused, None, _) => ("paused", "sla.paused_now", format!("{} min", mins(s.remaining))),
-        (Phase::Running, None, Some(due)) => ("running", "sla.due", minute(due)),
-        (Phase::Running, None, None) => ("running", "sla.due", String::new()),
-    };
+    let (class, badge_key, badge) = super::sla_badge(s);
     let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
         v.iter().map(|(a, b)| format!("{} – {}", minute(*a), minute(*b))).collect()
     };

@@ -52,6 +52,18 @@ pub fn resolution_key(r: ResolutionCode) -> &'static str {
     }
 }
 
+/// A clock as a short badge: (css class, catalogue key, detail).
+pub fn sla_badge(s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
+    use steward_core::sla::Phase;
+    match (s.phase, s.breached_at, s.due) {
+        (_, Some(_), _) => ("breached", "sla.overdue", format!("{} min", -s.remaining.as_mins())),
+        (Phase::Stopped, None, _) => ("met", "sla.met", String::new()),
+        (Phase::Paused, None, _) => ("paused", "sla.paused_now", format!("{} min", s.remaining.as_mins())),
+        (Phase::Running, None, Some(due)) => ("running", "sla.due", minute(due)),
+        (Phase::Running, None, None) => ("running", "sla.due", String::new()),
+    }
+}
+
 pub const LEVELS: [(i64, &str); 3] = [(1, "level.1"), (2, "level.2"), (3, "level.3")];
 
 pub fn minute(t: Timestamp) -> String {
@@ -67,6 +79,8 @@ struct Row {
     team: String,
     assignee: String,
     updated: String,
+    /// (css class, catalogue key, detail) of the resolution clock.
+    sla: Option<(&'static str, &'static str, String)>,
 }
 
 #[derive(Default)]
@@ -147,10 +161,13 @@ pub async fn list(
             .collect();
         serde_urlencoded::to_string(kept).unwrap_or_default()
     });
+    let clocks = state.app.incidents_sla(&actor, &list.items).await?;
     let rows = list
         .items
         .iter()
-        .map(|t| Row {
+        .zip(clocks)
+        .map(|(t, clock)| Row {
+            sla: clock.map(|c| sla_badge(&c.resolution)),
             id: t.id,
             number: t.number.clone(),
             title: t.title.clone(),
