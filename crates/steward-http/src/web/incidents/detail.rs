@@ -111,6 +111,31 @@ fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Categor
     }
 }
 
+/// A changed field's name in the reader's language.
+fn field_name<'a>(field: &'a str, t: &'a Catalog) -> &'a str {
+    let key = match field {
+        "title" => "incident.title",
+        "state" => "incident.state",
+        "priority" => "incident.priority",
+        "impact" => "incident.impact",
+        "urgency" => "incident.urgency",
+        "team_id" => "incident.team",
+        "assignee_id" => "incident.assignee",
+        "requester_id" => "incident.requester",
+        "category_id" => "incident.category",
+        "subcategory_id" => "incident.subcategory",
+        "service" => "incident.service",
+        "hold_reason" => "incident.hold_reason",
+        "resolution_code" => "incident.resolution_code",
+        "resolution_note" => "incident.resolution_note",
+        "reopen_count" => "incident.reopened",
+        "parent_id" => "incident.parent",
+        "tags" => "incident.tags",
+        other => return other,
+    };
+    t.get(key)
+}
+
 /// "state: In progress → Resolved; assignee: — → Ada" for one event.
 fn describe(
     action: &str,
@@ -144,7 +169,7 @@ fn describe(
                     "description" => {
                         format!("{}: {}", t.get("incident.description"), t.get("incident.changed"))
                     }
-                    _ => format!("{k}: {} → {}", show(k, &b[k]), show(k, v)),
+                    _ => format!("{}: {} → {}", field_name(k, t), show(k, &b[k]), show(k, v)),
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
