@@ -115,5 +115,8 @@ async fn raising_listing_and_reporting_through_pages() {
     assert!(report.contains("closure-report") && report.contains("Monitor flickers"));
     let (_, zh) = page(&app, &rita, &format!("/incidents/{id}?lang=zh-CN")).await;
     assert!(zh.contains("已分派") && zh.contains("结案报告"), "the detail page speaks Chinese");
-    assert!(zh.contains("处理人: — → ada") && zh.contains("状态: 新建 → 已分派"), "so does its activity stream: {zh}");
+    assert!(
+        zh.contains("处理人: — → ada") && zh.contains("状态: 新建 → 已分派"),
+        "so does its activity stream: {zh}"
+    );
 }
