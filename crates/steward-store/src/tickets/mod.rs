@@ -5,7 +5,7 @@ mod conversation;
 mod query;
 
 use jiff::Timestamp;
-use sqlx::{Any, Executor};
+use sqlx::{Any, Executor, Row};
 use steward_core::tickets::{
     HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency, ticket_number,
 };
@@ -91,6 +91,36 @@ impl TryFrom<TicketRow> for Ticket {
             version: r.version,
         })
     }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+/// Binds, as `$1`..`$20`, the fields that both inserts and updates write, in this order:
+/// title, description, requester_id, category_id, subcategory_id, service, impact, urgency,
+/// priority, team_id, assignee_id, state, hold_reason, resolution_code, resolution_note,
+/// resolved_at, closed_at, reopen_count, parent_id, tags.
+fn bind_fields<'q>(query: AnyQuery<'q>, t: &'q Ticket) -> AnyQuery<'q> {
+    query
+        .bind(&t.title)
+        .bind(&t.description)
+        .bind(t.requester_id)
+        .bind(t.category_id)
+        .bind(t.subcategory_id)
+        .bind(&t.service)
+        .bind(i64::from(t.impact.get()))
+        .bind(i64::from(t.urgency.get()))
+        .bind(i64::from(t.priority.get()))
+        .bind(t.team_id)
+        .bind(t.assignee_id)
+        .bind(t.state.as_str())
+        .bind(t.hold_reason.map(|h| h.as_str()))
+        .bind(t.resolution_code.map(|c| c.as_str()))
+        .bind(&t.resolution_note)
+        .bind(t.resolved_at.map(to_ms))
+        .bind(t.closed_at.map(to_ms))
+        .bind(t.reopen_count)
+        .bind(t.parent_id)
+        .bind(t.tags.to_string())
 }
 
 async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Ticket>> {
@@ -201,74 +231,41 @@ impl Tx {
     /// Inserts `ticket` (its id, number and version are assigned here) and returns it stored.
     pub async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {
         let number = self.next_number(ticket.kind).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (kind, number, title, description, requester_id, created_by, category_id, \
-             subcategory_id, service, impact, urgency, priority, team_id, assignee_id, state, hold_reason, \
-             resolution_code, resolution_note, resolved_at, closed_at, reopen_count, parent_id, tags, created_at, \
-             updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, 1) RETURNING id",
+        let row = bind_fields(
+            sqlx::query(
+                "INSERT INTO tickets (title, description, requester_id, category_id, subcategory_id, service, \
+                 impact, urgency, priority, team_id, assignee_id, state, hold_reason, resolution_code, \
+                 resolution_note, resolved_at, closed_at, reopen_count, parent_id, tags, kind, number, created_by, \
+                 created_at, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                 $21, $22, $23, $24, $25, 1) RETURNING id",
+            ),
+            ticket,
         )
         .bind(ticket.kind.as_str())
         .bind(&number)
-        .bind(&ticket.title)
-        .bind(&ticket.description)
-        .bind(ticket.requester_id)
         .bind(ticket.created_by)
-        .bind(ticket.category_id)
-        .bind(ticket.subcategory_id)
-        .bind(&ticket.service)
-        .bind(i64::from(ticket.impact.get()))
-        .bind(i64::from(ticket.urgency.get()))
-        .bind(i64::from(ticket.priority.get()))
-        .bind(ticket.team_id)
-        .bind(ticket.assignee_id)
-        .bind(ticket.state.as_str())
-        .bind(ticket.hold_reason.map(|h| h.as_str()))
-        .bind(ticket.resolution_code.map(|c| c.as_str()))
-        .bind(&ticket.resolution_note)
-        .bind(ticket.resolved_at.map(to_ms))
-        .bind(ticket.closed_at.map(to_ms))
-        .bind(ticket.reopen_count)
-        .bind(ticket.parent_id)
-        .bind(ticket.tags.to_string())
         .bind(to_ms(ticket.created_at))
         .bind(to_ms(ticket.updated_at))
         .fetch_one(self.conn())
         .await?;
+        let id: i64 = row.try_get("id")?;
         Ok(Ticket { id, number, version: 1, ..ticket.clone() })
     }
 
     /// Writes every field of `ticket` if the stored row is still at `ticket.version`; returns
     /// the ticket at its new version.
     pub async fn update_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {
-        let done = sqlx::query(
-            "UPDATE tickets SET title = $1, description = $2, requester_id = $3, category_id = $4, \
-             subcategory_id = $5, service = $6, impact = $7, urgency = $8, priority = $9, team_id = $10, \
-             assignee_id = $11, state = $12, hold_reason = $13, resolution_code = $14, resolution_note = $15, \
-             resolved_at = $16, closed_at = $17, reopen_count = $18, parent_id = $19, tags = $20, updated_at = $21, \
-             version = version + 1 WHERE id = $22 AND version = $23",
+        let done = bind_fields(
+            sqlx::query(
+                "UPDATE tickets SET title = $1, description = $2, requester_id = $3, category_id = $4, \
+                 subcategory_id = $5, service = $6, impact = $7, urgency = $8, priority = $9, team_id = $10, \
+                 assignee_id = $11, state = $12, hold_reason = $13, resolution_code = $14, resolution_note = $15, \
+                 resolved_at = $16, closed_at = $17, reopen_count = $18, parent_id = $19, tags = $20, \
+                 updated_at = $21, version = version + 1 WHERE id = $22 AND version = $23",
+            ),
+            ticket,
         )
-        .bind(&ticket.title)
-        .bind(&ticket.description)
-        .bind(ticket.requester_id)
-        .bind(ticket.category_id)
-        .bind(ticket.subcategory_id)
-        .bind(&ticket.service)
-        .bind(i64::from(ticket.impact.get()))
-        .bind(i64::from(ticket.urgency.get()))
-        .bind(i64::from(ticket.priority.get()))
-        .bind(ticket.team_id)
-        .bind(ticket.assignee_id)
-        .bind(ticket.state.as_str())
-        .bind(ticket.hold_reason.map(|h| h.as_str()))
-        .bind(ticket.resolution_code.map(|c| c.as_str()))
-        .bind(&ticket.resolution_note)
-        .bind(ticket.resolved_at.map(to_ms))
-        .bind(ticket.closed_at.map(to_ms))
-        .bind(ticket.reopen_count)
-        .bind(ticket.parent_id)
-        .bind(ticket.tags.to_string())
         .bind(to_ms(ticket.updated_at))
         .bind(ticket.id)
         .bind(ticket.version)
