@@ -10,5 +10,6 @@ pub mod audit;
 pub mod expiry;
 pub mod identity;
 pub mod jobs;
+pub mod reports;
 pub mod sla;
 pub mod tickets;

@@ -17,7 +17,7 @@ impl FieldError {
 }
 
 /// The kinds of ticket. One record type serves them all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TicketKind {
     Incident,
 }

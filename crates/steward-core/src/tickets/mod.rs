@@ -13,6 +13,9 @@ pub use lifecycle::{
 };
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 
+#[cfg(test)]
+pub(crate) use lifecycle::tests::ticket as test_ticket;
+
 use jiff::Timestamp;
 
 /// A ticket as the rules see it.
