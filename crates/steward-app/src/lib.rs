@@ -13,6 +13,7 @@ mod error;
 pub mod incidents;
 pub mod jobs;
 mod mail;
+pub mod reports;
 mod secrets;
 pub mod sla;
 mod tokens;
@@ -30,6 +31,7 @@ pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
+pub use reports::{IncidentReport, ReportRequest};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.
@@ -43,6 +45,8 @@ pub struct AppConfig {
     pub attachment_max_bytes: usize,
     /// Outgoing mail; `None` sends none (in-app notifications still work).
     pub mail: Option<MailConfig>,
+    /// The zone whose days, weeks and months the reports count in.
+    pub report_zone: jiff::tz::TimeZone,
 }
 
 /// Where notifications are mailed from and through.
@@ -60,6 +64,9 @@ impl std::fmt::Debug for MailConfig {
     }
 }
 
+/// Where the default SLA calendars are (Beijing office hours), so reports count the same days.
+pub const DEFAULT_REPORT_ZONE: &str = "Asia/Shanghai";
+
 impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
@@ -69,6 +76,7 @@ impl Default for AppConfig {
             auto_close_after: SignedDuration::from_hours(7 * 24),
             attachment_max_bytes: 10 * 1024 * 1024,
             mail: None,
+            report_zone: jiff::tz::TimeZone::get(DEFAULT_REPORT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
         }
     }
 }

@@ -13,6 +13,7 @@
 mod credentials;
 mod events;
 mod jobs;
+mod reports;
 mod sla;
 mod teams;
 mod tickets;
@@ -27,6 +28,7 @@ use sqlx::{Any, AnyPool, Executor};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{EventFilter, LoggedEvent, NewEvent};
 pub use jobs::{Job, NewJob};
+pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyRecord};
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SortField, TicketPage, TicketQuery, Visibility,
@@ -198,7 +200,7 @@ impl Store {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write.begin().await?,
         };
-        Ok(Tx { tx })
+        Ok(Tx { tx, backend: self.backend })
     }
 
     pub async fn close(&self) {
@@ -210,6 +212,7 @@ impl Store {
 /// One database transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
     tx: sqlx::Transaction<'static, Any>,
+    backend: Backend,
 }
 
 impl Tx {

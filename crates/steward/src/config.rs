@@ -62,6 +62,8 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// Sender of notification email.
     pub mail_from: String,
+    /// IANA zone whose days, weeks and months the reports count in.
+    pub report_time_zone: String,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             attachment_max_bytes: 10 * 1024 * 1024,
             smtp_url: None,
             mail_from: "Steward <steward@localhost>".into(),
+            report_time_zone: steward_app::DEFAULT_REPORT_ZONE.into(),
         }
     }
 }
@@ -120,6 +123,7 @@ const ENV_KEYS: &[&str] = &[
     "attachment_max_bytes",
     "smtp_url",
     "mail_from",
+    "report_time_zone",
 ];
 
 /// Flags that override the file and the environment.
@@ -173,6 +177,12 @@ impl Config {
             self.max_body_bytes >= 1024,
             "invalid configuration: max_body_bytes must be at least 1024"
         );
+        jiff::tz::TimeZone::get(&self.report_time_zone).map_err(|_| {
+            anyhow::anyhow!(
+                "invalid configuration: report_time_zone `{}` is not an IANA time zone",
+                self.report_time_zone
+            )
+        })?;
         Ok(())
     }
 
@@ -204,6 +214,8 @@ impl Config {
                 .smtp_url
                 .as_ref()
                 .map(|url| steward_app::MailConfig { smtp_url: url.0.clone(), from: self.mail_from.clone() }),
+            // Validated in `load`.
+            report_zone: jiff::tz::TimeZone::get(&self.report_time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
         }
     }
 

@@ -31,6 +31,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
             ),
         }
     }
+    if let Some(read) = app.prepare_reports().await? {
+        tracing::info!(tickets = read, "report rollup rebuilt for the configured report_time_zone");
+    }
     if demo {
         crate::cli::seed_demo(&app).await?;
     }

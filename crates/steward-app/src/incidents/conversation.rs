@@ -118,6 +118,10 @@ impl App {
         record(&mut tx, at, Some(actor), (ENTITY, Some(id.to_string())), "comment", None, Some(detail))
             .await?;
         let ticket = view.ticket;
+        let agent_reply = !internal && actor.user.id != ticket.requester_id;
+        if agent_reply {
+            self.track_ticket(&mut tx, Some(&ticket), &ticket, at, true).await?;
+        }
         if !internal
             && actor.user.id == ticket.requester_id
             && ticket.hold_reason == Some(HoldReason::AwaitingCustomer)
@@ -127,7 +131,8 @@ impl App {
             next.hold_reason = None;
             next.updated_at = at;
             if let Some((before, after)) = super::diff(&ticket, &next) {
-                tx.update_ticket(&next).await?;
+                let saved = tx.update_ticket(&next).await?;
+                self.track_ticket(&mut tx, Some(&ticket), &saved, at, false).await?;
                 record(
                     &mut tx,
                     at,

@@ -207,6 +207,7 @@ impl App {
         for user in watchers {
             tx.add_watcher(stored.id, user).await?;
         }
+        self.track_ticket(&mut tx, None, &stored, at, false).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -296,6 +297,7 @@ impl App {
             Some(after),
         )
         .await?;
+        self.track_ticket(&mut tx, Some(current), &saved, at, false).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -357,6 +359,7 @@ impl App {
                 Ok(saved) => {
                     let entity = (ENTITY, Some(saved.id.to_string()));
                     record(&mut tx, at, None, entity, "auto_close", Some(before), Some(after)).await?;
+                    self.track_ticket(&mut tx, Some(&current), &saved, at, false).await?;
                     tx.commit().await?;
                     closed += 1;
                 }

@@ -91,13 +91,15 @@ pub enum Permission {
     RaiseTickets,
     /// Work tickets: assign, update, transition, write work notes.
     WorkTickets,
+    /// Read the service reports and dashboards (figures over every ticket).
+    ReadReports,
 }
 
 impl Permission {
     /// The token scope an operation of this kind belongs to.
     pub fn scope(self) -> Scope {
         match self {
-            Permission::ViewDirectory | Permission::ReadTickets => Scope::Read,
+            Permission::ViewDirectory | Permission::ReadTickets | Permission::ReadReports => Scope::Read,
             Permission::RaiseTickets | Permission::WorkTickets => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
@@ -114,7 +116,7 @@ impl Role {
             ManageOwnTokens | ReadTickets => true,
             RaiseTickets => self != Role::Auditor,
             WorkTickets => matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin),
-            ViewDirectory => self != Role::Requester,
+            ViewDirectory | ReadReports => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
         }

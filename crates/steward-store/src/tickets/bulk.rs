@@ -2,7 +2,8 @@
 //!
 //! Rows are generated inside the database (a recursive CTE on SQLite, `generate_series` on
 //! PostgreSQL), so a million incidents load without a million round trips. These rows have no
-//! events: they are fixtures, not history.
+//! events: they are fixtures, not history. Their facts are loaded too; the caller rebuilds the
+//! report rollup (`Store::rebuild_reports`).
 
 use jiff::Timestamp;
 
@@ -46,6 +47,8 @@ impl Store {
             sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'incident'")
                 .fetch_one(tx.conn())
                 .await?;
+        let before: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets").fetch_one(tx.conn()).await?;
         let (series, number) = match self.backend {
             Backend::Sqlite => (
                 "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1) SELECT n FROM seq",
@@ -60,11 +63,15 @@ impl Store {
         // spreads rows over them.
         let sql = format!(
             "INSERT INTO tickets (kind, number, title, description, requester_id, impact, urgency, priority, team_id, \
-             state, hold_reason, created_at, updated_at, version) \
+             state, hold_reason, service, resolved_at, closed_at, created_at, updated_at, version) \
              SELECT 'incident', {number}, \
                     (CASE n % {len} {titles} END) || ' host-' || (n % 5000), '', $3, \
                     1 + n % 3, 1 + (n / 3) % 3, 1 + n % 3 + (n / 3) % 3, $4 + n % $5, {states}, \
-                    CASE WHEN n % 7 = 3 THEN 'awaiting_customer' END, $6 - (n * $7) / $1, $6 - (n * $7) / $1, 1 \
+                    CASE WHEN n % 7 = 3 THEN 'awaiting_customer' END, \
+                    CASE WHEN n % 50 = 0 THEN 'svc-' || ((n / 50) % 20) END, \
+                    CASE WHEN n % 7 IN (4, 5) THEN $6 - (n * $7) / $1 + (n % 97 + 1) * 600000 END, \
+                    CASE WHEN n % 7 = 5 THEN $6 - (n * $7) / $1 + (n % 97 + 2) * 600000 END, \
+                    $6 - (n * $7) / $1, $6 - (n * $7) / $1, 1 \
              FROM ({series}) AS s",
             len = TITLES.len(),
         );
@@ -78,6 +85,21 @@ impl Store {
             .bind(span_ms)
             .execute(tx.conn())
             .await?;
+        // Facts as the app would have fixed them: a response minutes after creation for every
+        // ticket that left `new`, business time equal to wall time, one target in ten missed.
+        sqlx::query(
+            "INSERT INTO ticket_facts (ticket_id, responded_at, response_business_secs, response_met, \
+             resolution_business_secs, resolution_met) \
+             SELECT id, CASE WHEN state <> 'new' THEN created_at + (id % 13 + 1) * 60000 END, \
+                    CASE WHEN state <> 'new' THEN (id % 13 + 1) * 60 END, \
+                    CASE WHEN state <> 'new' THEN CASE WHEN id % 10 = 0 THEN 0 ELSE 1 END END, \
+                    (resolved_at - created_at) / 1000, \
+                    CASE WHEN resolved_at IS NOT NULL THEN CASE WHEN id % 10 = 1 THEN 0 ELSE 1 END END \
+             FROM tickets WHERE id > $1",
+        )
+        .bind(before)
+        .execute(tx.conn())
+        .await?;
         sqlx::query(
             "INSERT INTO ticket_counters (kind, next) VALUES ('incident', $1) \
              ON CONFLICT (kind) DO UPDATE SET next = $1",

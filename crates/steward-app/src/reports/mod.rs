@@ -1,0 +1,162 @@
+//! Service reports over incidents: the dashboard, its CSV, and the monthly management report.
+//!
+//! Unfiltered reports read the daily rollup; filtered ones sum the matching tickets' own
+//! contributions (the same core function that maintains the rollup), so both give one answer.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, ToSpan};
+use steward_core::identity::Permission;
+use steward_core::reports::{
+    Availability, DayRow, Dim, Granularity, Period, Report, assemble, availability, day_rows, periods,
+};
+use steward_core::tickets::{Priority, TicketKind};
+use steward_store::ReportFilter;
+
+mod tracking;
+
+use crate::{Actor, App, AppError, Result, now};
+
+/// A report request as typed: every field optional, dates as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default)]
+pub struct ReportRequest {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub period: Option<String>,
+    pub priority: Option<i64>,
+    pub team_id: Option<i64>,
+    pub service: Option<String>,
+    pub category_id: Option<i64>,
+}
+
+/// A report and what it needs to be shown: the names behind team and category ids.
+#[derive(Debug, Clone)]
+pub struct IncidentReport {
+    pub from: Date,
+    pub to: Date,
+    pub granularity: Granularity,
+    pub filter: ReportFilter,
+    pub report: Report,
+    pub availability: Vec<Availability>,
+    pub team_names: HashMap<i64, String>,
+    pub category_names: HashMap<i64, String>,
+    pub time_zone: String,
+}
+
+impl IncidentReport {
+    pub fn periods(&self) -> impl Iterator<Item = (String, &steward_core::reports::PeriodFigures)> {
+        self.report.periods.iter().map(|p| (p.period.label(self.granularity), p))
+    }
+
+    /// A dimension value as people read it: team and category names, `P2`, "(none)" as `None`.
+    pub fn label(&self, dim: Dim, value: &str) -> Option<String> {
+        if value.is_empty() {
+            return None;
+        }
+        let id = value.parse::<i64>().ok();
+        Some(match dim {
+            Dim::Team => id.and_then(|i| self.team_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned()),
+            Dim::Category => {
+                id.and_then(|i| self.category_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned())
+            }
+            Dim::Priority => format!("P{value}"),
+            _ => value.to_owned(),
+        })
+    }
+}
+
+/// The longest range one report covers.
+const MAX_DAYS: i64 = 5 * 366;
+
+fn parse_date(field: &'static str, s: &str) -> Result<Date> {
+    s.trim().parse().map_err(|_| AppError::invalid(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
+}
+
+impl App {
+    /// The incident report for `request`, as the actor may read it.
+    pub async fn incident_report(&self, actor: &Actor, request: &ReportRequest) -> Result<IncidentReport> {
+        actor.require(Permission::ReadReports)?;
+        let zone = &self.config.report_zone;
+        let granularity = match request.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => Granularity::Month,
+            Some(p) => Granularity::parse(p)
+                .ok_or_else(|| AppError::invalid("period", format!("`{p}` is not a period: use week or month")))?,
+        };
+        let today = zone.to_datetime(now()).date();
+        let to = match request.to.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => parse_date("to", s)?,
+            None => today,
+        };
+        let from = match request.from.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => parse_date("from", s)?,
+            None => match granularity {
+                Granularity::Month => to.first_of_month().checked_sub(11.months()),
+                Granularity::Week => to.checked_sub(11.weeks()),
+            }
+            .map_err(|e| AppError::invalid("to", e))?,
+        };
+        if from > to {
+            return Err(AppError::invalid("from", "the report must start on or before its end (`to`)"));
+        }
+        if to.duration_since(from) > SignedDuration::from_hours(24 * MAX_DAYS) {
+            return Err(AppError::invalid("from", "a report covers at most five years"));
+        }
+        if let Some(p) = request.priority {
+            Priority::new(p).map_err(AppError::from)?;
+        }
+        let filter = ReportFilter {
+            priority: request.priority,
+            team_id: request.team_id,
+            service: request.service.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            category_id: request.category_id,
+        };
+        let periods = periods(from, to, granularity);
+        let (Some(first), Some(last)) = (periods.first().copied(), periods.last().copied()) else {
+            return Err(AppError::invalid("from", "the range holds no period"));
+        };
+        let whole = Period { start: first.start, end: last.end };
+        let (start, end) =
+            whole.instants(zone).ok_or_else(|| AppError::invalid("to", "the range is outside the calendar"))?;
+        let kind = TicketKind::Incident;
+        let report = if filter.is_empty() {
+            let rows = self.store.report_rows(kind, whole.start, last.end.yesterday().unwrap_or(last.end)).await?;
+            let opening = self.store.report_backlog_before(kind, whole.start).await?;
+            assemble(&rows, &periods, opening)
+        } else {
+            let entries = self.store.report_entries(kind, &filter, end).await?;
+            let rows: Vec<DayRow> = day_rows(&entries, zone);
+            let opening = rows
+                .iter()
+                .filter(|r| r.dim == Dim::All && r.day < whole.start)
+                .map(|r| r.measures.created - r.measures.ended)
+                .sum();
+            assemble(&rows, &periods, opening)
+        };
+        let outages = self.store.outages(start, end.min(now()).max(start), filter.service.as_deref()).await?;
+        let availability = availability(&outages, start, end.min(now()).max(start));
+        let team_names = self.store.list_teams().await?.into_iter().map(|t| (t.team.id, t.team.name.to_string())).collect();
+        let category_names = self.store.categories().await?.into_iter().map(|c| (c.id, c.name)).collect();
+        Ok(IncidentReport {
+            from,
+            to,
+            granularity,
+            filter,
+            report,
+            availability,
+            team_names,
+            category_names,
+            time_zone: zone.iana_name().unwrap_or("UTC").to_owned(),
+        })
+    }
+
+    /// Rebuilds the report rollup when it was built in another zone than the configured one
+    /// (or never); returns how many tickets were read, `None` when nothing was needed.
+    pub async fn prepare_reports(&self) -> Result<Option<u64>> {
+        let name = self.config.report_zone.iana_name().unwrap_or("UTC").to_owned();
+        if self.store.report_time_zone().await?.as_deref() == Some(name.as_str()) {
+            return Ok(None);
+        }
+        Ok(Some(self.store.rebuild_reports(&self.config.report_zone, &name).await?))
+    }
+}
