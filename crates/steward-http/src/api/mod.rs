@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod directory;
 pub(crate) mod incidents;
 mod openapi;
+pub(crate) mod reports;
 pub(crate) mod sla;
 mod tokens;
 
@@ -55,6 +56,8 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/incidents/{id}/sla", A, sla::incident),
         route(M::GET, "/api/v1/notifications", A, sla::notifications),
         route(M::POST, "/api/v1/notifications/read", A, sla::mark_read),
+        route(M::GET, "/api/v1/reports/incidents", A, reports::incidents),
+        route(M::GET, "/api/v1/reports/incidents.csv", A, reports::incidents_csv),
         route(M::GET, "/api/v1/sla/calendars", A, sla::calendars),
         route(M::POST, "/api/v1/sla/calendars", A, sla::create_calendar),
         route(M::GET, "/api/v1/sla/policies", A, sla::policies),

@@ -135,6 +135,17 @@ const OPERATIONS: &[Operation] = &[
     ),
     ("get", "/api/v1/sla/policies", "SLA policies in the order they are tried", None, 200, "PolicyList"),
     ("post", "/api/v1/sla/policies", "Add an SLA policy (admin)", Some("NewPolicy"), 201, "Created"),
+    (
+        "get",
+        "/api/v1/reports/incidents",
+        "Incident report per week or month: volume, backlog, MTTA/MTTR (wall and business), SLA attainment, \
+         first-contact and reopen rates, breakdowns, availability. Query: from, to (YYYY-MM-DD), period \
+         (week|month), priority, team, service, category",
+        None,
+        200,
+        "IncidentReport",
+    ),
+    ("get", "/api/v1/reports/incidents.csv", "The same report as CSV", None, 200, ""),
     ("get", "/api/openapi.json", "This document", None, 200, ""),
 ];
 
@@ -213,6 +224,10 @@ fn schemas() -> Value {
         "NotificationList": { "type": "object" },
         "CalendarList": { "type": "object" },
         "PolicyList": { "type": "object" },
+        "IncidentReport": { "type": "object", "required": ["from", "to", "period", "periods", "total"],
+            "properties": { "from": s, "to": s, "period": s, "time_zone": s, "periods": { "type": "array", "items": { "type": "object" } },
+            "total": { "type": "object" }, "by_priority": { "type": "array" }, "by_team": { "type": "array" },
+            "by_service": { "type": "array" }, "by_category": { "type": "array" }, "availability": { "type": "array" } } },
         "Created": { "type": "object", "properties": { "id": i } },
         "NewCalendar": obj(&["name"], json!({ "name": s, "time_zone": s, "hours": { "type": "array", "items": s, "minItems": 7, "maxItems": 7 },
             "holidays": { "type": "array", "items": s }, "ics": s, "always": { "type": "boolean" } })),

@@ -40,6 +40,7 @@ impl<'a> Page<'a> {
             title: t.get("login.title").to_owned(),
             can_directory: false,
             can_audit: false,
+            can_reports: false,
             is_admin: false,
             notice: None,
             error: None,

@@ -3,10 +3,12 @@
 
 pub mod assets;
 mod audit;
+mod charts;
 mod directory;
 mod incidents;
 mod login;
 mod pages;
+mod reports;
 mod tokens;
 
 use askama::Template;
@@ -46,6 +48,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/tokens", A, tokens::create),
         route(M::POST, "/tokens/{id}/revoke", A, tokens::revoke),
         route(M::GET, "/audit", A, audit::page),
+        route(M::GET, "/reports", A, reports::dashboard),
+        route(M::GET, "/reports/monthly", A, reports::monthly),
         route(M::GET, "/incidents", A, incidents::list),
         route(M::GET, "/incidents/new", A, incidents::new_form),
         route(M::POST, "/incidents", A, incidents::create),
@@ -69,6 +73,7 @@ pub struct Page<'a> {
     pub title: String,
     pub can_directory: bool,
     pub can_audit: bool,
+    pub can_reports: bool,
     pub is_admin: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -108,6 +113,7 @@ impl<'a> Page<'a> {
             title: t.get(title_key).to_owned(),
             can_directory: actor.can(Permission::ViewDirectory),
             can_audit: actor.can(Permission::ReadAudit),
+            can_reports: actor.can(Permission::ReadReports),
             is_admin: actor.can(Permission::ManageDirectory),
             notice: flash("notice"),
             error: flash("error"),

@@ -1,0 +1,296 @@
+//! The report pages: the dashboard (`/reports`) and the printable monthly management report
+//! (`/reports/monthly`). Both show the same `IncidentReport` the API returns.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use jiff::SignedDuration;
+use jiff::civil::Date;
+use steward_app::IncidentReport;
+use steward_core::reports::{Dim, Measures};
+
+use super::charts::{Series, bars, lines};
+use super::{Page, WebError, WebResult, render};
+use crate::AppState;
+use crate::api::reports::{BREAKDOWNS, ReportParams};
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, CurrentActor};
+use crate::i18n::Catalog;
+
+/// "3d 4h", "2h 05m", "12m"; "—" without data.
+pub fn duration(d: Option<SignedDuration>) -> String {
+    let Some(d) = d else { return "—".into() };
+    let mins = d.as_secs() / 60;
+    match (mins / 1440, (mins % 1440) / 60, mins % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m:02}m"),
+        (days, h, _) => format!("{days}d {h}h"),
+    }
+}
+
+pub fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn hours(d: Option<SignedDuration>) -> Option<f64> {
+    d.map(|d| d.as_secs_f64() / 3600.0)
+}
+
+/// One table row of figures.
+#[derive(Clone)]
+pub struct FigureRow {
+    pub label: String,
+    pub created: i64,
+    pub resolved: i64,
+    pub backlog: String,
+    pub mtta_wall: String,
+    pub mtta_business: String,
+    pub mttr_wall: String,
+    pub mttr_business: String,
+    pub response: String,
+    pub resolution: String,
+    pub fcr: String,
+    pub reopen: String,
+}
+
+impl FigureRow {
+    fn of(label: String, m: &Measures, backlog: Option<i64>) -> FigureRow {
+        FigureRow {
+            label,
+            created: m.created,
+            resolved: m.resolved,
+            backlog: backlog.map(|b| b.to_string()).unwrap_or_default(),
+            mtta_wall: duration(m.mtta_wall()),
+            mtta_business: duration(m.mtta_business()),
+            mttr_wall: duration(m.mttr_wall()),
+            mttr_business: duration(m.mttr_business()),
+            response: percent(m.response_attainment()),
+            resolution: percent(m.resolution_attainment()),
+            fcr: percent(m.first_contact_rate()),
+            reopen: percent(m.reopen_rate()),
+        }
+    }
+}
+
+pub struct Breakdown {
+    pub id: &'static str,
+    pub title: String,
+    pub rows: Vec<FigureRow>,
+}
+
+pub struct AvailabilityRow {
+    pub service: String,
+    pub percent: String,
+    pub downtime: String,
+    pub outages: usize,
+}
+
+/// What both report pages show.
+pub struct ReportView {
+    pub total: FigureRow,
+    /// The total as the per-period table's last row; `no_total` for tables without one.
+    pub total_row: Option<FigureRow>,
+    pub no_total: Option<FigureRow>,
+    pub periods: Vec<FigureRow>,
+    pub breakdowns: Vec<Breakdown>,
+    pub availability: Vec<AvailabilityRow>,
+    pub volume_chart: String,
+    pub mttr_chart: String,
+    pub attainment_chart: String,
+    pub from: String,
+    pub to: String,
+    pub time_zone: String,
+}
+
+impl ReportView {
+    pub fn of(r: &IncidentReport, t: &Catalog) -> ReportView {
+        let labels: Vec<String> = r.periods().map(|(l, _)| l).collect();
+        let ms: Vec<&Measures> = r.report.periods.iter().map(|p| &p.measures).collect();
+        let volume_chart = bars(
+            "chart-volume",
+            &t.get("reports.volume"),
+            &labels,
+            &[
+                Series { name: &t.get("reports.created"), values: ms.iter().map(|m| Some(m.created as f64)).collect() },
+                Series {
+                    name: &t.get("reports.resolved"),
+                    values: ms.iter().map(|m| Some(m.resolved as f64)).collect(),
+                },
+                Series {
+                    name: &t.get("reports.backlog"),
+                    values: r.report.periods.iter().map(|p| Some(p.backlog as f64)).collect(),
+                },
+            ],
+            "",
+        );
+        let mttr_chart = lines(
+            "chart-mttr",
+            &t.get("reports.mttr_trend"),
+            &labels,
+            &[
+                Series { name: &t.get("reports.mttr_business"), values: ms.iter().map(|m| hours(m.mttr_business())).collect() },
+                Series { name: &t.get("reports.mttr_wall"), values: ms.iter().map(|m| hours(m.mttr_wall())).collect() },
+                Series { name: &t.get("reports.mtta_business"), values: ms.iter().map(|m| hours(m.mtta_business())).collect() },
+            ],
+            "h",
+            None,
+        );
+        let pct = |f: fn(&Measures) -> Option<f64>| ms.iter().map(|m| f(m).map(|r| r * 100.0)).collect();
+        let attainment_chart = lines(
+            "chart-attainment",
+            &t.get("reports.attainment_trend"),
+            &labels,
+            &[
+                Series { name: &t.get("reports.resolution_attainment"), values: pct(Measures::resolution_attainment) },
+                Series { name: &t.get("reports.response_attainment"), values: pct(Measures::response_attainment) },
+                Series { name: &t.get("reports.fcr"), values: pct(Measures::first_contact_rate) },
+            ],
+            "%",
+            Some(100.0),
+        );
+        let none = t.get("reports.none").to_owned();
+        let breakdowns = BREAKDOWNS
+            .iter()
+            .map(|(dim, name)| Breakdown {
+                id: name,
+                title: t.get(&format!("reports.by_{name}")).to_owned(),
+                rows: r
+                    .report
+                    .by
+                    .get(dim)
+                    .into_iter()
+                    .flatten()
+                    .take(if *dim == Dim::Category { 10 } else { 50 })
+                    .map(|(v, m)| FigureRow::of(r.label(*dim, v).unwrap_or_else(|| none.clone()), m, None))
+                    .collect(),
+            })
+            .collect();
+        let total =
+            FigureRow::of(t.get("reports.total").to_owned(), &r.report.total, r.report.periods.last().map(|p| p.backlog));
+        ReportView {
+            total_row: Some(total.clone()),
+            no_total: None,
+            total,
+            periods: r.periods().map(|(l, p)| FigureRow::of(l, &p.measures, Some(p.backlog))).collect(),
+            breakdowns,
+            availability: r
+                .availability
+                .iter()
+                .map(|a| AvailabilityRow {
+                    service: a.service.clone(),
+                    percent: format!("{:.3}%", a.ratio * 100.0),
+                    downtime: duration(Some(a.downtime)),
+                    outages: a.outages,
+                })
+                .collect(),
+            volume_chart,
+            mttr_chart,
+            attainment_chart,
+            from: r.from.to_string(),
+            to: r.to.to_string(),
+            time_zone: r.time_zone.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct DashboardPage<'a> {
+    page: Page<'a>,
+    view: ReportView,
+    period: &'static str,
+    priority: String,
+    team: String,
+    service: String,
+    category: String,
+    teams: Vec<(i64, String)>,
+    categories: Vec<(i64, String)>,
+    query: String,
+    month: String,
+}
+
+fn sorted(names: &std::collections::HashMap<i64, String>) -> Vec<(i64, String)> {
+    let mut v: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> WebResult {
+    let report = state.app.incident_report(&actor, &params.request().map_err(WebError)?).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "reports.title");
+    let view = ReportView::of(&report, page.t);
+    let f = &report.filter;
+    let text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    Ok(render(&DashboardPage {
+        view,
+        period: report.granularity.as_str(),
+        priority: text(f.priority),
+        team: text(f.team_id),
+        service: f.service.clone().unwrap_or_default(),
+        category: text(f.category_id),
+        teams: sorted(&report.team_names),
+        categories: sorted(&report.category_names),
+        query: uri.query().unwrap_or_default().to_owned(),
+        month: format!("{:04}-{:02}", report.to.year(), report.to.month()),
+        page,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "reports_monthly.html")]
+struct MonthlyPage<'a> {
+    page: Page<'a>,
+    month: String,
+    view: ReportView,
+    trend: ReportView,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthParams {
+    month: Option<String>,
+    #[serde(rename = "lang")]
+    _lang: Option<String>,
+}
+
+/// `/reports/monthly?month=2026-11`: one month's figures with a six-month trend, made to print.
+pub async fn monthly(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiQuery(params): ApiQuery<MonthParams>,
+) -> WebResult {
+    let first = match params.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => format!("{m}-01")
+            .parse::<Date>()
+            .map_err(|_| WebError(ApiError::invalid("month", format!("`{m}` is not a month (YYYY-MM)"))))?,
+        None => {
+            let zone = &state.app.config().report_zone;
+            zone.to_datetime(jiff::Timestamp::now()).date().first_of_month()
+        }
+    };
+    let last = first.last_of_month();
+    let request = |from: Date, period: &str| steward_app::ReportRequest {
+        from: Some(from.to_string()),
+        to: Some(last.to_string()),
+        period: Some(period.into()),
+        ..steward_app::ReportRequest::default()
+    };
+    let six_back = first.checked_sub(jiff::Span::new().months(5)).map_err(|e| WebError(ApiError::invalid("month", e.to_string())))?;
+    let month = state.app.incident_report(&actor, &request(first, "month")).await?;
+    let trend = state.app.incident_report(&actor, &request(six_back, "month")).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "reports.monthly");
+    Ok(render(&MonthlyPage {
+        month: format!("{:04}-{:02}", first.year(), first.month()),
+        view: ReportView::of(&month, page.t),
+        trend: ReportView::of(&trend, page.t),
+        page,
+    }))
+}
