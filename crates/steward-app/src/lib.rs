@@ -31,7 +31,7 @@ pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
-pub use reports::{IncidentReport, ReportRequest};
+pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.

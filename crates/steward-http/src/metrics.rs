@@ -6,12 +6,18 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, NoLabelSet};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use prometheus_client::registry::Unit;
+use steward_app::ReportMetrics;
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -46,8 +52,52 @@ struct BuildLabels {
     version: String,
 }
 
+/// The report KPIs, computed at scrape time and encoded as a histogram or gauge family each.
+/// A collector rather than registered metrics: prometheus-client's `Histogram` only observes
+/// one value at a time, while these come ready-counted from the report rollup.
+#[derive(Debug, Default)]
+struct ReportCollector(Mutex<ReportMetrics>);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabels {
+    service: String,
+}
+
+impl Collector for ReportCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let m = self.0.lock().map_err(|_| std::fmt::Error)?;
+        for (name, help, h) in [
+            (
+                "incident_time_to_acknowledge",
+                "Wall-clock time from opening to first response, over every responded incident",
+                &m.time_to_acknowledge,
+            ),
+            (
+                "incident_time_to_resolve",
+                "Wall-clock time from opening to resolution, over every resolved incident",
+                &m.time_to_resolve,
+            ),
+        ] {
+            encoder
+                .encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?
+                .encode_histogram::<NoLabelSet>(h.sum, h.count, &h.buckets, None)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "service_availability_ratio",
+            "Share of the last 30 days each service with an outage was up (services without one are at 1)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for a in &m.availability {
+            family.encode_family(&ServiceLabels { service: a.service.clone() })?.encode_gauge(&a.ratio)?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
+    reports: Arc<ReportCollector>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     open_incidents: Family<OpenLabels, Gauge>,
@@ -85,7 +135,9 @@ impl Metrics {
             "SLA breaches fired since the start, by target",
             sla_breaches.clone(),
         );
-        Metrics { registry, requests, latency, open_incidents, sla_breaches }
+        let reports = Arc::new(ReportCollector::default());
+        registry.register_collector(Box::new(reports.clone()));
+        Metrics { registry, reports, requests, latency, open_incidents, sla_breaches }
     }
 
     pub fn encode(&self) -> String {
@@ -135,6 +187,10 @@ pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentA
     for target in ["response", "resolution"] {
         let n = breaches.iter().find(|(t, _)| t == target).map_or(0, |(_, n)| *n);
         state.metrics.sla_breaches.get_or_create(&TargetLabels { target: target.into() }).set(n);
+    }
+    let kpis = state.app.report_metrics(&actor).await?;
+    if let Ok(mut m) = state.metrics.reports.0.lock() {
+        *m = kpis;
     }
     let mut response = state.metrics.encode().into_response();
     response.headers_mut().insert(

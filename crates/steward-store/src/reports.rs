@@ -138,7 +138,11 @@ impl Tx {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (key, m) in chunk {
-                q = q.bind(key.dim.as_str()).bind(day_number(key.day)).bind(key.kind.as_str()).bind(key.value.clone());
+                q = q
+                    .bind(key.dim.as_str())
+                    .bind(day_number(key.day))
+                    .bind(key.kind.as_str())
+                    .bind(key.value.clone());
                 for v in m.to_array() {
                     q = q.bind(v);
                 }
@@ -168,7 +172,8 @@ impl Store {
                 let dim: String = r.try_get("dim")?;
                 Ok(DayRow {
                     day: day_of(r.try_get("day")?)?,
-                    dim: Dim::parse(&dim).ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
+                    dim: Dim::parse(&dim)
+                        .ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
                     value: r.try_get("value")?,
                     measures: measures_of(r)?,
                 })
@@ -252,7 +257,12 @@ impl Store {
     }
 
     /// Incidents of widespread impact (1) on a named service that overlap `[from, to)`.
-    pub async fn outages(&self, from: Timestamp, to: Timestamp, service: Option<&str>) -> Result<Vec<Outage>> {
+    pub async fn outages(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        service: Option<&str>,
+    ) -> Result<Vec<Outage>> {
         let rows = sqlx::query(
             "SELECT service, created_at, resolved_at FROM tickets WHERE impact = 1 AND service IS NOT NULL \
              AND kind = 'incident' AND state <> 'cancelled' AND created_at < $1 \
@@ -279,7 +289,9 @@ impl Store {
 
     /// The zone the rollup was built in, if it was built.
     pub async fn report_time_zone(&self) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT time_zone FROM report_settings WHERE id = 1").fetch_optional(&self.read).await?)
+        Ok(sqlx::query_scalar("SELECT time_zone FROM report_settings WHERE id = 1")
+            .fetch_optional(&self.read)
+            .await?)
     }
 
     /// Recomputes the whole rollup from the tickets and their facts, in `tz`. Returns the number

@@ -56,7 +56,9 @@ impl IncidentReport {
         }
         let id = value.parse::<i64>().ok();
         Some(match dim {
-            Dim::Team => id.and_then(|i| self.team_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned()),
+            Dim::Team => {
+                id.and_then(|i| self.team_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned())
+            }
             Dim::Category => {
                 id.and_then(|i| self.category_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned())
             }
@@ -80,8 +82,9 @@ impl App {
         let zone = &self.config.report_zone;
         let granularity = match request.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => Granularity::Month,
-            Some(p) => Granularity::parse(p)
-                .ok_or_else(|| AppError::invalid("period", format!("`{p}` is not a period: use week or month")))?,
+            Some(p) => Granularity::parse(p).ok_or_else(|| {
+                AppError::invalid("period", format!("`{p}` is not a period: use week or month"))
+            })?,
         };
         let today = zone.to_datetime(now()).date();
         let to = match request.to.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -116,11 +119,13 @@ impl App {
             return Err(AppError::invalid("from", "the range holds no period"));
         };
         let whole = Period { start: first.start, end: last.end };
-        let (start, end) =
-            whole.instants(zone).ok_or_else(|| AppError::invalid("to", "the range is outside the calendar"))?;
+        let (start, end) = whole
+            .instants(zone)
+            .ok_or_else(|| AppError::invalid("to", "the range is outside the calendar"))?;
         let kind = TicketKind::Incident;
         let report = if filter.is_empty() {
-            let rows = self.store.report_rows(kind, whole.start, last.end.yesterday().unwrap_or(last.end)).await?;
+            let rows =
+                self.store.report_rows(kind, whole.start, last.end.yesterday().unwrap_or(last.end)).await?;
             let opening = self.store.report_backlog_before(kind, whole.start).await?;
             assemble(&rows, &periods, opening)
         } else {
@@ -135,7 +140,13 @@ impl App {
         };
         let outages = self.store.outages(start, end.min(now()).max(start), filter.service.as_deref()).await?;
         let availability = availability(&outages, start, end.min(now()).max(start));
-        let team_names = self.store.list_teams().await?.into_iter().map(|t| (t.team.id, t.team.name.to_string())).collect();
+        let team_names = self
+            .store
+            .list_teams()
+            .await?
+            .into_iter()
+            .map(|t| (t.team.id, t.team.name.to_string()))
+            .collect();
         let category_names = self.store.categories().await?.into_iter().map(|c| (c.id, c.name)).collect();
         Ok(IncidentReport {
             from,
@@ -158,5 +169,63 @@ impl App {
             return Ok(None);
         }
         Ok(Some(self.store.rebuild_reports(&self.config.report_zone, &name).await?))
+    }
+}
+
+/// A histogram as Prometheus reads it: per-bucket counts (upper bound in seconds, the last
+/// `f64::MAX` for +Inf), the sum in seconds and the count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Histogram {
+    pub buckets: Vec<(f64, u64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// The report figures `/metrics` exports.
+#[derive(Debug, Clone, Default)]
+pub struct ReportMetrics {
+    /// Wall-clock time to first response, over every responded incident.
+    pub time_to_acknowledge: Histogram,
+    /// Wall-clock time to resolution, over every resolved incident.
+    pub time_to_resolve: Histogram,
+    /// Availability per service over the last 30 days.
+    pub availability: Vec<Availability>,
+}
+
+fn histogram(
+    bounds: &[i64],
+    rows: &[(String, steward_core::reports::Measures)],
+    response: bool,
+) -> Histogram {
+    let count_of = |m: &steward_core::reports::Measures| if response { m.responded } else { m.resolved };
+    let mut h = Histogram::default();
+    for le in bounds.iter().map(|b| b.to_string()).chain(["+Inf".to_owned()]) {
+        let n = rows.iter().filter(|(v, _)| *v == le).map(|(_, m)| count_of(m)).sum::<i64>();
+        let bound = le.parse::<f64>().unwrap_or(f64::MAX);
+        h.buckets.push((bound, u64::try_from(n).unwrap_or(0)));
+    }
+    h.count = h.buckets.iter().map(|(_, n)| n).sum();
+    h.sum = rows
+        .iter()
+        .map(|(_, m)| if response { m.response_wall_secs } else { m.resolution_wall_secs } as f64)
+        .sum();
+    h
+}
+
+impl App {
+    /// MTTA/MTTR histograms and 30-day availability, for the metrics scrape.
+    pub async fn report_metrics(&self, actor: &Actor) -> Result<ReportMetrics> {
+        actor.require(Permission::ReadMetrics)?;
+        let kind = TicketKind::Incident;
+        let response = self.store.report_totals(kind, Dim::ResponseWithin).await?;
+        let resolution = self.store.report_totals(kind, Dim::ResolutionWithin).await?;
+        let to = now();
+        let from = to.checked_sub(SignedDuration::from_hours(30 * 24)).unwrap_or(to);
+        let outages = self.store.outages(from, to, None).await?;
+        Ok(ReportMetrics {
+            time_to_acknowledge: histogram(&steward_core::reports::RESPONSE_BUCKETS, &response, true),
+            time_to_resolve: histogram(&steward_core::reports::RESOLUTION_BUCKETS, &resolution, false),
+            availability: availability(&outages, from, to),
+        })
     }
 }

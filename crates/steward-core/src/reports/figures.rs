@@ -118,8 +118,10 @@ pub struct Report {
 
 /// Sums `rows` into `periods`; `opening_backlog` is what was open when the first began.
 pub fn assemble(rows: &[DayRow], periods: &[Period], opening_backlog: i64) -> Report {
-    let mut figures: Vec<PeriodFigures> =
-        periods.iter().map(|p| PeriodFigures { period: *p, measures: Measures::default(), backlog: 0 }).collect();
+    let mut figures: Vec<PeriodFigures> = periods
+        .iter()
+        .map(|p| PeriodFigures { period: *p, measures: Measures::default(), backlog: 0 })
+        .collect();
     let mut total = Measures::default();
     let mut by: BTreeMap<Dim, BTreeMap<String, Measures>> = BTreeMap::new();
     for row in rows {

@@ -8,12 +8,12 @@ mod figures;
 mod rollup;
 
 pub use figures::{
-    Availability, DayRow, Granularity, Outage, Period, PeriodFigures, Report, assemble, availability, day_rows,
-    periods,
+    Availability, DayRow, Granularity, Outage, Period, PeriodFigures, Report, assemble, availability,
+    day_rows, periods,
 };
 pub use rollup::{
-    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket, contributions,
-    delta, needs_clocks, next_facts,
+    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket,
+    contributions, delta, needs_clocks, next_facts,
 };
 
 #[cfg(test)]

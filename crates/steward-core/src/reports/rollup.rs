@@ -141,8 +141,15 @@ pub enum Dim {
 }
 
 impl Dim {
-    pub const ALL: [Dim; 7] =
-        [Dim::All, Dim::Priority, Dim::Team, Dim::Service, Dim::Category, Dim::ResponseWithin, Dim::ResolutionWithin];
+    pub const ALL: [Dim; 7] = [
+        Dim::All,
+        Dim::Priority,
+        Dim::Team,
+        Dim::Service,
+        Dim::Category,
+        Dim::ResponseWithin,
+        Dim::ResolutionWithin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

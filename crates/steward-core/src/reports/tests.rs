@@ -71,7 +71,10 @@ fn a_life_adds_up_to_what_the_final_ticket_contributes() {
         },
         false,
     );
-    assert_eq!((f2.resolution_business, f2.resolution_met), (Some(SignedDuration::from_hours(3)), Some(false)));
+    assert_eq!(
+        (f2.resolution_business, f2.resolution_met),
+        (Some(SignedDuration::from_hours(3)), Some(false))
+    );
     let e2 = Entry::of(&t2, f2.clone());
     apply(Some(&e1), &e2);
     // Reopened and moved to another team: the resolution is retracted, the team changes.
@@ -168,7 +171,13 @@ fn backlog_carries_over_and_breakdowns_sort_by_volume() {
 
 #[test]
 fn ratios_are_absent_without_data() {
-    let m = Measures { resolved: 4, first_contact: 3, reopened: 1, resolution_wall_secs: 400, ..Measures::default() };
+    let m = Measures {
+        resolved: 4,
+        first_contact: 3,
+        reopened: 1,
+        resolution_wall_secs: 400,
+        ..Measures::default()
+    };
     assert_eq!(m.first_contact_rate(), Some(0.75));
     assert_eq!(m.reopen_rate(), Some(0.25));
     assert_eq!(m.mttr_wall(), Some(SignedDuration::from_secs(100)));
@@ -193,7 +202,10 @@ fn availability_merges_overlaps_and_clips_to_the_range() {
     ];
     let a = availability(&outages, from, to);
     assert_eq!(a.len(), 2);
-    assert_eq!((a[0].service.as_str(), a[0].downtime, a[0].outages), ("mail", SignedDuration::from_hours(24), 2));
+    assert_eq!(
+        (a[0].service.as_str(), a[0].downtime, a[0].outages),
+        ("mail", SignedDuration::from_hours(24), 2)
+    );
     assert!((a[0].ratio - 0.9).abs() < 1e-9);
     assert_eq!(a[1].downtime, SignedDuration::from_hours(24), "an open outage lasts until the end");
 }

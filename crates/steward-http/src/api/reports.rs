@@ -33,7 +33,9 @@ pub struct ReportParams {
 fn number(field: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| ApiError::invalid(field, format!("`{s}` is not a number"))),
+        Some(s) => {
+            s.parse().map(Some).map_err(|_| ApiError::invalid(field, format!("`{s}` is not a number")))
+        }
     }
 }
 
@@ -70,8 +72,12 @@ pub fn figures(m: &Measures) -> Value {
 }
 
 /// The breakdown dimensions a report shows, with their JSON and CSV names.
-pub const BREAKDOWNS: [(Dim, &str); 4] =
-    [(Dim::Priority, "priority"), (Dim::Team, "team"), (Dim::Service, "service"), (Dim::Category, "category")];
+pub const BREAKDOWNS: [(Dim, &str); 4] = [
+    (Dim::Priority, "priority"),
+    (Dim::Team, "team"),
+    (Dim::Service, "service"),
+    (Dim::Category, "category"),
+];
 
 pub fn report_json(r: &IncidentReport) -> Value {
     let periods: Vec<Value> = r
@@ -170,7 +176,13 @@ pub fn report_csv(r: &IncidentReport) -> Result<Vec<u8>, csv::Error> {
         ]
     };
     for (label, p) in r.periods() {
-        w.write_record(row(r.granularity.as_str(), &p.period.start.to_string(), &label, &p.measures, Some(p.backlog)))?;
+        w.write_record(row(
+            r.granularity.as_str(),
+            &p.period.start.to_string(),
+            &label,
+            &p.measures,
+            Some(p.backlog),
+        ))?;
     }
     w.write_record(row("total", "", "", &r.report.total, None))?;
     for (dim, name) in BREAKDOWNS {
@@ -189,6 +201,9 @@ pub async fn incidents_csv(
     let report = state.app.incident_report(&actor, &params.request()?).await?;
     let body = report_csv(&report).map_err(|e| ApiError::from(steward_app::AppError::Internal(e.into())))?;
     let name = format!("attachment; filename=\"incidents-{}-{}.csv\"", report.from, report.to);
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)], body)
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)],
+        body,
+    )
         .into_response())
 }

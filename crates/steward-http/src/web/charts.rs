@@ -119,7 +119,14 @@ pub fn bars(id: &str, title: &str, labels: &[String], series: &[Series], unit: &
 }
 
 /// Lines with a dot per value; gaps where a period has no data.
-pub fn lines(id: &str, title: &str, labels: &[String], series: &[Series], unit: &str, max: Option<f64>) -> String {
+pub fn lines(
+    id: &str,
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    unit: &str,
+    max: Option<f64>,
+) -> String {
     let mut out = String::new();
     let max = max.unwrap_or_else(|| nice_max(max_of(series)));
     let step = frame(&mut out, id, title, labels, max, unit);
@@ -130,11 +137,17 @@ pub fn lines(id: &str, title: &str, labels: &[String], series: &[Series], unit: 
             .values
             .iter()
             .enumerate()
-            .map(|(i, v)| v.map(|v| (LEFT + step * (i as f64 + 0.5), TOP + plot_h - plot_h * v.min(max) / max)))
+            .map(|(i, v)| {
+                v.map(|v| (LEFT + step * (i as f64 + 0.5), TOP + plot_h - plot_h * v.min(max) / max))
+            })
             .collect();
         for run in points.split(Option::is_none).filter(|r| r.len() > 1) {
             let path: Vec<String> = run.iter().flatten().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-            let _ = write!(out, r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#, path.join(" "));
+            let _ = write!(
+                out,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+                path.join(" ")
+            );
         }
         for (i, p) in points.iter().enumerate() {
             if let (Some((x, y)), Some(v)) = (p, s.values[i]) {

@@ -108,16 +108,19 @@ impl ReportView {
         let ms: Vec<&Measures> = r.report.periods.iter().map(|p| &p.measures).collect();
         let volume_chart = bars(
             "chart-volume",
-            &t.get("reports.volume"),
+            t.get("reports.volume"),
             &labels,
             &[
-                Series { name: &t.get("reports.created"), values: ms.iter().map(|m| Some(m.created as f64)).collect() },
                 Series {
-                    name: &t.get("reports.resolved"),
+                    name: t.get("reports.created"),
+                    values: ms.iter().map(|m| Some(m.created as f64)).collect(),
+                },
+                Series {
+                    name: t.get("reports.resolved"),
                     values: ms.iter().map(|m| Some(m.resolved as f64)).collect(),
                 },
                 Series {
-                    name: &t.get("reports.backlog"),
+                    name: t.get("reports.backlog"),
                     values: r.report.periods.iter().map(|p| Some(p.backlog as f64)).collect(),
                 },
             ],
@@ -125,12 +128,21 @@ impl ReportView {
         );
         let mttr_chart = lines(
             "chart-mttr",
-            &t.get("reports.mttr_trend"),
+            t.get("reports.mttr_trend"),
             &labels,
             &[
-                Series { name: &t.get("reports.mttr_business"), values: ms.iter().map(|m| hours(m.mttr_business())).collect() },
-                Series { name: &t.get("reports.mttr_wall"), values: ms.iter().map(|m| hours(m.mttr_wall())).collect() },
-                Series { name: &t.get("reports.mtta_business"), values: ms.iter().map(|m| hours(m.mtta_business())).collect() },
+                Series {
+                    name: t.get("reports.mttr_business"),
+                    values: ms.iter().map(|m| hours(m.mttr_business())).collect(),
+                },
+                Series {
+                    name: t.get("reports.mttr_wall"),
+                    values: ms.iter().map(|m| hours(m.mttr_wall())).collect(),
+                },
+                Series {
+                    name: t.get("reports.mtta_business"),
+                    values: ms.iter().map(|m| hours(m.mtta_business())).collect(),
+                },
             ],
             "h",
             None,
@@ -138,12 +150,18 @@ impl ReportView {
         let pct = |f: fn(&Measures) -> Option<f64>| ms.iter().map(|m| f(m).map(|r| r * 100.0)).collect();
         let attainment_chart = lines(
             "chart-attainment",
-            &t.get("reports.attainment_trend"),
+            t.get("reports.attainment_trend"),
             &labels,
             &[
-                Series { name: &t.get("reports.resolution_attainment"), values: pct(Measures::resolution_attainment) },
-                Series { name: &t.get("reports.response_attainment"), values: pct(Measures::response_attainment) },
-                Series { name: &t.get("reports.fcr"), values: pct(Measures::first_contact_rate) },
+                Series {
+                    name: t.get("reports.resolution_attainment"),
+                    values: pct(Measures::resolution_attainment),
+                },
+                Series {
+                    name: t.get("reports.response_attainment"),
+                    values: pct(Measures::response_attainment),
+                },
+                Series { name: t.get("reports.fcr"), values: pct(Measures::first_contact_rate) },
             ],
             "%",
             Some(100.0),
@@ -165,8 +183,11 @@ impl ReportView {
                     .collect(),
             })
             .collect();
-        let total =
-            FigureRow::of(t.get("reports.total").to_owned(), &r.report.total, r.report.periods.last().map(|p| p.backlog));
+        let total = FigureRow::of(
+            t.get("reports.total").to_owned(),
+            &r.report.total,
+            r.report.periods.last().map(|p| p.backlog),
+        );
         ReportView {
             total_row: Some(total.clone()),
             no_total: None,
@@ -283,7 +304,9 @@ pub async fn monthly(
         period: Some(period.into()),
         ..steward_app::ReportRequest::default()
     };
-    let six_back = first.checked_sub(jiff::Span::new().months(5)).map_err(|e| WebError(ApiError::invalid("month", e.to_string())))?;
+    let six_back = first
+        .checked_sub(jiff::Span::new().months(5))
+        .map_err(|e| WebError(ApiError::invalid("month", e.to_string())))?;
     let month = state.app.incident_report(&actor, &request(first, "month")).await?;
     let trend = state.app.incident_report(&actor, &request(six_back, "month")).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "reports.monthly");

@@ -8,6 +8,7 @@ mod errors;
 mod incidents;
 mod incidents_input;
 mod observability;
+mod reports;
 mod sla;
 mod tokens;
 mod web;
