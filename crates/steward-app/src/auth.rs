@@ -6,7 +6,7 @@ use steward_core::identity::{Password, Role, Username};
 use steward_store::NewUser;
 
 use crate::secrets::{hash_password, new_secret, secret_hash, verify_password};
-use crate::{Actor, App, AppError, Credential, Result, now, record};
+use crate::{Actor, App, AppError, Credential, Result, record};
 
 /// A new browser session: the cookie secret goes to the browser once, never stored in clear.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ impl App {
     /// Checks a username and password, applying the throttle; on success returns the user as
     /// an actor with `credential`.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<steward_core::identity::User> {
-        let at = now();
+        let at = self.now();
         let Ok(username) = Username::parse(username) else {
             verify_password(password.to_owned(), None).await?;
             return Err(AppError::BadCredentials);
@@ -72,7 +72,7 @@ impl App {
     /// Signs in through the web form and opens a session.
     pub async fn start_session(&self, username: &str, password: &str) -> Result<SessionStart> {
         let user = self.authenticate(username, password).await?;
-        let at = now();
+        let at = self.now();
         let secret = new_secret("sws_")?;
         let csrf_token = new_secret("")?;
         let expires_at = at.saturating_add(self.config.session_ttl).unwrap_or(at);
@@ -87,7 +87,7 @@ impl App {
 
     /// The actor of a live session cookie, if any.
     pub async fn session_actor(&self, secret: &str) -> Result<Option<Actor>> {
-        let session = self.store.live_session(&secret_hash(secret), now()).await?;
+        let session = self.store.live_session(&secret_hash(secret), self.now()).await?;
         Ok(session.map(|s| Actor {
             user: s.user,
             credential: Credential::Session { id: s.id, csrf_token: s.csrf_token },
@@ -96,7 +96,7 @@ impl App {
 
     /// Ends the session with this cookie secret.
     pub async fn end_session(&self, secret: &str) -> Result<()> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         if let Some(user_id) = tx.delete_session(&secret_hash(secret)).await? {
             let entity = ("user", Some(user_id.to_string()));
@@ -122,7 +122,7 @@ impl App {
         };
         let username = Username::parse("admin").map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
         let hash = hash_password(password.expose().to_owned()).await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let new = NewUser {
             username,

@@ -5,7 +5,7 @@ use steward_core::identity::{Password, Permission, Role, TeamName, TeamWithMembe
 use steward_store::{NewUser, UserPatch};
 
 use crate::secrets::hash_password;
-use crate::{Actor, App, AppError, Result, now, record};
+use crate::{Actor, App, AppError, Result, record};
 
 /// A user as the event log records it: never the password hash.
 pub(crate) fn user_snapshot(u: &User) -> Value {
@@ -108,7 +108,7 @@ impl App {
         let email = parse_email(input.email.as_deref().unwrap_or(""))?;
         let password = Password::parse(&input.password).map_err(|e| AppError::invalid("password", e))?;
         let password_hash = Some(hash_password(password.expose().to_owned()).await?);
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let new = NewUser { username, display_name, email, role, password_hash, locale: None };
         let user = tx.insert_user(at, &new).await?;
@@ -160,7 +160,7 @@ impl App {
             }
             None => None,
         };
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let before = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
         let mut after = tx.update_user(at, id, expected_version, &patch).await?;
@@ -193,7 +193,7 @@ impl App {
         let user = self.user_by_username(username).await?;
         let p = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
         let hash = hash_password(p.expose().to_owned()).await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.set_password_hash(at, user.id, &hash).await?;
         tx.delete_sessions_of(user.id, None).await?;
@@ -221,7 +221,7 @@ impl App {
         if description.chars().count() > 2000 {
             return Err(AppError::invalid("description", "a description may not exceed 2000 characters"));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let team = tx.insert_team(at, &name, description).await?;
         let after = json!({ "name": team.name, "description": team.description });
@@ -241,7 +241,7 @@ impl App {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.team(team_id).await?.ok_or(AppError::NotFound("team"))?;
         let user = tx.user(user_id).await?.ok_or(AppError::NotFound("user"))?;

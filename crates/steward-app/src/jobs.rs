@@ -11,7 +11,7 @@ use steward_core::jobs::RetryPolicy;
 use steward_store::{Job, NewJob};
 use tokio::sync::watch;
 
-use crate::{App, AppError, Result, now};
+use crate::{App, AppError, Result};
 
 /// Deletes expired web sessions; re-enqueues itself every hour.
 pub const PURGE_SESSIONS: &str = "purge_expired_sessions";
@@ -43,7 +43,7 @@ impl App {
     }
 
     async fn enqueue_periodic(&self, kind: &'static str, delay: SignedDuration) -> Result<()> {
-        let at = now();
+        let at = self.now();
         let job = NewJob {
             kind,
             payload: json!({}),
@@ -59,7 +59,7 @@ impl App {
 
     /// Claims and runs due jobs once; returns how many ran. Tests call this directly.
     pub async fn run_due_jobs(&self, worker: &str) -> Result<usize> {
-        let jobs = self.store.claim_jobs(worker, now(), LEASE_MS, 10).await?;
+        let jobs = self.store.claim_jobs(worker, self.now(), LEASE_MS, 10).await?;
         let count = jobs.len();
         for job in jobs {
             match self.run_job(&job).await {
@@ -73,7 +73,7 @@ impl App {
                     tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %err, "job failed");
                     let policy = RetryPolicy { max_attempts: job.max_attempts, ..RetryPolicy::default() };
                     let after = policy.after_failure(job.attempts);
-                    self.store.fail_job(job.id, worker, now(), &err.to_string(), after).await?;
+                    self.store.fail_job(job.id, worker, self.now(), &err.to_string(), after).await?;
                 }
             }
         }
@@ -84,14 +84,14 @@ impl App {
         match job.kind.as_str() {
             PURGE_SESSIONS => {
                 let mut tx = self.store.begin().await?;
-                let purged = tx.purge_expired_sessions(now()).await?;
+                let purged = tx.purge_expired_sessions(self.now()).await?;
                 tx.commit().await?;
                 tracing::debug!(purged, "expired sessions purged");
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
             SLA_SCAN => {
-                let fired = self.scan_sla(now()).await?;
+                let fired = self.scan_sla(self.now()).await?;
                 tracing::debug!(fired, "SLA scan");
                 Ok(())
             }

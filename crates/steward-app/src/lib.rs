@@ -47,6 +47,7 @@ pub struct AppConfig {
     pub mail: Option<MailConfig>,
     /// The zone whose days, weeks and months the reports count in.
     pub report_zone: jiff::tz::TimeZone,
+    pub clock: Clock,
 }
 
 /// Where notifications are mailed from and through.
@@ -77,6 +78,7 @@ impl Default for AppConfig {
             attachment_max_bytes: 10 * 1024 * 1024,
             mail: None,
             report_zone: jiff::tz::TimeZone::get(DEFAULT_REPORT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
+            clock: Clock::system(),
         }
     }
 }
@@ -107,9 +109,45 @@ impl App {
     }
 }
 
-/// The one clock of the app layer; core code gets time passed in.
-fn now() -> Timestamp {
-    Timestamp::now()
+/// The app layer's one clock; core code gets time passed in. The system clock in production;
+/// tests that need a Friday 17:30 or a weekend to pass set it by hand.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<std::sync::Mutex<Timestamp>>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock that stands at `at` until set or advanced.
+    pub fn manual(at: Timestamp) -> Clock {
+        Clock(Some(Arc::new(std::sync::Mutex::new(at))))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.0 {
+            None => Timestamp::now(),
+            Some(at) => *at.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        }
+    }
+
+    /// Moves a manual clock (a system clock ignores this).
+    pub fn set(&self, to: Timestamp) {
+        if let Some(at) = &self.0 {
+            *at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+        }
+    }
+
+    pub fn advance(&self, by: SignedDuration) {
+        let to = self.now().checked_add(by).unwrap_or(Timestamp::MAX);
+        self.set(to);
+    }
+}
+
+impl App {
+    pub fn now(&self) -> Timestamp {
+        self.config.clock.now()
+    }
 }
 
 /// Appends an event attributed to `actor` (or to the system when `None`).

@@ -7,7 +7,7 @@ use steward_core::identity::{ApiToken, Permission, ScopeSet, User};
 use steward_store::NewToken;
 
 use crate::secrets::{new_secret, secret_hash};
-use crate::{Actor, App, AppError, Credential, Result, now, record};
+use crate::{Actor, App, AppError, Credential, Result, record};
 
 /// A token just made: `secret` is shown once and never again.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl App {
         scopes: ScopeSet,
         lifetime: SignedDuration,
     ) -> Result<IssuedToken> {
-        let at = now();
+        let at = self.now();
         let secret = new_secret("stw_")?;
         let new = NewToken {
             user_id: owner.id,
@@ -100,7 +100,7 @@ impl App {
 
     /// The actor behind a bearer token, if the token is live.
     pub async fn token_actor(&self, secret: &str) -> Result<Option<Actor>> {
-        let at = now();
+        let at = self.now();
         let Some((token, user)) = self.store.live_token(&secret_hash(secret), at).await? else {
             return Ok(None);
         };
@@ -131,7 +131,7 @@ impl App {
             // Someone else's token does not exist as far as this actor can tell.
             return Err(AppError::NotFound("token"));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let revoked = tx.revoke_token(at, id).await?;
         if token.revoked_at.is_none() {

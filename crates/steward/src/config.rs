@@ -216,6 +216,7 @@ impl Config {
                 .map(|url| steward_app::MailConfig { smtp_url: url.0.clone(), from: self.mail_from.clone() }),
             // Validated in `load`.
             report_zone: jiff::tz::TimeZone::get(&self.report_time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+            clock: steward_app::Clock::system(),
         }
     }
 

@@ -8,7 +8,7 @@ use steward_core::tickets::{HoldReason, State, TicketAccess, parse_description};
 use steward_store::{Attachment, Comment, EventFilter, LoggedEvent, NewAttachment, NewComment};
 
 use super::{ENTITY, IncidentView};
-use crate::{Actor, App, AppError, Result, now, record};
+use crate::{Actor, App, AppError, Result, record};
 
 /// An uploaded file, before checks.
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ impl App {
                 mentions.push(u.id);
             }
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let new = NewComment {
             ticket_id: id,
@@ -197,7 +197,7 @@ impl App {
                 format!("{content_type} files must be UTF-8 text"),
             ));
         }
-        let at = now();
+        let at = self.now();
         let new = NewAttachment {
             ticket_id: id,
             filename,
@@ -295,7 +295,7 @@ impl App {
             .user(user_id)
             .await?
             .ok_or_else(|| AppError::invalid("user_id", format!("no user {user_id}")))?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let changed =
             if watch { tx.add_watcher(id, user_id).await? } else { tx.remove_watcher(id, user_id).await? };
@@ -325,7 +325,7 @@ impl App {
         self.incident(actor, other)
             .await
             .map_err(|_| AppError::invalid("ticket_id", format!("no incident {other}")))?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_tickets(id, other).await? {
             record(

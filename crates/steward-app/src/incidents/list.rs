@@ -43,8 +43,7 @@ impl App {
             return Err(crate::AppError::invalid("query", "the view's query is too long"));
         }
         let mut tx = self.store.begin().await?;
-        let id =
-            tx.insert_saved_view(crate::now(), actor.user.id, name, query.trim_start_matches('?')).await?;
+        let id = tx.insert_saved_view(self.now(), actor.user.id, name, query.trim_start_matches('?')).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -13,7 +13,7 @@ use steward_core::tickets::{
     Urgency, access, apply_transition, parse_description,
 };
 
-use crate::{Actor, App, AppError, Result, now, record};
+use crate::{Actor, App, AppError, Result, record};
 
 pub use conversation::{ActivityItem, AttachmentUpload};
 pub use list::IncidentList;
@@ -152,7 +152,7 @@ impl App {
         let tags = Tags::parse(&input.tags).map_err(AppError::from)?;
         let service = references::parse_service(input.service.as_deref())?;
         let requester_id = input.requester_id.unwrap_or(actor.user.id);
-        let at = now();
+        let at = self.now();
         let mut ticket = Ticket {
             id: 0,
             kind: TicketKind::Incident,
@@ -283,7 +283,7 @@ impl App {
         let Some((before, after)) = diff(current, &next) else {
             return Ok(current.clone());
         };
-        let at = now();
+        let at = self.now();
         next.updated_at = at;
         let mut tx = self.store.begin().await?;
         let saved = tx.update_ticket(&next).await?;
@@ -330,7 +330,7 @@ impl App {
             return Err(AppError::Stale { current: current.version });
         }
         let mut next = current.clone();
-        apply_transition(&mut next, &request, now()).map_err(|e| match e {
+        apply_transition(&mut next, &request, self.now()).map_err(|e| match e {
             TransitionError::NotAllowed { ref allowed, .. } => AppError::IllegalTransition {
                 message: e.to_string(),
                 allowed: allowed.iter().map(|s| s.as_str()).collect(),
@@ -342,12 +342,12 @@ impl App {
 
     /// Closes incidents resolved longer than the configured time ago; returns how many.
     pub async fn auto_close_resolved(&self) -> Result<usize> {
-        let cutoff = now().saturating_sub(self.config.auto_close_after).unwrap_or(Timestamp::MIN);
+        let cutoff = self.now().saturating_sub(self.config.auto_close_after).unwrap_or(Timestamp::MIN);
         let due = self.store.resolved_before(cutoff, 200).await?;
         let mut closed = 0;
         for current in due {
             let mut next = current.clone();
-            let at = now();
+            let at = self.now();
             let request = TransitionRequest { to: Some(State::Closed), ..TransitionRequest::default() };
             if apply_transition(&mut next, &request, at).is_err() {
                 continue;

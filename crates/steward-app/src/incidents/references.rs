@@ -128,7 +128,7 @@ impl App {
                 return Err(AppError::invalid("parent_id", format!("no top-level category {p}")));
             }
         }
-        let at = crate::now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_category(at, name, parent_id).await?;
         let detail = serde_json::json!({ "name": name, "parent_id": parent_id });

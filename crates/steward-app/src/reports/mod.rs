@@ -16,7 +16,7 @@ use steward_store::ReportFilter;
 
 mod tracking;
 
-use crate::{Actor, App, AppError, Result, now};
+use crate::{Actor, App, AppError, Result};
 
 /// A report request as typed: every field optional, dates as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +86,7 @@ impl App {
                 AppError::invalid("period", format!("`{p}` is not a period: use week or month"))
             })?,
         };
-        let today = zone.to_datetime(now()).date();
+        let today = zone.to_datetime(self.now()).date();
         let to = match request.to.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(s) => parse_date("to", s)?,
             None => today,
@@ -138,8 +138,9 @@ impl App {
                 .sum();
             assemble(&rows, &periods, opening)
         };
-        let outages = self.store.outages(start, end.min(now()).max(start), filter.service.as_deref()).await?;
-        let availability = availability(&outages, start, end.min(now()).max(start));
+        let outages =
+            self.store.outages(start, end.min(self.now()).max(start), filter.service.as_deref()).await?;
+        let availability = availability(&outages, start, end.min(self.now()).max(start));
         let team_names = self
             .store
             .list_teams()
@@ -219,7 +220,7 @@ impl App {
         let kind = TicketKind::Incident;
         let response = self.store.report_totals(kind, Dim::ResponseWithin).await?;
         let resolution = self.store.report_totals(kind, Dim::ResolutionWithin).await?;
-        let to = now();
+        let to = self.now();
         let from = to.checked_sub(SignedDuration::from_hours(30 * 24)).unwrap_or(to);
         let outages = self.store.outages(from, to, None).await?;
         Ok(ReportMetrics {

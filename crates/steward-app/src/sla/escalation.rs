@@ -101,7 +101,7 @@ impl App {
         // The mail goes out by job, enqueued with the firing so neither happens without the other.
         for payload in mails {
             // `at` may be a measuring instant in tests; the mail is due now.
-            let due = crate::now();
+            let due = self.now();
             let job = steward_store::NewJob {
                 kind: crate::mail::SEND_EMAIL,
                 payload,

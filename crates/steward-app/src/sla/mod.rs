@@ -15,7 +15,7 @@ use steward_store::{CalendarRecord, EventFilter, PolicyRecord};
 mod escalation;
 
 use crate::incidents::ENTITY;
-use crate::{Actor, App, AppError, Result, now, record};
+use crate::{Actor, App, AppError, Result, record};
 
 pub use escalation::THRESHOLDS;
 
@@ -130,7 +130,7 @@ impl App {
             always: input.always,
         };
         calendar_of(&calendar)?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_sla_calendar(at, &calendar).await?;
         let detail = serde_json::json!({ "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours, "holidays": calendar.holidays.len() });
@@ -173,7 +173,7 @@ impl App {
         };
         // A target the calendar cannot reach would leave every matching incident without a clock.
         let longest = resolution.max(input.response_minutes.unwrap_or(0));
-        if calendar_of(calendar)?.add(now(), SignedDuration::from_mins(longest)).is_err() {
+        if calendar_of(calendar)?.add(self.now(), SignedDuration::from_mins(longest)).is_err() {
             return Err(AppError::invalid(
                 "resolution_minutes",
                 "this calendar has too little working time to ever reach the target",
@@ -199,7 +199,7 @@ impl App {
             resolution_minutes: resolution,
             pause_reasons: input.pause_reasons,
         };
-        let at = now();
+        let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_sla_policy(at, &policy).await?;
         let detail = serde_json::json!({ "name": policy.name, "priority": policy.priority, "resolution_minutes": resolution });
@@ -212,7 +212,7 @@ impl App {
     /// The first-response and resolution clocks of an incident, as of now.
     pub async fn incident_sla(&self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
         let ticket = self.incident(actor, id).await?.ticket;
-        self.sla_of(&ticket, now()).await
+        self.sla_of(&ticket, self.now()).await
     }
 
     /// The clocks of `ticket` as of `at`, by the first policy that matches it.
@@ -227,7 +227,7 @@ impl App {
         let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
         let mut out = Vec::with_capacity(tickets.len());
         for t in tickets {
-            out.push(self.sla_with(t, now(), &rules).await?);
+            out.push(self.sla_with(t, self.now(), &rules).await?);
         }
         Ok(out)
     }
@@ -279,7 +279,7 @@ impl App {
 
     pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<u64> {
         let mut tx = self.store.begin().await?;
-        let n = tx.mark_notifications_read(now(), actor.user.id).await?;
+        let n = tx.mark_notifications_read(self.now(), actor.user.id).await?;
         tx.commit().await?;
         Ok(n)
     }

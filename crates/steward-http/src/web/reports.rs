@@ -294,7 +294,7 @@ pub async fn monthly(
             .map_err(|_| WebError(ApiError::invalid("month", format!("`{m}` is not a month (YYYY-MM)"))))?,
         None => {
             let zone = &state.app.config().report_zone;
-            zone.to_datetime(jiff::Timestamp::now()).date().first_of_month()
+            zone.to_datetime(state.app.now()).date().first_of_month()
         }
     };
     let last = first.last_of_month();
