@@ -131,6 +131,7 @@ impl App {
             role: Role::Admin,
             password_hash: Some(hash),
             locale: None,
+            organisation: None,
         };
         let user = tx.insert_user(at, &new).await?;
         let after = crate::directory::user_snapshot(&user);

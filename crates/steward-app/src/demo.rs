@@ -180,6 +180,7 @@ impl App {
                 email: Some(format!("{username}@example.com")),
                 role: (*role).into(),
                 password: DEMO_PASSWORD.into(),
+                organisation: (*role == "requester").then(|| "Head office".to_owned()),
             };
             let user = self.create_user(None, input).await?;
             if let Some(t) = team {

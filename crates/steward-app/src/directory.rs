@@ -16,6 +16,7 @@ pub(crate) fn user_snapshot(u: &User) -> Value {
         "role": u.role.as_str(),
         "disabled": u.disabled,
         "locale": u.locale,
+        "organisation": u.organisation,
     })
 }
 
@@ -27,6 +28,7 @@ pub struct NewUserInput {
     pub email: Option<String>,
     pub role: String,
     pub password: String,
+    pub organisation: Option<String>,
 }
 
 /// Changes to a user; `None` leaves a field as it is.
@@ -38,9 +40,23 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
     pub locale: Option<Option<String>>,
     pub password: Option<String>,
+    /// Admins only: it decides which SLA applies to the user's tickets.
+    pub organisation: Option<Option<String>>,
 }
 
 pub const LOCALES: &[&str] = &["en", "zh-CN"];
+
+/// An organisation name: trimmed, empty means none, at most 120 characters.
+fn parse_organisation(input: Option<&str>) -> Result<Option<String>> {
+    let name = input.unwrap_or_default().trim();
+    if name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "organisation",
+            "an organisation name is at most 120 characters, one line",
+        ));
+    }
+    Ok((!name.is_empty()).then(|| name.to_owned()))
+}
 
 fn parse_display_name(input: &str) -> Result<String> {
     let name = input.trim();
@@ -110,7 +126,8 @@ impl App {
         let password_hash = Some(hash_password(password.expose().to_owned()).await?);
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let new = NewUser { username, display_name, email, role, password_hash, locale: None };
+        let organisation = parse_organisation(input.organisation.as_deref())?;
+        let new = NewUser { username, display_name, email, role, password_hash, locale: None, organisation };
         let user = tx.insert_user(at, &new).await?;
         let entity = ("user", Some(user.id.to_string()));
         record(&mut tx, at, actor, entity, "create", None, Some(user_snapshot(&user))).await?;
@@ -127,7 +144,7 @@ impl App {
         expected_version: Option<i64>,
         update: UserUpdate,
     ) -> Result<User> {
-        let privileged = update.role.is_some() || update.disabled.is_some();
+        let privileged = update.role.is_some() || update.disabled.is_some() || update.organisation.is_some();
         if actor.user.id != id || privileged {
             actor.require(Permission::ManageDirectory)?;
         } else {
@@ -152,6 +169,7 @@ impl App {
                 .transpose()?,
             disabled: update.disabled,
             locale: update.locale.map(|l| parse_locale(l.as_deref().unwrap_or(""))).transpose()?,
+            organisation: update.organisation.map(|o| parse_organisation(o.as_deref())).transpose()?,
         };
         let password_hash = match update.password {
             Some(p) => {

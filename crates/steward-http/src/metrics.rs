@@ -184,7 +184,7 @@ pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentA
     }
     let breaches = state.app.sla_breach_counts(&actor).await?;
     state.metrics.sla_breaches.clear();
-    for target in ["response", "resolution"] {
+    for target in ["response", "resolution", "update"] {
         let n = breaches.iter().find(|(t, _)| t == target).map_or(0, |(_, n)| *n);
         state.metrics.sla_breaches.get_or_create(&TargetLabels { target: target.into() }).set(n);
     }

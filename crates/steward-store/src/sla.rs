@@ -30,6 +30,15 @@ pub struct PolicyRecord {
     pub response_minutes: Option<i64>,
     pub resolution_minutes: i64,
     pub pause_reasons: Vec<String>,
+    /// Conditions: the ticket's service, the requester's organisation (`None`: any).
+    pub service: Option<String>,
+    pub organisation: Option<String>,
+    /// Longest time between updates to the requester while the ticket is open.
+    pub update_minutes: Option<i64>,
+    /// Warning percentages (the breach at 100 always fires).
+    pub warn_at: Vec<i64>,
+    /// On a resolution breach the ticket moves to this team's queue.
+    pub breach_team_id: Option<i64>,
 }
 
 impl Store {
@@ -58,13 +67,15 @@ impl Store {
     pub async fn sla_policies(&self) -> Result<Vec<PolicyRecord>> {
         let rows = sqlx::query(
             "SELECT id, name, rank, kind, priority, category_id, calendar_id, response_minutes, resolution_minutes, \
-             pause_reasons FROM sla_policies ORDER BY rank, id",
+             pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id \
+             FROM sla_policies ORDER BY rank, id",
         )
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
                 let pauses: String = r.try_get("pause_reasons")?;
+                let thresholds: String = r.try_get("thresholds")?;
                 Ok(PolicyRecord {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
@@ -76,6 +87,11 @@ impl Store {
                     response_minutes: r.try_get("response_minutes")?,
                     resolution_minutes: r.try_get("resolution_minutes")?,
                     pause_reasons: pauses.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+                    service: r.try_get("service")?,
+                    organisation: r.try_get("organisation")?,
+                    update_minutes: r.try_get("update_minutes")?,
+                    warn_at: thresholds.split(' ').filter_map(|t| t.parse().ok()).collect(),
+                    breach_team_id: r.try_get("breach_team_id")?,
                 })
             })
             .collect()
@@ -101,7 +117,8 @@ impl Tx {
     pub async fn insert_sla_policy(&mut self, now: Timestamp, p: &PolicyRecord) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO sla_policies (name, rank, kind, priority, category_id, calendar_id, response_minutes, \
-             resolution_minutes, pause_reasons, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             resolution_minutes, pause_reasons, created_at, service, organisation, update_minutes, thresholds, breach_team_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(&p.name)
         .bind(p.rank)
@@ -113,6 +130,11 @@ impl Tx {
         .bind(p.resolution_minutes)
         .bind(p.pause_reasons.join(" "))
         .bind(to_ms(now))
+        .bind(&p.service)
+        .bind(&p.organisation)
+        .bind(p.update_minutes)
+        .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+        .bind(p.breach_team_id)
         .fetch_one(self.conn())
         .await?)
     }
@@ -157,7 +179,9 @@ impl Store {
     /// Breaches fired so far, by target (`response`, `resolution`).
     pub async fn sla_breach_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT target, COUNT(*) FROM sla_firings WHERE threshold >= 100 GROUP BY target ORDER BY target",
+            // Next-update firings are keyed per update cycle (`update@<ms>`); they count as one target.
+            "SELECT CASE WHEN target LIKE 'update@%' THEN 'update' ELSE target END AS t, COUNT(*) FROM sla_firings \
+             WHERE threshold >= 100 GROUP BY CASE WHEN target LIKE 'update@%' THEN 'update' ELSE target END ORDER BY 1",
         )
         .fetch_all(&self.read)
         .await?)

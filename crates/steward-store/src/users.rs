@@ -14,6 +14,7 @@ pub struct NewUser {
     pub role: Role,
     pub password_hash: Option<String>,
     pub locale: Option<String>,
+    pub organisation: Option<String>,
 }
 
 /// Changes to a user; `None` leaves a field as it is.
@@ -24,6 +25,7 @@ pub struct UserPatch {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
     pub locale: Option<Option<String>>,
+    pub organisation: Option<Option<String>>,
 }
 
 /// A user with the secrets and counters sign-in checks.
@@ -35,7 +37,7 @@ pub struct LoginRecord {
     pub blocked_until: Timestamp,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.created_at, u.updated_at, u.version";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.organisation, u.created_at, u.updated_at, u.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -46,6 +48,7 @@ pub(crate) struct UserRow {
     role: String,
     disabled: i64,
     locale: Option<String>,
+    organisation: Option<String>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -63,6 +66,7 @@ impl TryFrom<UserRow> for User {
             role: Role::parse(&r.role).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
             disabled: r.disabled != 0,
             locale: r.locale,
+            organisation: r.organisation,
             created_at: from_ms(r.created_at)?,
             updated_at: from_ms(r.updated_at)?,
             version: r.version,
@@ -136,8 +140,8 @@ impl Tx {
 
     pub async fn insert_user(&mut self, now: Timestamp, new: &NewUser) -> Result<User> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, display_name, email, role, password_hash, locale, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO users (username, display_name, email, role, password_hash, locale, organisation, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING id",
         )
         .bind(new.username.as_str())
         .bind(&new.display_name)
@@ -146,6 +150,7 @@ impl Tx {
         .bind(&new.password_hash)
         .bind(&new.locale)
         .bind(to_ms(now))
+        .bind(&new.organisation)
         .fetch_one(self.conn())
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
@@ -167,9 +172,10 @@ impl Tx {
         }
         let email = patch.email.clone().unwrap_or(current.email);
         let locale = patch.locale.clone().unwrap_or(current.locale);
+        let organisation = patch.organisation.clone().unwrap_or(current.organisation);
         sqlx::query(
             "UPDATE users SET display_name = $1, email = $2, role = $3, disabled = $4, locale = $5, \
-             updated_at = $6, version = version + 1 WHERE id = $7",
+             updated_at = $6, version = version + 1, organisation = $8 WHERE id = $7",
         )
         .bind(patch.display_name.as_ref().unwrap_or(&current.display_name))
         .bind(email)
@@ -178,6 +184,7 @@ impl Tx {
         .bind(locale)
         .bind(to_ms(now))
         .bind(id)
+        .bind(organisation)
         .execute(self.conn())
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)

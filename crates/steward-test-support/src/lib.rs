@@ -129,6 +129,7 @@ impl TestApp {
             email: None,
             role: role.into(),
             password: PASSWORD.into(),
+            organisation: None,
         };
         self.app.create_user(None, input).await.expect("create test user")
     }

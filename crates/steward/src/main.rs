@@ -74,6 +74,8 @@ enum BenchCommand {
     Incidents(bench::IncidentBench),
     /// Recompute the SLA state of many open tickets with the core clock
     Sla(bench::SlaBench),
+    /// The report dashboard over a large bulk-loaded incident table, over HTTP
+    Reports(bench::ReportBench),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +113,9 @@ fn main() -> ExitCode {
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
+            Command::Bench(BenchCommand::Reports(args)) => {
+                bench::reports(config, args, cli.global.data.as_deref()).await
+            }
             Command::Bench(BenchCommand::Incidents(args)) => {
                 bench::incidents(config, args, cli.global.data.as_deref()).await
             }

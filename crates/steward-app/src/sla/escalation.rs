@@ -4,7 +4,9 @@
 //! the firing is claimed with a unique row in the same transaction as its event and its
 //! notifications, so a second node or a restarted one finds it claimed and stays quiet.
 //! Warnings go to the assignee (or, with nobody assigned, the team); breaches escalate to the
-//! team's leads as well.
+//! team's leads as well. Each policy chooses its warning percentages, and may move a ticket
+//! whose resolution target breached to another team's queue. The next-update clock restarts
+//! at every agent reply, so its firings are keyed per cycle (`update@<cycle start>`).
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -15,8 +17,9 @@ use steward_store::{TicketQuery, Visibility};
 use crate::incidents::ENTITY;
 use crate::{App, Result, record};
 
-/// Percent of a target at which a warning fires; 100 is the breach.
-pub const THRESHOLDS: &[i64] = &[75, 100];
+/// Percent of a target at which a warning fires unless the policy says otherwise; the breach
+/// (100) always fires.
+pub const DEFAULT_WARN_AT: &[i64] = &[75];
 
 impl App {
     /// Who hears of a firing at `threshold`.
@@ -51,14 +54,23 @@ impl App {
             let page = self.store.list_tickets(&query, Visibility::All).await?;
             for ticket in &page.items {
                 let Some(sla) = self.sla_of(ticket, at).await? else { continue };
-                let clocks = [("response", sla.response.as_ref()), ("resolution", Some(&sla.resolution))];
+                let thresholds: Vec<i64> = sla.warn_at.iter().copied().chain([100]).collect();
+                let mut clocks: Vec<(String, &steward_core::sla::SlaStatus)> = Vec::new();
+                if let Some(r) = &sla.response {
+                    clocks.push(("response".to_owned(), r));
+                }
+                clocks.push(("resolution".to_owned(), &sla.resolution));
+                if let Some((status, since)) = &sla.next_update {
+                    clocks.push((format!("update@{}", since.as_millisecond()), status));
+                }
                 for (target, status) in clocks {
-                    let Some(status) = status else { continue };
-                    for threshold in status.reached(THRESHOLDS) {
+                    for threshold in status.reached(&thresholds) {
                         let seen = fired_before
                             .iter()
-                            .any(|(t, g, h)| *t == ticket.id && g == target && *h == threshold);
-                        if !seen && self.fire(ticket, target, threshold, at).await? {
+                            .any(|(t, g, h)| *t == ticket.id && *g == target && *h == threshold);
+                        let reassign =
+                            sla.breach_team_id.filter(|_| target == "resolution" && threshold >= 100);
+                        if !seen && self.fire(ticket, &target, threshold, at, reassign).await? {
                             fired += 1;
                         }
                     }
@@ -71,8 +83,30 @@ impl App {
         }
     }
 
-    async fn fire(&self, ticket: &Ticket, target: &str, threshold: i64, at: Timestamp) -> Result<bool> {
-        let recipients = self.recipients(ticket, threshold).await?;
+    async fn fire(
+        &self,
+        ticket: &Ticket,
+        target: &str,
+        threshold: i64,
+        at: Timestamp,
+        reassign_to: Option<i64>,
+    ) -> Result<bool> {
+        let full_target = target;
+        let target = target.split('@').next().unwrap_or(target);
+        let mut recipients = self.recipients(ticket, threshold).await?;
+        // The team that takes a breached ticket over hears of it too.
+        let moved = reassign_to.filter(|t| ticket.team_id != Some(*t)).map(|team| {
+            let mut next = ticket.clone();
+            next.team_id = Some(team);
+            next.assignee_id = None;
+            next.updated_at = at;
+            next
+        });
+        if let Some(next) = &moved {
+            recipients.extend(self.recipients(next, 0).await?);
+            recipients.sort_unstable();
+            recipients.dedup();
+        }
         let mut mails = Vec::new();
         if self.config.mail.is_some() {
             for id in &recipients {
@@ -85,7 +119,7 @@ impl App {
             }
         }
         let mut tx = self.store.begin().await?;
-        if !tx.claim_sla_firing(at, ticket.id, target, threshold).await? {
+        if !tx.claim_sla_firing(at, ticket.id, full_target, threshold).await? {
             return Ok(false);
         }
         let (action, kind) =
@@ -112,9 +146,31 @@ impl App {
             tx.enqueue_job(due, &job).await?;
         }
         let detail = json!({ "target": target, "threshold": threshold, "notified": recipients });
-        record(&mut tx, at, None, (ENTITY, Some(ticket.id.to_string())), action, None, Some(detail)).await?;
+        let entity = (ENTITY, Some(ticket.id.to_string()));
+        record(&mut tx, at, None, entity.clone(), action, None, Some(detail)).await?;
+        if let Some(next) = moved
+            && let Some((before, after)) = crate::incidents::diff(ticket, &next)
+        {
+            match tx.update_ticket(&next).await {
+                Ok(saved) => {
+                    record(&mut tx, at, None, entity, "sla_reassign", Some(before), Some(after)).await?;
+                    self.track_ticket(&mut tx, Some(ticket), &saved, at, false).await?;
+                }
+                // Someone changed the ticket meanwhile: the breach still fires, their change stands.
+                Err(steward_store::StoreError::Stale { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+fn zh_target(target: &str) -> &'static str {
+    match target {
+        "response" => "首次响应",
+        "update" => "进展更新",
+        _ => "解决",
     }
 }
 
@@ -123,14 +179,14 @@ fn mail_text(locale: Option<&str>, ticket: &Ticket, target: &str, threshold: i64
     let (number, title) = (&ticket.number, &ticket.title);
     match (locale, threshold >= 100) {
         (Some("zh-CN"), true) => {
-            let target = if target == "response" { "首次响应" } else { "解决" };
+            let target = zh_target(target);
             (
                 format!("[SLA 超时] {number} {title}"),
                 format!("事件 {number}「{title}」已超过{target}时限。\n请尽快处理。\n"),
             )
         }
         (Some("zh-CN"), false) => {
-            let target = if target == "response" { "首次响应" } else { "解决" };
+            let target = zh_target(target);
             (
                 format!("[SLA 预警] {number} {title}"),
                 format!("事件 {number}「{title}」已用去{target}时限的 {threshold}%。\n"),

@@ -7,7 +7,8 @@ use jiff::SignedDuration;
 use serde_json::Value;
 use steward_core::identity::Permission;
 use steward_core::sla::{
-    BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays, timelines,
+    BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays,
+    since_last_update, timelines,
 };
 use steward_core::tickets::{HoldReason, Priority, State, Ticket};
 use steward_store::{CalendarRecord, EventFilter, PolicyRecord};
@@ -17,7 +18,7 @@ mod escalation;
 use crate::incidents::ENTITY;
 use crate::{Actor, App, AppError, Result, record};
 
-pub use escalation::THRESHOLDS;
+pub use escalation::DEFAULT_WARN_AT;
 
 /// A new calendar as typed by an admin.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +43,12 @@ pub struct NewPolicy {
     pub response_minutes: Option<i64>,
     pub resolution_minutes: Option<i64>,
     pub pause_reasons: Vec<String>,
+    pub service: Option<String>,
+    pub organisation: Option<String>,
+    pub update_minutes: Option<i64>,
+    /// Warning percentages, 1–99; `None` keeps the default (75).
+    pub warn_at: Option<Vec<i64>>,
+    pub breach_team_id: Option<i64>,
 }
 
 /// An incident's SLA clocks and where their rules came from.
@@ -51,6 +58,12 @@ pub struct IncidentSla {
     pub calendar: String,
     pub response: Option<SlaStatus>,
     pub resolution: SlaStatus,
+    /// The next-update clock and when its cycle began (the last agent reply), when the policy
+    /// sets an update target and the ticket is open.
+    pub next_update: Option<(SlaStatus, jiff::Timestamp)>,
+    /// The policy's warning percentages and breach reassignment, for the escalation scan.
+    pub warn_at: Vec<i64>,
+    pub breach_team_id: Option<i64>,
 }
 
 fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
@@ -77,10 +90,21 @@ fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
     })
 }
 
-fn policy_matches(p: &PolicyRecord, t: &Ticket) -> bool {
+fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> bool {
     p.kind == t.kind.as_str()
         && p.priority.is_none_or(|x| x == i64::from(t.priority.get()))
         && p.category_id.is_none_or(|c| Some(c) == t.category_id)
+        && p.service.as_deref().is_none_or(|s| Some(s) == t.service.as_deref())
+        && p.organisation.as_deref().is_none_or(|o| Some(o) == organisation)
+}
+
+/// An optional one-line name condition: trimmed, empty means any.
+fn condition(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    let v = value.unwrap_or_default().trim();
+    if v.chars().count() > 120 || v.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, "at most 120 characters on one line"));
+    }
+    Ok((!v.is_empty()).then(|| v.to_owned()))
 }
 
 /// Reads one event's changes of state, priority and hold reason.
@@ -187,6 +211,20 @@ impl App {
         for reason in &input.pause_reasons {
             HoldReason::parse(reason).map_err(|e| AppError::invalid("pause_reasons", e.message))?;
         }
+        if input.update_minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
+            return Err(AppError::invalid("update_minutes", "a target must be between 1 minute and a year"));
+        }
+        let mut warn_at = input.warn_at.clone().unwrap_or_else(|| escalation::DEFAULT_WARN_AT.to_vec());
+        warn_at.sort_unstable();
+        warn_at.dedup();
+        if warn_at.len() > 5 || warn_at.iter().any(|p| !(1..=99).contains(p)) {
+            return Err(AppError::invalid("warn_at", "up to five warning percentages, each 1 to 99"));
+        }
+        if let Some(t) = input.breach_team_id
+            && !self.store.list_teams().await?.iter().any(|x| x.team.id == t)
+        {
+            return Err(AppError::invalid("breach_team_id", format!("no team {t}")));
+        }
         let policy = PolicyRecord {
             id: 0,
             name: name.to_owned(),
@@ -198,6 +236,11 @@ impl App {
             response_minutes: input.response_minutes,
             resolution_minutes: resolution,
             pause_reasons: input.pause_reasons,
+            service: condition("service", input.service.as_deref())?,
+            organisation: condition("organisation", input.organisation.as_deref())?,
+            update_minutes: input.update_minutes,
+            warn_at,
+            breach_team_id: input.breach_team_id,
         };
         let at = self.now();
         let mut tx = self.store.begin().await?;
@@ -239,7 +282,13 @@ impl App {
         (policies, calendars): &(Vec<PolicyRecord>, Vec<CalendarRecord>),
     ) -> Result<Option<IncidentSla>> {
         let id = ticket.id;
-        let Some(policy) = policies.iter().find(|p| policy_matches(p, ticket)) else {
+        let organisation = if policies.iter().any(|p| p.organisation.is_some()) {
+            self.store.user(ticket.requester_id).await?.and_then(|u| u.organisation)
+        } else {
+            None
+        };
+        let Some(policy) = policies.iter().find(|p| policy_matches(p, ticket, organisation.as_deref()))
+        else {
             return Ok(None);
         };
         let record =
@@ -260,6 +309,14 @@ impl App {
         let (resolution, response) = timelines(&history, &pauses);
         let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
         let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
+        let next_update = match policy.update_minutes {
+            Some(m) if ticket.state.is_open() => {
+                let (timeline, since) = since_last_update(&history, &resolution);
+                let status = measure(&calendar, &timeline, &minutes(m), at).map_err(measure_err)?;
+                since.map(|s| (status, s))
+            }
+            _ => None,
+        };
         Ok(Some(IncidentSla {
             policy: policy.name.clone(),
             calendar: record.name.clone(),
@@ -269,6 +326,9 @@ impl App {
             },
             resolution: measure(&calendar, &resolution, &minutes(policy.resolution_minutes), at)
                 .map_err(measure_err)?,
+            next_update,
+            warn_at: policy.warn_at.clone(),
+            breach_team_id: policy.breach_team_id,
         }))
     }
 

@@ -13,6 +13,8 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub locale: Option<String>,
+    /// The requester's organisation (a company, a department); SLA policies may match on it.
+    pub organisation: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,

@@ -57,6 +57,26 @@ pub fn timelines(history: &[HistoryEntry], pauses: &PausePolicy) -> (TicketTimel
     (TicketTimeline(resolution), TicketTimeline(response))
 }
 
+/// The next-update clock: the resolution timeline from the last agent reply on (from the start
+/// when there was none), so it measures how long the requester has waited for news. Returns
+/// the timeline and the instant the current update cycle began.
+pub fn since_last_update(
+    history: &[HistoryEntry],
+    resolution: &TicketTimeline,
+) -> (TicketTimeline, Option<Timestamp>) {
+    let start =
+        history.iter().rev().find(|e| e.agent_reply).map(|e| e.at).or(resolution.0.first().map(|s| s.from));
+    let Some(start) = start else { return (TicketTimeline(Vec::new()), None) };
+    let segments = &resolution.0;
+    let clipped = segments
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| s.from >= start || segments.get(i + 1).is_none_or(|next| next.from > start))
+        .map(|(_, s)| Segment { from: s.from.max(start), ..*s })
+        .collect();
+    (TicketTimeline(clipped), Some(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +132,29 @@ mod tests {
         let response: Vec<(i64, Phase)> =
             response.0.iter().map(|s| ((s.from.as_second() - 1_800_000_000) / 60, s.phase)).collect();
         assert_eq!(response, vec![(0, Phase::Running), (10, Phase::Stopped)]);
+    }
+
+    #[test]
+    fn the_update_clock_restarts_at_each_agent_reply() {
+        let history = [
+            entry(0, Some(State::New), Some(3), None, false),
+            entry(10, None, None, None, true),
+            entry(20, Some(State::OnHold), None, Some(Some(HoldReason::AwaitingCustomer)), false),
+            entry(30, Some(State::InProgress), None, Some(None), false),
+            entry(45, None, None, None, true),
+            entry(50, None, Some(2), None, false),
+        ];
+        let pauses = PausePolicy(vec![HoldReason::AwaitingCustomer]);
+        let (resolution, _) = timelines(&history, &pauses);
+        let (update, since) = since_last_update(&history, &resolution);
+        assert_eq!(since, Some(at(45)));
+        let segs: Vec<(i64, Phase, u8)> = update
+            .0
+            .iter()
+            .map(|s| ((s.from.as_second() - 1_800_000_000) / 60, s.phase, s.priority.get()))
+            .collect();
+        assert_eq!(segs, vec![(45, Phase::Running, 3), (50, Phase::Running, 2)]);
+        let (none, since) = since_last_update(&history[..1], &timelines(&history[..1], &pauses).0);
+        assert_eq!((none.0.len(), since), (1, Some(at(0))), "no reply yet: from the start");
     }
 }

@@ -8,5 +8,5 @@ mod ics;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
 pub use clock::{Phase, Segment, SlaStatus, Target, TicketTimeline, measure};
-pub use history::{HistoryEntry, PausePolicy, timelines};
+pub use history::{HistoryEntry, PausePolicy, since_last_update, timelines};
 pub use ics::{IcsError, parse_holidays};

@@ -32,6 +32,8 @@ pub struct CreateUser {
     email: Option<String>,
     role: String,
     password: String,
+    #[serde(default)]
+    organisation: Option<String>,
 }
 
 fn with_etag(status: StatusCode, user: &steward_core::identity::User) -> Response {
@@ -53,6 +55,7 @@ pub async fn create_user(
         email: body.email,
         role: body.role,
         password: body.password,
+        organisation: body.organisation,
     };
     let user = state.app.create_user(Some(&actor), input).await?;
     Ok(with_etag(StatusCode::CREATED, &user))
@@ -82,6 +85,8 @@ pub struct PatchUser {
     locale: Option<Option<String>>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default, with = "double_option")]
+    organisation: Option<Option<String>>,
     /// The version the client last saw; the `If-Match` header does the same.
     #[serde(default)]
     version: Option<i64>,
@@ -126,6 +131,7 @@ pub async fn update_user(
         disabled: body.disabled,
         locale: body.locale,
         password: body.password,
+        organisation: body.organisation,
     };
     let user = state.app.update_user(&actor, id, version, update).await?;
     Ok(with_etag(StatusCode::OK, &user))

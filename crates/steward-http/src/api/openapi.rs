@@ -176,9 +176,10 @@ fn schemas() -> Value {
             "created_at": s, "updated_at": s, "version": i })),
         "UserList": list("User"),
         "NewUser": obj(&["username", "role", "password"], json!({ "username": s, "display_name": s, "email": s,
-            "role": { "type": "string", "enum": ["requester", "agent", "team_lead", "change_manager", "admin", "auditor"] }, "password": s })),
+            "role": { "type": "string", "enum": ["requester", "agent", "team_lead", "change_manager", "admin", "auditor"] }, "password": s,
+            "organisation": s })),
         "UserPatch": obj(&[], json!({ "display_name": s, "email": { "type": ["string", "null"] }, "role": s, "disabled": { "type": "boolean" },
-            "locale": { "type": ["string", "null"] }, "password": s, "version": i })),
+            "locale": { "type": ["string", "null"] }, "password": s, "version": i, "organisation": { "type": ["string", "null"] } })),
         "Team": { "type": "object" },
         "TeamList": list("Team"),
         "NewTeam": obj(&["name"], json!({ "name": s, "description": s })),
@@ -232,7 +233,8 @@ fn schemas() -> Value {
         "NewCalendar": obj(&["name"], json!({ "name": s, "time_zone": s, "hours": { "type": "array", "items": s, "minItems": 7, "maxItems": 7 },
             "holidays": { "type": "array", "items": s }, "ics": s, "always": { "type": "boolean" } })),
         "NewPolicy": obj(&["name", "calendar_id", "resolution_minutes"], json!({ "name": s, "rank": i, "priority": i, "category_id": i,
-            "calendar_id": i, "response_minutes": i, "resolution_minutes": i, "pause_reasons": { "type": "array", "items": s } })),
+            "calendar_id": i, "response_minutes": i, "resolution_minutes": i, "pause_reasons": { "type": "array", "items": s },
+            "service": s, "organisation": s, "update_minutes": i, "warn_at": { "type": "array", "items": i }, "breach_team_id": i })),
     })
 }
 

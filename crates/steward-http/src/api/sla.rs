@@ -67,7 +67,8 @@ pub async fn policies(
         .map(|p| {
             json!({ "id": p.id, "name": p.name, "rank": p.rank, "kind": p.kind, "priority": p.priority, "category_id": p.category_id,
                     "calendar_id": p.calendar_id, "response_minutes": p.response_minutes, "resolution_minutes": p.resolution_minutes,
-                    "pause_reasons": p.pause_reasons })
+                    "pause_reasons": p.pause_reasons, "service": p.service, "organisation": p.organisation,
+                    "update_minutes": p.update_minutes, "warn_at": p.warn_at, "breach_team_id": p.breach_team_id })
         })
         .collect();
     Ok(Json(json!({ "items": items })))
@@ -86,6 +87,11 @@ pub struct PolicyBody {
     resolution_minutes: Option<i64>,
     #[serde(default)]
     pause_reasons: Vec<String>,
+    service: Option<String>,
+    organisation: Option<String>,
+    update_minutes: Option<i64>,
+    warn_at: Option<Vec<i64>>,
+    breach_team_id: Option<i64>,
 }
 
 pub async fn create_policy(
@@ -102,6 +108,11 @@ pub async fn create_policy(
         response_minutes: b.response_minutes,
         resolution_minutes: b.resolution_minutes,
         pause_reasons: b.pause_reasons,
+        service: b.service,
+        organisation: b.organisation,
+        update_minutes: b.update_minutes,
+        warn_at: b.warn_at,
+        breach_team_id: b.breach_team_id,
     };
     let id = state.app.create_sla_policy(&actor, input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
@@ -138,6 +149,11 @@ pub async fn incident(
             "calendar": s.calendar,
             "response": s.response.as_ref().map(status_json),
             "resolution": status_json(&s.resolution),
+            "next_update": s.next_update.as_ref().map(|(status, since)| {
+                let mut v = status_json(status);
+                v["since"] = json!(time(*since));
+                v
+            }),
         }),
     }))
 }

@@ -60,6 +60,7 @@ pub async fn create_user(
         email: Some(form.email),
         role: form.role,
         password: form.password,
+        organisation: None,
     };
     let result = state.app.create_user(Some(&actor), input).await;
     after_form(result, "/admin/users", "user created")

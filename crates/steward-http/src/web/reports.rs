@@ -73,7 +73,7 @@ impl FigureRow {
 }
 
 pub struct Breakdown {
-    pub id: &'static str,
+    pub id: String,
     pub title: String,
     pub rows: Vec<FigureRow>,
 }
@@ -170,7 +170,7 @@ impl ReportView {
         let breakdowns = BREAKDOWNS
             .iter()
             .map(|(dim, name)| Breakdown {
-                id: name,
+                id: format!("by-{name}"),
                 title: t.get(&format!("reports.by_{name}")).to_owned(),
                 rows: r
                     .report

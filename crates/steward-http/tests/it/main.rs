@@ -10,6 +10,7 @@ mod incidents_input;
 mod observability;
 mod reports;
 mod sla;
+mod sla_rules;
 mod sla_scenario;
 mod tokens;
 mod web;

@@ -11,6 +11,7 @@ fn new_user(name: &str) -> NewUser {
         role: Role::Agent,
         password_hash: None,
         locale: None,
+        organisation: None,
     }
 }
 

@@ -141,7 +141,7 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
                 Some(name) => Some(find_team(&app, name).await?),
                 None => None,
             };
-            let input = NewUserInput { username, display_name, email, role, password };
+            let input = NewUserInput { username, display_name, email, role, password, organisation: None };
             let user = app.create_user(None, input).await?;
             if let Some(team_id) = team_id {
                 app.set_team_member(None, team_id, user.id, true).await?;

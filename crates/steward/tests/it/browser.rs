@@ -279,6 +279,30 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
         assert_eq!(text_of(&browser, "#incident-state").await, "Closed");
         click_through(&browser, Locator::Id("report-link")).await;
         assert!(text_of(&browser, "#report-resolution").await.contains("Reinstalled the driver"));
+        assert!(browser.find(Locator::Id("nav-reports")).await.is_err(), "requesters have no reports");
+        sign_out(&browser).await;
+
+        // The agent reads the dashboard: the incident is counted, charted and broken down.
+        sign_in(&browser, &server, "ada", "ada password 1").await;
+        click_through(&browser, Locator::Id("nav-reports")).await;
+        assert_eq!(text_of(&browser, "h1").await, "Service reports");
+        assert_eq!(text_of(&browser, "#kpi-created").await, "1");
+        assert_eq!(text_of(&browser, "#kpi-resolved").await, "1");
+        assert_eq!(text_of(&browser, "#kpi-fcr").await, "100.0%");
+        assert!(
+            browser.find(Locator::Css("svg#chart-volume rect")).await.is_ok(),
+            "the volume chart has bars"
+        );
+        assert!(text_of(&browser, "#by-team").await.contains("Service Desk"));
+        select(&browser, "report-period", "week").await;
+        click_through(&browser, Locator::Id("report-apply")).await;
+        let periods = text_of(&browser, "#report-periods").await;
+        assert!(periods.contains("-W"), "weekly periods: {periods}");
+        assert!(browser.current_url().await.unwrap().query().unwrap_or_default().contains("period=week"));
+        click_through(&browser, Locator::Id("lang-zh")).await;
+        assert_eq!(text_of(&browser, "h1").await, "服务报表");
+        click_through(&browser, Locator::Id("report-monthly")).await;
+        assert!(text_of(&browser, "#monthly-report h1").await.contains("月度管理报告"));
     }
     .await;
     browser.close().await.unwrap();

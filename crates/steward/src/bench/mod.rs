@@ -1,4 +1,7 @@
-//! `steward bench incidents`: whole-system load over HTTP on 127.0.0.1.
+//! `steward bench incidents|reports|sla`. The HTTP benches start `steward serve` as a child
+//! process on a prepared data folder and drive it over 127.0.0.1.
+//!
+//! `incidents`:
 //!
 //! It prepares a data folder (or a PostgreSQL database), starts `steward serve` on it as a
 //! child process, and drives it with bounded concurrency:
@@ -20,6 +23,12 @@ use serde_json::json;
 use steward_app::{App, NewUserInput};
 
 use crate::config::Config;
+
+mod reports;
+mod sla;
+
+pub use reports::{ReportBench, reports};
+pub use sla::{SlaBench, sla};
 
 #[derive(Args, Debug)]
 pub struct IncidentBench {
@@ -65,6 +74,54 @@ impl Drop for Child_ {
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Starts `steward serve` on `data_dir` (or the configured PostgreSQL) on a free loopback port
+/// and waits until it is ready; returns the child and its base URL.
+async fn start_server(config: &Config, data_dir: &Path) -> anyhow::Result<(Child_, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("--data").arg(data_dir);
+    if let Some(url) = &config.database_url {
+        cmd.arg("--database-url").arg(&url.0);
+    }
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("STEWARD_LOG", "warn")
+        .env("STEWARD_SQLITE_SYNCHRONOUS", &config.sqlite_synchronous)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let child = Child_(cmd.spawn().context("starting steward serve")?);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while client.get(format!("{base}/readyz")).send().await.is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "steward serve did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok((child, base))
+}
+
+/// A bench agent in eight teams' first, and the teams; what both HTTP benches start from.
+async fn fixture(app: &App) -> anyhow::Result<(steward_core::identity::User, Vec<i64>, String)> {
+    let agent = app
+        .create_user(
+            None,
+            NewUserInput {
+                username: "bench.agent".into(),
+                role: "agent".into(),
+                password: "bench password 1".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut teams = Vec::new();
+    for i in 0..8 {
+        let team = app.create_team(None, &format!("Bench team {i}"), "").await?;
+        teams.push(team.id);
+    }
+    app.set_team_member(None, teams[0], agent.id, true).await?;
+    let token = app.issue_token(None, agent.id, "bench", "read write", "1d").await?.secret;
+    Ok((agent, teams, token))
 }
 
 /// Runs `requests` calls of `make` with `concurrency` in flight; returns sorted latencies and
@@ -114,45 +171,9 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let config = Config { data: data_dir.clone(), ..config };
     let app: App = crate::cli::open(&config).await?;
     let backend = format!("{:?}", app.store().backend());
-    let password = "bench password 1";
-    let agent = app
-        .create_user(
-            None,
-            NewUserInput {
-                username: "bench.agent".into(),
-                role: "agent".into(),
-                password: password.into(),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let mut teams = Vec::new();
-    for i in 0..8 {
-        let team = app.create_team(None, &format!("Bench team {i}"), "").await?;
-        teams.push(team.id);
-    }
-    app.set_team_member(None, teams[0], agent.id, true).await?;
-    let token = app.issue_token(None, agent.id, "bench", "read write", "1d").await?.secret;
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.arg("--data").arg(&data_dir);
-    if let Some(url) = &config.database_url {
-        cmd.arg("--database-url").arg(&url.0);
-    }
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("STEWARD_LOG", "warn")
-        .env("STEWARD_SQLITE_SYNCHRONOUS", &config.sqlite_synchronous)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    let child = Child_(cmd.spawn().context("starting steward serve")?);
-    let base = format!("http://127.0.0.1:{port}");
+    let (agent, teams, token) = fixture(&app).await?;
+    let (child, base) = start_server(&config, &data_dir).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client.get(format!("{base}/readyz")).send().await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "steward serve did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     println!(
         "# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {} (queries {})",
         config.sqlite_synchronous, args.concurrency, args.query_concurrency
@@ -231,65 +252,5 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     }
     drop(child);
     app.store().close().await;
-    Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Args, Debug)]
-pub struct SlaBench {
-    /// Open tickets to recompute
-    #[arg(long, default_value_t = 1_000_000)]
-    tickets: usize,
-}
-
-/// `steward bench sla`: recomputes the SLA state of open tickets with the pure core clock on
-/// one thread (issue 4's target: 1,000,000 in ≤ 2 s).
-pub fn sla(args: SlaBench) -> anyhow::Result<ExitCode> {
-    use jiff::{SignedDuration, Timestamp};
-    use steward_core::sla::{
-        BusinessCalendar, Phase, Segment, Target, TicketTimeline, measure, parse_holidays,
-    };
-    use steward_core::tickets::Priority;
-
-    let day = "09:00-12:00,13:00-18:00";
-    let holidays = parse_holidays(
-        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261001\nDTEND;VALUE=DATE:20261008\nEND:VEVENT\nEND:VCALENDAR\n",
-    )?;
-    let calendar =
-        BusinessCalendar::from_days("Asia/Shanghai", &[day, day, day, day, day, "", ""], holidays)?;
-    let target = Target([2, 4, 8, 24, 40].map(SignedDuration::from_hours));
-    let now: Timestamp = "2026-11-30T07:00:00Z".parse()?;
-    // Open tickets of every priority, up to three weeks old, a third with a pause.
-    let timelines: Vec<TicketTimeline> = (0..args.tickets)
-        .map(|i| {
-            let age = SignedDuration::from_mins((i as i64 * 7919) % (21 * 24 * 60) + 1);
-            let start = now.checked_sub(age).unwrap_or(now);
-            let priority = Priority::new(1 + (i % 5) as i64).unwrap_or_else(|_| unreachable!("1..=5"));
-            let mut segments = vec![Segment { from: start, phase: Phase::Running, priority }];
-            if i % 3 == 0 {
-                let half = start.checked_add(age / 2).unwrap_or(start);
-                segments.push(Segment { from: half, phase: Phase::Paused, priority });
-                segments.push(Segment {
-                    from: half.checked_add(age / 4).unwrap_or(half),
-                    phase: Phase::Running,
-                    priority,
-                });
-            }
-            TicketTimeline(segments)
-        })
-        .collect();
-    let started = Instant::now();
-    let mut breached = 0usize;
-    for t in &timelines {
-        if measure(&calendar, t, &target, now)?.breached_at.is_some() {
-            breached += 1;
-        }
-    }
-    let wall = started.elapsed();
-    println!(
-        "sla: {} open tickets recomputed in {:.3} s on one thread ({:.0} ns each); {breached} breached",
-        args.tickets,
-        wall.as_secs_f64(),
-        wall.as_nanos() as f64 / args.tickets.max(1) as f64
-    );
     Ok(ExitCode::SUCCESS)
 }

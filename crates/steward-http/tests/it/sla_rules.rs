@@ -1,0 +1,159 @@
+//! SLA policy conditions (service, requester organisation), chosen warning thresholds, the
+//! next-update target and reassignment on breach.
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_app::{AppConfig, Clock};
+use steward_test_support::TestApp;
+
+async fn calendar_id(app: &TestApp, token: &str, name: &str) -> i64 {
+    let (_, cals) = app.api(Method::GET, "/api/v1/sla/calendars", token, None).await;
+    cals["items"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["id"].as_i64().unwrap()
+}
+
+async fn raise(app: &TestApp, token: &str, body: Value) -> i64 {
+    let (status, inc) = app.api(Method::POST, "/api/v1/incidents", token, Some(body)).await;
+    assert_eq!(status, 201, "{inc}");
+    inc["id"].as_i64().unwrap()
+}
+
+async fn policy_of(app: &TestApp, token: &str, id: i64) -> Value {
+    let (_, sla) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/sla"), token, None).await;
+    sla["policy"].clone()
+}
+
+#[tokio::test]
+async fn policies_match_on_service_and_the_requesters_organisation() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let body = json!({ "username": "acme.alice", "role": "requester", "password": "alice password 1", "organisation": " ACME " });
+    let (status, alice) = app.api(Method::POST, "/api/v1/users", &admin, Some(body)).await;
+    assert_eq!((status, alice["organisation"].as_str()), (201, Some("ACME")), "{alice}");
+    let alice_t = app.token("acme.alice", "read write").await;
+    let (_, bob_t) = app.user_with_token("bob", "requester").await;
+    let always = calendar_id(&app, &admin, "24x7").await;
+    let vip = json!({ "name": "ACME mail", "rank": 1, "organisation": "ACME", "service": "mail",
+        "calendar_id": always, "resolution_minutes": 60 });
+    assert_eq!(app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(vip)).await.0, 201);
+
+    let mail = |t: &str| json!({ "title": t, "impact": 3, "urgency": 3, "service": "mail" });
+    let a = raise(&app, &alice_t, mail("Mail slow")).await;
+    assert_eq!(policy_of(&app, &agent, a).await, "ACME mail");
+    let b = raise(&app, &bob_t, mail("Mail slow too")).await;
+    assert_eq!(policy_of(&app, &agent, b).await, "P5 default", "another organisation");
+    let c =
+        raise(&app, &alice_t, json!({ "title": "VPN", "impact": 3, "urgency": 3, "service": "vpn" })).await;
+    assert_eq!(policy_of(&app, &agent, c).await, "P5 default", "another service");
+
+    // The organisation decides the SLA, so only admins set it.
+    let me = alice["id"].as_i64().unwrap();
+    let (status, _) = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{me}"),
+            &alice_t,
+            Some(json!({ "organisation": "Other" })),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, out) = app
+        .api(Method::PATCH, &format!("/api/v1/users/{me}"), &admin, Some(json!({ "organisation": null })))
+        .await;
+    assert_eq!((status, out["organisation"].clone()), (200, Value::Null));
+    assert_eq!(policy_of(&app, &agent, a).await, "P5 default", "no longer ACME");
+}
+
+#[tokio::test]
+async fn bad_escalation_rules_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let always = calendar_id(&app, &admin, "24x7").await;
+    for (extra, field) in [
+        (json!({ "warn_at": [0] }), "warn_at"),
+        (json!({ "warn_at": [50, 100] }), "warn_at"),
+        (json!({ "warn_at": [10, 20, 30, 40, 50, 60] }), "warn_at"),
+        (json!({ "breach_team_id": 999 }), "breach_team_id"),
+        (json!({ "update_minutes": 0 }), "update_minutes"),
+        (json!({ "organisation": "x".repeat(200) }), "organisation"),
+    ] {
+        let mut body = json!({ "name": "Rule", "calendar_id": always, "resolution_minutes": 60 });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (status, out) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(body)).await;
+        assert_eq!((status, out["error"]["field"].as_str()), (422, Some(field)), "{out}");
+    }
+    let (_, list) = app.api(Method::GET, "/api/v1/sla/policies", &admin, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 5, "nothing half-created");
+}
+
+#[tokio::test]
+async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
+    let start: Timestamp = "2026-12-02T02:00:00Z".parse().unwrap();
+    let clock = Clock::manual(start);
+    let config = AppConfig { clock: clock.clone(), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (ada, ada_t) = app.user_with_token("ada", "agent").await;
+    let (mia, mia_t) = app.user_with_token("mia", "agent").await;
+    let desk = app.app.create_team(None, "Desk", "").await.unwrap();
+    let major = app.app.create_team(None, "Major incidents", "").await.unwrap();
+    app.app.set_team_member(None, desk.id, ada.id, true).await.unwrap();
+    app.app.set_team_member(None, major.id, mia.id, true).await.unwrap();
+    let always = calendar_id(&app, &admin, "24x7").await;
+    let rule = json!({ "name": "Payroll", "rank": 1, "service": "payroll", "calendar_id": always,
+        "resolution_minutes": 100, "update_minutes": 30, "warn_at": [90, 50], "breach_team_id": major.id });
+    let (status, out) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(rule)).await;
+    assert_eq!(status, 201, "{out}");
+    let body = json!({ "title": "Payroll run stuck", "impact": 2, "urgency": 2, "service": "payroll", "assignee_id": ada.id });
+    // Raised by someone else, so the agent's reply is news to the requester.
+    let id = raise(&app, &admin, body).await;
+    let scan = |minutes: i64| {
+        clock.set(start.checked_add(SignedDuration::from_mins(minutes)).unwrap());
+        app.app.scan_sla(app.app.now())
+    };
+
+    // 31 min without news: the update target's 50 %, 90 % and breach; resolution at 31 %.
+    assert_eq!(scan(31).await.unwrap(), 3);
+    let (_, sla) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/sla"), &ada_t, None).await;
+    assert_eq!(sla["next_update"]["breached"], true, "{sla}");
+    // A public reply starts a new update cycle.
+    clock.set(start.checked_add(SignedDuration::from_mins(32)).unwrap());
+    app.api(
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/comments"),
+        &ada_t,
+        Some(json!({ "body": "Rerunning" })),
+    )
+    .await;
+    let (_, sla) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/sla"), &ada_t, None).await;
+    assert_eq!(
+        (sla["next_update"]["breached"].as_bool(), sla["next_update"]["due"].as_str()),
+        (Some(false), Some("2026-12-02T03:02:00Z"))
+    );
+    // 52 min: resolution passes 50 %; the new update cycle (20 of 30 min) passes 50 %.
+    assert_eq!(scan(52).await.unwrap(), 2);
+    assert_eq!(scan(52).await.unwrap(), 0);
+    // 101 min: resolution 90 % and breach; the update cycle 90 % and breach.
+    assert_eq!(scan(101).await.unwrap(), 4);
+    assert_eq!(scan(101).await.unwrap(), 0, "each firing once");
+
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{id}"), &admin, None).await;
+    assert_eq!(inc["team_id"], major.id, "the breach moved it to the major-incident queue: {inc}");
+    assert!(inc["assignee_id"].is_null());
+    let (_, activity) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), &admin, None).await;
+    assert!(activity["items"].as_array().unwrap().iter().any(|i| i["event"]["action"] == "sla_reassign"));
+    let (_, mias) = app.api(Method::GET, "/api/v1/notifications", &mia_t, None).await;
+    assert!(!mias["items"].as_array().unwrap().is_empty(), "the new team hears of it");
+    let metrics = reqwest::Client::new()
+        .get(app.url("/metrics"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("steward_sla_breaches{target=\"update\"} 2"), "{metrics}");
+    assert!(metrics.contains("steward_sla_breaches{target=\"resolution\"} 1"), "{metrics}");
+}
