@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, date};
+use futures_util::TryStreamExt;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Span, Timestamp};
+use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use steward_core::reports::{DayRow, Dim, Entry, Facts, Measures, Outage, RollupKey, contributions};
+use steward_core::reports::{DayRow, DaySums, Dim, Entry, Facts, Measures, Outage, RollupKey, contributions};
 use steward_core::tickets::{State, TicketKind};
 
 use crate::{Backend, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
@@ -20,9 +21,6 @@ fn day_number(d: Date) -> i64 {
     d.duration_since(EPOCH).as_secs() / 86_400
 }
 
-fn day_of(n: i64) -> Result<Date> {
-    EPOCH.checked_add(Span::new().days(n)).map_err(|e| StoreError::Corrupt(format!("report day {n}: {e}")))
-}
 
 /// Which tickets a filtered report covers; `None` is "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,7 +117,7 @@ impl Tx {
 
     /// Adds `rows` to the rollup (a delta: measures may be negative). Keys must be distinct.
     pub async fn add_to_rollup(&mut self, rows: &[(RollupKey, Measures)]) -> Result<()> {
-        let width = 4 + Measures::COLUMNS.len();
+        let width = 5 + Measures::COLUMNS.len();
         let sets: Vec<String> =
             Measures::COLUMNS.iter().map(|c| format!("{c} = report_days.{c} + excluded.{c}")).collect();
         for chunk in rows.chunks(100) {
@@ -130,8 +128,8 @@ impl Tx {
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO report_days (dim, day, kind, value, {}) VALUES {} \
-                 ON CONFLICT (dim, day, kind, value) DO UPDATE SET {}",
+                "INSERT INTO report_days (filter, dim, day, kind, value, {}) VALUES {} \
+                 ON CONFLICT (filter, kind, dim, day, value) DO UPDATE SET {}",
                 measure_columns(),
                 tuples.join(", "),
                 sets.join(", ")
@@ -139,6 +137,7 @@ impl Tx {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (key, m) in chunk {
                 q = q
+                    .bind(key.filter.clone())
                     .bind(key.dim.as_str())
                     .bind(day_number(key.day))
                     .bind(key.kind.as_str())
@@ -154,26 +153,50 @@ impl Tx {
 }
 
 impl Store {
-    /// The rollup rows of one kind between two local days (inclusive).
-    pub async fn report_rows(&self, kind: TicketKind, from: Date, to: Date) -> Result<Vec<DayRow>> {
+    /// The rollup summed per period: `starts` are the periods' first days (ascending) and `end`
+    /// the day after the last. Each row's `day` is the start of the period it sums, so a report
+    /// reads a few hundred rows however many days and tickets the range holds.
+    pub async fn report_rows(
+        &self,
+        kind: TicketKind,
+        filter: &str,
+        starts: &[Date],
+        end: Date,
+    ) -> Result<Vec<DayRow>> {
+        let Some(first) = starts.first() else { return Ok(Vec::new()) };
+        // Day numbers are integers computed here, so they are written into the SQL directly.
+        let period: String = starts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, d)| format!("WHEN day < {} THEN {}", day_number(*d), i - 1))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // One period: an expression, since a bare `0` in GROUP BY names a column on SQLite.
+        let period =
+            if starts.len() == 1 { "(day * 0)".to_owned() } else { format!("CASE {period} ELSE {} END", starts.len() - 1) };
+        let sums: Vec<String> =
+            Measures::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
         let sql = format!(
-            "SELECT dim, day, value, {} FROM report_days WHERE day >= $1 AND day <= $2 AND kind = $3 AND dim IN \
-             ('all', 'priority', 'team', 'service', 'category')",
-            measure_columns()
+            "SELECT dim, {period} AS period, value, {} FROM report_days WHERE day >= $1 AND day < $2 AND kind = $3 \
+             AND filter = $4 AND dim IN ('all', 'priority', 'team', 'service', 'category') \
+             GROUP BY dim, {period}, value",
+            sums.join(", ")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(day_number(from))
-            .bind(day_number(to))
+            .bind(day_number(*first))
+            .bind(day_number(end))
             .bind(kind.as_str())
+            .bind(filter)
             .fetch_all(&self.read)
             .await?;
         rows.iter()
             .map(|r| {
                 let dim: String = r.try_get("dim")?;
+                let period = usize::try_from(r.try_get::<i64, _>("period")?).unwrap_or(0);
                 Ok(DayRow {
-                    day: day_of(r.try_get("day")?)?,
-                    dim: Dim::parse(&dim)
-                        .ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
+                    day: starts.get(period).copied().unwrap_or(*first),
+                    dim: Dim::parse(&dim).ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
                     value: r.try_get("value")?,
                     measures: measures_of(r)?,
                 })
@@ -181,13 +204,16 @@ impl Store {
             .collect()
     }
 
-    /// Tickets of one kind opened and not yet ended before local day `before`.
-    pub async fn report_backlog_before(&self, kind: TicketKind, before: Date) -> Result<i64> {
+    /// Tickets of one kind (in one filter's view) opened and not yet ended before local day
+    /// `before`.
+    pub async fn report_backlog_before(&self, kind: TicketKind, filter: &str, before: Date) -> Result<i64> {
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT CAST(SUM(created - ended) AS BIGINT) FROM report_days WHERE dim = 'all' AND kind = $1 AND day < $2",
+            "SELECT CAST(SUM(created - ended) AS BIGINT) FROM report_days \
+             WHERE filter = $3 AND kind = $1 AND dim = 'all' AND day < $2",
         )
         .bind(kind.as_str())
         .bind(day_number(before))
+        .bind(filter)
         .fetch_one(&self.read)
         .await?;
         Ok(n.unwrap_or(0))
@@ -198,7 +224,7 @@ impl Store {
         let sums: Vec<String> =
             Measures::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
         let sql = format!(
-            "SELECT value, {} FROM report_days WHERE dim = $1 AND kind = $2 GROUP BY value ORDER BY value",
+            "SELECT value, {} FROM report_days WHERE filter = '' AND kind = $2 AND dim = $1 GROUP BY value ORDER BY value",
             sums.join(", ")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -209,13 +235,15 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("value")?, measures_of(r)?))).collect()
     }
 
-    /// The tickets a filtered report covers: those matching `filter` created before `before`.
-    pub async fn report_entries(
+    /// The rollup rows of the tickets matching `filter` created before `before`, summed in `tz`
+    /// as they stream in, so memory stays small however many match.
+    pub async fn report_day_rows(
         &self,
         kind: TicketKind,
         filter: &ReportFilter,
         before: Timestamp,
-    ) -> Result<Vec<Entry>> {
+        tz: &TimeZone,
+    ) -> Result<Vec<DayRow>> {
         let mut clauses = vec!["t.kind = $1".to_owned(), "t.created_at < $2".to_owned()];
         let mut n = 2;
         let mut next = |col: &str| {
@@ -253,7 +281,13 @@ impl Store {
         if let Some(c) = filter.category_id {
             q = q.bind(c);
         }
-        q.fetch_all(&self.read).await?.iter().map(entry_of).collect()
+        // Streamed, not collected: memory holds the sums, not the tickets.
+        let mut rows = q.fetch(&self.read);
+        let mut sums = DaySums::default();
+        while let Some(r) = rows.try_next().await? {
+            sums.add(&entry_of(&r)?, tz);
+        }
+        Ok(sums.into_rows())
     }
 
     /// Incidents of widespread impact (1) on a named service that overlap `[from, to)`.
@@ -263,26 +297,36 @@ impl Store {
         to: Timestamp,
         service: Option<&str>,
     ) -> Result<Vec<Outage>> {
-        let rows = sqlx::query(
-            "SELECT service, created_at, resolved_at FROM tickets WHERE impact = 1 AND service IS NOT NULL \
+        // One row per service with its windows packed as `start:end,…` (end empty while open):
+        // a few rows instead of one per outage, since each row costs a round trip.
+        let windows = match self.backend {
+            Backend::Sqlite => "group_concat(created_at || ':' || COALESCE(resolved_at, ''), ',')",
+            Backend::Postgres => "string_agg(created_at::text || ':' || COALESCE(resolved_at::text, ''), ',')",
+        };
+        let sql = format!(
+            "SELECT service, {windows} AS windows FROM tickets WHERE impact = 1 AND service IS NOT NULL \
              AND kind = 'incident' AND state <> 'cancelled' AND created_at < $1 \
-             AND (resolved_at IS NULL OR resolved_at > $2)",
-        )
-        .bind(to_ms(to))
-        .bind(to_ms(from))
-        .fetch_all(&self.read)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
+             AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY service"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_ms(to))
+            .bind(to_ms(from))
+            .fetch_all(&self.read)
+            .await?;
+        let mut out = Vec::new();
+        let corrupt = |w: &str| StoreError::Corrupt(format!("outage window `{w}`"));
         for r in &rows {
             let name: String = r.try_get("service")?;
             if service.is_some_and(|s| s != name) {
                 continue;
             }
-            out.push(Outage {
-                service: name,
-                start: from_ms(r.try_get("created_at")?)?,
-                end: from_ms_opt(r.try_get("resolved_at")?)?,
-            });
+            let windows: String = r.try_get("windows")?;
+            for w in windows.split(',') {
+                let (start, end) = w.split_once(':').ok_or_else(|| corrupt(w))?;
+                let start = start.parse().map_err(|_| corrupt(w))?;
+                let end = if end.is_empty() { None } else { Some(end.parse().map_err(|_| corrupt(w))?) };
+                out.push(Outage { service: name.clone(), start: from_ms(start)?, end: from_ms_opt(end)? });
+            }
         }
         Ok(out)
     }

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, ToSpan};
 use steward_core::identity::Permission;
 use steward_core::reports::{
-    Availability, DayRow, Dim, Granularity, Period, Report, assemble, availability, day_rows, periods,
+    Availability, Dim, Granularity, Period, Report, assemble, availability, filter_key, periods,
 };
 use steward_core::tickets::{Priority, TicketKind};
 use steward_store::ReportFilter;
@@ -75,6 +75,25 @@ fn parse_date(field: &'static str, s: &str) -> Result<Date> {
     s.trim().parse().map_err(|_| AppError::invalid(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
 }
 
+/// The rollup view that answers `filter`: the whole desk, or a one-dimension filter; `None`
+/// for two filters or more, which sum the matching tickets instead.
+fn rollup_filter(f: &ReportFilter) -> Option<String> {
+    let set: Vec<(Dim, String)> = [
+        f.priority.map(|p| (Dim::Priority, p.to_string())),
+        f.team_id.map(|t| (Dim::Team, t.to_string())),
+        f.service.clone().map(|s| (Dim::Service, s)),
+        f.category_id.map(|c| (Dim::Category, c.to_string())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match set.as_slice() {
+        [] => Some(String::new()),
+        [(dim, value)] => Some(filter_key(*dim, value)),
+        _ => None,
+    }
+}
+
 impl App {
     /// The incident report for `request`, as the actor may read it.
     pub async fn incident_report(&self, actor: &Actor, request: &ReportRequest) -> Result<IncidentReport> {
@@ -123,14 +142,13 @@ impl App {
             .instants(zone)
             .ok_or_else(|| AppError::invalid("to", "the range is outside the calendar"))?;
         let kind = TicketKind::Incident;
-        let report = if filter.is_empty() {
-            let rows =
-                self.store.report_rows(kind, whole.start, last.end.yesterday().unwrap_or(last.end)).await?;
-            let opening = self.store.report_backlog_before(kind, whole.start).await?;
+        let report = if let Some(key) = rollup_filter(&filter) {
+            let starts: Vec<Date> = periods.iter().map(|p| p.start).collect();
+            let rows = self.store.report_rows(kind, &key, &starts, last.end).await?;
+            let opening = self.store.report_backlog_before(kind, &key, whole.start).await?;
             assemble(&rows, &periods, opening)
         } else {
-            let entries = self.store.report_entries(kind, &filter, end).await?;
-            let rows: Vec<DayRow> = day_rows(&entries, zone);
+            let rows = self.store.report_day_rows(kind, &filter, end, zone).await?;
             let opening = rows
                 .iter()
                 .filter(|r| r.dim == Dim::All && r.day < whole.start)

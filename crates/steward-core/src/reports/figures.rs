@@ -88,15 +88,21 @@ pub struct DayRow {
     pub measures: Measures,
 }
 
-/// The rollup rows that `entries` make, for a report over a filtered set of tickets.
-pub fn day_rows<'a>(entries: impl IntoIterator<Item = &'a Entry>, tz: &TimeZone) -> Vec<DayRow> {
-    let mut sum = BTreeMap::new();
-    for e in entries {
-        for (k, m) in contributions(e, tz) {
-            *sum.entry((k.day, k.dim, k.value)).or_insert_with(Measures::default) += m;
+/// The rollup rows a set of tickets makes, summed one ticket at a time (a filtered report
+/// reads its tickets page by page into this).
+#[derive(Debug, Default)]
+pub struct DaySums(BTreeMap<(Date, Dim, String), Measures>);
+
+impl DaySums {
+    pub fn add(&mut self, e: &Entry, tz: &TimeZone) {
+        for (k, m) in contributions(e, tz).into_iter().filter(|(k, _)| k.filter.is_empty()) {
+            *self.0.entry((k.day, k.dim, k.value)).or_default() += m;
         }
     }
-    sum.into_iter().map(|((day, dim, value), measures)| DayRow { day, dim, value, measures }).collect()
+
+    pub fn into_rows(self) -> Vec<DayRow> {
+        self.0.into_iter().map(|((day, dim, value), measures)| DayRow { day, dim, value, measures }).collect()
+    }
 }
 
 /// One period's figures and the backlog open at its end.

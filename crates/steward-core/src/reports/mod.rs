@@ -9,10 +9,10 @@ mod rollup;
 
 pub use figures::{
     Availability, DayRow, Granularity, Outage, Period, PeriodFigures, Report, assemble, availability,
-    day_rows, periods,
+    DaySums, periods,
 };
 pub use rollup::{
-    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket,
+    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket, filter_key,
     contributions, delta, needs_clocks, next_facts,
 };
 

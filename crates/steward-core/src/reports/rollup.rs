@@ -179,9 +179,10 @@ pub fn bucket(bounds: &[i64], d: SignedDuration) -> String {
 }
 
 /// One rollup row's key: a local day, the ticket kind, a dimension and its value (empty for
-/// none).
+/// none), and the single-dimension filter the row belongs to (`team=5`; empty: no filter).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RollupKey {
+    pub filter: String,
     pub day: Date,
     pub kind: TicketKind,
     pub dim: Dim,
@@ -268,7 +269,14 @@ fn day(at: Timestamp, tz: &TimeZone) -> Date {
     tz.to_datetime(at).date()
 }
 
-/// Everything one ticket adds to the rollup, merged by key.
+/// The rollup filter key of a one-dimension filter: `team=5`, `service=mail`.
+pub fn filter_key(dim: Dim, value: &str) -> String {
+    format!("{}={value}", dim.as_str())
+}
+
+/// Everything one ticket adds to the rollup, merged by key: each figure under every dimension,
+/// and again under each of the ticket's own values as a filter (so a report filtered on one
+/// dimension reads the rollup too).
 pub fn contributions(e: &Entry, tz: &TimeZone) -> BTreeMap<RollupKey, Measures> {
     let mut out = BTreeMap::new();
     let values = [
@@ -281,7 +289,14 @@ pub fn contributions(e: &Entry, tz: &TimeZone) -> BTreeMap<RollupKey, Measures> 
     let mut add = |at: Timestamp, m: Measures, extra: Option<(Dim, String)>| {
         let day = day(at, tz);
         for (dim, value) in values.iter().cloned().chain(extra) {
-            *out.entry(RollupKey { day, kind: e.kind, dim, value }).or_default() += m;
+            *out.entry(RollupKey { filter: String::new(), day, kind: e.kind, dim, value }).or_default() += m;
+        }
+        for (filter_dim, filter_value) in &values[1..] {
+            let filter = filter_key(*filter_dim, filter_value);
+            for (dim, value) in values.iter().filter(|(d, _)| d != filter_dim) {
+                let key = RollupKey { filter: filter.clone(), day, kind: e.kind, dim: *dim, value: value.clone() };
+                *out.entry(key).or_default() += m;
+            }
         }
     };
     add(e.created_at, Measures { created: 1, ..Measures::default() }, None);

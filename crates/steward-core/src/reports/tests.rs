@@ -37,11 +37,13 @@ fn step(t: &Ticket, f: &Facts, at: &str, change: impl FnOnce(&mut Ticket), reply
 fn days_are_local_to_the_report_zone() {
     let t = created("2026-11-20T17:00:00Z");
     let rows = contributions(&Entry::of(&t, Facts::default()), &beijing());
-    let all: Vec<_> = rows.iter().filter(|(k, _)| k.dim == Dim::All).collect();
+    let all: Vec<_> = rows.iter().filter(|(k, _)| k.dim == Dim::All && k.filter.is_empty()).collect();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].0.day, date(2026, 11, 21), "17:00 UTC is 01:00 the next day in Beijing");
     assert_eq!(all[0].1.created, 1);
-    assert_eq!(rows.len(), 5, "one row per dimension");
+    assert_eq!(rows.keys().filter(|k| k.filter.is_empty()).count(), 5, "one row per dimension");
+    let by_team: Vec<_> = rows.keys().filter(|k| k.filter == filter_key(Dim::Team, "1")).map(|k| k.dim).collect();
+    assert_eq!(by_team, vec![Dim::All, Dim::Priority, Dim::Service, Dim::Category], "the team's own view");
 }
 
 #[test]
@@ -107,7 +109,7 @@ fn a_life_adds_up_to_what_the_final_ticket_contributes() {
     apply(Some(&e3), &e4);
     rollup.retain(|_, m| !m.is_zero());
     assert_eq!(rollup, contributions(&e4, &tz), "the deltas sum to the final contribution");
-    let all: Measures = rollup.iter().filter(|(k, _)| k.dim == Dim::All).map(|(_, m)| *m).fold(
+    let all: Measures = rollup.iter().filter(|(k, _)| k.dim == Dim::All && k.filter.is_empty()).map(|(_, m)| *m).fold(
         Measures::default(),
         |mut a, m| {
             a += m;
@@ -116,7 +118,7 @@ fn a_life_adds_up_to_what_the_final_ticket_contributes() {
     );
     assert_eq!((all.created, all.resolved, all.reopened, all.first_contact, all.responded), (1, 1, 1, 0, 1));
     assert_eq!(all.resolution_wall_secs, 8 * 86_400 + 3600);
-    let team1 = rollup.keys().filter(|k| k.dim == Dim::Team && k.value == "1").count();
+    let team1 = rollup.keys().filter(|k| (k.dim == Dim::Team && k.value == "1") || k.filter == "team=1").count();
     assert_eq!(team1, 0, "the ticket counts under its current team only");
 }
 

@@ -125,7 +125,17 @@ async fn filtered_reports_and_a_rebuild_agree_with_the_rollup() {
 
     let filtered = report(&app, &agent, &format!("?team={}", teams[0])).await;
     for key in ["created", "resolved", "first_contact_rate", "mttr_wall_secs", "resolution_attainment"] {
-        assert_eq!(filtered["total"][key], network[key], "{key}: filtered scan and rollup agree");
+        assert_eq!(filtered["total"][key], network[key], "{key}: the team's view agrees with its row");
+    }
+    // Two filters sum the matching tickets one by one: the same figures as the one-filter
+    // view's breakdown, which the rollup kept.
+    for p in ["2", "3", "4"] {
+        let scanned = report(&app, &agent, &format!("?team={}&priority={p}", teams[0])).await;
+        let kept = row(&filtered, "by_priority", p);
+        for key in ["created", "resolved", "responded", "first_contact_rate", "mttr_wall_secs", "resolution_attainment"] {
+            assert_eq!(scanned["total"][key], kept[key], "P{p} {key}: scan and rollup agree");
+        }
+        assert_eq!(scanned["filter"]["priority"], p.parse::<i64>().unwrap());
     }
     let mail = report(&app, &agent, "?service=mail").await;
     assert_eq!(mail["total"]["created"], 2);

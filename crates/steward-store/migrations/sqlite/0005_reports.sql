@@ -14,8 +14,10 @@ CREATE TABLE ticket_facts (
 );
 INSERT INTO ticket_facts (ticket_id) SELECT id FROM tickets;
 
--- `day` counts days since 1970-01-01 in the report time zone (report_settings).
+-- `day` counts days since 1970-01-01 in the report time zone (report_settings). `filter` is
+-- empty for the whole desk, or one dimension's value (`team=5`) for the rows of that view.
 CREATE TABLE report_days (
+    filter                   TEXT   NOT NULL,
     dim                      TEXT   NOT NULL,
     day                      BIGINT NOT NULL,
     kind                     TEXT   NOT NULL,
@@ -34,7 +36,7 @@ CREATE TABLE report_days (
     response_business_secs   BIGINT NOT NULL DEFAULT 0,
     response_measured        BIGINT NOT NULL DEFAULT 0,
     response_met             BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (dim, day, kind, value)
+    PRIMARY KEY (filter, kind, dim, day, value)
 );
 
 -- The zone `report_days` was built in; a different configured zone rebuilds it.
