@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod cmdb;
 pub mod expiry;
 pub mod identity;
 pub mod jobs;

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cmdb;
 mod credentials;
 mod events;
 mod jobs;
@@ -25,6 +26,7 @@ use jiff::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
 
+pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{EventFilter, LoggedEvent, NewEvent};
 pub use jobs::{Job, NewJob};
@@ -61,6 +63,10 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
     ("sla_calendars_name_key", "sla_calendars.name", "name"),
     ("sla_policies_name_key", "sla_policies.name", "name"),
+    ("cis_external_id_key", "cis.external_id", "external_id"),
+    ("ci_unique_values_key", "ci_unique_values.class, ci_unique_values.attr", "attributes"),
+    ("ci_relations_key", "ci_relations.from_ci, ci_relations.to_ci, ci_relations.kind", "kind"),
+    ("ci_classes_pkey", "ci_classes.name", "name"),
 ];
 
 impl From<sqlx::Error> for StoreError {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::{Date, date};
 use futures_util::TryStreamExt;
+use jiff::civil::{Date, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
@@ -20,7 +20,6 @@ const EPOCH: Date = date(1970, 1, 1);
 fn day_number(d: Date) -> i64 {
     d.duration_since(EPOCH).as_secs() / 86_400
 }
-
 
 /// Which tickets a filtered report covers; `None` is "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -173,8 +172,11 @@ impl Store {
             .collect::<Vec<_>>()
             .join(" ");
         // One period: an expression, since a bare `0` in GROUP BY names a column on SQLite.
-        let period =
-            if starts.len() == 1 { "(day * 0)".to_owned() } else { format!("CASE {period} ELSE {} END", starts.len() - 1) };
+        let period = if starts.len() == 1 {
+            "(day * 0)".to_owned()
+        } else {
+            format!("CASE {period} ELSE {} END", starts.len() - 1)
+        };
         let sums: Vec<String> =
             Measures::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
         let sql = format!(
@@ -196,7 +198,8 @@ impl Store {
                 let period = usize::try_from(r.try_get::<i64, _>("period")?).unwrap_or(0);
                 Ok(DayRow {
                     day: starts.get(period).copied().unwrap_or(*first),
-                    dim: Dim::parse(&dim).ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
+                    dim: Dim::parse(&dim)
+                        .ok_or_else(|| StoreError::Corrupt(format!("report dimension {dim}")))?,
                     value: r.try_get("value")?,
                     measures: measures_of(r)?,
                 })
@@ -301,7 +304,9 @@ impl Store {
         // a few rows instead of one per outage, since each row costs a round trip.
         let windows = match self.backend {
             Backend::Sqlite => "group_concat(created_at || ':' || COALESCE(resolved_at, ''), ',')",
-            Backend::Postgres => "string_agg(created_at::text || ':' || COALESCE(resolved_at::text, ''), ',')",
+            Backend::Postgres => {
+                "string_agg(created_at::text || ':' || COALESCE(resolved_at::text, ''), ',')"
+            }
         };
         let sql = format!(
             "SELECT service, {windows} AS windows FROM tickets WHERE impact = 1 AND service IS NOT NULL \

@@ -8,12 +8,12 @@ mod figures;
 mod rollup;
 
 pub use figures::{
-    Availability, DayRow, Granularity, Outage, Period, PeriodFigures, Report, assemble, availability,
-    DaySums, periods,
+    Availability, DayRow, DaySums, Granularity, Outage, Period, PeriodFigures, Report, assemble,
+    availability, periods,
 };
 pub use rollup::{
-    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket, filter_key,
-    contributions, delta, needs_clocks, next_facts,
+    Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket,
+    contributions, delta, filter_key, needs_clocks, next_facts,
 };
 
 #[cfg(test)]

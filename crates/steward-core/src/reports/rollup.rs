@@ -294,7 +294,8 @@ pub fn contributions(e: &Entry, tz: &TimeZone) -> BTreeMap<RollupKey, Measures> 
         for (filter_dim, filter_value) in &values[1..] {
             let filter = filter_key(*filter_dim, filter_value);
             for (dim, value) in values.iter().filter(|(d, _)| d != filter_dim) {
-                let key = RollupKey { filter: filter.clone(), day, kind: e.kind, dim: *dim, value: value.clone() };
+                let key =
+                    RollupKey { filter: filter.clone(), day, kind: e.kind, dim: *dim, value: value.clone() };
                 *out.entry(key).or_default() += m;
             }
         }

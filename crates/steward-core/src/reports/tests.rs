@@ -42,7 +42,8 @@ fn days_are_local_to_the_report_zone() {
     assert_eq!(all[0].0.day, date(2026, 11, 21), "17:00 UTC is 01:00 the next day in Beijing");
     assert_eq!(all[0].1.created, 1);
     assert_eq!(rows.keys().filter(|k| k.filter.is_empty()).count(), 5, "one row per dimension");
-    let by_team: Vec<_> = rows.keys().filter(|k| k.filter == filter_key(Dim::Team, "1")).map(|k| k.dim).collect();
+    let by_team: Vec<_> =
+        rows.keys().filter(|k| k.filter == filter_key(Dim::Team, "1")).map(|k| k.dim).collect();
     assert_eq!(by_team, vec![Dim::All, Dim::Priority, Dim::Service, Dim::Category], "the team's own view");
 }
 
@@ -109,16 +110,18 @@ fn a_life_adds_up_to_what_the_final_ticket_contributes() {
     apply(Some(&e3), &e4);
     rollup.retain(|_, m| !m.is_zero());
     assert_eq!(rollup, contributions(&e4, &tz), "the deltas sum to the final contribution");
-    let all: Measures = rollup.iter().filter(|(k, _)| k.dim == Dim::All && k.filter.is_empty()).map(|(_, m)| *m).fold(
-        Measures::default(),
-        |mut a, m| {
+    let all: Measures = rollup
+        .iter()
+        .filter(|(k, _)| k.dim == Dim::All && k.filter.is_empty())
+        .map(|(_, m)| *m)
+        .fold(Measures::default(), |mut a, m| {
             a += m;
             a
-        },
-    );
+        });
     assert_eq!((all.created, all.resolved, all.reopened, all.first_contact, all.responded), (1, 1, 1, 0, 1));
     assert_eq!(all.resolution_wall_secs, 8 * 86_400 + 3600);
-    let team1 = rollup.keys().filter(|k| (k.dim == Dim::Team && k.value == "1") || k.filter == "team=1").count();
+    let team1 =
+        rollup.keys().filter(|k| (k.dim == Dim::Team && k.value == "1") || k.filter == "team=1").count();
     assert_eq!(team1, 0, "the ticket counts under its current team only");
 }
 

@@ -132,7 +132,14 @@ async fn filtered_reports_and_a_rebuild_agree_with_the_rollup() {
     for p in ["2", "3", "4"] {
         let scanned = report(&app, &agent, &format!("?team={}&priority={p}", teams[0])).await;
         let kept = row(&filtered, "by_priority", p);
-        for key in ["created", "resolved", "responded", "first_contact_rate", "mttr_wall_secs", "resolution_attainment"] {
+        for key in [
+            "created",
+            "resolved",
+            "responded",
+            "first_contact_rate",
+            "mttr_wall_secs",
+            "resolution_attainment",
+        ] {
             assert_eq!(scanned["total"][key], kept[key], "P{p} {key}: scan and rollup agree");
         }
         assert_eq!(scanned["filter"]["priority"], p.parse::<i64>().unwrap());

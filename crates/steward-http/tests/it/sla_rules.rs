@@ -131,6 +131,9 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
         (sla["next_update"]["breached"].as_bool(), sla["next_update"]["due"].as_str()),
         (Some(false), Some("2026-12-02T03:02:00Z"))
     );
+    let (browser, _) = app.signed_in("ada").await;
+    let (_, page) = app.page(&browser, &format!("/incidents/{id}")).await;
+    assert!(page.contains("id=\"sla-update\"") && page.contains("Next update"), "the detail page shows it");
     // 52 min: resolution passes 50 %; the new update cycle (20 of 30 min) passes 50 %.
     assert_eq!(scan(52).await.unwrap(), 2);
     assert_eq!(scan(52).await.unwrap(), 0);

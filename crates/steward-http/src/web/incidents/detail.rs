@@ -282,6 +282,9 @@ pub async fn page(
                 rows.push(sla_row("response", "sla.response", r));
             }
             rows.push(sla_row("resolution", "sla.resolution", &s.resolution));
+            if let Some((u, _)) = &s.next_update {
+                rows.push(sla_row("update", "sla.update", u));
+            }
             (rows, format!("{} · {}", s.policy, s.calendar))
         }
         None => (Vec::new(), String::new()),

@@ -1,0 +1,362 @@
+//! The CMDB's rows: admin-defined classes, CIs with their attributes (a JSON object of canonical
+//! values), values of unique attributes, relationships, and incidents' links to CIs.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
+
+use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+
+/// A configuration item as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiRecord {
+    pub id: i64,
+    pub class: String,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub status: CiStatus,
+    pub owner_team_id: Option<i64>,
+    /// 1 (most critical) to 5.
+    pub criticality: i64,
+    pub attrs: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// A relationship as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationRecord {
+    pub id: i64,
+    pub edge: Edge,
+}
+
+const CI_COLUMNS: &str = "c.id, c.class, c.name, c.external_id, c.status, c.owner_team_id, c.criticality, c.attrs, \
+    c.created_at, c.updated_at, c.version";
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn ci_of(r: &AnyRow) -> Result<CiRecord> {
+    let attrs: String = r.try_get("attrs")?;
+    let status: String = r.try_get("status")?;
+    Ok(CiRecord {
+        id: r.try_get("id")?,
+        class: r.try_get("class")?,
+        name: r.try_get("name")?,
+        external_id: r.try_get("external_id")?,
+        status: CiStatus::parse(&status).map_err(corrupt)?,
+        owner_team_id: r.try_get("owner_team_id")?,
+        criticality: r.try_get("criticality")?,
+        attrs: serde_json::from_str(&attrs).map_err(|e| corrupt(format!("ci attributes: {e}")))?,
+        created_at: from_ms(r.try_get("created_at")?)?,
+        updated_at: from_ms(r.try_get("updated_at")?)?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
+    let kind: String = r.try_get("kind")?;
+    Ok(RelationRecord {
+        id: r.try_get("id")?,
+        edge: Edge {
+            from: r.try_get("from_ci")?,
+            to: r.try_get("to_ci")?,
+            kind: RelationType::parse(&kind).map_err(corrupt)?,
+        },
+    })
+}
+
+/// `name|type|required|unique` per line, the form `ci_classes.attrs` holds.
+fn encode_attrs(attrs: &[AttrDef]) -> String {
+    attrs
+        .iter()
+        .map(|a| format!("{}|{}|{}|{}", a.name, a.ty, u8::from(a.required), u8::from(a.unique)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_attrs(text: &str) -> Result<Vec<AttrDef>> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let parts: Vec<&str> = l.split('|').collect();
+            let [name, ty @ .., required, unique] = parts.as_slice() else {
+                return Err(corrupt(format!("class attribute `{l}`")));
+            };
+            Ok(AttrDef {
+                name: (*name).to_owned(),
+                ty: AttrType::parse(&ty.join("|")).map_err(corrupt)?,
+                required: *required == "1",
+                unique: *unique == "1",
+            })
+        })
+        .collect()
+}
+
+/// A page of CIs to list: optionally one class, a name prefix, after an id.
+#[derive(Debug, Clone, Default)]
+pub struct CiQuery {
+    pub class: Option<String>,
+    pub q: Option<String>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    pub async fn custom_ci_classes(&self) -> Result<Vec<ClassDef>> {
+        let rows =
+            sqlx::query("SELECT name, attrs FROM ci_classes ORDER BY name").fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClassDef {
+                    name: r.try_get("name")?,
+                    attrs: decode_attrs(&r.try_get::<String, _>("attrs")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn ci(&self, id: i64) -> Result<Option<CiRecord>> {
+        let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(ci_of)
+            .transpose()
+    }
+
+    pub async fn cis_by_ids(&self, ids: &[i64]) -> Result<Vec<CiRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            // Ids are integers formatted here, not user text.
+            let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id IN ({})", list.join(","));
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await? {
+                out.push(ci_of(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// CIs by name (prefix, case-sensitive) and class, in id order, a page at a time.
+    pub async fn list_cis(&self, q: &CiQuery) -> Result<Vec<CiRecord>> {
+        let mut clauses = vec!["c.id > $1".to_owned()];
+        if q.class.is_some() {
+            clauses.push("c.class = $2".into());
+        }
+        if q.q.is_some() {
+            clauses.push("c.name >= $3 AND c.name < $4".into());
+        }
+        let sql = format!(
+            "SELECT {CI_COLUMNS} FROM cis c WHERE {} ORDER BY c.id LIMIT {}",
+            clauses.join(" AND "),
+            q.limit.clamp(1, 500)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(q.after.unwrap_or(0));
+        query = query.bind(q.class.clone().unwrap_or_default());
+        if let Some(prefix) = &q.q {
+            // Everything that starts with `prefix` sorts between it and it followed by U+10FFFF.
+            query = query.bind(prefix.clone()).bind(format!("{prefix}\u{10FFFF}"));
+        }
+        query.fetch_all(&self.read).await?.iter().map(ci_of).collect()
+    }
+
+    /// The CI that holds `value` for a unique attribute of `class`, if any.
+    pub async fn ci_with_unique_value(&self, class: &str, attr: &str, value: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT ci_id FROM ci_unique_values WHERE class = $1 AND attr = $2 AND value = $3",
+        )
+        .bind(class)
+        .bind(attr)
+        .bind(value)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    pub async fn ci_by_external_id(&self, external_id: &str) -> Result<Option<CiRecord>> {
+        let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.external_id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(external_id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(ci_of)
+            .transpose()
+    }
+
+    /// The relationships with `ci` at either end.
+    pub async fn ci_relations(&self, ci: i64) -> Result<Vec<RelationRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci = $1 \
+             UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci = $1 AND from_ci <> $1 ORDER BY id",
+        )
+        .bind(ci)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(relation_of).collect()
+    }
+
+    pub async fn ci_relation(&self, id: i64) -> Result<Option<RelationRecord>> {
+        sqlx::query("SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(relation_of)
+            .transpose()
+    }
+
+    /// Every edge with an end in `ids` (one step of an impact walk).
+    pub async fn edges_touching(&self, ids: &[i64]) -> Result<Vec<Edge>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let list = list.join(",");
+            let sql = format!(
+                "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci IN ({list}) \
+                 UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci IN ({list})"
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await? {
+                out.push(relation_of(&r)?.edge);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open incidents linked to any of `ci_ids`: (ci id, ticket id, number, title, priority).
+    pub async fn open_incidents_on(&self, ci_ids: &[i64]) -> Result<Vec<(i64, i64, String, String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ci_ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT l.ci_id, t.id, t.number, t.title, t.priority FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
+                 WHERE l.ci_id IN ({}) AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
+                list.join(",")
+            );
+            out.extend(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
+    /// The CIs an incident is linked to.
+    pub async fn ticket_ci_ids(&self, ticket_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT ci_id FROM ticket_cis WHERE ticket_id = $1 ORDER BY ci_id")
+            .bind(ticket_id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+}
+
+impl Tx {
+    pub async fn insert_ci_class(&mut self, now: Timestamp, class: &ClassDef) -> Result<()> {
+        sqlx::query("INSERT INTO ci_classes (name, attrs, created_at) VALUES ($1, $2, $3)")
+            .bind(&class.name)
+            .bind(encode_attrs(&class.attrs))
+            .bind(to_ms(now))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts (`ci.id == 0`) or updates a CI at `ci.version`; returns the stored record.
+    pub async fn save_ci(&mut self, now: Timestamp, ci: &CiRecord) -> Result<CiRecord> {
+        let attrs = serde_json::to_string(&ci.attrs).map_err(corrupt)?;
+        let id: i64 = if ci.id == 0 {
+            sqlx::query_scalar(
+                "INSERT INTO cis (class, name, external_id, status, owner_team_id, criticality, attrs, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            )
+            .bind(&ci.class)
+            .bind(&ci.name)
+            .bind(&ci.external_id)
+            .bind(ci.status.as_str())
+            .bind(ci.owner_team_id)
+            .bind(ci.criticality)
+            .bind(attrs)
+            .bind(to_ms(now))
+            .fetch_one(self.conn())
+            .await?
+        } else {
+            let done = sqlx::query(
+                "UPDATE cis SET name = $1, external_id = $2, status = $3, owner_team_id = $4, criticality = $5, attrs = $6, \
+                 updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+            )
+            .bind(&ci.name)
+            .bind(&ci.external_id)
+            .bind(ci.status.as_str())
+            .bind(ci.owner_team_id)
+            .bind(ci.criticality)
+            .bind(attrs)
+            .bind(to_ms(now))
+            .bind(ci.id)
+            .bind(ci.version)
+            .execute(self.conn())
+            .await?;
+            if done.rows_affected() == 0 {
+                let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cis WHERE id = $1")
+                    .bind(ci.id)
+                    .fetch_optional(self.conn())
+                    .await?;
+                return Err(match current {
+                    Some(current) => StoreError::Stale { current },
+                    None => StoreError::NotFound,
+                });
+            }
+            ci.id
+        };
+        let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.conn()).await?;
+        ci_of(&row)
+    }
+
+    /// Replaces the stored values of `ci`'s unique attributes.
+    pub async fn set_unique_values(&mut self, ci: i64, class: &str, values: &[(&str, &str)]) -> Result<()> {
+        sqlx::query("DELETE FROM ci_unique_values WHERE ci_id = $1").bind(ci).execute(self.conn()).await?;
+        for (attr, value) in values {
+            sqlx::query("INSERT INTO ci_unique_values (class, attr, value, ci_id) VALUES ($1, $2, $3, $4)")
+                .bind(class)
+                .bind(*attr)
+                .bind(*value)
+                .bind(ci)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_ci_relation(&mut self, now: Timestamp, edge: Edge) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO ci_relations (kind, from_ci, to_ci, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(edge.kind.as_str())
+        .bind(edge.from)
+        .bind(edge.to)
+        .bind(to_ms(now))
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    pub async fn delete_ci_relation(&mut self, id: i64) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM ci_relations WHERE id = $1").bind(id).execute(self.conn()).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn link_ticket_ci(&mut self, ticket_id: i64, ci_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO ticket_cis (ticket_id, ci_id) VALUES ($1, $2) ON CONFLICT (ticket_id, ci_id) DO NOTHING",
+        )
+        .bind(ticket_id)
+        .bind(ci_id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
