@@ -7,6 +7,7 @@
 mod actor;
 mod audit;
 mod auth;
+pub mod cmdb;
 pub mod demo;
 mod directory;
 mod error;

@@ -93,14 +93,21 @@ pub enum Permission {
     WorkTickets,
     /// Read the service reports and dashboards (figures over every ticket).
     ReadReports,
+    /// See configuration items, their relationships and impact.
+    ReadCmdb,
+    /// Create and change configuration items and relationships.
+    WriteCmdb,
 }
 
 impl Permission {
     /// The token scope an operation of this kind belongs to.
     pub fn scope(self) -> Scope {
         match self {
-            Permission::ViewDirectory | Permission::ReadTickets | Permission::ReadReports => Scope::Read,
-            Permission::RaiseTickets | Permission::WorkTickets => Scope::Write,
+            Permission::ViewDirectory
+            | Permission::ReadTickets
+            | Permission::ReadReports
+            | Permission::ReadCmdb => Scope::Read,
+            Permission::RaiseTickets | Permission::WorkTickets | Permission::WriteCmdb => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
@@ -115,8 +122,10 @@ impl Role {
         match permission {
             ManageOwnTokens | ReadTickets => true,
             RaiseTickets => self != Role::Auditor,
-            WorkTickets => matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin),
-            ViewDirectory | ReadReports => self != Role::Requester,
+            WorkTickets | WriteCmdb => {
+                matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin)
+            }
+            ViewDirectory | ReadReports | ReadCmdb => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
         }

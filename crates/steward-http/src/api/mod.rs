@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 mod auth;
+mod cmdb;
 pub(crate) mod directory;
 pub(crate) mod incidents;
 mod openapi;
@@ -56,6 +57,18 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/incidents/{id}/sla", A, sla::incident),
         route(M::GET, "/api/v1/notifications", A, sla::notifications),
         route(M::POST, "/api/v1/notifications/read", A, sla::mark_read),
+        route(M::GET, "/api/v1/ci-classes", A, cmdb::classes),
+        route(M::POST, "/api/v1/ci-classes", A, cmdb::create_class),
+        route(M::GET, "/api/v1/cis", A, cmdb::list),
+        route(M::POST, "/api/v1/cis", A, cmdb::create),
+        route(M::GET, "/api/v1/cis/{id}", A, cmdb::get),
+        route(M::PATCH, "/api/v1/cis/{id}", A, cmdb::update),
+        route(M::GET, "/api/v1/cis/{id}/impact", A, cmdb::impact),
+        route(M::GET, "/api/v1/cis/{id}/history", A, cmdb::as_of),
+        route(M::POST, "/api/v1/ci-relations", A, cmdb::relate),
+        route(M::DELETE, "/api/v1/ci-relations/{id}", A, cmdb::unrelate),
+        route(M::GET, "/api/v1/incidents/{id}/cis", A, cmdb::incident_cis),
+        route(M::PUT, "/api/v1/incidents/{id}/cis/{ci_id}", A, cmdb::link_incident),
         route(M::GET, "/api/v1/reports/incidents", A, reports::incidents),
         route(M::GET, "/api/v1/reports/incidents.csv", A, reports::incidents_csv),
         route(M::GET, "/api/v1/sla/calendars", A, sla::calendars),

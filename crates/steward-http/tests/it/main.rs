@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod cmdb;
 mod errors;
 mod incidents;
 mod incidents_input;

@@ -1,0 +1,114 @@
+//! Impact analysis over the CI graph and a CI as it was on a past date.
+
+use jiff::Timestamp;
+use serde_json::Value;
+use steward_core::cmdb::{Direction, Hit, ImpactWalk};
+use steward_core::identity::Permission;
+use steward_store::{CiRecord, EventFilter};
+
+use super::{ENTITY, snapshot};
+use crate::{Actor, App, AppError, Result};
+
+/// The most CIs one impact query reaches before it stops (and says so).
+const IMPACT_LIMIT: usize = 5_000;
+
+/// One CI the walk reached.
+#[derive(Debug, Clone)]
+pub struct ImpactHit {
+    pub hit: Hit,
+    pub ci: CiRecord,
+}
+
+/// What a CI's failure reaches (or what it relies on), and what that means for the business.
+#[derive(Debug, Clone)]
+pub struct CiImpact {
+    pub start: CiRecord,
+    pub hits: Vec<ImpactHit>,
+    /// The business services among the hits.
+    pub services: Vec<CiRecord>,
+    /// Open incidents on the start or any hit: (CI id, ticket id, number, title, priority).
+    pub incidents: Vec<(i64, i64, String, String, i64)>,
+    pub truncated: bool,
+    /// The CIs and relationships the walk crossed, for drawing: (from, to, kind).
+    pub edges: Vec<(i64, i64, &'static str)>,
+}
+
+impl App {
+    /// Walks the graph from CI `id` in `direction` up to `depth` steps.
+    pub async fn ci_impact(&self, actor: &Actor, id: i64, direction: &str, depth: u32) -> Result<CiImpact> {
+        actor.require(Permission::ReadCmdb)?;
+        let direction = Direction::parse(direction).ok_or_else(|| {
+            AppError::invalid(
+                "direction",
+                format!("`{direction}` is not a direction: upstream, downstream or both"),
+            )
+        })?;
+        if !(1..=10).contains(&depth) {
+            return Err(AppError::invalid("depth", "depth is 1 to 10"));
+        }
+        let start = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
+        let mut walk = ImpactWalk::new(&[id], direction, depth, IMPACT_LIMIT);
+        while !walk.frontier().is_empty() {
+            let edges = self.store.edges_touching(walk.frontier()).await?;
+            walk.expand(&edges);
+        }
+        let hits = walk.hits();
+        let ids: Vec<i64> = hits.iter().map(|h| h.ci).collect();
+        let mut cis: std::collections::HashMap<i64, CiRecord> =
+            self.store.cis_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        let edges = hits
+            .iter()
+            .filter_map(|h| {
+                h.path.last().map(|s| {
+                    if s.forward { (s.ci, h.ci, s.kind.as_str()) } else { (h.ci, s.ci, s.kind.as_str()) }
+                })
+            })
+            .collect();
+        let hits: Vec<ImpactHit> =
+            hits.into_iter().filter_map(|h| cis.remove(&h.ci).map(|ci| ImpactHit { hit: h, ci })).collect();
+        let services =
+            hits.iter().filter(|h| h.ci.class == "business_service").map(|h| h.ci.clone()).collect();
+        let mut on: Vec<i64> = vec![id];
+        on.extend(hits.iter().map(|h| h.ci.id));
+        let incidents = self.store.open_incidents_on(&on).await?;
+        Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges })
+    }
+
+    /// The CI as it was at `at`, replayed from its events; `None` before it existed.
+    pub async fn ci_as_of(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<Value>> {
+        actor.require(Permission::ReadCmdb)?;
+        let current = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
+        let filter = EventFilter {
+            entity_type: Some(ENTITY.into()),
+            entity_id: Some(id.to_string()),
+            before_seq: None,
+            limit: 10_000,
+        };
+        let mut events = self.store.list_events(&filter).await?;
+        events.reverse();
+        let mut state: Option<Value> = None;
+        let mut relations: Vec<Value> = Vec::new();
+        for e in events.iter().filter(|e| e.at() <= at) {
+            let after: Option<Value> = e.event.after.as_deref().and_then(|a| serde_json::from_str(a).ok());
+            let before: Option<Value> = e.event.before.as_deref().and_then(|b| serde_json::from_str(b).ok());
+            match (e.event.action.as_str(), after, before) {
+                ("create", Some(a), _) => state = Some(a),
+                ("update", Some(Value::Object(changes)), _) => {
+                    if let Some(Value::Object(s)) = state.as_mut() {
+                        s.extend(changes);
+                    }
+                }
+                ("relate", Some(r), _) => relations.push(r),
+                ("unrelate", _, Some(r)) => relations.retain(|x| x["relation_id"] != r["relation_id"]),
+                _ => {}
+            }
+        }
+        // A CI created before its history was recorded (none today) reads as it is now.
+        let state =
+            state.or_else(|| (events.is_empty() && current.created_at <= at).then(|| snapshot(&current)));
+        Ok(state.map(|mut s| {
+            s["relations"] = Value::Array(relations);
+            s
+        }))
+    }
+}

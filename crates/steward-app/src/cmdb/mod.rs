@@ -1,0 +1,435 @@
+//! The CMDB use cases: classes, configuration items with typed attributes, relationships, links
+//! from incidents, and impact analysis. Every change is an event on the CI (`entity = "ci"`),
+//! which is its history.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use steward_core::cmdb::{
+    AttrDef, AttrType, AttrValue, CiStatus, ClassDef, Edge, RawValue, RelationType, builtin_classes,
+    parse_class_name,
+};
+use steward_core::identity::Permission;
+use steward_store::{CiQuery, CiRecord, RelationRecord};
+
+mod impact;
+
+pub use impact::{CiImpact, ImpactHit};
+
+use crate::{Actor, App, AppError, Result, record};
+
+pub const ENTITY: &str = "ci";
+
+/// A new CI as typed (or read from an import row).
+#[derive(Debug, Clone, Default)]
+pub struct CiInput {
+    pub class: String,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub status: Option<String>,
+    pub owner_team_id: Option<i64>,
+    pub criticality: Option<i64>,
+    pub attrs: BTreeMap<String, RawValue>,
+}
+
+/// Changes to a CI; `None` leaves a field as it is. An attribute set to `None` is removed.
+#[derive(Debug, Clone, Default)]
+pub struct CiPatch {
+    pub name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub status: Option<String>,
+    pub owner_team_id: Option<Option<i64>>,
+    pub criticality: Option<i64>,
+    pub attrs: BTreeMap<String, Option<RawValue>>,
+}
+
+/// A CI with its neighbours and the open incidents on it.
+#[derive(Debug, Clone)]
+pub struct CiView {
+    pub ci: CiRecord,
+    /// Each relationship with the CI at its other end.
+    pub relations: Vec<(RelationRecord, CiRecord)>,
+    /// Open incidents linked to the CI: (ticket id, number, title, priority).
+    pub incidents: Vec<(i64, String, String, i64)>,
+}
+
+/// The JSON snapshot of a CI that events hold.
+pub fn snapshot(ci: &CiRecord) -> Value {
+    json!({
+        "class": ci.class, "name": ci.name, "external_id": ci.external_id, "status": ci.status.as_str(),
+        "owner_team_id": ci.owner_team_id, "criticality": ci.criticality, "attrs": ci.attrs,
+    })
+}
+
+fn parse_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid("name", "a CI name is 1 to 200 characters on one line"));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_external_id(id: Option<&str>) -> Result<Option<String>> {
+    let id = id.unwrap_or_default().trim();
+    if id.chars().count() > 200 || id.chars().any(char::is_control) {
+        return Err(AppError::invalid("external_id", "an external id is at most 200 characters on one line"));
+    }
+    Ok((!id.is_empty()).then(|| id.to_owned()))
+}
+
+fn parse_criticality(c: i64) -> Result<i64> {
+    if (1..=5).contains(&c) {
+        Ok(c)
+    } else {
+        Err(AppError::invalid("criticality", "criticality is 1 (highest) to 5"))
+    }
+}
+
+impl App {
+    /// The built-in classes and those admins added.
+    pub async fn ci_classes(&self, actor: &Actor) -> Result<Vec<ClassDef>> {
+        actor.require(Permission::ReadCmdb)?;
+        self.all_classes().await
+    }
+
+    async fn all_classes(&self) -> Result<Vec<ClassDef>> {
+        let mut classes = builtin_classes();
+        classes.extend(self.store.custom_ci_classes().await?);
+        Ok(classes)
+    }
+
+    async fn class(&self, name: &str) -> Result<ClassDef> {
+        let classes = self.all_classes().await?;
+        let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+        let message = format!("unknown class `{name}`: expected one of {}", names.join(", "));
+        classes
+            .iter()
+            .find(|c| c.name == name.trim())
+            .cloned()
+            .ok_or_else(|| AppError::invalid("class", message))
+    }
+
+    /// Adds a class (admins). `attrs`: (name, type, required, unique).
+    pub async fn create_ci_class(
+        &self,
+        actor: &Actor,
+        name: &str,
+        attrs: &[(String, String, bool, bool)],
+    ) -> Result<()> {
+        actor.require(Permission::ManageDirectory)?;
+        let name = parse_class_name(name).map_err(|e| AppError::invalid("name", e))?;
+        if builtin_classes().iter().any(|c| c.name == name) {
+            return Err(AppError::Conflict {
+                field: Some("name"),
+                message: format!("`{name}` is a built-in class"),
+            });
+        }
+        let mut defs = Vec::new();
+        for (attr, ty, required, unique) in attrs {
+            let attr_name = parse_class_name(attr).map_err(|e| AppError::invalid("attrs", e))?;
+            let ty = AttrType::parse(ty).map_err(|e| AppError::invalid("attrs", e))?;
+            if defs.iter().any(|d: &AttrDef| d.name == attr_name) {
+                return Err(AppError::invalid("attrs", format!("attribute `{attr_name}` is listed twice")));
+            }
+            defs.push(AttrDef { name: attr_name, ty, required: *required, unique: *unique });
+        }
+        let class = ClassDef { name: name.clone(), attrs: defs };
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        tx.insert_ci_class(at, &class).await?;
+        let detail =
+            json!({ "name": name, "attrs": class.attrs.iter().map(|a| a.name.clone()).collect::<Vec<_>>() });
+        record(&mut tx, at, Some(actor), ("ci_class", Some(name)), "create", None, Some(detail)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks a CI against its class, the references it holds and the unique values it claims.
+    async fn check_ci(&self, ci: &CiRecord, class: &ClassDef) -> Result<()> {
+        let values: BTreeMap<String, AttrValue> =
+            ci.attrs.iter().map(|(k, v)| (k.clone(), AttrValue(v.clone()))).collect();
+        for (attr, class_name, id) in class.references(&values) {
+            match self.store.ci(id).await? {
+                Some(target) if class_name.is_empty() || target.class == class_name => {}
+                Some(target) => {
+                    return Err(AppError::invalid(
+                        "attributes",
+                        format!("{attr}: CI {id} is a {}, not a {class_name}", target.class),
+                    ));
+                }
+                None => return Err(AppError::invalid("attributes", format!("{attr}: there is no CI {id}"))),
+            }
+        }
+        for def in class.attrs.iter().filter(|a| a.unique) {
+            if let Some(value) = ci.attrs.get(&def.name)
+                && let Some(other) = self.store.ci_with_unique_value(&class.name, &def.name, value).await?
+                && other != ci.id
+            {
+                return Err(AppError::Conflict {
+                    field: Some("attributes"),
+                    message: format!("{}: `{value}` already belongs to CI {other}", def.name),
+                });
+            }
+        }
+        if let Some(team) = ci.owner_team_id
+            && !self.store.list_teams().await?.iter().any(|t| t.team.id == team)
+        {
+            return Err(AppError::invalid("owner_team_id", format!("no team {team}")));
+        }
+        Ok(())
+    }
+
+    /// Builds the record a create would store, fully validated; for imports' dry runs too.
+    pub async fn prepare_ci(&self, input: &CiInput) -> Result<CiRecord> {
+        let class = self.class(&input.class).await?;
+        let attrs = class.validate(&input.attrs).map_err(|e| AppError::invalid("attributes", e))?;
+        let at = self.now();
+        let ci = CiRecord {
+            id: 0,
+            class: class.name.clone(),
+            name: parse_name(&input.name)?,
+            external_id: parse_external_id(input.external_id.as_deref())?,
+            status: CiStatus::parse(input.status.as_deref().unwrap_or("in_service"))
+                .map_err(|e| AppError::invalid("status", e))?,
+            owner_team_id: input.owner_team_id,
+            criticality: parse_criticality(input.criticality.unwrap_or(3))?,
+            attrs: attrs.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        self.check_ci(&ci, &class).await?;
+        Ok(ci)
+    }
+
+    pub async fn create_ci(&self, actor: &Actor, input: CiInput) -> Result<CiRecord> {
+        actor.require(Permission::WriteCmdb)?;
+        let ci = self.prepare_ci(&input).await?;
+        let class = self.class(&ci.class).await?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let saved = tx.save_ci(at, &ci).await?;
+        tx.set_unique_values(saved.id, &class.name, &unique_values(&class, &saved)).await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            (ENTITY, Some(saved.id.to_string())),
+            "create",
+            None,
+            Some(snapshot(&saved)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    pub async fn update_ci(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        patch: CiPatch,
+    ) -> Result<CiRecord> {
+        actor.require(Permission::WriteCmdb)?;
+        let current = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
+        if let Some(v) = expected_version
+            && v != current.version
+        {
+            return Err(AppError::Stale { current: current.version });
+        }
+        let class = self.class(&current.class).await?;
+        let mut raw: BTreeMap<String, RawValue> =
+            current.attrs.iter().map(|(k, v)| (k.clone(), RawValue::Text(v.clone()))).collect();
+        for (k, v) in &patch.attrs {
+            match v {
+                Some(v) => raw.insert(k.clone(), v.clone()),
+                None => raw.remove(k),
+            };
+        }
+        let attrs = class.validate(&raw).map_err(|e| AppError::invalid("attributes", e))?;
+        let mut next = current.clone();
+        next.attrs = attrs.into_iter().map(|(k, v)| (k, v.0)).collect();
+        if let Some(n) = &patch.name {
+            next.name = parse_name(n)?;
+        }
+        if let Some(e) = &patch.external_id {
+            next.external_id = parse_external_id(e.as_deref())?;
+        }
+        if let Some(s) = &patch.status {
+            next.status = CiStatus::parse(s).map_err(|e| AppError::invalid("status", e))?;
+        }
+        if let Some(t) = patch.owner_team_id {
+            next.owner_team_id = t;
+        }
+        if let Some(c) = patch.criticality {
+            next.criticality = parse_criticality(c)?;
+        }
+        self.check_ci(&next, &class).await?;
+        let (before, after) = (snapshot(&current), snapshot(&next));
+        let changed: Vec<&String> = after
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| before[k.as_str()] != **v)
+            .map(|(k, _)| k)
+            .collect();
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        let pick = |v: &Value| {
+            Value::Object(changed.iter().map(|k| ((*k).clone(), v[k.as_str()].clone())).collect())
+        };
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let saved = tx.save_ci(at, &next).await?;
+        tx.set_unique_values(saved.id, &class.name, &unique_values(&class, &saved)).await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            (ENTITY, Some(id.to_string())),
+            "update",
+            Some(pick(&before)),
+            Some(pick(&after)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    pub async fn list_cis(&self, actor: &Actor, query: &CiQuery) -> Result<Vec<CiRecord>> {
+        actor.require(Permission::ReadCmdb)?;
+        Ok(self.store.list_cis(query).await?)
+    }
+
+    pub async fn ci(&self, actor: &Actor, id: i64) -> Result<CiView> {
+        actor.require(Permission::ReadCmdb)?;
+        let ci = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
+        let relations = self.store.ci_relations(id).await?;
+        let others: Vec<i64> =
+            relations.iter().map(|r| if r.edge.from == id { r.edge.to } else { r.edge.from }).collect();
+        let cis: BTreeMap<i64, CiRecord> =
+            self.store.cis_by_ids(&others).await?.into_iter().map(|c| (c.id, c)).collect();
+        let relations = relations
+            .into_iter()
+            .zip(others)
+            .filter_map(|(r, other)| cis.get(&other).map(|c| (r, c.clone())))
+            .collect();
+        let incidents = self
+            .store
+            .open_incidents_on(&[id])
+            .await?
+            .into_iter()
+            .map(|(_, t, n, title, p)| (t, n, title, p))
+            .collect();
+        Ok(CiView { ci, relations, incidents })
+    }
+
+    /// Relates two CIs; the type must allow their classes.
+    pub async fn relate_cis(&self, actor: &Actor, from: i64, to: i64, kind: &str) -> Result<i64> {
+        actor.require(Permission::WriteCmdb)?;
+        let kind = RelationType::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
+        if from == to {
+            return Err(AppError::invalid("to", "a CI cannot be related to itself"));
+        }
+        let a = self
+            .store
+            .ci(from)
+            .await?
+            .ok_or_else(|| AppError::invalid("from", format!("there is no CI {from}")))?;
+        let b = self
+            .store
+            .ci(to)
+            .await?
+            .ok_or_else(|| AppError::invalid("to", format!("there is no CI {to}")))?;
+        kind.check(&a.class, &b.class).map_err(|e| AppError::invalid("kind", e))?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_ci_relation(at, Edge { from, to, kind }).await?;
+        let detail = json!({ "relation_id": id, "kind": kind.as_str(), "from": from, "to": to });
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            (ENTITY, Some(from.to_string())),
+            "relate",
+            None,
+            Some(detail.clone()),
+        )
+        .await?;
+        record(&mut tx, at, Some(actor), (ENTITY, Some(to.to_string())), "relate", None, Some(detail))
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn unrelate_cis(&self, actor: &Actor, relation_id: i64) -> Result<()> {
+        actor.require(Permission::WriteCmdb)?;
+        let r = self.store.ci_relation(relation_id).await?.ok_or(AppError::NotFound("relationship"))?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.delete_ci_relation(relation_id).await? {
+            return Err(AppError::NotFound("relationship"));
+        }
+        let detail = json!({ "relation_id": relation_id, "kind": r.edge.kind.as_str(), "from": r.edge.from, "to": r.edge.to });
+        for ci in [r.edge.from, r.edge.to] {
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                (ENTITY, Some(ci.to_string())),
+                "unrelate",
+                Some(detail.clone()),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Links an incident to a CI it affects.
+    pub async fn link_incident_ci(&self, actor: &Actor, incident: i64, ci: i64) -> Result<()> {
+        let ticket = self.incident(actor, incident).await?.ticket;
+        actor.require(Permission::WorkTickets)?;
+        let ci = self
+            .store
+            .ci(ci)
+            .await?
+            .ok_or_else(|| AppError::invalid("ci_id", format!("there is no CI {ci}")))?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if tx.link_ticket_ci(ticket.id, ci.id).await? {
+            let detail = json!({ "ci_id": ci.id, "ci": ci.name });
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                (crate::incidents::ENTITY, Some(ticket.id.to_string())),
+                "link_ci",
+                None,
+                Some(detail),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The CIs an incident is linked to.
+    pub async fn incident_cis(&self, actor: &Actor, incident: i64) -> Result<Vec<CiRecord>> {
+        let ticket = self.incident(actor, incident).await?.ticket;
+        let ids = self.store.ticket_ci_ids(ticket.id).await?;
+        Ok(self.store.cis_by_ids(&ids).await?)
+    }
+}
+
+fn unique_values<'a>(class: &'a ClassDef, ci: &'a CiRecord) -> Vec<(&'a str, &'a str)> {
+    class
+        .attrs
+        .iter()
+        .filter(|a| a.unique)
+        .filter_map(|a| ci.attrs.get(&a.name).map(|v| (a.name.as_str(), v.as_str())))
+        .collect()
+}

@@ -1,0 +1,265 @@
+//! The CMDB through the API: model a service, relate, analyse impact, link incidents, history,
+//! and bad input.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_test_support::TestApp;
+
+async fn ci(app: &TestApp, token: &str, class: &str, name: &str, attributes: Value) -> i64 {
+    let body = json!({ "class": class, "name": name, "attributes": attributes });
+    let (status, out) = app.api(Method::POST, "/api/v1/cis", token, Some(body)).await;
+    assert_eq!(status, 201, "{out}");
+    out["id"].as_i64().unwrap()
+}
+
+async fn relate(app: &TestApp, token: &str, from: i64, kind: &str, to: i64) -> (u16, Value) {
+    let (status, out) = app
+        .api(
+            Method::POST,
+            "/api/v1/ci-relations",
+            token,
+            Some(json!({ "from": from, "to": to, "kind": kind })),
+        )
+        .await;
+    (status, out)
+}
+
+/// Payroll (service) → payroll-app → web01 (server) ← payroll-db; web01 in DC1, linked to core-sw.
+struct Model {
+    service: i64,
+    app_ci: i64,
+    db: i64,
+    web: i64,
+    dc: i64,
+    switch: i64,
+}
+
+async fn model(app: &TestApp, t: &str) -> Model {
+    let m = Model {
+        service: ci(app, t, "business_service", "Payroll", json!({ "sla_tier": "gold" })).await,
+        app_ci: ci(app, t, "application", "payroll-app", json!({ "version": "4.2" })).await,
+        db: ci(app, t, "database", "payroll-db", json!({ "engine": "PostgreSQL" })).await,
+        dc: ci(app, t, "location", "DC1", json!({})).await,
+        switch: ci(app, t, "network_device", "core-sw", json!({ "hostname": "core-sw", "kind": "switch" }))
+            .await,
+        web: 0,
+    };
+    let web = ci(
+        app,
+        t,
+        "server",
+        "web01",
+        json!({ "hostname": "web01", "ip_address": "10.0.0.5", "cpu_cores": 8, "location": m.dc }),
+    )
+    .await;
+    let m = Model { web, ..m };
+    for (from, kind, to) in [
+        (m.service, "depends_on", m.app_ci),
+        (m.app_ci, "runs_on", m.web),
+        (m.app_ci, "depends_on", m.db),
+        (m.db, "runs_on", m.web),
+        (m.web, "located_in", m.dc),
+        (m.web, "connects_to", m.switch),
+    ] {
+        assert_eq!(relate(app, t, from, kind, to).await.0, 201);
+    }
+    m
+}
+
+#[tokio::test]
+async fn a_server_shows_the_services_and_incidents_that_depend_on_it() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let m = model(&app, &agent).await;
+    let (_, inc) = app
+        .api(
+            Method::POST,
+            "/api/v1/incidents",
+            &agent,
+            Some(json!({ "title": "Payroll slow", "impact": 2, "urgency": 2 })),
+        )
+        .await;
+    let inc_id = inc["id"].as_i64().unwrap();
+    let link = format!("/api/v1/incidents/{inc_id}/cis/{}", m.app_ci);
+    assert_eq!(app.api(Method::PUT, &link, &agent, None).await.0, 204);
+    assert_eq!(app.api(Method::PUT, &link, &agent, None).await.0, 204, "linking twice is harmless");
+    let (_, linked) = app.api(Method::GET, &format!("/api/v1/incidents/{inc_id}/cis"), &agent, None).await;
+    assert_eq!(linked["items"][0]["name"], "payroll-app");
+
+    let (status, impact) = app
+        .api(Method::GET, &format!("/api/v1/cis/{}/impact?direction=downstream&depth=6", m.web), &agent, None)
+        .await;
+    assert_eq!(status, 200, "{impact}");
+    let hits: Vec<(&str, i64)> = impact["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["ci"]["name"].as_str().unwrap(), h["depth"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(hits, vec![("payroll-app", 1), ("payroll-db", 1), ("core-sw", 1), ("Payroll", 2)]);
+    assert_eq!(impact["business_services"], json!([{ "id": m.service, "name": "Payroll" }]));
+    assert_eq!(impact["open_incidents"][0]["number"], inc["number"]);
+    let payroll = impact["hits"].as_array().unwrap().iter().find(|h| h["ci"]["name"] == "Payroll").unwrap();
+    assert_eq!(
+        payroll["path"],
+        json!([{ "from": m.web, "kind": "hosts" }, { "from": m.app_ci, "kind": "used_by" }]),
+        "the path explains the hit"
+    );
+
+    let (_, up) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cis/{}/impact?direction=upstream&depth=2", m.service),
+            &agent,
+            None,
+        )
+        .await;
+    let names: Vec<&str> =
+        up["hits"].as_array().unwrap().iter().map(|h| h["ci"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["payroll-app", "payroll-db", "web01"], "depth 2 stops before DC1 and the switch");
+
+    let (_, page) = app.api(Method::GET, &format!("/api/v1/cis/{}", m.app_ci), &agent, None).await;
+    assert_eq!(page["open_incidents"][0]["id"], inc_id);
+    let reads: Vec<&str> =
+        page["relations"].as_array().unwrap().iter().map(|r| r["reads"].as_str().unwrap()).collect();
+    assert_eq!(reads, vec!["used_by", "runs_on", "depends_on"]);
+    let (_, list) = app.api(Method::GET, "/api/v1/cis?class=server", &agent, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (_, found) = app.api(Method::GET, "/api/v1/cis?q=payroll-", &agent, None).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 2, "name prefix search");
+}
+
+#[tokio::test]
+async fn history_answers_what_a_ci_looked_like_then() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let (_, out) = app
+        .api(Method::POST, "/api/v1/cis", &agent, Some(json!({ "class": "server", "name": "db01", "attributes": { "hostname": "db01", "os": "Debian 12" } })))
+        .await;
+    let id = out["id"].as_i64().unwrap();
+    let created = out["created_at"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let patch = json!({ "attributes": { "os": "Debian 13", "cpu_cores": 16 }, "status": "maintenance", "version": 1 });
+    let (status, after) = app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(patch)).await;
+    assert_eq!((status, after["version"].as_i64()), (200, Some(2)), "{after}");
+    let stale = json!({ "name": "x", "version": 1 });
+    assert_eq!(app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(stale)).await.0, 412);
+
+    let (_, then) =
+        app.api(Method::GET, &format!("/api/v1/cis/{id}/history?at={created}"), &agent, None).await;
+    assert_eq!(then["ci"]["attrs"]["os"], "Debian 12", "{then}");
+    assert_eq!(then["ci"]["status"], "in_service");
+    let now = jiff::Timestamp::now().to_string();
+    let (_, now_) = app.api(Method::GET, &format!("/api/v1/cis/{id}/history?at={now}"), &agent, None).await;
+    assert_eq!(
+        (now_["ci"]["attrs"]["os"].as_str(), now_["ci"]["status"].as_str()),
+        (Some("Debian 13"), Some("maintenance"))
+    );
+    let (_, before) = app
+        .api(Method::GET, &format!("/api/v1/cis/{id}/history?at=2000-01-01T00:00:00Z"), &agent, None)
+        .await;
+    assert!(before["ci"].is_null(), "it did not exist yet");
+    let remove = json!({ "attributes": { "cpu_cores": null } });
+    let (_, out) = app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(remove)).await;
+    assert!(out["attributes"].get("cpu_cores").is_none(), "{out}");
+}
+
+#[tokio::test]
+async fn admins_add_classes_and_bad_input_is_refused_cleanly() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let (_, requester) = app.user_with_token("rita", "requester").await;
+    let class = json!({ "name": "payroll_batch", "attributes": [
+        { "name": "schedule", "type": "text", "required": true }, { "name": "runs", "type": "enum:daily|monthly" } ] });
+    assert_eq!(app.api(Method::POST, "/api/v1/ci-classes", &admin, Some(class.clone())).await.0, 201);
+    assert_eq!(app.api(Method::POST, "/api/v1/ci-classes", &agent, Some(class.clone())).await.0, 403);
+    assert_eq!(app.api(Method::POST, "/api/v1/ci-classes", &admin, Some(class)).await.0, 409);
+    let batch =
+        ci(&app, &agent, "payroll_batch", "Month end", json!({ "schedule": "0 2 1 * *", "runs": "monthly" }))
+            .await;
+    let db = ci(&app, &agent, "database", "payroll-db", json!({})).await;
+    let web =
+        ci(&app, &agent, "server", "web01", json!({ "hostname": "web01", "ip_address": "10.0.0.5" })).await;
+    assert_eq!(relate(&app, &agent, batch, "depends_on", db).await.0, 201, "custom classes join open rules");
+
+    let (_, before) = app.api(Method::GET, "/api/v1/cis", &agent, None).await;
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({ "class": "spaceship", "name": "x" }), 422, "class"),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "x", "colour": "red" } }),
+            422,
+            "attributes",
+        ),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "x", "ip_address": "10.0.0.300" } }),
+            422,
+            "attributes",
+        ),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "x", "cpu_cores": "many" } }),
+            422,
+            "attributes",
+        ),
+        (json!({ "class": "server", "name": "x", "attributes": {} }), 422, "attributes"),
+        (json!({ "class": "server", "name": "x", "attributes": { "hostname": "web01" } }), 409, "attributes"),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "y", "ip_address": "10.0.0.5" } }),
+            409,
+            "attributes",
+        ),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "z", "location": 99999 } }),
+            422,
+            "attributes",
+        ),
+        (
+            json!({ "class": "server", "name": "x", "attributes": { "hostname": "z", "location": db } }),
+            422,
+            "attributes",
+        ),
+        (
+            json!({ "class": "payroll_batch", "name": "x", "attributes": { "schedule": "x", "runs": "hourly" } }),
+            422,
+            "attributes",
+        ),
+        (json!({ "class": "database", "name": "" }), 422, "name"),
+        (json!({ "class": "database", "name": "x", "criticality": 9 }), 422, "criticality"),
+        (json!({ "class": "database", "name": "x", "status": "broken" }), 422, "status"),
+        (json!({ "class": "database", "name": "x", "attributes": { "engine": [1] } }), 422, "attributes"),
+    ];
+    for (body, status, field) in cases {
+        let (s, out) = app.api(Method::POST, "/api/v1/cis", &agent, Some(body.clone())).await;
+        assert_eq!((s, out["error"]["field"].as_str()), (status, Some(field)), "{body}: {out}");
+    }
+    let (_, out) = app
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &agent,
+            Some(
+                json!({ "class": "server", "name": "x", "attributes": { "hostname": "x", "colour": "red" } }),
+            ),
+        )
+        .await;
+    assert!(out["error"]["message"].as_str().unwrap().contains("colour"), "the message names the attribute");
+    let (_, after) = app.api(Method::GET, "/api/v1/cis", &agent, None).await;
+    assert_eq!(before["items"], after["items"], "nothing was half-written");
+
+    assert_eq!(relate(&app, &agent, web, "runs_on", db).await.0, 422, "a server does not run on a database");
+    assert_eq!(relate(&app, &agent, db, "runs_on", 99999).await.1["error"]["field"], "to");
+    assert_eq!(relate(&app, &agent, db, "hosts", web).await.1["error"]["field"], "kind");
+    assert_eq!(relate(&app, &agent, db, "runs_on", web).await.0, 201);
+    assert_eq!(relate(&app, &agent, db, "runs_on", web).await.0, 409, "the same relationship twice");
+    assert_eq!(relate(&app, &agent, db, "depends_on", db).await.0, 422);
+    for q in ["direction=sideways", "depth=0", "depth=11"] {
+        let (s, _) = app.api(Method::GET, &format!("/api/v1/cis/{web}/impact?{q}"), &agent, None).await;
+        assert_eq!(s, 422, "{q}");
+    }
+    assert_eq!(app.api(Method::GET, "/api/v1/cis/99999", &agent, None).await.0, 404);
+    assert_eq!(app.api(Method::GET, "/api/v1/cis", &requester, None).await.0, 403);
+    assert_eq!(
+        app.api(Method::GET, &format!("/api/v1/cis/{web}/history?at=yesterday"), &agent, None).await.0,
+        422
+    );
+}
