@@ -41,6 +41,7 @@ impl<'a> Page<'a> {
             can_directory: false,
             can_audit: false,
             can_reports: false,
+            can_cmdb: false,
             is_admin: false,
             notice: None,
             error: None,

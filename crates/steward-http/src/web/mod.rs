@@ -4,6 +4,7 @@
 pub mod assets;
 mod audit;
 mod charts;
+mod cmdb;
 mod directory;
 mod incidents;
 mod login;
@@ -48,6 +49,12 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/tokens", A, tokens::create),
         route(M::POST, "/tokens/{id}/revoke", A, tokens::revoke),
         route(M::GET, "/audit", A, audit::page),
+        route(M::GET, "/cmdb", A, cmdb::list),
+        route(M::POST, "/cmdb", A, cmdb::create),
+        route(M::GET, "/cmdb/{id}", A, cmdb::detail),
+        route(M::POST, "/cmdb/{id}", A, cmdb::update),
+        route(M::POST, "/cmdb/{id}/relations", A, cmdb::relate),
+        route(M::GET, "/cmdb/{id}/impact", A, cmdb::impact),
         route(M::GET, "/reports", A, reports::dashboard),
         route(M::GET, "/reports/monthly", A, reports::monthly),
         route(M::GET, "/incidents", A, incidents::list),
@@ -74,6 +81,7 @@ pub struct Page<'a> {
     pub can_directory: bool,
     pub can_audit: bool,
     pub can_reports: bool,
+    pub can_cmdb: bool,
     pub is_admin: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -114,6 +122,7 @@ impl<'a> Page<'a> {
             can_directory: actor.can(Permission::ViewDirectory),
             can_audit: actor.can(Permission::ReadAudit),
             can_reports: actor.can(Permission::ReadReports),
+            can_cmdb: actor.can(Permission::ReadCmdb),
             is_admin: actor.can(Permission::ManageDirectory),
             notice: flash("notice"),
             error: flash("error"),

@@ -263,3 +263,53 @@ async fn admins_add_classes_and_bad_input_is_refused_cleanly() {
         422
     );
 }
+
+#[tokio::test]
+async fn the_pages_list_create_edit_and_relate_cis() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let m = model(&app, &agent).await;
+    let (browser, csrf) = app.signed_in("ada").await;
+    let (status, html) = app.page(&browser, "/cmdb?class=server").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("web01") && !html.contains("payroll-app"));
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("class", "virtual_machine"),
+        ("name", "vm7"),
+        ("attributes", "hostname = vm7\nip_address = 10.1.1.7"),
+    ];
+    let res = browser.post(app.url("/cmdb")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/cmdb/"), "{to}");
+    let vm: i64 = to.trim_start_matches("/cmdb/").split('?').next().unwrap().parse().unwrap();
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("class", "server"),
+        ("name", "x"),
+        ("attributes", "hostname = x\nip_address = nope"),
+    ];
+    let res = browser.post(app.url("/cmdb")).form(&bad).send().await.unwrap();
+    assert!(res.headers()["location"].to_str().unwrap().contains("error="), "the form shows the error");
+    let relate = [("_csrf", csrf.as_str()), ("kind", "runs_on"), ("other", &vm.to_string()), ("way", "out")];
+    let url = app.url(&format!("/cmdb/{}/relations", m.app_ci));
+    assert_eq!(browser.post(url).form(&relate).send().await.unwrap().status(), 303);
+    let (_, page) = app.page(&browser, &format!("/cmdb/{vm}")).await;
+    assert!(page.contains("hosts") && page.contains("payroll-app"), "{page}");
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("name", "vm7"),
+        ("status", "maintenance"),
+        ("criticality", "2"),
+        ("attributes", "hostname = vm7"),
+        ("version", "1"),
+    ];
+    assert_eq!(browser.post(app.url(&format!("/cmdb/{vm}"))).form(&edit).send().await.unwrap().status(), 303);
+    let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{vm}"), &agent, None).await;
+    assert_eq!((json["status"].as_str(), json["criticality"].as_i64()), (Some("maintenance"), Some(2)));
+    assert!(json["attributes"].get("ip_address").is_none(), "left out of the box: removed");
+    let (status, page) = app.page(&browser, &format!("/cmdb/{}/impact?lang=zh-CN", m.web)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("影响分析") && page.contains("id=\"impact-graph\"") && page.contains("Payroll"));
+}

@@ -308,3 +308,84 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
     browser.close().await.unwrap();
     result
 }
+
+/// An engineer opens a server in the CMDB and sees which business services and open incidents
+/// depend on it, on the impact page's graph.
+#[tokio::test]
+async fn an_engineer_sees_what_depends_on_a_server_in_chromium() {
+    let db = TestDb::new().await;
+    let mut cmd = steward(&db);
+    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let server = Server::start(cmd);
+    let api = reqwest::Client::new();
+    let login: serde_json::Value = api
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = login["token"].as_str().unwrap().to_owned();
+    let post = |path: &str, body: serde_json::Value| {
+        let (api, admin) = (api.clone(), admin.clone());
+        let url = server.url(path);
+        async move {
+            api.post(url)
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let ci = |class: &str, name: &str, attributes: serde_json::Value| {
+        post("/api/v1/cis", json!({ "class": class, "name": name, "attributes": attributes }))
+    };
+    let service = ci("business_service", "Payroll", json!({})).await["id"].clone();
+    let app_ci = ci("application", "payroll-app", json!({})).await["id"].clone();
+    let web = ci("server", "web01", json!({ "hostname": "web01" })).await["id"].clone();
+    post("/api/v1/ci-relations", json!({ "from": service, "to": app_ci, "kind": "depends_on" })).await;
+    post("/api/v1/ci-relations", json!({ "from": app_ci, "to": web, "kind": "runs_on" })).await;
+    let inc =
+        post("/api/v1/incidents", json!({ "title": "Payslips missing", "impact": 2, "urgency": 2 })).await;
+    api.put(server.url(&format!("/api/v1/incidents/{}/cis/{}", inc["id"], app_ci)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = chromium(&driver, profile.path()).await;
+    let result = async {
+        sign_in(&browser, &server, "admin", ADMIN_PASSWORD).await;
+        click_through(&browser, Locator::Id("nav-cmdb")).await;
+        select(&browser, "ci-class-filter", "server").await;
+        click_through(&browser, Locator::Id("ci-filter")).await;
+        click_through(&browser, Locator::LinkText("web01")).await;
+        assert!(text_of(&browser, "#ci-relations").await.contains("hosts payroll-app"));
+        click_through(&browser, Locator::Id("ci-impact-link")).await;
+        assert_eq!(text_of(&browser, "#impact-services").await, "Payroll");
+        assert!(text_of(&browser, "#impact-incidents").await.contains("Payslips missing"));
+        let nodes = browser.find_all(Locator::Css("#impact-graph rect.ci-node")).await.unwrap();
+        assert_eq!(nodes.len(), 3, "web01, payroll-app and Payroll drawn");
+        assert!(
+            text_of(&browser, "#impact-hits").await.contains("web01 —hosts→ payroll-app —used_by→ Payroll")
+        );
+        // From the graph to the service, and its upstream view back down to the server.
+        click_through(&browser, Locator::Css(&format!("#impact-graph rect[data-ci='{service}']"))).await;
+        assert!(text_of(&browser, "#ci-title").await.starts_with("Payroll"));
+        click_through(&browser, Locator::Id("ci-upstream-link")).await;
+        assert!(text_of(&browser, "#impact-hits").await.contains("web01"));
+        click_through(&browser, Locator::Id("lang-zh")).await;
+        assert!(text_of(&browser, "h1").await.starts_with("影响分析"));
+    }
+    .await;
+    browser.close().await.unwrap();
+    result
+}

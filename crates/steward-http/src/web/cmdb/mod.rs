@@ -1,0 +1,298 @@
+//! The CMDB pages: the CI list with filters and a create form, a CI's page (attributes,
+//! relationships, open incidents, edit), and its impact page with the graph drawn in SVG.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use serde::Deserialize;
+use steward_app::cmdb::{CiInput, CiPatch};
+use steward_core::cmdb::{RawValue, RelationType};
+use steward_store::CiQuery;
+
+use super::{Page, WebError, WebForm, WebResult, after_form, render};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+
+mod graph;
+
+/// `name = value` per line, the attribute box of the forms.
+fn parse_attrs(text: &str) -> Result<BTreeMap<String, RawValue>, ApiError> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (k, v) = line.split_once('=').ok_or_else(|| {
+            ApiError::invalid("attributes", format!("`{line}`: write one `name = value` per line"))
+        })?;
+        out.insert(k.trim().to_owned(), RawValue::Text(v.trim().to_owned()));
+    }
+    Ok(out)
+}
+
+fn attrs_text(attrs: &BTreeMap<String, String>) -> String {
+    attrs.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n")
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    class: Option<String>,
+    q: Option<String>,
+    after: Option<i64>,
+    #[serde(rename = "lang")]
+    _lang: Option<String>,
+    #[serde(rename = "notice")]
+    _notice: Option<String>,
+    #[serde(rename = "error")]
+    _error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cmdb.html")]
+struct ListPage<'a> {
+    page: Page<'a>,
+    rows: Vec<(i64, String, String, String, i64)>,
+    classes: Vec<String>,
+    class: String,
+    q: String,
+    next: Option<String>,
+    can_write: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> WebResult {
+    let classes = state.app.ci_classes(&actor).await?.into_iter().map(|c| c.name).collect();
+    let q = CiQuery {
+        class: query.class.clone().filter(|c| !c.is_empty()),
+        q: query.q.clone().filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
+        after: query.after,
+        limit: 50,
+    };
+    let cis = state.app.list_cis(&actor, &q).await?;
+    let next = (cis.len() == 50).then(|| {
+        let last = cis.last().map_or(0, |c| c.id);
+        serde_urlencoded::to_string([
+            ("class", q.class.clone().unwrap_or_default()),
+            ("q", q.q.clone().unwrap_or_default()),
+            ("after", last.to_string()),
+        ])
+        .unwrap_or_default()
+    });
+    let rows = cis
+        .into_iter()
+        .map(|c| (c.id, c.name, c.class, c.status.as_str().to_owned(), c.criticality))
+        .collect();
+    Ok(render(&ListPage {
+        page: Page::new(&state, &actor, &headers, &uri, "cmdb.title"),
+        rows,
+        classes,
+        class: query.class.unwrap_or_default(),
+        q: query.q.unwrap_or_default(),
+        next,
+        can_write: actor.can(steward_core::identity::Permission::WriteCmdb),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NewCiForm {
+    class: String,
+    name: String,
+    #[serde(default)]
+    external_id: String,
+    #[serde(default)]
+    attributes: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<NewCiForm>,
+) -> WebResult {
+    let attrs = match parse_attrs(&form.attributes) {
+        Ok(a) => a,
+        Err(e) => {
+            return after_form::<()>(
+                Err(steward_app::AppError::invalid("attributes", e.message)),
+                "/cmdb",
+                "",
+            );
+        }
+    };
+    let input = CiInput {
+        class: form.class,
+        name: form.name,
+        external_id: Some(form.external_id),
+        attrs,
+        ..CiInput::default()
+    };
+    match state.app.create_ci(&actor, input).await {
+        Ok(ci) => after_form(Ok(()), &format!("/cmdb/{}", ci.id), "CI created"),
+        Err(e) => after_form::<()>(Err(e), "/cmdb", ""),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ci.html")]
+struct CiPage<'a> {
+    page: Page<'a>,
+    ci: steward_store::CiRecord,
+    /// (relation id, reads, other id, other name, other class)
+    relations: Vec<(i64, String, i64, String, String)>,
+    incidents: Vec<(i64, String, String, i64)>,
+    attrs_text: String,
+    kinds: Vec<&'static str>,
+    statuses: Vec<&'static str>,
+    can_write: bool,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
+    let view = state.app.ci(&actor, id).await?;
+    let relations = view
+        .relations
+        .iter()
+        .map(|(r, other)| {
+            let reads = if r.edge.from == id { r.edge.kind.as_str() } else { r.edge.kind.inverse_name() };
+            (r.id, reads.to_owned(), other.id, other.name.clone(), other.class.clone())
+        })
+        .collect();
+    Ok(render(&CiPage {
+        page: Page::new(&state, &actor, &headers, &uri, "cmdb.ci"),
+        attrs_text: attrs_text(&view.ci.attrs),
+        ci: view.ci,
+        relations,
+        incidents: view.incidents,
+        kinds: RelationType::ALL.iter().map(|k| k.as_str()).collect(),
+        statuses: steward_core::cmdb::CiStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        can_write: actor.can(steward_core::identity::Permission::WriteCmdb),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    name: String,
+    status: String,
+    criticality: i64,
+    #[serde(default)]
+    attributes: String,
+    version: i64,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(form): WebForm<EditForm>,
+) -> WebResult {
+    let to = format!("/cmdb/{id}");
+    let typed = match parse_attrs(&form.attributes) {
+        Ok(a) => a,
+        Err(e) => {
+            return after_form::<()>(Err(steward_app::AppError::invalid("attributes", e.message)), &to, "");
+        }
+    };
+    // The box holds every attribute: the ones left out are removed.
+    let current = state.app.ci(&actor, id).await?.ci;
+    let mut attrs: BTreeMap<String, Option<RawValue>> =
+        current.attrs.keys().map(|k| (k.clone(), None)).collect();
+    attrs.extend(typed.into_iter().map(|(k, v)| (k, Some(v))));
+    let patch = CiPatch {
+        name: Some(form.name),
+        status: Some(form.status),
+        criticality: Some(form.criticality),
+        attrs,
+        ..CiPatch::default()
+    };
+    after_form(state.app.update_ci(&actor, id, Some(form.version), patch).await, &to, "CI saved")
+}
+
+#[derive(Deserialize)]
+pub struct RelateForm {
+    kind: String,
+    other: i64,
+    /// `out`: this CI is `from`; `in`: this CI is `to`.
+    #[serde(default)]
+    way: String,
+}
+
+pub async fn relate(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(form): WebForm<RelateForm>,
+) -> WebResult {
+    let (from, to) = if form.way == "in" { (form.other, id) } else { (id, form.other) };
+    after_form(
+        state.app.relate_cis(&actor, from, to, &form.kind).await,
+        &format!("/cmdb/{id}"),
+        "relationship added",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ImpactQuery {
+    direction: Option<String>,
+    depth: Option<u32>,
+    #[serde(rename = "lang")]
+    _lang: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ci_impact.html")]
+struct ImpactPage<'a> {
+    page: Page<'a>,
+    impact: steward_app::cmdb::CiImpact,
+    svg: String,
+    direction: String,
+    depth: u32,
+    /// (CI id, name, class, depth, path text)
+    rows: Vec<(i64, String, String, u32, String)>,
+}
+
+pub async fn impact(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ImpactQuery>,
+) -> WebResult {
+    let direction = q.direction.unwrap_or_else(|| "downstream".into());
+    let depth = q.depth.unwrap_or(6);
+    let impact = state.app.ci_impact(&actor, id, &direction, depth).await.map_err(WebError::from)?;
+    let names: std::collections::HashMap<i64, String> =
+        std::iter::once((impact.start.id, impact.start.name.clone()))
+            .chain(impact.hits.iter().map(|h| (h.ci.id, h.ci.name.clone())))
+            .collect();
+    let rows = impact
+        .hits
+        .iter()
+        .map(|h| {
+            let mut path: Vec<String> = Vec::new();
+            for s in &h.hit.path {
+                let kind = if s.forward { s.kind.as_str() } else { s.kind.inverse_name() };
+                path.push(format!("{} —{kind}→", names.get(&s.ci).cloned().unwrap_or_default()));
+            }
+            path.push(h.ci.name.clone());
+            (h.ci.id, h.ci.name.clone(), h.ci.class.clone(), h.hit.depth, path.join(" "))
+        })
+        .collect();
+    Ok(render(&ImpactPage {
+        page: Page::new(&state, &actor, &headers, &uri, "cmdb.impact"),
+        svg: graph::impact_svg(&impact),
+        impact,
+        direction,
+        depth,
+        rows,
+    }))
+}
