@@ -360,3 +360,142 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 }
+
+/// `$first, $first+1, …` for `n` parameters.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    /// The CIs holding these external ids.
+    pub async fn cis_by_external_ids(&self, ids: &[String]) -> Result<Vec<CiRecord>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql =
+                format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.external_id IN ({})", params(1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for r in q.fetch_all(&self.read).await? {
+                out.push(ci_of(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which CI holds each of `values` for one unique attribute of `class`.
+    pub async fn unique_value_owners(
+        &self,
+        class: &str,
+        attr: &str,
+        values: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let sql = format!(
+                "SELECT value, ci_id FROM ci_unique_values WHERE class = $1 AND attr = $2 AND value IN ({})",
+                params(3, chunk.len())
+            );
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(class).bind(attr);
+            for v in chunk {
+                q = q.bind(v.clone());
+            }
+            out.extend(q.fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
+    /// Relationships in id order after `after`, a page at a time (export).
+    pub async fn list_ci_relations(&self, after: i64, limit: i64) -> Result<Vec<RelationRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(relation_of).collect()
+    }
+}
+
+impl Tx {
+    /// Inserts new CIs (ids are assigned) in multi-row statements; returns their ids by
+    /// external id.
+    pub async fn insert_cis(&mut self, now: Timestamp, cis: &[CiRecord]) -> Result<Vec<(String, i64)>> {
+        for chunk in cis.chunks(300) {
+            let tuples: Vec<String> =
+                (0..chunk.len()).map(|i| format!("({})", params(i * 9 + 1, 9))).collect();
+            let sql = format!(
+                "INSERT INTO cis (class, name, external_id, status, owner_team_id, criticality, attrs, created_at, \
+                 updated_at) VALUES {}",
+                tuples.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ci in chunk {
+                let attrs = serde_json::to_string(&ci.attrs).map_err(corrupt)?;
+                q = q
+                    .bind(ci.class.clone())
+                    .bind(ci.name.clone())
+                    .bind(ci.external_id.clone())
+                    .bind(ci.status.as_str())
+                    .bind(ci.owner_team_id)
+                    .bind(ci.criticality)
+                    .bind(attrs)
+                    .bind(to_ms(now))
+                    .bind(to_ms(now));
+            }
+            q.execute(self.conn()).await?;
+        }
+        let external: Vec<String> = cis.iter().filter_map(|c| c.external_id.clone()).collect();
+        let mut ids = Vec::with_capacity(external.len());
+        for chunk in external.chunks(500) {
+            let sql =
+                format!("SELECT external_id, id FROM cis WHERE external_id IN ({})", params(1, chunk.len()));
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.clone());
+            }
+            ids.extend(q.fetch_all(self.conn()).await?);
+        }
+        Ok(ids)
+    }
+
+    /// Claims unique values `(class, attr, value, ci id)` in multi-row statements.
+    pub async fn insert_unique_values(&mut self, values: &[(String, String, String, i64)]) -> Result<()> {
+        for chunk in values.chunks(500) {
+            let tuples: Vec<String> =
+                (0..chunk.len()).map(|i| format!("({})", params(i * 4 + 1, 4))).collect();
+            let sql = format!(
+                "INSERT INTO ci_unique_values (class, attr, value, ci_id) VALUES {}",
+                tuples.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (class, attr, value, id) in chunk {
+                q = q.bind(class.clone()).bind(attr.clone()).bind(value.clone()).bind(*id);
+            }
+            q.execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts relationships, skipping any that exist; returns how many were new.
+    pub async fn insert_ci_relations(&mut self, now: Timestamp, edges: &[Edge]) -> Result<u64> {
+        let mut added = 0;
+        for chunk in edges.chunks(500) {
+            let tuples: Vec<String> =
+                (0..chunk.len()).map(|i| format!("({})", params(i * 4 + 1, 4))).collect();
+            let sql = format!(
+                "INSERT INTO ci_relations (kind, from_ci, to_ci, created_at) VALUES {} \
+                 ON CONFLICT (from_ci, to_ci, kind) DO NOTHING",
+                tuples.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.kind.as_str()).bind(e.from).bind(e.to).bind(to_ms(now));
+            }
+            added += q.execute(self.conn()).await?.rows_affected();
+        }
+        Ok(added)
+    }
+}

@@ -66,6 +66,24 @@ enum Command {
     /// Measure whole-system performance over HTTP on 127.0.0.1
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Import data: `steward import cmdb FILE [--dry-run]`
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export data: `steward export cmdb [--format json|csv] [--relations]`
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// CIs and relationships from CSV or JSON; every row checked, nothing written on an error
+    Cmdb(cli::cmdb::ImportArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// CIs and relationships as JSON, or as CSV (the import formats)
+    Cmdb(cli::cmdb::ExportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +130,8 @@ fn main() -> ExitCode {
             Command::Team(c) => cli::team(&config, c).await,
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
+            Command::Import(ImportCommand::Cmdb(args)) => cli::cmdb::import(&config, args).await,
+            Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await

@@ -13,8 +13,10 @@ use steward_core::identity::Permission;
 use steward_store::{CiQuery, CiRecord, RelationRecord};
 
 mod impact;
+mod import;
 
 pub use impact::{CiImpact, ImpactHit};
+pub use import::{CiRow, ImportFile, ImportReport, RelationRow, RowError, parse_csv, parse_json};
 
 use crate::{Actor, App, AppError, Result, record};
 

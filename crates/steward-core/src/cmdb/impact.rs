@@ -28,7 +28,7 @@ impl Direction {
 }
 
 /// One relationship.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Edge {
     pub from: i64,
     pub to: i64,

@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod cmdb;
+mod cmdb_import;
 mod errors;
 mod incidents;
 mod incidents_input;

@@ -1,6 +1,8 @@
 //! The administrative subcommands. They act on the database directly as the operator of the
 //! server (no sign-in), and every change they make is recorded in the event log as `system`.
 
+pub mod cmdb;
+
 use std::io::Read;
 use std::process::ExitCode;
 

@@ -271,3 +271,51 @@ async fn demo_data_seeds_a_living_service_desk_once() {
     assert!(all.items.iter().any(|t| t.parent_id.is_some()), "a major incident with children");
     assert!(store.verify_event_chain().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn the_cmdb_imports_and_exports_from_the_command_line() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("cis.csv");
+    std::fs::write(
+        &good,
+        "external_id,class,name,hostname\nsrv-1,server,web01,web01\nsvc-1,business_service,Payroll,\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "external_id,class,name,hostname\nsrv-2,server,web02,web02\nsrv-3,spaceship,x,\n")
+        .unwrap();
+    let rels = dir.path().join("rels.csv");
+    std::fs::write(&rels, "from,kind,to\nsvc-1,depends_on,srv-1\n").unwrap();
+
+    let mut dry = steward(&db);
+    dry.args(["import", "cmdb"]).arg(&good).arg("--dry-run");
+    let out = run(dry, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 CIs would be created") && text(&out.stdout).contains("dry run"));
+    let mut wrong = steward(&db);
+    wrong.args(["import", "cmdb"]).arg(&bad);
+    let out = run(wrong, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("row 3, column `class`: unknown class `spaceship`"),
+        "{}",
+        text(&out.stderr)
+    );
+    for file in [&good, &rels] {
+        let mut import = steward(&db);
+        import.args(["import", "cmdb"]).arg(file);
+        let out = run(import, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let mut export = steward(&db);
+    export.args(["export", "cmdb", "--format", "csv", "--relations"]);
+    let out = run(export, "");
+    assert_eq!(text(&out.stdout).trim(), "from,kind,to\nsvc-1,depends_on,srv-1");
+    let store = db.store().await;
+    assert_eq!(
+        store.list_cis(&steward_store::CiQuery { limit: 10, ..Default::default() }).await.unwrap().len(),
+        2,
+        "web02 never written"
+    );
+}
