@@ -499,3 +499,21 @@ impl Tx {
         Ok(added)
     }
 }
+
+impl Store {
+    /// The CIs downstream of `start` within `depth` steps by one recursive SQL query: the
+    /// plain-SQL way to answer impact, kept to compare with the level-by-level walk.
+    pub async fn downstream_by_cte(&self, start: i64, depth: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "WITH RECURSIVE walk (ci, depth) AS ( \
+                 SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) \
+                 UNION \
+                 SELECT r.from_ci, w.depth + 1 FROM ci_relations r JOIN walk w ON r.to_ci = w.ci WHERE w.depth < $2 \
+             ) SELECT DISTINCT ci FROM walk WHERE ci <> $1 ORDER BY ci",
+        )
+        .bind(start)
+        .bind(depth)
+        .fetch_all(&self.read)
+        .await?)
+    }
+}

@@ -100,9 +100,8 @@ impl ImpactWalk {
         let mut sorted: Vec<&Edge> = edges.iter().collect();
         sorted.sort_by_key(|e| (e.from, e.to, e.kind));
         for e in sorted {
-            let up = matches!(self.direction, Direction::Upstream | Direction::Both) || e.kind.symmetric();
-            let down =
-                matches!(self.direction, Direction::Downstream | Direction::Both) || e.kind.symmetric();
+            let up = matches!(self.direction, Direction::Upstream | Direction::Both);
+            let down = matches!(self.direction, Direction::Downstream | Direction::Both);
             let mut moves = Vec::new();
             if up && in_frontier(e.from, &self.frontier) {
                 moves.push((e.from, e.to, true));
@@ -190,8 +189,8 @@ mod tests {
     fn a_failing_server_hits_what_runs_on_it_and_the_services_above() {
         let w = walk(&graph(), &[3], Direction::Downstream, 6);
         let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci, h.depth)).collect();
-        // 2 and 6 run on 3; 7 is connected (links go both ways); 1 and 5 depend on 2.
-        assert_eq!(hits, vec![(2, 1), (6, 1), (7, 1), (1, 2), (5, 2)]);
+        // 2 and 6 run on 3; 1 and 5 depend on 2. The switch 3 connects to is not hit.
+        assert_eq!(hits, vec![(2, 1), (6, 1), (1, 2), (5, 2)]);
         let one = w.hits().into_iter().find(|h| h.ci == 1).unwrap();
         assert_eq!(one.start, 3);
         let path: Vec<(i64, RelationType, bool)> =
@@ -210,7 +209,7 @@ mod tests {
     #[test]
     fn depth_and_limit_bound_the_walk() {
         let w = walk(&graph(), &[3], Direction::Downstream, 1);
-        assert_eq!(w.hits().len(), 3);
+        assert_eq!(w.hits().len(), 2);
         let mut w = ImpactWalk::new(&[3], Direction::Both, 6, 3);
         w.expand(&graph());
         assert!(w.truncated());

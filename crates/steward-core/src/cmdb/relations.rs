@@ -1,9 +1,9 @@
 //! Relationship types between CIs, which classes each may join, and which way failure flows.
 //!
-//! An edge reads `from —type→ to`. For every type but `connects_to`, `from` relies on `to`: an
-//! application *runs on* a server, a service *depends on* an application. So when `to` fails,
-//! `from` is affected (downstream), and `from`'s own health needs `to` (upstream).
-//! `connects_to` is a link both ways.
+//! An edge reads `from —type→ to`, and `from` relies on `to`: an application *runs on* a
+//! server, a service *depends on* an application, a server *connects to* its switch. So when
+//! `to` fails, `from` is affected (downstream), and `from`'s own health needs `to` (upstream).
+//! A server failing does not take its switch down, nor the switch's other servers.
 
 use std::fmt;
 
@@ -85,11 +85,6 @@ impl RelationType {
             let names: Vec<&str> = RelationType::ALL.iter().map(|t| t.as_str()).collect();
             format!("unknown relationship type `{s}`: expected one of {}", names.join(", "))
         })
-    }
-
-    /// Whether failure travels along this edge in both directions.
-    pub fn symmetric(self) -> bool {
-        self == RelationType::ConnectsTo
     }
 
     /// Checks that this type may join a CI of class `from` to one of class `to`.
