@@ -94,6 +94,8 @@ enum BenchCommand {
     Sla(bench::SlaBench),
     /// The report dashboard over a large bulk-loaded incident table, over HTTP
     Reports(bench::ReportBench),
+    /// Import a large CMDB, then impact analysis and CI pages over HTTP
+    Cmdb(bench::CmdbBench),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +135,9 @@ fn main() -> ExitCode {
             Command::Import(ImportCommand::Cmdb(args)) => cli::cmdb::import(&config, args).await,
             Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
+            Command::Bench(BenchCommand::Cmdb(args)) => {
+                bench::cmdb(config, args, cli.global.data.as_deref()).await
+            }
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await
             }

@@ -24,9 +24,11 @@ use steward_app::{App, NewUserInput};
 
 use crate::config::Config;
 
+mod cmdb;
 mod reports;
 mod sla;
 
+pub use cmdb::{CmdbBench, cmdb};
 pub use reports::{ReportBench, reports};
 pub use sla::{SlaBench, sla};
 
