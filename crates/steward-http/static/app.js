@@ -41,3 +41,26 @@ document.addEventListener("change", async (event) => {
     window.alert(problem.error.message);
   }
 });
+
+// The CI picker on the new-incident form searches the CMDB by name as you type.
+let ciSearch;
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (input.id !== "ci-picker") return;
+  clearTimeout(ciSearch);
+  const text = input.value.trim();
+  if (text.length < 2 || text.startsWith("#")) return;
+  ciSearch = setTimeout(async () => {
+    const response = await fetch("/api/v1/cis?limit=10&q=" + encodeURIComponent(text));
+    if (!response.ok) return;
+    const list = document.getElementById("ci-options");
+    list.replaceChildren(
+      ...(await response.json()).items.map((ci) => {
+        const option = document.createElement("option");
+        option.value = "#" + ci.id + " " + ci.name;
+        option.textContent = ci.class;
+        return option;
+      }),
+    );
+  }, 200);
+});

@@ -39,6 +39,8 @@ pub struct NewIncident {
     pub related: Vec<i64>,
     pub watchers: Vec<i64>,
     pub tags: Vec<String>,
+    /// Configuration items the incident affects (agents only).
+    pub ci_ids: Vec<i64>,
 }
 
 /// Changes to an incident; `None` leaves a field, `Some(None)` clears it.
@@ -139,7 +141,10 @@ impl App {
         actor.require(Permission::RaiseTickets)?;
         let agent = actor.can(Permission::WorkTickets);
         let on_behalf = input.requester_id.is_some_and(|r| r != actor.user.id);
-        let links = input.parent_id.is_some() || !input.related.is_empty() || !input.watchers.is_empty();
+        let links = input.parent_id.is_some()
+            || !input.related.is_empty()
+            || !input.watchers.is_empty()
+            || !input.ci_ids.is_empty();
         if !agent && (on_behalf || input.team_id.is_some() || input.assignee_id.is_some() || links) {
             return Err(AppError::Forbidden(
                 "requesters may not assign incidents, link them, or raise them for others".into(),
@@ -185,6 +190,13 @@ impl App {
         self.check_references(&mut ticket, None).await?;
         let related = self.existing_tickets(&input.related, "related").await?;
         let watchers = self.existing_users(&input.watchers, "watchers").await?;
+        let mut ci_ids = input.ci_ids.clone();
+        ci_ids.sort_unstable();
+        ci_ids.dedup();
+        let found = self.store.cis_by_ids(&ci_ids).await?;
+        if let Some(missing) = ci_ids.iter().find(|id| !found.iter().any(|c| c.id == **id)) {
+            return Err(AppError::invalid("ci_ids", format!("there is no CI {missing}")));
+        }
         if ticket.assignee_id.is_some() {
             ticket.state = State::Assigned;
         }
@@ -206,6 +218,11 @@ impl App {
         }
         for user in watchers {
             tx.add_watcher(stored.id, user).await?;
+        }
+        for ci in &found {
+            tx.link_ticket_ci(stored.id, ci.id).await?;
+            let detail = serde_json::json!({ "ci_id": ci.id, "ci": ci.name });
+            record(&mut tx, at, Some(actor), entity.clone(), "link_ci", None, Some(detail)).await?;
         }
         self.track_ticket(&mut tx, None, &stored, at, false).await?;
         tx.commit().await?;

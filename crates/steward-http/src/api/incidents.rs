@@ -83,6 +83,8 @@ pub struct CreateBody {
     watchers: Vec<i64>,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    ci_ids: Vec<i64>,
 }
 
 /// `POST /api/v1/incidents` → 201 with `id`, `number`, `state`, `priority`, ….
@@ -105,6 +107,7 @@ pub async fn create(
         parent_id: b.parent_id,
         related: b.related,
         watchers: b.watchers,
+        ci_ids: b.ci_ids,
         tags: b.tags,
     };
     let ticket = state.app.create_incident(&actor, input).await?;

@@ -251,7 +251,7 @@ fn schemas() -> Value {
         "NewIncident": obj(&["title"], json!({ "title": { "type": "string", "minLength": 1, "maxLength": 200 }, "description": s,
             "requester_id": i, "category_id": i, "subcategory_id": i, "service": s, "impact": level, "urgency": level,
             "team_id": i, "assignee_id": i, "parent_id": i, "related": { "type": "array", "items": i },
-            "watchers": { "type": "array", "items": i }, "tags": tags })),
+            "watchers": { "type": "array", "items": i }, "tags": tags, "ci_ids": { "type": "array", "items": i } })),
         "IncidentPatch": obj(&[], json!({ "title": s, "description": s, "requester_id": i, "category_id": ni, "subcategory_id": ni,
             "service": { "type": ["string", "null"] }, "impact": level, "urgency": level, "team_id": ni, "assignee_id": ni,
             "parent_id": ni, "tags": tags, "version": i })),

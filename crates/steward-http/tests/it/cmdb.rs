@@ -83,6 +83,21 @@ async fn a_server_shows_the_services_and_incidents_that_depend_on_it() {
     let link = format!("/api/v1/incidents/{inc_id}/cis/{}", m.app_ci);
     assert_eq!(app.api(Method::PUT, &link, &agent, None).await.0, 204);
     assert_eq!(app.api(Method::PUT, &link, &agent, None).await.0, 204, "linking twice is harmless");
+    let body = json!({ "title": "Slow", "ci_ids": [m.web, m.web] });
+    let (status, with_ci) = app.api(Method::POST, "/api/v1/incidents", &agent, Some(body)).await;
+    assert_eq!(status, 201, "{with_ci}");
+    let (_, on_web) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{}/cis", with_ci["id"]), &agent, None).await;
+    assert_eq!(on_web["items"].as_array().unwrap().len(), 1);
+    let (status, out) = app
+        .api(Method::POST, "/api/v1/incidents", &agent, Some(json!({ "title": "x", "ci_ids": [99999] })))
+        .await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("ci_ids")));
+    let (_, rita) = app.user_with_token("rita", "requester").await;
+    let (status, _) = app
+        .api(Method::POST, "/api/v1/incidents", &rita, Some(json!({ "title": "x", "ci_ids": [m.web] })))
+        .await;
+    assert_eq!(status, 403, "requesters do not link CIs");
     let (_, linked) = app.api(Method::GET, &format!("/api/v1/incidents/{inc_id}/cis"), &agent, None).await;
     assert_eq!(linked["items"][0]["name"], "payroll-app");
 

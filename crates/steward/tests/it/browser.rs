@@ -384,6 +384,20 @@ async fn an_engineer_sees_what_depends_on_a_server_in_chromium() {
         assert!(text_of(&browser, "#impact-hits").await.contains("web01"));
         click_through(&browser, Locator::Id("lang-zh")).await;
         assert!(text_of(&browser, "h1").await.starts_with("影响分析"));
+        click_through(&browser, Locator::Id("lang-en")).await;
+
+        // A new incident picks its CI by searching the CMDB as the agent types.
+        click_through(&browser, Locator::Id("nav-new-incident")).await;
+        browser.find(Locator::Id("title")).await.unwrap().send_keys("Payroll export fails").await.unwrap();
+        browser.find(Locator::Id("ci-picker")).await.unwrap().send_keys("payroll-a").await.unwrap();
+        let option = browser.wait().for_element(Locator::Css("#ci-options option")).await.unwrap();
+        let picked = option.attr("value").await.unwrap().unwrap();
+        assert_eq!(picked, format!("#{app_ci} payroll-app"));
+        let picker = browser.find(Locator::Id("ci-picker")).await.unwrap();
+        picker.clear().await.unwrap();
+        picker.send_keys(&picked).await.unwrap();
+        click_through(&browser, Locator::Id("create-incident")).await;
+        assert!(text_of(&browser, "#incident-title").await.contains("Payroll export fails"));
     }
     .await;
     browser.close().await.unwrap();

@@ -305,6 +305,21 @@ pub struct NewForm {
     assignee_id: String,
     #[serde(default)]
     tags: String,
+    /// From the CI picker: `#42 web01`, or just `42`.
+    #[serde(default)]
+    ci: String,
+}
+
+/// The CI id the picker's text names.
+fn picked_ci(text: &str) -> Result<Vec<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id = text.trim_start_matches('#').split_whitespace().next().unwrap_or_default();
+    id.parse().map(|id| vec![id]).map_err(|_| {
+        AppError::invalid("ci_ids", format!("`{text}`: pick a configuration item from the list"))
+    })
 }
 
 pub async fn create(
@@ -331,6 +346,7 @@ pub async fn create(
             related: Vec::new(),
             watchers: Vec::new(),
             tags: f.tags.split_whitespace().map(str::to_owned).collect(),
+            ci_ids: picked_ci(&f.ci)?,
         };
         state.app.create_incident(&actor, input).await
     }
