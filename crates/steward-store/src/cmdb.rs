@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
 
-use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+use crate::{Result, Store, StoreError, Tx, from_ms, placeholders, to_ms};
 
 /// A configuration item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,18 +361,15 @@ impl Tx {
     }
 }
 
-/// `$first, $first+1, …` for `n` parameters.
-fn params(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl Store {
     /// The CIs holding these external ids.
     pub async fn cis_by_external_ids(&self, ids: &[String]) -> Result<Vec<CiRecord>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let sql =
-                format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.external_id IN ({})", params(1, chunk.len()));
+            let sql = format!(
+                "SELECT {CI_COLUMNS} FROM cis c WHERE c.external_id IN ({})",
+                placeholders(self.backend, 1, chunk.len())
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id.clone());
@@ -393,9 +390,14 @@ impl Store {
     ) -> Result<Vec<(String, i64)>> {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
+            // One list, so SQLite's `?` and PostgreSQL's `$n` both bind in order.
+            let all = placeholders(self.backend, 1, chunk.len() + 2);
+            let all: Vec<&str> = all.split(", ").collect();
             let sql = format!(
-                "SELECT value, ci_id FROM ci_unique_values WHERE class = $1 AND attr = $2 AND value IN ({})",
-                params(3, chunk.len())
+                "SELECT value, ci_id FROM ci_unique_values WHERE class = {} AND attr = {} AND value IN ({})",
+                all[0],
+                all[1],
+                all[2..].join(", ")
             );
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(class).bind(attr);
             for v in chunk {
@@ -425,7 +427,7 @@ impl Tx {
     pub async fn insert_cis(&mut self, now: Timestamp, cis: &[CiRecord]) -> Result<Vec<(String, i64)>> {
         for chunk in cis.chunks(300) {
             let tuples: Vec<String> =
-                (0..chunk.len()).map(|i| format!("({})", params(i * 9 + 1, 9))).collect();
+                (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 9 + 1, 9))).collect();
             let sql = format!(
                 "INSERT INTO cis (class, name, external_id, status, owner_team_id, criticality, attrs, created_at, \
                  updated_at) VALUES {}",
@@ -450,8 +452,10 @@ impl Tx {
         let external: Vec<String> = cis.iter().filter_map(|c| c.external_id.clone()).collect();
         let mut ids = Vec::with_capacity(external.len());
         for chunk in external.chunks(500) {
-            let sql =
-                format!("SELECT external_id, id FROM cis WHERE external_id IN ({})", params(1, chunk.len()));
+            let sql = format!(
+                "SELECT external_id, id FROM cis WHERE external_id IN ({})",
+                placeholders(self.backend, 1, chunk.len())
+            );
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for e in chunk {
                 q = q.bind(e.clone());
@@ -465,7 +469,7 @@ impl Tx {
     pub async fn insert_unique_values(&mut self, values: &[(String, String, String, i64)]) -> Result<()> {
         for chunk in values.chunks(500) {
             let tuples: Vec<String> =
-                (0..chunk.len()).map(|i| format!("({})", params(i * 4 + 1, 4))).collect();
+                (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 4 + 1, 4))).collect();
             let sql = format!(
                 "INSERT INTO ci_unique_values (class, attr, value, ci_id) VALUES {}",
                 tuples.join(", ")
@@ -484,7 +488,7 @@ impl Tx {
         let mut added = 0;
         for chunk in edges.chunks(500) {
             let tuples: Vec<String> =
-                (0..chunk.len()).map(|i| format!("({})", params(i * 4 + 1, 4))).collect();
+                (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 4 + 1, 4))).collect();
             let sql = format!(
                 "INSERT INTO ci_relations (kind, from_ci, to_ci, created_at) VALUES {} \
                  ON CONFLICT (from_ci, to_ci, kind) DO NOTHING",

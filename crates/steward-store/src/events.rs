@@ -139,12 +139,7 @@ impl Tx {
         }
         for chunk in rows.chunks(400) {
             let tuples: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "({})",
-                        (1..=11).map(|k| format!("${}", i * 11 + k)).collect::<Vec<_>>().join(", ")
-                    )
-                })
+                .map(|i| format!("({})", crate::placeholders(self.backend, i * 11 + 1, 11)))
                 .collect();
             let sql = format!(
                 "INSERT INTO events (seq, at, actor_id, actor_name, entity_type, entity_id, action, before_json, after_json, \

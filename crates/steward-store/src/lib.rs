@@ -232,6 +232,17 @@ impl Tx {
     }
 }
 
+/// `n` parameter placeholders numbered from `first`, for statements built with many rows.
+///
+/// SQLite gets anonymous `?` (bound in order): with `$N` names it looks every name up in a list,
+/// so a statement of P parameters costs O(P²) to bind — seconds for a bulk insert.
+fn placeholders(backend: Backend, first: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+    }
+}
+
 fn to_ms(at: Timestamp) -> i64 {
     at.as_millisecond()
 }

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use steward_core::reports::{DayRow, DaySums, Dim, Entry, Facts, Measures, Outage, RollupKey, contributions};
 use steward_core::tickets::{State, TicketKind};
 
-use crate::{Backend, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
+use crate::{Backend, Result, Store, StoreError, Tx, from_ms, from_ms_opt, placeholders, to_ms};
 
 const EPOCH: Date = date(1970, 1, 1);
 
@@ -121,10 +121,7 @@ impl Tx {
             Measures::COLUMNS.iter().map(|c| format!("{c} = report_days.{c} + excluded.{c}")).collect();
         for chunk in rows.chunks(100) {
             let tuples: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let params: Vec<String> = (1..=width).map(|i| format!("${}", r * width + i)).collect();
-                    format!("({})", params.join(", "))
-                })
+                .map(|r| format!("({})", placeholders(self.backend, r * width + 1, width)))
                 .collect();
             let sql = format!(
                 "INSERT INTO report_days (filter, dim, day, kind, value, {}) VALUES {} \
