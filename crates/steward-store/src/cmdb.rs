@@ -245,6 +245,22 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest tickets of any state linked to `ci`: (id, number, title, priority, state).
+    pub async fn tickets_on_ci(
+        &self,
+        ci: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT t.id, t.number, t.title, t.priority, t.state FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
+             WHERE l.ci_id = $1 ORDER BY t.id DESC LIMIT $2",
+        )
+        .bind(ci)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// The CIs an incident is linked to.
     pub async fn ticket_ci_ids(&self, ticket_id: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar("SELECT ci_id FROM ticket_cis WHERE ticket_id = $1 ORDER BY ci_id")

@@ -53,6 +53,9 @@ pub struct CiView {
     pub relations: Vec<(RelationRecord, CiRecord)>,
     /// Open incidents linked to the CI: (ticket id, number, title, priority).
     pub incidents: Vec<(i64, String, String, i64)>,
+    /// The newest 50 tickets of any state linked to the CI: (id, number, title, priority, state).
+    pub tickets: Vec<(i64, String, String, i64, String)>,
+    pub owner_team: Option<String>,
 }
 
 /// The JSON snapshot of a CI that events hold.
@@ -325,7 +328,18 @@ impl App {
             .into_iter()
             .map(|(_, t, n, title, p)| (t, n, title, p))
             .collect();
-        Ok(CiView { ci, relations, incidents })
+        let tickets = self.store.tickets_on_ci(id, 50).await?;
+        let owner_team = match ci.owner_team_id {
+            Some(t) => self
+                .store
+                .list_teams()
+                .await?
+                .into_iter()
+                .find(|x| x.team.id == t)
+                .map(|x| x.team.name.to_string()),
+            None => None,
+        };
+        Ok(CiView { ci, relations, incidents, tickets, owner_team })
     }
 
     /// Relates two CIs; the type must allow their classes.

@@ -165,9 +165,16 @@ pub fn view_json(v: &CiView) -> Value {
         .iter()
         .map(|(id, number, title, p)| json!({ "id": id, "number": number, "title": title, "priority": p }))
         .collect();
+    let tickets: Vec<Value> = v
+        .tickets
+        .iter()
+        .map(|(id, number, title, p, state)| json!({ "id": id, "number": number, "title": title, "priority": p, "state": state }))
+        .collect();
     let mut out = ci_json(&v.ci);
     out["relations"] = json!(relations);
     out["open_incidents"] = json!(incidents);
+    out["tickets"] = json!(tickets);
+    out["owner_team"] = json!(v.owner_team);
     out
 }
 

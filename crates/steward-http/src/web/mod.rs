@@ -51,6 +51,8 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/audit", A, audit::page),
         route(M::GET, "/cmdb", A, cmdb::list),
         route(M::POST, "/cmdb", A, cmdb::create),
+        route(M::GET, "/cmdb/classes", A, cmdb::classes),
+        route(M::POST, "/cmdb/classes", A, cmdb::create_class),
         route(M::GET, "/cmdb/{id}", A, cmdb::detail),
         route(M::POST, "/cmdb/{id}", A, cmdb::update),
         route(M::POST, "/cmdb/{id}/relations", A, cmdb::relate),

@@ -333,6 +333,50 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{vm}"), &agent, None).await;
     assert_eq!((json["status"].as_str(), json["criticality"].as_i64()), (Some("maintenance"), Some(2)));
     assert!(json["attributes"].get("ip_address").is_none(), "left out of the box: removed");
+    // The owner team, set on the edit form, and every incident naming the CI, open or not.
+    let team = app.app.create_team(None, "Platform", "").await.unwrap();
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("name", "vm7"),
+        ("status", "in_service"),
+        ("criticality", "2"),
+        ("owner_team_id", &team.id.to_string()),
+        ("attributes", "hostname = vm7"),
+        ("version", "2"),
+    ];
+    assert_eq!(browser.post(app.url(&format!("/cmdb/{vm}"))).form(&edit).send().await.unwrap().status(), 303);
+    let body = json!({ "title": "VM7 rebooted", "ci_ids": [vm] });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &agent, Some(body)).await;
+    let cancel = json!({ "to": "cancelled" });
+    let (s, _) = app
+        .api(Method::POST, &format!("/api/v1/incidents/{}/transition", inc["id"]), &agent, Some(cancel))
+        .await;
+    assert_eq!(s, 200);
+    let (_, page) = app.page(&browser, &format!("/cmdb/{vm}")).await;
+    assert!(
+        page.contains("Platform") && page.contains("VM7 rebooted") && page.contains("cancelled"),
+        "{page}"
+    );
+    let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{vm}"), &agent, None).await;
+    assert_eq!(
+        (json["owner_team"].as_str(), json["tickets"][0]["state"].as_str()),
+        (Some("Platform"), Some("cancelled"))
+    );
+    assert!(json["open_incidents"].as_array().unwrap().is_empty());
+
+    // Classes: everyone reads them; only admins add one, from the page.
+    let (_, classes) = app.page(&browser, "/cmdb/classes").await;
+    assert!(classes.contains("hostname text required unique") && !classes.contains("id=\"class-new\""));
+    app.user_with_token("root", "admin").await;
+    let (admin, admin_csrf) = app.signed_in("root").await;
+    let form = [
+        ("_csrf", admin_csrf.as_str()),
+        ("name", "payroll_batch"),
+        ("attributes", "schedule text required\nruns enum:daily|monthly"),
+    ];
+    assert_eq!(admin.post(app.url("/cmdb/classes")).form(&form).send().await.unwrap().status(), 303);
+    let (_, classes) = app.page(&admin, "/cmdb/classes").await;
+    assert!(classes.contains("payroll_batch") && classes.contains("runs enum:daily|monthly"), "{classes}");
     let (status, page) = app.page(&browser, &format!("/cmdb/{}/impact?lang=zh-CN", m.web)).await;
     assert_eq!(status, 200);
     assert!(page.contains("影响分析") && page.contains("id=\"impact-graph\"") && page.contains("Payroll"));

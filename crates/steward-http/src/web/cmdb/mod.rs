@@ -143,7 +143,9 @@ struct CiPage<'a> {
     ci: steward_store::CiRecord,
     /// (relation id, reads, other id, other name, other class)
     relations: Vec<(i64, String, i64, String, String)>,
-    incidents: Vec<(i64, String, String, i64)>,
+    tickets: Vec<(i64, String, String, i64, String)>,
+    owner_team: Option<String>,
+    teams: Vec<(i64, String)>,
     attrs_text: String,
     kinds: Vec<&'static str>,
     statuses: Vec<&'static str>,
@@ -169,9 +171,16 @@ pub async fn detail(
     Ok(render(&CiPage {
         page: Page::new(&state, &actor, &headers, &uri, "cmdb.ci"),
         attrs_text: attrs_text(&view.ci.attrs),
+        teams: state
+            .app
+            .list_teams(&actor)
+            .await
+            .map(|t| t.into_iter().map(|x| (x.team.id, x.team.name.to_string())).collect())
+            .unwrap_or_default(),
         ci: view.ci,
         relations,
-        incidents: view.incidents,
+        tickets: view.tickets,
+        owner_team: view.owner_team,
         kinds: RelationType::ALL.iter().map(|k| k.as_str()).collect(),
         statuses: steward_core::cmdb::CiStatus::ALL.iter().map(|s| s.as_str()).collect(),
         can_write: actor.can(steward_core::identity::Permission::WriteCmdb),
@@ -183,6 +192,8 @@ pub struct EditForm {
     name: String,
     status: String,
     criticality: i64,
+    #[serde(default)]
+    owner_team_id: String,
     #[serde(default)]
     attributes: String,
     version: i64,
@@ -210,6 +221,7 @@ pub async fn update(
         name: Some(form.name),
         status: Some(form.status),
         criticality: Some(form.criticality),
+        owner_team_id: Some(form.owner_team_id.trim().parse().ok()),
         attrs,
         ..CiPatch::default()
     };
@@ -295,4 +307,66 @@ pub async fn impact(
         depth,
         rows,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "ci_classes.html")]
+struct ClassesPage<'a> {
+    page: Page<'a>,
+    /// (name, attributes as `name type required unique` lines)
+    classes: Vec<(String, Vec<String>)>,
+}
+
+pub async fn classes(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let classes = state
+        .app
+        .ci_classes(&actor)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let attrs = c
+                .attrs
+                .iter()
+                .map(|a| {
+                    let flags = [(a.required, " required"), (a.unique, " unique")];
+                    let flags: String = flags.iter().filter(|(on, _)| *on).map(|(_, f)| *f).collect();
+                    format!("{} {}{flags}", a.name, a.ty)
+                })
+                .collect();
+            (c.name, attrs)
+        })
+        .collect();
+    Ok(render(&ClassesPage { page: Page::new(&state, &actor, &headers, &uri, "cmdb.classes"), classes }))
+}
+
+#[derive(Deserialize)]
+pub struct ClassForm {
+    name: String,
+    #[serde(default)]
+    attributes: String,
+}
+
+/// A new class; the attribute box holds `name type [required] [unique]` per line.
+pub async fn create_class(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<ClassForm>,
+) -> WebResult {
+    let attrs: Vec<(String, String, bool, bool)> = form
+        .attributes
+        .lines()
+        .map(str::split_whitespace)
+        .filter_map(|mut words| {
+            let name = words.next()?.to_owned();
+            let ty = words.next().unwrap_or("text").to_owned();
+            let rest: Vec<&str> = words.collect();
+            Some((name, ty, rest.contains(&"required"), rest.contains(&"unique")))
+        })
+        .collect();
+    after_form(state.app.create_ci_class(&actor, &form.name, &attrs).await, "/cmdb/classes", "class added")
 }
