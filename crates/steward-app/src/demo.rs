@@ -323,7 +323,49 @@ impl App {
             )
             .await?;
         }
+        self.seed_demo_cmdb(&lead, major.id).await?;
         Ok(true)
+    }
+
+    /// A small CMDB behind the demo's services, through the import path; the major email
+    /// incident names the mail server.
+    async fn seed_demo_cmdb(&self, lead: &Actor, major: i64) -> Result<()> {
+        let cis = "external_id,class,name,hostname,ip_address,engine\n\
+            svc-email,business_service,Email,,,\n\
+            svc-payroll,business_service,Payroll,,,\n\
+            app-exchange,application,Exchange,,,\n\
+            app-payroll,application,Payroll app,,,\n\
+            db-payroll,database,Payroll database,,,PostgreSQL\n\
+            srv-mail01,server,mail01,mail01,10.1.0.11,\n\
+            srv-app01,server,app01,app01,10.1.0.21,\n\
+            srv-db01,server,db01,db01,10.1.0.31,\n\
+            sw-core1,network_device,core-sw1,core-sw1,10.1.0.1,\n\
+            loc-bj,location,Beijing DC,,,\n";
+        let relations = "from,kind,to\n\
+            svc-email,depends_on,app-exchange\n\
+            svc-payroll,depends_on,app-payroll\n\
+            app-exchange,runs_on,srv-mail01\n\
+            app-payroll,runs_on,srv-app01\n\
+            app-payroll,depends_on,db-payroll\n\
+            db-payroll,runs_on,srv-db01\n\
+            srv-mail01,connects_to,sw-core1\n\
+            srv-app01,connects_to,sw-core1\n\
+            srv-db01,connects_to,sw-core1\n\
+            srv-mail01,located_in,loc-bj\n\
+            srv-app01,located_in,loc-bj\n\
+            srv-db01,located_in,loc-bj\n";
+        for text in [cis, relations] {
+            let file = crate::cmdb::parse_csv(text)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("demo CMDB: {:?}", e.first())))?;
+            let report = self.import_cmdb(Some(lead), file, false, &|_, _| {}).await?;
+            if let Some(e) = report.errors.first() {
+                return Err(AppError::Internal(anyhow::anyhow!("demo CMDB row {}: {}", e.row, e.reason)));
+            }
+        }
+        if let Some(mail) = self.store.ci_by_external_id("srv-mail01").await? {
+            self.link_incident_ci(lead, major, mail.id).await?;
+        }
+        Ok(())
     }
 }
 

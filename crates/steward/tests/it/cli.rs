@@ -269,6 +269,9 @@ async fn demo_data_seeds_a_living_service_desk_once() {
     let with_replies = all.items.iter().filter(|t| t.state == steward_core::tickets::State::Closed).count();
     assert!(with_replies >= 2);
     assert!(all.items.iter().any(|t| t.parent_id.is_some()), "a major incident with children");
+    let mail = store.ci_by_external_id("srv-mail01").await.unwrap().expect("a demo CMDB");
+    assert_eq!(store.downstream_by_cte(mail.id, 6).await.unwrap().len(), 2, "Exchange and the Email service");
+    assert_eq!(store.open_incidents_on(&[mail.id]).await.unwrap().len(), 1, "the major incident names it");
     assert!(store.verify_event_chain().await.unwrap().is_ok());
 }
 
