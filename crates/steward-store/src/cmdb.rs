@@ -59,6 +59,12 @@ fn ci_of(r: &AnyRow) -> Result<CiRecord> {
     })
 }
 
+/// Ids written into SQL as a literal list: integers formatted here, never user text, so a
+/// thousand-id lookup binds no parameters.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
     let kind: String = r.try_get("kind")?;
     Ok(RelationRecord {
@@ -135,9 +141,7 @@ impl Store {
     pub async fn cis_by_ids(&self, ids: &[i64]) -> Result<Vec<CiRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            // Ids are integers formatted here, not user text.
-            let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id IN ({})", list.join(","));
+            let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id IN ({})", id_list(chunk));
             for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await? {
                 out.push(ci_of(&r)?);
             }
@@ -217,8 +221,7 @@ impl Store {
     pub async fn edges_touching(&self, ids: &[i64]) -> Result<Vec<Edge>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            let list = list.join(",");
+            let list = id_list(chunk);
             let sql = format!(
                 "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci IN ({list}) \
                  UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci IN ({list})"
@@ -234,11 +237,10 @@ impl Store {
     pub async fn open_incidents_on(&self, ci_ids: &[i64]) -> Result<Vec<(i64, i64, String, String, i64)>> {
         let mut out = Vec::new();
         for chunk in ci_ids.chunks(500) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
             let sql = format!(
                 "SELECT l.ci_id, t.id, t.number, t.title, t.priority FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
                  WHERE l.ci_id IN ({}) AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
-                list.join(",")
+                id_list(chunk)
             );
             out.extend(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?);
         }

@@ -177,7 +177,7 @@ impl App {
             }
         }
         if let Some(team) = ci.owner_team_id
-            && !self.store.list_teams().await?.iter().any(|t| t.team.id == team)
+            && self.store.team(team).await?.is_none()
         {
             return Err(AppError::invalid("owner_team_id", format!("no team {team}")));
         }
@@ -330,13 +330,7 @@ impl App {
             .collect();
         let tickets = self.store.tickets_on_ci(id, 50).await?;
         let owner_team = match ci.owner_team_id {
-            Some(t) => self
-                .store
-                .list_teams()
-                .await?
-                .into_iter()
-                .find(|x| x.team.id == t)
-                .map(|x| x.team.name.to_string()),
+            Some(t) => self.store.team(t).await?.map(|x| x.name.to_string()),
             None => None,
         };
         Ok(CiView { ci, relations, incidents, tickets, owner_team })

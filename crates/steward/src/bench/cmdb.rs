@@ -15,7 +15,7 @@ use clap::Args;
 use steward_app::App;
 use steward_app::cmdb::parse_csv;
 
-use super::{drive, fixture, ms, percentile, rss_kib, start_server};
+use super::{fixture, ms, percentile, rss_kib, start_server, time_gets};
 use crate::config::Config;
 
 #[derive(Args, Debug)]
@@ -186,25 +186,9 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
         ("CI page /cmdb/{id}", "/cmdb/{id}"),
         ("impact page with the SVG graph", "/cmdb/{id}/impact"),
     ] {
-        let (c, t, b) = (client.clone(), token.clone(), base.clone());
-        let (latencies, _) = drive(args.queries, 1, move |i| {
-            let url = format!("{b}{}", path.replace("{id}", &pick(i).to_string()));
-            let (c, t) = (c.clone(), t.clone());
-            async move {
-                let r = c.get(&url).bearer_auth(&t).send().await?;
-                anyhow::ensure!(r.status() == 200, "{url} answered {}", r.status());
-                r.bytes().await?;
-                Ok(())
-            }
-        })
-        .await?;
-        println!(
-            "{name}: {} requests; p50 {} p99 {} max {}",
-            args.queries,
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99)),
-            ms(percentile(&latencies, 1.0))
-        );
+        let b = base.clone();
+        let url = move |i: usize| format!("{b}{}", path.replace("{id}", &pick(i).to_string()));
+        time_gets(&client, &token, name, args.queries, 1, url).await?;
     }
     if let Some(kib) = rss_kib(child.0.id()) {
         println!("server RSS: {:.1} MB", kib as f64 / 1024.0);

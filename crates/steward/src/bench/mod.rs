@@ -126,6 +126,40 @@ async fn fixture(app: &App) -> anyhow::Result<(steward_core::identity::User, Vec
     Ok((agent, teams, token))
 }
 
+/// Times `requests` GETs of `url(i)` with `concurrency` in flight, each of which must answer
+/// 200, and prints the latency percentiles under `name`.
+async fn time_gets<F>(
+    client: &reqwest::Client,
+    token: &str,
+    name: &str,
+    requests: usize,
+    concurrency: usize,
+    url: F,
+) -> anyhow::Result<()>
+where
+    F: Fn(usize) -> String + Send + Sync + 'static,
+{
+    let (c, t) = (client.clone(), token.to_owned());
+    let url = Arc::new(url);
+    let (latencies, _) = drive(requests, concurrency, move |i| {
+        let (c, t, url) = (c.clone(), t.clone(), url(i));
+        async move {
+            let r = c.get(&url).bearer_auth(&t).send().await?;
+            anyhow::ensure!(r.status() == 200, "{url} answered {}", r.status());
+            r.bytes().await?;
+            Ok(())
+        }
+    })
+    .await?;
+    println!(
+        "{name}: {requests} requests; p50 {} p99 {} max {}",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0))
+    );
+    Ok(())
+}
+
 /// Runs `requests` calls of `make` with `concurrency` in flight; returns sorted latencies and
 /// the wall time.
 async fn drive<F, Fut>(

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Args;
 use steward_app::App;
 
-use super::{drive, fixture, ms, percentile, rss_kib, start_server};
+use super::{fixture, rss_kib, start_server, time_gets};
 use crate::config::Config;
 
 #[derive(Args, Debug)]
@@ -59,23 +59,7 @@ pub async fn reports(config: Config, args: ReportBench, data: Option<&Path>) -> 
     ];
     for (name, url, share) in pages {
         let requests = (args.queries / share).max(5);
-        let (c, t) = (client.clone(), token.clone());
-        let (latencies, _) = drive(requests, args.concurrency, move |_| {
-            let (c, t, url) = (c.clone(), t.clone(), url.clone());
-            async move {
-                let r = c.get(&url).bearer_auth(&t).send().await?;
-                anyhow::ensure!(r.status() == 200, "{url} answered {}", r.status());
-                r.bytes().await?;
-                Ok(())
-            }
-        })
-        .await?;
-        println!(
-            "{name}: {requests} requests; p50 {} p99 {} max {}",
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99)),
-            ms(percentile(&latencies, 1.0))
-        );
+        time_gets(&client, &token, name, requests, args.concurrency, move |_| url.clone()).await?;
     }
     if let Some(kib) = rss_kib(child.0.id()) {
         println!("server RSS: {:.1} MB", kib as f64 / 1024.0);
