@@ -299,6 +299,7 @@ impl App {
                 NewIncident {
                     title: "Major incident: email down for all users".into(),
                     description: "Exchange front ends unreachable. Bridge call open.".into(),
+                    service: Some("Email".into()),
                     impact: Some(1),
                     urgency: Some(1),
                     team_id: Some(teams[0]),

@@ -272,6 +272,12 @@ async fn demo_data_seeds_a_living_service_desk_once() {
     let mail = store.ci_by_external_id("srv-mail01").await.unwrap().expect("a demo CMDB");
     assert_eq!(store.downstream_by_cte(mail.id, 6).await.unwrap().len(), 2, "Exchange and the Email service");
     assert_eq!(store.open_incidents_on(&[mail.id]).await.unwrap().len(), 1, "the major incident names it");
+    let now = jiff::Timestamp::now();
+    let outages = store
+        .outages(now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap(), now, None)
+        .await
+        .unwrap();
+    assert_eq!(outages.len(), 1, "the email outage shows in availability");
     assert!(store.verify_event_chain().await.unwrap().is_ok());
 }
 
