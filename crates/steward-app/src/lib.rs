@@ -89,11 +89,12 @@ impl Default for AppConfig {
 pub struct App {
     store: Store,
     config: Arc<AppConfig>,
+    intake: Arc<incidents::Intake>,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config: Arc::new(config) }
+        App { store, config: Arc::new(config), intake: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -161,11 +162,20 @@ async fn record(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<i64> {
+    Ok(tx.append_event(at, new_event(actor, entity, action, before, after)).await?)
+}
+
+/// An event attributed to `actor` (or to the system when `None`), for [`record`] or a batch.
+fn new_event(
+    actor: Option<&Actor>,
+    entity: (&'static str, Option<String>),
+    action: &'static str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> NewEvent {
     let (actor_id, actor_name) = match actor {
         Some(a) => (Some(a.user.id), a.user.username.to_string()),
         None => (None, "system".to_owned()),
     };
-    let event =
-        NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after };
-    Ok(tx.append_event(at, event).await?)
+    NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after }
 }

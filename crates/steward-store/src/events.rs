@@ -111,8 +111,13 @@ impl Tx {
     /// Appends many events in order, hashing the chain here and inserting in multi-row
     /// statements: what a bulk import records, one event per item, without a round trip each.
     pub async fn append_events(&mut self, at: Timestamp, events: Vec<NewEvent>) -> Result<()> {
+        self.append_events_at(events.into_iter().map(|e| (at, e)).collect()).await.map(drop)
+    }
+
+    /// [`Tx::append_events`] with an instant per event; returns the first sequence number.
+    pub async fn append_events_at(&mut self, events: Vec<(Timestamp, NewEvent)>) -> Result<i64> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let n = events.len() as i64;
         let head = sqlx::query("UPDATE event_chain SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
@@ -122,7 +127,7 @@ impl Tx {
         let last: i64 = head.try_get("seq")?;
         let mut prev_hash: String = head.try_get("hash")?;
         let mut rows = Vec::with_capacity(events.len());
-        for (i, new) in events.into_iter().enumerate() {
+        for (i, (at, new)) in events.into_iter().enumerate() {
             let event = Event {
                 seq: last - n + 1 + i as i64,
                 at_ms: to_ms(at),
@@ -167,7 +172,7 @@ impl Tx {
             .bind(&prev_hash)
             .execute(self.conn())
             .await?;
-        Ok(())
+        Ok(last - n + 1)
     }
 }
 

@@ -161,6 +161,9 @@ impl Store {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
+                        // A connection to a local file does not go stale, and the default
+                        // check costs a round trip to the connection's thread per acquire.
+                        .test_before_acquire(false)
                         .after_connect(move |conn, _meta| {
                             Box::pin(async move {
                                 let pragmas = format!(

@@ -2,6 +2,7 @@
 //! lifecycle, with every change recorded as an event in the same transaction.
 
 mod conversation;
+mod intake;
 mod list;
 mod references;
 
@@ -16,6 +17,7 @@ use steward_core::tickets::{
 use crate::{Actor, App, AppError, Result, record};
 
 pub use conversation::{ActivityItem, AttachmentUpload};
+pub use intake::Intake;
 pub use list::IncidentList;
 
 /// The entity name incidents carry in the event log.
@@ -187,7 +189,7 @@ impl App {
             updated_at: at,
             version: 1,
         };
-        self.check_references(&mut ticket, None).await?;
+        self.check_references(actor, &mut ticket, None).await?;
         let related = self.existing_tickets(&input.related, "related").await?;
         let watchers = self.existing_users(&input.watchers, "watchers").await?;
         let mut ci_ids = input.ci_ids.clone();
@@ -200,33 +202,8 @@ impl App {
         if ticket.assignee_id.is_some() {
             ticket.state = State::Assigned;
         }
-        let mut tx = self.store.begin().await?;
-        let stored = tx.insert_ticket(&ticket).await?;
-        let entity = (ENTITY, Some(stored.id.to_string()));
-        record(
-            &mut tx,
-            at,
-            Some(actor),
-            entity.clone(),
-            "create",
-            None,
-            Some(Value::Object(fields(&stored))),
-        )
-        .await?;
-        for other in related {
-            tx.link_tickets(stored.id, other).await?;
-        }
-        for user in watchers {
-            tx.add_watcher(stored.id, user).await?;
-        }
-        for ci in &found {
-            tx.link_ticket_ci(stored.id, ci.id).await?;
-            let detail = serde_json::json!({ "ci_id": ci.id, "ci": ci.name });
-            record(&mut tx, at, Some(actor), entity.clone(), "link_ci", None, Some(detail)).await?;
-        }
-        self.track_ticket(&mut tx, None, &stored, at, false).await?;
-        tx.commit().await?;
-        Ok(stored)
+        let item = intake::Prepared { ticket, actor: actor.clone(), related, watchers, cis: found };
+        self.write_new_incident(item).await
     }
 
     /// Applies a patch if the incident is still at `expected_version` (when given).
@@ -282,7 +259,7 @@ impl App {
             next.tags = Tags::parse(tags).map_err(AppError::from)?;
         }
         let team_requested = patch.team_id.flatten();
-        self.check_references(&mut next, Some((current.team_id, team_requested))).await?;
+        self.check_references(actor, &mut next, Some((current.team_id, team_requested))).await?;
         if next.state == State::New && next.assignee_id.is_some() {
             next.state = State::Assigned;
         }

@@ -3,7 +3,7 @@
 use steward_core::identity::Permission;
 use steward_core::tickets::{Ticket, TicketKind, team_for_assignee};
 
-use crate::{App, AppError, Result};
+use crate::{Actor, App, AppError, Result};
 
 /// The affected service or configuration item, a free reference until the CMDB lands.
 pub fn parse_service(input: Option<&str>) -> Result<Option<String>> {
@@ -21,10 +21,15 @@ impl App {
     /// `(current team, team the caller asked for)` on updates.
     pub(super) async fn check_references(
         &self,
+        actor: &Actor,
         ticket: &mut Ticket,
         assignment: Option<(Option<i64>, Option<i64>)>,
     ) -> Result<()> {
-        let requester = self.store.user(ticket.requester_id).await?;
+        // The actor was read when this request was authenticated; most incidents are their own.
+        let requester = match ticket.requester_id == actor.user.id {
+            true => Some(actor.user.clone()),
+            false => self.store.user(ticket.requester_id).await?,
+        };
         if requester.is_none_or(|u| u.disabled) {
             return Err(AppError::invalid("requester_id", format!("no active user {}", ticket.requester_id)));
         }

@@ -2,7 +2,7 @@
 //! writing transaction, so the reports never disagree with the tickets.
 
 use jiff::Timestamp;
-use steward_core::reports::{Clocks, Entry, Facts, delta, needs_clocks, next_facts};
+use steward_core::reports::{Clocks, Entry, Facts, Measures, RollupKey, delta, needs_clocks, next_facts};
 use steward_core::sla::SlaStatus;
 use steward_core::tickets::Ticket;
 use steward_store::Tx;
@@ -25,6 +25,21 @@ impl App {
         at: Timestamp,
         agent_reply: bool,
     ) -> Result<()> {
+        let rows = self.track_facts(tx, before, after, at, agent_reply).await?;
+        tx.add_to_rollup(&rows).await?;
+        Ok(())
+    }
+
+    /// [`App::track_ticket`] without the rollup: stores the ticket's new facts and returns
+    /// its rollup delta, for a caller that applies many tickets' deltas at once.
+    pub(crate) async fn track_facts(
+        &self,
+        tx: &mut Tx,
+        before: Option<&Ticket>,
+        after: &Ticket,
+        at: Timestamp,
+        agent_reply: bool,
+    ) -> Result<Vec<(RollupKey, Measures)>> {
         let old = match before {
             Some(_) => tx.report_facts(after.id).await?,
             None => Facts::default(),
@@ -44,8 +59,6 @@ impl App {
             tx.put_report_facts(after.id, &new).await?;
         }
         let old_entry = before.map(|b| Entry::of(b, old));
-        let rows = delta(old_entry.as_ref(), Some(&Entry::of(after, new)), &self.config.report_zone);
-        tx.add_to_rollup(&rows).await?;
-        Ok(())
+        Ok(delta(old_entry.as_ref(), Some(&Entry::of(after, new)), &self.config.report_zone))
     }
 }

@@ -13,7 +13,7 @@ pub use figures::{
 };
 pub use rollup::{
     Clocks, Dim, Entry, Facts, Measures, RESOLUTION_BUCKETS, RESPONSE_BUCKETS, RollupKey, bucket,
-    contributions, delta, filter_key, needs_clocks, next_facts,
+    contributions, delta, filter_key, merge, needs_clocks, next_facts,
 };
 
 #[cfg(test)]

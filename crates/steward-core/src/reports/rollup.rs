@@ -337,9 +337,16 @@ pub fn contributions(e: &Entry, tz: &TimeZone) -> BTreeMap<RollupKey, Measures> 
 
 /// What to add to the rollup when a ticket goes from `old` to `new` (either may be absent).
 pub fn delta(old: Option<&Entry>, new: Option<&Entry>, tz: &TimeZone) -> Vec<(RollupKey, Measures)> {
-    let mut sum = new.map(|n| contributions(n, tz)).unwrap_or_default();
-    for (key, m) in old.map(|o| contributions(o, tz)).unwrap_or_default() {
-        *sum.entry(key).or_default() += -m;
+    let old = old.map(|o| contributions(o, tz)).unwrap_or_default().into_iter().map(|(k, m)| (k, -m));
+    merge(new.map(|n| contributions(n, tz)).unwrap_or_default().into_iter().chain(old))
+}
+
+/// Rows summed by key, in key order, without the ones that come to zero: several changes
+/// applied to the rollup as one delta.
+pub fn merge(rows: impl IntoIterator<Item = (RollupKey, Measures)>) -> Vec<(RollupKey, Measures)> {
+    let mut sum: BTreeMap<RollupKey, Measures> = BTreeMap::new();
+    for (key, m) in rows {
+        *sum.entry(key).or_default() += m;
     }
     sum.into_iter().filter(|(_, m)| !m.is_zero()).collect()
 }

@@ -221,3 +221,21 @@ fn buckets_use_upper_bounds() {
     assert_eq!(bucket(&RESPONSE_BUCKETS, SignedDuration::from_secs(301)), "900");
     assert_eq!(bucket(&RESPONSE_BUCKETS, SignedDuration::from_hours(48)), "+Inf");
 }
+
+#[test]
+fn merged_deltas_equal_the_deltas_applied_one_by_one() {
+    let tz = beijing();
+    let a = Entry::of(&created("2026-11-02T01:00:00Z"), Facts::default());
+    let mut t = created("2026-11-02T02:00:00Z");
+    t.priority = crate::tickets::Priority::new(1).unwrap();
+    t.team_id = Some(7);
+    let b = Entry::of(&t, Facts::default());
+    // Two creates and a retraction of the first, as one group commit would write them.
+    let rows = [delta(None, Some(&a), &tz), delta(None, Some(&b), &tz), delta(Some(&a), None, &tz)];
+    let merged = merge(rows.into_iter().flatten());
+    assert_eq!(merged, delta(None, Some(&b), &tz), "a and its retraction cancel out");
+    let both = merge(delta(None, Some(&a), &tz).into_iter().chain(delta(None, Some(&b), &tz)));
+    let all = both.iter().find(|(k, _)| k.dim == Dim::All && k.filter.is_empty()).unwrap();
+    assert_eq!(all.1.created, 2, "rows with one key are summed");
+    assert!(both.windows(2).all(|w| w[0].0 < w[1].0), "keys are distinct and ordered");
+}

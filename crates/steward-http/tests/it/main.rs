@@ -7,6 +7,7 @@ mod auth;
 mod cmdb;
 mod cmdb_import;
 mod errors;
+mod group_commit;
 mod incidents;
 mod incidents_input;
 mod observability;

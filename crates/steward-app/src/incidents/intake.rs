@@ -1,0 +1,139 @@
+//! Group commit for new incidents. Creates that arrive while the database is busy with earlier
+//! ones are written together by one writer task: one transaction, the tickets in multi-row
+//! statements, their events in one chained append, their report deltas merged into one rollup
+//! upsert, one commit. Each caller still answers only after its own rows are committed.
+//!
+//! Why: writes are serialized (one SQLite writer connection; on PostgreSQL every create takes
+//! the event-chain head and today's rollup rows), and through sqlx each statement is a round
+//! trip of ~0.3 ms on a busy two-core machine. A create is about 30 statements, which capped
+//! creates near 400/s whatever the concurrency; a batch of N costs about the statements of one.
+
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::{Value, json};
+use steward_core::reports::merge;
+use steward_core::tickets::Ticket;
+use steward_store::CiRecord;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ENTITY, fields};
+use crate::{Actor, App, AppError, Result, new_event};
+
+/// The most creates one transaction takes.
+const MAX_BATCH: usize = 64;
+
+/// A validated new incident, ready to be written.
+pub(super) struct Prepared {
+    pub ticket: Ticket,
+    pub actor: Actor,
+    pub related: Vec<i64>,
+    pub watchers: Vec<i64>,
+    pub cis: Vec<CiRecord>,
+}
+
+type Waiting = (Prepared, oneshot::Sender<Result<Ticket>>);
+
+/// The queue in front of the writer task, which starts on first use in the caller's runtime
+/// and ends when the last `App` holding the queue is dropped.
+#[derive(Debug, Default)]
+pub struct Intake(Mutex<Option<mpsc::UnboundedSender<Waiting>>>);
+
+impl App {
+    /// Writes `item` together with whatever other creates are waiting and returns it stored,
+    /// once committed.
+    pub(super) async fn write_new_incident(&self, item: Prepared) -> Result<Ticket> {
+        let (reply, answer) = oneshot::channel();
+        if let Err(mpsc::error::SendError((item, _))) = self.intake_queue().send((item, reply)) {
+            return self.write_alone(item).await;
+        }
+        answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the incident writer stopped")))?
+    }
+
+    fn intake_queue(&self) -> mpsc::UnboundedSender<Waiting> {
+        let mut slot = self.intake.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = slot.as_ref().filter(|q| !q.is_closed()) {
+            return queue.clone();
+        }
+        let (queue, waiting) = mpsc::unbounded_channel();
+        // The writer's own `App` has a queue of its own (never used), so it does not keep this
+        // one open: the task ends when the callers' `App`s are gone.
+        let writer = App { intake: Default::default(), ..self.clone() };
+        tokio::spawn(writer.run_intake(waiting));
+        *slot = Some(queue.clone());
+        queue
+    }
+
+    async fn run_intake(self, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
+        while let Some(first) = waiting.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH
+                && let Ok(next) = waiting.try_recv()
+            {
+                batch.push(next);
+            }
+            let (items, replies): (Vec<Prepared>, Vec<_>) = batch.into_iter().unzip();
+            match self.write_batch(&items).await {
+                Ok(stored) => {
+                    for (ticket, reply) in stored.into_iter().zip(replies) {
+                        let _ = reply.send(Ok(ticket));
+                    }
+                }
+                Err(e) if items.len() == 1 => {
+                    if let Some(reply) = replies.into_iter().next() {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+                Err(_) => {
+                    // One create can fail the batch (a team deleted since it was checked, say):
+                    // write each alone, so only that one fails.
+                    for (item, reply) in items.into_iter().zip(replies) {
+                        let _ = reply.send(self.write_alone(item).await);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn write_alone(&self, item: Prepared) -> Result<Ticket> {
+        let mut stored = self.write_batch(std::slice::from_ref(&item)).await?;
+        stored.pop().ok_or(AppError::NotFound("incident"))
+    }
+
+    /// Writes `items` in one transaction and returns them stored, in order.
+    async fn write_batch(&self, items: &[Prepared]) -> Result<Vec<Ticket>> {
+        let tickets: Vec<Ticket> = items.iter().map(|i| i.ticket.clone()).collect();
+        let mut tx = self.store.begin().await?;
+        let stored = tx.insert_tickets(&tickets).await?;
+        let mut events = Vec::with_capacity(items.len());
+        for (item, t) in items.iter().zip(&stored) {
+            let entity = (ENTITY, Some(t.id.to_string()));
+            let created = Some(Value::Object(fields(t)));
+            events
+                .push((t.created_at, new_event(Some(&item.actor), entity.clone(), "create", None, created)));
+            for ci in &item.cis {
+                let detail = Some(json!({ "ci_id": ci.id, "ci": ci.name }));
+                events.push((
+                    t.created_at,
+                    new_event(Some(&item.actor), entity.clone(), "link_ci", None, detail),
+                ));
+            }
+        }
+        tx.append_events_at(events).await?;
+        let mut rollup = Vec::new();
+        for (item, t) in items.iter().zip(&stored) {
+            for other in &item.related {
+                tx.link_tickets(t.id, *other).await?;
+            }
+            for user in &item.watchers {
+                tx.add_watcher(t.id, *user).await?;
+            }
+            for ci in &item.cis {
+                tx.link_ticket_ci(t.id, ci.id).await?;
+            }
+            rollup.extend(self.track_facts(&mut tx, None, t, t.created_at, false).await?);
+        }
+        tx.add_to_rollup(&merge(rollup)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
