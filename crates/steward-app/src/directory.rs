@@ -320,3 +320,19 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// Whether team `id` exists. Teams are never deleted (there is no operation that does),
+    /// so a team found once is remembered and later checks cost no database round trip.
+    pub(crate) async fn team_exists(&self, id: i64) -> Result<bool> {
+        let seen = |s: &std::collections::HashSet<i64>| s.contains(&id);
+        if seen(&self.teams_seen.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+            return Ok(true);
+        }
+        let found = self.store.team(id).await?.is_some();
+        if found {
+            self.teams_seen.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id);
+        }
+        Ok(found)
+    }
+}

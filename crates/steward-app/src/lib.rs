@@ -90,11 +90,14 @@ pub struct App {
     store: Store,
     config: Arc<AppConfig>,
     intake: Arc<incidents::Intake>,
+    /// Teams known to exist. Teams are never deleted, so an id seen once stays valid and the
+    /// check that a referenced team exists needs no read after the first (see `team_exists`).
+    teams_seen: Arc<std::sync::RwLock<std::collections::HashSet<i64>>>,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config: Arc::new(config), intake: Arc::default() }
+        App { store, config: Arc::new(config), intake: Arc::default(), teams_seen: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

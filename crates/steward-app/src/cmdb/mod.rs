@@ -177,7 +177,7 @@ impl App {
             }
         }
         if let Some(team) = ci.owner_team_id
-            && self.store.team(team).await?.is_none()
+            && !self.team_exists(team).await?
         {
             return Err(AppError::invalid("owner_team_id", format!("no team {team}")));
         }

@@ -55,7 +55,7 @@ impl App {
             }
         }
         if let Some(team) = ticket.team_id
-            && self.store.team(team).await?.is_none()
+            && !self.team_exists(team).await?
         {
             return Err(AppError::invalid("team_id", format!("no team {team}")));
         }

@@ -221,7 +221,7 @@ impl App {
             return Err(AppError::invalid("warn_at", "up to five warning percentages, each 1 to 99"));
         }
         if let Some(t) = input.breach_team_id
-            && self.store.team(t).await?.is_none()
+            && !self.team_exists(t).await?
         {
             return Err(AppError::invalid("breach_team_id", format!("no team {t}")));
         }

@@ -252,7 +252,7 @@ impl Tx {
                 n += 1;
             }
         }
-        for chunk in out.chunks_mut(30) {
+        for chunk in out.chunks_mut(64) {
             let tuples: Vec<String> = (0..chunk.len())
                 .map(|r| format!("({}, 1)", crate::placeholders(self.backend, r * WIDTH + 1, WIDTH)))
                 .collect();

@@ -73,6 +73,17 @@ impl Drop for Child_ {
     }
 }
 
+/// CPU time (user + system) a process has used so far, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at state; utime and stime
+    // are the 12th and 13th of them, in clock ticks of 1/100 s on Linux.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
@@ -216,6 +227,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     );
 
     // 1. Creates over HTTP.
+    let cpu_before = cpu_time(child.0.id());
     let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
     let (latencies, wall) = drive(args.creates, args.concurrency, move |i| {
         let (c, b, t) = (c.clone(), b.clone(), t.clone());
@@ -228,14 +240,17 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     })
     .await?;
     let rate = args.creates as f64 / wall.as_secs_f64();
+    // The server's CPU per create is steadier than the rate on a machine shared with the client.
+    let cpu = cpu_time(child.0.id()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     println!(
-        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}",
+        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}; server CPU {:.0} µs per create",
         args.creates,
         wall.as_secs_f64(),
         rate,
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99)),
-        ms(percentile(&latencies, 1.0))
+        ms(percentile(&latencies, 1.0)),
+        cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / args.creates.max(1) as f64)
     );
 
     // 2. Queries over a large table.
