@@ -278,7 +278,7 @@ impl Tx {
             .bind(&class.name)
             .bind(encode_attrs(&class.attrs))
             .bind(to_ms(now))
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -299,7 +299,7 @@ impl Tx {
             .bind(ci.criticality)
             .bind(attrs)
             .bind(to_ms(now))
-            .fetch_one(self.conn())
+            .fetch_one(self.conn().await?)
             .await?
         } else {
             let done = sqlx::query(
@@ -315,12 +315,12 @@ impl Tx {
             .bind(to_ms(now))
             .bind(ci.id)
             .bind(ci.version)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
             if done.rows_affected() == 0 {
                 let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cis WHERE id = $1")
                     .bind(ci.id)
-                    .fetch_optional(self.conn())
+                    .fetch_optional(self.conn().await?)
                     .await?;
                 return Err(match current {
                     Some(current) => StoreError::Stale { current },
@@ -330,20 +330,23 @@ impl Tx {
             ci.id
         };
         let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.conn()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.conn().await?).await?;
         ci_of(&row)
     }
 
     /// Replaces the stored values of `ci`'s unique attributes.
     pub async fn set_unique_values(&mut self, ci: i64, class: &str, values: &[(&str, &str)]) -> Result<()> {
-        sqlx::query("DELETE FROM ci_unique_values WHERE ci_id = $1").bind(ci).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM ci_unique_values WHERE ci_id = $1")
+            .bind(ci)
+            .execute(self.conn().await?)
+            .await?;
         for (attr, value) in values {
             sqlx::query("INSERT INTO ci_unique_values (class, attr, value, ci_id) VALUES ($1, $2, $3, $4)")
                 .bind(class)
                 .bind(*attr)
                 .bind(*value)
                 .bind(ci)
-                .execute(self.conn())
+                .execute(self.conn().await?)
                 .await?;
         }
         Ok(())
@@ -357,13 +360,15 @@ impl Tx {
         .bind(edge.from)
         .bind(edge.to)
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
     pub async fn delete_ci_relation(&mut self, id: i64) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM ci_relations WHERE id = $1").bind(id).execute(self.conn()).await?;
+        let done = sqlx::query("DELETE FROM ci_relations WHERE id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -373,7 +378,7 @@ impl Tx {
         )
         .bind(ticket_id)
         .bind(ci_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -465,7 +470,7 @@ impl Tx {
                     .bind(to_ms(now))
                     .bind(to_ms(now));
             }
-            q.execute(self.conn()).await?;
+            q.execute(self.conn().await?).await?;
         }
         let external: Vec<String> = cis.iter().filter_map(|c| c.external_id.clone()).collect();
         let mut ids = Vec::with_capacity(external.len());
@@ -478,7 +483,7 @@ impl Tx {
             for e in chunk {
                 q = q.bind(e.clone());
             }
-            ids.extend(q.fetch_all(self.conn()).await?);
+            ids.extend(q.fetch_all(self.conn().await?).await?);
         }
         Ok(ids)
     }
@@ -496,7 +501,7 @@ impl Tx {
             for (class, attr, value, id) in chunk {
                 q = q.bind(class.clone()).bind(attr.clone()).bind(value.clone()).bind(*id);
             }
-            q.execute(self.conn()).await?;
+            q.execute(self.conn().await?).await?;
         }
         Ok(())
     }
@@ -516,7 +521,7 @@ impl Tx {
             for e in chunk {
                 q = q.bind(e.kind.as_str()).bind(e.from).bind(e.to).bind(to_ms(now));
             }
-            added += q.execute(self.conn()).await?.rows_affected();
+            added += q.execute(self.conn().await?).await?.rows_affected();
         }
         Ok(added)
     }

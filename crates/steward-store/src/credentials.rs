@@ -166,7 +166,7 @@ impl Tx {
         .bind(csrf_token)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
@@ -174,7 +174,7 @@ impl Tx {
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
             .bind(token_hash)
-            .fetch_optional(self.conn())
+            .fetch_optional(self.conn().await?)
             .await?)
     }
 
@@ -183,7 +183,7 @@ impl Tx {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
             .bind(user_id)
             .bind(keep)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -200,13 +200,13 @@ impl Tx {
         .bind(to_ms(now))
         .bind(new.created_by)
         .bind(to_ms(new.expires_at))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
-        fetch_token(self.conn(), id).await?.ok_or(StoreError::NotFound)
+        fetch_token(self.conn().await?, id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn token(&mut self, id: i64) -> Result<Option<ApiToken>> {
-        fetch_token(self.conn(), id).await
+        fetch_token(self.conn().await?, id).await
     }
 
     /// Revokes a token; revoking twice keeps the first instant.
@@ -214,16 +214,16 @@ impl Tx {
         sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
             .bind(to_ms(now))
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
-        fetch_token(self.conn(), id).await?.ok_or(StoreError::NotFound)
+        fetch_token(self.conn().await?, id).await?.ok_or(StoreError::NotFound)
     }
 
     /// Deletes sessions that have expired; returns how many.
     pub async fn purge_expired_sessions(&mut self, now: Timestamp) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(to_ms(now))
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected())
     }

@@ -66,48 +66,9 @@ fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
 impl Tx {
     /// Appends one event to the chain inside this transaction and returns its sequence number.
     pub async fn append_event(&mut self, at: Timestamp, new: NewEvent) -> Result<i64> {
-        // Advancing the head first takes the lock that orders all appends.
-        let head = sqlx::query("UPDATE event_chain SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(self.conn())
-            .await?;
-        let seq: i64 = head.try_get("seq")?;
-        let prev_hash: String = head.try_get("hash")?;
-        let event = Event {
-            seq,
-            at_ms: to_ms(at),
-            actor_id: new.actor_id,
-            actor_name: new.actor_name,
-            entity_type: new.entity_type.to_owned(),
-            entity_id: new.entity_id,
-            action: new.action.to_owned(),
-            before: new.before.map(|v| v.to_string()),
-            after: new.after.map(|v| v.to_string()),
-        };
-        let hash = chain_hash(&prev_hash, &event);
-        sqlx::query(
-            "INSERT INTO events (seq, at, actor_id, actor_name, entity_type, entity_id, action, \
-             before_json, after_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(event.seq)
-        .bind(event.at_ms)
-        .bind(event.actor_id)
-        .bind(&event.actor_name)
-        .bind(&event.entity_type)
-        .bind(&event.entity_id)
-        .bind(&event.action)
-        .bind(&event.before)
-        .bind(&event.after)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(self.conn())
-        .await?;
-        sqlx::query("UPDATE event_chain SET hash = $1 WHERE id = 1").bind(&hash).execute(self.conn()).await?;
-        Ok(seq)
+        self.append_events_at(vec![(at, new)]).await
     }
-}
 
-impl Tx {
     /// Appends many events in order, hashing the chain here and inserting in multi-row
     /// statements: what a bulk import records, one event per item, without a round trip each.
     pub async fn append_events(&mut self, at: Timestamp, events: Vec<NewEvent>) -> Result<()> {
@@ -115,6 +76,8 @@ impl Tx {
     }
 
     /// [`Tx::append_events`] with an instant per event; returns the first sequence number.
+    /// Only advancing the head waits for the database: it takes the lock that orders all
+    /// appends and gives the hash to chain from. The rows and the head's new hash are deferred.
     pub async fn append_events_at(&mut self, events: Vec<(Timestamp, NewEvent)>) -> Result<i64> {
         if events.is_empty() {
             return Ok(0);
@@ -122,14 +85,14 @@ impl Tx {
         let n = events.len() as i64;
         let head = sqlx::query("UPDATE event_chain SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
             .bind(n)
-            .fetch_one(self.conn())
+            .fetch_one(self.conn().await?)
             .await?;
-        let last: i64 = head.try_get("seq")?;
+        let first = head.try_get::<i64, _>("seq")? - n + 1;
         let mut prev_hash: String = head.try_get("hash")?;
         let mut rows = Vec::with_capacity(events.len());
         for (i, (at, new)) in events.into_iter().enumerate() {
             let event = Event {
-                seq: last - n + 1 + i as i64,
+                seq: first + i as i64,
                 at_ms: to_ms(at),
                 actor_id: new.actor_id,
                 actor_name: new.actor_name,
@@ -142,7 +105,9 @@ impl Tx {
             let hash = chain_hash(&prev_hash, &event);
             rows.push((event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
         }
-        for chunk in rows.chunks(400) {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(400).collect();
             let tuples: Vec<String> = (0..chunk.len())
                 .map(|i| format!("({})", crate::placeholders(self.backend, i * 11 + 1, 11)))
                 .collect();
@@ -151,28 +116,28 @@ impl Tx {
                  prev_hash, hash) VALUES {}",
                 tuples.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (e, prev, hash) in chunk {
-                q = q
-                    .bind(e.seq)
-                    .bind(e.at_ms)
-                    .bind(e.actor_id)
-                    .bind(e.actor_name.clone())
-                    .bind(e.entity_type.clone())
-                    .bind(e.entity_id.clone())
-                    .bind(e.action.clone())
-                    .bind(e.before.clone())
-                    .bind(e.after.clone())
-                    .bind(prev.clone())
-                    .bind(hash.clone());
-            }
-            q.execute(self.conn()).await?;
+            self.defer(sql, move |mut q| {
+                for (e, prev, hash) in chunk {
+                    q = q
+                        .bind(e.seq)
+                        .bind(e.at_ms)
+                        .bind(e.actor_id)
+                        .bind(e.actor_name)
+                        .bind(e.entity_type)
+                        .bind(e.entity_id)
+                        .bind(e.action)
+                        .bind(e.before)
+                        .bind(e.after)
+                        .bind(prev)
+                        .bind(hash);
+                }
+                q
+            });
         }
-        sqlx::query("UPDATE event_chain SET hash = $1 WHERE id = 1")
-            .bind(&prev_hash)
-            .execute(self.conn())
-            .await?;
-        Ok(last - n + 1)
+        let sql =
+            format!("UPDATE event_chain SET hash = {} WHERE id = 1", crate::placeholders(self.backend, 1, 1));
+        self.defer(sql, move |q| q.bind(prev_hash));
+        Ok(first)
     }
 }
 

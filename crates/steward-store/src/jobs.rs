@@ -44,7 +44,7 @@ impl Tx {
         .bind(to_ms(job.run_at))
         .bind(i64::from(job.max_attempts))
         .bind(to_ms(now))
-        .fetch_optional(self.conn())
+        .fetch_optional(self.conn().await?)
         .await?;
         Ok(id)
     }

@@ -209,7 +209,7 @@ impl Store {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write.begin().await?,
         };
-        Ok(Tx { tx, backend: self.backend })
+        Ok(Tx { tx, backend: self.backend, deferred: Vec::new() })
     }
 
     pub async fn close(&self) {
@@ -219,19 +219,71 @@ impl Store {
 }
 
 /// One database transaction. Dropping it without [`Tx::commit`] rolls everything back.
+///
+/// Statements whose outcome the caller does not wait for (event rows, the chain head's hash,
+/// report facts and rollup rows) are *deferred*: queued, then run together just before the
+/// transaction's next other statement or its commit. On SQLite that is one call for the lot
+/// (sqlx runs a multi-statement text on the connection's thread, taking positional `?`
+/// arguments in order), where each statement would otherwise be a round trip to that thread;
+/// on PostgreSQL they run one by one. A deferred statement's error surfaces at that point, and
+/// fails the transaction all the same.
 pub struct Tx {
     tx: sqlx::Transaction<'static, Any>,
     backend: Backend,
+    deferred: Vec<Deferred>,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+/// Binds a deferred statement's arguments (owned, so it can wait).
+type Binder = Box<dyn FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send>;
+
+struct Deferred {
+    sql: String,
+    bind: Binder,
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush().await?;
         self.tx.commit().await?;
         Ok(())
     }
 
-    fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    /// The connection, after the deferred statements have run (so every statement sees the
+    /// ones queued before it).
+    async fn conn(&mut self) -> Result<&mut sqlx::AnyConnection> {
+        self.flush().await?;
+        Ok(&mut self.tx)
+    }
+
+    /// Queues `sql` (placeholders from [`placeholders`], numbered from 1) with its arguments.
+    fn defer(
+        &mut self,
+        sql: String,
+        bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send + 'static,
+    ) {
+        self.deferred.push(Deferred { sql, bind: Box::new(bind) });
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        let deferred = std::mem::take(&mut self.deferred);
+        match self.backend {
+            Backend::Sqlite if deferred.len() > 1 => {
+                let sql = deferred.iter().map(|d| d.sql.as_str()).collect::<Vec<_>>().join(";\n");
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for d in deferred {
+                    q = (d.bind)(q);
+                }
+                q.execute(&mut *self.tx).await?;
+            }
+            _ => {
+                for d in deferred {
+                    (d.bind)(sqlx::query(sqlx::AssertSqlSafe(d.sql))).execute(&mut *self.tx).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -83,30 +83,34 @@ impl Tx {
         let sql = format!(
             "SELECT {FACT_COLUMNS} FROM tickets t LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id = $1{lock}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id).fetch_optional(self.conn()).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id).fetch_optional(self.conn().await?).await?;
         row.as_ref().map(facts_of).transpose().map(Option::unwrap_or_default)
     }
 
+    /// Stores a ticket's facts (deferred: see [`Tx`]).
     pub async fn put_report_facts(&mut self, ticket_id: i64, f: &Facts) -> Result<()> {
-        let flag = |b: Option<bool>| b.map(i64::from);
-        sqlx::query(
+        let sql = format!(
             "INSERT INTO ticket_facts (ticket_id, responded_at, response_business_secs, response_met, \
-             resolution_business_secs, resolution_met, reassigned, cancelled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (ticket_id) DO UPDATE SET responded_at = $2, response_business_secs = $3, \
-             response_met = $4, resolution_business_secs = $5, resolution_met = $6, reassigned = $7, \
-             cancelled_at = $8",
-        )
-        .bind(ticket_id)
-        .bind(f.responded_at.map(to_ms))
-        .bind(f.response_business.map(|d| d.as_secs()))
-        .bind(flag(f.response_met))
-        .bind(f.resolution_business.map(|d| d.as_secs()))
-        .bind(flag(f.resolution_met))
-        .bind(i64::from(f.reassigned))
-        .bind(f.cancelled_at.map(to_ms))
-        .execute(self.conn())
-        .await?;
+             resolution_business_secs, resolution_met, reassigned, cancelled_at) VALUES ({}) \
+             ON CONFLICT (ticket_id) DO UPDATE SET responded_at = excluded.responded_at, \
+             response_business_secs = excluded.response_business_secs, response_met = excluded.response_met, \
+             resolution_business_secs = excluded.resolution_business_secs, \
+             resolution_met = excluded.resolution_met, reassigned = excluded.reassigned, \
+             cancelled_at = excluded.cancelled_at",
+            placeholders(self.backend, 1, 8)
+        );
+        let f = f.clone();
+        self.defer(sql, move |q| {
+            q.bind(ticket_id)
+                .bind(f.responded_at.map(to_ms))
+                .bind(f.response_business.map(|d| d.as_secs()))
+                .bind(f.response_met.map(i64::from))
+                .bind(f.resolution_business.map(|d| d.as_secs()))
+                .bind(f.resolution_met.map(i64::from))
+                .bind(i64::from(f.reassigned))
+                .bind(f.cancelled_at.map(to_ms))
+        });
         Ok(())
     }
 
@@ -135,19 +139,21 @@ impl Tx {
                 tuples.join(", "),
                 sets.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for ((key, _), values) in chunk.iter().zip(&arrays) {
-                q = q
-                    .bind(key.filter.clone())
-                    .bind(key.dim.as_str())
-                    .bind(day_number(key.day))
-                    .bind(key.kind.as_str())
-                    .bind(key.value.clone());
-                for i in &used {
-                    q = q.bind(values[*i]);
+            let keys: Vec<RollupKey> = chunk.iter().map(|(k, _)| k.clone()).collect();
+            self.defer(sql, move |mut q| {
+                for (key, values) in keys.into_iter().zip(arrays) {
+                    q = q
+                        .bind(key.filter)
+                        .bind(key.dim.as_str())
+                        .bind(day_number(key.day))
+                        .bind(key.kind.as_str())
+                        .bind(key.value);
+                    for i in &used {
+                        q = q.bind(values[*i]);
+                    }
                 }
-            }
-            q.execute(self.conn()).await?;
+                q
+            });
         }
         Ok(())
     }
@@ -349,7 +355,7 @@ impl Store {
     /// of tickets read.
     pub async fn rebuild_reports(&self, tz: &TimeZone, tz_name: &str) -> Result<u64> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM report_days").execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM report_days").execute(tx.conn().await?).await?;
         let mut sums: BTreeMap<RollupKey, Measures> = BTreeMap::new();
         let (mut after, mut read) = (0_i64, 0_u64);
         loop {
@@ -358,7 +364,7 @@ impl Store {
                  t.created_at, t.resolved_at, t.reopen_count, {FACT_COLUMNS} FROM tickets t \
                  LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id > $1 ORDER BY t.id LIMIT 10000"
             );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).fetch_all(tx.conn()).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).fetch_all(tx.conn().await?).await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("id")?;
             for r in &rows {
@@ -374,7 +380,7 @@ impl Store {
             "INSERT INTO report_settings (id, time_zone) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET time_zone = $1",
         )
         .bind(tz_name)
-        .execute(tx.conn())
+        .execute(tx.conn().await?)
         .await?;
         tx.commit().await?;
         Ok(read)

@@ -110,7 +110,7 @@ impl Tx {
         .bind(c.holidays.join(","))
         .bind(i64::from(c.always))
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
@@ -135,7 +135,7 @@ impl Tx {
         .bind(p.update_minutes)
         .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
         .bind(p.breach_team_id)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 }
@@ -212,7 +212,7 @@ impl Tx {
         .bind(target)
         .bind(threshold)
         .bind(to_ms(now))
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -233,7 +233,7 @@ impl Tx {
         .bind(kind)
         .bind(message)
         .bind(to_ms(now))
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -243,7 +243,7 @@ impl Tx {
             sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
                 .bind(to_ms(now))
                 .bind(user_id)
-                .execute(self.conn())
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected())
     }

@@ -80,7 +80,7 @@ impl Store {
 
 impl Tx {
     pub async fn team(&mut self, id: i64) -> Result<Option<Team>> {
-        fetch_team(self.conn(), id).await
+        fetch_team(self.conn().await?, id).await
     }
 
     pub async fn insert_team(&mut self, now: Timestamp, name: &TeamName, description: &str) -> Result<Team> {
@@ -90,7 +90,7 @@ impl Tx {
         .bind(name.as_str())
         .bind(description)
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         self.team(id).await?.ok_or(StoreError::NotFound)
     }
@@ -104,7 +104,7 @@ impl Tx {
         .bind(team_id)
         .bind(user_id)
         .bind(to_ms(now))
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -114,7 +114,7 @@ impl Tx {
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
             .bind(user_id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

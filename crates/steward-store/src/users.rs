@@ -135,7 +135,7 @@ impl Store {
 
 impl Tx {
     pub async fn user(&mut self, id: i64) -> Result<Option<User>> {
-        fetch_user(self.conn(), id).await
+        fetch_user(self.conn().await?, id).await
     }
 
     pub async fn insert_user(&mut self, now: Timestamp, new: &NewUser) -> Result<User> {
@@ -151,7 +151,7 @@ impl Tx {
         .bind(&new.locale)
         .bind(to_ms(now))
         .bind(&new.organisation)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
@@ -185,7 +185,7 @@ impl Tx {
         .bind(to_ms(now))
         .bind(id)
         .bind(organisation)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
@@ -198,7 +198,7 @@ impl Tx {
         .bind(hash)
         .bind(to_ms(now))
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -213,7 +213,7 @@ impl Tx {
             .bind(i64::from(failures))
             .bind(to_ms(blocked_until))
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -221,7 +221,7 @@ impl Tx {
     pub async fn record_login_success(&mut self, id: i64) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until = 0 WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }

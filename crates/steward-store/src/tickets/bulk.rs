@@ -45,10 +45,11 @@ impl Store {
         let mut tx = self.begin().await?;
         let start: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'incident'")
-                .fetch_one(tx.conn())
+                .fetch_one(tx.conn().await?)
                 .await?;
-        let before: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets").fetch_one(tx.conn()).await?;
+        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets")
+            .fetch_one(tx.conn().await?)
+            .await?;
         let (series, number) = match self.backend {
             Backend::Sqlite => (
                 "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1) SELECT n FROM seq",
@@ -83,7 +84,7 @@ impl Store {
             .bind(teams)
             .bind(to_ms(now))
             .bind(span_ms)
-            .execute(tx.conn())
+            .execute(tx.conn().await?)
             .await?;
         // Facts as the app would have fixed them: a response minutes after creation for every
         // ticket that left `new`, business time equal to wall time, one target in ten missed.
@@ -98,14 +99,14 @@ impl Store {
              FROM tickets WHERE id > $1",
         )
         .bind(before)
-        .execute(tx.conn())
+        .execute(tx.conn().await?)
         .await?;
         sqlx::query(
             "INSERT INTO ticket_counters (kind, next) VALUES ('incident', $1) \
              ON CONFLICT (kind) DO UPDATE SET next = $1",
         )
         .bind(start + count)
-        .execute(tx.conn())
+        .execute(tx.conn().await?)
         .await?;
         tx.commit().await?;
         if self.backend == Backend::Postgres {

@@ -124,7 +124,7 @@ impl Tx {
         .bind(&c.body)
         .bind(i64::from(c.internal))
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         for user in &c.mentions {
             sqlx::query(
@@ -132,7 +132,7 @@ impl Tx {
             )
             .bind(id)
             .bind(user)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         }
         Ok(id)
@@ -152,10 +152,10 @@ impl Tx {
         .bind(a.uploaded_by)
         .bind(to_ms(now))
         .bind(&a.data)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn().await?).await?;
         row.as_ref().map(attachment).transpose()?.ok_or(StoreError::NotFound)
     }
 }

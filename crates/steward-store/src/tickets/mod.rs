@@ -10,7 +10,7 @@ use steward_core::tickets::{
     HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency, ticket_number,
 };
 
-use crate::{Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
+use crate::{AnyQuery, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
@@ -92,8 +92,6 @@ impl TryFrom<TicketRow> for Ticket {
         })
     }
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
 /// Binds, as `$1`..`$20`, the fields that both inserts and updates write, in this order:
 /// title, description, requester_id, category_id, subcategory_id, service, impact, urgency,
@@ -213,7 +211,7 @@ impl Store {
 
 impl Tx {
     pub async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
-        fetch_ticket(self.conn(), id).await
+        fetch_ticket(self.conn().await?, id).await
     }
 
     /// Takes the next number of a kind, inside this transaction.
@@ -225,7 +223,7 @@ impl Tx {
         )
         .bind(kind.as_str())
         .bind(n)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
@@ -273,7 +271,7 @@ impl Tx {
                     .bind(to_ms(t.updated_at));
             }
             let ids: Vec<(i64, String)> = q
-                .fetch_all(self.conn())
+                .fetch_all(self.conn().await?)
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get("id")?, r.try_get("number")?)))
@@ -303,7 +301,7 @@ impl Tx {
         .bind(to_ms(ticket.updated_at))
         .bind(ticket.id)
         .bind(ticket.version)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         if done.rows_affected() == 0 {
             let current = self.ticket(ticket.id).await?.ok_or(StoreError::NotFound)?;
@@ -324,7 +322,7 @@ impl Tx {
         .bind(name)
         .bind(parent_id)
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
@@ -334,7 +332,7 @@ impl Tx {
         )
         .bind(ticket_id)
         .bind(user_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -343,7 +341,7 @@ impl Tx {
         let done = sqlx::query("DELETE FROM ticket_watchers WHERE ticket_id = $1 AND user_id = $2")
             .bind(ticket_id)
             .bind(user_id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -356,7 +354,7 @@ impl Tx {
         )
         .bind(lo)
         .bind(hi)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -375,7 +373,7 @@ impl Tx {
         .bind(name)
         .bind(query)
         .bind(to_ms(now))
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?)
     }
 
@@ -383,7 +381,7 @@ impl Tx {
         let done = sqlx::query("DELETE FROM saved_views WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

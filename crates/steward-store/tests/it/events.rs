@@ -102,3 +102,41 @@ async fn concurrent_appends_keep_one_chain() {
     }
     assert_eq!(store.verify_event_chain().await.unwrap(), Ok(80));
 }
+
+#[tokio::test]
+async fn deferred_rows_are_seen_by_the_next_statement_of_their_transaction() {
+    let (_db, store) = store_with_events(0).await;
+    let mut tx = store.begin().await.unwrap();
+    // The rows and the head's hash of the first two appends wait; the third append's head
+    // update runs them first, so the chain links up across all three.
+    for i in 1..=3 {
+        assert_eq!(tx.append_event(Timestamp::now(), event(i)).await.unwrap(), i);
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(3));
+}
+
+#[tokio::test]
+async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
+    let (db, store) = store_with_events(1).await;
+    let raw = db.raw_pool().await;
+    let trigger: &[&str] = match db.is_postgres() {
+        true => &[
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+             IF NEW.action = 'refused' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ],
+        false => &["CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.action = 'refused' \
+                    BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+    };
+    for sql in trigger {
+        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&raw).await.unwrap();
+    }
+    let mut tx = store.begin().await.unwrap();
+    tx.append_event(Timestamp::now(), event(2)).await.unwrap();
+    let refused = NewEvent { action: "refused", ..event(3) };
+    assert_eq!(tx.append_event(Timestamp::now(), refused).await.unwrap(), 3, "the insert waits");
+    assert!(tx.commit().await.is_err(), "the refused row fails the commit");
+    assert_eq!(store.event_head().await.unwrap(), 1, "nothing of the transaction stays");
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(1));
+}
