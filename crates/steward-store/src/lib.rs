@@ -33,7 +33,8 @@ pub use jobs::{Job, NewJob};
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyRecord};
 pub use tickets::{
-    Attachment, Category, Comment, NewAttachment, NewComment, SortField, TicketPage, TicketQuery, Visibility,
+    Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
+    TicketQuery, Visibility,
 };
 pub use users::{LoginRecord, NewUser, UserPatch};
 
@@ -101,11 +102,16 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// SQLite's `synchronous` pragma: `full` survives power loss, `normal` only a crash.
     pub sqlite_synchronous: String,
+    pub search: SearchTuning,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 10, sqlite_synchronous: "full".into() }
+        StoreOptions {
+            max_connections: 10,
+            sqlite_synchronous: "full".into(),
+            search: SearchTuning::default(),
+        }
     }
 }
 
@@ -117,6 +123,7 @@ pub struct Store {
     /// failing with SQLITE_BUSY; on PostgreSQL the same pool as `read`.
     write: AnyPool,
     backend: Backend,
+    search: SearchTuning,
 }
 
 impl Store {
@@ -145,7 +152,7 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(connect_options)
                     .await?;
-                Ok(Store { read: pool.clone(), write: pool, backend })
+                Ok(Store { read: pool.clone(), write: pool, backend, search: options.search })
             }
             Backend::Sqlite => {
                 let synchronous = match options.sqlite_synchronous.as_str() {
@@ -178,7 +185,7 @@ impl Store {
                 // Open the writer first: it creates the file and switches it to WAL.
                 let write = pool(1).connect_with(connect_options.clone()).await?;
                 let read = pool(options.max_connections.max(2)).connect_with(connect_options).await?;
-                Ok(Store { read, write, backend })
+                Ok(Store { read, write, backend, search: options.search })
             }
         }
     }

@@ -228,6 +228,7 @@ impl Config {
         steward_store::StoreOptions {
             max_connections: self.db_max_connections,
             sqlite_synchronous: self.sqlite_synchronous.clone(),
+            ..Default::default()
         }
     }
 }

@@ -12,6 +12,7 @@ mod incidents;
 mod incidents_input;
 mod observability;
 mod reports;
+mod search;
 mod sla;
 mod sla_rules;
 mod sla_scenario;

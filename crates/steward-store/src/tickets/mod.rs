@@ -3,6 +3,7 @@
 mod bulk;
 mod conversation;
 mod query;
+mod search;
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor, Row};
@@ -14,6 +15,7 @@ use crate::{AnyQuery, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
+pub use search::SearchTuning;
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.kind, t.number, t.title, t.description, t.requester_id, \
     t.created_by, t.category_id, t.subcategory_id, t.service, t.impact, t.urgency, t.priority, t.team_id, \

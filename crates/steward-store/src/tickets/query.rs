@@ -6,6 +6,9 @@
 use jiff::Timestamp;
 use steward_core::tickets::{State, Ticket, TicketKind};
 
+use sqlx::Row;
+
+use super::search::{self, TitlePlan};
 use super::{TICKET_COLUMNS, TicketRow};
 use crate::{Backend, Result, Store, to_ms};
 
@@ -108,13 +111,14 @@ pub struct TicketPage {
     pub next: Option<(i64, i64)>,
 }
 
+#[derive(Clone)]
 enum Arg {
     Int(i64),
     Text(String),
 }
 
 /// SQL text with its positional arguments.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Sql {
     conditions: Vec<String>,
     args: Vec<Arg>,
@@ -204,34 +208,108 @@ impl Store {
             let p = sql.int(to_ms(to));
             sql.push(format!("t.created_at < {p}"));
         }
-        if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            // LIKE wildcards typed by the user match themselves loosely rather than everything.
-            let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
-            let number = sql.text(&text.to_uppercase());
-            // One id list from the title index and the number, so the planner starts from the
-            // matches instead of scanning every ticket to test an OR.
-            let matches = match self.backend {
-                Backend::Sqlite => format!(
-                    "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
-                     UNION SELECT id FROM tickets WHERE number = {number})"
-                ),
-                Backend::Postgres => format!("(t.title ILIKE {pattern} OR t.number = {number})"),
-            };
-            sql.push(matches);
-        }
         let column = q.sort.column();
-        let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
+        let cmp = if q.descending { "<" } else { ">" };
         if let Some((value, id)) = q.after {
             let (v, i) = (sql.int(value), sql.int(id));
             sql.push(format!("({column}, t.id) {cmp} ({v}, {i})"));
         }
+        let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return self.ticket_page(q, sql, None).await;
+        };
+        let plan = match self.backend {
+            Backend::Sqlite => self.title_plan(text).await?,
+            Backend::Postgres => TitlePlan::Index,
+        };
+        let page = self.ticket_page(q, sql.clone(), Some((text, &plan))).await?;
+        if plan == (TitlePlan::Walk { bounded: true }) && page.next.is_none() {
+            // The walk stopped before it found a page and the next row: the index answers.
+            return self.ticket_page(q, sql, Some((text, &TitlePlan::Index))).await;
+        }
+        Ok(page)
+    }
+
+    /// Counts each trigram of `text` in the title index (up to a cap) and plans the search.
+    async fn title_plan(&self, text: &str) -> Result<TitlePlan> {
+        let grams = search::trigrams(text);
+        if grams.is_empty() {
+            return Ok(search::plan(&grams, &[], self.search.probe_cap));
+        }
+        let probes: Vec<String> = (1..=grams.len())
+            .map(|i| {
+                format!(
+                    "(SELECT COUNT(*) FROM (SELECT 1 FROM tickets_title_fts WHERE tickets_title_fts MATCH ${i} \
+                     LIMIT {}))",
+                    self.search.probe_cap
+                )
+            })
+            .collect();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {}", probes.join(", "))));
+        for g in &grams {
+            query = query.bind(search::fts_phrase(g));
+        }
+        let row = query.fetch_one(&self.read).await?;
+        let counts = (0..grams.len()).map(|i| row.try_get::<i64, _>(i)).collect::<Result<Vec<_>, _>>()?;
+        Ok(search::plan(&grams, &counts, self.search.probe_cap))
+    }
+
+    /// One page of tickets matching `sql`'s conditions and, when given, a title search done
+    /// the planned way.
+    async fn ticket_page(
+        &self,
+        q: &TicketQuery,
+        mut sql: Sql,
+        text: Option<(&str, &TitlePlan)>,
+    ) -> Result<TicketPage> {
+        let column = q.sort.column();
+        let dir = if q.descending { "DESC" } else { "ASC" };
         let limit = q.limit.clamp(1, 500);
-        let text = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} ORDER BY {column} {dir}, t.id {dir} LIMIT {}",
-            sql.conditions.join(" AND "),
-            limit + 1
-        );
-        let mut query = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(text));
+        let order = format!("ORDER BY {column} {dir}, t.id {dir}");
+        let (mut walk, mut text_condition) = (false, String::new());
+        if let Some((text, plan)) = text {
+            // LIKE wildcards typed by the user match themselves loosely rather than everything.
+            let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
+            let number = sql.text(&text.to_uppercase());
+            let condition = match (self.backend, plan) {
+                (Backend::Postgres, _) => format!("(t.title ILIKE {pattern} OR t.number = {number})"),
+                (Backend::Sqlite, TitlePlan::NoMatch) => format!("t.number = {number}"),
+                (Backend::Sqlite, TitlePlan::Candidates(expr)) => {
+                    let expr = sql.text(expr);
+                    format!(
+                        "t.id IN (SELECT rowid FROM tickets_title_fts WHERE tickets_title_fts MATCH {expr} \
+                         UNION SELECT id FROM tickets WHERE number = {number}) \
+                         AND (t.title LIKE {pattern} OR t.number = {number})"
+                    )
+                }
+                (Backend::Sqlite, TitlePlan::Walk { .. }) => {
+                    format!("(t.title LIKE {pattern} OR t.number = {number})")
+                }
+                // One id list from the title index and the number, so the planner starts from
+                // the matches instead of scanning every ticket to test an OR.
+                (Backend::Sqlite, TitlePlan::Index) => format!(
+                    "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
+                     UNION SELECT id FROM tickets WHERE number = {number})"
+                ),
+            };
+            walk = matches!(plan, TitlePlan::Walk { bounded: true });
+            if !walk {
+                sql.push(condition.clone());
+            }
+            text_condition = condition;
+        }
+        let conditions = sql.conditions.join(" AND ");
+        let select = if walk {
+            // The walk reads the first rows in the page's order and stops there.
+            format!(
+                "SELECT * FROM (SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} {order} LIMIT {}) t \
+                 WHERE {text_condition} {order} LIMIT {}",
+                self.search.walk_rows,
+                limit + 1
+            )
+        } else {
+            format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} {order} LIMIT {}", limit + 1)
+        };
+        let mut query = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(select));
         for arg in sql.args {
             query = match arg {
                 Arg::Int(v) => query.bind(v),
