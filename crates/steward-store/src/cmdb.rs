@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
 
-use crate::{Result, Store, StoreError, Tx, from_ms, placeholders, to_ms};
+use crate::{Result, Store, StoreError, Tx, from_ms, id_list, placeholders, to_ms};
 
 /// A configuration item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +61,6 @@ fn ci_of(r: &AnyRow) -> Result<CiRecord> {
 
 /// Ids written into SQL as a literal list: integers formatted here, never user text, so a
 /// thousand-id lookup binds no parameters.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
     let kind: String = r.try_get("kind")?;
     Ok(RelationRecord {

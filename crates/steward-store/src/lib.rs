@@ -124,6 +124,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     search: SearchTuning,
+    /// Trigram frequencies of a sample of titles, for planning title searches.
+    trigram_sample: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<tickets::TrigramSample>>>>,
 }
 
 impl Store {
@@ -152,7 +154,13 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(connect_options)
                     .await?;
-                Ok(Store { read: pool.clone(), write: pool, backend, search: options.search })
+                Ok(Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    search: options.search,
+                    trigram_sample: Default::default(),
+                })
             }
             Backend::Sqlite => {
                 let synchronous = match options.sqlite_synchronous.as_str() {
@@ -185,7 +193,7 @@ impl Store {
                 // Open the writer first: it creates the file and switches it to WAL.
                 let write = pool(1).connect_with(connect_options.clone()).await?;
                 let read = pool(options.max_connections.max(2)).connect_with(connect_options).await?;
-                Ok(Store { read, write, backend, search: options.search })
+                Ok(Store { read, write, backend, search: options.search, trigram_sample: Default::default() })
             }
         }
     }
@@ -303,6 +311,12 @@ fn placeholders(backend: Backend, first: usize, n: usize) -> String {
         Backend::Sqlite => vec!["?"; n].join(", "),
         Backend::Postgres => (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
     }
+}
+
+/// Ids as a literal SQL list (integers only, so nothing to escape): one statement for many ids
+/// without one bound parameter each.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn to_ms(at: Timestamp) -> i64 {

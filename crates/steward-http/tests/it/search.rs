@@ -47,8 +47,8 @@ async fn every_search_plan_gives_the_same_pages() {
     }
     let tunings = [
         ("defaults: rare trigrams give candidates", SearchTuning::default()),
-        ("every trigram common: walk", SearchTuning { probe_cap: 1, walk_rows: 1000 }),
-        ("the walk gives up: index", SearchTuning { probe_cap: 1, walk_rows: 3 }),
+        ("every trigram common: walk", SearchTuning { rare_below: 0, walk_rows: 1000 }),
+        ("the walk gives up: index", SearchTuning { rare_below: 0, walk_rows: 3 }),
     ];
     let terms = [
         "host-12",

@@ -16,6 +16,7 @@ use crate::{AnyQuery, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
 pub use search::SearchTuning;
+pub(crate) use search::TrigramSample;
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.kind, t.number, t.title, t.description, t.requester_id, \
     t.created_by, t.category_id, t.subcategory_id, t.service, t.impact, t.urgency, t.priority, t.team_id, \

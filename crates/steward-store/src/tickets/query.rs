@@ -6,9 +6,10 @@
 use jiff::Timestamp;
 use steward_core::tickets::{State, Ticket, TicketKind};
 
-use sqlx::Row;
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
-use super::search::{self, TitlePlan};
+use super::search::{self, TitlePlan, TrigramSample};
 use super::{TICKET_COLUMNS, TicketRow};
 use crate::{Backend, Result, Store, to_ms};
 
@@ -217,10 +218,7 @@ impl Store {
         let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
             return self.ticket_page(q, sql, None).await;
         };
-        let plan = match self.backend {
-            Backend::Sqlite => self.title_plan(text).await?,
-            Backend::Postgres => TitlePlan::Index,
-        };
+        let plan = self.title_plan(text).await?;
         let page = self.ticket_page(q, sql.clone(), Some((text, &plan))).await?;
         if plan == (TitlePlan::Walk { bounded: true }) && page.next.is_none() {
             // The walk stopped before it found a page and the next row: the index answers.
@@ -229,28 +227,36 @@ impl Store {
         Ok(page)
     }
 
-    /// Counts each trigram of `text` in the title index (up to a cap) and plans the search.
+    /// Plans a title search from the estimated rows of each trigram of `text`.
     async fn title_plan(&self, text: &str) -> Result<TitlePlan> {
-        let grams = search::trigrams(text);
-        if grams.is_empty() {
-            return Ok(search::plan(&grams, &[], self.search.probe_cap));
+        let grams = match self.backend {
+            Backend::Sqlite => search::trigrams(text, |_| true),
+            Backend::Postgres => search::trigrams(text, search::pg_usable),
+        };
+        let sample = self.trigram_sample().await?;
+        let estimates: Vec<i64> = grams.iter().map(|g| sample.estimate(g)).collect();
+        Ok(search::plan(&grams, &estimates, self.search.rare_below))
+    }
+
+    /// The current sample of titles, taken again when it is older than a few minutes.
+    async fn trigram_sample(&self) -> Result<Arc<TrigramSample>> {
+        let cached = self.trigram_sample.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(sample) = cached.filter(|s| s.taken.elapsed() < search::SAMPLE_EVERY) {
+            return Ok(sample);
         }
-        let probes: Vec<String> = (1..=grams.len())
-            .map(|i| {
-                format!(
-                    "(SELECT COUNT(*) FROM (SELECT 1 FROM tickets_title_fts WHERE tickets_title_fts MATCH ${i} \
-                     LIMIT {}))",
-                    self.search.probe_cap
-                )
-            })
-            .collect();
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {}", probes.join(", "))));
-        for g in &grams {
-            query = query.bind(search::fts_phrase(g));
+        // Ids are dense (tickets are never deleted), so the largest is the row count.
+        let max_id: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets").fetch_one(&self.read).await?;
+        let mut titles = Vec::new();
+        for chunk in search::sample_ids(max_id).chunks(1000) {
+            let sql = format!("SELECT title FROM tickets WHERE id IN ({})", crate::id_list(chunk));
+            let rows: Vec<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+            titles.extend(rows);
         }
-        let row = query.fetch_one(&self.read).await?;
-        let counts = (0..grams.len()).map(|i| row.try_get::<i64, _>(i)).collect::<Result<Vec<_>, _>>()?;
-        Ok(search::plan(&grams, &counts, self.search.probe_cap))
+        let sample = Arc::new(TrigramSample::of(&titles, max_id, Instant::now()));
+        *self.trigram_sample.lock().unwrap_or_else(PoisonError::into_inner) = Some(sample.clone());
+        Ok(sample)
     }
 
     /// One page of tickets matching `sql`'s conditions and, when given, a title search done
@@ -271,18 +277,35 @@ impl Store {
             let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
             let number = sql.text(&text.to_uppercase());
             let condition = match (self.backend, plan) {
-                (Backend::Postgres, _) => format!("(t.title ILIKE {pattern} OR t.number = {number})"),
-                (Backend::Sqlite, TitlePlan::NoMatch) => format!("t.number = {number}"),
-                (Backend::Sqlite, TitlePlan::Candidates(expr)) => {
-                    let expr = sql.text(expr);
+                (Backend::Sqlite, TitlePlan::Candidates(grams)) => {
+                    let phrases: Vec<String> = grams.iter().map(|g| search::fts_phrase(g)).collect();
+                    let expr = sql.text(&phrases.join(" AND "));
                     format!(
                         "t.id IN (SELECT rowid FROM tickets_title_fts WHERE tickets_title_fts MATCH {expr} \
                          UNION SELECT id FROM tickets WHERE number = {number}) \
                          AND (t.title LIKE {pattern} OR t.number = {number})"
                     )
                 }
+                (Backend::Postgres, TitlePlan::Candidates(grams)) => {
+                    // The index serves the rare trigrams' patterns; `|| ''` keeps it off the whole
+                    // term, whose common trigrams would cost what this avoids.
+                    let rare: Vec<String> = grams
+                        .iter()
+                        .map(|g| {
+                            let p = sql.text(&format!("%{g}%"));
+                            format!("t.title ILIKE {p}")
+                        })
+                        .collect();
+                    format!(
+                        "(({} AND (t.title || '') ILIKE {pattern}) OR t.number = {number})",
+                        rare.join(" AND ")
+                    )
+                }
                 (Backend::Sqlite, TitlePlan::Walk { .. }) => {
                     format!("(t.title LIKE {pattern} OR t.number = {number})")
+                }
+                (Backend::Postgres, TitlePlan::Walk { .. }) => {
+                    format!("((t.title || '') ILIKE {pattern} OR t.number = {number})")
                 }
                 // One id list from the title index and the number, so the planner starts from
                 // the matches instead of scanning every ticket to test an OR.
@@ -290,6 +313,9 @@ impl Store {
                     "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
                      UNION SELECT id FROM tickets WHERE number = {number})"
                 ),
+                (Backend::Postgres, TitlePlan::Index) => {
+                    format!("(t.title ILIKE {pattern} OR t.number = {number})")
+                }
             };
             walk = matches!(plan, TitlePlan::Walk { bounded: true });
             if !walk {

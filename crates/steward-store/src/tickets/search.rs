@@ -1,34 +1,43 @@
-//! How a title search uses SQLite's trigram index.
+//! How a title search uses the trigram index (FTS5 `trigram` on SQLite, `pg_trgm` GIN on
+//! PostgreSQL).
 //!
-//! The FTS5 trigram index answers `title LIKE '%term%'` by intersecting the row lists of every
-//! trigram of the term. A common trigram lists most tickets (`hos` of `host-1234`), so at a
-//! million tickets that took ~25 ms even for a rare term, and a common term (one title in eight)
-//! then sorted every match (~0.3 s). So the store first counts each trigram's rows, up to
-//! [`SearchTuning::probe_cap`], in one statement (cheap: a capped count reads at most that many row ids), and
-//! then picks a [`TitlePlan`].
+//! Both indexes answer `title LIKE '%term%'` by intersecting the row lists of every trigram of
+//! the term. A common trigram lists most tickets (`hos` of `host-1234`), so at a million tickets
+//! that took ~25 ms even for a rare term, and a common term (one title in eight) then sorted
+//! every match (~0.3 s on SQLite). So the store estimates each trigram's rows from a
+//! [`TrigramSample`] of titles (taken every few minutes, no query per search) and picks a
+//! [`TitlePlan`]: look up only the rarest trigrams, or walk the tickets in the page's order when
+//! the term is common. Every plan checks the whole term, so an estimate only decides speed.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// The thresholds of the title-search plan (the defaults suit a million tickets; tests lower
 /// them to drive every plan over a few rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchTuning {
-    /// Counting a trigram's rows stops here; a trigram with fewer is "rare".
-    pub probe_cap: i64,
+    /// A trigram in fewer rows than this (estimated) is "rare" and worth an index lookup.
+    pub rare_below: i64,
     /// A bounded walk reads at most this many tickets (in the page's order) before giving up.
     pub walk_rows: i64,
 }
 
 impl Default for SearchTuning {
     fn default() -> Self {
-        SearchTuning { probe_cap: 5_000, walk_rows: 20_000 }
+        SearchTuning { rare_below: 5_000, walk_rows: 20_000 }
     }
 }
 
+/// How often the sample is taken again.
+pub(super) const SAMPLE_EVERY: Duration = Duration::from_secs(600);
+
+/// Titles in a sample.
+pub(super) const SAMPLE_ROWS: i64 = 5_000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TitlePlan {
-    /// A trigram of the term is in no title: only the ticket number can match.
-    NoMatch,
-    /// Candidates from the rarest trigrams (an FTS5 `MATCH` expression), checked with `LIKE`.
-    Candidates(String),
+    /// Candidates from these (rare) trigrams, checked against the whole term.
+    Candidates(Vec<String>),
     /// Walk the tickets in the page's order and check `LIKE`, which finds a page of a common
     /// term in a few hundred rows. `bounded`: after [`SearchTuning::walk_rows`] rows without a full page,
     /// ask the index instead (a rare combination of common trigrams).
@@ -38,17 +47,23 @@ pub(super) enum TitlePlan {
 }
 
 /// The term's distinct trigrams that the index can look up: windows of three characters
-/// without `LIKE` wildcards (`_` matches any character, so it cannot be looked up).
-pub(super) fn trigrams(term: &str) -> Vec<String> {
+/// without `LIKE` wildcards (`_` matches any character, so it cannot be looked up). `usable`
+/// says which the backend's index holds.
+pub(super) fn trigrams(term: &str, usable: impl Fn(&str) -> bool) -> Vec<String> {
     let chars: Vec<char> = term.chars().collect();
     let mut out: Vec<String> = Vec::new();
     for w in chars.windows(3) {
         let t: String = w.iter().collect();
-        if !t.contains(['_', '%']) && !out.contains(&t) {
+        if !t.contains(['_', '%']) && usable(&t) && !out.contains(&t) {
             out.push(t);
         }
     }
     out
+}
+
+/// `pg_trgm` (in a C-locale database) indexes trigrams of ASCII letters and digits only.
+pub(super) fn pg_usable(trigram: &str) -> bool {
+    trigram.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// An FTS5 string literal: the text in double quotes, inner quotes doubled.
@@ -56,23 +71,73 @@ pub(super) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// The plan for a term with these trigrams and their row counts (capped at `cap`).
-pub(super) fn plan(trigrams: &[String], counts: &[i64], cap: i64) -> TitlePlan {
-    if trigrams.is_empty() {
-        return TitlePlan::Walk { bounded: false };
+/// How often each trigram occurs in a sample of titles, to estimate its rows in the table.
+#[derive(Debug, Clone)]
+pub(crate) struct TrigramSample {
+    pub taken: Instant,
+    /// Titles sampled, and rows the table is estimated to hold.
+    sampled: i64,
+    total: i64,
+    /// Titles (of the sample) holding each lower-cased trigram.
+    titles_with: HashMap<String, i64>,
+}
+
+impl TrigramSample {
+    pub fn of(titles: &[String], total: i64, taken: Instant) -> TrigramSample {
+        let mut titles_with: HashMap<String, i64> = HashMap::new();
+        for title in titles {
+            let lower: Vec<char> = title.to_lowercase().chars().collect();
+            let mut seen: Vec<String> = lower.windows(3).map(|w| w.iter().collect()).collect();
+            seen.sort();
+            seen.dedup();
+            for t in seen {
+                *titles_with.entry(t).or_default() += 1;
+            }
+        }
+        TrigramSample {
+            taken,
+            sampled: titles.len() as i64,
+            total: total.max(titles.len() as i64),
+            titles_with,
+        }
     }
-    if counts.contains(&0) {
-        return TitlePlan::NoMatch;
+
+    /// The rows estimated to hold `trigram` (case-insensitive).
+    pub fn estimate(&self, trigram: &str) -> i64 {
+        let n = self.titles_with.get(&trigram.to_lowercase()).copied().unwrap_or(0);
+        if self.sampled == 0 { 0 } else { n * self.total / self.sampled }
     }
+}
+
+/// `SAMPLE_ROWS` ids spread over `1..=max_id` (all of them when fewer): splitmix64 over the
+/// index, so the spread is even without following any period in the data, and the same
+/// sample comes back for the same table size. Hand-rolled: five lines against a dependency.
+pub(super) fn sample_ids(max_id: i64) -> Vec<i64> {
+    if max_id <= SAMPLE_ROWS {
+        return (1..=max_id).collect();
+    }
+    let mix = |k: u64| {
+        let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut ids: Vec<i64> = (0..SAMPLE_ROWS as u64).map(|k| 1 + (mix(k) % max_id as u64) as i64).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The plan for a term with these usable trigrams, given their estimated rows.
+pub(super) fn plan(trigrams: &[String], estimates: &[i64], rare_below: i64) -> TitlePlan {
     let mut rare: Vec<(i64, &String)> =
-        counts.iter().copied().zip(trigrams).filter(|(count, _)| *count < cap).collect();
+        estimates.iter().copied().zip(trigrams).filter(|(rows, _)| *rows < rare_below).collect();
     rare.sort();
     if rare.is_empty() {
-        return TitlePlan::Walk { bounded: true };
+        return TitlePlan::Walk { bounded: !trigrams.is_empty() };
     }
     // Two rare lists intersect to few rows; a third rarely pays for reading it.
-    let phrases: Vec<String> = rare.iter().take(2).map(|(_, t)| fts_phrase(t)).collect();
-    TitlePlan::Candidates(phrases.join(" AND "))
+    TitlePlan::Candidates(rare.into_iter().take(2).map(|(_, t)| t.clone()).collect())
 }
 
 #[cfg(test)]
@@ -85,23 +150,45 @@ mod tests {
 
     #[test]
     fn trigrams_are_distinct_windows_without_wildcards() {
-        assert_eq!(trigrams("host-12"), s(&["hos", "ost", "st-", "t-1", "-12"]));
-        assert_eq!(trigrams("连接池超时"), s(&["连接池", "接池超", "池超时"]));
-        assert_eq!(trigrams("aaaa"), s(&["aaa"]));
-        assert_eq!(trigrams("db"), Vec::<String>::new());
-        assert_eq!(trigrams("a_bcd"), s(&["bcd"]), "a wildcard cannot be looked up");
+        let all = |_: &str| true;
+        assert_eq!(trigrams("host-12", all), s(&["hos", "ost", "st-", "t-1", "-12"]));
+        assert_eq!(trigrams("host-12", pg_usable), s(&["hos", "ost"]));
+        assert_eq!(trigrams("连接池超时", all), s(&["连接池", "接池超", "池超时"]));
+        assert_eq!(trigrams("aaaa", all), s(&["aaa"]));
+        assert_eq!(trigrams("db", all), Vec::<String>::new());
+        assert_eq!(trigrams("a_bcd", all), s(&["bcd"]), "a wildcard cannot be looked up");
     }
 
     #[test]
     fn the_rarest_trigrams_pick_the_candidates() {
         let t = s(&["hos", "ost", "t-1", "234", "-12"]);
         assert_eq!(
-            plan(&t, &[5000, 5000, 5000, 3000, 4000], 5000),
-            TitlePlan::Candidates("\"234\" AND \"-12\"".into())
+            plan(&t, &[9000, 9000, 9000, 3000, 4000], 5000),
+            TitlePlan::Candidates(s(&["234", "-12"]))
         );
-        assert_eq!(plan(&t, &[5000, 5000, 5000, 5000, 5000], 5000), TitlePlan::Walk { bounded: true });
-        assert_eq!(plan(&t, &[5000, 0, 5000, 3, 5000], 5000), TitlePlan::NoMatch);
+        assert_eq!(plan(&t, &[9000, 0, 9000, 3, 9000], 5000), TitlePlan::Candidates(s(&["ost", "234"])));
+        assert_eq!(plan(&t, &[5000; 5], 5000), TitlePlan::Walk { bounded: true });
         assert_eq!(plan(&[], &[], 5000), TitlePlan::Walk { bounded: false });
-        assert_eq!(plan(&s(&["a\"b"]), &[1], 5000), TitlePlan::Candidates("\"a\"\"b\"".into()));
+    }
+
+    #[test]
+    fn a_sample_estimates_rows_per_trigram() {
+        let titles = s(&["Host down", "host up", "Disk full"]);
+        let sample = TrigramSample::of(&titles, 300, Instant::now());
+        assert_eq!(sample.estimate("HOS"), 200, "two titles in three, case-insensitive");
+        assert_eq!(sample.estimate("isk"), 100);
+        assert_eq!(sample.estimate("zzz"), 0);
+        assert_eq!(TrigramSample::of(&[], 0, Instant::now()).estimate("hos"), 0);
+    }
+
+    #[test]
+    fn sample_ids_spread_over_the_table() {
+        assert_eq!(sample_ids(3), vec![1, 2, 3]);
+        let ids = sample_ids(1_000_000);
+        assert!(ids.len() > 4_900 && ids.iter().all(|i| (1..=1_000_000).contains(i)));
+        let low = ids.iter().filter(|i| **i <= 500_000).count() as f64 / ids.len() as f64;
+        assert!((0.45..0.55).contains(&low), "half the ids in each half: {low}");
+        let by_eight: Vec<usize> = (0..8).map(|r| ids.iter().filter(|i| **i % 8 == r).count()).collect();
+        assert!(by_eight.iter().all(|n| *n > 500), "no period of the data is followed: {by_eight:?}");
     }
 }
