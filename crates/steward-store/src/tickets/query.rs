@@ -235,7 +235,12 @@ impl Store {
         };
         let sample = self.trigram_sample().await?;
         let estimates: Vec<i64> = grams.iter().map(|g| sample.estimate(g)).collect();
-        Ok(search::plan(&grams, &estimates, self.search.rare_below))
+        Ok(match (self.backend, search::plan(&grams, &estimates, self.search.rare_below)) {
+            // PostgreSQL's planner takes a filter it cannot estimate for a rare one and sorts every
+            // ticket rather than walk the order; the bounded walk's shape makes it walk.
+            (Backend::Postgres, TitlePlan::Walk { .. }) => TitlePlan::Walk { bounded: true },
+            (_, plan) => plan,
+        })
     }
 
     /// The current sample of titles, taken again when it is older than a few minutes.
