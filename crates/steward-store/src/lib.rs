@@ -172,7 +172,10 @@ impl Store {
                         )));
                     }
                 };
-                let pool = |max: u32| {
+                // The writer's page cache: a big transaction (an import, a group of creates)
+                // otherwise re-reads index pages from the OS and spills dirty ones mid-way. 64 MiB
+                // at most, and only what is used; readers keep SQLite's 2 MiB default each.
+                let pool = |max: u32, cache_kib: i64| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
@@ -183,7 +186,8 @@ impl Store {
                             Box::pin(async move {
                                 let pragmas = format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};"
+                                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous}; \
+                                     PRAGMA cache_size = -{cache_kib};"
                                 );
                                 conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                                 Ok(())
@@ -191,8 +195,8 @@ impl Store {
                         })
                 };
                 // Open the writer first: it creates the file and switches it to WAL.
-                let write = pool(1).connect_with(connect_options.clone()).await?;
-                let read = pool(options.max_connections.max(2)).connect_with(connect_options).await?;
+                let write = pool(1, 65_536).connect_with(connect_options.clone()).await?;
+                let read = pool(options.max_connections.max(2), 2_000).connect_with(connect_options).await?;
                 Ok(Store { read, write, backend, search: options.search, trigram_sample: Default::default() })
             }
         }
