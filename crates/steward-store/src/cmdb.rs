@@ -540,3 +540,16 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// Brings the planner's statistics of the CMDB tables up to date after a bulk import. On
+    /// PostgreSQL a million fresh rows are otherwise planned from the old statistics until
+    /// autovacuum gets to them (minutes later, and at a cost of its own while queries run).
+    /// SQLite's planner does without statistics here.
+    pub async fn refresh_cmdb_statistics(&self) -> Result<()> {
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("ANALYZE cis, ci_relations, ci_unique_values").execute(&self.write).await?;
+        }
+        Ok(())
+    }
+}

@@ -48,6 +48,10 @@ pub struct RowError {
     pub reason: String,
 }
 
+/// Rows after which an import refreshes the planner's statistics (see
+/// [`steward_store::Store::refresh_cmdb_statistics`]).
+const BIG_IMPORT: usize = 10_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub created: usize,
@@ -515,6 +519,9 @@ impl App {
             progress(done.min(total), total);
         }
         tx.commit().await?;
+        if total >= BIG_IMPORT {
+            self.store.refresh_cmdb_statistics().await?;
+        }
         Ok(report)
     }
 
