@@ -1,13 +1,14 @@
-//! CMDB import and export: CSV (one file of CIs, or one of relationships) and JSON (both), a
-//! dry run, every bad row reported (row, column, reason) and nothing written unless all rows
-//! are good. Rows are keyed by external id, so importing the same file again changes nothing.
+//! CMDB import: CSV (one file of CIs, or one of relationships) and JSON (both), a dry run,
+//! every bad row reported (row, column, reason) and nothing written unless all rows are good.
+//! Rows are keyed by external id, so importing the same file again changes nothing. Export
+//! writes the same formats (`export.rs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Value, json};
 use steward_core::cmdb::{CiStatus, ClassDef, Edge, RawValue, RelationType};
 use steward_core::identity::Permission;
-use steward_store::{CiQuery, CiRecord, NewEvent};
+use steward_store::{CiRecord, NewEvent};
 
 use super::{ENTITY, snapshot};
 use crate::{Actor, App, AppError, Result};
@@ -66,7 +67,7 @@ fn row_err(row: usize, column: &str, reason: impl Into<String>) -> RowError {
     RowError { row, column: column.to_owned(), reason: reason.into() }
 }
 
-const CI_COLUMNS: [&str; 5] = ["external_id", "class", "name", "status", "criticality"];
+pub(super) const CI_COLUMNS: [&str; 5] = ["external_id", "class", "name", "status", "criticality"];
 
 /// Reads a CSV file: CIs (`external_id,class,name[,status,criticality],<attribute>…`) or, when
 /// the header is `from,kind,to`, relationships.
@@ -178,11 +179,6 @@ pub fn parse_json(text: &str) -> std::result::Result<ImportFile, Vec<RowError>> 
         });
     }
     if errors.is_empty() { Ok(file) } else { Err(errors) }
-}
-
-/// How an export names a CI: its external id, or `id:<n>` when it has none.
-fn key_of(ci: &CiRecord) -> String {
-    ci.external_id.clone().unwrap_or_else(|| format!("id:{}", ci.id))
 }
 
 impl App {
@@ -523,95 +519,5 @@ impl App {
             self.store.refresh_cmdb_statistics().await?;
         }
         Ok(report)
-    }
-
-    /// The CMDB as JSON (`{"cis": […], "relations": […]}`), the import format.
-    pub async fn export_cmdb_json(&self, actor: Option<&Actor>) -> Result<Value> {
-        if let Some(a) = actor {
-            a.require(Permission::ReadCmdb)?;
-        }
-        let (cis, keys) = self.all_cis().await?;
-        let cis: Vec<Value> = cis
-            .iter()
-            .map(|c| {
-                json!({ "external_id": key_of(c), "class": c.class, "name": c.name, "status": c.status.as_str(),
-                        "criticality": c.criticality, "attributes": c.attrs })
-            })
-            .collect();
-        let relations: Vec<Value> = self
-            .all_relations()
-            .await?
-            .iter()
-            .map(|e| json!({ "from": keys.get(&e.from), "kind": e.kind.as_str(), "to": keys.get(&e.to) }))
-            .collect();
-        Ok(json!({ "cis": cis, "relations": relations }))
-    }
-
-    /// The CIs (or, with `relations`, the relationships) as CSV, the import format.
-    pub async fn export_cmdb_csv(&self, actor: Option<&Actor>, relations: bool) -> Result<String> {
-        if let Some(a) = actor {
-            a.require(Permission::ReadCmdb)?;
-        }
-        let (cis, keys) = self.all_cis().await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let csv_err = |e: csv::Error| AppError::Internal(e.into());
-        if relations {
-            w.write_record(["from", "kind", "to"]).map_err(csv_err)?;
-            for e in self.all_relations().await? {
-                let (from, to) = (
-                    keys.get(&e.from).cloned().unwrap_or_default(),
-                    keys.get(&e.to).cloned().unwrap_or_default(),
-                );
-                w.write_record([from.as_str(), e.kind.as_str(), to.as_str()]).map_err(csv_err)?;
-            }
-        } else {
-            let attrs: Vec<String> = cis
-                .iter()
-                .flat_map(|c| c.attrs.keys().cloned())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let header: Vec<&str> =
-                CI_COLUMNS.iter().copied().chain(attrs.iter().map(String::as_str)).collect();
-            w.write_record(&header).map_err(csv_err)?;
-            for c in &cis {
-                let mut rec = vec![
-                    key_of(c),
-                    c.class.clone(),
-                    c.name.clone(),
-                    c.status.as_str().to_owned(),
-                    c.criticality.to_string(),
-                ];
-                rec.extend(attrs.iter().map(|a| c.attrs.get(a).cloned().unwrap_or_default()));
-                w.write_record(&rec).map_err(csv_err)?;
-            }
-        }
-        let bytes = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-        String::from_utf8(bytes).map_err(|e| AppError::Internal(e.into()))
-    }
-
-    async fn all_cis(&self) -> Result<(Vec<CiRecord>, HashMap<i64, String>)> {
-        let mut out = Vec::new();
-        let mut q = CiQuery { limit: 500, ..CiQuery::default() };
-        loop {
-            let page = self.store.list_cis(&q).await?;
-            let Some(last) = page.last() else { break };
-            q.after = Some(last.id);
-            out.extend(page);
-        }
-        let keys = out.iter().map(|c| (c.id, key_of(c))).collect();
-        Ok((out, keys))
-    }
-
-    async fn all_relations(&self) -> Result<Vec<Edge>> {
-        let mut out = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.list_ci_relations(after, 5_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            out.extend(page.into_iter().map(|r| r.edge));
-        }
-        Ok(out)
     }
 }

@@ -12,6 +12,7 @@ use steward_core::cmdb::{
 use steward_core::identity::Permission;
 use steward_store::{CiQuery, CiRecord, RelationRecord};
 
+mod export;
 mod impact;
 mod import;
 
