@@ -30,16 +30,21 @@ pub struct TestDb {
     pub url: String,
     /// Keeps the SQLite folder alive as long as the test.
     pub dir: TempDir,
+    /// On PostgreSQL: the server's URL and the database's name, dropped with the `TestDb` (a
+    /// long-lived development cluster otherwise fills its disk with test databases).
+    pg: Option<(String, String)>,
 }
 
 impl TestDb {
     pub async fn new() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let url = match std::env::var(TEST_DATABASE_ENV) {
-            Ok(base) if !base.is_empty() => create_pg_database(&base).await,
-            _ => Store::sqlite_url(dir.path()),
-        };
-        TestDb { url, dir }
+        match std::env::var(TEST_DATABASE_ENV) {
+            Ok(base) if !base.is_empty() => {
+                let (url, name) = create_pg_database(&base).await;
+                TestDb { url, dir, pg: Some((base, name)) }
+            }
+            _ => TestDb { url: Store::sqlite_url(dir.path()), dir, pg: None },
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -61,8 +66,29 @@ impl TestDb {
     }
 }
 
-/// Creates `steward_test_<random>` on the server of `base` and returns its URL.
-async fn create_pg_database(base: &str) -> String {
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.pg.take() else { return };
+        // Drop runs inside the test's runtime, which cannot block on a future: a thread with a
+        // runtime of its own drops the database, and the test waits for it.
+        let dropped = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = AnyPool::connect(&base).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
+                    admin.close().await;
+                }
+            });
+        });
+        let _ = dropped.join();
+    }
+}
+
+/// Creates `steward_test_<random>` on the server of `base`; returns its URL and name.
+async fn create_pg_database(base: &str) -> (String, String) {
     sqlx::any::install_default_drivers();
     let name = format!("steward_test_{}", random_suffix());
     let admin = AnyPool::connect(base).await.unwrap_or_else(|e| {
@@ -82,7 +108,7 @@ async fn create_pg_database(base: &str) -> String {
         Some(slash) => &before_query[..scheme_end + slash],
         None => before_query,
     };
-    format!("{server}/{name}{query}")
+    (format!("{server}/{name}{query}"), name)
 }
 
 /// The real application served on a loopback port.
