@@ -59,6 +59,33 @@ impl TestDb {
         store
     }
 
+    /// Makes the database refuse, with an error, every insert into `table` whose `column` is
+    /// `value`: a fault that strikes one row, for tests of what a failure leaves behind.
+    pub async fn refuse_inserts(&self, table: &str, column: &str, value: &str) {
+        let name = format!("refuse_{table}");
+        let statements = match self.is_postgres() {
+            true => vec![
+                format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.{column} = '{value}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ \
+                     LANGUAGE plpgsql"
+                ),
+                format!(
+                    "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+                ),
+            ],
+            false => vec![format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = '{value}' \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )],
+        };
+        let raw = self.raw_pool().await;
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&raw).await.expect("install the refusing trigger");
+        }
+        raw.close().await;
+    }
+
     /// A raw pool for tests that must reach around the store, e.g. to tamper with rows.
     pub async fn raw_pool(&self) -> AnyPool {
         sqlx::any::install_default_drivers();

@@ -101,9 +101,8 @@ impl App {
 
     /// Writes `items` in one transaction and returns them stored, in order.
     async fn write_batch(&self, items: &[Prepared]) -> Result<Vec<Ticket>> {
-        let tickets: Vec<Ticket> = items.iter().map(|i| i.ticket.clone()).collect();
         let mut tx = self.store.begin().await?;
-        let stored = tx.insert_tickets(&tickets).await?;
+        let stored = tx.insert_tickets(items.iter().map(|i| i.ticket.clone()).collect()).await?;
         let mut events = Vec::with_capacity(items.len());
         for (item, t) in items.iter().zip(&stored) {
             let entity = (ENTITY, Some(t.id.to_string()));

@@ -111,19 +111,7 @@ async fn a_create_that_fails_inside_a_batch_fails_alone() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
     // A database fault that strikes one row: the insert of a ticket titled "explode".
-    let raw = app.db.raw_pool().await;
-    let trigger: &[&str] = match app.db.is_postgres() {
-        true => &[
-            "CREATE FUNCTION explode() RETURNS trigger AS $$ BEGIN \
-             IF NEW.title = 'explode' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER explode BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION explode()",
-        ],
-        false => &["CREATE TRIGGER explode BEFORE INSERT ON tickets WHEN NEW.title = 'explode' \
-                    BEGIN SELECT RAISE(ABORT, 'boom'); END"],
-    };
-    for sql in trigger {
-        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&raw).await.unwrap();
-    }
+    app.db.refuse_inserts("tickets", "title", "explode").await;
     let bodies: Vec<Value> = (0..20)
         .map(|i| json!({ "title": if i == 13 { "explode".to_owned() } else { format!("Fine {i}") } }))
         .collect();

@@ -230,18 +230,12 @@ impl Tx {
         .await?)
     }
 
-    /// Inserts `ticket` (its id, number and version are assigned here) and returns it stored.
-    pub async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {
-        let mut stored = self.insert_tickets(std::slice::from_ref(ticket)).await?;
-        stored.pop().ok_or(StoreError::NotFound)
-    }
-
     /// Inserts `tickets` in multi-row statements (ids, numbers and versions are assigned here,
     /// numbers in the given order) and returns them stored, in the same order: what a group
     /// commit of concurrent creates writes in one round trip instead of one per ticket.
-    pub async fn insert_tickets(&mut self, tickets: &[Ticket]) -> Result<Vec<Ticket>> {
+    pub async fn insert_tickets(&mut self, tickets: Vec<Ticket>) -> Result<Vec<Ticket>> {
         const WIDTH: usize = 25;
-        let mut out: Vec<Ticket> = tickets.iter().map(|t| Ticket { version: 1, ..t.clone() }).collect();
+        let mut out: Vec<Ticket> = tickets.into_iter().map(|t| Ticket { version: 1, ..t }).collect();
         let mut kinds: Vec<TicketKind> = out.iter().map(|t| t.kind).collect();
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();

@@ -219,8 +219,11 @@ impl Store {
             return self.ticket_page(q, sql, None).await;
         };
         let plan = self.title_plan(text).await?;
+        if plan != (TitlePlan::Walk { bounded: true }) {
+            return self.ticket_page(q, sql, Some((text, &plan))).await;
+        }
         let page = self.ticket_page(q, sql.clone(), Some((text, &plan))).await?;
-        if plan == (TitlePlan::Walk { bounded: true }) && page.next.is_none() {
+        if page.next.is_none() {
             // The walk stopped before it found a page and the next row: the index answers.
             return self.ticket_page(q, sql, Some((text, &TitlePlan::Index))).await;
         }
@@ -323,10 +326,11 @@ impl Store {
                 }
             };
             walk = matches!(plan, TitlePlan::Walk { bounded: true });
-            if !walk {
-                sql.push(condition.clone());
+            if walk {
+                text_condition = condition;
+            } else {
+                sql.push(condition);
             }
-            text_condition = condition;
         }
         let conditions = sql.conditions.join(" AND ");
         let select = if walk {

@@ -119,19 +119,7 @@ async fn deferred_rows_are_seen_by_the_next_statement_of_their_transaction() {
 #[tokio::test]
 async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
     let (db, store) = store_with_events(1).await;
-    let raw = db.raw_pool().await;
-    let trigger: &[&str] = match db.is_postgres() {
-        true => &[
-            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
-             IF NEW.action = 'refused' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()",
-        ],
-        false => &["CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.action = 'refused' \
-                    BEGIN SELECT RAISE(ABORT, 'refused'); END"],
-    };
-    for sql in trigger {
-        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&raw).await.unwrap();
-    }
+    db.refuse_inserts("events", "action", "refused").await;
     let mut tx = store.begin().await.unwrap();
     tx.append_event(Timestamp::now(), event(2)).await.unwrap();
     let refused = NewEvent { action: "refused", ..event(3) };
