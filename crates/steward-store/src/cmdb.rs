@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
+use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Direction, Edge, RelationType};
 
 use crate::{Result, Store, StoreError, Tx, from_ms, id_list, placeholders, to_ms};
 
@@ -227,6 +227,56 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every edge an impact walk from `start` in `direction` to `depth` steps can cross, in one
+    /// recursive query: the edges (in `direction`) of each CI within `depth - 1` steps. `None`
+    /// when the neighbourhood passes `cap` CI-steps or edges; the caller then walks level by
+    /// level with [`Store::edges_touching`], which its own CI limit bounds.
+    pub async fn edges_near(
+        &self,
+        start: i64,
+        direction: Direction,
+        depth: u32,
+        cap: i64,
+    ) -> Result<Option<Vec<Edge>>> {
+        // (the column a step follows, the column it reaches): for `Both`, either end.
+        let (step, edges) = match direction {
+            Direction::Downstream => (
+                "SELECT r.from_ci, w.depth + 1 FROM reach w JOIN ci_relations r ON r.to_ci = w.ci",
+                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.to_ci IN (SELECT ci FROM bounded)",
+            ),
+            Direction::Upstream => (
+                "SELECT r.to_ci, w.depth + 1 FROM reach w JOIN ci_relations r ON r.from_ci = w.ci",
+                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.from_ci IN (SELECT ci FROM bounded)",
+            ),
+            Direction::Both => (
+                "SELECT CASE WHEN r.to_ci = w.ci THEN r.from_ci ELSE r.to_ci END, w.depth + 1 \
+                 FROM reach w JOIN ci_relations r ON r.to_ci = w.ci OR r.from_ci = w.ci",
+                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.to_ci IN (SELECT ci FROM bounded) \
+                 UNION SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.from_ci IN (SELECT ci FROM bounded)",
+            ),
+        };
+        // `bounded` stops the recursion after `cap` rows (both databases evaluate a recursive
+        // query only as far as it is read); `reached` says whether it stopped early.
+        let sql = format!(
+            "WITH RECURSIVE reach (ci, depth) AS ( \
+                 SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) UNION {step} WHERE w.depth < $2 \
+             ), bounded AS (SELECT ci FROM reach LIMIT $3) \
+             SELECT e.id, e.kind, e.from_ci, e.to_ci, (SELECT COUNT(*) FROM bounded) AS reached \
+             FROM ({edges}) e LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(start)
+            .bind(i64::from(depth.saturating_sub(1)))
+            .bind(cap)
+            .fetch_all(&self.read)
+            .await?;
+        let reached: i64 = rows.first().map(|r| r.try_get("reached")).transpose()?.unwrap_or(1);
+        if reached >= cap || rows.len() as i64 >= cap {
+            return Ok(None);
+        }
+        rows.iter().map(|r| Ok(relation_of(r)?.edge)).collect::<Result<Vec<_>>>().map(Some)
     }
 
     /// Open incidents linked to any of `ci_ids`: (ci id, ticket id, number, title, priority).

@@ -12,6 +12,9 @@ use crate::{Actor, App, AppError, Result};
 /// The most CIs one impact query reaches before it stops (and says so).
 const IMPACT_LIMIT: usize = 5_000;
 
+/// The most CI-steps, and edges, the one-query neighbourhood of a walk may hold.
+const NEIGHBOURHOOD_CAP: i64 = 20_000;
+
 /// One CI the walk reached.
 #[derive(Debug, Clone)]
 pub struct ImpactHit {
@@ -47,11 +50,7 @@ impl App {
             return Err(AppError::invalid("depth", "depth is 1 to 10"));
         }
         let start = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
-        let mut walk = ImpactWalk::new(&[id], direction, depth, IMPACT_LIMIT);
-        while !walk.frontier().is_empty() {
-            let edges = self.store.edges_touching(walk.frontier()).await?;
-            walk.expand(&edges);
-        }
+        let walk = self.walk(id, direction, depth).await?;
         let hits = walk.hits();
         let ids: Vec<i64> = hits.iter().map(|h| h.ci).collect();
         let mut cis: std::collections::HashMap<i64, CiRecord> =
@@ -72,6 +71,20 @@ impl App {
         on.extend(hits.iter().map(|h| h.ci.id));
         let incidents = self.store.open_incidents_on(&on).await?;
         Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges })
+    }
+
+    /// The walk from `start`: over its whole neighbourhood fetched in one query, or level by
+    /// level when that neighbourhood is too big to fetch at once.
+    async fn walk(&self, start: i64, direction: Direction, depth: u32) -> Result<ImpactWalk> {
+        let mut walk = ImpactWalk::new(&[start], direction, depth, IMPACT_LIMIT);
+        if let Some(edges) = self.store.edges_near(start, direction, depth, NEIGHBOURHOOD_CAP).await? {
+            walk.run(&edges);
+        }
+        while !walk.frontier().is_empty() {
+            let edges = self.store.edges_touching(walk.frontier()).await?;
+            walk.expand(&edges);
+        }
+        Ok(walk)
     }
 
     /// The CI as it was at `at`, replayed from its events; `None` before it existed.

@@ -126,6 +126,26 @@ impl ImpactWalk {
         self.frontier = if depth >= self.max_depth { Vec::new() } else { next };
     }
 
+    /// Runs the walk to its end over `edges`, which hold at least every edge touching each
+    /// frontier the walk will have (one fetch of the neighbourhood instead of one per step).
+    /// Gives the same hits as feeding the edges around each frontier to [`ImpactWalk::expand`].
+    pub fn run(&mut self, edges: &[Edge]) {
+        let mut by_end: HashMap<i64, Vec<Edge>> = HashMap::new();
+        for e in edges {
+            by_end.entry(e.from).or_default().push(*e);
+            if e.to != e.from {
+                by_end.entry(e.to).or_default().push(*e);
+            }
+        }
+        while !self.frontier.is_empty() {
+            let mut around: Vec<Edge> =
+                self.frontier.iter().filter_map(|ci| by_end.get(ci)).flatten().copied().collect();
+            around.sort_by_key(|e| (e.from, e.to, e.kind));
+            around.dedup();
+            self.expand(&around);
+        }
+    }
+
     /// Every CI reached except the starts, nearest first, each with its explaining path.
     pub fn hits(&self) -> Vec<Hit> {
         let mut hits: Vec<Hit> = self
@@ -158,7 +178,11 @@ mod tests {
 
     /// Walks `graph` the way the app does: only the edges touching the frontier each step.
     fn walk(graph: &[Edge], starts: &[i64], dir: Direction, depth: u32) -> ImpactWalk {
-        let mut w = ImpactWalk::new(starts, dir, depth, 10_000);
+        stepwise(graph, starts, dir, depth, 10_000)
+    }
+
+    fn stepwise(graph: &[Edge], starts: &[i64], dir: Direction, depth: u32, limit: usize) -> ImpactWalk {
+        let mut w = ImpactWalk::new(starts, dir, depth, limit);
         while !w.frontier().is_empty() {
             let f = w.frontier().to_vec();
             let around: Vec<Edge> =
@@ -204,6 +228,21 @@ mod tests {
         let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci, h.depth)).collect();
         // 1 → 2 → {3, 6}; 3 → {4, 7}; 6 → 1 is the start again: the cycle stops there.
         assert_eq!(hits, vec![(2, 1), (3, 2), (6, 2), (4, 3), (7, 3)]);
+    }
+
+    #[test]
+    fn one_run_over_the_whole_neighbourhood_equals_the_step_by_step_walk() {
+        for dir in [Direction::Upstream, Direction::Downstream, Direction::Both] {
+            for start in 1..=7 {
+                for (depth, limit) in [(1, 100), (2, 100), (6, 100), (6, 3)] {
+                    let stepwise = stepwise(&graph(), &[start], dir, depth, limit);
+                    let mut whole = ImpactWalk::new(&[start], dir, depth, limit);
+                    whole.run(&graph());
+                    assert_eq!(whole.hits(), stepwise.hits(), "{dir:?} from {start} to depth {depth}");
+                    assert_eq!(whole.truncated(), stepwise.truncated());
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Store tests against a real database: SQLite by default, PostgreSQL when
 //! `STEWARD_TEST_DATABASE_URL` is set.
 
+mod cmdb;
 mod events;
 mod jobs;
 mod users;
