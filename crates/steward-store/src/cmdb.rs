@@ -432,7 +432,7 @@ impl Tx {
 
 impl Store {
     /// The CIs holding these external ids.
-    pub async fn cis_by_external_ids(&self, ids: &[String]) -> Result<Vec<CiRecord>> {
+    pub async fn cis_by_external_ids(&self, ids: &[&str]) -> Result<Vec<CiRecord>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
@@ -441,7 +441,7 @@ impl Store {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
-                q = q.bind(id.clone());
+                q = q.bind(*id);
             }
             for r in q.fetch_all(&self.read).await? {
                 out.push(ci_of(&r)?);
@@ -455,7 +455,7 @@ impl Store {
         &self,
         class: &str,
         attr: &str,
-        values: &[String],
+        values: &[&str],
     ) -> Result<Vec<(String, i64)>> {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
@@ -470,7 +470,7 @@ impl Store {
             );
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(class).bind(attr);
             for v in chunk {
-                q = q.bind(v.clone());
+                q = q.bind(*v);
             }
             out.extend(q.fetch_all(&self.read).await?);
         }
@@ -493,22 +493,27 @@ impl Store {
 impl Tx {
     /// Inserts new CIs (ids are assigned) in multi-row statements; returns their ids by
     /// external id.
-    pub async fn insert_cis(&mut self, now: Timestamp, cis: &[CiRecord]) -> Result<Vec<(String, i64)>> {
+    pub async fn insert_cis(
+        &mut self,
+        now: Timestamp,
+        cis: &[CiRecord],
+    ) -> Result<Vec<(Option<String>, i64)>> {
+        let mut ids = Vec::with_capacity(cis.len());
         for chunk in cis.chunks(300) {
             let tuples: Vec<String> =
                 (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 9 + 1, 9))).collect();
             let sql = format!(
                 "INSERT INTO cis (class, name, external_id, status, owner_team_id, criticality, attrs, created_at, \
-                 updated_at) VALUES {}",
+                 updated_at) VALUES {} RETURNING external_id, id",
                 tuples.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for ci in chunk {
                 let attrs = serde_json::to_string(&ci.attrs).map_err(corrupt)?;
                 q = q
-                    .bind(ci.class.clone())
-                    .bind(ci.name.clone())
-                    .bind(ci.external_id.clone())
+                    .bind(ci.class.as_str())
+                    .bind(ci.name.as_str())
+                    .bind(ci.external_id.as_deref())
                     .bind(ci.status.as_str())
                     .bind(ci.owner_team_id)
                     .bind(ci.criticality)
@@ -516,26 +521,13 @@ impl Tx {
                     .bind(to_ms(now))
                     .bind(to_ms(now));
             }
-            q.execute(self.conn().await?).await?;
-        }
-        let external: Vec<String> = cis.iter().filter_map(|c| c.external_id.clone()).collect();
-        let mut ids = Vec::with_capacity(external.len());
-        for chunk in external.chunks(500) {
-            let sql = format!(
-                "SELECT external_id, id FROM cis WHERE external_id IN ({})",
-                placeholders(self.backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for e in chunk {
-                q = q.bind(e.clone());
-            }
             ids.extend(q.fetch_all(self.conn().await?).await?);
         }
         Ok(ids)
     }
 
     /// Claims unique values `(class, attr, value, ci id)` in multi-row statements.
-    pub async fn insert_unique_values(&mut self, values: &[(String, String, String, i64)]) -> Result<()> {
+    pub async fn insert_unique_values(&mut self, values: &[(&str, &str, &str, i64)]) -> Result<()> {
         for chunk in values.chunks(500) {
             let tuples: Vec<String> =
                 (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 4 + 1, 4))).collect();
@@ -544,8 +536,8 @@ impl Tx {
                 tuples.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (class, attr, value, id) in chunk {
-                q = q.bind(class.clone()).bind(attr.clone()).bind(value.clone()).bind(*id);
+            for &(class, attr, value, id) in chunk {
+                q = q.bind(class).bind(attr).bind(value).bind(id);
             }
             q.execute(self.conn().await?).await?;
         }

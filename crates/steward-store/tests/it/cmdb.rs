@@ -24,9 +24,10 @@ async fn cis(store: &Store, n: usize) -> Vec<i64> {
         })
         .collect();
     let mut tx = store.begin().await.unwrap();
-    let ids: BTreeMap<String, i64> = tx.insert_cis(now, &records).await.unwrap().into_iter().collect();
+    let ids: BTreeMap<Option<String>, i64> =
+        tx.insert_cis(now, &records).await.unwrap().into_iter().collect();
     tx.commit().await.unwrap();
-    (0..n).map(|i| ids[&format!("c{i}")]).collect()
+    (0..n).map(|i| ids[&Some(format!("c{i}"))]).collect()
 }
 
 /// The level-by-level walk, one query per level: the reference the one-query walk must match.

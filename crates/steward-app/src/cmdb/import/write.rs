@@ -1,0 +1,132 @@
+//! Writing a checked import: every CI, unique value, relationship and event in one
+//! transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use steward_core::cmdb::{ClassDef, Edge, RelationType};
+use steward_store::NewEvent;
+
+use super::{CheckedCis, CheckedRelation};
+use crate::cmdb::{ENTITY, snapshot};
+use crate::{Actor, App, AppError, Result};
+
+/// CIs per round of inserts (and per progress report).
+const CI_CHUNK: usize = 5_000;
+/// Relationships per round of inserts.
+const RELATION_CHUNK: usize = 20_000;
+
+impl App {
+    /// Writes what the checks passed; returns how many relationships were new. `stored` maps
+    /// the stored CIs the relationships name outside the file to their ids.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn write_import(
+        &self,
+        actor: Option<&Actor>,
+        at: Timestamp,
+        classes: &HashMap<String, ClassDef>,
+        cis: CheckedCis,
+        relations: Vec<CheckedRelation>,
+        stored: HashMap<String, i64>,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<usize> {
+        let total = cis.new.len() + cis.changed.len() + relations.len();
+        let (actor_id, actor_name) = match actor {
+            Some(a) => (Some(a.user.id), a.user.username.to_string()),
+            None => (None, "system".to_owned()),
+        };
+        let event = |id: i64, action: &'static str, before: Option<Value>, after: Option<Value>| NewEvent {
+            actor_id,
+            actor_name: actor_name.clone(),
+            entity_type: ENTITY,
+            entity_id: Some(id.to_string()),
+            action,
+            before,
+            after,
+        };
+        // Ids by external id, for the relationships' ends; only kept when there are any.
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let keep_ids = !relations.is_empty();
+        let mut tx = self.store.begin().await?;
+        let mut done = 0;
+        for chunk in cis.new.chunks(CI_CHUNK) {
+            let assigned: HashMap<Option<String>, i64> =
+                tx.insert_cis(at, chunk).await?.into_iter().collect();
+            let mut unique = Vec::new();
+            let mut events = Vec::with_capacity(chunk.len());
+            for ci in chunk {
+                let id = *assigned.get(&ci.external_id).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("no id for {:?} after its insert", ci.external_id))
+                })?;
+                for def in classes[&ci.class].attrs.iter().filter(|a| a.unique) {
+                    if let Some(v) = ci.attrs.get(&def.name) {
+                        unique.push((ci.class.as_str(), def.name.as_str(), v.as_str(), id));
+                    }
+                }
+                events.push(event(id, "create", None, Some(snapshot(ci))));
+            }
+            tx.insert_unique_values(&unique).await?;
+            tx.append_events(at, events).await?;
+            if keep_ids {
+                ids.extend(assigned.into_iter().filter_map(|(k, id)| Some((k?, id))));
+            }
+            done += chunk.len();
+            progress(done, total);
+        }
+        for (ci, before) in &cis.changed {
+            let saved = tx.save_ci(at, ci).await?;
+            let class = &classes[&ci.class];
+            tx.set_unique_values(saved.id, &class.name, &crate::cmdb::unique_values(class, &saved)).await?;
+            tx.append_events(
+                at,
+                vec![event(saved.id, "update", Some(snapshot(before)), Some(snapshot(&saved)))],
+            )
+            .await?;
+            done += 1;
+        }
+        progress(done, total);
+        let mut added = 0;
+        if keep_ids {
+            ids.extend(stored);
+            ids.extend(cis.existing.into_iter().map(|(k, c)| (k, c.id)));
+            let edges: Vec<Edge> = relations
+                .iter()
+                .filter_map(|(from, kind, to)| {
+                    Some(Edge { from: *ids.get(from)?, to: *ids.get(to)?, kind: *kind })
+                })
+                .collect();
+            drop(ids);
+            let touching: Vec<i64> =
+                edges.iter().map(|e| e.from).collect::<HashSet<_>>().into_iter().collect();
+            let present: HashSet<(i64, i64, RelationType)> = self
+                .store
+                .edges_touching(&touching)
+                .await?
+                .into_iter()
+                .map(|e| (e.from, e.to, e.kind))
+                .collect();
+            // In file order, each new edge once.
+            let mut once = HashSet::new();
+            let fresh: Vec<Edge> = edges
+                .into_iter()
+                .filter(|e| !present.contains(&(e.from, e.to, e.kind)) && once.insert(*e))
+                .collect();
+            for chunk in fresh.chunks(RELATION_CHUNK) {
+                added += tx.insert_ci_relations(at, chunk).await? as usize;
+                let events = chunk
+                    .iter()
+                    .map(|e| {
+                        let after = json!({ "kind": e.kind.as_str(), "from": e.from, "to": e.to });
+                        event(e.from, "relate", None, Some(after))
+                    })
+                    .collect();
+                tx.append_events(at, events).await?;
+                done += chunk.len();
+                progress(done.min(total), total);
+            }
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+}
