@@ -126,3 +126,27 @@ async fn json_export_imports_into_another_cmdb() {
     assert_eq!(other.app.export_cmdb_json(None).await.unwrap(), json, "the same CMDB");
     assert_eq!(import(&other, parse_csv(&csv).unwrap(), false).await.unchanged, 4);
 }
+
+/// A 100 MB file (about 690,000 CIs) with one bad row in the middle: that row is reported, and
+/// nothing of the file is written.
+#[tokio::test]
+async fn a_100_mb_import_with_one_bad_row_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let mut text = String::from("external_id,class,name,criticality\n");
+    let filler = "x".repeat(100);
+    let mut rows = 0;
+    while text.len() < 100 * 1024 * 1024 {
+        rows += 1;
+        let class = if rows == 345_678 { "spaceship" } else { "location" };
+        text.push_str(&format!("loc-{rows:07},{class},Hall {rows:07} {filler},3\n"));
+    }
+    assert!(rows > 345_678, "the bad row is in the middle ({rows} rows)");
+    let file = parse_csv(&text).unwrap();
+    drop(text);
+    let report = import(&app, file, false).await;
+    let errors: Vec<(usize, &str)> = report.errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+    assert_eq!(errors, vec![(345_679, "class")], "row 1 is the header");
+    assert_eq!(report.created, rows - 1, "every other row was good");
+    assert_eq!(count(&app, &agent).await, 0, "nothing half-imported");
+}
