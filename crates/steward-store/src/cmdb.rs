@@ -492,7 +492,8 @@ impl Store {
 
 impl Tx {
     /// Inserts new CIs (ids are assigned) in multi-row statements; returns their ids by
-    /// external id.
+    /// external id, which is how the caller tells them apart: each must have its own (the
+    /// rows come back in no promised order).
     pub async fn insert_cis(
         &mut self,
         now: Timestamp,

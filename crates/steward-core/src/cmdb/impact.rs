@@ -126,8 +126,10 @@ impl ImpactWalk {
         self.frontier = if depth >= self.max_depth { Vec::new() } else { next };
     }
 
-    /// Runs the walk to its end over `edges`, which hold at least every edge touching each
-    /// frontier the walk will have (one fetch of the neighbourhood instead of one per step).
+    /// Runs the walk to its end over `edges`, which hold at least every edge the walk can
+    /// follow: each edge whose end on the walk's side (`from` upstream, `to` downstream, either
+    /// for both) is in a frontier the walk will have — one fetch of the neighbourhood instead
+    /// of one per step.
     /// Gives the same hits as feeding the edges around each frontier to [`ImpactWalk::expand`].
     pub fn run(&mut self, edges: &[Edge]) {
         let mut by_end: HashMap<i64, Vec<Edge>> = HashMap::new();

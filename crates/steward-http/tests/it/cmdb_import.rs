@@ -127,7 +127,7 @@ async fn json_export_imports_into_another_cmdb() {
     assert_eq!(import(&other, parse_csv(&csv).unwrap(), false).await.unchanged, 4);
 }
 
-/// A 100 MB file (about 690,000 CIs) with one bad row in the middle: that row is reported, and
+/// A 100 MB file (about 765,000 CIs) with one bad row in the middle: that row is reported, and
 /// nothing of the file is written.
 #[tokio::test]
 async fn a_100_mb_import_with_one_bad_row_writes_nothing() {
@@ -149,4 +149,29 @@ async fn a_100_mb_import_with_one_bad_row_writes_nothing() {
     assert_eq!(errors, vec![(345_679, "class")], "row 1 is the header");
     assert_eq!(report.created, rows - 1, "every other row was good");
     assert_eq!(count(&app, &agent).await, 0, "nothing half-imported");
+}
+
+/// A database fault in the middle of the write (the second round of inserts) leaves nothing:
+/// no CI, no relationship, and an event chain that still verifies.
+#[tokio::test]
+async fn a_fault_while_writing_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let mut cis = String::from("external_id,class,name\n");
+    let mut relations = String::from("from,kind,to\n");
+    for i in 0..7_000 {
+        cis.push_str(&format!("app-{i},application,app {i}\n"));
+        if i > 0 {
+            relations.push_str(&format!("app-{i},depends_on,app-{}\n", i - 1));
+        }
+    }
+    let mut file = parse_csv(&cis).unwrap();
+    file.relations = parse_csv(&relations).unwrap().relations;
+    app.db.refuse_inserts("cis", "name", "app 6000").await;
+    let failed = app.app.import_cmdb(None, file, false, &|_, _| {}).await;
+    let error = format!("{:?}", failed.expect_err("the refused row fails the import"));
+    assert!(error.contains("refused"), "{error}");
+    assert_eq!(count(&app, &agent).await, 0, "nothing half-imported");
+    assert!(app.app.store().list_ci_relations(0, 10).await.unwrap().is_empty());
+    assert!(app.app.store().verify_event_chain().await.unwrap().is_ok());
 }

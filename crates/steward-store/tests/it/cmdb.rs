@@ -89,9 +89,12 @@ async fn the_one_query_neighbourhood_walks_like_the_level_by_level_walk() {
     }
     assert!(walks > 60, "most walks reach something ({walks})");
 
-    // Downstream from the hub, everything that connects to it and what relies on those: over
-    // a cap of five CI-steps the store declines, and the caller walks level by level.
-    assert!(store.edges_near(c[9], Direction::Downstream, 6, 5).await.unwrap().is_none());
-    assert!(store.edges_near(c[9], Direction::Downstream, 6, 1_000).await.unwrap().is_some());
+    // Past the cap the store declines, and the caller walks level by level. Downstream from
+    // the hub: five edges at one step pass a cap of three edges, though one CI is reached.
+    assert!(store.edges_near(c[9], Direction::Downstream, 1, 3).await.unwrap().is_none());
+    assert_eq!(store.edges_near(c[9], Direction::Downstream, 1, 6).await.unwrap().map(|e| e.len()), Some(5));
+    // Downstream from 8: two CI-steps (8, then 10) and one edge; a cap of two CI-steps declines.
+    assert!(store.edges_near(c[8], Direction::Downstream, 6, 2).await.unwrap().is_none());
+    assert_eq!(store.edges_near(c[8], Direction::Downstream, 6, 3).await.unwrap().map(|e| e.len()), Some(1));
     assert_eq!(store.edges_near(c[11], Direction::Both, 6, 5).await.unwrap(), Some(vec![]));
 }

@@ -4,8 +4,9 @@
 //! writes the same formats (`export.rs`).
 //!
 //! An import of a million CIs holds the whole file in memory, so the checks consume the rows
-//! as they go and keep one record per CI: on this kind of machine fresh memory costs more
-//! than the work done in it (a page fault zeroes each new page).
+//! as they go and keep one record per new CI (a changed one also keeps its stored version): on
+//! this kind of machine fresh memory costs more than the work done in it (a page fault zeroes
+//! each new page).
 
 mod parse;
 mod write;
@@ -129,6 +130,10 @@ impl App {
                     "external_id",
                     "required: it makes re-imports update instead of duplicating",
                 ));
+                continue;
+            }
+            if let Err(e) = super::parse_external_id(Some(&key)) {
+                report.errors.push(row_err(row.row, "external_id", e.to_string()));
                 continue;
             }
             if let Some(first) = seen.insert(key.clone(), row.row) {

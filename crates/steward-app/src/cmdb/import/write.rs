@@ -19,7 +19,8 @@ const RELATION_CHUNK: usize = 20_000;
 
 impl App {
     /// Writes what the checks passed; returns how many relationships were new. `stored` maps
-    /// the stored CIs the relationships name outside the file to their ids.
+    /// the stored CIs the relationships name outside the file (by external id or `id:<n>`) to
+    /// their ids.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn write_import(
         &self,
@@ -45,9 +46,14 @@ impl App {
             before,
             after,
         };
-        // Ids by external id, for the relationships' ends; only kept when there are any.
-        let mut ids: HashMap<String, i64> = HashMap::new();
+        // Ids of the relationships' ends (only kept when there are any): stored CIs outside the
+        // file, then the file's stored CIs, then the new ones as they are inserted — the file's
+        // CIs win, as they did in the checks.
         let keep_ids = !relations.is_empty();
+        let mut ids: HashMap<String, i64> = match keep_ids {
+            true => stored.into_iter().chain(cis.existing.iter().map(|(k, c)| (k.clone(), c.id))).collect(),
+            false => HashMap::new(),
+        };
         let mut tx = self.store.begin().await?;
         let mut done = 0;
         for chunk in cis.new.chunks(CI_CHUNK) {
@@ -88,8 +94,6 @@ impl App {
         progress(done, total);
         let mut added = 0;
         if keep_ids {
-            ids.extend(stored);
-            ids.extend(cis.existing.into_iter().map(|(k, c)| (k, c.id)));
             let edges: Vec<Edge> = relations
                 .iter()
                 .filter_map(|(from, kind, to)| {
