@@ -111,8 +111,9 @@ pub struct CiQuery {
 
 impl Store {
     pub async fn custom_ci_classes(&self) -> Result<Vec<ClassDef>> {
-        let rows =
-            sqlx::query("SELECT name, attrs FROM ci_classes ORDER BY name").fetch_all(&self.read).await?;
+        let rows = sqlx::query("SELECT name, attrs FROM ci_classes ORDER BY name")
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(ClassDef {
@@ -127,7 +128,7 @@ impl Store {
         let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?
             .as_ref()
             .map(ci_of)
@@ -138,7 +139,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id IN ({})", id_list(chunk));
-            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await? {
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await? {
                 out.push(ci_of(&r)?);
             }
         }
@@ -165,7 +166,7 @@ impl Store {
             // Everything that starts with `prefix` sorts between it and it followed by U+10FFFF.
             query = query.bind(prefix.clone()).bind(format!("{prefix}\u{10FFFF}"));
         }
-        query.fetch_all(&self.read).await?.iter().map(ci_of).collect()
+        query.fetch_all(&mut *self.reader().await?).await?.iter().map(ci_of).collect()
     }
 
     /// The CI that holds `value` for a unique attribute of `class`, if any.
@@ -176,7 +177,7 @@ impl Store {
         .bind(class)
         .bind(attr)
         .bind(value)
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?)
     }
 
@@ -184,7 +185,7 @@ impl Store {
         let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.external_id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(external_id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?
             .as_ref()
             .map(ci_of)
@@ -198,7 +199,7 @@ impl Store {
              UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci = $1 AND from_ci <> $1 ORDER BY id",
         )
         .bind(ci)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter().map(relation_of).collect()
     }
@@ -206,7 +207,7 @@ impl Store {
     pub async fn ci_relation(&self, id: i64) -> Result<Option<RelationRecord>> {
         sqlx::query("SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?
             .as_ref()
             .map(relation_of)
@@ -222,7 +223,7 @@ impl Store {
                 "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci IN ({list}) \
                  UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci IN ({list})"
             );
-            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await? {
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await? {
                 out.push(relation_of(&r)?.edge);
             }
         }
@@ -270,7 +271,7 @@ impl Store {
             .bind(start)
             .bind(i64::from(depth.saturating_sub(1)))
             .bind(cap)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let reached: i64 = rows.first().map(|r| r.try_get("reached")).transpose()?.unwrap_or(1);
         if reached >= cap || rows.len() as i64 >= cap {
@@ -288,7 +289,7 @@ impl Store {
                  WHERE l.ci_id IN ({}) AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
                 id_list(chunk)
             );
-            out.extend(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?);
+            out.extend(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?);
         }
         Ok(out)
     }
@@ -305,7 +306,7 @@ impl Store {
         )
         .bind(ci)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?)
     }
 
@@ -313,7 +314,7 @@ impl Store {
     pub async fn ticket_ci_ids(&self, ticket_id: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar("SELECT ci_id FROM ticket_cis WHERE ticket_id = $1 ORDER BY ci_id")
             .bind(ticket_id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?)
     }
 }
@@ -443,7 +444,7 @@ impl Store {
             for id in chunk {
                 q = q.bind(*id);
             }
-            for r in q.fetch_all(&self.read).await? {
+            for r in q.fetch_all(&mut *self.reader().await?).await? {
                 out.push(ci_of(&r)?);
             }
         }
@@ -472,7 +473,7 @@ impl Store {
             for v in chunk {
                 q = q.bind(*v);
             }
-            out.extend(q.fetch_all(&self.read).await?);
+            out.extend(q.fetch_all(&mut *self.reader().await?).await?);
         }
         Ok(out)
     }
@@ -484,7 +485,7 @@ impl Store {
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter().map(relation_of).collect()
     }
@@ -579,7 +580,7 @@ impl Store {
         )
         .bind(start)
         .bind(depth)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?)
     }
 }

@@ -87,7 +87,7 @@ impl Store {
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(to_ms(now))
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.map(|r| {
             Ok(SessionRecord {
@@ -116,13 +116,13 @@ impl Store {
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(to_ms(now))
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.map(|r| Ok((r.token.try_into()?, r.user.try_into()?))).transpose()
     }
 
     pub async fn token(&self, id: i64) -> Result<Option<ApiToken>> {
-        fetch_token(&self.read, id).await
+        fetch_token(&mut *self.reader().await?, id).await
     }
 
     /// Tokens of one user, or of everyone; newest first.
@@ -131,8 +131,10 @@ impl Store {
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC"
         );
-        let rows: Vec<TokenRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&self.read).await?;
+        let rows: Vec<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.into_iter().map(ApiToken::try_from).collect()
     }
 

@@ -159,7 +159,7 @@ impl Store {
             .bind(&filter.entity_id)
             .bind(filter.before_seq)
             .bind(filter.limit.clamp(1, 1000))
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(read_event).collect()
     }
@@ -168,7 +168,7 @@ impl Store {
     /// `Ok(Ok(n))`: `n` events verified; `Ok(Err(break))`: the first row at fault.
     pub async fn verify_event_chain(&self) -> Result<Result<i64, ChainBreak>> {
         // Taking the head first means events appended during the walk are simply not covered.
-        let (head_seq, head_hash) = chain_head(&self.read).await?;
+        let (head_seq, head_hash) = chain_head(&mut *self.reader().await?).await?;
         let mut verifier = ChainVerifier::default();
         let mut last = 0_i64;
         let sql =
@@ -177,7 +177,7 @@ impl Store {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(last)
                 .bind(head_seq)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
             if rows.is_empty() {
                 break;
@@ -195,7 +195,7 @@ impl Store {
         let stray: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM events WHERE seq > (SELECT seq FROM event_chain WHERE id = 1)",
         )
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         if stray > 0 {
             return Ok(Err(ChainBreak::HeadMismatch { seq: head_seq }));
@@ -205,6 +205,6 @@ impl Store {
 
     /// The newest sequence number, for consumers tailing the log.
     pub async fn event_head(&self) -> Result<i64> {
-        Ok(chain_head(&self.read).await?.0)
+        Ok(chain_head(&mut *self.reader().await?).await?.0)
     }
 }

@@ -14,6 +14,7 @@ mod cmdb;
 mod credentials;
 mod events;
 mod jobs;
+mod readers;
 mod reports;
 mod sla;
 mod teams;
@@ -118,7 +119,7 @@ impl Default for StoreOptions {
 /// The database, over SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: AnyPool,
+    read: std::sync::Arc<readers::ReadSide>,
     /// On SQLite a pool of exactly one connection, so writers queue in the pool instead of
     /// failing with SQLITE_BUSY; on PostgreSQL the same pool as `read`.
     write: AnyPool,
@@ -155,7 +156,7 @@ impl Store {
                     .connect_with(connect_options)
                     .await?;
                 Ok(Store {
-                    read: pool.clone(),
+                    read: std::sync::Arc::new(readers::ReadSide::Pool(pool.clone())),
                     write: pool,
                     backend,
                     search: options.search,
@@ -175,31 +176,46 @@ impl Store {
                 // The writer's page cache: a big transaction (an import, a group of creates)
                 // otherwise re-reads index pages from the OS and spills dirty ones mid-way. 64 MiB
                 // at most, and only what is used; readers keep SQLite's 2 MiB default each.
-                let pool = |max: u32, cache_kib: i64| {
-                    AnyPoolOptions::new()
-                        .max_connections(max)
-                        .acquire_timeout(Duration::from_secs(30))
-                        // A connection to a local file does not go stale, and the default
-                        // check costs a round trip to the connection's thread per acquire.
-                        .test_before_acquire(false)
-                        .after_connect(move |conn, _meta| {
-                            Box::pin(async move {
-                                let pragmas = format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous}; \
-                                     PRAGMA cache_size = -{cache_kib};"
-                                );
-                                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
-                                Ok(())
-                            })
-                        })
+                let pragmas = move |cache_kib: i64| {
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                         PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
+                    )
                 };
                 // Open the writer first: it creates the file and switches it to WAL.
-                let write = pool(1, 65_536).connect_with(connect_options.clone()).await?;
-                let read = pool(options.max_connections.max(2), 2_000).connect_with(connect_options).await?;
-                Ok(Store { read, write, backend, search: options.search, trigram_sample: Default::default() })
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    // A connection to a local file does not go stale, and the default check
+                    // costs a round trip to the connection's thread per acquire.
+                    .test_before_acquire(false)
+                    .after_connect(move |conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(sqlx::AssertSqlSafe(pragmas(65_536))).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(connect_options.clone())
+                    .await?;
+                let readers = readers::SqliteReaders::new(
+                    connect_options,
+                    pragmas(2_000),
+                    options.max_connections.max(2) as usize,
+                );
+                Ok(Store {
+                    read: std::sync::Arc::new(readers::ReadSide::Sqlite(Box::new(readers))),
+                    write,
+                    backend,
+                    search: options.search,
+                    trigram_sample: Default::default(),
+                })
             }
         }
+    }
+
+    /// A connection for reads (`&mut *conn` is the executor).
+    async fn reader(&self) -> Result<readers::ReadConn<'_>> {
+        self.read.conn().await
     }
 
     pub fn backend(&self) -> Backend {
@@ -216,7 +232,7 @@ impl Store {
 
     /// Checks that the database answers; `/readyz` calls this.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        sqlx::query("SELECT 1").execute(&mut *self.reader().await?).await?;
         Ok(())
     }
 

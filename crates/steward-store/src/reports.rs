@@ -198,7 +198,7 @@ impl Store {
             .bind(day_number(end))
             .bind(kind.as_str())
             .bind(filter)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -225,7 +225,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(day_number(before))
         .bind(filter)
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         Ok(n.unwrap_or(0))
     }
@@ -241,7 +241,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(dim.as_str())
             .bind(kind.as_str())
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(|r| Ok((r.try_get("value")?, measures_of(r)?))).collect()
     }
@@ -293,7 +293,8 @@ impl Store {
             q = q.bind(c);
         }
         // Streamed, not collected: memory holds the sums, not the tickets.
-        let mut rows = q.fetch(&self.read);
+        let mut conn = self.reader().await?;
+        let mut rows = q.fetch(&mut *conn);
         let mut sums = DaySums::default();
         while let Some(r) = rows.try_next().await? {
             sums.add(&entry_of(&r)?, tz);
@@ -324,7 +325,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to_ms(to))
             .bind(to_ms(from))
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let mut out = Vec::new();
         let corrupt = |w: &str| StoreError::Corrupt(format!("outage window `{w}`"));
@@ -347,7 +348,7 @@ impl Store {
     /// The zone the rollup was built in, if it was built.
     pub async fn report_time_zone(&self) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT time_zone FROM report_settings WHERE id = 1")
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?)
     }
 

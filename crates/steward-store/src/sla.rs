@@ -45,7 +45,7 @@ impl Store {
     pub async fn sla_calendars(&self) -> Result<Vec<CalendarRecord>> {
         let rows =
             sqlx::query("SELECT id, name, time_zone, hours, holidays, always FROM sla_calendars ORDER BY id")
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         rows.iter()
             .map(|r| {
@@ -70,7 +70,7 @@ impl Store {
              pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id \
              FROM sla_policies ORDER BY rank, id",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -160,7 +160,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -183,14 +183,14 @@ impl Store {
             "SELECT CASE WHEN target LIKE 'update@%' THEN 'update' ELSE target END AS t, COUNT(*) FROM sla_firings \
              WHERE threshold >= 100 GROUP BY CASE WHEN target LIKE 'update@%' THEN 'update' ELSE target END ORDER BY 1",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?)
     }
 
     /// `(ticket_id, target, threshold)` already fired, for the scan to skip.
     pub async fn sla_firings(&self) -> Result<Vec<(i64, String, i64)>> {
         Ok(sqlx::query_as("SELECT ticket_id, target, threshold FROM sla_firings")
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?)
     }
 }

@@ -33,14 +33,14 @@ async fn fetch_team<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Resul
 
 impl Store {
     pub async fn team(&self, id: i64) -> Result<Option<Team>> {
-        fetch_team(&self.read, id).await
+        fetch_team(&mut *self.reader().await?, id).await
     }
 
     /// Every team with its members, ordered by name.
     pub async fn list_teams(&self) -> Result<Vec<TeamWithMembers>> {
         let teams: Vec<TeamRow> =
             sqlx::query_as("SELECT id, name, description, created_at FROM teams ORDER BY name")
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         #[derive(sqlx::FromRow)]
         struct MemberRow {
@@ -52,7 +52,8 @@ impl Store {
             "SELECT m.team_id, {USER_COLUMNS} FROM team_members m JOIN users u ON u.id = m.user_id \
              ORDER BY u.username"
         );
-        let members: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+        let members: Vec<MemberRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
         let mut out = teams
             .into_iter()
             .map(|t| Ok(TeamWithMembers { team: t.try_into()?, members: Vec::new() }))
@@ -72,7 +73,7 @@ impl Store {
              JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1 ORDER BY t.name",
         )
         .bind(user_id)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.into_iter().map(Team::try_from).collect()
     }

@@ -82,26 +82,27 @@ async fn fetch_user<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Resul
 
 impl Store {
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        fetch_user(&self.read, id).await
+        fetch_user(&mut *self.reader().await?, id).await
     }
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1");
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(username.as_str())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.map(User::try_from).transpose()
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username");
-        let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+        let rows: Vec<UserRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
         rows.into_iter().map(User::try_from).collect()
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *self.reader().await?).await?)
     }
 
     pub async fn login_record(&self, username: &Username) -> Result<Option<LoginRecord>> {
@@ -119,7 +120,7 @@ impl Store {
         );
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(username.as_str())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.map(|r| {
             Ok(LoginRecord {

@@ -77,7 +77,7 @@ impl Store {
         )
         .bind(ticket_id)
         .bind(i64::from(with_internal))
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -101,7 +101,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ticket_id)
             .bind(i64::from(with_internal))
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(attachment).collect()
     }
@@ -109,7 +109,8 @@ impl Store {
     /// One attachment with its bytes.
     pub async fn attachment(&self, id: i64) -> Result<Option<(Attachment, Vec<u8>)>> {
         let sql = format!("SELECT {ATTACHMENT_COLUMNS}, data FROM attachments WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
         row.map(|r| Ok((attachment(&r)?, r.try_get::<Vec<u8>, _>("data")?))).transpose()
     }
 }

@@ -141,13 +141,15 @@ pub struct Category {
 
 impl Store {
     pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
-        fetch_ticket(&self.read, id).await
+        fetch_ticket(&mut *self.reader().await?, id).await
     }
 
     pub async fn ticket_by_number(&self, number: &str) -> Result<Option<Ticket>> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.number = $1");
-        let row: Option<TicketRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(&self.read).await?;
+        let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(number)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
         row.map(Ticket::try_from).transpose()
     }
 
@@ -160,7 +162,7 @@ impl Store {
         let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(to_ms(cutoff))
             .bind(limit)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
@@ -169,7 +171,7 @@ impl Store {
         let rows: Vec<(i64, String, Option<i64>, i64)> = sqlx::query_as(
             "SELECT id, name, parent_id, active FROM categories ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, name",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -184,14 +186,14 @@ impl Store {
              UNION SELECT ticket_id FROM ticket_links WHERE other_id = $1 ORDER BY 1",
         )
         .bind(id)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?)
     }
 
     pub async fn watchers(&self, id: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
             .bind(id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?)
     }
 
@@ -199,7 +201,7 @@ impl Store {
     pub async fn children(&self, id: i64) -> Result<Vec<Ticket>> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.parent_id = $1 ORDER BY t.id");
         let rows: Vec<TicketRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&self.read).await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&mut *self.reader().await?).await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
 
@@ -207,7 +209,7 @@ impl Store {
     pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
         Ok(sqlx::query_as("SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name")
             .bind(user_id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?)
     }
 }

@@ -253,13 +253,14 @@ impl Store {
             return Ok(sample);
         }
         // Ids are dense (tickets are never deleted), so the largest is the row count.
-        let max_id: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets").fetch_one(&self.read).await?;
+        let max_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets")
+            .fetch_one(&mut *self.reader().await?)
+            .await?;
         let mut titles = Vec::new();
         for chunk in search::sample_ids(max_id).chunks(1000) {
             let sql = format!("SELECT title FROM tickets WHERE id IN ({})", crate::id_list(chunk));
             let rows: Vec<String> =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
             titles.extend(rows);
         }
         let sample = Arc::new(TrigramSample::of(&titles, max_id, Instant::now()));
@@ -351,7 +352,7 @@ impl Store {
                 Arg::Text(v) => query.bind(v),
             };
         }
-        let rows = query.fetch_all(&self.read).await?;
+        let rows = query.fetch_all(&mut *self.reader().await?).await?;
         let mut items = rows.into_iter().map(Ticket::try_from).collect::<Result<Vec<_>>>()?;
         let next = if items.len() as i64 > limit {
             items.truncate(limit as usize);
@@ -372,7 +373,7 @@ impl Store {
              GROUP BY priority, team_id ORDER BY priority, team_id",
         )
         .bind(kind.as_str())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?)
     }
 }
