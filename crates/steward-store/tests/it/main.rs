@@ -4,4 +4,5 @@
 mod cmdb;
 mod events;
 mod jobs;
+mod readers;
 mod users;
