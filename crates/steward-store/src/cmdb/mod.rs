@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Direction, Edge, RelationType};
+use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
 
 use crate::{Result, Store, StoreError, Tx, from_ms, id_list, placeholders, to_ms};
+
+mod graph;
 
 /// A configuration item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,72 +214,6 @@ impl Store {
             .as_ref()
             .map(relation_of)
             .transpose()
-    }
-
-    /// Every edge with an end in `ids` (one step of an impact walk).
-    pub async fn edges_touching(&self, ids: &[i64]) -> Result<Vec<Edge>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let list = id_list(chunk);
-            let sql = format!(
-                "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci IN ({list}) \
-                 UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci IN ({list})"
-            );
-            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await? {
-                out.push(relation_of(&r)?.edge);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every edge an impact walk from `start` in `direction` to `depth` steps can cross, in one
-    /// recursive query: the edges (in `direction`) of each CI within `depth - 1` steps. `None`
-    /// when the neighbourhood passes `cap` CI-steps or edges; the caller then walks level by
-    /// level with [`Store::edges_touching`], which its own CI limit bounds.
-    pub async fn edges_near(
-        &self,
-        start: i64,
-        direction: Direction,
-        depth: u32,
-        cap: i64,
-    ) -> Result<Option<Vec<Edge>>> {
-        // (the column a step follows, the column it reaches): for `Both`, either end.
-        let (step, edges) = match direction {
-            Direction::Downstream => (
-                "SELECT r.from_ci, w.depth + 1 FROM reach w JOIN ci_relations r ON r.to_ci = w.ci",
-                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.to_ci IN (SELECT ci FROM bounded)",
-            ),
-            Direction::Upstream => (
-                "SELECT r.to_ci, w.depth + 1 FROM reach w JOIN ci_relations r ON r.from_ci = w.ci",
-                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.from_ci IN (SELECT ci FROM bounded)",
-            ),
-            Direction::Both => (
-                "SELECT CASE WHEN r.to_ci = w.ci THEN r.from_ci ELSE r.to_ci END, w.depth + 1 \
-                 FROM reach w JOIN ci_relations r ON r.to_ci = w.ci OR r.from_ci = w.ci",
-                "SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.to_ci IN (SELECT ci FROM bounded) \
-                 UNION SELECT r.id, r.kind, r.from_ci, r.to_ci FROM ci_relations r WHERE r.from_ci IN (SELECT ci FROM bounded)",
-            ),
-        };
-        // `bounded` stops the recursion after `cap` rows (both databases evaluate a recursive
-        // query only as far as it is read); `reached` says whether it stopped early.
-        let sql = format!(
-            "WITH RECURSIVE reach (ci, depth) AS ( \
-                 SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) UNION {step} WHERE w.depth < $2 \
-             ), bounded AS (SELECT ci FROM reach LIMIT $3) \
-             SELECT e.id, e.kind, e.from_ci, e.to_ci, (SELECT COUNT(*) FROM bounded) AS reached \
-             FROM ({edges}) e LIMIT $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(start)
-            .bind(i64::from(depth.saturating_sub(1)))
-            .bind(cap)
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
-        let reached: i64 = rows.first().map(|r| r.try_get("reached")).transpose()?.unwrap_or(1);
-        if reached >= cap || rows.len() as i64 >= cap {
-            return Ok(None);
-        }
-        rows.iter().map(|r| Ok(relation_of(r)?.edge)).collect::<Result<Vec<_>>>().map(Some)
     }
 
     /// Open incidents linked to any of `ci_ids`: (ci id, ticket id, number, title, priority).
@@ -564,24 +500,6 @@ impl Tx {
             added += q.execute(self.conn().await?).await?.rows_affected();
         }
         Ok(added)
-    }
-}
-
-impl Store {
-    /// The CIs downstream of `start` within `depth` steps by one recursive SQL query: the
-    /// plain-SQL way to answer impact, kept to compare with the level-by-level walk.
-    pub async fn downstream_by_cte(&self, start: i64, depth: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "WITH RECURSIVE walk (ci, depth) AS ( \
-                 SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) \
-                 UNION \
-                 SELECT r.from_ci, w.depth + 1 FROM ci_relations r JOIN walk w ON r.to_ci = w.ci WHERE w.depth < $2 \
-             ) SELECT DISTINCT ci FROM walk WHERE ci <> $1 ORDER BY ci",
-        )
-        .bind(start)
-        .bind(depth)
-        .fetch_all(&mut *self.reader().await?)
-        .await?)
     }
 }
 
