@@ -77,10 +77,16 @@ fn parse_name(name: &str) -> Result<String> {
 
 fn parse_external_id(id: Option<&str>) -> Result<Option<String>> {
     let id = id.unwrap_or_default().trim();
+    check_external_id(id)?;
+    Ok((!id.is_empty()).then(|| id.to_owned()))
+}
+
+/// The rule for an external id (trimmed): at most 200 characters, on one line.
+fn check_external_id(id: &str) -> Result<()> {
     if id.chars().count() > 200 || id.chars().any(char::is_control) {
         return Err(AppError::invalid("external_id", "an external id is at most 200 characters on one line"));
     }
-    Ok((!id.is_empty()).then(|| id.to_owned()))
+    Ok(())
 }
 
 fn parse_criticality(c: i64) -> Result<i64> {

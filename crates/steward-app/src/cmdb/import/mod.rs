@@ -132,7 +132,7 @@ impl App {
                 ));
                 continue;
             }
-            if let Err(e) = super::parse_external_id(Some(&key)) {
+            if let Err(e) = super::check_external_id(&key) {
                 report.errors.push(row_err(row.row, "external_id", e.to_string()));
                 continue;
             }
