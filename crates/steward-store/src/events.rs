@@ -83,10 +83,12 @@ impl Tx {
             return Ok(0);
         }
         let n = events.len() as i64;
-        let head = sqlx::query("UPDATE event_chain SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-            .bind(n)
-            .fetch_one(self.conn().await?)
-            .await?;
+        let sql = format!(
+            "UPDATE event_chain SET seq = seq + {} WHERE id = 1 RETURNING seq, hash",
+            crate::placeholder(self.backend, 1)
+        );
+        let rows = self.fetch_all(sql, move |q| q.bind(n)).await?;
+        let head = rows.first().ok_or(crate::StoreError::NotFound)?;
         let first = head.try_get::<i64, _>("seq")? - n + 1;
         let mut prev_hash: String = head.try_get("hash")?;
         let mut rows = Vec::with_capacity(events.len());

@@ -76,7 +76,7 @@ impl Store {
             .bind(to_ms(now) + lease_ms)
             .bind(to_ms(now))
             .bind(limit)
-            .fetch_all(&self.write)
+            .fetch_all(&mut *self.writer().await?)
             .await?;
         let mut jobs = rows
             .iter()
@@ -101,7 +101,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
             .bind(id)
             .bind(worker)
-            .execute(&self.write)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -132,7 +132,7 @@ impl Store {
         .bind(dead_at)
         .bind(id)
         .bind(worker)
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }

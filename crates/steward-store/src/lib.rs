@@ -20,12 +20,15 @@ mod sla;
 mod teams;
 mod tickets;
 mod users;
+mod writer;
 
 use std::time::Duration;
 
 use jiff::Timestamp;
+use sqlx::ConnectOptions;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, Executor};
+use writer::{HeldWriter, WriteSide};
 
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
@@ -120,9 +123,9 @@ impl Default for StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     read: std::sync::Arc<readers::ReadSide>,
-    /// On SQLite a pool of exactly one connection, so writers queue in the pool instead of
-    /// failing with SQLITE_BUSY; on PostgreSQL the same pool as `read`.
-    write: AnyPool,
+    /// On SQLite exactly one connection, so writers queue instead of failing with SQLITE_BUSY
+    /// (`writer.rs`); on PostgreSQL the same pool as `read`.
+    write: WriteSide,
     backend: Backend,
     search: SearchTuning,
     /// Trigram frequencies of a sample of titles, for planning title searches.
@@ -157,7 +160,7 @@ impl Store {
                     .await?;
                 Ok(Store {
                     read: std::sync::Arc::new(readers::ReadSide::Pool(pool.clone())),
-                    write: pool,
+                    write: WriteSide::Pool(pool),
                     backend,
                     search: options.search,
                     trigram_sample: Default::default(),
@@ -183,20 +186,8 @@ impl Store {
                     )
                 };
                 // Open the writer first: it creates the file and switches it to WAL.
-                let write = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
-                    // A connection to a local file does not go stale, and the default check
-                    // costs a round trip to the connection's thread per acquire.
-                    .test_before_acquire(false)
-                    .after_connect(move |conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(sqlx::AssertSqlSafe(pragmas(65_536))).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(connect_options.clone())
-                    .await?;
+                let mut write = connect_options.connect().await?;
+                write.execute(sqlx::AssertSqlSafe(pragmas(65_536))).await?;
                 let readers = readers::SqliteReaders::new(
                     connect_options,
                     pragmas(2_000),
@@ -204,7 +195,7 @@ impl Store {
                 );
                 Ok(Store {
                     read: std::sync::Arc::new(readers::ReadSide::Sqlite(Box::new(readers))),
-                    write,
+                    write: WriteSide::sqlite(write),
                     backend,
                     search: options.search,
                     trigram_sample: Default::default(),
@@ -224,8 +215,10 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&mut *self.writer().await?).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres").run(&mut *self.writer().await?).await?
+            }
         }
         Ok(())
     }
@@ -236,15 +229,27 @@ impl Store {
         Ok(())
     }
 
-    /// Starts the transaction every write goes through.
+    /// Starts the transaction every write goes through. On SQLite its `BEGIN IMMEDIATE` waits
+    /// to go with the transaction's first statement (see [`Tx`]).
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
+        let conn = match &self.write {
+            WriteSide::Pool(pool) => TxConn::Pool(pool.begin().await?),
+            WriteSide::Sqlite(writer) => {
+                TxConn::Sqlite { writer: Some(writer::hold(writer).await?), sent: false }
+            }
+        };
+        let mut tx = Tx { conn, backend: self.backend, deferred: Vec::new() };
+        if self.backend == Backend::Sqlite {
             // IMMEDIATE takes SQLite's write lock up front, so a transaction that reads before
             // it writes cannot fail half-way with SQLITE_BUSY when another process writes.
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.write.begin().await?,
-        };
-        Ok(Tx { tx, backend: self.backend, deferred: Vec::new() })
+            tx.defer("BEGIN IMMEDIATE".into(), |q| q);
+        }
+        Ok(tx)
+    }
+
+    /// The write connection, for a single statement outside a transaction.
+    async fn writer(&self) -> Result<writer::WriteConn> {
+        self.write.conn().await
     }
 
     pub async fn close(&self) {
@@ -261,11 +266,33 @@ impl Store {
 /// (sqlx runs a multi-statement text on the connection's thread, taking positional `?`
 /// arguments in order), where each statement would otherwise be a round trip to that thread;
 /// on PostgreSQL they run one by one. A deferred statement's error surfaces at that point, and
-/// fails the transaction all the same.
+/// fails the transaction all the same. Deferred statements return no rows.
+///
+/// On SQLite, `BEGIN IMMEDIATE` is the first deferred statement and `COMMIT` goes in the same
+/// call as the last ones, and [`Tx::fetch_all`] runs a statement in the same call as the
+/// deferred ones before it: a group of creates takes four round trips instead of seven.
 pub struct Tx {
-    tx: sqlx::Transaction<'static, Any>,
+    conn: TxConn,
     backend: Backend,
     deferred: Vec<Deferred>,
+}
+
+enum TxConn {
+    /// PostgreSQL: sqlx's transaction on a pooled connection.
+    Pool(sqlx::Transaction<'static, Any>),
+    /// SQLite: the one write connection; `sent` once anything (so perhaps `BEGIN`) went out,
+    /// after which dropping the transaction uncommitted has to roll it back.
+    Sqlite { writer: Option<HeldWriter>, sent: bool },
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let TxConn::Sqlite { writer, sent: true } = &mut self.conn
+            && let Some(writer) = writer.take()
+        {
+            writer.abandon();
+        }
+    }
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
@@ -280,8 +307,30 @@ struct Deferred {
 
 impl Tx {
     pub async fn commit(mut self) -> Result<()> {
-        self.flush().await?;
-        self.tx.commit().await?;
+        match &mut self.conn {
+            TxConn::Sqlite { writer, sent } => {
+                // Nothing went out and nothing waits: no transaction was ever opened.
+                if !*sent && self.deferred.len() <= 1 {
+                    self.deferred.clear();
+                    writer.take();
+                    return Ok(());
+                }
+                self.defer("COMMIT".into(), |q| q);
+                self.flush().await?;
+                if let TxConn::Sqlite { writer, .. } = &mut self.conn {
+                    writer.take();
+                }
+            }
+            TxConn::Pool(_) => {
+                self.flush().await?;
+                let TxConn::Pool(tx) =
+                    std::mem::replace(&mut self.conn, TxConn::Sqlite { writer: None, sent: false })
+                else {
+                    unreachable!("matched above")
+                };
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -289,7 +338,17 @@ impl Tx {
     /// ones queued before it).
     async fn conn(&mut self) -> Result<&mut sqlx::AnyConnection> {
         self.flush().await?;
-        Ok(&mut self.tx)
+        Ok(self.raw())
+    }
+
+    fn raw(&mut self) -> &mut sqlx::AnyConnection {
+        match &mut self.conn {
+            TxConn::Pool(tx) => tx,
+            TxConn::Sqlite { writer, sent } => {
+                *sent = true;
+                writer.as_mut().expect("held until commit")
+            }
+        }
     }
 
     /// Queues `sql` (placeholders from [`placeholders`], numbered from 1) with its arguments.
@@ -301,20 +360,48 @@ impl Tx {
         self.deferred.push(Deferred { sql, bind: Box::new(bind) });
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        let deferred = std::mem::take(&mut self.deferred);
-        match self.backend {
-            Backend::Sqlite if deferred.len() > 1 => {
-                let sql = deferred.iter().map(|d| d.sql.as_str()).collect::<Vec<_>>().join(";\n");
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for d in deferred {
-                    q = (d.bind)(q);
-                }
-                q.execute(&mut *self.tx).await?;
+    /// Runs `sql` (placeholders from [`placeholders`], numbered from 1) and returns its rows;
+    /// on SQLite in the same call as the deferred statements before it.
+    async fn fetch_all(
+        &mut self,
+        sql: String,
+        bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send + 'static,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        if self.backend == Backend::Sqlite {
+            self.defer(sql, bind);
+            let (sql, binders) = self.take_deferred();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for bind in binders {
+                q = bind(q);
             }
-            _ => {
-                for d in deferred {
-                    (d.bind)(sqlx::query(sqlx::AssertSqlSafe(d.sql))).execute(&mut *self.tx).await?;
+            return Ok(q.fetch_all(self.raw()).await?);
+        }
+        Ok(bind(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(self.conn().await?).await?)
+    }
+
+    /// The deferred statements as one text, and their binders in order.
+    fn take_deferred(&mut self) -> (String, Vec<Binder>) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let sql = deferred.iter().map(|d| d.sql.as_str()).collect::<Vec<_>>().join(";\n");
+        (sql, deferred.into_iter().map(|d| d.bind).collect())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        match self.backend {
+            Backend::Sqlite => {
+                let (sql, binders) = self.take_deferred();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for bind in binders {
+                    q = bind(q);
+                }
+                q.execute(self.raw()).await?;
+            }
+            Backend::Postgres => {
+                for d in std::mem::take(&mut self.deferred) {
+                    (d.bind)(sqlx::query(sqlx::AssertSqlSafe(d.sql))).execute(self.raw()).await?;
                 }
             }
         }
@@ -325,11 +412,17 @@ impl Tx {
 /// `n` parameter placeholders numbered from `first`, for statements built with many rows.
 ///
 /// SQLite gets anonymous `?` (bound in order): with `$N` names it looks every name up in a list,
-/// so a statement of P parameters costs O(P²) to bind — seconds for a bulk insert.
+/// so a statement of P parameters costs O(P²) to bind — seconds for a bulk insert. Anonymous
+/// ones also let a statement run after deferred ones in one call ([`Tx::fetch_all`]).
 fn placeholders(backend: Backend, first: usize, n: usize) -> String {
+    (first..first + n).map(|i| placeholder(backend, i)).collect::<Vec<_>>().join(", ")
+}
+
+/// The `i`-th parameter placeholder (from 1); see [`placeholders`].
+fn placeholder(backend: Backend, i: usize) -> String {
     match backend {
-        Backend::Sqlite => vec!["?"; n].join(", "),
-        Backend::Postgres => (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${i}"),
     }
 }
 

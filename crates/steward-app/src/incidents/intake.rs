@@ -7,13 +7,18 @@
 //! the event-chain head and today's rollup rows), and through sqlx each statement is a round
 //! trip of ~0.3 ms on a busy two-core machine. A create is about 30 statements, which capped
 //! creates near 400/s whatever the concurrency; a batch of N costs about the statements of one.
+//!
+//! On SQLite the writer runs on a thread of its own (a current-thread runtime). A group takes
+//! four round trips to the database's thread; each answer wakes the writer from outside the
+//! shared runtime, which puts it in the runtime's global queue — checked only every few dozen
+//! task polls while request handlers keep the workers busy. Its own thread wakes at once.
 
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::{Value, json};
 use steward_core::reports::merge;
 use steward_core::tickets::Ticket;
-use steward_store::CiRecord;
+use steward_store::{Backend, CiRecord};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ENTITY, fields};
@@ -58,7 +63,24 @@ impl App {
         // The writer's own `App` has a queue of its own (never used), so it does not keep this
         // one open: the task ends when the callers' `App`s are gone.
         let writer = App { intake: Default::default(), ..self.clone() };
-        tokio::spawn(writer.run_intake(waiting));
+        match self.store.backend() {
+            // SQLite: the writer gets a thread of its own. Every create passes through it in
+            // turn, a few round trips to the database's thread per group; on the shared runtime
+            // each answer woke it into a queue behind the request handlers (see the module doc).
+            Backend::Sqlite => {
+                let thread = std::thread::Builder::new().name("steward-intake".into()).spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                        Ok(runtime) => runtime.block_on(writer.run_intake(waiting)),
+                        Err(e) => tracing::error!(error = %e, "the incident writer could not start"),
+                    }
+                });
+                if let Err(e) = thread {
+                    tracing::error!(error = %e, "the incident writer could not start");
+                }
+            }
+            // PostgreSQL connections belong to the runtime that opened them: stay on it.
+            Backend::Postgres => drop(tokio::spawn(writer.run_intake(waiting))),
+        }
         *slot = Some(queue.clone());
         queue
     }

@@ -510,7 +510,9 @@ impl Store {
     /// SQLite's planner does without statistics here.
     pub async fn refresh_cmdb_statistics(&self) -> Result<()> {
         if self.backend == crate::Backend::Postgres {
-            sqlx::query("ANALYZE cis, ci_relations, ci_unique_values").execute(&self.write).await?;
+            sqlx::query("ANALYZE cis, ci_relations, ci_unique_values")
+                .execute(&mut *self.writer().await?)
+                .await?;
         }
         Ok(())
     }

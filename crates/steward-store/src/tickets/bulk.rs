@@ -110,9 +110,9 @@ impl Store {
         .await?;
         tx.commit().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE tickets").execute(&self.write).await?;
+            sqlx::query("ANALYZE tickets").execute(&mut *self.writer().await?).await?;
         } else {
-            sqlx::query("ANALYZE").execute(&self.write).await?;
+            sqlx::query("ANALYZE").execute(&mut *self.writer().await?).await?;
         }
         Ok(done.rows_affected())
     }

@@ -219,17 +219,19 @@ impl Tx {
         fetch_ticket(self.conn().await?, id).await
     }
 
-    /// Takes the next number of a kind, inside this transaction.
-    /// Reserves `n` consecutive numbers of `kind` and returns the first.
+    /// Reserves `n` consecutive numbers of `kind` and returns the first. Often the first
+    /// statement of its transaction, so it goes out with `BEGIN` on SQLite ([`Tx::fetch_all`]).
     async fn reserve_numbers(&mut self, kind: TicketKind, n: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO ticket_counters (kind, next) VALUES ($1, $2 + 1) \
-             ON CONFLICT (kind) DO UPDATE SET next = ticket_counters.next + $2 RETURNING next - $2",
-        )
-        .bind(kind.as_str())
-        .bind(n)
-        .fetch_one(self.conn().await?)
-        .await?)
+        // `next` is the next number to give; `excluded.next - 1` is `n` without binding it twice.
+        let (p1, p2) = (crate::placeholder(self.backend, 1), crate::placeholder(self.backend, 2));
+        let sql = format!(
+            "INSERT INTO ticket_counters (kind, next) VALUES ({p1}, {p2} + 1) \
+             ON CONFLICT (kind) DO UPDATE SET next = ticket_counters.next + excluded.next - 1 RETURNING next"
+        );
+        let kind = kind.as_str();
+        let rows = self.fetch_all(sql, move |q| q.bind(kind).bind(n)).await?;
+        let next: i64 = rows.first().ok_or(StoreError::NotFound)?.try_get(0)?;
+        Ok(next - n)
     }
 
     /// Inserts `tickets` in multi-row statements (ids, numbers and versions are assigned here,

@@ -6,3 +6,4 @@ mod events;
 mod jobs;
 mod readers;
 mod users;
+mod writer;

@@ -1,0 +1,113 @@
+//! The write side's transactions: whatever way a transaction ends without its commit — dropped,
+//! cancelled mid-statement, failed, dropped on a thread with no runtime — it leaves nothing
+//! behind and the next writer goes on. On SQLite `BEGIN` goes out with the first statement and
+//! `COMMIT` with the deferred ones (`writer.rs`), so these are the cases that must still hold.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::json;
+use steward_core::identity::TeamName;
+use steward_store::{Backend, NewEvent, Store, StoreError};
+use steward_test_support::TestDb;
+
+fn event(n: i64) -> NewEvent {
+    NewEvent {
+        actor_id: None,
+        actor_name: "test".into(),
+        entity_type: "team",
+        entity_id: Some(n.to_string()),
+        action: "create",
+        before: None,
+        after: Some(json!({ "n": n })),
+    }
+}
+
+fn team(n: i64) -> TeamName {
+    TeamName::parse(&format!("team-{n}")).unwrap()
+}
+
+/// A team and its event, in one transaction.
+async fn write_pair(store: &Store, n: i64) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    tx.append_event(Timestamp::now(), event(n)).await?;
+    tx.insert_team(Timestamp::now(), &team(n), "").await?;
+    tx.commit().await
+}
+
+async fn team_names(store: &Store) -> Vec<String> {
+    store.list_teams().await.unwrap().into_iter().map(|t| t.team.name.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_transaction_that_wrote_nothing_commits() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    store.begin().await.unwrap().commit().await.unwrap();
+    write_pair(&store, 1).await.unwrap();
+    assert_eq!(team_names(&store).await, ["team-1"]);
+}
+
+#[tokio::test]
+async fn a_failed_statement_rolls_back_its_transaction_and_frees_the_writer() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    write_pair(&store, 1).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.append_event(Timestamp::now(), event(2)).await.unwrap();
+    let err = tx.insert_team(Timestamp::now(), &team(1), "").await.unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate { field: "name" }), "{err:?}");
+    drop(tx);
+    write_pair(&store, 3).await.unwrap();
+    assert_eq!(team_names(&store).await, ["team-1", "team-3"]);
+    // The failed transaction's event is gone: the chain has no gap and verifies.
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(2));
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_where_no_runtime_runs_is_rolled_back_by_the_next_writer() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    if store.backend() == Backend::Postgres {
+        // sqlx's pool (PostgreSQL's write side) needs a runtime to take a connection back.
+        return;
+    }
+    let mut tx = store.begin().await.unwrap();
+    tx.append_event(Timestamp::now(), event(1)).await.unwrap();
+    tx.insert_team(Timestamp::now(), &team(1), "").await.unwrap();
+    std::thread::spawn(move || drop(tx)).join().unwrap();
+    write_pair(&store, 2).await.unwrap();
+    assert_eq!(team_names(&store).await, ["team-2"]);
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(1));
+}
+
+/// Transactions cut off at every point of their run — before `BEGIN` went out, between
+/// statements, while one runs, during the commit — are each written whole or not at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_cancelled_anywhere_are_all_or_nothing() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let mut cut = 0;
+    for n in 1..=80 {
+        // 22 µs to 40 ms: from before `BEGIN` goes out to past the commit on either backend.
+        let limit = Duration::from_secs_f64(20e-6 * 1.1f64.powi(n as i32));
+        match tokio::time::timeout(limit, write_pair(&store, n)).await {
+            Ok(done) => done.unwrap(),
+            Err(_) => cut += 1,
+        }
+    }
+    write_pair(&store, 1000).await.unwrap();
+    let teams = team_names(&store).await;
+    let events =
+        store.list_events(&steward_store::EventFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let mut with_events: Vec<String> =
+        events.iter().map(|e| format!("team-{}", e.event.entity_id.as_deref().unwrap())).collect();
+    with_events.sort();
+    let mut sorted = teams.clone();
+    sorted.sort();
+    assert_eq!(sorted, with_events, "every team has its event and every event its team");
+    assert!(teams.contains(&"team-1000".to_owned()));
+    assert!(cut > 0, "some transactions were cut off");
+    assert!(teams.len() > 2, "some transactions were written whole");
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(events.len() as i64));
+}
