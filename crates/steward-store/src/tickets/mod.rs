@@ -2,13 +2,14 @@
 
 mod bulk;
 mod conversation;
+mod insert;
 mod query;
 mod search;
 
 use jiff::Timestamp;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, Executor};
 use steward_core::tickets::{
-    HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency, ticket_number,
+    HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency,
 };
 
 use crate::{AnyQuery, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
@@ -99,15 +100,16 @@ impl TryFrom<TicketRow> for Ticket {
 /// Binds, as `$1`..`$20`, the fields that both inserts and updates write, in this order:
 /// title, description, requester_id, category_id, subcategory_id, service, impact, urgency,
 /// priority, team_id, assignee_id, state, hold_reason, resolution_code, resolution_note,
-/// resolved_at, closed_at, reopen_count, parent_id, tags.
-fn bind_fields<'q>(query: AnyQuery<'q>, t: &'q Ticket) -> AnyQuery<'q> {
+/// resolved_at, closed_at, reopen_count, parent_id, tags. Owned copies, so a deferred
+/// statement can take them along.
+fn bind_fields<'q>(query: AnyQuery<'q>, t: &Ticket) -> AnyQuery<'q> {
     query
-        .bind(&t.title)
-        .bind(&t.description)
+        .bind(t.title.clone())
+        .bind(t.description.clone())
         .bind(t.requester_id)
         .bind(t.category_id)
         .bind(t.subcategory_id)
-        .bind(&t.service)
+        .bind(t.service.clone())
         .bind(i64::from(t.impact.get()))
         .bind(i64::from(t.urgency.get()))
         .bind(i64::from(t.priority.get()))
@@ -116,7 +118,7 @@ fn bind_fields<'q>(query: AnyQuery<'q>, t: &'q Ticket) -> AnyQuery<'q> {
         .bind(t.state.as_str())
         .bind(t.hold_reason.map(|h| h.as_str()))
         .bind(t.resolution_code.map(|c| c.as_str()))
-        .bind(&t.resolution_note)
+        .bind(t.resolution_note.clone())
         .bind(t.resolved_at.map(to_ms))
         .bind(t.closed_at.map(to_ms))
         .bind(t.reopen_count)
@@ -217,73 +219,6 @@ impl Store {
 impl Tx {
     pub async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
         fetch_ticket(self.conn().await?, id).await
-    }
-
-    /// Reserves `n` consecutive numbers of `kind` and returns the first. Often the first
-    /// statement of its transaction, so it goes out with `BEGIN` on SQLite ([`Tx::fetch_all`]).
-    async fn reserve_numbers(&mut self, kind: TicketKind, n: i64) -> Result<i64> {
-        // `next` is the next number to give; `excluded.next - 1` is `n` without binding it twice.
-        let (p1, p2) = (crate::placeholder(self.backend, 1), crate::placeholder(self.backend, 2));
-        let sql = format!(
-            "INSERT INTO ticket_counters (kind, next) VALUES ({p1}, {p2} + 1) \
-             ON CONFLICT (kind) DO UPDATE SET next = ticket_counters.next + excluded.next - 1 RETURNING next"
-        );
-        let kind = kind.as_str();
-        let rows = self.fetch_all(sql, move |q| q.bind(kind).bind(n)).await?;
-        let next: i64 = rows.first().ok_or(StoreError::NotFound)?.try_get(0)?;
-        Ok(next - n)
-    }
-
-    /// Inserts `tickets` in multi-row statements (ids, numbers and versions are assigned here,
-    /// numbers in the given order) and returns them stored, in the same order: what a group
-    /// commit of concurrent creates writes in one round trip instead of one per ticket.
-    pub async fn insert_tickets(&mut self, tickets: Vec<Ticket>) -> Result<Vec<Ticket>> {
-        const WIDTH: usize = 25;
-        let mut out: Vec<Ticket> = tickets.into_iter().map(|t| Ticket { version: 1, ..t }).collect();
-        let mut kinds: Vec<TicketKind> = out.iter().map(|t| t.kind).collect();
-        kinds.sort_by_key(|k| k.as_str());
-        kinds.dedup();
-        for kind in kinds {
-            let count = out.iter().filter(|t| t.kind == kind).count() as i64;
-            let mut n = self.reserve_numbers(kind, count).await?;
-            for t in out.iter_mut().filter(|t| t.kind == kind) {
-                t.number = ticket_number(kind, n);
-                n += 1;
-            }
-        }
-        for chunk in out.chunks_mut(64) {
-            let tuples: Vec<String> = (0..chunk.len())
-                .map(|r| format!("({}, 1)", crate::placeholders(self.backend, r * WIDTH + 1, WIDTH)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO tickets (title, description, requester_id, category_id, subcategory_id, service, \
-                 impact, urgency, priority, team_id, assignee_id, state, hold_reason, resolution_code, \
-                 resolution_note, resolved_at, closed_at, reopen_count, parent_id, tags, kind, number, created_by, \
-                 created_at, updated_at, version) VALUES {} RETURNING id, number",
-                tuples.join(", ")
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for t in chunk.iter() {
-                q = bind_fields(q, t)
-                    .bind(t.kind.as_str())
-                    .bind(&t.number)
-                    .bind(t.created_by)
-                    .bind(to_ms(t.created_at))
-                    .bind(to_ms(t.updated_at));
-            }
-            let ids: Vec<(i64, String)> = q
-                .fetch_all(self.conn().await?)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("number")?)))
-                .collect::<Result<_>>()?;
-            // Numbers are unique, so they say which row got which id whatever order rows return in.
-            for t in chunk.iter_mut() {
-                let (id, _) = ids.iter().find(|(_, n)| *n == t.number).ok_or(StoreError::NotFound)?;
-                t.id = *id;
-            }
-        }
-        Ok(out)
     }
 
     /// Writes every field of `ticket` if the stored row is still at `ticket.version`; returns
