@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod cmdb;
 mod credentials;
 mod events;
@@ -185,9 +186,23 @@ impl Store {
                          PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
                     )
                 };
-                // Open the writer first: it creates the file and switches it to WAL.
+                // Open the writer first: it creates the file and switches it to WAL. It leaves
+                // checkpoints to a background task (`checkpoint.rs`) unless the log grows large.
                 let mut write = connect_options.connect().await?;
-                write.execute(sqlx::AssertSqlSafe(pragmas(65_536))).await?;
+                let writer_setup = format!(
+                    "{} PRAGMA wal_autocheckpoint = {};",
+                    pragmas(65_536),
+                    checkpoint::WRITER_CHECKPOINT_PAGES
+                );
+                write.execute(sqlx::AssertSqlSafe(writer_setup)).await?;
+                let write = WriteSide::sqlite(write);
+                if let WriteSide::Sqlite(writer) = &write {
+                    checkpoint::start(
+                        connect_options.clone(),
+                        pragmas(2_000),
+                        std::sync::Arc::downgrade(writer),
+                    );
+                }
                 let readers = readers::SqliteReaders::new(
                     connect_options,
                     pragmas(2_000),
@@ -195,7 +210,7 @@ impl Store {
                 );
                 Ok(Store {
                     read: std::sync::Arc::new(readers::ReadSide::Sqlite(Box::new(readers))),
-                    write: WriteSide::sqlite(write),
+                    write,
                     backend,
                     search: options.search,
                     trigram_sample: Default::default(),

@@ -78,6 +78,12 @@ impl WriteSide {
     }
 }
 
+impl SqliteWriter {
+    pub(crate) fn is_open(&self) -> bool {
+        self.conn.is_some()
+    }
+}
+
 /// Waits for the SQLite writer and makes sure no abandoned transaction is still open on it.
 pub(crate) async fn hold(writer: &Arc<Mutex<SqliteWriter>>) -> Result<HeldWriter> {
     let mut held = tokio::time::timeout(ACQUIRE_TIMEOUT, writer.clone().lock_owned())

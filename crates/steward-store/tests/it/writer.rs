@@ -111,3 +111,33 @@ async fn transactions_cancelled_anywhere_are_all_or_nothing() {
     assert!(teams.len() > 2, "some transactions were written whole");
     assert_eq!(store.verify_event_chain().await.unwrap(), Ok(events.len() as i64));
 }
+
+/// Committed pages reach the database file without any writer checkpointing: the background
+/// task does it (the writer alone would wait for 10,000 log pages). Read with `immutable`,
+/// which looks at the file only and ignores the log.
+#[tokio::test]
+async fn commits_reach_the_database_file_in_the_background() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    if store.backend() == Backend::Postgres {
+        return;
+    }
+    for n in 1..=20 {
+        write_pair(&store, n).await.unwrap();
+    }
+    let file_only = db.url.replace("?mode=rwc", "?immutable=true");
+    let mut in_file = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&file_only).await.unwrap();
+        // Until the first checkpoint even the table is only in the log.
+        in_file = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM teams")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(0);
+        if in_file == 20 {
+            break;
+        }
+    }
+    assert_eq!(in_file, 20, "the database file has every committed team");
+}
