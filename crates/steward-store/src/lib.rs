@@ -238,6 +238,15 @@ impl Store {
         Ok(())
     }
 
+    /// Opens every read connection now, so that the first requests after a start do not each
+    /// wait for one to open (on SQLite: a thread, the file, the schema). `serve` calls this.
+    pub async fn warm_up(&self) -> Result<()> {
+        let connections = self.read.capacity();
+        let lent = futures_util::future::try_join_all((0..connections).map(|_| self.reader())).await?;
+        drop(lent);
+        Ok(())
+    }
+
     /// Checks that the database answers; `/readyz` calls this.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&mut *self.reader().await?).await?;

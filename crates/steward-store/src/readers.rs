@@ -34,11 +34,12 @@ pub(crate) struct SqliteReaders {
     setup: String,
     idle: Mutex<Vec<AnyConnection>>,
     permits: Semaphore,
+    max: usize,
 }
 
 impl SqliteReaders {
     pub(crate) fn new(options: AnyConnectOptions, setup: String, max: usize) -> SqliteReaders {
-        SqliteReaders { options, setup, idle: Mutex::new(Vec::new()), permits: Semaphore::new(max) }
+        SqliteReaders { options, setup, idle: Mutex::new(Vec::new()), permits: Semaphore::new(max), max }
     }
 
     async fn lend(&self) -> Result<LentReader<'_>> {
@@ -116,6 +117,14 @@ impl ReadSide {
             ReadSide::Pool(pool) => ReadConn::Pool(pool.acquire().await?),
             ReadSide::Sqlite(readers) => ReadConn::Sqlite(readers.lend().await?),
         })
+    }
+
+    /// How many connections reads may hold at once.
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            ReadSide::Pool(pool) => pool.options().get_max_connections() as usize,
+            ReadSide::Sqlite(readers) => readers.max,
+        }
     }
 
     pub(crate) async fn close(&self) {

@@ -18,6 +18,7 @@ fn init_tracing(config: &Config) {
 pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     init_tracing(&config);
     let app = crate::cli::open(&config).await?;
+    app.store().warm_up().await?;
     if let Some(admin) = app.bootstrap_admin(config.admin_password.as_ref().map(|s| s.0.as_str())).await? {
         match admin.generated_password {
             Some(password) => println!(

@@ -9,6 +9,8 @@ async fn reads_share_few_connections_and_fail_cleanly_once_closed() {
     db.store().await.close().await;
     let options = StoreOptions { max_connections: 2, ..StoreOptions::default() };
     let store = Store::connect(&db.url, &options).await.unwrap();
+    // Opening every connection up front gives them all back for reads.
+    store.warm_up().await.unwrap();
     let reads: Vec<_> = (0..50)
         .map(|_| {
             let store = store.clone();
