@@ -258,9 +258,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         let conn = match &self.write {
             WriteSide::Pool(pool) => TxConn::Pool(pool.begin().await?),
-            WriteSide::Sqlite(writer) => {
-                TxConn::Sqlite { writer: Some(writer::hold(writer).await?), sent: false }
-            }
+            WriteSide::Sqlite(writer) => TxConn::Sqlite { writer: writer::hold(writer).await?, sent: false },
         };
         let mut tx = Tx { conn, backend: self.backend, deferred: Vec::new() };
         if self.backend == Backend::Sqlite {
@@ -294,7 +292,7 @@ impl Store {
 ///
 /// On SQLite, `BEGIN IMMEDIATE` is the first deferred statement and `COMMIT` goes in the same
 /// call as the last ones, and [`Tx::fetch_all`] runs a statement in the same call as the
-/// deferred ones before it: a group of creates takes four round trips instead of seven.
+/// deferred ones before it: a group of creates takes three round trips instead of seven.
 pub struct Tx {
     conn: TxConn,
     backend: Backend,
@@ -306,14 +304,14 @@ enum TxConn {
     Pool(sqlx::Transaction<'static, Any>),
     /// SQLite: the one write connection; `sent` once anything (so perhaps `BEGIN`) went out,
     /// after which dropping the transaction uncommitted has to roll it back.
-    Sqlite { writer: Option<HeldWriter>, sent: bool },
+    Sqlite { writer: HeldWriter, sent: bool },
+    /// Committed; the connection is given back.
+    Done,
 }
 
 impl Drop for Tx {
     fn drop(&mut self) {
-        if let TxConn::Sqlite { writer, sent: true } = &mut self.conn
-            && let Some(writer) = writer.take()
-        {
+        if let TxConn::Sqlite { writer, sent: true } = std::mem::replace(&mut self.conn, TxConn::Done) {
             writer.abandon();
         }
     }
@@ -331,30 +329,22 @@ struct Deferred {
 
 impl Tx {
     pub async fn commit(mut self) -> Result<()> {
-        match &mut self.conn {
-            TxConn::Sqlite { writer, sent } => {
-                // Nothing went out and nothing waits: no transaction was ever opened.
-                if !*sent && self.deferred.len() <= 1 {
-                    self.deferred.clear();
-                    writer.take();
-                    return Ok(());
-                }
+        match &self.conn {
+            // Nothing went out and nothing waits: no transaction was ever opened.
+            TxConn::Sqlite { sent: false, .. } if self.deferred.len() <= 1 => {}
+            TxConn::Sqlite { .. } => {
                 self.defer("COMMIT".into(), |q| q);
                 self.flush().await?;
-                if let TxConn::Sqlite { writer, .. } = &mut self.conn {
-                    writer.take();
-                }
             }
             TxConn::Pool(_) => {
                 self.flush().await?;
-                let TxConn::Pool(tx) =
-                    std::mem::replace(&mut self.conn, TxConn::Sqlite { writer: None, sent: false })
-                else {
-                    unreachable!("matched above")
-                };
-                tx.commit().await?;
+                if let TxConn::Pool(tx) = std::mem::replace(&mut self.conn, TxConn::Done) {
+                    tx.commit().await?;
+                }
             }
+            TxConn::Done => {}
         }
+        self.conn = TxConn::Done;
         Ok(())
     }
 
@@ -370,8 +360,9 @@ impl Tx {
             TxConn::Pool(tx) => tx,
             TxConn::Sqlite { writer, sent } => {
                 *sent = true;
-                writer.as_mut().expect("held until commit")
+                writer
             }
+            TxConn::Done => unreachable!("`commit` consumes the transaction"),
         }
     }
 
@@ -393,21 +384,17 @@ impl Tx {
     ) -> Result<Vec<sqlx::any::AnyRow>> {
         if self.backend == Backend::Sqlite {
             self.defer(sql, bind);
-            let (sql, binders) = self.take_deferred();
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for bind in binders {
-                q = bind(q);
-            }
+            let q = self.take_deferred();
             return Ok(q.fetch_all(self.raw()).await?);
         }
         Ok(bind(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(self.conn().await?).await?)
     }
 
-    /// The deferred statements as one text, and their binders in order.
-    fn take_deferred(&mut self) -> (String, Vec<Binder>) {
+    /// The deferred statements as one multi-statement query, their arguments bound in order.
+    fn take_deferred(&mut self) -> AnyQuery<'static> {
         let deferred = std::mem::take(&mut self.deferred);
         let sql = deferred.iter().map(|d| d.sql.as_str()).collect::<Vec<_>>().join(";\n");
-        (sql, deferred.into_iter().map(|d| d.bind).collect())
+        deferred.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, d| (d.bind)(q))
     }
 
     async fn flush(&mut self) -> Result<()> {
@@ -416,11 +403,7 @@ impl Tx {
         }
         match self.backend {
             Backend::Sqlite => {
-                let (sql, binders) = self.take_deferred();
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for bind in binders {
-                    q = bind(q);
-                }
+                let q = self.take_deferred();
                 q.execute(self.raw()).await?;
             }
             Backend::Postgres => {

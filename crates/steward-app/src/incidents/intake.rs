@@ -9,7 +9,7 @@
 //! creates near 400/s whatever the concurrency; a batch of N costs about the statements of one.
 //!
 //! On SQLite the writer runs on a thread of its own (a current-thread runtime). A group takes
-//! four round trips to the database's thread; each answer wakes the writer from outside the
+//! three round trips to the database's thread; each answer wakes the writer from outside the
 //! shared runtime, which puts it in the runtime's global queue — checked only every few dozen
 //! task polls while request handlers keep the workers busy. Its own thread wakes at once.
 
