@@ -141,3 +141,21 @@ async fn commits_reach_the_database_file_in_the_background() {
     }
     assert_eq!(in_file, 20, "the database file has every committed team");
 }
+
+/// The bundled SQLite is built with the options `.cargo/config.toml` gives it: a statement's
+/// undo journal stays in memory up to 4 MiB (SQLite's own 64 KiB made every group of creates
+/// create and delete a temporary file), and no global memory statistics.
+#[tokio::test]
+async fn sqlite_is_built_with_the_configured_options() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    if store.backend() == Backend::Postgres {
+        return;
+    }
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    let options: Vec<String> =
+        sqlx::query_scalar("PRAGMA compile_options").fetch_all(&mut conn).await.unwrap();
+    for wanted in ["STMTJRNL_SPILL=4194304", "DEFAULT_MEMSTATUS=0"] {
+        assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+    }
+}
