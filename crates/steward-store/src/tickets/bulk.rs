@@ -108,6 +108,10 @@ impl Store {
         .bind(start + count)
         .execute(tx.conn().await?)
         .await?;
+        if self.backend == Backend::Sqlite {
+            // One batch for the whole load (see `insert.rs`).
+            sqlx::query(super::insert::INDEX_PENDING_TITLES).execute(tx.conn().await?).await?;
+        }
         tx.commit().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("ANALYZE tickets").execute(&mut *self.writer().await?).await?;

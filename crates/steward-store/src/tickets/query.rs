@@ -9,7 +9,7 @@ use steward_core::tickets::{State, Ticket, TicketKind};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-use super::search::{self, TitlePlan, TrigramSample};
+use super::search::{self, NOT_YET_INDEXED, TitlePlan, TrigramSample};
 use super::{TICKET_COLUMNS, TicketRow};
 use crate::{Backend, Result, Store, to_ms};
 
@@ -291,6 +291,7 @@ impl Store {
                     let expr = sql.text(&phrases.join(" AND "));
                     format!(
                         "t.id IN (SELECT rowid FROM tickets_title_fts WHERE tickets_title_fts MATCH {expr} \
+                         UNION {NOT_YET_INDEXED} AND title LIKE {pattern} \
                          UNION SELECT id FROM tickets WHERE number = {number}) \
                          AND (t.title LIKE {pattern} OR t.number = {number})"
                     )
@@ -320,6 +321,7 @@ impl Store {
                 // the matches instead of scanning every ticket to test an OR.
                 (Backend::Sqlite, TitlePlan::Index) => format!(
                     "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
+                     UNION {NOT_YET_INDEXED} AND title LIKE {pattern} \
                      UNION SELECT id FROM tickets WHERE number = {number})"
                 ),
                 (Backend::Postgres, TitlePlan::Index) => {
