@@ -44,6 +44,8 @@ impl App {
     /// Measures every open incident as of `at` and fires what is due; returns the firings.
     pub async fn scan_sla(&self, at: Timestamp) -> Result<usize> {
         let fired_before = self.store.sla_firings().await?;
+        // The rules once per scan, not once per ticket (two queries each).
+        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
         let mut query = TicketQuery::new(TicketKind::Incident);
         query.states = vec![State::New, State::Assigned, State::InProgress, State::OnHold];
         query.sort = steward_store::SortField::Number;
@@ -53,7 +55,7 @@ impl App {
         loop {
             let page = self.store.list_tickets(&query, Visibility::All).await?;
             for ticket in &page.items {
-                let Some(sla) = self.sla_of(ticket, at).await? else { continue };
+                let Some(sla) = self.sla_with(ticket, at, &rules).await? else { continue };
                 let thresholds: Vec<i64> = sla.warn_at.iter().copied().chain([100]).collect();
                 let mut clocks: Vec<(String, &steward_core::sla::SlaStatus)> = Vec::new();
                 if let Some(r) = &sla.response {

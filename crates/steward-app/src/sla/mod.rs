@@ -275,7 +275,7 @@ impl App {
         Ok(out)
     }
 
-    async fn sla_with(
+    pub(crate) async fn sla_with(
         &self,
         ticket: &Ticket,
         at: jiff::Timestamp,
