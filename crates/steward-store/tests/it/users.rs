@@ -3,7 +3,7 @@ use steward_core::identity::{Role, TeamName, Username};
 use steward_store::{NewUser, StoreError, UserPatch};
 use steward_test_support::TestDb;
 
-fn new_user(name: &str) -> NewUser {
+pub(crate) fn new_user(name: &str) -> NewUser {
     NewUser {
         username: Username::parse(name).unwrap(),
         display_name: name.to_uppercase(),
