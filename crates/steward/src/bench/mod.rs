@@ -37,9 +37,14 @@ pub struct IncidentBench {
     /// Incidents to create over HTTP
     #[arg(long, default_value_t = 20_000)]
     creates: usize,
-    /// Requests in flight at once
+    /// Requests in flight at once (with `--rate`, the most in flight)
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Offer creates at this fixed rate per second instead of as fast as the server answers
+    /// (an open loop: each latency counts from the request's scheduled time, so time spent
+    /// waiting behind a slow server is included)
+    #[arg(long)]
+    rate: Option<f64>,
     /// Total incidents for the query phase (bulk-loaded up to this number; 0 skips the phase)
     #[arg(long, default_value_t = 1_000_000)]
     total: i64,
@@ -211,6 +216,46 @@ where
     Ok((all, wall))
 }
 
+/// Starts call `i` of `make` at `started + i / rate` (an open loop, as load from many
+/// independent users arrives), never more than `max_in_flight` at once, and measures each
+/// latency from the call's scheduled start. A server that falls behind the rate therefore shows
+/// its backlog in the latencies instead of slowing the load down (what a closed loop like
+/// [`drive`] does, and why its latencies at saturation say more about the load than the server).
+/// Returns sorted latencies and the wall time.
+async fn drive_at_rate<F, Fut>(
+    requests: usize,
+    rate: f64,
+    max_in_flight: usize,
+    make: F,
+) -> anyhow::Result<(Vec<Duration>, Duration)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    anyhow::ensure!(rate.is_finite() && rate > 0.0, "--rate must be a positive number");
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+    let started = tokio::time::Instant::now();
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..requests {
+        let at = started + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(at).await;
+        let slot = slots.clone().acquire_owned().await?;
+        let call = make(i);
+        calls.spawn(async move {
+            call.await?;
+            drop(slot);
+            Ok::<_, anyhow::Error>(at.elapsed())
+        });
+    }
+    let mut all = Vec::with_capacity(requests);
+    while let Some(latency) = calls.join_next().await {
+        all.push(latency??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok((all, wall))
+}
+
 pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>) -> anyhow::Result<ExitCode> {
     // A fresh data folder unless one was named; PostgreSQL runs use the configured URL.
     let scratch = tempfile::tempdir()?;
@@ -221,15 +266,28 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let (agent, teams, token) = fixture(&app).await?;
     let (child, base) = start_server(&config, &data_dir).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    let load = match args.rate {
+        Some(rate) => format!("open loop at {rate}/s, at most {} in flight", args.concurrency),
+        None => format!("concurrency {}", args.concurrency),
+    };
     println!(
-        "# steward bench incidents — {backend}, sqlite_synchronous={}, concurrency {} (queries {})",
-        config.sqlite_synchronous, args.concurrency, args.query_concurrency
+        "# steward bench incidents — {backend}, sqlite_synchronous={}, {load} (queries {})",
+        config.sqlite_synchronous, args.query_concurrency
     );
+
+    // Open the client's connections first, as a long-running client has them: otherwise the
+    // first requests of the run also time TCP connects and the server's first accepts.
+    let (c, b) = (client.clone(), base.clone());
+    drive(args.concurrency * 4, args.concurrency, move |_| {
+        let (c, b) = (c.clone(), b.clone());
+        async move { Ok(c.get(format!("{b}/readyz")).send().await?.bytes().await.map(drop)?) }
+    })
+    .await?;
 
     // 1. Creates over HTTP.
     let cpu_before = cpu_time(child.0.id());
     let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
-    let (latencies, wall) = drive(args.creates, args.concurrency, move |i| {
+    let create = move |i: usize| {
         let (c, b, t) = (c.clone(), b.clone(), t.clone());
         async move {
             let body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3, "team_id": team });
@@ -237,8 +295,11 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
             anyhow::ensure!(r.status() == 201, "create answered {}", r.status());
             Ok(())
         }
-    })
-    .await?;
+    };
+    let (latencies, wall) = match args.rate {
+        Some(rate) => drive_at_rate(args.creates, rate, args.concurrency, create).await?,
+        None => drive(args.creates, args.concurrency, create).await?,
+    };
     let rate = args.creates as f64 / wall.as_secs_f64();
     // The server's CPU per create is steadier than the rate on a machine shared with the client.
     let cpu = cpu_time(child.0.id()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
