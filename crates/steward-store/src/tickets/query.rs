@@ -218,30 +218,62 @@ impl Store {
         let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
             return self.ticket_page(q, sql, None).await;
         };
-        let plan = self.title_plan(text).await?;
-        if plan != (TitlePlan::Walk { bounded: true }) {
+        let plan = self.title_plan(text, q.limit.clamp(1, 500) + 1).await?;
+        if !matches!(plan, TitlePlan::Walk { rows: Some(_) }) {
             return self.ticket_page(q, sql, Some((text, &plan))).await;
         }
         let page = self.ticket_page(q, sql.clone(), Some((text, &plan))).await?;
         if page.next.is_none() {
             // The walk stopped before it found a page and the next row: the index answers.
-            return self.ticket_page(q, sql, Some((text, &TitlePlan::Index))).await;
+            let plan = self.plan_after_walk(text).await?;
+            return self.ticket_page(q, sql, Some((text, &plan))).await;
         }
         Ok(page)
     }
 
-    /// Plans a title search from the estimated rows of each trigram of `text`.
-    async fn title_plan(&self, text: &str) -> Result<TitlePlan> {
+    /// The plan once a bounded walk gave up (see the `search` module doc). On SQLite: count
+    /// the index's candidates for the two rarest trigrams, up to [`SearchTuning::probe_from`]:
+    /// fewer are looked up and sorted, more are probed in the page's order.
+    ///
+    /// [`SearchTuning::probe_from`]: super::SearchTuning::probe_from
+    async fn plan_after_walk(&self, text: &str) -> Result<TitlePlan> {
+        if self.backend == Backend::Postgres {
+            return Ok(TitlePlan::Index);
+        }
+        let grams = search::trigrams(text, |_| true);
+        let sample = self.trigram_sample().await?;
+        let estimates: Vec<i64> = grams.iter().map(|g| sample.estimate(g)).collect();
+        let rarest = search::rarest(&grams, &estimates, i64::MAX);
+        let candidates: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM tickets_title_fts \
+             WHERE tickets_title_fts MATCH $1 LIMIT $2)",
+        )
+        .bind(search::fts_all(&rarest))
+        .bind(self.search.probe_from)
+        .fetch_one(&mut *self.reader().await?)
+        .await?;
+        Ok(if candidates < self.search.probe_from {
+            TitlePlan::Candidates(rarest)
+        } else {
+            TitlePlan::Probe(rarest)
+        })
+    }
+
+    /// Plans a title search for a page of `page` rows from the estimated rows of each trigram
+    /// of `text`.
+    async fn title_plan(&self, text: &str, page: i64) -> Result<TitlePlan> {
         let grams = match self.backend {
             Backend::Sqlite => search::trigrams(text, |_| true),
             Backend::Postgres => search::trigrams(text, search::pg_usable),
         };
         let sample = self.trigram_sample().await?;
         let estimates: Vec<i64> = grams.iter().map(|g| sample.estimate(g)).collect();
-        Ok(match (self.backend, search::plan(&grams, &estimates, self.search.rare_below)) {
+        Ok(match (self.backend, search::plan(&grams, &estimates, sample.total(), page, &self.search)) {
             // PostgreSQL's planner takes a filter it cannot estimate for a rare one and sorts every
             // ticket rather than walk the order; the bounded walk's shape makes it walk.
-            (Backend::Postgres, TitlePlan::Walk { .. }) => TitlePlan::Walk { bounded: true },
+            (Backend::Postgres, TitlePlan::Walk { rows: None }) => {
+                TitlePlan::Walk { rows: Some(self.search.walk_rows) }
+            }
             (_, plan) => plan,
         })
     }
@@ -280,15 +312,14 @@ impl Store {
         let dir = if q.descending { "DESC" } else { "ASC" };
         let limit = q.limit.clamp(1, 500);
         let order = format!("ORDER BY {column} {dir}, t.id {dir}");
-        let (mut walk, mut text_condition) = (false, String::new());
+        let (mut walk, mut text_condition) = (None, String::new());
         if let Some((text, plan)) = text {
             // LIKE wildcards typed by the user match themselves loosely rather than everything.
             let pattern = sql.text(&format!("%{}%", text.replace('%', "_")));
             let number = sql.text(&text.to_uppercase());
             let condition = match (self.backend, plan) {
                 (Backend::Sqlite, TitlePlan::Candidates(grams)) => {
-                    let phrases: Vec<String> = grams.iter().map(|g| search::fts_phrase(g)).collect();
-                    let expr = sql.text(&phrases.join(" AND "));
+                    let expr = sql.text(&search::fts_all(grams));
                     format!(
                         "t.id IN (SELECT rowid FROM tickets_title_fts WHERE tickets_title_fts MATCH {expr} \
                          UNION {NOT_YET_INDEXED} AND title LIKE {pattern} \
@@ -311,37 +342,45 @@ impl Store {
                         rare.join(" AND ")
                     )
                 }
-                (Backend::Sqlite, TitlePlan::Walk { .. }) => {
+                // (SQLite never plans `Index`; were it to, this is its plain, correct form.)
+                (Backend::Sqlite, TitlePlan::Walk { .. } | TitlePlan::Index) => {
                     format!("(t.title LIKE {pattern} OR t.number = {number})")
                 }
                 (Backend::Postgres, TitlePlan::Walk { .. }) => {
                     format!("((t.title || '') ILIKE {pattern} OR t.number = {number})")
                 }
-                // One id list from the title index and the number, so the planner starts from
-                // the matches instead of scanning every ticket to test an OR.
-                (Backend::Sqlite, TitlePlan::Index) => format!(
-                    "t.id IN (SELECT rowid FROM tickets_title_fts WHERE title LIKE {pattern} \
-                     UNION {NOT_YET_INDEXED} AND title LIKE {pattern} \
-                     UNION SELECT id FROM tickets WHERE number = {number})"
-                ),
-                (Backend::Postgres, TitlePlan::Index) => {
+                // Every term tests the id alone, so a ticket that is not a candidate costs an
+                // index entry, not a row; `+` keeps the planner from starting at the candidates
+                // (and sorting them all) instead of walking the page's order.
+                (Backend::Sqlite, TitlePlan::Probe(grams)) => {
+                    let expr = sql.text(&search::fts_all(grams));
+                    format!(
+                        "(+t.id IN (SELECT rowid FROM tickets_title_fts WHERE tickets_title_fts MATCH {expr}) \
+                         OR t.id > (SELECT upto FROM ticket_title_index) \
+                         OR t.id = (SELECT id FROM tickets WHERE number = {number})) \
+                         AND (t.title LIKE {pattern} OR t.number = {number})"
+                    )
+                }
+                (Backend::Postgres, TitlePlan::Index | TitlePlan::Probe(_)) => {
                     format!("(t.title ILIKE {pattern} OR t.number = {number})")
                 }
             };
-            walk = matches!(plan, TitlePlan::Walk { bounded: true });
-            if walk {
+            walk = match plan {
+                TitlePlan::Walk { rows: Some(rows) } => Some(*rows),
+                _ => None,
+            };
+            if walk.is_some() {
                 text_condition = condition;
             } else {
                 sql.push(condition);
             }
         }
         let conditions = sql.conditions.join(" AND ");
-        let select = if walk {
+        let select = if let Some(rows) = walk {
             // The walk reads the first rows in the page's order and stops there.
             format!(
-                "SELECT * FROM (SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} {order} LIMIT {}) t \
+                "SELECT * FROM (SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} {order} LIMIT {rows}) t \
                  WHERE {text_condition} {order} LIMIT {}",
-                self.search.walk_rows,
                 limit + 1
             )
         } else {
