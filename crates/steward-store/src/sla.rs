@@ -187,11 +187,21 @@ impl Store {
         .await?)
     }
 
-    /// `(ticket_id, target, threshold)` already fired, for the scan to skip.
-    pub async fn sla_firings(&self) -> Result<Vec<(i64, String, i64)>> {
-        Ok(sqlx::query_as("SELECT ticket_id, target, threshold FROM sla_firings")
-            .fetch_all(&mut *self.reader().await?)
-            .await?)
+    /// `(ticket_id, target, threshold)` already fired for these tickets, for the scan to skip.
+    pub async fn sla_firings(&self, ticket_ids: &[i64]) -> Result<Vec<(i64, String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ticket_ids.chunks(500) {
+            let sql = format!(
+                "SELECT ticket_id, target, threshold FROM sla_firings WHERE ticket_id IN ({})",
+                crate::id_list(chunk)
+            );
+            out.extend(
+                sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&mut *self.reader().await?)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 }
 

@@ -8,6 +8,8 @@
 //! whose resolution target breached to another team's queue. The next-update clock restarts
 //! at every agent reply, so its firings are keyed per cycle (`update@<cycle start>`).
 
+use std::collections::HashSet;
+
 use jiff::Timestamp;
 use serde_json::json;
 use steward_core::identity::Role;
@@ -43,9 +45,8 @@ impl App {
 
     /// Measures every open incident as of `at` and fires what is due; returns the firings.
     pub async fn scan_sla(&self, at: Timestamp) -> Result<usize> {
-        let fired_before = self.store.sla_firings().await?;
-        // The rules once per scan, not once per ticket (two queries each).
-        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
+        // The rules once per scan; each page's histories and firings in one query each.
+        let rules = self.sla_rules().await?;
         let mut query = TicketQuery::new(TicketKind::Incident);
         query.states = vec![State::New, State::Assigned, State::InProgress, State::OnHold];
         query.sort = steward_store::SortField::Number;
@@ -54,8 +55,12 @@ impl App {
         let mut fired = 0;
         loop {
             let page = self.store.list_tickets(&query, Visibility::All).await?;
-            for ticket in &page.items {
-                let Some(sla) = self.sla_with(ticket, at, &rules).await? else { continue };
+            let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
+            let fired_before: HashSet<(i64, String, i64)> =
+                self.store.sla_firings(&ids).await?.into_iter().collect();
+            let slas = self.slas_with(&page.items, at, &rules).await?;
+            for (ticket, sla) in page.items.iter().zip(slas) {
+                let Some(sla) = sla else { continue };
                 let thresholds: Vec<i64> = sla.warn_at.iter().copied().chain([100]).collect();
                 let mut clocks: Vec<(String, &steward_core::sla::SlaStatus)> = Vec::new();
                 if let Some(r) = &sla.response {
@@ -67,9 +72,7 @@ impl App {
                 }
                 for (target, status) in clocks {
                     for threshold in status.reached(&thresholds) {
-                        let seen = fired_before
-                            .iter()
-                            .any(|(t, g, h)| *t == ticket.id && *g == target && *h == threshold);
+                        let seen = fired_before.contains(&(ticket.id, target.clone(), threshold));
                         let reassign =
                             sla.breach_team_id.filter(|_| target == "resolution" && threshold >= 100);
                         if !seen && self.fire(ticket, &target, threshold, at, reassign).await? {

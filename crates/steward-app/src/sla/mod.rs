@@ -1,7 +1,7 @@
 //! SLAs on incidents: calendars and policies (admins manage them) and each incident's first
 //! response and resolution clocks, computed from its event history by the core clock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::SignedDuration;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use steward_core::sla::{
     since_last_update, timelines,
 };
 use steward_core::tickets::{HoldReason, Priority, State, Ticket};
-use steward_store::{CalendarRecord, EventFilter, PolicyRecord};
+use steward_store::{CalendarRecord, PolicyRecord};
 
 mod escalation;
 
@@ -96,6 +96,63 @@ fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> b
         && p.category_id.is_none_or(|c| Some(c) == t.category_id)
         && p.service.as_deref().is_none_or(|s| Some(s) == t.service.as_deref())
         && p.organisation.as_deref().is_none_or(|o| Some(o) == organisation)
+}
+
+/// The SLA rules as one scan or page uses them.
+pub(crate) struct SlaRules {
+    policies: Vec<PolicyRecord>,
+    calendars: Vec<CalendarRecord>,
+    /// The calendars that parse, by id.
+    parsed: HashMap<i64, BusinessCalendar>,
+}
+
+/// The clocks of `ticket` as of `at` from its `history` (oldest first), by the first policy
+/// that matches it.
+fn sla_with(
+    ticket: &Ticket,
+    at: jiff::Timestamp,
+    rules: &SlaRules,
+    organisation: Option<&str>,
+    history: &[HistoryEntry],
+) -> Result<Option<IncidentSla>> {
+    let Some(policy) = rules.policies.iter().find(|p| policy_matches(p, ticket, organisation)) else {
+        return Ok(None);
+    };
+    let record =
+        rules.calendars.iter().find(|c| c.id == policy.calendar_id).ok_or(AppError::NotFound("calendar"))?;
+    let parsed;
+    let calendar = match rules.parsed.get(&record.id) {
+        Some(c) => c,
+        None => {
+            parsed = calendar_of(record)?;
+            &parsed
+        }
+    };
+    let pauses = PausePolicy(policy.pause_reasons.iter().filter_map(|r| HoldReason::parse(r).ok()).collect());
+    let (resolution, response) = timelines(history, &pauses);
+    let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
+    let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
+    let next_update = match policy.update_minutes {
+        Some(m) if ticket.state.is_open() => {
+            let (timeline, since) = since_last_update(history, &resolution);
+            let status = measure(calendar, &timeline, &minutes(m), at).map_err(measure_err)?;
+            since.map(|s| (status, s))
+        }
+        _ => None,
+    };
+    Ok(Some(IncidentSla {
+        policy: policy.name.clone(),
+        calendar: record.name.clone(),
+        response: match policy.response_minutes {
+            Some(m) => Some(measure(calendar, &response, &minutes(m), at).map_err(measure_err)?),
+            None => None,
+        },
+        resolution: measure(calendar, &resolution, &minutes(policy.resolution_minutes), at)
+            .map_err(measure_err)?,
+        next_update,
+        warn_at: policy.warn_at.clone(),
+        breach_team_id: policy.breach_team_id,
+    }))
 }
 
 /// An optional one-line name condition: trimmed, empty means any.
@@ -260,76 +317,61 @@ impl App {
 
     /// The clocks of `ticket` as of `at`, by the first policy that matches it.
     pub(crate) async fn sla_of(&self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
-        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
-        self.sla_with(ticket, at, &rules).await
+        let rules = self.sla_rules().await?;
+        Ok(self.slas_with(std::slice::from_ref(ticket), at, &rules).await?.pop().flatten())
     }
 
     /// The clocks of many incidents the actor can see (a list page), loading the rules once.
     pub async fn incidents_sla(&self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<IncidentSla>>> {
         actor.require(Permission::ReadTickets)?;
-        let rules = (self.store.sla_policies().await?, self.store.sla_calendars().await?);
-        let mut out = Vec::with_capacity(tickets.len());
-        for t in tickets {
-            out.push(self.sla_with(t, self.now(), &rules).await?);
-        }
-        Ok(out)
+        let rules = self.sla_rules().await?;
+        self.slas_with(tickets, self.now(), &rules).await
     }
 
-    pub(crate) async fn sla_with(
+    /// The policies and calendars, each calendar parsed once.
+    pub(crate) async fn sla_rules(&self) -> Result<SlaRules> {
+        let calendars = self.store.sla_calendars().await?;
+        // A calendar that does not parse (none should: they are checked when saved) fails only
+        // the tickets whose policy uses it, when they are measured.
+        let parsed = calendars.iter().filter_map(|c| Some((c.id, calendar_of(c).ok()?))).collect();
+        Ok(SlaRules { policies: self.store.sla_policies().await?, calendars, parsed })
+    }
+
+    /// The clocks of `tickets` as of `at`, in order: their histories come in one query per 500
+    /// tickets, not one each.
+    pub(crate) async fn slas_with(
         &self,
-        ticket: &Ticket,
+        tickets: &[Ticket],
         at: jiff::Timestamp,
-        (policies, calendars): &(Vec<PolicyRecord>, Vec<CalendarRecord>),
-    ) -> Result<Option<IncidentSla>> {
-        let id = ticket.id;
-        let organisation = if policies.iter().any(|p| p.organisation.is_some()) {
-            self.store.user(ticket.requester_id).await?.and_then(|u| u.organisation)
-        } else {
-            None
-        };
-        let Some(policy) = policies.iter().find(|p| policy_matches(p, ticket, organisation.as_deref()))
-        else {
-            return Ok(None);
-        };
-        let record =
-            calendars.iter().find(|c| c.id == policy.calendar_id).ok_or(AppError::NotFound("calendar"))?;
-        let calendar = calendar_of(record)?;
-        let filter = EventFilter {
-            entity_type: Some(ENTITY.into()),
-            entity_id: Some(id.to_string()),
-            before_seq: None,
-            limit: 1000,
-        };
-        let mut events = self.store.list_events(&filter).await?;
-        events.reverse();
-        let history: Vec<HistoryEntry> =
-            events.iter().filter_map(|e| history_entry(e, ticket.requester_id)).collect();
-        let pauses =
-            PausePolicy(policy.pause_reasons.iter().filter_map(|r| HoldReason::parse(r).ok()).collect());
-        let (resolution, response) = timelines(&history, &pauses);
-        let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
-        let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
-        let next_update = match policy.update_minutes {
-            Some(m) if ticket.state.is_open() => {
-                let (timeline, since) = since_last_update(&history, &resolution);
-                let status = measure(&calendar, &timeline, &minutes(m), at).map_err(measure_err)?;
-                since.map(|s| (status, s))
+        rules: &SlaRules,
+    ) -> Result<Vec<Option<IncidentSla>>> {
+        let ids: Vec<String> = tickets.iter().map(|t| t.id.to_string()).collect();
+        let mut histories: HashMap<String, Vec<HistoryEntry>> = HashMap::new();
+        let requesters: HashMap<i64, i64> = tickets.iter().map(|t| (t.id, t.requester_id)).collect();
+        for e in self.store.histories(ENTITY, &ids).await? {
+            let Some(id) = e.event.entity_id.as_deref() else { continue };
+            let requester = id.parse().ok().and_then(|id: i64| requesters.get(&id).copied()).unwrap_or(0);
+            if let Some(entry) = history_entry(&e, requester) {
+                histories.entry(id.to_owned()).or_default().push(entry);
             }
-            _ => None,
-        };
-        Ok(Some(IncidentSla {
-            policy: policy.name.clone(),
-            calendar: record.name.clone(),
-            response: match policy.response_minutes {
-                Some(m) => Some(measure(&calendar, &response, &minutes(m), at).map_err(measure_err)?),
+        }
+        let by_organisation = rules.policies.iter().any(|p| p.organisation.is_some());
+        let mut organisations: HashMap<i64, Option<String>> = HashMap::new();
+        let mut out = Vec::with_capacity(tickets.len());
+        for (ticket, id) in tickets.iter().zip(&ids) {
+            let organisation = match organisations.get(&ticket.requester_id) {
+                Some(o) => o.clone(),
+                None if by_organisation => {
+                    let o = self.store.user(ticket.requester_id).await?.and_then(|u| u.organisation);
+                    organisations.insert(ticket.requester_id, o.clone());
+                    o
+                }
                 None => None,
-            },
-            resolution: measure(&calendar, &resolution, &minutes(policy.resolution_minutes), at)
-                .map_err(measure_err)?,
-            next_update,
-            warn_at: policy.warn_at.clone(),
-            breach_team_id: policy.breach_team_id,
-        }))
+            };
+            let history = histories.get(id).map_or(&[][..], Vec::as_slice);
+            out.push(sla_with(ticket, at, rules, organisation.as_deref(), history)?);
+        }
+        Ok(out)
     }
 
     /// A user's newest notifications.

@@ -353,3 +353,58 @@ fn decode_quoted(message: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The scan reads a page of tickets at a time, with the page's histories and firings in one
+/// query each: every ticket is measured by its own history, on later pages too.
+#[tokio::test]
+async fn a_scan_over_many_pages_measures_each_ticket_by_its_own_history() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let (_, requester) = app.user_with_token("rita", "requester").await;
+    let create = async |p1: bool| {
+        let (impact, urgency) = if p1 { (1, 1) } else { (3, 3) };
+        let body = json!({ "title": "Printer jam", "impact": impact, "urgency": urgency });
+        let (status, inc) = app.api(Method::POST, "/api/v1/incidents", &requester, Some(body)).await;
+        assert_eq!(status, 201, "{inc}");
+        inc["id"].as_i64().unwrap()
+    };
+    // Answered and on hold awaiting the customer: neither clock can fire.
+    let answer_and_hold = async |id: i64| {
+        let path = format!("/api/v1/incidents/{id}/comments");
+        let (status, _) = app.api(Method::POST, &path, &agent, Some(json!({ "body": "On it" }))).await;
+        assert_eq!(status, 201);
+        let path = format!("/api/v1/incidents/{id}/transition");
+        let hold = json!({ "to": "on_hold", "hold_reason": "awaiting_customer" });
+        let (status, body) = app.api(Method::POST, &path, &agent, Some(hold)).await;
+        assert_eq!(status, 200, "{body}");
+    };
+    // P5 tickets (8 office hours to respond) do not fire within 5 hours; three P1s among them
+    // (15 minutes to respond, 4 hours to resolve): one on the first page of 500 and two on the
+    // second, held, untouched and held.
+    let mut p1 = Vec::new();
+    for i in 0..505 {
+        let id = create(matches!(i, 1 | 501 | 502)).await;
+        if matches!(i, 1 | 501 | 502) {
+            p1.push(id);
+        }
+    }
+    answer_and_hold(p1[0]).await;
+    answer_and_hold(p1[2]).await;
+
+    let in_5h = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
+    assert_eq!(
+        app.app.scan_sla(in_5h).await.unwrap(),
+        4,
+        "only the untouched P1 fires: response and resolution, warning and breach each"
+    );
+    let (_, events) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{}/activity", p1[1]), &agent, None).await;
+    let fired = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event"]["action"].as_str().is_some_and(|a| a.starts_with("sla_")))
+        .count();
+    assert_eq!(fired, 4);
+    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 0);
+}

@@ -128,3 +128,54 @@ async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
     assert_eq!(store.event_head().await.unwrap(), 1, "nothing of the transaction stays");
     assert_eq!(store.verify_event_chain().await.unwrap(), Ok(1));
 }
+
+/// Every combination of filters answers from the log, and `histories` gives each entity's
+/// events oldest first, across its chunks of 500 entities.
+#[tokio::test]
+async fn filters_and_histories_pick_each_entitys_events() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let mut tx = store.begin().await.unwrap();
+    // Two rounds over 600 tickets, and a user event between them.
+    for round in 0..2 {
+        for id in 1..=600 {
+            let e = NewEvent {
+                entity_type: "incident",
+                action: if round == 0 { "create" } else { "update" },
+                ..event(id)
+            };
+            tx.append_event(Timestamp::now(), e).await.unwrap();
+        }
+        tx.append_event(Timestamp::now(), event(7)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let list = async |entity_type: Option<&str>, entity_id: Option<&str>, before_seq, limit| {
+        let filter = EventFilter {
+            entity_type: entity_type.map(str::to_owned),
+            entity_id: entity_id.map(str::to_owned),
+            before_seq,
+            limit,
+        };
+        store.list_events(&filter).await.unwrap().iter().map(|e| e.event.seq).collect::<Vec<_>>()
+    };
+    assert_eq!(list(Some("incident"), Some("7"), None, 10).await, vec![608, 7]);
+    assert_eq!(list(Some("incident"), Some("7"), Some(608), 10).await, vec![7]);
+    assert_eq!(list(Some("user"), Some("7"), None, 10).await, vec![1202, 601]);
+    assert_eq!(list(Some("user"), None, Some(1202), 10).await, vec![601]);
+    assert_eq!(list(None, Some("7"), None, 10).await, vec![1202, 608, 601, 7]);
+    assert_eq!(list(None, None, Some(4), 10).await, vec![3, 2, 1]);
+    assert_eq!(list(Some("incident"), None, None, 2).await, vec![1201, 1200]);
+
+    let ids: Vec<String> = (1..=601).map(|i| i.to_string()).collect();
+    let all = store.histories("incident", &ids).await.unwrap();
+    assert_eq!(all.len(), 1200, "two per ticket, none for the unknown one, no user events");
+    let mut seen: std::collections::HashMap<String, Vec<(i64, String)>> = Default::default();
+    for e in &all {
+        let id = e.event.entity_id.clone().unwrap();
+        seen.entry(id).or_default().push((e.event.seq, e.event.action.clone()));
+    }
+    assert_eq!(seen["1"], vec![(1, "create".to_owned()), (602, "update".to_owned())]);
+    assert_eq!(seen["600"], vec![(600, "create".to_owned()), (1201, "update".to_owned())]);
+    assert!(seen.values().all(|h| h.len() == 2 && h[0].0 < h[1].0), "each oldest first");
+    assert!(store.histories("incident", &[]).await.unwrap().is_empty());
+}
