@@ -89,6 +89,22 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// The machine's CPU time so far, all cores: `(stolen, total)` in clock ticks, from
+/// `/proc/stat`. Steal is time the hypervisor gave this VM's virtual CPUs to someone else;
+/// on a shared VM it explains runs that are slow for no reason of their own.
+fn cpu_steal() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    Some((*fields.get(7)?, fields.iter().sum()))
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
@@ -286,6 +302,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
 
     // 1. Creates over HTTP.
     let cpu_before = cpu_time(child.0.id());
+    let steal_before = cpu_steal();
     let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
     let create = move |i: usize| {
         let (c, b, t) = (c.clone(), b.clone(), t.clone());
@@ -303,15 +320,19 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let rate = args.creates as f64 / wall.as_secs_f64();
     // The server's CPU per create is steadier than the rate on a machine shared with the client.
     let cpu = cpu_time(child.0.id()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let steal = cpu_steal().zip(steal_before).map(|((s1, t1), (s0, t0))| {
+        100.0 * s1.saturating_sub(s0) as f64 / t1.saturating_sub(t0).max(1) as f64
+    });
     println!(
-        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}; server CPU {:.0} µs per create",
+        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}; server CPU {:.0} µs per create; CPU steal {:.0} %",
         args.creates,
         wall.as_secs_f64(),
         rate,
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99)),
         ms(percentile(&latencies, 1.0)),
-        cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / args.creates.max(1) as f64)
+        cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / args.creates.max(1) as f64),
+        steal.unwrap_or(0.0)
     );
 
     // 2. Queries over a large table.
