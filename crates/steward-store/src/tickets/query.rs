@@ -244,6 +244,10 @@ impl Store {
         let sample = self.trigram_sample().await?;
         let estimates: Vec<i64> = grams.iter().map(|g| sample.estimate(g)).collect();
         let rarest = search::rarest(&grams, &estimates, i64::MAX);
+        if rarest.is_empty() {
+            // Only a bounded walk gives up, and only a term with trigrams gets a bound.
+            return Ok(TitlePlan::Walk { rows: None });
+        }
         let candidates: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT rowid FROM tickets_title_fts \
              WHERE tickets_title_fts MATCH $1 LIMIT $2)",

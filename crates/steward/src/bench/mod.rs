@@ -248,12 +248,17 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    anyhow::ensure!(rate.is_finite() && rate > 0.0, "--rate must be a positive number");
+    anyhow::ensure!(rate.is_finite() && rate >= 0.1, "--rate must be at least 0.1 per second");
     let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
     let started = tokio::time::Instant::now();
     let mut calls = tokio::task::JoinSet::new();
+    let mut all = Vec::with_capacity(requests);
     for i in 0..requests {
-        let at = started + Duration::from_secs_f64(i as f64 / rate);
+        // A failed call ends the run now rather than after the rest of the schedule.
+        while let Some(latency) = calls.try_join_next() {
+            all.push(latency??);
+        }
+        let at = started + Duration::try_from_secs_f64(i as f64 / rate)?;
         tokio::time::sleep_until(at).await;
         let slot = slots.clone().acquire_owned().await?;
         let call = make(i);
@@ -263,7 +268,6 @@ where
             Ok::<_, anyhow::Error>(at.elapsed())
         });
     }
-    let mut all = Vec::with_capacity(requests);
     while let Some(latency) = calls.join_next().await {
         all.push(latency??);
     }
@@ -324,7 +328,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         100.0 * s1.saturating_sub(s0) as f64 / t1.saturating_sub(t0).max(1) as f64
     });
     println!(
-        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}; server CPU {:.0} µs per create; CPU steal {:.0} %",
+        "creates: {} in {:.2} s = {:.0}/s; p50 {} p99 {} max {}; server CPU {:.0} µs per create; CPU steal {}",
         args.creates,
         wall.as_secs_f64(),
         rate,
@@ -332,7 +336,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         ms(percentile(&latencies, 0.99)),
         ms(percentile(&latencies, 1.0)),
         cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / args.creates.max(1) as f64),
-        steal.unwrap_or(0.0)
+        steal.map_or("n/a".to_owned(), |s| format!("{s:.0} %"))
     );
 
     // 2. Queries over a large table.
