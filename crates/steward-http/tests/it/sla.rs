@@ -202,14 +202,7 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
     assert_eq!(breaches, 2, "both breaches reach the team lead");
     let (_, others) = app.api(Method::GET, "/api/v1/notifications", &other_t, None).await;
     assert!(others["items"].as_array().unwrap().is_empty());
-    let (_, events) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), &ada_t, None).await;
-    let fired = events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["event"]["action"].as_str().is_some_and(|a| a.starts_with("sla_")))
-        .count();
-    assert_eq!(fired, 4, "each firing is an event");
+    assert_eq!(sla_events(&app, id, &ada_t).await, 4, "each firing is an event");
     assert_eq!(app.api(Method::POST, "/api/v1/notifications/read", &ada_t, None).await.0, 204);
     let (_, mine) = app.api(Method::GET, "/api/v1/notifications", &ada_t, None).await;
     assert!(mine["items"].as_array().unwrap().iter().all(|n| n["read"] == true));
@@ -354,6 +347,17 @@ fn decode_quoted(message: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The SLA firings (warnings, breaches, reassignments) in an incident's activity stream.
+async fn sla_events(app: &TestApp, id: i64, token: &str) -> usize {
+    let (_, events) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), token, None).await;
+    events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event"]["action"].as_str().is_some_and(|a| a.starts_with("sla_")))
+        .count()
+}
+
 /// The scan reads a page of tickets at a time, with the page's histories and firings in one
 /// query each: every ticket is measured by its own history, on later pages too.
 #[tokio::test]
@@ -397,14 +401,6 @@ async fn a_scan_over_many_pages_measures_each_ticket_by_its_own_history() {
         4,
         "only the untouched P1 fires: response and resolution, warning and breach each"
     );
-    let (_, events) =
-        app.api(Method::GET, &format!("/api/v1/incidents/{}/activity", p1[1]), &agent, None).await;
-    let fired = events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["event"]["action"].as_str().is_some_and(|a| a.starts_with("sla_")))
-        .count();
-    assert_eq!(fired, 4);
+    assert_eq!(sla_events(&app, p1[1], &agent).await, 4);
     assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 0);
 }
