@@ -237,13 +237,16 @@ where
 /// latency from the call's scheduled start. A server that falls behind the rate therefore shows
 /// its backlog in the latencies instead of slowing the load down (what a closed loop like
 /// [`drive`] does, and why its latencies at saturation say more about the load than the server).
-/// Returns sorted latencies and the wall time.
+/// Returns sorted latencies, the wall time, and the sorted latencies from the moment each call
+/// was actually sent. On a machine the load generator shares, the difference is its own late
+/// dispatch (its threads waiting for a core), which the first figure counts too — and any wait
+/// for one of the `max_in_flight` slots, so compare them with slots to spare.
 async fn drive_at_rate<F, Fut>(
     requests: usize,
     rate: f64,
     max_in_flight: usize,
     make: F,
-) -> anyhow::Result<(Vec<Duration>, Duration)>
+) -> anyhow::Result<(Vec<Duration>, Duration, Vec<Duration>)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -252,28 +255,34 @@ where
     let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
     let started = tokio::time::Instant::now();
     let mut calls = tokio::task::JoinSet::new();
-    let mut all = Vec::with_capacity(requests);
+    let (mut all, mut from_send) = (Vec::with_capacity(requests), Vec::with_capacity(requests));
     for i in 0..requests {
         // A failed call ends the run now rather than after the rest of the schedule.
         while let Some(latency) = calls.try_join_next() {
-            all.push(latency??);
+            let (scheduled, sent) = latency??;
+            all.push(scheduled);
+            from_send.push(sent);
         }
         let at = started + Duration::try_from_secs_f64(i as f64 / rate)?;
         tokio::time::sleep_until(at).await;
         let slot = slots.clone().acquire_owned().await?;
         let call = make(i);
         calls.spawn(async move {
+            let sent = tokio::time::Instant::now();
             call.await?;
             drop(slot);
-            Ok::<_, anyhow::Error>(at.elapsed())
+            Ok::<_, anyhow::Error>((at.elapsed(), sent.elapsed()))
         });
     }
     while let Some(latency) = calls.join_next().await {
-        all.push(latency??);
+        let (scheduled, sent) = latency??;
+        all.push(scheduled);
+        from_send.push(sent);
     }
     let wall = started.elapsed();
     all.sort();
-    Ok((all, wall))
+    from_send.sort();
+    Ok((all, wall, from_send))
 }
 
 pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -317,9 +326,16 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
             Ok(())
         }
     };
-    let (latencies, wall) = match args.rate {
-        Some(rate) => drive_at_rate(args.creates, rate, args.concurrency, create).await?,
-        None => drive(args.creates, args.concurrency, create).await?,
+    let (latencies, wall, from_send) = match args.rate {
+        Some(rate) => {
+            let (latencies, wall, from_send) =
+                drive_at_rate(args.creates, rate, args.concurrency, create).await?;
+            (latencies, wall, Some(from_send))
+        }
+        None => {
+            let (latencies, wall) = drive(args.creates, args.concurrency, create).await?;
+            (latencies, wall, None)
+        }
     };
     let rate = args.creates as f64 / wall.as_secs_f64();
     // The server's CPU per create is steadier than the rate on a machine shared with the client.
@@ -338,6 +354,13 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / args.creates.max(1) as f64),
         steal.map_or("n/a".to_owned(), |s| format!("{s:.0} %"))
     );
+    if let Some(sent) = from_send {
+        println!(
+            "  timed from when each was sent (left out: the load generator's late dispatch, waits for a slot): p50 {} p99 {}",
+            ms(percentile(&sent, 0.5)),
+            ms(percentile(&sent, 0.99))
+        );
+    }
 
     // 2. Queries over a large table.
     if args.total > args.creates as i64 {
