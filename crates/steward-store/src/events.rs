@@ -87,10 +87,13 @@ impl Tx {
             "UPDATE event_chain SET seq = seq + {} WHERE id = 1 RETURNING seq, hash",
             crate::placeholder(self.backend, 1)
         );
-        let rows = self.fetch_all(sql, move |q| q.bind(n)).await?;
-        let head = rows.first().ok_or(crate::StoreError::NotFound)?;
-        let first = head.try_get::<i64, _>("seq")? - n + 1;
-        let mut prev_hash: String = head.try_get("hash")?;
+        let mut rows = self.fetch_all(vec![crate::Statement { sql, args: vec![n.into()] }]).await?;
+        let (seq, hash) = match rows.pop().as_deref() {
+            Some([seq, hash]) => (seq.int()?, hash.clone().into_text()?),
+            _ => return Err(crate::StoreError::NotFound),
+        };
+        let first = seq - n + 1;
+        let mut prev_hash = hash;
         let mut rows = Vec::with_capacity(events.len());
         for (i, (at, new)) in events.into_iter().enumerate() {
             let event = Event {
@@ -118,27 +121,27 @@ impl Tx {
                  prev_hash, hash) VALUES {}",
                 tuples.join(", ")
             );
-            self.defer(sql, move |mut q| {
-                for (e, prev, hash) in chunk {
-                    q = q
-                        .bind(e.seq)
-                        .bind(e.at_ms)
-                        .bind(e.actor_id)
-                        .bind(e.actor_name)
-                        .bind(e.entity_type)
-                        .bind(e.entity_id)
-                        .bind(e.action)
-                        .bind(e.before)
-                        .bind(e.after)
-                        .bind(prev)
-                        .bind(hash);
-                }
-                q
-            });
+            let mut args = Vec::with_capacity(chunk.len() * 11);
+            for (e, prev, hash) in chunk {
+                args.extend([
+                    e.seq.into(),
+                    e.at_ms.into(),
+                    e.actor_id.into(),
+                    e.actor_name.into(),
+                    e.entity_type.into(),
+                    e.entity_id.into(),
+                    e.action.into(),
+                    e.before.into(),
+                    e.after.into(),
+                    prev.into(),
+                    hash.into(),
+                ]);
+            }
+            self.defer(sql, args);
         }
         let sql =
             format!("UPDATE event_chain SET hash = {} WHERE id = 1", crate::placeholders(self.backend, 1, 1));
-        self.defer(sql, move |q| q.bind(prev_hash));
+        self.defer(sql, vec![prev_hash.into()]);
         Ok(first)
     }
 }

@@ -13,6 +13,7 @@
 mod checkpoint;
 mod cmdb;
 mod credentials;
+mod direct;
 mod events;
 mod jobs;
 mod readers;
@@ -20,16 +21,21 @@ mod reports;
 mod sla;
 mod teams;
 mod tickets;
+mod tx;
 mod users;
 mod writer;
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::ConnectOptions;
+use sqlx::Executor;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, Executor};
-use writer::{HeldWriter, WriteSide};
+use tx::{AnyQuery, Statement, TxConn, Value};
+use writer::WriteSide;
+
+pub use tx::Tx;
 
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
@@ -55,6 +61,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// From the direct SQLite connection (`direct.rs`).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -208,8 +217,12 @@ impl Store {
                     pragmas(65_536),
                     checkpoint::WRITER_CHECKPOINT_PAGES
                 );
-                write.execute(sqlx::AssertSqlSafe(writer_setup)).await?;
-                let write = WriteSide::sqlite(write);
+                write.execute(sqlx::AssertSqlSafe(writer_setup.clone())).await?;
+                // The incident writer's direct connection (`direct.rs`) opens the same file; an
+                // in-memory database has none (a second connection would see another one).
+                let file = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_owned();
+                let direct_at = file.is_file().then_some((file, writer_setup));
+                let write = WriteSide::sqlite(write, direct_at);
                 if let WriteSide::Sqlite(writer) = &write {
                     checkpoint::start(
                         connect_options.clone(),
@@ -283,13 +296,26 @@ impl Store {
             WriteSide::Pool(pool) => TxConn::Pool(pool.begin().await?),
             WriteSide::Sqlite(writer) => TxConn::Sqlite { writer: writer::hold(writer).await?, sent: false },
         };
-        let mut tx = Tx { conn, backend: self.backend, deferred: Vec::new() };
-        if self.backend == Backend::Sqlite {
-            // IMMEDIATE takes SQLite's write lock up front, so a transaction that reads before
-            // it writes cannot fail half-way with SQLITE_BUSY when another process writes.
-            tx.defer("BEGIN IMMEDIATE".into(), |q| q);
+        Ok(Tx::new(conn, self.backend))
+    }
+
+    /// [`Store::begin`] for a caller on a thread of its own (the incident writer): on an SQLite
+    /// file its statements run on the calling thread, blocking it (`direct.rs`). Such a
+    /// transaction takes only statements made with [`Tx::defer`], [`Tx::fetch_all`] and
+    /// [`Tx::execute`]; others fail. Anywhere else it is [`Store::begin`].
+    pub async fn begin_direct(&self) -> Result<Tx> {
+        match &self.write {
+            WriteSide::Sqlite(writer) => {
+                let writer = writer::hold(writer).await?;
+                let conn = if writer.has_direct() {
+                    TxConn::Direct { writer, sent: false }
+                } else {
+                    TxConn::Sqlite { writer, sent: false }
+                };
+                Ok(Tx::new(conn, self.backend))
+            }
+            WriteSide::Pool(_) => self.begin().await,
         }
-        Ok(tx)
     }
 
     /// The write connection, for a single statement outside a transaction.
@@ -300,142 +326,6 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
-    }
-}
-
-/// One database transaction. Dropping it without [`Tx::commit`] rolls everything back.
-///
-/// Statements whose outcome the caller does not wait for (event rows, the chain head's hash,
-/// report facts and rollup rows) are *deferred*: queued, then run together just before the
-/// transaction's next other statement or its commit. On SQLite that is one call for the lot
-/// (sqlx runs a multi-statement text on the connection's thread, taking positional `?`
-/// arguments in order), where each statement would otherwise be a round trip to that thread;
-/// on PostgreSQL they run one by one. A deferred statement's error surfaces at that point, and
-/// fails the transaction all the same. Deferred statements return no rows.
-///
-/// On SQLite, `BEGIN IMMEDIATE` is the first deferred statement and `COMMIT` goes in the same
-/// call as the last ones, and [`Tx::fetch_all`] runs a statement in the same call as the
-/// deferred ones before it: a group of creates takes three round trips instead of seven.
-pub struct Tx {
-    conn: TxConn,
-    backend: Backend,
-    deferred: Vec<Deferred>,
-}
-
-enum TxConn {
-    /// PostgreSQL: sqlx's transaction on a pooled connection.
-    Pool(sqlx::Transaction<'static, Any>),
-    /// SQLite: the one write connection; `sent` once anything (so perhaps `BEGIN`) went out,
-    /// after which dropping the transaction uncommitted has to roll it back.
-    Sqlite { writer: HeldWriter, sent: bool },
-    /// Committed; the connection is given back.
-    Done,
-}
-
-impl Drop for Tx {
-    fn drop(&mut self) {
-        if let TxConn::Sqlite { writer, sent: true } = std::mem::replace(&mut self.conn, TxConn::Done) {
-            writer.abandon();
-        }
-    }
-}
-
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
-
-/// Binds a deferred statement's arguments (owned, so it can wait).
-type Binder = Box<dyn FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send>;
-
-struct Deferred {
-    sql: String,
-    bind: Binder,
-}
-
-impl Tx {
-    pub async fn commit(mut self) -> Result<()> {
-        match &self.conn {
-            // Nothing went out and nothing waits: no transaction was ever opened.
-            TxConn::Sqlite { sent: false, .. } if self.deferred.len() <= 1 => {}
-            TxConn::Sqlite { .. } => {
-                self.defer("COMMIT".into(), |q| q);
-                self.flush().await?;
-            }
-            TxConn::Pool(_) => {
-                self.flush().await?;
-                if let TxConn::Pool(tx) = std::mem::replace(&mut self.conn, TxConn::Done) {
-                    tx.commit().await?;
-                }
-            }
-            TxConn::Done => {}
-        }
-        self.conn = TxConn::Done;
-        Ok(())
-    }
-
-    /// The connection, after the deferred statements have run (so every statement sees the
-    /// ones queued before it).
-    async fn conn(&mut self) -> Result<&mut sqlx::AnyConnection> {
-        self.flush().await?;
-        Ok(self.raw())
-    }
-
-    fn raw(&mut self) -> &mut sqlx::AnyConnection {
-        match &mut self.conn {
-            TxConn::Pool(tx) => tx,
-            TxConn::Sqlite { writer, sent } => {
-                *sent = true;
-                writer
-            }
-            TxConn::Done => unreachable!("`commit` consumes the transaction"),
-        }
-    }
-
-    /// Queues `sql` (placeholders from [`placeholders`], numbered from 1) with its arguments.
-    fn defer(
-        &mut self,
-        sql: String,
-        bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send + 'static,
-    ) {
-        self.deferred.push(Deferred { sql, bind: Box::new(bind) });
-    }
-
-    /// Runs `sql` (placeholders from [`placeholders`], numbered from 1) and returns its rows;
-    /// on SQLite in the same call as the deferred statements before it.
-    async fn fetch_all(
-        &mut self,
-        sql: String,
-        bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static> + Send + 'static,
-    ) -> Result<Vec<sqlx::any::AnyRow>> {
-        if self.backend == Backend::Sqlite {
-            self.defer(sql, bind);
-            let q = self.take_deferred();
-            return Ok(q.fetch_all(self.raw()).await?);
-        }
-        Ok(bind(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(self.conn().await?).await?)
-    }
-
-    /// The deferred statements as one multi-statement query, their arguments bound in order.
-    fn take_deferred(&mut self) -> AnyQuery<'static> {
-        let deferred = std::mem::take(&mut self.deferred);
-        let sql = deferred.iter().map(|d| d.sql.as_str()).collect::<Vec<_>>().join(";\n");
-        deferred.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, d| (d.bind)(q))
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        if self.deferred.is_empty() {
-            return Ok(());
-        }
-        match self.backend {
-            Backend::Sqlite => {
-                let q = self.take_deferred();
-                q.execute(self.raw()).await?;
-            }
-            Backend::Postgres => {
-                for d in std::mem::take(&mut self.deferred) {
-                    (d.bind)(sqlx::query(sqlx::AssertSqlSafe(d.sql))).execute(self.raw()).await?;
-                }
-            }
-        }
-        Ok(())
     }
 }
 

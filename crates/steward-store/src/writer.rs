@@ -18,6 +18,7 @@
 //! back first should that task never run (a runtime shutting down).
 
 use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,11 +38,25 @@ pub(crate) enum WriteSide {
 }
 
 /// The SQLite write connection, `None` once closed.
-#[derive(Debug)]
 pub(crate) struct SqliteWriter {
     conn: Option<AnyConnection>,
     /// A transaction was abandoned and its rollback has not been confirmed.
     needs_rollback: bool,
+    /// Where and how to open the direct connection (`direct.rs`): the database file and the
+    /// writer's pragmas; `None` for a database that is not a file of its own.
+    direct_at: Option<(PathBuf, String)>,
+    /// The direct connection, opened on first use.
+    direct: Option<rusqlite::Connection>,
+}
+
+impl std::fmt::Debug for SqliteWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteWriter")
+            .field("open", &self.conn.is_some())
+            .field("needs_rollback", &self.needs_rollback)
+            .field("direct_at", &self.direct_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The write connection, held until dropped: `&mut *conn` is an executor.
@@ -54,8 +69,9 @@ pub(crate) enum WriteConn {
 pub(crate) struct HeldWriter(OwnedMutexGuard<SqliteWriter>);
 
 impl WriteSide {
-    pub(crate) fn sqlite(conn: AnyConnection) -> WriteSide {
-        WriteSide::Sqlite(Arc::new(Mutex::new(SqliteWriter { conn: Some(conn), needs_rollback: false })))
+    pub(crate) fn sqlite(conn: AnyConnection, direct_at: Option<(PathBuf, String)>) -> WriteSide {
+        let writer = SqliteWriter { conn: Some(conn), needs_rollback: false, direct_at, direct: None };
+        WriteSide::Sqlite(Arc::new(Mutex::new(writer)))
     }
 
     /// The connection for a single statement outside a transaction.
@@ -70,7 +86,9 @@ impl WriteSide {
         match self {
             WriteSide::Pool(pool) => pool.close().await,
             WriteSide::Sqlite(writer) => {
-                if let Some(conn) = writer.lock().await.conn.take() {
+                let mut writer = writer.lock().await;
+                writer.direct = None;
+                if let Some(conn) = writer.conn.take() {
                     let _ = sqlx::Connection::close(conn).await;
                 }
             }
@@ -107,6 +125,32 @@ async fn rollback(writer: &mut SqliteWriter) {
 }
 
 impl HeldWriter {
+    /// Whether this database has a direct connection (`direct.rs`).
+    pub(crate) fn has_direct(&self) -> bool {
+        self.0.direct_at.is_some()
+    }
+
+    /// The direct connection, opened now if it is not yet.
+    pub(crate) fn direct(&mut self) -> Result<&rusqlite::Connection> {
+        let writer = &mut *self.0;
+        if writer.direct.is_none() {
+            let (path, setup) = writer.direct_at.as_ref().ok_or(crate::StoreError::NotFound)?;
+            writer.direct = Some(crate::direct::open(path, setup)?);
+        }
+        Ok(writer.direct.as_ref().expect("opened above"))
+    }
+
+    /// Rolls back the direct connection's open transaction. Should that fail, the connection
+    /// is closed, which rolls it back all the same; the next use opens a new one.
+    pub(crate) fn direct_rollback(&mut self) {
+        if let Some(conn) = &self.0.direct
+            && conn.execute_batch("ROLLBACK").is_err()
+            && !conn.is_autocommit()
+        {
+            self.0.direct = None;
+        }
+    }
+
     /// Gives the connection back after a transaction that did not commit: rolled back first,
     /// by a task when a runtime is there to run it, else by the next holder.
     pub(crate) fn abandon(mut self) {

@@ -8,20 +8,20 @@
 //! trip of ~0.3 ms on a busy two-core machine. A create is about 30 statements, which capped
 //! creates near 400/s whatever the concurrency; a batch of N costs about the statements of one.
 //!
-//! On SQLite the writer runs on a thread of its own (a current-thread runtime). A group takes
-//! three round trips to the database's thread; each answer wakes the writer from outside the
-//! shared runtime, which puts it in the runtime's global queue — checked only every few dozen
-//! task polls while request handlers keep the workers busy. Its own thread wakes at once.
+//! On SQLite the writer runs on a thread of its own (a current-thread runtime), and steps the
+//! group's statements itself on the store's direct connection (`steward-store/src/direct.rs`):
+//! through sqlx a group took three round trips to the database's thread and a wake-up per
+//! statement result, each a pair of context switches on the path every create waits for.
 
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::{Value, json};
-use steward_core::reports::merge;
 use steward_core::tickets::Ticket;
 use steward_store::{Backend, CiRecord};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ENTITY, fields};
+use crate::reports::Tracked;
 use crate::{Actor, App, AppError, Result, new_event};
 
 /// The most creates one transaction takes.
@@ -49,7 +49,7 @@ impl App {
     pub(super) async fn write_new_incident(&self, item: Prepared) -> Result<Ticket> {
         let (reply, answer) = oneshot::channel();
         if let Err(mpsc::error::SendError((item, _))) = self.intake_queue().send((item, reply)) {
-            return self.write_alone(item).await;
+            return self.write_alone(item, false).await;
         }
         answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the incident writer stopped")))?
     }
@@ -70,7 +70,7 @@ impl App {
             Backend::Sqlite => {
                 let thread = std::thread::Builder::new().name("steward-intake".into()).spawn(move || {
                     match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-                        Ok(runtime) => runtime.block_on(writer.run_intake(waiting)),
+                        Ok(runtime) => runtime.block_on(writer.run_intake(waiting, true)),
                         Err(e) => tracing::error!(error = %e, "the incident writer could not start"),
                     }
                 });
@@ -79,13 +79,15 @@ impl App {
                 }
             }
             // PostgreSQL connections belong to the runtime that opened them: stay on it.
-            Backend::Postgres => drop(tokio::spawn(writer.run_intake(waiting))),
+            Backend::Postgres => drop(tokio::spawn(writer.run_intake(waiting, false))),
         }
         *slot = Some(queue.clone());
         queue
     }
 
-    async fn run_intake(self, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
+    /// Writes what `waiting` brings, group by group. `direct`: on a thread of its own, whose
+    /// transactions may run their statements on it ([`steward_store::Store::begin_direct`]).
+    async fn run_intake(self, mut waiting: mpsc::UnboundedReceiver<Waiting>, direct: bool) {
         while let Some(first) = waiting.recv().await {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH
@@ -94,7 +96,7 @@ impl App {
                 batch.push(next);
             }
             let (items, replies): (Vec<Prepared>, Vec<_>) = batch.into_iter().unzip();
-            match self.write_batch(&items).await {
+            match self.write_batch(&items, direct).await {
                 Ok(stored) => {
                     for (ticket, reply) in stored.into_iter().zip(replies) {
                         let _ = reply.send(Ok(ticket));
@@ -109,21 +111,21 @@ impl App {
                     // One create can fail the batch (a team deleted since it was checked, say):
                     // write each alone, so only that one fails.
                     for (item, reply) in items.into_iter().zip(replies) {
-                        let _ = reply.send(self.write_alone(item).await);
+                        let _ = reply.send(self.write_alone(item, direct).await);
                     }
                 }
             }
         }
     }
 
-    async fn write_alone(&self, item: Prepared) -> Result<Ticket> {
-        let mut stored = self.write_batch(std::slice::from_ref(&item)).await?;
+    async fn write_alone(&self, item: Prepared, direct: bool) -> Result<Ticket> {
+        let mut stored = self.write_batch(std::slice::from_ref(&item), direct).await?;
         stored.pop().ok_or(AppError::NotFound("incident"))
     }
 
     /// Writes `items` in one transaction and returns them stored, in order.
-    async fn write_batch(&self, items: &[Prepared]) -> Result<Vec<Ticket>> {
-        let mut tx = self.store.begin().await?;
+    async fn write_batch(&self, items: &[Prepared], direct: bool) -> Result<Vec<Ticket>> {
+        let mut tx = if direct { self.store.begin_direct().await? } else { self.store.begin().await? };
         let stored = tx.insert_tickets(items.iter().map(|i| i.ticket.clone()).collect()).await?;
         let mut events = Vec::with_capacity(items.len());
         for (item, t) in items.iter().zip(&stored) {
@@ -140,7 +142,7 @@ impl App {
             }
         }
         tx.append_events_at(events).await?;
-        let mut rollup = Vec::new();
+        let mut tracked = Tracked::default();
         for (item, t) in items.iter().zip(&stored) {
             for other in &item.related {
                 tx.link_tickets(t.id, *other).await?;
@@ -151,9 +153,9 @@ impl App {
             for ci in &item.cis {
                 tx.link_ticket_ci(t.id, ci.id).await?;
             }
-            rollup.extend(self.track_facts(&mut tx, None, t, t.created_at, false).await?);
+            self.track_facts(&mut tx, &mut tracked, None, t, t.created_at, false).await?;
         }
-        tx.add_to_rollup(&merge(rollup)).await?;
+        tracked.store(&mut tx).await?;
         tx.commit().await?;
         Ok(stored)
     }

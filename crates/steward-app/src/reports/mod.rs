@@ -16,6 +16,8 @@ use steward_store::ReportFilter;
 
 mod tracking;
 
+pub(crate) use tracking::Tracked;
+
 use crate::{Actor, App, AppError, Result};
 
 /// A report request as typed: every field optional, dates as `YYYY-MM-DD`.

@@ -2,7 +2,9 @@
 //! writing transaction, so the reports never disagree with the tickets.
 
 use jiff::Timestamp;
-use steward_core::reports::{Clocks, Entry, Facts, Measures, RollupKey, delta, needs_clocks, next_facts};
+use steward_core::reports::{
+    Clocks, Entry, Facts, Measures, RollupKey, delta, merge, needs_clocks, next_facts,
+};
 use steward_core::sla::SlaStatus;
 use steward_core::tickets::Ticket;
 use steward_store::Tx;
@@ -11,6 +13,23 @@ use crate::{App, Result};
 
 fn clock(s: &SlaStatus) -> (jiff::SignedDuration, Option<bool>) {
     (s.elapsed, Some(s.breached_at.is_none()))
+}
+
+/// What tickets' changes do to the reports, gathered so that many tickets written in one
+/// transaction (a group of creates) store their facts and rollup rows in one statement each.
+#[derive(Debug, Default)]
+pub(crate) struct Tracked {
+    facts: Vec<(i64, Facts)>,
+    rollup: Vec<(RollupKey, Measures)>,
+}
+
+impl Tracked {
+    /// Stores what was gathered (deferred: it goes out with the transaction's next statement).
+    pub(crate) async fn store(self, tx: &mut Tx) -> Result<()> {
+        tx.put_report_facts(&self.facts).await?;
+        tx.add_to_rollup(&merge(self.rollup)).await?;
+        Ok(())
+    }
 }
 
 impl App {
@@ -25,21 +44,22 @@ impl App {
         at: Timestamp,
         agent_reply: bool,
     ) -> Result<()> {
-        let rows = self.track_facts(tx, before, after, at, agent_reply).await?;
-        tx.add_to_rollup(&rows).await?;
-        Ok(())
+        let mut tracked = Tracked::default();
+        self.track_facts(tx, &mut tracked, before, after, at, agent_reply).await?;
+        tracked.store(tx).await
     }
 
-    /// [`App::track_ticket`] without the rollup: stores the ticket's new facts and returns
-    /// its rollup delta, for a caller that applies many tickets' deltas at once.
+    /// [`App::track_ticket`] into `tracked`, for a caller that stores many tickets' changes at
+    /// once. The ticket's stored facts are read in `tx` (so they must not be among `tracked`'s).
     pub(crate) async fn track_facts(
         &self,
         tx: &mut Tx,
+        tracked: &mut Tracked,
         before: Option<&Ticket>,
         after: &Ticket,
         at: Timestamp,
         agent_reply: bool,
-    ) -> Result<Vec<(RollupKey, Measures)>> {
+    ) -> Result<()> {
         let old = match before {
             Some(_) => tx.report_facts(after.id).await?,
             None => Facts::default(),
@@ -56,9 +76,14 @@ impl App {
         }
         let new = next_facts(&old, before, after, at, agent_reply, clocks);
         if new != old {
-            tx.put_report_facts(after.id, &new).await?;
+            tracked.facts.push((after.id, new.clone()));
         }
         let old_entry = before.map(|b| Entry::of(b, old));
-        Ok(delta(old_entry.as_ref(), Some(&Entry::of(after, new)), &self.config.report_zone))
+        tracked.rollup.extend(delta(
+            old_entry.as_ref(),
+            Some(&Entry::of(after, new)),
+            &self.config.report_zone,
+        ));
+        Ok(())
     }
 }

@@ -356,14 +356,8 @@ impl Tx {
     }
 
     pub async fn link_ticket_ci(&mut self, ticket_id: i64, ci_id: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO ticket_cis (ticket_id, ci_id) VALUES ($1, $2) ON CONFLICT (ticket_id, ci_id) DO NOTHING",
-        )
-        .bind(ticket_id)
-        .bind(ci_id)
-        .execute(self.conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "INSERT INTO ticket_cis (ticket_id, ci_id) VALUES ($1, $2) ON CONFLICT (ticket_id, ci_id) DO NOTHING";
+        Ok(self.execute(sql, vec![ticket_id.into(), ci_id.into()]).await? == 1)
     }
 }
 

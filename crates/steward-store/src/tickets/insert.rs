@@ -19,8 +19,9 @@
 use sqlx::Row;
 use steward_core::tickets::{Ticket, TicketKind, ticket_number};
 
-use super::bind_fields;
-use crate::{Backend, Result, StoreError, Tx, placeholder, placeholders, to_ms};
+use super::{bind_fields, field_values};
+use crate::tx::bind_all;
+use crate::{Backend, Result, Statement, StoreError, Tx, Value, placeholder, placeholders, to_ms};
 
 /// Columns a new row binds, after its fields: kind, number, created_by, created_at, updated_at.
 const WIDTH: usize = 25;
@@ -59,22 +60,21 @@ impl Tx {
     }
 
     async fn insert_with_ids(&mut self, out: &mut [Ticket], kinds: &[(TicketKind, i64)]) -> Result<()> {
-        let mut sql: Vec<String> = kinds.iter().map(|_| self.counter_sql()).collect();
-        sql.push("SELECT COALESCE(MAX(id), 0), (SELECT upto FROM ticket_title_index) FROM tickets".into());
-        let binds: Vec<(&'static str, i64)> = kinds.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-        let rows = self
-            .fetch_all(sql.join(";\n"), move |mut q| {
-                for (kind, n) in binds {
-                    q = q.bind(kind).bind(n);
-                }
-                q
-            })
-            .await?;
+        let mut statements: Vec<Statement> = kinds
+            .iter()
+            .map(|(k, n)| Statement { sql: self.counter_sql(), args: vec![k.as_str().into(), (*n).into()] })
+            .collect();
+        statements.push(Statement {
+            sql: "SELECT COALESCE(MAX(id), 0), (SELECT upto FROM ticket_title_index) FROM tickets".into(),
+            args: Vec::new(),
+        });
+        let rows = self.fetch_all(statements).await?;
         // One row per statement, in order: each kind's next number, then the largest id and the
         // title index's mark.
         let (last, counters) = rows.split_last().ok_or(StoreError::NotFound)?;
-        let (max_id, indexed): (i64, i64) = (last.try_get(0)?, last.try_get(1)?);
-        let next: Vec<i64> = counters.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let column = |row: &[Value], i: usize| row.get(i).ok_or(StoreError::NotFound)?.int();
+        let (max_id, indexed) = (column(last, 0)?, column(last, 1)?);
+        let next: Vec<i64> = counters.iter().map(|r| column(r, 0)).collect::<Result<_>>()?;
         for (&(kind, n), next) in kinds.iter().zip(next) {
             number(out, kind, next - n);
         }
@@ -87,16 +87,16 @@ impl Tx {
                 .map(|_| format!("({}, 1)", placeholders(self.backend, 1, WIDTH + 1)))
                 .collect();
             let sql = format!("INSERT INTO tickets (id, {COLUMNS}) VALUES {}", tuples.join(", "));
-            let rows: Vec<Ticket> = chunk.to_vec();
-            self.defer(sql, move |mut q| {
-                for t in &rows {
-                    q = bind_new(bind_fields(q.bind(t.id), t), t);
-                }
-                q
-            });
+            let mut args = Vec::with_capacity(chunk.len() * (WIDTH + 1));
+            for t in chunk {
+                args.push(t.id.into());
+                args.extend(field_values(t));
+                args.extend(new_values(t));
+            }
+            self.defer(sql, args);
         }
         if top - indexed >= TITLE_INDEX_BATCH {
-            self.defer(INDEX_PENDING_TITLES.to_string(), |q| q);
+            self.defer(INDEX_PENDING_TITLES.to_string(), Vec::new());
         }
         Ok(())
     }
@@ -104,8 +104,9 @@ impl Tx {
     async fn insert_returning_ids(&mut self, out: &mut [Ticket], kinds: &[(TicketKind, i64)]) -> Result<()> {
         for &(kind, n) in kinds {
             let sql = self.counter_sql();
-            let rows = self.fetch_all(sql, move |q| q.bind(kind.as_str()).bind(n)).await?;
-            let next: i64 = rows.first().ok_or(StoreError::NotFound)?.try_get(0)?;
+            let rows =
+                self.fetch_all(vec![Statement { sql, args: vec![kind.as_str().into(), n.into()] }]).await?;
+            let next = rows.first().and_then(|r| r.first()).ok_or(StoreError::NotFound)?.int()?;
             number(out, kind, next - n);
         }
         for chunk in out.chunks_mut(CHUNK) {
@@ -116,7 +117,7 @@ impl Tx {
                 format!("INSERT INTO tickets ({COLUMNS}) VALUES {} RETURNING id, number", tuples.join(", "));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for t in chunk.iter() {
-                q = bind_new(bind_fields(q, t), t);
+                q = bind_all(bind_fields(q, t), new_values(t).into());
             }
             let ids: Vec<(i64, String)> = q
                 .fetch_all(self.conn().await?)
@@ -151,11 +152,13 @@ fn number(tickets: &mut [Ticket], kind: TicketKind, first: i64) {
     }
 }
 
-/// Binds what a new row has beyond [`bind_fields`].
-fn bind_new<'q>(q: crate::AnyQuery<'q>, t: &Ticket) -> crate::AnyQuery<'q> {
-    q.bind(t.kind.as_str())
-        .bind(t.number.clone())
-        .bind(t.created_by)
-        .bind(to_ms(t.created_at))
-        .bind(to_ms(t.updated_at))
+/// What a new row binds beyond its [`field_values`].
+fn new_values(t: &Ticket) -> [Value; 5] {
+    [
+        t.kind.as_str().into(),
+        t.number.clone().into(),
+        t.created_by.into(),
+        to_ms(t.created_at).into(),
+        to_ms(t.updated_at).into(),
+    ]
 }

@@ -12,7 +12,7 @@ use steward_core::tickets::{
     HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency,
 };
 
-use crate::{AnyQuery, Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
+use crate::{AnyQuery, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, to_ms};
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
@@ -102,28 +102,34 @@ impl TryFrom<TicketRow> for Ticket {
 /// priority, team_id, assignee_id, state, hold_reason, resolution_code, resolution_note,
 /// resolved_at, closed_at, reopen_count, parent_id, tags. Owned copies, so a deferred
 /// statement can take them along.
+/// The values of a ticket's fields, in the order of the columns `title` … `tags`.
+fn field_values(t: &Ticket) -> [Value; 20] {
+    [
+        t.title.clone().into(),
+        t.description.clone().into(),
+        t.requester_id.into(),
+        t.category_id.into(),
+        t.subcategory_id.into(),
+        t.service.clone().into(),
+        i64::from(t.impact.get()).into(),
+        i64::from(t.urgency.get()).into(),
+        i64::from(t.priority.get()).into(),
+        t.team_id.into(),
+        t.assignee_id.into(),
+        t.state.as_str().into(),
+        t.hold_reason.map(|h| h.as_str()).into(),
+        t.resolution_code.map(|c| c.as_str()).into(),
+        t.resolution_note.clone().into(),
+        t.resolved_at.map(to_ms).into(),
+        t.closed_at.map(to_ms).into(),
+        t.reopen_count.into(),
+        t.parent_id.into(),
+        t.tags.to_string().into(),
+    ]
+}
+
 fn bind_fields<'q>(query: AnyQuery<'q>, t: &Ticket) -> AnyQuery<'q> {
-    query
-        .bind(t.title.clone())
-        .bind(t.description.clone())
-        .bind(t.requester_id)
-        .bind(t.category_id)
-        .bind(t.subcategory_id)
-        .bind(t.service.clone())
-        .bind(i64::from(t.impact.get()))
-        .bind(i64::from(t.urgency.get()))
-        .bind(i64::from(t.priority.get()))
-        .bind(t.team_id)
-        .bind(t.assignee_id)
-        .bind(t.state.as_str())
-        .bind(t.hold_reason.map(|h| h.as_str()))
-        .bind(t.resolution_code.map(|c| c.as_str()))
-        .bind(t.resolution_note.clone())
-        .bind(t.resolved_at.map(to_ms))
-        .bind(t.closed_at.map(to_ms))
-        .bind(t.reopen_count)
-        .bind(t.parent_id)
-        .bind(t.tags.to_string())
+    crate::tx::bind_all(query, field_values(t).into())
 }
 
 async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Ticket>> {
@@ -263,14 +269,9 @@ impl Tx {
     }
 
     pub async fn add_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT (ticket_id, user_id) DO NOTHING",
-        )
-        .bind(ticket_id)
-        .bind(user_id)
-        .execute(self.conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) \
+                   ON CONFLICT (ticket_id, user_id) DO NOTHING";
+        Ok(self.execute(sql, vec![ticket_id.into(), user_id.into()]).await? == 1)
     }
 
     pub async fn remove_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
@@ -285,14 +286,9 @@ impl Tx {
     /// Relates two tickets; returns false when they already were.
     pub async fn link_tickets(&mut self, a: i64, b: i64) -> Result<bool> {
         let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-        let done = sqlx::query(
-            "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) ON CONFLICT (ticket_id, other_id) DO NOTHING",
-        )
-        .bind(lo)
-        .bind(hi)
-        .execute(self.conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) \
+                   ON CONFLICT (ticket_id, other_id) DO NOTHING";
+        Ok(self.execute(sql, vec![lo.into(), hi.into()]).await? == 1)
     }
 
     pub async fn insert_saved_view(

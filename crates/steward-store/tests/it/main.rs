@@ -2,6 +2,7 @@
 //! `STEWARD_TEST_DATABASE_URL` is set.
 
 mod cmdb;
+mod direct;
 mod events;
 mod jobs;
 mod readers;

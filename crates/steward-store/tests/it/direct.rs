@@ -1,0 +1,156 @@
+//! Transactions from `Store::begin_direct` (the incident writer's): on an SQLite file they run
+//! on a connection of their own (`direct.rs`), which takes turns with the ordinary writer. They
+//! must commit, roll back and see the other connection's commits exactly as `begin`'s do; on
+//! PostgreSQL `begin_direct` is `begin`.
+
+use jiff::Timestamp;
+use serde_json::json;
+use steward_core::identity::TeamName;
+use steward_core::tickets::{Impact, State, Tags, Ticket, TicketKind, Urgency};
+use steward_store::{Backend, NewEvent, Store, StoreError};
+use steward_test_support::TestDb;
+
+use crate::users::new_user;
+
+fn event(entity: &str, n: i64) -> NewEvent {
+    NewEvent {
+        actor_id: None,
+        actor_name: "test".into(),
+        entity_type: "incident",
+        entity_id: Some(n.to_string()),
+        action: "create",
+        before: None,
+        after: Some(json!({ "title": entity, "note": "quote ' and ünïcödé 数据库" })),
+    }
+}
+
+fn ticket(title: &str, requester_id: i64) -> Ticket {
+    let at = Timestamp::now();
+    Ticket {
+        id: 0,
+        kind: TicketKind::Incident,
+        number: String::new(),
+        title: title.into(),
+        description: String::new(),
+        requester_id,
+        created_by: Some(requester_id),
+        category_id: None,
+        subcategory_id: None,
+        service: Some("mail".into()),
+        impact: Impact::new(2).unwrap(),
+        urgency: Urgency::new(1).unwrap(),
+        priority: steward_core::tickets::Priority::new(2).unwrap(),
+        team_id: None,
+        assignee_id: None,
+        state: State::New,
+        hold_reason: None,
+        resolution_code: None,
+        resolution_note: None,
+        resolved_at: None,
+        closed_at: None,
+        reopen_count: 0,
+        parent_id: None,
+        tags: Tags::parse(&["vpn"]).unwrap(),
+        created_at: at,
+        updated_at: at,
+        version: 0,
+    }
+}
+
+async fn requester(store: &Store) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.insert_user(Timestamp::now(), &new_user("req")).await.unwrap();
+    tx.commit().await.unwrap();
+    user.id
+}
+
+/// Two tickets, their events, a link between them and a watcher, in one direct transaction.
+async fn write_two(store: &Store, user: i64, titles: [&str; 2]) -> Result<Vec<Ticket>, StoreError> {
+    let mut tx = store.begin_direct().await?;
+    let stored = tx.insert_tickets(titles.iter().map(|t| ticket(t, user)).collect()).await?;
+    let events = stored.iter().map(|t| (t.created_at, event(&t.title, t.id))).collect();
+    tx.append_events_at(events).await?;
+    assert!(tx.link_tickets(stored[0].id, stored[1].id).await?, "a new link changes a row");
+    assert!(!tx.link_tickets(stored[1].id, stored[0].id).await?, "the same link again changes none");
+    assert!(tx.add_watcher(stored[0].id, user).await?);
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// An ordinary transaction in between: the direct connection must see what it wrote.
+async fn write_team(store: &Store, name: &str) {
+    let mut tx = store.begin().await.unwrap();
+    tx.append_event(Timestamp::now(), event(name, 0)).await.unwrap();
+    tx.insert_team(Timestamp::now(), &TeamName::parse(name).unwrap(), "").await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn direct_transactions_take_turns_with_the_writer_and_keep_the_chain() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let user = requester(&store).await;
+    let first = write_two(&store, user, ["first", "second"]).await.unwrap();
+    write_team(&store, "between").await;
+    let next = write_two(&store, user, ["third", "fourth"]).await.unwrap();
+
+    let numbers: Vec<&str> = first.iter().chain(&next).map(|t| t.number.as_str()).collect();
+    assert_eq!(numbers, ["INC000001", "INC000002", "INC000003", "INC000004"]);
+    for t in first.iter().chain(&next) {
+        let got = store.ticket(t.id).await.unwrap().expect("committed");
+        assert_eq!(
+            (got.title.as_str(), got.number.as_str(), got.version),
+            (t.title.as_str(), t.number.as_str(), 1)
+        );
+        assert_eq!(got.tags, t.tags);
+    }
+    assert_eq!(store.related_tickets(first[1].id).await.unwrap().len(), 1);
+    assert_eq!(store.watchers(first[0].id).await.unwrap().len(), 1);
+    // Six events (the user is not one), all chained across both connections.
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(5));
+}
+
+#[tokio::test]
+async fn a_direct_transaction_that_fails_or_is_dropped_leaves_nothing_and_frees_the_writer() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let user = requester(&store).await;
+
+    // Dropped after its statements ran.
+    let mut tx = store.begin_direct().await.unwrap();
+    let stored = tx.insert_tickets(vec![ticket("dropped", user)]).await.unwrap();
+    tx.append_events_at(vec![(Timestamp::now(), event("dropped", stored[0].id))]).await.unwrap();
+    tx.link_tickets(stored[0].id, stored[0].id).await.unwrap();
+    drop(tx);
+
+    // Failed: a link to a ticket that does not exist breaks a foreign key.
+    let mut tx = store.begin_direct().await.unwrap();
+    let stored = tx.insert_tickets(vec![ticket("failed", user)]).await.unwrap();
+    let err = tx.link_tickets(stored[0].id, 999).await.unwrap_err();
+    assert!(!matches!(err, StoreError::NotFound | StoreError::Duplicate { .. }), "{err:?}");
+    drop(tx);
+
+    write_team(&store, "after").await;
+    let kept = write_two(&store, user, ["kept", "also kept"]).await.unwrap();
+    assert_eq!(kept[0].number, "INC000001", "the rolled-back numbers are free again");
+    assert_eq!(store.ticket(kept[1].id).await.unwrap().map(|t| t.title), Some("also kept".into()));
+    assert_eq!(store.verify_event_chain().await.unwrap(), Ok(3));
+}
+
+#[tokio::test]
+async fn a_statement_a_direct_transaction_cannot_run_fails_without_harm() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    if store.backend() != Backend::Sqlite {
+        return;
+    }
+    let user = requester(&store).await;
+    let mut tx = store.begin_direct().await.unwrap();
+    tx.insert_tickets(vec![ticket("before", user)]).await.unwrap();
+    // Team inserts go through sqlx's connection, which a direct transaction does not use.
+    assert!(tx.insert_team(Timestamp::now(), &TeamName::parse("nope").unwrap(), "").await.is_err());
+    drop(tx);
+    write_team(&store, "fine").await;
+    assert_eq!(store.list_teams().await.unwrap().len(), 1);
+    assert_eq!(store.ticket(1).await.unwrap(), None);
+}
