@@ -109,8 +109,12 @@ impl Store {
         .execute(tx.conn().await?)
         .await?;
         if self.backend == Backend::Sqlite {
-            // One batch for the whole load (see `insert.rs`).
-            sqlx::query(super::insert::INDEX_PENDING_TITLES).execute(tx.conn().await?).await?;
+            // One batch for the whole load (see `insert.rs`), merged as it goes by FTS5 itself:
+            // no create waits on a bulk load, and its many segments need merging at once.
+            let merging = "INSERT INTO tickets_title_fts (tickets_title_fts, rank) VALUES ('automerge', 4); ";
+            let done = "; INSERT INTO tickets_title_fts (tickets_title_fts, rank) VALUES ('automerge', 0)";
+            let sql = format!("{merging}{}{done}", super::insert::INDEX_PENDING_TITLES);
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(tx.conn().await?).await?;
         }
         tx.commit().await?;
         if self.backend == Backend::Postgres {

@@ -31,6 +31,15 @@ const CHUNK: usize = 64;
 /// index's share of the writer thread's profile fell from 35 % to 12 %; searches scan at most
 /// this many rows plus a group more. (In alternating runs 64, 128 and 256 did about the same.)
 const TITLE_INDEX_BATCH: i64 = 256;
+/// How many pages of the trigram index's segments a group of `creates` merges (migration
+/// 0009): a page per create, at least 8. FTS5's own merging (off since then) merged as many
+/// pages per leaf page written times the number of levels, in bursts; a create writes about an
+/// eighth of a leaf page, so with four or five levels this keeps ahead with room to spare —
+/// merging only starts once a level holds four segments.
+fn merge_pages(creates: usize) -> usize {
+    creates.max(8)
+}
+
 /// Indexes every title above the index's mark and moves the mark to the last ticket.
 pub(super) const INDEX_PENDING_TITLES: &str = "INSERT INTO tickets_title_fts (rowid, title) \
     SELECT id, title FROM tickets WHERE id > (SELECT upto FROM ticket_title_index); \
@@ -98,6 +107,11 @@ impl Tx {
         if top - indexed >= TITLE_INDEX_BATCH {
             self.defer(INDEX_PENDING_TITLES.to_string(), Vec::new());
         }
+        let pages = merge_pages(out.len());
+        self.defer(
+            format!("INSERT INTO tickets_title_fts (tickets_title_fts, rank) VALUES ('merge', {pages})"),
+            Vec::new(),
+        );
         Ok(())
     }
 

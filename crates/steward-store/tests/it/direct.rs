@@ -154,3 +154,41 @@ async fn a_statement_a_direct_transaction_cannot_run_fails_without_harm() {
     assert_eq!(store.list_teams().await.unwrap().len(), 1);
     assert_eq!(store.ticket(1).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn groups_of_creates_keep_the_title_index_whole_while_they_merge_it() {
+    // SQLite only: the FTS5 trigram index and its merges (migration 0009, `insert.rs`).
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    if store.backend() != Backend::Sqlite {
+        return;
+    }
+    let user = requester(&store).await;
+    // 40 groups of 40: five index batches of 256 titles or more, so levels fill and merge.
+    for g in 0..40 {
+        let mut tx = store.begin_direct().await.unwrap();
+        let tickets = (0..40).map(|i| ticket(&format!("group zq{g:03}x item {i}"), user)).collect();
+        tx.insert_tickets(tickets).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let raw = db.raw_pool().await;
+    let scalar = |sql: &'static str| {
+        let raw = raw.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&raw).await.unwrap() }
+    };
+    // FTS5's own merging stays off: the writer merges (a few pages per group).
+    assert_eq!(scalar("SELECT v FROM tickets_title_fts_config WHERE k = 'automerge'").await, 0);
+    let indexed = scalar("SELECT upto FROM ticket_title_index").await;
+    assert!(indexed >= 1280, "five batches indexed or more: {indexed}");
+    // Every indexed group is found whole, whatever segment it ended up in.
+    for g in 0..(indexed / 40) {
+        let sql =
+            format!("SELECT COUNT(*) FROM tickets_title_fts WHERE tickets_title_fts MATCH '\"zq{g:03}x\"'");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&raw).await.unwrap();
+        assert_eq!(n, 40, "group {g}");
+    }
+    sqlx::query("INSERT INTO tickets_title_fts (tickets_title_fts) VALUES ('integrity-check')")
+        .execute(&raw)
+        .await
+        .expect("the merged index agrees with the tickets");
+}
