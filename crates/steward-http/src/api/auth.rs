@@ -28,7 +28,7 @@ pub async fn login(
     Ok(Json(json!({
         "token": issued.secret,
         "expires_at": time(issued.token.expires_at),
-        "scopes": TokenJson::from(&issued.token).scopes,
+        "scopes": TokenJson::new(&issued.token, state.app.now()).scopes,
         "user_id": issued.token.user_id,
     })))
 }

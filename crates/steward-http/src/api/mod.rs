@@ -132,8 +132,9 @@ pub struct TokenJson {
     active: bool,
 }
 
-impl From<&ApiToken> for TokenJson {
-    fn from(t: &ApiToken) -> TokenJson {
+impl TokenJson {
+    /// The token as JSON; `now` is the app's clock, which says whether it is still active.
+    pub fn new(t: &ApiToken, now: Timestamp) -> TokenJson {
         TokenJson {
             id: t.id,
             user_id: t.user_id,
@@ -144,7 +145,7 @@ impl From<&ApiToken> for TokenJson {
             expires_at: time(t.expires_at),
             revoked_at: t.revoked_at.map(time),
             last_used_at: t.last_used_at.map(time),
-            active: t.is_active(Timestamp::now()),
+            active: t.is_active(now),
         }
     }
 }

@@ -24,7 +24,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let tokens = state.app.list_tokens(&actor, q.all).await?;
-    Ok(Json(json!({ "items": tokens.iter().map(TokenJson::from).collect::<Vec<_>>() })))
+    let now = state.app.now();
+    Ok(Json(json!({ "items": tokens.iter().map(|t| TokenJson::new(t, now)).collect::<Vec<_>>() })))
 }
 
 #[derive(Deserialize)]
@@ -52,7 +53,7 @@ pub async fn create(
     let owner = body.user_id.unwrap_or(actor.user.id);
     let scopes = body.scopes.join(" ");
     let issued = state.app.issue_token(Some(&actor), owner, &body.name, &scopes, &body.expires).await?;
-    let mut out = serde_json::to_value(TokenJson::from(&issued.token)).unwrap_or_default();
+    let mut out = serde_json::to_value(TokenJson::new(&issued.token, state.app.now())).unwrap_or_default();
     out["token"] = Value::String(issued.secret);
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -64,5 +65,5 @@ pub async fn revoke(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TokenJson>> {
     let token = state.app.revoke_token(&actor, id).await?;
-    Ok(Json(TokenJson::from(&token)))
+    Ok(Json(TokenJson::new(&token, state.app.now())))
 }

@@ -165,7 +165,9 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    let ttl = started.expires_at.duration_since(jiff::Timestamp::now()).as_secs().max(0);
+    // The cookie lives as long as the session: both instants on the app's clock, never the
+    // system's (a test's clock may stand anywhere).
+    let ttl = started.expires_at.duration_since(state.app.now()).as_secs().max(0);
     let mut response = Redirect::to(safe_next(&form.next)).into_response();
     let secure = state.config.secure_cookies;
     let h = response.headers_mut();

@@ -34,8 +34,7 @@ struct TokensPage<'a> {
     new_secret: Option<String>,
 }
 
-fn rows(tokens: &[ApiToken], never: &str) -> Vec<TokenRow> {
-    let now = Timestamp::now();
+fn rows(tokens: &[ApiToken], now: Timestamp, never: &str) -> Vec<TokenRow> {
     let minute = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M UTC").to_string();
     tokens
         .iter()
@@ -78,7 +77,7 @@ async fn page(
         .filter(|s| actor.user.role.scopes().contains(**s))
         .map(|s| (s.as_str(), *s == Scope::Read))
         .collect();
-    let tokens = rows(&tokens, page.t.get("common.never"));
+    let tokens = rows(&tokens, state.app.now(), page.t.get("common.never"));
     Ok(render(&TokensPage { page, tokens, scopes, new_secret }))
 }
 

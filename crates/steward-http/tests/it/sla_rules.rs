@@ -89,7 +89,9 @@ async fn bad_escalation_rules_are_refused() {
 
 #[tokio::test]
 async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
-    let start: Timestamp = "2026-12-02T02:00:00Z".parse().unwrap();
+    // A week before the real today, on the hour: the 24×7 calendar counts every minute alike.
+    let week_ago = Timestamp::now().checked_sub(SignedDuration::from_hours(7 * 24)).unwrap();
+    let start = Timestamp::from_second(week_ago.as_second() / 3600 * 3600).unwrap();
     let clock = Clock::manual(start);
     let config = AppConfig { clock: clock.clone(), ..AppConfig::default() };
     let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
@@ -129,7 +131,7 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
     let (_, sla) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/sla"), &ada_t, None).await;
     assert_eq!(
         (sla["next_update"]["breached"].as_bool(), sla["next_update"]["due"].as_str()),
-        (Some(false), Some("2026-12-02T03:02:00Z"))
+        (Some(false), Some(start.checked_add(SignedDuration::from_mins(62)).unwrap().to_string().as_str()))
     );
     let (browser, _) = app.signed_in("ada").await;
     let (_, page) = app.page(&browser, &format!("/incidents/{id}")).await;
