@@ -47,6 +47,31 @@ impl TestDb {
         }
     }
 
+    /// A database holding a fixture made by an earlier Steward: on SQLite a copy of the file
+    /// `sqlite_file`, on PostgreSQL a fresh database loaded from `postgres_dump` (plain
+    /// `pg_dump --inserts` output). Nothing is migrated yet.
+    pub async fn from_fixture(sqlite_file: &std::path::Path, postgres_dump: &std::path::Path) -> TestDb {
+        let db = TestDb::new().await;
+        if db.is_postgres() {
+            let dump = std::fs::read_to_string(postgres_dump).expect("read the PostgreSQL fixture");
+            // psql's own commands (`\restrict`) are not SQL.
+            let dump: String =
+                dump.lines().filter(|l| !l.starts_with('\\')).map(|l| format!("{l}\n")).collect();
+            let raw = db.raw_pool().await;
+            // One connection: the dump sets its session's search path.
+            let mut conn = raw.acquire().await.expect("a connection to the test database");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(dump))
+                .execute(&mut *conn)
+                .await
+                .expect("load the PostgreSQL fixture");
+            drop(conn);
+            raw.close().await;
+        } else {
+            std::fs::copy(sqlite_file, db.dir.path().join("steward.db")).expect("copy the SQLite fixture");
+        }
+        db
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.url.starts_with("postgres")
     }
@@ -158,7 +183,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: AppConfig, http: HttpConfig) -> TestApp {
-        let db = TestDb::new().await;
+        TestApp::spawn_on(TestDb::new().await, config, http).await
+    }
+
+    /// Serves the app over `db`, migrated first (e.g. a [`TestDb::from_fixture`]).
+    pub async fn spawn_on(db: TestDb, config: AppConfig, http: HttpConfig) -> TestApp {
         let app = App::new(db.store().await, config);
         let state = AppState::new(app.clone(), http).expect("app state");
         let router = steward_http::router(state);

@@ -17,5 +17,6 @@ mod sla;
 mod sla_rules;
 mod sla_scenario;
 mod tokens;
+mod upgrade;
 mod web;
 mod web_incidents;
