@@ -1,8 +1,8 @@
 //! Signing in and out: password checks with throttling, web sessions, and the first admin.
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::json;
-use steward_core::identity::{Password, Role, Username};
+use steward_core::events::DomainEvent;
+use steward_core::identity::{LoginFailure, Password, Role, UserEvent, Username};
 use steward_store::NewUser;
 
 use crate::secrets::{hash_password, new_secret, secret_hash, verify_password};
@@ -37,8 +37,15 @@ impl App {
         let Some(login) = self.store.login_record(&username).await? else {
             verify_password(password.to_owned(), None).await?;
             let mut tx = self.store.begin().await?;
-            let attempt = json!({ "username": username.as_str(), "reason": "unknown user" });
-            record(&mut tx, at, None, ("user", None), "login_failed", None, Some(attempt)).await?;
+            let attempt =
+                LoginFailure { username: username.to_string(), reason: "unknown user".into(), locked: None };
+            record(
+                &mut tx,
+                at,
+                None,
+                DomainEvent::User { id: None, event: UserEvent::SignInFailed(attempt) },
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::BadCredentials);
         };
@@ -58,10 +65,13 @@ impl App {
         let blocked_until = at.saturating_add(SignedDuration::from_millis(throttle.wait_ms)).unwrap_or(at);
         tx.record_login_failure(user.id, throttle.failures, blocked_until).await?;
         let reason = if user.disabled { "disabled" } else { "wrong password" };
-        let attempt =
-            json!({ "username": user.username.as_str(), "reason": reason, "locked": throttle.locked });
-        let entity = ("user", Some(user.id.to_string()));
-        record(&mut tx, at, None, entity, "login_failed", None, Some(attempt)).await?;
+        let attempt = LoginFailure {
+            username: user.username.to_string(),
+            reason: reason.into(),
+            locked: Some(throttle.locked),
+        };
+        let event = UserEvent::SignInFailed(attempt);
+        record(&mut tx, at, None, DomainEvent::User { id: Some(user.id), event }).await?;
         tx.commit().await?;
         if throttle.locked {
             return Err(AppError::TooManyAttempts { retry_after_secs: throttle.wait_ms / 1000 });
@@ -79,8 +89,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let id = tx.insert_session(at, &secret_hash(&secret), user.id, &csrf_token, expires_at).await?;
         let actor = Actor { user, credential: Credential::Session { id, csrf_token: csrf_token.clone() } };
-        let entity = ("user", Some(actor.user.id.to_string()));
-        record(&mut tx, at, Some(&actor), entity, "login", None, Some(json!({ "via": "web" }))).await?;
+        let event = UserEvent::SignedIn { via: "web".into() };
+        record(&mut tx, at, Some(&actor), DomainEvent::User { id: Some(actor.user.id), event }).await?;
         tx.commit().await?;
         Ok(SessionStart { secret, csrf_token, expires_at, actor })
     }
@@ -99,8 +109,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if let Some(user_id) = tx.delete_session(&secret_hash(secret)).await? {
-            let entity = ("user", Some(user_id.to_string()));
-            record(&mut tx, at, None, entity, "logout", None, None).await?;
+            record(&mut tx, at, None, DomainEvent::User { id: Some(user_id), event: UserEvent::SignedOut })
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -134,8 +144,8 @@ impl App {
             organisation: None,
         };
         let user = tx.insert_user(at, &new).await?;
-        let after = crate::directory::user_snapshot(&user);
-        record(&mut tx, at, None, ("user", Some(user.id.to_string())), "create", None, Some(after)).await?;
+        let event = UserEvent::Created(Box::new(crate::directory::user_snapshot(&user)));
+        record(&mut tx, at, None, DomainEvent::User { id: Some(user.id), event }).await?;
         tx.commit().await?;
         Ok(Some(AdminBootstrap { username: user.username.to_string(), generated_password: generated }))
     }

@@ -1,23 +1,25 @@
 //! The user and team directory: who works in the service desk and in which teams.
 
-use serde_json::{Value, json};
-use steward_core::identity::{Password, Permission, Role, TeamName, TeamWithMembers, User, Username};
+use steward_core::events::DomainEvent;
+use steward_core::identity::{
+    Password, Permission, Role, TeamEvent, TeamName, TeamWithMembers, User, UserEvent, UserSnapshot, Username,
+};
 use steward_store::{NewUser, UserPatch};
 
 use crate::secrets::hash_password;
 use crate::{Actor, App, AppError, Result, record};
 
 /// A user as the event log records it: never the password hash.
-pub(crate) fn user_snapshot(u: &User) -> Value {
-    json!({
-        "username": u.username.as_str(),
-        "display_name": u.display_name,
-        "email": u.email,
-        "role": u.role.as_str(),
-        "disabled": u.disabled,
-        "locale": u.locale,
-        "organisation": u.organisation,
-    })
+pub(crate) fn user_snapshot(u: &User) -> UserSnapshot {
+    UserSnapshot {
+        username: u.username.to_string(),
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        role: u.role.as_str().to_owned(),
+        disabled: u.disabled,
+        locale: u.locale.clone(),
+        organisation: u.organisation.clone(),
+    }
 }
 
 /// A new user as typed into a form, the API or the CLI; validated by [`App::create_user`].
@@ -129,8 +131,8 @@ impl App {
         let organisation = parse_organisation(input.organisation.as_deref())?;
         let new = NewUser { username, display_name, email, role, password_hash, locale: None, organisation };
         let user = tx.insert_user(at, &new).await?;
-        let entity = ("user", Some(user.id.to_string()));
-        record(&mut tx, at, actor, entity, "create", None, Some(user_snapshot(&user))).await?;
+        let event = UserEvent::Created(Box::new(user_snapshot(&user)));
+        record(&mut tx, at, actor, DomainEvent::User { id: Some(user.id), event }).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -182,13 +184,16 @@ impl App {
         let mut tx = self.store.begin().await?;
         let before = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
         let mut after = tx.update_user(at, id, expected_version, &patch).await?;
-        let entity = || ("user", Some(id.to_string()));
+
         if after.disabled && !before.disabled {
             tx.delete_sessions_of(id, None).await?;
         }
         if after != before {
-            let (b, a) = (user_snapshot(&before), user_snapshot(&after));
-            record(&mut tx, at, Some(actor), entity(), "update", Some(b), Some(a)).await?;
+            let event = UserEvent::Updated {
+                before: Box::new(user_snapshot(&before)),
+                after: Box::new(user_snapshot(&after)),
+            };
+            record(&mut tx, at, Some(actor), DomainEvent::User { id: Some(id), event }).await?;
         }
         if let Some(hash) = password_hash {
             tx.set_password_hash(at, id, &hash).await?;
@@ -199,7 +204,8 @@ impl App {
                 _ => None,
             };
             tx.delete_sessions_of(id, keep).await?;
-            record(&mut tx, at, Some(actor), entity(), "password_change", None, None).await?;
+            let event = UserEvent::PasswordChanged;
+            record(&mut tx, at, Some(actor), DomainEvent::User { id: Some(id), event }).await?;
             after = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
         }
         tx.commit().await?;
@@ -215,7 +221,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.set_password_hash(at, user.id, &hash).await?;
         tx.delete_sessions_of(user.id, None).await?;
-        record(&mut tx, at, None, ("user", Some(user.id.to_string())), "password_change", None, None).await?;
+        let event = UserEvent::PasswordChanged;
+        record(&mut tx, at, None, DomainEvent::User { id: Some(user.id), event }).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -242,8 +249,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let team = tx.insert_team(at, &name, description).await?;
-        let after = json!({ "name": team.name, "description": team.description });
-        record(&mut tx, at, actor, ("team", Some(team.id.to_string())), "create", None, Some(after)).await?;
+        let event = TeamEvent::Created { name: team.name.to_string(), description: team.description.clone() };
+        record(&mut tx, at, actor, DomainEvent::Team { id: team.id, event }).await?;
         tx.commit().await?;
         Ok(team)
     }
@@ -269,10 +276,12 @@ impl App {
             tx.remove_team_member(team_id, user_id).await?
         };
         if changed {
-            let action = if member { "member_add" } else { "member_remove" };
-            let detail = json!({ "user_id": user_id, "username": user.username.as_str() });
-            record(&mut tx, at, actor, ("team", Some(team_id.to_string())), action, None, Some(detail))
-                .await?;
+            let username = user.username.to_string();
+            let event = match member {
+                true => TeamEvent::MemberAdded { user_id, username },
+                false => TeamEvent::MemberRemoved { user_id, username },
+            };
+            record(&mut tx, at, actor, DomainEvent::Team { id: team_id, event }).await?;
         }
         tx.commit().await?;
         Ok(changed)

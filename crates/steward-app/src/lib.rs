@@ -11,6 +11,7 @@ pub mod cmdb;
 pub mod demo;
 mod directory;
 mod error;
+mod events;
 pub mod incidents;
 pub mod jobs;
 mod mail;
@@ -24,7 +25,9 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use steward_core::identity::LoginPolicy;
 use steward_core::tickets::PriorityMatrix;
-use steward_store::{NewEvent, Store, Tx};
+use steward_store::Store;
+
+use events::record;
 
 pub use actor::{Actor, Credential};
 pub use auth::{AdminBootstrap, SessionStart};
@@ -153,32 +156,4 @@ impl App {
     pub fn now(&self) -> Timestamp {
         self.config.clock.now()
     }
-}
-
-/// Appends an event attributed to `actor` (or to the system when `None`).
-async fn record(
-    tx: &mut Tx,
-    at: Timestamp,
-    actor: Option<&Actor>,
-    entity: (&'static str, Option<String>),
-    action: &'static str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<i64> {
-    Ok(tx.append_event(at, new_event(actor, entity, action, before, after)).await?)
-}
-
-/// An event attributed to `actor` (or to the system when `None`), for [`record`] or a batch.
-fn new_event(
-    actor: Option<&Actor>,
-    entity: (&'static str, Option<String>),
-    action: &'static str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> NewEvent {
-    let (actor_id, actor_name) = match actor {
-        Some(a) => (Some(a.user.id), a.user.username.to_string()),
-        None => (None, "system".to_owned()),
-    };
-    NewEvent { actor_id, actor_name, entity_type: entity.0, entity_id: entity.1, action, before, after }
 }

@@ -1,9 +1,9 @@
 //! API tokens: issued with scopes and an expiry, stored hashed, revocable.
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::json;
+use steward_core::events::DomainEvent;
 use steward_core::expiry::parse_lifetime;
-use steward_core::identity::{ApiToken, Permission, ScopeSet, User};
+use steward_core::identity::{ApiToken, Permission, ScopeSet, TokenEvent, User};
 use steward_store::NewToken;
 
 use crate::secrets::{new_secret, secret_hash};
@@ -77,14 +77,13 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         let token = tx.insert_token(at, &new).await?;
-        let after = json!({
-            "owner": owner.username.as_str(),
-            "name": token.name,
-            "scopes": token.scopes.to_string(),
-            "expires_at": token.expires_at.to_string(),
-        });
-        let entity = ("api_token", Some(token.id.to_string()));
-        record(&mut tx, at, actor, entity, "create", None, Some(after)).await?;
+        let event = TokenEvent::Issued {
+            owner: owner.username.to_string(),
+            name: token.name.clone(),
+            scopes: token.scopes.to_string(),
+            expires_at: token.expires_at.to_string(),
+        };
+        record(&mut tx, at, actor, DomainEvent::ApiToken { id: token.id, event }).await?;
         tx.commit().await?;
         Ok(IssuedToken { secret, token })
     }
@@ -135,8 +134,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let revoked = tx.revoke_token(at, id).await?;
         if token.revoked_at.is_none() {
-            let entity = ("api_token", Some(id.to_string()));
-            record(&mut tx, at, Some(actor), entity, "revoke", None, None).await?;
+            record(&mut tx, at, Some(actor), DomainEvent::ApiToken { id, event: TokenEvent::Revoked })
+                .await?;
         }
         tx.commit().await?;
         Ok(revoked)

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod cmdb;
+pub mod events;
 pub mod expiry;
 pub mod identity;
 pub mod jobs;

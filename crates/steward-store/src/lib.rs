@@ -39,7 +39,10 @@ pub use tx::Tx;
 
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
-pub use events::{EventFilter, LoggedEvent, NewEvent};
+pub use events::{
+    DecodeError, Encoded, EventFilter, LoggedEvent, NewEvent, SCHEMA_VERSION, encode_event, fields_json,
+    relation_json,
+};
 pub use jobs::{Job, NewJob};
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyRecord};
@@ -83,6 +86,12 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ci_relations_key", "ci_relations.from_ci, ci_relations.to_ci, ci_relations.kind", "kind"),
     ("ci_classes_pkey", "ci_classes.name", "name"),
 ];
+
+impl From<DecodeError> for StoreError {
+    fn from(err: DecodeError) -> StoreError {
+        StoreError::Corrupt(err.to_string())
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> StoreError {

@@ -1,8 +1,8 @@
 //! Impact analysis over the CI graph and a CI as it was on a past date.
 
 use jiff::Timestamp;
-use serde_json::Value;
-use steward_core::cmdb::{Direction, Hit, ImpactWalk};
+use steward_core::cmdb::{CiEvent, CiField, Direction, Hit, ImpactWalk, RelationDetail};
+use steward_core::events::{DomainEvent, Fields};
 use steward_core::identity::Permission;
 use steward_store::{CiRecord, EventFilter};
 
@@ -88,7 +88,7 @@ impl App {
     }
 
     /// The CI as it was at `at`, replayed from its events; `None` before it existed.
-    pub async fn ci_as_of(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<Value>> {
+    pub async fn ci_as_of(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<CiAsOf>> {
         actor.require(Permission::ReadCmdb)?;
         let current = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let filter = EventFilter {
@@ -99,29 +99,34 @@ impl App {
         };
         let mut events = self.store.list_events(&filter).await?;
         events.reverse();
-        let mut state: Option<Value> = None;
-        let mut relations: Vec<Value> = Vec::new();
+        let mut fields: Option<Fields<CiField>> = None;
+        let mut relations: Vec<RelationDetail> = Vec::new();
         for e in events.iter().filter(|e| e.at() <= at) {
-            let after: Option<Value> = e.event.after.as_deref().and_then(|a| serde_json::from_str(a).ok());
-            let before: Option<Value> = e.event.before.as_deref().and_then(|b| serde_json::from_str(b).ok());
-            match (e.event.action.as_str(), after, before) {
-                ("create", Some(a), _) => state = Some(a),
-                ("update", Some(Value::Object(changes)), _) => {
-                    if let Some(Value::Object(s)) = state.as_mut() {
-                        s.extend(changes);
+            let DomainEvent::Ci { event, .. } = e.domain().map_err(steward_store::StoreError::from)? else {
+                continue;
+            };
+            match event {
+                CiEvent::Created(f) => fields = Some(f),
+                CiEvent::Updated(changes) => {
+                    if let Some(f) = fields.as_mut() {
+                        f.apply(&changes.after);
                     }
                 }
-                ("relate", Some(r), _) => relations.push(r),
-                ("unrelate", _, Some(r)) => relations.retain(|x| x["relation_id"] != r["relation_id"]),
-                _ => {}
+                CiEvent::Related(r) => relations.push(r),
+                // An imported relationship has no id recorded, so no removal matches it.
+                CiEvent::Unrelated(r) => relations.retain(|x| x.relation_id != r.relation_id),
             }
         }
         // A CI created before its history was recorded (none today) reads as it is now.
-        let state =
-            state.or_else(|| (events.is_empty() && current.created_at <= at).then(|| snapshot(&current)));
-        Ok(state.map(|mut s| {
-            s["relations"] = Value::Array(relations);
-            s
-        }))
+        let fields =
+            fields.or_else(|| (events.is_empty() && current.created_at <= at).then(|| snapshot(&current)));
+        Ok(fields.map(|fields| CiAsOf { fields, relations }))
     }
+}
+
+/// A CI as it was at some instant: its fields and the relationships it had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiAsOf {
+    pub fields: Fields<CiField>,
+    pub relations: Vec<RelationDetail>,
 }

@@ -4,22 +4,24 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
 use steward_core::cmdb::{
-    AttrDef, AttrType, AttrValue, CiStatus, ClassDef, Edge, RawValue, RelationType, builtin_classes,
-    parse_class_name,
+    AttrDef, AttrType, AttrValue, CiClassEvent, CiEvent, CiField, CiStatus, ClassDef, Edge, RawValue,
+    RelationDetail, RelationType, builtin_classes, parse_class_name,
 };
+use steward_core::events::{DomainEvent, FieldValue, Fields};
 use steward_core::identity::Permission;
+use steward_core::tickets::IncidentEvent;
 use steward_store::{CiQuery, CiRecord, RelationRecord};
 
 mod export;
 mod impact;
 mod import;
 
-pub use impact::{CiImpact, ImpactHit};
+pub use impact::{CiAsOf, CiImpact, ImpactHit};
 pub use import::{CiRow, ImportFile, ImportReport, RelationRow, RowError, parse_csv, parse_json};
 
-use crate::{Actor, App, AppError, Result, record};
+use crate::events::{TicketChange, record};
+use crate::{Actor, App, AppError, Result};
 
 pub const ENTITY: &str = "ci";
 
@@ -60,11 +62,17 @@ pub struct CiView {
 }
 
 /// The JSON snapshot of a CI that events hold.
-pub fn snapshot(ci: &CiRecord) -> Value {
-    json!({
-        "class": ci.class, "name": ci.name, "external_id": ci.external_id, "status": ci.status.as_str(),
-        "owner_team_id": ci.owner_team_id, "criticality": ci.criticality, "attrs": ci.attrs,
-    })
+pub fn snapshot(ci: &CiRecord) -> Fields<CiField> {
+    use FieldValue::{Int, Text};
+    Fields(vec![
+        (CiField::Class, Text(ci.class.clone())),
+        (CiField::Name, Text(ci.name.clone())),
+        (CiField::ExternalId, FieldValue::opt_text(ci.external_id.as_deref())),
+        (CiField::Status, Text(ci.status.as_str().to_owned())),
+        (CiField::OwnerTeamId, FieldValue::opt_int(ci.owner_team_id)),
+        (CiField::Criticality, Int(ci.criticality)),
+        (CiField::Attrs, FieldValue::Map(ci.attrs.clone())),
+    ])
 }
 
 fn parse_name(name: &str) -> Result<String> {
@@ -149,9 +157,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.insert_ci_class(at, &class).await?;
-        let detail =
-            json!({ "name": name, "attrs": class.attrs.iter().map(|a| a.name.clone()).collect::<Vec<_>>() });
-        record(&mut tx, at, Some(actor), ("ci_class", Some(name)), "create", None, Some(detail)).await?;
+        let event = CiClassEvent::Created { attrs: class.attrs.iter().map(|a| a.name.clone()).collect() };
+        record(&mut tx, at, Some(actor), DomainEvent::CiClass { name, event }).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,10 +233,7 @@ impl App {
             &mut tx,
             at,
             Some(actor),
-            (ENTITY, Some(saved.id.to_string())),
-            "create",
-            None,
-            Some(snapshot(&saved)),
+            DomainEvent::Ci { id: saved.id, event: CiEvent::Created(snapshot(&saved)) },
         )
         .await?;
         tx.commit().await?;
@@ -278,34 +282,14 @@ impl App {
             next.criticality = parse_criticality(c)?;
         }
         self.check_ci(&next, &class).await?;
-        let (before, after) = (snapshot(&current), snapshot(&next));
-        let changed: Vec<&String> = after
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| before[k.as_str()] != **v)
-            .map(|(k, _)| k)
-            .collect();
-        if changed.is_empty() {
+        let Some(changes) = Fields::changes_from(&snapshot(&current), &snapshot(&next)) else {
             return Ok(current);
-        }
-        let pick = |v: &Value| {
-            Value::Object(changed.iter().map(|k| ((*k).clone(), v[k.as_str()].clone())).collect())
         };
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let saved = tx.save_ci(at, &next).await?;
         tx.set_unique_values(saved.id, &class.name, &unique_values(&class, &saved)).await?;
-        record(
-            &mut tx,
-            at,
-            Some(actor),
-            (ENTITY, Some(id.to_string())),
-            "update",
-            Some(pick(&before)),
-            Some(pick(&after)),
-        )
-        .await?;
+        record(&mut tx, at, Some(actor), DomainEvent::Ci { id, event: CiEvent::Updated(changes) }).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -364,19 +348,16 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_ci_relation(at, Edge { from, to, kind }).await?;
-        let detail = json!({ "relation_id": id, "kind": kind.as_str(), "from": from, "to": to });
-        record(
-            &mut tx,
-            at,
-            Some(actor),
-            (ENTITY, Some(from.to_string())),
-            "relate",
-            None,
-            Some(detail.clone()),
-        )
-        .await?;
-        record(&mut tx, at, Some(actor), (ENTITY, Some(to.to_string())), "relate", None, Some(detail))
+        let detail = RelationDetail { relation_id: Some(id), kind, from, to };
+        for ci in [from, to] {
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                DomainEvent::Ci { id: ci, event: CiEvent::Related(detail.clone()) },
+            )
             .await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -389,18 +370,15 @@ impl App {
         if !tx.delete_ci_relation(relation_id).await? {
             return Err(AppError::NotFound("relationship"));
         }
-        let detail = json!({ "relation_id": relation_id, "kind": r.edge.kind.as_str(), "from": r.edge.from, "to": r.edge.to });
+        let detail = RelationDetail {
+            relation_id: Some(relation_id),
+            kind: r.edge.kind,
+            from: r.edge.from,
+            to: r.edge.to,
+        };
         for ci in [r.edge.from, r.edge.to] {
-            record(
-                &mut tx,
-                at,
-                Some(actor),
-                (ENTITY, Some(ci.to_string())),
-                "unrelate",
-                Some(detail.clone()),
-                None,
-            )
-            .await?;
+            let event = CiEvent::Unrelated(detail.clone());
+            record(&mut tx, at, Some(actor), DomainEvent::Ci { id: ci, event }).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -418,17 +396,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_ticket_ci(ticket.id, ci.id).await? {
-            let detail = json!({ "ci_id": ci.id, "ci": ci.name });
-            record(
-                &mut tx,
-                at,
-                Some(actor),
-                (crate::incidents::ENTITY, Some(ticket.id.to_string())),
-                "link_ci",
-                None,
-                Some(detail),
-            )
-            .await?;
+            let event = IncidentEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
+            self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         }
         tx.commit().await?;
         Ok(())

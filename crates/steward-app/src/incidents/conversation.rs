@@ -1,14 +1,17 @@
 //! The conversation on an incident: replies and work notes with @mentions, attachments,
 //! watchers, related incidents, and the activity stream that merges them with the history.
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
+use steward_core::events::DomainEvent;
 use steward_core::identity::{Permission, Username};
-use steward_core::tickets::{HoldReason, State, TicketAccess, parse_description};
+use steward_core::tickets::{
+    HoldReason, IncidentEvent, State, TicketAccess, parse_description, ticket_changes,
+};
 use steward_store::{Attachment, Comment, EventFilter, LoggedEvent, NewAttachment, NewComment};
 
 use super::{ENTITY, IncidentView};
-use crate::{Actor, App, AppError, Result, record};
+use crate::events::TicketChange;
+use crate::{Actor, App, AppError, Result};
 
 /// An uploaded file, before checks.
 #[derive(Debug, Clone)]
@@ -19,10 +22,11 @@ pub struct AttachmentUpload {
     pub data: Vec<u8>,
 }
 
-/// One entry of an incident's activity stream.
+/// One entry of an incident's activity stream: an event of its history (as stored, and read
+/// back typed) or a comment.
 #[derive(Debug, Clone)]
 pub enum ActivityItem {
-    Event(LoggedEvent),
+    Event(LoggedEvent, IncidentEvent),
     Comment(Comment),
 }
 
@@ -114,14 +118,9 @@ impl App {
         for user in &mentions {
             tx.add_watcher(id, *user).await?;
         }
-        let detail = json!({ "comment_id": comment_id, "internal": internal, "mentions": mentions });
-        record(&mut tx, at, Some(actor), (ENTITY, Some(id.to_string())), "comment", None, Some(detail))
-            .await?;
         let ticket = view.ticket;
-        let agent_reply = !internal && actor.user.id != ticket.requester_id;
-        if agent_reply {
-            self.track_ticket(&mut tx, Some(&ticket), &ticket, at, true).await?;
-        }
+        let event = IncidentEvent::Commented { comment_id, internal, mentions };
+        self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         if !internal
             && actor.user.id == ticket.requester_id
             && ticket.hold_reason == Some(HoldReason::AwaitingCustomer)
@@ -130,19 +129,12 @@ impl App {
             next.state = State::InProgress;
             next.hold_reason = None;
             next.updated_at = at;
-            if let Some((before, after)) = super::diff(&ticket, &next) {
+            if let Some(changes) = ticket_changes(&ticket, &next) {
                 let saved = tx.update_ticket(&next).await?;
-                self.track_ticket(&mut tx, Some(&ticket), &saved, at, false).await?;
-                record(
-                    &mut tx,
-                    at,
-                    Some(actor),
-                    (ENTITY, Some(id.to_string())),
-                    "transition",
-                    Some(before),
-                    Some(after),
-                )
-                .await?;
+                let event = IncidentEvent::Transitioned(changes);
+                let change =
+                    TicketChange { at, actor: Some(actor), before: Some(&ticket), after: &saved, event };
+                self.record_ticket_event(&mut tx, change).await?;
             }
         }
         tx.commit().await?;
@@ -209,17 +201,13 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         let stored = tx.insert_attachment(at, &new).await?;
-        let detail = json!({ "attachment_id": stored.id, "filename": stored.filename, "size": stored.size, "internal": stored.internal });
-        record(
-            &mut tx,
-            at,
-            Some(actor),
-            (ENTITY, Some(id.to_string())),
-            "attachment_add",
-            None,
-            Some(detail),
-        )
-        .await?;
+        let event = IncidentEvent::AttachmentAdded {
+            attachment_id: stored.id,
+            filename: stored.filename.clone(),
+            size: stored.size,
+            internal: stored.internal,
+        };
+        self.record_ticket_event(&mut tx, TicketChange::on(&view.ticket, at, Some(actor), event)).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -252,20 +240,26 @@ impl App {
             before_seq: None,
             limit: 1000,
         };
-        let mut items: Vec<ActivityItem> = self
-            .store
-            .list_events(&filter)
-            .await?
-            .into_iter()
-            .filter(|e| e.event.action != "comment")
-            .filter(|e| {
-                internal || !e.event.after.as_deref().is_some_and(|a| a.contains("\"internal\":true"))
-            })
-            .map(ActivityItem::Event)
-            .collect();
+        let mut items = Vec::new();
+        for logged in self.store.list_events(&filter).await? {
+            let DomainEvent::Incident { event, .. } =
+                logged.domain().map_err(steward_store::StoreError::from)?
+            else {
+                continue;
+            };
+            let hidden = match &event {
+                // The comment itself is in the stream, with its text.
+                IncidentEvent::Commented { .. } => true,
+                IncidentEvent::AttachmentAdded { internal: true, .. } => !internal,
+                _ => false,
+            };
+            if !hidden {
+                items.push(ActivityItem::Event(logged, event));
+            }
+        }
         items.extend(self.store.comments(id, internal).await?.into_iter().map(ActivityItem::Comment));
         items.sort_by_key(|i| match i {
-            ActivityItem::Event(e) => (e.event.at_ms, 0, e.event.seq),
+            ActivityItem::Event(e, _) => (e.event.at_ms, 0, e.event.seq),
             ActivityItem::Comment(c) => (c.created_at.as_millisecond(), 1, c.id),
         });
         Ok(items)
@@ -300,17 +294,12 @@ impl App {
         let changed =
             if watch { tx.add_watcher(id, user_id).await? } else { tx.remove_watcher(id, user_id).await? };
         if changed {
-            let action = if watch { "watcher_add" } else { "watcher_remove" };
-            record(
-                &mut tx,
-                at,
-                Some(actor),
-                (ENTITY, Some(id.to_string())),
-                action,
-                None,
-                Some(json!({ "user_id": user_id })),
-            )
-            .await?;
+            let event = if watch {
+                IncidentEvent::WatcherAdded { user_id }
+            } else {
+                IncidentEvent::WatcherRemoved { user_id }
+            };
+            self.record_ticket_event(&mut tx, TicketChange::on(&view.ticket, at, Some(actor), event)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -318,7 +307,7 @@ impl App {
 
     /// Relates two incidents the actor works on.
     pub async fn relate_incidents(&self, actor: &Actor, id: i64, other: i64) -> Result<()> {
-        self.workable(actor, id).await?;
+        let ticket = self.workable(actor, id).await?;
         if id == other {
             return Err(AppError::invalid("ticket_id", "an incident is not related to itself"));
         }
@@ -328,16 +317,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_tickets(id, other).await? {
-            record(
-                &mut tx,
-                at,
-                Some(actor),
-                (ENTITY, Some(id.to_string())),
-                "relate",
-                None,
-                Some(json!({ "ticket_id": other })),
-            )
-            .await?;
+            let event = IncidentEvent::Related { ticket_id: other };
+            self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         }
         tx.commit().await?;
         Ok(())

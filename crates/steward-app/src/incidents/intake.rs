@@ -15,14 +15,12 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use serde_json::{Value, json};
-use steward_core::tickets::Ticket;
+use steward_core::tickets::{IncidentEvent, Ticket, ticket_fields};
 use steward_store::{Backend, CiRecord};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ENTITY, fields};
-use crate::reports::Tracked;
-use crate::{Actor, App, AppError, Result, new_event};
+use crate::events::TicketChange;
+use crate::{Actor, App, AppError, Result};
 
 /// The most creates one transaction takes.
 const MAX_BATCH: usize = 64;
@@ -127,22 +125,17 @@ impl App {
     async fn write_batch(&self, items: &[Prepared], direct: bool) -> Result<Vec<Ticket>> {
         let mut tx = if direct { self.store.begin_direct().await? } else { self.store.begin().await? };
         let stored = tx.insert_tickets(items.iter().map(|i| i.ticket.clone()).collect()).await?;
-        let mut events = Vec::with_capacity(items.len());
+        let mut changes = Vec::with_capacity(items.len());
         for (item, t) in items.iter().zip(&stored) {
-            let entity = (ENTITY, Some(t.id.to_string()));
-            let created = Some(Value::Object(fields(t)));
-            events
-                .push((t.created_at, new_event(Some(&item.actor), entity.clone(), "create", None, created)));
+            let (at, actor) = (t.created_at, Some(&item.actor));
+            let event = IncidentEvent::Created(ticket_fields(t));
+            changes.push(TicketChange { at, actor, before: None, after: t, event });
             for ci in &item.cis {
-                let detail = Some(json!({ "ci_id": ci.id, "ci": ci.name }));
-                events.push((
-                    t.created_at,
-                    new_event(Some(&item.actor), entity.clone(), "link_ci", None, detail),
-                ));
+                let event = IncidentEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
+                changes.push(TicketChange::on(t, at, actor, event));
             }
         }
-        tx.append_events_at(events).await?;
-        let mut tracked = Tracked::default();
+        self.record_ticket_events(&mut tx, changes).await?;
         for (item, t) in items.iter().zip(&stored) {
             for other in &item.related {
                 tx.link_tickets(t.id, *other).await?;
@@ -153,9 +146,7 @@ impl App {
             for ci in &item.cis {
                 tx.link_ticket_ci(t.id, ci.id).await?;
             }
-            self.track_facts(&mut tx, &mut tracked, None, t, t.created_at, false).await?;
         }
-        tracked.store(&mut tx).await?;
         tx.commit().await?;
         Ok(stored)
     }

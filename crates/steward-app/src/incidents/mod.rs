@@ -7,14 +7,15 @@ mod list;
 mod references;
 
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use steward_core::events::Changes;
 use steward_core::identity::Permission;
 use steward_core::tickets::{
-    Impact, State, Tags, Ticket, TicketAccess, TicketKind, Title, TransitionError, TransitionRequest,
-    Urgency, access, apply_transition, parse_description,
+    Impact, IncidentEvent, State, Tags, Ticket, TicketAccess, TicketField, TicketKind, Title,
+    TransitionError, TransitionRequest, Urgency, access, apply_transition, parse_description, ticket_changes,
 };
 
-use crate::{Actor, App, AppError, Result, record};
+use crate::events::TicketChange;
+use crate::{Actor, App, AppError, Result};
 
 pub use conversation::{ActivityItem, AttachmentUpload};
 pub use intake::Intake;
@@ -67,49 +68,6 @@ pub struct IncidentPatch {
 pub struct IncidentView {
     pub ticket: Ticket,
     pub access: TicketAccess,
-}
-
-/// The fields the event log compares, as JSON.
-pub(crate) fn fields(t: &Ticket) -> Map<String, Value> {
-    let v = json!({
-        "number": t.number,
-        "title": t.title,
-        "description": t.description,
-        "requester_id": t.requester_id,
-        "category_id": t.category_id,
-        "subcategory_id": t.subcategory_id,
-        "service": t.service,
-        "impact": t.impact.get(),
-        "urgency": t.urgency.get(),
-        "priority": t.priority.get(),
-        "team_id": t.team_id,
-        "assignee_id": t.assignee_id,
-        "state": t.state.as_str(),
-        "hold_reason": t.hold_reason.map(|h| h.as_str()),
-        "resolution_code": t.resolution_code.map(|c| c.as_str()),
-        "resolution_note": t.resolution_note,
-        "reopen_count": t.reopen_count,
-        "parent_id": t.parent_id,
-        "tags": t.tags.to_string(),
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-/// The fields that differ, as (before, after) objects holding only those fields.
-pub(crate) fn diff(before: &Ticket, after: &Ticket) -> Option<(Value, Value)> {
-    let (b, a) = (fields(before), fields(after));
-    let mut old = Map::new();
-    let mut new = Map::new();
-    for (k, v) in &a {
-        if b.get(k) != Some(v) {
-            old.insert(k.clone(), b.get(k).cloned().unwrap_or(Value::Null));
-            new.insert(k.clone(), v.clone());
-        }
-    }
-    (!new.is_empty()).then_some((Value::Object(old), Value::Object(new)))
 }
 
 impl App {
@@ -263,7 +221,7 @@ impl App {
         if next.state == State::New && next.assignee_id.is_some() {
             next.state = State::Assigned;
         }
-        self.save_incident(actor, &current, next, "update").await
+        self.save_incident(actor, &current, next, IncidentEvent::Updated).await
     }
 
     /// Writes `next` over `current` with one event naming the changed fields.
@@ -272,26 +230,23 @@ impl App {
         actor: &Actor,
         current: &Ticket,
         mut next: Ticket,
-        action: &'static str,
+        event: fn(Changes<TicketField>) -> IncidentEvent,
     ) -> Result<Ticket> {
-        let Some((before, after)) = diff(current, &next) else {
+        let Some(changes) = ticket_changes(current, &next) else {
             return Ok(current.clone());
         };
         let at = self.now();
         next.updated_at = at;
         let mut tx = self.store.begin().await?;
         let saved = tx.update_ticket(&next).await?;
-        record(
-            &mut tx,
+        let change = TicketChange {
             at,
-            Some(actor),
-            (ENTITY, Some(saved.id.to_string())),
-            action,
-            Some(before),
-            Some(after),
-        )
-        .await?;
-        self.track_ticket(&mut tx, Some(current), &saved, at, false).await?;
+            actor: Some(actor),
+            before: Some(current),
+            after: &saved,
+            event: event(changes),
+        };
+        self.record_ticket_event(&mut tx, change).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -331,7 +286,7 @@ impl App {
             },
             TransitionError::Missing(f) => f.into(),
         })?;
-        self.save_incident(actor, &current, next, "transition").await
+        self.save_incident(actor, &current, next, IncidentEvent::Transitioned).await
     }
 
     /// Closes incidents resolved longer than the configured time ago; returns how many.
@@ -347,13 +302,14 @@ impl App {
                 continue;
             }
             next.updated_at = at;
-            let Some((before, after)) = diff(&current, &next) else { continue };
+            let Some(changes) = ticket_changes(&current, &next) else { continue };
             let mut tx = self.store.begin().await?;
             match tx.update_ticket(&next).await {
                 Ok(saved) => {
-                    let entity = (ENTITY, Some(saved.id.to_string()));
-                    record(&mut tx, at, None, entity, "auto_close", Some(before), Some(after)).await?;
-                    self.track_ticket(&mut tx, Some(&current), &saved, at, false).await?;
+                    let event = IncidentEvent::AutoClosed(changes);
+                    let change =
+                        TicketChange { at, actor: None, before: Some(&current), after: &saved, event };
+                    self.record_ticket_event(&mut tx, change).await?;
                     tx.commit().await?;
                     closed += 1;
                 }

@@ -1,6 +1,8 @@
 //! Checks that the people, teams, categories and tickets an incident refers to exist and fit.
 
+use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
+use steward_core::tickets::CategoryEvent;
 use steward_core::tickets::{Ticket, TicketKind, team_for_assignee};
 
 use crate::{Actor, App, AppError, Result};
@@ -136,9 +138,8 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_category(at, name, parent_id).await?;
-        let detail = serde_json::json!({ "name": name, "parent_id": parent_id });
-        crate::record(&mut tx, at, actor, ("category", Some(id.to_string())), "create", None, Some(detail))
-            .await?;
+        let event = CategoryEvent::Created { name: name.to_owned(), parent_id };
+        crate::record(&mut tx, at, actor, DomainEvent::Category { id, event }).await?;
         tx.commit().await?;
         Ok(id)
     }

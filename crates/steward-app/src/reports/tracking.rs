@@ -1,14 +1,16 @@
-//! Keeps each ticket's report facts and the daily rollup in step with its writes, inside the
-//! writing transaction, so the reports never disagree with the tickets.
+//! The report projection: keeps each ticket's report facts and the daily rollup in step with
+//! its events, inside the writing transaction, so the reports never disagree with the tickets.
+//! `events.rs` applies it to every ticket event.
 
 use jiff::Timestamp;
 use steward_core::reports::{
     Clocks, Entry, Facts, Measures, RollupKey, delta, merge, needs_clocks, next_facts,
 };
 use steward_core::sla::SlaStatus;
-use steward_core::tickets::Ticket;
+use steward_core::tickets::{IncidentEvent, Ticket};
 use steward_store::Tx;
 
+use crate::events::TicketChange;
 use crate::{App, Result};
 
 fn clock(s: &SlaStatus) -> (jiff::SignedDuration, Option<bool>) {
@@ -33,25 +35,40 @@ impl Tracked {
 }
 
 impl App {
-    /// Records what the change from `before` (`None`: just created) to `after` at `at` does to
-    /// the reports. `agent_reply`: the change is a public reply by someone other than the
-    /// requester (a first response).
-    pub(crate) async fn track_ticket(
+    /// What `change` does to the reports, into `tracked`: a change of the ticket's fields, or
+    /// a public reply by someone other than the requester (a first response). Other events
+    /// (watchers, links, work notes, SLA firings) leave the reports as they are.
+    pub(crate) async fn project_report_facts(
         &self,
         tx: &mut Tx,
-        before: Option<&Ticket>,
-        after: &Ticket,
-        at: Timestamp,
-        agent_reply: bool,
+        tracked: &mut Tracked,
+        change: &TicketChange<'_>,
     ) -> Result<()> {
-        let mut tracked = Tracked::default();
-        self.track_facts(tx, &mut tracked, before, after, at, agent_reply).await?;
-        tracked.store(tx).await
+        let agent_reply = match &change.event {
+            IncidentEvent::Created(_)
+            | IncidentEvent::Updated(_)
+            | IncidentEvent::Transitioned(_)
+            | IncidentEvent::AutoClosed(_)
+            | IncidentEvent::SlaReassigned(_) => false,
+            IncidentEvent::Commented { internal: false, .. }
+                if change.actor.is_some_and(|a| a.user.id != change.after.requester_id) =>
+            {
+                true
+            }
+            _ => return Ok(()),
+        };
+        // The ticket's facts are read in `tx`: a second change to one ticket in one batch
+        // stores the first's before it reads.
+        if tracked.facts.iter().any(|(id, _)| *id == change.after.id) {
+            std::mem::take(tracked).store(tx).await?;
+        }
+        self.track_facts(tx, tracked, change.before, change.after, change.at, agent_reply).await
     }
 
-    /// [`App::track_ticket`] into `tracked`, for a caller that stores many tickets' changes at
-    /// once. The ticket's stored facts are read in `tx` (so they must not be among `tracked`'s).
-    pub(crate) async fn track_facts(
+    /// What the change from `before` (`None`: just created) to `after` at `at` does to the
+    /// reports, into `tracked`. `agent_reply`: the change is a first response. The ticket's
+    /// stored facts are read in `tx` (so they must not be among `tracked`'s).
+    async fn track_facts(
         &self,
         tx: &mut Tx,
         tracked: &mut Tracked,

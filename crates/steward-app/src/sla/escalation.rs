@@ -11,13 +11,12 @@
 use std::collections::HashSet;
 
 use jiff::Timestamp;
-use serde_json::json;
 use steward_core::identity::Role;
-use steward_core::tickets::{State, Ticket, TicketKind};
+use steward_core::tickets::{IncidentEvent, SlaFiring, SlaTarget, State, Ticket, TicketKind, ticket_changes};
 use steward_store::{TicketQuery, Visibility};
 
-use crate::incidents::ENTITY;
-use crate::{App, Result, record};
+use crate::events::TicketChange;
+use crate::{App, AppError, Result};
 
 /// Percent of a target at which a warning fires unless the policy says otherwise; the breach
 /// (100) always fires.
@@ -127,8 +126,7 @@ impl App {
         if !tx.claim_sla_firing(at, ticket.id, full_target, threshold).await? {
             return Ok(false);
         }
-        let (action, kind) =
-            if threshold >= 100 { ("sla_breach", "sla_breach") } else { ("sla_warning", "sla_warning") };
+        let kind = if threshold >= 100 { "sla_breach" } else { "sla_warning" };
         let message = if threshold >= 100 {
             format!("{} breached its {target} target: {}", ticket.number, ticket.title)
         } else {
@@ -150,16 +148,18 @@ impl App {
             };
             tx.enqueue_job(due, &job).await?;
         }
-        let detail = json!({ "target": target, "threshold": threshold, "notified": recipients });
-        let entity = (ENTITY, Some(ticket.id.to_string()));
-        record(&mut tx, at, None, entity.clone(), action, None, Some(detail)).await?;
+        let target = SlaTarget::parse(target)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown SLA target `{target}`")))?;
+        let event = IncidentEvent::sla_fired(SlaFiring { target, threshold, notified: recipients });
+        self.record_ticket_event(&mut tx, TicketChange::on(ticket, at, None, event)).await?;
         if let Some(next) = moved
-            && let Some((before, after)) = crate::incidents::diff(ticket, &next)
+            && let Some(changes) = ticket_changes(ticket, &next)
         {
             match tx.update_ticket(&next).await {
                 Ok(saved) => {
-                    record(&mut tx, at, None, entity, "sla_reassign", Some(before), Some(after)).await?;
-                    self.track_ticket(&mut tx, Some(ticket), &saved, at, false).await?;
+                    let event = IncidentEvent::SlaReassigned(changes);
+                    let change = TicketChange { at, actor: None, before: Some(ticket), after: &saved, event };
+                    self.record_ticket_event(&mut tx, change).await?;
                 }
                 // Someone changed the ticket meanwhile: the breach still fires, their change stands.
                 Err(steward_store::StoreError::Stale { .. }) => {}

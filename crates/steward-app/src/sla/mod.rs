@@ -4,13 +4,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::SignedDuration;
-use serde_json::Value;
+use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::sla::{
     BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays,
     since_last_update, timelines,
 };
-use steward_core::tickets::{HoldReason, Priority, State, Ticket};
+use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
+use steward_core::tickets::{HoldReason, IncidentEvent, Priority, Ticket};
 use steward_store::{CalendarRecord, PolicyRecord};
 
 mod escalation;
@@ -164,19 +165,30 @@ fn condition(field: &'static str, value: Option<&str>) -> Result<Option<String>>
     Ok((!v.is_empty()).then(|| v.to_owned()))
 }
 
-/// Reads one event's changes of state, priority and hold reason.
-fn history_entry(e: &steward_store::LoggedEvent, requester: i64) -> Option<HistoryEntry> {
-    let after: Value = serde_json::from_str(e.event.after.as_deref()?).ok()?;
+/// What one event of an incident's history means to its clocks: a change of state, priority
+/// or hold reason, or a public reply by someone other than the requester.
+fn history_entry(e: &steward_store::LoggedEvent, requester: i64) -> Result<Option<HistoryEntry>> {
+    let DomainEvent::Incident { event, .. } = e.domain().map_err(steward_store::StoreError::from)? else {
+        return Ok(None);
+    };
     let at = e.at();
-    if e.event.action == "comment" {
-        let public = after["internal"] == Value::Bool(false);
-        let reply = public && e.event.actor_id.is_some_and(|a| a != requester);
-        return Some(HistoryEntry { at, state: None, priority: None, hold_reason: None, agent_reply: reply });
+    if let IncidentEvent::Commented { internal, .. } = event {
+        let reply = !internal && e.event.actor_id.is_some_and(|a| a != requester);
+        return Ok(Some(HistoryEntry {
+            at,
+            state: None,
+            priority: None,
+            hold_reason: None,
+            agent_reply: reply,
+        }));
     }
-    let state = after.get("state").and_then(Value::as_str).and_then(|s| State::parse(s).ok());
-    let priority = after.get("priority").and_then(Value::as_i64).and_then(|p| Priority::new(p).ok());
-    let hold_reason = after.get("hold_reason").map(|h| h.as_str().and_then(|h| HoldReason::parse(h).ok()));
-    Some(HistoryEntry { at, state, priority, hold_reason, agent_reply: false })
+    Ok(Some(HistoryEntry {
+        at,
+        state: event.state_after(),
+        priority: event.priority_after(),
+        hold_reason: event.hold_reason_after(),
+        agent_reply: false,
+    }))
 }
 
 impl App {
@@ -214,17 +226,13 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_sla_calendar(at, &calendar).await?;
-        let detail = serde_json::json!({ "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours, "holidays": calendar.holidays.len() });
-        record(
-            &mut tx,
-            at,
-            Some(actor),
-            ("sla_calendar", Some(id.to_string())),
-            "create",
-            None,
-            Some(detail),
-        )
-        .await?;
+        let event = SlaCalendarEvent::Created {
+            name: calendar.name.clone(),
+            time_zone: calendar.time_zone.clone(),
+            hours: calendar.hours.clone(),
+            holidays: calendar.holidays.len() as i64,
+        };
+        record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -302,9 +310,12 @@ impl App {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_sla_policy(at, &policy).await?;
-        let detail = serde_json::json!({ "name": policy.name, "priority": policy.priority, "resolution_minutes": resolution });
-        record(&mut tx, at, Some(actor), ("sla_policy", Some(id.to_string())), "create", None, Some(detail))
-            .await?;
+        let event = SlaPolicyEvent::Created {
+            name: policy.name.clone(),
+            priority: policy.priority,
+            resolution_minutes: resolution,
+        };
+        record(&mut tx, at, Some(actor), DomainEvent::SlaPolicy { id, event }).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -351,7 +362,7 @@ impl App {
         for e in self.store.histories(ENTITY, &ids).await? {
             let Some(id) = e.event.entity_id.as_deref() else { continue };
             let requester = id.parse().ok().and_then(|id: i64| requesters.get(&id).copied()).unwrap_or(0);
-            if let Some(entry) = history_entry(&e, requester) {
+            if let Some(entry) = history_entry(&e, requester)? {
                 histories.entry(id.to_owned()).or_default().push(entry);
             }
         }

@@ -2,12 +2,14 @@
 //! analysis over the CI graph. Pure: the store supplies classes, CIs and edges.
 
 mod classes;
+mod events;
 mod impact;
 mod relations;
 
 pub use classes::{
     AttrDef, AttrError, AttrType, AttrValue, ClassDef, RawValue, builtin_classes, parse_class_name,
 };
+pub use events::{CiClassEvent, CiEvent, CiField, RelationDetail};
 pub use impact::{Direction, Edge, Hit, ImpactWalk, Step};
 pub use relations::RelationType;
 

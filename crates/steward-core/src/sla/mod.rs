@@ -3,10 +3,12 @@
 
 mod calendar;
 mod clock;
+mod events;
 mod history;
 mod ics;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
 pub use clock::{Phase, Segment, SlaStatus, Target, TicketTimeline, measure};
+pub use events::{SlaCalendarEvent, SlaPolicyEvent};
 pub use history::{HistoryEntry, PausePolicy, since_last_update, timelines};
 pub use ics::{IcsError, parse_holidays};

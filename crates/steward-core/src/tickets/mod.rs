@@ -2,11 +2,15 @@
 //! lifecycle. Kind-specific rules live beside the shared ones as more kinds arrive.
 
 mod access;
+mod events;
 mod fields;
 mod lifecycle;
 mod priority;
 
 pub use access::{TicketAccess, access};
+pub use events::{
+    CategoryEvent, IncidentEvent, SlaFiring, SlaTarget, TicketField, ticket_changes, ticket_fields,
+};
 pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_number};
 pub use lifecycle::{
     HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::cmdb::{CiImpact, CiInput, CiPatch, CiView};
 use steward_core::cmdb::{ClassDef, RawValue};
-use steward_store::{CiQuery, CiRecord};
+use steward_store::{CiQuery, CiRecord, fields_json, relation_json};
 
 use super::directory::{double_option, if_match};
 use super::time;
@@ -286,7 +286,11 @@ pub async fn as_of(
     let at: jiff::Timestamp = q.at.parse().map_err(|_| {
         ApiError::invalid("at", format!("`{}` is not an instant (RFC 3339, e.g. 2026-11-01T00:00:00Z)", q.at))
     })?;
-    let state_then = state.app.ci_as_of(&actor, id, at).await?;
+    let state_then = state.app.ci_as_of(&actor, id, at).await?.map(|then| {
+        let mut ci = fields_json(&then.fields);
+        ci["relations"] = then.relations.iter().map(relation_json).collect();
+        ci
+    });
     Ok(Json(json!({ "at": time(at), "ci": state_then })))
 }
 

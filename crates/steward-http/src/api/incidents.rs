@@ -370,7 +370,7 @@ pub async fn activity(
     let items: Vec<Value> = items
         .iter()
         .map(|i| match i {
-            ActivityItem::Event(e) => json!({ "type": "event", "event": super::audit::event_json(e) }),
+            ActivityItem::Event(e, _) => json!({ "type": "event", "event": super::audit::event_json(e) }),
             ActivityItem::Comment(c) => json!({ "type": "comment", "comment": comment_json(c) }),
         })
         .collect();

@@ -4,24 +4,21 @@
 //! PostgreSQL `begin_direct` is `begin`.
 
 use jiff::Timestamp;
-use serde_json::json;
+use steward_core::events::{DomainEvent, FieldValue, Fields};
 use steward_core::identity::TeamName;
-use steward_core::tickets::{Impact, State, Tags, Ticket, TicketKind, Urgency};
+use steward_core::tickets::{Impact, IncidentEvent, State, Tags, Ticket, TicketField, TicketKind, Urgency};
 use steward_store::{Backend, NewEvent, Store, StoreError};
 use steward_test_support::TestDb;
 
 use crate::users::new_user;
 
 fn event(entity: &str, n: i64) -> NewEvent {
-    NewEvent {
-        actor_id: None,
-        actor_name: "test".into(),
-        entity_type: "incident",
-        entity_id: Some(n.to_string()),
-        action: "create",
-        before: None,
-        after: Some(json!({ "title": entity, "note": "quote ' and ünïcödé 数据库" })),
-    }
+    let fields = Fields(vec![
+        (TicketField::Title, FieldValue::Text(entity.into())),
+        (TicketField::Description, FieldValue::Text("quote ' and ünïcödé 数据库".into())),
+    ]);
+    let event = DomainEvent::Incident { id: n, event: IncidentEvent::Created(fields) };
+    NewEvent { actor_id: None, actor_name: "test".into(), event }
 }
 
 fn ticket(title: &str, requester_id: i64) -> Ticket {

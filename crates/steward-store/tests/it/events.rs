@@ -1,18 +1,17 @@
 use jiff::Timestamp;
-use serde_json::json;
 use steward_core::audit::ChainBreak;
+use steward_core::events::{Changes, DomainEvent, Fields};
+use steward_core::identity::UserEvent;
+use steward_core::tickets::IncidentEvent;
 use steward_store::{EventFilter, NewEvent, Store};
 use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
+    let event = UserEvent::SignedIn { via: format!("test {n}") };
     NewEvent {
         actor_id: Some(1),
         actor_name: "admin".into(),
-        entity_type: "user",
-        entity_id: Some(n.to_string()),
-        action: "create",
-        before: None,
-        after: Some(json!({ "n": n })),
+        event: DomainEvent::User { id: Some(n), event },
     }
 }
 
@@ -119,10 +118,11 @@ async fn deferred_rows_are_seen_by_the_next_statement_of_their_transaction() {
 #[tokio::test]
 async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
     let (db, store) = store_with_events(1).await;
-    db.refuse_inserts("events", "action", "refused").await;
+    db.refuse_inserts("events", "action", "logout").await;
     let mut tx = store.begin().await.unwrap();
     tx.append_event(Timestamp::now(), event(2)).await.unwrap();
-    let refused = NewEvent { action: "refused", ..event(3) };
+    let refused =
+        NewEvent { event: DomainEvent::User { id: Some(3), event: UserEvent::SignedOut }, ..event(3) };
     assert_eq!(tx.append_event(Timestamp::now(), refused).await.unwrap(), 3, "the insert waits");
     assert!(tx.commit().await.is_err(), "the refused row fails the commit");
     assert_eq!(store.event_head().await.unwrap(), 1, "nothing of the transaction stays");
@@ -139,11 +139,11 @@ async fn filters_and_histories_pick_each_entitys_events() {
     // Two rounds over 600 tickets, and a user event between them.
     for round in 0..2 {
         for id in 1..=600 {
-            let e = NewEvent {
-                entity_type: "incident",
-                action: if round == 0 { "create" } else { "update" },
-                ..event(id)
+            let change = match round {
+                0 => IncidentEvent::Created(Fields(vec![])),
+                _ => IncidentEvent::Updated(Changes { before: Fields(vec![]), after: Fields(vec![]) }),
             };
+            let e = NewEvent { event: DomainEvent::Incident { id, event: change }, ..event(id) };
             tx.append_event(Timestamp::now(), e).await.unwrap();
         }
         tx.append_event(Timestamp::now(), event(7)).await.unwrap();

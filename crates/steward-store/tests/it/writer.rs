@@ -6,22 +6,15 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde_json::json;
-use steward_core::identity::TeamName;
+use steward_core::events::DomainEvent;
+use steward_core::identity::{TeamEvent, TeamName};
 use steward_core::tickets::TicketKind;
 use steward_store::{Backend, NewEvent, Store, StoreError, TicketQuery, Visibility};
 use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
-    NewEvent {
-        actor_id: None,
-        actor_name: "test".into(),
-        entity_type: "team",
-        entity_id: Some(n.to_string()),
-        action: "create",
-        before: None,
-        after: Some(json!({ "n": n })),
-    }
+    let event = TeamEvent::Created { name: format!("team-{n}"), description: String::new() };
+    NewEvent { actor_id: None, actor_name: "test".into(), event: DomainEvent::Team { id: n, event } }
 }
 
 fn team(n: i64) -> TeamName {

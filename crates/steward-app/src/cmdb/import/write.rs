@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
-use steward_core::cmdb::{ClassDef, Edge, RelationType};
-use steward_store::NewEvent;
+use steward_core::cmdb::{CiEvent, ClassDef, Edge, RelationDetail, RelationType};
+use steward_core::events::{Changes, DomainEvent};
 
 use super::{CheckedCis, CheckedRelation};
-use crate::cmdb::{ENTITY, snapshot};
+use crate::cmdb::snapshot;
+use crate::events::record_many;
 use crate::{Actor, App, AppError, Result};
 
 /// CIs per round of inserts (and per progress report).
@@ -33,19 +33,6 @@ impl App {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<usize> {
         let total = cis.new.len() + cis.changed.len() + relations.len();
-        let (actor_id, actor_name) = match actor {
-            Some(a) => (Some(a.user.id), a.user.username.to_string()),
-            None => (None, "system".to_owned()),
-        };
-        let event = |id: i64, action: &'static str, before: Option<Value>, after: Option<Value>| NewEvent {
-            actor_id,
-            actor_name: actor_name.clone(),
-            entity_type: ENTITY,
-            entity_id: Some(id.to_string()),
-            action,
-            before,
-            after,
-        };
         // Ids of the relationships' ends (only kept when there are any): stored CIs outside the
         // file, then the file's stored CIs, then the new ones as they are inserted — the file's
         // CIs win, as they did in the checks.
@@ -70,10 +57,10 @@ impl App {
                         unique.push((ci.class.as_str(), def.name.as_str(), v.as_str(), id));
                     }
                 }
-                events.push(event(id, "create", None, Some(snapshot(ci))));
+                events.push(DomainEvent::Ci { id, event: CiEvent::Created(snapshot(ci)) });
             }
             tx.insert_unique_values(&unique).await?;
-            tx.append_events(at, events).await?;
+            record_many(&mut tx, at, actor, events).await?;
             if keep_ids {
                 ids.extend(assigned.into_iter().filter_map(|(k, id)| Some((k?, id))));
             }
@@ -84,9 +71,13 @@ impl App {
             let saved = tx.save_ci(at, ci).await?;
             let class = &classes[&ci.class];
             tx.set_unique_values(saved.id, &class.name, &crate::cmdb::unique_values(class, &saved)).await?;
-            tx.append_events(
+            // An import records every field on both sides.
+            let changes = Changes { before: snapshot(before), after: snapshot(&saved) };
+            record_many(
+                &mut tx,
                 at,
-                vec![event(saved.id, "update", Some(snapshot(before)), Some(snapshot(&saved)))],
+                actor,
+                vec![DomainEvent::Ci { id: saved.id, event: CiEvent::Updated(changes) }],
             )
             .await?;
             done += 1;
@@ -121,11 +112,12 @@ impl App {
                 let events = chunk
                     .iter()
                     .map(|e| {
-                        let after = json!({ "kind": e.kind.as_str(), "from": e.from, "to": e.to });
-                        event(e.from, "relate", None, Some(after))
+                        let detail =
+                            RelationDetail { relation_id: None, kind: e.kind, from: e.from, to: e.to };
+                        DomainEvent::Ci { id: e.from, event: CiEvent::Related(detail) }
                     })
                     .collect();
-                tx.append_events(at, events).await?;
+                record_many(&mut tx, at, actor, events).await?;
                 done += chunk.len();
                 progress(done.min(total), total);
             }

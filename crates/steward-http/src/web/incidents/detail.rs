@@ -4,11 +4,12 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
-use serde_json::Value;
 use steward_app::incidents::ActivityItem;
 use steward_app::{Actor, AppError, DirectoryNames, IncidentPatch};
+use steward_core::events::{Field, FieldValue};
 use steward_core::tickets::{
-    HoldReason, ResolutionCode, State as TicketState, Ticket, TicketAccess, TransitionRequest,
+    HoldReason, IncidentEvent, ResolutionCode, State as TicketState, Ticket, TicketAccess, TicketField,
+    TransitionRequest,
 };
 
 use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
@@ -112,72 +113,87 @@ fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Categor
 }
 
 /// A changed field's name in the reader's language.
-fn field_name<'a>(field: &'a str, t: &'a Catalog) -> &'a str {
+fn field_name(field: TicketField, t: &Catalog) -> &str {
     let key = match field {
-        "title" => "incident.title",
-        "state" => "incident.state",
-        "priority" => "incident.priority",
-        "impact" => "incident.impact",
-        "urgency" => "incident.urgency",
-        "team_id" => "incident.team",
-        "assignee_id" => "incident.assignee",
-        "requester_id" => "incident.requester",
-        "category_id" => "incident.category",
-        "subcategory_id" => "incident.subcategory",
-        "service" => "incident.service",
-        "hold_reason" => "incident.hold_reason",
-        "resolution_code" => "incident.resolution_code",
-        "resolution_note" => "incident.resolution_note",
-        "reopen_count" => "incident.reopened",
-        "parent_id" => "incident.parent",
-        "tags" => "incident.tags",
-        other => return other,
+        TicketField::Title => "incident.title",
+        TicketField::State => "incident.state",
+        TicketField::Priority => "incident.priority",
+        TicketField::Impact => "incident.impact",
+        TicketField::Urgency => "incident.urgency",
+        TicketField::TeamId => "incident.team",
+        TicketField::AssigneeId => "incident.assignee",
+        TicketField::RequesterId => "incident.requester",
+        TicketField::CategoryId => "incident.category",
+        TicketField::SubcategoryId => "incident.subcategory",
+        TicketField::Service => "incident.service",
+        TicketField::HoldReason => "incident.hold_reason",
+        TicketField::ResolutionCode => "incident.resolution_code",
+        TicketField::ResolutionNote => "incident.resolution_note",
+        TicketField::ReopenCount => "incident.reopened",
+        TicketField::ParentId => "incident.parent",
+        TicketField::Tags => "incident.tags",
+        TicketField::Number | TicketField::Description => return field.as_str(),
     };
     t.get(key)
 }
 
-/// "state: In progress → Resolved; assignee: — → Ada" for one event.
-fn describe(
-    action: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-    t: &Catalog,
-    names: &DirectoryNames,
-) -> String {
-    let parse =
-        |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(Value::Null);
-    let (b, a) = (parse(before), parse(after));
-    let show = |field: &str, v: &Value| -> String {
-        match (field, v) {
-            (_, Value::Null) => "—".into(),
-            ("state", Value::String(s)) => {
-                TicketState::parse(s).map(|s| t.get(state_key(s)).to_owned()).unwrap_or(s.clone())
-            }
-            ("assignee_id" | "requester_id", Value::Number(n)) => names.user(n.as_i64()),
-            ("team_id", Value::Number(n)) => names.team(n.as_i64()),
-            (_, Value::String(s)) => s.chars().take(80).collect(),
-            (_, other) => other.to_string(),
+/// One recorded value as a reader sees it: a state in their language, people and teams by name.
+fn show(field: TicketField, value: &FieldValue, t: &Catalog, names: &DirectoryNames) -> String {
+    match (field, value) {
+        (_, FieldValue::Null) => "—".into(),
+        (TicketField::State, FieldValue::Text(s)) => {
+            TicketState::parse(s).map(|s| t.get(state_key(s)).to_owned()).unwrap_or(s.clone())
         }
-    };
-    match action {
-        "create" => format!("{} {}", t.get("nav.new_incident"), a["number"].as_str().unwrap_or("")),
-        "update" | "transition" | "auto_close" => {
-            let Value::Object(fields) = &a else { return action.to_owned() };
-            fields
-                .iter()
-                .map(|(k, v)| match k.as_str() {
-                    "description" => {
+        (TicketField::AssigneeId | TicketField::RequesterId, FieldValue::Int(id)) => names.user(Some(*id)),
+        (TicketField::TeamId, FieldValue::Int(id)) => names.team(Some(*id)),
+        (_, FieldValue::Text(s)) => s.chars().take(80).collect(),
+        (_, FieldValue::Int(i)) => i.to_string(),
+        (_, FieldValue::Bool(b)) => b.to_string(),
+        (_, FieldValue::Map(m)) => format!("{m:?}"),
+    }
+}
+
+/// "state: In progress → Resolved; assignee: — → Ada" for one event.
+fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> String {
+    match event {
+        IncidentEvent::Created(fields) => {
+            let number = fields.get(TicketField::Number).and_then(FieldValue::as_text).unwrap_or("");
+            format!("{} {number}", t.get("nav.new_incident"))
+        }
+        IncidentEvent::Updated(c) | IncidentEvent::Transitioned(c) | IncidentEvent::AutoClosed(c) => {
+            // In the order of the fields' stored names, as the history has always listed them.
+            let mut changed: Vec<_> = c.after.iter().collect();
+            changed.sort_by_key(|(f, _)| f.as_str());
+            changed
+                .into_iter()
+                .map(|(f, v)| match f {
+                    TicketField::Description => {
                         format!("{}: {}", t.get("incident.description"), t.get("incident.changed"))
                     }
-                    _ => format!("{}: {} → {}", field_name(k, t), show(k, &b[k]), show(k, v)),
+                    _ => {
+                        let was = c.before.get(*f).unwrap_or(&FieldValue::Null);
+                        format!(
+                            "{}: {} → {}",
+                            field_name(*f, t),
+                            show(*f, was, t, names),
+                            show(*f, v, t, names)
+                        )
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
         }
-        "attachment_add" => {
-            format!("{} + {}", t.get("incident.attachments"), a["filename"].as_str().unwrap_or(""))
+        IncidentEvent::AttachmentAdded { filename, .. } => {
+            format!("{} + {filename}", t.get("incident.attachments"))
         }
-        other => other.replace('_', " "),
+        IncidentEvent::SlaReassigned(_) => "sla reassign".into(),
+        IncidentEvent::Commented { .. } => "comment".into(),
+        IncidentEvent::WatcherAdded { .. } => "watcher add".into(),
+        IncidentEvent::WatcherRemoved { .. } => "watcher remove".into(),
+        IncidentEvent::Related { .. } => "relate".into(),
+        IncidentEvent::CiLinked { .. } => "link ci".into(),
+        IncidentEvent::SlaWarning(_) => "sla warning".into(),
+        IncidentEvent::SlaBreach(_) => "sla breach".into(),
     }
 }
 
@@ -185,17 +201,11 @@ fn activity_rows(items: &[ActivityItem], t: &Catalog, names: &DirectoryNames) ->
     items
         .iter()
         .map(|i| match i {
-            ActivityItem::Event(e) => ActivityRow {
+            ActivityItem::Event(e, event) => ActivityRow {
                 at: minute(e.at()),
                 who: e.event.actor_name.clone(),
                 class: "event",
-                text: describe(
-                    &e.event.action,
-                    e.event.before.as_deref(),
-                    e.event.after.as_deref(),
-                    t,
-                    names,
-                ),
+                text: describe(event, t, names),
                 html: String::new(),
             },
             ActivityItem::Comment(c) => ActivityRow {

@@ -1,21 +1,26 @@
-//! The append-only, hash-chained event log.
+//! The append-only, hash-chained event log. Events come in typed (`DomainEvent`) and are
+//! serialized by `codec.rs`, the one place that knows their stored form.
+
+mod codec;
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor, Row};
 use steward_core::audit::{ChainBreak, ChainVerifier, Event, chain_hash};
+use steward_core::events::DomainEvent;
+
+pub use codec::{
+    DecodeError, Encoded, SCHEMA_VERSION, encode as encode_event, fields as fields_json,
+    relation as relation_json,
+};
 
 use crate::{Result, Store, Tx, to_ms};
 
-/// One change to record. `before`/`after` are JSON snapshots of what changed.
+/// One change to record, with who made it (`actor_id` `None`: the system).
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    pub entity_type: &'static str,
-    pub entity_id: Option<String>,
-    pub action: &'static str,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    pub event: DomainEvent,
 }
 
 /// An event as stored, with the links of its chain.
@@ -30,6 +35,19 @@ impl LoggedEvent {
     pub fn at(&self) -> Timestamp {
         Timestamp::from_millisecond(self.event.at_ms).unwrap_or(Timestamp::UNIX_EPOCH)
     }
+
+    /// The typed event this row stores, in whichever schema version it was written.
+    pub fn domain(&self) -> std::result::Result<DomainEvent, DecodeError> {
+        let e = &self.event;
+        codec::decode(codec::Stored {
+            version: e.schema,
+            entity_type: &e.entity_type,
+            entity_id: e.entity_id.as_deref(),
+            action: &e.action,
+            before: e.before.as_deref(),
+            after: e.after.as_deref(),
+        })
+    }
 }
 
 /// Which events to list, newest first.
@@ -43,7 +61,7 @@ pub struct EventFilter {
 }
 
 const COLUMNS: &str = "seq, at, actor_id, actor_name, entity_type, entity_id, action, \
-                       before_json, after_json, prev_hash, hash";
+                       before_json, after_json, schema_version, prev_hash, hash";
 
 fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
     Ok(LoggedEvent {
@@ -57,6 +75,7 @@ fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
             action: row.try_get("action")?,
             before: row.try_get("before_json")?,
             after: row.try_get("after_json")?,
+            schema: row.try_get("schema_version")?,
         },
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
@@ -96,16 +115,18 @@ impl Tx {
         let mut prev_hash = hash;
         let mut rows = Vec::with_capacity(events.len());
         for (i, (at, new)) in events.into_iter().enumerate() {
+            let stored = codec::encode(&new.event);
             let event = Event {
                 seq: first + i as i64,
                 at_ms: to_ms(at),
                 actor_id: new.actor_id,
                 actor_name: new.actor_name,
-                entity_type: new.entity_type.to_owned(),
-                entity_id: new.entity_id,
-                action: new.action.to_owned(),
-                before: new.before.map(|v| v.to_string()),
-                after: new.after.map(|v| v.to_string()),
+                entity_type: stored.entity_type.to_owned(),
+                entity_id: stored.entity_id,
+                action: stored.action.to_owned(),
+                before: stored.before.map(|v| v.to_string()),
+                after: stored.after.map(|v| v.to_string()),
+                schema: SCHEMA_VERSION,
             };
             let hash = chain_hash(&prev_hash, &event);
             rows.push((event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
@@ -114,14 +135,10 @@ impl Tx {
         while rows.peek().is_some() {
             let chunk: Vec<_> = rows.by_ref().take(400).collect();
             let tuples: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", crate::placeholders(self.backend, i * 11 + 1, 11)))
+                .map(|i| format!("({})", crate::placeholders(self.backend, i * 12 + 1, 12)))
                 .collect();
-            let sql = format!(
-                "INSERT INTO events (seq, at, actor_id, actor_name, entity_type, entity_id, action, before_json, after_json, \
-                 prev_hash, hash) VALUES {}",
-                tuples.join(", ")
-            );
-            let mut args = Vec::with_capacity(chunk.len() * 11);
+            let sql = format!("INSERT INTO events ({COLUMNS}) VALUES {}", tuples.join(", "));
+            let mut args = Vec::with_capacity(chunk.len() * 12);
             for (e, prev, hash) in chunk {
                 args.extend([
                     e.seq.into(),
@@ -133,6 +150,7 @@ impl Tx {
                     e.action.into(),
                     e.before.into(),
                     e.after.into(),
+                    e.schema.into(),
                     prev.into(),
                     hash.into(),
                 ]);

@@ -1,0 +1,13 @@
+//! What happens to SLA calendars and policies, as the audit trail records it. (An incident's
+//! SLA warnings and breaches are incident events: `tickets::IncidentEvent`.)
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlaCalendarEvent {
+    /// `hours`: the seven weekdays' hours from Monday; `holidays`: how many dates.
+    Created { name: String, time_zone: String, hours: Vec<String>, holidays: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlaPolicyEvent {
+    Created { name: String, priority: Option<i64>, resolution_minutes: i64 },
+}

@@ -1,0 +1,486 @@
+//! The one place events are serialized: a typed [`DomainEvent`] to the stored row (entity
+//! type and id, action, JSON before and after) and back.
+//!
+//! Stored events are never rewritten — their hashes chain them — so [`decode`] reads every
+//! schema version ever written. Version 1 is the format Steward wrote before events were typed
+//! (JSON objects with sorted keys, so the text is the same whichever code built them); it is
+//! also what [`encode`] writes today. A future format gets the next number, [`SCHEMA_VERSION`]
+//! moves to it, and `decode` keeps a branch for each older one.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
+use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
+use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
+use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
+use steward_core::tickets::{CategoryEvent, IncidentEvent, SlaFiring, SlaTarget, TicketField};
+
+/// The schema version [`encode`] writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// An event as its row stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    pub entity_type: &'static str,
+    pub entity_id: Option<String>,
+    pub action: &'static str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A stored event this code cannot read: an unknown version, entity, action or field, or a
+/// payload of the wrong shape. Never expected; it means the row was written by a newer Steward
+/// or by hand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event of schema {version}, `{entity_type}`/`{action}`: {reason}")]
+pub struct DecodeError {
+    pub version: i64,
+    pub entity_type: String,
+    pub action: String,
+    pub reason: String,
+}
+
+fn row(entity_type: &'static str, id: impl ToString, action: &'static str) -> Encoded {
+    Encoded { entity_type, entity_id: Some(id.to_string()), action, before: None, after: None }
+}
+
+impl Encoded {
+    fn before(mut self, v: Value) -> Encoded {
+        self.before = Some(v);
+        self
+    }
+
+    fn after(mut self, v: Value) -> Encoded {
+        self.after = Some(v);
+        self
+    }
+}
+
+pub fn encode(event: &DomainEvent) -> Encoded {
+    match event {
+        DomainEvent::Incident { id, event } => encode_incident(*id, event),
+        DomainEvent::Category { id, event: CategoryEvent::Created { name, parent_id } } => {
+            row("category", id, "create").after(json!({ "name": name, "parent_id": parent_id }))
+        }
+        DomainEvent::Ci { id, event } => match event {
+            CiEvent::Created(f) => row("ci", id, "create").after(fields(f)),
+            CiEvent::Updated(c) => row("ci", id, "update").before(fields(&c.before)).after(fields(&c.after)),
+            CiEvent::Related(r) => row("ci", id, "relate").after(relation(r)),
+            CiEvent::Unrelated(r) => row("ci", id, "unrelate").before(relation(r)),
+        },
+        DomainEvent::CiClass { name, event: CiClassEvent::Created { attrs } } => {
+            row("ci_class", name, "create").after(json!({ "name": name, "attrs": attrs }))
+        }
+        DomainEvent::User { id, event } => {
+            let r = |action| Encoded { entity_id: id.map(|i| i.to_string()), ..row("user", "", action) };
+            match event {
+                UserEvent::Created(u) => r("create").after(user(u)),
+                UserEvent::Updated { before, after } => r("update").before(user(before)).after(user(after)),
+                UserEvent::PasswordChanged => r("password_change"),
+                UserEvent::SignedIn { via } => r("login").after(json!({ "via": via })),
+                UserEvent::SignedOut => r("logout"),
+                UserEvent::SignInFailed(f) => {
+                    let mut v = json!({ "username": f.username, "reason": f.reason });
+                    if let Some(locked) = f.locked {
+                        v["locked"] = json!(locked);
+                    }
+                    r("login_failed").after(v)
+                }
+            }
+        }
+        DomainEvent::Team { id, event } => match event {
+            TeamEvent::Created { name, description } => {
+                row("team", id, "create").after(json!({ "name": name, "description": description }))
+            }
+            TeamEvent::MemberAdded { user_id, username } => {
+                row("team", id, "member_add").after(json!({ "user_id": user_id, "username": username }))
+            }
+            TeamEvent::MemberRemoved { user_id, username } => {
+                row("team", id, "member_remove").after(json!({ "user_id": user_id, "username": username }))
+            }
+        },
+        DomainEvent::ApiToken { id, event } => match event {
+            TokenEvent::Issued { owner, name, scopes, expires_at } => row("api_token", id, "create")
+                .after(json!({ "owner": owner, "name": name, "scopes": scopes, "expires_at": expires_at })),
+            TokenEvent::Revoked => row("api_token", id, "revoke"),
+        },
+        DomainEvent::SlaCalendar {
+            id,
+            event: SlaCalendarEvent::Created { name, time_zone, hours, holidays },
+        } => row("sla_calendar", id, "create")
+            .after(json!({ "name": name, "time_zone": time_zone, "hours": hours, "holidays": holidays })),
+        DomainEvent::SlaPolicy {
+            id,
+            event: SlaPolicyEvent::Created { name, priority, resolution_minutes },
+        } => row("sla_policy", id, "create")
+            .after(json!({ "name": name, "priority": priority, "resolution_minutes": resolution_minutes })),
+    }
+}
+
+fn encode_incident(id: i64, event: &IncidentEvent) -> Encoded {
+    let r = |action| row("incident", id, action);
+    let changes =
+        |action, c: &Changes<TicketField>| r(action).before(fields(&c.before)).after(fields(&c.after));
+    let firing = |action, f: &SlaFiring| {
+        r(action)
+            .after(json!({ "target": f.target.as_str(), "threshold": f.threshold, "notified": f.notified }))
+    };
+    match event {
+        IncidentEvent::Created(f) => r("create").after(fields(f)),
+        IncidentEvent::Updated(c) => changes("update", c),
+        IncidentEvent::Transitioned(c) => changes("transition", c),
+        IncidentEvent::AutoClosed(c) => changes("auto_close", c),
+        IncidentEvent::SlaReassigned(c) => changes("sla_reassign", c),
+        IncidentEvent::Commented { comment_id, internal, mentions } => r("comment")
+            .after(json!({ "comment_id": comment_id, "internal": internal, "mentions": mentions })),
+        IncidentEvent::AttachmentAdded { attachment_id, filename, size, internal } => r("attachment_add").after(
+            json!({ "attachment_id": attachment_id, "filename": filename, "size": size, "internal": internal }),
+        ),
+        IncidentEvent::WatcherAdded { user_id } => r("watcher_add").after(json!({ "user_id": user_id })),
+        IncidentEvent::WatcherRemoved { user_id } => r("watcher_remove").after(json!({ "user_id": user_id })),
+        IncidentEvent::Related { ticket_id } => r("relate").after(json!({ "ticket_id": ticket_id })),
+        IncidentEvent::CiLinked { ci_id, ci } => r("link_ci").after(json!({ "ci_id": ci_id, "ci": ci })),
+        IncidentEvent::SlaWarning(f) => firing("sla_warning", f),
+        IncidentEvent::SlaBreach(f) => firing("sla_breach", f),
+    }
+}
+
+fn field_value(v: &FieldValue) -> Value {
+    match v {
+        FieldValue::Null => Value::Null,
+        FieldValue::Bool(b) => json!(b),
+        FieldValue::Int(i) => json!(i),
+        FieldValue::Text(s) => json!(s),
+        FieldValue::Map(m) => json!(m),
+    }
+}
+
+/// Recorded fields as a JSON object (field name → value), as events store them and as the API
+/// shows an entity replayed from them.
+pub fn fields<F: Field>(f: &Fields<F>) -> Value {
+    Value::Object(f.iter().map(|(k, v)| (k.as_str().to_owned(), field_value(v))).collect())
+}
+
+/// A CI relationship as events store it and the API shows it.
+pub fn relation(r: &RelationDetail) -> Value {
+    let mut v = json!({ "kind": r.kind.as_str(), "from": r.from, "to": r.to });
+    if let Some(id) = r.relation_id {
+        v["relation_id"] = json!(id);
+    }
+    v
+}
+
+fn user(u: &UserSnapshot) -> Value {
+    json!({
+        "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role,
+        "disabled": u.disabled, "locale": u.locale, "organisation": u.organisation,
+    })
+}
+
+/// A stored row's parts, for [`decode`].
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a> {
+    pub version: i64,
+    pub entity_type: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub action: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
+pub fn decode(s: Stored<'_>) -> Result<DomainEvent, DecodeError> {
+    let fail = |reason: String| DecodeError {
+        version: s.version,
+        entity_type: s.entity_type.to_owned(),
+        action: s.action.to_owned(),
+        reason,
+    };
+    match s.version {
+        1 => decode_v1(&s).map_err(fail),
+        v => Err(fail(format!("unknown schema version {v}"))),
+    }
+}
+
+type Decoded<T> = Result<T, String>;
+
+fn json_of(text: Option<&str>, side: &str) -> Decoded<Map<String, Value>> {
+    match serde_json::from_str(text.ok_or_else(|| format!("no {side}"))?) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(format!("{side} is not an object")),
+        Err(e) => Err(format!("{side}: {e}")),
+    }
+}
+
+/// Typed reads of one JSON object's keys.
+struct Obj(Map<String, Value>);
+
+impl Obj {
+    fn get(&self, key: &str) -> &Value {
+        self.0.get(key).unwrap_or(&Value::Null)
+    }
+    fn int(&self, key: &str) -> Decoded<i64> {
+        self.get(key).as_i64().ok_or_else(|| format!("`{key}` is not an integer"))
+    }
+    fn opt_int(&self, key: &str) -> Decoded<Option<i64>> {
+        match self.get(key) {
+            Value::Null => Ok(None),
+            v => v.as_i64().map(Some).ok_or_else(|| format!("`{key}` is not an integer")),
+        }
+    }
+    fn text(&self, key: &str) -> Decoded<String> {
+        self.get(key).as_str().map(str::to_owned).ok_or_else(|| format!("`{key}` is not text"))
+    }
+    fn opt_text(&self, key: &str) -> Decoded<Option<String>> {
+        match self.get(key) {
+            Value::Null => Ok(None),
+            v => v.as_str().map(|s| Some(s.to_owned())).ok_or_else(|| format!("`{key}` is not text")),
+        }
+    }
+    fn bool(&self, key: &str) -> Decoded<bool> {
+        self.get(key).as_bool().ok_or_else(|| format!("`{key}` is not a boolean"))
+    }
+    fn opt_bool(&self, key: &str) -> Decoded<Option<bool>> {
+        match self.get(key) {
+            Value::Null => Ok(None),
+            v => v.as_bool().map(Some).ok_or_else(|| format!("`{key}` is not a boolean")),
+        }
+    }
+    fn ints(&self, key: &str) -> Decoded<Vec<i64>> {
+        let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;
+        list.iter().map(|v| v.as_i64().ok_or_else(|| format!("`{key}` holds a non-integer"))).collect()
+    }
+    fn texts(&self, key: &str) -> Decoded<Vec<String>> {
+        let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;
+        list.iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| format!("`{key}` holds a non-text")))
+            .collect()
+    }
+}
+
+fn decode_field_value(key: &str, v: &Value) -> Decoded<FieldValue> {
+    Ok(match v {
+        Value::Null => FieldValue::Null,
+        Value::Bool(b) => FieldValue::Bool(*b),
+        Value::Number(n) => FieldValue::Int(n.as_i64().ok_or_else(|| format!("`{key}` is not an integer"))?),
+        Value::String(s) => FieldValue::Text(s.clone()),
+        Value::Object(m) => {
+            let map: Option<BTreeMap<String, String>> =
+                m.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect();
+            FieldValue::Map(map.ok_or_else(|| format!("`{key}` holds a non-text value"))?)
+        }
+        Value::Array(_) => return Err(format!("`{key}` is a list")),
+    })
+}
+
+fn decode_fields<F: Field>(m: Map<String, Value>) -> Decoded<Fields<F>> {
+    // Stored objects have sorted keys; a snapshot lists the fields in their own order.
+    let mut out: Vec<(F, FieldValue)> = m
+        .iter()
+        .map(|(k, v)| {
+            Ok((F::parse(k).ok_or_else(|| format!("unknown field `{k}`"))?, decode_field_value(k, v)?))
+        })
+        .collect::<Decoded<_>>()?;
+    out.sort_by_key(|(f, _)| F::ALL.iter().position(|x| x == f));
+    Ok(Fields(out))
+}
+
+fn decode_changes<F: Field>(s: &Stored<'_>) -> Decoded<Changes<F>> {
+    Ok(Changes {
+        before: decode_fields(json_of(s.before, "before")?)?,
+        after: decode_fields(json_of(s.after, "after")?)?,
+    })
+}
+
+fn decode_relation(m: Map<String, Value>) -> Decoded<RelationDetail> {
+    let o = Obj(m);
+    Ok(RelationDetail {
+        relation_id: o.opt_int("relation_id")?,
+        kind: RelationType::parse(&o.text("kind")?)?,
+        from: o.int("from")?,
+        to: o.int("to")?,
+    })
+}
+
+fn decode_user(m: Map<String, Value>) -> Decoded<UserSnapshot> {
+    let o = Obj(m);
+    Ok(UserSnapshot {
+        username: o.text("username")?,
+        display_name: o.text("display_name")?,
+        email: o.opt_text("email")?,
+        role: o.text("role")?,
+        disabled: o.bool("disabled")?,
+        locale: o.opt_text("locale")?,
+        organisation: o.opt_text("organisation")?,
+    })
+}
+
+fn id_of(s: &Stored<'_>) -> Decoded<i64> {
+    s.entity_id
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| format!("entity id {:?} is not a number", s.entity_id))
+}
+
+fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
+    let after = || json_of(s.after, "after").map(Obj);
+    let unknown = || Err(format!("unknown action `{}`", s.action));
+    Ok(match s.entity_type {
+        "incident" => DomainEvent::Incident { id: id_of(s)?, event: decode_incident_v1(s)? },
+        "category" => {
+            let a = after()?;
+            let event = match s.action {
+                "create" => {
+                    CategoryEvent::Created { name: a.text("name")?, parent_id: a.opt_int("parent_id")? }
+                }
+                _ => return unknown(),
+            };
+            DomainEvent::Category { id: id_of(s)?, event }
+        }
+        "ci" => {
+            let event = match s.action {
+                "create" => CiEvent::Created(decode_fields(json_of(s.after, "after")?)?),
+                "update" => CiEvent::Updated(decode_changes(s)?),
+                "relate" => CiEvent::Related(decode_relation(json_of(s.after, "after")?)?),
+                "unrelate" => CiEvent::Unrelated(decode_relation(json_of(s.before, "before")?)?),
+                _ => return unknown(),
+            };
+            DomainEvent::Ci { id: id_of(s)?, event }
+        }
+        "ci_class" => {
+            let event = match s.action {
+                "create" => CiClassEvent::Created { attrs: after()?.texts("attrs")? },
+                _ => return unknown(),
+            };
+            DomainEvent::CiClass { name: s.entity_id.unwrap_or_default().to_owned(), event }
+        }
+        "user" => {
+            let event = match s.action {
+                "create" => UserEvent::Created(Box::new(decode_user(json_of(s.after, "after")?)?)),
+                "update" => UserEvent::Updated {
+                    before: Box::new(decode_user(json_of(s.before, "before")?)?),
+                    after: Box::new(decode_user(json_of(s.after, "after")?)?),
+                },
+                "password_change" => UserEvent::PasswordChanged,
+                "login" => UserEvent::SignedIn { via: after()?.text("via")? },
+                "logout" => UserEvent::SignedOut,
+                "login_failed" => {
+                    let a = after()?;
+                    UserEvent::SignInFailed(LoginFailure {
+                        username: a.text("username")?,
+                        reason: a.text("reason")?,
+                        locked: a.opt_bool("locked")?,
+                    })
+                }
+                _ => return unknown(),
+            };
+            let id = s.entity_id.map(|_| id_of(s)).transpose()?;
+            DomainEvent::User { id, event }
+        }
+        "team" => {
+            let a = after()?;
+            let event = match s.action {
+                "create" => TeamEvent::Created { name: a.text("name")?, description: a.text("description")? },
+                "member_add" => {
+                    TeamEvent::MemberAdded { user_id: a.int("user_id")?, username: a.text("username")? }
+                }
+                "member_remove" => {
+                    TeamEvent::MemberRemoved { user_id: a.int("user_id")?, username: a.text("username")? }
+                }
+                _ => return unknown(),
+            };
+            DomainEvent::Team { id: id_of(s)?, event }
+        }
+        "api_token" => {
+            let event = match s.action {
+                "create" => {
+                    let a = after()?;
+                    TokenEvent::Issued {
+                        owner: a.text("owner")?,
+                        name: a.text("name")?,
+                        scopes: a.text("scopes")?,
+                        expires_at: a.text("expires_at")?,
+                    }
+                }
+                "revoke" => TokenEvent::Revoked,
+                _ => return unknown(),
+            };
+            DomainEvent::ApiToken { id: id_of(s)?, event }
+        }
+        "sla_calendar" => {
+            let a = after()?;
+            let event = match s.action {
+                "create" => SlaCalendarEvent::Created {
+                    name: a.text("name")?,
+                    time_zone: a.text("time_zone")?,
+                    hours: a.texts("hours")?,
+                    holidays: a.int("holidays")?,
+                },
+                _ => return unknown(),
+            };
+            DomainEvent::SlaCalendar { id: id_of(s)?, event }
+        }
+        "sla_policy" => {
+            let a = after()?;
+            let event = match s.action {
+                "create" => SlaPolicyEvent::Created {
+                    name: a.text("name")?,
+                    priority: a.opt_int("priority")?,
+                    resolution_minutes: a.int("resolution_minutes")?,
+                },
+                _ => return unknown(),
+            };
+            DomainEvent::SlaPolicy { id: id_of(s)?, event }
+        }
+        other => return Err(format!("unknown entity type `{other}`")),
+    })
+}
+
+fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
+    let after = || json_of(s.after, "after").map(Obj);
+    let firing = || -> Decoded<SlaFiring> {
+        let a = after()?;
+        let target = a.text("target")?;
+        Ok(SlaFiring {
+            target: SlaTarget::parse(&target).ok_or_else(|| format!("unknown SLA target `{target}`"))?,
+            threshold: a.int("threshold")?,
+            notified: a.ints("notified")?,
+        })
+    };
+    Ok(match s.action {
+        "create" => IncidentEvent::Created(decode_fields(json_of(s.after, "after")?)?),
+        "update" => IncidentEvent::Updated(decode_changes(s)?),
+        "transition" => IncidentEvent::Transitioned(decode_changes(s)?),
+        "auto_close" => IncidentEvent::AutoClosed(decode_changes(s)?),
+        "sla_reassign" => IncidentEvent::SlaReassigned(decode_changes(s)?),
+        "comment" => {
+            let a = after()?;
+            IncidentEvent::Commented {
+                comment_id: a.int("comment_id")?,
+                internal: a.bool("internal")?,
+                mentions: a.ints("mentions")?,
+            }
+        }
+        "attachment_add" => {
+            let a = after()?;
+            IncidentEvent::AttachmentAdded {
+                attachment_id: a.int("attachment_id")?,
+                filename: a.text("filename")?,
+                size: a.int("size")?,
+                internal: a.bool("internal")?,
+            }
+        }
+        "watcher_add" => IncidentEvent::WatcherAdded { user_id: after()?.int("user_id")? },
+        "watcher_remove" => IncidentEvent::WatcherRemoved { user_id: after()?.int("user_id")? },
+        "relate" => IncidentEvent::Related { ticket_id: after()?.int("ticket_id")? },
+        "link_ci" => {
+            let a = after()?;
+            IncidentEvent::CiLinked { ci_id: a.int("ci_id")?, ci: a.text("ci")? }
+        }
+        "sla_warning" => IncidentEvent::SlaWarning(firing()?),
+        "sla_breach" => IncidentEvent::SlaBreach(firing()?),
+        other => return Err(format!("unknown action `{other}`")),
+    })
+}
+
+#[cfg(test)]
+mod tests;
