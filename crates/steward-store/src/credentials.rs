@@ -204,7 +204,9 @@ impl Tx {
         .bind(to_ms(new.expires_at))
         .fetch_one(self.conn().await?)
         .await?;
-        fetch_token(self.conn().await?, id).await?.ok_or(StoreError::NotFound)
+        fetch_token(self.conn().await?, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("token {id} is gone after its insert")))
     }
 
     pub async fn token(&mut self, id: i64) -> Result<Option<ApiToken>> {

@@ -54,12 +54,15 @@ pub use users::{LoginRecord, NewUser, UserPatch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The record a caller named does not exist (an id from a request, say).
     #[error("not found")]
     NotFound,
     #[error("{field} is already taken")]
     Duplicate { field: &'static str },
     #[error("the record was changed by someone else (version {current})")]
     Stale { current: i64 },
+    /// A fault of the store itself: a stored row that does not read, a row missing from its
+    /// own result, a bad URL or setting. Never the caller's doing, so never a 404.
     #[error("a stored row is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -96,7 +99,6 @@ impl From<DecodeError> for StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> StoreError {
         match &err {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 let message = db.message();
                 let constraint = db.constraint().unwrap_or_default();

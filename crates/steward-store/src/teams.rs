@@ -93,7 +93,7 @@ impl Tx {
         .bind(to_ms(now))
         .fetch_one(self.conn().await?)
         .await?;
-        self.team(id).await?.ok_or(StoreError::NotFound)
+        self.team(id).await?.ok_or_else(|| StoreError::Corrupt(format!("team {id} is gone after its insert")))
     }
 
     /// Adds a member; returns false when they already were one.

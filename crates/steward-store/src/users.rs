@@ -154,7 +154,7 @@ impl Tx {
         .bind(&new.organisation)
         .fetch_one(self.conn().await?)
         .await?;
-        self.user(id).await?.ok_or(StoreError::NotFound)
+        self.user(id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {id} is gone after its insert")))
     }
 
     /// Applies `patch` if the user is still at `expected_version` (when given).

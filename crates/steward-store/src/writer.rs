@@ -134,7 +134,10 @@ impl HeldWriter {
     pub(crate) fn direct(&mut self) -> Result<&rusqlite::Connection> {
         let writer = &mut *self.0;
         if writer.direct.is_none() {
-            let (path, setup) = writer.direct_at.as_ref().ok_or(crate::StoreError::NotFound)?;
+            let (path, setup) = writer
+                .direct_at
+                .as_ref()
+                .ok_or_else(|| crate::StoreError::Corrupt("this database has no direct connection".into()))?;
             writer.direct = Some(crate::direct::open(path, setup)?);
         }
         Ok(writer.direct.as_ref().expect("opened above"))

@@ -139,7 +139,9 @@ impl App {
         }
         tx.commit().await?;
         let comments = self.store.comments(id, true).await?;
-        comments.into_iter().find(|c| c.id == comment_id).ok_or(AppError::NotFound("comment"))
+        comments.into_iter().find(|c| c.id == comment_id).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("comment {comment_id} is gone after its insert"))
+        })
     }
 
     pub async fn incident_comments(&self, actor: &Actor, id: i64) -> Result<Vec<Comment>> {

@@ -118,7 +118,9 @@ impl App {
 
     async fn write_alone(&self, item: Prepared, direct: bool) -> Result<Ticket> {
         let mut stored = self.write_batch(std::slice::from_ref(&item), direct).await?;
-        stored.pop().ok_or(AppError::NotFound("incident"))
+        stored.pop().ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("a written incident is missing from its batch"))
+        })
     }
 
     /// Writes `items` in one transaction and returns them stored, in order.

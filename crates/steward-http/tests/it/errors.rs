@@ -181,3 +181,21 @@ async fn an_admin_cannot_lock_themselves_out() {
     let (status, _) = app.api(Method::PATCH, &path, &admin, Some(json!({ "role": "agent" }))).await;
     assert_eq!(status, 409);
 }
+
+/// A fault of the store — here the event chain's head row gone from under it — is an internal
+/// error: 500 with nothing of its detail, never a 404 that blames the caller's id. (It was a
+/// 404 when the store called a row missing from its own result "not found".)
+#[tokio::test]
+async fn a_store_fault_is_a_500_not_a_404() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let raw = app.db.raw_pool().await;
+    sqlx::query("DELETE FROM event_chain").execute(&raw).await.unwrap();
+    raw.close().await;
+    let (status, reply) =
+        app.api(Method::POST, "/api/v1/teams", &admin, Some(json!({ "name": "Desk" }))).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (500, Some("internal")), "{reply}");
+    assert!(!reply.to_string().contains("event chain"), "the detail stays in the log: {reply}");
+    let (_, teams) = app.api(Method::GET, "/api/v1/teams", &admin, None).await;
+    assert_eq!(teams["items"], json!([]), "and nothing was half-written");
+}

@@ -109,7 +109,7 @@ impl Tx {
         let mut rows = self.fetch_all(vec![crate::Statement { sql, args: vec![n.into()] }]).await?;
         let (seq, hash) = match rows.pop().as_deref() {
             Some([seq, hash]) => (seq.int()?, hash.clone().into_text()?),
-            _ => return Err(crate::StoreError::NotFound),
+            _ => return Err(crate::StoreError::Corrupt("the event chain's head row is missing".into())),
         };
         let first = seq - n + 1;
         let mut prev_hash = hash;

@@ -157,6 +157,9 @@ impl Tx {
         .await?;
         let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn().await?).await?;
-        row.as_ref().map(attachment).transpose()?.ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(attachment)
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt(format!("attachment {id} is gone after its insert")))
     }
 }

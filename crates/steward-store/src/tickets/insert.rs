@@ -80,8 +80,9 @@ impl Tx {
         let rows = self.fetch_all(statements).await?;
         // One row per statement, in order: each kind's next number, then the largest id and the
         // title index's mark.
-        let (last, counters) = rows.split_last().ok_or(StoreError::NotFound)?;
-        let column = |row: &[Value], i: usize| row.get(i).ok_or(StoreError::NotFound)?.int();
+        let missing = || StoreError::Corrupt("a group insert's numbers are missing from its result".into());
+        let (last, counters) = rows.split_last().ok_or_else(missing)?;
+        let column = |row: &[Value], i: usize| row.get(i).ok_or_else(missing)?.int();
         let (max_id, indexed) = (column(last, 0)?, column(last, 1)?);
         let next: Vec<i64> = counters.iter().map(|r| column(r, 0)).collect::<Result<_>>()?;
         for (&(kind, n), next) in kinds.iter().zip(next) {
@@ -120,7 +121,11 @@ impl Tx {
             let sql = self.counter_sql();
             let rows =
                 self.fetch_all(vec![Statement { sql, args: vec![kind.as_str().into(), n.into()] }]).await?;
-            let next = rows.first().and_then(|r| r.first()).ok_or(StoreError::NotFound)?.int()?;
+            let next = rows
+                .first()
+                .and_then(|r| r.first())
+                .ok_or_else(|| StoreError::Corrupt("a ticket counter is missing from its update".into()))?
+                .int()?;
             number(out, kind, next - n);
         }
         for chunk in out.chunks_mut(CHUNK) {
@@ -141,7 +146,10 @@ impl Tx {
                 .collect::<Result<_>>()?;
             // Numbers are unique, so they say which row got which id whatever order rows return in.
             for t in chunk.iter_mut() {
-                let (id, _) = ids.iter().find(|(_, n)| *n == t.number).ok_or(StoreError::NotFound)?;
+                let (id, _) = ids
+                    .iter()
+                    .find(|(_, n)| *n == t.number)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{} is missing from its insert", t.number)))?;
                 t.id = *id;
             }
         }
