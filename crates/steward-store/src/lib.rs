@@ -10,30 +10,25 @@
 
 #![forbid(unsafe_code)]
 
-mod checkpoint;
 mod cmdb;
 mod credentials;
-mod direct;
 mod events;
 mod jobs;
-mod readers;
+mod postgres;
 mod reports;
+mod sides;
 mod sla;
+mod sqlite;
 mod teams;
 mod tickets;
 mod tx;
 mod users;
-mod writer;
-
-use std::str::FromStr;
-use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::ConnectOptions;
+use sides::{ReadConn, ReadSide, WriteConn, WriteSide};
 use sqlx::Executor;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::AnyConnectOptions;
 use tx::{AnyQuery, Statement, TxConn, Value};
-use writer::WriteSide;
 
 pub use tx::Tx;
 
@@ -115,10 +110,45 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The database engine behind the store: private, so no code outside the store picks a path by
+/// engine (the app asks for a [`GroupWriter`] instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// How a writer of grouped transactions (the incident intake) runs best on this database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupWriter {
+    /// On SQLite: the writer's transactions step their statements on its own thread, through
+    /// the direct connection (`sqlite/direct.rs`).
+    direct: bool,
+}
+
+impl GroupWriter {
+    /// A writer for a caller on the shared runtime (a one-off write outside the group).
+    pub fn shared() -> GroupWriter {
+        GroupWriter { direct: false }
+    }
+
+    /// Whether the writer should run on a thread of its own with a current-thread runtime: its
+    /// transactions then block that thread while SQLite runs their statements, instead of
+    /// handing each statement to another thread. On PostgreSQL the writer stays on the shared
+    /// runtime, whose connections belong to it.
+    pub fn wants_own_thread(self) -> bool {
+        self.direct
+    }
+
+    /// Starts one group's transaction. Such a transaction takes only statements made with
+    /// [`Tx::defer`], [`Tx::fetch_all`] and [`Tx::execute`] (the ticket insert, events, facts
+    /// and links do); others fail cleanly.
+    pub async fn begin(self, store: &Store) -> Result<Tx> {
+        match self.direct {
+            true => store.begin_direct().await,
+            false => store.begin().await,
+        }
+    }
 }
 
 /// How the store connects; the binary fills this from its configuration.
@@ -143,7 +173,7 @@ impl Default for StoreOptions {
 /// The database, over SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: std::sync::Arc<readers::ReadSide>,
+    read: std::sync::Arc<ReadSide>,
     /// On SQLite exactly one connection, so writers queue instead of failing with SQLITE_BUSY
     /// (`writer.rs`); on PostgreSQL the same pool as `read`.
     write: WriteSide,
@@ -152,19 +182,6 @@ pub struct Store {
     /// Trigram frequencies of a sample of titles, for planning title searches.
     trigram_sample: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<tickets::TrigramSample>>>>,
 }
-
-/// The SQLite writer's `temp_store`. A statement inside a transaction that may have to undo
-/// only itself (a multi-row insert, rows with triggers or foreign keys) keeps the pages it
-/// changes in a statement journal. SQLite keeps that journal in memory up to 64 KiB and then
-/// creates, writes and deletes a temporary file; a group of creates crossed 64 KiB in every
-/// transaction, and the file's creation and deletion (an inode eviction) were ~25 % of the
-/// writer thread's time. In memory, a statement's journal holds the pages it changed that
-/// existed before it: a group's few dozen, or for a bulk insert the tail of the tables and
-/// indexes it appends to. (Raising the 64 KiB instead, `SQLITE_STMTJRNL_SPILL`, works only up
-/// to 128 KiB, too little here: a spill writes the journal's first chunk, as large as the
-/// threshold, in one call, and SQLite's Unix layer cuts every write to 17 bits of length, so a
-/// 4 MiB threshold wrote nothing and failed the statement with `SQLITE_FULL`.)
-const WRITER_TEMP_STORE: &str = "MEMORY";
 
 impl Store {
     /// The URL of the embedded database in a data folder.
@@ -185,85 +202,35 @@ impl Store {
             )));
         };
         let connect_options: AnyConnectOptions = url.parse()?;
-        match backend {
-            Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(options.max_connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(connect_options)
-                    .await?;
-                Ok(Store {
-                    read: std::sync::Arc::new(readers::ReadSide::Pool(pool.clone())),
-                    write: WriteSide::Pool(pool),
-                    backend,
-                    search: options.search,
-                    trigram_sample: Default::default(),
-                })
-            }
-            Backend::Sqlite => {
-                let synchronous = match options.sqlite_synchronous.as_str() {
-                    "full" => "FULL",
-                    "normal" => "NORMAL",
-                    other => {
-                        return Err(StoreError::Corrupt(format!(
-                            "sqlite_synchronous must be `full` or `normal`, not `{other}`"
-                        )));
-                    }
-                };
-                // The writer's page cache: a big transaction (an import, a group of creates)
-                // otherwise re-reads index pages from the OS and spills dirty ones mid-way. 64 MiB
-                // at most, and only what is used; readers keep SQLite's 2 MiB default each.
-                let pragmas = move |cache_kib: i64| {
-                    format!(
-                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                         PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
-                    )
-                };
-                // Open the writer first: it creates the file and switches it to WAL. It leaves
-                // checkpoints to a background task (`checkpoint.rs`) unless the log grows large.
-                // Its statement journals stay in memory (`WRITER_TEMP_STORE`).
-                let mut write = connect_options.connect().await?;
-                let writer_setup = format!(
-                    "{} PRAGMA wal_autocheckpoint = {}; PRAGMA temp_store = {WRITER_TEMP_STORE};",
-                    pragmas(65_536),
-                    checkpoint::WRITER_CHECKPOINT_PAGES
-                );
-                write.execute(sqlx::AssertSqlSafe(writer_setup.clone())).await?;
-                // The incident writer's direct connection (`direct.rs`) opens the same file; an
-                // in-memory database has none (a second connection would see another one).
-                let file = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_owned();
-                let direct_at = file.is_file().then_some((file, writer_setup));
-                let write = WriteSide::sqlite(write, direct_at);
-                if let WriteSide::Sqlite(writer) = &write {
-                    checkpoint::start(
-                        connect_options.clone(),
-                        pragmas(2_000),
-                        std::sync::Arc::downgrade(writer),
-                    );
-                }
-                let readers = readers::SqliteReaders::new(
-                    connect_options,
-                    pragmas(2_000),
-                    options.max_connections.max(2) as usize,
-                );
-                Ok(Store {
-                    read: std::sync::Arc::new(readers::ReadSide::Sqlite(Box::new(readers))),
-                    write,
-                    backend,
-                    search: options.search,
-                    trigram_sample: Default::default(),
-                })
-            }
-        }
+        let (read, write) = match backend {
+            Backend::Postgres => postgres::connect(connect_options, options).await?,
+            Backend::Sqlite => sqlite::connect(url, connect_options, options).await?,
+        };
+        Ok(Store {
+            read: std::sync::Arc::new(read),
+            write,
+            backend,
+            search: options.search,
+            trigram_sample: Default::default(),
+        })
     }
 
     /// A connection for reads (`&mut *conn` is the executor).
-    async fn reader(&self) -> Result<readers::ReadConn<'_>> {
+    async fn reader(&self) -> Result<ReadConn<'_>> {
         self.read.conn().await
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
+    /// The engine's name, for logs and reports: `Sqlite` or `Postgres`.
+    pub fn engine(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "Sqlite",
+            Backend::Postgres => "Postgres",
+        }
+    }
+
+    /// How the incident intake should write its groups here.
+    pub fn group_writer(&self) -> GroupWriter {
+        GroupWriter { direct: self.backend == Backend::Sqlite }
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -275,7 +242,10 @@ impl Store {
                 writer.execute("PRAGMA temp_store = FILE").await?;
                 sqlx::migrate!("./migrations/sqlite").run(&mut *writer).await?;
                 writer
-                    .execute(sqlx::AssertSqlSafe(format!("PRAGMA temp_store = {WRITER_TEMP_STORE}")))
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA temp_store = {}",
+                        sqlite::WRITER_TEMP_STORE
+                    )))
                     .await?;
             }
             Backend::Postgres => {
@@ -305,19 +275,18 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         let conn = match &self.write {
             WriteSide::Pool(pool) => TxConn::Pool(pool.begin().await?),
-            WriteSide::Sqlite(writer) => TxConn::Sqlite { writer: writer::hold(writer).await?, sent: false },
+            WriteSide::Sqlite(writer) => TxConn::Sqlite { writer: sqlite::hold(writer).await?, sent: false },
         };
         Ok(Tx::new(conn, self.backend))
     }
 
-    /// [`Store::begin`] for a caller on a thread of its own (the incident writer): on an SQLite
-    /// file its statements run on the calling thread, blocking it (`direct.rs`). Such a
-    /// transaction takes only statements made with [`Tx::defer`], [`Tx::fetch_all`] and
-    /// [`Tx::execute`]; others fail. Anywhere else it is [`Store::begin`].
-    pub async fn begin_direct(&self) -> Result<Tx> {
+    /// [`Store::begin`] for a caller on a thread of its own (the incident writer, through
+    /// [`GroupWriter::begin`]): on an SQLite file its statements run on the calling thread,
+    /// blocking it (`sqlite/direct.rs`). Anywhere else it is [`Store::begin`].
+    async fn begin_direct(&self) -> Result<Tx> {
         match &self.write {
             WriteSide::Sqlite(writer) => {
-                let writer = writer::hold(writer).await?;
+                let writer = sqlite::hold(writer).await?;
                 let conn = if writer.has_direct() {
                     TxConn::Direct { writer, sent: false }
                 } else {
@@ -330,7 +299,7 @@ impl Store {
     }
 
     /// The write connection, for a single statement outside a transaction.
-    async fn writer(&self) -> Result<writer::WriteConn> {
+    async fn writer(&self) -> Result<WriteConn> {
         self.write.conn().await
     }
 

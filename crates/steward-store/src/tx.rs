@@ -3,8 +3,8 @@
 
 use sqlx::{Any, Row};
 
-use crate::writer::HeldWriter;
-use crate::{Backend, Result, StoreError, direct};
+use crate::sqlite::{HeldWriter, direct};
+use crate::{Backend, Result, StoreError};
 
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 

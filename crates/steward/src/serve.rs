@@ -45,7 +45,7 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     println!("Steward {} is listening on http://{addr}", env!("CARGO_PKG_VERSION"));
-    tracing::info!(%addr, backend = ?app.store().backend(), "listening");
+    tracing::info!(%addr, backend = app.store().engine(), "listening");
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker_name = format!("{}-{}", hostname(), std::process::id());

@@ -16,7 +16,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use steward_core::tickets::{IncidentEvent, Ticket, ticket_fields};
-use steward_store::{Backend, CiRecord};
+use steward_store::{CiRecord, GroupWriter};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::TicketChange;
@@ -47,7 +47,7 @@ impl App {
     pub(super) async fn write_new_incident(&self, item: Prepared) -> Result<Ticket> {
         let (reply, answer) = oneshot::channel();
         if let Err(mpsc::error::SendError((item, _))) = self.intake_queue().send((item, reply)) {
-            return self.write_alone(item, false).await;
+            return self.write_alone(item, GroupWriter::shared()).await;
         }
         answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the incident writer stopped")))?
     }
@@ -61,31 +61,30 @@ impl App {
         // The writer's own `App` has a queue of its own (never used), so it does not keep this
         // one open: the task ends when the callers' `App`s are gone.
         let writer = App { intake: Default::default(), ..self.clone() };
-        match self.store.backend() {
-            // SQLite: the writer gets a thread of its own. Every create passes through it in
-            // turn, a few round trips to the database's thread per group; on the shared runtime
-            // each answer woke it into a queue behind the request handlers (see the module doc).
-            Backend::Sqlite => {
-                let thread = std::thread::Builder::new().name("steward-intake".into()).spawn(move || {
-                    match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-                        Ok(runtime) => runtime.block_on(writer.run_intake(waiting, true)),
-                        Err(e) => tracing::error!(error = %e, "the incident writer could not start"),
-                    }
-                });
-                if let Err(e) = thread {
-                    tracing::error!(error = %e, "the incident writer could not start");
+        let group = self.store.group_writer();
+        if group.wants_own_thread() {
+            // A thread of its own (SQLite). Every create passes through the writer in turn; on
+            // the shared runtime each step woke it into a queue behind the request handlers
+            // (see the module doc).
+            let thread = std::thread::Builder::new().name("steward-intake".into()).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                    Ok(runtime) => runtime.block_on(writer.run_intake(waiting, group)),
+                    Err(e) => tracing::error!(error = %e, "the incident writer could not start"),
                 }
+            });
+            if let Err(e) = thread {
+                tracing::error!(error = %e, "the incident writer could not start");
             }
-            // PostgreSQL connections belong to the runtime that opened them: stay on it.
-            Backend::Postgres => drop(tokio::spawn(writer.run_intake(waiting, false))),
+        } else {
+            // The database's connections belong to the shared runtime: stay on it.
+            drop(tokio::spawn(writer.run_intake(waiting, group)));
         }
         *slot = Some(queue.clone());
         queue
     }
 
-    /// Writes what `waiting` brings, group by group. `direct`: on a thread of its own, whose
-    /// transactions may run their statements on it ([`steward_store::Store::begin_direct`]).
-    async fn run_intake(self, mut waiting: mpsc::UnboundedReceiver<Waiting>, direct: bool) {
+    /// Writes what `waiting` brings, group by group, with `group`'s transactions.
+    async fn run_intake(self, mut waiting: mpsc::UnboundedReceiver<Waiting>, group: GroupWriter) {
         while let Some(first) = waiting.recv().await {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH
@@ -94,7 +93,7 @@ impl App {
                 batch.push(next);
             }
             let (items, replies): (Vec<Prepared>, Vec<_>) = batch.into_iter().unzip();
-            match self.write_batch(&items, direct).await {
+            match self.write_batch(&items, group).await {
                 Ok(stored) => {
                     for (ticket, reply) in stored.into_iter().zip(replies) {
                         let _ = reply.send(Ok(ticket));
@@ -109,23 +108,23 @@ impl App {
                     // One create can fail the batch (a team deleted since it was checked, say):
                     // write each alone, so only that one fails.
                     for (item, reply) in items.into_iter().zip(replies) {
-                        let _ = reply.send(self.write_alone(item, direct).await);
+                        let _ = reply.send(self.write_alone(item, group).await);
                     }
                 }
             }
         }
     }
 
-    async fn write_alone(&self, item: Prepared, direct: bool) -> Result<Ticket> {
-        let mut stored = self.write_batch(std::slice::from_ref(&item), direct).await?;
+    async fn write_alone(&self, item: Prepared, group: GroupWriter) -> Result<Ticket> {
+        let mut stored = self.write_batch(std::slice::from_ref(&item), group).await?;
         stored.pop().ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("a written incident is missing from its batch"))
         })
     }
 
     /// Writes `items` in one transaction and returns them stored, in order.
-    async fn write_batch(&self, items: &[Prepared], direct: bool) -> Result<Vec<Ticket>> {
-        let mut tx = if direct { self.store.begin_direct().await? } else { self.store.begin().await? };
+    async fn write_batch(&self, items: &[Prepared], group: GroupWriter) -> Result<Vec<Ticket>> {
+        let mut tx = group.begin(&self.store).await?;
         let stored = tx.insert_tickets(items.iter().map(|i| i.ticket.clone()).collect()).await?;
         let mut changes = Vec::with_capacity(items.len());
         for (item, t) in items.iter().zip(&stored) {

@@ -138,7 +138,7 @@ async fn titles_are_found_before_and_after_they_reach_the_index() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
     let store = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
-    let sqlite = store.backend() == steward_store::Backend::Sqlite;
+    let sqlite = store.engine() == "Sqlite";
     let mut titles: Vec<String> = Vec::new();
     let create = async |titles: &mut Vec<String>, title: String| {
         let (status, body) =

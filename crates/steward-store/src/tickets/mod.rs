@@ -1,5 +1,6 @@
 //! Tickets of every kind: rows, numbers, optimistic updates, and listing with filters.
 
+#[cfg(feature = "bulk-load")]
 mod bulk;
 mod conversation;
 mod insert;

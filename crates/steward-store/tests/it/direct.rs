@@ -1,13 +1,13 @@
-//! Transactions from `Store::begin_direct` (the incident writer's): on an SQLite file they run
-//! on a connection of their own (`direct.rs`), which takes turns with the ordinary writer. They
-//! must commit, roll back and see the other connection's commits exactly as `begin`'s do; on
-//! PostgreSQL `begin_direct` is `begin`.
+//! Transactions of the store's `GroupWriter` (the incident writer's): on an SQLite file they run
+//! on a connection of their own (`sqlite/direct.rs`), which takes turns with the ordinary
+//! writer. They must commit, roll back and see the other connection's commits exactly as
+//! `begin`'s do; on PostgreSQL they are `begin`'s.
 
 use jiff::Timestamp;
 use steward_core::events::{DomainEvent, FieldValue, Fields};
 use steward_core::identity::TeamName;
 use steward_core::tickets::{Impact, IncidentEvent, State, Tags, Ticket, TicketField, TicketKind, Urgency};
-use steward_store::{Backend, NewEvent, Store, StoreError};
+use steward_store::{NewEvent, Store, StoreError};
 use steward_test_support::TestDb;
 
 use crate::users::new_user;
@@ -63,7 +63,7 @@ async fn requester(store: &Store) -> i64 {
 
 /// Two tickets, their events, a link between them and a watcher, in one direct transaction.
 async fn write_two(store: &Store, user: i64, titles: [&str; 2]) -> Result<Vec<Ticket>, StoreError> {
-    let mut tx = store.begin_direct().await?;
+    let mut tx = store.group_writer().begin(store).await?;
     let stored = tx.insert_tickets(titles.iter().map(|t| ticket(t, user)).collect()).await?;
     let events = stored.iter().map(|t| (t.created_at, event(&t.title, t.id))).collect();
     tx.append_events_at(events).await?;
@@ -114,14 +114,14 @@ async fn a_direct_transaction_that_fails_or_is_dropped_leaves_nothing_and_frees_
     let user = requester(&store).await;
 
     // Dropped after its statements ran.
-    let mut tx = store.begin_direct().await.unwrap();
+    let mut tx = store.group_writer().begin(&store).await.unwrap();
     let stored = tx.insert_tickets(vec![ticket("dropped", user)]).await.unwrap();
     tx.append_events_at(vec![(Timestamp::now(), event("dropped", stored[0].id))]).await.unwrap();
     tx.link_tickets(stored[0].id, stored[0].id).await.unwrap();
     drop(tx);
 
     // Failed: a link to a ticket that does not exist breaks a foreign key.
-    let mut tx = store.begin_direct().await.unwrap();
+    let mut tx = store.group_writer().begin(&store).await.unwrap();
     let stored = tx.insert_tickets(vec![ticket("failed", user)]).await.unwrap();
     let err = tx.link_tickets(stored[0].id, 999).await.unwrap_err();
     assert!(!matches!(err, StoreError::NotFound | StoreError::Duplicate { .. }), "{err:?}");
@@ -138,11 +138,11 @@ async fn a_direct_transaction_that_fails_or_is_dropped_leaves_nothing_and_frees_
 async fn a_statement_a_direct_transaction_cannot_run_fails_without_harm() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    if store.backend() != Backend::Sqlite {
+    if !store.group_writer().wants_own_thread() {
         return;
     }
     let user = requester(&store).await;
-    let mut tx = store.begin_direct().await.unwrap();
+    let mut tx = store.group_writer().begin(&store).await.unwrap();
     tx.insert_tickets(vec![ticket("before", user)]).await.unwrap();
     // Team inserts go through sqlx's connection, which a direct transaction does not use.
     assert!(tx.insert_team(Timestamp::now(), &TeamName::parse("nope").unwrap(), "").await.is_err());
@@ -157,13 +157,13 @@ async fn groups_of_creates_keep_the_title_index_whole_while_they_merge_it() {
     // SQLite only: the FTS5 trigram index and its merges (migration 0009, `insert.rs`).
     let db = TestDb::new().await;
     let store = db.store().await;
-    if store.backend() != Backend::Sqlite {
+    if !store.group_writer().wants_own_thread() {
         return;
     }
     let user = requester(&store).await;
     // 40 groups of 40: five index batches of 256 titles or more, so levels fill and merge.
     for g in 0..40 {
-        let mut tx = store.begin_direct().await.unwrap();
+        let mut tx = store.group_writer().begin(&store).await.unwrap();
         let tickets = (0..40).map(|i| ticket(&format!("group zq{g:03}x item {i}"), user)).collect();
         tx.insert_tickets(tickets).await.unwrap();
         tx.commit().await.unwrap();

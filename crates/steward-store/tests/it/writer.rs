@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use steward_core::events::DomainEvent;
 use steward_core::identity::{TeamEvent, TeamName};
 use steward_core::tickets::TicketKind;
-use steward_store::{Backend, NewEvent, Store, StoreError, TicketQuery, Visibility};
+use steward_store::{NewEvent, Store, StoreError, TicketQuery, Visibility};
 use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
@@ -33,7 +33,7 @@ async fn write_pair(store: &Store, n: i64) -> Result<(), StoreError> {
 async fn sqlite_only() -> Option<(TestDb, Store)> {
     let db = TestDb::new().await;
     let store = db.store().await;
-    (store.backend() == Backend::Sqlite).then_some((db, store))
+    (store.engine() == "Sqlite").then_some((db, store))
 }
 
 async fn team_names(store: &Store) -> Vec<String> {

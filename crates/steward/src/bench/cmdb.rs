@@ -114,7 +114,7 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
     let data_dir: PathBuf = data.map(Path::to_path_buf).unwrap_or_else(|| scratch.path().join("data"));
     let config = Config { data: data_dir.clone(), ..config };
     let app: App = crate::cli::open(&config).await?;
-    let backend = format!("{:?}", app.store().backend());
+    let backend = app.store().engine();
     let (_, _, token) = fixture(&app).await?;
     let (cis_csv, rel_csv, servers) = generate(args.cis, args.relations);
     println!("# steward bench cmdb — {backend}, {} CIs", args.cis);

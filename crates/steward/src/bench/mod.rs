@@ -291,7 +291,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let data_dir: PathBuf = data.map(Path::to_path_buf).unwrap_or_else(|| scratch.path().join("data"));
     let config = Config { data: data_dir.clone(), ..config };
     let app: App = crate::cli::open(&config).await?;
-    let backend = format!("{:?}", app.store().backend());
+    let backend = app.store().engine();
     let (agent, teams, token) = fixture(&app).await?;
     let (child, base) = start_server(&config, &data_dir).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;

@@ -29,7 +29,7 @@ pub async fn reports(config: Config, args: ReportBench, data: Option<&Path>) -> 
     let data_dir: PathBuf = data.map(Path::to_path_buf).unwrap_or_else(|| scratch.path().join("data"));
     let config = Config { data: data_dir.clone(), ..config };
     let app: App = crate::cli::open(&config).await?;
-    let backend = format!("{:?}", app.store().backend());
+    let backend = app.store().engine();
     let (agent, teams, token) = fixture(&app).await?;
     let t0 = Instant::now();
     let year_ms = 365 * 24 * 3600 * 1000;

@@ -52,7 +52,7 @@ pub async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
 
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     let app = open(config).await?;
-    println!("database schema is up to date ({:?})", app.store().backend());
+    println!("database schema is up to date ({})", app.store().engine());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,7 +16,7 @@ use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, ConnectOptions, Executor};
 use tokio::sync::Mutex;
 
-use crate::writer::SqliteWriter;
+use super::SqliteWriter;
 
 /// How often the background checkpoint runs.
 const EVERY: Duration = Duration::from_millis(100);

@@ -1,5 +1,5 @@
-//! The write side. On PostgreSQL writes take connections from sqlx's pool. On SQLite there is
-//! exactly one write connection (so writers queue instead of failing with `SQLITE_BUSY`), held
+//! SQLite's write side (on PostgreSQL writes take connections from sqlx's pool): exactly one
+//! write connection (so writers queue instead of failing with `SQLITE_BUSY`), held
 //! here behind a mutex rather than in a one-connection sqlx pool, for two reasons:
 //!
 //! - sqlx's pool pings every connection it takes back: after each transaction, a round trip to
@@ -22,20 +22,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyConnection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::Result;
 
 /// How long a write waits for the connection before it fails, as sqlx's pool does.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Where writes get their connection.
-#[derive(Debug, Clone)]
-pub(crate) enum WriteSide {
-    Pool(AnyPool),
-    Sqlite(Arc<Mutex<SqliteWriter>>),
-}
 
 /// The SQLite write connection, `None` once closed.
 pub(crate) struct SqliteWriter {
@@ -59,46 +52,23 @@ impl std::fmt::Debug for SqliteWriter {
     }
 }
 
-/// The write connection, held until dropped: `&mut *conn` is an executor.
-pub(crate) enum WriteConn {
-    Pool(sqlx::pool::PoolConnection<sqlx::Any>),
-    Sqlite(HeldWriter),
-}
-
 /// The SQLite write connection, held.
 pub(crate) struct HeldWriter(OwnedMutexGuard<SqliteWriter>);
 
-impl WriteSide {
-    pub(crate) fn sqlite(conn: AnyConnection, direct_at: Option<(PathBuf, String)>) -> WriteSide {
-        let writer = SqliteWriter { conn: Some(conn), needs_rollback: false, direct_at, direct: None };
-        WriteSide::Sqlite(Arc::new(Mutex::new(writer)))
-    }
-
-    /// The connection for a single statement outside a transaction.
-    pub(crate) async fn conn(&self) -> Result<WriteConn> {
-        Ok(match self {
-            WriteSide::Pool(pool) => WriteConn::Pool(pool.acquire().await?),
-            WriteSide::Sqlite(writer) => WriteConn::Sqlite(hold(writer).await?),
-        })
-    }
-
-    pub(crate) async fn close(&self) {
-        match self {
-            WriteSide::Pool(pool) => pool.close().await,
-            WriteSide::Sqlite(writer) => {
-                let mut writer = writer.lock().await;
-                writer.direct = None;
-                if let Some(conn) = writer.conn.take() {
-                    let _ = sqlx::Connection::close(conn).await;
-                }
-            }
-        }
-    }
-}
-
 impl SqliteWriter {
+    pub(crate) fn new(conn: AnyConnection, direct_at: Option<(PathBuf, String)>) -> SqliteWriter {
+        SqliteWriter { conn: Some(conn), needs_rollback: false, direct_at, direct: None }
+    }
+
     pub(crate) fn is_open(&self) -> bool {
         self.conn.is_some()
+    }
+
+    pub(crate) async fn close(&mut self) {
+        self.direct = None;
+        if let Some(conn) = self.conn.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
     }
 }
 
@@ -138,7 +108,7 @@ impl HeldWriter {
                 .direct_at
                 .as_ref()
                 .ok_or_else(|| crate::StoreError::Corrupt("this database has no direct connection".into()))?;
-            writer.direct = Some(crate::direct::open(path, setup)?);
+            writer.direct = Some(super::direct::open(path, setup)?);
         }
         Ok(writer.direct.as_ref().expect("opened above"))
     }
@@ -174,24 +144,5 @@ impl Deref for HeldWriter {
 impl DerefMut for HeldWriter {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         self.0.conn.as_mut().expect("checked open when held")
-    }
-}
-
-impl Deref for WriteConn {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        match self {
-            WriteConn::Pool(c) => c,
-            WriteConn::Sqlite(c) => c,
-        }
-    }
-}
-
-impl DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        match self {
-            WriteConn::Pool(c) => c,
-            WriteConn::Sqlite(c) => c,
-        }
     }
 }

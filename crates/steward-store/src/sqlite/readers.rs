@@ -1,31 +1,21 @@
-//! Connections for reads. On PostgreSQL they come from sqlx's pool. On SQLite they are lent
-//! from a plain idle list instead: sqlx's pool pings every connection it takes back — one more
-//! round trip to the connection's own thread, and two thread wake-ups — which made a one-row
+//! SQLite's read connections, lent from a plain idle list (on PostgreSQL reads use sqlx's
+//! pool). sqlx's pool pings every connection it takes back — one more round trip to the connection's own thread, and two thread wake-ups — which made a one-row
 //! read cost 1.6–1.9 times the CPU of the read itself (release build, 20,000 reads: 143–170 µs
 //! per read through the pool, 87–90 µs on a held connection). A connection to a local file
 //! does not go stale, so here it simply goes back to the list.
 
-use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyConnectOptions;
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Executor};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::Result;
 
 /// How long a read waits for a free connection before it fails, as sqlx's pool does.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Where reads get their connection.
-#[derive(Debug)]
-pub(crate) enum ReadSide {
-    Pool(AnyPool),
-    Sqlite(Box<SqliteReaders>),
-}
 
 /// Up to `max` SQLite connections, opened when first needed and set up with `setup`.
 #[derive(Debug)]
@@ -42,7 +32,12 @@ impl SqliteReaders {
         SqliteReaders { options, setup, idle: Mutex::new(Vec::new()), permits: Semaphore::new(max), max }
     }
 
-    async fn lend(&self) -> Result<LentReader<'_>> {
+    /// How many connections may be lent at once.
+    pub(crate) fn capacity(&self) -> usize {
+        self.max
+    }
+
+    pub(crate) async fn lend(&self) -> Result<LentReader<'_>> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.acquire())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
@@ -59,7 +54,7 @@ impl SqliteReaders {
         Ok(LentReader { conn: Some(conn), readers: self, _permit: permit })
     }
 
-    async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.permits.close();
         let idle: Vec<AnyConnection> =
             std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
@@ -71,7 +66,7 @@ impl SqliteReaders {
 
 /// A SQLite connection on loan; it goes back to the idle list when dropped.
 pub(crate) struct LentReader<'a> {
-    conn: Option<AnyConnection>,
+    pub(crate) conn: Option<AnyConnection>,
     readers: &'a SqliteReaders,
     _permit: SemaphorePermit<'a>,
 }
@@ -82,55 +77,6 @@ impl Drop for LentReader<'_> {
             && !self.readers.permits.is_closed()
         {
             self.readers.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
-        }
-    }
-}
-
-/// A connection to read through: `&mut *conn` is an executor.
-pub(crate) enum ReadConn<'a> {
-    Pool(PoolConnection<Any>),
-    Sqlite(LentReader<'a>),
-}
-
-impl Deref for ReadConn<'_> {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        match self {
-            ReadConn::Pool(c) => c,
-            ReadConn::Sqlite(r) => r.conn.as_ref().expect("a lent connection until dropped"),
-        }
-    }
-}
-
-impl DerefMut for ReadConn<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        match self {
-            ReadConn::Pool(c) => c,
-            ReadConn::Sqlite(r) => r.conn.as_mut().expect("a lent connection until dropped"),
-        }
-    }
-}
-
-impl ReadSide {
-    pub(crate) async fn conn(&self) -> Result<ReadConn<'_>> {
-        Ok(match self {
-            ReadSide::Pool(pool) => ReadConn::Pool(pool.acquire().await?),
-            ReadSide::Sqlite(readers) => ReadConn::Sqlite(readers.lend().await?),
-        })
-    }
-
-    /// How many connections reads may hold at once.
-    pub(crate) fn capacity(&self) -> usize {
-        match self {
-            ReadSide::Pool(pool) => pool.options().get_max_connections() as usize,
-            ReadSide::Sqlite(readers) => readers.max,
-        }
-    }
-
-    pub(crate) async fn close(&self) {
-        match self {
-            ReadSide::Pool(pool) => pool.close().await,
-            ReadSide::Sqlite(readers) => readers.close().await,
         }
     }
 }

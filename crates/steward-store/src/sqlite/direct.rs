@@ -1,5 +1,5 @@
 //! A second SQLite write connection, driven on the calling thread: the incident writer's
-//! ([`crate::Store::begin_direct`]), which runs on a thread of its own and may block it.
+//! (`Store::begin_direct`, through [`crate::GroupWriter`]), which runs on a thread of its own and may block it.
 //!
 //! Why not sqlx for it: sqlx runs each SQLite connection on a thread of its own and hands
 //! every statement's result back over a channel, so a group of creates cost three round trips
@@ -9,7 +9,7 @@
 //! path every create waits for. Here the writer's own thread steps the statements.
 //!
 //! Only one writer at a time: a direct transaction holds the sqlx writer's lock
-//! ([`crate::writer::HeldWriter`]) for its whole life, so the two connections never write at
+//! (`sqlite/writer.rs`) for its whole life, so the two connections never write at
 //! once and neither meets `SQLITE_BUSY` from the other. Each sees the other's commits as any
 //! SQLite connection does (the WAL index tells it to drop stale pages).
 //!
