@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::search::{self, NOT_YET_INDEXED, TitlePlan, TrigramSample};
 use super::{TICKET_COLUMNS, TicketRow};
-use crate::{Backend, Result, Store, to_ms};
+use crate::{Backend, Result, Store, Value, to_ms};
 
 /// Whose tickets a caller may see; the app layer decides, the store applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,27 +112,21 @@ pub struct TicketPage {
     pub next: Option<(i64, i64)>,
 }
 
-#[derive(Clone)]
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
 /// SQL text with its positional arguments.
 #[derive(Default, Clone)]
 struct Sql {
     conditions: Vec<String>,
-    args: Vec<Arg>,
+    args: Vec<Value>,
 }
 
 impl Sql {
     fn int(&mut self, v: i64) -> String {
-        self.args.push(Arg::Int(v));
+        self.args.push(v.into());
         format!("${}", self.args.len())
     }
 
     fn text(&mut self, v: &str) -> String {
-        self.args.push(Arg::Text(v.to_owned()));
+        self.args.push(v.into());
         format!("${}", self.args.len())
     }
 
@@ -390,13 +384,11 @@ impl Store {
         } else {
             format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} {order} LIMIT {}", limit + 1)
         };
-        let mut query = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(select));
-        for arg in sql.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::Text(v) => query.bind(v),
-            };
-        }
+        let query = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(select));
+        let query = sql.args.into_iter().fold(query, |q, v| match v {
+            Value::Int(v) => q.bind(v),
+            Value::Text(v) => q.bind(v),
+        });
         let rows = query.fetch_all(&mut *self.reader().await?).await?;
         let mut items = rows.into_iter().map(Ticket::try_from).collect::<Result<Vec<_>>>()?;
         let next = if items.len() as i64 > limit {
