@@ -4,16 +4,16 @@ use steward_core::audit::ChainBreak;
 use steward_core::identity::Permission;
 use steward_store::{EventFilter, LoggedEvent};
 
-use crate::{Actor, App, Result};
+use crate::{Actor, Result};
 
-impl App {
-    pub async fn list_events(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<LoggedEvent>> {
+impl crate::Audit<'_> {
+    pub async fn list_events(self, actor: &Actor, filter: &EventFilter) -> Result<Vec<LoggedEvent>> {
         actor.require(Permission::ReadAudit)?;
         Ok(self.store.list_events(filter).await?)
     }
 
     /// Verifies the whole chain; `actor` is `None` for the command line on the server.
-    pub async fn verify_audit(&self, actor: Option<&Actor>) -> Result<Result<i64, ChainBreak>> {
+    pub async fn verify(self, actor: Option<&Actor>) -> Result<Result<i64, ChainBreak>> {
         if let Some(a) = actor {
             a.require(Permission::ReadAudit)?;
         }
@@ -21,22 +21,22 @@ impl App {
     }
 
     /// Checks an actor may scrape `/metrics`.
-    pub fn authorize_metrics(&self, actor: &Actor) -> Result<()> {
+    pub fn authorize_metrics(self, actor: &Actor) -> Result<()> {
         actor.require(Permission::ReadMetrics)
     }
 }
 
-impl App {
+impl crate::Audit<'_> {
     /// SLA breaches fired so far, by target, for `/metrics`.
-    pub async fn sla_breach_counts(&self, actor: &Actor) -> Result<Vec<(String, i64)>> {
+    pub async fn sla_breach_counts(self, actor: &Actor) -> Result<Vec<(String, i64)>> {
         actor.require(Permission::ReadMetrics)?;
         Ok(self.store.sla_breach_counts().await?)
     }
 
     /// Open incidents by priority and team name, for `/metrics`.
-    pub async fn open_incident_counts(&self, actor: &Actor) -> Result<Vec<(i64, String, i64)>> {
+    pub async fn open_incident_counts(self, actor: &Actor) -> Result<Vec<(i64, String, i64)>> {
         actor.require(Permission::ReadMetrics)?;
-        let names = self.directory_names().await?;
+        let names = self.directory().names().await?;
         let counts = self.store.open_ticket_counts(steward_core::tickets::TicketKind::Incident).await?;
         Ok(counts
             .into_iter()

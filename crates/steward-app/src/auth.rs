@@ -6,7 +6,7 @@ use steward_core::identity::{LoginFailure, Password, Role, UserEvent, Username};
 use steward_store::NewUser;
 
 use crate::secrets::{hash_password, new_secret, secret_hash, verify_password};
-use crate::{Actor, App, AppError, Credential, Result, record};
+use crate::{Actor, AppError, Credential, Result, record};
 
 /// A new browser session: the cookie secret goes to the browser once, never stored in clear.
 #[derive(Debug, Clone)]
@@ -25,10 +25,10 @@ pub struct AdminBootstrap {
     pub generated_password: Option<String>,
 }
 
-impl App {
+impl crate::Auth<'_> {
     /// Checks a username and password, applying the throttle; on success returns the user as
     /// an actor with `credential`.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<steward_core::identity::User> {
+    pub async fn authenticate(self, username: &str, password: &str) -> Result<steward_core::identity::User> {
         let at = self.now();
         let Ok(username) = Username::parse(username) else {
             verify_password(password.to_owned(), None).await?;
@@ -80,8 +80,8 @@ impl App {
     }
 
     /// Signs in through the web form and opens a session.
-    pub async fn start_session(&self, username: &str, password: &str) -> Result<SessionStart> {
-        let user = self.authenticate(username, password).await?;
+    pub async fn start_session(self, username: &str, password: &str) -> Result<SessionStart> {
+        let user = self.auth().authenticate(username, password).await?;
         let at = self.now();
         let secret = new_secret("sws_")?;
         let csrf_token = new_secret("")?;
@@ -96,7 +96,7 @@ impl App {
     }
 
     /// The actor of a live session cookie, if any.
-    pub async fn session_actor(&self, secret: &str) -> Result<Option<Actor>> {
+    pub async fn session_actor(self, secret: &str) -> Result<Option<Actor>> {
         let session = self.store.live_session(&secret_hash(secret), self.now()).await?;
         Ok(session.map(|s| Actor {
             user: s.user,
@@ -105,7 +105,7 @@ impl App {
     }
 
     /// Ends the session with this cookie secret.
-    pub async fn end_session(&self, secret: &str) -> Result<()> {
+    pub async fn end_session(self, secret: &str) -> Result<()> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if let Some(user_id) = tx.delete_session(&secret_hash(secret)).await? {
@@ -117,7 +117,7 @@ impl App {
     }
 
     /// On first start, with no users at all, creates `admin` with `password` or a random one.
-    pub async fn bootstrap_admin(&self, password: Option<&str>) -> Result<Option<AdminBootstrap>> {
+    pub async fn bootstrap_admin(self, password: Option<&str>) -> Result<Option<AdminBootstrap>> {
         if self.store.count_users().await? > 0 {
             return Ok(None);
         }

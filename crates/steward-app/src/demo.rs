@@ -170,7 +170,7 @@ impl App {
         }
         let mut teams = Vec::new();
         for (name, description) in TEAMS {
-            teams.push(self.create_team(None, name, description).await?.id);
+            teams.push(self.directory().create_team(None, name, description).await?.id);
         }
         let mut people = Vec::new();
         for (username, display, role, team) in PEOPLE {
@@ -182,17 +182,17 @@ impl App {
                 password: DEMO_PASSWORD.into(),
                 organisation: (*role == "requester").then(|| "Head office".to_owned()),
             };
-            let user = self.create_user(None, input).await?;
+            let user = self.directory().create_user(None, input).await?;
             if let Some(t) = team {
-                self.set_team_member(None, teams[*t], user.id, true).await?;
+                self.directory().set_team_member(None, teams[*t], user.id, true).await?;
             }
             people.push(user);
         }
         let mut categories = Vec::new();
         for (name, subs) in CATEGORIES {
-            let id = self.create_category(None, name, None).await?;
+            let id = self.incidents().create_category(None, name, None).await?;
             for sub in *subs {
-                self.create_category(None, sub, Some(id)).await?;
+                self.incidents().create_category(None, sub, Some(id)).await?;
             }
             categories.push(id);
         }
@@ -202,7 +202,8 @@ impl App {
         {
             let requester_actor = direct(people[*requester].clone());
             let incident = self
-                .create_incident(
+                .incidents()
+                .create(
                     &requester_actor,
                     NewIncident {
                         title: (*title).into(),
@@ -226,50 +227,53 @@ impl App {
                 assignee_id: Some(Some(people[agent].id)),
                 ..IncidentPatch::default()
             };
-            self.update_incident(&lead, incident.id, None, patch).await?;
+            self.incidents().update(&lead, incident.id, None, patch).await?;
             let step = |to: State| TransitionRequest { to: Some(to), ..TransitionRequest::default() };
             if *target == State::Cancelled {
-                self.comment_incident(
-                    &agent_actor,
-                    incident.id,
-                    "Duplicate of a known issue; closing this one.",
-                    false,
-                )
-                .await?;
-                self.transition_incident(&agent_actor, incident.id, None, step(State::Cancelled)).await?;
+                self.incidents()
+                    .comment(
+                        &agent_actor,
+                        incident.id,
+                        "Duplicate of a known issue; closing this one.",
+                        false,
+                    )
+                    .await?;
+                self.incidents().transition(&agent_actor, incident.id, None, step(State::Cancelled)).await?;
                 continue;
             }
             if *target == State::Assigned {
                 continue;
             }
-            self.transition_incident(&agent_actor, incident.id, None, step(State::InProgress)).await?;
-            self.comment_incident(
-                &agent_actor,
-                incident.id,
-                "Looking into it now — could you tell me when it started exactly?",
-                false,
-            )
-            .await?;
-            self.comment_incident(
-                &requester_actor,
-                incident.id,
-                "Around 9:00 this morning, right after I logged in.",
-                false,
-            )
-            .await?;
+            self.incidents().transition(&agent_actor, incident.id, None, step(State::InProgress)).await?;
+            self.incidents()
+                .comment(
+                    &agent_actor,
+                    incident.id,
+                    "Looking into it now — could you tell me when it started exactly?",
+                    false,
+                )
+                .await?;
+            self.incidents()
+                .comment(
+                    &requester_actor,
+                    incident.id,
+                    "Around 9:00 this morning, right after I logged in.",
+                    false,
+                )
+                .await?;
             let note = if i % 2 == 0 {
                 "Checked the logs: errors start at 08:57. @wang.fang FYI."
             } else {
                 "Reproduced on a test machine."
             };
-            self.comment_incident(&agent_actor, incident.id, note, true).await?;
+            self.incidents().comment(&agent_actor, incident.id, note, true).await?;
             match target {
                 State::OnHold => {
                     let hold = TransitionRequest {
                         hold_reason: Some(HoldReason::AwaitingCustomer),
                         ..step(State::OnHold)
                     };
-                    self.transition_incident(&agent_actor, incident.id, None, hold).await?;
+                    self.incidents().transition(&agent_actor, incident.id, None, hold).await?;
                 }
                 State::Resolved | State::Closed => {
                     let resolve = TransitionRequest {
@@ -283,9 +287,10 @@ impl App {
                         ),
                         ..step(State::Resolved)
                     };
-                    self.transition_incident(&agent_actor, incident.id, None, resolve).await?;
+                    self.incidents().transition(&agent_actor, incident.id, None, resolve).await?;
                     if *target == State::Closed {
-                        self.transition_incident(&requester_actor, incident.id, None, step(State::Closed))
+                        self.incidents()
+                            .transition(&requester_actor, incident.id, None, step(State::Closed))
                             .await?;
                     }
                 }
@@ -294,7 +299,8 @@ impl App {
         }
         // A major incident with two child incidents.
         let major = self
-            .create_incident(
+            .incidents()
+            .create(
                 &lead,
                 NewIncident {
                     title: "Major incident: email down for all users".into(),
@@ -310,19 +316,20 @@ impl App {
             )
             .await?;
         for (requester, title) in [(9usize, "Cannot send email"), (11, "收不到邮件")] {
-            self.create_incident(
-                &lead,
-                NewIncident {
-                    title: title.into(),
-                    requester_id: Some(people[requester].id),
-                    parent_id: Some(major.id),
-                    team_id: Some(teams[0]),
-                    impact: Some(3),
-                    urgency: Some(2),
-                    ..NewIncident::default()
-                },
-            )
-            .await?;
+            self.incidents()
+                .create(
+                    &lead,
+                    NewIncident {
+                        title: title.into(),
+                        requester_id: Some(people[requester].id),
+                        parent_id: Some(major.id),
+                        team_id: Some(teams[0]),
+                        impact: Some(3),
+                        urgency: Some(2),
+                        ..NewIncident::default()
+                    },
+                )
+                .await?;
         }
         self.seed_demo_cmdb(&lead, major.id).await?;
         Ok(true)
@@ -358,13 +365,13 @@ impl App {
         for text in [cis, relations] {
             let file = crate::cmdb::parse_csv(text)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("demo CMDB: {:?}", e.first())))?;
-            let report = self.import_cmdb(Some(lead), file, false, &|_, _| {}).await?;
+            let report = self.cmdb().import(Some(lead), file, false, &|_, _| {}).await?;
             if let Some(e) = report.errors.first() {
                 return Err(AppError::Internal(anyhow::anyhow!("demo CMDB row {}: {}", e.row, e.reason)));
             }
         }
         if let Some(mail) = self.store.ci_by_external_id("srv-mail01").await? {
-            self.link_incident_ci(lead, major, mail.id).await?;
+            self.cmdb().link_incident(lead, major, mail.id).await?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use steward_core::identity::{
 use steward_store::{NewUser, UserPatch};
 
 use crate::secrets::hash_password;
-use crate::{Actor, App, AppError, Result, record};
+use crate::{Actor, AppError, Result, record};
 
 /// A user as the event log records it: never the password hash.
 pub(crate) fn user_snapshot(u: &User) -> UserSnapshot {
@@ -93,13 +93,13 @@ fn parse_locale(input: &str) -> Result<Option<String>> {
     }
 }
 
-impl App {
-    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+impl crate::Directory<'_> {
+    pub async fn list_users(self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::ViewDirectory)?;
         Ok(self.store.list_users().await?)
     }
 
-    pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+    pub async fn user(self, actor: &Actor, id: i64) -> Result<User> {
         if actor.user.id != id {
             actor.require(Permission::ViewDirectory)?;
         }
@@ -107,13 +107,13 @@ impl App {
     }
 
     /// Finds a user by name; the CLI and forms refer to people this way.
-    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+    pub async fn user_by_username(self, username: &str) -> Result<User> {
         let name = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
         self.store.user_by_username(&name).await?.ok_or(AppError::NotFound("user"))
     }
 
     /// Creates a user. `actor` is `None` only for the command line run on the server itself.
-    pub async fn create_user(&self, actor: Option<&Actor>, input: NewUserInput) -> Result<User> {
+    pub async fn create_user(self, actor: Option<&Actor>, input: NewUserInput) -> Result<User> {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }
@@ -140,7 +140,7 @@ impl App {
     /// Changes a user. Admins change anyone; everyone may change their own display name, email,
     /// locale and password, but not their role or status.
     pub async fn update_user(
-        &self,
+        self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
@@ -213,8 +213,8 @@ impl App {
     }
 
     /// Sets a password from the command line run on the server (no actor).
-    pub async fn reset_password(&self, username: &str, password: &str) -> Result<User> {
-        let user = self.user_by_username(username).await?;
+    pub async fn reset_password(self, username: &str, password: &str) -> Result<User> {
+        let user = self.directory().user_by_username(username).await?;
         let p = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
         let hash = hash_password(p.expose().to_owned()).await?;
         let at = self.now();
@@ -227,13 +227,13 @@ impl App {
         Ok(user)
     }
 
-    pub async fn list_teams(&self, actor: &Actor) -> Result<Vec<TeamWithMembers>> {
+    pub async fn list_teams(self, actor: &Actor) -> Result<Vec<TeamWithMembers>> {
         actor.require(Permission::ViewDirectory)?;
         Ok(self.store.list_teams().await?)
     }
 
     pub async fn create_team(
-        &self,
+        self,
         actor: Option<&Actor>,
         name: &str,
         description: &str,
@@ -257,7 +257,7 @@ impl App {
 
     /// Adds (`member = true`) or removes a user from a team.
     pub async fn set_team_member(
-        &self,
+        self,
         actor: Option<&Actor>,
         team_id: i64,
         user_id: i64,
@@ -287,7 +287,7 @@ impl App {
         Ok(changed)
     }
 
-    pub async fn teams_of(&self, user_id: i64) -> Result<Vec<steward_core::identity::Team>> {
+    pub async fn teams_of(self, user_id: i64) -> Result<Vec<steward_core::identity::Team>> {
         Ok(self.store.teams_of(user_id).await?)
     }
 }
@@ -312,8 +312,8 @@ impl DirectoryNames {
     }
 }
 
-impl App {
-    pub async fn directory_names(&self) -> Result<DirectoryNames> {
+impl crate::Directory<'_> {
+    pub async fn names(self) -> Result<DirectoryNames> {
         let users = self.store.list_users().await?;
         let teams = self.store.list_teams().await?;
         let mut assignable: Vec<(i64, String)> = users
@@ -330,10 +330,10 @@ impl App {
     }
 }
 
-impl App {
+impl crate::Directory<'_> {
     /// Whether team `id` exists. Teams are never deleted (there is no operation that does),
     /// so a team found once is remembered and later checks cost no database round trip.
-    pub(crate) async fn team_exists(&self, id: i64) -> Result<bool> {
+    pub(crate) async fn team_exists(self, id: i64) -> Result<bool> {
         let seen = |s: &std::collections::HashSet<i64>| s.contains(&id);
         if seen(&self.teams_seen.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
             return Ok(true);

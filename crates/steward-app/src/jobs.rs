@@ -91,12 +91,12 @@ impl App {
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
             SLA_SCAN => {
-                let fired = self.scan_sla(self.now()).await?;
+                let fired = self.sla().scan(self.now()).await?;
                 tracing::debug!(fired, "SLA scan");
                 Ok(())
             }
             AUTO_CLOSE => {
-                let closed = self.auto_close_resolved().await?;
+                let closed = self.incidents().auto_close_resolved().await?;
                 tracing::debug!(closed, "resolved incidents closed");
                 Ok(())
             }

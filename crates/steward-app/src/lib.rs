@@ -17,6 +17,7 @@ pub mod jobs;
 mod mail;
 pub mod reports;
 mod secrets;
+mod services;
 pub mod sla;
 mod tokens;
 
@@ -36,6 +37,7 @@ pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
+pub use services::{Audit, Auth, Cmdb, Directory, Incidents, Reports, Sla, Tokens};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.

@@ -7,7 +7,7 @@ use steward_core::identity::{ApiToken, Permission, ScopeSet, TokenEvent, User};
 use steward_store::NewToken;
 
 use crate::secrets::{new_secret, secret_hash};
-use crate::{Actor, App, AppError, Credential, Result, record};
+use crate::{Actor, AppError, Credential, Result, record};
 
 /// A token just made: `secret` is shown once and never again.
 #[derive(Debug, Clone)]
@@ -19,11 +19,11 @@ pub struct IssuedToken {
 /// Records a token's use at most this often, so reads stay reads.
 const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
 
-impl App {
+impl crate::Tokens<'_> {
     /// Issues a token to `owner_id`. People issue their own; admins anyone's; `actor` is `None`
     /// only for the command line on the server.
-    pub async fn issue_token(
-        &self,
+    pub async fn issue(
+        self,
         actor: Option<&Actor>,
         owner_id: i64,
         name: &str,
@@ -58,7 +58,7 @@ impl App {
     }
 
     async fn insert_token(
-        &self,
+        self,
         actor: Option<&Actor>,
         owner: &User,
         name: &str,
@@ -90,15 +90,15 @@ impl App {
 
     /// `POST /api/v1/auth/login`: checks the password and issues a token with every scope of
     /// the user's role, valid as long as a web session.
-    pub async fn api_login(&self, username: &str, password: &str) -> Result<IssuedToken> {
-        let user = self.authenticate(username, password).await?;
+    pub async fn api_login(self, username: &str, password: &str) -> Result<IssuedToken> {
+        let user = self.auth().authenticate(username, password).await?;
         let actor = Actor { user: user.clone(), credential: Credential::Direct };
         self.insert_token(Some(&actor), &user, "password login", user.role.scopes(), self.config.session_ttl)
             .await
     }
 
     /// The actor behind a bearer token, if the token is live.
-    pub async fn token_actor(&self, secret: &str) -> Result<Option<Actor>> {
+    pub async fn token_actor(self, secret: &str) -> Result<Option<Actor>> {
         let at = self.now();
         let Some((token, user)) = self.store.live_token(&secret_hash(secret), at).await? else {
             return Ok(None);
@@ -111,7 +111,7 @@ impl App {
     }
 
     /// Tokens the actor may see: their own, or everyone's for `all` (admins).
-    pub async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>> {
+    pub async fn list(self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>> {
         if all {
             actor.require(Permission::ManageAllTokens)?;
             return Ok(self.store.list_tokens(None).await?);
@@ -120,7 +120,7 @@ impl App {
         Ok(self.store.list_tokens(Some(actor.user.id)).await?)
     }
 
-    pub async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<ApiToken> {
+    pub async fn revoke(self, actor: &Actor, id: i64) -> Result<ApiToken> {
         let token = self.store.token(id).await?.ok_or(AppError::NotFound("token"))?;
         if token.user_id == actor.user.id {
             actor.require(Permission::ManageOwnTokens)?;
@@ -142,9 +142,9 @@ impl App {
     }
 
     /// Revokes the token an API client is using (`POST /api/v1/auth/logout`).
-    pub async fn revoke_own_credential(&self, actor: &Actor) -> Result<()> {
+    pub async fn revoke_own_credential(self, actor: &Actor) -> Result<()> {
         if let Credential::Token { id, .. } = actor.credential {
-            self.revoke_token(actor, id).await?;
+            self.tokens().revoke(actor, id).await?;
         }
         Ok(())
     }

@@ -38,10 +38,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
     if let Some(token) = bearer(headers) {
-        return state.app.token_actor(token).await;
+        return state.app.tokens().token_actor(token).await;
     }
     match cookie(headers, SESSION_COOKIE) {
-        Some(secret) => state.app.session_actor(secret).await,
+        Some(secret) => state.app.auth().session_actor(secret).await,
         None => Ok(None),
     }
 }

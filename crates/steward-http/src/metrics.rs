@@ -171,9 +171,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 
 /// `GET /metrics`: for admins, auditors and tokens with the `metrics` scope.
 pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Response> {
-    state.app.authorize_metrics(&actor)?;
+    state.app.audit().authorize_metrics(&actor)?;
     // KPI gauges are read from the database at scrape time, so every node reports the truth.
-    let counts = state.app.open_incident_counts(&actor).await?;
+    let counts = state.app.audit().open_incident_counts(&actor).await?;
     state.metrics.open_incidents.clear();
     for (priority, team, n) in counts {
         state
@@ -182,13 +182,13 @@ pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentA
             .get_or_create(&OpenLabels { priority: format!("P{priority}"), team })
             .set(n);
     }
-    let breaches = state.app.sla_breach_counts(&actor).await?;
+    let breaches = state.app.audit().sla_breach_counts(&actor).await?;
     state.metrics.sla_breaches.clear();
     for target in ["response", "resolution", "update"] {
         let n = breaches.iter().find(|(t, _)| t == target).map_or(0, |(_, n)| *n);
         state.metrics.sla_breaches.get_or_create(&TargetLabels { target: target.into() }).set(n);
     }
-    let kpis = state.app.report_metrics(&actor).await?;
+    let kpis = state.app.reports().metrics(&actor).await?;
     if let Ok(mut m) = state.metrics.reports.0.lock() {
         *m = kpis;
     }

@@ -213,13 +213,13 @@ impl TestApp {
             password: PASSWORD.into(),
             organisation: None,
         };
-        self.app.create_user(None, input).await.expect("create test user")
+        self.app.directory().create_user(None, input).await.expect("create test user")
     }
 
     /// A bearer token for `username` with `scopes` (space-separated).
     pub async fn token(&self, username: &str, scopes: &str) -> String {
-        let user = self.app.user_by_username(username).await.expect("token owner");
-        self.app.issue_token(None, user.id, "test", scopes, "1d").await.expect("issue token").secret
+        let user = self.app.directory().user_by_username(username).await.expect("token owner");
+        self.app.tokens().issue(None, user.id, "test", scopes, "1d").await.expect("issue token").secret
     }
 
     /// A user of `role` and a token with every scope of that role.

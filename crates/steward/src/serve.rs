@@ -19,7 +19,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     init_tracing(&config);
     let app = crate::cli::open(&config).await?;
     app.store().warm_up().await?;
-    if let Some(admin) = app.bootstrap_admin(config.admin_password.as_ref().map(|s| s.0.as_str())).await? {
+    if let Some(admin) =
+        app.auth().bootstrap_admin(config.admin_password.as_ref().map(|s| s.0.as_str())).await?
+    {
         match admin.generated_password {
             Some(password) => println!(
                 "First start: created user `{}` with password: {password}\n\
@@ -32,7 +34,7 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
             ),
         }
     }
-    if let Some(read) = app.prepare_reports().await? {
+    if let Some(read) = app.reports().prepare().await? {
         tracing::info!(tickets = read, "report rollup rebuilt for the configured report_time_zone");
     }
     if demo {

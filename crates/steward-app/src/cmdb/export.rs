@@ -9,16 +9,16 @@ use steward_core::identity::Permission;
 use steward_store::{CiQuery, CiRecord};
 
 use super::import::CI_COLUMNS;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 /// How an export names a CI: its external id, or `id:<n>` when it has none.
 fn key_of(ci: &CiRecord) -> String {
     ci.external_id.clone().unwrap_or_else(|| format!("id:{}", ci.id))
 }
 
-impl App {
+impl crate::Cmdb<'_> {
     /// The CMDB as JSON (`{"cis": […], "relations": […]}`), the import format.
-    pub async fn export_cmdb_json(&self, actor: Option<&Actor>) -> Result<Value> {
+    pub async fn export_json(self, actor: Option<&Actor>) -> Result<Value> {
         if let Some(a) = actor {
             a.require(Permission::ReadCmdb)?;
         }
@@ -40,7 +40,7 @@ impl App {
     }
 
     /// The CIs (or, with `relations`, the relationships) as CSV, the import format.
-    pub async fn export_cmdb_csv(&self, actor: Option<&Actor>, relations: bool) -> Result<String> {
+    pub async fn export_csv(self, actor: Option<&Actor>, relations: bool) -> Result<String> {
         if let Some(a) = actor {
             a.require(Permission::ReadCmdb)?;
         }
@@ -82,7 +82,7 @@ impl App {
         String::from_utf8(bytes).map_err(|e| AppError::Internal(e.into()))
     }
 
-    async fn all_cis(&self) -> Result<(Vec<CiRecord>, HashMap<i64, String>)> {
+    async fn all_cis(self) -> Result<(Vec<CiRecord>, HashMap<i64, String>)> {
         let mut out = Vec::new();
         let mut q = CiQuery { limit: 500, ..CiQuery::default() };
         loop {
@@ -95,7 +95,7 @@ impl App {
         Ok((out, keys))
     }
 
-    async fn all_relations(&self) -> Result<Vec<Edge>> {
+    async fn all_relations(self) -> Result<Vec<Edge>> {
         let mut out = Vec::new();
         let mut after = 0;
         loop {

@@ -7,7 +7,7 @@ use steward_core::identity::Permission;
 use steward_store::{CiRecord, EventFilter};
 
 use super::{ENTITY, snapshot};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 /// The most CIs one impact query reaches before it stops (and says so).
 const IMPACT_LIMIT: usize = 5_000;
@@ -36,9 +36,9 @@ pub struct CiImpact {
     pub edges: Vec<(i64, i64, &'static str)>,
 }
 
-impl App {
+impl crate::Cmdb<'_> {
     /// Walks the graph from CI `id` in `direction` up to `depth` steps.
-    pub async fn ci_impact(&self, actor: &Actor, id: i64, direction: &str, depth: u32) -> Result<CiImpact> {
+    pub async fn impact(self, actor: &Actor, id: i64, direction: &str, depth: u32) -> Result<CiImpact> {
         actor.require(Permission::ReadCmdb)?;
         let direction = Direction::parse(direction).ok_or_else(|| {
             AppError::invalid(
@@ -75,7 +75,7 @@ impl App {
 
     /// The walk from `start`: over its whole neighbourhood fetched in one query, or level by
     /// level when that neighbourhood is too big to fetch at once.
-    async fn walk(&self, start: i64, direction: Direction, depth: u32) -> Result<ImpactWalk> {
+    async fn walk(self, start: i64, direction: Direction, depth: u32) -> Result<ImpactWalk> {
         let mut walk = ImpactWalk::new(&[start], direction, depth, IMPACT_LIMIT);
         if let Some(edges) = self.store.edges_near(start, direction, depth, NEIGHBOURHOOD_CAP).await? {
             walk.run(&edges);
@@ -88,7 +88,7 @@ impl App {
     }
 
     /// The CI as it was at `at`, replayed from its events; `None` before it existed.
-    pub async fn ci_as_of(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<CiAsOf>> {
+    pub async fn as_of(self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<CiAsOf>> {
         actor.require(Permission::ReadCmdb)?;
         let current = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let filter = EventFilter {

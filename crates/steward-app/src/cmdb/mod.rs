@@ -21,7 +21,7 @@ pub use impact::{CiAsOf, CiImpact, ImpactHit};
 pub use import::{CiRow, ImportFile, ImportReport, RelationRow, RowError, parse_csv, parse_json};
 
 use crate::events::{TicketChange, record};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 pub const ENTITY: &str = "ci";
 
@@ -105,20 +105,20 @@ fn parse_criticality(c: i64) -> Result<i64> {
     }
 }
 
-impl App {
+impl crate::Cmdb<'_> {
     /// The built-in classes and those admins added.
-    pub async fn ci_classes(&self, actor: &Actor) -> Result<Vec<ClassDef>> {
+    pub async fn classes(self, actor: &Actor) -> Result<Vec<ClassDef>> {
         actor.require(Permission::ReadCmdb)?;
         self.all_classes().await
     }
 
-    async fn all_classes(&self) -> Result<Vec<ClassDef>> {
+    async fn all_classes(self) -> Result<Vec<ClassDef>> {
         let mut classes = builtin_classes();
         classes.extend(self.store.custom_ci_classes().await?);
         Ok(classes)
     }
 
-    async fn class(&self, name: &str) -> Result<ClassDef> {
+    async fn class(self, name: &str) -> Result<ClassDef> {
         let classes = self.all_classes().await?;
         let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
         let message = format!("unknown class `{name}`: expected one of {}", names.join(", "));
@@ -130,8 +130,8 @@ impl App {
     }
 
     /// Adds a class (admins). `attrs`: (name, type, required, unique).
-    pub async fn create_ci_class(
-        &self,
+    pub async fn create_class(
+        self,
         actor: &Actor,
         name: &str,
         attrs: &[(String, String, bool, bool)],
@@ -164,7 +164,7 @@ impl App {
     }
 
     /// Checks a CI against its class, the references it holds and the unique values it claims.
-    async fn check_ci(&self, ci: &CiRecord, class: &ClassDef) -> Result<()> {
+    async fn check_ci(self, ci: &CiRecord, class: &ClassDef) -> Result<()> {
         let values: BTreeMap<String, AttrValue> =
             ci.attrs.iter().map(|(k, v)| (k.clone(), AttrValue(v.clone()))).collect();
         for (attr, class_name, id) in class.references(&values) {
@@ -191,7 +191,7 @@ impl App {
             }
         }
         if let Some(team) = ci.owner_team_id
-            && !self.team_exists(team).await?
+            && !self.directory().team_exists(team).await?
         {
             return Err(AppError::invalid("owner_team_id", format!("no team {team}")));
         }
@@ -199,7 +199,7 @@ impl App {
     }
 
     /// Builds the record a create would store, fully validated; for imports' dry runs too.
-    pub async fn prepare_ci(&self, input: &CiInput) -> Result<CiRecord> {
+    pub async fn prepare_ci(self, input: &CiInput) -> Result<CiRecord> {
         let class = self.class(&input.class).await?;
         let attrs = class.validate(&input.attrs).map_err(|e| AppError::invalid("attributes", e))?;
         let at = self.now();
@@ -221,9 +221,9 @@ impl App {
         Ok(ci)
     }
 
-    pub async fn create_ci(&self, actor: &Actor, input: CiInput) -> Result<CiRecord> {
+    pub async fn create_ci(self, actor: &Actor, input: CiInput) -> Result<CiRecord> {
         actor.require(Permission::WriteCmdb)?;
-        let ci = self.prepare_ci(&input).await?;
+        let ci = self.cmdb().prepare_ci(&input).await?;
         let class = self.class(&ci.class).await?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
@@ -241,7 +241,7 @@ impl App {
     }
 
     pub async fn update_ci(
-        &self,
+        self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
@@ -294,12 +294,12 @@ impl App {
         Ok(saved)
     }
 
-    pub async fn list_cis(&self, actor: &Actor, query: &CiQuery) -> Result<Vec<CiRecord>> {
+    pub async fn list(self, actor: &Actor, query: &CiQuery) -> Result<Vec<CiRecord>> {
         actor.require(Permission::ReadCmdb)?;
         Ok(self.store.list_cis(query).await?)
     }
 
-    pub async fn ci(&self, actor: &Actor, id: i64) -> Result<CiView> {
+    pub async fn ci(self, actor: &Actor, id: i64) -> Result<CiView> {
         actor.require(Permission::ReadCmdb)?;
         let ci = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let relations = self.store.ci_relations(id).await?;
@@ -328,7 +328,7 @@ impl App {
     }
 
     /// Relates two CIs; the type must allow their classes.
-    pub async fn relate_cis(&self, actor: &Actor, from: i64, to: i64, kind: &str) -> Result<i64> {
+    pub async fn relate(self, actor: &Actor, from: i64, to: i64, kind: &str) -> Result<i64> {
         actor.require(Permission::WriteCmdb)?;
         let kind = RelationType::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
         if from == to {
@@ -362,7 +362,7 @@ impl App {
         Ok(id)
     }
 
-    pub async fn unrelate_cis(&self, actor: &Actor, relation_id: i64) -> Result<()> {
+    pub async fn unrelate(self, actor: &Actor, relation_id: i64) -> Result<()> {
         actor.require(Permission::WriteCmdb)?;
         let r = self.store.ci_relation(relation_id).await?.ok_or(AppError::NotFound("relationship"))?;
         let at = self.now();
@@ -385,8 +385,8 @@ impl App {
     }
 
     /// Links an incident to a CI it affects.
-    pub async fn link_incident_ci(&self, actor: &Actor, incident: i64, ci: i64) -> Result<()> {
-        let ticket = self.incident(actor, incident).await?.ticket;
+    pub async fn link_incident(self, actor: &Actor, incident: i64, ci: i64) -> Result<()> {
+        let ticket = self.incidents().get(actor, incident).await?.ticket;
         actor.require(Permission::WorkTickets)?;
         let ci = self
             .store
@@ -404,8 +404,8 @@ impl App {
     }
 
     /// The CIs an incident is linked to.
-    pub async fn incident_cis(&self, actor: &Actor, incident: i64) -> Result<Vec<CiRecord>> {
-        let ticket = self.incident(actor, incident).await?.ticket;
+    pub async fn incident_cis(self, actor: &Actor, incident: i64) -> Result<Vec<CiRecord>> {
+        let ticket = self.incidents().get(actor, incident).await?.ticket;
         let ids = self.store.ticket_ci_ids(ticket.id).await?;
         Ok(self.store.cis_by_ids(&ids).await?)
     }

@@ -11,7 +11,7 @@ use steward_store::{Attachment, Comment, EventFilter, LoggedEvent, NewAttachment
 
 use super::{ENTITY, IncidentView};
 use crate::events::TicketChange;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 /// An uploaded file, before checks.
 #[derive(Debug, Clone)]
@@ -76,17 +76,11 @@ fn clean_filename(name: &str) -> Result<String> {
     Ok(base)
 }
 
-impl App {
+impl crate::Incidents<'_> {
     /// Adds a public reply or an internal work note. A requester's reply to an incident on
     /// hold awaiting them resumes work on it.
-    pub async fn comment_incident(
-        &self,
-        actor: &Actor,
-        id: i64,
-        body: &str,
-        internal: bool,
-    ) -> Result<Comment> {
-        let view = self.incident(actor, id).await?;
+    pub async fn comment(self, actor: &Actor, id: i64, body: &str, internal: bool) -> Result<Comment> {
+        let view = self.incidents().get(actor, id).await?;
         match view.access {
             TicketAccess::Work => actor.require(Permission::WorkTickets)?,
             TicketAccess::Participate if !internal => actor.require(Permission::RaiseTickets)?,
@@ -144,19 +138,14 @@ impl App {
         })
     }
 
-    pub async fn incident_comments(&self, actor: &Actor, id: i64) -> Result<Vec<Comment>> {
-        let view = self.incident(actor, id).await?;
+    pub async fn comments(self, actor: &Actor, id: i64) -> Result<Vec<Comment>> {
+        let view = self.incidents().get(actor, id).await?;
         Ok(self.store.comments(id, view.access.sees_internal()).await?)
     }
 
     /// Stores a file on an incident after checking its size, name and type.
-    pub async fn attach_to_incident(
-        &self,
-        actor: &Actor,
-        id: i64,
-        upload: AttachmentUpload,
-    ) -> Result<Attachment> {
-        let view = self.incident(actor, id).await?;
+    pub async fn attach(self, actor: &Actor, id: i64, upload: AttachmentUpload) -> Result<Attachment> {
+        let view = self.incidents().get(actor, id).await?;
         match view.access {
             TicketAccess::Work => {}
             TicketAccess::Participate if !upload.internal => {}
@@ -214,17 +203,20 @@ impl App {
         Ok(stored)
     }
 
-    pub async fn incident_attachments(&self, actor: &Actor, id: i64) -> Result<Vec<Attachment>> {
-        let view = self.incident(actor, id).await?;
+    pub async fn attachments(self, actor: &Actor, id: i64) -> Result<Vec<Attachment>> {
+        let view = self.incidents().get(actor, id).await?;
         Ok(self.store.attachments(id, view.access.sees_internal()).await?)
     }
 
     /// An attachment's bytes, if the actor may see its incident (and its internal flag).
-    pub async fn attachment(&self, actor: &Actor, attachment_id: i64) -> Result<(Attachment, Vec<u8>)> {
+    pub async fn attachment(self, actor: &Actor, attachment_id: i64) -> Result<(Attachment, Vec<u8>)> {
         let (meta, data) =
             self.store.attachment(attachment_id).await?.ok_or(AppError::NotFound("attachment"))?;
-        let view: IncidentView =
-            self.incident(actor, meta.ticket_id).await.map_err(|_| AppError::NotFound("attachment"))?;
+        let view: IncidentView = self
+            .incidents()
+            .get(actor, meta.ticket_id)
+            .await
+            .map_err(|_| AppError::NotFound("attachment"))?;
         if meta.internal && !view.access.sees_internal() {
             return Err(AppError::NotFound("attachment"));
         }
@@ -233,8 +225,8 @@ impl App {
 
     /// History and conversation, oldest first. Work notes and internal files are left out
     /// for those who may not see them.
-    pub async fn incident_activity(&self, actor: &Actor, id: i64) -> Result<Vec<ActivityItem>> {
-        let view = self.incident(actor, id).await?;
+    pub async fn activity(self, actor: &Actor, id: i64) -> Result<Vec<ActivityItem>> {
+        let view = self.incidents().get(actor, id).await?;
         let internal = view.access.sees_internal();
         let filter = EventFilter {
             entity_type: Some(ENTITY.into()),
@@ -268,14 +260,8 @@ impl App {
     }
 
     /// Adds or removes a watcher (agents; anyone may watch or unwatch themselves).
-    pub async fn set_incident_watcher(
-        &self,
-        actor: &Actor,
-        id: i64,
-        user_id: i64,
-        watch: bool,
-    ) -> Result<()> {
-        let view = self.incident(actor, id).await?;
+    pub async fn set_watcher(self, actor: &Actor, id: i64, user_id: i64, watch: bool) -> Result<()> {
+        let view = self.incidents().get(actor, id).await?;
         actor.require(if user_id == actor.user.id {
             Permission::RaiseTickets
         } else {
@@ -308,12 +294,13 @@ impl App {
     }
 
     /// Relates two incidents the actor works on.
-    pub async fn relate_incidents(&self, actor: &Actor, id: i64, other: i64) -> Result<()> {
+    pub async fn relate(self, actor: &Actor, id: i64, other: i64) -> Result<()> {
         let ticket = self.workable(actor, id).await?;
         if id == other {
             return Err(AppError::invalid("ticket_id", "an incident is not related to itself"));
         }
-        self.incident(actor, other)
+        self.incidents()
+            .get(actor, other)
             .await
             .map_err(|_| AppError::invalid("ticket_id", format!("no incident {other}")))?;
         let at = self.now();

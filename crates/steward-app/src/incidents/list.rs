@@ -4,15 +4,15 @@ use steward_core::identity::{Permission, Role};
 use steward_core::tickets::Ticket;
 use steward_store::{TicketQuery, Visibility};
 
-use crate::{Actor, App, Result};
+use crate::{Actor, Result};
 
 pub struct IncidentList {
     pub items: Vec<Ticket>,
     pub next: Option<(i64, i64)>,
 }
 
-impl App {
-    pub async fn list_incidents(&self, actor: &Actor, query: &TicketQuery) -> Result<IncidentList> {
+impl crate::Incidents<'_> {
+    pub async fn list(self, actor: &Actor, query: &TicketQuery) -> Result<IncidentList> {
         actor.require(Permission::ReadTickets)?;
         let visibility = match actor.user.role {
             Role::Admin | Role::Auditor => Visibility::All,
@@ -26,14 +26,14 @@ impl App {
     }
 }
 
-impl App {
+impl crate::Incidents<'_> {
     /// The actor's saved incident list views: (id, name, query string).
-    pub async fn saved_views(&self, actor: &Actor) -> Result<Vec<(i64, String, String)>> {
+    pub async fn saved_views(self, actor: &Actor) -> Result<Vec<(i64, String, String)>> {
         actor.require(Permission::ReadTickets)?;
         Ok(self.store.saved_views(actor.user.id).await?)
     }
 
-    pub async fn save_view(&self, actor: &Actor, name: &str, query: &str) -> Result<i64> {
+    pub async fn save_view(self, actor: &Actor, name: &str, query: &str) -> Result<i64> {
         actor.require(Permission::ReadTickets)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
@@ -48,7 +48,7 @@ impl App {
         Ok(id)
     }
 
-    pub async fn delete_view(&self, actor: &Actor, id: i64) -> Result<()> {
+    pub async fn delete_view(self, actor: &Actor, id: i64) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let gone = tx.delete_saved_view(actor.user.id, id).await?;
         tx.commit().await?;

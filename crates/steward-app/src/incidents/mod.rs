@@ -15,7 +15,7 @@ use steward_core::tickets::{
 };
 
 use crate::events::TicketChange;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 pub use conversation::{ActivityItem, AttachmentUpload};
 pub use intake::Intake;
@@ -70,13 +70,13 @@ pub struct IncidentView {
     pub access: TicketAccess,
 }
 
-impl App {
-    async fn team_ids(&self, actor: &Actor) -> Result<Vec<i64>> {
+impl crate::Incidents<'_> {
+    async fn team_ids(self, actor: &Actor) -> Result<Vec<i64>> {
         Ok(self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id).collect())
     }
 
     /// The incident if the actor may see it; otherwise "not found", so ids do not leak.
-    pub async fn incident(&self, actor: &Actor, id: i64) -> Result<IncidentView> {
+    pub async fn get(self, actor: &Actor, id: i64) -> Result<IncidentView> {
         actor.require(Permission::ReadTickets)?;
         let ticket = self.store.ticket(id).await?.filter(|t| t.kind == TicketKind::Incident);
         let ticket = ticket.ok_or(AppError::NotFound("incident"))?;
@@ -88,16 +88,16 @@ impl App {
     }
 
     /// The incident if the actor may work it (agents on their queues, admins).
-    async fn workable(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+    async fn workable(self, actor: &Actor, id: i64) -> Result<Ticket> {
         actor.require(Permission::WorkTickets)?;
-        let view = self.incident(actor, id).await?;
+        let view = self.incidents().get(actor, id).await?;
         if view.access != TicketAccess::Work {
             return Err(AppError::Forbidden("you may read this incident but not work on it".into()));
         }
         Ok(view.ticket)
     }
 
-    pub async fn create_incident(&self, actor: &Actor, input: NewIncident) -> Result<Ticket> {
+    pub async fn create(self, actor: &Actor, input: NewIncident) -> Result<Ticket> {
         actor.require(Permission::RaiseTickets)?;
         let agent = actor.can(Permission::WorkTickets);
         let on_behalf = input.requester_id.is_some_and(|r| r != actor.user.id);
@@ -147,9 +147,9 @@ impl App {
             updated_at: at,
             version: 1,
         };
-        self.check_references(actor, &mut ticket, None).await?;
-        let related = self.existing_tickets(&input.related, "related").await?;
-        let watchers = self.existing_users(&input.watchers, "watchers").await?;
+        self.incidents().check_references(actor, &mut ticket, None).await?;
+        let related = self.incidents().existing_tickets(&input.related, "related").await?;
+        let watchers = self.incidents().existing_users(&input.watchers, "watchers").await?;
         let mut ci_ids = input.ci_ids.clone();
         ci_ids.sort_unstable();
         ci_ids.dedup();
@@ -165,8 +165,8 @@ impl App {
     }
 
     /// Applies a patch if the incident is still at `expected_version` (when given).
-    pub async fn update_incident(
-        &self,
+    pub async fn update(
+        self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
@@ -217,7 +217,7 @@ impl App {
             next.tags = Tags::parse(tags).map_err(AppError::from)?;
         }
         let team_requested = patch.team_id.flatten();
-        self.check_references(actor, &mut next, Some((current.team_id, team_requested))).await?;
+        self.incidents().check_references(actor, &mut next, Some((current.team_id, team_requested))).await?;
         if next.state == State::New && next.assignee_id.is_some() {
             next.state = State::Assigned;
         }
@@ -226,7 +226,7 @@ impl App {
 
     /// Writes `next` over `current` with one event naming the changed fields.
     async fn save_incident(
-        &self,
+        self,
         actor: &Actor,
         current: &Ticket,
         mut next: Ticket,
@@ -253,14 +253,14 @@ impl App {
 
     /// Moves an incident to another state. Requesters may reopen or close their resolved
     /// incidents; everything else needs an agent on the incident's queue.
-    pub async fn transition_incident(
-        &self,
+    pub async fn transition(
+        self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
         request: TransitionRequest,
     ) -> Result<Ticket> {
-        let view = self.incident(actor, id).await?;
+        let view = self.incidents().get(actor, id).await?;
         let requester_move = view.access == TicketAccess::Participate
             && view.ticket.state == State::Resolved
             && matches!(request.to, Some(State::InProgress | State::Closed));
@@ -290,7 +290,7 @@ impl App {
     }
 
     /// Closes incidents resolved longer than the configured time ago; returns how many.
-    pub async fn auto_close_resolved(&self) -> Result<usize> {
+    pub async fn auto_close_resolved(self) -> Result<usize> {
         let cutoff = self.now().saturating_sub(self.config.auto_close_after).unwrap_or(Timestamp::MIN);
         let due = self.store.resolved_before(cutoff, 200).await?;
         let mut closed = 0;

@@ -5,7 +5,7 @@ use steward_core::identity::Permission;
 use steward_core::tickets::CategoryEvent;
 use steward_core::tickets::{Ticket, TicketKind, team_for_assignee};
 
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 /// The affected service or configuration item, a free reference until the CMDB lands.
 pub fn parse_service(input: Option<&str>) -> Result<Option<String>> {
@@ -18,11 +18,11 @@ pub fn parse_service(input: Option<&str>) -> Result<Option<String>> {
     }
 }
 
-impl App {
+impl crate::Incidents<'_> {
     /// Validates the references of `ticket` and applies the assignment rule. `assignment` is
     /// `(current team, team the caller asked for)` on updates.
     pub(super) async fn check_references(
-        &self,
+        self,
         actor: &Actor,
         ticket: &mut Ticket,
         assignment: Option<(Option<i64>, Option<i64>)>,
@@ -57,7 +57,7 @@ impl App {
             }
         }
         if let Some(team) = ticket.team_id
-            && !self.team_exists(team).await?
+            && !self.directory().team_exists(team).await?
         {
             return Err(AppError::invalid("team_id", format!("no team {team}")));
         }
@@ -90,7 +90,7 @@ impl App {
         Ok(())
     }
 
-    pub(super) async fn existing_tickets(&self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
+    pub(super) async fn existing_tickets(self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
         for id in ids {
             if self.store.ticket(*id).await?.is_none() {
                 return Err(AppError::invalid(name, format!("no ticket {id}")));
@@ -99,7 +99,7 @@ impl App {
         Ok(ids.to_vec())
     }
 
-    pub(super) async fn existing_users(&self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
+    pub(super) async fn existing_users(self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
         for id in ids {
             if self.store.user(*id).await?.is_none() {
                 return Err(AppError::invalid(name, format!("no user {id}")));
@@ -109,15 +109,15 @@ impl App {
     }
 }
 
-impl App {
-    pub async fn list_categories(&self, actor: &crate::Actor) -> Result<Vec<steward_store::Category>> {
+impl crate::Incidents<'_> {
+    pub async fn categories(self, actor: &crate::Actor) -> Result<Vec<steward_store::Category>> {
         actor.require(Permission::ReadTickets)?;
         Ok(self.store.categories().await?)
     }
 
     /// Adds a category (no parent) or a subcategory (admins; `actor` is `None` for the CLI).
     pub async fn create_category(
-        &self,
+        self,
         actor: Option<&crate::Actor>,
         name: &str,
         parent_id: Option<i64>,

@@ -18,7 +18,7 @@ mod tracking;
 
 pub(crate) use tracking::Tracked;
 
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, AppError, Result};
 
 /// A report request as typed: every field optional, dates as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Default)]
@@ -96,9 +96,9 @@ fn rollup_filter(f: &ReportFilter) -> Option<String> {
     }
 }
 
-impl App {
+impl crate::Reports<'_> {
     /// The incident report for `request`, as the actor may read it.
-    pub async fn incident_report(&self, actor: &Actor, request: &ReportRequest) -> Result<IncidentReport> {
+    pub async fn incident(self, actor: &Actor, request: &ReportRequest) -> Result<IncidentReport> {
         actor.require(Permission::ReadReports)?;
         let zone = &self.config.report_zone;
         let granularity = match request.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -184,7 +184,7 @@ impl App {
 
     /// Rebuilds the report rollup when it was built in another zone than the configured one
     /// (or never); returns how many tickets were read, `None` when nothing was needed.
-    pub async fn prepare_reports(&self) -> Result<Option<u64>> {
+    pub async fn prepare(self) -> Result<Option<u64>> {
         let name = self.config.report_zone.iana_name().unwrap_or("UTC").to_owned();
         if self.store.report_time_zone().await?.as_deref() == Some(name.as_str()) {
             return Ok(None);
@@ -233,9 +233,9 @@ fn histogram(
     h
 }
 
-impl App {
+impl crate::Reports<'_> {
     /// MTTA/MTTR histograms and 30-day availability, for the metrics scrape.
-    pub async fn report_metrics(&self, actor: &Actor) -> Result<ReportMetrics> {
+    pub async fn metrics(self, actor: &Actor) -> Result<ReportMetrics> {
         actor.require(Permission::ReadMetrics)?;
         let kind = TicketKind::Incident;
         let response = self.store.report_totals(kind, Dim::ResponseWithin).await?;

@@ -86,7 +86,7 @@ impl App {
         if responds || resolves {
             // The clocks as they stand just before this change (its own event is not
             // committed yet): how much business time the response or resolution took.
-            if let Some(sla) = self.sla_of(before.unwrap_or(after), at).await? {
+            if let Some(sla) = self.sla().sla_of(before.unwrap_or(after), at).await? {
                 clocks.response = sla.response.as_ref().map(clock);
                 clocks.resolution = Some(clock(&sla.resolution));
             }

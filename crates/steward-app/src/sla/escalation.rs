@@ -16,15 +16,15 @@ use steward_core::tickets::{IncidentEvent, SlaFiring, SlaTarget, State, Ticket, 
 use steward_store::{TicketQuery, Visibility};
 
 use crate::events::TicketChange;
-use crate::{App, AppError, Result};
+use crate::{AppError, Result};
 
 /// Percent of a target at which a warning fires unless the policy says otherwise; the breach
 /// (100) always fires.
 pub const DEFAULT_WARN_AT: &[i64] = &[75];
 
-impl App {
+impl crate::Sla<'_> {
     /// Who hears of a firing at `threshold`.
-    async fn recipients(&self, ticket: &Ticket, threshold: i64) -> Result<Vec<i64>> {
+    async fn recipients(self, ticket: &Ticket, threshold: i64) -> Result<Vec<i64>> {
         let mut people = Vec::new();
         let teams = self.store.list_teams().await?;
         let team = teams.iter().find(|t| Some(t.team.id) == ticket.team_id);
@@ -43,9 +43,9 @@ impl App {
     }
 
     /// Measures every open incident as of `at` and fires what is due; returns the firings.
-    pub async fn scan_sla(&self, at: Timestamp) -> Result<usize> {
+    pub async fn scan(self, at: Timestamp) -> Result<usize> {
         // The rules once per scan; each page's histories and firings in one query each.
-        let rules = self.sla_rules().await?;
+        let rules = self.sla().sla_rules().await?;
         let mut query = TicketQuery::new(TicketKind::Incident);
         query.states = vec![State::New, State::Assigned, State::InProgress, State::OnHold];
         query.sort = steward_store::SortField::Number;
@@ -57,7 +57,7 @@ impl App {
             let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
             let fired_before: HashSet<(i64, String, i64)> =
                 self.store.sla_firings(&ids).await?.into_iter().collect();
-            let slas = self.slas_with(&page.items, at, &rules).await?;
+            let slas = self.sla().slas_with(&page.items, at, &rules).await?;
             for (ticket, sla) in page.items.iter().zip(slas) {
                 let Some(sla) = sla else { continue };
                 let thresholds: Vec<i64> = sla.warn_at.iter().copied().chain([100]).collect();
@@ -88,7 +88,7 @@ impl App {
     }
 
     async fn fire(
-        &self,
+        self,
         ticket: &Ticket,
         target: &str,
         threshold: i64,

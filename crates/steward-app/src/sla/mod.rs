@@ -17,7 +17,7 @@ use steward_store::{CalendarRecord, PolicyRecord};
 mod escalation;
 
 use crate::incidents::ENTITY;
-use crate::{Actor, App, AppError, Result, record};
+use crate::{Actor, AppError, Result, record};
 
 pub use escalation::DEFAULT_WARN_AT;
 
@@ -191,18 +191,18 @@ fn history_entry(e: &steward_store::LoggedEvent, requester: i64) -> Result<Optio
     }))
 }
 
-impl App {
-    pub async fn sla_calendars(&self, actor: &Actor) -> Result<Vec<CalendarRecord>> {
+impl crate::Sla<'_> {
+    pub async fn calendars(self, actor: &Actor) -> Result<Vec<CalendarRecord>> {
         actor.require(Permission::ReadTickets)?;
         Ok(self.store.sla_calendars().await?)
     }
 
-    pub async fn sla_policies(&self, actor: &Actor) -> Result<Vec<PolicyRecord>> {
+    pub async fn policies(self, actor: &Actor) -> Result<Vec<PolicyRecord>> {
         actor.require(Permission::ReadTickets)?;
         Ok(self.store.sla_policies().await?)
     }
 
-    pub async fn create_sla_calendar(&self, actor: &Actor, input: NewCalendar) -> Result<i64> {
+    pub async fn create_calendar(self, actor: &Actor, input: NewCalendar) -> Result<i64> {
         actor.require(Permission::ManageDirectory)?;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 80 {
@@ -237,7 +237,7 @@ impl App {
         Ok(id)
     }
 
-    pub async fn create_sla_policy(&self, actor: &Actor, input: NewPolicy) -> Result<i64> {
+    pub async fn create_policy(self, actor: &Actor, input: NewPolicy) -> Result<i64> {
         actor.require(Permission::ManageDirectory)?;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 80 {
@@ -286,7 +286,7 @@ impl App {
             return Err(AppError::invalid("warn_at", "up to five warning percentages, each 1 to 99"));
         }
         if let Some(t) = input.breach_team_id
-            && !self.team_exists(t).await?
+            && !self.directory().team_exists(t).await?
         {
             return Err(AppError::invalid("breach_team_id", format!("no team {t}")));
         }
@@ -321,26 +321,26 @@ impl App {
     }
 
     /// The first-response and resolution clocks of an incident, as of now.
-    pub async fn incident_sla(&self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
-        let ticket = self.incident(actor, id).await?.ticket;
-        self.sla_of(&ticket, self.now()).await
+    pub async fn of_incident(self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
+        let ticket = self.incidents().get(actor, id).await?.ticket;
+        self.sla().sla_of(&ticket, self.now()).await
     }
 
     /// The clocks of `ticket` as of `at`, by the first policy that matches it.
-    pub(crate) async fn sla_of(&self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
-        let rules = self.sla_rules().await?;
-        Ok(self.slas_with(std::slice::from_ref(ticket), at, &rules).await?.pop().flatten())
+    pub(crate) async fn sla_of(self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
+        let rules = self.sla().sla_rules().await?;
+        Ok(self.sla().slas_with(std::slice::from_ref(ticket), at, &rules).await?.pop().flatten())
     }
 
     /// The clocks of many incidents the actor can see (a list page), loading the rules once.
-    pub async fn incidents_sla(&self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<IncidentSla>>> {
+    pub async fn of_incidents(self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<IncidentSla>>> {
         actor.require(Permission::ReadTickets)?;
-        let rules = self.sla_rules().await?;
-        self.slas_with(tickets, self.now(), &rules).await
+        let rules = self.sla().sla_rules().await?;
+        self.sla().slas_with(tickets, self.now(), &rules).await
     }
 
     /// The policies and calendars, each calendar parsed once.
-    pub(crate) async fn sla_rules(&self) -> Result<SlaRules> {
+    pub(crate) async fn sla_rules(self) -> Result<SlaRules> {
         let calendars = self.store.sla_calendars().await?;
         // A calendar that does not parse (none should: they are checked when saved) fails only
         // the tickets whose policy uses it, when they are measured.
@@ -351,7 +351,7 @@ impl App {
     /// The clocks of `tickets` as of `at`, in order: their histories come in one query per 500
     /// tickets, not one each.
     pub(crate) async fn slas_with(
-        &self,
+        self,
         tickets: &[Ticket],
         at: jiff::Timestamp,
         rules: &SlaRules,
@@ -386,11 +386,11 @@ impl App {
     }
 
     /// A user's newest notifications.
-    pub async fn notifications(&self, actor: &Actor) -> Result<Vec<steward_store::Notification>> {
+    pub async fn notifications(self, actor: &Actor) -> Result<Vec<steward_store::Notification>> {
         Ok(self.store.notifications(actor.user.id, 100).await?)
     }
 
-    pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<u64> {
+    pub async fn mark_notifications_read(self, actor: &Actor) -> Result<u64> {
         let mut tx = self.store.begin().await?;
         let n = tx.mark_notifications_read(self.now(), actor.user.id).await?;
         tx.commit().await?;

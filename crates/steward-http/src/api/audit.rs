@@ -44,7 +44,7 @@ pub async fn events(
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter =
         EventFilter { entity_type: q.entity_type, entity_id: q.entity_id, before_seq: q.before, limit };
-    let events = state.app.list_events(&actor, &filter).await?;
+    let events = state.app.audit().list_events(&actor, &filter).await?;
     let next = (events.len() as i64 == limit).then(|| events.last().map(|e| e.event.seq)).flatten();
     Ok(Json(json!({ "items": events.iter().map(event_json).collect::<Vec<_>>(), "next_before": next })))
 }
@@ -53,7 +53,7 @@ pub async fn verify(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(match state.app.verify_audit(Some(&actor)).await? {
+    Ok(Json(match state.app.audit().verify(Some(&actor)).await? {
         Ok(n) => json!({ "ok": true, "events": n }),
         Err(b) => json!({ "ok": false, "error": b.to_string() }),
     }))

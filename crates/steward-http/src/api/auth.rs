@@ -24,7 +24,7 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<Value>> {
-    let issued = state.app.api_login(&body.username, &body.password).await?;
+    let issued = state.app.tokens().api_login(&body.username, &body.password).await?;
     Ok(Json(json!({
         "token": issued.secret,
         "expires_at": time(issued.token.expires_at),
@@ -38,13 +38,13 @@ pub async fn logout(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<StatusCode> {
-    state.app.revoke_own_credential(&actor).await?;
+    state.app.tokens().revoke_own_credential(&actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/me`: who the caller is, their teams, and what the credential may do.
 pub async fn me(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
-    let teams = state.app.teams_of(actor.user.id).await?;
+    let teams = state.app.directory().teams_of(actor.user.id).await?;
     let scopes = match &actor.credential {
         Credential::Token { scopes, .. } => *scopes,
         _ => actor.user.role.scopes(),

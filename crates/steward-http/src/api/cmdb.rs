@@ -50,7 +50,7 @@ pub async fn classes(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let classes = state.app.ci_classes(&actor).await?;
+    let classes = state.app.cmdb().classes(&actor).await?;
     Ok(Json(json!({ "items": classes.iter().map(class_json).collect::<Vec<_>>() })))
 }
 
@@ -81,7 +81,7 @@ pub async fn create_class(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let attrs: Vec<(String, String, bool, bool)> =
         b.attributes.into_iter().map(|a| (a.name, a.ty, a.required, a.unique)).collect();
-    state.app.create_ci_class(&actor, &b.name, &attrs).await?;
+    state.app.cmdb().create_class(&actor, &b.name, &attrs).await?;
     Ok((StatusCode::CREATED, Json(json!({ "name": b.name.trim() }))))
 }
 
@@ -105,7 +105,7 @@ pub async fn list(
         after: q.after,
         limit: q.limit.unwrap_or(50),
     };
-    let items = state.app.list_cis(&actor, &query).await?;
+    let items = state.app.cmdb().list(&actor, &query).await?;
     let next =
         (items.len() as i64 == query.limit.clamp(1, 500)).then(|| items.last().map(|c| c.id)).flatten();
     Ok(Json(json!({ "items": items.iter().map(ci_json).collect::<Vec<_>>(), "next_after": next })))
@@ -142,7 +142,7 @@ pub async fn create(
         criticality: b.criticality,
         attrs,
     };
-    let ci = state.app.create_ci(&actor, input).await?;
+    let ci = state.app.cmdb().create_ci(&actor, input).await?;
     Ok((StatusCode::CREATED, Json(ci_json(&ci))))
 }
 
@@ -183,7 +183,7 @@ pub async fn get(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(view_json(&state.app.ci(&actor, id).await?)))
+    Ok(Json(view_json(&state.app.cmdb().ci(&actor, id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -221,7 +221,7 @@ pub async fn update(
         criticality: b.criticality,
         attrs,
     };
-    Ok(Json(ci_json(&state.app.update_ci(&actor, id, version, patch).await?)))
+    Ok(Json(ci_json(&state.app.cmdb().update_ci(&actor, id, version, patch).await?)))
 }
 
 #[derive(Deserialize)]
@@ -266,7 +266,7 @@ pub async fn impact(
     ApiQuery(q): ApiQuery<ImpactQuery>,
 ) -> ApiResult<Json<Value>> {
     let direction = q.direction.unwrap_or_else(|| "downstream".into());
-    let result = state.app.ci_impact(&actor, id, &direction, q.depth.unwrap_or(6)).await?;
+    let result = state.app.cmdb().impact(&actor, id, &direction, q.depth.unwrap_or(6)).await?;
     Ok(Json(impact_json(&result)))
 }
 
@@ -286,7 +286,7 @@ pub async fn as_of(
     let at: jiff::Timestamp = q.at.parse().map_err(|_| {
         ApiError::invalid("at", format!("`{}` is not an instant (RFC 3339, e.g. 2026-11-01T00:00:00Z)", q.at))
     })?;
-    let state_then = state.app.ci_as_of(&actor, id, at).await?.map(|then| {
+    let state_then = state.app.cmdb().as_of(&actor, id, at).await?.map(|then| {
         let mut ci = fields_json(&then.fields);
         ci["relations"] = then.relations.iter().map(relation_json).collect();
         ci
@@ -307,7 +307,7 @@ pub async fn relate(
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<RelationBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let id = state.app.relate_cis(&actor, b.from, b.to, &b.kind).await?;
+    let id = state.app.cmdb().relate(&actor, b.from, b.to, &b.kind).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -316,7 +316,7 @@ pub async fn unrelate(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.app.unrelate_cis(&actor, id).await?;
+    state.app.cmdb().unrelate(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -325,7 +325,7 @@ pub async fn link_incident(
     CurrentActor(actor): CurrentActor,
     ApiPath((id, ci)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.app.link_incident_ci(&actor, id, ci).await?;
+    state.app.cmdb().link_incident(&actor, id, ci).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -334,6 +334,6 @@ pub async fn incident_cis(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    let cis = state.app.incident_cis(&actor, id).await?;
+    let cis = state.app.cmdb().incident_cis(&actor, id).await?;
     Ok(Json(json!({ "items": cis.iter().map(ci_json).collect::<Vec<_>>() })))
 }

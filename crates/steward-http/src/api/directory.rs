@@ -18,7 +18,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let users = state.app.list_users(&actor).await?;
+    let users = state.app.directory().list_users(&actor).await?;
     Ok(Json(json!({ "items": users.iter().map(UserJson::from).collect::<Vec<_>>() })))
 }
 
@@ -57,7 +57,7 @@ pub async fn create_user(
         password: body.password,
         organisation: body.organisation,
     };
-    let user = state.app.create_user(Some(&actor), input).await?;
+    let user = state.app.directory().create_user(Some(&actor), input).await?;
     Ok(with_etag(StatusCode::CREATED, &user))
 }
 
@@ -66,7 +66,7 @@ pub async fn get_user(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let user = state.app.user(&actor, id).await?;
+    let user = state.app.directory().user(&actor, id).await?;
     Ok(with_etag(StatusCode::OK, &user))
 }
 
@@ -133,7 +133,7 @@ pub async fn update_user(
         password: body.password,
         organisation: body.organisation,
     };
-    let user = state.app.update_user(&actor, id, version, update).await?;
+    let user = state.app.directory().update_user(&actor, id, version, update).await?;
     Ok(with_etag(StatusCode::OK, &user))
 }
 
@@ -153,7 +153,7 @@ pub async fn list_teams(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let teams = state.app.list_teams(&actor).await?;
+    let teams = state.app.directory().list_teams(&actor).await?;
     Ok(Json(json!({ "items": teams.iter().map(team_json).collect::<Vec<_>>() })))
 }
 
@@ -170,7 +170,7 @@ pub async fn create_team(
     CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<CreateTeam>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let team = state.app.create_team(Some(&actor), &body.name, &body.description).await?;
+    let team = state.app.directory().create_team(Some(&actor), &body.name, &body.description).await?;
     let with_members = TeamWithMembers { team, members: Vec::new() };
     Ok((StatusCode::CREATED, Json(team_json(&with_members))))
 }
@@ -180,7 +180,7 @@ pub async fn add_member(
     CurrentActor(actor): CurrentActor,
     ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.app.set_team_member(Some(&actor), team_id, user_id, true).await?;
+    state.app.directory().set_team_member(Some(&actor), team_id, user_id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,6 +189,6 @@ pub async fn remove_member(
     CurrentActor(actor): CurrentActor,
     ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.app.set_team_member(Some(&actor), team_id, user_id, false).await?;
+    state.app.directory().set_team_member(Some(&actor), team_id, user_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

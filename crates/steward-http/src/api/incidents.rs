@@ -110,7 +110,7 @@ pub async fn create(
         ci_ids: b.ci_ids,
         tags: b.tags,
     };
-    let ticket = state.app.create_incident(&actor, input).await?;
+    let ticket = state.app.incidents().create(&actor, input).await?;
     let mut response = with_etag(StatusCode::CREATED, &ticket);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/incidents/{}", ticket.id)) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -123,7 +123,7 @@ pub async fn get(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let view = state.app.incident(&actor, id).await?;
+    let view = state.app.incidents().get(&actor, id).await?;
     Ok(with_etag(StatusCode::OK, &view.ticket))
 }
 
@@ -134,7 +134,7 @@ pub async fn list(
     uri: Uri,
 ) -> ApiResult<Json<Value>> {
     let query = ticket_query::parse(TicketKind::Incident, uri.query(), actor.user.id)?;
-    let page = state.app.list_incidents(&actor, &query).await?;
+    let page = state.app.incidents().list(&actor, &query).await?;
     let next = page.next.map(|c| ticket_query::encode_cursor(query.sort, query.descending, c));
     Ok(Json(
         json!({ "items": page.items.iter().map(incident_json).collect::<Vec<_>>(), "next_cursor": next }),
@@ -188,7 +188,7 @@ pub async fn update(
         parent_id: b.parent_id,
         tags: b.tags,
     };
-    let ticket = state.app.update_incident(&actor, id, version, patch).await?;
+    let ticket = state.app.incidents().update(&actor, id, version, patch).await?;
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
@@ -227,7 +227,7 @@ pub async fn transition(
             .map_err(invalid)?,
         resolution_note: b.resolution_note,
     };
-    let ticket = state.app.transition_incident(&actor, id, version, request).await?;
+    let ticket = state.app.incidents().transition(&actor, id, version, request).await?;
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
@@ -257,7 +257,7 @@ pub async fn comment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let c = state.app.comment_incident(&actor, id, &b.body, b.internal).await?;
+    let c = state.app.incidents().comment(&actor, id, &b.body, b.internal).await?;
     Ok((StatusCode::CREATED, Json(comment_json(&c))))
 }
 
@@ -266,7 +266,7 @@ pub async fn comments(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.incident_comments(&actor, id).await?;
+    let list = state.app.incidents().comments(&actor, id).await?;
     Ok(Json(json!({ "items": list.iter().map(comment_json).collect::<Vec<_>>() })))
 }
 
@@ -315,7 +315,7 @@ pub async fn upload(
     })?;
     let upload =
         AttachmentUpload { filename: q.filename, content_type, internal: q.internal, data: data.to_vec() };
-    let stored = state.app.attach_to_incident(&actor, id, upload).await?;
+    let stored = state.app.incidents().attach(&actor, id, upload).await?;
     Ok((StatusCode::CREATED, Json(attachment_json(&stored))))
 }
 
@@ -324,7 +324,7 @@ pub async fn attachments(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.incident_attachments(&actor, id).await?;
+    let list = state.app.incidents().attachments(&actor, id).await?;
     Ok(Json(json!({ "items": list.iter().map(attachment_json).collect::<Vec<_>>() })))
 }
 
@@ -334,7 +334,7 @@ pub async fn download(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (meta, data) = state.app.attachment(&actor, id).await?;
+    let (meta, data) = state.app.incidents().attachment(&actor, id).await?;
     let mut response = Response::new(Body::from(data));
     let h = response.headers_mut();
     let content_type = HeaderValue::from_str(&meta.content_type)
@@ -366,7 +366,7 @@ pub async fn activity(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    let items = state.app.incident_activity(&actor, id).await?;
+    let items = state.app.incidents().activity(&actor, id).await?;
     let items: Vec<Value> = items
         .iter()
         .map(|i| match i {
@@ -382,7 +382,7 @@ pub async fn watch(
     CurrentActor(actor): CurrentActor,
     ApiPath((id, user_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.app.set_incident_watcher(&actor, id, user_id, true).await?;
+    state.app.incidents().set_watcher(&actor, id, user_id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -391,7 +391,7 @@ pub async fn unwatch(
     CurrentActor(actor): CurrentActor,
     ApiPath((id, user_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.app.set_incident_watcher(&actor, id, user_id, false).await?;
+    state.app.incidents().set_watcher(&actor, id, user_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -407,7 +407,7 @@ pub async fn relate(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RelateBody>,
 ) -> ApiResult<StatusCode> {
-    state.app.relate_incidents(&actor, id, b.ticket_id).await?;
+    state.app.incidents().relate(&actor, id, b.ticket_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -415,7 +415,7 @@ pub async fn categories(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.list_categories(&actor).await?;
+    let list = state.app.incidents().categories(&actor).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|c| json!({ "id": c.id, "name": c.name, "parent_id": c.parent_id, "active": c.active }))
@@ -435,6 +435,6 @@ pub async fn create_category(
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<CategoryBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let id = state.app.create_category(Some(&actor), &b.name, b.parent_id).await?;
+    let id = state.app.incidents().create_category(Some(&actor), &b.name, b.parent_id).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": b.name.trim(), "parent_id": b.parent_id }))))
 }

@@ -132,7 +132,7 @@ pub async fn incidents(
     CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult<Json<Value>> {
-    let report = state.app.incident_report(&actor, &params.request()?).await?;
+    let report = state.app.reports().incident(&actor, &params.request()?).await?;
     Ok(Json(report_json(&report)))
 }
 
@@ -198,7 +198,7 @@ pub async fn incidents_csv(
     CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult<Response> {
-    let report = state.app.incident_report(&actor, &params.request()?).await?;
+    let report = state.app.reports().incident(&actor, &params.request()?).await?;
     let body = report_csv(&report).map_err(|e| ApiError::from(steward_app::AppError::Internal(e.into())))?;
     let name = format!("attachment; filename=\"incidents-{}-{}.csv\"", report.from, report.to);
     Ok((

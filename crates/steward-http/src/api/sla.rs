@@ -17,7 +17,7 @@ pub async fn calendars(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.sla_calendars(&actor).await?;
+    let list = state.app.sla().calendars(&actor).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|c| json!({ "id": c.id, "name": c.name, "time_zone": c.time_zone, "hours": c.hours, "holidays": c.holidays, "always": c.always }))
@@ -53,7 +53,7 @@ pub async fn create_calendar(
         ics: b.ics,
         always: b.always,
     };
-    let id = state.app.create_sla_calendar(&actor, input).await?;
+    let id = state.app.sla().create_calendar(&actor, input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -61,7 +61,7 @@ pub async fn policies(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.sla_policies(&actor).await?;
+    let list = state.app.sla().policies(&actor).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|p| {
@@ -114,7 +114,7 @@ pub async fn create_policy(
         warn_at: b.warn_at,
         breach_team_id: b.breach_team_id,
     };
-    let id = state.app.create_sla_policy(&actor, input).await?;
+    let id = state.app.sla().create_policy(&actor, input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -141,7 +141,7 @@ pub async fn incident(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
-    let sla = state.app.incident_sla(&actor, id).await?;
+    let sla = state.app.sla().of_incident(&actor, id).await?;
     Ok(Json(match sla {
         None => json!({ "policy": null }),
         Some(s) => json!({
@@ -163,7 +163,7 @@ pub async fn notifications(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Value>> {
-    let list = state.app.notifications(&actor).await?;
+    let list = state.app.sla().notifications(&actor).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|n| json!({ "id": n.id, "ticket_id": n.ticket_id, "kind": n.kind, "message": n.message, "created_at": time(n.created_at), "read": n.read }))
@@ -176,6 +176,6 @@ pub async fn mark_read(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<StatusCode> {
-    state.app.mark_notifications_read(&actor).await?;
+    state.app.sla().mark_notifications_read(&actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,7 +23,7 @@ pub async fn list(
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let tokens = state.app.list_tokens(&actor, q.all).await?;
+    let tokens = state.app.tokens().list(&actor, q.all).await?;
     let now = state.app.now();
     Ok(Json(json!({ "items": tokens.iter().map(|t| TokenJson::new(t, now)).collect::<Vec<_>>() })))
 }
@@ -52,7 +52,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let owner = body.user_id.unwrap_or(actor.user.id);
     let scopes = body.scopes.join(" ");
-    let issued = state.app.issue_token(Some(&actor), owner, &body.name, &scopes, &body.expires).await?;
+    let issued = state.app.tokens().issue(Some(&actor), owner, &body.name, &scopes, &body.expires).await?;
     let mut out = serde_json::to_value(TokenJson::new(&issued.token, state.app.now())).unwrap_or_default();
     out["token"] = Value::String(issued.secret);
     Ok((StatusCode::CREATED, Json(out)))
@@ -64,6 +64,6 @@ pub async fn revoke(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TokenJson>> {
-    let token = state.app.revoke_token(&actor, id).await?;
+    let token = state.app.tokens().revoke(&actor, id).await?;
     Ok(Json(TokenJson::new(&token, state.app.now())))
 }

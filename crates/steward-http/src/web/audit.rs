@@ -43,8 +43,8 @@ pub async fn page(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> WebResult {
     let filter = EventFilter { before_seq: q.before, limit: PAGE, ..EventFilter::default() };
-    let events = state.app.list_events(&actor, &filter).await?;
-    let verified = state.app.verify_audit(Some(&actor)).await?.map_err(|b| b.to_string());
+    let events = state.app.audit().list_events(&actor, &filter).await?;
+    let verified = state.app.audit().verify(Some(&actor)).await?.map_err(|b| b.to_string());
     let older = (events.len() as i64 == PAGE).then(|| events.last().map(|e| e.event.seq)).flatten();
     let events = events
         .iter()

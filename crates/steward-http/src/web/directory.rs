@@ -30,7 +30,7 @@ pub async fn users(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    let users = state.app.list_users(&actor).await?;
+    let users = state.app.directory().list_users(&actor).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "users.title");
     Ok(render(&UsersPage { page, users, roles: roles() }))
 }
@@ -62,7 +62,7 @@ pub async fn create_user(
         password: form.password,
         organisation: None,
     };
-    let result = state.app.create_user(Some(&actor), input).await;
+    let result = state.app.directory().create_user(Some(&actor), input).await;
     after_form(result, "/admin/users", "user created")
 }
 
@@ -80,7 +80,7 @@ pub async fn update_user(
     WebForm(form): WebForm<UserForm>,
 ) -> WebResult {
     let update = UserUpdate { role: form.role, disabled: form.disabled, ..UserUpdate::default() };
-    let result = state.app.update_user(&actor, id, form.version, update).await;
+    let result = state.app.directory().update_user(&actor, id, form.version, update).await;
     after_form(result, "/admin/users", "user saved")
 }
 
@@ -97,7 +97,7 @@ pub async fn teams(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    let teams = state.app.list_teams(&actor).await?;
+    let teams = state.app.directory().list_teams(&actor).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "teams.title");
     Ok(render(&TeamsPage { page, teams }))
 }
@@ -115,7 +115,7 @@ pub async fn create_team(
     CurrentActor(actor): CurrentActor,
     WebForm(form): WebForm<TeamForm>,
 ) -> WebResult {
-    let result = state.app.create_team(Some(&actor), &form.name, &form.description).await;
+    let result = state.app.directory().create_team(Some(&actor), &form.name, &form.description).await;
     after_form(result, "/admin/teams", "team created")
 }
 
@@ -131,8 +131,8 @@ pub async fn add_member(
     ApiPath(team_id): ApiPath<i64>,
     WebForm(form): WebForm<MemberForm>,
 ) -> WebResult {
-    let result = match state.app.user_by_username(&form.username).await {
-        Ok(user) => state.app.set_team_member(Some(&actor), team_id, user.id, true).await,
+    let result = match state.app.directory().user_by_username(&form.username).await {
+        Ok(user) => state.app.directory().set_team_member(Some(&actor), team_id, user.id, true).await,
         Err(steward_app::AppError::NotFound(_)) => {
             Err(steward_app::AppError::invalid("username", format!("no user `{}`", form.username.trim())))
         }
@@ -146,7 +146,7 @@ pub async fn remove_member(
     CurrentActor(actor): CurrentActor,
     ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
 ) -> WebResult {
-    let result = state.app.set_team_member(Some(&actor), team_id, user_id, false).await;
+    let result = state.app.directory().set_team_member(Some(&actor), team_id, user_id, false).await;
     after_form(result, "/admin/teams", "member removed")
 }
 
@@ -164,7 +164,7 @@ pub async fn categories(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    let all = state.app.list_categories(&actor).await?;
+    let all = state.app.incidents().categories(&actor).await?;
     let categories = all
         .iter()
         .filter(|c| c.parent_id.is_none())
@@ -194,7 +194,7 @@ pub async fn create_category(
     WebForm(form): WebForm<CategoryForm>,
 ) -> WebResult {
     let result = match super::incidents::opt_id("parent_id", &form.parent_id) {
-        Ok(parent) => state.app.create_category(Some(&actor), &form.name, parent).await,
+        Ok(parent) => state.app.incidents().create_category(Some(&actor), &form.name, parent).await,
         Err(e) => Err(e),
     };
     after_form(result, "/admin/categories", "category created")

@@ -99,7 +99,7 @@ pub struct NextQuery {
 /// `GET /login`.
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> WebResult {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && state.app.session_actor(secret).await?.is_some()
+        && state.app.auth().session_actor(secret).await?.is_some()
     {
         return Ok(Redirect::to("/").into_response());
     }
@@ -139,7 +139,7 @@ pub async fn submit(
         );
         return page;
     }
-    let started = match state.app.start_session(&form.username, &form.password).await {
+    let started = match state.app.auth().start_session(&form.username, &form.password).await {
         Ok(s) => s,
         Err(AppError::BadCredentials) => {
             return login_page(
@@ -183,7 +183,7 @@ pub async fn logout(
     CurrentActor(_actor): CurrentActor,
 ) -> WebResult {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        state.app.end_session(secret).await?;
+        state.app.auth().end_session(secret).await?;
     }
     let mut response = Redirect::to("/login").into_response();
     let value = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);

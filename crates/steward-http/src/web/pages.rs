@@ -25,7 +25,7 @@ pub async fn home(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    let teams = state.app.teams_of(actor.user.id).await?;
+    let teams = state.app.directory().teams_of(actor.user.id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "home.title");
     Ok(render(&HomePage { page, role_key: role_key(actor.user.role), teams }))
 }
@@ -70,7 +70,7 @@ pub async fn save_account(
         password: (!form.password.is_empty()).then_some(form.password),
         ..UserUpdate::default()
     };
-    let result = state.app.update_user(&actor, actor.user.id, form.version, update).await;
+    let result = state.app.directory().update_user(&actor, actor.user.id, form.version, update).await;
     after_form(result, "/account", "saved")
 }
 
@@ -90,6 +90,7 @@ pub async fn notifications(
 ) -> WebResult {
     let items = state
         .app
+        .sla()
         .notifications(&actor)
         .await?
         .into_iter()
@@ -102,6 +103,6 @@ pub async fn notifications(
 }
 
 pub async fn mark_read(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> WebResult {
-    let result = state.app.mark_notifications_read(&actor).await;
+    let result = state.app.sla().mark_notifications_read(&actor).await;
     after_form(result, "/notifications", "read")
 }

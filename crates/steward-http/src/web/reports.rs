@@ -243,7 +243,7 @@ pub async fn dashboard(
     uri: Uri,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> WebResult {
-    let report = state.app.incident_report(&actor, &params.request().map_err(WebError)?).await?;
+    let report = state.app.reports().incident(&actor, &params.request().map_err(WebError)?).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "reports.title");
     let view = ReportView::of(&report, page.t);
     let f = &report.filter;
@@ -307,8 +307,8 @@ pub async fn monthly(
     let six_back = first
         .checked_sub(jiff::Span::new().months(5))
         .map_err(|e| WebError(ApiError::invalid("month", e.to_string())))?;
-    let month = state.app.incident_report(&actor, &request(first, "month")).await?;
-    let trend = state.app.incident_report(&actor, &request(six_back, "month")).await?;
+    let month = state.app.reports().incident(&actor, &request(first, "month")).await?;
+    let trend = state.app.reports().incident(&actor, &request(six_back, "month")).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "reports.monthly");
     Ok(render(&MonthlyPage {
         month: format!("{:04}-{:02}", first.year(), first.month()),

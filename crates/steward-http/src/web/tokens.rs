@@ -70,7 +70,7 @@ async fn page(
     all: bool,
     new_secret: Option<String>,
 ) -> WebResult {
-    let tokens = state.app.list_tokens(actor, all).await?;
+    let tokens = state.app.tokens().list(actor, all).await?;
     let page = Page::new(state, actor, headers, uri, "tokens.title");
     let scopes = Scope::ALL
         .iter()
@@ -106,7 +106,8 @@ pub async fn create(
     let scopes: Vec<&str> = pairs.iter().filter(|(k, _)| k == "scope").map(|(_, v)| v.as_str()).collect();
     let result = state
         .app
-        .issue_token(Some(&actor), actor.user.id, field("name"), &scopes.join(" "), field("expires"))
+        .tokens()
+        .issue(Some(&actor), actor.user.id, field("name"), &scopes.join(" "), field("expires"))
         .await;
     match result {
         Ok(issued) => page(&state, &actor, &headers, &uri, false, Some(issued.secret)).await,
@@ -119,6 +120,6 @@ pub async fn revoke(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> WebResult {
-    let result = state.app.revoke_token(&actor, id).await;
+    let result = state.app.tokens().revoke(&actor, id).await;
     after_form(result, "/tokens", "token revoked")
 }

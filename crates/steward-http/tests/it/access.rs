@@ -104,12 +104,12 @@ async fn roles_limit_what_each_user_may_do() {
         }
     }
     // An agent may not promote themselves.
-    let me = app.app.user_by_username("agent1").await.unwrap();
+    let me = app.app.directory().user_by_username("agent1").await.unwrap();
     let (status, _) = app
         .api(Method::PATCH, &format!("/api/v1/users/{}", me.id), &agent, Some(json!({ "role": "admin" })))
         .await;
     assert_eq!(status, 403);
-    assert_eq!(app.app.user_by_username("agent1").await.unwrap().role.as_str(), "agent");
+    assert_eq!(app.app.directory().user_by_username("agent1").await.unwrap().role.as_str(), "agent");
 }
 
 #[tokio::test]

@@ -334,7 +334,7 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     assert_eq!((json["status"].as_str(), json["criticality"].as_i64()), (Some("maintenance"), Some(2)));
     assert!(json["attributes"].get("ip_address").is_none(), "left out of the box: removed");
     // The owner team, set on the edit form, and every incident naming the CI, open or not.
-    let team = app.app.create_team(None, "Platform", "").await.unwrap();
+    let team = app.app.directory().create_team(None, "Platform", "").await.unwrap();
     let edit = [
         ("_csrf", csrf.as_str()),
         ("name", "vm7"),

@@ -21,7 +21,7 @@ app-pay,runs_on,srv-2
 ";
 
 async fn import(app: &TestApp, file: ImportFile, dry_run: bool) -> ImportReport {
-    app.app.import_cmdb(None, file, dry_run, &|_, _| {}).await.unwrap()
+    app.app.cmdb().import(None, file, dry_run, &|_, _| {}).await.unwrap()
 }
 
 async fn count(app: &TestApp, token: &str) -> usize {
@@ -110,20 +110,20 @@ async fn json_export_imports_into_another_cmdb() {
     let app = TestApp::spawn().await;
     import(&app, parse_csv(CIS).unwrap(), false).await;
     import(&app, parse_csv(RELATIONS).unwrap(), false).await;
-    let json = app.app.export_cmdb_json(None).await.unwrap();
+    let json = app.app.cmdb().export_json(None).await.unwrap();
     assert_eq!((json["cis"].as_array().unwrap().len(), json["relations"].as_array().unwrap().len()), (4, 3));
-    let csv = app.app.export_cmdb_csv(None, false).await.unwrap();
+    let csv = app.app.cmdb().export_csv(None, false).await.unwrap();
     assert!(
         csv.starts_with("external_id,class,name,status,criticality,hostname,ip_address,version"),
         "{csv}"
     );
-    let rels = app.app.export_cmdb_csv(None, true).await.unwrap();
+    let rels = app.app.cmdb().export_csv(None, true).await.unwrap();
     assert!(rels.contains("app-pay,runs_on,srv-1"), "{rels}");
 
     let other = TestApp::spawn().await;
     let report = import(&other, parse_json(&json.to_string()).unwrap(), false).await;
     assert_eq!((report.created, report.relations_added), (4, 3));
-    assert_eq!(other.app.export_cmdb_json(None).await.unwrap(), json, "the same CMDB");
+    assert_eq!(other.app.cmdb().export_json(None).await.unwrap(), json, "the same CMDB");
     assert_eq!(import(&other, parse_csv(&csv).unwrap(), false).await.unchanged, 4);
 }
 
@@ -168,7 +168,7 @@ async fn a_fault_while_writing_leaves_nothing_behind() {
     let mut file = parse_csv(&cis).unwrap();
     file.relations = parse_csv(&relations).unwrap().relations;
     app.db.refuse_inserts("cis", "name", "app 6000").await;
-    let failed = app.app.import_cmdb(None, file, false, &|_, _| {}).await;
+    let failed = app.app.cmdb().import(None, file, false, &|_, _| {}).await;
     let error = format!("{:?}", failed.expect_err("the refused row fails the import"));
     assert!(error.contains("refused"), "{error}");
     assert_eq!(count(&app, &agent).await, 0, "nothing half-imported");

@@ -132,7 +132,7 @@ async fn duplicates_conflict_and_stale_writes_are_refused() {
     let (status, reply) = app.api(Method::POST, "/api/v1/users", &admin, Some(body)).await;
     assert_eq!((status, reply["error"]["field"].as_str()), (409, Some("username")));
 
-    let twin = app.app.user_by_username("twin").await.unwrap();
+    let twin = app.app.directory().user_by_username("twin").await.unwrap();
     let path = format!("/api/v1/users/{}", twin.id);
     let patch = |name: &str, etag: &str| {
         reqwest::Client::new()
@@ -148,7 +148,7 @@ async fn duplicates_conflict_and_stale_writes_are_refused() {
     assert_eq!(stale.status(), 412);
     let reply: Value = stale.json().await.unwrap();
     assert_eq!(reply["error"]["code"], "stale_version");
-    assert_eq!(app.app.user_by_username("twin").await.unwrap().display_name, "First");
+    assert_eq!(app.app.directory().user_by_username("twin").await.unwrap().display_name, "First");
     let bad = patch("Third", "yesterday").send().await.unwrap();
     assert_eq!(bad.status(), 400);
 }

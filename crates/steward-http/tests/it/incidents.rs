@@ -26,10 +26,10 @@ async fn desk() -> Desk {
     let (rita, rita_t) = app.user_with_token("rita", "requester").await;
     let (ron, ron_t) = app.user_with_token("ron", "requester").await;
     let (_, aud) = app.user_with_token("aud", "auditor").await;
-    let desk = app.app.create_team(None, "Desk", "").await.unwrap().id;
-    let net = app.app.create_team(None, "Net", "").await.unwrap().id;
-    app.app.set_team_member(None, desk, ada.id, true).await.unwrap();
-    app.app.set_team_member(None, net, ned.id, true).await.unwrap();
+    let desk = app.app.directory().create_team(None, "Desk", "").await.unwrap().id;
+    let net = app.app.directory().create_team(None, "Net", "").await.unwrap().id;
+    app.app.directory().set_team_member(None, desk, ada.id, true).await.unwrap();
+    app.app.directory().set_team_member(None, net, ned.id, true).await.unwrap();
     Desk {
         app,
         desk,
@@ -376,7 +376,7 @@ async fn resolved_incidents_close_themselves() {
         .execute(&raw)
         .await
         .unwrap();
-    assert_eq!(d.app.app.auto_close_resolved().await.unwrap(), 1);
+    assert_eq!(d.app.app.incidents().auto_close_resolved().await.unwrap(), 1);
     let (_, v) = d.call(&d.ada.1, Method::GET, &format!("/api/v1/incidents/{id}"), None).await;
     assert_eq!(v["state"], "closed");
     let (_, v) = d.call(&d.ada.1, Method::GET, &format!("/api/v1/incidents/{fresh}"), None).await;

@@ -24,7 +24,7 @@ async fn readiness_fails_when_the_database_is_gone() {
 async fn metrics_count_requests_by_route_template() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("root", "admin").await;
-    let team = app.app.create_team(None, "Network", "").await.unwrap();
+    let team = app.app.directory().create_team(None, "Network", "").await.unwrap();
     for (impact, team_id) in [(1, Some(team.id)), (1, Some(team.id)), (3, None)] {
         let body = serde_json::json!({ "title": "x", "impact": impact, "urgency": 1, "team_id": team_id });
         app.api(Method::POST, "/api/v1/incidents", &admin, Some(body)).await;
@@ -56,7 +56,7 @@ async fn metrics_count_requests_by_route_template() {
     assert!(text.contains(r#"steward_open_incidents{priority="P3",team="unassigned"} 1"#), "{text}");
     assert!(text.contains(r#"steward_sla_breaches{target="resolution"} 0"#), "{text}");
     let later = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(6)).unwrap();
-    app.app.scan_sla(later).await.unwrap();
+    app.app.sla().scan(later).await.unwrap();
     let text = reqwest::Client::new()
         .get(app.url("/metrics"))
         .bearer_auth(&admin)

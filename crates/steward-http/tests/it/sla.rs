@@ -170,9 +170,9 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
     let (ada, ada_t) = app.user_with_token("ada", "agent").await;
     let (lead, lead_t) = app.user_with_token("lee", "team_lead").await;
     let (_, other_t) = app.user_with_token("otto", "agent").await;
-    let team = app.app.create_team(None, "Desk", "").await.unwrap();
-    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
-    app.app.set_team_member(None, team.id, lead.id, true).await.unwrap();
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
+    app.app.directory().set_team_member(None, team.id, lead.id, true).await.unwrap();
     // Raised into the team's queue with nobody assigned yet, so the first response is pending.
     let body = json!({ "title": "Payroll export fails", "impact": 1, "urgency": 1, "team_id": team.id });
     let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &ada_t, Some(body)).await;
@@ -183,13 +183,13 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
     let other_node = steward_app::App::new(store, steward_app::AppConfig::default());
     let now = jiff::Timestamp::now();
     let in_3h = now.checked_add(jiff::SignedDuration::from_hours(3)).unwrap();
-    let (a, b) = tokio::join!(app.app.scan_sla(in_3h), other_node.scan_sla(in_3h));
+    let (a, b) = tokio::join!(app.app.sla().scan(in_3h), other_node.sla().scan(in_3h));
     // P1 on 24×7: 15 min response and 4 h resolution; at 3 h the response has breached (75 and
     // 100) and resolution is past 75 %.
     assert_eq!(a.unwrap() + b.unwrap(), 3, "each firing happened on exactly one node");
-    assert_eq!(app.app.scan_sla(in_3h).await.unwrap(), 0, "a restart fires nothing again");
+    assert_eq!(app.app.sla().scan(in_3h).await.unwrap(), 0, "a restart fires nothing again");
     let in_5h = now.checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
-    assert_eq!(other_node.scan_sla(in_5h).await.unwrap(), 1, "the resolution breach");
+    assert_eq!(other_node.sla().scan(in_5h).await.unwrap(), 1, "the resolution breach");
 
     let (_, mine) = app.api(Method::GET, "/api/v1/notifications", &ada_t, None).await;
     assert_eq!(
@@ -211,7 +211,7 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
     let body = json!({ "title": "VPN slow", "impact": 1, "urgency": 1, "assignee_id": ada.id });
     app.api(Method::POST, "/api/v1/incidents", &ada_t, Some(body)).await;
     let in_5h = now.checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
-    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 2, "its resolution warning and breach");
+    assert_eq!(app.app.sla().scan(in_5h).await.unwrap(), 2, "its resolution warning and breach");
     let (_, leads) = app.api(Method::GET, "/api/v1/notifications", &lead_t, None).await;
     let lead_breaches =
         leads["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "sla_breach").count();
@@ -289,21 +289,21 @@ async fn breaches_are_mailed_in_the_recipients_language() {
         password: steward_test_support::PASSWORD.into(),
         ..Default::default()
     };
-    let ada = app.app.create_user(None, new_user("ada", "agent")).await.unwrap();
-    let wang = app.app.create_user(None, new_user("wang", "team_lead")).await.unwrap();
+    let ada = app.app.directory().create_user(None, new_user("ada", "agent")).await.unwrap();
+    let wang = app.app.directory().create_user(None, new_user("wang", "team_lead")).await.unwrap();
     let zh = steward_app::UserUpdate { locale: Some(Some("zh-CN".into())), ..Default::default() };
     let root = app.user("root", "admin").await;
     let root_actor = steward_app::Actor { user: root, credential: steward_app::Credential::Direct };
-    app.app.update_user(&root_actor, wang.id, None, zh).await.unwrap();
-    let team = app.app.create_team(None, "Desk", "").await.unwrap();
-    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
-    app.app.set_team_member(None, team.id, wang.id, true).await.unwrap();
+    app.app.directory().update_user(&root_actor, wang.id, None, zh).await.unwrap();
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
+    app.app.directory().set_team_member(None, team.id, wang.id, true).await.unwrap();
     let token = app.token("ada", "read write").await;
     let body = json!({ "title": "Payroll export fails", "impact": 1, "urgency": 1, "assignee_id": ada.id });
     let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &token, Some(body)).await;
 
     let in_5h = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
-    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 2, "resolution warning and breach");
+    assert_eq!(app.app.sla().scan(in_5h).await.unwrap(), 2, "resolution warning and breach");
     // The mails leave through the job queue: warning to ada, breach to ada and wang.
     assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 3, "three emails");
     let messages = smtp.messages();
@@ -397,10 +397,10 @@ async fn a_scan_over_many_pages_measures_each_ticket_by_its_own_history() {
 
     let in_5h = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
     assert_eq!(
-        app.app.scan_sla(in_5h).await.unwrap(),
+        app.app.sla().scan(in_5h).await.unwrap(),
         4,
         "only the untouched P1 fires: response and resolution, warning and breach each"
     );
     assert_eq!(sla_events(&app, p1[1], &agent).await, 4);
-    assert_eq!(app.app.scan_sla(in_5h).await.unwrap(), 0);
+    assert_eq!(app.app.sla().scan(in_5h).await.unwrap(), 0);
 }

@@ -98,10 +98,10 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
     let (_, admin) = app.user_with_token("root", "admin").await;
     let (ada, ada_t) = app.user_with_token("ada", "agent").await;
     let (mia, mia_t) = app.user_with_token("mia", "agent").await;
-    let desk = app.app.create_team(None, "Desk", "").await.unwrap();
-    let major = app.app.create_team(None, "Major incidents", "").await.unwrap();
-    app.app.set_team_member(None, desk.id, ada.id, true).await.unwrap();
-    app.app.set_team_member(None, major.id, mia.id, true).await.unwrap();
+    let desk = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    let major = app.app.directory().create_team(None, "Major incidents", "").await.unwrap();
+    app.app.directory().set_team_member(None, desk.id, ada.id, true).await.unwrap();
+    app.app.directory().set_team_member(None, major.id, mia.id, true).await.unwrap();
     let always = calendar_id(&app, &admin, "24x7").await;
     let rule = json!({ "name": "Payroll", "rank": 1, "service": "payroll", "calendar_id": always,
         "resolution_minutes": 100, "update_minutes": 30, "warn_at": [90, 50], "breach_team_id": major.id });
@@ -112,7 +112,7 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
     let id = raise(&app, &admin, body).await;
     let scan = |minutes: i64| {
         clock.set(start.checked_add(SignedDuration::from_mins(minutes)).unwrap());
-        app.app.scan_sla(app.app.now())
+        app.app.sla().scan(app.app.now())
     };
 
     // 31 min without news: the update target's 50 %, 90 % and breach; resolution at 31 %.

@@ -29,7 +29,7 @@ fn week_in_beijing(t: Timestamp) -> String {
 async fn user(app: &TestApp, name: &str, role: &str) -> (steward_core::identity::User, String) {
     let user = app.user(name, role).await;
     let scopes = user.role.scopes().to_string();
-    let token = app.app.issue_token(None, user.id, "test", &scopes, "30d").await.unwrap().secret;
+    let token = app.app.tokens().issue(None, user.id, "test", &scopes, "30d").await.unwrap().secret;
     (user, token)
 }
 
@@ -47,9 +47,9 @@ async fn a_p2_from_friday_evening_is_due_pauses_breaches_escalates_once_and_is_r
     let (ada, ada_t) = user(&app, "ada", "agent").await;
     let (lead, lead_t) = user(&app, "lee", "team_lead").await;
     let (_, rita_t) = user(&app, "rita", "requester").await;
-    let team = app.app.create_team(None, "Desk", "").await.unwrap();
-    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
-    app.app.set_team_member(None, team.id, lead.id, true).await.unwrap();
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
+    app.app.directory().set_team_member(None, team.id, lead.id, true).await.unwrap();
 
     let body = json!({ "title": "Mail is down for everyone", "impact": 1, "urgency": 2, "service": "mail" });
     let (status, inc) = app.api(Method::POST, "/api/v1/incidents", &rita_t, Some(body)).await;
@@ -85,11 +85,11 @@ async fn a_p2_from_friday_evening_is_due_pauses_breaches_escalates_once_and_is_r
 
     // 75 % (6 h) is reached Monday 17:00; the breach Tuesday 10:00. Each fires once.
     clock.set(at(71, 35));
-    assert_eq!(app.app.scan_sla(app.app.now()).await.unwrap(), 1, "the resolution warning");
-    assert_eq!(app.app.scan_sla(app.app.now()).await.unwrap(), 0);
+    assert_eq!(app.app.sla().scan(app.app.now()).await.unwrap(), 1, "the resolution warning");
+    assert_eq!(app.app.sla().scan(app.app.now()).await.unwrap(), 0);
     clock.set(at(88, 35));
-    assert_eq!(app.app.scan_sla(app.app.now()).await.unwrap(), 1, "the breach");
-    assert_eq!(app.app.scan_sla(app.app.now()).await.unwrap(), 0, "never twice");
+    assert_eq!(app.app.sla().scan(app.app.now()).await.unwrap(), 1, "the breach");
+    assert_eq!(app.app.sla().scan(app.app.now()).await.unwrap(), 0, "never twice");
     let (_, mine) = app.api(Method::GET, "/api/v1/notifications", &ada_t, None).await;
     let kinds: Vec<&str> =
         mine["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();

@@ -62,7 +62,7 @@ async fn a_desk_from_before_typed_events_opens_verifies_and_reads_the_same() {
     let app = TestApp::spawn_on(db, config, steward_http::HttpConfig::default()).await;
     let admin_id = ints(&app.db, "SELECT id FROM users WHERE username = 'admin'").await[0];
     let token =
-        app.app.issue_token(None, admin_id, "upgrade", "read audit admin", "1d").await.unwrap().secret;
+        app.app.tokens().issue(None, admin_id, "upgrade", "read audit admin", "1d").await.unwrap().secret;
 
     let (status, verified) = app.api(Method::GET, "/api/v1/audit/verify", &token, None).await;
     assert_eq!(status, 200, "{verified}");

@@ -113,16 +113,16 @@ async fn admins_manage_users_and_teams_through_forms() {
     let (_, teams) = page(&app, &browser, "/admin/teams").await;
     assert!(teams.contains("Service Desk") && teams.contains("(ivy)"));
 
-    let ivy = app.app.user_by_username("ivy").await.unwrap();
+    let ivy = app.app.directory().user_by_username("ivy").await.unwrap();
     let form = [("_csrf", csrf.as_str()), ("role", "team_lead"), ("disabled", "false"), ("version", "1")];
     browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&form).send().await.unwrap();
-    assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
+    assert_eq!(app.app.directory().user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
     // The same form again carries a stale version and changes nothing.
     let stale = [("_csrf", csrf.as_str()), ("role", "requester"), ("disabled", "false"), ("version", "1")];
     let response =
         browser.post(app.url(&format!("/admin/users/{}", ivy.id))).form(&stale).send().await.unwrap();
     assert!(response.headers()["location"].to_str().unwrap().contains("error="));
-    assert_eq!(app.app.user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
+    assert_eq!(app.app.directory().user_by_username("ivy").await.unwrap().role.as_str(), "team_lead");
 }
 
 #[tokio::test]

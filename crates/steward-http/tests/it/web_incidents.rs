@@ -16,8 +16,8 @@ async fn raising_listing_and_reporting_through_pages() {
     let ada = app.user("ada", "agent").await;
     app.user("rita", "requester").await;
     app.user("ron", "requester").await;
-    let team = app.app.create_team(None, "Desk", "").await.unwrap();
-    app.app.set_team_member(None, team.id, ada.id, true).await.unwrap();
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
 
     let (rita, csrf) = signed_in(&app, "rita").await;
     let (_, form) = page(&app, &rita, "/incidents/new").await;

@@ -124,12 +124,12 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
     let t0 = Instant::now();
     let file = parse_csv(&cis_csv).map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;
     let parse = t0.elapsed().as_secs_f64();
-    let dry = app.import_cmdb(None, file, true, &|_, _| {}).await?;
+    let dry = app.cmdb().import(None, file, true, &|_, _| {}).await?;
     let checks = t0.elapsed().as_secs_f64() - parse;
     anyhow::ensure!(dry.errors.is_empty(), "import errors: {:?}", dry.errors.first());
     let t0 = Instant::now();
     let file = parse_csv(&cis_csv).map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;
-    let report = app.import_cmdb(None, file, false, &|_, _| {}).await?;
+    let report = app.cmdb().import(None, file, false, &|_, _| {}).await?;
     let secs = t0.elapsed().as_secs_f64();
     println!(
         "import CIs: {} in {secs:.1} s = {:.0} CIs/s (parse, check, insert, one event each; \
@@ -139,7 +139,7 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
     );
     let t0 = Instant::now();
     let file = parse_csv(&rel_csv).map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;
-    let report = app.import_cmdb(None, file, false, &|_, _| {}).await?;
+    let report = app.cmdb().import(None, file, false, &|_, _| {}).await?;
     anyhow::ensure!(report.errors.is_empty(), "import errors: {:?}", report.errors.first());
     let secs = t0.elapsed().as_secs_f64();
     println!(
@@ -158,7 +158,8 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
     // (one query per level, what impact analysis falls back to for a huge neighbourhood); and
     // the whole impact operation as the API runs it (the walk over the neighbourhood fetched in
     // one query, then the CIs' rows and their open incidents).
-    let actor = app.token_actor(&token).await?.ok_or_else(|| anyhow::anyhow!("bench token refused"))?;
+    let actor =
+        app.tokens().token_actor(&token).await?.ok_or_else(|| anyhow::anyhow!("bench token refused"))?;
     let [mut cte_times, mut level_times, mut impact_times] = [(); 3].map(|_| Vec::new());
     let mut hits = 0;
     for i in 0..args.queries.min(100) {
@@ -175,7 +176,7 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
         }
         level_times.push(t.elapsed());
         let t = Instant::now();
-        let impact = app.ci_impact(&actor, id, "downstream", 6).await?;
+        let impact = app.cmdb().impact(&actor, id, "downstream", 6).await?;
         impact_times.push(t.elapsed());
         anyhow::ensure!(walk.hits().len() == n, "level walk and CTE disagree for CI {id}");
         anyhow::ensure!(impact.hits.len() == n, "impact and CTE disagree for CI {id}");

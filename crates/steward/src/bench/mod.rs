@@ -138,6 +138,7 @@ async fn start_server(config: &Config, data_dir: &Path) -> anyhow::Result<(Child
 /// A bench agent in eight teams' first, and the teams; what both HTTP benches start from.
 async fn fixture(app: &App) -> anyhow::Result<(steward_core::identity::User, Vec<i64>, String)> {
     let agent = app
+        .directory()
         .create_user(
             None,
             NewUserInput {
@@ -150,11 +151,11 @@ async fn fixture(app: &App) -> anyhow::Result<(steward_core::identity::User, Vec
         .await?;
     let mut teams = Vec::new();
     for i in 0..8 {
-        let team = app.create_team(None, &format!("Bench team {i}"), "").await?;
+        let team = app.directory().create_team(None, &format!("Bench team {i}"), "").await?;
         teams.push(team.id);
     }
-    app.set_team_member(None, teams[0], agent.id, true).await?;
-    let token = app.issue_token(None, agent.id, "bench", "read write", "1d").await?.secret;
+    app.directory().set_team_member(None, teams[0], agent.id, true).await?;
+    let token = app.tokens().issue(None, agent.id, "bench", "read write", "1d").await?.secret;
     Ok((agent, teams, token))
 }
 

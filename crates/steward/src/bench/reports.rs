@@ -38,7 +38,7 @@ pub async fn reports(config: Config, args: ReportBench, data: Option<&Path>) -> 
     println!("bulk load: {:.1} s", t0.elapsed().as_secs_f64());
     let t0 = Instant::now();
     // The server would rebuild at start; timing it here shows what a zone change costs.
-    let read = app.prepare_reports().await?.unwrap_or(0);
+    let read = app.reports().prepare().await?.unwrap_or(0);
     println!("rollup rebuild: {read} tickets in {:.1} s", t0.elapsed().as_secs_f64());
     app.store().close().await;
 

@@ -64,7 +64,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let report = app.import_cmdb(None, file, args.dry_run, &progress).await?;
+    let report = app.cmdb().import(None, file, args.dry_run, &progress).await?;
     bar.finish_and_clear();
     for e in &report.errors {
         eprintln!("row {}, column `{}`: {}", e.row, e.column, e.reason);
@@ -87,8 +87,8 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
 pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let app = super::open(config).await?;
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&app.export_cmdb_json(None).await?)?,
-        Format::Csv => app.export_cmdb_csv(None, args.relations).await?,
+        Format::Json => serde_json::to_string_pretty(&app.cmdb().export_json(None).await?)?,
+        Format::Csv => app.cmdb().export_csv(None, args.relations).await?,
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,

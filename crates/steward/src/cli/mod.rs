@@ -144,9 +144,9 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
                 None => None,
             };
             let input = NewUserInput { username, display_name, email, role, password, organisation: None };
-            let user = app.create_user(None, input).await?;
+            let user = app.directory().create_user(None, input).await?;
             if let Some(team_id) = team_id {
-                app.set_team_member(None, team_id, user.id, true).await?;
+                app.directory().set_team_member(None, team_id, user.id, true).await?;
             }
             println!("created user {} (id {}, role {})", user.username, user.id, user.role);
         }
@@ -161,7 +161,7 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
         UserCommand::SetPassword { username, password_stdin: _ } => {
             let password = read_password()?;
             let app = open(config).await?;
-            let user = app.reset_password(&username, &password).await?;
+            let user = app.directory().reset_password(&username, &password).await?;
             println!("password changed for {}; their sessions were ended", user.username);
         }
     }
@@ -179,7 +179,7 @@ pub async fn team(config: &Config, command: TeamCommand) -> anyhow::Result<ExitC
     let app = open(config).await?;
     match command {
         TeamCommand::Create { name, description } => {
-            let team = app.create_team(None, &name, &description).await?;
+            let team = app.directory().create_team(None, &name, &description).await?;
             println!("created team {} (id {})", team.name, team.id);
         }
         TeamCommand::List => {
@@ -195,11 +195,11 @@ pub async fn team(config: &Config, command: TeamCommand) -> anyhow::Result<ExitC
 pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let TokenCommand::Create { user, scopes, expires, name } = command;
     let app = open(config).await?;
-    let owner = app.user_by_username(&user).await.map_err(|e| match e {
+    let owner = app.directory().user_by_username(&user).await.map_err(|e| match e {
         AppError::NotFound(_) => anyhow::anyhow!("user: no user named `{user}`"),
         other => other.into(),
     })?;
-    let issued = app.issue_token(None, owner.id, &name, &scopes.join(" "), &expires).await?;
+    let issued = app.tokens().issue(None, owner.id, &name, &scopes.join(" "), &expires).await?;
     eprintln!(
         "token {} for {} with scopes `{}`, expires {} (shown only this once):",
         issued.token.id, owner.username, issued.token.scopes, issued.token.expires_at
@@ -211,7 +211,7 @@ pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<Exi
 pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify = command;
     let app = open(config).await?;
-    match app.verify_audit(None).await? {
+    match app.audit().verify(None).await? {
         Ok(n) => {
             println!("audit trail intact: {n} events verified");
             Ok(ExitCode::SUCCESS)

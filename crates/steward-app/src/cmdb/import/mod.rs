@@ -23,7 +23,7 @@ use parse::row_err;
 pub use parse::{CiRow, ImportFile, RelationRow, RowError, parse_csv, parse_json};
 
 use super::snapshot;
-use crate::{Actor, App, Result};
+use crate::{Actor, Result};
 
 /// Rows after which an import refreshes the planner's statistics (see
 /// [`steward_store::Store::refresh_cmdb_statistics`]).
@@ -53,11 +53,11 @@ struct CheckedCis {
 /// A relationship row once checked: (from, type, to), the ends as the file names them.
 type CheckedRelation = (String, RelationType, String);
 
-impl App {
+impl crate::Cmdb<'_> {
     /// Imports `file`; with `dry_run` (or any bad row) nothing is written. `progress` hears
     /// (rows written, rows to write). `actor` is `None` for the command line on the server.
-    pub async fn import_cmdb(
-        &self,
+    pub async fn import(
+        self,
         actor: Option<&Actor>,
         file: ImportFile,
         dry_run: bool,
@@ -94,7 +94,7 @@ impl App {
     /// values in the file and in the database, references — and sorts the good ones into new,
     /// changed and unchanged.
     async fn check_cis(
-        &self,
+        self,
         rows: Vec<CiRow>,
         classes: &HashMap<String, ClassDef>,
         at: Timestamp,
@@ -269,7 +269,7 @@ impl App {
     /// type allowed between their classes. Returns the good rows and the stored CIs the rows
     /// name that are not in the file: (external id or `id:<n>`) → id.
     async fn check_relations(
-        &self,
+        self,
         rows: &[RelationRow],
         cis: &CheckedCis,
         report: &mut ImportReport,

@@ -66,14 +66,14 @@ pub async fn list(
     uri: Uri,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> WebResult {
-    let classes = state.app.ci_classes(&actor).await?.into_iter().map(|c| c.name).collect();
+    let classes = state.app.cmdb().classes(&actor).await?.into_iter().map(|c| c.name).collect();
     let q = CiQuery {
         class: query.class.clone().filter(|c| !c.is_empty()),
         q: query.q.clone().filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
         after: query.after,
         limit: 50,
     };
-    let cis = state.app.list_cis(&actor, &q).await?;
+    let cis = state.app.cmdb().list(&actor, &q).await?;
     let next = (cis.len() == 50).then(|| {
         let last = cis.last().map_or(0, |c| c.id);
         serde_urlencoded::to_string([
@@ -130,7 +130,7 @@ pub async fn create(
         attrs,
         ..CiInput::default()
     };
-    match state.app.create_ci(&actor, input).await {
+    match state.app.cmdb().create_ci(&actor, input).await {
         Ok(ci) => after_form(Ok(()), &format!("/cmdb/{}", ci.id), "CI created"),
         Err(e) => after_form::<()>(Err(e), "/cmdb", ""),
     }
@@ -159,7 +159,7 @@ pub async fn detail(
     uri: Uri,
     ApiPath(id): ApiPath<i64>,
 ) -> WebResult {
-    let view = state.app.ci(&actor, id).await?;
+    let view = state.app.cmdb().ci(&actor, id).await?;
     let relations = view
         .relations
         .iter()
@@ -173,6 +173,7 @@ pub async fn detail(
         attrs_text: attrs_text(&view.ci.attrs),
         teams: state
             .app
+            .directory()
             .list_teams(&actor)
             .await
             .map(|t| t.into_iter().map(|x| (x.team.id, x.team.name.to_string())).collect())
@@ -213,7 +214,7 @@ pub async fn update(
         }
     };
     // The box holds every attribute: the ones left out are removed.
-    let current = state.app.ci(&actor, id).await?.ci;
+    let current = state.app.cmdb().ci(&actor, id).await?.ci;
     let mut attrs: BTreeMap<String, Option<RawValue>> =
         current.attrs.keys().map(|k| (k.clone(), None)).collect();
     attrs.extend(typed.into_iter().map(|(k, v)| (k, Some(v))));
@@ -225,7 +226,7 @@ pub async fn update(
         attrs,
         ..CiPatch::default()
     };
-    after_form(state.app.update_ci(&actor, id, Some(form.version), patch).await, &to, "CI saved")
+    after_form(state.app.cmdb().update_ci(&actor, id, Some(form.version), patch).await, &to, "CI saved")
 }
 
 #[derive(Deserialize)]
@@ -245,7 +246,7 @@ pub async fn relate(
 ) -> WebResult {
     let (from, to) = if form.way == "in" { (form.other, id) } else { (id, form.other) };
     after_form(
-        state.app.relate_cis(&actor, from, to, &form.kind).await,
+        state.app.cmdb().relate(&actor, from, to, &form.kind).await,
         &format!("/cmdb/{id}"),
         "relationship added",
     )
@@ -281,7 +282,7 @@ pub async fn impact(
 ) -> WebResult {
     let direction = q.direction.unwrap_or_else(|| "downstream".into());
     let depth = q.depth.unwrap_or(6);
-    let impact = state.app.ci_impact(&actor, id, &direction, depth).await.map_err(WebError::from)?;
+    let impact = state.app.cmdb().impact(&actor, id, &direction, depth).await.map_err(WebError::from)?;
     let names: std::collections::HashMap<i64, String> =
         std::iter::once((impact.start.id, impact.start.name.clone()))
             .chain(impact.hits.iter().map(|h| (h.ci.id, h.ci.name.clone())))
@@ -325,7 +326,8 @@ pub async fn classes(
 ) -> WebResult {
     let classes = state
         .app
-        .ci_classes(&actor)
+        .cmdb()
+        .classes(&actor)
         .await?
         .into_iter()
         .map(|c| {
@@ -368,5 +370,9 @@ pub async fn create_class(
             Some((name, ty, rest.contains(&"required"), rest.contains(&"unique")))
         })
         .collect();
-    after_form(state.app.create_ci_class(&actor, &form.name, &attrs).await, "/cmdb/classes", "class added")
+    after_form(
+        state.app.cmdb().create_class(&actor, &form.name, &attrs).await,
+        "/cmdb/classes",
+        "class added",
+    )
 }

@@ -243,9 +243,9 @@ async fn load(
     actor: &Actor,
     id: i64,
 ) -> Result<(Ticket, TicketAccess, DirectoryNames, Vec<ActivityItem>), AppError> {
-    let view = state.app.incident(actor, id).await?;
-    let names = state.app.directory_names().await?;
-    let activity = state.app.incident_activity(actor, id).await?;
+    let view = state.app.incidents().get(actor, id).await?;
+    let names = state.app.directory().names().await?;
+    let activity = state.app.incidents().activity(actor, id).await?;
     Ok((view.ticket, view.access, names, activity))
 }
 
@@ -273,7 +273,8 @@ pub async fn page(
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let files = state
         .app
-        .incident_attachments(&actor, id)
+        .incidents()
+        .attachments(&actor, id)
         .await?
         .into_iter()
         .map(|a| {
@@ -284,8 +285,8 @@ pub async fn page(
             )
         })
         .collect();
-    let categories = state.app.list_categories(&actor).await?;
-    let (sla, sla_source) = match state.app.incident_sla(&actor, id).await? {
+    let categories = state.app.incidents().categories(&actor).await?;
+    let (sla, sla_source) = match state.app.sla().of_incident(&actor, id).await? {
         Some(s) => {
             let mut rows = Vec::new();
             if let Some(r) = &s.response {
@@ -332,7 +333,7 @@ pub async fn comment(
     ApiPath(id): ApiPath<i64>,
     WebForm(f): WebForm<CommentForm>,
 ) -> WebResult {
-    let result = state.app.comment_incident(&actor, id, &f.body, f.internal).await;
+    let result = state.app.incidents().comment(&actor, id, &f.body, f.internal).await;
     after_form(result, &format!("/incidents/{id}"), "sent")
 }
 
@@ -368,7 +369,7 @@ pub async fn transition(
                 .map_err(AppError::from)?,
             resolution_note: Some(f.resolution_note),
         };
-        state.app.transition_incident(&actor, id, f.version, request).await
+        state.app.incidents().transition(&actor, id, f.version, request).await
     }
     .await;
     after_form(result, &format!("/incidents/{id}"), "saved")
@@ -399,7 +400,7 @@ pub async fn update(
             urgency: f.urgency,
             ..IncidentPatch::default()
         };
-        state.app.update_incident(&actor, id, f.version, patch).await
+        state.app.incidents().update(&actor, id, f.version, patch).await
     }
     .await;
     after_form(result, &format!("/incidents/{id}"), "saved")
@@ -425,7 +426,7 @@ pub async fn report(
 ) -> WebResult {
     let (ticket, _, names, activity) = load(&state, &actor, id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "incident.report");
-    let categories = state.app.list_categories(&actor).await?;
+    let categories = state.app.incidents().categories(&actor).await?;
     let report = ReportPage {
         v: view(&ticket, &names, &categories),
         activity: activity_rows(&activity, page.t, &names),

@@ -130,8 +130,8 @@ pub async fn list(
     let mut query = ticket_query::parse(TicketKind::Incident, Some(&effective), actor.user.id)
         .map_err(super::WebError)?;
     query.limit = 50;
-    let list = state.app.list_incidents(&actor, &query).await?;
-    let names = state.app.directory_names().await?;
+    let list = state.app.incidents().list(&actor, &query).await?;
+    let names = state.app.directory().names().await?;
     let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let filters = Filters {
         q: get("q"),
@@ -161,7 +161,7 @@ pub async fn list(
             .collect();
         serde_urlencoded::to_string(kept).unwrap_or_default()
     });
-    let clocks = state.app.incidents_sla(&actor, &list.items).await?;
+    let clocks = state.app.sla().of_incidents(&actor, &list.items).await?;
     let rows = list
         .items
         .iter()
@@ -201,7 +201,7 @@ pub async fn list(
     let page = ListPage {
         page: Page::new(&state, &actor, &headers, &uri, "queue.title"),
         tabs,
-        views: state.app.saved_views(&actor).await?,
+        views: state.app.incidents().saved_views(&actor).await?,
         filters,
         states: TicketState::ALL.iter().map(|s| (s.as_str(), state_key(*s))).collect(),
         priorities: vec![1, 2, 3, 4, 5],
@@ -240,8 +240,8 @@ pub async fn new_form(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    let names = state.app.directory_names().await?;
-    let categories = state.app.list_categories(&actor).await?;
+    let names = state.app.directory().names().await?;
+    let categories = state.app.incidents().categories(&actor).await?;
     let matrix = state
         .app
         .config()
@@ -348,7 +348,7 @@ pub async fn create(
             tags: f.tags.split_whitespace().map(str::to_owned).collect(),
             ci_ids: picked_ci(&f.ci)?,
         };
-        state.app.create_incident(&actor, input).await
+        state.app.incidents().create(&actor, input).await
     }
     .await;
     match result {
@@ -370,7 +370,7 @@ pub async fn save_view(
     CurrentActor(actor): CurrentActor,
     WebForm(f): WebForm<ViewForm>,
 ) -> WebResult {
-    let result = state.app.save_view(&actor, &f.name, &f.query).await;
+    let result = state.app.incidents().save_view(&actor, &f.name, &f.query).await;
     after_form(result, "/incidents", "view saved")
 }
 
@@ -379,6 +379,6 @@ pub async fn delete_view(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> WebResult {
-    let result = state.app.delete_view(&actor, id).await;
+    let result = state.app.incidents().delete_view(&actor, id).await;
     after_form(result, "/incidents", "view deleted")
 }

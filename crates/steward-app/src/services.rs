@@ -1,0 +1,53 @@
+//! One service per area: `app.incidents()`, `app.cmdb()`, `app.sla()`, … Each is a view of the
+//! one `App`, so every area shares its store, configuration and clock (`App::now`); an
+//! operation still takes its actor and opens its own transaction. A service derefs to `App`
+//! for what the areas share (the store, the clock, the event recording and projections).
+
+use std::ops::Deref;
+
+use crate::App;
+
+macro_rules! services {
+    ($($(#[$doc:meta])* $name:ident => $accessor:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name<'a>(&'a App);
+
+            impl Deref for $name<'_> {
+                type Target = App;
+                fn deref(&self) -> &App {
+                    self.0
+                }
+            }
+        )*
+
+        impl App {
+            $(
+                $(#[$doc])*
+                pub fn $accessor(&self) -> $name<'_> {
+                    $name(self)
+                }
+            )*
+        }
+    };
+}
+
+services! {
+    /// Incidents: raise, update, move through the lifecycle, converse, watch, relate, list.
+    Incidents => incidents;
+    /// SLA calendars and policies, an incident's clocks, warnings and breaches.
+    Sla => sla;
+    /// The service reports.
+    Reports => reports;
+    /// The CMDB: classes, configuration items, relationships, impact, history, import/export.
+    Cmdb => cmdb;
+    /// Users and teams.
+    Directory => directory;
+    /// Sign-in, sessions and the first admin.
+    Auth => auth;
+    /// API tokens.
+    Tokens => tokens;
+    /// The audit trail and the operational counts behind `/metrics`.
+    Audit => audit;
+}
