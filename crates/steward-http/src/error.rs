@@ -97,13 +97,25 @@ pub fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") || path == "/metrics" || path.starts_with("/hooks/")
 }
 
+/// A minimal page for errors, in both languages since it may be shown before we know one.
+pub fn plain_page(title: &str, message: &str) -> String {
+    let esc =
+        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><section class=\"card narrow\">\
+         <h1>{t}</h1><p class=\"error\">{m}</p><p><a href=\"/\">Home / 首页</a></p></section></main></body></html>",
+        t = esc(title),
+        m = esc(message)
+    )
+}
+
 pub async fn not_found(uri: Uri) -> Response {
     if wants_json(uri.path()) {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path()))
             .into_response();
     }
-    (StatusCode::NOT_FOUND, axum::response::Html(crate::web::plain_page("404", "Not found / 未找到")))
-        .into_response()
+    (StatusCode::NOT_FOUND, axum::response::Html(plain_page("404", "Not found / 未找到"))).into_response()
 }
 
 pub async fn method_not_allowed() -> Response {

@@ -148,6 +148,20 @@ mod tests {
         assert!(checked > 20, "only {checked} message keys found in templates");
     }
 
+    /// The navigation's labels, which the layout looks up by variable, exist too.
+    #[test]
+    fn navigation_uses_known_keys() {
+        let c = Catalogs::load().unwrap();
+        for link in crate::web::NAVIGATION {
+            assert!(
+                c.en.messages.contains_key(link.label),
+                "{}: unknown message key `{}`",
+                link.id,
+                link.label
+            );
+        }
+    }
+
     #[test]
     fn language_negotiation() {
         let mut h = HeaderMap::new();

@@ -11,7 +11,7 @@ use steward_app::cmdb::{CiImpact, CiInput, CiPatch, CiView};
 use steward_core::cmdb::{ClassDef, RawValue};
 use steward_store::{CiQuery, CiRecord, fields_json, relation_json};
 
-use super::directory::{double_option, if_match};
+use super::patch::{double_option, if_match};
 use super::time;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::TeamWithMembers;
 
+use super::patch::{double_option, if_match};
 use super::{UserJson, time};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 
 pub async fn list_users(
@@ -90,30 +91,6 @@ pub struct PatchUser {
     /// The version the client last saw; the `If-Match` header does the same.
     #[serde(default)]
     version: Option<i64>,
-}
-
-/// Tells an absent field (leave as is) from `null` (clear it).
-pub(crate) mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
-}
-
-/// The version named by `If-Match: "3"` (or `3`, or a weak `W/"3"`).
-pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse().map(Some).map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "If-Match must hold the ETag of the record")
-            .with_field("If-Match")
-    })
 }
 
 pub async fn update_user(

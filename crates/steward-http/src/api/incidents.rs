@@ -14,7 +14,7 @@ use steward_core::tickets::{
 };
 use steward_store::{Attachment, Comment};
 
-use super::directory::{double_option, if_match};
+use super::patch::{double_option, if_match};
 use super::time;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -7,6 +7,7 @@ mod cmdb;
 pub(crate) mod directory;
 pub(crate) mod incidents;
 mod openapi;
+mod patch;
 pub(crate) mod reports;
 pub(crate) mod sla;
 mod tokens;

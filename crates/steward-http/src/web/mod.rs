@@ -72,6 +72,38 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// One link of the main navigation: the permission that shows it (none: everyone signed in),
+/// where it goes, its element id and its label's message key.
+pub struct NavLink {
+    pub permission: Option<Permission>,
+    pub href: &'static str,
+    pub id: &'static str,
+    pub label: &'static str,
+}
+
+const fn nav(
+    permission: Option<Permission>,
+    href: &'static str,
+    id: &'static str,
+    label: &'static str,
+) -> NavLink {
+    NavLink { permission, href, id, label }
+}
+
+/// The main navigation, in order: each area adds its entries here, beside its routes.
+pub const NAVIGATION: &[NavLink] = &[
+    nav(None, "/", "nav-home", "nav.home"),
+    nav(None, "/incidents", "nav-incidents", "nav.incidents"),
+    nav(None, "/incidents/new", "nav-new-incident", "nav.new_incident"),
+    nav(Some(Permission::ViewDirectory), "/admin/users", "nav-users", "nav.users"),
+    nav(Some(Permission::ViewDirectory), "/admin/teams", "nav-teams", "nav.teams"),
+    nav(Some(Permission::ViewDirectory), "/admin/categories", "nav-categories", "categories.title"),
+    nav(Some(Permission::ReadCmdb), "/cmdb", "nav-cmdb", "nav.cmdb"),
+    nav(Some(Permission::ReadReports), "/reports", "nav-reports", "nav.reports"),
+    nav(None, "/tokens", "nav-tokens", "nav.tokens"),
+    nav(Some(Permission::ReadAudit), "/audit", "nav-audit", "nav.audit"),
+];
+
 /// What the layout of every page needs.
 pub struct Page<'a> {
     pub t: &'a Catalog,
@@ -80,10 +112,8 @@ pub struct Page<'a> {
     pub csrf: &'a str,
     pub path: String,
     pub title: String,
-    pub can_directory: bool,
-    pub can_audit: bool,
-    pub can_reports: bool,
-    pub can_cmdb: bool,
+    /// The navigation links this actor may follow.
+    pub nav: Vec<&'static NavLink>,
     pub is_admin: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -121,14 +151,18 @@ impl<'a> Page<'a> {
             csrf,
             path: uri.path().to_owned(),
             title: t.get(title_key).to_owned(),
-            can_directory: actor.can(Permission::ViewDirectory),
-            can_audit: actor.can(Permission::ReadAudit),
-            can_reports: actor.can(Permission::ReadReports),
-            can_cmdb: actor.can(Permission::ReadCmdb),
+            nav: NAVIGATION.iter().filter(|l| l.permission.is_none_or(|p| actor.can(p))).collect(),
             is_admin: actor.can(Permission::ManageDirectory),
             notice: flash("notice"),
             error: flash("error"),
         }
+    }
+}
+
+impl Page<'_> {
+    /// Whether the navigation shows the link with this id (a page can offer what it leads to).
+    pub fn has_nav(&self, id: &str) -> bool {
+        self.nav.iter().any(|l| l.id == id)
     }
 }
 
@@ -138,22 +172,10 @@ pub fn render<T: Template>(template: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html(plain_page("500", "internal error"))).into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(crate::error::plain_page("500", "internal error")))
+                .into_response()
         }
     }
-}
-
-/// A minimal page for errors, in both languages since it may be shown before we know one.
-pub fn plain_page(title: &str, message: &str) -> String {
-    let esc =
-        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><section class=\"card narrow\">\
-         <h1>{t}</h1><p class=\"error\">{m}</p><p><a href=\"/\">Home / 首页</a></p></section></main></body></html>",
-        t = esc(title),
-        m = esc(message)
-    )
 }
 
 /// An error shown as an HTML page with the status the API would use.
@@ -169,7 +191,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.0.status;
         let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        (status, Html(plain_page(&title, &self.0.message))).into_response()
+        (status, Html(crate::error::plain_page(&title, &self.0.message))).into_response()
     }
 }
 
