@@ -29,7 +29,7 @@ pub(crate) async fn record(
             "a ticket event must go through record_ticket_events"
         )));
     }
-    Ok(tx.append_event(at, new_event(actor, event)).await?)
+    Ok(tx.append_event(at, new_event(actor, &event)).await?)
 }
 
 /// Appends events that are not about tickets, all at `at`, in one statement (an import's).
@@ -44,16 +44,21 @@ pub(crate) async fn record_many(
             "a ticket event must go through record_ticket_events"
         )));
     }
-    tx.append_events(at, events.into_iter().map(|e| new_event(actor, e)).collect()).await?;
+    tx.append_events(at, events.iter().map(|e| new_event(actor, e)).collect()).await?;
     Ok(())
 }
 
-fn new_event(actor: Option<&Actor>, event: DomainEvent) -> NewEvent {
-    let (actor_id, actor_name) = match actor {
+fn new_event(actor: Option<&Actor>, event: &DomainEvent) -> NewEvent {
+    let (actor_id, actor_name) = who(actor);
+    NewEvent::new(actor_id, actor_name, event)
+}
+
+/// The actor's id and name as the log records them (`None`: the system).
+fn who(actor: Option<&Actor>) -> (Option<i64>, String) {
+    match actor {
         Some(a) => (Some(a.user.id), a.user.username.to_string()),
         None => (None, "system".to_owned()),
-    };
-    NewEvent { actor_id, actor_name, event }
+    }
 }
 
 /// One event about a ticket, with the ticket around it: what the projections read.
@@ -95,8 +100,8 @@ impl App {
         let events = changes
             .iter()
             .map(|c| {
-                let event = DomainEvent::Incident { id: c.after.id, event: c.event.clone() };
-                (c.at, new_event(c.actor, event))
+                let (actor_id, actor_name) = who(c.actor);
+                (c.at, NewEvent::incident(actor_id, actor_name, c.after.id, &c.event))
             })
             .collect();
         tx.append_events_at(events).await?;

@@ -118,7 +118,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
     }
 }
 
-fn encode_incident(id: i64, event: &IncidentEvent) -> Encoded {
+pub fn encode_incident(id: i64, event: &IncidentEvent) -> Encoded {
     let r = |action| row("incident", id, action);
     let changes =
         |action, c: &Changes<TicketField>| r(action).before(fields(&c.before)).after(fields(&c.after));

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use sqlx::{Any, Executor, Row};
 use steward_core::audit::{ChainBreak, ChainVerifier, Event, chain_hash};
 use steward_core::events::DomainEvent;
+use steward_core::tickets::IncidentEvent;
 
 pub use codec::{
     DecodeError, Encoded, SCHEMA_VERSION, encode as encode_event, fields as fields_json,
@@ -15,12 +16,25 @@ pub use codec::{
 
 use crate::{Result, Store, Tx, to_ms};
 
-/// One change to record, with who made it (`actor_id` `None`: the system).
+/// One change to record, with who made it (`actor_id` `None`: the system), already in its
+/// stored form.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    pub event: DomainEvent,
+    stored: codec::Encoded,
+}
+
+impl NewEvent {
+    pub fn new(actor_id: Option<i64>, actor_name: String, event: &DomainEvent) -> NewEvent {
+        NewEvent { actor_id, actor_name, stored: codec::encode(event) }
+    }
+
+    /// [`NewEvent::new`] for an incident's event, borrowed: the incident writer records many
+    /// and keeps each for the projections, so it does not copy them into a `DomainEvent`.
+    pub fn incident(actor_id: Option<i64>, actor_name: String, id: i64, event: &IncidentEvent) -> NewEvent {
+        NewEvent { actor_id, actor_name, stored: codec::encode_incident(id, event) }
+    }
 }
 
 /// An event as stored, with the links of its chain.
@@ -115,7 +129,7 @@ impl Tx {
         let mut prev_hash = hash;
         let mut rows = Vec::with_capacity(events.len());
         for (i, (at, new)) in events.into_iter().enumerate() {
-            let stored = codec::encode(&new.event);
+            let stored = new.stored;
             let event = Event {
                 seq: first + i as i64,
                 at_ms: to_ms(at),

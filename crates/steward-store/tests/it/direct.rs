@@ -18,7 +18,7 @@ fn event(entity: &str, n: i64) -> NewEvent {
         (TicketField::Description, FieldValue::Text("quote ' and ünïcödé 数据库".into())),
     ]);
     let event = DomainEvent::Incident { id: n, event: IncidentEvent::Created(fields) };
-    NewEvent { actor_id: None, actor_name: "test".into(), event }
+    NewEvent::new(None, "test".into(), &event)
 }
 
 fn ticket(title: &str, requester_id: i64) -> Ticket {

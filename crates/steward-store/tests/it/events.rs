@@ -8,11 +8,7 @@ use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
     let event = UserEvent::SignedIn { via: format!("test {n}") };
-    NewEvent {
-        actor_id: Some(1),
-        actor_name: "admin".into(),
-        event: DomainEvent::User { id: Some(n), event },
-    }
+    NewEvent::new(Some(1), "admin".into(), &DomainEvent::User { id: Some(n), event })
 }
 
 async fn store_with_events(n: i64) -> (TestDb, Store) {
@@ -121,8 +117,11 @@ async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
     db.refuse_inserts("events", "action", "logout").await;
     let mut tx = store.begin().await.unwrap();
     tx.append_event(Timestamp::now(), event(2)).await.unwrap();
-    let refused =
-        NewEvent { event: DomainEvent::User { id: Some(3), event: UserEvent::SignedOut }, ..event(3) };
+    let refused = NewEvent::new(
+        Some(1),
+        "admin".into(),
+        &DomainEvent::User { id: Some(3), event: UserEvent::SignedOut },
+    );
     assert_eq!(tx.append_event(Timestamp::now(), refused).await.unwrap(), 3, "the insert waits");
     assert!(tx.commit().await.is_err(), "the refused row fails the commit");
     assert_eq!(store.event_head().await.unwrap(), 1, "nothing of the transaction stays");
@@ -143,7 +142,7 @@ async fn filters_and_histories_pick_each_entitys_events() {
                 0 => IncidentEvent::Created(Fields(vec![])),
                 _ => IncidentEvent::Updated(Changes { before: Fields(vec![]), after: Fields(vec![]) }),
             };
-            let e = NewEvent { event: DomainEvent::Incident { id, event: change }, ..event(id) };
+            let e = NewEvent::new(Some(1), "admin".into(), &DomainEvent::Incident { id, event: change });
             tx.append_event(Timestamp::now(), e).await.unwrap();
         }
         tx.append_event(Timestamp::now(), event(7)).await.unwrap();

@@ -14,7 +14,7 @@ use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
     let event = TeamEvent::Created { name: format!("team-{n}"), description: String::new() };
-    NewEvent { actor_id: None, actor_name: "test".into(), event: DomainEvent::Team { id: n, event } }
+    NewEvent::new(None, "test".into(), &DomainEvent::Team { id: n, event })
 }
 
 fn team(n: i64) -> TeamName {
