@@ -9,14 +9,20 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod audit;
 mod auth;
+mod cmdb;
 mod error;
 mod extract;
 mod health;
 mod i18n;
+mod identity;
+mod incidents;
 mod markdown;
 mod metrics;
+mod reports;
 mod security;
+mod sla;
 mod ticket_query;
 mod web;
 
@@ -114,6 +120,13 @@ pub fn routes() -> Vec<Route> {
     ];
     table.extend(api::routes());
     table.extend(web::routes());
+    // One line per area.
+    table.extend(identity::routes());
+    table.extend(incidents::routes());
+    table.extend(sla::routes());
+    table.extend(reports::routes());
+    table.extend(cmdb::routes());
+    table.extend(audit::routes());
     table
 }
 

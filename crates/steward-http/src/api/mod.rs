@@ -1,16 +1,8 @@
 //! The JSON API under `/api/v1`. JSON types live here and are converted by hand from core
 //! types, which stay free of serialization concerns.
 
-pub(crate) mod audit;
-mod auth;
-mod cmdb;
-pub(crate) mod directory;
-pub(crate) mod incidents;
 mod openapi;
-mod patch;
-pub(crate) mod reports;
-pub(crate) mod sla;
-mod tokens;
+pub(crate) mod patch;
 
 use axum::http::Method;
 use jiff::Timestamp;
@@ -20,69 +12,13 @@ use steward_core::identity::{ApiToken, User};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
-    use Access::{Authenticated as A, Public as P};
+    use Access::Authenticated as A;
     use Method as M;
-    vec![
-        route(M::POST, "/api/v1/auth/login", P, auth::login),
-        route(M::POST, "/api/v1/auth/logout", A, auth::logout),
-        route(M::GET, "/api/v1/me", A, auth::me),
-        route(M::GET, "/api/v1/users", A, directory::list_users),
-        route(M::POST, "/api/v1/users", A, directory::create_user),
-        route(M::GET, "/api/v1/users/{id}", A, directory::get_user),
-        route(M::PATCH, "/api/v1/users/{id}", A, directory::update_user),
-        route(M::GET, "/api/v1/teams", A, directory::list_teams),
-        route(M::POST, "/api/v1/teams", A, directory::create_team),
-        route(M::PUT, "/api/v1/teams/{id}/members/{user_id}", A, directory::add_member),
-        route(M::DELETE, "/api/v1/teams/{id}/members/{user_id}", A, directory::remove_member),
-        route(M::GET, "/api/v1/tokens", A, tokens::list),
-        route(M::POST, "/api/v1/tokens", A, tokens::create),
-        route(M::DELETE, "/api/v1/tokens/{id}", A, tokens::revoke),
-        route(M::GET, "/api/v1/audit/events", A, audit::events),
-        route(M::GET, "/api/v1/audit/verify", A, audit::verify),
-        route(M::GET, "/api/openapi.json", A, openapi::document),
-        route(M::GET, "/api/v1/incidents", A, incidents::list),
-        route(M::POST, "/api/v1/incidents", A, incidents::create),
-        route(M::GET, "/api/v1/incidents/{id}", A, incidents::get),
-        route(M::PATCH, "/api/v1/incidents/{id}", A, incidents::update),
-        route(M::POST, "/api/v1/incidents/{id}/transition", A, incidents::transition),
-        route(M::GET, "/api/v1/incidents/{id}/comments", A, incidents::comments),
-        route(M::POST, "/api/v1/incidents/{id}/comments", A, incidents::comment),
-        route(M::GET, "/api/v1/incidents/{id}/attachments", A, incidents::attachments),
-        route(M::POST, "/api/v1/incidents/{id}/attachments", A, incidents::upload)
-            .with_layer(axum::extract::DefaultBodyLimit::disable()),
-        route(M::GET, "/api/v1/incidents/{id}/activity", A, incidents::activity),
-        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, incidents::watch),
-        route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, incidents::unwatch),
-        route(M::POST, "/api/v1/incidents/{id}/related", A, incidents::relate),
-        route(M::GET, "/api/v1/attachments/{id}", A, incidents::download),
-        route(M::GET, "/api/v1/incidents/{id}/sla", A, sla::incident),
-        route(M::GET, "/api/v1/notifications", A, sla::notifications),
-        route(M::POST, "/api/v1/notifications/read", A, sla::mark_read),
-        route(M::GET, "/api/v1/ci-classes", A, cmdb::classes),
-        route(M::POST, "/api/v1/ci-classes", A, cmdb::create_class),
-        route(M::GET, "/api/v1/cis", A, cmdb::list),
-        route(M::POST, "/api/v1/cis", A, cmdb::create),
-        route(M::GET, "/api/v1/cis/{id}", A, cmdb::get),
-        route(M::PATCH, "/api/v1/cis/{id}", A, cmdb::update),
-        route(M::GET, "/api/v1/cis/{id}/impact", A, cmdb::impact),
-        route(M::GET, "/api/v1/cis/{id}/history", A, cmdb::as_of),
-        route(M::POST, "/api/v1/ci-relations", A, cmdb::relate),
-        route(M::DELETE, "/api/v1/ci-relations/{id}", A, cmdb::unrelate),
-        route(M::GET, "/api/v1/incidents/{id}/cis", A, cmdb::incident_cis),
-        route(M::PUT, "/api/v1/incidents/{id}/cis/{ci_id}", A, cmdb::link_incident),
-        route(M::GET, "/api/v1/reports/incidents", A, reports::incidents),
-        route(M::GET, "/api/v1/reports/incidents.csv", A, reports::incidents_csv),
-        route(M::GET, "/api/v1/sla/calendars", A, sla::calendars),
-        route(M::POST, "/api/v1/sla/calendars", A, sla::create_calendar),
-        route(M::GET, "/api/v1/sla/policies", A, sla::policies),
-        route(M::POST, "/api/v1/sla/policies", A, sla::create_policy),
-        route(M::GET, "/api/v1/categories", A, incidents::categories),
-        route(M::POST, "/api/v1/categories", A, incidents::create_category),
-    ]
+    vec![route(M::GET, "/api/openapi.json", A, openapi::document)]
 }
 
 /// Instants are RFC 3339 in UTC.
-fn time(t: Timestamp) -> String {
+pub(crate) fn time(t: Timestamp) -> String {
     t.to_string()
 }
 
@@ -125,7 +61,7 @@ pub struct TokenJson {
     user_id: i64,
     username: String,
     name: String,
-    scopes: Vec<&'static str>,
+    pub(crate) scopes: Vec<&'static str>,
     created_at: String,
     expires_at: String,
     revoked_at: Option<String>,

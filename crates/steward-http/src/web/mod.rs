@@ -2,15 +2,8 @@
 //! default) filled from the same `steward_app` operations the API calls.
 
 pub mod assets;
-mod audit;
-mod charts;
-mod cmdb;
-mod directory;
-mod incidents;
-mod login;
+pub(crate) mod charts;
 mod pages;
-mod reports;
-mod tokens;
 
 use askama::Template;
 use axum::extract::{FromRequest, Request};
@@ -25,50 +18,14 @@ use crate::i18n::{Catalog, Lang};
 use crate::{Access, AppState, Route, route};
 
 pub fn routes() -> Vec<Route> {
-    use Access::{Authenticated as A, Public as P};
+    use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/login", P, login::form),
-        route(M::POST, "/login", P, login::submit),
-        route(M::POST, "/logout", A, login::logout),
         route(M::GET, "/", A, pages::home),
         route(M::GET, "/account", A, pages::account),
         route(M::GET, "/notifications", A, pages::notifications),
         route(M::POST, "/notifications/read", A, pages::mark_read),
         route(M::POST, "/account", A, pages::save_account),
-        route(M::GET, "/admin/users", A, directory::users),
-        route(M::POST, "/admin/users", A, directory::create_user),
-        route(M::POST, "/admin/users/{id}", A, directory::update_user),
-        route(M::GET, "/admin/teams", A, directory::teams),
-        route(M::GET, "/admin/categories", A, directory::categories),
-        route(M::POST, "/admin/categories", A, directory::create_category),
-        route(M::POST, "/admin/teams", A, directory::create_team),
-        route(M::POST, "/admin/teams/{id}/members", A, directory::add_member),
-        route(M::POST, "/admin/teams/{id}/members/{user_id}/remove", A, directory::remove_member),
-        route(M::GET, "/tokens", A, tokens::list),
-        route(M::POST, "/tokens", A, tokens::create),
-        route(M::POST, "/tokens/{id}/revoke", A, tokens::revoke),
-        route(M::GET, "/audit", A, audit::page),
-        route(M::GET, "/cmdb", A, cmdb::list),
-        route(M::POST, "/cmdb", A, cmdb::create),
-        route(M::GET, "/cmdb/classes", A, cmdb::classes),
-        route(M::POST, "/cmdb/classes", A, cmdb::create_class),
-        route(M::GET, "/cmdb/{id}", A, cmdb::detail),
-        route(M::POST, "/cmdb/{id}", A, cmdb::update),
-        route(M::POST, "/cmdb/{id}/relations", A, cmdb::relate),
-        route(M::GET, "/cmdb/{id}/impact", A, cmdb::impact),
-        route(M::GET, "/reports", A, reports::dashboard),
-        route(M::GET, "/reports/monthly", A, reports::monthly),
-        route(M::GET, "/incidents", A, incidents::list),
-        route(M::GET, "/incidents/new", A, incidents::new_form),
-        route(M::POST, "/incidents", A, incidents::create),
-        route(M::POST, "/incidents/views", A, incidents::save_view),
-        route(M::POST, "/incidents/views/{id}/delete", A, incidents::delete_view),
-        route(M::GET, "/incidents/{id}", A, incidents::detail),
-        route(M::POST, "/incidents/{id}/comment", A, incidents::comment),
-        route(M::POST, "/incidents/{id}/transition", A, incidents::transition),
-        route(M::POST, "/incidents/{id}/update", A, incidents::update),
-        route(M::GET, "/incidents/{id}/report", A, incidents::report),
     ]
 }
 

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::{Role, TeamWithMembers, User};
 
-use super::{Page, WebForm, WebResult, after_form, render, role_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
+use crate::web::{Page, WebForm, WebResult, after_form, render, role_key};
 
 #[derive(Template)]
 #[template(path = "users.html")]
@@ -193,7 +193,7 @@ pub async fn create_category(
     CurrentActor(actor): CurrentActor,
     WebForm(form): WebForm<CategoryForm>,
 ) -> WebResult {
-    let result = match super::incidents::opt_id("parent_id", &form.parent_id) {
+    let result = match crate::incidents::web::opt_id("parent_id", &form.parent_id) {
         Ok(parent) => state.app.incidents().create_category(Some(&actor), &form.name, parent).await,
         Err(e) => Err(e),
     };

@@ -11,9 +11,9 @@ use steward_app::cmdb::{CiImpact, CiInput, CiPatch, CiView};
 use steward_core::cmdb::{ClassDef, RawValue};
 use steward_store::{CiQuery, CiRecord, fields_json, relation_json};
 
-use super::patch::{double_option, if_match};
-use super::time;
 use crate::AppState;
+use crate::api::patch::{double_option, if_match};
+use crate::api::time;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use steward_app::AppError;
 
-use super::{Page, WebForm, WebResult, render};
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, same_secret, set_cookie};
 use crate::extract::CurrentActor;
 use crate::i18n::Lang;
+use crate::web::{Page, WebForm, WebResult, render};
 
 const LOGIN_CSRF_COOKIE: &str = "steward_login_csrf";
 
@@ -78,13 +78,13 @@ fn login_page(
     Ok(response)
 }
 
-fn steward_secret() -> Result<String, super::WebError> {
+fn steward_secret() -> Result<String, crate::web::WebError> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
-fn header_value(v: &str) -> Result<HeaderValue, super::WebError> {
+fn header_value(v: &str) -> Result<HeaderValue, crate::web::WebError> {
     HeaderValue::from_str(v).map_err(|e| AppError::Internal(e.into()).into())
 }
 

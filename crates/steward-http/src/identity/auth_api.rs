@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::Credential;
 
-use super::{TokenJson, UserJson, time};
 use crate::AppState;
+use crate::api::{TokenJson, UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, CurrentActor};
 

@@ -9,13 +9,13 @@ use jiff::civil::Date;
 use steward_app::IncidentReport;
 use steward_core::reports::{Dim, Measures};
 
-use super::charts::{Series, bars, lines};
-use super::{Page, WebError, WebResult, render};
 use crate::AppState;
-use crate::api::reports::{BREAKDOWNS, ReportParams};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentActor};
 use crate::i18n::Catalog;
+use crate::reports::api::{BREAKDOWNS, ReportParams};
+use crate::web::charts::{Series, bars, lines};
+use crate::web::{Page, WebError, WebResult, render};
 
 /// "3d 4h", "2h 05m", "12m"; "—" without data.
 pub fn duration(d: Option<SignedDuration>) -> String {

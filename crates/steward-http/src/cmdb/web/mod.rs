@@ -11,10 +11,10 @@ use steward_app::cmdb::{CiInput, CiPatch};
 use steward_core::cmdb::{RawValue, RelationType};
 use steward_store::CiQuery;
 
-use super::{Page, WebError, WebForm, WebResult, after_form, render};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+use crate::web::{Page, WebError, WebForm, WebResult, after_form, render};
 
 mod graph;
 

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use steward_app::{Actor, AppError};
 use steward_core::identity::{ApiToken, Scope};
 
-use super::{Page, WebResult, after_form, render};
 use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+use crate::web::{Page, WebResult, after_form, render};
 
 /// A token as one table row.
 struct TokenRow {

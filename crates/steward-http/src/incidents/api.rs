@@ -14,9 +14,9 @@ use steward_core::tickets::{
 };
 use steward_store::{Attachment, Comment};
 
-use super::patch::{double_option, if_match};
-use super::time;
 use crate::AppState;
+use crate::api::patch::{double_option, if_match};
+use crate::api::time;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 use crate::ticket_query;
@@ -370,7 +370,9 @@ pub async fn activity(
     let items: Vec<Value> = items
         .iter()
         .map(|i| match i {
-            ActivityItem::Event(e, _) => json!({ "type": "event", "event": super::audit::event_json(e) }),
+            ActivityItem::Event(e, _) => {
+                json!({ "type": "event", "event": crate::audit::api::event_json(e) })
+            }
             ActivityItem::Comment(c) => json!({ "type": "comment", "comment": comment_json(c) }),
         })
         .collect();

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::TeamWithMembers;
 
-use super::patch::{double_option, if_match};
-use super::{UserJson, time};
 use crate::AppState;
+use crate::api::patch::{double_option, if_match};
+use crate::api::{UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 

@@ -6,9 +6,9 @@ use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_store::EventFilter;
 
-use super::{Page, WebResult, render};
 use crate::AppState;
 use crate::extract::{ApiQuery, CurrentActor};
+use crate::web::{Page, WebResult, render};
 
 struct EventRow {
     seq: i64,

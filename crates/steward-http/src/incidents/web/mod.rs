@@ -13,10 +13,10 @@ use steward_app::{AppError, NewIncident};
 use steward_core::identity::Permission;
 use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, TicketKind};
 
-use super::{Page, WebForm, WebResult, after_form, render};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::ticket_query;
+use crate::web::{Page, WebForm, WebResult, after_form, render};
 
 pub use detail::{comment, page as detail, report, transition, update};
 
@@ -128,7 +128,7 @@ pub async fn list(
         "team=mine&state=new,assigned,in_progress,on_hold&sort=priority".to_owned()
     };
     let mut query = ticket_query::parse(TicketKind::Incident, Some(&effective), actor.user.id)
-        .map_err(super::WebError)?;
+        .map_err(crate::web::WebError)?;
     query.limit = 50;
     let list = state.app.incidents().list(&actor, &query).await?;
     let names = state.app.directory().names().await?;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use steward_app::sla::{NewCalendar, NewPolicy};
 use steward_core::sla::{Phase, SlaStatus};
 
-use super::time;
 use crate::AppState;
+use crate::api::time;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::TokenJson;
 use crate::AppState;
+use crate::api::TokenJson;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 

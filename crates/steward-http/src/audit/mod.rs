@@ -1,0 +1,19 @@
+//! The audit trail: the event log and its chain check, as JSON and as a page.
+//! The area's routes join the one route table through [`routes`].
+
+pub(crate) mod api;
+pub(crate) mod web;
+
+use axum::http::Method;
+
+use crate::{Access, Route, route};
+
+pub fn routes() -> Vec<Route> {
+    use Access::Authenticated as A;
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1/audit/events", A, api::events),
+        route(M::GET, "/api/v1/audit/verify", A, api::verify),
+        route(M::GET, "/audit", A, web::page),
+    ]
+}

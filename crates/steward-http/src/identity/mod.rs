@@ -1,0 +1,49 @@
+//! Identity: sign-in (API and form), users and teams, API tokens.
+//! The area's routes join the one route table through [`routes`].
+
+pub(crate) mod auth_api;
+pub(crate) mod directory_api;
+pub(crate) mod directory_web;
+pub(crate) mod login;
+pub(crate) mod tokens_api;
+pub(crate) mod tokens_web;
+
+use axum::http::Method;
+
+use crate::{Access, Route, route};
+
+pub fn routes() -> Vec<Route> {
+    use Access::{Authenticated as A, Public as P};
+    use Method as M;
+    vec![
+        route(M::POST, "/api/v1/auth/login", P, auth_api::login),
+        route(M::POST, "/api/v1/auth/logout", A, auth_api::logout),
+        route(M::GET, "/api/v1/me", A, auth_api::me),
+        route(M::GET, "/api/v1/users", A, directory_api::list_users),
+        route(M::POST, "/api/v1/users", A, directory_api::create_user),
+        route(M::GET, "/api/v1/users/{id}", A, directory_api::get_user),
+        route(M::PATCH, "/api/v1/users/{id}", A, directory_api::update_user),
+        route(M::GET, "/api/v1/teams", A, directory_api::list_teams),
+        route(M::POST, "/api/v1/teams", A, directory_api::create_team),
+        route(M::PUT, "/api/v1/teams/{id}/members/{user_id}", A, directory_api::add_member),
+        route(M::DELETE, "/api/v1/teams/{id}/members/{user_id}", A, directory_api::remove_member),
+        route(M::GET, "/api/v1/tokens", A, tokens_api::list),
+        route(M::POST, "/api/v1/tokens", A, tokens_api::create),
+        route(M::DELETE, "/api/v1/tokens/{id}", A, tokens_api::revoke),
+        route(M::GET, "/login", P, login::form),
+        route(M::POST, "/login", P, login::submit),
+        route(M::POST, "/logout", A, login::logout),
+        route(M::GET, "/admin/users", A, directory_web::users),
+        route(M::POST, "/admin/users", A, directory_web::create_user),
+        route(M::POST, "/admin/users/{id}", A, directory_web::update_user),
+        route(M::GET, "/admin/teams", A, directory_web::teams),
+        route(M::GET, "/admin/categories", A, directory_web::categories),
+        route(M::POST, "/admin/categories", A, directory_web::create_category),
+        route(M::POST, "/admin/teams", A, directory_web::create_team),
+        route(M::POST, "/admin/teams/{id}/members", A, directory_web::add_member),
+        route(M::POST, "/admin/teams/{id}/members/{user_id}/remove", A, directory_web::remove_member),
+        route(M::GET, "/tokens", A, tokens_web::list),
+        route(M::POST, "/tokens", A, tokens_web::create),
+        route(M::POST, "/tokens/{id}/revoke", A, tokens_web::revoke),
+    ]
+}

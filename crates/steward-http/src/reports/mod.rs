@@ -1,0 +1,20 @@
+//! Service reports: the report as JSON and CSV, the dashboard and the printable monthly report.
+//! The area's routes join the one route table through [`routes`].
+
+pub(crate) mod api;
+pub(crate) mod web;
+
+use axum::http::Method;
+
+use crate::{Access, Route, route};
+
+pub fn routes() -> Vec<Route> {
+    use Access::Authenticated as A;
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1/reports/incidents", A, api::incidents),
+        route(M::GET, "/api/v1/reports/incidents.csv", A, api::incidents_csv),
+        route(M::GET, "/reports", A, web::dashboard),
+        route(M::GET, "/reports/monthly", A, web::monthly),
+    ]
+}
