@@ -138,8 +138,8 @@ impl Tx {
                 entity_type: stored.entity_type.to_owned(),
                 entity_id: stored.entity_id,
                 action: stored.action.to_owned(),
-                before: stored.before.map(|v| v.to_string()),
-                after: stored.after.map(|v| v.to_string()),
+                before: stored.before,
+                after: stored.after,
                 schema: SCHEMA_VERSION,
             };
             let hash = chain_hash(&prev_hash, &event);

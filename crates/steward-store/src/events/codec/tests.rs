@@ -6,7 +6,7 @@ use super::*;
 
 fn round_trip(event: DomainEvent) {
     let e = encode(&event);
-    let (before, after) = (e.before.map(|v| v.to_string()), e.after.map(|v| v.to_string()));
+    let (before, after) = (e.before, e.after);
     let stored = Stored {
         version: SCHEMA_VERSION,
         entity_type: e.entity_type,
@@ -151,4 +151,19 @@ fn unknown_versions_actions_and_fields_are_errors_not_guesses() {
     assert!(decode(stored(1, "explode", "{}")).unwrap_err().reason.contains("unknown action"));
     assert!(decode(stored(1, "create", r#"{"colour":"red"}"#)).unwrap_err().reason.contains("unknown field"));
     assert!(decode(stored(1, "relate", r#"{"ticket_id":"x"}"#)).is_err());
+}
+
+#[test]
+fn field_text_is_what_a_json_tree_prints() {
+    let attrs: BTreeMap<String, String> =
+        [("z\"q".to_owned(), "a\nb".to_owned()), ("ip".to_owned(), "10.0.0.1".to_owned())].into();
+    let f = Fields(vec![
+        (CiField::Name, FieldValue::Text("数据库 \"primary\" \\ \u{7}".into())),
+        (CiField::ExternalId, FieldValue::Null),
+        (CiField::Criticality, FieldValue::Int(-3)),
+        (CiField::Attrs, FieldValue::Map(attrs)),
+        (CiField::Status, FieldValue::Bool(true)),
+    ]);
+    assert_eq!(fields_text(&f), fields(&f).to_string());
+    assert_eq!(fields_text(&Fields::<CiField>(vec![])), "{}");
 }
