@@ -62,7 +62,7 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
-    /// From the direct SQLite connection (`direct.rs`).
+    /// From the direct SQLite connection (`sqlite/direct.rs`).
     #[error("database error: {0}")]
     Direct(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
@@ -175,7 +175,7 @@ impl Default for StoreOptions {
 pub struct Store {
     read: std::sync::Arc<ReadSide>,
     /// On SQLite exactly one connection, so writers queue instead of failing with SQLITE_BUSY
-    /// (`writer.rs`); on PostgreSQL the same pool as `read`.
+    /// (`sqlite/writer.rs`); on PostgreSQL the same pool as `read`.
     write: WriteSide,
     backend: Backend,
     search: SearchTuning,

@@ -105,8 +105,8 @@ pub(crate) struct Statement {
 /// call as the last ones, and [`Tx::fetch_all`] runs its statements in the same call as the
 /// deferred ones before them: a group of creates takes three round trips instead of seven.
 ///
-/// A transaction from [`crate::Store::begin_direct`] on SQLite runs every statement on the
-/// calling thread through the direct connection (`direct.rs`): no round trips at all.
+/// A transaction from a [`crate::GroupWriter`] on SQLite runs every statement on the
+/// calling thread through the direct connection (`sqlite/direct.rs`): no round trips at all.
 pub struct Tx {
     pub(crate) conn: TxConn,
     pub(crate) backend: Backend,

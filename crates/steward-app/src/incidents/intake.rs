@@ -9,7 +9,7 @@
 //! creates near 400/s whatever the concurrency; a batch of N costs about the statements of one.
 //!
 //! On SQLite the writer runs on a thread of its own (a current-thread runtime), and steps the
-//! group's statements itself on the store's direct connection (`steward-store/src/direct.rs`):
+//! group's statements itself on the store's direct connection (`steward-store/src/sqlite/direct.rs`):
 //! through sqlx a group took three round trips to the database's thread and a wake-up per
 //! statement result, each a pair of context switches on the path every create waits for.
 

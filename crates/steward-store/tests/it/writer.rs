@@ -1,7 +1,7 @@
 //! The write side's transactions: whatever way a transaction ends without its commit — dropped,
 //! cancelled mid-statement, failed, dropped on a thread with no runtime — it leaves nothing
 //! behind and the next writer goes on. On SQLite `BEGIN` goes out with the first statement and
-//! `COMMIT` with the deferred ones (`writer.rs`), so these are the cases that must still hold.
+//! `COMMIT` with the deferred ones (`sqlite/writer.rs`), so these are the cases that must still hold.
 
 use std::time::Duration;
 
