@@ -195,14 +195,20 @@ impl Store {
                 "SELECT ticket_id, target, threshold FROM sla_firings WHERE ticket_id IN ({})",
                 crate::id_list(chunk)
             );
-            out.extend(
-                sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&mut *self.reader().await?)
-                    .await?,
-            );
+            let rows = sqlx::query_as::<_, FiringRow>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *self.reader().await?)
+                .await?;
+            out.extend(rows.into_iter().map(|r| (r.ticket_id, r.target, r.threshold)));
         }
         Ok(out)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct FiringRow {
+    ticket_id: i64,
+    target: String,
+    threshold: i64,
 }
 
 impl Tx {

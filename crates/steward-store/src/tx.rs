@@ -1,7 +1,8 @@
 //! [`Tx`], the one database transaction every write goes through, and the owned [`Value`]s
 //! its statements bind.
 
-use sqlx::{Any, Row};
+use sqlx::Any;
+use sqlx::{Column as _, Row as _};
 
 use crate::sqlite::{HeldWriter, direct};
 use crate::{Backend, Result, StoreError};
@@ -69,11 +70,41 @@ impl Value {
     }
 
     /// A column of a row sqlx returned: an integer, else text (all [`Tx::fetch_all`] reads).
-    fn of_column(row: &sqlx::any::AnyRow, i: usize) -> Result<Value> {
+    pub(crate) fn of_column(row: &sqlx::any::AnyRow, i: usize) -> Result<Value> {
         match row.try_get::<Option<i64>, _>(i) {
             Ok(v) => Ok(Value::Int(v)),
             Err(_) => Ok(Value::Text(row.try_get(i)?)),
         }
+    }
+}
+
+/// One row a statement returned, read by column name: the callers of [`Tx::fetch_all`] name
+/// the columns they select (`RETURNING seq, hash`, `AS max_id`), never count them.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    columns: std::sync::Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    pub(crate) fn new(columns: std::sync::Arc<[String]>, values: Vec<Value>) -> Row {
+        Row { columns, values }
+    }
+
+    fn get(&self, column: &str) -> Result<&Value> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("no column `{column}` in a statement's result")))
+    }
+
+    pub(crate) fn int(&self, column: &str) -> Result<i64> {
+        self.get(column)?.int()
+    }
+
+    pub(crate) fn text(&self, column: &str) -> Result<String> {
+        self.get(column)?.clone().into_text()
     }
 }
 
@@ -198,9 +229,9 @@ impl Tx {
     }
 
     /// Runs `statements` (placeholders from [`crate::placeholders`], numbered from 1) and
-    /// returns the rows of them all, in order, each an integer or text per column; on SQLite
-    /// in the same call as the deferred statements before them.
-    pub(crate) async fn fetch_all(&mut self, statements: Vec<Statement>) -> Result<Vec<Vec<Value>>> {
+    /// returns the rows of them all, in order, each an integer or text per named column; on
+    /// SQLite in the same call as the deferred statements before them.
+    pub(crate) async fn fetch_all(&mut self, statements: Vec<Statement>) -> Result<Vec<Row>> {
         let rows = match &mut self.conn {
             TxConn::Direct { writer, sent } => {
                 *sent = true;
@@ -223,7 +254,14 @@ impl Tx {
                 rows
             }
         };
-        rows.iter().map(|r| (0..r.len()).map(|i| Value::of_column(r, i)).collect()).collect()
+        rows.iter()
+            .map(|r| {
+                let columns: std::sync::Arc<[String]> =
+                    r.columns().iter().map(|c| c.name().to_owned()).collect();
+                let values = (0..r.len()).map(|i| Value::of_column(r, i)).collect::<Result<Vec<_>>>()?;
+                Ok(Row::new(columns, values))
+            })
+            .collect()
     }
 
     /// Runs one statement after the deferred ones and returns how many rows it changed.

@@ -121,10 +121,10 @@ impl Tx {
             crate::placeholder(self.backend, 1)
         );
         let mut rows = self.fetch_all(vec![crate::Statement { sql, args: vec![n.into()] }]).await?;
-        let (seq, hash) = match rows.pop().as_deref() {
-            Some([seq, hash]) => (seq.int()?, hash.clone().into_text()?),
-            _ => return Err(crate::StoreError::Corrupt("the event chain's head row is missing".into())),
-        };
+        let head = rows
+            .pop()
+            .ok_or_else(|| crate::StoreError::Corrupt("the event chain's head row is missing".into()))?;
+        let (seq, hash) = (head.int("seq")?, head.text("hash")?);
         let first = seq - n + 1;
         let mut prev_hash = hash;
         let mut rows = Vec::with_capacity(events.len());

@@ -21,7 +21,7 @@ use std::path::Path;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::tx::{Statement, Value};
+use crate::tx::{Row, Statement, Value};
 use crate::{Result, StoreError};
 
 /// Prepared statements kept per connection: a group's statements differ with its size (1 to
@@ -51,7 +51,7 @@ impl ToSql for Value {
 
 /// Runs `statements` in order and returns the rows of them all. A statement without arguments
 /// may be several separated by `;` (and then returns no rows).
-pub(crate) fn run(conn: &Connection, statements: &[Statement]) -> Result<Vec<Vec<Value>>> {
+pub(crate) fn run(conn: &Connection, statements: &[Statement]) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     for s in statements {
         if s.args.is_empty() && s.sql.contains(';') {
@@ -59,11 +59,11 @@ pub(crate) fn run(conn: &Connection, statements: &[Statement]) -> Result<Vec<Vec
             continue;
         }
         let mut stmt = conn.prepare_cached(&s.sql)?;
-        let columns = stmt.column_count();
+        let names: std::sync::Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(&s.args))?;
         while let Some(row) = rows.next()? {
-            let values = (0..columns).map(|i| value_of(row.get_ref(i)?)).collect::<Result<Vec<_>>>()?;
-            out.push(values);
+            let values = (0..names.len()).map(|i| value_of(row.get_ref(i)?)).collect::<Result<Vec<_>>>()?;
+            out.push(Row::new(names.clone(), values));
         }
     }
     Ok(out)

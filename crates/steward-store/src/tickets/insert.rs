@@ -74,7 +74,9 @@ impl Tx {
             .map(|(k, n)| Statement { sql: self.counter_sql(), args: vec![k.as_str().into(), (*n).into()] })
             .collect();
         statements.push(Statement {
-            sql: "SELECT COALESCE(MAX(id), 0), (SELECT upto FROM ticket_title_index) FROM tickets".into(),
+            sql: "SELECT COALESCE(MAX(id), 0) AS max_id, (SELECT upto FROM ticket_title_index) AS indexed \
+                  FROM tickets"
+                .into(),
             args: Vec::new(),
         });
         let rows = self.fetch_all(statements).await?;
@@ -82,9 +84,8 @@ impl Tx {
         // title index's mark.
         let missing = || StoreError::Corrupt("a group insert's numbers are missing from its result".into());
         let (last, counters) = rows.split_last().ok_or_else(missing)?;
-        let column = |row: &[Value], i: usize| row.get(i).ok_or_else(missing)?.int();
-        let (max_id, indexed) = (column(last, 0)?, column(last, 1)?);
-        let next: Vec<i64> = counters.iter().map(|r| column(r, 0)).collect::<Result<_>>()?;
+        let (max_id, indexed) = (last.int("max_id")?, last.int("indexed")?);
+        let next: Vec<i64> = counters.iter().map(|r| r.int("next")).collect::<Result<_>>()?;
         for (&(kind, n), next) in kinds.iter().zip(next) {
             number(out, kind, next - n);
         }
@@ -123,9 +124,8 @@ impl Tx {
                 self.fetch_all(vec![Statement { sql, args: vec![kind.as_str().into(), n.into()] }]).await?;
             let next = rows
                 .first()
-                .and_then(|r| r.first())
                 .ok_or_else(|| StoreError::Corrupt("a ticket counter is missing from its update".into()))?
-                .int()?;
+                .int("next")?;
             number(out, kind, next - n);
         }
         for chunk in out.chunks_mut(CHUNK) {
