@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn navigation_uses_known_keys() {
         let c = Catalogs::load().unwrap();
-        for link in crate::web::NAVIGATION {
+        for link in crate::web::navigation() {
             assert!(
                 c.en.messages.contains_key(link.label),
                 "{}: unknown message key `{}`",

@@ -5,7 +5,9 @@ pub(crate) mod api;
 pub(crate) mod web;
 
 use axum::http::Method;
+use steward_core::identity::Permission;
 
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -17,3 +19,6 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/audit", A, web::page),
     ]
 }
+
+/// The area's link in the main navigation.
+pub const NAV: &[NavLink] = &[nav(Some(Permission::ReadAudit), "/audit", "nav-audit", "nav.audit")];

@@ -5,7 +5,9 @@ pub(crate) mod api;
 pub(crate) mod web;
 
 use axum::http::Method;
+use steward_core::identity::Permission;
 
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -34,3 +36,6 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/cmdb/{id}/impact", A, web::impact),
     ]
 }
+
+/// The area's link in the main navigation.
+pub const NAV: &[NavLink] = &[nav(Some(Permission::ReadCmdb), "/cmdb", "nav-cmdb", "nav.cmdb")];

@@ -9,7 +9,9 @@ pub(crate) mod tokens_api;
 pub(crate) mod tokens_web;
 
 use axum::http::Method;
+use steward_core::identity::Permission;
 
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -47,3 +49,13 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/tokens/{id}/revoke", A, tokens_web::revoke),
     ]
 }
+
+/// The directory's links in the main navigation (admins and leads).
+pub const DIRECTORY_NAV: &[NavLink] = &[
+    nav(Some(Permission::ViewDirectory), "/admin/users", "nav-users", "nav.users"),
+    nav(Some(Permission::ViewDirectory), "/admin/teams", "nav-teams", "nav.teams"),
+    nav(Some(Permission::ViewDirectory), "/admin/categories", "nav-categories", "categories.title"),
+];
+
+/// Everyone's own API tokens.
+pub const TOKENS_NAV: &[NavLink] = &[nav(None, "/tokens", "nav-tokens", "nav.tokens")];

@@ -6,6 +6,7 @@ pub(crate) mod web;
 
 use axum::http::Method;
 
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -41,3 +42,9 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/incidents/{id}/report", A, web::report),
     ]
 }
+
+/// The area's links in the main navigation.
+pub const NAV: &[NavLink] = &[
+    nav(None, "/incidents", "nav-incidents", "nav.incidents"),
+    nav(None, "/incidents/new", "nav-new-incident", "nav.new_incident"),
+];

@@ -5,7 +5,9 @@ pub(crate) mod api;
 pub(crate) mod web;
 
 use axum::http::Method;
+use steward_core::identity::Permission;
 
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -18,3 +20,6 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/reports/monthly", A, web::monthly),
     ]
 }
+
+/// The area's link in the main navigation.
+pub const NAV: &[NavLink] = &[nav(Some(Permission::ReadReports), "/reports", "nav-reports", "nav.reports")];
