@@ -6,6 +6,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::ids::UserId;
+
 /// The hash that precedes the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -14,7 +16,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub struct Event {
     pub seq: i64,
     pub at_ms: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: String,
     pub entity_type: String,
     pub entity_id: Option<String>,
@@ -46,7 +48,7 @@ pub fn chain_hash(prev_hash: &str, event: &Event) -> String {
     field(&mut h, Some(prev_hash.as_bytes()));
     field(&mut h, Some(&event.seq.to_be_bytes()));
     field(&mut h, Some(&event.at_ms.to_be_bytes()));
-    field(&mut h, event.actor_id.map(i64::to_be_bytes).as_ref().map(|b| &b[..]));
+    field(&mut h, event.actor_id.map(|a| a.get().to_be_bytes()).as_ref().map(|b| &b[..]));
     field(&mut h, Some(event.actor_name.as_bytes()));
     field(&mut h, Some(event.entity_type.as_bytes()));
     field(&mut h, event.entity_id.as_deref().map(str::as_bytes));
@@ -127,7 +129,7 @@ mod tests {
         Event {
             seq,
             at_ms: 1_700_000_000_000 + seq,
-            actor_id: Some(1),
+            actor_id: Some(UserId(1)),
             actor_name: "admin".into(),
             entity_type: "user".into(),
             entity_id: Some(seq.to_string()),

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::cmdb::{CiClassEvent, CiEvent};
+use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use crate::tickets::{CategoryEvent, IncidentEvent};
@@ -22,15 +23,15 @@ use crate::tickets::{CategoryEvent, IncidentEvent};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
     Incident {
-        id: i64,
+        id: TicketId,
         event: IncidentEvent,
     },
     Category {
-        id: i64,
+        id: CategoryId,
         event: CategoryEvent,
     },
     Ci {
-        id: i64,
+        id: CiId,
         event: CiEvent,
     },
     CiClass {
@@ -39,19 +40,19 @@ pub enum DomainEvent {
     },
     /// `id` is `None` for a failed sign-in under a name no user has.
     User {
-        id: Option<i64>,
+        id: Option<UserId>,
         event: UserEvent,
     },
     Team {
-        id: i64,
+        id: TeamId,
         event: TeamEvent,
     },
     ApiToken {
-        id: i64,
+        id: TokenId,
         event: TokenEvent,
     },
     SlaCalendar {
-        id: i64,
+        id: CalendarId,
         event: SlaCalendarEvent,
     },
     SlaPolicy {
@@ -87,8 +88,9 @@ impl FieldValue {
         }
     }
 
-    pub fn opt_int(v: Option<i64>) -> FieldValue {
-        v.map_or(FieldValue::Null, FieldValue::Int)
+    /// An optional integer or id: `Null` when absent.
+    pub fn opt_int<I: Into<i64>>(v: Option<I>) -> FieldValue {
+        v.map_or(FieldValue::Null, |i| FieldValue::Int(i.into()))
     }
 
     pub fn opt_text(v: Option<&str>) -> FieldValue {

@@ -11,6 +11,7 @@ pub mod cmdb;
 pub mod events;
 pub mod expiry;
 pub mod identity;
+pub mod ids;
 pub mod jobs;
 pub mod reports;
 pub mod sla;

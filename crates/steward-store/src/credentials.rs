@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
+use steward_core::ids::{TokenId, UserId};
 use steward_core::identity::{ApiToken, ScopeSet, User, Username};
 
 use crate::users::{USER_COLUMNS, UserRow};
@@ -19,12 +20,12 @@ pub struct SessionRecord {
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub token_hash: String,
     pub scopes: ScopeSet,
     pub expires_at: Timestamp,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username AS owner, t.name, t.scopes, t.created_at, \
@@ -48,8 +49,8 @@ impl TryFrom<TokenRow> for ApiToken {
     fn try_from(r: TokenRow) -> Result<ApiToken> {
         let corrupt = |e: String| StoreError::Corrupt(format!("token {}: {e}", r.id));
         Ok(ApiToken {
-            id: r.id,
-            user_id: r.user_id,
+            id: TokenId(r.id),
+            user_id: UserId(r.user_id),
             username: Username::parse(&r.owner).map_err(|e| corrupt(e.to_string()))?,
             name: r.name.clone(),
             scopes: ScopeSet::parse(&r.scopes).map_err(|e| corrupt(e.to_string()))?,
@@ -61,10 +62,10 @@ impl TryFrom<TokenRow> for ApiToken {
     }
 }
 
-async fn fetch_token<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<ApiToken>> {
+async fn fetch_token<'e, E: Executor<'e, Database = Any>>(e: E, id: TokenId) -> Result<Option<ApiToken>> {
     let sql =
         format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
-    let row: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
+    let row: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(ApiToken::try_from).transpose()
 }
 
@@ -121,18 +122,18 @@ impl Store {
         row.map(|r| Ok((r.token.try_into()?, r.user.try_into()?))).transpose()
     }
 
-    pub async fn token(&self, id: i64) -> Result<Option<ApiToken>> {
+    pub async fn token(&self, id: TokenId) -> Result<Option<ApiToken>> {
         fetch_token(&mut *self.reader().await?, id).await
     }
 
     /// Tokens of one user, or of everyone; newest first.
-    pub async fn list_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+    pub async fn list_tokens(&self, user_id: Option<UserId>) -> Result<Vec<ApiToken>> {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC"
         );
         let rows: Vec<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id)
+            .bind(user_id.map(UserId::get))
             .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.into_iter().map(ApiToken::try_from).collect()
@@ -140,10 +141,10 @@ impl Store {
 
     /// Records use of a token. Callers skip this when the last record is recent, so a busy
     /// client does not turn every read into a write.
-    pub async fn touch_token(&self, id: i64, now: Timestamp) -> Result<()> {
+    pub async fn touch_token(&self, id: TokenId, now: Timestamp) -> Result<()> {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(to_ms(now))
-            .bind(id)
+            .bind(id.get())
             .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
@@ -155,7 +156,7 @@ impl Tx {
         &mut self,
         now: Timestamp,
         token_hash: &str,
-        user_id: i64,
+        user_id: UserId,
         csrf_token: &str,
         expires_at: Timestamp,
     ) -> Result<i64> {
@@ -164,7 +165,7 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $4) RETURNING id",
         )
         .bind(token_hash)
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(csrf_token)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
@@ -173,17 +174,19 @@ impl Tx {
     }
 
     /// Ends one session; returns its user when it existed.
-    pub async fn delete_session(&mut self, token_hash: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
-            .bind(token_hash)
-            .fetch_optional(self.conn().await?)
-            .await?)
+    pub async fn delete_session(&mut self, token_hash: &str) -> Result<Option<UserId>> {
+        let user: Option<i64> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
+                .bind(token_hash)
+                .fetch_optional(self.conn().await?)
+                .await?;
+        Ok(user.map(UserId))
     }
 
     /// Ends every session of a user (disabled, or password changed), except `keep`.
-    pub async fn delete_sessions_of(&mut self, user_id: i64, keep: Option<i64>) -> Result<u64> {
+    pub async fn delete_sessions_of(&mut self, user_id: UserId, keep: Option<i64>) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
-            .bind(user_id)
+            .bind(user_id.get())
             .bind(keep)
             .execute(self.conn().await?)
             .await?;
@@ -195,29 +198,30 @@ impl Tx {
             "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at, created_by, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(new.user_id)
+        .bind(new.user_id.get())
         .bind(&new.name)
         .bind(&new.token_hash)
         .bind(new.scopes.to_string())
         .bind(to_ms(now))
-        .bind(new.created_by)
+        .bind(new.created_by.map(UserId::get))
         .bind(to_ms(new.expires_at))
         .fetch_one(self.conn().await?)
         .await?;
+        let id = TokenId(id);
         fetch_token(self.conn().await?, id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("token {id} is gone after its insert")))
     }
 
-    pub async fn token(&mut self, id: i64) -> Result<Option<ApiToken>> {
+    pub async fn token(&mut self, id: TokenId) -> Result<Option<ApiToken>> {
         fetch_token(self.conn().await?, id).await
     }
 
     /// Revokes a token; revoking twice keeps the first instant.
-    pub async fn revoke_token(&mut self, now: Timestamp, id: i64) -> Result<ApiToken> {
+    pub async fn revoke_token(&mut self, now: Timestamp, id: TokenId) -> Result<ApiToken> {
         sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
             .bind(to_ms(now))
-            .bind(id)
+            .bind(id.get())
             .execute(self.conn().await?)
             .await?;
         fetch_token(self.conn().await?, id).await?.ok_or(StoreError::NotFound)

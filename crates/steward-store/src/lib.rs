@@ -328,8 +328,23 @@ fn placeholder(backend: Backend, i: usize) -> String {
 
 /// Ids as a literal SQL list (integers only, so nothing to escape): one statement for many ids
 /// without one bound parameter each.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+fn id_list<I: Copy + Into<i64>>(ids: &[I]) -> String {
+    ids.iter().map(|&id| id.into().to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Row ids read from a column, as typed ids.
+fn typed<I: From<i64>>(ids: Vec<i64>) -> Vec<I> {
+    ids.into_iter().map(I::from).collect()
+}
+
+/// A typed id from a row's column.
+fn id_at<I: From<i64>>(row: &sqlx::any::AnyRow, column: &str) -> Result<I> {
+    Ok(I::from(sqlx::Row::try_get::<i64, _>(row, column)?))
+}
+
+/// A typed id from a row's nullable column.
+fn opt_id_at<I: From<i64>>(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<I>> {
+    Ok(sqlx::Row::try_get::<Option<i64>, _>(row, column)?.map(I::from))
 }
 
 fn to_ms(at: Timestamp) -> i64 {

@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use steward_core::ids::{CategoryId, TeamId, TicketId};
 use steward_core::reports::{DayRow, DaySums, Dim, Entry, Facts, Measures, Outage, RollupKey, contributions};
 use steward_core::tickets::{State, TicketKind};
 
@@ -25,9 +26,9 @@ fn day_number(d: Date) -> i64 {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportFilter {
     pub priority: Option<i64>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub service: Option<String>,
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
 }
 
 impl ReportFilter {
@@ -64,9 +65,9 @@ fn entry_of(r: &AnyRow) -> Result<Entry> {
         kind: TicketKind::parse(&r.try_get::<String, _>("kind")?).map_err(|e| corrupt(e.message))?,
         priority: u8::try_from(r.try_get::<i64, _>("priority")?).map_err(|e| corrupt(e.to_string()))?,
         impact: u8::try_from(r.try_get::<i64, _>("impact")?).map_err(|e| corrupt(e.to_string()))?,
-        team_id: r.try_get("team_id")?,
+        team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
         service: r.try_get("service")?,
-        category_id: r.try_get("category_id")?,
+        category_id: r.try_get::<Option<i64>, _>("category_id")?.map(CategoryId),
         state: State::parse(&r.try_get::<String, _>("state")?).map_err(|e| corrupt(e.to_string()))?,
         created_at: from_ms(r.try_get("created_at")?)?,
         resolved_at: from_ms_opt(r.try_get("resolved_at")?)?,
@@ -78,13 +79,13 @@ fn entry_of(r: &AnyRow) -> Result<Entry> {
 impl Tx {
     /// A ticket's facts. On PostgreSQL the ticket row is locked until commit, so two writers
     /// of one ticket (a reply and a transition, say) queue instead of both counting a response.
-    pub async fn report_facts(&mut self, ticket_id: i64) -> Result<Facts> {
+    pub async fn report_facts(&mut self, ticket_id: TicketId) -> Result<Facts> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE OF t" } else { "" };
         let sql = format!(
             "SELECT {FACT_COLUMNS} FROM tickets t LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id = $1{lock}"
         );
         let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id).fetch_optional(self.conn().await?).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id.get()).fetch_optional(self.conn().await?).await?;
         row.as_ref().map(facts_of).transpose().map(Option::unwrap_or_default)
     }
 
@@ -92,7 +93,7 @@ impl Tx {
     /// stores its facts in one statement: on SQLite each statement of a deferred call is one
     /// hand-over from the database's thread to the waiting writer, so one per ticket woke the
     /// writer once per create (see `docs/benchmarks.md`). Ticket ids must be distinct.
-    pub async fn put_report_facts(&mut self, facts: &[(i64, Facts)]) -> Result<()> {
+    pub async fn put_report_facts(&mut self, facts: &[(TicketId, Facts)]) -> Result<()> {
         for chunk in facts.chunks(100) {
             let tuples: Vec<String> =
                 (0..chunk.len()).map(|r| format!("({})", placeholders(self.backend, r * 8 + 1, 8))).collect();
@@ -291,13 +292,13 @@ impl Store {
             q = q.bind(p);
         }
         if let Some(t) = filter.team_id {
-            q = q.bind(t);
+            q = q.bind(t.get());
         }
         if let Some(s) = &filter.service {
             q = q.bind(s.clone());
         }
         if let Some(c) = filter.category_id {
-            q = q.bind(c);
+            q = q.bind(c.get());
         }
         // Streamed, not collected: memory holds the sums, not the tickets.
         let mut conn = self.reader().await?;

@@ -3,12 +3,14 @@
 use jiff::Timestamp;
 use sqlx::Row;
 
-use crate::{Result, Store, Tx, to_ms};
+use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId, UserId};
+
+use crate::{Result, Store, Tx, id_at, opt_id_at, to_ms};
 
 /// A calendar as stored: the core `BusinessCalendar` is built from these fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarRecord {
-    pub id: i64,
+    pub id: CalendarId,
     pub name: String,
     pub time_zone: String,
     /// Seven day specs, Monday first.
@@ -25,8 +27,8 @@ pub struct PolicyRecord {
     pub rank: i64,
     pub kind: String,
     pub priority: Option<i64>,
-    pub category_id: Option<i64>,
-    pub calendar_id: i64,
+    pub category_id: Option<CategoryId>,
+    pub calendar_id: CalendarId,
     pub response_minutes: Option<i64>,
     pub resolution_minutes: i64,
     pub pause_reasons: Vec<String>,
@@ -38,7 +40,7 @@ pub struct PolicyRecord {
     /// Warning percentages (the breach at 100 always fires).
     pub warn_at: Vec<i64>,
     /// On a resolution breach the ticket moves to this team's queue.
-    pub breach_team_id: Option<i64>,
+    pub breach_team_id: Option<TeamId>,
 }
 
 impl Store {
@@ -52,7 +54,7 @@ impl Store {
                 let hours: String = r.try_get("hours")?;
                 let holidays: String = r.try_get("holidays")?;
                 Ok(CalendarRecord {
-                    id: r.try_get("id")?,
+                    id: id_at(r, "id")?,
                     name: r.try_get("name")?,
                     time_zone: r.try_get("time_zone")?,
                     hours: hours.split('|').map(str::to_owned).collect(),
@@ -82,8 +84,8 @@ impl Store {
                     rank: r.try_get("rank")?,
                     kind: r.try_get("kind")?,
                     priority: r.try_get("priority")?,
-                    category_id: r.try_get("category_id")?,
-                    calendar_id: r.try_get("calendar_id")?,
+                    category_id: opt_id_at(r, "category_id")?,
+                    calendar_id: id_at(r, "calendar_id")?,
                     response_minutes: r.try_get("response_minutes")?,
                     resolution_minutes: r.try_get("resolution_minutes")?,
                     pause_reasons: pauses.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
@@ -91,7 +93,7 @@ impl Store {
                     organisation: r.try_get("organisation")?,
                     update_minutes: r.try_get("update_minutes")?,
                     warn_at: thresholds.split(' ').filter_map(|t| t.parse().ok()).collect(),
-                    breach_team_id: r.try_get("breach_team_id")?,
+                    breach_team_id: opt_id_at(r, "breach_team_id")?,
                 })
             })
             .collect()
@@ -99,8 +101,8 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn insert_sla_calendar(&mut self, now: Timestamp, c: &CalendarRecord) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+    pub async fn insert_sla_calendar(&mut self, now: Timestamp, c: &CalendarRecord) -> Result<CalendarId> {
+        let id = sqlx::query_scalar(
             "INSERT INTO sla_calendars (name, time_zone, hours, holidays, always, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -111,7 +113,8 @@ impl Tx {
         .bind(i64::from(c.always))
         .bind(to_ms(now))
         .fetch_one(self.conn().await?)
-        .await?)
+        .await?;
+        Ok(CalendarId(id))
     }
 
     pub async fn insert_sla_policy(&mut self, now: Timestamp, p: &PolicyRecord) -> Result<i64> {
@@ -124,8 +127,8 @@ impl Tx {
         .bind(p.rank)
         .bind(&p.kind)
         .bind(p.priority)
-        .bind(p.category_id)
-        .bind(p.calendar_id)
+        .bind(p.category_id.map(CategoryId::get))
+        .bind(p.calendar_id.get())
         .bind(p.response_minutes)
         .bind(p.resolution_minutes)
         .bind(p.pause_reasons.join(" "))
@@ -134,7 +137,7 @@ impl Tx {
         .bind(&p.organisation)
         .bind(p.update_minutes)
         .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
-        .bind(p.breach_team_id)
+        .bind(p.breach_team_id.map(TeamId::get))
         .fetch_one(self.conn().await?)
         .await?)
     }
@@ -144,7 +147,7 @@ impl Tx {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     pub id: i64,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub kind: String,
     pub message: String,
     pub created_at: Timestamp,
@@ -153,12 +156,12 @@ pub struct Notification {
 
 impl Store {
     /// A user's newest notifications.
-    pub async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications(&self, user_id: UserId, limit: i64) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
             "SELECT id, ticket_id, kind, message, created_at, read_at FROM notifications \
              WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
         .await?;
@@ -166,7 +169,7 @@ impl Store {
             .map(|r| {
                 Ok(Notification {
                     id: r.try_get("id")?,
-                    ticket_id: r.try_get("ticket_id")?,
+                    ticket_id: opt_id_at(r, "ticket_id")?,
                     kind: r.try_get("kind")?,
                     message: r.try_get("message")?,
                     created_at: crate::from_ms(r.try_get("created_at")?)?,
@@ -188,7 +191,7 @@ impl Store {
     }
 
     /// `(ticket_id, target, threshold)` already fired for these tickets, for the scan to skip.
-    pub async fn sla_firings(&self, ticket_ids: &[i64]) -> Result<Vec<(i64, String, i64)>> {
+    pub async fn sla_firings(&self, ticket_ids: &[TicketId]) -> Result<Vec<(TicketId, String, i64)>> {
         let mut out = Vec::new();
         for chunk in ticket_ids.chunks(500) {
             let sql = format!(
@@ -198,7 +201,7 @@ impl Store {
             let rows = sqlx::query_as::<_, FiringRow>(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&mut *self.reader().await?)
                 .await?;
-            out.extend(rows.into_iter().map(|r| (r.ticket_id, r.target, r.threshold)));
+            out.extend(rows.into_iter().map(|r| (TicketId(r.ticket_id), r.target, r.threshold)));
         }
         Ok(out)
     }
@@ -216,7 +219,7 @@ impl Tx {
     pub async fn claim_sla_firing(
         &mut self,
         now: Timestamp,
-        ticket_id: i64,
+        ticket_id: TicketId,
         target: &str,
         threshold: i64,
     ) -> Result<bool> {
@@ -224,7 +227,7 @@ impl Tx {
             "INSERT INTO sla_firings (ticket_id, target, threshold, fired_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (ticket_id, target, threshold) DO NOTHING",
         )
-        .bind(ticket_id)
+        .bind(ticket_id.get())
         .bind(target)
         .bind(threshold)
         .bind(to_ms(now))
@@ -236,16 +239,16 @@ impl Tx {
     pub async fn notify(
         &mut self,
         now: Timestamp,
-        user_id: i64,
-        ticket_id: Option<i64>,
+        user_id: UserId,
+        ticket_id: Option<TicketId>,
         kind: &str,
         message: &str,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO notifications (user_id, ticket_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(user_id)
-        .bind(ticket_id)
+        .bind(user_id.get())
+        .bind(ticket_id.map(TicketId::get))
         .bind(kind)
         .bind(message)
         .bind(to_ms(now))
@@ -254,11 +257,11 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn mark_notifications_read(&mut self, now: Timestamp, user_id: i64) -> Result<u64> {
+    pub async fn mark_notifications_read(&mut self, now: Timestamp, user_id: UserId) -> Result<u64> {
         let done =
             sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
                 .bind(to_ms(now))
-                .bind(user_id)
+                .bind(user_id.get())
                 .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected())

@@ -54,6 +54,26 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// Typed ids bind as their row id.
+macro_rules! id_values {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Value {
+            fn from(v: $id) -> Value {
+                Value::Int(Some(v.get()))
+            }
+        }
+
+        impl From<Option<$id>> for Value {
+            fn from(v: Option<$id>) -> Value {
+                Value::Int(v.map(<$id>::get))
+            }
+        }
+    )*};
+}
+
+use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
+id_values!(TicketId, UserId, TeamId, CiId, RelationId, CategoryId, TokenId, CalendarId);
+
 impl Value {
     pub(crate) fn int(&self) -> Result<i64> {
         match self {

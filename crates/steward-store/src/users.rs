@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
+use steward_core::ids::UserId;
 use steward_core::identity::{Role, User, Username};
 
 use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
@@ -58,7 +59,7 @@ impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(r: UserRow) -> Result<User> {
         Ok(User {
-            id: r.id,
+            id: UserId(r.id),
             username: Username::parse(&r.username)
                 .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
             display_name: r.display_name,
@@ -74,14 +75,14 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-async fn fetch_user<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<User>> {
+async fn fetch_user<'e, E: Executor<'e, Database = Any>>(e: E, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(User::try_from).transpose()
 }
 
 impl Store {
-    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
         fetch_user(&mut *self.reader().await?, id).await
     }
 
@@ -135,7 +136,7 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn user(&mut self, id: i64) -> Result<Option<User>> {
+    pub async fn user(&mut self, id: UserId) -> Result<Option<User>> {
         fetch_user(self.conn().await?, id).await
     }
 
@@ -154,6 +155,7 @@ impl Tx {
         .bind(&new.organisation)
         .fetch_one(self.conn().await?)
         .await?;
+        let id = UserId(id);
         self.user(id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {id} is gone after its insert")))
     }
 
@@ -161,7 +163,7 @@ impl Tx {
     pub async fn update_user(
         &mut self,
         now: Timestamp,
-        id: i64,
+        id: UserId,
         expected_version: Option<i64>,
         patch: &UserPatch,
     ) -> Result<User> {
@@ -184,21 +186,21 @@ impl Tx {
         .bind(i64::from(patch.disabled.unwrap_or(current.disabled)))
         .bind(locale)
         .bind(to_ms(now))
-        .bind(id)
+        .bind(id.get())
         .bind(organisation)
         .execute(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
-    pub async fn set_password_hash(&mut self, now: Timestamp, id: i64, hash: &str) -> Result<()> {
+    pub async fn set_password_hash(&mut self, now: Timestamp, id: UserId, hash: &str) -> Result<()> {
         sqlx::query(
             "UPDATE users SET password_hash = $1, failed_logins = 0, login_blocked_until = 0, \
              updated_at = $2, version = version + 1 WHERE id = $3",
         )
         .bind(hash)
         .bind(to_ms(now))
-        .bind(id)
+        .bind(id.get())
         .execute(self.conn().await?)
         .await?;
         Ok(())
@@ -206,22 +208,22 @@ impl Tx {
 
     pub async fn record_login_failure(
         &mut self,
-        id: i64,
+        id: UserId,
         failures: u32,
         blocked_until: Timestamp,
     ) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = $1, login_blocked_until = $2 WHERE id = $3")
             .bind(i64::from(failures))
             .bind(to_ms(blocked_until))
-            .bind(id)
+            .bind(id.get())
             .execute(self.conn().await?)
             .await?;
         Ok(())
     }
 
-    pub async fn record_login_success(&mut self, id: i64) -> Result<()> {
+    pub async fn record_login_success(&mut self, id: UserId) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until = 0 WHERE id = $1")
-            .bind(id)
+            .bind(id.get())
             .execute(self.conn().await?)
             .await?;
         Ok(())

@@ -2,6 +2,7 @@
 
 use super::RelationType;
 use crate::events::{Changes, Field, Fields};
+use crate::ids::{CiId, RelationId};
 
 /// A CI's fields as events record them (the stored names never change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,10 +45,10 @@ impl Field for CiField {
 /// relationships have none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelationDetail {
-    pub relation_id: Option<i64>,
+    pub relation_id: Option<RelationId>,
     pub kind: RelationType,
-    pub from: i64,
-    pub to: i64,
+    pub from: CiId,
+    pub to: CiId,
 }
 
 /// One change to a CI. A relationship is recorded on both of its ends.

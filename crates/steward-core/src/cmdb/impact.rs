@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::relations::RelationType;
+use crate::ids::CiId;
 
 /// Which way to walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,15 +31,15 @@ impl Direction {
 /// One relationship.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Edge {
-    pub from: i64,
-    pub to: i64,
+    pub from: CiId,
+    pub to: CiId,
     pub kind: RelationType,
 }
 
 /// One step of an explaining path: from `ci` along `kind`, read forward (`from` → `to`) or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
-    pub ci: i64,
+    pub ci: CiId,
     pub kind: RelationType,
     pub forward: bool,
 }
@@ -46,11 +47,11 @@ pub struct Step {
 /// A CI the walk reached, how far, and the path from a start CI to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
-    pub ci: i64,
+    pub ci: CiId,
     pub depth: u32,
     /// Steps from the start; the last step leads to `ci`.
     pub path: Vec<Step>,
-    pub start: i64,
+    pub start: CiId,
 }
 
 /// A walk in progress. Feed it the edges around [`ImpactWalk::frontier`] until the frontier is
@@ -62,19 +63,19 @@ pub struct ImpactWalk {
     limit: usize,
     depth: u32,
     /// CI → (depth, the step that reached it; `None` for a start).
-    reached: HashMap<i64, (u32, Option<Step>)>,
-    frontier: Vec<i64>,
+    reached: HashMap<CiId, (u32, Option<Step>)>,
+    frontier: Vec<CiId>,
     truncated: bool,
 }
 
 impl ImpactWalk {
     /// Starts at `starts`, walking at most `max_depth` steps and reaching at most `limit` CIs.
-    pub fn new(starts: &[i64], direction: Direction, max_depth: u32, limit: usize) -> ImpactWalk {
+    pub fn new(starts: &[CiId], direction: Direction, max_depth: u32, limit: usize) -> ImpactWalk {
         let mut reached = HashMap::new();
         for s in starts {
             reached.insert(*s, (0, None));
         }
-        let mut frontier: Vec<i64> = reached.keys().copied().collect();
+        let mut frontier: Vec<CiId> = reached.keys().copied().collect();
         frontier.sort_unstable();
         if max_depth == 0 {
             frontier.clear();
@@ -83,7 +84,7 @@ impl ImpactWalk {
     }
 
     /// The CIs whose edges the next step needs; empty when the walk is over.
-    pub fn frontier(&self) -> &[i64] {
+    pub fn frontier(&self) -> &[CiId] {
         &self.frontier
     }
 
@@ -95,7 +96,7 @@ impl ImpactWalk {
     /// Takes one step along `edges` (the edges touching the frontier; others are ignored).
     pub fn expand(&mut self, edges: &[Edge]) {
         let depth = self.depth + 1;
-        let in_frontier = |ci: i64, frontier: &[i64]| frontier.binary_search(&ci).is_ok();
+        let in_frontier = |ci: CiId, frontier: &[CiId]| frontier.binary_search(&ci).is_ok();
         let mut next = Vec::new();
         let mut sorted: Vec<&Edge> = edges.iter().collect();
         sorted.sort_by_key(|e| (e.from, e.to, e.kind));
@@ -132,7 +133,7 @@ impl ImpactWalk {
     /// of one per step.
     /// Gives the same hits as feeding the edges around each frontier to [`ImpactWalk::expand`].
     pub fn run(&mut self, edges: &[Edge]) {
-        let mut by_end: HashMap<i64, Vec<Edge>> = HashMap::new();
+        let mut by_end: HashMap<CiId, Vec<Edge>> = HashMap::new();
         for e in edges {
             by_end.entry(e.from).or_default().push(*e);
             if e.to != e.from {
@@ -175,7 +176,7 @@ mod tests {
     use super::*;
 
     fn e(from: i64, to: i64, kind: RelationType) -> Edge {
-        Edge { from, to, kind }
+        Edge { from: CiId(from), to: CiId(to), kind }
     }
 
     /// Walks `graph` the way the app does: only the edges touching the frontier each step.
@@ -184,7 +185,8 @@ mod tests {
     }
 
     fn stepwise(graph: &[Edge], starts: &[i64], dir: Direction, depth: u32, limit: usize) -> ImpactWalk {
-        let mut w = ImpactWalk::new(starts, dir, depth, limit);
+        let starts: Vec<CiId> = starts.iter().copied().map(CiId).collect();
+        let mut w = ImpactWalk::new(&starts, dir, depth, limit);
         while !w.frontier().is_empty() {
             let f = w.frontier().to_vec();
             let around: Vec<Edge> =
@@ -214,20 +216,20 @@ mod tests {
     #[test]
     fn a_failing_server_hits_what_runs_on_it_and_the_services_above() {
         let w = walk(&graph(), &[3], Direction::Downstream, 6);
-        let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci, h.depth)).collect();
+        let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci.get(), h.depth)).collect();
         // 2 and 6 run on 3; 1 and 5 depend on 2. The switch 3 connects to is not hit.
         assert_eq!(hits, vec![(2, 1), (6, 1), (1, 2), (5, 2)]);
-        let one = w.hits().into_iter().find(|h| h.ci == 1).unwrap();
-        assert_eq!(one.start, 3);
+        let one = w.hits().into_iter().find(|h| h.ci == CiId(1)).unwrap();
+        assert_eq!(one.start, CiId(3));
         let path: Vec<(i64, RelationType, bool)> =
-            one.path.iter().map(|s| (s.ci, s.kind, s.forward)).collect();
+            one.path.iter().map(|s| (s.ci.get(), s.kind, s.forward)).collect();
         assert_eq!(path, vec![(3, RelationType::RunsOn, false), (2, RelationType::DependsOn, false)]);
     }
 
     #[test]
     fn upstream_follows_reliance_and_cycles_end_the_walk() {
         let w = walk(&graph(), &[1], Direction::Upstream, 6);
-        let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci, h.depth)).collect();
+        let hits: Vec<(i64, u32)> = w.hits().iter().map(|h| (h.ci.get(), h.depth)).collect();
         // 1 → 2 → {3, 6}; 3 → {4, 7}; 6 → 1 is the start again: the cycle stops there.
         assert_eq!(hits, vec![(2, 1), (3, 2), (6, 2), (4, 3), (7, 3)]);
     }
@@ -238,7 +240,7 @@ mod tests {
             for start in 1..=7 {
                 for (depth, limit) in [(1, 100), (2, 100), (6, 100), (6, 3)] {
                     let stepwise = stepwise(&graph(), &[start], dir, depth, limit);
-                    let mut whole = ImpactWalk::new(&[start], dir, depth, limit);
+                    let mut whole = ImpactWalk::new(&[CiId(start)], dir, depth, limit);
                     whole.run(&graph());
                     assert_eq!(whole.hits(), stepwise.hits(), "{dir:?} from {start} to depth {depth}");
                     assert_eq!(whole.truncated(), stepwise.truncated());
@@ -251,10 +253,10 @@ mod tests {
     fn depth_and_limit_bound_the_walk() {
         let w = walk(&graph(), &[3], Direction::Downstream, 1);
         assert_eq!(w.hits().len(), 2);
-        let mut w = ImpactWalk::new(&[3], Direction::Both, 6, 3);
+        let mut w = ImpactWalk::new(&[CiId(3)], Direction::Both, 6, 3);
         w.expand(&graph());
         assert!(w.truncated());
         assert_eq!(w.hits().len(), 2, "the limit counts the start");
-        assert!(ImpactWalk::new(&[3], Direction::Both, 0, 10).frontier().is_empty());
+        assert!(ImpactWalk::new(&[CiId(3)], Direction::Both, 0, 10).frontier().is_empty());
     }
 }

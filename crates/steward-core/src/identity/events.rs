@@ -1,5 +1,7 @@
 //! What happens to users, teams and API tokens, as the audit trail records it.
 
+use crate::ids::UserId;
+
 /// A user's profile as events record it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSnapshot {
@@ -43,8 +45,8 @@ pub enum UserEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TeamEvent {
     Created { name: String, description: String },
-    MemberAdded { user_id: i64, username: String },
-    MemberRemoved { user_id: i64, username: String },
+    MemberAdded { user_id: UserId, username: String },
+    MemberRemoved { user_id: UserId, username: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

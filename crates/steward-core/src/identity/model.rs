@@ -2,11 +2,13 @@
 
 use jiff::Timestamp;
 
+use crate::ids::{TeamId, TokenId, UserId};
+
 use super::{Role, ScopeSet, Username};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: Username,
     pub display_name: String,
     pub email: Option<String>,
@@ -22,7 +24,7 @@ pub struct User {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Team {
-    pub id: i64,
+    pub id: TeamId,
     pub name: String,
     pub description: String,
     pub created_at: Timestamp,
@@ -38,8 +40,8 @@ pub struct TeamWithMembers {
 /// An API token as shown to people: never its secret, which only its owner saw once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: TokenId,
+    pub user_id: UserId,
     pub username: Username,
     pub name: String,
     pub scopes: ScopeSet,

@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::ids::{CategoryId, TeamId};
 use crate::tickets::{State, Ticket, TicketKind};
 
 /// Facts about a ticket's life that its fields alone do not hold, fixed when they happen.
@@ -37,9 +38,9 @@ pub struct Entry {
     pub kind: TicketKind,
     pub priority: u8,
     pub impact: u8,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub service: Option<String>,
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
     pub state: State,
     pub created_at: Timestamp,
     pub resolved_at: Option<Timestamp>,

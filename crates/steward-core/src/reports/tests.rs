@@ -89,7 +89,7 @@ fn a_life_adds_up_to_what_the_final_ticket_contributes() {
             t.state = State::InProgress;
             t.resolved_at = None;
             t.reopen_count = 1;
-            t.team_id = Some(2);
+            t.team_id = Some(crate::ids::TeamId(2));
         },
         false,
     );
@@ -228,7 +228,7 @@ fn merged_deltas_equal_the_deltas_applied_one_by_one() {
     let a = Entry::of(&created("2026-11-02T01:00:00Z"), Facts::default());
     let mut t = created("2026-11-02T02:00:00Z");
     t.priority = crate::tickets::Priority::new(1).unwrap();
-    t.team_id = Some(7);
+    t.team_id = Some(crate::ids::TeamId(7));
     let b = Entry::of(&t, Facts::default());
     // Two creates and a retraction of the first, as one group commit would write them.
     let rows = [delta(None, Some(&a), &tz), delta(None, Some(&b), &tz), delta(Some(&a), None, &tz)];

@@ -5,6 +5,7 @@
 //! and auditors see everything; auditors only read.
 
 use crate::identity::Role;
+use crate::ids::{TeamId, UserId};
 
 use super::Ticket;
 
@@ -30,7 +31,7 @@ impl TicketAccess {
     }
 }
 
-pub fn access(role: Role, user_id: i64, team_ids: &[i64], ticket: &Ticket) -> TicketAccess {
+pub fn access(role: Role, user_id: UserId, team_ids: &[TeamId], ticket: &Ticket) -> TicketAccess {
     match role {
         Role::Admin => TicketAccess::Work,
         Role::Auditor => TicketAccess::ReadOnly,
@@ -60,9 +61,9 @@ mod tests {
     #[test]
     fn access_table() {
         let mut t = super::super::lifecycle::tests::ticket(State::InProgress);
-        t.requester_id = 10;
-        t.team_id = Some(1);
-        t.assignee_id = Some(20);
+        t.requester_id = UserId(10);
+        t.team_id = Some(TeamId(1));
+        t.assignee_id = Some(UserId(20));
         let cases = [
             (Role::Requester, 10, vec![], TicketAccess::Participate),
             (Role::Requester, 11, vec![], TicketAccess::None),
@@ -75,11 +76,12 @@ mod tests {
             (Role::Auditor, 98, vec![], TicketAccess::ReadOnly),
         ];
         for (role, user, teams, expected) in cases {
-            assert_eq!(access(role, user, &teams, &t), expected, "{role} {user} {teams:?}");
+            let teams: Vec<TeamId> = teams.into_iter().map(TeamId).collect();
+            assert_eq!(access(role, UserId(user), &teams, &t), expected, "{role} {user} {teams:?}");
         }
         t.team_id = None;
         assert_eq!(
-            access(Role::Agent, 30, &[2], &t),
+            access(Role::Agent, UserId(30), &[TeamId(2)], &t),
             TicketAccess::Work,
             "the unassigned queue is everyone's"
         );

@@ -2,6 +2,7 @@
 
 use super::{HoldReason, Priority, State, Ticket};
 use crate::events::{Changes, Field, FieldValue, Fields};
+use crate::ids::{CategoryId, CiId, TicketId, UserId};
 
 /// A ticket's fields as events record them (the stored names never change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,7 +132,7 @@ pub enum IncidentEvent {
     Commented {
         comment_id: i64,
         internal: bool,
-        mentions: Vec<i64>,
+        mentions: Vec<UserId>,
     },
     AttachmentAdded {
         attachment_id: i64,
@@ -140,18 +141,18 @@ pub enum IncidentEvent {
         internal: bool,
     },
     WatcherAdded {
-        user_id: i64,
+        user_id: UserId,
     },
     WatcherRemoved {
-        user_id: i64,
+        user_id: UserId,
     },
     /// Marked as related to another ticket.
     Related {
-        ticket_id: i64,
+        ticket_id: TicketId,
     },
     /// A configuration item it affects (`ci`: the CI's name then).
     CiLinked {
-        ci_id: i64,
+        ci_id: CiId,
         ci: String,
     },
     SlaWarning(SlaFiring),
@@ -203,7 +204,7 @@ pub fn ticket_fields(t: &Ticket) -> Fields<TicketField> {
         (TicketField::Number, text(&t.number)),
         (TicketField::Title, text(&t.title)),
         (TicketField::Description, text(&t.description)),
-        (TicketField::RequesterId, Int(t.requester_id)),
+        (TicketField::RequesterId, Int(t.requester_id.get())),
         (TicketField::CategoryId, FieldValue::opt_int(t.category_id)),
         (TicketField::SubcategoryId, FieldValue::opt_int(t.subcategory_id)),
         (TicketField::Service, FieldValue::opt_text(t.service.as_deref())),
@@ -230,5 +231,5 @@ pub fn ticket_changes(before: &Ticket, after: &Ticket) -> Option<Changes<TicketF
 /// A category of the incident form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CategoryEvent {
-    Created { name: String, parent_id: Option<i64> },
+    Created { name: String, parent_id: Option<CategoryId> },
 }

@@ -181,12 +181,12 @@ pub(crate) mod tests {
 
     pub(crate) fn ticket(state: State) -> Ticket {
         Ticket {
-            id: 1,
+            id: crate::ids::TicketId(1),
             kind: TicketKind::Incident,
             number: "INC000001".into(),
             title: "t".into(),
             description: String::new(),
-            requester_id: 1,
+            requester_id: crate::ids::UserId(1),
             created_by: None,
             category_id: None,
             subcategory_id: None,
@@ -194,7 +194,7 @@ pub(crate) mod tests {
             impact: Impact::new(2).unwrap(),
             urgency: Urgency::new(2).unwrap(),
             priority: Priority::new(3).unwrap(),
-            team_id: Some(1),
+            team_id: Some(crate::ids::TeamId(1)),
             assignee_id: None,
             state,
             hold_reason: None,

@@ -22,24 +22,26 @@ pub(crate) use lifecycle::tests::ticket as test_ticket;
 
 use jiff::Timestamp;
 
+use crate::ids::{CategoryId, TeamId, TicketId, UserId};
+
 /// A ticket as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
-    pub id: i64,
+    pub id: TicketId,
     pub kind: TicketKind,
     pub number: String,
     pub title: String,
     pub description: String,
-    pub requester_id: i64,
-    pub created_by: Option<i64>,
-    pub category_id: Option<i64>,
-    pub subcategory_id: Option<i64>,
+    pub requester_id: UserId,
+    pub created_by: Option<UserId>,
+    pub category_id: Option<CategoryId>,
+    pub subcategory_id: Option<CategoryId>,
     pub service: Option<String>,
     pub impact: Impact,
     pub urgency: Urgency,
     pub priority: Priority,
-    pub team_id: Option<i64>,
-    pub assignee_id: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
     pub state: State,
     pub hold_reason: Option<HoldReason>,
     pub resolution_code: Option<ResolutionCode>,
@@ -47,7 +49,7 @@ pub struct Ticket {
     pub resolved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
     pub reopen_count: i64,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<TicketId>,
     pub tags: Tags,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -60,10 +62,10 @@ pub struct Ticket {
 /// team requested the current team is kept if the assignee belongs to it, else the assignee's
 /// first team is taken.
 pub fn team_for_assignee(
-    requested_team: Option<i64>,
-    current_team: Option<i64>,
-    assignee_teams: &[i64],
-) -> Result<Option<i64>, FieldError> {
+    requested_team: Option<TeamId>,
+    current_team: Option<TeamId>,
+    assignee_teams: &[TeamId],
+) -> Result<Option<TeamId>, FieldError> {
     match requested_team {
         Some(team) if assignee_teams.contains(&team) => Ok(Some(team)),
         Some(_) => Err(FieldError::new("assignee_id", "the assignee is not a member of the assignment team")),
@@ -90,8 +92,9 @@ mod tests {
             ((None, Some(9), vec![]), Ok(Some(9))),
         ];
         for ((requested, current, teams), expected) in cases {
-            let got = team_for_assignee(requested, current, &teams).map_err(|e| e.field);
-            assert_eq!(got, expected, "{requested:?} {current:?} {teams:?}");
+            let teams: Vec<TeamId> = teams.into_iter().map(TeamId).collect();
+            let got = team_for_assignee(requested.map(TeamId), current.map(TeamId), &teams).map_err(|e| e.field);
+            assert_eq!(got, expected.map(|t: Option<i64>| t.map(TeamId)), "{requested:?} {current:?} {teams:?}");
         }
     }
 }

@@ -3,13 +3,14 @@
 
 use sqlx::Row;
 use steward_core::cmdb::{Direction, Edge};
+use steward_core::ids::CiId;
 
 use super::relation_of;
-use crate::{Result, Store, id_list};
+use crate::{Result, Store, id_list, typed};
 
 impl Store {
     /// Every edge with an end in `ids` (one step of an impact walk).
-    pub async fn edges_touching(&self, ids: &[i64]) -> Result<Vec<Edge>> {
+    pub async fn edges_touching(&self, ids: &[CiId]) -> Result<Vec<Edge>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let list = id_list(chunk);
@@ -30,7 +31,7 @@ impl Store {
     /// level with [`Store::edges_touching`], which its own CI limit bounds.
     pub async fn edges_near(
         &self,
-        start: i64,
+        start: CiId,
         direction: Direction,
         depth: u32,
         cap: i64,
@@ -62,7 +63,7 @@ impl Store {
              FROM ({edges}) e LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(start)
+            .bind(start.get())
             .bind(i64::from(depth.saturating_sub(1)))
             .bind(cap)
             .fetch_all(&mut *self.reader().await?)
@@ -76,17 +77,17 @@ impl Store {
 
     /// The CIs downstream of `start` within `depth` steps by one recursive SQL query: the
     /// plain-SQL way to answer impact, kept to compare with the level-by-level walk.
-    pub async fn downstream_by_cte(&self, start: i64, depth: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
+    pub async fn downstream_by_cte(&self, start: CiId, depth: i64) -> Result<Vec<CiId>> {
+        Ok(typed(sqlx::query_scalar(
             "WITH RECURSIVE walk (ci, depth) AS ( \
                  SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) \
                  UNION \
                  SELECT r.from_ci, w.depth + 1 FROM ci_relations r JOIN walk w ON r.to_ci = w.ci WHERE w.depth < $2 \
              ) SELECT DISTINCT ci FROM walk WHERE ci <> $1 ORDER BY ci",
         )
-        .bind(start)
+        .bind(start.get())
         .bind(depth)
         .fetch_all(&mut *self.reader().await?)
-        .await?)
+        .await?))
     }
 }

@@ -8,19 +8,21 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use steward_core::cmdb::{AttrDef, AttrType, CiStatus, ClassDef, Edge, RelationType};
 
-use crate::{Result, Store, StoreError, Tx, from_ms, id_list, placeholders, to_ms};
+use steward_core::ids::{CiId, RelationId, TeamId, TicketId};
+
+use crate::{Result, Store, StoreError, Tx, from_ms, id_list, placeholders, to_ms, typed};
 
 mod graph;
 
 /// A configuration item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CiRecord {
-    pub id: i64,
+    pub id: CiId,
     pub class: String,
     pub name: String,
     pub external_id: Option<String>,
     pub status: CiStatus,
-    pub owner_team_id: Option<i64>,
+    pub owner_team_id: Option<TeamId>,
     /// 1 (most critical) to 5.
     pub criticality: i64,
     pub attrs: BTreeMap<String, String>,
@@ -32,7 +34,7 @@ pub struct CiRecord {
 /// A relationship as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelationRecord {
-    pub id: i64,
+    pub id: RelationId,
     pub edge: Edge,
 }
 
@@ -47,12 +49,12 @@ fn ci_of(r: &AnyRow) -> Result<CiRecord> {
     let attrs: String = r.try_get("attrs")?;
     let status: String = r.try_get("status")?;
     Ok(CiRecord {
-        id: r.try_get("id")?,
+        id: CiId(r.try_get("id")?),
         class: r.try_get("class")?,
         name: r.try_get("name")?,
         external_id: r.try_get("external_id")?,
         status: CiStatus::parse(&status).map_err(corrupt)?,
-        owner_team_id: r.try_get("owner_team_id")?,
+        owner_team_id: r.try_get::<Option<i64>, _>("owner_team_id")?.map(TeamId),
         criticality: r.try_get("criticality")?,
         attrs: serde_json::from_str(&attrs).map_err(|e| corrupt(format!("ci attributes: {e}")))?,
         created_at: from_ms(r.try_get("created_at")?)?,
@@ -66,10 +68,10 @@ fn ci_of(r: &AnyRow) -> Result<CiRecord> {
 fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
     let kind: String = r.try_get("kind")?;
     Ok(RelationRecord {
-        id: r.try_get("id")?,
+        id: RelationId(r.try_get("id")?),
         edge: Edge {
-            from: r.try_get("from_ci")?,
-            to: r.try_get("to_ci")?,
+            from: CiId(r.try_get("from_ci")?),
+            to: CiId(r.try_get("to_ci")?),
             kind: RelationType::parse(&kind).map_err(corrupt)?,
         },
     })
@@ -107,7 +109,7 @@ fn decode_attrs(text: &str) -> Result<Vec<AttrDef>> {
 pub struct CiQuery {
     pub class: Option<String>,
     pub q: Option<String>,
-    pub after: Option<i64>,
+    pub after: Option<CiId>,
     pub limit: i64,
 }
 
@@ -126,10 +128,10 @@ impl Store {
             .collect()
     }
 
-    pub async fn ci(&self, id: i64) -> Result<Option<CiRecord>> {
+    pub async fn ci(&self, id: CiId) -> Result<Option<CiRecord>> {
         let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&mut *self.reader().await?)
             .await?
             .as_ref()
@@ -137,7 +139,7 @@ impl Store {
             .transpose()
     }
 
-    pub async fn cis_by_ids(&self, ids: &[i64]) -> Result<Vec<CiRecord>> {
+    pub async fn cis_by_ids(&self, ids: &[CiId]) -> Result<Vec<CiRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id IN ({})", id_list(chunk));
@@ -162,7 +164,7 @@ impl Store {
             clauses.join(" AND "),
             q.limit.clamp(1, 500)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(q.after.unwrap_or(0));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(q.after.map_or(0, CiId::get));
         query = query.bind(q.class.clone().unwrap_or_default());
         if let Some(prefix) = &q.q {
             // Everything that starts with `prefix` sorts between it and it followed by U+10FFFF.
@@ -172,15 +174,16 @@ impl Store {
     }
 
     /// The CI that holds `value` for a unique attribute of `class`, if any.
-    pub async fn ci_with_unique_value(&self, class: &str, attr: &str, value: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
+    pub async fn ci_with_unique_value(&self, class: &str, attr: &str, value: &str) -> Result<Option<CiId>> {
+        let owner: Option<i64> = sqlx::query_scalar(
             "SELECT ci_id FROM ci_unique_values WHERE class = $1 AND attr = $2 AND value = $3",
         )
         .bind(class)
         .bind(attr)
         .bind(value)
         .fetch_optional(&mut *self.reader().await?)
-        .await?)
+        .await?;
+        Ok(owner.map(CiId))
     }
 
     pub async fn ci_by_external_id(&self, external_id: &str) -> Result<Option<CiRecord>> {
@@ -195,20 +198,20 @@ impl Store {
     }
 
     /// The relationships with `ci` at either end.
-    pub async fn ci_relations(&self, ci: i64) -> Result<Vec<RelationRecord>> {
+    pub async fn ci_relations(&self, ci: CiId) -> Result<Vec<RelationRecord>> {
         let rows = sqlx::query(
             "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE from_ci = $1 \
              UNION ALL SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE to_ci = $1 AND from_ci <> $1 ORDER BY id",
         )
-        .bind(ci)
+        .bind(ci.get())
         .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter().map(relation_of).collect()
     }
 
-    pub async fn ci_relation(&self, id: i64) -> Result<Option<RelationRecord>> {
+    pub async fn ci_relation(&self, id: RelationId) -> Result<Option<RelationRecord>> {
         sqlx::query("SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE id = $1")
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&mut *self.reader().await?)
             .await?
             .as_ref()
@@ -217,7 +220,10 @@ impl Store {
     }
 
     /// Open incidents linked to any of `ci_ids`: (ci id, ticket id, number, title, priority).
-    pub async fn open_incidents_on(&self, ci_ids: &[i64]) -> Result<Vec<(i64, i64, String, String, i64)>> {
+    pub async fn open_incidents_on(
+        &self,
+        ci_ids: &[CiId],
+    ) -> Result<Vec<(CiId, TicketId, String, String, i64)>> {
         let mut out = Vec::new();
         for chunk in ci_ids.chunks(500) {
             let sql = format!(
@@ -225,7 +231,9 @@ impl Store {
                  WHERE l.ci_id IN ({}) AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
                 id_list(chunk)
             );
-            out.extend(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?);
+            let rows: Vec<(i64, i64, String, String, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            out.extend(rows.into_iter().map(|(ci, t, number, title, p)| (CiId(ci), TicketId(t), number, title, p)));
         }
         Ok(out)
     }
@@ -233,25 +241,28 @@ impl Store {
     /// The newest tickets of any state linked to `ci`: (id, number, title, priority, state).
     pub async fn tickets_on_ci(
         &self,
-        ci: i64,
+        ci: CiId,
         limit: i64,
-    ) -> Result<Vec<(i64, String, String, i64, String)>> {
-        Ok(sqlx::query_as(
+    ) -> Result<Vec<(TicketId, String, String, i64, String)>> {
+        let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
             "SELECT t.id, t.number, t.title, t.priority, t.state FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
              WHERE l.ci_id = $1 ORDER BY t.id DESC LIMIT $2",
         )
-        .bind(ci)
+        .bind(ci.get())
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|(id, number, title, p, state)| (TicketId(id), number, title, p, state)).collect())
     }
 
     /// The CIs an incident is linked to.
-    pub async fn ticket_ci_ids(&self, ticket_id: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT ci_id FROM ticket_cis WHERE ticket_id = $1 ORDER BY ci_id")
-            .bind(ticket_id)
-            .fetch_all(&mut *self.reader().await?)
-            .await?)
+    pub async fn ticket_ci_ids(&self, ticket_id: TicketId) -> Result<Vec<CiId>> {
+        Ok(typed(
+            sqlx::query_scalar("SELECT ci_id FROM ticket_cis WHERE ticket_id = $1 ORDER BY ci_id")
+                .bind(ticket_id.get())
+                .fetch_all(&mut *self.reader().await?)
+                .await?,
+        ))
     }
 }
 
@@ -269,7 +280,7 @@ impl Tx {
     /// Inserts (`ci.id == 0`) or updates a CI at `ci.version`; returns the stored record.
     pub async fn save_ci(&mut self, now: Timestamp, ci: &CiRecord) -> Result<CiRecord> {
         let attrs = serde_json::to_string(&ci.attrs).map_err(corrupt)?;
-        let id: i64 = if ci.id == 0 {
+        let id: i64 = if ci.id == CiId(0) {
             sqlx::query_scalar(
                 "INSERT INTO cis (class, name, external_id, status, owner_team_id, criticality, attrs, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
@@ -278,7 +289,7 @@ impl Tx {
             .bind(&ci.name)
             .bind(&ci.external_id)
             .bind(ci.status.as_str())
-            .bind(ci.owner_team_id)
+            .bind(ci.owner_team_id.map(TeamId::get))
             .bind(ci.criticality)
             .bind(attrs)
             .bind(to_ms(now))
@@ -292,17 +303,17 @@ impl Tx {
             .bind(&ci.name)
             .bind(&ci.external_id)
             .bind(ci.status.as_str())
-            .bind(ci.owner_team_id)
+            .bind(ci.owner_team_id.map(TeamId::get))
             .bind(ci.criticality)
             .bind(attrs)
             .bind(to_ms(now))
-            .bind(ci.id)
+            .bind(ci.id.get())
             .bind(ci.version)
             .execute(self.conn().await?)
             .await?;
             if done.rows_affected() == 0 {
                 let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cis WHERE id = $1")
-                    .bind(ci.id)
+                    .bind(ci.id.get())
                     .fetch_optional(self.conn().await?)
                     .await?;
                 return Err(match current {
@@ -310,7 +321,7 @@ impl Tx {
                     None => StoreError::NotFound,
                 });
             }
-            ci.id
+            ci.id.get()
         };
         let sql = format!("SELECT {CI_COLUMNS} FROM cis c WHERE c.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.conn().await?).await?;
@@ -318,9 +329,9 @@ impl Tx {
     }
 
     /// Replaces the stored values of `ci`'s unique attributes.
-    pub async fn set_unique_values(&mut self, ci: i64, class: &str, values: &[(&str, &str)]) -> Result<()> {
+    pub async fn set_unique_values(&mut self, ci: CiId, class: &str, values: &[(&str, &str)]) -> Result<()> {
         sqlx::query("DELETE FROM ci_unique_values WHERE ci_id = $1")
-            .bind(ci)
+            .bind(ci.get())
             .execute(self.conn().await?)
             .await?;
         for (attr, value) in values {
@@ -328,34 +339,35 @@ impl Tx {
                 .bind(class)
                 .bind(*attr)
                 .bind(*value)
-                .bind(ci)
+                .bind(ci.get())
                 .execute(self.conn().await?)
                 .await?;
         }
         Ok(())
     }
 
-    pub async fn insert_ci_relation(&mut self, now: Timestamp, edge: Edge) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+    pub async fn insert_ci_relation(&mut self, now: Timestamp, edge: Edge) -> Result<RelationId> {
+        let id = sqlx::query_scalar(
             "INSERT INTO ci_relations (kind, from_ci, to_ci, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(edge.kind.as_str())
-        .bind(edge.from)
-        .bind(edge.to)
+        .bind(edge.from.get())
+        .bind(edge.to.get())
         .bind(to_ms(now))
         .fetch_one(self.conn().await?)
-        .await?)
+        .await?;
+        Ok(RelationId(id))
     }
 
-    pub async fn delete_ci_relation(&mut self, id: i64) -> Result<bool> {
+    pub async fn delete_ci_relation(&mut self, id: RelationId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM ci_relations WHERE id = $1")
-            .bind(id)
+            .bind(id.get())
             .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn link_ticket_ci(&mut self, ticket_id: i64, ci_id: i64) -> Result<bool> {
+    pub async fn link_ticket_ci(&mut self, ticket_id: TicketId, ci_id: CiId) -> Result<bool> {
         let sql = "INSERT INTO ticket_cis (ticket_id, ci_id) VALUES ($1, $2) ON CONFLICT (ticket_id, ci_id) DO NOTHING";
         Ok(self.execute(sql, vec![ticket_id.into(), ci_id.into()]).await? == 1)
     }
@@ -387,7 +399,7 @@ impl Store {
         class: &str,
         attr: &str,
         values: &[&str],
-    ) -> Result<Vec<(String, i64)>> {
+    ) -> Result<Vec<(String, CiId)>> {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
             // One list, so SQLite's `?` and PostgreSQL's `$n` both bind in order.
@@ -403,17 +415,18 @@ impl Store {
             for v in chunk {
                 q = q.bind(*v);
             }
-            out.extend(q.fetch_all(&mut *self.reader().await?).await?);
+            let rows: Vec<(String, i64)> = q.fetch_all(&mut *self.reader().await?).await?;
+            out.extend(rows.into_iter().map(|(value, ci)| (value, CiId(ci))));
         }
         Ok(out)
     }
 
     /// Relationships in id order after `after`, a page at a time (export).
-    pub async fn list_ci_relations(&self, after: i64, limit: i64) -> Result<Vec<RelationRecord>> {
+    pub async fn list_ci_relations(&self, after: RelationId, limit: i64) -> Result<Vec<RelationRecord>> {
         let rows = sqlx::query(
             "SELECT id, kind, from_ci, to_ci FROM ci_relations WHERE id > $1 ORDER BY id LIMIT $2",
         )
-        .bind(after)
+        .bind(after.get())
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
         .await?;
@@ -429,7 +442,7 @@ impl Tx {
         &mut self,
         now: Timestamp,
         cis: &[CiRecord],
-    ) -> Result<Vec<(Option<String>, i64)>> {
+    ) -> Result<Vec<(Option<String>, CiId)>> {
         let mut ids = Vec::with_capacity(cis.len());
         for chunk in cis.chunks(300) {
             let tuples: Vec<String> =
@@ -447,19 +460,20 @@ impl Tx {
                     .bind(ci.name.as_str())
                     .bind(ci.external_id.as_deref())
                     .bind(ci.status.as_str())
-                    .bind(ci.owner_team_id)
+                    .bind(ci.owner_team_id.map(TeamId::get))
                     .bind(ci.criticality)
                     .bind(attrs)
                     .bind(to_ms(now))
                     .bind(to_ms(now));
             }
-            ids.extend(q.fetch_all(self.conn().await?).await?);
+            let rows: Vec<(Option<String>, i64)> = q.fetch_all(self.conn().await?).await?;
+            ids.extend(rows.into_iter().map(|(external_id, id)| (external_id, CiId(id))));
         }
         Ok(ids)
     }
 
     /// Claims unique values `(class, attr, value, ci id)` in multi-row statements.
-    pub async fn insert_unique_values(&mut self, values: &[(&str, &str, &str, i64)]) -> Result<()> {
+    pub async fn insert_unique_values(&mut self, values: &[(&str, &str, &str, CiId)]) -> Result<()> {
         for chunk in values.chunks(500) {
             let tuples: Vec<String> =
                 (0..chunk.len()).map(|i| format!("({})", placeholders(self.backend, i * 4 + 1, 4))).collect();
@@ -469,7 +483,7 @@ impl Tx {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for &(class, attr, value, id) in chunk {
-                q = q.bind(class).bind(attr).bind(value).bind(id);
+                q = q.bind(class).bind(attr).bind(value).bind(id.get());
             }
             q.execute(self.conn().await?).await?;
         }
@@ -489,7 +503,7 @@ impl Tx {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for e in chunk {
-                q = q.bind(e.kind.as_str()).bind(e.from).bind(e.to).bind(to_ms(now));
+                q = q.bind(e.kind.as_str()).bind(e.from.get()).bind(e.to.get()).bind(to_ms(now));
             }
             added += q.execute(self.conn().await?).await?.rows_affected();
         }

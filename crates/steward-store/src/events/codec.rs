@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
+use steward_core::ids::TicketId;
 use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use steward_core::tickets::{CategoryEvent, IncidentEvent, SlaFiring, SlaTarget, TicketField};
 
@@ -129,7 +130,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
     }
 }
 
-pub fn encode_incident(id: i64, event: &IncidentEvent) -> Encoded {
+pub fn encode_incident(id: TicketId, event: &IncidentEvent) -> Encoded {
     let r = |action| row("incident", id, action);
     let changes =
         |action, c: &Changes<TicketField>| r(action).before_fields(&c.before).after_fields(&c.after);
@@ -265,13 +266,14 @@ impl Obj {
     fn get(&self, key: &str) -> &Value {
         self.0.get(key).unwrap_or(&Value::Null)
     }
-    fn int(&self, key: &str) -> Decoded<i64> {
-        self.get(key).as_i64().ok_or_else(|| format!("`{key}` is not an integer"))
+    /// An integer or a typed id.
+    fn int<I: From<i64>>(&self, key: &str) -> Decoded<I> {
+        self.get(key).as_i64().map(I::from).ok_or_else(|| format!("`{key}` is not an integer"))
     }
-    fn opt_int(&self, key: &str) -> Decoded<Option<i64>> {
+    fn opt_int<I: From<i64>>(&self, key: &str) -> Decoded<Option<I>> {
         match self.get(key) {
             Value::Null => Ok(None),
-            v => v.as_i64().map(Some).ok_or_else(|| format!("`{key}` is not an integer")),
+            v => v.as_i64().map(|i| Some(I::from(i))).ok_or_else(|| format!("`{key}` is not an integer")),
         }
     }
     fn text(&self, key: &str) -> Decoded<String> {
@@ -292,9 +294,9 @@ impl Obj {
             v => v.as_bool().map(Some).ok_or_else(|| format!("`{key}` is not a boolean")),
         }
     }
-    fn ints(&self, key: &str) -> Decoded<Vec<i64>> {
+    fn ints<I: From<i64>>(&self, key: &str) -> Decoded<Vec<I>> {
         let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;
-        list.iter().map(|v| v.as_i64().ok_or_else(|| format!("`{key}` holds a non-integer"))).collect()
+        list.iter().map(|v| v.as_i64().map(I::from).ok_or_else(|| format!("`{key}` holds a non-integer"))).collect()
     }
     fn texts(&self, key: &str) -> Decoded<Vec<String>> {
         let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;
@@ -361,9 +363,9 @@ fn decode_user(m: Map<String, Value>) -> Decoded<UserSnapshot> {
     })
 }
 
-fn id_of(s: &Stored<'_>) -> Decoded<i64> {
+fn id_of<I: From<i64>>(s: &Stored<'_>) -> Decoded<I> {
     s.entity_id
-        .and_then(|i| i.parse().ok())
+        .and_then(|i| i.parse().ok().map(I::from))
         .ok_or_else(|| format!("entity id {:?} is not a number", s.entity_id))
 }
 

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use sqlx::{Any, Executor, Row};
 use steward_core::audit::{ChainBreak, ChainVerifier, Event, chain_hash};
 use steward_core::events::DomainEvent;
+use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::IncidentEvent;
 
 pub use codec::{
@@ -20,19 +21,19 @@ use crate::{Result, Store, Tx, to_ms};
 /// stored form.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: String,
     stored: codec::Encoded,
 }
 
 impl NewEvent {
-    pub fn new(actor_id: Option<i64>, actor_name: String, event: &DomainEvent) -> NewEvent {
+    pub fn new(actor_id: Option<UserId>, actor_name: String, event: &DomainEvent) -> NewEvent {
         NewEvent { actor_id, actor_name, stored: codec::encode(event) }
     }
 
     /// [`NewEvent::new`] for an incident's event, borrowed: the incident writer records many
     /// and keeps each for the projections, so it does not copy them into a `DomainEvent`.
-    pub fn incident(actor_id: Option<i64>, actor_name: String, id: i64, event: &IncidentEvent) -> NewEvent {
+    pub fn incident(actor_id: Option<UserId>, actor_name: String, id: TicketId, event: &IncidentEvent) -> NewEvent {
         NewEvent { actor_id, actor_name, stored: codec::encode_incident(id, event) }
     }
 }
@@ -82,7 +83,7 @@ fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
         event: Event {
             seq: row.try_get("seq")?,
             at_ms: row.try_get("at")?,
-            actor_id: row.try_get("actor_id")?,
+            actor_id: row.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
             actor_name: row.try_get("actor_name")?,
             entity_type: row.try_get("entity_type")?,
             entity_id: row.try_get("entity_id")?,

@@ -6,6 +6,7 @@
 //! report rollup (`Store::rebuild_reports`).
 
 use jiff::Timestamp;
+use steward_core::ids::{TeamId, UserId};
 
 use crate::{Backend, Result, Store, to_ms};
 
@@ -27,13 +28,13 @@ impl Store {
     pub async fn bulk_load_incidents(
         &self,
         count: i64,
-        team_ids: &[i64],
-        requester_id: i64,
+        team_ids: &[TeamId],
+        requester_id: UserId,
         now: Timestamp,
         span_ms: i64,
     ) -> Result<u64> {
         let teams = team_ids.len().max(1) as i64;
-        let first_team = team_ids.first().copied().unwrap_or(0);
+        let first_team = team_ids.first().map_or(0, |t| t.get());
         let titles = TITLES
             .iter()
             .enumerate()
@@ -79,7 +80,7 @@ impl Store {
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(count)
             .bind(start)
-            .bind(requester_id)
+            .bind(requester_id.get())
             .bind(first_team)
             .bind(teams)
             .bind(to_ms(now))

@@ -3,22 +3,24 @@
 use jiff::Timestamp;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+use steward_core::ids::{TicketId, UserId};
+
+use crate::{Result, Store, StoreError, Tx, from_ms, id_at, to_ms};
 
 #[derive(Debug, Clone)]
 pub struct NewComment {
-    pub ticket_id: i64,
-    pub author_id: i64,
+    pub ticket_id: TicketId,
+    pub author_id: UserId,
     pub body: String,
     pub internal: bool,
-    pub mentions: Vec<i64>,
+    pub mentions: Vec<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     pub id: i64,
-    pub ticket_id: i64,
-    pub author_id: i64,
+    pub ticket_id: TicketId,
+    pub author_id: UserId,
     pub author: String,
     pub body: String,
     pub internal: bool,
@@ -27,12 +29,12 @@ pub struct Comment {
 
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub filename: String,
     pub content_type: String,
     pub sha256: String,
     pub internal: bool,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub data: Vec<u8>,
 }
 
@@ -40,26 +42,26 @@ pub struct NewAttachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     pub id: i64,
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub internal: bool,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub created_at: Timestamp,
 }
 
 fn attachment(row: &sqlx::any::AnyRow) -> Result<Attachment> {
     Ok(Attachment {
         id: row.try_get("id")?,
-        ticket_id: row.try_get("ticket_id")?,
+        ticket_id: id_at(row, "ticket_id")?,
         filename: row.try_get("filename")?,
         content_type: row.try_get("content_type")?,
         size: row.try_get("size")?,
         sha256: row.try_get("sha256")?,
         internal: row.try_get::<i64, _>("internal")? != 0,
-        uploaded_by: row.try_get("uploaded_by")?,
+        uploaded_by: id_at(row, "uploaded_by")?,
         created_at: from_ms(row.try_get("created_at")?)?,
     })
 }
@@ -69,13 +71,13 @@ const ATTACHMENT_COLUMNS: &str =
 
 impl Store {
     /// Comments in order; work notes only when `internal` is allowed.
-    pub async fn comments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Comment>> {
+    pub async fn comments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
             "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.internal, c.created_at \
              FROM comments c JOIN users u ON u.id = c.author_id \
              WHERE c.ticket_id = $1 AND ($2 = 1 OR c.internal = 0) ORDER BY c.id",
         )
-        .bind(ticket_id)
+        .bind(ticket_id.get())
         .bind(i64::from(with_internal))
         .fetch_all(&mut *self.reader().await?)
         .await?;
@@ -83,8 +85,8 @@ impl Store {
             .map(|r| {
                 Ok(Comment {
                     id: r.try_get("id")?,
-                    ticket_id: r.try_get("ticket_id")?,
-                    author_id: r.try_get("author_id")?,
+                    ticket_id: id_at(r, "ticket_id")?,
+                    author_id: id_at(r, "author_id")?,
                     author: r.try_get("username")?,
                     body: r.try_get("body")?,
                     internal: r.try_get::<i64, _>("internal")? != 0,
@@ -94,12 +96,12 @@ impl Store {
             .collect()
     }
 
-    pub async fn attachments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Attachment>> {
+    pub async fn attachments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Attachment>> {
         let sql = format!(
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE ticket_id = $1 AND ($2 = 1 OR internal = 0) ORDER BY id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(ticket_id)
+            .bind(ticket_id.get())
             .bind(i64::from(with_internal))
             .fetch_all(&mut *self.reader().await?)
             .await?;
@@ -120,8 +122,8 @@ impl Tx {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO comments (ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(c.ticket_id)
-        .bind(c.author_id)
+        .bind(c.ticket_id.get())
+        .bind(c.author_id.get())
         .bind(&c.body)
         .bind(i64::from(c.internal))
         .bind(to_ms(now))
@@ -132,7 +134,7 @@ impl Tx {
                 "INSERT INTO comment_mentions (comment_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
             .bind(id)
-            .bind(user)
+            .bind(user.get())
             .execute(self.conn().await?)
             .await?;
         }
@@ -144,13 +146,13 @@ impl Tx {
             "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, internal, uploaded_by, created_at, data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
-        .bind(a.ticket_id)
+        .bind(a.ticket_id.get())
         .bind(&a.filename)
         .bind(&a.content_type)
         .bind(a.data.len() as i64)
         .bind(&a.sha256)
         .bind(i64::from(a.internal))
-        .bind(a.uploaded_by)
+        .bind(a.uploaded_by.get())
         .bind(to_ms(now))
         .bind(&a.data)
         .fetch_one(self.conn().await?)

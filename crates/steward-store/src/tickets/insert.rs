@@ -17,6 +17,7 @@
 //! On PostgreSQL ids come from the table's sequence, so the rows go out with `RETURNING`.
 
 use sqlx::Row;
+use steward_core::ids::TicketId;
 use steward_core::tickets::{Ticket, TicketKind, ticket_number};
 
 use super::{bind_fields, field_values};
@@ -91,7 +92,7 @@ impl Tx {
         }
         let top = max_id + out.len() as i64;
         for (i, t) in out.iter_mut().enumerate() {
-            t.id = max_id + 1 + i as i64;
+            t.id = TicketId(max_id + 1 + i as i64);
         }
         for chunk in out.chunks(CHUNK) {
             let tuples: Vec<String> = (0..chunk.len())
@@ -150,7 +151,7 @@ impl Tx {
                     .iter()
                     .find(|(_, n)| *n == t.number)
                     .ok_or_else(|| StoreError::Corrupt(format!("{} is missing from its insert", t.number)))?;
-                t.id = *id;
+                t.id = TicketId(*id);
             }
         }
         Ok(())

@@ -9,11 +9,12 @@ mod search;
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::{
     HoldReason, Impact, Priority, ResolutionCode, State, Tags, Ticket, TicketKind, Urgency,
 };
 
-use crate::{AnyQuery, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, to_ms};
+use crate::{AnyQuery, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, to_ms, typed};
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
@@ -62,21 +63,21 @@ impl TryFrom<TicketRow> for Ticket {
         let corrupt =
             |e: steward_core::tickets::FieldError| StoreError::Corrupt(format!("ticket {}: {e}", r.id));
         Ok(Ticket {
-            id: r.id,
+            id: TicketId(r.id),
             kind: TicketKind::parse(&r.kind).map_err(corrupt)?,
             number: r.number.clone(),
             title: r.title.clone(),
             description: r.description.clone(),
-            requester_id: r.requester_id,
-            created_by: r.created_by,
-            category_id: r.category_id,
-            subcategory_id: r.subcategory_id,
+            requester_id: UserId(r.requester_id),
+            created_by: r.created_by.map(UserId),
+            category_id: r.category_id.map(CategoryId),
+            subcategory_id: r.subcategory_id.map(CategoryId),
             service: r.service.clone(),
             impact: Impact::new(r.impact).map_err(corrupt)?,
             urgency: Urgency::new(r.urgency).map_err(corrupt)?,
             priority: Priority::new(r.priority).map_err(corrupt)?,
-            team_id: r.team_id,
-            assignee_id: r.assignee_id,
+            team_id: r.team_id.map(TeamId),
+            assignee_id: r.assignee_id.map(UserId),
             state: State::parse(&r.state).map_err(corrupt)?,
             hold_reason: r.hold_reason.as_deref().map(HoldReason::parse).transpose().map_err(corrupt)?,
             resolution_code: r
@@ -89,7 +90,7 @@ impl TryFrom<TicketRow> for Ticket {
             resolved_at: from_ms_opt(r.resolved_at)?,
             closed_at: from_ms_opt(r.closed_at)?,
             reopen_count: r.reopen_count,
-            parent_id: r.parent_id,
+            parent_id: r.parent_id.map(TicketId),
             tags: Tags::from_stored(&r.tags),
             created_at: from_ms(r.created_at)?,
             updated_at: from_ms(r.updated_at)?,
@@ -133,23 +134,23 @@ fn bind_fields<'q>(query: AnyQuery<'q>, t: &Ticket) -> AnyQuery<'q> {
     crate::tx::bind_all(query, field_values(t).into())
 }
 
-async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<Option<Ticket>> {
+async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: TicketId) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1");
-    let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(e).await?;
+    let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(Ticket::try_from).transpose()
 }
 
 /// A category or subcategory of the admin-managed list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
-    pub id: i64,
+    pub id: CategoryId,
     pub name: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CategoryId>,
     pub active: bool,
 }
 
 impl Store {
-    pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
         fetch_ticket(&mut *self.reader().await?, id).await
     }
 
@@ -184,47 +185,56 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, parent_id, active)| Category { id, name, parent_id, active: active != 0 })
+            .map(|(id, name, parent_id, active)| Category {
+                id: CategoryId(id),
+                name,
+                parent_id: parent_id.map(CategoryId),
+                active: active != 0,
+            })
             .collect())
     }
 
     /// Ids of tickets related to `id`, either way round.
-    pub async fn related_tickets(&self, id: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT other_id FROM ticket_links WHERE ticket_id = $1 \
-             UNION SELECT ticket_id FROM ticket_links WHERE other_id = $1 ORDER BY 1",
-        )
-        .bind(id)
-        .fetch_all(&mut *self.reader().await?)
-        .await?)
+    pub async fn related_tickets(&self, id: TicketId) -> Result<Vec<TicketId>> {
+        Ok(typed(
+            sqlx::query_scalar(
+                "SELECT other_id FROM ticket_links WHERE ticket_id = $1 \
+                 UNION SELECT ticket_id FROM ticket_links WHERE other_id = $1 ORDER BY 1",
+            )
+            .bind(id.get())
+            .fetch_all(&mut *self.reader().await?)
+            .await?,
+        ))
     }
 
-    pub async fn watchers(&self, id: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
-            .bind(id)
-            .fetch_all(&mut *self.reader().await?)
-            .await?)
+    pub async fn watchers(&self, id: TicketId) -> Result<Vec<UserId>> {
+        Ok(typed(
+            sqlx::query_scalar("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
+                .bind(id.get())
+                .fetch_all(&mut *self.reader().await?)
+                .await?,
+        ))
     }
 
     /// Child incidents of a major incident.
-    pub async fn children(&self, id: i64) -> Result<Vec<Ticket>> {
+    pub async fn children(&self, id: TicketId) -> Result<Vec<Ticket>> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.parent_id = $1 ORDER BY t.id");
         let rows: Vec<TicketRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&mut *self.reader().await?).await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_all(&mut *self.reader().await?).await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
 
     /// Saved list views of a user: (id, name, query string).
-    pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
+    pub async fn saved_views(&self, user_id: UserId) -> Result<Vec<(i64, String, String)>> {
         Ok(sqlx::query_as("SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name")
-            .bind(user_id)
+            .bind(user_id.get())
             .fetch_all(&mut *self.reader().await?)
             .await?)
     }
 }
 
 impl Tx {
-    pub async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
+    pub async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
         fetch_ticket(self.conn().await?, id).await
     }
 
@@ -242,7 +252,7 @@ impl Tx {
             ticket,
         )
         .bind(to_ms(ticket.updated_at))
-        .bind(ticket.id)
+        .bind(ticket.id.get())
         .bind(ticket.version)
         .execute(self.conn().await?)
         .await?;
@@ -257,35 +267,36 @@ impl Tx {
         &mut self,
         now: Timestamp,
         name: &str,
-        parent_id: Option<i64>,
-    ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        parent_id: Option<CategoryId>,
+    ) -> Result<CategoryId> {
+        let id = sqlx::query_scalar(
             "INSERT INTO categories (name, parent_id, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(name)
-        .bind(parent_id)
+        .bind(parent_id.map(CategoryId::get))
         .bind(to_ms(now))
         .fetch_one(self.conn().await?)
-        .await?)
+        .await?;
+        Ok(CategoryId(id))
     }
 
-    pub async fn add_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
+    pub async fn add_watcher(&mut self, ticket_id: TicketId, user_id: UserId) -> Result<bool> {
         let sql = "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) \
                    ON CONFLICT (ticket_id, user_id) DO NOTHING";
         Ok(self.execute(sql, vec![ticket_id.into(), user_id.into()]).await? == 1)
     }
 
-    pub async fn remove_watcher(&mut self, ticket_id: i64, user_id: i64) -> Result<bool> {
+    pub async fn remove_watcher(&mut self, ticket_id: TicketId, user_id: UserId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM ticket_watchers WHERE ticket_id = $1 AND user_id = $2")
-            .bind(ticket_id)
-            .bind(user_id)
+            .bind(ticket_id.get())
+            .bind(user_id.get())
             .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Relates two tickets; returns false when they already were.
-    pub async fn link_tickets(&mut self, a: i64, b: i64) -> Result<bool> {
+    pub async fn link_tickets(&mut self, a: TicketId, b: TicketId) -> Result<bool> {
         let (lo, hi) = if a < b { (a, b) } else { (b, a) };
         let sql = "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) \
                    ON CONFLICT (ticket_id, other_id) DO NOTHING";
@@ -295,14 +306,14 @@ impl Tx {
     pub async fn insert_saved_view(
         &mut self,
         now: Timestamp,
-        user_id: i64,
+        user_id: UserId,
         name: &str,
         query: &str,
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(name)
         .bind(query)
         .bind(to_ms(now))
@@ -310,10 +321,10 @@ impl Tx {
         .await?)
     }
 
-    pub async fn delete_saved_view(&mut self, user_id: i64, id: i64) -> Result<bool> {
+    pub async fn delete_saved_view(&mut self, user_id: UserId, id: i64) -> Result<bool> {
         let done = sqlx::query("DELETE FROM saved_views WHERE id = $1 AND user_id = $2")
             .bind(id)
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)

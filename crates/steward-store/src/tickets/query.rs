@@ -4,6 +4,7 @@
 //! continue after the last row's `(sort value, id)`, so deep pages cost as little as the first.
 
 use jiff::Timestamp;
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::{State, Ticket, TicketKind};
 
 use std::sync::{Arc, PoisonError};
@@ -19,11 +20,11 @@ pub enum Visibility {
     All,
     /// Requesters: their own tickets.
     Requester {
-        user_id: i64,
+        user_id: UserId,
     },
     /// Agents: their teams' tickets, the unassigned queue, and anything they requested or hold.
     Agent {
-        user_id: i64,
+        user_id: UserId,
     },
 }
 
@@ -51,7 +52,7 @@ impl SortField {
             SortField::Created => to_ms(t.created_at),
             SortField::Updated => to_ms(t.updated_at),
             SortField::Priority => i64::from(t.priority.get()),
-            SortField::Number => t.id,
+            SortField::Number => t.id.get(),
         }
     }
 }
@@ -62,14 +63,14 @@ pub struct TicketQuery {
     pub states: Vec<State>,
     pub priorities: Vec<u8>,
     /// `Some(None)`: no team.
-    pub team_id: Option<Option<i64>>,
+    pub team_id: Option<Option<TeamId>>,
     /// Tickets in any team of this user.
-    pub teams_of: Option<i64>,
+    pub teams_of: Option<UserId>,
     /// `Some(None)`: nobody assigned.
-    pub assignee_id: Option<Option<i64>>,
-    pub requester_id: Option<i64>,
-    pub category_id: Option<i64>,
-    pub parent_id: Option<i64>,
+    pub assignee_id: Option<Option<UserId>>,
+    pub requester_id: Option<UserId>,
+    pub category_id: Option<CategoryId>,
+    pub parent_id: Option<TicketId>,
     pub tag: Option<String>,
     /// Words in the title (substring), or a ticket number.
     pub text: Option<String>,
@@ -120,8 +121,8 @@ struct Sql {
 }
 
 impl Sql {
-    fn int(&mut self, v: i64) -> String {
-        self.args.push(v.into());
+    fn int(&mut self, v: impl Into<i64>) -> String {
+        self.args.push(v.into().into());
         format!("${}", self.args.len())
     }
 
@@ -183,7 +184,11 @@ impl Store {
             None => {}
         }
         for (column, value) in
-            [("requester_id", q.requester_id), ("category_id", q.category_id), ("parent_id", q.parent_id)]
+            [
+            ("requester_id", q.requester_id.map(UserId::get)),
+            ("category_id", q.category_id.map(CategoryId::get)),
+            ("parent_id", q.parent_id.map(TicketId::get)),
+        ]
         {
             if let Some(v) = value {
                 let p = sql.int(v);
@@ -393,7 +398,7 @@ impl Store {
         let mut items = rows.into_iter().map(Ticket::try_from).collect::<Result<Vec<_>>>()?;
         let next = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|t| (q.sort.value(t), t.id))
+            items.last().map(|t| (q.sort.value(t), t.id.get()))
         } else {
             None
         };
@@ -403,14 +408,15 @@ impl Store {
 
 impl Store {
     /// Open tickets of a kind by priority and team: `(priority, team_id, count)`.
-    pub async fn open_ticket_counts(&self, kind: TicketKind) -> Result<Vec<(i64, Option<i64>, i64)>> {
-        Ok(sqlx::query_as(
+    pub async fn open_ticket_counts(&self, kind: TicketKind) -> Result<Vec<(i64, Option<TeamId>, i64)>> {
+        let rows: Vec<(i64, Option<i64>, i64)> = sqlx::query_as(
             "SELECT priority, team_id, COUNT(*) FROM tickets \
              WHERE kind = $1 AND state IN ('new', 'assigned', 'in_progress', 'on_hold') \
              GROUP BY priority, team_id ORDER BY priority, team_id",
         )
         .bind(kind.as_str())
         .fetch_all(&mut *self.reader().await?)
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|(priority, team, n)| (priority, team.map(TeamId), n)).collect())
     }
 }
