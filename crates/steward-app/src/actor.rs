@@ -1,6 +1,7 @@
 //! Who is acting, and through which credential.
 
 use steward_core::identity::{Permission, ScopeSet, User};
+use steward_core::ids::TokenId;
 
 use crate::{AppError, Result};
 
@@ -9,7 +10,7 @@ pub enum Credential {
     /// A browser session; forms must echo its CSRF token.
     Session { id: i64, csrf_token: String },
     /// A bearer token limited to its scopes.
-    Token { id: i64, scopes: ScopeSet },
+    Token { id: TokenId, scopes: ScopeSet },
     /// The user acting without a stored credential, with every scope of the role: a password
     /// sign-in being completed (`POST /api/v1/auth/login`), or the demo seeder.
     Direct,

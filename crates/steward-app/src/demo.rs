@@ -337,7 +337,7 @@ impl App {
 
     /// A small CMDB behind the demo's services, through the import path; the major email
     /// incident names the mail server.
-    async fn seed_demo_cmdb(&self, lead: &Actor, major: i64) -> Result<()> {
+    async fn seed_demo_cmdb(&self, lead: &Actor, major: steward_core::ids::TicketId) -> Result<()> {
         let cis = "external_id,class,name,hostname,ip_address,engine\n\
             svc-email,business_service,Email,,,\n\
             svc-payroll,business_service,Payroll,,,\n\

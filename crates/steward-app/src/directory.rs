@@ -1,6 +1,7 @@
 //! The user and team directory: who works in the service desk and in which teams.
 
 use steward_core::events::DomainEvent;
+use steward_core::ids::{TeamId, UserId};
 use steward_core::identity::{
     Password, Permission, Role, TeamEvent, TeamName, TeamWithMembers, User, UserEvent, UserSnapshot, Username,
 };
@@ -99,7 +100,7 @@ impl crate::Directory<'_> {
         Ok(self.store.list_users().await?)
     }
 
-    pub async fn user(self, actor: &Actor, id: i64) -> Result<User> {
+    pub async fn user(self, actor: &Actor, id: UserId) -> Result<User> {
         if actor.user.id != id {
             actor.require(Permission::ViewDirectory)?;
         }
@@ -142,7 +143,7 @@ impl crate::Directory<'_> {
     pub async fn update_user(
         self,
         actor: &Actor,
-        id: i64,
+        id: UserId,
         expected_version: Option<i64>,
         update: UserUpdate,
     ) -> Result<User> {
@@ -259,8 +260,8 @@ impl crate::Directory<'_> {
     pub async fn set_team_member(
         self,
         actor: Option<&Actor>,
-        team_id: i64,
-        user_id: i64,
+        team_id: TeamId,
+        user_id: UserId,
         member: bool,
     ) -> Result<bool> {
         if let Some(a) = actor {
@@ -287,7 +288,7 @@ impl crate::Directory<'_> {
         Ok(changed)
     }
 
-    pub async fn teams_of(self, user_id: i64) -> Result<Vec<steward_core::identity::Team>> {
+    pub async fn teams_of(self, user_id: UserId) -> Result<Vec<steward_core::identity::Team>> {
         Ok(self.store.teams_of(user_id).await?)
     }
 }
@@ -296,18 +297,18 @@ impl crate::Directory<'_> {
 /// anyone who may see a ticket that refers to them.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryNames {
-    pub users: std::collections::HashMap<i64, (String, String)>,
-    pub teams: std::collections::HashMap<i64, String>,
+    pub users: std::collections::HashMap<UserId, (String, String)>,
+    pub teams: std::collections::HashMap<TeamId, String>,
     /// (id, display name) of people who can be assigned tickets, by name.
-    pub assignable: Vec<(i64, String)>,
+    pub assignable: Vec<(UserId, String)>,
 }
 
 impl DirectoryNames {
-    pub fn user(&self, id: Option<i64>) -> String {
+    pub fn user(&self, id: Option<UserId>) -> String {
         id.and_then(|i| self.users.get(&i)).map(|(_, d)| d.clone()).unwrap_or_default()
     }
 
-    pub fn team(&self, id: Option<i64>) -> String {
+    pub fn team(&self, id: Option<TeamId>) -> String {
         id.and_then(|i| self.teams.get(&i)).cloned().unwrap_or_default()
     }
 }
@@ -316,7 +317,7 @@ impl crate::Directory<'_> {
     pub async fn names(self) -> Result<DirectoryNames> {
         let users = self.store.list_users().await?;
         let teams = self.store.list_teams().await?;
-        let mut assignable: Vec<(i64, String)> = users
+        let mut assignable: Vec<(UserId, String)> = users
             .iter()
             .filter(|u| !u.disabled && u.role.allows(Permission::WorkTickets))
             .map(|u| (u.id, u.display_name.clone()))
@@ -333,8 +334,8 @@ impl crate::Directory<'_> {
 impl crate::Directory<'_> {
     /// Whether team `id` exists. Teams are never deleted (there is no operation that does),
     /// so a team found once is remembered and later checks cost no database round trip.
-    pub(crate) async fn team_exists(self, id: i64) -> Result<bool> {
-        let seen = |s: &std::collections::HashSet<i64>| s.contains(&id);
+    pub(crate) async fn team_exists(self, id: TeamId) -> Result<bool> {
+        let seen = |s: &std::collections::HashSet<TeamId>| s.contains(&id);
         if seen(&self.teams_seen.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
             return Ok(true);
         }

@@ -10,6 +10,7 @@
 
 use jiff::Timestamp;
 use steward_core::events::DomainEvent;
+use steward_core::ids::UserId;
 use steward_core::tickets::{IncidentEvent, Ticket};
 use steward_store::{NewEvent, Tx};
 
@@ -54,7 +55,7 @@ fn new_event(actor: Option<&Actor>, event: &DomainEvent) -> NewEvent {
 }
 
 /// The actor's id and name as the log records them (`None`: the system).
-fn who(actor: Option<&Actor>) -> (Option<i64>, String) {
+fn who(actor: Option<&Actor>) -> (Option<UserId>, String) {
     match actor {
         Some(a) => (Some(a.user.id), a.user.username.to_string()),
         None => (None, "system".to_owned()),

@@ -97,7 +97,7 @@ pub struct App {
     intake: Arc<incidents::Intake>,
     /// Teams known to exist. Teams are never deleted, so an id seen once stays valid and the
     /// check that a referenced team exists needs no read after the first (see `team_exists`).
-    teams_seen: Arc<std::sync::RwLock<std::collections::HashSet<i64>>>,
+    teams_seen: Arc<std::sync::RwLock<std::collections::HashSet<steward_core::ids::TeamId>>>,
 }
 
 impl App {

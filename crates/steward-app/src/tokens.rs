@@ -4,6 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 use steward_core::events::DomainEvent;
 use steward_core::expiry::parse_lifetime;
 use steward_core::identity::{ApiToken, Permission, ScopeSet, TokenEvent, User};
+use steward_core::ids::{TokenId, UserId};
 use steward_store::NewToken;
 
 use crate::secrets::{new_secret, secret_hash};
@@ -25,7 +26,7 @@ impl crate::Tokens<'_> {
     pub async fn issue(
         self,
         actor: Option<&Actor>,
-        owner_id: i64,
+        owner_id: UserId,
         name: &str,
         scopes: &str,
         lifetime: &str,
@@ -120,7 +121,7 @@ impl crate::Tokens<'_> {
         Ok(self.store.list_tokens(Some(actor.user.id)).await?)
     }
 
-    pub async fn revoke(self, actor: &Actor, id: i64) -> Result<ApiToken> {
+    pub async fn revoke(self, actor: &Actor, id: TokenId) -> Result<ApiToken> {
         let token = self.store.token(id).await?.ok_or(AppError::NotFound("token"))?;
         if token.user_id == actor.user.id {
             actor.require(Permission::ManageOwnTokens)?;

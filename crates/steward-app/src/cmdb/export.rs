@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use steward_core::cmdb::Edge;
 use steward_core::identity::Permission;
+use steward_core::ids::{CiId, RelationId};
 use steward_store::{CiQuery, CiRecord};
 
 use super::import::CI_COLUMNS;
@@ -82,7 +83,7 @@ impl crate::Cmdb<'_> {
         String::from_utf8(bytes).map_err(|e| AppError::Internal(e.into()))
     }
 
-    async fn all_cis(self) -> Result<(Vec<CiRecord>, HashMap<i64, String>)> {
+    async fn all_cis(self) -> Result<(Vec<CiRecord>, HashMap<CiId, String>)> {
         let mut out = Vec::new();
         let mut q = CiQuery { limit: 500, ..CiQuery::default() };
         loop {
@@ -97,7 +98,7 @@ impl crate::Cmdb<'_> {
 
     async fn all_relations(self) -> Result<Vec<Edge>> {
         let mut out = Vec::new();
-        let mut after = 0;
+        let mut after = RelationId(0);
         loop {
             let page = self.store.list_ci_relations(after, 5_000).await?;
             let Some(last) = page.last() else { break };

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use steward_core::cmdb::{CiEvent, CiField, Direction, Hit, ImpactWalk, RelationDetail};
 use steward_core::events::{DomainEvent, Fields};
 use steward_core::identity::Permission;
+use steward_core::ids::{CiId, TicketId};
 use steward_store::{CiRecord, EventFilter};
 
 use super::{ENTITY, snapshot};
@@ -30,15 +31,15 @@ pub struct CiImpact {
     /// The business services among the hits.
     pub services: Vec<CiRecord>,
     /// Open incidents on the start or any hit: (CI id, ticket id, number, title, priority).
-    pub incidents: Vec<(i64, i64, String, String, i64)>,
+    pub incidents: Vec<(CiId, TicketId, String, String, i64)>,
     pub truncated: bool,
     /// The CIs and relationships the walk crossed, for drawing: (from, to, kind).
-    pub edges: Vec<(i64, i64, &'static str)>,
+    pub edges: Vec<(CiId, CiId, &'static str)>,
 }
 
 impl crate::Cmdb<'_> {
     /// Walks the graph from CI `id` in `direction` up to `depth` steps.
-    pub async fn impact(self, actor: &Actor, id: i64, direction: &str, depth: u32) -> Result<CiImpact> {
+    pub async fn impact(self, actor: &Actor, id: CiId, direction: &str, depth: u32) -> Result<CiImpact> {
         actor.require(Permission::ReadCmdb)?;
         let direction = Direction::parse(direction).ok_or_else(|| {
             AppError::invalid(
@@ -52,8 +53,8 @@ impl crate::Cmdb<'_> {
         let start = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let walk = self.walk(id, direction, depth).await?;
         let hits = walk.hits();
-        let ids: Vec<i64> = hits.iter().map(|h| h.ci).collect();
-        let mut cis: std::collections::HashMap<i64, CiRecord> =
+        let ids: Vec<CiId> = hits.iter().map(|h| h.ci).collect();
+        let mut cis: std::collections::HashMap<CiId, CiRecord> =
             self.store.cis_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
         let edges = hits
             .iter()
@@ -67,7 +68,7 @@ impl crate::Cmdb<'_> {
             hits.into_iter().filter_map(|h| cis.remove(&h.ci).map(|ci| ImpactHit { hit: h, ci })).collect();
         let services =
             hits.iter().filter(|h| h.ci.class == "business_service").map(|h| h.ci.clone()).collect();
-        let mut on: Vec<i64> = vec![id];
+        let mut on: Vec<CiId> = vec![id];
         on.extend(hits.iter().map(|h| h.ci.id));
         let incidents = self.store.open_incidents_on(&on).await?;
         Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges })
@@ -75,7 +76,7 @@ impl crate::Cmdb<'_> {
 
     /// The walk from `start`: over its whole neighbourhood fetched in one query, or level by
     /// level when that neighbourhood is too big to fetch at once.
-    async fn walk(self, start: i64, direction: Direction, depth: u32) -> Result<ImpactWalk> {
+    async fn walk(self, start: CiId, direction: Direction, depth: u32) -> Result<ImpactWalk> {
         let mut walk = ImpactWalk::new(&[start], direction, depth, IMPACT_LIMIT);
         if let Some(edges) = self.store.edges_near(start, direction, depth, NEIGHBOURHOOD_CAP).await? {
             walk.run(&edges);
@@ -88,7 +89,7 @@ impl crate::Cmdb<'_> {
     }
 
     /// The CI as it was at `at`, replayed from its events; `None` before it existed.
-    pub async fn as_of(self, actor: &Actor, id: i64, at: Timestamp) -> Result<Option<CiAsOf>> {
+    pub async fn as_of(self, actor: &Actor, id: CiId, at: Timestamp) -> Result<Option<CiAsOf>> {
         actor.require(Permission::ReadCmdb)?;
         let current = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let filter = EventFilter {

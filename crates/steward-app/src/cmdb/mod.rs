@@ -10,6 +10,7 @@ use steward_core::cmdb::{
 };
 use steward_core::events::{DomainEvent, FieldValue, Fields};
 use steward_core::identity::Permission;
+use steward_core::ids::{CiId, RelationId, TeamId, TicketId};
 use steward_core::tickets::IncidentEvent;
 use steward_store::{CiQuery, CiRecord, RelationRecord};
 
@@ -32,7 +33,7 @@ pub struct CiInput {
     pub name: String,
     pub external_id: Option<String>,
     pub status: Option<String>,
-    pub owner_team_id: Option<i64>,
+    pub owner_team_id: Option<TeamId>,
     pub criticality: Option<i64>,
     pub attrs: BTreeMap<String, RawValue>,
 }
@@ -43,7 +44,7 @@ pub struct CiPatch {
     pub name: Option<String>,
     pub external_id: Option<Option<String>>,
     pub status: Option<String>,
-    pub owner_team_id: Option<Option<i64>>,
+    pub owner_team_id: Option<Option<TeamId>>,
     pub criticality: Option<i64>,
     pub attrs: BTreeMap<String, Option<RawValue>>,
 }
@@ -55,9 +56,9 @@ pub struct CiView {
     /// Each relationship with the CI at its other end.
     pub relations: Vec<(RelationRecord, CiRecord)>,
     /// Open incidents linked to the CI: (ticket id, number, title, priority).
-    pub incidents: Vec<(i64, String, String, i64)>,
+    pub incidents: Vec<(TicketId, String, String, i64)>,
     /// The newest 50 tickets of any state linked to the CI: (id, number, title, priority, state).
-    pub tickets: Vec<(i64, String, String, i64, String)>,
+    pub tickets: Vec<(TicketId, String, String, i64, String)>,
     pub owner_team: Option<String>,
 }
 
@@ -204,7 +205,7 @@ impl crate::Cmdb<'_> {
         let attrs = class.validate(&input.attrs).map_err(|e| AppError::invalid("attributes", e))?;
         let at = self.now();
         let ci = CiRecord {
-            id: 0,
+            id: CiId(0),
             class: class.name.clone(),
             name: parse_name(&input.name)?,
             external_id: parse_external_id(input.external_id.as_deref())?,
@@ -243,7 +244,7 @@ impl crate::Cmdb<'_> {
     pub async fn update_ci(
         self,
         actor: &Actor,
-        id: i64,
+        id: CiId,
         expected_version: Option<i64>,
         patch: CiPatch,
     ) -> Result<CiRecord> {
@@ -299,13 +300,13 @@ impl crate::Cmdb<'_> {
         Ok(self.store.list_cis(query).await?)
     }
 
-    pub async fn ci(self, actor: &Actor, id: i64) -> Result<CiView> {
+    pub async fn ci(self, actor: &Actor, id: CiId) -> Result<CiView> {
         actor.require(Permission::ReadCmdb)?;
         let ci = self.store.ci(id).await?.ok_or(AppError::NotFound("CI"))?;
         let relations = self.store.ci_relations(id).await?;
-        let others: Vec<i64> =
+        let others: Vec<CiId> =
             relations.iter().map(|r| if r.edge.from == id { r.edge.to } else { r.edge.from }).collect();
-        let cis: BTreeMap<i64, CiRecord> =
+        let cis: BTreeMap<CiId, CiRecord> =
             self.store.cis_by_ids(&others).await?.into_iter().map(|c| (c.id, c)).collect();
         let relations = relations
             .into_iter()
@@ -328,7 +329,7 @@ impl crate::Cmdb<'_> {
     }
 
     /// Relates two CIs; the type must allow their classes.
-    pub async fn relate(self, actor: &Actor, from: i64, to: i64, kind: &str) -> Result<i64> {
+    pub async fn relate(self, actor: &Actor, from: CiId, to: CiId, kind: &str) -> Result<RelationId> {
         actor.require(Permission::WriteCmdb)?;
         let kind = RelationType::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
         if from == to {
@@ -362,7 +363,7 @@ impl crate::Cmdb<'_> {
         Ok(id)
     }
 
-    pub async fn unrelate(self, actor: &Actor, relation_id: i64) -> Result<()> {
+    pub async fn unrelate(self, actor: &Actor, relation_id: RelationId) -> Result<()> {
         actor.require(Permission::WriteCmdb)?;
         let r = self.store.ci_relation(relation_id).await?.ok_or(AppError::NotFound("relationship"))?;
         let at = self.now();
@@ -385,7 +386,7 @@ impl crate::Cmdb<'_> {
     }
 
     /// Links an incident to a CI it affects.
-    pub async fn link_incident(self, actor: &Actor, incident: i64, ci: i64) -> Result<()> {
+    pub async fn link_incident(self, actor: &Actor, incident: TicketId, ci: CiId) -> Result<()> {
         let ticket = self.incidents().get(actor, incident).await?.ticket;
         actor.require(Permission::WorkTickets)?;
         let ci = self
@@ -404,7 +405,7 @@ impl crate::Cmdb<'_> {
     }
 
     /// The CIs an incident is linked to.
-    pub async fn incident_cis(self, actor: &Actor, incident: i64) -> Result<Vec<CiRecord>> {
+    pub async fn incident_cis(self, actor: &Actor, incident: TicketId) -> Result<Vec<CiRecord>> {
         let ticket = self.incidents().get(actor, incident).await?.ticket;
         let ids = self.store.ticket_ci_ids(ticket.id).await?;
         Ok(self.store.cis_by_ids(&ids).await?)

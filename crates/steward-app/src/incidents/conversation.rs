@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 use steward_core::events::DomainEvent;
 use steward_core::identity::{Permission, Username};
+use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::{
     HoldReason, IncidentEvent, State, TicketAccess, parse_description, ticket_changes,
 };
@@ -79,7 +80,7 @@ fn clean_filename(name: &str) -> Result<String> {
 impl crate::Incidents<'_> {
     /// Adds a public reply or an internal work note. A requester's reply to an incident on
     /// hold awaiting them resumes work on it.
-    pub async fn comment(self, actor: &Actor, id: i64, body: &str, internal: bool) -> Result<Comment> {
+    pub async fn comment(self, actor: &Actor, id: TicketId, body: &str, internal: bool) -> Result<Comment> {
         let view = self.incidents().get(actor, id).await?;
         match view.access {
             TicketAccess::Work => actor.require(Permission::WorkTickets)?,
@@ -138,13 +139,13 @@ impl crate::Incidents<'_> {
         })
     }
 
-    pub async fn comments(self, actor: &Actor, id: i64) -> Result<Vec<Comment>> {
+    pub async fn comments(self, actor: &Actor, id: TicketId) -> Result<Vec<Comment>> {
         let view = self.incidents().get(actor, id).await?;
         Ok(self.store.comments(id, view.access.sees_internal()).await?)
     }
 
     /// Stores a file on an incident after checking its size, name and type.
-    pub async fn attach(self, actor: &Actor, id: i64, upload: AttachmentUpload) -> Result<Attachment> {
+    pub async fn attach(self, actor: &Actor, id: TicketId, upload: AttachmentUpload) -> Result<Attachment> {
         let view = self.incidents().get(actor, id).await?;
         match view.access {
             TicketAccess::Work => {}
@@ -203,7 +204,7 @@ impl crate::Incidents<'_> {
         Ok(stored)
     }
 
-    pub async fn attachments(self, actor: &Actor, id: i64) -> Result<Vec<Attachment>> {
+    pub async fn attachments(self, actor: &Actor, id: TicketId) -> Result<Vec<Attachment>> {
         let view = self.incidents().get(actor, id).await?;
         Ok(self.store.attachments(id, view.access.sees_internal()).await?)
     }
@@ -225,7 +226,7 @@ impl crate::Incidents<'_> {
 
     /// History and conversation, oldest first. Work notes and internal files are left out
     /// for those who may not see them.
-    pub async fn activity(self, actor: &Actor, id: i64) -> Result<Vec<ActivityItem>> {
+    pub async fn activity(self, actor: &Actor, id: TicketId) -> Result<Vec<ActivityItem>> {
         let view = self.incidents().get(actor, id).await?;
         let internal = view.access.sees_internal();
         let filter = EventFilter {
@@ -260,7 +261,7 @@ impl crate::Incidents<'_> {
     }
 
     /// Adds or removes a watcher (agents; anyone may watch or unwatch themselves).
-    pub async fn set_watcher(self, actor: &Actor, id: i64, user_id: i64, watch: bool) -> Result<()> {
+    pub async fn set_watcher(self, actor: &Actor, id: TicketId, user_id: UserId, watch: bool) -> Result<()> {
         let view = self.incidents().get(actor, id).await?;
         actor.require(if user_id == actor.user.id {
             Permission::RaiseTickets
@@ -294,7 +295,7 @@ impl crate::Incidents<'_> {
     }
 
     /// Relates two incidents the actor works on.
-    pub async fn relate(self, actor: &Actor, id: i64, other: i64) -> Result<()> {
+    pub async fn relate(self, actor: &Actor, id: TicketId, other: TicketId) -> Result<()> {
         let ticket = self.workable(actor, id).await?;
         if id == other {
             return Err(AppError::invalid("ticket_id", "an incident is not related to itself"));

@@ -15,6 +15,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::{IncidentEvent, Ticket, ticket_fields};
 use steward_store::{CiRecord, GroupWriter};
 use tokio::sync::{mpsc, oneshot};
@@ -29,8 +30,8 @@ const MAX_BATCH: usize = 64;
 pub(super) struct Prepared {
     pub ticket: Ticket,
     pub actor: Actor,
-    pub related: Vec<i64>,
-    pub watchers: Vec<i64>,
+    pub related: Vec<TicketId>,
+    pub watchers: Vec<UserId>,
     pub cis: Vec<CiRecord>,
 }
 

@@ -9,6 +9,7 @@ mod references;
 use jiff::Timestamp;
 use steward_core::events::Changes;
 use steward_core::identity::Permission;
+use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{
     Impact, IncidentEvent, State, Tags, Ticket, TicketAccess, TicketField, TicketKind, Title,
     TransitionError, TransitionRequest, Urgency, access, apply_transition, parse_description, ticket_changes,
@@ -30,20 +31,20 @@ pub struct NewIncident {
     pub title: String,
     pub description: String,
     /// Agents may raise on someone's behalf; requesters always raise for themselves.
-    pub requester_id: Option<i64>,
-    pub category_id: Option<i64>,
-    pub subcategory_id: Option<i64>,
+    pub requester_id: Option<UserId>,
+    pub category_id: Option<CategoryId>,
+    pub subcategory_id: Option<CategoryId>,
     pub service: Option<String>,
     pub impact: Option<i64>,
     pub urgency: Option<i64>,
-    pub team_id: Option<i64>,
-    pub assignee_id: Option<i64>,
-    pub parent_id: Option<i64>,
-    pub related: Vec<i64>,
-    pub watchers: Vec<i64>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub parent_id: Option<TicketId>,
+    pub related: Vec<TicketId>,
+    pub watchers: Vec<UserId>,
     pub tags: Vec<String>,
     /// Configuration items the incident affects (agents only).
-    pub ci_ids: Vec<i64>,
+    pub ci_ids: Vec<CiId>,
 }
 
 /// Changes to an incident; `None` leaves a field, `Some(None)` clears it.
@@ -51,15 +52,15 @@ pub struct NewIncident {
 pub struct IncidentPatch {
     pub title: Option<String>,
     pub description: Option<String>,
-    pub requester_id: Option<i64>,
-    pub category_id: Option<Option<i64>>,
-    pub subcategory_id: Option<Option<i64>>,
+    pub requester_id: Option<UserId>,
+    pub category_id: Option<Option<CategoryId>>,
+    pub subcategory_id: Option<Option<CategoryId>>,
     pub service: Option<Option<String>>,
     pub impact: Option<i64>,
     pub urgency: Option<i64>,
-    pub team_id: Option<Option<i64>>,
-    pub assignee_id: Option<Option<i64>>,
-    pub parent_id: Option<Option<i64>>,
+    pub team_id: Option<Option<TeamId>>,
+    pub assignee_id: Option<Option<UserId>>,
+    pub parent_id: Option<Option<TicketId>>,
     pub tags: Option<Vec<String>>,
 }
 
@@ -71,12 +72,12 @@ pub struct IncidentView {
 }
 
 impl crate::Incidents<'_> {
-    async fn team_ids(self, actor: &Actor) -> Result<Vec<i64>> {
+    async fn team_ids(self, actor: &Actor) -> Result<Vec<TeamId>> {
         Ok(self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id).collect())
     }
 
     /// The incident if the actor may see it; otherwise "not found", so ids do not leak.
-    pub async fn get(self, actor: &Actor, id: i64) -> Result<IncidentView> {
+    pub async fn get(self, actor: &Actor, id: TicketId) -> Result<IncidentView> {
         actor.require(Permission::ReadTickets)?;
         let ticket = self.store.ticket(id).await?.filter(|t| t.kind == TicketKind::Incident);
         let ticket = ticket.ok_or(AppError::NotFound("incident"))?;
@@ -88,7 +89,7 @@ impl crate::Incidents<'_> {
     }
 
     /// The incident if the actor may work it (agents on their queues, admins).
-    async fn workable(self, actor: &Actor, id: i64) -> Result<Ticket> {
+    async fn workable(self, actor: &Actor, id: TicketId) -> Result<Ticket> {
         actor.require(Permission::WorkTickets)?;
         let view = self.incidents().get(actor, id).await?;
         if view.access != TicketAccess::Work {
@@ -119,7 +120,7 @@ impl crate::Incidents<'_> {
         let requester_id = input.requester_id.unwrap_or(actor.user.id);
         let at = self.now();
         let mut ticket = Ticket {
-            id: 0,
+            id: TicketId(0),
             kind: TicketKind::Incident,
             number: String::new(),
             title: title.into_string(),
@@ -168,7 +169,7 @@ impl crate::Incidents<'_> {
     pub async fn update(
         self,
         actor: &Actor,
-        id: i64,
+        id: TicketId,
         expected_version: Option<i64>,
         patch: IncidentPatch,
     ) -> Result<Ticket> {
@@ -256,7 +257,7 @@ impl crate::Incidents<'_> {
     pub async fn transition(
         self,
         actor: &Actor,
-        id: i64,
+        id: TicketId,
         expected_version: Option<i64>,
         request: TransitionRequest,
     ) -> Result<Ticket> {

@@ -2,6 +2,7 @@
 
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::CategoryEvent;
 use steward_core::tickets::{Ticket, TicketKind, team_for_assignee};
 
@@ -25,7 +26,7 @@ impl crate::Incidents<'_> {
         self,
         actor: &Actor,
         ticket: &mut Ticket,
-        assignment: Option<(Option<i64>, Option<i64>)>,
+        assignment: Option<(Option<TeamId>, Option<TeamId>)>,
     ) -> Result<()> {
         // The actor was read when this request was authenticated; most incidents are their own.
         let requester = match ticket.requester_id == actor.user.id {
@@ -69,7 +70,7 @@ impl crate::Incidents<'_> {
                     format!("user {assignee} cannot be assigned incidents"),
                 ));
             };
-            let teams: Vec<i64> = self.store.teams_of(user.id).await?.iter().map(|t| t.id).collect();
+            let teams: Vec<TeamId> = self.store.teams_of(user.id).await?.iter().map(|t| t.id).collect();
             let (current, requested) = assignment.unwrap_or((None, ticket.team_id));
             ticket.team_id = team_for_assignee(requested, current, &teams)
                 .map_err(|e| AppError::Invalid { field: e.field, message: e.message })?;
@@ -90,7 +91,7 @@ impl crate::Incidents<'_> {
         Ok(())
     }
 
-    pub(super) async fn existing_tickets(self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
+    pub(super) async fn existing_tickets(self, ids: &[TicketId], name: &'static str) -> Result<Vec<TicketId>> {
         for id in ids {
             if self.store.ticket(*id).await?.is_none() {
                 return Err(AppError::invalid(name, format!("no ticket {id}")));
@@ -99,7 +100,7 @@ impl crate::Incidents<'_> {
         Ok(ids.to_vec())
     }
 
-    pub(super) async fn existing_users(self, ids: &[i64], name: &'static str) -> Result<Vec<i64>> {
+    pub(super) async fn existing_users(self, ids: &[UserId], name: &'static str) -> Result<Vec<UserId>> {
         for id in ids {
             if self.store.user(*id).await?.is_none() {
                 return Err(AppError::invalid(name, format!("no user {id}")));
@@ -120,8 +121,8 @@ impl crate::Incidents<'_> {
         self,
         actor: Option<&crate::Actor>,
         name: &str,
-        parent_id: Option<i64>,
-    ) -> Result<i64> {
+        parent_id: Option<CategoryId>,
+    ) -> Result<CategoryId> {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }

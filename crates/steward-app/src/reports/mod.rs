@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::{SignedDuration, ToSpan};
 use steward_core::identity::Permission;
+use steward_core::ids::{CategoryId, TeamId};
 use steward_core::reports::{
     Availability, Dim, Granularity, Period, Report, assemble, availability, filter_key, periods,
 };
@@ -27,9 +28,9 @@ pub struct ReportRequest {
     pub to: Option<String>,
     pub period: Option<String>,
     pub priority: Option<i64>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub service: Option<String>,
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
 }
 
 /// A report and what it needs to be shown: the names behind team and category ids.
@@ -41,8 +42,8 @@ pub struct IncidentReport {
     pub filter: ReportFilter,
     pub report: Report,
     pub availability: Vec<Availability>,
-    pub team_names: HashMap<i64, String>,
-    pub category_names: HashMap<i64, String>,
+    pub team_names: HashMap<TeamId, String>,
+    pub category_names: HashMap<CategoryId, String>,
     pub time_zone: String,
 }
 
@@ -59,10 +60,10 @@ impl IncidentReport {
         let id = value.parse::<i64>().ok();
         Some(match dim {
             Dim::Team => {
-                id.and_then(|i| self.team_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned())
+                id.and_then(|i| self.team_names.get(&TeamId(i)).cloned()).unwrap_or_else(|| value.to_owned())
             }
             Dim::Category => {
-                id.and_then(|i| self.category_names.get(&i).cloned()).unwrap_or_else(|| value.to_owned())
+                id.and_then(|i| self.category_names.get(&CategoryId(i)).cloned()).unwrap_or_else(|| value.to_owned())
             }
             Dim::Priority => format!("P{value}"),
             _ => value.to_owned(),

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use steward_core::reports::{
     Clocks, Entry, Facts, Measures, RollupKey, delta, merge, needs_clocks, next_facts,
 };
+use steward_core::ids::TicketId;
 use steward_core::sla::SlaStatus;
 use steward_core::tickets::{IncidentEvent, Ticket};
 use steward_store::Tx;
@@ -21,7 +22,7 @@ fn clock(s: &SlaStatus) -> (jiff::SignedDuration, Option<bool>) {
 /// transaction (a group of creates) store their facts and rollup rows in one statement each.
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
-    facts: Vec<(i64, Facts)>,
+    facts: Vec<(TicketId, Facts)>,
     rollup: Vec<(RollupKey, Measures)>,
 }
 

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use jiff::Timestamp;
 use steward_core::identity::Role;
+use steward_core::ids::{TeamId, TicketId, UserId};
 use steward_core::tickets::{IncidentEvent, SlaFiring, SlaTarget, State, Ticket, TicketKind, ticket_changes};
 use steward_store::{TicketQuery, Visibility};
 
@@ -24,7 +25,7 @@ pub const DEFAULT_WARN_AT: &[i64] = &[75];
 
 impl crate::Sla<'_> {
     /// Who hears of a firing at `threshold`.
-    async fn recipients(self, ticket: &Ticket, threshold: i64) -> Result<Vec<i64>> {
+    async fn recipients(self, ticket: &Ticket, threshold: i64) -> Result<Vec<UserId>> {
         let mut people = Vec::new();
         let teams = self.store.list_teams().await?;
         let team = teams.iter().find(|t| Some(t.team.id) == ticket.team_id);
@@ -54,8 +55,8 @@ impl crate::Sla<'_> {
         let mut fired = 0;
         loop {
             let page = self.store.list_tickets(&query, Visibility::All).await?;
-            let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
-            let fired_before: HashSet<(i64, String, i64)> =
+            let ids: Vec<TicketId> = page.items.iter().map(|t| t.id).collect();
+            let fired_before: HashSet<(TicketId, String, i64)> =
                 self.store.sla_firings(&ids).await?.into_iter().collect();
             let slas = self.sla().slas_with(&page.items, at, &rules).await?;
             for (ticket, sla) in page.items.iter().zip(slas) {
@@ -93,7 +94,7 @@ impl crate::Sla<'_> {
         target: &str,
         threshold: i64,
         at: Timestamp,
-        reassign_to: Option<i64>,
+        reassign_to: Option<TeamId>,
     ) -> Result<bool> {
         let full_target = target;
         let target = target.split('@').next().unwrap_or(target);

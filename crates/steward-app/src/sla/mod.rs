@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::SignedDuration;
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
+use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId, UserId};
 use steward_core::sla::{
     BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays,
     since_last_update, timelines,
@@ -39,8 +40,8 @@ pub struct NewPolicy {
     pub name: String,
     pub rank: i64,
     pub priority: Option<i64>,
-    pub category_id: Option<i64>,
-    pub calendar_id: i64,
+    pub category_id: Option<CategoryId>,
+    pub calendar_id: CalendarId,
     pub response_minutes: Option<i64>,
     pub resolution_minutes: Option<i64>,
     pub pause_reasons: Vec<String>,
@@ -49,7 +50,7 @@ pub struct NewPolicy {
     pub update_minutes: Option<i64>,
     /// Warning percentages, 1–99; `None` keeps the default (75).
     pub warn_at: Option<Vec<i64>>,
-    pub breach_team_id: Option<i64>,
+    pub breach_team_id: Option<TeamId>,
 }
 
 /// An incident's SLA clocks and where their rules came from.
@@ -64,7 +65,7 @@ pub struct IncidentSla {
     pub next_update: Option<(SlaStatus, jiff::Timestamp)>,
     /// The policy's warning percentages and breach reassignment, for the escalation scan.
     pub warn_at: Vec<i64>,
-    pub breach_team_id: Option<i64>,
+    pub breach_team_id: Option<TeamId>,
 }
 
 fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
@@ -104,7 +105,7 @@ pub(crate) struct SlaRules {
     policies: Vec<PolicyRecord>,
     calendars: Vec<CalendarRecord>,
     /// The calendars that parse, by id.
-    parsed: HashMap<i64, BusinessCalendar>,
+    parsed: HashMap<CalendarId, BusinessCalendar>,
 }
 
 /// The clocks of `ticket` as of `at` from its `history` (oldest first), by the first policy
@@ -167,7 +168,7 @@ fn condition(field: &'static str, value: Option<&str>) -> Result<Option<String>>
 
 /// What one event of an incident's history means to its clocks: a change of state, priority
 /// or hold reason, or a public reply by someone other than the requester.
-fn history_entry(e: &steward_store::LoggedEvent, requester: i64) -> Result<Option<HistoryEntry>> {
+fn history_entry(e: &steward_store::LoggedEvent, requester: UserId) -> Result<Option<HistoryEntry>> {
     let DomainEvent::Incident { event, .. } = e.domain().map_err(steward_store::StoreError::from)? else {
         return Ok(None);
     };
@@ -202,7 +203,7 @@ impl crate::Sla<'_> {
         Ok(self.store.sla_policies().await?)
     }
 
-    pub async fn create_calendar(self, actor: &Actor, input: NewCalendar) -> Result<i64> {
+    pub async fn create_calendar(self, actor: &Actor, input: NewCalendar) -> Result<CalendarId> {
         actor.require(Permission::ManageDirectory)?;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 80 {
@@ -215,7 +216,7 @@ impl crate::Sla<'_> {
         }
         let hours = if input.always { vec![String::new(); 7] } else { input.hours.clone() };
         let calendar = CalendarRecord {
-            id: 0,
+            id: CalendarId(0),
             name: name.to_owned(),
             time_zone: if input.always { "UTC".into() } else { input.time_zone.trim().to_owned() },
             hours,
@@ -321,7 +322,7 @@ impl crate::Sla<'_> {
     }
 
     /// The first-response and resolution clocks of an incident, as of now.
-    pub async fn of_incident(self, actor: &Actor, id: i64) -> Result<Option<IncidentSla>> {
+    pub async fn of_incident(self, actor: &Actor, id: TicketId) -> Result<Option<IncidentSla>> {
         let ticket = self.incidents().get(actor, id).await?.ticket;
         self.sla().sla_of(&ticket, self.now()).await
     }
@@ -358,16 +359,16 @@ impl crate::Sla<'_> {
     ) -> Result<Vec<Option<IncidentSla>>> {
         let ids: Vec<String> = tickets.iter().map(|t| t.id.to_string()).collect();
         let mut histories: HashMap<String, Vec<HistoryEntry>> = HashMap::new();
-        let requesters: HashMap<i64, i64> = tickets.iter().map(|t| (t.id, t.requester_id)).collect();
+        let requesters: HashMap<TicketId, UserId> = tickets.iter().map(|t| (t.id, t.requester_id)).collect();
         for e in self.store.histories(ENTITY, &ids).await? {
             let Some(id) = e.event.entity_id.as_deref() else { continue };
-            let requester = id.parse().ok().and_then(|id: i64| requesters.get(&id).copied()).unwrap_or(0);
+            let requester = id.parse().ok().and_then(|id: TicketId| requesters.get(&id).copied()).unwrap_or(UserId(0));
             if let Some(entry) = history_entry(&e, requester)? {
                 histories.entry(id.to_owned()).or_default().push(entry);
             }
         }
         let by_organisation = rules.policies.iter().any(|p| p.organisation.is_some());
-        let mut organisations: HashMap<i64, Option<String>> = HashMap::new();
+        let mut organisations: HashMap<UserId, Option<String>> = HashMap::new();
         let mut out = Vec::with_capacity(tickets.len());
         for (ticket, id) in tickets.iter().zip(&ids) {
             let organisation = match organisations.get(&ticket.requester_id) {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::ids::CiId;
+
 /// The type of one attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttrType {
@@ -192,14 +194,14 @@ impl ClassDef {
     }
 
     /// The references among `values`: (attribute, class it must be, id).
-    pub fn references<'a>(&'a self, values: &'a BTreeMap<String, AttrValue>) -> Vec<(&'a str, &'a str, i64)> {
+    pub fn references<'a>(&'a self, values: &'a BTreeMap<String, AttrValue>) -> Vec<(&'a str, &'a str, CiId)> {
         self.attrs
             .iter()
             .filter_map(|a| match &a.ty {
                 AttrType::Reference(class) => values
                     .get(&a.name)
                     .and_then(|v| v.0.parse().ok())
-                    .map(|id| (a.name.as_str(), class.as_str(), id)),
+                    .map(|id| (a.name.as_str(), class.as_str(), CiId(id))),
                 _ => None,
             })
             .collect()

@@ -106,7 +106,7 @@ pub struct SlaFiring {
     /// Percent of the target used.
     pub threshold: i64,
     /// The users told, in-app and by mail.
-    pub notified: Vec<i64>,
+    pub notified: Vec<UserId>,
 }
 
 impl SlaFiring {

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use steward_core::cmdb::{CiStatus, ClassDef, RelationType};
 use steward_core::identity::Permission;
+use steward_core::ids::CiId;
 use steward_store::CiRecord;
 
 pub(crate) use parse::CI_COLUMNS;
@@ -113,7 +114,7 @@ impl crate::Cmdb<'_> {
         // (class, unique attribute, value) → (row, external id of the CI claiming it).
         let mut claimed: HashMap<(&str, &str, String), (usize, String)> = HashMap::new();
         // (row, attribute, class it must be, CI id) of each reference by id.
-        let mut refs: Vec<(usize, String, String, i64)> = Vec::new();
+        let mut refs: Vec<(usize, String, String, CiId)> = Vec::new();
         let mut checked = CheckedCis {
             new: Vec::with_capacity(rows.len()),
             changed: Vec::new(),
@@ -121,7 +122,7 @@ impl crate::Cmdb<'_> {
             unchanged: 0,
         };
         // The stored CIs the file keeps (changed or not), so their own unique values are theirs.
-        let mut own: HashMap<i64, String> = HashMap::new();
+        let mut own: HashMap<CiId, String> = HashMap::new();
         for row in rows {
             let key = row.external_id.trim().to_owned();
             if key.is_empty() {
@@ -204,7 +205,7 @@ impl crate::Cmdb<'_> {
                 refs.push((row.row, attr.to_owned(), class.to_owned(), id));
             }
             let ci = CiRecord {
-                id: before.map_or(0, |b| b.id),
+                id: before.map_or(CiId(0), |b| b.id),
                 class: class.name.clone(),
                 name,
                 external_id: Some(key),
@@ -248,8 +249,8 @@ impl crate::Cmdb<'_> {
         }
         // References to CIs by id must exist and be of the right class.
         if !refs.is_empty() {
-            let ids: Vec<i64> = refs.iter().map(|r| r.3).collect::<HashSet<_>>().into_iter().collect();
-            let found: HashMap<i64, String> =
+            let ids: Vec<CiId> = refs.iter().map(|r| r.3).collect::<HashSet<_>>().into_iter().collect();
+            let found: HashMap<CiId, String> =
                 self.store.cis_by_ids(&ids).await?.into_iter().map(|c| (c.id, c.class)).collect();
             for (row, attr, class, id) in refs {
                 match found.get(&id) {
@@ -273,7 +274,7 @@ impl crate::Cmdb<'_> {
         rows: &[RelationRow],
         cis: &CheckedCis,
         report: &mut ImportReport,
-    ) -> Result<(Vec<CheckedRelation>, HashMap<String, i64>)> {
+    ) -> Result<(Vec<CheckedRelation>, HashMap<String, CiId>)> {
         if rows.is_empty() {
             return Ok((Vec::new(), HashMap::new()));
         }
@@ -291,14 +292,14 @@ impl crate::Cmdb<'_> {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut stored: HashMap<String, (i64, String)> = self
+        let mut stored: HashMap<String, (CiId, String)> = self
             .store
             .cis_by_external_ids(&named)
             .await?
             .into_iter()
             .filter_map(|c| c.external_id.clone().map(|k| (k, (c.id, c.class))))
             .collect();
-        let by_id: Vec<i64> = rows
+        let by_id: Vec<CiId> = rows
             .iter()
             .flat_map(|r| [&r.from, &r.to])
             .filter_map(|k| k.trim().strip_prefix("id:")?.parse().ok())

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use steward_core::cmdb::{CiEvent, ClassDef, Edge, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent};
+use steward_core::ids::CiId;
 
 use super::{CheckedCis, CheckedRelation};
 use crate::cmdb::snapshot;
@@ -29,7 +30,7 @@ impl App {
         classes: &HashMap<String, ClassDef>,
         cis: CheckedCis,
         relations: Vec<CheckedRelation>,
-        stored: HashMap<String, i64>,
+        stored: HashMap<String, CiId>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<usize> {
         let total = cis.new.len() + cis.changed.len() + relations.len();
@@ -37,14 +38,14 @@ impl App {
         // file, then the file's stored CIs, then the new ones as they are inserted — the file's
         // CIs win, as they did in the checks.
         let keep_ids = !relations.is_empty();
-        let mut ids: HashMap<String, i64> = match keep_ids {
+        let mut ids: HashMap<String, CiId> = match keep_ids {
             true => stored.into_iter().chain(cis.existing.iter().map(|(k, c)| (k.clone(), c.id))).collect(),
             false => HashMap::new(),
         };
         let mut tx = self.store.begin().await?;
         let mut done = 0;
         for chunk in cis.new.chunks(CI_CHUNK) {
-            let assigned: HashMap<Option<String>, i64> =
+            let assigned: HashMap<Option<String>, CiId> =
                 tx.insert_cis(at, chunk).await?.into_iter().collect();
             let mut unique = Vec::new();
             let mut events = Vec::with_capacity(chunk.len());
@@ -92,9 +93,9 @@ impl App {
                 })
                 .collect();
             drop(ids);
-            let touching: Vec<i64> =
+            let touching: Vec<CiId> =
                 edges.iter().map(|e| e.from).collect::<HashSet<_>>().into_iter().collect();
-            let present: HashSet<(i64, i64, RelationType)> = self
+            let present: HashSet<(CiId, CiId, RelationType)> = self
                 .store
                 .edges_touching(&touching)
                 .await?
