@@ -1,10 +1,10 @@
 //! The user and team directory: who works in the service desk and in which teams.
 
 use steward_core::events::DomainEvent;
-use steward_core::ids::{TeamId, UserId};
 use steward_core::identity::{
     Password, Permission, Role, TeamEvent, TeamName, TeamWithMembers, User, UserEvent, UserSnapshot, Username,
 };
+use steward_core::ids::{TeamId, UserId};
 use steward_store::{NewUser, UserPatch};
 
 use crate::secrets::hash_password;

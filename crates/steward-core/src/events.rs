@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use crate::cmdb::{CiClassEvent, CiEvent};
-use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
+use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use crate::tickets::{CategoryEvent, IncidentEvent};
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use steward_core::ids::UserId;
 use steward_core::tickets::{State, TicketKind};
 use steward_store::{SortField, TicketQuery};
 
@@ -14,7 +15,8 @@ fn bad(param: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query", message).with_field(param)
 }
 
-fn int(param: &str, v: &str) -> Result<i64, ApiError> {
+/// A number or a typed id.
+fn int<T: std::str::FromStr>(param: &str, v: &str) -> Result<T, ApiError> {
     v.trim().parse().map_err(|_| bad(param, format!("{param} must be a number, not `{v}`")))
 }
 
@@ -82,7 +84,7 @@ const PARAMS: &[&str] = &[
 ];
 
 /// Parses a ticket list query; `me` is the caller's user id.
-pub fn parse(kind: TicketKind, query: Option<&str>, me: i64) -> Result<TicketQuery, ApiError> {
+pub fn parse(kind: TicketKind, query: Option<&str>, me: UserId) -> Result<TicketQuery, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| bad("query", format!("the query string could not be read: {e}")))?;
     let mut params: BTreeMap<String, String> = BTreeMap::new();
@@ -103,7 +105,7 @@ pub fn parse(kind: TicketKind, query: Option<&str>, me: i64) -> Result<TicketQue
     }
     if let Some(v) = params.get("priority") {
         for p in v.split(',') {
-            let n = int("priority", p)?;
+            let n: i64 = int("priority", p)?;
             if !(1..=5).contains(&n) {
                 return Err(bad("priority", "priority must be between 1 and 5"));
             }
@@ -189,13 +191,13 @@ mod tests {
         let q = parse(
             TicketKind::Incident,
             Some("state=in_progress,assigned&team=3&sort=priority&assignee=me"),
-            7,
+            UserId(7),
         )
         .unwrap();
         assert_eq!(q.states, vec![State::InProgress, State::Assigned]);
         assert_eq!(
             (q.team_id, q.assignee_id, q.sort, q.descending),
-            (Some(Some(3)), Some(Some(7)), SortField::Priority, false)
+            (Some(Some(steward_core::ids::TeamId(3))), Some(Some(UserId(7))), SortField::Priority, false)
         );
         for (query, param) in [
             ("state=open", "state"),
@@ -207,17 +209,17 @@ mod tests {
             ("created_from=yesterday", "created_from"),
             ("cursor=zz", "cursor"),
         ] {
-            let err = parse(TicketKind::Incident, Some(query), 1).unwrap_err();
+            let err = parse(TicketKind::Incident, Some(query), UserId(1)).unwrap_err();
             assert_eq!(err.field.as_deref(), Some(param), "{query}");
         }
         let c = encode_cursor(SortField::Priority, false, (2, 99));
-        let q = parse(TicketKind::Incident, Some(&format!("sort=priority&cursor={c}")), 1).unwrap();
+        let q = parse(TicketKind::Incident, Some(&format!("sort=priority&cursor={c}")), UserId(1)).unwrap();
         assert_eq!(q.after, Some((2, 99)));
         assert!(
-            parse(TicketKind::Incident, Some(&format!("sort=-created&cursor={c}")), 1).is_err(),
+            parse(TicketKind::Incident, Some(&format!("sort=-created&cursor={c}")), UserId(1)).is_err(),
             "a cursor belongs to its sort"
         );
-        let d = parse(TicketKind::Incident, Some("created_from=2026-01-01"), 1).unwrap();
+        let d = parse(TicketKind::Incident, Some("created_from=2026-01-01"), UserId(1)).unwrap();
         assert_eq!(d.created_from.unwrap().to_string(), "2026-01-01T00:00:00Z");
     }
 }

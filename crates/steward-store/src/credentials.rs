@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
-use steward_core::ids::{TokenId, UserId};
 use steward_core::identity::{ApiToken, ScopeSet, User, Username};
+use steward_core::ids::{TokenId, UserId};
 
 use crate::users::{USER_COLUMNS, UserRow};
 use crate::{Result, Store, StoreError, Tx, from_ms, from_ms_opt, to_ms};
@@ -65,7 +65,8 @@ impl TryFrom<TokenRow> for ApiToken {
 async fn fetch_token<'e, E: Executor<'e, Database = Any>>(e: E, id: TokenId) -> Result<Option<ApiToken>> {
     let sql =
         format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
-    let row: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
+    let row: Option<TokenRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(ApiToken::try_from).transpose()
 }
 

@@ -84,8 +84,10 @@ impl Tx {
         let sql = format!(
             "SELECT {FACT_COLUMNS} FROM tickets t LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id = $1{lock}"
         );
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id.get()).fetch_optional(self.conn().await?).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ticket_id.get())
+            .fetch_optional(self.conn().await?)
+            .await?;
         row.as_ref().map(facts_of).transpose().map(Option::unwrap_or_default)
     }
 

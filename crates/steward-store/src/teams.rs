@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
-use steward_core::ids::{TeamId, UserId};
 use steward_core::identity::{Team, TeamName, TeamWithMembers, User};
+use steward_core::ids::{TeamId, UserId};
 
 use crate::users::{USER_COLUMNS, UserRow};
 use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
@@ -19,7 +19,12 @@ struct TeamRow {
 impl TryFrom<TeamRow> for Team {
     type Error = StoreError;
     fn try_from(r: TeamRow) -> Result<Team> {
-        Ok(Team { id: TeamId(r.id), name: r.name, description: r.description, created_at: from_ms(r.created_at)? })
+        Ok(Team {
+            id: TeamId(r.id),
+            name: r.name,
+            description: r.description,
+            created_at: from_ms(r.created_at)?,
+        })
     }
 }
 
@@ -99,7 +104,12 @@ impl Tx {
     }
 
     /// Adds a member; returns false when they already were one.
-    pub async fn add_team_member(&mut self, now: Timestamp, team_id: TeamId, user_id: UserId) -> Result<bool> {
+    pub async fn add_team_member(
+        &mut self,
+        now: Timestamp,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO team_members (team_id, user_id, added_at) VALUES ($1, $2, $3) \
              ON CONFLICT (team_id, user_id) DO NOTHING",

@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 use sqlx::{Any, Executor};
-use steward_core::ids::UserId;
 use steward_core::identity::{Role, User, Username};
+use steward_core::ids::UserId;
 
 use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
 
@@ -77,7 +77,8 @@ impl TryFrom<UserRow> for User {
 
 async fn fetch_user<'e, E: Executor<'e, Database = Any>>(e: E, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
+    let row: Option<UserRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(User::try_from).transpose()
 }
 

@@ -91,7 +91,11 @@ impl crate::Incidents<'_> {
         Ok(())
     }
 
-    pub(super) async fn existing_tickets(self, ids: &[TicketId], name: &'static str) -> Result<Vec<TicketId>> {
+    pub(super) async fn existing_tickets(
+        self,
+        ids: &[TicketId],
+        name: &'static str,
+    ) -> Result<Vec<TicketId>> {
         for id in ids {
             if self.store.ticket(*id).await?.is_none() {
                 return Err(AppError::invalid(name, format!("no ticket {id}")));

@@ -62,9 +62,9 @@ impl IncidentReport {
             Dim::Team => {
                 id.and_then(|i| self.team_names.get(&TeamId(i)).cloned()).unwrap_or_else(|| value.to_owned())
             }
-            Dim::Category => {
-                id.and_then(|i| self.category_names.get(&CategoryId(i)).cloned()).unwrap_or_else(|| value.to_owned())
-            }
+            Dim::Category => id
+                .and_then(|i| self.category_names.get(&CategoryId(i)).cloned())
+                .unwrap_or_else(|| value.to_owned()),
             Dim::Priority => format!("P{value}"),
             _ => value.to_owned(),
         })

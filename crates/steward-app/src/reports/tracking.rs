@@ -3,10 +3,10 @@
 //! `events.rs` applies it to every ticket event.
 
 use jiff::Timestamp;
+use steward_core::ids::TicketId;
 use steward_core::reports::{
     Clocks, Entry, Facts, Measures, RollupKey, delta, merge, needs_clocks, next_facts,
 };
-use steward_core::ids::TicketId;
 use steward_core::sla::SlaStatus;
 use steward_core::tickets::{IncidentEvent, Ticket};
 use steward_store::Tx;

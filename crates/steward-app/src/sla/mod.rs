@@ -362,7 +362,8 @@ impl crate::Sla<'_> {
         let requesters: HashMap<TicketId, UserId> = tickets.iter().map(|t| (t.id, t.requester_id)).collect();
         for e in self.store.histories(ENTITY, &ids).await? {
             let Some(id) = e.event.entity_id.as_deref() else { continue };
-            let requester = id.parse().ok().and_then(|id: TicketId| requesters.get(&id).copied()).unwrap_or(UserId(0));
+            let requester =
+                id.parse().ok().and_then(|id: TicketId| requesters.get(&id).copied()).unwrap_or(UserId(0));
             if let Some(entry) = history_entry(&e, requester)? {
                 histories.entry(id.to_owned()).or_default().push(entry);
             }

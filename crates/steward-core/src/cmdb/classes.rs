@@ -194,7 +194,10 @@ impl ClassDef {
     }
 
     /// The references among `values`: (attribute, class it must be, id).
-    pub fn references<'a>(&'a self, values: &'a BTreeMap<String, AttrValue>) -> Vec<(&'a str, &'a str, CiId)> {
+    pub fn references<'a>(
+        &'a self,
+        values: &'a BTreeMap<String, AttrValue>,
+    ) -> Vec<(&'a str, &'a str, CiId)> {
         self.attrs
             .iter()
             .filter_map(|a| match &a.ty {

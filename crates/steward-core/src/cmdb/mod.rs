@@ -69,7 +69,7 @@ mod tests {
         assert_eq!(ok["hostname"].0, "web01");
         assert_eq!(ok["ip_address"].0, "2001:db8::1", "canonical IPv6");
         assert_eq!(ok["cpu_cores"].0, "8");
-        assert_eq!(server().references(&ok), vec![("location", "location", 12)]);
+        assert_eq!(server().references(&ok), vec![("location", "location", crate::ids::CiId(12))]);
     }
 
     #[test]

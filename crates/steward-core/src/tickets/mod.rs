@@ -93,8 +93,13 @@ mod tests {
         ];
         for ((requested, current, teams), expected) in cases {
             let teams: Vec<TeamId> = teams.into_iter().map(TeamId).collect();
-            let got = team_for_assignee(requested.map(TeamId), current.map(TeamId), &teams).map_err(|e| e.field);
-            assert_eq!(got, expected.map(|t: Option<i64>| t.map(TeamId)), "{requested:?} {current:?} {teams:?}");
+            let got =
+                team_for_assignee(requested.map(TeamId), current.map(TeamId), &teams).map_err(|e| e.field);
+            assert_eq!(
+                got,
+                expected.map(|t: Option<i64>| t.map(TeamId)),
+                "{requested:?} {current:?} {teams:?}"
+            );
         }
     }
 }

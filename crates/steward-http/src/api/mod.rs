@@ -8,6 +8,7 @@ use axum::http::Method;
 use jiff::Timestamp;
 use serde::Serialize;
 use steward_core::identity::{ApiToken, User};
+use steward_core::ids::{TokenId, UserId};
 
 use crate::{Access, Route, route};
 
@@ -24,7 +25,7 @@ pub(crate) fn time(t: Timestamp) -> String {
 
 #[derive(Serialize)]
 pub struct UserJson {
-    id: i64,
+    id: UserId,
     username: String,
     display_name: String,
     email: Option<String>,
@@ -57,8 +58,8 @@ impl From<&User> for UserJson {
 
 #[derive(Serialize)]
 pub struct TokenJson {
-    id: i64,
-    user_id: i64,
+    id: TokenId,
+    user_id: UserId,
     username: String,
     name: String,
     pub(crate) scopes: Vec<&'static str>,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::cmdb::{CiImpact, CiInput, CiPatch, CiView};
 use steward_core::cmdb::{ClassDef, RawValue};
+use steward_core::ids::{CiId, RelationId, TeamId, TicketId};
 use steward_store::{CiQuery, CiRecord, fields_json, relation_json};
 
 use crate::AppState;
@@ -90,7 +91,7 @@ pub async fn create_class(
 pub struct ListQuery {
     class: Option<String>,
     q: Option<String>,
-    after: Option<i64>,
+    after: Option<CiId>,
     limit: Option<i64>,
 }
 
@@ -118,7 +119,7 @@ pub struct NewCiBody {
     name: String,
     external_id: Option<String>,
     status: Option<String>,
-    owner_team_id: Option<i64>,
+    owner_team_id: Option<TeamId>,
     criticality: Option<i64>,
     #[serde(default)]
     attributes: BTreeMap<String, Value>,
@@ -181,7 +182,7 @@ pub fn view_json(v: &CiView) -> Value {
 pub async fn get(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(view_json(&state.app.cmdb().ci(&actor, id).await?)))
 }
@@ -194,7 +195,7 @@ pub struct PatchCiBody {
     external_id: Option<Option<String>>,
     status: Option<String>,
     #[serde(default, with = "double_option")]
-    owner_team_id: Option<Option<i64>>,
+    owner_team_id: Option<Option<TeamId>>,
     criticality: Option<i64>,
     #[serde(default)]
     attributes: BTreeMap<String, Value>,
@@ -204,7 +205,7 @@ pub struct PatchCiBody {
 pub async fn update(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchCiBody>,
 ) -> ApiResult<Json<Value>> {
@@ -262,7 +263,7 @@ pub fn impact_json(i: &CiImpact) -> Value {
 pub async fn impact(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     ApiQuery(q): ApiQuery<ImpactQuery>,
 ) -> ApiResult<Json<Value>> {
     let direction = q.direction.unwrap_or_else(|| "downstream".into());
@@ -280,7 +281,7 @@ pub struct AsOfQuery {
 pub async fn as_of(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> ApiResult<Json<Value>> {
     let at: jiff::Timestamp = q.at.parse().map_err(|_| {
@@ -297,8 +298,8 @@ pub async fn as_of(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelationBody {
-    from: i64,
-    to: i64,
+    from: CiId,
+    to: CiId,
     kind: String,
 }
 
@@ -314,7 +315,7 @@ pub async fn relate(
 pub async fn unrelate(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RelationId>,
 ) -> ApiResult<StatusCode> {
     state.app.cmdb().unrelate(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -323,7 +324,7 @@ pub async fn unrelate(
 pub async fn link_incident(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((id, ci)): ApiPath<(i64, i64)>,
+    ApiPath((id, ci)): ApiPath<(TicketId, CiId)>,
 ) -> ApiResult<StatusCode> {
     state.app.cmdb().link_incident(&actor, id, ci).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -332,7 +333,7 @@ pub async fn link_incident(
 pub async fn incident_cis(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<Value>> {
     let cis = state.app.cmdb().incident_cis(&actor, id).await?;
     Ok(Json(json!({ "items": cis.iter().map(ci_json).collect::<Vec<_>>() })))

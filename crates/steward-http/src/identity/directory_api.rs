@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::TeamWithMembers;
+use steward_core::ids::{TeamId, UserId};
 
 use crate::AppState;
 use crate::api::patch::{double_option, if_match};
@@ -65,7 +66,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Response> {
     let user = state.app.directory().user(&actor, id).await?;
     Ok(with_etag(StatusCode::OK, &user))
@@ -96,7 +97,7 @@ pub struct PatchUser {
 pub async fn update_user(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<UserId>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PatchUser>,
 ) -> ApiResult<Response> {
@@ -155,7 +156,7 @@ pub async fn create_team(
 pub async fn add_member(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+    ApiPath((team_id, user_id)): ApiPath<(TeamId, UserId)>,
 ) -> ApiResult<StatusCode> {
     state.app.directory().set_team_member(Some(&actor), team_id, user_id, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -164,7 +165,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+    ApiPath((team_id, user_id)): ApiPath<(TeamId, UserId)>,
 ) -> ApiResult<StatusCode> {
     state.app.directory().set_team_member(Some(&actor), team_id, user_id, false).await?;
     Ok(StatusCode::NO_CONTENT)

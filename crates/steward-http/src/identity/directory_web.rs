@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::{Role, TeamWithMembers, User};
+use steward_core::ids::{CategoryId, TeamId, UserId};
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
@@ -76,7 +77,7 @@ pub struct UserForm {
 pub async fn update_user(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<UserId>,
     WebForm(form): WebForm<UserForm>,
 ) -> WebResult {
     let update = UserUpdate { role: form.role, disabled: form.disabled, ..UserUpdate::default() };
@@ -128,7 +129,7 @@ pub struct MemberForm {
 pub async fn add_member(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(team_id): ApiPath<i64>,
+    ApiPath(team_id): ApiPath<TeamId>,
     WebForm(form): WebForm<MemberForm>,
 ) -> WebResult {
     let result = match state.app.directory().user_by_username(&form.username).await {
@@ -144,7 +145,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((team_id, user_id)): ApiPath<(i64, i64)>,
+    ApiPath((team_id, user_id)): ApiPath<(TeamId, UserId)>,
 ) -> WebResult {
     let result = state.app.directory().set_team_member(Some(&actor), team_id, user_id, false).await;
     after_form(result, "/admin/teams", "member removed")
@@ -155,7 +156,7 @@ pub async fn remove_member(
 struct CategoriesPage<'a> {
     page: Page<'a>,
     /// (id, name, subcategory names) of each top-level category.
-    categories: Vec<(i64, String, Vec<String>)>,
+    categories: Vec<(CategoryId, String, Vec<String>)>,
 }
 
 pub async fn categories(

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use steward_core::ids::{TokenId, UserId};
 
 use crate::AppState;
 use crate::api::TokenJson;
@@ -37,7 +38,7 @@ pub struct CreateToken {
     expires: String,
     /// Whose token; admins may issue tokens to others (e.g. for Prometheus).
     #[serde(default)]
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 }
 
 fn default_expiry() -> String {
@@ -62,7 +63,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<Json<TokenJson>> {
     let token = state.app.tokens().revoke(&actor, id).await?;
     Ok(Json(TokenJson::new(&token, state.app.now())))

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use steward_app::{Actor, AppError};
 use steward_core::identity::{ApiToken, Scope};
+use steward_core::ids::TokenId;
 
 use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
@@ -15,7 +16,7 @@ use crate::web::{Page, WebResult, after_form, render};
 
 /// A token as one table row.
 struct TokenRow {
-    id: i64,
+    id: TokenId,
     name: String,
     owner: String,
     scopes: String,
@@ -118,7 +119,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> WebResult {
     let result = state.app.tokens().revoke(&actor, id).await;
     after_form(result, "/tokens", "token revoked")

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::incidents::{ActivityItem, AttachmentUpload};
 use steward_app::{IncidentPatch, NewIncident};
+use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{
     HoldReason, ResolutionCode, State as TicketState, Ticket, TicketKind, TransitionRequest,
 };
@@ -68,23 +69,23 @@ pub struct CreateBody {
     title: String,
     #[serde(default)]
     description: String,
-    requester_id: Option<i64>,
-    category_id: Option<i64>,
-    subcategory_id: Option<i64>,
+    requester_id: Option<UserId>,
+    category_id: Option<CategoryId>,
+    subcategory_id: Option<CategoryId>,
     service: Option<String>,
     impact: Option<i64>,
     urgency: Option<i64>,
-    team_id: Option<i64>,
-    assignee_id: Option<i64>,
-    parent_id: Option<i64>,
+    team_id: Option<TeamId>,
+    assignee_id: Option<UserId>,
+    parent_id: Option<TicketId>,
     #[serde(default)]
-    related: Vec<i64>,
+    related: Vec<TicketId>,
     #[serde(default)]
-    watchers: Vec<i64>,
+    watchers: Vec<UserId>,
     #[serde(default)]
     tags: Vec<String>,
     #[serde(default)]
-    ci_ids: Vec<i64>,
+    ci_ids: Vec<CiId>,
 }
 
 /// `POST /api/v1/incidents` → 201 with `id`, `number`, `state`, `priority`, ….
@@ -121,7 +122,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Response> {
     let view = state.app.incidents().get(&actor, id).await?;
     Ok(with_etag(StatusCode::OK, &view.ticket))
@@ -146,21 +147,21 @@ pub async fn list(
 pub struct PatchBody {
     title: Option<String>,
     description: Option<String>,
-    requester_id: Option<i64>,
+    requester_id: Option<UserId>,
     #[serde(default, with = "double_option")]
-    category_id: Option<Option<i64>>,
+    category_id: Option<Option<CategoryId>>,
     #[serde(default, with = "double_option")]
-    subcategory_id: Option<Option<i64>>,
+    subcategory_id: Option<Option<CategoryId>>,
     #[serde(default, with = "double_option")]
     service: Option<Option<String>>,
     impact: Option<i64>,
     urgency: Option<i64>,
     #[serde(default, with = "double_option")]
-    team_id: Option<Option<i64>>,
+    team_id: Option<Option<TeamId>>,
     #[serde(default, with = "double_option")]
-    assignee_id: Option<Option<i64>>,
+    assignee_id: Option<Option<UserId>>,
     #[serde(default, with = "double_option")]
-    parent_id: Option<Option<i64>>,
+    parent_id: Option<Option<TicketId>>,
     tags: Option<Vec<String>>,
     version: Option<i64>,
 }
@@ -169,7 +170,7 @@ pub struct PatchBody {
 pub async fn update(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchBody>,
 ) -> ApiResult<Response> {
@@ -211,7 +212,7 @@ fn invalid(e: steward_core::tickets::FieldError) -> ApiError {
 pub async fn transition(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> ApiResult<Response> {
@@ -254,7 +255,7 @@ pub struct CommentBody {
 pub async fn comment(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let c = state.app.incidents().comment(&actor, id, &b.body, b.internal).await?;
@@ -264,7 +265,7 @@ pub async fn comment(
 pub async fn comments(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<Value>> {
     let list = state.app.incidents().comments(&actor, id).await?;
     Ok(Json(json!({ "items": list.iter().map(comment_json).collect::<Vec<_>>() })))
@@ -298,7 +299,7 @@ pub struct UploadQuery {
 pub async fn upload(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<UploadQuery>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -322,7 +323,7 @@ pub async fn upload(
 pub async fn attachments(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<Value>> {
     let list = state.app.incidents().attachments(&actor, id).await?;
     Ok(Json(json!({ "items": list.iter().map(attachment_json).collect::<Vec<_>>() })))
@@ -364,7 +365,7 @@ pub async fn download(
 pub async fn activity(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<Value>> {
     let items = state.app.incidents().activity(&actor, id).await?;
     let items: Vec<Value> = items
@@ -382,7 +383,7 @@ pub async fn activity(
 pub async fn watch(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((id, user_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, user_id)): ApiPath<(TicketId, UserId)>,
 ) -> ApiResult<StatusCode> {
     state.app.incidents().set_watcher(&actor, id, user_id, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -391,7 +392,7 @@ pub async fn watch(
 pub async fn unwatch(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath((id, user_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, user_id)): ApiPath<(TicketId, UserId)>,
 ) -> ApiResult<StatusCode> {
     state.app.incidents().set_watcher(&actor, id, user_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -400,13 +401,13 @@ pub async fn unwatch(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelateBody {
-    ticket_id: i64,
+    ticket_id: TicketId,
 }
 
 pub async fn relate(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(b): ApiJson<RelateBody>,
 ) -> ApiResult<StatusCode> {
     state.app.incidents().relate(&actor, id, b.ticket_id).await?;
@@ -429,7 +430,7 @@ pub async fn categories(
 #[serde(deny_unknown_fields)]
 pub struct CategoryBody {
     name: String,
-    parent_id: Option<i64>,
+    parent_id: Option<CategoryId>,
 }
 
 pub async fn create_category(

@@ -30,7 +30,7 @@ pub struct ReportParams {
     pub _lang: Option<String>,
 }
 
-fn number(field: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+fn number<T: std::str::FromStr>(field: &'static str, v: &Option<String>) -> Result<Option<T>, ApiError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, Uri};
 use jiff::SignedDuration;
 use jiff::civil::Date;
 use steward_app::IncidentReport;
+use steward_core::ids::{CategoryId, TeamId};
 use steward_core::reports::{Dim, Measures};
 
 use crate::AppState;
@@ -224,14 +225,19 @@ struct DashboardPage<'a> {
     team: String,
     service: String,
     category: String,
-    teams: Vec<(i64, String)>,
-    categories: Vec<(i64, String)>,
+    teams: Vec<(TeamId, String)>,
+    categories: Vec<(CategoryId, String)>,
     query: String,
     month: String,
 }
 
-fn sorted(names: &std::collections::HashMap<i64, String>) -> Vec<(i64, String)> {
-    let mut v: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
+/// An optional number or id as a form field's text.
+fn text<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn sorted<K: Copy>(names: &std::collections::HashMap<K, String>) -> Vec<(K, String)> {
+    let mut v: Vec<(K, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
     v.sort_by(|a, b| a.1.cmp(&b.1));
     v
 }
@@ -247,7 +253,6 @@ pub async fn dashboard(
     let page = Page::new(&state, &actor, &headers, &uri, "reports.title");
     let view = ReportView::of(&report, page.t);
     let f = &report.filter;
-    let text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     Ok(render(&DashboardPage {
         view,
         period: report.granularity.as_str(),

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_app::sla::{NewCalendar, NewPolicy};
+use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId};
 use steward_core::sla::{Phase, SlaStatus};
 
 use crate::AppState;
@@ -81,8 +82,8 @@ pub struct PolicyBody {
     #[serde(default)]
     rank: i64,
     priority: Option<i64>,
-    category_id: Option<i64>,
-    calendar_id: i64,
+    category_id: Option<CategoryId>,
+    calendar_id: CalendarId,
     response_minutes: Option<i64>,
     resolution_minutes: Option<i64>,
     #[serde(default)]
@@ -91,7 +92,7 @@ pub struct PolicyBody {
     organisation: Option<String>,
     update_minutes: Option<i64>,
     warn_at: Option<Vec<i64>>,
-    breach_team_id: Option<i64>,
+    breach_team_id: Option<TeamId>,
 }
 
 pub async fn create_policy(
@@ -139,7 +140,7 @@ pub fn status_json(s: &SlaStatus) -> Value {
 pub async fn incident(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<Value>> {
     let sla = state.app.sla().of_incident(&actor, id).await?;
     Ok(Json(match sla {

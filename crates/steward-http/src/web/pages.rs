@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_app::UserUpdate;
 use steward_core::identity::Team;
+use steward_core::ids::TicketId;
 
 use super::{Page, WebForm, WebResult, after_form, render, role_key};
 use crate::AppState;
@@ -79,7 +80,7 @@ pub async fn save_account(
 struct NotificationsPage<'a> {
     page: Page<'a>,
     /// (ticket id, message, when, read)
-    items: Vec<(Option<i64>, String, String, bool)>,
+    items: Vec<(Option<TicketId>, String, String, bool)>,
 }
 
 pub async fn notifications(

@@ -28,7 +28,7 @@ async fn changes_are_recorded_with_before_and_after() {
     assert_eq!(items.len(), 2, "{events}");
     assert_eq!(items[0]["action"], "update");
     assert_eq!(items[0]["actor"], "root");
-    assert_eq!(items[0]["actor_id"], root.id);
+    assert_eq!(items[0]["actor_id"], root.id.get());
     assert_eq!(items[0]["before"]["role"], "agent");
     assert_eq!(items[0]["after"]["role"], "team_lead");
     assert_eq!(items[1]["action"], "create");

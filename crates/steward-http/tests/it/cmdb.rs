@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use steward_core::ids::CiId;
 use steward_test_support::TestApp;
 
 async fn ci(app: &TestApp, token: &str, class: &str, name: &str, attributes: Value) -> i64 {
@@ -129,7 +130,10 @@ async fn a_server_shows_the_services_and_incidents_that_depend_on_it() {
     let mut walked: Vec<i64> =
         impact["hits"].as_array().unwrap().iter().map(|h| h["ci"]["id"].as_i64().unwrap()).collect();
     walked.sort_unstable();
-    assert_eq!(app.app.store().downstream_by_cte(m.web, 6).await.unwrap(), walked);
+    assert_eq!(
+        app.app.store().downstream_by_cte(CiId(m.web), 6).await.unwrap(),
+        walked.into_iter().map(CiId).collect::<Vec<_>>()
+    );
     let (_, up) = app
         .api(
             Method::GET,

@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use steward_app::cmdb::{ImportFile, ImportReport, parse_csv, parse_json};
+use steward_core::ids::RelationId;
 use steward_test_support::TestApp;
 
 const CIS: &str = "\
@@ -172,6 +173,6 @@ async fn a_fault_while_writing_leaves_nothing_behind() {
     let error = format!("{:?}", failed.expect_err("the refused row fails the import"));
     assert!(error.contains("refused"), "{error}");
     assert_eq!(count(&app, &agent).await, 0, "nothing half-imported");
-    assert!(app.app.store().list_ci_relations(0, 10).await.unwrap().is_empty());
+    assert!(app.app.store().list_ci_relations(RelationId(0), 10).await.unwrap().is_empty());
     assert!(app.app.store().verify_event_chain().await.unwrap().is_ok());
 }

@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use steward_core::ids::{TicketId, UserId};
 use steward_test_support::TestApp;
 
 /// A service desk: team "Desk" with agent `ada`, team "Net" with agent `ned`, requesters
@@ -32,12 +33,12 @@ async fn desk() -> Desk {
     app.app.directory().set_team_member(None, net, ned.id, true).await.unwrap();
     Desk {
         app,
-        desk,
-        net,
-        ada: (ada.id, ada_t),
-        ned: (ned.id, ned_t),
-        rita: (rita.id, rita_t),
-        ron: (ron.id, ron_t),
+        desk: desk.get(),
+        net: net.get(),
+        ada: (ada.id.get(), ada_t),
+        ned: (ned.id.get(), ned_t),
+        rita: (rita.id.get(), rita_t),
+        ron: (ron.id.get(), ron_t),
         root,
         aud,
     }
@@ -252,8 +253,8 @@ async fn work_notes_and_internal_files_stay_with_agents() {
         d.call(&d.rita.1, Method::GET, &format!("/api/v1/incidents/{id}/activity"), None).await;
     assert!(!serde_json::to_string(&activity).unwrap().contains("MX record"));
     // The mentioned agent now watches the incident.
-    let watchers = d.app.app.store().watchers(id).await.unwrap();
-    assert_eq!(watchers, vec![d.ned.0]);
+    let watchers = d.app.app.store().watchers(TicketId(id)).await.unwrap();
+    assert_eq!(watchers, vec![UserId(d.ned.0)]);
 
     let upload = |token: &str, query: &str, content_type: &str, body: Vec<u8>| {
         reqwest::Client::new()

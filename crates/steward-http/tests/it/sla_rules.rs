@@ -144,7 +144,7 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
     assert_eq!(scan(101).await.unwrap(), 0, "each firing once");
 
     let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{id}"), &admin, None).await;
-    assert_eq!(inc["team_id"], major.id, "the breach moved it to the major-incident queue: {inc}");
+    assert_eq!(inc["team_id"], major.id.get(), "the breach moved it to the major-incident queue: {inc}");
     assert!(inc["assignee_id"].is_null());
     let (_, activity) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), &admin, None).await;
     assert!(activity["items"].as_array().unwrap().iter().any(|i| i["event"]["action"] == "sla_reassign"));

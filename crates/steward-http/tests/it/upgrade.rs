@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde_json::Value;
 use sqlx::Row;
 use steward_app::{AppConfig, Clock};
+use steward_core::ids::UserId;
 use steward_store::{EventFilter, encode_event};
 use steward_test_support::{TestApp, TestDb};
 
@@ -61,8 +62,13 @@ async fn a_desk_from_before_typed_events_opens_verifies_and_reads_the_same() {
     let config = AppConfig { clock: Clock::manual(now), ..AppConfig::default() };
     let app = TestApp::spawn_on(db, config, steward_http::HttpConfig::default()).await;
     let admin_id = ints(&app.db, "SELECT id FROM users WHERE username = 'admin'").await[0];
-    let token =
-        app.app.tokens().issue(None, admin_id, "upgrade", "read audit admin", "1d").await.unwrap().secret;
+    let token = app
+        .app
+        .tokens()
+        .issue(None, UserId(admin_id), "upgrade", "read audit admin", "1d")
+        .await
+        .unwrap()
+        .secret;
 
     let (status, verified) = app.api(Method::GET, "/api/v1/audit/verify", &token, None).await;
     assert_eq!(status, 200, "{verified}");

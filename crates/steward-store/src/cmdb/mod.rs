@@ -233,7 +233,9 @@ impl Store {
             );
             let rows: Vec<(i64, i64, String, String, i64)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
-            out.extend(rows.into_iter().map(|(ci, t, number, title, p)| (CiId(ci), TicketId(t), number, title, p)));
+            out.extend(
+                rows.into_iter().map(|(ci, t, number, title, p)| (CiId(ci), TicketId(t), number, title, p)),
+            );
         }
         Ok(out)
     }
@@ -252,7 +254,10 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
         .await?;
-        Ok(rows.into_iter().map(|(id, number, title, p, state)| (TicketId(id), number, title, p, state)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, number, title, p, state)| (TicketId(id), number, title, p, state))
+            .collect())
     }
 
     /// The CIs an incident is linked to.

@@ -296,7 +296,9 @@ impl Obj {
     }
     fn ints<I: From<i64>>(&self, key: &str) -> Decoded<Vec<I>> {
         let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;
-        list.iter().map(|v| v.as_i64().map(I::from).ok_or_else(|| format!("`{key}` holds a non-integer"))).collect()
+        list.iter()
+            .map(|v| v.as_i64().map(I::from).ok_or_else(|| format!("`{key}` holds a non-integer")))
+            .collect()
     }
     fn texts(&self, key: &str) -> Decoded<Vec<String>> {
         let list = self.get(key).as_array().ok_or_else(|| format!("`{key}` is not a list"))?;

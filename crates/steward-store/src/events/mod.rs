@@ -33,7 +33,12 @@ impl NewEvent {
 
     /// [`NewEvent::new`] for an incident's event, borrowed: the incident writer records many
     /// and keeps each for the projections, so it does not copy them into a `DomainEvent`.
-    pub fn incident(actor_id: Option<UserId>, actor_name: String, id: TicketId, event: &IncidentEvent) -> NewEvent {
+    pub fn incident(
+        actor_id: Option<UserId>,
+        actor_name: String,
+        id: TicketId,
+        event: &IncidentEvent,
+    ) -> NewEvent {
         NewEvent { actor_id, actor_name, stored: codec::encode_incident(id, event) }
     }
 }

@@ -136,7 +136,8 @@ fn bind_fields<'q>(query: AnyQuery<'q>, t: &Ticket) -> AnyQuery<'q> {
 
 async fn fetch_ticket<'e, E: Executor<'e, Database = Any>>(e: E, id: TicketId) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1");
-    let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
+    let row: Option<TicketRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(e).await?;
     row.map(Ticket::try_from).transpose()
 }
 
@@ -219,8 +220,10 @@ impl Store {
     /// Child incidents of a major incident.
     pub async fn children(&self, id: TicketId) -> Result<Vec<Ticket>> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.parent_id = $1 ORDER BY t.id");
-        let rows: Vec<TicketRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_all(&mut *self.reader().await?).await?;
+        let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.get())
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
 

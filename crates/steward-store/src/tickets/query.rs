@@ -183,13 +183,11 @@ impl Store {
             Some(None) => sql.push("t.assignee_id IS NULL".into()),
             None => {}
         }
-        for (column, value) in
-            [
+        for (column, value) in [
             ("requester_id", q.requester_id.map(UserId::get)),
             ("category_id", q.category_id.map(CategoryId::get)),
             ("parent_id", q.parent_id.map(TicketId::get)),
-        ]
-        {
+        ] {
             if let Some(v) = value {
                 let p = sql.int(v);
                 sql.push(format!("t.{column} = {p}"));

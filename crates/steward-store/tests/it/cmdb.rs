@@ -2,15 +2,16 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use steward_core::cmdb::{CiStatus, Direction, Edge, ImpactWalk, RelationType};
+use steward_core::ids::CiId;
 use steward_store::{CiRecord, Store};
 use steward_test_support::TestDb;
 
 /// `n` CIs with external ids `c0`…, and their ids in that order.
-async fn cis(store: &Store, n: usize) -> Vec<i64> {
+async fn cis(store: &Store, n: usize) -> Vec<CiId> {
     let now = Timestamp::now();
     let records: Vec<CiRecord> = (0..n)
         .map(|i| CiRecord {
-            id: 0,
+            id: CiId(0),
             class: "server".into(),
             name: format!("c{i}"),
             external_id: Some(format!("c{i}")),
@@ -24,14 +25,14 @@ async fn cis(store: &Store, n: usize) -> Vec<i64> {
         })
         .collect();
     let mut tx = store.begin().await.unwrap();
-    let ids: BTreeMap<Option<String>, i64> =
+    let ids: BTreeMap<Option<String>, CiId> =
         tx.insert_cis(now, &records).await.unwrap().into_iter().collect();
     tx.commit().await.unwrap();
     (0..n).map(|i| ids[&Some(format!("c{i}"))]).collect()
 }
 
 /// The level-by-level walk, one query per level: the reference the one-query walk must match.
-async fn level_walk(store: &Store, start: i64, direction: Direction, depth: u32) -> ImpactWalk {
+async fn level_walk(store: &Store, start: CiId, direction: Direction, depth: u32) -> ImpactWalk {
     let mut walk = ImpactWalk::new(&[start], direction, depth, 1_000);
     while !walk.frontier().is_empty() {
         let edges = store.edges_touching(walk.frontier()).await.unwrap();

@@ -6,13 +6,14 @@
 use jiff::Timestamp;
 use steward_core::events::{DomainEvent, FieldValue, Fields};
 use steward_core::identity::TeamName;
+use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::{Impact, IncidentEvent, State, Tags, Ticket, TicketField, TicketKind, Urgency};
 use steward_store::{NewEvent, Store, StoreError};
 use steward_test_support::TestDb;
 
 use crate::users::new_user;
 
-fn event(entity: &str, n: i64) -> NewEvent {
+fn event(entity: &str, n: TicketId) -> NewEvent {
     let fields = Fields(vec![
         (TicketField::Title, FieldValue::Text(entity.into())),
         (TicketField::Description, FieldValue::Text("quote ' and ünïcödé 数据库".into())),
@@ -21,10 +22,10 @@ fn event(entity: &str, n: i64) -> NewEvent {
     NewEvent::new(None, "test".into(), &event)
 }
 
-fn ticket(title: &str, requester_id: i64) -> Ticket {
+fn ticket(title: &str, requester_id: UserId) -> Ticket {
     let at = Timestamp::now();
     Ticket {
-        id: 0,
+        id: TicketId(0),
         kind: TicketKind::Incident,
         number: String::new(),
         title: title.into(),
@@ -54,7 +55,7 @@ fn ticket(title: &str, requester_id: i64) -> Ticket {
     }
 }
 
-async fn requester(store: &Store) -> i64 {
+async fn requester(store: &Store) -> UserId {
     let mut tx = store.begin().await.unwrap();
     let user = tx.insert_user(Timestamp::now(), &new_user("req")).await.unwrap();
     tx.commit().await.unwrap();
@@ -62,7 +63,7 @@ async fn requester(store: &Store) -> i64 {
 }
 
 /// Two tickets, their events, a link between them and a watcher, in one direct transaction.
-async fn write_two(store: &Store, user: i64, titles: [&str; 2]) -> Result<Vec<Ticket>, StoreError> {
+async fn write_two(store: &Store, user: UserId, titles: [&str; 2]) -> Result<Vec<Ticket>, StoreError> {
     let mut tx = store.group_writer().begin(store).await?;
     let stored = tx.insert_tickets(titles.iter().map(|t| ticket(t, user)).collect()).await?;
     let events = stored.iter().map(|t| (t.created_at, event(&t.title, t.id))).collect();
@@ -77,7 +78,7 @@ async fn write_two(store: &Store, user: i64, titles: [&str; 2]) -> Result<Vec<Ti
 /// An ordinary transaction in between: the direct connection must see what it wrote.
 async fn write_team(store: &Store, name: &str) {
     let mut tx = store.begin().await.unwrap();
-    tx.append_event(Timestamp::now(), event(name, 0)).await.unwrap();
+    tx.append_event(Timestamp::now(), event(name, TicketId(0))).await.unwrap();
     tx.insert_team(Timestamp::now(), &TeamName::parse(name).unwrap(), "").await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -123,7 +124,7 @@ async fn a_direct_transaction_that_fails_or_is_dropped_leaves_nothing_and_frees_
     // Failed: a link to a ticket that does not exist breaks a foreign key.
     let mut tx = store.group_writer().begin(&store).await.unwrap();
     let stored = tx.insert_tickets(vec![ticket("failed", user)]).await.unwrap();
-    let err = tx.link_tickets(stored[0].id, 999).await.unwrap_err();
+    let err = tx.link_tickets(stored[0].id, TicketId(999)).await.unwrap_err();
     assert!(!matches!(err, StoreError::NotFound | StoreError::Duplicate { .. }), "{err:?}");
     drop(tx);
 
@@ -149,7 +150,7 @@ async fn a_statement_a_direct_transaction_cannot_run_fails_without_harm() {
     drop(tx);
     write_team(&store, "fine").await;
     assert_eq!(store.list_teams().await.unwrap().len(), 1);
-    assert_eq!(store.ticket(1).await.unwrap(), None);
+    assert_eq!(store.ticket(TicketId(1)).await.unwrap(), None);
 }
 
 #[tokio::test]

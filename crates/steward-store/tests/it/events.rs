@@ -2,13 +2,14 @@ use jiff::Timestamp;
 use steward_core::audit::ChainBreak;
 use steward_core::events::{Changes, DomainEvent, Fields};
 use steward_core::identity::UserEvent;
+use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::IncidentEvent;
 use steward_store::{EventFilter, NewEvent, Store};
 use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
     let event = UserEvent::SignedIn { via: format!("test {n}") };
-    NewEvent::new(Some(1), "admin".into(), &DomainEvent::User { id: Some(n), event })
+    NewEvent::new(Some(UserId(1)), "admin".into(), &DomainEvent::User { id: Some(UserId(n)), event })
 }
 
 async fn store_with_events(n: i64) -> (TestDb, Store) {
@@ -118,9 +119,9 @@ async fn a_deferred_statement_that_fails_fails_the_commit_and_writes_nothing() {
     let mut tx = store.begin().await.unwrap();
     tx.append_event(Timestamp::now(), event(2)).await.unwrap();
     let refused = NewEvent::new(
-        Some(1),
+        Some(UserId(1)),
         "admin".into(),
-        &DomainEvent::User { id: Some(3), event: UserEvent::SignedOut },
+        &DomainEvent::User { id: Some(UserId(3)), event: UserEvent::SignedOut },
     );
     assert_eq!(tx.append_event(Timestamp::now(), refused).await.unwrap(), 3, "the insert waits");
     assert!(tx.commit().await.is_err(), "the refused row fails the commit");
@@ -142,7 +143,11 @@ async fn filters_and_histories_pick_each_entitys_events() {
                 0 => IncidentEvent::Created(Fields(vec![])),
                 _ => IncidentEvent::Updated(Changes { before: Fields(vec![]), after: Fields(vec![]) }),
             };
-            let e = NewEvent::new(Some(1), "admin".into(), &DomainEvent::Incident { id, event: change });
+            let e = NewEvent::new(
+                Some(UserId(1)),
+                "admin".into(),
+                &DomainEvent::Incident { id: TicketId(id), event: change },
+            );
             tx.append_event(Timestamp::now(), e).await.unwrap();
         }
         tx.append_event(Timestamp::now(), event(7)).await.unwrap();

@@ -8,13 +8,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use steward_core::events::DomainEvent;
 use steward_core::identity::{TeamEvent, TeamName};
+use steward_core::ids::TeamId;
 use steward_core::tickets::TicketKind;
 use steward_store::{NewEvent, Store, StoreError, TicketQuery, Visibility};
 use steward_test_support::TestDb;
 
 fn event(n: i64) -> NewEvent {
     let event = TeamEvent::Created { name: format!("team-{n}"), description: String::new() };
-    NewEvent::new(None, "test".into(), &DomainEvent::Team { id: n, event })
+    NewEvent::new(None, "test".into(), &DomainEvent::Team { id: TeamId(n), event })
 }
 
 fn team(n: i64) -> TeamName {

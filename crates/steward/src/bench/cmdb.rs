@@ -14,6 +14,7 @@ use std::time::Instant;
 use clap::Args;
 use steward_app::App;
 use steward_app::cmdb::parse_csv;
+use steward_core::ids::CiId;
 
 use super::{fixture, ms, percentile, rss_kib, start_server, time_gets};
 use crate::config::Config;
@@ -152,7 +153,7 @@ pub async fn cmdb(config: Config, args: CmdbBench, data: Option<&Path>) -> anyho
     // The servers' ids: import order makes them consecutive after the services, apps and dbs.
     let first_server =
         app.store().ci_by_external_id("srv-0").await?.ok_or_else(|| anyhow::anyhow!("srv-0 missing"))?.id;
-    let pick = move |i: usize| first_server + ((i * 7919) % servers) as i64;
+    let pick = move |i: usize| CiId(first_server.get() + ((i * 7919) % servers) as i64);
 
     // In process, the same servers: one recursive CTE for the CI set; the level-by-level walk
     // (one query per level, what impact analysis falls back to for a huge neighbourhood); and

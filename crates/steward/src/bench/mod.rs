@@ -136,7 +136,9 @@ async fn start_server(config: &Config, data_dir: &Path) -> anyhow::Result<(Child
 }
 
 /// A bench agent in eight teams' first, and the teams; what both HTTP benches start from.
-async fn fixture(app: &App) -> anyhow::Result<(steward_core::identity::User, Vec<i64>, String)> {
+async fn fixture(
+    app: &App,
+) -> anyhow::Result<(steward_core::identity::User, Vec<steward_core::ids::TeamId>, String)> {
     let agent = app
         .directory()
         .create_user(

@@ -168,7 +168,7 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-async fn find_team(app: &App, name: &str) -> anyhow::Result<i64> {
+async fn find_team(app: &App, name: &str) -> anyhow::Result<steward_core::ids::TeamId> {
     let teams = app.store().list_teams().await?;
     teams.iter().find(|t| t.team.name.eq_ignore_ascii_case(name.trim())).map(|t| t.team.id).ok_or_else(|| {
         anyhow::anyhow!("team: no team named `{name}` (create it with `steward team create --name`)")

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use steward_app::cmdb::CiImpact;
+use steward_core::ids::CiId;
 
 const COL: f64 = 190.0;
 const ROW: f64 = 46.0;
@@ -37,7 +38,7 @@ fn short(s: &str) -> String {
 
 /// The SVG of an impact result; each CI box links to its page.
 pub fn impact_svg(i: &CiImpact) -> String {
-    let mut columns: Vec<Vec<(i64, &str, &str)>> =
+    let mut columns: Vec<Vec<(CiId, &str, &str)>> =
         vec![vec![(i.start.id, i.start.name.as_str(), i.start.class.as_str())]];
     for h in &i.hits {
         let d = h.hit.depth as usize;
@@ -46,7 +47,7 @@ pub fn impact_svg(i: &CiImpact) -> String {
         }
         columns[d].push((h.ci.id, h.ci.name.as_str(), h.ci.class.as_str()));
     }
-    let mut pos: HashMap<i64, (f64, f64)> = HashMap::new();
+    let mut pos: HashMap<CiId, (f64, f64)> = HashMap::new();
     let rows = columns.iter().map(|c| c.len().min(MAX_ROWS + 1)).max().unwrap_or(1);
     let (w, h) = (COL * columns.len() as f64 + 20.0, ROW * rows as f64 + 20.0);
     let mut boxes = String::new();

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_app::cmdb::{CiInput, CiPatch};
 use steward_core::cmdb::{RawValue, RelationType};
+use steward_core::ids::{CiId, RelationId, TeamId, TicketId};
 use steward_store::CiQuery;
 
 use crate::AppState;
@@ -38,7 +39,7 @@ fn attrs_text(attrs: &BTreeMap<String, String>) -> String {
 pub struct ListQuery {
     class: Option<String>,
     q: Option<String>,
-    after: Option<i64>,
+    after: Option<CiId>,
     #[serde(rename = "lang")]
     _lang: Option<String>,
     #[serde(rename = "notice")]
@@ -51,7 +52,7 @@ pub struct ListQuery {
 #[template(path = "cmdb.html")]
 struct ListPage<'a> {
     page: Page<'a>,
-    rows: Vec<(i64, String, String, String, i64)>,
+    rows: Vec<(CiId, String, String, String, i64)>,
     classes: Vec<String>,
     class: String,
     q: String,
@@ -75,7 +76,7 @@ pub async fn list(
     };
     let cis = state.app.cmdb().list(&actor, &q).await?;
     let next = (cis.len() == 50).then(|| {
-        let last = cis.last().map_or(0, |c| c.id);
+        let last = cis.last().map_or(0, |c| c.id.get());
         serde_urlencoded::to_string([
             ("class", q.class.clone().unwrap_or_default()),
             ("q", q.q.clone().unwrap_or_default()),
@@ -142,10 +143,10 @@ struct CiPage<'a> {
     page: Page<'a>,
     ci: steward_store::CiRecord,
     /// (relation id, reads, other id, other name, other class)
-    relations: Vec<(i64, String, i64, String, String)>,
-    tickets: Vec<(i64, String, String, i64, String)>,
+    relations: Vec<(RelationId, String, CiId, String, String)>,
+    tickets: Vec<(TicketId, String, String, i64, String)>,
     owner_team: Option<String>,
-    teams: Vec<(i64, String)>,
+    teams: Vec<(TeamId, String)>,
     attrs_text: String,
     kinds: Vec<&'static str>,
     statuses: Vec<&'static str>,
@@ -157,7 +158,7 @@ pub async fn detail(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
 ) -> WebResult {
     let view = state.app.cmdb().ci(&actor, id).await?;
     let relations = view
@@ -203,7 +204,7 @@ pub struct EditForm {
 pub async fn update(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     WebForm(form): WebForm<EditForm>,
 ) -> WebResult {
     let to = format!("/cmdb/{id}");
@@ -232,7 +233,7 @@ pub async fn update(
 #[derive(Deserialize)]
 pub struct RelateForm {
     kind: String,
-    other: i64,
+    other: CiId,
     /// `out`: this CI is `from`; `in`: this CI is `to`.
     #[serde(default)]
     way: String,
@@ -241,7 +242,7 @@ pub struct RelateForm {
 pub async fn relate(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     WebForm(form): WebForm<RelateForm>,
 ) -> WebResult {
     let (from, to) = if form.way == "in" { (form.other, id) } else { (id, form.other) };
@@ -269,7 +270,7 @@ struct ImpactPage<'a> {
     direction: String,
     depth: u32,
     /// (CI id, name, class, depth, path text)
-    rows: Vec<(i64, String, String, u32, String)>,
+    rows: Vec<(CiId, String, String, u32, String)>,
 }
 
 pub async fn impact(
@@ -277,13 +278,13 @@ pub async fn impact(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CiId>,
     ApiQuery(q): ApiQuery<ImpactQuery>,
 ) -> WebResult {
     let direction = q.direction.unwrap_or_else(|| "downstream".into());
     let depth = q.depth.unwrap_or(6);
     let impact = state.app.cmdb().impact(&actor, id, &direction, depth).await.map_err(WebError::from)?;
-    let names: std::collections::HashMap<i64, String> =
+    let names: std::collections::HashMap<CiId, String> =
         std::iter::once((impact.start.id, impact.start.name.clone()))
             .chain(impact.hits.iter().map(|h| (h.ci.id, h.ci.name.clone())))
             .collect();

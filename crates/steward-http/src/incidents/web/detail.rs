@@ -7,6 +7,7 @@ use serde::Deserialize;
 use steward_app::incidents::ActivityItem;
 use steward_app::{Actor, AppError, DirectoryNames, IncidentPatch};
 use steward_core::events::{Field, FieldValue};
+use steward_core::ids::{TeamId, TicketId, UserId};
 use steward_core::tickets::{
     HoldReason, IncidentEvent, ResolutionCode, State as TicketState, Ticket, TicketAccess, TicketField,
     TransitionRequest,
@@ -21,7 +22,7 @@ use crate::web::{Page, WebForm, WebResult, after_form, render};
 
 /// The incident as the page shows it.
 struct View {
-    id: i64,
+    id: TicketId,
     number: String,
     title: String,
     priority: u8,
@@ -32,8 +33,8 @@ struct View {
     team: String,
     assignee: String,
     /// The selected team and assignee ids, 0 for none.
-    team_sel: i64,
-    assignee_sel: i64,
+    team_sel: TeamId,
+    assignee_sel: UserId,
     impact: i64,
     urgency: i64,
     category: String,
@@ -95,8 +96,8 @@ fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Categor
         requester: names.user(Some(t.requester_id)),
         team: names.team(t.team_id),
         assignee: names.user(t.assignee_id),
-        team_sel: t.team_id.unwrap_or(0),
-        assignee_sel: t.assignee_id.unwrap_or(0),
+        team_sel: t.team_id.unwrap_or(TeamId(0)),
+        assignee_sel: t.assignee_id.unwrap_or(UserId(0)),
         impact: i64::from(t.impact.get()),
         urgency: i64::from(t.urgency.get()),
         category: t
@@ -144,8 +145,10 @@ fn show(field: TicketField, value: &FieldValue, t: &Catalog, names: &DirectoryNa
         (TicketField::State, FieldValue::Text(s)) => {
             TicketState::parse(s).map(|s| t.get(state_key(s)).to_owned()).unwrap_or(s.clone())
         }
-        (TicketField::AssigneeId | TicketField::RequesterId, FieldValue::Int(id)) => names.user(Some(*id)),
-        (TicketField::TeamId, FieldValue::Int(id)) => names.team(Some(*id)),
+        (TicketField::AssigneeId | TicketField::RequesterId, FieldValue::Int(id)) => {
+            names.user(Some(UserId(*id)))
+        }
+        (TicketField::TeamId, FieldValue::Int(id)) => names.team(Some(TeamId(*id))),
         (_, FieldValue::Text(s)) => s.chars().take(80).collect(),
         (_, FieldValue::Int(i)) => i.to_string(),
         (_, FieldValue::Bool(b)) => b.to_string(),
@@ -230,8 +233,8 @@ struct DetailPage<'a> {
     transitions: Vec<(&'static str, &'static str)>,
     holds: Vec<(&'static str, &'static str)>,
     resolutions: Vec<(&'static str, &'static str)>,
-    teams: Vec<(i64, String)>,
-    assignable: Vec<(i64, String)>,
+    teams: Vec<(TeamId, String)>,
+    assignable: Vec<(UserId, String)>,
     levels: [(i64, &'static str); 3],
     files: Vec<(i64, String, String)>,
     sla: Vec<SlaRow>,
@@ -241,7 +244,7 @@ struct DetailPage<'a> {
 async fn load(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: TicketId,
 ) -> Result<(Ticket, TicketAccess, DirectoryNames, Vec<ActivityItem>), AppError> {
     let view = state.app.incidents().get(actor, id).await?;
     let names = state.app.directory().names().await?;
@@ -254,7 +257,7 @@ pub async fn page(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> WebResult {
     let (ticket, access, names, activity) = load(&state, &actor, id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
@@ -269,7 +272,7 @@ pub async fn page(
         }
         _ => Vec::new(),
     };
-    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let files = state
         .app
@@ -330,7 +333,7 @@ pub struct CommentForm {
 pub async fn comment(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<CommentForm>,
 ) -> WebResult {
     let result = state.app.incidents().comment(&actor, id, &f.body, f.internal).await;
@@ -353,7 +356,7 @@ pub struct TransitionForm {
 pub async fn transition(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<TransitionForm>,
 ) -> WebResult {
     let result = async {
@@ -389,7 +392,7 @@ pub struct UpdateForm {
 pub async fn update(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<UpdateForm>,
 ) -> WebResult {
     let result = async {
@@ -422,7 +425,7 @@ pub async fn report(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> WebResult {
     let (ticket, _, names, activity) = load(&state, &actor, id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "incident.report");

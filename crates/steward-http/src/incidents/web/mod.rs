@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use steward_app::{AppError, NewIncident};
 use steward_core::identity::Permission;
+use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, TicketKind};
 
 use crate::AppState;
@@ -71,7 +72,7 @@ pub fn minute(t: Timestamp) -> String {
 }
 
 struct Row {
-    id: i64,
+    id: TicketId,
     number: String,
     title: String,
     priority: u8,
@@ -103,7 +104,7 @@ struct ListPage<'a> {
     states: Vec<(&'static str, &'static str)>,
     priorities: Vec<u8>,
     agent: bool,
-    teams: Vec<(i64, String)>,
+    teams: Vec<(TeamId, String)>,
     sorts: Vec<(&'static str, &'static str)>,
     rows: Vec<Row>,
     next: Option<String>,
@@ -196,7 +197,7 @@ pub async fn list(
     } else {
         vec![("queue.all", "sort=-created", true)]
     };
-    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let page = ListPage {
         page: Page::new(&state, &actor, &headers, &uri, "queue.title"),
@@ -226,12 +227,12 @@ struct NewPage<'a> {
     page: Page<'a>,
     levels: [(i64, &'static str); 3],
     matrix: String,
-    categories: Vec<(i64, String)>,
+    categories: Vec<(CategoryId, String)>,
     agent: bool,
-    me: i64,
-    people: Vec<(i64, String)>,
-    teams: Vec<(i64, String)>,
-    assignable: Vec<(i64, String)>,
+    me: UserId,
+    people: Vec<(UserId, String)>,
+    teams: Vec<(TeamId, String)>,
+    assignable: Vec<(UserId, String)>,
 }
 
 pub async fn new_form(
@@ -252,10 +253,10 @@ pub async fn new_form(
         .map(|p| p.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let mut people: Vec<(i64, String)> =
+    let mut people: Vec<(UserId, String)> =
         names.users.iter().map(|(id, (u, d))| (*id, format!("{d} ({u})"))).collect();
     people.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut teams: Vec<(i64, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let page = NewPage {
         page: Page::new(&state, &actor, &headers, &uri, "nav.new_incident"),
@@ -276,7 +277,7 @@ pub async fn new_form(
 }
 
 /// An optional id from a form select ("" means none).
-pub fn opt_id(field: &'static str, value: &str) -> Result<Option<i64>, AppError> {
+pub fn opt_id<I: std::str::FromStr>(field: &'static str, value: &str) -> Result<Option<I>, AppError> {
     match value.trim() {
         "" => Ok(None),
         v => v.parse().map(Some).map_err(|_| AppError::invalid(field, format!("`{v}` is not an id"))),
@@ -311,7 +312,7 @@ pub struct NewForm {
 }
 
 /// The CI id the picker's text names.
-fn picked_ci(text: &str) -> Result<Vec<i64>, AppError> {
+fn picked_ci(text: &str) -> Result<Vec<CiId>, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(Vec::new());

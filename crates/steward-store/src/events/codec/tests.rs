@@ -1,6 +1,7 @@
 //! The codec reads back every kind of event it writes, and refuses what it cannot read.
 
 use steward_core::cmdb::CiField;
+use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 
 use super::*;
 
@@ -31,7 +32,7 @@ fn every_kind_of_event_reads_back_as_written() {
             (TicketField::State, FieldValue::Text("assigned".into())),
         ]),
     };
-    let firing = SlaFiring { target: SlaTarget::Update, threshold: 90, notified: vec![3, 4] };
+    let firing = SlaFiring { target: SlaTarget::Update, threshold: 90, notified: vec![UserId(3), UserId(4)] };
     let incident = [
         IncidentEvent::Created(Fields(vec![
             (TicketField::Number, FieldValue::Text("INC000001".into())),
@@ -41,25 +42,30 @@ fn every_kind_of_event_reads_back_as_written() {
         IncidentEvent::Transitioned(changes.clone()),
         IncidentEvent::AutoClosed(changes.clone()),
         IncidentEvent::SlaReassigned(changes),
-        IncidentEvent::Commented { comment_id: 7, internal: true, mentions: vec![1, 2] },
+        IncidentEvent::Commented { comment_id: 7, internal: true, mentions: vec![UserId(1), UserId(2)] },
         IncidentEvent::AttachmentAdded {
             attachment_id: 1,
             filename: "a.txt".into(),
             size: 3,
             internal: false,
         },
-        IncidentEvent::WatcherAdded { user_id: 4 },
-        IncidentEvent::WatcherRemoved { user_id: 4 },
-        IncidentEvent::Related { ticket_id: 9 },
-        IncidentEvent::CiLinked { ci_id: 5, ci: "mail01".into() },
+        IncidentEvent::WatcherAdded { user_id: UserId(4) },
+        IncidentEvent::WatcherRemoved { user_id: UserId(4) },
+        IncidentEvent::Related { ticket_id: TicketId(9) },
+        IncidentEvent::CiLinked { ci_id: CiId(5), ci: "mail01".into() },
         IncidentEvent::SlaWarning(firing.clone()),
         IncidentEvent::SlaBreach(SlaFiring { threshold: 100, ..firing }),
     ];
     for event in incident {
-        round_trip(DomainEvent::Incident { id: 12, event });
+        round_trip(DomainEvent::Incident { id: TicketId(12), event });
     }
     let attrs: BTreeMap<String, String> = [("ip".to_owned(), "10.0.0.1".to_owned())].into();
-    let relation = RelationDetail { relation_id: Some(3), kind: RelationType::RunsOn, from: 1, to: 2 };
+    let relation = RelationDetail {
+        relation_id: Some(RelationId(3)),
+        kind: RelationType::RunsOn,
+        from: CiId(1),
+        to: CiId(2),
+    };
     for event in [
         CiEvent::Created(Fields(vec![
             (CiField::Name, FieldValue::Text("db1".into())),
@@ -72,7 +78,7 @@ fn every_kind_of_event_reads_back_as_written() {
         CiEvent::Related(RelationDetail { relation_id: None, ..relation.clone() }),
         CiEvent::Unrelated(relation),
     ] {
-        round_trip(DomainEvent::Ci { id: 1, event });
+        round_trip(DomainEvent::Ci { id: CiId(1), event });
     }
     let user = UserSnapshot {
         username: "li.wei".into(),
@@ -98,16 +104,16 @@ fn every_kind_of_event_reads_back_as_written() {
             locked: Some(false),
         }),
     ] {
-        round_trip(DomainEvent::User { id: Some(3), event });
+        round_trip(DomainEvent::User { id: Some(UserId(3)), event });
     }
     let unknown = LoginFailure { username: "nobody".into(), reason: "unknown user".into(), locked: None };
     round_trip(DomainEvent::User { id: None, event: UserEvent::SignInFailed(unknown) });
     for event in [
         TeamEvent::Created { name: "Desk".into(), description: String::new() },
-        TeamEvent::MemberAdded { user_id: 1, username: "a".into() },
-        TeamEvent::MemberRemoved { user_id: 1, username: "a".into() },
+        TeamEvent::MemberAdded { user_id: UserId(1), username: "a".into() },
+        TeamEvent::MemberRemoved { user_id: UserId(1), username: "a".into() },
     ] {
-        round_trip(DomainEvent::Team { id: 2, event });
+        round_trip(DomainEvent::Team { id: TeamId(2), event });
     }
     let issued = TokenEvent::Issued {
         owner: "admin".into(),
@@ -115,11 +121,11 @@ fn every_kind_of_event_reads_back_as_written() {
         scopes: "read".into(),
         expires_at: "2030-01-01T00:00:00Z".into(),
     };
-    round_trip(DomainEvent::ApiToken { id: 1, event: issued });
-    round_trip(DomainEvent::ApiToken { id: 1, event: TokenEvent::Revoked });
+    round_trip(DomainEvent::ApiToken { id: TokenId(1), event: issued });
+    round_trip(DomainEvent::ApiToken { id: TokenId(1), event: TokenEvent::Revoked });
     round_trip(DomainEvent::Category {
-        id: 1,
-        event: CategoryEvent::Created { name: "Network".into(), parent_id: Some(2) },
+        id: CategoryId(1),
+        event: CategoryEvent::Created { name: "Network".into(), parent_id: Some(CategoryId(2)) },
     });
     round_trip(DomainEvent::CiClass {
         name: "box".into(),
@@ -132,7 +138,7 @@ fn every_kind_of_event_reads_back_as_written() {
         hours,
         holidays: 2,
     };
-    round_trip(DomainEvent::SlaCalendar { id: 1, event: calendar });
+    round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
     let policy = SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 };
     round_trip(DomainEvent::SlaPolicy { id: 1, event: policy });
 }
