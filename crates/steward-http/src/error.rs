@@ -6,8 +6,9 @@ use std::any::Any;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use steward_app::AppError;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -16,13 +17,32 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub retry_after_secs: Option<i64>,
-    /// More members of the `error` object, e.g. the allowed transitions.
-    pub extra: Option<Box<(&'static str, serde_json::Value)>>,
+    /// For an illegal transition: the states the ticket may move to.
+    pub allowed: Option<Vec<&'static str>>,
+}
+
+/// The body of every API error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `invalid`, `not_found`, `forbidden`, `stale_version`, …
+    code: &'static str,
+    /// For people, in English.
+    message: String,
+    /// The request field at fault, when one is.
+    field: Option<String>,
+    /// For `illegal_transition`: the states the ticket may move to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<Vec<&'static str>>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None, extra: None }
+        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None, allowed: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -55,7 +75,7 @@ impl From<AppError> for ApiError {
                 ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
             },
             AppError::IllegalTransition { allowed, .. } => ApiError {
-                extra: Some(Box::new(("allowed", json!(allowed)))),
+                allowed: Some(allowed),
                 ..ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
             },
             AppError::Stale { .. } => {
@@ -71,12 +91,14 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body =
-            json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
-        if let Some(extra) = self.extra {
-            let (key, value) = *extra;
-            body["error"][key] = value;
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+                allowed: self.allowed,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())

@@ -35,6 +35,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use steward_app::App;
 
+pub use api::openapi_document;
 pub use error::ApiError;
 pub use i18n::{Catalogs, Lang};
 pub use metrics::Metrics;
@@ -78,9 +79,17 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     handler: MethodRouter<AppState>,
+    /// What the OpenAPI document says of it; every `/api/` route has one.
+    doc: Option<api::Op>,
 }
 
 impl Route {
+    /// Documents this route in the OpenAPI document.
+    fn doc(mut self, op: api::Op) -> Route {
+        self.doc = Some(op);
+        self
+    }
+
     /// Wraps this route's handler in a layer (a different body limit, say).
     fn with_layer<L>(mut self, layer: L) -> Route
     where
@@ -105,7 +114,7 @@ where
     T: 'static,
 {
     let filter = MethodFilter::try_from(method.clone()).expect("route methods are standard");
-    Route { method, path, access, handler: on(filter, handler) }
+    Route { method, path, access, handler: on(filter, handler), doc: None }
 }
 
 /// Every route Steward serves.

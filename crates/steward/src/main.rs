@@ -77,6 +77,8 @@ enum Command {
     /// Export data: `steward export cmdb [--format json|csv] [--relations]`
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,6 +141,10 @@ fn main() -> ExitCode {
             Command::Audit(c) => cli::audit(&config, c).await,
             Command::Import(ImportCommand::Cmdb(args)) => cli::cmdb::import(&config, args).await,
             Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
+            Command::Openapi => {
+                println!("{:#}", steward_http::openapi_document());
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
             Command::Bench(BenchCommand::Cmdb(args)) => {
                 bench::cmdb(config, args, cli.global.data.as_deref()).await

@@ -2,20 +2,69 @@
 //! types, which stay free of serialization concerns.
 
 mod openapi;
+pub(crate) use openapi::Op;
+pub use openapi::build as openapi_document;
 pub(crate) mod patch;
 
 use axum::http::Method;
 use jiff::Timestamp;
+use std::borrow::Cow;
+
 use serde::Serialize;
 use steward_core::identity::{ApiToken, User};
 use steward_core::ids::{TokenId, UserId};
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Ref, Schema};
 
 use crate::{Access, Route, route};
+
+/// A list answer: `{"items": […]}`. Its schema is named after the item (`IncidentList`); written
+/// by hand because utoipa's derive gives every instance of a generic type one name.
+#[derive(Serialize)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> Items<T> {
+    pub fn of<S>(source: impl IntoIterator<Item = S>, f: impl FnMut(S) -> T) -> Items<T> {
+        Items { items: source.into_iter().map(f).collect() }
+    }
+}
+
+impl<T: ToSchema> utoipa::PartialSchema for Items<T> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property("items", ArrayBuilder::new().items(Ref::from_schema_name(T::name())))
+            .required("items")
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Items<T> {
+    fn name() -> Cow<'static, str> {
+        format!("{}List", T::name()).into()
+    }
+
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        out.push((T::name().into_owned(), T::schema()));
+        T::schemas(out);
+    }
+}
+
+/// What a create answers when the new record has nothing more to show: its id.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
 
 pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
-    vec![route(M::GET, "/api/openapi.json", A, openapi::document)]
+    vec![
+        route(M::GET, "/api/openapi.json", A, openapi::document)
+            .doc(Op::new("This document").file("application/json")),
+    ]
 }
 
 /// Instants are RFC 3339 in UTC.
@@ -23,7 +72,8 @@ pub(crate) fn time(t: Timestamp) -> String {
     t.to_string()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
     id: UserId,
     username: String,
@@ -56,7 +106,8 @@ impl From<&User> for UserJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Token)]
 pub struct TokenJson {
     id: TokenId,
     user_id: UserId,

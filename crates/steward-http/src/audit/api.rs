@@ -2,15 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use steward_core::ids::UserId;
 use steward_store::{EventFilter, LoggedEvent};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiQuery, CurrentActor};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     entity_type: Option<String>,
@@ -20,41 +22,77 @@ pub struct EventQuery {
     limit: Option<i64>,
 }
 
-pub fn event_json(e: &LoggedEvent) -> Value {
+/// One entry of the audit trail, with the hash that chains it to the one before.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
+pub struct EventJson {
+    seq: i64,
+    at: String,
+    /// `null`: the system.
+    actor_id: Option<UserId>,
+    actor: String,
+    entity_type: String,
+    entity_id: Option<String>,
+    action: String,
+    /// The entity (or the changed fields) before and after, as recorded.
+    before: Option<Value>,
+    after: Option<Value>,
+    hash: String,
+}
+
+pub fn event_json(e: &LoggedEvent) -> EventJson {
     let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
-    json!({
-        "seq": e.event.seq,
-        "at": e.at().to_string(),
-        "actor_id": e.event.actor_id,
-        "actor": e.event.actor_name,
-        "entity_type": e.event.entity_type,
-        "entity_id": e.event.entity_id,
-        "action": e.event.action,
-        "before": parse(&e.event.before),
-        "after": parse(&e.event.after),
-        "hash": e.hash,
-    })
+    EventJson {
+        seq: e.event.seq,
+        at: e.at().to_string(),
+        actor_id: e.event.actor_id,
+        actor: e.event.actor_name.clone(),
+        entity_type: e.event.entity_type.clone(),
+        entity_id: e.event.entity_id.clone(),
+        action: e.event.action.clone(),
+        before: parse(&e.event.before),
+        after: parse(&e.event.after),
+        hash: e.hash.clone(),
+    }
+}
+
+/// A page of the trail, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    items: Vec<EventJson>,
+    /// The `before` of the next page; `null` on the last.
+    next_before: Option<i64>,
+}
+
+/// Whether the hash chain holds: `events` is how many were checked, `error` where it broke.
+#[derive(Serialize, ToSchema)]
+pub struct Verification {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 pub async fn events(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<EventQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EventPage>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter =
         EventFilter { entity_type: q.entity_type, entity_id: q.entity_id, before_seq: q.before, limit };
     let events = state.app.audit().list_events(&actor, &filter).await?;
     let next = (events.len() as i64 == limit).then(|| events.last().map(|e| e.event.seq)).flatten();
-    Ok(Json(json!({ "items": events.iter().map(event_json).collect::<Vec<_>>(), "next_before": next })))
+    Ok(Json(EventPage { items: events.iter().map(event_json).collect(), next_before: next }))
 }
 
 pub async fn verify(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Verification>> {
     Ok(Json(match state.app.audit().verify(Some(&actor)).await? {
-        Ok(n) => json!({ "ok": true, "events": n }),
-        Err(b) => json!({ "ok": false, "error": b.to_string() }),
+        Ok(n) => Verification { ok: true, events: Some(n), error: None },
+        Err(b) => Verification { ok: false, events: None, error: Some(b.to_string()) },
     }))
 }

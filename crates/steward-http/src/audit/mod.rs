@@ -7,6 +7,7 @@ pub(crate) mod web;
 use axum::http::Method;
 use steward_core::identity::Permission;
 
+use crate::api::Op;
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
@@ -14,8 +15,10 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/audit/events", A, api::events),
-        route(M::GET, "/api/v1/audit/verify", A, api::verify),
+        route(M::GET, "/api/v1/audit/events", A, api::events)
+            .doc(Op::new("The audit trail, newest first").query::<api::EventQuery>().ok::<api::EventPage>()),
+        route(M::GET, "/api/v1/audit/verify", A, api::verify)
+            .doc(Op::new("Verify the hash chain").ok::<api::Verification>()),
         route(M::GET, "/audit", A, web::page),
     ]
 }

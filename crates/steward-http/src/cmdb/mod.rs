@@ -2,11 +2,14 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod api;
+mod json;
 pub(crate) mod web;
 
 use axum::http::Method;
 use steward_core::identity::Permission;
 
+use self::json::{CiAsOf, CiJson, CiPage, CiViewJson, ClassCreated, ClassJson, ImpactJson};
+use crate::api::{Created, Items, Op};
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
@@ -14,18 +17,42 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/ci-classes", A, api::classes),
-        route(M::POST, "/api/v1/ci-classes", A, api::create_class),
-        route(M::GET, "/api/v1/cis", A, api::list),
-        route(M::POST, "/api/v1/cis", A, api::create),
-        route(M::GET, "/api/v1/cis/{id}", A, api::get),
-        route(M::PATCH, "/api/v1/cis/{id}", A, api::update),
-        route(M::GET, "/api/v1/cis/{id}/impact", A, api::impact),
-        route(M::GET, "/api/v1/cis/{id}/history", A, api::as_of),
-        route(M::POST, "/api/v1/ci-relations", A, api::relate),
-        route(M::DELETE, "/api/v1/ci-relations/{id}", A, api::unrelate),
-        route(M::GET, "/api/v1/incidents/{id}/cis", A, api::incident_cis),
-        route(M::PUT, "/api/v1/incidents/{id}/cis/{ci_id}", A, api::link_incident),
+        route(M::GET, "/api/v1/ci-classes", A, api::classes)
+            .doc(Op::new("CI classes: built-in and admin-defined, with typed attributes").ok::<Items<ClassJson>>()),
+        route(M::POST, "/api/v1/ci-classes", A, api::create_class)
+            .doc(Op::new("Add a CI class (admin)").body::<api::ClassBody>().created::<ClassCreated>()),
+        route(M::GET, "/api/v1/cis", A, api::list).doc(
+            Op::new("Configuration items by class and name prefix, a page at a time")
+                .query::<api::ListQuery>()
+                .ok::<CiPage>(),
+        ),
+        route(M::POST, "/api/v1/cis", A, api::create)
+            .doc(Op::new("Add a configuration item").body::<api::NewCiBody>().created::<CiJson>()),
+        route(M::GET, "/api/v1/cis/{id}", A, api::get)
+            .doc(Op::new("A CI with its relationships and open incidents").ok::<CiViewJson>()),
+        route(M::PATCH, "/api/v1/cis/{id}", A, api::update).doc(
+            Op::new("Change a CI (If-Match; an attribute set to null is removed)")
+                .body::<api::PatchCiBody>()
+                .ok::<CiJson>(),
+        ),
+        route(M::GET, "/api/v1/cis/{id}/impact", A, api::impact).doc(
+            Op::new("Blast radius: direction upstream|downstream|both, depth 1–10 (6); hits with explaining paths, business services and open incidents affected")
+                .query::<api::ImpactQuery>()
+                .ok::<ImpactJson>(),
+        ),
+        route(M::GET, "/api/v1/cis/{id}/history", A, api::as_of)
+            .doc(Op::new("The CI as it was at `at` (RFC 3339)").query::<api::AsOfQuery>().ok::<CiAsOf>()),
+        route(M::POST, "/api/v1/ci-relations", A, api::relate).doc(
+            Op::new("Relate two CIs (the type must allow their classes)")
+                .body::<api::RelationBody>()
+                .created::<Created>(),
+        ),
+        route(M::DELETE, "/api/v1/ci-relations/{id}", A, api::unrelate)
+            .doc(Op::new("Remove a relationship").no_content()),
+        route(M::GET, "/api/v1/incidents/{id}/cis", A, api::incident_cis)
+            .doc(Op::new("The CIs an incident affects").ok::<Items<CiJson>>()),
+        route(M::PUT, "/api/v1/incidents/{id}/cis/{ci_id}", A, api::link_incident)
+            .doc(Op::new("Link an incident to a CI it affects").no_content()),
         route(M::GET, "/cmdb", A, web::list),
         route(M::POST, "/cmdb", A, web::create),
         route(M::GET, "/cmdb/classes", A, web::classes),

@@ -3,34 +3,46 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use steward_app::Credential;
+use steward_core::ids::{TeamId, UserId};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::{TokenJson, UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, CurrentActor};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Login)]
 pub struct LoginBody {
     username: String,
     password: String,
+}
+
+/// A bearer token from a password sign-in.
+#[derive(Serialize, ToSchema)]
+pub struct LoginResult {
+    /// The secret, shown this once.
+    token: String,
+    expires_at: String,
+    scopes: Vec<&'static str>,
+    user_id: UserId,
 }
 
 /// `POST /api/v1/auth/login` → `{"token","expires_at"}`.
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LoginResult>> {
     let issued = state.app.tokens().api_login(&body.username, &body.password).await?;
-    Ok(Json(json!({
-        "token": issued.secret,
-        "expires_at": time(issued.token.expires_at),
-        "scopes": TokenJson::new(&issued.token, state.app.now()).scopes,
-        "user_id": issued.token.user_id,
-    })))
+    Ok(Json(LoginResult {
+        token: issued.secret,
+        expires_at: time(issued.token.expires_at),
+        scopes: TokenJson::new(&issued.token, state.app.now()).scopes,
+        user_id: issued.token.user_id,
+    }))
 }
 
 /// `POST /api/v1/auth/logout`: revokes the token in use.
@@ -43,15 +55,29 @@ pub async fn logout(
 }
 
 /// `GET /api/v1/me`: who the caller is, their teams, and what the credential may do.
-pub async fn me(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Value>> {
+/// The caller, the teams they are in, and what their credential may do.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    user: UserJson,
+    teams: Vec<TeamName>,
+    scopes: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamName {
+    id: TeamId,
+    name: String,
+}
+
+pub async fn me(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Me>> {
     let teams = state.app.directory().teams_of(actor.user.id).await?;
     let scopes = match &actor.credential {
         Credential::Token { scopes, .. } => *scopes,
         _ => actor.user.role.scopes(),
     };
-    Ok(Json(json!({
-        "user": UserJson::from(&actor.user),
-        "teams": teams.iter().map(|t| json!({ "id": t.id, "name": t.name })).collect::<Vec<_>>(),
-        "scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Me {
+        user: UserJson::from(&actor.user),
+        teams: teams.iter().map(|t| TeamName { id: t.id, name: t.name.clone() }).collect(),
+        scopes: scopes.iter().map(|s| s.as_str()).collect(),
+    }))
 }

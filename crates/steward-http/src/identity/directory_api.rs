@@ -4,28 +4,29 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::TeamWithMembers;
 use steward_core::ids::{TeamId, UserId};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::patch::{double_option, if_match};
-use crate::api::{UserJson, time};
+use crate::api::{Items, UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 
 pub async fn list_users(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<UserJson>>> {
     let users = state.app.directory().list_users(&actor).await?;
-    Ok(Json(json!({ "items": users.iter().map(UserJson::from).collect::<Vec<_>>() })))
+    Ok(Json(Items::of(&users, UserJson::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewUser)]
 pub struct CreateUser {
     username: String,
     #[serde(default)]
@@ -72,8 +73,9 @@ pub async fn get_user(
     Ok(with_etag(StatusCode::OK, &user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UserPatch)]
 pub struct PatchUser {
     #[serde(default)]
     display_name: Option<String>,
@@ -115,28 +117,55 @@ pub async fn update_user(
     Ok(with_etag(StatusCode::OK, &user))
 }
 
-fn team_json(t: &TeamWithMembers) -> Value {
-    json!({
-        "id": t.team.id,
-        "name": t.team.name,
-        "description": t.team.description,
-        "created_at": time(t.team.created_at),
-        "members": t.members.iter().map(|u| json!({
-            "id": u.id, "username": u.username.as_str(), "display_name": u.display_name, "role": u.role.as_str(),
-        })).collect::<Vec<_>>(),
-    })
+/// A team and the people in it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Team)]
+pub struct TeamJson {
+    id: TeamId,
+    name: String,
+    description: String,
+    created_at: String,
+    members: Vec<Member>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    id: UserId,
+    username: String,
+    display_name: String,
+    role: &'static str,
+}
+
+fn team_json(t: &TeamWithMembers) -> TeamJson {
+    TeamJson {
+        id: t.team.id,
+        name: t.team.name.to_string(),
+        description: t.team.description.clone(),
+        created_at: time(t.team.created_at),
+        members: t
+            .members
+            .iter()
+            .map(|u| Member {
+                id: u.id,
+                username: u.username.to_string(),
+                display_name: u.display_name.clone(),
+                role: u.role.as_str(),
+            })
+            .collect(),
+    }
 }
 
 pub async fn list_teams(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<TeamJson>>> {
     let teams = state.app.directory().list_teams(&actor).await?;
-    Ok(Json(json!({ "items": teams.iter().map(team_json).collect::<Vec<_>>() })))
+    Ok(Json(Items::of(&teams, team_json)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewTeam)]
 pub struct CreateTeam {
     name: String,
     #[serde(default)]
@@ -147,7 +176,7 @@ pub async fn create_team(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<CreateTeam>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<TeamJson>)> {
     let team = state.app.directory().create_team(Some(&actor), &body.name, &body.description).await?;
     let with_members = TeamWithMembers { team, members: Vec::new() };
     Ok((StatusCode::CREATED, Json(team_json(&with_members))))

@@ -3,18 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use steward_core::ids::{TokenId, UserId};
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::TokenJson;
+use crate::api::{Items, TokenJson};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Everyone's tokens (admins).
     #[serde(default)]
     all: bool,
 }
@@ -23,14 +24,15 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<TokenJson>>> {
     let tokens = state.app.tokens().list(&actor, q.all).await?;
     let now = state.app.now();
-    Ok(Json(json!({ "items": tokens.iter().map(|t| TokenJson::new(t, now)).collect::<Vec<_>>() })))
+    Ok(Json(Items::of(&tokens, |t| TokenJson::new(t, now))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewToken)]
 pub struct CreateToken {
     name: String,
     scopes: Vec<String>,
@@ -39,6 +41,16 @@ pub struct CreateToken {
     /// Whose token; admins may issue tokens to others (e.g. for Prometheus).
     #[serde(default)]
     user_id: Option<UserId>,
+}
+
+/// A new token with its secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    token: TokenJson,
+    /// The secret, as `Authorization: Bearer <token>`.
+    #[serde(rename = "token")]
+    secret: String,
 }
 
 fn default_expiry() -> String {
@@ -50,13 +62,12 @@ pub async fn create(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<CreateToken>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let owner = body.user_id.unwrap_or(actor.user.id);
     let scopes = body.scopes.join(" ");
     let issued = state.app.tokens().issue(Some(&actor), owner, &body.name, &scopes, &body.expires).await?;
-    let mut out = serde_json::to_value(TokenJson::new(&issued.token, state.app.now())).unwrap_or_default();
-    out["token"] = Value::String(issued.secret);
-    Ok((StatusCode::CREATED, Json(out)))
+    let token = TokenJson::new(&issued.token, state.app.now());
+    Ok((StatusCode::CREATED, Json(IssuedToken { token, secret: issued.secret })))
 }
 
 /// `DELETE /api/v1/tokens/{id}`: revokes; the record stays for the audit trail.

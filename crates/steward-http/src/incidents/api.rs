@@ -6,65 +6,33 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use steward_app::incidents::{ActivityItem, AttachmentUpload};
 use steward_app::{IncidentPatch, NewIncident};
 use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{
     HoldReason, ResolutionCode, State as TicketState, Ticket, TicketKind, TransitionRequest,
 };
-use steward_store::{Attachment, Comment};
+use utoipa::ToSchema;
 
+use super::json::{ActivityEntry, AttachmentJson, CategoryJson, CommentJson, IncidentJson, IncidentPage};
 use crate::AppState;
+use crate::api::Items;
 use crate::api::patch::{double_option, if_match};
-use crate::api::time;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 use crate::ticket_query;
 
-pub fn incident_json(t: &Ticket) -> Value {
-    json!({
-        "id": t.id,
-        "number": t.number,
-        "kind": t.kind.as_str(),
-        "title": t.title,
-        "description": t.description,
-        "requester_id": t.requester_id,
-        "created_by": t.created_by,
-        "category_id": t.category_id,
-        "subcategory_id": t.subcategory_id,
-        "service": t.service,
-        "impact": t.impact.get(),
-        "urgency": t.urgency.get(),
-        "priority": t.priority.get(),
-        "team_id": t.team_id,
-        "assignee_id": t.assignee_id,
-        "state": t.state.as_str(),
-        "hold_reason": t.hold_reason.map(|h| h.as_str()),
-        "resolution_code": t.resolution_code.map(|c| c.as_str()),
-        "resolution_note": t.resolution_note,
-        "resolved_at": t.resolved_at.map(time),
-        "closed_at": t.closed_at.map(time),
-        "reopen_count": t.reopen_count,
-        "parent_id": t.parent_id,
-        "tags": t.tags.iter().collect::<Vec<_>>(),
-        "created_at": time(t.created_at),
-        "updated_at": time(t.updated_at),
-        "version": t.version,
-        "allowed_transitions": t.state.allowed().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-    })
-}
-
 fn with_etag(status: StatusCode, t: &Ticket) -> Response {
-    let mut response = (status, Json(incident_json(t))).into_response();
+    let mut response = (status, Json(IncidentJson::from(t))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", t.version)) {
         response.headers_mut().insert(header::ETAG, v);
     }
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewIncident)]
 pub struct CreateBody {
     title: String,
     #[serde(default)]
@@ -133,17 +101,16 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     uri: Uri,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IncidentPage>> {
     let query = ticket_query::parse(TicketKind::Incident, uri.query(), actor.user.id)?;
     let page = state.app.incidents().list(&actor, &query).await?;
     let next = page.next.map(|c| ticket_query::encode_cursor(query.sort, query.descending, c));
-    Ok(Json(
-        json!({ "items": page.items.iter().map(incident_json).collect::<Vec<_>>(), "next_cursor": next }),
-    ))
+    Ok(Json(IncidentPage { items: page.items.iter().map(IncidentJson::from).collect(), next_cursor: next }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IncidentPatch)]
 pub struct PatchBody {
     title: Option<String>,
     description: Option<String>,
@@ -193,8 +160,9 @@ pub async fn update(
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Transition)]
 pub struct TransitionBody {
     to: String,
     hold_reason: Option<String>,
@@ -232,20 +200,9 @@ pub async fn transition(
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
-pub fn comment_json(c: &Comment) -> Value {
-    json!({
-        "id": c.id,
-        "author_id": c.author_id,
-        "author": c.author,
-        "body": c.body,
-        "body_html": crate::markdown::to_safe_html(&c.body),
-        "internal": c.internal,
-        "created_at": time(c.created_at),
-    })
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewComment)]
 pub struct CommentBody {
     body: String,
     #[serde(default)]
@@ -257,36 +214,21 @@ pub async fn comment(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
     ApiJson(b): ApiJson<CommentBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CommentJson>)> {
     let c = state.app.incidents().comment(&actor, id, &b.body, b.internal).await?;
-    Ok((StatusCode::CREATED, Json(comment_json(&c))))
+    Ok((StatusCode::CREATED, Json(CommentJson::from(&c))))
 }
 
 pub async fn comments(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<CommentJson>>> {
     let list = state.app.incidents().comments(&actor, id).await?;
-    Ok(Json(json!({ "items": list.iter().map(comment_json).collect::<Vec<_>>() })))
+    Ok(Json(Items::of(&list, CommentJson::from)))
 }
 
-pub fn attachment_json(a: &Attachment) -> Value {
-    json!({
-        "id": a.id,
-        "ticket_id": a.ticket_id,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "sha256": a.sha256,
-        "internal": a.internal,
-        "uploaded_by": a.uploaded_by,
-        "created_at": time(a.created_at),
-        "url": format!("/api/v1/attachments/{}", a.id),
-    })
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     filename: String,
@@ -302,7 +244,7 @@ pub async fn upload(
     ApiPath(id): ApiPath<TicketId>,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<UploadQuery>,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<AttachmentJson>)> {
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let limit = state.app.config().attachment_max_bytes;
@@ -317,16 +259,16 @@ pub async fn upload(
     let upload =
         AttachmentUpload { filename: q.filename, content_type, internal: q.internal, data: data.to_vec() };
     let stored = state.app.incidents().attach(&actor, id, upload).await?;
-    Ok((StatusCode::CREATED, Json(attachment_json(&stored))))
+    Ok((StatusCode::CREATED, Json(AttachmentJson::from(&stored))))
 }
 
 pub async fn attachments(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<AttachmentJson>>> {
     let list = state.app.incidents().attachments(&actor, id).await?;
-    Ok(Json(json!({ "items": list.iter().map(attachment_json).collect::<Vec<_>>() })))
+    Ok(Json(Items::of(&list, AttachmentJson::from)))
 }
 
 /// `GET /api/v1/attachments/{id}`: always a download, never rendered in Steward's origin.
@@ -366,18 +308,12 @@ pub async fn activity(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<ActivityEntry>>> {
     let items = state.app.incidents().activity(&actor, id).await?;
-    let items: Vec<Value> = items
-        .iter()
-        .map(|i| match i {
-            ActivityItem::Event(e, _) => {
-                json!({ "type": "event", "event": crate::audit::api::event_json(e) })
-            }
-            ActivityItem::Comment(c) => json!({ "type": "comment", "comment": comment_json(c) }),
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::of(&items, |i| match i {
+        ActivityItem::Event(e, _) => ActivityEntry::Event { event: crate::audit::api::event_json(e) },
+        ActivityItem::Comment(c) => ActivityEntry::Comment { comment: CommentJson::from(c) },
+    })))
 }
 
 pub async fn watch(
@@ -398,8 +334,9 @@ pub async fn unwatch(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Relate)]
 pub struct RelateBody {
     ticket_id: TicketId,
 }
@@ -417,17 +354,14 @@ pub async fn relate(
 pub async fn categories(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<CategoryJson>>> {
     let list = state.app.incidents().categories(&actor).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|c| json!({ "id": c.id, "name": c.name, "parent_id": c.parent_id, "active": c.active }))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::of(&list, CategoryJson::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewCategory)]
 pub struct CategoryBody {
     name: String,
     parent_id: Option<CategoryId>,
@@ -437,7 +371,9 @@ pub async fn create_category(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<CategoryBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CategoryJson>)> {
     let id = state.app.incidents().create_category(Some(&actor), &b.name, b.parent_id).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": b.name.trim(), "parent_id": b.parent_id }))))
+    let category =
+        steward_store::Category { id, name: b.name.trim().to_owned(), parent_id: b.parent_id, active: true };
+    Ok((StatusCode::CREATED, Json(CategoryJson::from(&category))))
 }

@@ -2,10 +2,13 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod api;
+mod json;
 pub(crate) mod web;
 
 use axum::http::Method;
 
+use self::json::{ActivityEntry, AttachmentJson, CategoryJson, CommentJson, IncidentJson, IncidentPage};
+use crate::api::{Items, Op};
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
@@ -13,23 +16,43 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/incidents", A, api::list),
-        route(M::POST, "/api/v1/incidents", A, api::create),
-        route(M::GET, "/api/v1/incidents/{id}", A, api::get),
-        route(M::PATCH, "/api/v1/incidents/{id}", A, api::update),
-        route(M::POST, "/api/v1/incidents/{id}/transition", A, api::transition),
-        route(M::GET, "/api/v1/incidents/{id}/comments", A, api::comments),
-        route(M::POST, "/api/v1/incidents/{id}/comments", A, api::comment),
-        route(M::GET, "/api/v1/incidents/{id}/attachments", A, api::attachments),
+        route(M::GET, "/api/v1/incidents", A, api::list).doc(
+            Op::new("List incidents: filters state, priority, team (id|none|mine), assignee (id|none|me), requester, category, parent, tag, q, created_from, created_to; sort; cursor; limit").ok::<IncidentPage>(),
+        ),
+        route(M::POST, "/api/v1/incidents", A, api::create)
+            .doc(Op::new("Raise an incident").body::<api::CreateBody>().created::<IncidentJson>()),
+        route(M::GET, "/api/v1/incidents/{id}", A, api::get).doc(Op::new("One incident (ETag = version)").ok::<IncidentJson>()),
+        route(M::PATCH, "/api/v1/incidents/{id}", A, api::update)
+            .doc(Op::new("Change fields (If-Match; 412 when stale)").body::<api::PatchBody>().ok::<IncidentJson>()),
+        route(M::POST, "/api/v1/incidents/{id}/transition", A, api::transition).doc(
+            Op::new("Move to another state (409 lists the allowed ones)").body::<api::TransitionBody>().ok::<IncidentJson>(),
+        ),
+        route(M::GET, "/api/v1/incidents/{id}/comments", A, api::comments)
+            .doc(Op::new("Replies (and work notes for agents)").ok::<Items<CommentJson>>()),
+        route(M::POST, "/api/v1/incidents/{id}/comments", A, api::comment)
+            .doc(Op::new("Add a reply or a work note").body::<api::CommentBody>().created::<CommentJson>()),
+        route(M::GET, "/api/v1/incidents/{id}/attachments", A, api::attachments)
+            .doc(Op::new("Attachments").ok::<Items<AttachmentJson>>()),
         route(M::POST, "/api/v1/incidents/{id}/attachments", A, api::upload)
-            .with_layer(axum::extract::DefaultBodyLimit::disable()),
-        route(M::GET, "/api/v1/incidents/{id}/activity", A, api::activity),
-        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::watch),
-        route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::unwatch),
-        route(M::POST, "/api/v1/incidents/{id}/related", A, api::relate),
-        route(M::GET, "/api/v1/attachments/{id}", A, api::download),
-        route(M::GET, "/api/v1/categories", A, api::categories),
-        route(M::POST, "/api/v1/categories", A, api::create_category),
+            .with_layer(axum::extract::DefaultBodyLimit::disable())
+            .doc(
+                Op::new("Upload a file as the raw body, its type as Content-Type")
+                    .query::<api::UploadQuery>()
+                    .created::<AttachmentJson>(),
+            ),
+        route(M::GET, "/api/v1/incidents/{id}/activity", A, api::activity)
+            .doc(Op::new("History and conversation, oldest first").ok::<Items<ActivityEntry>>()),
+        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::watch).doc(Op::new("Watch").no_content()),
+        route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::unwatch)
+            .doc(Op::new("Stop watching").no_content()),
+        route(M::POST, "/api/v1/incidents/{id}/related", A, api::relate)
+            .doc(Op::new("Relate another incident").body::<api::RelateBody>().no_content()),
+        route(M::GET, "/api/v1/attachments/{id}", A, api::download)
+            .doc(Op::new("Download an attachment").file("application/octet-stream")),
+        route(M::GET, "/api/v1/categories", A, api::categories)
+            .doc(Op::new("Categories and subcategories").ok::<Items<CategoryJson>>()),
+        route(M::POST, "/api/v1/categories", A, api::create_category)
+            .doc(Op::new("Add a category (admin)").body::<api::CategoryBody>().created::<CategoryJson>()),
         route(M::GET, "/incidents", A, web::list),
         route(M::GET, "/incidents/new", A, web::new_form),
         route(M::POST, "/incidents", A, web::create),

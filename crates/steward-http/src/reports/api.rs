@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use steward_app::{IncidentReport, ReportRequest};
+use steward_core::ids::{CategoryId, TeamId};
 use steward_core::reports::{Dim, Measures};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +16,7 @@ use crate::extract::{ApiQuery, CurrentActor};
 
 /// The report query string, shared by the API and the dashboard page. Every value is text so
 /// that an empty form field means "any" and a bad number names its parameter.
-#[derive(Debug, Default, Deserialize, Clone)]
+#[derive(Debug, Default, Deserialize, Clone, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
     pub from: Option<String>,
@@ -53,22 +54,38 @@ impl ReportParams {
     }
 }
 
-/// The figures of one period or one dimension value, as JSON.
-pub fn figures(m: &Measures) -> Value {
+/// The figures of one period, one breakdown value, or the whole range. Durations are seconds;
+/// rates are fractions of 1; `null` where nothing was measured.
+#[derive(Serialize, ToSchema)]
+pub struct Figures {
+    created: i64,
+    resolved: i64,
+    responded: i64,
+    mtta_wall_secs: Option<i64>,
+    mtta_business_secs: Option<i64>,
+    mttr_wall_secs: Option<i64>,
+    mttr_business_secs: Option<i64>,
+    response_attainment: Option<f64>,
+    resolution_attainment: Option<f64>,
+    first_contact_rate: Option<f64>,
+    reopen_rate: Option<f64>,
+}
+
+pub fn figures(m: &Measures) -> Figures {
     let secs = |d: Option<jiff::SignedDuration>| d.map(|d| d.as_secs());
-    json!({
-        "created": m.created,
-        "resolved": m.resolved,
-        "responded": m.responded,
-        "mtta_wall_secs": secs(m.mtta_wall()),
-        "mtta_business_secs": secs(m.mtta_business()),
-        "mttr_wall_secs": secs(m.mttr_wall()),
-        "mttr_business_secs": secs(m.mttr_business()),
-        "response_attainment": m.response_attainment(),
-        "resolution_attainment": m.resolution_attainment(),
-        "first_contact_rate": m.first_contact_rate(),
-        "reopen_rate": m.reopen_rate(),
-    })
+    Figures {
+        created: m.created,
+        resolved: m.resolved,
+        responded: m.responded,
+        mtta_wall_secs: secs(m.mtta_wall()),
+        mtta_business_secs: secs(m.mtta_business()),
+        mttr_wall_secs: secs(m.mttr_wall()),
+        mttr_business_secs: secs(m.mttr_business()),
+        response_attainment: m.response_attainment(),
+        resolution_attainment: m.resolution_attainment(),
+        first_contact_rate: m.first_contact_rate(),
+        reopen_rate: m.reopen_rate(),
+    }
 }
 
 /// The breakdown dimensions a report shows, with their JSON and CSV names.
@@ -79,59 +96,128 @@ pub const BREAKDOWNS: [(Dim, &str); 4] = [
     (Dim::Category, "category"),
 ];
 
-pub fn report_json(r: &IncidentReport) -> Value {
-    let periods: Vec<Value> = r
-        .periods()
-        .map(|(label, p)| {
-            let mut v = figures(&p.measures);
-            v["period"] = json!(label);
-            v["start"] = json!(p.period.start.to_string());
-            v["end"] = json!(p.period.end.to_string());
-            v["backlog"] = json!(p.backlog);
-            v
-        })
-        .collect();
-    let mut out = json!({
-        "from": r.from.to_string(),
-        "to": r.to.to_string(),
-        "period": r.granularity.as_str(),
-        "time_zone": r.time_zone,
-        "filter": {
-            "priority": r.filter.priority, "team": r.filter.team_id,
-            "service": r.filter.service, "category": r.filter.category_id,
-        },
-        "periods": periods,
-        "total": figures(&r.report.total),
-        "availability": r.availability.iter().map(|a| json!({
-            "service": a.service, "availability": a.ratio, "downtime_secs": a.downtime.as_secs(), "outages": a.outages,
-        })).collect::<Vec<_>>(),
-    });
-    for (dim, name) in BREAKDOWNS {
-        let rows: Vec<Value> = r
-            .report
+/// One week or month.
+#[derive(Serialize, ToSchema)]
+pub struct PeriodRow {
+    /// As people read it: `2026-W48`, `2026-11`.
+    period: String,
+    start: String,
+    end: String,
+    /// Open at the end of the period.
+    backlog: i64,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+/// One value of a breakdown (a priority, a team, …) over the whole range.
+#[derive(Serialize, ToSchema)]
+pub struct BreakdownRow {
+    /// The stored value (a team's id, `P2`'s 2); empty for none.
+    value: String,
+    /// The value as people read it: the team's name, `P2`; `null` for none.
+    label: Option<String>,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+/// The filter a report was made with (`null`: any).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReportFilter)]
+pub struct ReportFilterJson {
+    priority: Option<i64>,
+    team: Option<TeamId>,
+    service: Option<String>,
+    category: Option<CategoryId>,
+}
+
+/// A business service's availability over the range, from its major incidents.
+#[derive(Serialize, ToSchema)]
+pub struct AvailabilityRow {
+    service: String,
+    availability: f64,
+    downtime_secs: i64,
+    outages: usize,
+}
+
+/// The incident report: volume, backlog, MTTA/MTTR, SLA attainment per period and breakdown.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IncidentReport)]
+pub struct IncidentReportJson {
+    from: String,
+    to: String,
+    /// `week` or `month`.
+    period: &'static str,
+    time_zone: String,
+    filter: ReportFilterJson,
+    periods: Vec<PeriodRow>,
+    total: Figures,
+    availability: Vec<AvailabilityRow>,
+    by_priority: Vec<BreakdownRow>,
+    by_team: Vec<BreakdownRow>,
+    by_service: Vec<BreakdownRow>,
+    by_category: Vec<BreakdownRow>,
+}
+
+pub fn report_json(r: &IncidentReport) -> IncidentReportJson {
+    let breakdown = |dim: Dim| -> Vec<BreakdownRow> {
+        r.report
             .by
             .get(&dim)
             .map(|rows| {
                 rows.iter()
-                    .map(|(value, m)| {
-                        let mut v = figures(m);
-                        v["value"] = json!(value);
-                        v["label"] = json!(r.label(dim, value));
-                        v
+                    .map(|(value, m)| BreakdownRow {
+                        value: value.clone(),
+                        label: r.label(dim, value),
+                        figures: figures(m),
                     })
                     .collect()
             })
-            .unwrap_or_default();
-        out[format!("by_{name}")] = json!(rows);
+            .unwrap_or_default()
+    };
+    IncidentReportJson {
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        period: r.granularity.as_str(),
+        time_zone: r.time_zone.clone(),
+        filter: ReportFilterJson {
+            priority: r.filter.priority,
+            team: r.filter.team_id,
+            service: r.filter.service.clone(),
+            category: r.filter.category_id,
+        },
+        periods: r
+            .periods()
+            .map(|(label, p)| PeriodRow {
+                period: label,
+                start: p.period.start.to_string(),
+                end: p.period.end.to_string(),
+                backlog: p.backlog,
+                figures: figures(&p.measures),
+            })
+            .collect(),
+        total: figures(&r.report.total),
+        availability: r
+            .availability
+            .iter()
+            .map(|a| AvailabilityRow {
+                service: a.service.clone(),
+                availability: a.ratio,
+                downtime_secs: a.downtime.as_secs(),
+                outages: a.outages,
+            })
+            .collect(),
+        by_priority: breakdown(Dim::Priority),
+        by_team: breakdown(Dim::Team),
+        by_service: breakdown(Dim::Service),
+        by_category: breakdown(Dim::Category),
     }
-    out
 }
 
 pub async fn incidents(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ReportParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IncidentReportJson>> {
     let report = state.app.reports().incident(&actor, &params.request()?).await?;
     Ok(Json(report_json(&report)))
 }

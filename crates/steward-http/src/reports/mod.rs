@@ -7,6 +7,7 @@ pub(crate) mod web;
 use axum::http::Method;
 use steward_core::identity::Permission;
 
+use crate::api::Op;
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
@@ -14,8 +15,14 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/reports/incidents", A, api::incidents),
-        route(M::GET, "/api/v1/reports/incidents.csv", A, api::incidents_csv),
+        route(M::GET, "/api/v1/reports/incidents", A, api::incidents).doc(
+            Op::new("Incident report per week or month: volume, backlog, MTTA/MTTR (wall and business), SLA attainment, first-contact and reopen rates, breakdowns, availability")
+                .query::<api::ReportParams>()
+                .ok::<api::IncidentReportJson>(),
+        ),
+        route(M::GET, "/api/v1/reports/incidents.csv", A, api::incidents_csv).doc(
+            Op::new("The same report as CSV").query::<api::ReportParams>().file("text/csv"),
+        ),
         route(M::GET, "/reports", A, web::dashboard),
         route(M::GET, "/reports/monthly", A, web::monthly),
     ]

@@ -3,31 +3,55 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use steward_app::sla::{NewCalendar, NewPolicy};
 use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId};
 use steward_core::sla::{Phase, SlaStatus};
+use steward_store::{CalendarRecord, Notification, PolicyRecord};
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::time;
+use crate::api::{Created, Items, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 
 pub async fn calendars(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<CalendarJson>>> {
     let list = state.app.sla().calendars(&actor).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|c| json!({ "id": c.id, "name": c.name, "time_zone": c.time_zone, "hours": c.hours, "holidays": c.holidays, "always": c.always }))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::of(&list, CalendarJson::from)))
 }
 
-#[derive(Deserialize)]
+/// Business hours: seven day specs (Monday first, `09:00-18:00` or empty), holidays, a time zone.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Calendar)]
+pub struct CalendarJson {
+    id: CalendarId,
+    name: String,
+    time_zone: String,
+    hours: Vec<String>,
+    holidays: Vec<String>,
+    /// Counts every hour of every day.
+    always: bool,
+}
+
+impl From<&CalendarRecord> for CalendarJson {
+    fn from(c: &CalendarRecord) -> CalendarJson {
+        CalendarJson {
+            id: c.id,
+            name: c.name.clone(),
+            time_zone: c.time_zone.clone(),
+            hours: c.hours.clone(),
+            holidays: c.holidays.clone(),
+            always: c.always,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewCalendar)]
 pub struct CalendarBody {
     name: String,
     #[serde(default)]
@@ -45,7 +69,7 @@ pub async fn create_calendar(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<CalendarBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let input = NewCalendar {
         name: b.name,
         time_zone: b.time_zone,
@@ -55,28 +79,63 @@ pub async fn create_calendar(
         always: b.always,
     };
     let id = state.app.sla().create_calendar(&actor, input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id: id.get() })))
 }
 
 pub async fn policies(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<PolicyJson>>> {
     let list = state.app.sla().policies(&actor).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|p| {
-            json!({ "id": p.id, "name": p.name, "rank": p.rank, "kind": p.kind, "priority": p.priority, "category_id": p.category_id,
-                    "calendar_id": p.calendar_id, "response_minutes": p.response_minutes, "resolution_minutes": p.resolution_minutes,
-                    "pause_reasons": p.pause_reasons, "service": p.service, "organisation": p.organisation,
-                    "update_minutes": p.update_minutes, "warn_at": p.warn_at, "breach_team_id": p.breach_team_id })
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::of(&list, PolicyJson::from)))
 }
 
-#[derive(Deserialize)]
+/// An SLA policy: which tickets it matches, in `rank` order, and their targets.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Policy)]
+pub struct PolicyJson {
+    id: i64,
+    name: String,
+    rank: i64,
+    kind: String,
+    priority: Option<i64>,
+    category_id: Option<CategoryId>,
+    calendar_id: CalendarId,
+    response_minutes: Option<i64>,
+    resolution_minutes: i64,
+    pause_reasons: Vec<String>,
+    service: Option<String>,
+    organisation: Option<String>,
+    update_minutes: Option<i64>,
+    warn_at: Vec<i64>,
+    breach_team_id: Option<TeamId>,
+}
+
+impl From<&PolicyRecord> for PolicyJson {
+    fn from(p: &PolicyRecord) -> PolicyJson {
+        PolicyJson {
+            id: p.id,
+            name: p.name.clone(),
+            rank: p.rank,
+            kind: p.kind.clone(),
+            priority: p.priority,
+            category_id: p.category_id,
+            calendar_id: p.calendar_id,
+            response_minutes: p.response_minutes,
+            resolution_minutes: p.resolution_minutes,
+            pause_reasons: p.pause_reasons.clone(),
+            service: p.service.clone(),
+            organisation: p.organisation.clone(),
+            update_minutes: p.update_minutes,
+            warn_at: p.warn_at.clone(),
+            breach_team_id: p.breach_team_id,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewPolicy)]
 pub struct PolicyBody {
     name: String,
     #[serde(default)]
@@ -99,7 +158,7 @@ pub async fn create_policy(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<PolicyBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let input = NewPolicy {
         name: b.name,
         rank: b.rank,
@@ -116,24 +175,56 @@ pub async fn create_policy(
         breach_team_id: b.breach_team_id,
     };
     let id = state.app.sla().create_policy(&actor, input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-pub fn status_json(s: &SlaStatus) -> Value {
-    let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
-        v.iter().map(|(a, b)| json!([time(*a), time(*b)])).collect::<Vec<_>>()
-    };
-    json!({
-        "target_minutes": s.target.as_mins(),
-        "elapsed_minutes": s.elapsed.as_mins(),
-        "remaining_minutes": s.remaining.as_mins(),
-        "due": s.due.map(time),
-        "breached": s.breached_at.is_some(),
-        "breached_at": s.breached_at.map(time),
-        "state": match s.phase { Phase::Running => "running", Phase::Paused => "paused", Phase::Stopped => "stopped" },
-        "counted": span(&s.counted),
-        "paused": span(&s.paused),
-    })
+/// One SLA clock, with the intervals it counted and paused (each `[from, to]`).
+#[derive(Serialize, ToSchema)]
+pub struct Clock {
+    target_minutes: i64,
+    elapsed_minutes: i64,
+    remaining_minutes: i64,
+    due: Option<String>,
+    breached: bool,
+    breached_at: Option<String>,
+    /// `running`, `paused` or `stopped`.
+    state: &'static str,
+    counted: Vec<Vec<String>>,
+    paused: Vec<Vec<String>>,
+    /// The next-update clock only: when its cycle began (the last agent reply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+}
+
+fn clock(s: &SlaStatus) -> Clock {
+    let span =
+        |v: &[(jiff::Timestamp, jiff::Timestamp)]| v.iter().map(|(a, b)| vec![time(*a), time(*b)]).collect();
+    Clock {
+        target_minutes: s.target.as_mins(),
+        elapsed_minutes: s.elapsed.as_mins(),
+        remaining_minutes: s.remaining.as_mins(),
+        due: s.due.map(time),
+        breached: s.breached_at.is_some(),
+        breached_at: s.breached_at.map(time),
+        state: match s.phase {
+            Phase::Running => "running",
+            Phase::Paused => "paused",
+            Phase::Stopped => "stopped",
+        },
+        counted: span(&s.counted),
+        paused: span(&s.paused),
+        since: None,
+    }
+}
+
+/// An incident's SLA: all `null` when no policy applies.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentSla {
+    policy: Option<String>,
+    calendar: Option<String>,
+    response: Option<Clock>,
+    resolution: Option<Clock>,
+    next_update: Option<Clock>,
 }
 
 /// `GET /api/v1/incidents/{id}/sla`: both clocks with the intervals that explain them.
@@ -141,21 +232,22 @@ pub async fn incident(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IncidentSla>> {
     let sla = state.app.sla().of_incident(&actor, id).await?;
     Ok(Json(match sla {
-        None => json!({ "policy": null }),
-        Some(s) => json!({
-            "policy": s.policy,
-            "calendar": s.calendar,
-            "response": s.response.as_ref().map(status_json),
-            "resolution": status_json(&s.resolution),
-            "next_update": s.next_update.as_ref().map(|(status, since)| {
-                let mut v = status_json(status);
-                v["since"] = json!(time(*since));
-                v
-            }),
-        }),
+        None => {
+            IncidentSla { policy: None, calendar: None, response: None, resolution: None, next_update: None }
+        }
+        Some(s) => IncidentSla {
+            policy: Some(s.policy),
+            calendar: Some(s.calendar),
+            response: s.response.as_ref().map(clock),
+            resolution: Some(clock(&s.resolution)),
+            next_update: s
+                .next_update
+                .as_ref()
+                .map(|(status, since)| Clock { since: Some(time(*since)), ..clock(status) }),
+        },
     }))
 }
 
@@ -163,13 +255,34 @@ pub async fn incident(
 pub async fn notifications(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Items<NotificationJson>>> {
     let list = state.app.sla().notifications(&actor).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|n| json!({ "id": n.id, "ticket_id": n.ticket_id, "kind": n.kind, "message": n.message, "created_at": time(n.created_at), "read": n.read }))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::of(&list, NotificationJson::from)))
+}
+
+/// An in-app notification (an SLA warning or breach, a mention).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Notification)]
+pub struct NotificationJson {
+    id: i64,
+    ticket_id: Option<TicketId>,
+    kind: String,
+    message: String,
+    created_at: String,
+    read: bool,
+}
+
+impl From<&Notification> for NotificationJson {
+    fn from(n: &Notification) -> NotificationJson {
+        NotificationJson {
+            id: n.id,
+            ticket_id: n.ticket_id,
+            kind: n.kind.clone(),
+            message: n.message.clone(),
+            created_at: time(n.created_at),
+            read: n.read,
+        }
+    }
 }
 
 /// `POST /api/v1/notifications/read`: marks them all read.
