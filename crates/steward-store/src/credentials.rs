@@ -28,19 +28,32 @@ pub struct NewToken {
     pub created_by: Option<UserId>,
 }
 
-const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username AS owner, t.name, t.scopes, t.created_at, \
-                             t.expires_at, t.revoked_at, t.last_used_at";
+/// A token's columns, each under a name of its own (`token_…`): a row that also holds the
+/// owner's columns (`u.id`, `u.created_at`, …) must not answer `id` with the user's id, which is
+/// how API logout once revoked the token whose id equalled the caller's user id.
+const TOKEN_COLUMNS: &str = "t.id AS token_id, t.user_id AS token_user_id, u.username AS token_owner, \
+     t.name AS token_name, t.scopes AS token_scopes, t.created_at AS token_created_at, \
+     t.expires_at AS token_expires_at, t.revoked_at AS token_revoked_at, t.last_used_at AS token_last_used_at";
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
+    #[sqlx(rename = "token_id")]
     id: i64,
+    #[sqlx(rename = "token_user_id")]
     user_id: i64,
+    #[sqlx(rename = "token_owner")]
     owner: String,
+    #[sqlx(rename = "token_name")]
     name: String,
+    #[sqlx(rename = "token_scopes")]
     scopes: String,
+    #[sqlx(rename = "token_created_at")]
     created_at: i64,
+    #[sqlx(rename = "token_expires_at")]
     expires_at: i64,
+    #[sqlx(rename = "token_revoked_at")]
     revoked_at: Option<i64>,
+    #[sqlx(rename = "token_last_used_at")]
     last_used_at: Option<i64>,
 }
 

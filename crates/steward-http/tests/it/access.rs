@@ -69,6 +69,49 @@ async fn a_bad_or_revoked_credential_is_as_good_as_none() {
     assert_eq!(status, 401, "a logged-out token no longer works");
 }
 
+/// Found by an outside probe: API logout revoked the token whose id equalled the caller's
+/// *user* id, and use was stamped on that row, because the token and its owner were read from
+/// one row with two `id` columns. Here no token's id is its owner's id, and one token's id is
+/// another user's id.
+#[tokio::test]
+async fn logout_revokes_the_token_in_use_and_no_other() {
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann", "agent").await;
+    let bob = app.user("bob", "agent").await;
+    let cy = app.user("cy", "agent").await;
+    let scopes = "read write";
+    let cy_first = app.token("cy", scopes).await;
+    let cy_second = app.token("cy", scopes).await;
+    let ann_token = app.token("ann", scopes).await;
+    let bob_token = app.token("bob", scopes).await;
+    // Users are numbered in creation order and tokens too, so ann's or bob's token has cy's
+    // user id (whether or not the test app made an admin first).
+    let token_ids = [1, 2, 3, 4];
+    assert!(token_ids.contains(&cy.id.get()) && ann.id < bob.id && bob.id < cy.id);
+
+    // cy uses the second token: its use is recorded on it, not on the token numbered like cy.
+    let (status, me) = app.api(Method::GET, "/api/v1/me", &cy_second, None).await;
+    assert_eq!((status, me["user"]["username"].as_str()), (200, Some("cy")));
+    let (_, mine) = app.api(Method::GET, "/api/v1/tokens", &cy_first, None).await;
+    let used: Vec<bool> =
+        mine["items"].as_array().unwrap().iter().map(|t| !t["last_used_at"].is_null()).collect();
+    assert_eq!(used, vec![true, true], "both of cy's tokens were used (newest first): {mine}");
+
+    let (status, _) = app.api(Method::POST, "/api/v1/auth/logout", &cy_second, None).await;
+    assert_eq!(status, 204);
+    let still = |token: String| {
+        let app = &app;
+        async move { app.api(Method::GET, "/api/v1/me", &token, None).await.0 }
+    };
+    assert_eq!(still(cy_second.clone()).await, 401, "the token that logged out is revoked");
+    assert_eq!(still(cy_first.clone()).await, 200, "cy's other token still works");
+    assert_eq!(still(ann_token).await, 200, "a token numbered like cy's user id is untouched");
+    assert_eq!(still(bob_token).await, 200);
+    let (_, mine) = app.api(Method::GET, "/api/v1/tokens", &cy_first, None).await;
+    let active: Vec<bool> = mine["items"].as_array().unwrap().iter().map(|t| t["active"] == true).collect();
+    assert_eq!(active, vec![false, true], "only the newest of cy's tokens is revoked: {mine}");
+}
+
 #[tokio::test]
 async fn roles_limit_what_each_user_may_do() {
     let app = TestApp::spawn().await;

@@ -5,6 +5,7 @@ mod cmdb;
 mod direct;
 mod events;
 mod jobs;
+mod joined;
 mod readers;
 mod users;
 mod writer;
