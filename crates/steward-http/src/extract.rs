@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use steward_app::Actor;
 
 use crate::error::ApiError;
+use crate::strict_json::Strict;
 
 /// A JSON body. Input structs use `#[serde(deny_unknown_fields)]` so a misspelt field is an
 /// error, not silently ignored.
@@ -53,7 +54,7 @@ fn body_error(rejection: BytesRejection) -> ApiError {
 /// Parses JSON, reporting the path of the field at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let value: T = serde_path_to_error::deserialize(Strict(&mut de)).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = inner.to_string();
@@ -71,6 +72,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = match (missing, path.as_str()) {
             (Some(name), "." | "") => name.to_owned(),
             (Some(name), parent) => format!("{parent}.{name}"),
+            (None, "." | "") => "body".to_owned(),
             (None, p) => p.to_owned(),
         };
         let code = if message.starts_with("unknown field") { "unknown_field" } else { "invalid" };

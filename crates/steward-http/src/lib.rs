@@ -23,6 +23,7 @@ mod metrics;
 mod reports;
 mod security;
 mod sla;
+mod strict_json;
 mod ticket_query;
 mod web;
 

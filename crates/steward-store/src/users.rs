@@ -174,17 +174,30 @@ impl Tx {
         {
             return Err(StoreError::Stale { current: current.version });
         }
-        let email = patch.email.clone().unwrap_or(current.email);
-        let locale = patch.locale.clone().unwrap_or(current.locale);
-        let organisation = patch.organisation.clone().unwrap_or(current.organisation);
+        let display_name = patch.display_name.as_ref().unwrap_or(&current.display_name);
+        let email = patch.email.as_ref().unwrap_or(&current.email);
+        let role = patch.role.unwrap_or(current.role);
+        let disabled = patch.disabled.unwrap_or(current.disabled);
+        let locale = patch.locale.as_ref().unwrap_or(&current.locale);
+        let organisation = patch.organisation.as_ref().unwrap_or(&current.organisation);
+        let unchanged = *display_name == current.display_name
+            && *email == current.email
+            && role == current.role
+            && disabled == current.disabled
+            && *locale == current.locale
+            && *organisation == current.organisation;
+        if unchanged {
+            // Nothing to write: the version stays, so no event and no 412 for other editors.
+            return Ok(current);
+        }
         sqlx::query(
             "UPDATE users SET display_name = $1, email = $2, role = $3, disabled = $4, locale = $5, \
              updated_at = $6, version = version + 1, organisation = $8 WHERE id = $7",
         )
-        .bind(patch.display_name.as_ref().unwrap_or(&current.display_name))
+        .bind(display_name)
         .bind(email)
-        .bind(patch.role.unwrap_or(current.role).as_str())
-        .bind(i64::from(patch.disabled.unwrap_or(current.disabled)))
+        .bind(role.as_str())
+        .bind(i64::from(disabled))
         .bind(locale)
         .bind(to_ms(now))
         .bind(id.get())

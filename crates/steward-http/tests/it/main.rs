@@ -8,6 +8,7 @@ mod cmdb;
 mod cmdb_import;
 mod errors;
 mod group_commit;
+mod hardening;
 mod incidents;
 mod incidents_input;
 mod observability;
