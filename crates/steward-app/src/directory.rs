@@ -2,7 +2,8 @@
 
 use steward_core::events::DomainEvent;
 use steward_core::identity::{
-    Password, Permission, Role, TeamEvent, TeamName, TeamWithMembers, User, UserEvent, UserSnapshot, Username,
+    Password, Permission, Role, TeamEvent, TeamName, TeamWithMembers, ThrottleKey, User, UserEvent,
+    UserSnapshot, Username,
 };
 use steward_core::ids::{TeamId, UserId};
 use steward_store::{NewUser, UserPatch};
@@ -198,6 +199,7 @@ impl crate::Directory<'_> {
         }
         if let Some(hash) = password_hash {
             tx.set_password_hash(at, id, &hash).await?;
+            tx.clear_throttle(&ThrottleKey::name(after.username.as_str())).await?;
             // Other browsers signed in as this user lose their sessions with the old password;
             // the one making the change stays signed in.
             let keep = match &actor.credential {
@@ -221,6 +223,7 @@ impl crate::Directory<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.set_password_hash(at, user.id, &hash).await?;
+        tx.clear_throttle(&ThrottleKey::name(user.username.as_str())).await?;
         tx.delete_sessions_of(user.id, None).await?;
         let event = UserEvent::PasswordChanged;
         record(&mut tx, at, None, DomainEvent::User { id: Some(user.id), event }).await?;

@@ -13,7 +13,8 @@ use tokio::sync::watch;
 
 use crate::{App, AppError, Result};
 
-/// Deletes expired web sessions; re-enqueues itself every hour.
+/// Deletes expired web sessions, device cookies and idle sign-in counters; re-enqueues itself
+/// every hour.
 pub const PURGE_SESSIONS: &str = "purge_expired_sessions";
 const PURGE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 /// Closes incidents resolved longer ago than `auto_close_after`; re-enqueues itself hourly.
@@ -84,9 +85,13 @@ impl App {
         match job.kind.as_str() {
             PURGE_SESSIONS => {
                 let mut tx = self.store.begin().await?;
-                let purged = tx.purge_expired_sessions(self.now()).await?;
+                let now = self.now();
+                let purged = tx.purge_expired_sessions(now).await?;
+                // Sign-in counters idle for a day start again from zero.
+                let idle_since = now.saturating_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
+                let forgotten = tx.prune_login_state(now, idle_since).await?;
                 tx.commit().await?;
-                tracing::debug!(purged, "expired sessions purged");
+                tracing::debug!(purged, forgotten, "expired sessions and sign-in counters purged");
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,

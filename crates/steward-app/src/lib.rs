@@ -31,7 +31,7 @@ use steward_store::Store;
 use events::record;
 
 pub use actor::{Actor, Credential};
-pub use auth::{AdminBootstrap, SessionStart};
+pub use auth::{AdminBootstrap, SessionStart, SignInClient};
 pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
@@ -44,7 +44,10 @@ pub use tokens::IssuedToken;
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     pub session_ttl: SignedDuration,
+    /// Throttles failed sign-ins per name tried and per device.
     pub login: LoginPolicy,
+    /// Throttles failed sign-ins per client address, across names.
+    pub client_login: LoginPolicy,
     pub priority_matrix: PriorityMatrix,
     /// Resolved incidents close by themselves after this long.
     pub auto_close_after: SignedDuration,
@@ -79,6 +82,7 @@ impl Default for AppConfig {
         AppConfig {
             session_ttl: SignedDuration::from_hours(12),
             login: LoginPolicy::default(),
+            client_login: LoginPolicy::per_client(),
             priority_matrix: PriorityMatrix::default(),
             auto_close_after: SignedDuration::from_hours(7 * 24),
             attachment_max_bytes: 10 * 1024 * 1024,

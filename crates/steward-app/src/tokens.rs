@@ -91,8 +91,13 @@ impl crate::Tokens<'_> {
 
     /// `POST /api/v1/auth/login`: checks the password and issues a token with every scope of
     /// the user's role, valid as long as a web session.
-    pub async fn api_login(self, username: &str, password: &str) -> Result<IssuedToken> {
-        let user = self.auth().authenticate(username, password).await?;
+    pub async fn api_login(
+        self,
+        username: &str,
+        password: &str,
+        client: &crate::SignInClient,
+    ) -> Result<IssuedToken> {
+        let user = self.auth().authenticate(username, password, client).await?;
         let actor = Actor { user: user.clone(), credential: Credential::Direct };
         self.insert_token(Some(&actor), &user, "password login", user.role.scopes(), self.config.session_ttl)
             .await

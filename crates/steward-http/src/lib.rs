@@ -48,11 +48,14 @@ pub struct HttpConfig {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the sign-in throttle);
+    /// any other peer is the client itself.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+        HttpConfig { secure_cookies: false, max_body_bytes: 1024 * 1024, trusted_proxies: Vec::new() }
     }
 }
 

@@ -20,6 +20,7 @@ mod sides;
 mod sla;
 mod sqlite;
 mod teams;
+mod throttles;
 mod tickets;
 mod tx;
 mod users;
@@ -41,6 +42,7 @@ pub use events::{
 pub use jobs::{Job, NewJob};
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyRecord};
+pub use throttles::ThrottleState;
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
     TicketQuery, Visibility,

@@ -29,13 +29,11 @@ pub struct UserPatch {
     pub organisation: Option<Option<String>>,
 }
 
-/// A user with the secrets and counters sign-in checks.
+/// A user with the password hash sign-in checks.
 #[derive(Debug, Clone)]
 pub struct LoginRecord {
     pub user: User,
     pub password_hash: Option<String>,
-    pub failed_logins: u32,
-    pub blocked_until: Timestamp,
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.organisation, u.created_at, u.updated_at, u.version";
@@ -113,26 +111,13 @@ impl Store {
             #[sqlx(flatten)]
             user: UserRow,
             password_hash: Option<String>,
-            failed_logins: i64,
-            login_blocked_until: i64,
         }
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, u.password_hash, u.failed_logins, u.login_blocked_until \
-             FROM users u WHERE u.username = $1"
-        );
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(username.as_str())
             .fetch_optional(&mut *self.reader().await?)
             .await?;
-        row.map(|r| {
-            Ok(LoginRecord {
-                user: r.user.try_into()?,
-                password_hash: r.password_hash,
-                failed_logins: u32::try_from(r.failed_logins).unwrap_or(0),
-                blocked_until: from_ms(r.login_blocked_until)?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(LoginRecord { user: r.user.try_into()?, password_hash: r.password_hash })).transpose()
     }
 }
 
@@ -209,37 +194,13 @@ impl Tx {
 
     pub async fn set_password_hash(&mut self, now: Timestamp, id: UserId, hash: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE users SET password_hash = $1, failed_logins = 0, login_blocked_until = 0, \
-             updated_at = $2, version = version + 1 WHERE id = $3",
+            "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3",
         )
         .bind(hash)
         .bind(to_ms(now))
         .bind(id.get())
         .execute(self.conn().await?)
         .await?;
-        Ok(())
-    }
-
-    pub async fn record_login_failure(
-        &mut self,
-        id: UserId,
-        failures: u32,
-        blocked_until: Timestamp,
-    ) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_logins = $1, login_blocked_until = $2 WHERE id = $3")
-            .bind(i64::from(failures))
-            .bind(to_ms(blocked_until))
-            .bind(id.get())
-            .execute(self.conn().await?)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn record_login_success(&mut self, id: UserId) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until = 0 WHERE id = $1")
-            .bind(id.get())
-            .execute(self.conn().await?)
-            .await?;
         Ok(())
     }
 }

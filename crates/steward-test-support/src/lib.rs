@@ -194,7 +194,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await
+                .expect("serve");
         });
         TestApp { addr, app, db, server }
     }

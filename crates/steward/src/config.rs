@@ -41,6 +41,9 @@ pub struct Config {
     /// Mark cookies Secure and send HSTS (set when users reach Steward over HTTPS).
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header names the client, e.g.
+    /// `["10.0.0.2"]`; sign-in throttling counts per client address.
+    pub trusted_proxies: Vec<String>,
     /// Web session and password-login token lifetime, e.g. `12h`.
     pub session_ttl: String,
     pub login_free_failures: u32,
@@ -78,6 +81,7 @@ impl Default for Config {
             log_format: "text".into(),
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
             session_ttl: "12h".into(),
             login_free_failures: login.free_failures,
             login_base_delay_ms: login.base_delay_ms,
@@ -110,6 +114,7 @@ const ENV_KEYS: &[&str] = &[
     "log_format",
     "secure_cookies",
     "max_body_bytes",
+    "trusted_proxies",
     "session_ttl",
     "login_free_failures",
     "login_base_delay_ms",
@@ -177,6 +182,11 @@ impl Config {
             self.max_body_bytes >= 1024,
             "invalid configuration: max_body_bytes must be at least 1024"
         );
+        for proxy in &self.trusted_proxies {
+            proxy.parse::<std::net::IpAddr>().map_err(|_| {
+                anyhow::anyhow!("invalid configuration: trusted_proxies: `{proxy}` is not an IP address")
+            })?;
+        }
         jiff::tz::TimeZone::get(&self.report_time_zone).map_err(|_| {
             anyhow::anyhow!(
                 "invalid configuration: report_time_zone `{}` is not an IANA time zone",
@@ -206,6 +216,7 @@ impl Config {
                 lock_after: self.login_lock_after,
                 lock_ms: self.login_lock_minutes.saturating_mul(60_000),
             },
+            client_login: LoginPolicy::per_client(),
             // Validated in `load`.
             priority_matrix: PriorityMatrix::parse(&self.priority_matrix).unwrap_or_default(),
             auto_close_after: jiff::SignedDuration::from_hours(self.auto_close_days.saturating_mul(24)),
@@ -221,7 +232,12 @@ impl Config {
     }
 
     pub fn http(&self) -> steward_http::HttpConfig {
-        steward_http::HttpConfig { secure_cookies: self.secure_cookies, max_body_bytes: self.max_body_bytes }
+        steward_http::HttpConfig {
+            secure_cookies: self.secure_cookies,
+            max_body_bytes: self.max_body_bytes,
+            // Validated in `load`.
+            trusted_proxies: self.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect(),
+        }
     }
 
     pub fn store(&self) -> steward_store::StoreOptions {

@@ -55,7 +55,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let poll = Duration::from_millis(config.worker_poll_ms.max(50));
     let worker = tokio::spawn(async move { worker_app.run_worker(worker_name, poll, stop_rx).await });
 
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     app.store().close().await;

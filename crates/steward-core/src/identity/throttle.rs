@@ -1,9 +1,13 @@
-//! Slowing and locking repeated failed sign-ins to one account.
+//! Slowing and locking repeated failed sign-ins.
 //!
-//! After a few free failures each further failure makes the account wait twice as long before
+//! A failure counts against throttle keys: the name tried (whether or not such a user exists,
+//! so the answers cannot tell real names from made-up ones), the client's address, or instead
+//! of both a browser that this user already signed in from (so nobody who merely knows a
+//! username can lock its owner out of a device that proved itself; see `docs/security.md`).
+//! After a few free failures each further failure makes the key wait twice as long before
 //! the next attempt is even checked; at the lock threshold it is locked outright for a while.
-//! The counter starts again when the lock is set, so a locked account gets its free attempts
-//! back afterwards, and any successful sign-in clears it.
+//! The counter starts again when the lock is set, so a locked key gets its free attempts
+//! back afterwards, and a successful sign-in clears the name's and the device's keys.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginPolicy {
@@ -17,6 +21,49 @@ impl Default for LoginPolicy {
     fn default() -> Self {
         LoginPolicy { free_failures: 3, base_delay_ms: 1_000, lock_after: 10, lock_ms: 15 * 60 * 1_000 }
     }
+}
+
+impl LoginPolicy {
+    /// The policy for one client address: it sees many names, so it allows more before
+    /// slowing (a shared office address signs in often) and stops password spraying.
+    pub fn per_client() -> LoginPolicy {
+        LoginPolicy { free_failures: 20, base_delay_ms: 1_000, lock_after: 100, lock_ms: 15 * 60 * 1_000 }
+    }
+}
+
+/// What a failure counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThrottleKey {
+    /// The username as typed, case-folded, whether or not the user exists.
+    Name(String),
+    /// The client's network address.
+    Client(String),
+    /// A browser's device cookie, by the hash of its secret.
+    Device(String),
+}
+
+impl ThrottleKey {
+    /// Longest stored part of a key: a name longer than any valid username is still one key.
+    const MAX_LEN: usize = 128;
+
+    pub fn name(typed: &str) -> ThrottleKey {
+        ThrottleKey::Name(typed.trim().to_lowercase().chars().take(Self::MAX_LEN).collect())
+    }
+
+    /// The key as stored.
+    pub fn as_stored(&self) -> String {
+        match self {
+            ThrottleKey::Name(n) => format!("name:{n}"),
+            ThrottleKey::Client(c) => format!("client:{c}"),
+            ThrottleKey::Device(d) => format!("device:{d}"),
+        }
+    }
+}
+
+/// Whole seconds to wait before `wait_ms` has passed, rounded up: a client that waits this long
+/// is not refused again.
+pub fn retry_after_secs(wait_ms: i64) -> i64 {
+    (wait_ms.max(1) + 999) / 1000
 }
 
 /// What the store records after a failed attempt.
@@ -48,6 +95,17 @@ impl LoginPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!([0, 1, 999, 1000, 1001, 59_001].map(retry_after_secs), [1, 1, 1, 1, 2, 60]);
+    }
+
+    #[test]
+    fn names_fold_to_one_key() {
+        assert_eq!(ThrottleKey::name(" Alice "), ThrottleKey::name("alice"));
+        assert_eq!(ThrottleKey::name(&"x".repeat(1000)).as_stored().len(), 5 + 128);
+    }
 
     #[test]
     fn slows_then_locks() {

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::api::{TokenJson, UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, CurrentActor};
+use crate::identity::client::Client;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,9 +35,10 @@ pub struct LoginResult {
 /// `POST /api/v1/auth/login` → `{"token","expires_at"}`.
 pub async fn login(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<LoginResult>> {
-    let issued = state.app.tokens().api_login(&body.username, &body.password).await?;
+    let issued = state.app.tokens().api_login(&body.username, &body.password, &client).await?;
     Ok(Json(LoginResult {
         token: issued.secret,
         expires_at: time(issued.token.expires_at),

@@ -16,6 +16,8 @@ use crate::extract::CurrentActor;
 use crate::i18n::Lang;
 use crate::web::{Page, WebForm, WebResult, render};
 
+use super::client::{Client, DEVICE_COOKIE};
+
 const LOGIN_CSRF_COOKIE: &str = "steward_login_csrf";
 
 #[derive(Template)]
@@ -121,6 +123,7 @@ pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
+    Client(client): Client,
     WebForm(form): WebForm<LoginForm>,
 ) -> WebResult {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
@@ -136,7 +139,7 @@ pub async fn submit(
         );
         return page;
     }
-    let started = match state.app.auth().start_session(&form.username, &form.password).await {
+    let started = match state.app.auth().start_session(&form.username, &form.password, &client).await {
         Ok(s) => s,
         Err(AppError::BadCredentials) => {
             return login_page(
@@ -170,6 +173,10 @@ pub async fn submit(
     let h = response.headers_mut();
     h.append(header::SET_COOKIE, header_value(&set_cookie(SESSION_COOKIE, &started.secret, ttl, secure))?);
     h.append(header::SET_COOKIE, header_value(&set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure))?);
+    if let Some((device, expires_at)) = &started.device {
+        let ttl = expires_at.duration_since(state.app.now()).as_secs().max(0);
+        h.append(header::SET_COOKIE, header_value(&set_cookie(DEVICE_COOKIE, device, ttl, secure))?);
+    }
     Ok(response)
 }
 

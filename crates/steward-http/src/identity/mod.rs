@@ -2,6 +2,7 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod auth_api;
+pub(crate) mod client;
 pub(crate) mod directory_api;
 pub(crate) mod directory_web;
 pub(crate) mod login;

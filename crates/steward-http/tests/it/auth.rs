@@ -73,9 +73,9 @@ async fn repeated_failures_are_slowed_then_locked() {
     assert_eq!(status, 429);
     let secs: i64 = retry.unwrap().parse().unwrap();
     assert!(secs > 30 && secs <= 60, "locked for about a minute, got {secs}s");
-    let bob = steward_core::identity::Username::parse("bob").unwrap();
-    let record = app.app.store().login_record(&bob).await.unwrap().unwrap();
-    assert!(record.blocked_until > jiff::Timestamp::now());
+    let key = steward_core::identity::ThrottleKey::name("bob");
+    let state = app.app.store().throttles(&[key]).await.unwrap()[0];
+    assert!(state.blocked_until > jiff::Timestamp::now());
 }
 
 #[tokio::test]

@@ -3,7 +3,10 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use steward_test_support::TestApp;
+use steward_app::AppConfig;
+use steward_core::identity::LoginPolicy;
+use steward_http::HttpConfig;
+use steward_test_support::{PASSWORD, TestApp};
 
 async fn event_count(app: &TestApp) -> i64 {
     let raw = app.db.raw_pool().await;
@@ -91,4 +94,97 @@ async fn an_empty_patch_changes_nothing_and_writes_nothing() {
         assert_eq!(after, before, "{path} {patch}");
         assert_eq!(event_count(&app).await, events, "{path} {patch} wrote an event");
     }
+}
+
+async fn api_login(app: &TestApp, username: &str, password: &str) -> (u16, Option<i64>) {
+    let body = json!({ "username": username, "password": password });
+    let response =
+        reqwest::Client::new().post(app.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
+    let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap());
+    (response.status().as_u16(), retry)
+}
+
+fn throttled(login: LoginPolicy, client_login: LoginPolicy) -> AppConfig {
+    AppConfig { login, client_login, ..AppConfig::default() }
+}
+
+const GENEROUS: LoginPolicy =
+    LoginPolicy { free_failures: 100, base_delay_ms: 1, lock_after: 1000, lock_ms: 1 };
+
+/// Five wrong passwords gave `401×4, 429` for a real user and `401×6` for an unknown one, so
+/// the throttle told which names exist.
+#[tokio::test]
+async fn unknown_names_are_throttled_like_real_ones() {
+    let policy = LoginPolicy { free_failures: 2, base_delay_ms: 60_000, lock_after: 4, lock_ms: 60_000 };
+    let app = TestApp::spawn_with(throttled(policy, GENEROUS), HttpConfig::default()).await;
+    app.user("bob", "agent").await;
+    let mut answers = Vec::new();
+    for name in ["bob", "nobody"] {
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            let (status, retry) = api_login(&app, name, "wrong password!").await;
+            seen.push((status, retry.map(|s| s > 55)));
+        }
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1], "real and unknown names are answered alike");
+    assert_eq!(answers[0].iter().map(|a| a.0).collect::<Vec<_>>(), [401, 401, 401, 429, 429]);
+}
+
+/// `Retry-After` was rounded down, so a client that waited it out got a second 429.
+#[tokio::test]
+async fn retry_after_is_rounded_up_and_waiting_it_out_works() {
+    let policy = LoginPolicy { free_failures: 0, base_delay_ms: 1_500, lock_after: 100, lock_ms: 60_000 };
+    let app = TestApp::spawn_with(throttled(policy, GENEROUS), HttpConfig::default()).await;
+    app.user("bob", "agent").await;
+    assert_eq!(api_login(&app, "bob", "wrong password!").await.0, 401);
+    let (status, retry) = api_login(&app, "bob", PASSWORD).await;
+    assert_eq!((status, retry), (429, Some(2)), "1.5 s rounds up to 2");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(api_login(&app, "bob", PASSWORD).await.0, 200);
+}
+
+/// Anyone who knew a username could lock its owner out for 15 minutes. A browser that already
+/// signed in as the user, and sessions already open, keep working; strangers stay locked out.
+#[tokio::test]
+async fn knowing_a_name_does_not_lock_its_owner_out_of_a_proven_device() {
+    let policy = LoginPolicy { free_failures: 1, base_delay_ms: 1, lock_after: 3, lock_ms: 60_000 };
+    let app = TestApp::spawn_with(throttled(policy, GENEROUS), HttpConfig::default()).await;
+    app.user("bob", "agent").await;
+    let (open, _) = app.signed_in("bob").await;
+    let (laptop, csrf) = app.signed_in("bob").await;
+    let out = laptop.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    for _ in 0..3 {
+        api_login(&app, "bob", "guessing!").await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(api_login(&app, "bob", PASSWORD).await.0, 429, "the name is locked for strangers");
+    let stranger = TestApp::browser();
+    assert_eq!(app.sign_in(&stranger, "bob", PASSWORD).await.status(), 429);
+    assert_eq!(app.sign_in(&laptop, "bob", PASSWORD).await.status(), 303, "bob's own laptop signs in");
+    assert_eq!(app.page(&open, "/account").await.0, 200, "an open session is untouched");
+    // The laptop's own guesses lock the laptop, and then it is trusted no more.
+    let (again, csrf) = (laptop.clone(), app.csrf(&laptop).await);
+    again.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    for _ in 0..3 {
+        app.sign_in(&laptop, "bob", "guessing!").await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(app.sign_in(&laptop, "bob", PASSWORD).await.status(), 429);
+}
+
+/// One address trying many names (password spraying) is slowed, then locked, across names.
+#[tokio::test]
+async fn one_client_trying_many_names_is_locked() {
+    let per_client = LoginPolicy { free_failures: 2, base_delay_ms: 1, lock_after: 4, lock_ms: 60_000 };
+    let app = TestApp::spawn_with(throttled(GENEROUS, per_client), HttpConfig::default()).await;
+    app.user("bob", "agent").await;
+    let mut seen = Vec::new();
+    for name in ["ann", "cy", "dee", "eve"] {
+        seen.push(api_login(&app, name, "Winter2026!").await.0);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(seen, [401, 401, 401, 429]);
+    assert_eq!(api_login(&app, "bob", PASSWORD).await.0, 429, "this address waits, whatever the name");
 }
