@@ -188,3 +188,73 @@ async fn one_client_trying_many_names_is_locked() {
     assert_eq!(seen, [401, 401, 401, 429]);
     assert_eq!(api_login(&app, "bob", PASSWORD).await.0, 429, "this address waits, whatever the name");
 }
+
+async fn scrape(app: &TestApp, token: &str, accept: Option<&str>) -> (String, String) {
+    let mut request = reqwest::Client::new().get(app.url("/metrics")).bearer_auth(token);
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    (content_type, response.text().await.unwrap())
+}
+
+/// Each request with a made-up method added ~19 `steward_http_*` series.
+#[tokio::test]
+async fn made_up_methods_and_paths_add_no_series() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let odd = |n: usize| {
+        let method = Method::from_bytes(format!("BREW{n}").as_bytes()).unwrap();
+        reqwest::Client::new().request(method, app.url(&format!("/api/v1/pot-{n}"))).send()
+    };
+    odd(0).await.unwrap();
+    scrape(&app, &admin, None).await;
+    let (_, before) = scrape(&app, &admin, None).await;
+    for n in 1..20 {
+        odd(n).await.unwrap();
+    }
+    let (_, after) = scrape(&app, &admin, None).await;
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(series(&after), series(&before), "{after}");
+    assert!(!after.contains("BREW") && !after.contains("pot-"), "{after}");
+    assert!(after.contains(r#"method="other",route="unmatched""#), "{after}");
+}
+
+/// `/metrics` answered OpenMetrics whatever was asked, and `promtool check metrics` failed on it
+/// ("no help text"). It negotiates from `Accept`, and the classic text passes promtool.
+#[tokio::test]
+async fn metrics_negotiate_their_format_and_pass_promtool() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    app.api(Method::POST, "/api/v1/incidents", &admin, Some(json!({ "title": "Disk full" }))).await;
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;\
+                      q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (open_type, open) = scrape(&app, &admin, Some(prometheus)).await;
+    assert!(open_type.starts_with("application/openmetrics-text; version=1.0.0"), "{open_type}");
+    assert!(open.ends_with("# EOF\n"));
+    for accept in [None, Some("text/plain;version=0.0.4"), Some("*/*")] {
+        let (text_type, text) = scrape(&app, &admin, accept).await;
+        assert_eq!(text_type, "text/plain; version=0.0.4; charset=utf-8", "{accept:?}");
+        assert!(text.contains("# TYPE steward_http_requests_total counter"), "{text}");
+        let checked = promtool_check(&text);
+        assert!(checked.0, "promtool check metrics: {}\n{text}", checked.1);
+    }
+}
+
+/// `promtool check metrics` over `text`: whether it passed, and what it said.
+fn promtool_check(text: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; scripts/test installs it)");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success() && said.trim().is_empty(), said)
+}

@@ -1,9 +1,12 @@
-//! `/metrics` in the Prometheus text format: request counts and latency histograms by route.
+//! `/metrics` in the Prometheus text format or OpenMetrics: request counts and latency
+//! histograms by route, and the service KPIs.
+
+mod format;
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::{Arc, Mutex};
@@ -148,11 +151,26 @@ impl Metrics {
     }
 }
 
+/// The `method` label: the methods Steward serves, and `other` for anything a client makes up,
+/// so nobody can add series by inventing methods.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    KNOWN.iter().find(|m| *m == method).map_or("other", Method::as_str)
+}
+
 /// Counts and times every request under its route template (`/api/v1/users/{id}`), so label
-/// values stay few however many ids are requested.
+/// values stay few however many ids are requested; paths no route matches are one `unmatched`.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_owned();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16();
@@ -170,7 +188,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// `GET /metrics`: for admins, auditors and tokens with the `metrics` scope.
-pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Response> {
+pub async fn scrape(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     state.app.audit().authorize_metrics(&actor)?;
     // KPI gauges are read from the database at scrape time, so every node reports the truth.
     let counts = state.app.audit().open_incident_counts(&actor).await?;
@@ -192,10 +214,13 @@ pub async fn scrape(State(state): State<AppState>, CurrentActor(actor): CurrentA
     if let Ok(mut m) = state.metrics.reports.0.lock() {
         *m = kpis;
     }
-    let mut response = state.metrics.encode().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
+    let format = format::Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let open = state.metrics.encode();
+    let body = match format {
+        format::Format::OpenMetrics => open,
+        format::Format::PrometheusText => format::prometheus_text(&open),
+    };
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     Ok(response)
 }
