@@ -18,6 +18,7 @@ mod health;
 mod i18n;
 mod identity;
 mod incidents;
+mod limits;
 mod markdown;
 mod metrics;
 mod reports;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::refuse_announced_oversize))
         // Refuses cross-site form posts by their Sec-Fetch-Site / Origin headers, before the
         // per-session CSRF token is even checked; inside `track` so refusals are counted.
         .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_site_response))

@@ -248,14 +248,12 @@ pub async fn upload(
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let limit = state.app.config().attachment_max_bytes;
-    let data = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("files may not exceed {} KiB", limit / 1024),
-        )
-        .with_field("file")
-    })?;
+    let too_large =
+        || crate::limits::too_large(format!("files may not exceed {} KiB", limit / 1024)).with_field("file");
+    if crate::limits::announced_length(request.headers()).is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let data = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| too_large())?;
     let upload =
         AttachmentUpload { filename: q.filename, content_type, internal: q.internal, data: data.to_vec() };
     let stored = state.app.incidents().attach(&actor, id, upload).await?;

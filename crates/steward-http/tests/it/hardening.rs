@@ -258,3 +258,37 @@ fn promtool_check(text: &str) -> (bool, String) {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success() && said.trim().is_empty(), said)
 }
+
+/// Sends a request head announcing `length` bytes and one byte of body; the status line that
+/// comes back within five seconds.
+async fn announce(app: &TestApp, token: &str, path: &str, content_type: &str, length: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 512];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer without waiting for the body")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..read]).lines().next().unwrap_or("").to_owned()
+}
+
+/// A request announcing `Content-Length: 99999999999` was not refused: the server waited for
+/// the body.
+#[tokio::test]
+async fn an_announced_huge_body_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let status = announce(&app, &admin, "/api/v1/teams", "application/json", 99_999_999_999).await;
+    assert_eq!(status, "HTTP/1.1 413 Payload Too Large");
+    let (_, incident) =
+        app.api(Method::POST, "/api/v1/incidents", &admin, Some(json!({ "title": "Upload" }))).await;
+    let upload = format!("/api/v1/incidents/{}/attachments?filename=a.log", incident["id"]);
+    let over = u64::try_from(AppConfig::default().attachment_max_bytes).unwrap() + 1;
+    assert_eq!(announce(&app, &admin, &upload, "text/plain", over).await, "HTTP/1.1 413 Payload Too Large");
+}

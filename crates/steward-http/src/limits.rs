@@ -1,0 +1,33 @@
+//! A body larger than Steward would ever read is refused from its announced length, at once,
+//! instead of after waiting for bytes that may never come (`Content-Length: 99999999999`).
+//! Each route's own limit (`DefaultBodyLimit`, the attachment size) still applies to what is
+//! read.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The length a request announces, if it names one.
+pub fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+}
+
+pub fn too_large(message: String) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+}
+
+pub async fn refuse_announced_oversize(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let largest = state.config.max_body_bytes.max(state.app.config().attachment_max_bytes);
+    if announced_length(request.headers()).is_some_and(|n| n > largest as u64) {
+        return too_large(format!("the request body may not exceed {} KiB", largest / 1024)).into_response();
+    }
+    next.run(request).await
+}
