@@ -15,6 +15,7 @@ mod events;
 pub mod incidents;
 pub mod jobs;
 mod mail;
+pub mod markdown;
 pub mod reports;
 mod secrets;
 mod services;

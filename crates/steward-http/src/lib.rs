@@ -19,7 +19,6 @@ mod i18n;
 mod identity;
 mod incidents;
 mod limits;
-mod markdown;
 mod metrics;
 mod reports;
 mod security;

@@ -103,6 +103,8 @@ enum BenchCommand {
     Reports(bench::ReportBench),
     /// Import a large CMDB, then impact analysis and CI pages over HTTP
     Cmdb(bench::CmdbBench),
+    /// Render adversarial Markdown at growing sizes: time per KiB stays flat
+    Markdown(bench::MarkdownBench),
 }
 
 fn main() -> ExitCode {
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
+            Command::Bench(BenchCommand::Markdown(args)) => bench::markdown(args),
             Command::Bench(BenchCommand::Cmdb(args)) => {
                 bench::cmdb(config, args, cli.global.data.as_deref()).await
             }

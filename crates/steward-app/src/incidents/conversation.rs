@@ -105,6 +105,7 @@ impl crate::Incidents<'_> {
         let new = NewComment {
             ticket_id: id,
             author_id: actor.user.id,
+            body_html: crate::markdown::to_safe_html(&body),
             body,
             internal,
             mentions: mentions.clone(),
@@ -133,7 +134,7 @@ impl crate::Incidents<'_> {
             }
         }
         tx.commit().await?;
-        let comments = self.store.comments(id, true).await?;
+        let comments = self.incidents().read_comments(id, true).await?;
         comments.into_iter().find(|c| c.id == comment_id).ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("comment {comment_id} is gone after its insert"))
         })
@@ -141,7 +142,16 @@ impl crate::Incidents<'_> {
 
     pub async fn comments(self, actor: &Actor, id: TicketId) -> Result<Vec<Comment>> {
         let view = self.incidents().get(actor, id).await?;
-        Ok(self.store.comments(id, view.access.sees_internal()).await?)
+        self.incidents().read_comments(id, view.access.sees_internal()).await
+    }
+
+    /// Comments with their HTML: rendered when written, or now for comments older than that.
+    async fn read_comments(self, id: TicketId, internal: bool) -> Result<Vec<Comment>> {
+        let mut comments = self.store.comments(id, internal).await?;
+        for c in comments.iter_mut().filter(|c| c.body_html.is_none()) {
+            c.body_html = Some(crate::markdown::to_safe_html(&c.body));
+        }
+        Ok(comments)
     }
 
     /// Stores a file on an incident after checking its size, name and type.
@@ -252,7 +262,9 @@ impl crate::Incidents<'_> {
                 items.push(ActivityItem::Event(logged, event));
             }
         }
-        items.extend(self.store.comments(id, internal).await?.into_iter().map(ActivityItem::Comment));
+        items.extend(
+            self.incidents().read_comments(id, internal).await?.into_iter().map(ActivityItem::Comment),
+        );
         items.sort_by_key(|i| match i {
             ActivityItem::Event(e, _) => (e.event.at_ms, 0, e.event.seq),
             ActivityItem::Comment(c) => (c.created_at.as_millisecond(), 1, c.id),

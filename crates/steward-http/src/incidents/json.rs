@@ -117,7 +117,7 @@ impl From<&Comment> for CommentJson {
             author_id: c.author_id,
             author: c.author.clone(),
             body: c.body.clone(),
-            body_html: crate::markdown::to_safe_html(&c.body),
+            body_html: c.body_html.clone().unwrap_or_default(),
             internal: c.internal,
             created_at: time(c.created_at),
         }

@@ -12,6 +12,8 @@ pub struct NewComment {
     pub ticket_id: TicketId,
     pub author_id: UserId,
     pub body: String,
+    /// `body` rendered to safe HTML.
+    pub body_html: String,
     pub internal: bool,
     pub mentions: Vec<UserId>,
 }
@@ -23,6 +25,8 @@ pub struct Comment {
     pub author_id: UserId,
     pub author: String,
     pub body: String,
+    /// `body` rendered when written; `None` for comments older than that.
+    pub body_html: Option<String>,
     pub internal: bool,
     pub created_at: Timestamp,
 }
@@ -73,7 +77,7 @@ impl Store {
     /// Comments in order; work notes only when `internal` is allowed.
     pub async fn comments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.internal, c.created_at \
+            "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.body_html, c.internal, c.created_at \
              FROM comments c JOIN users u ON u.id = c.author_id \
              WHERE c.ticket_id = $1 AND ($2 = 1 OR c.internal = 0) ORDER BY c.id",
         )
@@ -89,6 +93,7 @@ impl Store {
                     author_id: id_at(r, "author_id")?,
                     author: r.try_get("username")?,
                     body: r.try_get("body")?,
+                    body_html: r.try_get("body_html")?,
                     internal: r.try_get::<i64, _>("internal")? != 0,
                     created_at: from_ms(r.try_get("created_at")?)?,
                 })
@@ -120,13 +125,15 @@ impl Store {
 impl Tx {
     pub async fn insert_comment(&mut self, now: Timestamp, c: &NewComment) -> Result<i64> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO comments (ticket_id, author_id, body, body_html, internal, created_at) \
+             VALUES ($1, $2, $3, $6, $4, $5) RETURNING id",
         )
         .bind(c.ticket_id.get())
         .bind(c.author_id.get())
         .bind(&c.body)
         .bind(i64::from(c.internal))
         .bind(to_ms(now))
+        .bind(&c.body_html)
         .fetch_one(self.conn().await?)
         .await?;
         for user in &c.mentions {

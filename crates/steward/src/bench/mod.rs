@@ -25,10 +25,12 @@ use steward_app::{App, NewUserInput};
 use crate::config::Config;
 
 mod cmdb;
+mod markdown;
 mod reports;
 mod sla;
 
 pub use cmdb::{CmdbBench, cmdb};
+pub use markdown::{MarkdownBench, markdown};
 pub use reports::{ReportBench, reports};
 pub use sla::{SlaBench, sla};
 

@@ -17,8 +17,8 @@ use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
-use crate::markdown::to_safe_html;
 use crate::web::{Page, WebForm, WebResult, after_form, render};
+use steward_app::markdown::to_safe_html;
 
 /// The incident as the page shows it.
 struct View {
@@ -216,7 +216,7 @@ fn activity_rows(items: &[ActivityItem], t: &Catalog, names: &DirectoryNames) ->
                 who: c.author.clone(),
                 class: if c.internal { "note" } else { "comment" },
                 text: String::new(),
-                html: to_safe_html(&c.body),
+                html: c.body_html.clone().unwrap_or_default(),
             },
         })
         .collect()
