@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use steward_core::events::DomainEvent;
 use steward_core::identity::{
     LoginFailure, LoginPolicy, Password, Role, ThrottleKey, User, UserEvent, Username, retry_after_secs,
+    typed_name,
 };
 use steward_store::{NewUser, ThrottleState};
 
@@ -120,10 +121,7 @@ impl crate::Auth<'_> {
             Some(l) if l.user.disabled => "disabled",
             Some(_) => "wrong password",
         };
-        // What a stranger typed goes into the audit trail only as far as a name could go.
-        let username = login
-            .as_ref()
-            .map_or_else(|| typed.trim().chars().take(128).collect(), |l| l.user.username.to_string());
+        let username = login.as_ref().map_or_else(|| typed_name(typed), |l| l.user.username.to_string());
         let attempt = LoginFailure { username, reason: reason.into(), locked: Some(locked) };
         let id = login.as_ref().map(|l| l.user.id);
         record(&mut tx, at, None, DomainEvent::User { id, event: UserEvent::SignInFailed(attempt) }).await?;

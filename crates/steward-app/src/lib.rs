@@ -33,7 +33,7 @@ use events::record;
 
 pub use actor::{Actor, Credential};
 pub use auth::{AdminBootstrap, SessionStart, SignInClient};
-pub use directory::{DirectoryNames, NewUserInput, UserUpdate};
+pub use directory::{DirectoryNames, LOCALES, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;

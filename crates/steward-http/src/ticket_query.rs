@@ -61,6 +61,52 @@ fn decode_cursor(text: &str, sort: SortField, descending: bool) -> Result<(i64, 
     Ok((value, id))
 }
 
+/// The list's parameters as the API documents them (parsed by [`parse`], which a test holds
+/// to this list).
+#[allow(dead_code, reason = "read by the OpenAPI document only")]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// States, comma-separated: new, assigned, in_progress, on_hold, resolved, closed, cancelled
+    #[param(
+        example = "in_progress,assigned",
+        pattern = r"^\s*(new|assigned|in_progress|on_hold|resolved|closed|cancelled)\s*(,\s*(new|assigned|in_progress|on_hold|resolved|closed|cancelled)\s*)*$"
+    )]
+    state: Option<String>,
+    /// Priorities 1–5, comma-separated
+    #[param(pattern = r"^\s*[1-5]\s*(,\s*[1-5]\s*)*$")]
+    priority: Option<String>,
+    /// A team id, `none` (unassigned) or `mine` (the caller's teams)
+    #[param(pattern = r"^(\s*[0-9]{1,18}\s*|none|mine)$")]
+    team: Option<String>,
+    /// A user id, `none` or `me`
+    #[param(pattern = r"^(\s*[0-9]{1,18}\s*|none|me)$")]
+    assignee: Option<String>,
+    /// A user id or `me`
+    #[param(pattern = r"^(\s*[0-9]{1,18}\s*|me)$")]
+    requester: Option<String>,
+    category: Option<i64>,
+    /// Children of this incident
+    parent: Option<i64>,
+    #[param(pattern = "@line")]
+    tag: Option<String>,
+    /// Words of the title or number
+    #[param(max_length = 200, pattern = "@line")]
+    q: Option<String>,
+    /// RFC 3339 instant or a date (its start, UTC)
+    #[param(format = DateTime)]
+    created_from: Option<String>,
+    #[param(format = DateTime)]
+    created_to: Option<String>,
+    /// `created`, `updated`, `priority` or `number`; `-` first for descending
+    #[param(pattern = "^-?(created|updated|priority|number)$")]
+    sort: Option<String>,
+    /// `next_cursor` of the page before
+    cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+}
+
 /// Known parameters; anything else is refused so typos do not silently widen a list.
 const PARAMS: &[&str] = &[
     "state",
@@ -83,8 +129,23 @@ const PARAMS: &[&str] = &[
     "error",
 ];
 
-/// Parses a ticket list query; `me` is the caller's user id.
+/// Parses an API ticket list query, where a parameter given empty (`limit=`) is an error;
+/// `me` is the caller's user id.
 pub fn parse(kind: TicketKind, query: Option<&str>, me: UserId) -> Result<TicketQuery, ApiError> {
+    parse_with(kind, query, me, false)
+}
+
+/// Parses a list query from the web UI, whose filter forms send the fields left empty.
+pub fn parse_form(kind: TicketKind, query: Option<&str>, me: UserId) -> Result<TicketQuery, ApiError> {
+    parse_with(kind, query, me, true)
+}
+
+fn parse_with(
+    kind: TicketKind,
+    query: Option<&str>,
+    me: UserId,
+    empty_ok: bool,
+) -> Result<TicketQuery, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| bad("query", format!("the query string could not be read: {e}")))?;
     let mut params: BTreeMap<String, String> = BTreeMap::new();
@@ -94,6 +155,8 @@ pub fn parse(kind: TicketKind, query: Option<&str>, me: UserId) -> Result<Ticket
         }
         if !v.trim().is_empty() {
             params.insert(k, v);
+        } else if !empty_ok {
+            return Err(bad(&k, format!("`{k}` is empty; leave it out instead")));
         }
     }
     let mut q = TicketQuery::new(kind);
@@ -185,6 +248,13 @@ pub fn parse(kind: TicketKind, query: Option<&str>, me: UserId) -> Result<Ticket
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_parameters_are_the_parsed_ones() {
+        use utoipa::IntoParams;
+        let documented: Vec<String> = ListParams::into_params(|| None).into_iter().map(|p| p.name).collect();
+        assert_eq!(documented, PARAMS[..14]);
+    }
 
     #[test]
     fn parses_filters_and_refuses_nonsense() {

@@ -393,7 +393,8 @@ impl crate::Cmdb<'_> {
             .store
             .ci(ci)
             .await?
-            .ok_or_else(|| AppError::invalid("ci_id", format!("there is no CI {ci}")))?;
+            // The id is the path's: naming nothing is 404, not bad input.
+            .ok_or(AppError::NotFound("CI"))?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_ticket_ci(ticket.id, ci.id).await? {

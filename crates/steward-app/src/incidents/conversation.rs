@@ -33,7 +33,7 @@ pub enum ActivityItem {
 
 /// Content types accepted for attachments, with the leading bytes a real file of that type
 /// starts with (empty: any content).
-const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
+pub const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
     ("text/plain", &[]),
     ("text/csv", &[]),
     ("application/json", &[]),
@@ -289,7 +289,8 @@ impl crate::Incidents<'_> {
         self.store
             .user(user_id)
             .await?
-            .ok_or_else(|| AppError::invalid("user_id", format!("no user {user_id}")))?;
+            // The id is the path's: naming nobody is 404, not bad input.
+            .ok_or(AppError::NotFound("user"))?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let changed =

@@ -18,7 +18,7 @@ use steward_core::tickets::{
 use crate::events::TicketChange;
 use crate::{Actor, AppError, Result};
 
-pub use conversation::{ActivityItem, AttachmentUpload};
+pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
 pub use intake::Intake;
 pub use list::IncidentList;
 

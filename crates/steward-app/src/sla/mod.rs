@@ -206,8 +206,8 @@ impl crate::Sla<'_> {
     pub async fn create_calendar(self, actor: &Actor, input: NewCalendar) -> Result<CalendarId> {
         actor.require(Permission::ManageDirectory)?;
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(AppError::invalid("name", "a calendar name must be 1 to 80 characters"));
+        if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+            return Err(AppError::invalid("name", "a calendar name must be 1 to 80 characters, one line"));
         }
         let mut holidays: BTreeSet<String> = input.holidays.iter().map(|d| d.trim().to_owned()).collect();
         if let Some(ics) = &input.ics {
@@ -241,8 +241,8 @@ impl crate::Sla<'_> {
     pub async fn create_policy(self, actor: &Actor, input: NewPolicy) -> Result<i64> {
         actor.require(Permission::ManageDirectory)?;
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(AppError::invalid("name", "a policy name must be 1 to 80 characters"));
+        if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+            return Err(AppError::invalid("name", "a policy name must be 1 to 80 characters, one line"));
         }
         let resolution = input
             .resolution_minutes
@@ -281,9 +281,11 @@ impl crate::Sla<'_> {
             return Err(AppError::invalid("update_minutes", "a target must be between 1 minute and a year"));
         }
         let mut warn_at = input.warn_at.clone().unwrap_or_else(|| escalation::DEFAULT_WARN_AT.to_vec());
+        // Counted as given, so what the API documents (at most five) is what it takes.
+        let given = warn_at.len();
         warn_at.sort_unstable();
         warn_at.dedup();
-        if warn_at.len() > 5 || warn_at.iter().any(|p| !(1..=99).contains(p)) {
+        if given > 5 || warn_at.iter().any(|p| !(1..=99).contains(p)) {
             return Err(AppError::invalid("warn_at", "up to five warning percentages, each 1 to 99"));
         }
         if let Some(t) = input.breach_team_id

@@ -12,4 +12,4 @@ pub use events::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
 pub use model::{ApiToken, Team, TeamWithMembers, User};
 pub use names::{NameError, Password, TeamName, Username};
 pub use roles::{Permission, Role, Scope, ScopeSet, UnknownValue};
-pub use throttle::{LoginPolicy, LoginThrottle, ThrottleKey, retry_after_secs};
+pub use throttle::{LoginPolicy, LoginThrottle, ThrottleKey, retry_after_secs, typed_name};

@@ -44,10 +44,10 @@ pub enum ThrottleKey {
 
 impl ThrottleKey {
     /// Longest stored part of a key: a name longer than any valid username is still one key.
-    const MAX_LEN: usize = 128;
+    pub const MAX_LEN: usize = 128;
 
     pub fn name(typed: &str) -> ThrottleKey {
-        ThrottleKey::Name(typed.trim().to_lowercase().chars().take(Self::MAX_LEN).collect())
+        ThrottleKey::Name(typed_name(typed).to_lowercase())
     }
 
     /// The key as stored.
@@ -58,6 +58,12 @@ impl ThrottleKey {
             ThrottleKey::Device(d) => format!("device:{d}"),
         }
     }
+}
+
+/// What a stranger typed as a username, fit to store: trimmed, without control characters
+/// (PostgreSQL's text refuses NUL) and no longer than any name could be.
+pub fn typed_name(typed: &str) -> String {
+    typed.trim().chars().filter(|c| !c.is_control()).take(ThrottleKey::MAX_LEN).collect()
 }
 
 /// Whole seconds to wait before `wait_ms` has passed, rounded up: a client that waits this long
@@ -105,6 +111,7 @@ mod tests {
     fn names_fold_to_one_key() {
         assert_eq!(ThrottleKey::name(" Alice "), ThrottleKey::name("alice"));
         assert_eq!(ThrottleKey::name(&"x".repeat(1000)).as_stored().len(), 5 + 128);
+        assert_eq!(ThrottleKey::name("a\u{0}b\u{96}c"), ThrottleKey::name("abc"));
     }
 
     #[test]

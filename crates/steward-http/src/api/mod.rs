@@ -2,6 +2,7 @@
 //! types, which stay free of serialization concerns.
 
 mod openapi;
+pub(crate) mod schema;
 pub(crate) use openapi::Op;
 pub use openapi::build as openapi_document;
 pub(crate) mod patch;
@@ -59,10 +60,10 @@ pub struct Created {
 }
 
 pub fn routes() -> Vec<Route> {
-    use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/openapi.json", A, openapi::document)
+        // Public: the document describes the API, it is not a secret.
+        route(M::GET, "/api/openapi.json", Access::Public, openapi::document)
             .doc(Op::new("This document").file("application/json")),
     ]
 }

@@ -18,7 +18,6 @@ use utoipa::openapi::schema::Schema;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ErrorBody;
-use crate::extract::CurrentActor;
 use crate::{Access, Route};
 
 type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -46,6 +45,8 @@ enum Answer {
     Json(Typed),
     /// A file or a text body of this media type (an attachment, a CSV report).
     Raw(&'static str),
+    /// A file of one of these types.
+    Files(fn() -> Vec<&'static str>),
     Empty,
 }
 
@@ -56,6 +57,8 @@ pub struct Op {
     /// The query parameters, from the handler's query struct.
     query: Option<fn() -> Vec<Parameter>>,
     request: Option<Typed>,
+    /// The body is a file, sent raw, of one of these types.
+    upload: Option<fn() -> Vec<&'static str>>,
     status: u16,
     answer: Answer,
 }
@@ -63,7 +66,7 @@ pub struct Op {
 impl Op {
     /// An operation answering 200 with no body until [`Op::ok`] or another says what it returns.
     pub fn new(summary: &'static str) -> Op {
-        Op { summary, query: None, request: None, status: 200, answer: Answer::Empty }
+        Op { summary, query: None, request: None, upload: None, status: 200, answer: Answer::Empty }
     }
 
     /// Its query parameters: the fields of the handler's query struct.
@@ -75,6 +78,18 @@ impl Op {
     /// Its JSON request body.
     pub fn body<T: ToSchema>(mut self) -> Op {
         self.request = Some(typed::<T>());
+        self
+    }
+
+    /// 200 with a file of one of `types`.
+    pub fn files(mut self, types: fn() -> Vec<&'static str>) -> Op {
+        self.answer = Answer::Files(types);
+        self
+    }
+
+    /// Its request body: a file, raw, of one of `types` (given as `Content-Type`).
+    pub fn upload(mut self, types: fn() -> Vec<&'static str>) -> Op {
+        self.upload = Some(types);
         self
     }
 
@@ -113,6 +128,22 @@ fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
+/// Content of these file types: a text or JSON file is any text (its bytes must be UTF-8, which
+/// a schema cannot say), the rest bytes.
+fn files_content(types: Vec<&'static str>) -> Value {
+    let content: Map<String, Value> = types
+        .into_iter()
+        .map(|t| {
+            let schema = match t {
+                t if t.ends_with("json") || t.starts_with("text/") => json!({}),
+                _ => json!({ "type": "string", "format": "binary" }),
+            };
+            (t.to_owned(), json!({ "schema": schema }))
+        })
+        .collect();
+    Value::Object(content)
+}
+
 fn operation(route: &Route, op: &Op, schemas: &mut Schemas) -> Value {
     let mut params: Vec<Value> = route
         .path
@@ -129,6 +160,7 @@ fn operation(route: &Route, op: &Op, schemas: &mut Schemas) -> Value {
             (t.collect)(schemas);
             success["content"] = json_content(schema_ref(t));
         }
+        Answer::Files(types) => success["content"] = files_content(types()),
         Answer::Raw(media_type) => {
             success["content"] =
                 json!({ media_type: { "schema": { "type": "string", "format": "binary" } } });
@@ -145,6 +177,9 @@ fn operation(route: &Route, op: &Op, schemas: &mut Schemas) -> Value {
     if let Some(t) = op.request {
         (t.collect)(schemas);
         out["requestBody"] = json!({ "required": true, "content": json_content(schema_ref(t)) });
+    }
+    if let Some(types) = op.upload {
+        out["requestBody"] = json!({ "required": true, "content": files_content(types()) });
     }
     if route.access == Access::Public {
         out["security"] = json!([]);
@@ -167,7 +202,7 @@ fn build_from(routes: &[Route]) -> Value {
         .into_iter()
         .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or(Value::Null)))
         .collect();
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": { "title": "Steward API", "version": env!("CARGO_PKG_VERSION"),
                   "description": "IT service management. Errors use {\"error\":{\"code\",\"message\",\"field\"}}." },
@@ -178,7 +213,9 @@ fn build_from(routes: &[Route]) -> Value {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
             "schemas": components,
         },
-    })
+    });
+    super::schema::expand_patterns(&mut doc);
+    doc
 }
 
 /// The document, built once from the route table.
@@ -187,7 +224,7 @@ pub fn build() -> &'static Value {
     DOC.get_or_init(|| build_from(&crate::routes()))
 }
 
-pub async fn document(CurrentActor(_actor): CurrentActor) -> Json<Value> {
+pub async fn document() -> Json<Value> {
     Json(build().clone())
 }
 
@@ -230,6 +267,7 @@ mod tests {
         let mut all = Vec::new();
         refs(doc, &mut all);
         assert!(all.len() > 50, "the document refers to its schemas ({})", all.len());
+        assert!(!doc.to_string().contains("\"@"), "every named pattern is expanded");
         for r in all {
             let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} is not local"));
             assert!(doc["components"]["schemas"][name].is_object(), "{r} is not in the components");

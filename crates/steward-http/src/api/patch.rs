@@ -2,6 +2,7 @@
 //! tell "absent" (leave as is) from `null` (clear it).
 
 use axum::http::{HeaderMap, StatusCode, header};
+use steward_app::AppError;
 
 use crate::error::ApiError;
 
@@ -27,4 +28,30 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "If-Match must hold the ETag of the record")
             .with_field("If-Match")
     })
+}
+
+/// The version a write expects, from `If-Match` or else from the body's `version` field.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected {
+    pub version: Option<i64>,
+    in_body: bool,
+}
+
+pub fn expected(headers: &HeaderMap, body_version: Option<i64>) -> Result<Expected, ApiError> {
+    Ok(match if_match(headers)? {
+        Some(v) => Expected { version: Some(v), in_body: false },
+        None => Expected { version: body_version, in_body: body_version.is_some() },
+    })
+}
+
+impl Expected {
+    /// The answer to a refused write: a stale `If-Match` is 412 Precondition Failed, a stale
+    /// `version` in the body 409 Conflict (412 belongs to HTTP's own preconditions).
+    pub fn refusal(self, err: AppError) -> ApiError {
+        let mut answer = ApiError::from(err);
+        if self.in_body && answer.status == StatusCode::PRECONDITION_FAILED {
+            answer.status = StatusCode::CONFLICT;
+        }
+        answer
+    }
 }

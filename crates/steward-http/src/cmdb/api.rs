@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::json::{CiAsOf, CiJson, CiPage, CiViewJson, ClassCreated, ClassJson, ImpactJson};
 use crate::AppState;
-use crate::api::patch::{double_option, if_match};
+use crate::api::patch::{double_option, expected};
 use crate::api::{Created, Items, time};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
@@ -57,6 +57,7 @@ pub struct AttrBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = NewCiClass)]
 pub struct ClassBody {
+    #[schema(pattern = "^[a-z][a-z0-9_]{1,39}$")]
     name: String,
     #[serde(default)]
     attributes: Vec<AttrBody>,
@@ -103,11 +104,16 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewCi)]
 pub struct NewCiBody {
+    #[schema(pattern = "^[a-z][a-z0-9_]{1,39}$")]
     class: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
     name: String,
+    #[schema(max_length = 200, pattern = "@one_line")]
     external_id: Option<String>,
+    #[schema(schema_with = crate::api::schema::ci_status_or_null)]
     status: Option<String>,
     owner_team_id: Option<TeamId>,
+    #[schema(minimum = 1, maximum = 5)]
     criticality: Option<i64>,
     #[serde(default)]
     attributes: BTreeMap<String, Value>,
@@ -147,15 +153,20 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 #[schema(as = CiPatch)]
 pub struct PatchCiBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
     name: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(max_length = 200, pattern = "@one_line")]
     external_id: Option<Option<String>>,
+    #[schema(schema_with = crate::api::schema::ci_status_or_null)]
     status: Option<String>,
     #[serde(default, with = "double_option")]
     owner_team_id: Option<Option<TeamId>>,
+    #[schema(minimum = 1, maximum = 5)]
     criticality: Option<i64>,
     #[serde(default)]
     attributes: BTreeMap<String, Value>,
+    #[schema(minimum = 1)]
     version: Option<i64>,
 }
 
@@ -166,7 +177,7 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchCiBody>,
 ) -> ApiResult<Json<CiJson>> {
-    let version = if_match(&headers)?.or(b.version);
+    let expected = expected(&headers, b.version)?;
     let mut attrs = BTreeMap::new();
     for (k, v) in &b.attributes {
         attrs.insert(k.clone(), if v.is_null() { None } else { Some(raw(k, v)?) });
@@ -179,13 +190,22 @@ pub async fn update(
         criticality: b.criticality,
         attrs,
     };
-    Ok(Json(CiJson::from(&state.app.cmdb().update_ci(&actor, id, version, patch).await?)))
+    Ok(Json(CiJson::from(
+        &state
+            .app
+            .cmdb()
+            .update_ci(&actor, id, expected.version, patch)
+            .await
+            .map_err(|e| expected.refusal(e))?,
+    )))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ImpactQuery {
+    #[param(pattern = "@direction")]
     direction: Option<String>,
+    #[param(minimum = 1, maximum = 10)]
     depth: Option<u32>,
 }
 
@@ -203,6 +223,8 @@ pub async fn impact(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
+    /// An RFC 3339 instant
+    #[param(format = DateTime)]
     at: String,
 }
 
@@ -230,6 +252,7 @@ pub async fn as_of(
 pub struct RelationBody {
     from: CiId,
     to: CiId,
+    #[schema(schema_with = crate::api::schema::relation_type)]
     kind: String,
 }
 

@@ -11,7 +11,7 @@ use steward_core::ids::{TeamId, UserId};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::patch::{double_option, if_match};
+use crate::api::patch::{double_option, expected};
 use crate::api::{Items, UserJson, time};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
@@ -28,14 +28,20 @@ pub async fn list_users(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewUser)]
 pub struct CreateUser {
+    #[schema(pattern = "^\\s*[A-Za-z0-9][A-Za-z0-9._@-]{1,63}\\s*$")]
     username: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 120, pattern = "@line")]
     display_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 254, pattern = "@email")]
     email: Option<String>,
+    #[schema(schema_with = crate::api::schema::role)]
     role: String,
+    #[schema(min_length = 10, max_length = 1024)]
     password: String,
     #[serde(default)]
+    #[schema(max_length = 120, pattern = "@one_line")]
     organisation: Option<String>,
 }
 
@@ -78,21 +84,28 @@ pub async fn get_user(
 #[schema(as = UserPatch)]
 pub struct PatchUser {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 120, pattern = "@line")]
     display_name: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(max_length = 254, pattern = "@email")]
     email: Option<Option<String>>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::role_or_null)]
     role: Option<String>,
     #[serde(default)]
     disabled: Option<bool>,
     #[serde(default, with = "double_option")]
+    #[schema(schema_with = crate::api::schema::locale_or_null)]
     locale: Option<Option<String>>,
     #[serde(default)]
+    #[schema(min_length = 10, max_length = 1024)]
     password: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(max_length = 120, pattern = "@one_line")]
     organisation: Option<Option<String>>,
     /// The version the client last saw; the `If-Match` header does the same.
     #[serde(default)]
+    #[schema(minimum = 1)]
     version: Option<i64>,
 }
 
@@ -103,7 +116,7 @@ pub async fn update_user(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PatchUser>,
 ) -> ApiResult<Response> {
-    let version = if_match(&headers)?.or(body.version);
+    let expected = expected(&headers, body.version)?;
     let update = UserUpdate {
         display_name: body.display_name,
         email: body.email,
@@ -113,7 +126,12 @@ pub async fn update_user(
         password: body.password,
         organisation: body.organisation,
     };
-    let user = state.app.directory().update_user(&actor, id, version, update).await?;
+    let user = state
+        .app
+        .directory()
+        .update_user(&actor, id, expected.version, update)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     Ok(with_etag(StatusCode::OK, &user))
 }
 
@@ -167,8 +185,10 @@ pub async fn list_teams(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewTeam)]
 pub struct CreateTeam {
+    #[schema(min_length = 1, max_length = 80, pattern = "@line")]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     description: String,
 }
 

@@ -34,7 +34,9 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewToken)]
 pub struct CreateToken {
+    #[schema(min_length = 1, max_length = 100, pattern = "@line")]
     name: String,
+    #[schema(schema_with = crate::api::schema::scopes)]
     scopes: Vec<String>,
     #[serde(default = "default_expiry")]
     expires: String,

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::json::{ActivityEntry, AttachmentJson, CategoryJson, CommentJson, IncidentJson, IncidentPage};
 use crate::AppState;
 use crate::api::Items;
-use crate::api::patch::{double_option, if_match};
+use crate::api::patch::{double_option, expected};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
 use crate::ticket_query;
@@ -34,14 +34,19 @@ fn with_etag(status: StatusCode, t: &Ticket) -> Response {
 #[serde(deny_unknown_fields)]
 #[schema(as = NewIncident)]
 pub struct CreateBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
     title: String,
     #[serde(default)]
+    #[schema(max_length = 65536, pattern = "@text")]
     description: String,
     requester_id: Option<UserId>,
     category_id: Option<CategoryId>,
     subcategory_id: Option<CategoryId>,
+    #[schema(max_length = 200, pattern = "@one_line")]
     service: Option<String>,
+    #[schema(minimum = 1, maximum = 3)]
     impact: Option<i64>,
+    #[schema(minimum = 1, maximum = 3)]
     urgency: Option<i64>,
     team_id: Option<TeamId>,
     assignee_id: Option<UserId>,
@@ -51,6 +56,7 @@ pub struct CreateBody {
     #[serde(default)]
     watchers: Vec<UserId>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     tags: Vec<String>,
     #[serde(default)]
     ci_ids: Vec<CiId>,
@@ -112,7 +118,9 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 #[schema(as = IncidentPatch)]
 pub struct PatchBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
     title: Option<String>,
+    #[schema(max_length = 65536, pattern = "@text")]
     description: Option<String>,
     requester_id: Option<UserId>,
     #[serde(default, with = "double_option")]
@@ -120,8 +128,11 @@ pub struct PatchBody {
     #[serde(default, with = "double_option")]
     subcategory_id: Option<Option<CategoryId>>,
     #[serde(default, with = "double_option")]
+    #[schema(max_length = 200, pattern = "@one_line")]
     service: Option<Option<String>>,
+    #[schema(minimum = 1, maximum = 3)]
     impact: Option<i64>,
+    #[schema(minimum = 1, maximum = 3)]
     urgency: Option<i64>,
     #[serde(default, with = "double_option")]
     team_id: Option<Option<TeamId>>,
@@ -129,7 +140,9 @@ pub struct PatchBody {
     assignee_id: Option<Option<UserId>>,
     #[serde(default, with = "double_option")]
     parent_id: Option<Option<TicketId>>,
+    #[schema(max_items = 20)]
     tags: Option<Vec<String>>,
+    #[schema(minimum = 1)]
     version: Option<i64>,
 }
 
@@ -141,7 +154,7 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchBody>,
 ) -> ApiResult<Response> {
-    let version = if_match(&headers)?.or(b.version);
+    let expected = expected(&headers, b.version)?;
     let patch = IncidentPatch {
         title: b.title,
         description: b.description,
@@ -156,7 +169,12 @@ pub async fn update(
         parent_id: b.parent_id,
         tags: b.tags,
     };
-    let ticket = state.app.incidents().update(&actor, id, version, patch).await?;
+    let ticket = state
+        .app
+        .incidents()
+        .update(&actor, id, expected.version, patch)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
@@ -164,10 +182,15 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 #[schema(as = Transition)]
 pub struct TransitionBody {
+    #[schema(schema_with = crate::api::schema::state)]
     to: String,
+    #[schema(schema_with = crate::api::schema::hold_reason_or_null)]
     hold_reason: Option<String>,
+    #[schema(schema_with = crate::api::schema::resolution_code_or_null)]
     resolution_code: Option<String>,
+    #[schema(max_length = 65536, pattern = "@text")]
     resolution_note: Option<String>,
+    #[schema(minimum = 1)]
     version: Option<i64>,
 }
 
@@ -184,7 +207,7 @@ pub async fn transition(
     headers: HeaderMap,
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> ApiResult<Response> {
-    let version = if_match(&headers)?.or(b.version);
+    let expected = expected(&headers, b.version)?;
     let request = TransitionRequest {
         to: Some(TicketState::parse(&b.to).map_err(|e| invalid(e).with_field("to"))?),
         hold_reason: b.hold_reason.as_deref().map(HoldReason::parse).transpose().map_err(invalid)?,
@@ -196,7 +219,12 @@ pub async fn transition(
             .map_err(invalid)?,
         resolution_note: b.resolution_note,
     };
-    let ticket = state.app.incidents().transition(&actor, id, version, request).await?;
+    let ticket = state
+        .app
+        .incidents()
+        .transition(&actor, id, expected.version, request)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     Ok(with_etag(StatusCode::OK, &ticket))
 }
 
@@ -204,6 +232,7 @@ pub async fn transition(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewComment)]
 pub struct CommentBody {
+    #[schema(min_length = 1, max_length = 65536, pattern = "@nonblank_text")]
     body: String,
     #[serde(default)]
     internal: bool,
@@ -231,6 +260,7 @@ pub async fn comments(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
+    #[param(min_length = 1, max_length = 200)]
     filename: String,
     #[serde(default)]
     internal: bool,
@@ -361,6 +391,7 @@ pub async fn categories(
 #[serde(deny_unknown_fields)]
 #[schema(as = NewCategory)]
 pub struct CategoryBody {
+    #[schema(min_length = 1, max_length = 80, pattern = "@line")]
     name: String,
     parent_id: Option<CategoryId>,
 }

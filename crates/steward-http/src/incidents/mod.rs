@@ -12,20 +12,31 @@ use crate::api::{Items, Op};
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
+/// The types an attachment may have.
+fn attachment_types() -> Vec<&'static str> {
+    steward_app::incidents::ALLOWED_TYPES.iter().map(|(t, _)| *t).collect()
+}
+
 pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
         route(M::GET, "/api/v1/incidents", A, api::list).doc(
-            Op::new("List incidents: filters state, priority, team (id|none|mine), assignee (id|none|me), requester, category, parent, tag, q, created_from, created_to; sort; cursor; limit").ok::<IncidentPage>(),
+            Op::new("List incidents, filtered, sorted and paged")
+                .query::<crate::ticket_query::ListParams>()
+                .ok::<IncidentPage>(),
         ),
         route(M::POST, "/api/v1/incidents", A, api::create)
             .doc(Op::new("Raise an incident").body::<api::CreateBody>().created::<IncidentJson>()),
-        route(M::GET, "/api/v1/incidents/{id}", A, api::get).doc(Op::new("One incident (ETag = version)").ok::<IncidentJson>()),
-        route(M::PATCH, "/api/v1/incidents/{id}", A, api::update)
-            .doc(Op::new("Change fields (If-Match; 412 when stale)").body::<api::PatchBody>().ok::<IncidentJson>()),
+        route(M::GET, "/api/v1/incidents/{id}", A, api::get)
+            .doc(Op::new("One incident (ETag = version)").ok::<IncidentJson>()),
+        route(M::PATCH, "/api/v1/incidents/{id}", A, api::update).doc(
+            Op::new("Change fields (If-Match; 412 when stale)").body::<api::PatchBody>().ok::<IncidentJson>(),
+        ),
         route(M::POST, "/api/v1/incidents/{id}/transition", A, api::transition).doc(
-            Op::new("Move to another state (409 lists the allowed ones)").body::<api::TransitionBody>().ok::<IncidentJson>(),
+            Op::new("Move to another state (409 lists the allowed ones)")
+                .body::<api::TransitionBody>()
+                .ok::<IncidentJson>(),
         ),
         route(M::GET, "/api/v1/incidents/{id}/comments", A, api::comments)
             .doc(Op::new("Replies (and work notes for agents)").ok::<Items<CommentJson>>()),
@@ -38,17 +49,19 @@ pub fn routes() -> Vec<Route> {
             .doc(
                 Op::new("Upload a file as the raw body, its type as Content-Type")
                     .query::<api::UploadQuery>()
+                    .upload(attachment_types)
                     .created::<AttachmentJson>(),
             ),
         route(M::GET, "/api/v1/incidents/{id}/activity", A, api::activity)
             .doc(Op::new("History and conversation, oldest first").ok::<Items<ActivityEntry>>()),
-        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::watch).doc(Op::new("Watch").no_content()),
+        route(M::PUT, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::watch)
+            .doc(Op::new("Watch").no_content()),
         route(M::DELETE, "/api/v1/incidents/{id}/watchers/{user_id}", A, api::unwatch)
             .doc(Op::new("Stop watching").no_content()),
         route(M::POST, "/api/v1/incidents/{id}/related", A, api::relate)
             .doc(Op::new("Relate another incident").body::<api::RelateBody>().no_content()),
         route(M::GET, "/api/v1/attachments/{id}", A, api::download)
-            .doc(Op::new("Download an attachment").file("application/octet-stream")),
+            .doc(Op::new("Download an attachment").files(attachment_types)),
         route(M::GET, "/api/v1/categories", A, api::categories)
             .doc(Op::new("Categories and subcategories").ok::<Items<CategoryJson>>()),
         route(M::POST, "/api/v1/categories", A, api::create_category)

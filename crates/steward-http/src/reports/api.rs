@@ -19,12 +19,24 @@ use crate::extract::{ApiQuery, CurrentActor};
 #[derive(Debug, Default, Deserialize, Clone, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
+    /// First day, `YYYY-MM-DD` (default: a year before `to`)
+    #[param(pattern = "@date_or_empty")]
     pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (default: today)
+    #[param(pattern = "@date_or_empty")]
     pub to: Option<String>,
+    /// `week` or `month` (the default)
+    #[param(pattern = "@period_or_empty")]
     pub period: Option<String>,
+    #[param(pattern = "@number_or_empty")]
     pub priority: Option<String>,
+    /// A team id
+    #[param(pattern = "@number_or_empty")]
     pub team: Option<String>,
+    #[param(pattern = "@one_line")]
     pub service: Option<String>,
+    /// A category id
+    #[param(pattern = "@number_or_empty")]
     pub category: Option<String>,
     /// The page's language switch; ignored here.
     #[serde(rename = "lang")]
@@ -48,7 +60,12 @@ impl ReportParams {
             period: self.period.clone(),
             priority: number("priority", &self.priority)?,
             team_id: number("team", &self.team)?,
-            service: self.service.clone(),
+            service: match &self.service {
+                Some(s) if s.chars().any(char::is_control) => {
+                    return Err(ApiError::invalid("service", "a service name is one line of text"));
+                }
+                other => other.clone(),
+            },
             category_id: number("category", &self.category)?,
         })
     }

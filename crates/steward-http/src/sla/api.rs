@@ -53,6 +53,7 @@ impl From<&CalendarRecord> for CalendarJson {
 #[serde(deny_unknown_fields)]
 #[schema(as = NewCalendar)]
 pub struct CalendarBody {
+    #[schema(min_length = 1, max_length = 80, pattern = "@line")]
     name: String,
     #[serde(default)]
     time_zone: String,
@@ -137,19 +138,28 @@ impl From<&PolicyRecord> for PolicyJson {
 #[serde(deny_unknown_fields)]
 #[schema(as = NewPolicy)]
 pub struct PolicyBody {
+    #[schema(min_length = 1, max_length = 80, pattern = "@line")]
     name: String,
     #[serde(default)]
     rank: i64,
+    #[schema(minimum = 1, maximum = 5)]
     priority: Option<i64>,
     category_id: Option<CategoryId>,
     calendar_id: CalendarId,
+    #[schema(minimum = 1, maximum = 525600)]
     response_minutes: Option<i64>,
+    #[schema(minimum = 1, maximum = 525600)]
     resolution_minutes: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::hold_reasons)]
     pause_reasons: Vec<String>,
+    #[schema(max_length = 120, pattern = "@one_line")]
     service: Option<String>,
+    #[schema(max_length = 120, pattern = "@one_line")]
     organisation: Option<String>,
+    #[schema(minimum = 1, maximum = 525600)]
     update_minutes: Option<i64>,
+    #[schema(schema_with = crate::api::schema::warn_at)]
     warn_at: Option<Vec<i64>>,
     breach_team_id: Option<TeamId>,
 }

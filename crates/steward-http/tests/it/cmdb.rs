@@ -171,7 +171,9 @@ async fn history_answers_what_a_ci_looked_like_then() {
     let (status, after) = app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(patch)).await;
     assert_eq!((status, after["version"].as_i64()), (200, Some(2)), "{after}");
     let stale = json!({ "name": "x", "version": 1 });
-    assert_eq!(app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(stale)).await.0, 412);
+    // A stale version in the body is a conflict (a stale If-Match header answers 412).
+    let (status, reply) = app.api(Method::PATCH, &format!("/api/v1/cis/{id}"), &agent, Some(stale)).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (409, Some("stale_version")));
 
     let (_, then) =
         app.api(Method::GET, &format!("/api/v1/cis/{id}/history?at={created}"), &agent, None).await;

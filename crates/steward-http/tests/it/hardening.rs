@@ -331,3 +331,13 @@ async fn comments_are_rendered_once_and_nest_boundedly() {
     assert_eq!(page.0, 200);
     assert!(page.1.matches("<blockquote>").count() <= steward_app::markdown::MAX_DEPTH);
 }
+
+/// schemathesis found a 500 on PostgreSQL: a username holding NUL went into the sign-in record,
+/// and PostgreSQL's text refuses NUL.
+#[tokio::test]
+async fn control_characters_in_a_typed_name_are_an_ordinary_failure() {
+    let app = TestApp::spawn().await;
+    for name in ["x\u{0}y", "\u{0}", "a\u{96}b\u{6}"] {
+        assert_eq!(api_login(&app, name, "wrong password!").await.0, 401, "{name:?}");
+    }
+}

@@ -13,6 +13,7 @@ mod incidents;
 mod incidents_input;
 mod observability;
 mod reports;
+mod schema_fuzz;
 mod search;
 mod sla;
 mod sla_rules;

@@ -128,7 +128,7 @@ pub async fn list(
     } else {
         "team=mine&state=new,assigned,in_progress,on_hold&sort=priority".to_owned()
     };
-    let mut query = ticket_query::parse(TicketKind::Incident, Some(&effective), actor.user.id)
+    let mut query = ticket_query::parse_form(TicketKind::Incident, Some(&effective), actor.user.id)
         .map_err(crate::web::WebError)?;
     query.limit = 50;
     let list = state.app.incidents().list(&actor, &query).await?;
