@@ -112,7 +112,19 @@ impl App {
     /// Runs the worker until `shutdown` turns true, polling every `poll`.
     pub async fn run_worker(&self, worker: String, poll: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut last_scheduled: Option<std::time::Instant> = None;
+        let mut anchoring = match self.config.anchors.clone().map(crate::audit::Anchoring::open).transpose() {
+            Ok(a) => a,
+            Err(err) => {
+                tracing::error!(error = %err, "audit anchors are off: the anchor key or log cannot be used");
+                None
+            }
+        };
         loop {
+            if let Some(a) = anchoring.as_mut()
+                && let Err(err) = self.anchor_if_due(a, false).await
+            {
+                tracing::error!(error = %err, "anchoring the event chain failed");
+            }
             // Re-ensured now and then, so a periodic job that died is scheduled again.
             if last_scheduled.is_none_or(|t| t.elapsed() > RESCHEDULE_EVERY) {
                 match self.schedule_periodic_jobs().await {
@@ -127,7 +139,14 @@ impl App {
             }
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => {
+                    if let Some(a) = anchoring.as_mut()
+                        && let Err(err) = self.anchor_if_due(a, true).await
+                    {
+                        tracing::error!(error = %err, "anchoring the event chain failed");
+                    }
+                    return;
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod actor;
-mod audit;
+pub mod audit;
 mod auth;
 pub mod cmdb;
 pub mod demo;
@@ -58,6 +58,8 @@ pub struct AppConfig {
     /// The zone whose days, weeks and months the reports count in.
     pub report_zone: jiff::tz::TimeZone,
     pub clock: Clock,
+    /// Signed checkpoints of the event chain outside the database; `None` writes none.
+    pub anchors: Option<audit::AnchorConfig>,
 }
 
 /// Where notifications are mailed from and through.
@@ -90,6 +92,7 @@ impl Default for AppConfig {
             mail: None,
             report_zone: jiff::tz::TimeZone::get(DEFAULT_REPORT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
             clock: Clock::system(),
+            anchors: None,
         }
     }
 }

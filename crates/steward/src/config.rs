@@ -67,6 +67,13 @@ pub struct Config {
     pub mail_from: String,
     /// IANA zone whose days, weeks and months the reports count in.
     pub report_time_zone: String,
+    /// File holding the Ed25519 key that signs the audit anchors (made on first start);
+    /// default `<data>/anchor.key`. Keep it where the database's users cannot write.
+    pub anchor_key_file: Option<PathBuf>,
+    /// The key's seed in hex instead of a file (e.g. from a secret store).
+    pub anchor_key: Option<Secret>,
+    /// The append-only file of signed anchors; default `<data>/anchors.log`.
+    pub anchor_log: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -100,6 +107,9 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Steward <steward@localhost>".into(),
             report_time_zone: steward_app::DEFAULT_REPORT_ZONE.into(),
+            anchor_key_file: None,
+            anchor_key: None,
+            anchor_log: None,
         }
     }
 }
@@ -129,6 +139,9 @@ const ENV_KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "report_time_zone",
+    "anchor_key_file",
+    "anchor_key",
+    "anchor_log",
 ];
 
 /// Flags that override the file and the environment.
@@ -228,7 +241,24 @@ impl Config {
             // Validated in `load`.
             report_zone: jiff::tz::TimeZone::get(&self.report_time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
             clock: steward_app::Clock::system(),
+            anchors: Some(self.anchors()),
         }
+    }
+
+    /// Where the audit anchors are signed and written.
+    pub fn anchors(&self) -> steward_app::audit::AnchorConfig {
+        use steward_app::audit::{AnchorConfig, AnchorKey};
+        let mut config = AnchorConfig::in_folder(&self.data);
+        if let Some(path) = &self.anchor_key_file {
+            config.key = AnchorKey::File(path.clone());
+        }
+        if let Some(seed) = &self.anchor_key {
+            config.key = AnchorKey::Seed(seed.0.clone());
+        }
+        if let Some(path) = &self.anchor_log {
+            config.log = path.clone();
+        }
+        config
     }
 
     pub fn http(&self) -> steward_http::HttpConfig {

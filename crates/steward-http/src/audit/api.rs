@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use steward_app::audit::AnchorCheck;
 use steward_core::ids::UserId;
 use steward_store::{EventFilter, LoggedEvent};
 use utoipa::{IntoParams, ToSchema};
@@ -64,7 +65,8 @@ pub struct EventPage {
     next_before: Option<i64>,
 }
 
-/// Whether the hash chain holds: `events` is how many were checked, `error` where it broke.
+/// Whether the audit trail holds: the hash chain (`events` checked, `error` where it broke)
+/// and the signed anchors outside the database.
 #[derive(Serialize, ToSchema)]
 pub struct Verification {
     ok: bool,
@@ -72,6 +74,34 @@ pub struct Verification {
     events: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    anchors: AnchorsJson,
+}
+
+/// The anchors' verdict: `held`, `not_configured` or `broken` (at `seq`, for `reason`).
+#[derive(Serialize, ToSchema)]
+pub struct AnchorsJson {
+    status: &'static str,
+    /// Checkpoints checked.
+    count: Option<usize>,
+    /// The newest anchored event, or where they broke.
+    seq: Option<i64>,
+    reason: Option<String>,
+}
+
+impl From<AnchorCheck> for AnchorsJson {
+    fn from(check: AnchorCheck) -> Self {
+        match check {
+            AnchorCheck::Held { anchors, last_seq } => {
+                AnchorsJson { status: "held", count: Some(anchors), seq: Some(last_seq), reason: None }
+            }
+            AnchorCheck::NotConfigured => {
+                AnchorsJson { status: "not_configured", count: None, seq: None, reason: None }
+            }
+            AnchorCheck::Broken { seq, reason } => {
+                AnchorsJson { status: "broken", count: None, seq: Some(seq), reason: Some(reason) }
+            }
+        }
+    }
 }
 
 pub async fn events(
@@ -91,8 +121,12 @@ pub async fn verify(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Verification>> {
-    Ok(Json(match state.app.audit().verify(Some(&actor)).await? {
-        Ok(n) => Verification { ok: true, events: Some(n), error: None },
-        Err(b) => Verification { ok: false, events: None, error: Some(b.to_string()) },
+    let chain = state.app.audit().verify(Some(&actor)).await?;
+    let anchors = state.app.audit().check_anchors().await?;
+    let anchors_hold = !matches!(anchors, AnchorCheck::Broken { .. });
+    let anchors = AnchorsJson::from(anchors);
+    Ok(Json(match chain {
+        Ok(n) => Verification { ok: anchors_hold, events: Some(n), error: None, anchors },
+        Err(b) => Verification { ok: false, events: None, error: Some(b.to_string()), anchors },
     }))
 }

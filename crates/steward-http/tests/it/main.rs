@@ -18,6 +18,7 @@ mod search;
 mod sla;
 mod sla_rules;
 mod sla_scenario;
+mod tamper;
 mod tokens;
 mod upgrade;
 mod web;

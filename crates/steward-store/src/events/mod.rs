@@ -293,4 +293,18 @@ impl Store {
     pub async fn event_head(&self) -> Result<i64> {
         Ok(chain_head(&mut *self.reader().await?).await?.0)
     }
+
+    /// The chain's head: the newest sequence number and its hash.
+    pub async fn event_chain_head(&self) -> Result<(i64, String)> {
+        chain_head(&mut *self.reader().await?).await
+    }
+
+    /// When the event numbered `seq` happened and its stored hash, if it exists.
+    pub async fn event_at(&self, seq: i64) -> Result<Option<(Timestamp, String)>> {
+        let row = sqlx::query("SELECT at, hash FROM events WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
+        row.map(|r| Ok((crate::from_ms(r.try_get("at")?)?, r.try_get("hash")?))).transpose()
+    }
 }

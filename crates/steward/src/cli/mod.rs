@@ -211,14 +211,29 @@ pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<Exi
 pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify = command;
     let app = open(config).await?;
+    let mut intact = true;
     match app.audit().verify(None).await? {
-        Ok(n) => {
-            println!("audit trail intact: {n} events verified");
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(n) => println!("hash chain intact: {n} events verified"),
         Err(b) => {
-            eprintln!("audit trail BROKEN: {b}");
-            Ok(ExitCode::FAILURE)
+            eprintln!("hash chain BROKEN: {b}");
+            intact = false;
         }
+    }
+    use steward_app::audit::AnchorCheck;
+    match app.audit().check_anchors().await? {
+        AnchorCheck::Held { anchors, last_seq } => {
+            println!("anchors hold: {anchors} signed checkpoints, the newest at event {last_seq}")
+        }
+        AnchorCheck::NotConfigured => println!("anchors: none configured"),
+        AnchorCheck::Broken { seq, reason } => {
+            eprintln!("anchors BROKEN at event {seq}: {reason}");
+            intact = false;
+        }
+    }
+    if intact {
+        println!("audit trail intact");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
     }
 }

@@ -1,5 +1,8 @@
 //! Reading and verifying the audit trail.
 
+mod anchors;
+
+pub use anchors::{Anchor, AnchorCheck, AnchorConfig, AnchorKey, Anchoring, append_anchor, read_anchors};
 use steward_core::audit::ChainBreak;
 use steward_core::identity::Permission;
 use steward_store::{EventFilter, LoggedEvent};

@@ -1,0 +1,266 @@
+//! Anchors: the event chain's head, signed with an Ed25519 key kept outside the database and
+//! appended to a file outside it, every N events and every minute.
+//!
+//! The chain alone catches an edited or missing event, but not someone with write access to the
+//! database who deletes the newest events and moves the head back, or edits an event and
+//! recomputes every hash after it (plain SHA-256 has no key). Neither can be hidden from an
+//! anchor: its sequence number must still exist with the hash it was signed with, and a new
+//! signature needs the key. Events after the newest anchor (at most a minute's, or N) are
+//! covered by the chain only.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::{AppError, Result};
+
+/// Where the signing key comes from.
+#[derive(Clone)]
+pub enum AnchorKey {
+    /// A file holding the key's 32-byte seed in hex; made (mode 0600) on first start.
+    File(PathBuf),
+    /// The seed in hex, given directly (e.g. `STEWARD_ANCHOR_KEY` from a secret store).
+    Seed(String),
+}
+
+impl std::fmt::Debug for AnchorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnchorKey::File(p) => f.debug_tuple("File").field(p).finish(),
+            AnchorKey::Seed(_) => f.write_str("Seed(***)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AnchorConfig {
+    pub key: AnchorKey,
+    /// The append-only file of signed checkpoints.
+    pub log: PathBuf,
+    /// Anchor once this many events have been appended since the last anchor...
+    pub every_events: i64,
+    /// ...or once this long has passed with any new event.
+    pub every: SignedDuration,
+}
+
+impl AnchorConfig {
+    /// The defaults: key and log in the data folder, every 1,000 events or every minute.
+    pub fn in_folder(data: &Path) -> AnchorConfig {
+        AnchorConfig {
+            key: AnchorKey::File(data.join("anchor.key")),
+            log: data.join("anchors.log"),
+            every_events: 1_000,
+            every: SignedDuration::from_secs(60),
+        }
+    }
+}
+
+/// One signed checkpoint: one line of JSON in the anchor log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+    pub public_key: String,
+    pub signature: String,
+}
+
+fn message(seq: i64, hash: &str, at: &str) -> String {
+    format!("steward-anchor/1 {seq} {hash} {at}")
+}
+
+fn internal(what: String) -> AppError {
+    AppError::Internal(anyhow::anyhow!(what))
+}
+
+impl AnchorKey {
+    /// The signing key, making the key file if it does not exist yet.
+    pub fn signing_key(&self) -> Result<SigningKey> {
+        let seed_hex = match self {
+            AnchorKey::Seed(hex) => hex.trim().to_owned(),
+            AnchorKey::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text.trim().to_owned(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return create_key_file(path),
+                Err(e) => return Err(internal(format!("reading the anchor key {}: {e}", path.display()))),
+            },
+        };
+        let seed: [u8; 32] = hex::decode(&seed_hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| internal("the anchor key is not 64 hex digits".into()))?;
+        Ok(SigningKey::from_bytes(&seed))
+    }
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .map_err(|e| internal(format!("creating the folder {}: {e}", dir.display()))),
+        None => Ok(()),
+    }
+}
+
+fn create_key_file(path: &Path) -> Result<SigningKey> {
+    create_parent(path)?;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| internal(format!("no randomness for the anchor key: {e}")))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| internal(format!("creating the anchor key {}: {e}", path.display())))?;
+    file.write_all(hex::encode(seed).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| internal(format!("writing the anchor key {}: {e}", path.display())))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The anchors in the log, oldest first; none when there is no log yet.
+pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(internal(format!("reading the anchor log {}: {e}", path.display()))),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| internal(format!("anchor log {} line {}: {e}", path.display(), i + 1)))
+        })
+        .collect()
+}
+
+/// Signs the head `(seq, hash)` at `at` and appends it to the log, synced before returning.
+pub fn append_anchor(path: &Path, key: &SigningKey, seq: i64, hash: &str, at: Timestamp) -> Result<Anchor> {
+    let at = at.to_string();
+    let signature = key.sign(message(seq, hash, &at).as_bytes());
+    let anchor = Anchor {
+        seq,
+        hash: hash.to_owned(),
+        at,
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        signature: hex::encode(signature.to_bytes()),
+    };
+    let line = serde_json::to_string(&anchor).map_err(|e| internal(e.to_string()))? + "\n";
+    create_parent(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| internal(format!("opening the anchor log {}: {e}", path.display())))?;
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_data())
+        .map_err(|e| internal(format!("writing the anchor log {}: {e}", path.display())))?;
+    Ok(anchor)
+}
+
+/// Whether `anchor` was signed by `key` (not merely by the key it names).
+pub fn signed_by(anchor: &Anchor, key: &VerifyingKey) -> bool {
+    let Some(signature) = hex::decode(&anchor.signature).ok().and_then(|b| Signature::from_slice(&b).ok())
+    else {
+        return false;
+    };
+    key.verify(message(anchor.seq, &anchor.hash, &anchor.at).as_bytes(), &signature).is_ok()
+}
+
+/// What the anchors say about the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorCheck {
+    /// Every anchor is signed with the key and its event holds the signed hash.
+    Held { anchors: usize, last_seq: i64 },
+    /// Steward is not set up to anchor here.
+    NotConfigured,
+    /// The first anchor that does not hold, and why.
+    Broken { seq: i64, reason: String },
+}
+
+/// The anchoring state the worker keeps between polls.
+pub struct Anchoring {
+    config: AnchorConfig,
+    key: SigningKey,
+    last: Option<(i64, Timestamp)>,
+}
+
+impl Anchoring {
+    pub fn open(config: AnchorConfig) -> Result<Anchoring> {
+        let key = config.key.signing_key()?;
+        let last =
+            read_anchors(&config.log)?.last().map(|a| (a.seq, a.at.parse().unwrap_or(Timestamp::UNIX_EPOCH)));
+        Ok(Anchoring { config, key, last })
+    }
+}
+
+impl crate::App {
+    /// Anchors the chain head when enough events or time have passed since the last anchor,
+    /// or, with `now_anyway` (on shutdown), whenever there is a new event.
+    pub async fn anchor_if_due(&self, anchoring: &mut Anchoring, now_anyway: bool) -> Result<Option<Anchor>> {
+        let (seq, hash) = self.store().event_chain_head().await?;
+        let now = self.now();
+        let due = match anchoring.last {
+            None => seq > 0,
+            Some((last_seq, last_at)) => {
+                seq > last_seq
+                    && (now_anyway
+                        || seq - last_seq >= anchoring.config.every_events
+                        || now.duration_since(last_at) >= anchoring.config.every)
+            }
+        };
+        if !due {
+            return Ok(None);
+        }
+        let anchor = append_anchor(&anchoring.config.log, &anchoring.key, seq, &hash, now)?;
+        anchoring.last = Some((seq, now));
+        tracing::debug!(seq, "event chain anchored");
+        Ok(Some(anchor))
+    }
+}
+
+impl crate::Audit<'_> {
+    /// Checks the database against the anchor log: every anchor must be signed with the key,
+    /// and the event it names must exist with the hash it signed.
+    pub async fn check_anchors(self) -> Result<AnchorCheck> {
+        let Some(config) = &self.config.anchors else {
+            return Ok(AnchorCheck::NotConfigured);
+        };
+        let key = config.key.signing_key()?.verifying_key();
+        let anchors = read_anchors(&config.log)?;
+        let (head, _) = self.store.event_chain_head().await?;
+        if anchors.is_empty() {
+            // Anchors are written within a minute of the first event; none at all is suspect.
+            let oldest = self.store.event_at(1).await?;
+            let overdue = oldest.is_some_and(|e| self.now().duration_since(e.0) > config.every * 2);
+            if overdue {
+                return Ok(AnchorCheck::Broken {
+                    seq: 0,
+                    reason: "the anchor log is missing or empty".into(),
+                });
+            }
+            return Ok(AnchorCheck::Held { anchors: 0, last_seq: 0 });
+        }
+        for anchor in &anchors {
+            let broken = |reason: &str| Ok(AnchorCheck::Broken { seq: anchor.seq, reason: reason.into() });
+            if !signed_by(anchor, &key) {
+                return broken("its signature is not the anchor key's");
+            }
+            if anchor.seq > head {
+                return broken("the chain's head is before this anchor: newer events were removed");
+            }
+            match self.store.event_at(anchor.seq).await? {
+                None => return broken("the anchored event is missing"),
+                Some((_, hash)) if hash != anchor.hash => {
+                    return broken("the anchored event's hash differs: the chain was rewritten");
+                }
+                Some(_) => {}
+            }
+        }
+        let last_seq = anchors.last().map_or(0, |a| a.seq);
+        Ok(AnchorCheck::Held { anchors: anchors.len(), last_seq })
+    }
+}
