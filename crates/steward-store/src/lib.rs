@@ -16,6 +16,7 @@ mod events;
 mod jobs;
 mod postgres;
 mod reports;
+mod scan;
 mod sides;
 mod sla;
 mod sqlite;
@@ -191,6 +192,25 @@ impl Store {
         format!("sqlite://{}?mode=rwc", data_dir.join("steward.db").display())
     }
 
+    /// The file of a SQLite URL; `None` for PostgreSQL or an in-memory database.
+    pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` while it serves (`VACUUM
+    /// INTO`: one read transaction, so writers go on). PostgreSQL has `pg_dump` for this.
+    pub async fn backup_sqlite_into(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt("an online copy is SQLite's; use pg_dump on PostgreSQL".into()));
+        }
+        let target =
+            path.to_str().ok_or_else(|| StoreError::Corrupt("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&mut *self.reader().await?).await?;
+        Ok(())
+    }
+
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -303,6 +323,18 @@ impl Store {
     /// The write connection, for a single statement outside a transaction.
     async fn writer(&self) -> Result<WriteConn> {
         self.write.conn().await
+    }
+
+    /// Whether the database holds any table yet (a restore wants an empty one).
+    pub async fn has_tables(&self) -> Result<bool> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut *self.reader().await?).await?;
+        Ok(n > 0)
     }
 
     pub async fn close(&self) {

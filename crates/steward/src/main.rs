@@ -79,6 +79,10 @@ enum Command {
     Export(ExportCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
     Openapi,
+    /// Copy the database (online on SQLite; pg_dump on PostgreSQL) and the anchor log to FILE
+    Backup { file: std::path::PathBuf },
+    /// Restore a backup into a fresh data folder or an empty database, then verify it
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +145,8 @@ fn main() -> ExitCode {
             Command::Team(c) => cli::team(&config, c).await,
             Command::Token(c) => cli::token(&config, c).await,
             Command::Audit(c) => cli::audit(&config, c).await,
+            Command::Backup { file } => cli::backup::backup(&config, &file).await,
+            Command::Restore { file } => cli::backup::restore(&config, &file).await,
             Command::Import(ImportCommand::Cmdb(args)) => cli::cmdb::import(&config, args).await,
             Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
             Command::Openapi => {

@@ -95,6 +95,19 @@ impl AnchorKey {
     }
 }
 
+impl AnchorKey {
+    /// The key that checks anchors, without making one: `None` when the key file does not
+    /// exist yet (nothing has been anchored here).
+    pub fn verifying_key(&self) -> Result<Option<VerifyingKey>> {
+        if let AnchorKey::File(path) = self
+            && !path.exists()
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.signing_key()?.verifying_key()))
+    }
+}
+
 fn create_parent(path: &Path) -> Result<()> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(dir) => std::fs::create_dir_all(dir)
@@ -229,8 +242,17 @@ impl crate::Audit<'_> {
         let Some(config) = &self.config.anchors else {
             return Ok(AnchorCheck::NotConfigured);
         };
-        let key = config.key.signing_key()?.verifying_key();
         let anchors = read_anchors(&config.log)?;
+        let Some(key) = config.key.verifying_key()? else {
+            if let Some(first) = anchors.first() {
+                return Ok(AnchorCheck::Broken {
+                    seq: first.seq,
+                    reason: "the anchor key is missing".into(),
+                });
+            }
+            // No key and no anchors: no server has run here to anchor anything yet.
+            return Ok(AnchorCheck::Held { anchors: 0, last_seq: 0 });
+        };
         let (head, _) = self.store.event_chain_head().await?;
         if anchors.is_empty() {
             // Anchors are written within a minute of the first event; none at all is suspect.

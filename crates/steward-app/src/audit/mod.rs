@@ -1,8 +1,10 @@
 //! Reading and verifying the audit trail.
 
 mod anchors;
+mod state;
 
 pub use anchors::{Anchor, AnchorCheck, AnchorConfig, AnchorKey, Anchoring, append_anchor, read_anchors};
+pub use state::Difference;
 use steward_core::audit::ChainBreak;
 use steward_core::identity::Permission;
 use steward_store::{EventFilter, LoggedEvent};

@@ -75,6 +75,26 @@ pub struct Verification {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     anchors: AnchorsJson,
+    /// With `state=true`: each row its events do not account for; `null` when not asked.
+    state: Option<Vec<DifferenceJson>>,
+}
+
+/// A row that differs from what its events say.
+#[derive(Serialize, ToSchema)]
+pub struct DifferenceJson {
+    /// `ticket`, `user`, `team`, `ci` or `relation`
+    entity: &'static str,
+    id: i64,
+    /// The fields that differ, `row without events` or `row missing`
+    what: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// Also replay the events against the current rows (slower: reads every table)
+    #[serde(default)]
+    state: bool,
 }
 
 /// The anchors' verdict: `held`, `not_configured` or `broken` (at `seq`, for `reason`).
@@ -120,13 +140,22 @@ pub async fn events(
 pub async fn verify(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<VerifyQuery>,
 ) -> ApiResult<Json<Verification>> {
     let chain = state.app.audit().verify(Some(&actor)).await?;
     let anchors = state.app.audit().check_anchors().await?;
-    let anchors_hold = !matches!(anchors, AnchorCheck::Broken { .. });
+    let mut ok = chain.is_ok() && !matches!(anchors, AnchorCheck::Broken { .. });
+    let differences = match q.state {
+        true => Some(state.app.audit().check_state().await?),
+        false => None,
+    };
+    ok &= differences.as_ref().is_none_or(Vec::is_empty);
+    let state = differences.map(|ds| {
+        ds.into_iter().map(|d| DifferenceJson { entity: d.entity, id: d.id, what: d.what }).collect()
+    });
     let anchors = AnchorsJson::from(anchors);
     Ok(Json(match chain {
-        Ok(n) => Verification { ok: anchors_hold, events: Some(n), error: None, anchors },
-        Err(b) => Verification { ok: false, events: None, error: Some(b.to_string()), anchors },
+        Ok(n) => Verification { ok, events: Some(n), error: None, anchors, state },
+        Err(b) => Verification { ok, events: None, error: Some(b.to_string()), anchors, state },
     }))
 }

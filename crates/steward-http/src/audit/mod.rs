@@ -17,8 +17,11 @@ pub fn routes() -> Vec<Route> {
     vec![
         route(M::GET, "/api/v1/audit/events", A, api::events)
             .doc(Op::new("The audit trail, newest first").query::<api::EventQuery>().ok::<api::EventPage>()),
-        route(M::GET, "/api/v1/audit/verify", A, api::verify)
-            .doc(Op::new("Verify the hash chain").ok::<api::Verification>()),
+        route(M::GET, "/api/v1/audit/verify", A, api::verify).doc(
+            Op::new("Verify the hash chain, the signed anchors and (with state=true) the tables")
+                .query::<api::VerifyQuery>()
+                .ok::<api::Verification>(),
+        ),
         route(M::GET, "/audit", A, web::page),
     ]
 }

@@ -151,3 +151,38 @@ async fn anchors_signed_with_another_key_or_gone_are_caught() {
         "{anchors:?}"
     );
 }
+
+/// Rows changed behind Steward's back (no event written) are named by the state check, which
+/// replays the log; on the demo desk, untouched, it finds nothing.
+#[tokio::test]
+async fn direct_table_edits_are_named_by_the_state_check() {
+    let app = TestApp::spawn().await;
+    app.app.seed_demo().await.unwrap();
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, cis) = app.api(Method::GET, "/api/v1/cis?limit=2", &admin, None).await;
+    let (a, b) = (cis["items"][0]["id"].clone(), cis["items"][1]["id"].clone());
+    let body = json!({ "from": a, "to": b, "kind": "depends_on" });
+    assert_eq!(app.api(Method::POST, "/api/v1/ci-relations", &admin, Some(body)).await.0, 201);
+    let clean = app.app.audit().check_state().await.unwrap();
+    assert_eq!(clean, Vec::new(), "the untouched desk matches its events");
+    let raw = app.db.raw_pool().await;
+    for sql in [
+        "UPDATE tickets SET priority = 1, title = 'quietly edited' WHERE id = 2",
+        "UPDATE users SET role = 'admin' WHERE username = 'liu.yang'",
+        "DELETE FROM ci_relations WHERE id = (SELECT MAX(id) FROM ci_relations)",
+        "INSERT INTO team_members (team_id, user_id, added_at) VALUES (1, (SELECT id FROM users WHERE username = 'root'), 0)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&raw).await.unwrap();
+    }
+    raw.close().await;
+    let found: Vec<(&str, String)> =
+        app.app.audit().check_state().await.unwrap().into_iter().map(|d| (d.entity, d.what)).collect();
+    for (entity, what) in
+        [("ticket", "title"), ("user", "role"), ("relation", "row missing"), ("team", "members")]
+    {
+        assert!(found.iter().any(|(e, w)| *e == entity && w.contains(what)), "{entity} {what}: {found:?}");
+    }
+    assert_eq!(found.len(), 4, "{found:?}");
+    let (_, api) = app.api(Method::GET, "/api/v1/audit/verify?state=true", &admin, None).await;
+    assert_eq!((api["ok"].as_bool(), api["state"].as_array().map(Vec::len)), (Some(false), Some(4)), "{api}");
+}

@@ -65,7 +65,7 @@ fn ci_of(r: &AnyRow) -> Result<CiRecord> {
 
 /// Ids written into SQL as a literal list: integers formatted here, never user text, so a
 /// thousand-id lookup binds no parameters.
-fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
+pub(crate) fn relation_of(r: &AnyRow) -> Result<RelationRecord> {
     let kind: String = r.try_get("kind")?;
     Ok(RelationRecord {
         id: RelationId(r.try_get("id")?),

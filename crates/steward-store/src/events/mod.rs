@@ -80,10 +80,10 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
-const COLUMNS: &str = "seq, at, actor_id, actor_name, entity_type, entity_id, action, \
+pub(crate) const COLUMNS: &str = "seq, at, actor_id, actor_name, entity_type, entity_id, action, \
                        before_json, after_json, schema_version, prev_hash, hash";
 
-fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
+pub(crate) fn read_event(row: &sqlx::any::AnyRow) -> Result<LoggedEvent> {
     Ok(LoggedEvent {
         event: Event {
             seq: row.try_get("seq")?,

@@ -1,6 +1,7 @@
 //! The administrative subcommands. They act on the database directly as the operator of the
 //! server (no sign-in), and every change they make is recorded in the event log as `system`.
 
+pub mod backup;
 pub mod cmdb;
 
 use std::io::Read;
@@ -120,8 +121,13 @@ pub enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Check the event log's hash chain; exits 1 naming the first row at fault
-    Verify,
+    /// Check the event log's hash chain and its signed anchors; exits 1 naming what is at fault
+    Verify {
+        /// Also replay the events and compare them with the current rows of tickets, users,
+        /// teams, CIs and relationships, naming each row changed behind Steward's back
+        #[arg(long)]
+        state: bool,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -209,7 +215,7 @@ pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<Exi
 }
 
 pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify = command;
+    let AuditCommand::Verify { state } = command;
     let app = open(config).await?;
     let mut intact = true;
     match app.audit().verify(None).await? {
@@ -227,6 +233,17 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
         AnchorCheck::NotConfigured => println!("anchors: none configured"),
         AnchorCheck::Broken { seq, reason } => {
             eprintln!("anchors BROKEN at event {seq}: {reason}");
+            intact = false;
+        }
+    }
+    if state {
+        let differences = app.audit().check_state().await?;
+        for d in &differences {
+            eprintln!("state DIFFERS: {} {}: {}", d.entity, d.id, d.what);
+        }
+        if differences.is_empty() {
+            println!("state matches the events: tickets, users, teams, CIs and relationships");
+        } else {
             intact = false;
         }
     }
