@@ -44,12 +44,12 @@ impl Replayed {
                     self.tickets.entry(id).or_insert_with(|| Fields(Vec::new())).apply(fields);
                 }
             }
-            DomainEvent::User { id: Some(id), event } => match event {
-                UserEvent::Created(s) | UserEvent::Updated { after: s, .. } => {
-                    self.users.insert(id, *s);
-                }
-                _ => {}
-            },
+            DomainEvent::User {
+                id: Some(id),
+                event: UserEvent::Created(s) | UserEvent::Updated { after: s, .. },
+            } => {
+                self.users.insert(id, *s);
+            }
             DomainEvent::Team { id, event } => match event {
                 TeamEvent::Created { name, description } => {
                     self.teams.insert(id, (name, description, BTreeSet::new()));
@@ -156,7 +156,7 @@ impl crate::Audit<'_> {
             last = t.id;
             tickets.extend(page.iter().map(|t| (t.id, ticket_fields(t))));
         }
-        compare("ticket", &replayed.tickets, &tickets, |r, c| differing(r, c), &mut out);
+        compare("ticket", &replayed.tickets, &tickets, differing, &mut out);
 
         let users: BTreeMap<UserId, UserSnapshot> = self
             .store
@@ -197,7 +197,7 @@ impl crate::Audit<'_> {
             query.after = Some(last.id);
             cis.extend(page.iter().map(|c| (c.id, crate::cmdb::snapshot(c))));
         }
-        compare("ci", &replayed.cis, &cis, |r, c| differing(r, c), &mut out);
+        compare("ci", &replayed.cis, &cis, differing, &mut out);
 
         let relations: BTreeMap<(CiId, CiId, String), RelationId> = self
             .store
