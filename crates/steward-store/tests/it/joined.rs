@@ -75,3 +75,20 @@ async fn a_session_and_team_members_are_read_each_from_their_own_columns() {
     let record = store.login_record(&cy.username).await.unwrap().expect("cy");
     assert_eq!(record.user, *cy);
 }
+
+#[tokio::test]
+async fn tokens_by_id_and_listed_carry_their_own_columns() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let desk = desk(&store).await;
+    let all: Vec<_> = desk.iter().flat_map(|(_, tokens)| tokens.clone()).collect();
+    for token in &all {
+        assert_eq!(store.token(token.id).await.unwrap().as_ref(), Some(token));
+    }
+    for (user, tokens) in &desk {
+        let mut listed = store.list_tokens(Some(user.id)).await.unwrap();
+        listed.reverse();
+        assert_eq!(&listed, tokens, "{}'s tokens", user.username);
+    }
+    assert_eq!(store.list_tokens(None).await.unwrap().len(), all.len());
+}
