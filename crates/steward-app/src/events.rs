@@ -85,10 +85,26 @@ impl<'a> TicketChange<'a> {
 enum TicketProjection {
     /// Each ticket's report facts and the daily rollup (`reports/tracking.rs`).
     ReportFacts,
+    /// The description rendered to safe HTML, so views never render it.
+    DescriptionHtml,
 }
 
 /// The registry: adding a projection is one entry here and one arm in `project`.
-const TICKET_PROJECTIONS: &[TicketProjection] = &[TicketProjection::ReportFacts];
+const TICKET_PROJECTIONS: &[TicketProjection] =
+    &[TicketProjection::ReportFacts, TicketProjection::DescriptionHtml];
+
+/// Renders the description when an event set it (on creation, or a change naming it).
+fn project_description_html(tx: &mut Tx, change: &TicketChange<'_>) {
+    let set = change
+        .event
+        .fields_after()
+        .is_some_and(|f| f.get(steward_core::tickets::TicketField::Description).is_some());
+    if !set || (change.before.is_none() && change.after.description.is_empty()) {
+        // A new ticket without a description needs nothing stored: empty reads as empty.
+        return;
+    }
+    tx.set_description_html(change.after.id, crate::markdown::to_safe_html(&change.after.description));
+}
 
 impl App {
     /// Appends these ticket events in order, in one statement, and applies every registered
@@ -113,6 +129,7 @@ impl App {
                     TicketProjection::ReportFacts => {
                         self.project_report_facts(tx, &mut tracked, change).await?
                     }
+                    TicketProjection::DescriptionHtml => project_description_html(tx, change),
                 }
             }
         }

@@ -145,6 +145,18 @@ impl crate::Incidents<'_> {
         self.incidents().read_comments(id, view.access.sees_internal()).await
     }
 
+    /// The ticket's description as safe HTML: rendered when written, or now for descriptions
+    /// older than that. The caller has already been allowed to see `ticket`.
+    pub async fn description_html(self, ticket: &steward_core::tickets::Ticket) -> Result<String> {
+        if ticket.description.is_empty() {
+            return Ok(String::new());
+        }
+        Ok(match self.store.description_html(ticket.id).await? {
+            Some(html) => html,
+            None => crate::markdown::to_safe_html(&ticket.description),
+        })
+    }
+
     /// Comments with their HTML: rendered when written, or now for comments older than that.
     async fn read_comments(self, id: TicketId, internal: bool) -> Result<Vec<Comment>> {
         let mut comments = self.store.comments(id, internal).await?;

@@ -341,3 +341,48 @@ async fn control_characters_in_a_typed_name_are_an_ordinary_failure() {
         assert_eq!(api_login(&app, name, "wrong password!").await.0, 401, "{name:?}");
     }
 }
+
+/// Descriptions are rendered when written too — a projection of the events that set them —
+/// and a description from before that is rendered when read.
+#[tokio::test]
+async fn descriptions_are_rendered_when_written() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let deep = format!("{} deep", ">".repeat(65_000));
+    let body = json!({ "title": "Quoted", "description": deep });
+    let (status, incident) = app.api(Method::POST, "/api/v1/incidents", &admin, Some(body)).await;
+    assert_eq!(status, 201, "{incident}");
+    let id = incident["id"].as_i64().unwrap();
+    let html = stored_description(&app, id).await.expect("rendered on create");
+    assert_eq!(html.matches("<blockquote>").count(), steward_app::markdown::MAX_DEPTH);
+    let patch = json!({ "description": "**now** plain" });
+    app.api(Method::PATCH, &format!("/api/v1/incidents/{id}"), &admin, Some(patch)).await;
+    assert_eq!(
+        stored_description(&app, id).await.as_deref().map(str::trim),
+        Some("<p><strong>now</strong> plain</p>")
+    );
+    let title = json!({ "title": "Quoted again" });
+    app.api(Method::PATCH, &format!("/api/v1/incidents/{id}"), &admin, Some(title)).await;
+    assert!(
+        stored_description(&app, id).await.is_some_and(|h| h.contains("<strong>now</strong>")),
+        "kept when other fields change"
+    );
+    let raw = app.db.raw_pool().await;
+    sqlx::query("UPDATE tickets SET description_html = NULL").execute(&raw).await.unwrap();
+    raw.close().await;
+    let (browser, _) = app.signed_in("root").await;
+    let (status, page) = app.page(&browser, &format!("/incidents/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<strong>now</strong> plain"), "rendered when read");
+}
+
+async fn stored_description(app: &TestApp, id: i64) -> Option<String> {
+    let raw = app.db.raw_pool().await;
+    let html: Option<String> = sqlx::query_scalar("SELECT description_html FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    html
+}

@@ -74,6 +74,17 @@ const ATTACHMENT_COLUMNS: &str =
     "id, ticket_id, filename, content_type, size, sha256, internal, uploaded_by, created_at";
 
 impl Store {
+    /// A ticket's description as rendered when written; `None` if it was written before
+    /// descriptions were rendered (or is empty).
+    pub async fn description_html(&self, ticket_id: TicketId) -> Result<Option<String>> {
+        let html: Option<Option<String>> =
+            sqlx::query_scalar("SELECT description_html FROM tickets WHERE id = $1")
+                .bind(ticket_id.get())
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
+        Ok(html.flatten())
+    }
+
     /// Comments in order; work notes only when `internal` is allowed.
     pub async fn comments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
@@ -123,6 +134,16 @@ impl Store {
 }
 
 impl Tx {
+    /// Stores a ticket's rendered description, with the transaction's other deferred writes.
+    pub fn set_description_html(&mut self, ticket_id: TicketId, html: String) {
+        let sql = format!(
+            "UPDATE tickets SET description_html = {} WHERE id = {}",
+            crate::placeholder(self.backend, 1),
+            crate::placeholder(self.backend, 2)
+        );
+        self.defer(sql, vec![html.into(), ticket_id.into()]);
+    }
+
     pub async fn insert_comment(&mut self, now: Timestamp, c: &NewComment) -> Result<i64> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO comments (ticket_id, author_id, body, body_html, internal, created_at) \

@@ -18,7 +18,6 @@ use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
 use crate::web::{Page, WebForm, WebResult, after_form, render};
-use steward_app::markdown::to_safe_html;
 
 /// The incident as the page shows it.
 struct View {
@@ -84,7 +83,12 @@ struct ActivityRow {
     html: String,
 }
 
-fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Category]) -> View {
+fn view(
+    t: &Ticket,
+    description_html: String,
+    names: &DirectoryNames,
+    categories: &[steward_store::Category],
+) -> View {
     View {
         id: t.id,
         number: t.number.clone(),
@@ -92,7 +96,7 @@ fn view(t: &Ticket, names: &DirectoryNames, categories: &[steward_store::Categor
         priority: t.priority.get(),
         state_key: state_key(t.state),
         hold_key: t.hold_reason.map(hold_key),
-        description_html: to_safe_html(&t.description),
+        description_html,
         requester: names.user(Some(t.requester_id)),
         team: names.team(t.team_id),
         assignee: names.user(t.assignee_id),
@@ -306,7 +310,7 @@ pub async fn page(
     let detail = DetailPage {
         sla,
         sla_source,
-        v: view(&ticket, &names, &categories),
+        v: view(&ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
         activity: activity_rows(&activity, page.t, &names),
         work,
         can_reply: matches!(access, TicketAccess::Work | TicketAccess::Participate),
@@ -431,7 +435,7 @@ pub async fn report(
     let page = Page::new(&state, &actor, &headers, &uri, "incident.report");
     let categories = state.app.incidents().categories(&actor).await?;
     let report = ReportPage {
-        v: view(&ticket, &names, &categories),
+        v: view(&ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
         activity: activity_rows(&activity, page.t, &names),
         resolution_key: ticket.resolution_code.map(resolution_key),
         resolution_note: ticket.resolution_note.clone().unwrap_or_default(),
