@@ -56,6 +56,25 @@ pub struct IncidentBench {
     /// Query requests in flight at once
     #[arg(long, default_value_t = 4)]
     query_concurrency: usize,
+    /// Give each created incident a Markdown description of about this many bytes (a user's
+    /// report: paragraphs, a list, emphasis, a log excerpt), rendered when written
+    #[arg(long, default_value_t = 0)]
+    description_bytes: usize,
+}
+
+/// A description of about `bytes` bytes as users write them.
+fn description(bytes: usize) -> String {
+    const PARTS: [&str; 4] = [
+        "Since this morning **Outlook** cannot connect to the mail server; webmail works.\n\n",
+        "Steps tried:\n\n- restarted the laptop\n- checked the VPN (connected)\n- cleared the *credential cache*\n\n",
+        "The error says `0x800CCC0E` and the [status page](https://status.example.com) is green.\n\n",
+        "> Cannot connect to server. Verify the server name and your network connection.\n\n",
+    ];
+    let mut text = String::with_capacity(bytes + 200);
+    while text.len() < bytes {
+        text.push_str(PARTS[text.len() % PARTS.len()]);
+    }
+    text
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -322,10 +341,11 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     let cpu_before = cpu_time(child.0.id());
     let steal_before = cpu_steal();
     let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
+    let text = Arc::new(description(args.description_bytes));
     let create = move |i: usize| {
-        let (c, b, t) = (c.clone(), b.clone(), t.clone());
+        let (c, b, t, text) = (c.clone(), b.clone(), t.clone(), text.clone());
         async move {
-            let body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3, "team_id": team });
+            let body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "description": *text, "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3, "team_id": team });
             let r = c.post(format!("{b}/api/v1/incidents")).bearer_auth(&t).json(&body).send().await?;
             anyhow::ensure!(r.status() == 201, "create answered {}", r.status());
             Ok(())
