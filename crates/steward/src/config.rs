@@ -74,6 +74,8 @@ pub struct Config {
     pub anchor_key: Option<Secret>,
     /// The append-only file of signed anchors; default `<data>/anchors.log`.
     pub anchor_log: Option<PathBuf>,
+    /// Also send each anchor to syslog through this socket, e.g. `/dev/log`.
+    pub anchor_syslog: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -110,6 +112,7 @@ impl Default for Config {
             anchor_key_file: None,
             anchor_key: None,
             anchor_log: None,
+            anchor_syslog: None,
         }
     }
 }
@@ -142,6 +145,7 @@ const ENV_KEYS: &[&str] = &[
     "anchor_key_file",
     "anchor_key",
     "anchor_log",
+    "anchor_syslog",
 ];
 
 /// Flags that override the file and the environment.
@@ -258,6 +262,7 @@ impl Config {
         if let Some(path) = &self.anchor_log {
             config.log = path.clone();
         }
+        config.syslog = self.anchor_syslog.clone();
         config
     }
 

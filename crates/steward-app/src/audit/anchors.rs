@@ -44,6 +44,9 @@ pub struct AnchorConfig {
     pub every_events: i64,
     /// ...or once this long has passed with any new event.
     pub every: SignedDuration,
+    /// Also send each anchor to syslog through this socket (e.g. `/dev/log`), so a copy
+    /// leaves the host with the system's log forwarding.
+    pub syslog: Option<PathBuf>,
 }
 
 impl AnchorConfig {
@@ -54,6 +57,7 @@ impl AnchorConfig {
             log: data.join("anchors.log"),
             every_events: 1_000,
             every: SignedDuration::from_secs(60),
+            syslog: None,
         }
     }
 }
@@ -174,6 +178,20 @@ pub fn append_anchor(path: &Path, key: &SigningKey, seq: i64, hash: &str, at: Ti
     Ok(anchor)
 }
 
+/// Sends one anchor as an RFC 3164 message (facility local0, severity info) to a syslog
+/// socket. Hand-rolled: one datagram of one line needs no crate.
+#[cfg(unix)]
+fn send_to_syslog(socket: &Path, anchor: &Anchor) -> std::io::Result<()> {
+    let line = serde_json::to_string(anchor).map_err(std::io::Error::other)?;
+    let message = format!("<134>steward[{}]: audit-anchor {line}", std::process::id());
+    std::os::unix::net::UnixDatagram::unbound()?.send_to(message.as_bytes(), socket).map(drop)
+}
+
+#[cfg(not(unix))]
+fn send_to_syslog(_socket: &Path, _anchor: &Anchor) -> std::io::Result<()> {
+    Err(std::io::Error::other("syslog sockets are Unix-only"))
+}
+
 /// Whether `anchor` was signed by `key` (not merely by the key it names).
 pub fn signed_by(anchor: &Anchor, key: &VerifyingKey) -> bool {
     let Some(signature) = hex::decode(&anchor.signature).ok().and_then(|b| Signature::from_slice(&b).ok())
@@ -230,6 +248,12 @@ impl crate::App {
         }
         let anchor = append_anchor(&anchoring.config.log, &anchoring.key, seq, &hash, now)?;
         anchoring.last = Some((seq, now));
+        if let Some(socket) = &anchoring.config.syslog
+            && let Err(e) = send_to_syslog(socket, &anchor)
+        {
+            // The log file holds the anchor; a syslog outage must not stop anchoring.
+            tracing::warn!(error = %e, socket = %socket.display(), "the anchor did not reach syslog");
+        }
         tracing::debug!(seq, "event chain anchored");
         Ok(Some(anchor))
     }

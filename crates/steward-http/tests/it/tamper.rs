@@ -26,7 +26,11 @@ async fn anchored_desk() -> Desk {
         log: dir.path().join("anchors.log"),
         every_events: 4,
         every: jiff::SignedDuration::from_secs(60),
+        syslog: Some(dir.path().join("syslog.sock")),
     };
+    // A syslog socket that receives the anchors as the system's would.
+    let syslog = std::os::unix::net::UnixDatagram::bind(dir.path().join("syslog.sock")).unwrap();
+    syslog.set_nonblocking(true).unwrap();
     let config = AppConfig { anchors: Some(anchors.clone()), ..AppConfig::default() };
     let app = TestApp::spawn_with(config, HttpConfig::default()).await;
     let (_, admin) = app.user_with_token("root", "admin").await;
@@ -40,6 +44,13 @@ async fn anchored_desk() -> Desk {
     let log = read_anchors(&anchors.log).unwrap();
     assert!(log.len() >= 2, "anchored every few events: {log:?}");
     assert_eq!(log.last().unwrap().seq, app.app.store().event_head().await.unwrap(), "and at the head");
+    let mut buf = vec![0; 4096];
+    let mut sent = Vec::new();
+    while let Ok(n) = syslog.recv(&mut buf) {
+        sent.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(sent.len(), log.len(), "each anchor also went to syslog: {sent:?}");
+    assert!(sent[0].starts_with("<134>steward[") && sent[0].contains(&log[0].signature), "{}", sent[0]);
     Desk { app, admin, anchors, _dir: dir }
 }
 
