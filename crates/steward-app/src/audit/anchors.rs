@@ -221,9 +221,21 @@ pub struct Anchoring {
 
 impl Anchoring {
     pub fn open(config: AnchorConfig) -> Result<Anchoring> {
+        let anchors = read_anchors(&config.log)?;
+        if let AnchorKey::File(path) = &config.key
+            && !path.exists()
+            && !anchors.is_empty()
+        {
+            // A new key would make every anchor so far look forged: say what is missing instead.
+            return Err(internal(format!(
+                "{} holds anchors but the key {} is missing: restore the key, or move the log away to \
+                 start a new one",
+                config.log.display(),
+                path.display()
+            )));
+        }
         let key = config.key.signing_key()?;
-        let last =
-            read_anchors(&config.log)?.last().map(|a| (a.seq, a.at.parse().unwrap_or(Timestamp::UNIX_EPOCH)));
+        let last = anchors.last().map(|a| (a.seq, a.at.parse().unwrap_or(Timestamp::UNIX_EPOCH)));
         Ok(Anchoring { config, key, last })
     }
 }
@@ -271,7 +283,9 @@ impl crate::Audit<'_> {
             if let Some(first) = anchors.first() {
                 return Ok(AnchorCheck::Broken {
                     seq: first.seq,
-                    reason: "the anchor key is missing".into(),
+                    reason:
+                        "the anchor key is missing (give the original: anchor_key_file or STEWARD_ANCHOR_KEY)"
+                            .into(),
                 });
             }
             // No key and no anchors: no server has run here to anchor anything yet.

@@ -197,3 +197,20 @@ async fn direct_table_edits_are_named_by_the_state_check() {
     let (_, api) = app.api(Method::GET, "/api/v1/audit/verify?state=true", &admin, None).await;
     assert_eq!((api["ok"].as_bool(), api["state"].as_array().map(Vec::len)), (Some(false), Some(4)), "{api}");
 }
+
+/// A restore without the key must not start signing with a new one (every old anchor would then
+/// look forged): anchoring stays off and verification says the key is missing.
+#[tokio::test]
+async fn a_missing_key_is_named_not_replaced() {
+    let desk = anchored_desk().await;
+    let AnchorKey::File(key) = &desk.anchors.key else { unreachable!("a key file") };
+    std::fs::remove_file(key).unwrap();
+    let refused = Anchoring::open(desk.anchors.clone()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("key") && refused.contains("missing"), "{refused}");
+    assert!(!key.exists(), "no new key was made");
+    let check = desk.app.app.audit().check_anchors().await.unwrap();
+    assert!(
+        matches!(&check, AnchorCheck::Broken { reason, .. } if reason.contains("key is missing")),
+        "{check:?}"
+    );
+}
