@@ -57,17 +57,15 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     let url = config.database_url()?;
     let log = config.anchors().log;
     let anchors = anchors_beside(file);
-    anyhow::ensure!(
-        !(anchors.exists() && log.exists()),
-        "restore: {} already exists; restore into a fresh data folder",
-        log.display()
-    );
-    if let Some(target) = Store::sqlite_file(&url) {
+    let sqlite = Store::sqlite_file(&url);
+    for existing in sqlite.iter().chain([&log].into_iter().filter(|_| anchors.exists())) {
         anyhow::ensure!(
-            !target.exists(),
+            !existing.exists(),
             "restore: {} already exists; restore into a fresh data folder",
-            target.display()
+            existing.display()
         );
+    }
+    if let Some(target) = sqlite {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
