@@ -74,6 +74,22 @@ async fn raising_listing_and_reporting_through_pages() {
         .await
         .unwrap();
     assert!(!assign.headers()["location"].to_str().unwrap().contains("error"));
+    // "Move to" preselects nothing (it used to preselect the first state, so Apply without
+    // looking moved a ticket backwards), and an empty choice moves nothing.
+    let (_, detail) = page(&app, &ada_browser, &format!("/incidents/{id}")).await;
+    let select = detail.split("id=\"transition-to\"").nth(1).unwrap();
+    let first = select.split("<option").nth(1).unwrap();
+    assert!(first.contains("value=\"\" selected disabled"), "{first}");
+    let empty = ada_browser
+        .post(app.url(&format!("/incidents/{id}/transition")))
+        .form(&[("_csrf", ada_csrf.as_str()), ("to", ""), ("version", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert!(empty.headers()["location"].to_str().unwrap().contains("error="));
+    let unchanged =
+        app.app.store().ticket(steward_core::ids::TicketId(id.parse().unwrap())).await.unwrap().unwrap();
+    assert_eq!(unchanged.version, 2, "nothing moved");
     let bad = ada_browser
         .post(app.url(&format!("/incidents/{id}/transition")))
         .form(&[("_csrf", ada_csrf.as_str()), ("to", "closed"), ("version", "2")])

@@ -364,6 +364,10 @@ pub async fn transition(
     WebForm(f): WebForm<TransitionForm>,
 ) -> WebResult {
     let result = async {
+        if f.to.trim().is_empty() {
+            // Nothing is preselected, so Apply without a choice moves nothing.
+            return Err(AppError::invalid("to", "choose the state to move to"));
+        }
         let request = TransitionRequest {
             to: Some(TicketState::parse(&f.to).map_err(AppError::from)?),
             hold_reason: (!f.hold_reason.is_empty())
