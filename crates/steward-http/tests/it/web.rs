@@ -57,6 +57,26 @@ async fn pages_render_in_english_and_chinese() {
     assert!(login.text().await.unwrap().contains("登录"));
 }
 
+/// The home page told every role that incidents and the CMDB "arrive in the next releases", and
+/// the closure report said the same of problems and changes, long after incidents shipped.
+#[tokio::test]
+async fn no_page_promises_releases_to_come() {
+    let app = TestApp::spawn().await;
+    let (browser, _) = signed_in(&app, "root", "admin").await;
+    let body = serde_json::json!({ "title": "Printer jammed" });
+    let token = app.token("root", "read write").await;
+    let (_, incident) = app.api(reqwest::Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+    for lang in ["en", "zh-CN"] {
+        for path in ["/".to_owned(), format!("/incidents/{}/report", incident["id"])] {
+            let (status, html) = page(&app, &browser, &format!("{path}?lang={lang}")).await;
+            assert_eq!(status, 200, "{path}");
+            for promise in ["release", "后续版本"] {
+                assert!(!html.contains(promise), "{path} in {lang} promises: {promise}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn admins_manage_users_and_teams_through_forms() {
     let app = TestApp::spawn().await;
