@@ -21,7 +21,8 @@ fn escape(s: &str) -> String {
 /// A round axis maximum at or above `max`.
 fn nice_max(max: f64) -> f64 {
     if max <= 0.0 {
-        return 1.0;
+        // Nothing above zero: whole ticks 0–4 rather than quarters of one.
+        return 4.0;
     }
     let magnitude = 10f64.powf(max.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(max)
@@ -48,7 +49,7 @@ fn frame(out: &mut String, id: &str, title: &str, labels: &[String], max: f64, u
             r##"<line x1="{LEFT}" y1="{y:.1}" x2="{W}" y2="{y:.1}" stroke="#ddd"/><text x="{x:.1}" y="{ty:.1}" font-size="11" text-anchor="end" fill="#555">{v}{unit}</text>"##,
             x = LEFT - 6.0,
             ty = y + 4.0,
-            v = format_tick(v),
+            v = format_tick(v, max / 4.0),
             unit = escape(unit),
         );
     }
@@ -67,8 +68,23 @@ fn frame(out: &mut String, id: &str, title: &str, labels: &[String], max: f64, u
     step
 }
 
-fn format_tick(v: f64) -> String {
+/// A value shown on hover: whole, or to one decimal.
+fn format_value(v: f64) -> String {
     if v.fract().abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
+}
+
+/// A tick value with as many decimals as the step between ticks needs, so ticks never read
+/// alike ("0h, 0.0h, 0.0h" on a chart of small values).
+fn format_tick(v: f64, step: f64) -> String {
+    let decimals = (0..=4)
+        .find(|d| {
+            let scaled = step * 10f64.powi(*d);
+            (scaled - scaled.round()).abs() < 1e-6
+        })
+        .unwrap_or(4) as usize;
+    let text = format!("{v:.decimals$}");
+    // Trailing zeros say nothing: 0.5, not 0.50.
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 fn legend(out: &mut String, series: &[Series]) {
@@ -109,7 +125,7 @@ pub fn bars(id: &str, title: &str, labels: &[String], series: &[Series], unit: &
                 w = (width - 1.0).max(1.0),
                 c = COLOURS[si % COLOURS.len()],
                 l = escape(&labels[i]),
-                v = format_tick(*v),
+                v = format_value(*v),
             );
         }
     }
@@ -155,7 +171,7 @@ pub fn lines(
                     out,
                     r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"><title>{l}: {v}{u}</title></circle>"#,
                     l = escape(&labels[i]),
-                    v = format_tick((v * 10.0).round() / 10.0),
+                    v = format_value((v * 10.0).round() / 10.0),
                     u = escape(unit),
                 );
             }
@@ -177,6 +193,26 @@ mod tests {
         assert!(svg.contains("&lt;a&amp;b&gt;") && !svg.contains("<a&b>"));
         assert_eq!(svg.matches("<rect x=").count(), 2, "one bar and one legend swatch");
         assert!(svg.contains(">50<"), "the axis tops out at 50 for a maximum of 40");
+    }
+
+    /// The MTTR chart's axis read "0h, 0.0h, 0.0h…" when the values were zero or small.
+    #[test]
+    fn ticks_read_apart_for_zero_and_small_values() {
+        let labels = vec!["a".to_owned()];
+        for (values, expected) in [
+            (vec![Some(0.0)], vec!["0h", "1h", "2h", "3h", "4h"]),
+            (vec![Some(0.01)], vec!["0h", "0.0025h", "0.005h", "0.0075h", "0.01h"]),
+            (vec![Some(0.8)], vec!["0h", "0.25h", "0.5h", "0.75h", "1h"]),
+            (vec![Some(40.0)], vec!["0h", "12.5h", "25h", "37.5h", "50h"]),
+        ] {
+            let svg = bars("c", "T", &labels, &[Series { name: "n", values }], "h");
+            let ticks: Vec<&str> = svg
+                .split("text-anchor=\"end\" fill=\"#555\">")
+                .skip(1)
+                .map(|t| t.split('<').next().unwrap())
+                .collect();
+            assert_eq!(ticks, expected);
+        }
     }
 
     #[test]
