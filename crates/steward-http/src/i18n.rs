@@ -73,6 +73,11 @@ impl Catalog {
         self.messages.get(key).map_or(key, String::as_str)
     }
 
+    /// The message for `key`, if the catalogue has one.
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        self.messages.get(key).map(String::as_str)
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.messages.keys().map(String::as_str)
     }
@@ -128,6 +133,16 @@ mod tests {
             only_en.is_empty() && only_zh.is_empty(),
             "only in en: {only_en:?}; only in zh-CN: {only_zh:?}"
         );
+    }
+
+    /// Every notice a form can show has its message in the catalogue.
+    #[test]
+    fn every_notice_has_a_message() {
+        let c = Catalogs::load().unwrap();
+        for notice in crate::web::Notice::ALL {
+            let key = format!("notice.{}", notice.as_str());
+            assert!(c.en.lookup(&key).is_some(), "{key} is missing");
+        }
     }
 
     /// Every `t.get("...")` in the templates names a key that exists.

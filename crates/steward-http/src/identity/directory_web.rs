@@ -10,7 +10,7 @@ use steward_core::ids::{CategoryId, TeamId, UserId};
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
-use crate::web::{Page, WebForm, WebResult, after_form, render, role_key};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, render, role_key};
 
 #[derive(Template)]
 #[template(path = "users.html")]
@@ -64,7 +64,7 @@ pub async fn create_user(
         organisation: None,
     };
     let result = state.app.directory().create_user(Some(&actor), input).await;
-    after_form(result, "/admin/users", "user created")
+    after_form(result, "/admin/users", Notice::UserCreated)
 }
 
 #[derive(Deserialize)]
@@ -82,7 +82,7 @@ pub async fn update_user(
 ) -> WebResult {
     let update = UserUpdate { role: form.role, disabled: form.disabled, ..UserUpdate::default() };
     let result = state.app.directory().update_user(&actor, id, form.version, update).await;
-    after_form(result, "/admin/users", "user saved")
+    after_form(result, "/admin/users", Notice::UserSaved)
 }
 
 #[derive(Template)]
@@ -117,7 +117,7 @@ pub async fn create_team(
     WebForm(form): WebForm<TeamForm>,
 ) -> WebResult {
     let result = state.app.directory().create_team(Some(&actor), &form.name, &form.description).await;
-    after_form(result, "/admin/teams", "team created")
+    after_form(result, "/admin/teams", Notice::TeamCreated)
 }
 
 #[derive(Deserialize)]
@@ -139,7 +139,7 @@ pub async fn add_member(
         }
         Err(e) => Err(e),
     };
-    after_form(result, "/admin/teams", "member added")
+    after_form(result, "/admin/teams", Notice::MemberAdded)
 }
 
 pub async fn remove_member(
@@ -148,7 +148,7 @@ pub async fn remove_member(
     ApiPath((team_id, user_id)): ApiPath<(TeamId, UserId)>,
 ) -> WebResult {
     let result = state.app.directory().set_team_member(Some(&actor), team_id, user_id, false).await;
-    after_form(result, "/admin/teams", "member removed")
+    after_form(result, "/admin/teams", Notice::MemberRemoved)
 }
 
 #[derive(Template)]
@@ -198,5 +198,5 @@ pub async fn create_category(
         Ok(parent) => state.app.incidents().create_category(Some(&actor), &form.name, parent).await,
         Err(e) => Err(e),
     };
-    after_form(result, "/admin/categories", "category created")
+    after_form(result, "/admin/categories", Notice::CategoryCreated)
 }

@@ -12,7 +12,7 @@ use steward_core::ids::TokenId;
 
 use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
-use crate::web::{Page, WebResult, after_form, render};
+use crate::web::{Notice, Page, WebResult, after_form, form_error, render};
 
 /// A token as one table row.
 struct TokenRow {
@@ -112,7 +112,7 @@ pub async fn create(
         .await;
     match result {
         Ok(issued) => page(&state, &actor, &headers, &uri, false, Some(issued.secret)).await,
-        Err(e) => after_form::<()>(Err(e), "/tokens", ""),
+        Err(e) => form_error(e, "/tokens"),
     }
 }
 
@@ -122,5 +122,5 @@ pub async fn revoke(
     ApiPath(id): ApiPath<TokenId>,
 ) -> WebResult {
     let result = state.app.tokens().revoke(&actor, id).await;
-    after_form(result, "/tokens", "token revoked")
+    after_form(result, "/tokens", Notice::TokenRevoked)
 }

@@ -114,7 +114,7 @@ impl<'a> Page<'a> {
             title: t.get(title_key).to_owned(),
             nav: navigation().filter(|l| l.permission.is_none_or(|p| actor.can(p))).collect(),
             is_admin: actor.can(Permission::ManageDirectory),
-            notice: flash("notice"),
+            notice: flash("notice").and_then(|word| t.lookup(&format!("notice.{word}")).map(str::to_owned)),
             error: flash("error"),
         }
     }
@@ -158,11 +158,78 @@ impl IntoResponse for WebError {
 
 pub type WebResult = Result<Response, WebError>;
 
-/// After a form: back to `to` with a message, or — for input the user can fix — with the
+/// What a form says when it worked: a word the server chose, shown from the catalogue
+/// (`notice.<word>`). The redirect carries only the word, and a word the catalogue does not
+/// know shows nothing, so a link cannot put words in Steward's mouth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    TokenRevoked,
+    UserCreated,
+    UserSaved,
+    TeamCreated,
+    MemberAdded,
+    MemberRemoved,
+    CategoryCreated,
+    Saved,
+    Read,
+    ViewSaved,
+    ViewDeleted,
+    Sent,
+    CiCreated,
+    CiSaved,
+    RelationshipAdded,
+    ClassAdded,
+}
+
+impl Notice {
+    /// Every notice, for the test that each has its message.
+    #[cfg(test)]
+    pub const ALL: [Notice; 16] = [
+        Notice::TokenRevoked,
+        Notice::UserCreated,
+        Notice::UserSaved,
+        Notice::TeamCreated,
+        Notice::MemberAdded,
+        Notice::MemberRemoved,
+        Notice::CategoryCreated,
+        Notice::Saved,
+        Notice::Read,
+        Notice::ViewSaved,
+        Notice::ViewDeleted,
+        Notice::Sent,
+        Notice::CiCreated,
+        Notice::CiSaved,
+        Notice::RelationshipAdded,
+        Notice::ClassAdded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::TokenRevoked => "token_revoked",
+            Notice::UserCreated => "user_created",
+            Notice::UserSaved => "user_saved",
+            Notice::TeamCreated => "team_created",
+            Notice::MemberAdded => "member_added",
+            Notice::MemberRemoved => "member_removed",
+            Notice::CategoryCreated => "category_created",
+            Notice::Saved => "saved",
+            Notice::Read => "read",
+            Notice::ViewSaved => "view_saved",
+            Notice::ViewDeleted => "view_deleted",
+            Notice::Sent => "sent",
+            Notice::CiCreated => "ci_created",
+            Notice::CiSaved => "ci_saved",
+            Notice::RelationshipAdded => "relationship_added",
+            Notice::ClassAdded => "class_added",
+        }
+    }
+}
+
+/// After a form: back to `to` with its notice, or — for input the user can fix — with the
 /// error shown on the page. Other errors become error pages.
-pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: &str) -> WebResult {
+pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: Notice) -> WebResult {
     let (key, message) = match result {
-        Ok(_) => ("notice", notice.to_owned()),
+        Ok(_) => ("notice", notice.as_str().to_owned()),
         Err(AppError::Invalid { field, message }) => ("error", format!("{field}: {message}")),
         Err(AppError::Conflict { message, .. }) => ("error", message),
         Err(e @ (AppError::Stale { .. } | AppError::IllegalTransition { .. })) => ("error", e.to_string()),
@@ -170,6 +237,12 @@ pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: &str) -> Web
     };
     let query = serde_urlencoded::to_string([(key, message)]).unwrap_or_default();
     Ok(Redirect::to(&format!("{to}?{query}")).into_response())
+}
+
+/// Back to `to` with `err` shown on the page (or an error page, as [`after_form`]).
+pub fn form_error(err: AppError, to: &str) -> WebResult {
+    // The notice is never shown for an error.
+    after_form::<()>(Err(err), to, Notice::Saved)
 }
 
 /// A url-encoded form body, with a 4xx page when it does not parse.

@@ -8,7 +8,7 @@ use steward_app::UserUpdate;
 use steward_core::identity::Team;
 use steward_core::ids::TicketId;
 
-use super::{Page, WebForm, WebResult, after_form, render, role_key};
+use super::{Notice, Page, WebForm, WebResult, after_form, render, role_key};
 use crate::AppState;
 use crate::extract::CurrentActor;
 
@@ -72,7 +72,7 @@ pub async fn save_account(
         ..UserUpdate::default()
     };
     let result = state.app.directory().update_user(&actor, actor.user.id, form.version, update).await;
-    after_form(result, "/account", "saved")
+    after_form(result, "/account", Notice::Saved)
 }
 
 #[derive(Template)]
@@ -105,5 +105,5 @@ pub async fn notifications(
 
 pub async fn mark_read(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> WebResult {
     let result = state.app.sla().mark_notifications_read(&actor).await;
-    after_form(result, "/notifications", "read")
+    after_form(result, "/notifications", Notice::Read)
 }

@@ -77,6 +77,21 @@ async fn no_page_promises_releases_to_come() {
     }
 }
 
+/// `/incidents?notice=…` printed any text from the URL in the green banner, so a link could
+/// put words in Steward's mouth. Notices are words the server chose, shown from the catalogue.
+#[tokio::test]
+async fn notices_come_from_the_server_in_the_users_language() {
+    let app = TestApp::spawn().await;
+    let (browser, _) = signed_in(&app, "root", "admin").await;
+    let (_, forged) =
+        page(&app, &browser, "/incidents?notice=Your%20password%20expired%2C%20call%20555").await;
+    assert!(!forged.contains("password expired") && !forged.contains("class=\"notice\""), "{forged}");
+    let (_, en) = page(&app, &browser, "/incidents?notice=view_saved&lang=en").await;
+    assert!(en.contains("<p class=\"notice\" role=\"status\">View saved</p>"), "{en}");
+    let (_, zh) = page(&app, &browser, "/incidents?notice=view_saved&lang=zh-CN").await;
+    assert!(zh.contains("视图已保存") && !zh.contains("view_saved"), "{zh}");
+}
+
 #[tokio::test]
 async fn admins_manage_users_and_teams_through_forms() {
     let app = TestApp::spawn().await;

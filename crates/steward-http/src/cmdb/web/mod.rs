@@ -15,7 +15,7 @@ use steward_store::CiQuery;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
-use crate::web::{Page, WebError, WebForm, WebResult, after_form, render};
+use crate::web::{Notice, Page, WebError, WebForm, WebResult, after_form, form_error, render};
 
 mod graph;
 
@@ -117,11 +117,7 @@ pub async fn create(
     let attrs = match parse_attrs(&form.attributes) {
         Ok(a) => a,
         Err(e) => {
-            return after_form::<()>(
-                Err(steward_app::AppError::invalid("attributes", e.message)),
-                "/cmdb",
-                "",
-            );
+            return form_error(steward_app::AppError::invalid("attributes", e.message), "/cmdb");
         }
     };
     let input = CiInput {
@@ -132,8 +128,8 @@ pub async fn create(
         ..CiInput::default()
     };
     match state.app.cmdb().create_ci(&actor, input).await {
-        Ok(ci) => after_form(Ok(()), &format!("/cmdb/{}", ci.id), "CI created"),
-        Err(e) => after_form::<()>(Err(e), "/cmdb", ""),
+        Ok(ci) => after_form(Ok(()), &format!("/cmdb/{}", ci.id), Notice::CiCreated),
+        Err(e) => form_error(e, "/cmdb"),
     }
 }
 
@@ -211,7 +207,7 @@ pub async fn update(
     let typed = match parse_attrs(&form.attributes) {
         Ok(a) => a,
         Err(e) => {
-            return after_form::<()>(Err(steward_app::AppError::invalid("attributes", e.message)), &to, "");
+            return form_error(steward_app::AppError::invalid("attributes", e.message), &to);
         }
     };
     // The box holds every attribute: the ones left out are removed.
@@ -227,7 +223,7 @@ pub async fn update(
         attrs,
         ..CiPatch::default()
     };
-    after_form(state.app.cmdb().update_ci(&actor, id, Some(form.version), patch).await, &to, "CI saved")
+    after_form(state.app.cmdb().update_ci(&actor, id, Some(form.version), patch).await, &to, Notice::CiSaved)
 }
 
 #[derive(Deserialize)]
@@ -249,7 +245,7 @@ pub async fn relate(
     after_form(
         state.app.cmdb().relate(&actor, from, to, &form.kind).await,
         &format!("/cmdb/{id}"),
-        "relationship added",
+        Notice::RelationshipAdded,
     )
 }
 
@@ -374,6 +370,6 @@ pub async fn create_class(
     after_form(
         state.app.cmdb().create_class(&actor, &form.name, &attrs).await,
         "/cmdb/classes",
-        "class added",
+        Notice::ClassAdded,
     )
 }

@@ -17,7 +17,7 @@ use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
-use crate::web::{Page, WebForm, WebResult, after_form, render};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, render};
 
 /// The incident as the page shows it.
 struct View {
@@ -341,7 +341,7 @@ pub async fn comment(
     WebForm(f): WebForm<CommentForm>,
 ) -> WebResult {
     let result = state.app.incidents().comment(&actor, id, &f.body, f.internal).await;
-    after_form(result, &format!("/incidents/{id}"), "sent")
+    after_form(result, &format!("/incidents/{id}"), Notice::Sent)
 }
 
 #[derive(Deserialize)]
@@ -383,7 +383,7 @@ pub async fn transition(
         state.app.incidents().transition(&actor, id, f.version, request).await
     }
     .await;
-    after_form(result, &format!("/incidents/{id}"), "saved")
+    after_form(result, &format!("/incidents/{id}"), Notice::Saved)
 }
 
 #[derive(Deserialize)]
@@ -414,7 +414,7 @@ pub async fn update(
         state.app.incidents().update(&actor, id, f.version, patch).await
     }
     .await;
-    after_form(result, &format!("/incidents/{id}"), "saved")
+    after_form(result, &format!("/incidents/{id}"), Notice::Saved)
 }
 
 #[derive(Template)]

@@ -17,7 +17,7 @@ use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, Ti
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::ticket_query;
-use crate::web::{Page, WebForm, WebResult, after_form, render};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, form_error, render};
 
 pub use detail::{comment, page as detail, report, transition, update};
 
@@ -354,7 +354,7 @@ pub async fn create(
     .await;
     match result {
         Ok(t) => Ok(Redirect::to(&format!("/incidents/{}", t.id)).into_response()),
-        Err(e) => after_form::<()>(Err(e), "/incidents/new", ""),
+        Err(e) => form_error(e, "/incidents/new"),
     }
 }
 
@@ -372,7 +372,7 @@ pub async fn save_view(
     WebForm(f): WebForm<ViewForm>,
 ) -> WebResult {
     let result = state.app.incidents().save_view(&actor, &f.name, &f.query).await;
-    after_form(result, "/incidents", "view saved")
+    after_form(result, "/incidents", Notice::ViewSaved)
 }
 
 pub async fn delete_view(
@@ -381,5 +381,5 @@ pub async fn delete_view(
     ApiPath(id): ApiPath<i64>,
 ) -> WebResult {
     let result = state.app.incidents().delete_view(&actor, id).await;
-    after_form(result, "/incidents", "view deleted")
+    after_form(result, "/incidents", Notice::ViewDeleted)
 }
