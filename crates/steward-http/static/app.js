@@ -37,8 +37,11 @@ document.addEventListener("change", async (event) => {
   if (response.ok) {
     window.location.reload();
   } else {
+    // Said beside the button, not in a dialog that blocks the page.
     const problem = await response.json().catch(() => ({ error: { message: response.statusText } }));
-    window.alert(problem.error.message);
+    const shown = document.getElementById("upload-error");
+    shown.textContent = file.name + ": " + problem.error.message;
+    shown.hidden = false;
   }
 });
 

@@ -36,6 +36,8 @@ pub enum ActivityItem {
 pub const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
     ("text/plain", &[]),
     ("text/csv", &[]),
+    // What browsers on Linux call a `.log` file.
+    ("text/x-log", &[]),
     ("application/json", &[]),
     ("application/pdf", &[b"%PDF-"]),
     ("image/png", &[b"\x89PNG\r\n\x1a\n"]),
@@ -44,6 +46,23 @@ pub const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
     ("application/zip", &[b"PK\x03\x04"]),
     ("application/gzip", &[b"\x1f\x8b"]),
 ];
+
+/// The attachment type a file name's extension stands for.
+fn type_of_name(name: &str) -> Option<&'static str> {
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "txt" | "log" | "out" | "err" => "text/plain",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        _ => return None,
+    })
+}
 
 /// `@name` words in a text, as usernames (lower-cased, unique).
 pub fn mentioned_usernames(text: &str) -> Vec<Username> {
@@ -185,7 +204,13 @@ impl crate::Incidents<'_> {
             ));
         }
         let filename = clean_filename(&upload.filename)?;
-        let content_type = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let given = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        // A browser that does not know a file's type sends none (or octet-stream): the name's
+        // extension says what it claims to be, and the bytes are still checked below.
+        let content_type = match given.as_str() {
+            "" | "application/octet-stream" => type_of_name(&filename).map_or(given, str::to_owned),
+            _ => given,
+        };
         let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(t, _)| *t == content_type) else {
             let allowed: Vec<_> = ALLOWED_TYPES.iter().map(|(t, _)| *t).collect();
             return Err(AppError::invalid(

@@ -386,3 +386,31 @@ async fn stored_description(app: &TestApp, id: i64) -> Option<String> {
     raw.close().await;
     html
 }
+
+/// `.log` files were refused: browsers on Linux send them as `text/x-log`, others send no type.
+/// Both are taken, as text; an untyped file still has to be what its name says.
+#[tokio::test]
+async fn log_files_are_accepted_as_text() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, incident) =
+        app.api(Method::POST, "/api/v1/incidents", &admin, Some(json!({ "title": "Crash" }))).await;
+    let upload = |name: &str, content_type: &str, body: &'static [u8]| {
+        reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/incidents/{}/attachments?filename={name}", incident["id"])))
+            .bearer_auth(&admin)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let r = upload("app.log", "text/x-log", b"12:00 ERROR pool exhausted\n").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = upload("worker.log", "application/octet-stream", b"12:01 WARN retrying\n").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let stored: Value = r.json().await.unwrap();
+    assert_eq!(stored["content_type"], "text/plain");
+    let r = upload("photo.png", "application/octet-stream", b"not a png").await.unwrap();
+    assert_eq!(r.status(), 422, "the bytes are still checked");
+    let r = upload("tool.exe", "application/octet-stream", b"MZ..").await.unwrap();
+    assert_eq!(r.status(), 422);
+}
