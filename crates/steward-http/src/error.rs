@@ -19,6 +19,8 @@ pub struct ApiError {
     pub retry_after_secs: Option<i64>,
     /// For an illegal transition: the states the ticket may move to.
     pub allowed: Option<Vec<&'static str>>,
+    /// Answered as an HTML page: the request was a browser's, for a page.
+    pub page: bool,
 }
 
 /// The body of every API error.
@@ -42,7 +44,15 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None, allowed: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+            allowed: None,
+            page: false,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -89,8 +99,20 @@ impl From<AppError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// Shown as an HTML page when `path` is one of the web UI's, not the API's.
+    pub fn for_path(mut self, path: &str) -> ApiError {
+        self.page = !wants_json(path);
+        self
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.page {
+            let title = format!("{} {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or(""));
+            return (self.status, axum::response::Html(plain_page(&title, &self.message))).into_response();
+        }
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,

@@ -100,8 +100,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let path = parts.uri.path().to_owned();
         Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text()).with_field("path")
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text())
+                .with_field("path")
+                .for_path(&path)
         })
     }
 }
@@ -113,8 +116,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let path = parts.uri.path().to_owned();
         Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).with_field("query")
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
+                .with_field("query")
+                .for_path(&path)
         })
     }
 }

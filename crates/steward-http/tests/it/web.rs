@@ -92,6 +92,22 @@ async fn notices_come_from_the_server_in_the_users_language() {
     assert!(zh.contains("视图已保存") && !zh.contains("view_saved"), "{zh}");
 }
 
+/// `/incidents/abc` and `/cmdb/9/impact?depth=abc` answered raw JSON to a browser.
+#[tokio::test]
+async fn a_bad_page_address_gets_a_page_not_json() {
+    let app = TestApp::spawn().await;
+    let (browser, _) = signed_in(&app, "root", "admin").await;
+    for path in ["/incidents/abc", "/cmdb/9/impact?depth=abc"] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(response.text().await.unwrap().contains("400 Bad Request"), "{path}");
+    }
+    let token = app.token("root", "read").await;
+    let (status, json) = app.api(reqwest::Method::GET, "/api/v1/incidents/abc", &token, None).await;
+    assert_eq!((status, json["error"]["code"].as_str()), (400, Some("invalid_path")), "the API keeps JSON");
+}
+
 #[tokio::test]
 async fn admins_manage_users_and_teams_through_forms() {
     let app = TestApp::spawn().await;
