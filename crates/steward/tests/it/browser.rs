@@ -399,3 +399,46 @@ async fn an_engineer_sees_what_depends_on_a_server_in_chromium() {
     browser.close().await.unwrap();
     result
 }
+
+/// A long unbroken word in a description widened the incident page to 2,845 px, and the
+/// audit trail grew to 3,312 px: at 1400 px neither scrolls sideways now.
+#[tokio::test]
+async fn long_words_do_not_widen_pages_in_chromium() {
+    let db = TestDb::new().await;
+    let mut cmd = steward(&db);
+    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let server = Server::start(cmd);
+    let api = reqwest::Client::new();
+    let token = admin_token(&api, &server).await;
+    let body = json!({ "title": "Long word", "description": format!("Error: {} end", "x".repeat(400)) });
+    let created: serde_json::Value = api
+        .post(server.url("/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = chromium(&driver, profile.path()).await;
+    let result = async {
+        browser.set_window_size(1400, 900).await.unwrap();
+        sign_in(&browser, &server, "admin", ADMIN_PASSWORD).await;
+        for path in [format!("/incidents/{}", created["id"]), "/audit".to_owned()] {
+            browser.goto(&server.url(&path)).await.unwrap();
+            browser.wait().for_element(Locator::Css("h1")).await.unwrap();
+            let widths = browser
+                .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+                .await
+                .unwrap();
+            let (page, window) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+            assert!(page <= window, "{path} is {page} px wide in a {window} px window");
+        }
+    }
+    .await;
+    browser.close().await.unwrap();
+    result
+}
