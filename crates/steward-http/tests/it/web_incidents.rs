@@ -136,3 +136,40 @@ async fn raising_listing_and_reporting_through_pages() {
         "so does its activity stream: {zh}"
     );
 }
+
+/// A CI picked in the new-incident form was linked, but the incident page never showed it; and
+/// the form had two fields that both said "CI".
+#[tokio::test]
+async fn a_ci_picked_when_raising_shows_on_the_incident() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let token = app.token("ada", "read write").await;
+    let ci =
+        serde_json::json!({ "class": "server", "name": "mail01", "attributes": { "hostname": "mail01" } });
+    let (status, ci) = app.api(reqwest::Method::POST, "/api/v1/cis", &token, Some(ci)).await;
+    assert_eq!(status, 201, "{ci}");
+    let (browser, csrf) = signed_in(&app, &ada.username.to_string()).await;
+    let (_, form) = page(&app, &browser, "/incidents/new?lang=en").await;
+    assert_eq!(form.matches("CI").count(), form.matches("Affected CI").count(), "one field names CIs");
+    let picked = format!("#{} mail01", ci["id"]);
+    let created = browser
+        .post(app.url("/incidents"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("title", "Mail down"),
+            ("impact", "2"),
+            ("urgency", "2"),
+            ("ci", picked.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let (_, detail) = page(&app, &browser, &location).await;
+    let shown = detail.split("id=\"incident-cis\"").nth(1).unwrap().split("</dd>").next().unwrap();
+    assert!(shown.contains(&format!("<a href=\"/cmdb/{}\">mail01</a>", ci["id"])), "{shown}");
+    // The history names the CI in the reader's language, not "link ci".
+    assert!(detail.contains("Affected CI added: mail01") && !detail.contains("link ci"), "{detail}");
+    let (_, zh) = page(&app, &browser, &format!("{location}?lang=zh-CN")).await;
+    assert!(zh.contains("添加受影响的配置项: mail01"), "{zh}");
+}

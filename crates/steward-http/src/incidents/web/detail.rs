@@ -161,6 +161,25 @@ fn show(field: TicketField, value: &FieldValue, t: &Catalog, names: &DirectoryNa
 }
 
 /// "state: In progress → Resolved; assignee: — → Ada" for one event.
+/// The changed fields of one event, `field: old → new; …`, in the order of their stored names.
+fn changes(c: &steward_core::events::Changes<TicketField>, t: &Catalog, names: &DirectoryNames) -> String {
+    let mut changed: Vec<_> = c.after.iter().collect();
+    changed.sort_by_key(|(f, _)| f.as_str());
+    changed
+        .into_iter()
+        .map(|(f, v)| match f {
+            TicketField::Description => {
+                format!("{}: {}", t.get("incident.description"), t.get("incident.changed"))
+            }
+            _ => {
+                let was = c.before.get(*f).unwrap_or(&FieldValue::Null);
+                format!("{}: {} → {}", field_name(*f, t), show(*f, was, t, names), show(*f, v, t, names))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> String {
     match event {
         IncidentEvent::Created(fields) => {
@@ -168,39 +187,30 @@ fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> Strin
             format!("{} {number}", t.get("nav.new_incident"))
         }
         IncidentEvent::Updated(c) | IncidentEvent::Transitioned(c) | IncidentEvent::AutoClosed(c) => {
-            // In the order of the fields' stored names, as the history has always listed them.
-            let mut changed: Vec<_> = c.after.iter().collect();
-            changed.sort_by_key(|(f, _)| f.as_str());
-            changed
-                .into_iter()
-                .map(|(f, v)| match f {
-                    TicketField::Description => {
-                        format!("{}: {}", t.get("incident.description"), t.get("incident.changed"))
-                    }
-                    _ => {
-                        let was = c.before.get(*f).unwrap_or(&FieldValue::Null);
-                        format!(
-                            "{}: {} → {}",
-                            field_name(*f, t),
-                            show(*f, was, t, names),
-                            show(*f, v, t, names)
-                        )
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
+            changes(c, t, names)
+        }
+        IncidentEvent::SlaReassigned(c) => {
+            format!("{}: {}", t.get("history.sla_reassigned"), changes(c, t, names))
         }
         IncidentEvent::AttachmentAdded { filename, .. } => {
             format!("{} + {filename}", t.get("incident.attachments"))
         }
-        IncidentEvent::SlaReassigned(_) => "sla reassign".into(),
-        IncidentEvent::Commented { .. } => "comment".into(),
-        IncidentEvent::WatcherAdded { .. } => "watcher add".into(),
-        IncidentEvent::WatcherRemoved { .. } => "watcher remove".into(),
-        IncidentEvent::Related { .. } => "relate".into(),
-        IncidentEvent::CiLinked { .. } => "link ci".into(),
-        IncidentEvent::SlaWarning(_) => "sla warning".into(),
-        IncidentEvent::SlaBreach(_) => "sla breach".into(),
+        IncidentEvent::Commented { internal, .. } => {
+            t.get(if *internal { "history.work_note" } else { "history.reply" }).to_owned()
+        }
+        IncidentEvent::WatcherAdded { user_id } => {
+            format!("{}: {}", t.get("history.watcher_added"), names.user(Some(*user_id)))
+        }
+        IncidentEvent::WatcherRemoved { user_id } => {
+            format!("{}: {}", t.get("history.watcher_removed"), names.user(Some(*user_id)))
+        }
+        IncidentEvent::Related { ticket_id } => format!("{}: #{ticket_id}", t.get("history.related")),
+        IncidentEvent::CiLinked { ci, .. } => format!("{}: {ci}", t.get("history.ci_linked")),
+        IncidentEvent::SlaWarning(f) | IncidentEvent::SlaBreach(f) => {
+            let what = if f.is_breach() { "history.sla_breach" } else { "history.sla_warning" };
+            let target = format!("sla.{}", f.target.as_str());
+            format!("{} ({}, {}%)", t.get(what), t.get(&target), f.threshold)
+        }
     }
 }
 
@@ -243,6 +253,8 @@ struct DetailPage<'a> {
     files: Vec<(i64, String, String)>,
     sla: Vec<SlaRow>,
     sla_source: String,
+    /// The CIs the incident affects: id and name.
+    cis: Vec<(i64, String)>,
 }
 
 async fn load(
@@ -307,9 +319,12 @@ pub async fn page(
         }
         None => (Vec::new(), String::new()),
     };
+    let cis =
+        state.app.cmdb().incident_cis(&actor, id).await?.into_iter().map(|c| (c.id.get(), c.name)).collect();
     let detail = DetailPage {
         sla,
         sla_source,
+        cis,
         v: view(&ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
         activity: activity_rows(&activity, page.t, &names),
         work,
