@@ -114,9 +114,20 @@ impl crate::Incidents<'_> {
             return Err(AppError::invalid("body", "a comment may not be empty"));
         }
         let mut mentions = Vec::new();
+        // Those mentioned who may read what mentions them (a work note only agents of the
+        // ticket's queue), told in-app; never the author.
+        let mut told = Vec::new();
         for name in mentioned_usernames(&body).into_iter().take(20) {
             if let Some(u) = self.store.user_by_username(&name).await? {
                 mentions.push(u.id);
+                if u.id == actor.user.id || u.disabled {
+                    continue;
+                }
+                let teams: Vec<_> = self.store.teams_of(u.id).await?.iter().map(|t| t.id).collect();
+                let access = steward_core::tickets::access(u.role, u.id, &teams, &view.ticket);
+                if if internal { access.sees_internal() } else { access != TicketAccess::None } {
+                    told.push(u.id);
+                }
             }
         }
         let at = self.now();
@@ -132,6 +143,13 @@ impl crate::Incidents<'_> {
         let comment_id = tx.insert_comment(at, &new).await?;
         for user in &mentions {
             tx.add_watcher(id, *user).await?;
+        }
+        let message = format!(
+            "{} mentioned you on {}: {}",
+            actor.user.display_name, view.ticket.number, view.ticket.title
+        );
+        for user in &told {
+            tx.notify(at, *user, Some(id), "mention", &message).await?;
         }
         let ticket = view.ticket;
         let event = IncidentEvent::Commented { comment_id, internal, mentions };

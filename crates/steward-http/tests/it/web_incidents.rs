@@ -173,3 +173,37 @@ async fn a_ci_picked_when_raising_shows_on_the_incident() {
     let (_, zh) = page(&app, &browser, &format!("{location}?lang=zh-CN")).await;
     assert!(zh.contains("添加受影响的配置项: mail01"), "{zh}");
 }
+
+/// An @mention notified no one. Those mentioned are told in-app when they may read what
+/// mentions them: a work note only its queue's agents; never the author.
+#[tokio::test]
+async fn mentions_notify_those_who_may_read_them() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let (ada, ada_token) = app.user_with_token("ada", "agent").await;
+    let (bob, bob_token) = app.user_with_token("bob", "agent").await;
+    let (rita, rita_token) = app.user_with_token("rita", "requester").await;
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    for u in [ada.id, bob.id] {
+        app.app.directory().set_team_member(None, team.id, u, true).await.unwrap();
+    }
+    let body = serde_json::json!({ "title": "VPN drops", "team_id": team.id, "requester_id": rita.id });
+    let (status, incident) = app.api(Method::POST, "/api/v1/incidents", &ada_token, Some(body)).await;
+    assert_eq!(status, 201, "{incident}");
+    let comments = format!("/api/v1/incidents/{}/comments", incident["id"]);
+    let note = serde_json::json!({ "body": "@bob @rita @ada can you look?", "internal": true });
+    assert_eq!(app.api(Method::POST, &comments, &ada_token, Some(note)).await.0, 201);
+    let count = |token: String| {
+        let app = &app;
+        async move {
+            let (_, list) = app.api(Method::GET, "/api/v1/notifications", &token, None).await;
+            list["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "mention").count()
+        }
+    };
+    assert_eq!(count(bob_token.clone()).await, 1, "an agent of the queue hears of the note");
+    assert_eq!(count(rita_token.clone()).await, 0, "a requester never hears of a work note");
+    assert_eq!(count(ada_token.clone()).await, 0, "nor does the author");
+    let reply = serde_json::json!({ "body": "@rita please restart the client" });
+    assert_eq!(app.api(Method::POST, &comments, &ada_token, Some(reply)).await.0, 201);
+    assert_eq!(count(rita_token).await, 1, "the requester hears of a public reply");
+}
