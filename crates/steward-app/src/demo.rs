@@ -35,6 +35,9 @@ const TEAMS: &[(&str, &str)] = &[
     ("Applications", "ERP, CRM and the intranet"),
 ];
 
+/// (subcategory, team index): where its new tickets go when nobody names a team.
+const ROUTES: &[(&str, usize)] = &[("Firewall", 1), ("ERP", 3)];
+
 const CATEGORIES: &[(&str, &[&str])] = &[
     ("Hardware", &["Laptop", "Printer", "Phone"]),
     ("Network", &["VPN", "Wi-Fi", "Firewall"]),
@@ -192,10 +195,15 @@ impl App {
         for (name, subs) in CATEGORIES {
             let id = self.incidents().create_category(None, name, None).await?;
             for sub in *subs {
-                self.incidents().create_category(None, sub, Some(id)).await?;
+                let sub_id = self.incidents().create_category(None, sub, Some(id)).await?;
+                // Specialist subcategories skip the first line; the rest reach the Service Desk.
+                if let Some(&(_, team)) = ROUTES.iter().find(|(name, _)| name == sub) {
+                    self.incidents().route_category(None, sub_id, Some(teams[team])).await?;
+                }
             }
             categories.push(id);
         }
+        self.directory().set_intake_team(None, teams[0], true).await?;
         let lead = direct(people[0].clone());
         for (i, (title, description, requester, impact, urgency, team, category, target)) in
             STORIES.iter().enumerate()

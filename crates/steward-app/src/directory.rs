@@ -259,6 +259,35 @@ impl crate::Directory<'_> {
         Ok(team)
     }
 
+    /// Makes team `id` the intake team, which takes the new tickets no category routes
+    /// (`intake = false`: it stops being it). At most one team is.
+    pub async fn set_intake_team(self, actor: Option<&Actor>, id: TeamId, intake: bool) -> Result<()> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        tx.team(id).await?.ok_or(AppError::NotFound("team"))?;
+        let current = self.store.intake_team().await?;
+        if (current == Some(id)) == intake {
+            return Ok(());
+        }
+        if let Some(previous) = current.filter(|_| intake) {
+            let event = TeamEvent::IntakeChanged { intake: false };
+            record(&mut tx, at, actor, DomainEvent::Team { id: previous, event }).await?;
+        }
+        tx.set_intake_team(intake.then_some(id)).await?;
+        record(&mut tx, at, actor, DomainEvent::Team { id, event: TeamEvent::IntakeChanged { intake } })
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The team that takes the new tickets no category routes.
+    pub async fn intake_team(self) -> Result<Option<TeamId>> {
+        Ok(self.store.intake_team().await?)
+    }
+
     /// Adds (`member = true`) or removes a user from a team.
     pub async fn set_team_member(
         self,

@@ -42,6 +42,14 @@ impl Store {
         fetch_team(&mut *self.reader().await?, id).await
     }
 
+    /// The team that takes new tickets no category routes (see migration 0014).
+    pub async fn intake_team(&self) -> Result<Option<TeamId>> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE intake = 1")
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
+        Ok(id.map(TeamId))
+    }
+
     /// Every team with its members, ordered by name.
     pub async fn list_teams(&self) -> Result<Vec<TeamWithMembers>> {
         let teams: Vec<TeamRow> =
@@ -88,6 +96,18 @@ impl Store {
 impl Tx {
     pub async fn team(&mut self, id: TeamId) -> Result<Option<Team>> {
         fetch_team(self.conn().await?, id).await
+    }
+
+    /// Makes `team` the intake team (or, with `None`, leaves none).
+    pub async fn set_intake_team(&mut self, team: Option<TeamId>) -> Result<()> {
+        sqlx::query("UPDATE teams SET intake = 0 WHERE intake = 1").execute(self.conn().await?).await?;
+        if let Some(id) = team {
+            sqlx::query("UPDATE teams SET intake = 1 WHERE id = $1")
+                .bind(id.get())
+                .execute(self.conn().await?)
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn insert_team(&mut self, now: Timestamp, name: &TeamName, description: &str) -> Result<Team> {

@@ -60,6 +60,8 @@ impl Replayed {
                 TeamEvent::MemberRemoved { user_id, .. } => {
                     self.teams.entry(id).or_default().2.remove(&user_id);
                 }
+                // Routing is not part of the compared state.
+                TeamEvent::IntakeChanged { .. } => {}
             },
             DomainEvent::Ci { id, event } => match event {
                 CiEvent::Created(fields) => {

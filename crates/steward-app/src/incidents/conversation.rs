@@ -87,9 +87,12 @@ pub fn mentioned_usernames(text: &str) -> Vec<Username> {
 }
 
 fn clean_filename(name: &str) -> Result<String> {
+    if name.chars().count() > 200 {
+        // Refused, not cut: a cut name can lose its extension (and the OpenAPI document says 200).
+        return Err(AppError::invalid("filename", "a file name may be at most 200 characters"));
+    }
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    let base: String =
-        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | ';')).take(200).collect();
+    let base: String = base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | ';')).collect();
     if base.is_empty() || base == "." || base == ".." {
         return Err(AppError::invalid("filename", "a file name is required"));
     }

@@ -4,7 +4,7 @@ use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::CategoryEvent;
-use steward_core::tickets::{Ticket, TicketKind, team_for_assignee};
+use steward_core::tickets::{Ticket, TicketKind, routed_team, team_for_assignee};
 
 use crate::{Actor, AppError, Result};
 
@@ -56,6 +56,12 @@ impl crate::Incidents<'_> {
                     format!("no subcategory {s} under the chosen category"),
                 ));
             }
+        }
+        if assignment.is_none() && ticket.team_id.is_none() {
+            // A new ticket nobody assigned goes where the routing rules send it.
+            let team_of = |c| categories.iter().find(|x| x.id == c).and_then(|x| x.team_id);
+            let intake = self.store.intake_team().await?;
+            ticket.team_id = routed_team(ticket.category_id, ticket.subcategory_id, team_of, intake);
         }
         if let Some(team) = ticket.team_id
             && !self.directory().team_exists(team).await?
@@ -147,5 +153,31 @@ impl crate::Incidents<'_> {
         crate::record(&mut tx, at, actor, DomainEvent::Category { id, event }).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Sends new tickets in category `id` to `team_id` (admins; `None` for the CLI).
+    pub async fn route_category(
+        self,
+        actor: Option<&crate::Actor>,
+        id: CategoryId,
+        team_id: Option<TeamId>,
+    ) -> Result<()> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        if let Some(team) = team_id
+            && !self.directory().team_exists(team).await?
+        {
+            return Err(AppError::invalid("team_id", format!("no team {team}")));
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.set_category_team(id, team_id).await? {
+            return Err(AppError::NotFound("category"));
+        }
+        let event = CategoryEvent::Routed { team_id };
+        crate::record(&mut tx, at, actor, DomainEvent::Category { id, event }).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

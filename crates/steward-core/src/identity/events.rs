@@ -44,9 +44,22 @@ pub enum UserEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TeamEvent {
-    Created { name: String, description: String },
-    MemberAdded { user_id: UserId, username: String },
-    MemberRemoved { user_id: UserId, username: String },
+    Created {
+        name: String,
+        description: String,
+    },
+    MemberAdded {
+        user_id: UserId,
+        username: String,
+    },
+    MemberRemoved {
+        user_id: UserId,
+        username: String,
+    },
+    /// The team became (or stopped being) the one that takes tickets no category routes.
+    IntakeChanged {
+        intake: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use super::{HoldReason, Priority, State, Ticket};
 use crate::events::{Changes, Field, FieldValue, Fields};
-use crate::ids::{CategoryId, CiId, TicketId, UserId};
+use crate::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 
 /// A ticket's fields as events record them (the stored names never change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,5 +231,12 @@ pub fn ticket_changes(before: &Ticket, after: &Ticket) -> Option<Changes<TicketF
 /// A category of the incident form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CategoryEvent {
-    Created { name: String, parent_id: Option<CategoryId> },
+    Created {
+        name: String,
+        parent_id: Option<CategoryId>,
+    },
+    /// New tickets in the category go to `team_id` (none: the next rule decides).
+    Routed {
+        team_id: Option<TeamId>,
+    },
 }

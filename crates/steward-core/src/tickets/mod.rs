@@ -6,6 +6,7 @@ mod events;
 mod fields;
 mod lifecycle;
 mod priority;
+mod routing;
 
 pub use access::{TicketAccess, access};
 pub use events::{
@@ -16,6 +17,7 @@ pub use lifecycle::{
     HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,
 };
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
+pub use routing::routed_team;
 
 #[cfg(test)]
 pub(crate) use lifecycle::tests::ticket as test_ticket;

@@ -143,6 +143,8 @@ pub struct TeamJson {
     name: String,
     description: String,
     created_at: String,
+    /// Whether the team takes the new tickets no category routes (at most one team does).
+    intake: bool,
     members: Vec<Member>,
 }
 
@@ -154,12 +156,13 @@ pub struct Member {
     role: &'static str,
 }
 
-fn team_json(t: &TeamWithMembers) -> TeamJson {
+fn team_json(t: &TeamWithMembers, intake: Option<TeamId>) -> TeamJson {
     TeamJson {
         id: t.team.id,
         name: t.team.name.to_string(),
         description: t.team.description.clone(),
         created_at: time(t.team.created_at),
+        intake: intake == Some(t.team.id),
         members: t
             .members
             .iter()
@@ -178,7 +181,8 @@ pub async fn list_teams(
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<Items<TeamJson>>> {
     let teams = state.app.directory().list_teams(&actor).await?;
-    Ok(Json(Items::of(&teams, team_json)))
+    let intake = state.app.directory().intake_team().await?;
+    Ok(Json(Items::of(&teams, |t| team_json(t, intake))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -199,7 +203,28 @@ pub async fn create_team(
 ) -> ApiResult<(StatusCode, Json<TeamJson>)> {
     let team = state.app.directory().create_team(Some(&actor), &body.name, &body.description).await?;
     let with_members = TeamWithMembers { team, members: Vec::new() };
-    Ok((StatusCode::CREATED, Json(team_json(&with_members))))
+    Ok((StatusCode::CREATED, Json(team_json(&with_members, None))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = TeamPatch)]
+pub struct PatchTeam {
+    /// True makes this the intake team (the one before it stops being it); false: no longer.
+    intake: bool,
+}
+
+pub async fn update_team(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<TeamId>,
+    ApiJson(body): ApiJson<PatchTeam>,
+) -> ApiResult<Json<TeamJson>> {
+    state.app.directory().set_intake_team(Some(&actor), id, body.intake).await?;
+    let teams = state.app.directory().list_teams(&actor).await?;
+    let team = teams.iter().find(|t| t.team.id == id).ok_or(steward_app::AppError::NotFound("team"))?;
+    let intake = state.app.directory().intake_team().await?;
+    Ok(Json(team_json(team, intake)))
 }
 
 pub async fn add_member(

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use steward_app::{NewUserInput, UserUpdate};
 use steward_core::identity::{Role, TeamWithMembers, User};
 use steward_core::ids::{CategoryId, TeamId, UserId};
+use steward_store::Category;
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
@@ -90,6 +91,14 @@ pub async fn update_user(
 struct TeamsPage<'a> {
     page: Page<'a>,
     teams: Vec<TeamWithMembers>,
+    /// The team that takes the tickets no category routes.
+    intake: Option<TeamId>,
+}
+
+impl TeamsPage<'_> {
+    fn is_intake(&self, id: &TeamId) -> bool {
+        self.intake == Some(*id)
+    }
 }
 
 pub async fn teams(
@@ -99,8 +108,9 @@ pub async fn teams(
     uri: Uri,
 ) -> WebResult {
     let teams = state.app.directory().list_teams(&actor).await?;
+    let intake = state.app.directory().intake_team().await?;
     let page = Page::new(&state, &actor, &headers, &uri, "teams.title");
-    Ok(render(&TeamsPage { page, teams }))
+    Ok(render(&TeamsPage { page, teams, intake }))
 }
 
 #[derive(Deserialize)]
@@ -155,8 +165,16 @@ pub async fn remove_member(
 #[template(path = "categories.html")]
 struct CategoriesPage<'a> {
     page: Page<'a>,
-    /// (id, name, subcategory names) of each top-level category.
-    categories: Vec<(CategoryId, String, Vec<String>)>,
+    /// Each top-level category with its subcategories.
+    categories: Vec<(Category, Vec<Category>)>,
+    /// (id, name) of every team, for the routing choice.
+    teams: Vec<(TeamId, String)>,
+}
+
+impl CategoriesPage<'_> {
+    fn routes_to(&self, c: &Category, team: &TeamId) -> bool {
+        c.team_id == Some(*team)
+    }
 }
 
 pub async fn categories(
@@ -169,16 +187,47 @@ pub async fn categories(
     let categories = all
         .iter()
         .filter(|c| c.parent_id.is_none())
-        .map(|c| {
-            (
-                c.id,
-                c.name.clone(),
-                all.iter().filter(|s| s.parent_id == Some(c.id)).map(|s| s.name.clone()).collect(),
-            )
-        })
+        .map(|c| (c.clone(), all.iter().filter(|s| s.parent_id == Some(c.id)).cloned().collect()))
         .collect();
+    let teams = state.app.directory().list_teams(&actor).await?;
+    let teams = teams.into_iter().map(|t| (t.team.id, t.team.name.to_string())).collect();
     let page = Page::new(&state, &actor, &headers, &uri, "categories.title");
-    Ok(render(&CategoriesPage { page, categories }))
+    Ok(render(&CategoriesPage { page, categories, teams }))
+}
+
+#[derive(Deserialize)]
+pub struct RouteForm {
+    #[serde(default)]
+    team_id: String,
+}
+
+pub async fn route_category(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<CategoryId>,
+    WebForm(form): WebForm<RouteForm>,
+) -> WebResult {
+    let result = match crate::incidents::web::opt_id("team_id", &form.team_id) {
+        Ok(team) => state.app.incidents().route_category(Some(&actor), id, team).await,
+        Err(e) => Err(e),
+    };
+    after_form(result, "/admin/categories", Notice::RoutingSaved)
+}
+
+#[derive(Deserialize)]
+pub struct IntakeForm {
+    #[serde(default)]
+    intake: bool,
+}
+
+pub async fn set_intake(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<TeamId>,
+    WebForm(form): WebForm<IntakeForm>,
+) -> WebResult {
+    let result = state.app.directory().set_intake_team(Some(&actor), id, form.intake).await;
+    after_form(result, "/admin/teams", Notice::RoutingSaved)
 }
 
 #[derive(Deserialize)]

@@ -44,6 +44,11 @@ pub fn routes() -> Vec<Route> {
                 .body::<directory_api::CreateTeam>()
                 .created::<directory_api::TeamJson>(),
         ),
+        route(M::PATCH, "/api/v1/teams/{id}", A, directory_api::update_team).doc(
+            Op::new("Make a team the intake team, or stop it being that (admin)")
+                .body::<directory_api::PatchTeam>()
+                .ok::<directory_api::TeamJson>(),
+        ),
         route(M::PUT, "/api/v1/teams/{id}/members/{user_id}", A, directory_api::add_member)
             .doc(Op::new("Add a member").no_content()),
         route(M::DELETE, "/api/v1/teams/{id}/members/{user_id}", A, directory_api::remove_member)
@@ -69,6 +74,8 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/admin/teams", A, directory_web::teams),
         route(M::GET, "/admin/categories", A, directory_web::categories),
         route(M::POST, "/admin/categories", A, directory_web::create_category),
+        route(M::POST, "/admin/categories/{id}/team", A, directory_web::route_category),
+        route(M::POST, "/admin/teams/{id}/intake", A, directory_web::set_intake),
         route(M::POST, "/admin/teams", A, directory_web::create_team),
         route(M::POST, "/admin/teams/{id}/members", A, directory_web::add_member),
         route(M::POST, "/admin/teams/{id}/members/{user_id}/remove", A, directory_web::remove_member),

@@ -402,7 +402,33 @@ pub async fn create_category(
     ApiJson(b): ApiJson<CategoryBody>,
 ) -> ApiResult<(StatusCode, Json<CategoryJson>)> {
     let id = state.app.incidents().create_category(Some(&actor), &b.name, b.parent_id).await?;
-    let category =
-        steward_store::Category { id, name: b.name.trim().to_owned(), parent_id: b.parent_id, active: true };
+    let category = steward_store::Category {
+        id,
+        name: b.name.trim().to_owned(),
+        parent_id: b.parent_id,
+        active: true,
+        team_id: None,
+    };
     Ok((StatusCode::CREATED, Json(CategoryJson::from(&category))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CategoryPatch)]
+pub struct PatchCategory {
+    /// The team new tickets in this category go to when their creator names none; null: none
+    /// (the parent category's team, else the intake team, takes them).
+    team_id: Option<TeamId>,
+}
+
+pub async fn update_category(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<CategoryId>,
+    ApiJson(b): ApiJson<PatchCategory>,
+) -> ApiResult<Json<CategoryJson>> {
+    state.app.incidents().route_category(Some(&actor), id, b.team_id).await?;
+    let list = state.app.incidents().categories(&actor).await?;
+    let category = list.iter().find(|c| c.id == id).ok_or(steward_app::AppError::NotFound("category"))?;
+    Ok(Json(CategoryJson::from(category)))
 }

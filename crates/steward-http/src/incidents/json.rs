@@ -2,7 +2,7 @@
 //! OpenAPI document's schemas are derived from them.
 
 use serde::Serialize;
-use steward_core::ids::{CategoryId, TicketId, UserId};
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::Ticket;
 use steward_store::{Attachment, Category, Comment};
 use utoipa::ToSchema;
@@ -173,10 +173,18 @@ pub struct CategoryJson {
     name: String,
     parent_id: Option<CategoryId>,
     active: bool,
+    /// Where new tickets in this category go when their creator names no team.
+    team_id: Option<TeamId>,
 }
 
 impl From<&Category> for CategoryJson {
     fn from(c: &Category) -> CategoryJson {
-        CategoryJson { id: c.id, name: c.name.clone(), parent_id: c.parent_id, active: c.active }
+        CategoryJson {
+            id: c.id,
+            name: c.name.clone(),
+            parent_id: c.parent_id,
+            active: c.active,
+            team_id: c.team_id,
+        }
     }
 }

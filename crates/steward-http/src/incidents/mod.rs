@@ -66,6 +66,11 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("Categories and subcategories").ok::<Items<CategoryJson>>()),
         route(M::POST, "/api/v1/categories", A, api::create_category)
             .doc(Op::new("Add a category (admin)").body::<api::CategoryBody>().created::<CategoryJson>()),
+        route(M::PATCH, "/api/v1/categories/{id}", A, api::update_category).doc(
+            Op::new("Route a category's new tickets to a team (admin)")
+                .body::<api::PatchCategory>()
+                .ok::<CategoryJson>(),
+        ),
         route(M::GET, "/incidents", A, web::list),
         route(M::GET, "/incidents/new", A, web::new_form),
         route(M::POST, "/incidents", A, web::create),

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub(crate) mod charts;
+pub mod form_errors;
 mod pages;
 
 use askama::Template;
@@ -115,7 +116,7 @@ impl<'a> Page<'a> {
             nav: navigation().filter(|l| l.permission.is_none_or(|p| actor.can(p))).collect(),
             is_admin: actor.can(Permission::ManageDirectory),
             notice: flash("notice").and_then(|word| t.lookup(&format!("notice.{word}")).map(str::to_owned)),
-            error: flash("error"),
+            error: flash("error").and_then(|word| form_errors::text_of_word(t, &word)),
         }
     }
 }
@@ -179,12 +180,13 @@ pub enum Notice {
     CiSaved,
     RelationshipAdded,
     ClassAdded,
+    RoutingSaved,
 }
 
 impl Notice {
     /// Every notice, for the test that each has its message.
     #[cfg(test)]
-    pub const ALL: [Notice; 16] = [
+    pub const ALL: [Notice; 17] = [
         Notice::TokenRevoked,
         Notice::UserCreated,
         Notice::UserSaved,
@@ -201,6 +203,7 @@ impl Notice {
         Notice::CiSaved,
         Notice::RelationshipAdded,
         Notice::ClassAdded,
+        Notice::RoutingSaved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -221,21 +224,23 @@ impl Notice {
             Notice::CiSaved => "ci_saved",
             Notice::RelationshipAdded => "relationship_added",
             Notice::ClassAdded => "class_added",
+            Notice::RoutingSaved => "routing_saved",
         }
     }
 }
 
 /// After a form: back to `to` with its notice, or — for input the user can fix — with the
-/// error shown on the page. Other errors become error pages.
+/// error's word, which the page shows in the user's language (see [`form_errors`]). Other
+/// errors become error pages.
 pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: Notice) -> WebResult {
-    let (key, message) = match result {
+    let (key, word) = match result {
         Ok(_) => ("notice", notice.as_str().to_owned()),
-        Err(AppError::Invalid { field, message }) => ("error", format!("{field}: {message}")),
-        Err(AppError::Conflict { message, .. }) => ("error", message),
-        Err(e @ (AppError::Stale { .. } | AppError::IllegalTransition { .. })) => ("error", e.to_string()),
-        Err(e) => return Err(e.into()),
+        Err(e) => match form_errors::redirect_word(&e) {
+            Some(word) => ("error", word),
+            None => return Err(e.into()),
+        },
     };
-    let query = serde_urlencoded::to_string([(key, message)]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([(key, word)]).unwrap_or_default();
     Ok(Redirect::to(&format!("{to}?{query}")).into_response())
 }
 
@@ -243,6 +248,23 @@ pub fn after_form<T>(result: Result<T, AppError>, to: &str, notice: Notice) -> W
 pub fn form_error(err: AppError, to: &str) -> WebResult {
     // The notice is never shown for an error.
     after_form::<()>(Err(err), to, Notice::Saved)
+}
+
+/// A page rendered again after a failed save: status 422, the page carrying the error's text
+/// (the template keeps what was typed). Errors that are not the user's become error pages.
+pub fn rerender(page: &mut Page<'_>, err: AppError) -> Result<(), WebError> {
+    match form_errors::error_text(page.t, &err) {
+        Some(text) => {
+            page.error = Some(text);
+            Ok(())
+        }
+        None => Err(err.into()),
+    }
+}
+
+/// `response` with status 422: the form's input was not taken.
+pub fn unprocessable(response: Response) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, response).into_response()
 }
 
 /// A url-encoded form body, with a 4xx page when it does not parse.

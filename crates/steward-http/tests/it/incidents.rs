@@ -432,3 +432,67 @@ async fn read_only_tokens_change_nothing() {
     let (_, v) = d.call(&d.root, Method::GET, &format!("/api/v1/incidents/{id}"), None).await;
     assert_eq!(v["state"], "resolved");
 }
+
+/// Bug 2 of issue 17: a requester's ticket went to no team, so no agent's "My teams" queue
+/// showed it. Routing: subcategory's team, else category's, else the intake team.
+#[tokio::test]
+async fn requester_tickets_reach_a_team_by_category_or_the_intake_team() {
+    let d = desk().await;
+    let r = &d;
+    let post = |path: &'static str, body: Value| async move {
+        r.call(&r.root, Method::POST, path, Some(body)).await
+    };
+    let (_, network) = post("/api/v1/categories", json!({ "name": "Network" })).await;
+    let network = network["id"].as_i64().unwrap();
+    let (_, wifi) = post("/api/v1/categories", json!({ "name": "Wi-Fi", "parent_id": network })).await;
+    let (_, vpn) = post("/api/v1/categories", json!({ "name": "VPN", "parent_id": network })).await;
+    let (wifi, vpn) = (wifi["id"].as_i64().unwrap(), vpn["id"].as_i64().unwrap());
+
+    // With no rule at all a ticket has no team, as before.
+    let nothing = d.raise(&d.rita.1, json!({ "title": "Printer jams" })).await;
+    assert_eq!(nothing["team_id"], Value::Null);
+
+    let patch =
+        |path: String, body: Value| async move { r.call(&r.root, Method::PATCH, &path, Some(body)).await };
+    let (status, team) = patch(format!("/api/v1/teams/{}", d.desk), json!({ "intake": true })).await;
+    assert_eq!((status, team["intake"].clone()), (200, json!(true)), "{team}");
+    let (status, c) = patch(format!("/api/v1/categories/{network}"), json!({ "team_id": d.net })).await;
+    assert_eq!((status, c["team_id"].as_i64()), (200, Some(d.net)), "{c}");
+    let (status, _) = patch(format!("/api/v1/categories/{wifi}"), json!({ "team_id": d.desk })).await;
+    assert_eq!(status, 200);
+
+    let raise = |body: Value| d.raise(&d.rita.1, body);
+    let plain = raise(json!({ "title": "Printer jams again" })).await;
+    assert_eq!(plain["team_id"].as_i64(), Some(d.desk), "no category: the intake team");
+    let by_category = raise(json!({ "title": "Slow LAN", "category_id": network })).await;
+    assert_eq!(by_category["team_id"].as_i64(), Some(d.net));
+    let by_sub = raise(json!({ "title": "No Wi-Fi", "category_id": network, "subcategory_id": wifi })).await;
+    assert_eq!(by_sub["team_id"].as_i64(), Some(d.desk), "the subcategory's own team wins");
+    let inherits =
+        raise(json!({ "title": "VPN drops", "category_id": network, "subcategory_id": vpn })).await;
+    assert_eq!(inherits["team_id"].as_i64(), Some(d.net), "a subcategory without a team inherits");
+
+    // The team's agents see it in their queue; an agent's explicit choice still wins.
+    let mine = d.call(&d.ned.1, Method::GET, "/api/v1/incidents?team=mine", None).await.1;
+    let numbers: Vec<_> = mine["items"].as_array().unwrap().iter().map(|i| i["title"].clone()).collect();
+    assert!(numbers.contains(&json!("VPN drops")), "{mine}");
+    let chosen =
+        d.raise(&d.ada.1, json!({ "title": "Switch down", "category_id": network, "team_id": d.desk })).await;
+    assert_eq!(chosen["team_id"].as_i64(), Some(d.desk));
+
+    // One intake team at a time; bad input is named.
+    let (_, net_team) = patch(format!("/api/v1/teams/{}", d.net), json!({ "intake": true })).await;
+    assert_eq!(net_team["intake"], true);
+    let teams = d.call(&d.root, Method::GET, "/api/v1/teams", None).await.1;
+    let intakes = teams["items"].as_array().unwrap().iter().filter(|t| t["intake"] == true).count();
+    assert_eq!(intakes, 1, "{teams}");
+    let (status, e) = patch(format!("/api/v1/categories/{network}"), json!({ "team_id": 999 })).await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e.to_string().contains("team_id"), "{e}");
+    let (status, _) = patch("/api/v1/categories/999".into(), json!({ "team_id": null })).await;
+    assert_eq!(status, 404);
+    let (status, _) = d
+        .call(&d.ada.1, Method::PATCH, &format!("/api/v1/teams/{}", d.desk), Some(json!({ "intake": true })))
+        .await;
+    assert_eq!(status, 403, "only admins route");
+}

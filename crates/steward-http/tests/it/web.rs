@@ -46,7 +46,31 @@ async fn pages_render_in_english_and_chinese() {
         .unwrap();
     assert!(added.headers()["location"].to_str().unwrap().contains("notice="));
     let (_, categories) = page(&app, &browser, "/admin/categories").await;
-    assert!(categories.contains("<li>Network"));
+    assert!(categories.contains(r#"<span class="name">Network</span>"#), "{categories}");
+
+    // Routing from the pages: a category's team and the intake team (bug 2 of issue 17).
+    let team = app.app.directory().create_team(None, "Net", "").await.unwrap().id;
+    let root = app.app.directory().user_by_username("root").await.unwrap();
+    let root = steward_app::Actor { user: root, credential: steward_app::Credential::Direct };
+    let category = app.app.incidents().categories(&root).await.unwrap()[0].id;
+    for (path, field, value) in [
+        (format!("/admin/categories/{category}/team"), "team_id", team.to_string()),
+        (format!("/admin/teams/{team}/intake"), "intake", "true".to_owned()),
+    ] {
+        let csrf = app.csrf(&browser).await;
+        let sent = browser
+            .post(app.url(&path))
+            .form(&[("_csrf", csrf.as_str()), (field, &value)])
+            .send()
+            .await
+            .unwrap();
+        assert!(sent.headers()["location"].to_str().unwrap().contains("notice=routing_saved"), "{path}");
+    }
+    let routed = app.app.incidents().categories(&root).await.unwrap();
+    assert_eq!(routed[0].team_id, Some(team));
+    assert_eq!(app.app.directory().intake_team().await.unwrap(), Some(team));
+    let (_, teams) = page(&app, &browser, "/admin/teams?lang=zh-CN").await;
+    assert!(teams.contains("受理组") && teams.contains("取消受理组"), "{teams}");
 
     let login = TestApp::browser()
         .get(app.url("/login"))
@@ -145,7 +169,7 @@ async fn admins_manage_users_and_teams_through_forms() {
     let location = bad.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.contains("error="), "{location}");
     let (_, shown) = page(&app, &browser, &location).await;
-    assert!(shown.contains("username is already taken"));
+    assert!(shown.contains("Username is already taken."), "{shown}");
 
     browser
         .post(app.url("/admin/teams"))

@@ -29,8 +29,9 @@ async fn raising_listing_and_reporting_through_pages() {
         .send()
         .await
         .unwrap();
-    let location = empty.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/incidents/new?error=title"), "{location}");
+    assert_eq!(empty.status(), 422, "the form comes back with the error");
+    let again = empty.text().await.unwrap();
+    assert!(again.contains("Give a title of 1 to 200 characters.") && again.contains(r#"id="new-incident""#));
     let created = rita
         .post(app.url("/incidents"))
         .form(&[
@@ -86,7 +87,8 @@ async fn raising_listing_and_reporting_through_pages() {
         .send()
         .await
         .unwrap();
-    assert!(empty.headers()["location"].to_str().unwrap().contains("error="));
+    assert_eq!(empty.status(), 422);
+    assert!(empty.text().await.unwrap().contains("Choose the state to move to."));
     let unchanged =
         app.app.store().ticket(steward_core::ids::TicketId(id.parse().unwrap())).await.unwrap().unwrap();
     assert_eq!(unchanged.version, 2, "nothing moved");
@@ -96,10 +98,9 @@ async fn raising_listing_and_reporting_through_pages() {
         .send()
         .await
         .unwrap();
-    assert!(
-        bad.headers()["location"].to_str().unwrap().contains("error="),
-        "an illegal move is explained on the page"
-    );
+    assert_eq!(bad.status(), 422);
+    let bad = bad.text().await.unwrap();
+    assert!(bad.contains("cannot move to that state"), "an illegal move is explained on the page");
     let (_, mine) = page(&app, &ada_browser, "/incidents?assignee=me").await;
     assert!(mine.contains("Monitor flickers") && mine.contains("Desk"));
 
@@ -206,4 +207,75 @@ async fn mentions_notify_those_who_may_read_them() {
     let reply = serde_json::json!({ "body": "@rita please restart the client" });
     assert_eq!(app.api(Method::POST, &comments, &ada_token, Some(reply)).await.0, 201);
     assert_eq!(count(rita_token).await, 1, "the requester hears of a public reply");
+}
+
+/// Bugs 4 and 5 of issue 17: a failed save threw away what was typed (the description with an
+/// empty title; the resolution note without a code), and the message read "无法保存:
+/// resolution_code: a resolution code is required" — an internal key, in English.
+#[tokio::test]
+async fn a_failed_save_keeps_what_was_typed_and_says_why_in_the_users_language() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
+    let (ada_browser, csrf) = signed_in(&app, "ada").await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("_csrf", csrf.clone()));
+        let request = ada_browser.post(app.url(&format!("{path}?lang=zh-CN"))).form(&form);
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        }
+    };
+    let typed = "第一行 <b>bold</b>\n第二行".to_owned();
+    let (status, html) = post(
+        "/incidents".into(),
+        vec![
+            ("title", " ".into()),
+            ("description", typed.clone()),
+            ("impact", "1".into()),
+            ("urgency", "2".into()),
+            ("team_id", team.id.to_string()),
+            ("tags", "vpn office".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("第一行 &#60;b&#62;bold&#60;/b&#62;"), "the description is kept, escaped: {html}");
+    assert!(html.contains(r#"value="vpn office""#));
+    assert!(html.contains(r#"<option value="1" selected>"#), "impact kept");
+    assert!(html.contains(&format!(r#"<option value="{}" selected>Desk"#, team.id)), "team kept");
+    assert!(html.contains("请填写标题"), "{html}");
+    assert!(!html.contains("title:") && !html.contains("title must"), "no internal key, no English");
+
+    let token = app.token("ada", "read write").await;
+    let body = serde_json::json!({ "title": "VPN down", "assignee_id": ada.id });
+    let (_, incident) = app.api(reqwest::Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+    let id = incident["id"].as_i64().unwrap();
+    for to in ["in_progress"] {
+        let body = serde_json::json!({ "to": to });
+        app.api(reqwest::Method::POST, &format!("/api/v1/incidents/{id}/transition"), &token, Some(body))
+            .await;
+    }
+    let note = "重启了 VPN 网关，恢复正常".to_owned();
+    let (status, html) = post(
+        format!("/incidents/{id}/transition"),
+        vec![("to", "resolved".into()), ("resolution_note", note.clone()), ("version", "2".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains(&format!(">{note}</textarea>")), "the note is kept: {html}");
+    assert!(html.contains(r#"<option value="resolved" selected>"#), "the chosen state is kept");
+    assert!(html.contains("解决事件前请选择解决代码"), "{html}");
+    assert!(!html.contains("resolution_code:") && !html.contains("is required"), "{html}");
+
+    // An empty reply keeps the work-note box as it was, and a word from a link shows nothing.
+    let (status, html) =
+        post(format!("/incidents/{id}/comment"), vec![("body", " ".into()), ("internal", "true".into())])
+            .await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="reply-internal" checked"#), "{html}");
+    let (_, page) = app.page(&ada_browser, &format!("/incidents/{id}?error=Call+555+now")).await;
+    assert!(!page.contains("555"), "an error text comes only from the server");
 }

@@ -72,9 +72,14 @@ impl Encoded {
 pub fn encode(event: &DomainEvent) -> Encoded {
     match event {
         DomainEvent::Incident { id, event } => encode_incident(*id, event),
-        DomainEvent::Category { id, event: CategoryEvent::Created { name, parent_id } } => {
-            row("category", id, "create").after(json!({ "name": name, "parent_id": parent_id }))
-        }
+        DomainEvent::Category { id, event } => match event {
+            CategoryEvent::Created { name, parent_id } => {
+                row("category", id, "create").after(json!({ "name": name, "parent_id": parent_id }))
+            }
+            CategoryEvent::Routed { team_id } => {
+                row("category", id, "route").after(json!({ "team_id": team_id }))
+            }
+        },
         DomainEvent::Ci { id, event } => match event {
             CiEvent::Created(f) => row("ci", id, "create").after_fields(f),
             CiEvent::Updated(c) => row("ci", id, "update").before_fields(&c.before).after_fields(&c.after),
@@ -110,6 +115,9 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             }
             TeamEvent::MemberRemoved { user_id, username } => {
                 row("team", id, "member_remove").after(json!({ "user_id": user_id, "username": username }))
+            }
+            TeamEvent::IntakeChanged { intake } => {
+                row("team", id, "intake").after(json!({ "intake": intake }))
             }
         },
         DomainEvent::ApiToken { id, event } => match event {
@@ -382,6 +390,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 "create" => {
                     CategoryEvent::Created { name: a.text("name")?, parent_id: a.opt_int("parent_id")? }
                 }
+                "route" => CategoryEvent::Routed { team_id: a.opt_int("team_id")? },
                 _ => return unknown(),
             };
             DomainEvent::Category { id: id_of(s)?, event }
@@ -436,6 +445,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 "member_remove" => {
                     TeamEvent::MemberRemoved { user_id: a.int("user_id")?, username: a.text("username")? }
                 }
+                "intake" => TeamEvent::IntakeChanged { intake: a.bool("intake")? },
                 _ => return unknown(),
             };
             DomainEvent::Team { id: id_of(s)?, event }

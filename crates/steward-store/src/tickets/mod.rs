@@ -148,6 +148,8 @@ pub struct Category {
     pub name: String,
     pub parent_id: Option<CategoryId>,
     pub active: bool,
+    /// The team a ticket in this category goes to when its creator names none.
+    pub team_id: Option<TeamId>,
 }
 
 impl Store {
@@ -179,18 +181,22 @@ impl Store {
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>> {
-        let rows: Vec<(i64, String, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT id, name, parent_id, active FROM categories ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, name",
+        /// id, name, parent, active, team.
+        type Row = (i64, String, Option<i64>, i64, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, name, parent_id, active, team_id FROM categories \
+             ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, name",
         )
         .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, parent_id, active)| Category {
+            .map(|(id, name, parent_id, active, team_id)| Category {
                 id: CategoryId(id),
                 name,
                 parent_id: parent_id.map(CategoryId),
                 active: active != 0,
+                team_id: team_id.map(TeamId),
             })
             .collect())
     }
@@ -281,6 +287,16 @@ impl Tx {
         .fetch_one(self.conn().await?)
         .await?;
         Ok(CategoryId(id))
+    }
+
+    /// Sets the team `id`'s tickets go to; false when there is no such category.
+    pub async fn set_category_team(&mut self, id: CategoryId, team_id: Option<TeamId>) -> Result<bool> {
+        let done = sqlx::query("UPDATE categories SET team_id = $1 WHERE id = $2")
+            .bind(team_id.map(TeamId::get))
+            .bind(id.get())
+            .execute(self.conn().await?)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn add_watcher(&mut self, ticket_id: TicketId, user_id: UserId) -> Result<bool> {

@@ -17,7 +17,9 @@ use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
-use crate::web::{Notice, Page, WebForm, WebResult, after_form, render};
+use crate::web::{
+    Notice, Page, WebForm, WebResult, after_form, form_errors, render, rerender, unprocessable,
+};
 
 /// The incident as the page shows it.
 struct View {
@@ -255,6 +257,21 @@ struct DetailPage<'a> {
     sla_source: String,
     /// The CIs the incident affects: id and name.
     cis: Vec<(i64, String)>,
+    /// What was typed into the reply and transition forms, when a save failed.
+    typed: Typed,
+}
+
+/// The page's forms as typed, kept across a failed save (issue 17, bug 4).
+#[derive(Default)]
+struct Typed {
+    comment: CommentForm,
+    transition: TransitionForm,
+}
+
+impl DetailPage<'_> {
+    fn typed_is(&self, typed: &str, value: &str) -> bool {
+        typed == value
+    }
 }
 
 async fn load(
@@ -275,8 +292,26 @@ pub async fn page(
     uri: Uri,
     ApiPath(id): ApiPath<TicketId>,
 ) -> WebResult {
+    detail_page(&state, &actor, &headers, &uri, id, Typed::default(), None).await
+}
+
+/// The incident page; after a failed save (`error`) with what was typed and status 422.
+async fn detail_page(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: TicketId,
+    typed: Typed,
+    error: Option<AppError>,
+) -> WebResult {
+    let (state, actor) = (state.clone(), actor.clone());
     let (ticket, access, names, activity) = load(&state, &actor, id).await?;
-    let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
+    let mut page = Page::new(&state, &actor, headers, uri, "queue.title");
+    let failed = error.is_some();
+    if let Some(e) = error {
+        rerender(&mut page, e)?;
+    }
     let work = access == TicketAccess::Work;
     let transitions: Vec<(&'static str, &'static str)> = match access {
         TicketAccess::Work => ticket.state.allowed().iter().map(|s| (s.as_str(), state_key(*s))).collect(),
@@ -336,12 +371,13 @@ pub async fn page(
         assignable: names.assignable.clone(),
         levels: LEVELS,
         files,
+        typed,
         page,
     };
-    Ok(render(&detail))
+    Ok(if failed { unprocessable(render(&detail)) } else { render(&detail) })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct CommentForm {
     #[serde(default)]
     body: String,
@@ -352,14 +388,21 @@ pub struct CommentForm {
 pub async fn comment(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
     ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<CommentForm>,
 ) -> WebResult {
-    let result = state.app.incidents().comment(&actor, id, &f.body, f.internal).await;
-    after_form(result, &format!("/incidents/{id}"), Notice::Sent)
+    match state.app.incidents().comment(&actor, id, &f.body, f.internal).await {
+        Err(e) if form_errors::users_to_fix(&e) => {
+            let typed = Typed { comment: f, ..Typed::default() };
+            detail_page(&state, &actor, &headers, &uri, id, typed, Some(e)).await
+        }
+        result => after_form(result, &format!("/incidents/{id}"), Notice::Sent),
+    }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct TransitionForm {
     #[serde(default)]
     to: String,
@@ -375,6 +418,8 @@ pub struct TransitionForm {
 pub async fn transition(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
     ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<TransitionForm>,
 ) -> WebResult {
@@ -393,12 +438,18 @@ pub async fn transition(
                 .then(|| ResolutionCode::parse(&f.resolution_code))
                 .transpose()
                 .map_err(AppError::from)?,
-            resolution_note: Some(f.resolution_note),
+            resolution_note: Some(f.resolution_note.clone()),
         };
         state.app.incidents().transition(&actor, id, f.version, request).await
     }
     .await;
-    after_form(result, &format!("/incidents/{id}"), Notice::Saved)
+    match result {
+        Err(e) if form_errors::users_to_fix(&e) => {
+            let typed = Typed { transition: f, ..Typed::default() };
+            detail_page(&state, &actor, &headers, &uri, id, typed, Some(e)).await
+        }
+        result => after_form(result, &format!("/incidents/{id}"), Notice::Saved),
+    }
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, Ti
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::ticket_query;
-use crate::web::{Notice, Page, WebForm, WebResult, after_form, form_error, render};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, render, rerender, unprocessable};
 
 pub use detail::{comment, page as detail, report, transition, update};
 
@@ -233,6 +233,19 @@ struct NewPage<'a> {
     people: Vec<(UserId, String)>,
     teams: Vec<(TeamId, String)>,
     assignable: Vec<(UserId, String)>,
+    /// What was typed, when the form comes back after a failed save.
+    typed: NewForm,
+}
+
+impl NewPage<'_> {
+    /// Whether `value` is the option to select in a list whose typed choice is `typed`
+    /// (`default` when nothing was typed yet).
+    fn chosen(&self, typed: &str, value: &dyn std::fmt::Display, default: bool) -> bool {
+        match typed.trim() {
+            "" => default,
+            t => t == value.to_string(),
+        }
+    }
 }
 
 pub async fn new_form(
@@ -241,8 +254,20 @@ pub async fn new_form(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
+    new_page(&state, &actor, &headers, &uri, NewForm::default(), None).await
+}
+
+/// The new-incident form; after a failed save (`error`) with what was typed and status 422.
+async fn new_page(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    headers: &HeaderMap,
+    uri: &Uri,
+    typed: NewForm,
+    error: Option<AppError>,
+) -> WebResult {
     let names = state.app.directory().names().await?;
-    let categories = state.app.incidents().categories(&actor).await?;
+    let categories = state.app.incidents().categories(actor).await?;
     let matrix = state
         .app
         .config()
@@ -258,8 +283,14 @@ pub async fn new_form(
     people.sort_by(|a, b| a.1.cmp(&b.1));
     let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut page = Page::new(state, actor, headers, uri, "nav.new_incident");
+    let failed = error.is_some();
+    if let Some(e) = error {
+        rerender(&mut page, e)?;
+    }
     let page = NewPage {
-        page: Page::new(&state, &actor, &headers, &uri, "nav.new_incident"),
+        page,
+        typed,
         levels: LEVELS,
         matrix,
         categories: categories
@@ -273,7 +304,7 @@ pub async fn new_form(
         teams,
         assignable: names.assignable,
     };
-    Ok(render(&page))
+    Ok(if failed { unprocessable(render(&page)) } else { render(&page) })
 }
 
 /// An optional id from a form select ("" means none).
@@ -284,7 +315,7 @@ pub fn opt_id<I: std::str::FromStr>(field: &'static str, value: &str) -> Result<
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NewForm {
     #[serde(default)]
     title: String,
@@ -326,6 +357,8 @@ fn picked_ci(text: &str) -> Result<Vec<CiId>, AppError> {
 pub async fn create(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
     WebForm(f): WebForm<NewForm>,
 ) -> WebResult {
     let result = async {
@@ -333,12 +366,12 @@ pub async fn create(
             v.trim().parse::<i64>().map(Some).map_err(|_| AppError::invalid(field, "choose a level"))
         };
         let input = NewIncident {
-            title: f.title,
-            description: f.description,
+            title: f.title.clone(),
+            description: f.description.clone(),
             requester_id: opt_id("requester_id", &f.requester_id)?,
             category_id: opt_id("category_id", &f.category_id)?,
             subcategory_id: None,
-            service: Some(f.service),
+            service: Some(f.service.clone()),
             impact: level("impact", &f.impact)?,
             urgency: level("urgency", &f.urgency)?,
             team_id: opt_id("team_id", &f.team_id)?,
@@ -354,7 +387,7 @@ pub async fn create(
     .await;
     match result {
         Ok(t) => Ok(Redirect::to(&format!("/incidents/{}", t.id)).into_response()),
-        Err(e) => form_error(e, "/incidents/new"),
+        Err(e) => new_page(&state, &actor, &headers, &uri, f, Some(e)).await,
     }
 }
 

@@ -112,6 +112,7 @@ fn every_kind_of_event_reads_back_as_written() {
         TeamEvent::Created { name: "Desk".into(), description: String::new() },
         TeamEvent::MemberAdded { user_id: UserId(1), username: "a".into() },
         TeamEvent::MemberRemoved { user_id: UserId(1), username: "a".into() },
+        TeamEvent::IntakeChanged { intake: true },
     ] {
         round_trip(DomainEvent::Team { id: TeamId(2), event });
     }
@@ -127,6 +128,9 @@ fn every_kind_of_event_reads_back_as_written() {
         id: CategoryId(1),
         event: CategoryEvent::Created { name: "Network".into(), parent_id: Some(CategoryId(2)) },
     });
+    for team_id in [Some(TeamId(3)), None] {
+        round_trip(DomainEvent::Category { id: CategoryId(1), event: CategoryEvent::Routed { team_id } });
+    }
     round_trip(DomainEvent::CiClass {
         name: "box".into(),
         event: CiClassEvent::Created { attrs: vec!["ip".into()] },
