@@ -17,6 +17,8 @@ pub struct CalendarRecord {
     pub hours: Vec<String>,
     /// ISO dates.
     pub holidays: Vec<String>,
+    /// ISO dates worked although their weekday is not (makeup working days).
+    pub working_days: Vec<String>,
     pub always: bool,
 }
 
@@ -46,19 +48,22 @@ pub struct PolicyRecord {
 impl Store {
     pub async fn sla_calendars(&self) -> Result<Vec<CalendarRecord>> {
         let rows =
-            sqlx::query("SELECT id, name, time_zone, hours, holidays, always FROM sla_calendars ORDER BY id")
+            sqlx::query("SELECT id, name, time_zone, hours, holidays, working_days, always FROM sla_calendars ORDER BY id")
                 .fetch_all(&mut *self.reader().await?)
                 .await?;
         rows.iter()
             .map(|r| {
                 let hours: String = r.try_get("hours")?;
                 let holidays: String = r.try_get("holidays")?;
+                let working_days: String = r.try_get("working_days")?;
+                let dates = |s: &str| s.split(',').filter(|d| !d.is_empty()).map(str::to_owned).collect();
                 Ok(CalendarRecord {
                     id: id_at(r, "id")?,
                     name: r.try_get("name")?,
                     time_zone: r.try_get("time_zone")?,
                     hours: hours.split('|').map(str::to_owned).collect(),
-                    holidays: holidays.split(',').filter(|d| !d.is_empty()).map(str::to_owned).collect(),
+                    holidays: dates(&holidays),
+                    working_days: dates(&working_days),
                     always: r.try_get::<i64, _>("always")? != 0,
                 })
             })
@@ -103,8 +108,8 @@ impl Store {
 impl Tx {
     pub async fn insert_sla_calendar(&mut self, now: Timestamp, c: &CalendarRecord) -> Result<CalendarId> {
         let id = sqlx::query_scalar(
-            "INSERT INTO sla_calendars (name, time_zone, hours, holidays, always, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO sla_calendars (name, time_zone, hours, holidays, always, created_at, working_days) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&c.name)
         .bind(&c.time_zone)
@@ -112,6 +117,7 @@ impl Tx {
         .bind(c.holidays.join(","))
         .bind(i64::from(c.always))
         .bind(to_ms(now))
+        .bind(c.working_days.join(","))
         .fetch_one(self.conn().await?)
         .await?;
         Ok(CalendarId(id))

@@ -8,7 +8,7 @@ use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId, UserId};
 use steward_core::sla::{
-    BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_holidays,
+    BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_calendar_days,
     since_last_update, timelines,
 };
 use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
@@ -29,7 +29,9 @@ pub struct NewCalendar {
     pub time_zone: String,
     pub hours: Vec<String>,
     pub holidays: Vec<String>,
-    /// An iCalendar file whose events are holidays too.
+    /// Dates worked although their weekday is not (makeup working days, 调休).
+    pub working_days: Vec<String>,
+    /// An iCalendar file whose events are holidays or, when they say so, working days.
     pub ics: Option<String>,
     pub always: bool,
 }
@@ -44,7 +46,8 @@ pub struct NewPolicy {
     pub calendar_id: CalendarId,
     pub response_minutes: Option<i64>,
     pub resolution_minutes: Option<i64>,
-    pub pause_reasons: Vec<String>,
+    /// `None`: [`PausePolicy::DEFAULT_REASONS`]; an empty list never pauses.
+    pub pause_reasons: Option<Vec<String>>,
     pub service: Option<String>,
     pub organisation: Option<String>,
     pub update_minutes: Option<i64>,
@@ -72,24 +75,33 @@ fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
     if c.always {
         return Ok(BusinessCalendar::always());
     }
-    let holidays = c
-        .holidays
-        .iter()
-        .map(|d| {
-            d.parse().map_err(|_| AppError::invalid("holidays", format!("`{d}` is not a date (YYYY-MM-DD)")))
-        })
-        .collect::<Result<BTreeSet<jiff::civil::Date>>>()?;
+    let dates = |field: &'static str, list: &[String]| {
+        list.iter()
+            .map(|d| {
+                d.parse().map_err(|_| AppError::invalid(field, format!("`{d}` is not a date (YYYY-MM-DD)")))
+            })
+            .collect::<Result<BTreeSet<jiff::civil::Date>>>()
+    };
+    let holidays = dates("holidays", &c.holidays)?;
+    let working_days = dates("working_days", &c.working_days)?;
+    if let Some(both) = holidays.intersection(&working_days).next() {
+        return Err(AppError::invalid(
+            "working_days",
+            format!("{both} cannot be both a holiday and a working day"),
+        ));
+    }
     let days: Vec<&str> = c.hours.iter().map(String::as_str).collect();
     let days: [&str; 7] = days
         .try_into()
         .map_err(|_| AppError::invalid("hours", "give working hours for all seven days, Monday first"))?;
-    BusinessCalendar::from_days(&c.time_zone, &days, holidays).map_err(|e| {
+    let calendar = BusinessCalendar::from_days(&c.time_zone, &days, holidays).map_err(|e| {
         let field = match e {
             steward_core::sla::CalendarError::UnknownTimeZone(_) => "time_zone",
             _ => "hours",
         };
         AppError::invalid(field, e)
-    })
+    })?;
+    Ok(calendar.with_working_days(working_days))
 }
 
 fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> bool {
@@ -210,9 +222,12 @@ impl crate::Sla<'_> {
             return Err(AppError::invalid("name", "a calendar name must be 1 to 80 characters, one line"));
         }
         let mut holidays: BTreeSet<String> = input.holidays.iter().map(|d| d.trim().to_owned()).collect();
+        let mut working_days: BTreeSet<String> =
+            input.working_days.iter().map(|d| d.trim().to_owned()).collect();
         if let Some(ics) = &input.ics {
-            let dates = parse_holidays(ics).map_err(|e| AppError::invalid("ics", e))?;
-            holidays.extend(dates.iter().map(|d| d.to_string()));
+            let days = parse_calendar_days(ics).map_err(|e| AppError::invalid("ics", e))?;
+            holidays.extend(days.holidays.iter().map(|d| d.to_string()));
+            working_days.extend(days.working_days.iter().map(|d| d.to_string()));
         }
         let hours = if input.always { vec![String::new(); 7] } else { input.hours.clone() };
         let calendar = CalendarRecord {
@@ -221,6 +236,7 @@ impl crate::Sla<'_> {
             time_zone: if input.always { "UTC".into() } else { input.time_zone.trim().to_owned() },
             hours,
             holidays: holidays.into_iter().collect(),
+            working_days: working_days.into_iter().collect(),
             always: input.always,
         };
         calendar_of(&calendar)?;
@@ -232,6 +248,7 @@ impl crate::Sla<'_> {
             time_zone: calendar.time_zone.clone(),
             hours: calendar.hours.clone(),
             holidays: calendar.holidays.len() as i64,
+            working_days: calendar.working_days.len() as i64,
         };
         record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
         tx.commit().await?;
@@ -274,7 +291,11 @@ impl crate::Sla<'_> {
         {
             return Err(AppError::invalid("category_id", format!("no category {c}")));
         }
-        for reason in &input.pause_reasons {
+        let pause_reasons = match &input.pause_reasons {
+            Some(reasons) => reasons.clone(),
+            None => PausePolicy::DEFAULT_REASONS.iter().map(|r| r.as_str().to_owned()).collect(),
+        };
+        for reason in &pause_reasons {
             HoldReason::parse(reason).map_err(|e| AppError::invalid("pause_reasons", e.message))?;
         }
         if input.update_minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
@@ -303,7 +324,7 @@ impl crate::Sla<'_> {
             calendar_id: input.calendar_id,
             response_minutes: input.response_minutes,
             resolution_minutes: resolution,
-            pause_reasons: input.pause_reasons,
+            pause_reasons,
             service: condition("service", input.service.as_deref())?,
             organisation: condition("organisation", input.organisation.as_deref())?,
             update_minutes: input.update_minutes,

@@ -1,5 +1,8 @@
-//! Business calendars: working hours per weekday in an IANA time zone, minus holidays; or
-//! 24×7. Durations and due instants are computed minute-exact across DST changes.
+//! Business calendars: working hours per weekday in an IANA time zone, minus holidays, plus
+//! working-day exceptions (调休: a Saturday worked in exchange for a longer holiday); or 24×7.
+//! Durations and due instants are computed minute-exact across DST changes: a window counts
+//! the real minutes whose local time lies inside it, so a window that starts or ends in the
+//! hour a clock change skips or repeats counts what the wall clock showed.
 
 use std::collections::BTreeSet;
 
@@ -67,6 +70,10 @@ pub struct BusinessCalendar {
     /// Monday first; `None` means 24×7.
     week: Option<[WorkingHours; 7]>,
     holidays: BTreeSet<Date>,
+    /// Dates worked although their weekday is not, with the hours of [`Self::standard`].
+    working_days: BTreeSet<Date>,
+    /// The weekday (Monday = 0) whose hours a working-day exception works: the first with any.
+    standard: usize,
     /// The instant of every local midnight from `TABLE_FIRST_YEAR` on, made on first use: the
     /// clock asks for the same few hundred dates millions of times, and a time-zone lookup
     /// costs far more than an array read.
@@ -85,6 +92,8 @@ impl BusinessCalendar {
             tz: TimeZone::UTC,
             week: None,
             holidays: BTreeSet::new(),
+            working_days: BTreeSet::new(),
+            standard: 0,
             midnights: Default::default(),
         }
     }
@@ -97,10 +106,34 @@ impl BusinessCalendar {
     ) -> Result<BusinessCalendar, CalendarError> {
         let tz = TimeZone::get(time_zone)
             .map_err(|_| CalendarError::UnknownTimeZone(time_zone.chars().take(64).collect()))?;
-        if week.iter().all(|d| d.0.is_empty()) {
-            return Err(CalendarError::NoWorkingTime);
+        let standard = week.iter().position(|d| !d.0.is_empty()).ok_or(CalendarError::NoWorkingTime)?;
+        Ok(BusinessCalendar {
+            tz,
+            week: Some(week),
+            holidays,
+            working_days: BTreeSet::new(),
+            standard,
+            midnights: Default::default(),
+        })
+    }
+
+    /// The calendar with `days` worked as a normal working day (the hours of the first weekday
+    /// with any), whatever their weekday. A date that is also a holiday stays a holiday.
+    pub fn with_working_days(mut self, days: BTreeSet<Date>) -> BusinessCalendar {
+        self.working_days = days;
+        self
+    }
+
+    /// The working windows of local `date`: none on a holiday, a normal day's on a working-day
+    /// exception, else its weekday's.
+    fn windows_on<'a>(&self, week: &'a [WorkingHours; 7], date: Date) -> &'a [(u16, u16)] {
+        if self.holidays.contains(&date) {
+            &[]
+        } else if self.working_days.contains(&date) {
+            week[self.standard].windows()
+        } else {
+            week[date.weekday().to_monday_zero_offset() as usize].windows()
         }
-        Ok(BusinessCalendar { tz, week: Some(week), holidays, midnights: Default::default() })
     }
 
     /// Parses seven day strings (Monday first), as stored and typed by admins.
@@ -122,29 +155,48 @@ impl BusinessCalendar {
         week: &'a [WorkingHours; 7],
         date: Date,
     ) -> impl Iterator<Item = (Timestamp, Timestamp)> + 'a {
-        let windows = if self.holidays.contains(&date) {
-            &[][..]
-        } else {
-            week[date.weekday().to_monday_zero_offset() as usize].windows()
-        };
+        let windows = self.windows_on(week, date);
         let m0 = self.midnight(date);
         let plain = Self::is_plain(m0, date.tomorrow().ok().and_then(|next| self.midnight(next)));
-        windows.iter().filter_map(move |(a, b)| {
-            let at = |m: u16| {
-                if plain {
-                    return m0?.checked_add(SignedDuration::from_mins(i64::from(m))).ok();
-                }
-                let dt = if m == 24 * 60 {
-                    date.tomorrow().ok()?.at(0, 0, 0, 0)
-                } else {
-                    date.at((m / 60) as i8, (m % 60) as i8, 0, 0)
-                };
-                // A local time skipped by DST maps to the instant after the gap.
-                self.tz.to_ambiguous_timestamp(dt).compatible().ok()
-            };
-            let (s, e) = (at(*a)?, at(*b)?);
-            (s < e).then_some((s, e))
-        })
+        // Most days: local time is midnight plus minutes.
+        let simple = plain.then_some(m0).flatten().into_iter().flat_map(move |m0| {
+            windows.iter().filter_map(move |(a, b)| {
+                let at = |m: u16| m0.checked_add(SignedDuration::from_mins(i64::from(m))).ok();
+                Some((at(*a)?, at(*b)?))
+            })
+        });
+        // A day with a clock change: each window by the offsets in force.
+        let exact = (!plain).then(|| windows.iter().flat_map(move |(a, b)| self.exact_window(date, *a, *b)));
+        simple.chain(exact.into_iter().flatten())
+    }
+
+    /// The instants whose local time on `date` lies in `[a, b)` minutes after midnight. Between
+    /// two offset changes local time is the instant plus one offset, so each such stretch
+    /// contributes the instants `[A − offset, B − offset)` it holds (A and B the window's ends
+    /// read as if local time were UTC): a skipped hour adds nothing, a repeated one twice.
+    fn exact_window(&self, date: Date, a: u16, b: u16) -> Vec<(Timestamp, Timestamp)> {
+        let Ok(day) = TimeZone::UTC.to_timestamp(date.at(0, 0, 0, 0)).map(|t| t.as_second()) else {
+            return Vec::new();
+        };
+        let (start, end) = (day + i64::from(a) * 60, day + i64::from(b) * 60);
+        // Offsets are within ±26 hours, so these bounds hold every instant that can qualify.
+        let reach = 26 * 3600;
+        let (Ok(lo), Ok(hi)) = (Timestamp::from_second(start - reach), Timestamp::from_second(end + reach))
+        else {
+            return Vec::new();
+        };
+        let mut cuts = vec![lo];
+        cuts.extend(self.tz.following(lo).map(|t| t.timestamp()).take_while(|t| *t < hi));
+        cuts.push(hi);
+        cuts.windows(2)
+            .filter_map(|pair| {
+                let offset = i64::from(self.tz.to_offset(pair[0]).seconds());
+                let from = pair[0].as_second().max(start - offset);
+                let to = pair[1].as_second().min(end - offset);
+                let (from, to) = (Timestamp::from_second(from).ok()?, Timestamp::from_second(to).ok()?);
+                (from < to).then_some((from, to))
+            })
+            .collect()
     }
 
     fn convert_midnight(&self, date: Date) -> Option<Timestamp> {
@@ -174,12 +226,8 @@ impl BusinessCalendar {
     }
 
     /// Working time of a whole local date without a UTC offset change (most dates).
-    fn plain_day(week: &[WorkingHours; 7], date: Date) -> SignedDuration {
-        let minutes: u32 = week[date.weekday().to_monday_zero_offset() as usize]
-            .windows()
-            .iter()
-            .map(|(a, b)| u32::from(b - a))
-            .sum();
+    fn plain_day(&self, week: &[WorkingHours; 7], date: Date) -> SignedDuration {
+        let minutes: u32 = self.windows_on(week, date).iter().map(|(a, b)| u32::from(b - a)).sum();
         SignedDuration::from_mins(i64::from(minutes))
     }
 
@@ -219,9 +267,7 @@ impl BusinessCalendar {
         while date < last {
             let Ok(next) = date.tomorrow() else { break };
             let m1 = self.midnight(next);
-            if !self.holidays.contains(&date) {
-                total += if Self::is_plain(m0, m1) { Self::plain_day(week, date) } else { clipped(date) };
-            }
+            total += if Self::is_plain(m0, m1) { self.plain_day(week, date) } else { clipped(date) };
             (date, m0) = (next, m1);
         }
         total + clipped(last)
@@ -238,8 +284,8 @@ impl BusinessCalendar {
         for day in 0..HORIZON_DAYS {
             let next = date.tomorrow().map_err(|_| CalendarError::Unreachable)?;
             let m1 = self.midnight(next);
-            let skip = day > 0 && !self.holidays.contains(&date) && Self::is_plain(m0, m1) && {
-                let whole = Self::plain_day(week, date);
+            let skip = day > 0 && Self::is_plain(m0, m1) && {
+                let whole = self.plain_day(week, date);
                 // Only a day that ends before the target is reached can be skipped whole.
                 left > whole && {
                     left -= whole;
@@ -353,5 +399,143 @@ mod tests {
             cal.add(at("2026-01-01T00:00:00Z"), SignedDuration::from_hours(1)),
             Err(CalendarError::Unreachable)
         );
+    }
+
+    /// The Golden Week case of issue 17: a P3 (two working days) opened Wednesday 2026-09-30
+    /// 17:00 in Beijing is due on the makeup Saturday 10-10, not on Monday 10-05 (a holiday).
+    #[test]
+    fn a_makeup_working_day_is_worked_and_a_holiday_is_not() {
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let holidays = (1..=7).map(|d| Date::new(2026, 10, d).unwrap()).collect();
+        let working = [day("2026-09-20"), day("2026-10-10")].into_iter().collect();
+        let cal = office("Asia/Shanghai");
+        let cal = BusinessCalendar::new("Asia/Shanghai", cal.week.clone().unwrap(), holidays)
+            .unwrap()
+            .with_working_days(working);
+        // 17:00–18:00 on the 30th (1 h), then the holidays, then Thursday 10-08 (8 h) and
+        // Friday 10-09 to 17:00 (7 h).
+        let due = cal.add(at("2026-09-30T09:00:00Z"), SignedDuration::from_hours(16)).unwrap();
+        assert_eq!(due, at("2026-10-09T09:00:00Z"), "Friday 10-09 17:00 Beijing");
+        // 24 business hours: Friday's last hour, then the makeup Saturday to 17:00.
+        let due = cal.add(at("2026-09-30T09:00:00Z"), SignedDuration::from_hours(24)).unwrap();
+        assert_eq!(due, at("2026-10-10T09:00:00Z"), "Saturday 10-10 17:00 Beijing, a makeup working day");
+        assert_eq!(
+            cal.business_duration(at("2026-10-09T16:00:00Z"), at("2026-10-10T16:00:00Z")),
+            SignedDuration::from_hours(8)
+        );
+        // Without the exceptions the same target lands in the holiday week's end instead.
+        let plain = office("Asia/Shanghai");
+        assert_eq!(
+            plain.add(at("2026-09-30T09:00:00Z"), SignedDuration::from_hours(24)).unwrap(),
+            at("2026-10-05T09:00:00Z")
+        );
+    }
+
+    /// Issue 17: a Sunday 00:30–01:30 London window on 2027-03-28 loses the half hour the clock
+    /// skips (due times used to land at 02:10 BST, outside it), and an autumn 01:30–02:30
+    /// window holds 90 real minutes (it counted 120).
+    #[test]
+    fn windows_over_a_clock_change_count_the_minutes_the_clock_showed() {
+        let spring = BusinessCalendar::from_days(
+            "Europe/London",
+            &["", "", "", "", "", "", "00:30-01:30"],
+            BTreeSet::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            spring.business_duration(at("2027-03-27T12:00:00Z"), at("2027-03-28T12:00:00Z")),
+            SignedDuration::from_mins(30)
+        );
+        let due = spring.add(at("2027-03-28T00:30:00Z"), SignedDuration::from_mins(40)).unwrap();
+        assert_eq!(due, at("2027-04-03T23:40:00Z"), "10 minutes into next Sunday's 00:30 BST");
+        let autumn = BusinessCalendar::from_days(
+            "Europe/London",
+            &["", "", "", "", "", "", "01:30-02:30"],
+            BTreeSet::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            autumn.business_duration(at("2027-10-30T12:00:00Z"), at("2027-10-31T12:00:00Z")),
+            SignedDuration::from_mins(90)
+        );
+        let due = autumn.add(at("2027-10-31T00:30:00Z"), SignedDuration::from_mins(45)).unwrap();
+        assert_eq!(due, at("2027-10-31T01:45:00Z"), "30 min before the change, 15 after 01:30 GMT");
+    }
+
+    mod against_a_minute_by_minute_reference {
+        use super::*;
+        use proptest::prelude::*;
+
+        const SPECS: [&str; 7] = [
+            "",
+            "09:00-17:00",
+            "00:30-01:30",
+            "01:30-02:30",
+            "00:00-24:00",
+            "01:00-03:00,22:00-23:30",
+            "02:00-02:45",
+        ];
+        /// (time zone, a date near a clock change of 2027)
+        const ZONES: [(&str, &str); 5] = [
+            ("Europe/London", "2027-03-28"),
+            ("Europe/London", "2027-10-31"),
+            ("America/New_York", "2027-11-07"),
+            ("Australia/Sydney", "2027-04-04"),
+            ("Asia/Shanghai", "2027-10-01"),
+        ];
+
+        /// Whether minute `[t, t + 1 min)` is working time, read off the local clock.
+        fn works(cal: &BusinessCalendar, days: &[&str; 7], t: Timestamp) -> bool {
+            let local = cal.tz.to_datetime(t);
+            let date = local.date();
+            let spec = if cal.holidays.contains(&date) {
+                ""
+            } else if cal.working_days.contains(&date) {
+                days[cal.standard]
+            } else {
+                days[date.weekday().to_monday_zero_offset() as usize]
+            };
+            let minute = i32::from(local.hour()) * 60 + i32::from(local.minute());
+            WorkingHours::parse("x", spec)
+                .unwrap()
+                .windows()
+                .iter()
+                .any(|(a, b)| (i32::from(*a)..i32::from(*b)).contains(&minute))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(96))]
+            #[test]
+            fn due_times_and_durations_match(
+                zone in 0..ZONES.len(),
+                specs in proptest::array::uniform7(0..SPECS.len()),
+                start_minutes in -6000i64..6000,
+                amount in 1i64..2500,
+                exceptions in proptest::collection::vec((-8i64..8, any::<bool>()), 0..4),
+            ) {
+                let (tz, near) = ZONES[zone];
+                let days: [&str; 7] = specs.map(|i| SPECS[i]);
+                prop_assume!(days.iter().any(|d| !d.is_empty()));
+                let near: Date = near.parse().unwrap();
+                let (mut holidays, mut working) = (BTreeSet::new(), BTreeSet::new());
+                for (offset, holiday) in exceptions {
+                    let d = near.checked_add(jiff::Span::new().days(offset)).unwrap();
+                    if holiday { holidays.insert(d); } else { working.insert(d); }
+                }
+                let cal = BusinessCalendar::from_days(tz, &days, holidays).unwrap().with_working_days(working);
+                let noon = cal.tz.to_timestamp(near.at(12, 0, 0, 0)).unwrap();
+                let start = noon.checked_add(SignedDuration::from_mins(start_minutes)).unwrap();
+                // Walk minute by minute until `amount` working minutes have passed.
+                let (mut t, mut counted) = (start, 0);
+                let limit = start.checked_add(SignedDuration::from_hours(24 * 60)).unwrap();
+                while counted < amount && t < limit {
+                    if works(&cal, &days, t) { counted += 1; }
+                    t = t.checked_add(SignedDuration::from_mins(1)).unwrap();
+                }
+                prop_assume!(counted == amount);
+                prop_assert_eq!(cal.add(start, SignedDuration::from_mins(amount)).unwrap(), t);
+                prop_assert_eq!(cal.business_duration(start, t), SignedDuration::from_mins(amount));
+            }
+        }
     }
 }

@@ -3,8 +3,9 @@
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlaCalendarEvent {
-    /// `hours`: the seven weekdays' hours from Monday; `holidays`: how many dates.
-    Created { name: String, time_zone: String, hours: Vec<String>, holidays: i64 },
+    /// `hours`: the seven weekdays' hours from Monday; `holidays` and `working_days`: how many
+    /// dates of each (events written before working days existed read as 0).
+    Created { name: String, time_zone: String, hours: Vec<String>, holidays: i64, working_days: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

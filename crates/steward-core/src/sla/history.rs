@@ -21,6 +21,12 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PausePolicy(pub Vec<HoldReason>);
 
+impl PausePolicy {
+    /// What a policy pauses on unless told otherwise (the built-in ones and those made through
+    /// the API alike, issue 17): waiting on the customer or a vendor is not the desk's time.
+    pub const DEFAULT_REASONS: [HoldReason; 2] = [HoldReason::AwaitingCustomer, HoldReason::AwaitingVendor];
+}
+
 /// The resolution and first-response timelines of a ticket, oldest change first.
 ///
 /// Resolution runs while the ticket is open, pauses on hold for a pausing reason, and stops when

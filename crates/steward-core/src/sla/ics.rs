@@ -1,5 +1,7 @@
-//! Holidays from an iCalendar (`.ics`) file: every all-day (or dated) `VEVENT` becomes the
-//! dates from its `DTSTART` up to, not including, its `DTEND`.
+//! Holidays and makeup working days from an iCalendar (`.ics`) file: every all-day (or dated)
+//! `VEVENT` covers the dates from its `DTSTART` up to, not including, its `DTEND`. An event
+//! that marks a working day (调休 in China: a weekend worked in exchange for a longer holiday)
+//! is a working day, not a holiday; see [`marks_working_day`] for how one is told.
 
 use std::collections::BTreeSet;
 
@@ -24,7 +26,31 @@ fn date(value: &str, line: usize) -> Result<Date, IcsError> {
     Date::new(y, m, dd).map_err(|_| bad())
 }
 
+/// What an `.ics` file says: days off and days worked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarDays {
+    pub holidays: BTreeSet<Date>,
+    pub working_days: BTreeSet<Date>,
+}
+
+/// Words that make an event a working day, in its `SUMMARY` or `CATEGORIES`: the Chinese feeds
+/// (and the State Council's notices) call a makeup day 补班 or 上班 (often "春节补班", "国庆节
+/// （班）"); English feeds say "working day", "workday" or "makeup".
+const WORKING_WORDS: [&str; 7] = ["补班", "上班", "（班）", "(班)", "working day", "workday", "makeup"];
+
+/// Whether an event with these properties marks a working day. Apple's feeds mark one with
+/// `X-APPLE-SPECIAL-DAY:WORK-HOLIDAY`.
+fn marks_working_day(summary: &str, categories: &str, apple_special: &str) -> bool {
+    let text = format!("{summary} {categories}").to_lowercase();
+    apple_special.eq_ignore_ascii_case("WORK-HOLIDAY") || WORKING_WORDS.iter().any(|w| text.contains(w))
+}
+
+/// The holidays of an `.ics` file (its working days dropped); see [`parse_calendar_days`].
 pub fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, IcsError> {
+    Ok(parse_calendar_days(text)?.holidays)
+}
+
+pub fn parse_calendar_days(text: &str) -> Result<CalendarDays, IcsError> {
     // Unfold continuation lines (RFC 5545 §3.1), remembering each logical line's number.
     let mut lines: Vec<(usize, String)> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -41,14 +67,33 @@ pub fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, IcsError> {
             message: "not an iCalendar file (no BEGIN:VCALENDAR)".into(),
         });
     }
-    let mut holidays = BTreeSet::new();
-    let mut event: Option<(usize, Option<Date>, Option<Date>)> = None;
+    let mut days = CalendarDays::default();
+    /// An open event: its first line, start, end, summary, categories, Apple's mark.
+    type Open = (usize, Option<Date>, Option<Date>, String, String, String);
+    let mut event: Option<Open> = None;
     let mut closed = false;
     for (n, line) in &lines {
         let (name, value) = line.split_once(':').unwrap_or((line.as_str(), ""));
         let key = name.split(';').next().unwrap_or("").to_ascii_uppercase();
         match (key.as_str(), value.trim()) {
-            ("BEGIN", "VEVENT") => event = Some((*n, None, None)),
+            ("BEGIN", "VEVENT") => {
+                event = Some((*n, None, None, String::new(), String::new(), String::new()))
+            }
+            ("SUMMARY", v) => {
+                if let Some(e) = event.as_mut() {
+                    e.3 = v.to_owned();
+                }
+            }
+            ("CATEGORIES", v) => {
+                if let Some(e) = event.as_mut() {
+                    e.4 = v.to_owned();
+                }
+            }
+            ("X-APPLE-SPECIAL-DAY", v) => {
+                if let Some(e) = event.as_mut() {
+                    e.5 = v.to_owned();
+                }
+            }
             ("DTSTART", v) => {
                 if let Some(e) = event.as_mut() {
                     e.1 = Some(date(v, *n)?);
@@ -60,8 +105,12 @@ pub fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, IcsError> {
                 }
             }
             ("END", "VEVENT") => {
-                let (start_line, start, end) =
+                let (start_line, start, end, summary, categories, apple) =
                     event.take().ok_or(IcsError { line: *n, message: "END:VEVENT without BEGIN".into() })?;
+                let into = match marks_working_day(&summary, &categories, &apple) {
+                    true => &mut days.working_days,
+                    false => &mut days.holidays,
+                };
                 let start =
                     start.ok_or(IcsError { line: start_line, message: "an event without DTSTART".into() })?;
                 let end = end.unwrap_or(start.tomorrow().unwrap_or(start));
@@ -70,7 +119,7 @@ pub fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, IcsError> {
                     if d >= end && d != start {
                         break;
                     }
-                    holidays.insert(d);
+                    into.insert(d);
                     match d.tomorrow() {
                         Ok(next) if next < end => d = next,
                         _ => break,
@@ -88,7 +137,7 @@ pub fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, IcsError> {
             message: "the file ends inside an event or without END:VCALENDAR".into(),
         });
     }
-    Ok(holidays)
+    Ok(days)
 }
 
 #[cfg(test)]
@@ -100,6 +149,17 @@ mod tests {
         let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:国庆节\r\nDTSTART;VALUE=DATE:20261001\r\nDTEND;VALUE=DATE:20261004\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20261225\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let days: Vec<String> = parse_holidays(ics).unwrap().iter().map(|d| d.to_string()).collect();
         assert_eq!(days, vec!["2026-10-01", "2026-10-02", "2026-10-03", "2026-12-25"]);
+    }
+
+    /// Issue 17: a 补班 event was imported as a holiday.
+    #[test]
+    fn makeup_working_days_are_told_from_holidays() {
+        let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:国庆节\r\nDTSTART;VALUE=DATE:20261001\r\nDTEND;VALUE=DATE:20261008\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:国庆节补班\r\nDTSTART;VALUE=DATE:20261010\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:中秋节 (班)\r\nDTSTART;VALUE=DATE:20260920\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:调休\r\nX-APPLE-SPECIAL-DAY:WORK-HOLIDAY\r\nDTSTART;VALUE=DATE:20260214\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let days = parse_calendar_days(ics).unwrap();
+        let text = |set: &BTreeSet<Date>| set.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        assert_eq!(text(&days.working_days), vec!["2026-02-14", "2026-09-20", "2026-10-10"]);
+        assert_eq!(days.holidays.len(), 7);
+        assert!(!days.holidays.contains(&Date::new(2026, 10, 10).unwrap()));
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub use calendar::{BusinessCalendar, CalendarError, WorkingHours};
 pub use clock::{Phase, Segment, SlaStatus, Target, TicketTimeline, measure};
 pub use events::{SlaCalendarEvent, SlaPolicyEvent};
 pub use history::{HistoryEntry, PausePolicy, since_last_update, timelines};
-pub use ics::{IcsError, parse_holidays};
+pub use ics::{CalendarDays, IcsError, parse_calendar_days, parse_holidays};

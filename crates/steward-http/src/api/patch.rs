@@ -17,6 +17,15 @@ pub(crate) mod double_option {
     }
 }
 
+/// A field that may be left out but, when given, may not be `null` (its schema says so).
+pub(crate) mod present {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+}
+
 /// The version named by `If-Match: "3"` (or `3`, or a weak `W/"3"`).
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {

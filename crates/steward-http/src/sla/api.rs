@@ -32,6 +32,8 @@ pub struct CalendarJson {
     time_zone: String,
     hours: Vec<String>,
     holidays: Vec<String>,
+    /// Dates worked although their weekday is not (makeup working days, 调休).
+    working_days: Vec<String>,
     /// Counts every hour of every day.
     always: bool,
 }
@@ -44,6 +46,7 @@ impl From<&CalendarRecord> for CalendarJson {
             time_zone: c.time_zone.clone(),
             hours: c.hours.clone(),
             holidays: c.holidays.clone(),
+            working_days: c.working_days.clone(),
             always: c.always,
         }
     }
@@ -61,6 +64,10 @@ pub struct CalendarBody {
     hours: Vec<String>,
     #[serde(default)]
     holidays: Vec<String>,
+    /// Dates worked although their weekday is not (makeup working days).
+    #[serde(default)]
+    working_days: Vec<String>,
+    /// An iCalendar file: its events are holidays, or working days when they say so (补班).
     ics: Option<String>,
     #[serde(default)]
     always: bool,
@@ -76,6 +83,7 @@ pub async fn create_calendar(
         time_zone: b.time_zone,
         hours: b.hours,
         holidays: b.holidays,
+        working_days: b.working_days,
         ics: b.ics,
         always: b.always,
     };
@@ -150,9 +158,11 @@ pub struct PolicyBody {
     response_minutes: Option<i64>,
     #[schema(minimum = 1, maximum = 525600)]
     resolution_minutes: Option<i64>,
-    #[serde(default)]
+    /// Hold reasons that pause the clocks; left out: awaiting customer and awaiting vendor,
+    /// as the built-in policies; `[]`: never paused.
+    #[serde(default, deserialize_with = "crate::api::patch::present::deserialize")]
     #[schema(schema_with = crate::api::schema::hold_reasons)]
-    pause_reasons: Vec<String>,
+    pause_reasons: Option<Vec<String>>,
     #[schema(max_length = 120, pattern = "@one_line")]
     service: Option<String>,
     #[schema(max_length = 120, pattern = "@one_line")]

@@ -162,3 +162,84 @@ async fn chosen_thresholds_next_update_and_reassignment_on_breach() {
     assert!(metrics.contains("steward_sla_breaches{target=\"update\"} 2"), "{metrics}");
     assert!(metrics.contains("steward_sla_breaches{target=\"resolution\"} 1"), "{metrics}");
 }
+
+/// Issue 17, "China's calendar": a P3 opened Wednesday 2026-09-30 17:00 Beijing time was due
+/// Monday 10-05 (a National Day holiday) instead of Saturday 10-10, a makeup working day. The
+/// built-in Beijing calendar now ships the official 2025 and 2026 holidays and working days.
+#[tokio::test]
+async fn the_golden_week_case_is_due_on_the_official_calendars_day() {
+    let opened: Timestamp = "2026-09-30T09:00:00Z".parse().unwrap();
+    let config = AppConfig { clock: Clock::manual(opened), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, cals) = app.api(Method::GET, "/api/v1/sla/calendars", &admin, None).await;
+    let beijing =
+        cals["items"].as_array().unwrap().iter().find(|c| c["name"] == "Office hours (Beijing)").unwrap();
+    for day in
+        ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10", "2025-09-28"]
+    {
+        assert!(beijing["working_days"].as_array().unwrap().contains(&json!(day)), "{day}: {beijing}");
+    }
+    assert!(beijing["holidays"].as_array().unwrap().contains(&json!("2026-10-05")));
+    // P3 (2 × 2): 24 business hours; P4 (2 × 3): 40.
+    for (urgency, priority, due) in [(2, 3, "2026-10-10T09:00:00Z"), (3, 4, "2026-10-13T09:00:00Z")] {
+        let body = json!({ "title": "Golden Week", "impact": 2, "urgency": urgency });
+        let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &admin, Some(body)).await;
+        assert_eq!(inc["priority"], priority);
+        let (_, sla) =
+            app.api(Method::GET, &format!("/api/v1/incidents/{}/sla", inc["id"]), &admin, None).await;
+        let got: Timestamp = sla["resolution"]["due"].as_str().unwrap().parse().unwrap();
+        assert_eq!(got, due.parse::<Timestamp>().unwrap(), "P{priority}: {sla}");
+    }
+}
+
+/// Working days through the API: typed, from an `.ics` file's 补班 events, and refused when a
+/// date is both.
+#[tokio::test]
+async fn calendars_take_working_days_typed_or_from_ics() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let hours = ["09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "", ""];
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:国庆节\r\nDTSTART;VALUE=DATE:20271001\r\nDTEND;VALUE=DATE:20271008\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:国庆节补班\r\nDTSTART;VALUE=DATE:20270925\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let body = json!({ "name": "Shanghai plant", "time_zone": "Asia/Shanghai", "hours": hours,
+        "working_days": ["2027-10-09"], "ics": ics });
+    let (status, out) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body)).await;
+    assert_eq!(status, 201, "{out}");
+    let (_, cals) = app.api(Method::GET, "/api/v1/sla/calendars", &admin, None).await;
+    let plant =
+        cals["items"].as_array().unwrap().iter().find(|c| c["name"] == "Shanghai plant").unwrap().clone();
+    assert_eq!(plant["working_days"], json!(["2027-09-25", "2027-10-09"]));
+    assert_eq!(plant["holidays"].as_array().unwrap().len(), 7);
+    let both = json!({ "name": "Both", "time_zone": "UTC", "hours": hours,
+        "holidays": ["2027-05-01"], "working_days": ["2027-05-01"] });
+    let (status, out) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(both)).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("working_days")), "{out}");
+}
+
+/// Issue 17: a policy made through the API paused on nothing, while the built-in ones pause on
+/// awaiting customer and vendor. One default for both; `[]` still means never.
+#[tokio::test]
+async fn api_policies_pause_like_the_built_in_ones_unless_told_otherwise() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let always = calendar_id(&app, &admin, "24x7").await;
+    for (name, extra) in [("Default pauses", json!(null)), ("Never pauses", json!([]))] {
+        let mut body = json!({ "name": name, "rank": 1, "calendar_id": always, "resolution_minutes": 60 });
+        if !extra.is_null() {
+            body["pause_reasons"] = extra;
+        }
+        let (status, out) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(body)).await;
+        assert_eq!(status, 201, "{out}");
+    }
+    let (_, list) = app.api(Method::GET, "/api/v1/sla/policies", &admin, None).await;
+    let reasons = |name: &str| {
+        list["items"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["pause_reasons"].clone()
+    };
+    assert_eq!(reasons("Default pauses"), reasons("P3 default"));
+    assert_eq!(reasons("Default pauses"), json!(["awaiting_customer", "awaiting_vendor"]));
+    assert_eq!(reasons("Never pauses"), json!([]));
+    let null =
+        json!({ "name": "Null", "calendar_id": always, "resolution_minutes": 60, "pause_reasons": null });
+    let (status, _) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(null)).await;
+    assert_eq!(status, 422, "null is not a list");
+}

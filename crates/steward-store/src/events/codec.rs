@@ -127,9 +127,17 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         },
         DomainEvent::SlaCalendar {
             id,
-            event: SlaCalendarEvent::Created { name, time_zone, hours, holidays },
-        } => row("sla_calendar", id, "create")
-            .after(json!({ "name": name, "time_zone": time_zone, "hours": hours, "holidays": holidays })),
+            event: SlaCalendarEvent::Created { name, time_zone, hours, holidays, working_days },
+        } => {
+            let mut after =
+                json!({ "name": name, "time_zone": time_zone, "hours": hours, "holidays": holidays });
+            // Written only when there are some, so events from before working days read back
+            // byte for byte.
+            if *working_days != 0 {
+                after["working_days"] = json!(working_days);
+            }
+            row("sla_calendar", id, "create").after(after)
+        }
         DomainEvent::SlaPolicy {
             id,
             event: SlaPolicyEvent::Created { name, priority, resolution_minutes },
@@ -474,6 +482,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                     time_zone: a.text("time_zone")?,
                     hours: a.texts("hours")?,
                     holidays: a.int("holidays")?,
+                    working_days: a.opt_int("working_days")?.unwrap_or(0),
                 },
                 _ => return unknown(),
             };

@@ -141,6 +141,7 @@ fn every_kind_of_event_reads_back_as_written() {
         time_zone: "Asia/Shanghai".into(),
         hours,
         holidays: 2,
+        working_days: 1,
     };
     round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
     let policy = SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 };
