@@ -36,7 +36,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
+pub(crate) async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
     if let Some(token) = bearer(headers) {
         return state.app.tokens().token_actor(token).await;
     }

@@ -111,7 +111,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.page {
             let title = format!("{} {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or(""));
-            return (self.status, axum::response::Html(plain_page(&title, &self.message))).into_response();
+            return error_page(self.status, &title, &self.message, self.field);
         }
         let body = ErrorBody {
             error: ErrorDetail {
@@ -141,6 +141,20 @@ pub fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") || path == "/metrics" || path.starts_with("/hooks/")
 }
 
+/// Marks a response as an error page, for `web::error_page::dress` to show in the layout and
+/// the reader's language; `field` is the request field at fault, if any.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub field: Option<String>,
+}
+
+/// An error page: the minimal one here, dressed in the layout on its way out.
+pub fn error_page(status: StatusCode, title: &str, message: &str, field: Option<String>) -> Response {
+    let mut response = (status, axum::response::Html(plain_page(title, message))).into_response();
+    response.extensions_mut().insert(ErrorPage { field });
+    response
+}
+
 /// A minimal page for errors, in both languages since it may be shown before we know one.
 pub fn plain_page(title: &str, message: &str) -> String {
     let esc =
@@ -159,7 +173,7 @@ pub async fn not_found(uri: Uri) -> Response {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route for {}", uri.path()))
             .into_response();
     }
-    (StatusCode::NOT_FOUND, axum::response::Html(plain_page("404", "Not found / 未找到"))).into_response()
+    error_page(StatusCode::NOT_FOUND, "404", "Not found / 未找到", None)
 }
 
 pub async fn method_not_allowed() -> Response {

@@ -22,6 +22,12 @@ struct UsersPage<'a> {
     roles: Vec<(&'static str, &'static str)>,
 }
 
+impl UsersPage<'_> {
+    fn role_label(&self, role: &Role) -> &'static str {
+        role_key(*role)
+    }
+}
+
 fn roles() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), role_key(*r))).collect()
 }

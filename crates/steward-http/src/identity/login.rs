@@ -13,7 +13,6 @@ use steward_app::AppError;
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, same_secret, set_cookie};
 use crate::extract::CurrentActor;
-use crate::i18n::Lang;
 use crate::web::{Page, WebForm, WebResult, render};
 
 use super::client::{Client, DEVICE_COOKIE};
@@ -27,25 +26,6 @@ struct LoginPage<'a> {
     message: Option<&'static str>,
     next: String,
     username: String,
-}
-
-impl<'a> Page<'a> {
-    fn anonymous(state: &'a AppState, headers: &HeaderMap, uri: &Uri, csrf: &'a str) -> Page<'a> {
-        let lang = Lang::of_request(headers, uri.query());
-        let t = state.catalogs.get(lang);
-        Page {
-            t,
-            lang,
-            user: None,
-            csrf,
-            path: uri.path().to_owned(),
-            title: t.get("login.title").to_owned(),
-            nav: Vec::new(),
-            is_admin: false,
-            notice: None,
-            error: None,
-        }
-    }
 }
 
 /// Only local paths are followed after sign-in, never another site.

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub(crate) mod charts;
+pub mod error_page;
 pub mod form_errors;
 mod pages;
 
@@ -121,11 +122,56 @@ impl<'a> Page<'a> {
     }
 }
 
+impl<'a> Page<'a> {
+    /// The page context before anyone signed in (no menu).
+    pub(crate) fn anonymous(state: &'a AppState, headers: &HeaderMap, uri: &Uri, csrf: &'a str) -> Page<'a> {
+        let lang = Lang::of_request(headers, uri.query());
+        let t = state.catalogs.get(lang);
+        Page {
+            t,
+            lang,
+            user: None,
+            csrf,
+            path: uri.path().to_owned(),
+            title: t.get("login.title").to_owned(),
+            nav: Vec::new(),
+            is_admin: false,
+            notice: None,
+            error: None,
+        }
+    }
+}
+
 impl Page<'_> {
+    /// A stored code shown by its name: the catalogue's `<kind>.<code>`, or the code itself
+    /// where there is none (a CI class an admin named, say, is shown as they wrote it).
+    pub fn code<'c>(&'c self, kind: &str, code: &'c str) -> &'c str {
+        self.t.lookup(&format!("{kind}.{code}")).unwrap_or(code)
+    }
+
     /// Whether the navigation shows the link with this id (a page can offer what it leads to).
     pub fn has_nav(&self, id: &str) -> bool {
         self.nav.iter().any(|l| l.id == id)
     }
+}
+
+/// A duration as people read it, in the reader's language: "2 d 4 h", "45 min", "3 h 5 min"
+/// (never "3065 min"). Days are 24 hours; a negative duration reads as its size.
+pub fn duration_text(t: &Catalog, minutes: i64) -> String {
+    let m = minutes.unsigned_abs();
+    let (d, h, min) = (m / 1440, m % 1440 / 60, m % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d} {}", t.get("unit.d")));
+    }
+    if h > 0 {
+        parts.push(format!("{h} {}", t.get("unit.h")));
+    }
+    // Minutes are noise beside days; shown beside hours and alone.
+    if min > 0 && d == 0 || parts.is_empty() {
+        parts.push(format!("{min} {}", t.get("unit.min")));
+    }
+    parts.join(" ")
 }
 
 /// Renders a template into a response.
@@ -153,7 +199,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.0.status;
         let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        (status, Html(crate::error::plain_page(&title, &self.0.message))).into_response()
+        crate::error::error_page(status, &title, &self.0.message, self.0.field)
     }
 }
 
@@ -291,5 +337,24 @@ pub fn role_key(role: steward_core::identity::Role) -> &'static str {
         Role::ChangeManager => "role.change_manager",
         Role::Admin => "role.admin",
         Role::Auditor => "role.auditor",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Catalogs, Lang};
+
+    #[test]
+    fn durations_read_as_days_hours_and_minutes() {
+        let catalogs = Catalogs::load().unwrap();
+        let (en, zh) = (catalogs.get(Lang::En), catalogs.get(Lang::ZhCn));
+        assert_eq!(duration_text(en, 3120), "2 d 4 h");
+        assert_eq!(duration_text(en, 2400), "1 d 16 h");
+        assert_eq!(duration_text(en, 185), "3 h 5 min");
+        assert_eq!(duration_text(en, 45), "45 min");
+        assert_eq!(duration_text(en, 0), "0 min");
+        assert_eq!(duration_text(en, -90), "1 h 30 min");
+        assert_eq!(duration_text(zh, 3120), "2 天 4 小时");
     }
 }

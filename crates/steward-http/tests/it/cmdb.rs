@@ -360,7 +360,7 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     assert_eq!(s, 200);
     let (_, page) = app.page(&browser, &format!("/cmdb/{vm}")).await;
     assert!(
-        page.contains("Platform") && page.contains("VM7 rebooted") && page.contains("cancelled"),
+        page.contains("Platform") && page.contains("VM7 rebooted") && page.contains("Cancelled"),
         "{page}"
     );
     let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{vm}"), &agent, None).await;

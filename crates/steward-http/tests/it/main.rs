@@ -20,6 +20,7 @@ mod sla_rules;
 mod sla_scenario;
 mod tamper;
 mod tokens;
+mod ui_text;
 mod upgrade;
 mod web;
 mod web_incidents;

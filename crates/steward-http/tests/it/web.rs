@@ -125,11 +125,46 @@ async fn a_bad_page_address_gets_a_page_not_json() {
         let response = browser.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 400, "{path}");
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
-        assert!(response.text().await.unwrap().contains("400 Bad Request"), "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(r#"id="error-page""#) && html.contains("<h1>400</h1>"), "{path}: {html}");
     }
     let token = app.token("root", "read").await;
     let (status, json) = app.api(reqwest::Method::GET, "/api/v1/incidents/abc", &token, None).await;
     assert_eq!((status, json["error"]["code"].as_str()), (400, Some("invalid_path")), "the API keeps JSON");
+}
+
+/// Bug 6 of issue 17: the 403, 404 and 422 pages lost the menu and spoke English with
+/// internal codes ("requires role change_manager") in the Chinese UI.
+#[tokio::test]
+async fn error_pages_keep_the_menu_and_the_users_language() {
+    let app = TestApp::spawn().await;
+    let (browser, _) = signed_in(&app, "rita", "requester").await;
+    for (path, status, text) in [
+        ("/audit?lang=zh-CN", 403, "您无权访问"),
+        ("/incidents/999999?lang=zh-CN", 404, "此处没有内容"),
+        ("/no/such/page?lang=zh-CN", 404, "此处没有内容"),
+        ("/incidents/abc?lang=zh-CN", 400, "无法使用的值"),
+    ] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(text), "{path}: {html}");
+        assert!(
+            html.contains(r#"lang="zh-CN""#) && html.contains(r#"id="nav-incidents""#),
+            "{path} keeps the menu: {html}"
+        );
+        assert!(!html.contains("requester") && !html.contains("not found"), "{path}: no English, no codes");
+    }
+    // Before signing in there is no menu, and the page still speaks the browser's language.
+    let anonymous = TestApp::browser()
+        .get(app.url("/no/such/page"))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 404);
+    let html = anonymous.text().await.unwrap();
+    assert!(html.contains("此处没有内容") && !html.contains("nav-incidents"), "{html}");
 }
 
 #[tokio::test]

@@ -151,7 +151,12 @@ async fn a_ci_picked_when_raising_shows_on_the_incident() {
     assert_eq!(status, 201, "{ci}");
     let (browser, csrf) = signed_in(&app, &ada.username.to_string()).await;
     let (_, form) = page(&app, &browser, "/incidents/new?lang=en").await;
-    assert_eq!(form.matches("CI").count(), form.matches("Affected CI").count(), "one field names CIs");
+    let ci_lines: Vec<&str> = form.lines().filter(|l| l.contains("CI")).collect();
+    assert_eq!(
+        form.matches("CI").count(),
+        form.matches("Affected CI").count(),
+        "one field names CIs: {ci_lines:?}"
+    );
     let picked = format!("#{} mail01", ci["id"]);
     let created = browser
         .post(app.url("/incidents"))

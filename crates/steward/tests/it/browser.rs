@@ -371,7 +371,7 @@ async fn an_engineer_sees_what_depends_on_a_server_in_chromium() {
         let nodes = browser.find_all(Locator::Css("#impact-graph rect.ci-node")).await.unwrap();
         assert_eq!(nodes.len(), 3, "web01, payroll-app and Payroll drawn");
         assert!(
-            text_of(&browser, "#impact-hits").await.contains("web01 —hosts→ payroll-app —used_by→ Payroll")
+            text_of(&browser, "#impact-hits").await.contains("web01 —hosts→ payroll-app —used by→ Payroll")
         );
         // From the graph to the service, and its upstream view back down to the server.
         click_through(&browser, Locator::Css(&format!("#impact-graph rect[data-ci='{service}']"))).await;

@@ -37,7 +37,8 @@ fn short(s: &str) -> String {
 }
 
 /// The SVG of an impact result; each CI box links to its page.
-pub fn impact_svg(i: &CiImpact) -> String {
+pub fn impact_svg(i: &CiImpact, t: &crate::i18n::Catalog) -> String {
+    let code = |kind: &str, c: &str| t.lookup(&format!("{kind}.{c}")).unwrap_or(c).to_owned();
     let mut columns: Vec<Vec<(CiId, &str, &str)>> =
         vec![vec![(i.start.id, i.start.name.as_str(), i.start.class.as_str())]];
     for h in &i.hits {
@@ -57,9 +58,9 @@ pub fn impact_svg(i: &CiImpact) -> String {
             if r == MAX_ROWS {
                 let _ = write!(
                     boxes,
-                    r##"<text x="{x:.0}" y="{:.0}" font-size="12" fill="#555">+{} more</text>"##,
+                    r##"<text x="{x:.0}" y="{:.0}" font-size="12" fill="#555">{}</text>"##,
                     y + 20.0,
-                    column.len() - MAX_ROWS
+                    escape(&t.get("cmdb.more").replace("{n}", &(column.len() - MAX_ROWS).to_string()))
                 );
                 break;
             }
@@ -72,7 +73,7 @@ pub fn impact_svg(i: &CiImpact) -> String {
                 ty = y + 14.0,
                 cy = y + 27.0,
                 name = escape(&short(name)),
-                class = escape(class),
+                class = escape(&code("ci_class", class)),
             );
         }
     }
@@ -80,14 +81,14 @@ pub fn impact_svg(i: &CiImpact) -> String {
     for (from, to, kind) in &i.edges {
         if let (Some((fx, fy)), Some((tx, ty))) = (pos.get(from), pos.get(to)) {
             let (a, b) = if fx <= tx { ((fx, fy), (tx, ty)) } else { ((tx, ty), (fx, fy)) };
+            let label = escape(&code("ci_rel", kind));
+            let (x1, y1, x2, y2) = (a.0 + BOX_W, a.1 + BOX_H / 2.0, *b.0, b.1 + BOX_H / 2.0);
+            // Each edge says what it is, at its middle (and on hover).
             let _ = write!(
                 lines,
-                r##"<line x1="{:.0}" y1="{:.0}" x2="{:.0}" y2="{:.0}" stroke="#999"><title>{}</title></line>"##,
-                a.0 + BOX_W,
-                a.1 + BOX_H / 2.0,
-                b.0,
-                b.1 + BOX_H / 2.0,
-                escape(kind)
+                r##"<g class="edge"><title>{label}</title><line x1="{x1:.0}" y1="{y1:.0}" x2="{x2:.0}" y2="{y2:.0}" stroke="#999"/><text x="{:.0}" y="{:.0}" font-size="9" fill="#444" text-anchor="middle">{label}</text></g>"##,
+                (x1 + x2) / 2.0,
+                (y1 + y2) / 2.0 - 3.0,
             );
         }
     }

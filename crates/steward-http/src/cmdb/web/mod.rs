@@ -280,6 +280,7 @@ pub async fn impact(
     let direction = q.direction.unwrap_or_else(|| "downstream".into());
     let depth = q.depth.unwrap_or(6);
     let impact = state.app.cmdb().impact(&actor, id, &direction, depth).await.map_err(WebError::from)?;
+    let page = Page::new(&state, &actor, &headers, &uri, "cmdb.impact");
     let names: std::collections::HashMap<CiId, String> =
         std::iter::once((impact.start.id, impact.start.name.clone()))
             .chain(impact.hits.iter().map(|h| (h.ci.id, h.ci.name.clone())))
@@ -291,20 +292,14 @@ pub async fn impact(
             let mut path: Vec<String> = Vec::new();
             for s in &h.hit.path {
                 let kind = if s.forward { s.kind.as_str() } else { s.kind.inverse_name() };
+                let kind = page.code("ci_rel", kind);
                 path.push(format!("{} —{kind}→", names.get(&s.ci).cloned().unwrap_or_default()));
             }
             path.push(h.ci.name.clone());
             (h.ci.id, h.ci.name.clone(), h.ci.class.clone(), h.hit.depth, path.join(" "))
         })
         .collect();
-    Ok(render(&ImpactPage {
-        page: Page::new(&state, &actor, &headers, &uri, "cmdb.impact"),
-        svg: graph::impact_svg(&impact),
-        impact,
-        direction,
-        depth,
-        rows,
-    }))
+    Ok(render(&ImpactPage { svg: graph::impact_svg(&impact, page.t), page, impact, direction, depth, rows }))
 }
 
 #[derive(Template)]

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
 use crate::web::{
-    Notice, Page, WebForm, WebResult, after_form, form_errors, render, rerender, unprocessable,
+    Notice, Page, WebForm, WebResult, after_form, duration_text, form_errors, render, rerender, unprocessable,
 };
 
 /// The incident as the page shows it.
@@ -58,9 +58,14 @@ struct SlaRow {
     paused: Vec<String>,
 }
 
-fn sla_row(id: &'static str, name_key: &'static str, s: &steward_core::sla::SlaStatus) -> SlaRow {
-    let mins = |d: jiff::SignedDuration| d.as_mins();
-    let (class, badge_key, badge) = super::sla_badge(s);
+fn sla_row(
+    t: &Catalog,
+    id: &'static str,
+    name_key: &'static str,
+    s: &steward_core::sla::SlaStatus,
+) -> SlaRow {
+    let mins = |d: jiff::SignedDuration| duration_text(t, d.as_mins());
+    let (class, badge_key, badge) = super::sla_badge(t, s);
     let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
         v.iter().map(|(a, b)| format!("{} – {}", minute(*a), minute(*b))).collect()
     };
@@ -70,7 +75,7 @@ fn sla_row(id: &'static str, name_key: &'static str, s: &steward_core::sla::SlaS
         class,
         badge_key,
         badge,
-        summary: format!("{} / {} min", mins(s.elapsed), mins(s.target)),
+        summary: format!("{} / {}", mins(s.elapsed), mins(s.target)),
         counted: span(&s.counted),
         paused: span(&s.paused),
     }
@@ -335,7 +340,15 @@ async fn detail_page(
             (
                 a.id,
                 a.filename,
-                format!("{} KiB{}", (a.size + 1023) / 1024, if a.internal { " · internal" } else { "" }),
+                format!(
+                    "{} KiB{}",
+                    (a.size + 1023) / 1024,
+                    if a.internal {
+                        format!(" · {}", page.t.get("incident.work_note"))
+                    } else {
+                        String::new()
+                    }
+                ),
             )
         })
         .collect();
@@ -344,11 +357,11 @@ async fn detail_page(
         Some(s) => {
             let mut rows = Vec::new();
             if let Some(r) = &s.response {
-                rows.push(sla_row("response", "sla.response", r));
+                rows.push(sla_row(page.t, "response", "sla.response", r));
             }
-            rows.push(sla_row("resolution", "sla.resolution", &s.resolution));
+            rows.push(sla_row(page.t, "resolution", "sla.resolution", &s.resolution));
             if let Some((u, _)) = &s.next_update {
-                rows.push(sla_row("update", "sla.update", u));
+                rows.push(sla_row(page.t, "update", "sla.update", u));
             }
             (rows, format!("{} · {}", s.policy, s.calendar))
         }

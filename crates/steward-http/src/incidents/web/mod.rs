@@ -16,8 +16,11 @@ use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, Ti
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
+use crate::i18n::Catalog;
 use crate::ticket_query;
-use crate::web::{Notice, Page, WebForm, WebResult, after_form, render, rerender, unprocessable};
+use crate::web::{
+    Notice, Page, WebForm, WebResult, after_form, duration_text, render, rerender, unprocessable,
+};
 
 pub use detail::{comment, page as detail, report, transition, update};
 
@@ -54,12 +57,12 @@ pub fn resolution_key(r: ResolutionCode) -> &'static str {
 }
 
 /// A clock as a short badge: (css class, catalogue key, detail).
-pub fn sla_badge(s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
+pub fn sla_badge(t: &Catalog, s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
     use steward_core::sla::Phase;
     match (s.phase, s.breached_at, s.due) {
-        (_, Some(_), _) => ("breached", "sla.overdue", format!("{} min", -s.remaining.as_mins())),
+        (_, Some(_), _) => ("breached", "sla.overdue", duration_text(t, -s.remaining.as_mins())),
         (Phase::Stopped, None, _) => ("met", "sla.met", String::new()),
-        (Phase::Paused, None, _) => ("paused", "sla.paused_now", format!("{} min", s.remaining.as_mins())),
+        (Phase::Paused, None, _) => ("paused", "sla.paused_now", duration_text(t, s.remaining.as_mins())),
         (Phase::Running, None, Some(due)) => ("running", "sla.due", minute(due)),
         (Phase::Running, None, None) => ("running", "sla.due", String::new()),
     }
@@ -162,13 +165,14 @@ pub async fn list(
             .collect();
         serde_urlencoded::to_string(kept).unwrap_or_default()
     });
+    let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
     let clocks = state.app.sla().of_incidents(&actor, &list.items).await?;
     let rows = list
         .items
         .iter()
         .zip(clocks)
         .map(|(t, clock)| Row {
-            sla: clock.map(|c| sla_badge(&c.resolution)),
+            sla: clock.map(|c| sla_badge(page.t, &c.resolution)),
             id: t.id,
             number: t.number.clone(),
             title: t.title.clone(),
@@ -200,7 +204,7 @@ pub async fn list(
     let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let page = ListPage {
-        page: Page::new(&state, &actor, &headers, &uri, "queue.title"),
+        page,
         tabs,
         views: state.app.incidents().saved_views(&actor).await?,
         filters,
