@@ -1,6 +1,16 @@
 // Steward's small page behaviours. The UI works without this file; it only adds comfort.
 "use strict";
 
+// Below 800 px the menu folds behind a button (the stylesheet hides it only when this ran).
+document.documentElement.classList.add("js");
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest && event.target.closest("#nav-toggle");
+  if (!toggle) return;
+  const header = toggle.closest("header");
+  const open = header.classList.toggle("nav-open");
+  toggle.setAttribute("aria-expanded", String(open));
+});
+
 // Forms marked with data-confirm ask before submitting (revoking a token, for example).
 document.addEventListener("submit", (event) => {
   const form = event.target;

@@ -49,7 +49,12 @@ fn value_text(t: &Catalog, v: &serde_json::Value) -> String {
 }
 
 fn label<'a>(t: &'a Catalog, field: &'a str) -> &'a str {
-    t.lookup(&format!("field.{field}")).or_else(|| t.lookup(&format!("ci_attr.{field}"))).unwrap_or(field)
+    // `audit_field.*` first: a name that means something else on a form ("to" is a state there,
+    // a relationship's end here).
+    t.lookup(&format!("audit_field.{field}"))
+        .or_else(|| t.lookup(&format!("field.{field}")))
+        .or_else(|| t.lookup(&format!("ci_attr.{field}")))
+        .unwrap_or(field)
 }
 
 /// The fields of an event's before and after, one line each.

@@ -12,16 +12,16 @@ use steward_test_support::TestDb;
 
 use crate::server::{Server, steward};
 
-const ADMIN_PASSWORD: &str = "browser-test-password";
+pub(crate) const ADMIN_PASSWORD: &str = "browser-test-password";
 
 /// A ChromeDriver on a free loopback port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -45,7 +45,7 @@ impl Drop for Driver {
     }
 }
 
-async fn chromium(driver: &Driver, profile: &std::path::Path) -> Client {
+pub(crate) async fn chromium(driver: &Driver, profile: &std::path::Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -54,7 +54,7 @@ async fn chromium(driver: &Driver, profile: &std::path::Path) -> Client {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--lang=en-US", format!("--user-data-dir={}", profile.display()),
+                "--lang=en-US", "--window-size=1400,900", format!("--user-data-dir={}", profile.display()),
             ]
         }),
     );
@@ -127,7 +127,7 @@ async fn sign_in_switch_language_and_sign_out_in_chromium() {
 
 /// Clicks something that loads a new page, and waits until the old page is gone, so the next
 /// lookup cannot read the page being left.
-async fn click_through(browser: &Client, locator: Locator<'_>) {
+pub(crate) async fn click_through(browser: &Client, locator: Locator<'_>) {
     let old = browser.find(Locator::Css("html")).await.unwrap();
     browser.find(locator).await.unwrap().click().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -151,7 +151,7 @@ async fn admin_token(api: &reqwest::Client, server: &Server) -> String {
     login["token"].as_str().unwrap().to_owned()
 }
 
-async fn sign_in(browser: &Client, server: &Server, username: &str, password: &str) {
+pub(crate) async fn sign_in(browser: &Client, server: &Server, username: &str, password: &str) {
     browser.goto(&server.url("/login?lang=en")).await.unwrap();
     browser.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();

@@ -2,5 +2,6 @@
 
 mod browser;
 mod cli;
+mod layout;
 mod reliability;
 mod server;

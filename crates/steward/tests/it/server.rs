@@ -39,8 +39,16 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(mut cmd: Command) -> Server {
-        cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    pub fn start(cmd: Command) -> Server {
+        Server::start_with(cmd, &[])
+    }
+
+    /// `steward serve` with `extra` arguments (`--demo`, say).
+    pub fn start_with(mut cmd: Command, extra: &[&str]) -> Server {
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("start steward serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let deadline = Instant::now() + Duration::from_secs(60);

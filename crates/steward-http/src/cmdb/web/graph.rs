@@ -93,6 +93,8 @@ pub fn impact_svg(i: &CiImpact, t: &crate::i18n::Catalog) -> String {
         }
     }
     format!(
-        r#"<svg id="impact-graph" class="graph" role="img" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" xmlns="http://www.w3.org/2000/svg">{lines}{boxes}</svg>"#
+        // A group, not an image: its CI boxes are links a keyboard reaches.
+        r#"<svg id="impact-graph" class="graph" role="group" aria-label="{label}" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" xmlns="http://www.w3.org/2000/svg">{lines}{boxes}</svg>"#,
+        label = escape(t.get("cmdb.impact"))
     )
 }

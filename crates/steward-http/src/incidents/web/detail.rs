@@ -313,6 +313,8 @@ async fn detail_page(
     let (state, actor) = (state.clone(), actor.clone());
     let (ticket, access, names, activity) = load(&state, &actor, id).await?;
     let mut page = Page::new(&state, &actor, headers, uri, "queue.title");
+    // The tab names the ticket.
+    page.title = format!("{} · {}", ticket.number, ticket.title);
     let failed = error.is_some();
     if let Some(e) = error {
         rerender(&mut page, e)?;

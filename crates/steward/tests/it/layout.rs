@@ -1,0 +1,122 @@
+//! Issue 17, "checks that keep it this way", in real Chromium: every page, for an admin, an
+//! agent and a requester of the demo, in English and 中文, at 1400 px and 390 px, fits its
+//! window (no sideways scrolling), and axe-core finds no serious or critical WCAG 2.1 AA
+//! violation. Pages come from the route table. axe-core comes from npm (`./scripts/test`
+//! installs it under `target/npm`); without it this test fails and says so.
+
+use fantoccini::{Client, Locator};
+use steward_test_support::TestDb;
+
+use crate::browser::{ADMIN_PASSWORD, Driver, chromium, sign_in};
+use crate::server::{Server, steward};
+
+fn axe_source() -> String {
+    let path = std::env::var("STEWARD_AXE_JS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/npm/node_modules/axe-core/axe.min.js").to_owned()
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("axe-core not found at {path} ({e}): run ./scripts/test, which installs it")
+    })
+}
+
+/// The web pages of the route table. `{id}` takes the demo's first record and, for incidents,
+/// also its 14th (li.wei's team's, with a deeply quoted reply) and its 2nd (liu.yang's).
+fn pages() -> Vec<String> {
+    steward_http::routes()
+        .iter()
+        .filter(|r| r.method == axum::http::Method::GET)
+        .map(|r| r.path)
+        .filter(|p| {
+            !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/login"]
+                .iter()
+                .any(|x| p.starts_with(x))
+        })
+        .flat_map(|p| {
+            let ids: &[&str] = if p.starts_with("/incidents/{id}") { &["1", "2", "14"] } else { &["1"] };
+            ids.iter().map(move |id| p.replace("{id}", id))
+        })
+        .collect()
+}
+
+/// What is wrong with the page `browser` shows: sideways scrolling, and axe's serious and
+/// critical findings (rule and the first elements).
+async fn check(browser: &Client, axe: &str, width: i64, run_axe: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let widths = browser
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+        .await
+        .unwrap();
+    let (page, window) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(window <= width, "the window is {window} px, asked for {width}: the check would be void");
+    if page > window {
+        found.push(format!("{page} px wide in a {window} px window"));
+    }
+    if run_axe {
+        browser.execute(axe, vec![]).await.unwrap();
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+              .then(r => done(r.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "))))
+              .catch(e => done(["axe failed: " + e]));"#;
+        let violations = browser.execute_async(script, vec![]).await.unwrap();
+        for v in violations.as_array().into_iter().flatten() {
+            found.push(v.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
+    let db = TestDb::new().await;
+    let mut cmd = steward(&db);
+    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let server = Server::start_with(cmd, &["--demo"]);
+    let axe = axe_source();
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = chromium(&driver, profile.path()).await;
+    let demo = steward_app::demo::DEMO_PASSWORD;
+    let mut problems = Vec::new();
+    async {
+        for (user, password, langs) in [
+            ("admin", ADMIN_PASSWORD, &["en", "zh-CN"][..]),
+            ("li.wei", demo, &["zh-CN"][..]),
+            ("liu.yang", demo, &["en", "zh-CN"][..]),
+        ] {
+            browser.delete_all_cookies().await.unwrap();
+            browser.set_window_size(1400, 900).await.unwrap();
+            sign_in(&browser, &server, user, password).await;
+            for lang in langs {
+                for (width, run_axe) in [(1400, true), (390, false)] {
+                    browser.set_window_size(width, 900).await.unwrap();
+                    for path in pages() {
+                        browser.goto(&server.url(&format!("{path}?lang={lang}"))).await.unwrap();
+                        browser.wait().for_element(Locator::Css("h1")).await.unwrap();
+                        // axe once per page and language (the rules do not depend on the width).
+                        for f in
+                            check(&browser, &axe, width.into(), run_axe && (*lang == "en" || user != "admin"))
+                                .await
+                        {
+                            problems.push(format!("{user} {lang} {width} px {path}: {f}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    // At phone width the menu folds behind its button and opens from it.
+    browser.set_window_size(390, 800).await.unwrap();
+    browser.goto(&server.url("/?lang=en")).await.unwrap();
+    let link = browser.wait().for_element(Locator::Id("nav-incidents")).await.unwrap();
+    assert!(!link.is_displayed().await.unwrap(), "the menu is folded at 390 px");
+    browser.find(Locator::Id("nav-toggle")).await.unwrap().click().await.unwrap();
+    assert!(link.is_displayed().await.unwrap(), "the menu button opens it");
+    browser.close().await.unwrap();
+    problems.sort();
+    problems.dedup();
+    assert!(problems.is_empty(), "{} findings:\n{}", problems.len(), problems.join("\n"));
+}
