@@ -24,11 +24,18 @@ pub const AUTO_CLOSE: &str = "auto_close_resolved";
 /// Fires SLA warnings and breaches; re-enqueues itself every minute.
 pub const SLA_SCAN: &str = "sla_scan";
 
+/// Tells people what happened to their tickets, from the event log; every five seconds.
+pub const NOTIFY: &str = "notification_feed";
+/// Mails the day's notices to those who chose a digest; daily.
+pub const DIGEST: &str = "notification_digest";
+
 /// Periodic jobs and how often each runs.
 const PERIODIC: &[(&str, SignedDuration)] = &[
     (PURGE_SESSIONS, PURGE_EVERY),
     (AUTO_CLOSE, SignedDuration::from_hours(1)),
     (SLA_SCAN, SignedDuration::from_mins(1)),
+    (NOTIFY, SignedDuration::from_secs(5)),
+    (DIGEST, SignedDuration::from_hours(24)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -98,6 +105,16 @@ impl App {
             SLA_SCAN => {
                 let fired = self.sla().scan(self.now()).await?;
                 tracing::debug!(fired, "SLA scan");
+                Ok(())
+            }
+            NOTIFY => {
+                let written = self.notifications().process_feed().await?;
+                tracing::debug!(written, "notifications");
+                Ok(())
+            }
+            DIGEST => {
+                let mails = self.notifications().send_digests().await?;
+                tracing::debug!(mails, "notification digests");
                 Ok(())
             }
             AUTO_CLOSE => {

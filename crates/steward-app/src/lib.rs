@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod jobs;
 mod mail;
 pub mod markdown;
+pub mod notifications;
 pub mod reports;
 mod secrets;
 mod services;
@@ -38,7 +39,7 @@ pub use error::{AppError, Result};
 pub use incidents::{IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
-pub use services::{Audit, Auth, Cmdb, Directory, Incidents, Reports, Sla, Tokens};
+pub use services::{Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Tokens};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.

@@ -50,4 +50,6 @@ services! {
     Tokens => tokens;
     /// The audit trail and the operational counts behind `/metrics`.
     Audit => audit;
+    /// Notices to the people around each ticket, fed from the event log; their channels.
+    Notifications => notifications;
 }

@@ -77,3 +77,31 @@ document.addEventListener("input", (event) => {
     );
   }, 200);
 });
+
+// Live pages: the server says every few seconds how many notifications are unread (the bell),
+// when a ticket of the reader's queues last changed (a queue offers to reload) and the version
+// of the ticket on screen (a note when someone else changed it). See web/live.rs.
+document.addEventListener("DOMContentLoaded", () => {
+  const badge = document.getElementById("unread-count");
+  if (!badge || typeof EventSource === "undefined") return;
+  const banner = document.getElementById("live-banner");
+  const queue = document.getElementById("live-queue");
+  const ticket = document.getElementById("live-ticket");
+  const url = "/live" + (ticket ? "?ticket=" + encodeURIComponent(ticket.dataset.ticket) : "");
+  let firstLatest = null;
+  const source = new EventSource(url);
+  source.addEventListener("status", (event) => {
+    const s = JSON.parse(event.data);
+    badge.textContent = s.unread > 0 ? String(s.unread) : "";
+    badge.hidden = !(s.unread > 0);
+    if (firstLatest === null) firstLatest = s.latest;
+    let say = null;
+    if (ticket && s.version !== null && String(s.version) !== ticket.dataset.version) say = banner.dataset.ticket;
+    else if (queue && s.latest > firstLatest) say = banner.dataset.queue;
+    if (say && banner.hidden) {
+      banner.prepend(document.createTextNode(say + " "));
+      banner.hidden = false;
+    }
+  });
+  window.addEventListener("pagehide", () => source.close());
+});

@@ -14,6 +14,7 @@ mod cmdb;
 mod credentials;
 mod events;
 mod jobs;
+mod notifications;
 mod postgres;
 mod reports;
 mod scan;

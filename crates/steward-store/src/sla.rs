@@ -155,17 +155,24 @@ pub struct Notification {
     pub id: i64,
     pub ticket_id: Option<TicketId>,
     pub kind: String,
+    /// The English text written with it (the page shows `kind` in the reader's language).
     pub message: String,
     pub created_at: Timestamp,
     pub read: bool,
+    /// Who caused it, when someone did.
+    pub actor_name: Option<String>,
+    /// The ticket's number and title now.
+    pub ticket: Option<(String, String)>,
 }
 
 impl Store {
     /// A user's newest notifications.
     pub async fn notifications(&self, user_id: UserId, limit: i64) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, ticket_id, kind, message, created_at, read_at FROM notifications \
-             WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT n.id, n.ticket_id, n.kind, n.message, n.created_at, n.read_at, n.actor_name, \
+             t.number AS ticket_number, t.title AS ticket_title \
+             FROM notifications n LEFT JOIN tickets t ON t.id = n.ticket_id \
+             WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2",
         )
         .bind(user_id.get())
         .bind(limit)
@@ -180,6 +187,11 @@ impl Store {
                     message: r.try_get("message")?,
                     created_at: crate::from_ms(r.try_get("created_at")?)?,
                     read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                    actor_name: r.try_get("actor_name")?,
+                    ticket: match (r.try_get("ticket_number")?, r.try_get("ticket_title")?) {
+                        (Some(n), Some(t)) => Some((n, t)),
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -250,14 +262,29 @@ impl Tx {
         kind: &str,
         message: &str,
     ) -> Result<()> {
+        self.notify_by(now, user_id, ticket_id, kind, message, None).await
+    }
+
+    /// A notification `actor_name` caused.
+    pub async fn notify_by(
+        &mut self,
+        now: Timestamp,
+        user_id: UserId,
+        ticket_id: Option<TicketId>,
+        kind: &str,
+        message: &str,
+        actor_name: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO notifications (user_id, ticket_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO notifications (user_id, ticket_id, kind, message, created_at, actor_name) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id.get())
         .bind(ticket_id.map(TicketId::get))
         .bind(kind)
         .bind(message)
         .bind(to_ms(now))
+        .bind(actor_name)
         .execute(self.conn().await?)
         .await?;
         Ok(())

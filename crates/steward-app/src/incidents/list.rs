@@ -54,4 +54,12 @@ impl crate::Incidents<'_> {
         tx.commit().await?;
         if gone { Ok(()) } else { Err(crate::AppError::NotFound("view")) }
     }
+
+    /// When a ticket the actor's queues show last changed (ms): every ticket for those who work
+    /// tickets, their own for a requester. Live pages compare it to tell that something moved.
+    pub async fn latest_change(self, actor: &Actor) -> Result<i64> {
+        actor.require(steward_core::identity::Permission::ReadTickets)?;
+        let own = (!actor.can(steward_core::identity::Permission::WorkTickets)).then_some(actor.user.id);
+        Ok(self.store.latest_ticket_change(own).await?)
+    }
 }

@@ -5,6 +5,7 @@ mod access;
 mod events;
 mod fields;
 mod lifecycle;
+mod notify;
 mod priority;
 mod routing;
 
@@ -16,6 +17,7 @@ pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_
 pub use lifecycle::{
     HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,
 };
+pub use notify::{Channel, NoticeKind, Parties, audience};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 pub use routing::routed_team;
 

@@ -5,6 +5,7 @@ pub mod assets;
 pub(crate) mod charts;
 pub mod error_page;
 pub mod form_errors;
+pub mod live;
 mod pages;
 
 use askama::Template;
@@ -28,6 +29,9 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/notifications", A, pages::notifications),
         route(M::POST, "/notifications/read", A, pages::mark_read),
         route(M::POST, "/account", A, pages::save_account),
+        route(M::POST, "/account/notifications", A, pages::save_notification_prefs),
+        // An event stream, not a page: the bell, queue refresh and "changed meanwhile" notes.
+        route(M::GET, "/live", A, live::stream),
     ]
 }
 

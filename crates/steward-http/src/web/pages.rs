@@ -35,6 +35,10 @@ pub async fn home(
 #[template(path = "account.html")]
 struct AccountPage<'a> {
     page: Page<'a>,
+    /// (kind, chosen channel) for the notification choices.
+    channels: Vec<(&'static str, &'static str)>,
+    /// Every channel.
+    options: Vec<&'static str>,
 }
 
 pub async fn account(
@@ -43,7 +47,28 @@ pub async fn account(
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
-    Ok(render(&AccountPage { page: Page::new(&state, &actor, &headers, &uri, "account.title") }))
+    let channels = state.app.notifications().preferences(&actor).await?;
+    Ok(render(&AccountPage {
+        page: Page::new(&state, &actor, &headers, &uri, "account.title"),
+        channels: channels.iter().map(|(k, c)| (k.as_str(), c.as_str())).collect(),
+        options: steward_core::tickets::Channel::ALL.iter().map(|c| c.as_str()).collect(),
+    }))
+}
+
+/// The notification choices: one `<kind>=<channel>` field per kind.
+pub async fn save_notification_prefs(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(form): WebForm<Vec<(String, String)>>,
+) -> WebResult {
+    let result = async {
+        for (kind, channel) in form.iter().filter(|(k, _)| k != "_csrf") {
+            state.app.notifications().set_preference(&actor, kind, channel).await?;
+        }
+        Ok::<_, steward_app::AppError>(())
+    }
+    .await;
+    after_form(result, "/account", Notice::Saved)
 }
 
 #[derive(Deserialize)]
@@ -83,24 +108,37 @@ struct NotificationsPage<'a> {
     items: Vec<(Option<TicketId>, String, String, bool)>,
 }
 
+/// A notification in the reader's language: `notification.<kind>` with who and the ticket,
+/// or the English text it was written with for a kind the catalogue does not know.
+fn notification_text(t: &crate::i18n::Catalog, n: &steward_store::Notification) -> String {
+    match (t.lookup(&format!("notification.{}", n.kind)), &n.ticket) {
+        (Some(template), Some((number, title))) => template
+            .replace("{who}", n.actor_name.as_deref().unwrap_or("Steward"))
+            .replace("{number}", number)
+            .replace("{title}", title),
+        _ => n.message.clone(),
+    }
+}
+
 pub async fn notifications(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
 ) -> WebResult {
+    let page = Page::new(&state, &actor, &headers, &uri, "notifications.title");
     let items = state
         .app
         .sla()
         .notifications(&actor)
         .await?
-        .into_iter()
-        .map(|n| (n.ticket_id, n.message, n.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(), n.read))
+        .iter()
+        .map(|n| {
+            let when = n.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string();
+            (n.ticket_id, notification_text(page.t, n), when, n.read)
+        })
         .collect();
-    Ok(render(&NotificationsPage {
-        page: Page::new(&state, &actor, &headers, &uri, "notifications.title"),
-        items,
-    }))
+    Ok(render(&NotificationsPage { page, items }))
 }
 
 pub async fn mark_read(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> WebResult {

@@ -11,6 +11,7 @@ mod group_commit;
 mod hardening;
 mod incidents;
 mod incidents_input;
+mod notifications;
 mod observability;
 mod reports;
 mod schema_fuzz;

@@ -219,14 +219,14 @@ async fn warnings_and_breaches_fire_once_even_with_two_nodes() {
 }
 
 /// A real SMTP server (Python's aiosmtpd) on a loopback port, delivering into a maildir.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: tempfile::TempDir,
 }
 
 impl SmtpServer {
-    fn start() -> SmtpServer {
+    pub(crate) fn start() -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = std::process::Command::new("python3")
@@ -256,7 +256,7 @@ impl SmtpServer {
     }
 
     /// Every message delivered so far, as raw text.
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let new = self.dir.path().join("maildir/new");
         let mut out: Vec<String> = std::fs::read_dir(new)
             .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
@@ -321,7 +321,7 @@ async fn breaches_are_mailed_in_the_recipients_language() {
 }
 
 /// Undoes quoted-printable and base64 bodies well enough to look for a phrase.
-fn decode_quoted(message: &str) -> String {
+pub(crate) fn decode_quoted(message: &str) -> String {
     use base64::Engine;
     let body = message.split("\n\n").skip(1).collect::<Vec<_>>().join("\n");
     let compact: String = body.lines().map(str::trim).collect();

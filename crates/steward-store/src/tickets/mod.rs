@@ -180,6 +180,24 @@ impl Store {
         rows.into_iter().map(Ticket::try_from).collect()
     }
 
+    /// When a ticket last changed (ms), among all or, with `requester`, that person's.
+    pub async fn latest_ticket_change(&self, requester: Option<UserId>) -> Result<i64> {
+        let latest: Option<i64> = match requester {
+            Some(r) => {
+                sqlx::query_scalar("SELECT MAX(updated_at) FROM tickets WHERE requester_id = $1")
+                    .bind(r.get())
+                    .fetch_one(&mut *self.reader().await?)
+                    .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT MAX(updated_at) FROM tickets")
+                    .fetch_one(&mut *self.reader().await?)
+                    .await?
+            }
+        };
+        Ok(latest.unwrap_or(0))
+    }
+
     pub async fn categories(&self) -> Result<Vec<Category>> {
         /// id, name, parent, active, team.
         type Row = (i64, String, Option<i64>, i64, Option<i64>);

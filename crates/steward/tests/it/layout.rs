@@ -27,7 +27,7 @@ fn pages() -> Vec<String> {
         .filter(|r| r.method == axum::http::Method::GET)
         .map(|r| r.path)
         .filter(|p| {
-            !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/login"]
+            !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/login", "/live"]
                 .iter()
                 .any(|x| p.starts_with(x))
         })

@@ -1,0 +1,212 @@
+//! Notifications (issue 17): a job tails the event log and tells the people around each ticket
+//! what happened, by the rules in `steward_core::tickets::audience` and each user's channel
+//! per kind — in the app, by mail at once, or in a daily digest. Derived data that may lag a
+//! few seconds, so requests never wait for it; the cursor moves in the same transaction as the
+//! notices, so a notice is written once even with several nodes.
+
+use std::collections::HashMap;
+
+use steward_core::events::DomainEvent;
+use steward_core::ids::{TeamId, UserId};
+use steward_core::tickets::{Channel, NoticeKind, Parties, Ticket, TicketField, audience};
+
+use crate::{Actor, AppError, Result};
+
+/// The feed's name in `feed_cursors`.
+const FEED: &str = "notifications";
+/// Events read per transaction.
+const BATCH: i64 = 200;
+
+/// One notice to write: who, about what, and whether a mail goes now.
+struct Notice {
+    user: UserId,
+    ticket: Ticket,
+    kind: NoticeKind,
+    actor_name: String,
+}
+
+/// A user's channel for each kind, theirs or the default.
+pub fn channels(chosen: &[(String, String)]) -> Vec<(NoticeKind, Channel)> {
+    NoticeKind::ALL
+        .iter()
+        .map(|k| {
+            let set = chosen.iter().find(|(kind, _)| kind == k.as_str()).and_then(|(_, c)| Channel::parse(c));
+            (*k, set.unwrap_or(k.default_channel()))
+        })
+        .collect()
+}
+
+/// The English line stored with a notice (pages show `notification.<kind>` in the reader's
+/// language instead).
+fn english(kind: NoticeKind, who: &str, t: &Ticket) -> String {
+    let what = match kind {
+        NoticeKind::Assigned => "assigned you",
+        NoticeKind::Queued => "put in your team's queue",
+        NoticeKind::Reply => "replied on",
+        NoticeKind::StateChanged => "changed the state of",
+        NoticeKind::Resolved => "resolved",
+        NoticeKind::Watched => "updated",
+        NoticeKind::Mention => "mentioned you on",
+        NoticeKind::SlaWarning | NoticeKind::SlaBreach => "SLA on",
+    };
+    format!("{who} {what} {}: {}", t.number, t.title)
+}
+
+/// A mail's subject and body in the recipient's language.
+fn mail_text(locale: Option<&str>, kind: NoticeKind, who: &str, t: &Ticket) -> (String, String) {
+    let zh = locale.is_some_and(|l| l.starts_with("zh"));
+    let what = match (zh, kind) {
+        (true, NoticeKind::Assigned) => "将工单分派给了您",
+        (true, NoticeKind::Queued) => "有新工单进入您所在处理组的队列",
+        (true, NoticeKind::Reply) => "回复了工单",
+        (true, NoticeKind::StateChanged) => "变更了工单状态",
+        (true, NoticeKind::Resolved) => "已解决您的工单，请确认或重新打开",
+        (true, NoticeKind::Watched) => "更新了您关注的工单",
+        (true, _) => "更新了工单",
+        (false, _) => return (format!("[Steward] {}: {}", t.number, t.title), english(kind, who, t)),
+    };
+    (format!("[Steward] {}：{}", t.number, t.title), format!("{who} {what}：{} {}", t.number, t.title))
+}
+
+impl crate::Notifications<'_> {
+    /// Handles every event written since the last run; returns how many notices it wrote.
+    pub async fn process_feed(self) -> Result<usize> {
+        let mut written = 0;
+        let teams: HashMap<TeamId, Vec<UserId>> = self
+            .store
+            .list_teams()
+            .await?
+            .into_iter()
+            .map(|t| (t.team.id, t.members.iter().filter(|u| !u.disabled).map(|u| u.id).collect()))
+            .collect();
+        loop {
+            let from = self.store.feed_cursor(FEED).await?;
+            let events = self.store.events_after(from, BATCH).await?;
+            let Some(last) = events.last().map(|e| e.event.seq) else { return Ok(written) };
+            let mut notices = Vec::new();
+            for logged in &events {
+                let Ok(DomainEvent::Incident { id, event }) = logged.domain() else { continue };
+                let Some(ticket) = self.store.ticket(id).await? else { continue };
+                // Assignment as the event left it (the ticket may have moved on since).
+                let set = |f: TicketField| event.fields_after().and_then(|x| x.get(f)).map(|v| v.as_int());
+                let assignee = set(TicketField::AssigneeId).map_or(ticket.assignee_id, |v| v.map(UserId));
+                let team = set(TicketField::TeamId).map_or(ticket.team_id, |v| v.map(TeamId));
+                let parties = Parties {
+                    requester: Some(ticket.requester_id),
+                    assignee,
+                    team: team.and_then(|t| teams.get(&t).cloned()).unwrap_or_default(),
+                    watchers: self.store.watchers(id).await?,
+                };
+                let actor_name = logged.event.actor_name.clone();
+                for (user, kind) in audience(&event, &ticket, &parties, logged.event.actor_id) {
+                    notices.push(Notice {
+                        user,
+                        ticket: ticket.clone(),
+                        kind,
+                        actor_name: actor_name.clone(),
+                    });
+                }
+            }
+            let at = self.now();
+            let mut prefs: HashMap<UserId, Vec<(NoticeKind, Channel)>> = HashMap::new();
+            let mut mails = Vec::new();
+            let mut kept = Vec::new();
+            for n in notices {
+                if let std::collections::hash_map::Entry::Vacant(slot) = prefs.entry(n.user) {
+                    slot.insert(channels(&self.store.notification_prefs(n.user).await?));
+                }
+                let channel =
+                    prefs[&n.user].iter().find(|(k, _)| *k == n.kind).map_or(Channel::App, |(_, c)| *c);
+                if channel == Channel::Off {
+                    continue;
+                }
+                if channel == Channel::Email
+                    && self.config.mail.is_some()
+                    && let Some(user) = self.store.user(n.user).await?.filter(|u| !u.disabled)
+                    && let Some(email) = &user.email
+                {
+                    let (subject, body) = mail_text(user.locale.as_deref(), n.kind, &n.actor_name, &n.ticket);
+                    mails.push(crate::mail::payload(email, &subject, &body));
+                }
+                kept.push(n);
+            }
+            let mut tx = self.store.begin().await?;
+            if !tx.advance_feed(FEED, from, last).await? {
+                // Another node handled these events meanwhile.
+                continue;
+            }
+            for n in &kept {
+                let message = english(n.kind, &n.actor_name, &n.ticket);
+                tx.notify_by(at, n.user, Some(n.ticket.id), n.kind.as_str(), &message, Some(&n.actor_name))
+                    .await?;
+            }
+            for payload in mails {
+                let job = steward_store::NewJob {
+                    kind: crate::mail::SEND_EMAIL,
+                    payload,
+                    run_at: at,
+                    max_attempts: 8,
+                    dedupe_key: None,
+                };
+                tx.enqueue_job(at, &job).await?;
+            }
+            tx.commit().await?;
+            written += kept.len();
+        }
+    }
+
+    /// Mails each user who chose a digest for some kinds the notices of those kinds not yet
+    /// sent, one mail per user; returns how many mails.
+    pub async fn send_digests(self) -> Result<usize> {
+        let pending = self.store.pending_digest().await?;
+        let at = self.now();
+        let mut mails = 0;
+        let mut tx = self.store.begin().await?;
+        for chunk in pending.chunk_by(|a, b| a.1 == b.1) {
+            let user_id = chunk[0].1;
+            let ids: Vec<i64> = chunk.iter().map(|n| n.0).collect();
+            if self.config.mail.is_some()
+                && let Some(user) = self.store.user(user_id).await?.filter(|u| !u.disabled)
+                && let Some(email) = &user.email
+            {
+                let zh = user.locale.as_deref().is_some_and(|l| l.starts_with("zh"));
+                let subject = if zh { "[Steward] 今日通知摘要" } else { "[Steward] Your daily digest" };
+                let body: Vec<&str> = chunk.iter().map(|n| n.4.as_str()).collect();
+                let job = steward_store::NewJob {
+                    kind: crate::mail::SEND_EMAIL,
+                    payload: crate::mail::payload(email, subject, &body.join("\n")),
+                    run_at: at,
+                    max_attempts: 8,
+                    dedupe_key: None,
+                };
+                tx.enqueue_job(at, &job).await?;
+                mails += 1;
+            }
+            tx.mark_digested(at, &ids).await?;
+        }
+        tx.commit().await?;
+        Ok(mails)
+    }
+
+    /// The actor's channel for each kind.
+    pub async fn preferences(self, actor: &Actor) -> Result<Vec<(NoticeKind, Channel)>> {
+        Ok(channels(&self.store.notification_prefs(actor.user.id).await?))
+    }
+
+    /// Sets the actor's channel for one kind.
+    pub async fn set_preference(self, actor: &Actor, kind: &str, channel: &str) -> Result<()> {
+        let kind = NoticeKind::parse(kind)
+            .ok_or_else(|| AppError::invalid("kind", format!("unknown kind `{kind}`")))?;
+        let channel = Channel::parse(channel)
+            .ok_or_else(|| AppError::invalid("channel", "a channel is off, app, email or digest"))?;
+        let mut tx = self.store.begin().await?;
+        tx.set_notification_pref(actor.user.id, kind.as_str(), channel.as_str()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many of the actor's notifications are unread.
+    pub async fn unread(self, actor: &Actor) -> Result<i64> {
+        Ok(self.store.unread_notifications(actor.user.id).await?)
+    }
+}
