@@ -5,6 +5,7 @@ pub mod assets;
 pub(crate) mod charts;
 pub mod error_page;
 pub mod form_errors;
+mod home;
 pub mod live;
 mod pages;
 
@@ -24,7 +25,7 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/", A, pages::home),
+        route(M::GET, "/", A, home::home),
         route(M::GET, "/account", A, pages::account),
         route(M::GET, "/notifications", A, pages::notifications),
         route(M::POST, "/notifications/read", A, pages::mark_read),

@@ -1,35 +1,15 @@
-//! The home page and the signed-in user's own account.
+//! The signed-in user's own account and notifications.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_app::UserUpdate;
-use steward_core::identity::Team;
 use steward_core::ids::TicketId;
 
-use super::{Notice, Page, WebForm, WebResult, after_form, render, role_key};
+use super::{Notice, Page, WebForm, WebResult, after_form, render};
 use crate::AppState;
 use crate::extract::CurrentActor;
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    page: Page<'a>,
-    role_key: &'static str,
-    teams: Vec<Team>,
-}
-
-pub async fn home(
-    State(state): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    headers: HeaderMap,
-    uri: Uri,
-) -> WebResult {
-    let teams = state.app.directory().teams_of(actor.user.id).await?;
-    let page = Page::new(&state, &actor, &headers, &uri, "home.title");
-    Ok(render(&HomePage { page, role_key: role_key(actor.user.role), teams }))
-}
 
 #[derive(Template)]
 #[template(path = "account.html")]

@@ -320,3 +320,33 @@ async fn users_change_their_own_password_and_stay_signed_in() {
     let relogin = app.sign_in(&TestApp::browser(), "lee", "a brand new password").await;
     assert_eq!(relogin.status(), 303);
 }
+
+/// Issue 17, home pages by role: an agent sees their work, a lead their teams' load, a
+/// requester their open tickets and what happens next.
+#[tokio::test]
+async fn each_role_finds_its_work_on_the_home_page() {
+    let app = TestApp::spawn().await;
+    assert!(app.app.seed_demo().await.unwrap());
+    let demo = steward_app::demo::DEMO_PASSWORD;
+    let home = |user: &'static str| {
+        let app = &app;
+        async move {
+            let browser = TestApp::browser();
+            assert_eq!(app.sign_in(&browser, user, demo).await.status(), 303);
+            app.page(&browser, "/?lang=en").await.1
+        }
+    };
+    let agent = home("li.wei").await;
+    for id in ["home-mine", "home-unassigned", "home-at-risk", "home-recent"] {
+        assert!(agent.contains(&format!(r#"id="{id}""#)), "{id}: {agent}");
+    }
+    let mine = agent.split(r#"id="home-mine""#).nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(mine.contains("/incidents/"), "li.wei has tickets assigned: {mine}");
+    assert!(!agent.contains("home-load"), "an agent sees no team load");
+    let lead = home("wang.fang").await;
+    assert!(lead.contains(r#"id="home-load""#) && lead.contains("Service Desk"), "{lead}");
+    let requester = home("liu.yang").await;
+    let mine = requester.split(r#"id="home-my-tickets""#).nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(mine.contains("/incidents/") && mine.contains(r#"class="muted next""#), "{mine}");
+    assert!(!requester.contains("home-unassigned"));
+}
