@@ -284,3 +284,70 @@ async fn a_failed_save_keeps_what_was_typed_and_says_why_in_the_users_language()
     let (_, page) = app.page(&ada_browser, &format!("/incidents/{id}?error=Call+555+now")).await;
     assert!(!page.contains("555"), "an error text comes only from the server");
 }
+
+/// Issue 17, queue power: tick tickets and change them at once (each refused one says why),
+/// and take the filtered list away as CSV with a BOM and as XLSX.
+#[tokio::test]
+async fn the_queue_changes_many_tickets_at_once_and_exports_them() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let ned = app.user("ned", "agent").await;
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    for u in [ada.id, ned.id] {
+        app.app.directory().set_team_member(None, team.id, u, true).await.unwrap();
+    }
+    let token = app.token("ada", "read write").await;
+    let mut ids = Vec::new();
+    for title in ["打印机卡纸", "VPN drops", "Mail slow"] {
+        let body = serde_json::json!({ "title": title, "team_id": team.id });
+        let (_, t) = app.api(reqwest::Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+        ids.push(t["id"].as_i64().unwrap());
+    }
+    let (browser, csrf) = signed_in(&app, "ada").await;
+    let (_, queue) = page(&app, &browser, "/incidents?lang=en").await;
+    assert!(queue.contains(r#"id="bulk-form""#) && queue.contains(r#"name="ids""#), "{queue}");
+    // Assign two to Ned and move them on; resolving without a code is refused, per ticket.
+    let mut form =
+        vec![("_csrf", csrf.clone()), ("assignee_id", ned.id.to_string()), ("to", "in_progress".into())];
+    form.extend(ids[..2].iter().map(|id| ("ids", id.to_string())));
+    let sent = browser.post(app.url("/incidents/bulk?lang=en")).form(&form).send().await.unwrap();
+    assert_eq!(sent.status(), 200);
+    let result = sent.text().await.unwrap();
+    assert_eq!(result.matches(r#"class="done""#).count(), 2, "{result}");
+    for id in &ids[..2] {
+        let t = app.app.store().ticket(steward_core::ids::TicketId(*id)).await.unwrap().unwrap();
+        assert_eq!((t.assignee_id, t.state.as_str()), (Some(ned.id), "in_progress"));
+    }
+    let form = vec![
+        ("_csrf", csrf.clone()),
+        ("to", "resolved".into()),
+        ("ids", ids[0].to_string()),
+        ("ids", ids[2].to_string()),
+    ];
+    let result = browser
+        .post(app.url("/incidents/bulk?lang=zh-CN"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(result.matches(r#"class="refused""#).count(), 2, "{result}");
+    assert!(result.contains("解决代码"), "the reason, in the reader's language: {result}");
+
+    // Exports follow the queue's filters.
+    let csv =
+        browser.get(app.url("/incidents/export.csv?state=in_progress&lang=zh-CN")).send().await.unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let bytes = csv.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM so Excel reads UTF-8");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("编号,") && text.contains("打印机卡纸") && text.contains("处理中"), "{text}");
+    assert!(!text.contains("Mail slow"), "filtered: {text}");
+    let xlsx = browser.get(app.url("/incidents/export.xlsx?lang=en")).send().await.unwrap();
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
+    assert!(bytes.len() > 2000);
+}

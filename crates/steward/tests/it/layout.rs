@@ -30,6 +30,8 @@ fn pages() -> Vec<String> {
             !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/login", "/live"]
                 .iter()
                 .any(|x| p.starts_with(x))
+                // Downloads, not pages.
+                && !p.contains("/export.")
         })
         .flat_map(|p| {
             let ids: &[&str] = if p.starts_with("/incidents/{id}") { &["1", "2", "14"] } else { &["1"] };

@@ -2,6 +2,7 @@
 //! form with a live priority preview, the detail page, and the closure report.
 
 mod detail;
+mod queue_tools;
 
 use askama::Template;
 use axum::extract::State;
@@ -23,6 +24,7 @@ use crate::web::{
 };
 
 pub use detail::{comment, page as detail, report, transition, update};
+pub use queue_tools::{bulk, export_csv, export_xlsx};
 
 pub fn state_key(s: TicketState) -> &'static str {
     match s {
@@ -112,6 +114,10 @@ struct ListPage<'a> {
     rows: Vec<Row>,
     next: Option<String>,
     query: String,
+    /// For the bulk bar.
+    assignable: Vec<(UserId, String)>,
+    holds: Vec<(&'static str, &'static str)>,
+    resolutions: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /incidents`: the queue. Agents land on their teams' open work, requesters on their
@@ -221,6 +227,9 @@ pub async fn list(
         rows,
         next,
         query: effective,
+        assignable: if agent { names.assignable.clone() } else { Vec::new() },
+        holds: HoldReason::ALL.iter().map(|h| (h.as_str(), hold_key(*h))).collect(),
+        resolutions: ResolutionCode::ALL.iter().map(|r| (r.as_str(), resolution_key(*r))).collect(),
     };
     Ok(render(&page))
 }
