@@ -244,3 +244,51 @@ async fn csv_metrics_and_pages_show_the_same_report() {
     let (status, _) = app.page(&browser, "/reports/monthly?month=2026-13").await;
     assert_eq!(status, 422);
 }
+
+/// Issue 17: `--demo` seeds six months of a believable company, so the reports and SLA
+/// figures look alive from minute one: hundreds of incidents over the whole span, with
+/// replies, waits on the customer, reopenings, cancellations, outages with their calls, and
+/// late resolutions that breached.
+#[tokio::test]
+async fn the_demo_holds_six_months_of_history() {
+    let app = TestApp::spawn().await;
+    assert!(app.app.seed_demo().await.unwrap());
+    let raw = app.db.raw_pool().await;
+    let count = |sql: &'static str| {
+        let raw = raw.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&raw).await.unwrap() }
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let oldest = count("SELECT MIN(created_at) FROM tickets").await;
+    let days = (now - oldest) / 86_400_000;
+    assert!((170..=183).contains(&days), "the history spans {days} days");
+    assert!(count("SELECT COUNT(*) FROM tickets").await >= 250);
+    assert!(count("SELECT COUNT(*) FROM tickets WHERE reopen_count > 0").await >= 5, "reopenings");
+    assert!(count("SELECT COUNT(*) FROM tickets WHERE state = 'cancelled'").await >= 5);
+    assert!(
+        count("SELECT COUNT(*) FROM tickets WHERE parent_id IS NOT NULL").await >= 9,
+        "outages with their calls"
+    );
+    assert!(count("SELECT COUNT(*) FROM comments").await >= 300, "replies");
+    assert!(
+        count("SELECT COUNT(*) FROM events WHERE after_json LIKE '%awaiting_customer%'").await >= 30,
+        "waits"
+    );
+    // Every month of the span has work in it, and some of it breached its SLA.
+    let months = count("SELECT COUNT(DISTINCT created_at / 2592000000) FROM tickets").await;
+    assert!(months >= 6, "{months} thirty-day stretches");
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let from = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_hours(24 * 150)).unwrap();
+    let path = format!(
+        "/api/v1/reports/incidents?from={}&to={}",
+        &from.to_string()[..10],
+        &jiff::Timestamp::now().to_string()[..10]
+    );
+    let (status, report) = app.api(reqwest::Method::GET, &path, &admin, None).await;
+    assert_eq!(status, 200, "{report}");
+    let total = &report["total"];
+    let attainment = total["resolution_attainment"].as_f64().unwrap();
+    assert!(total["resolved"].as_i64().unwrap() >= 150, "{total}");
+    assert!((0.6..0.97).contains(&attainment), "most met, some breached: {total}");
+    assert!(total["reopen_rate"].as_f64().unwrap() > 0.0, "{total}");
+}

@@ -9,7 +9,7 @@ use steward_test_support::TestApp;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_holds_to_its_openapi_document() {
     let app = TestApp::spawn().await;
-    app.app.seed_demo().await.unwrap();
+    app.app.seed_demo_with_history(20).await.unwrap();
     let (_, token) = app.user_with_token("fuzzer", "admin").await;
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
     let url = app.url("/api/openapi.json");

@@ -168,7 +168,7 @@ async fn anchors_signed_with_another_key_or_gone_are_caught() {
 #[tokio::test]
 async fn direct_table_edits_are_named_by_the_state_check() {
     let app = TestApp::spawn().await;
-    app.app.seed_demo().await.unwrap();
+    app.app.seed_demo_with_history(20).await.unwrap();
     let (_, admin) = app.user_with_token("root", "admin").await;
     let (_, cis) = app.api(Method::GET, "/api/v1/cis?limit=2", &admin, None).await;
     let (a, b) = (cis["items"][0]["id"].clone(), cis["items"][1]["id"].clone());

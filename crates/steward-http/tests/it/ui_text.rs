@@ -93,7 +93,7 @@ fn findings(texts: &[String], keys: &BTreeSet<&str>, english_only: &BTreeSet<&st
 async fn every_page_for_every_role_reads_in_its_language_without_codes() {
     let app = TestApp::spawn().await;
     app.user("root", "admin").await;
-    assert!(app.app.seed_demo().await.unwrap());
+    assert!(app.app.seed_demo_with_history(20).await.unwrap());
     let en = catalogue(include_str!("../../i18n/en.toml"));
     let zh = catalogue(include_str!("../../i18n/zh-CN.toml"));
     let keys: BTreeSet<&str> = en.keys().map(String::as_str).collect();

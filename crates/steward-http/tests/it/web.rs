@@ -326,7 +326,7 @@ async fn users_change_their_own_password_and_stay_signed_in() {
 #[tokio::test]
 async fn each_role_finds_its_work_on_the_home_page() {
     let app = TestApp::spawn().await;
-    assert!(app.app.seed_demo().await.unwrap());
+    assert!(app.app.seed_demo_with_history(20).await.unwrap());
     let demo = steward_app::demo::DEMO_PASSWORD;
     let home = |user: &'static str| {
         let app = &app;

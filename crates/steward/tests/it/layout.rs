@@ -19,9 +19,9 @@ fn axe_source() -> String {
     })
 }
 
-/// The web pages of the route table. `{id}` takes the demo's first record and, for incidents,
-/// also its 14th (li.wei's team's, with a deeply quoted reply) and its 2nd (liu.yang's).
-fn pages() -> Vec<String> {
+/// The web pages of the route table. `{id}` takes the demo's first record, and for incidents
+/// also `incidents`: those the reader's queue shows first (their own, with replies).
+fn pages(incidents: &[String]) -> Vec<String> {
     steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -34,8 +34,11 @@ fn pages() -> Vec<String> {
                 && !p.contains("/export.")
         })
         .flat_map(|p| {
-            let ids: &[&str] = if p.starts_with("/incidents/{id}") { &["1", "2", "14"] } else { &["1"] };
-            ids.iter().map(move |id| p.replace("{id}", id))
+            let mut ids = vec!["1".to_owned()];
+            if p.starts_with("/incidents/{id}") {
+                ids.extend(incidents.iter().cloned());
+            }
+            ids.into_iter().map(move |id| p.replace("{id}", &id))
         })
         .collect()
 }
@@ -91,10 +94,18 @@ async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
             browser.delete_all_cookies().await.unwrap();
             browser.set_window_size(1400, 900).await.unwrap();
             sign_in(&browser, &server, user, password).await;
+            // The first two incidents of the reader's own queue.
+            browser.goto(&server.url("/incidents")).await.unwrap();
+            let found = browser
+                .execute("return [...document.querySelectorAll('#incidents td:nth-child(2) a')].slice(0, 2).map(a => a.getAttribute('href').split('/').pop())", vec![])
+                .await
+                .unwrap();
+            let incidents: Vec<String> =
+                found.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
             for lang in langs {
                 for (width, run_axe) in [(1400, true), (390, false)] {
                     browser.set_window_size(width, 900).await.unwrap();
-                    for path in pages() {
+                    for path in pages(&incidents) {
                         browser.goto(&server.url(&format!("{path}?lang={lang}"))).await.unwrap();
                         browser.wait().for_element(Locator::Css("h1")).await.unwrap();
                         // axe once per page and language (the rules do not depend on the width).

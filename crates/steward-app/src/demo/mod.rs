@@ -2,6 +2,8 @@
 //! at work. Everything goes through the normal operations, so the audit trail and activity
 //! streams are real.
 
+mod history;
+
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
 
 use crate::{Actor, App, AppError, Credential, IncidentPatch, NewIncident, NewUserInput, Result};
@@ -158,9 +160,14 @@ fn direct(user: steward_core::identity::User) -> Actor {
 }
 
 impl App {
-    /// Seeds the demo organisation into an empty service desk. Does nothing (returns false)
-    /// when incidents already exist.
+    /// Seeds the demo organisation into an empty service desk, with six months of history.
+    /// Does nothing (returns false) when incidents already exist.
     pub async fn seed_demo(&self) -> Result<bool> {
+        self.seed_demo_with_history(history::DAYS).await
+    }
+
+    /// The demo with `days` of history (tests take a few weeks: the same company, sooner).
+    pub async fn seed_demo_with_history(&self, days: i64) -> Result<bool> {
         let existing = self
             .store
             .list_tickets(
@@ -204,6 +211,26 @@ impl App {
             categories.push(id);
         }
         self.directory().set_intake_team(None, teams[0], true).await?;
+        let cast = history::Cast {
+            people: &people,
+            agents: PEOPLE
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.3.filter(|_| p.2 == "agent").map(|t| (i, t)))
+                .collect(),
+            requesters: PEOPLE
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.2 == "requester")
+                .map(|(i, _)| i)
+                .collect(),
+            lead: 0,
+            teams: &teams,
+            categories: &categories,
+        };
+        self.seed_demo_history(&cast, days).await?;
+        // Six months of old news notify nobody; today's stories below do.
+        self.notifications().skip_to_now().await?;
         let lead = direct(people[0].clone());
         for (i, (title, description, requester, impact, urgency, team, category, target)) in
             STORIES.iter().enumerate()
