@@ -15,18 +15,12 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentActor};
 use crate::i18n::Catalog;
 use crate::reports::api::{BREAKDOWNS, ReportParams};
-use crate::web::charts::{Series, bars, lines};
+use crate::web::charts::{Axis, Series, bars, lines};
 use crate::web::{Page, WebError, WebResult, render};
 
-/// "3d 4h", "2h 05m", "12m"; "—" without data.
-pub fn duration(d: Option<SignedDuration>) -> String {
-    let Some(d) = d else { return "—".into() };
-    let mins = d.as_secs() / 60;
-    match (mins / 1440, (mins % 1440) / 60, mins % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m:02}m"),
-        (days, h, _) => format!("{days}d {h}h"),
-    }
+/// "3 d 4 h", "2 h 5 min" in the reader's language; "—" without data.
+pub fn duration(t: &Catalog, d: Option<SignedDuration>) -> String {
+    d.map_or_else(|| "—".into(), |d| crate::web::duration_text(t, d.as_secs() / 60))
 }
 
 pub fn percent(r: Option<f64>) -> String {
@@ -55,16 +49,16 @@ pub struct FigureRow {
 }
 
 impl FigureRow {
-    fn of(label: String, m: &Measures, backlog: Option<i64>) -> FigureRow {
+    fn of(t: &Catalog, label: String, m: &Measures, backlog: Option<i64>) -> FigureRow {
         FigureRow {
             label,
             created: m.created,
             resolved: m.resolved,
             backlog: backlog.map(|b| b.to_string()).unwrap_or_default(),
-            mtta_wall: duration(m.mtta_wall()),
-            mtta_business: duration(m.mtta_business()),
-            mttr_wall: duration(m.mttr_wall()),
-            mttr_business: duration(m.mttr_business()),
+            mtta_wall: duration(t, m.mtta_wall()),
+            mtta_business: duration(t, m.mtta_business()),
+            mttr_wall: duration(t, m.mttr_wall()),
+            mttr_business: duration(t, m.mttr_business()),
             response: percent(m.response_attainment()),
             resolution: percent(m.resolution_attainment()),
             fcr: percent(m.first_contact_rate()),
@@ -125,7 +119,7 @@ impl ReportView {
                     values: r.report.periods.iter().map(|p| Some(p.backlog as f64)).collect(),
                 },
             ],
-            "",
+            &Axis { unit: "", caption: t.get("reports.axis_incidents"), empty: t.get("reports.no_data") },
         );
         let mttr_chart = lines(
             "chart-mttr",
@@ -145,7 +139,11 @@ impl ReportView {
                     values: ms.iter().map(|m| hours(m.mtta_business())).collect(),
                 },
             ],
-            "h",
+            &Axis {
+                unit: t.get("unit.h"),
+                caption: t.get("reports.axis_hours"),
+                empty: t.get("reports.no_data"),
+            },
             None,
         );
         let pct = |f: fn(&Measures) -> Option<f64>| ms.iter().map(|m| f(m).map(|r| r * 100.0)).collect();
@@ -164,7 +162,7 @@ impl ReportView {
                 },
                 Series { name: t.get("reports.fcr"), values: pct(Measures::first_contact_rate) },
             ],
-            "%",
+            &Axis { unit: "%", caption: "%", empty: t.get("reports.no_data") },
             Some(100.0),
         );
         let none = t.get("reports.none").to_owned();
@@ -180,11 +178,12 @@ impl ReportView {
                     .into_iter()
                     .flatten()
                     .take(if *dim == Dim::Category { 10 } else { 50 })
-                    .map(|(v, m)| FigureRow::of(r.label(*dim, v).unwrap_or_else(|| none.clone()), m, None))
+                    .map(|(v, m)| FigureRow::of(t, r.label(*dim, v).unwrap_or_else(|| none.clone()), m, None))
                     .collect(),
             })
             .collect();
         let total = FigureRow::of(
+            t,
             t.get("reports.total").to_owned(),
             &r.report.total,
             r.report.periods.last().map(|p| p.backlog),
@@ -193,7 +192,7 @@ impl ReportView {
             total_row: Some(total.clone()),
             no_total: None,
             total,
-            periods: r.periods().map(|(l, p)| FigureRow::of(l, &p.measures, Some(p.backlog))).collect(),
+            periods: r.periods().map(|(l, p)| FigureRow::of(t, l, &p.measures, Some(p.backlog))).collect(),
             breakdowns,
             availability: r
                 .availability
@@ -201,7 +200,7 @@ impl ReportView {
                 .map(|a| AvailabilityRow {
                     service: a.service.clone(),
                     percent: format!("{:.3}%", a.ratio * 100.0),
-                    downtime: duration(Some(a.downtime)),
+                    downtime: duration(t, Some(a.downtime)),
                     outages: a.outages,
                 })
                 .collect(),
@@ -247,8 +246,14 @@ pub async fn dashboard(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     uri: Uri,
-    ApiQuery(params): ApiQuery<ReportParams>,
+    ApiQuery(mut params): ApiQuery<ReportParams>,
 ) -> WebResult {
+    // The dashboard opens on the last six months (this one and the five before it).
+    if params.from.as_deref().is_none_or(|f| f.trim().is_empty()) {
+        let today = state.app.config().report_zone.to_datetime(state.app.now()).date();
+        let first = today.first_of_month().checked_sub(jiff::Span::new().months(5)).unwrap_or(today);
+        params.from = Some(first.to_string());
+    }
     let report = state.app.reports().incident(&actor, &params.request().map_err(WebError)?).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "reports.title");
     let view = ReportView::of(&report, page.t);

@@ -7,10 +7,10 @@
 use std::fmt::Write;
 
 const W: f64 = 720.0;
-const H: f64 = 220.0;
+const H: f64 = 240.0;
 const LEFT: f64 = 56.0;
 const BOTTOM: f64 = 36.0;
-const TOP: f64 = 16.0;
+const TOP: f64 = 28.0;
 /// Series colours (colour-blind safe: Okabe–Ito).
 const COLOURS: [&str; 4] = ["#0072b2", "#e69f00", "#009e73", "#cc79a7"];
 
@@ -28,29 +28,56 @@ fn nice_max(max: f64) -> f64 {
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(max)
 }
 
+/// What a chart's numbers mean, in the reader's language.
+pub struct Axis<'a> {
+    /// After a value on hover ("h", "%").
+    pub unit: &'a str,
+    /// Above the value axis ("Hours", "Incidents").
+    pub caption: &'a str,
+    /// Shown instead of marks when no period has a value.
+    pub empty: &'a str,
+}
+
 /// One named series of values, one per label (`None`: no data for that period).
 pub struct Series<'a> {
     pub name: &'a str,
     pub values: Vec<Option<f64>>,
 }
 
-fn frame(out: &mut String, id: &str, title: &str, labels: &[String], max: f64, unit: &str) -> f64 {
+fn frame(
+    out: &mut String,
+    id: &str,
+    title: &str,
+    labels: &[String],
+    max: f64,
+    axis: &Axis,
+    series: &[Series],
+) -> f64 {
     let _ = write!(
         out,
         r#"<svg id="{id}" class="chart" role="img" aria-label="{t}" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
         t = escape(title)
     );
+    let _ = write!(out, r##"<text x="4" y="14" font-size="12" fill="#555">{}</text>"##, escape(axis.caption));
+    if series.iter().all(|s| s.values.iter().all(Option::is_none)) {
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle" fill="#555">{}</text>"##,
+            LEFT + (W - LEFT) / 2.0,
+            TOP + (H - TOP - BOTTOM) / 2.0,
+            escape(axis.empty)
+        );
+    }
     let plot_h = H - TOP - BOTTOM;
     for i in 0..=4 {
         let v = max * f64::from(i) / 4.0;
         let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{W}" y2="{y:.1}" stroke="#ddd"/><text x="{x:.1}" y="{ty:.1}" font-size="11" text-anchor="end" fill="#555">{v}{unit}</text>"##,
+            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{W}" y2="{y:.1}" stroke="#ddd"/><text x="{x:.1}" y="{ty:.1}" font-size="11" text-anchor="end" fill="#555">{v}</text>"##,
             x = LEFT - 6.0,
             ty = y + 4.0,
             v = format_tick(v, max / 4.0),
-            unit = escape(unit),
         );
     }
     let step = (W - LEFT) / labels.len().max(1) as f64;
@@ -107,10 +134,10 @@ fn max_of(series: &[Series]) -> f64 {
 }
 
 /// Grouped bars, one group per label.
-pub fn bars(id: &str, title: &str, labels: &[String], series: &[Series], unit: &str) -> String {
+pub fn bars(id: &str, title: &str, labels: &[String], series: &[Series], axis: &Axis) -> String {
     let mut out = String::new();
     let max = nice_max(max_of(series));
-    let step = frame(&mut out, id, title, labels, max, unit);
+    let step = frame(&mut out, id, title, labels, max, axis, series);
     let plot_h = H - TOP - BOTTOM;
     let width = (step * 0.8) / series.len().max(1) as f64;
     for (si, s) in series.iter().enumerate() {
@@ -120,7 +147,9 @@ pub fn bars(id: &str, title: &str, labels: &[String], series: &[Series], unit: &
             let x = LEFT + step * i as f64 + step * 0.1 + width * si as f64;
             let _ = write!(
                 out,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{c}"><title>{l}: {v}</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{c}"><title>{n} · {l}: {v}{u}</title></rect>"#,
+                n = escape(s.name),
+                u = escape(axis.unit),
                 y = TOP + plot_h - h,
                 w = (width - 1.0).max(1.0),
                 c = COLOURS[si % COLOURS.len()],
@@ -140,12 +169,12 @@ pub fn lines(
     title: &str,
     labels: &[String],
     series: &[Series],
-    unit: &str,
+    axis: &Axis,
     max: Option<f64>,
 ) -> String {
     let mut out = String::new();
     let max = max.unwrap_or_else(|| nice_max(max_of(series)));
-    let step = frame(&mut out, id, title, labels, max, unit);
+    let step = frame(&mut out, id, title, labels, max, axis, series);
     let plot_h = H - TOP - BOTTOM;
     for (si, s) in series.iter().enumerate() {
         let colour = COLOURS[si % COLOURS.len()];
@@ -169,10 +198,11 @@ pub fn lines(
             if let (Some((x, y)), Some(v)) = (p, s.values[i]) {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"><title>{l}: {v}{u}</title></circle>"#,
+                    r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{colour}"><title>{n} · {l}: {v}{u}</title></circle>"#,
+                    n = escape(s.name),
                     l = escape(&labels[i]),
                     v = format_value((v * 10.0).round() / 10.0),
-                    u = escape(unit),
+                    u = escape(axis.unit),
                 );
             }
         }
@@ -186,13 +216,24 @@ pub fn lines(
 mod tests {
     use super::*;
 
+    const AXIS: Axis<'static> = Axis { unit: "h", caption: "Hours", empty: "No data" };
+
     #[test]
     fn bars_scale_to_a_round_maximum_and_escape_labels() {
         let labels = vec!["<a&b>".to_owned(), "2".to_owned()];
-        let svg = bars("c", "T", &labels, &[Series { name: "n", values: vec![Some(40.0), None] }], "");
+        let svg = bars("c", "T", &labels, &[Series { name: "n", values: vec![Some(40.0), None] }], &AXIS);
         assert!(svg.contains("&lt;a&amp;b&gt;") && !svg.contains("<a&b>"));
         assert_eq!(svg.matches("<rect x=").count(), 2, "one bar and one legend swatch");
         assert!(svg.contains(">50<"), "the axis tops out at 50 for a maximum of 40");
+        assert!(svg.contains("<title>n · &lt;a&amp;b&gt;: 40h</title>"), "values on hover: {svg}");
+        assert!(svg.contains(">Hours</text>") && !svg.contains("No data"));
+    }
+
+    #[test]
+    fn a_chart_without_data_says_so() {
+        let labels = vec!["a".to_owned()];
+        let svg = lines("l", "T", &labels, &[Series { name: "n", values: vec![None] }], &AXIS, None);
+        assert!(svg.contains(">No data</text>"));
     }
 
     /// The MTTR chart's axis read "0h, 0.0h, 0.0h…" when the values were zero or small.
@@ -200,12 +241,12 @@ mod tests {
     fn ticks_read_apart_for_zero_and_small_values() {
         let labels = vec!["a".to_owned()];
         for (values, expected) in [
-            (vec![Some(0.0)], vec!["0h", "1h", "2h", "3h", "4h"]),
-            (vec![Some(0.01)], vec!["0h", "0.0025h", "0.005h", "0.0075h", "0.01h"]),
-            (vec![Some(0.8)], vec!["0h", "0.25h", "0.5h", "0.75h", "1h"]),
-            (vec![Some(40.0)], vec!["0h", "12.5h", "25h", "37.5h", "50h"]),
+            (vec![Some(0.0)], vec!["0", "1", "2", "3", "4"]),
+            (vec![Some(0.01)], vec!["0", "0.0025", "0.005", "0.0075", "0.01"]),
+            (vec![Some(0.8)], vec!["0", "0.25", "0.5", "0.75", "1"]),
+            (vec![Some(40.0)], vec!["0", "12.5", "25", "37.5", "50"]),
         ] {
-            let svg = bars("c", "T", &labels, &[Series { name: "n", values }], "h");
+            let svg = bars("c", "T", &labels, &[Series { name: "n", values }], &AXIS);
             let ticks: Vec<&str> = svg
                 .split("text-anchor=\"end\" fill=\"#555\">")
                 .skip(1)
@@ -219,7 +260,7 @@ mod tests {
     fn lines_break_at_missing_values() {
         let labels: Vec<String> = (0..4).map(|i| i.to_string()).collect();
         let values = vec![Some(1.0), Some(2.0), None, Some(3.0)];
-        let svg = lines("l", "T", &labels, &[Series { name: "n", values }], "h", None);
+        let svg = lines("l", "T", &labels, &[Series { name: "n", values }], &AXIS, None);
         assert_eq!(svg.matches("<polyline").count(), 1, "the lone last point has no line");
         assert_eq!(svg.matches("<circle").count(), 3);
     }
