@@ -72,9 +72,6 @@ pub struct IncidentSla {
 }
 
 fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
-    if c.always {
-        return Ok(BusinessCalendar::always());
-    }
     let dates = |field: &'static str, list: &[String]| {
         list.iter()
             .map(|d| {
@@ -89,6 +86,10 @@ fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
             "working_days",
             format!("{both} cannot be both a holiday and a working day"),
         ));
+    }
+    // Dates are checked first, so a round-the-clock calendar holds no junk either.
+    if c.always {
+        return Ok(BusinessCalendar::always());
     }
     let days: Vec<&str> = c.hours.iter().map(String::as_str).collect();
     let days: [&str; 7] = days

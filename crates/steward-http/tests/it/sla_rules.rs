@@ -243,3 +243,20 @@ async fn api_policies_pause_like_the_built_in_ones_unless_told_otherwise() {
     let (status, _) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(null)).await;
     assert_eq!(status, 422, "null is not a list");
 }
+
+/// Found by schemathesis: a 24×7 calendar took any text as holidays and working days (a NUL
+/// byte among them) and failed with a 500. Dates are checked whatever the calendar.
+#[tokio::test]
+async fn a_round_the_clock_calendar_checks_its_dates_too() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let body = json!({ "name": "T1", "always": true, "time_zone": "Asia/Shanghai", "hours": ["y"],
+        "holidays": ["x", ""], "working_days": ["\u{b9}Iz\u{0}\u{d1}1", ""] });
+    let (status, out) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body)).await;
+    assert_eq!(status, 422, "{out}");
+    // The case as schemathesis sent it.
+    let raw = r#"{"hours": ["y\udabc\udda3\u0005\u0015\u00b6\ud82a\ude81"], "always": true, "holidays": ["\ud9be\uded5O\u00de\u00eaS\u00c5\udb7b\udfc4\ud85e\udca1%*\u00de\u00e8\ud8ce\udfb0\u00f3\"\u0004\u00e8\u00e5\ud979\udd59\u008b", "\ud846\uddec\u008bp\u008a", "(\u00e1\uda7e\udc74\u008eQ_\ud9f9\udcd7", "\u00a6\u00d38;", "", "L"], "name": "\u00e4\u013c\u00f1\u00dal\u00b5\udae5\udf8c\u00f1\ud9ee\udc33\u012b\u00e2\u00caig/\u01337", "time_zone": "Asia/Shanghai", "working_days": ["]\u0090", "\u00fd", "\u00b9Iz\u0000\u00d11", ""], "ics": null}"#;
+    let body: serde_json::Value = serde_json::from_str(raw).unwrap();
+    let (status, out) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body)).await;
+    assert_eq!(status, 422, "{out}");
+}
