@@ -70,6 +70,37 @@ impl Store {
             .collect()
     }
 
+    /// The earlier definitions of edited calendars, oldest first: (calendar, applied until,
+    /// definition).
+    pub async fn sla_calendar_versions(&self) -> Result<Vec<(CalendarId, Timestamp, CalendarRecord)>> {
+        let rows = sqlx::query(
+            "SELECT calendar_id, valid_until, time_zone, hours, holidays, working_days, always \
+             FROM sla_calendar_versions ORDER BY calendar_id, valid_until",
+        )
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let text = |k: &str| -> Result<String> { Ok(r.try_get(k)?) };
+                let dates = |s: String| s.split(',').filter(|d| !d.is_empty()).map(str::to_owned).collect();
+                let id: CalendarId = id_at(r, "calendar_id")?;
+                Ok((
+                    id,
+                    crate::from_ms(r.try_get("valid_until")?)?,
+                    CalendarRecord {
+                        id,
+                        name: String::new(),
+                        time_zone: text("time_zone")?,
+                        hours: text("hours")?.split('|').map(str::to_owned).collect(),
+                        holidays: dates(text("holidays")?),
+                        working_days: dates(text("working_days")?),
+                        always: r.try_get::<i64, _>("always")? != 0,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Policies in the order they are tried.
     pub async fn sla_policies(&self) -> Result<Vec<PolicyRecord>> {
         let rows = sqlx::query(
@@ -121,6 +152,47 @@ impl Tx {
         .fetch_one(self.conn().await?)
         .await?;
         Ok(CalendarId(id))
+    }
+
+    /// Replaces calendar `c.id`'s definition; the one it had is kept as applying until `now`.
+    /// False when there is no such calendar.
+    pub async fn update_sla_calendar(&mut self, now: Timestamp, c: &CalendarRecord) -> Result<bool> {
+        sqlx::query(
+            "INSERT INTO sla_calendar_versions (calendar_id, valid_until, time_zone, hours, holidays, working_days, always) \
+             SELECT id, $1, time_zone, hours, holidays, working_days, always FROM sla_calendars WHERE id = $2 \
+             ON CONFLICT (calendar_id, valid_until) DO NOTHING",
+        )
+        .bind(to_ms(now))
+        .bind(c.id.get())
+        .execute(self.conn().await?)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE sla_calendars SET name = $1, time_zone = $2, hours = $3, holidays = $4, working_days = $5, \
+             always = $6 WHERE id = $7",
+        )
+        .bind(&c.name)
+        .bind(&c.time_zone)
+        .bind(c.hours.join("|"))
+        .bind(c.holidays.join(","))
+        .bind(c.working_days.join(","))
+        .bind(i64::from(c.always))
+        .bind(c.id.get())
+        .execute(self.conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a calendar no policy uses, with its earlier definitions.
+    pub async fn delete_sla_calendar(&mut self, id: CalendarId) -> Result<bool> {
+        sqlx::query("DELETE FROM sla_calendar_versions WHERE calendar_id = $1")
+            .bind(id.get())
+            .execute(self.conn().await?)
+            .await?;
+        let done = sqlx::query("DELETE FROM sla_calendars WHERE id = $1")
+            .bind(id.get())
+            .execute(self.conn().await?)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn insert_sla_policy(&mut self, now: Timestamp, p: &PolicyRecord) -> Result<i64> {

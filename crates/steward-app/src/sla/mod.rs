@@ -113,6 +113,27 @@ fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> b
         && p.organisation.as_deref().is_none_or(|o| Some(o) == organisation)
 }
 
+/// Calendar `c` with its earlier definitions (`versions`, oldest first, any calendar's):
+/// each applies until the instant it was replaced.
+fn calendar_with_history(
+    c: &CalendarRecord,
+    versions: &[(CalendarId, jiff::Timestamp, CalendarRecord)],
+) -> Result<BusinessCalendar> {
+    let mut earlier: Option<(BusinessCalendar, jiff::Timestamp)> = None;
+    for (_, until, v) in versions.iter().filter(|(id, _, _)| *id == c.id) {
+        let mut cal = calendar_of(v)?;
+        if let Some((before, since)) = earlier.take() {
+            cal = cal.replacing(before, since);
+        }
+        earlier = Some((cal, *until));
+    }
+    let current = calendar_of(c)?;
+    Ok(match earlier {
+        Some((before, since)) => current.replacing(before, since),
+        None => current,
+    })
+}
+
 /// The SLA rules as one scan or page uses them.
 pub(crate) struct SlaRules {
     policies: Vec<PolicyRecord>,
@@ -218,6 +239,104 @@ impl crate::Sla<'_> {
 
     pub async fn create_calendar(self, actor: &Actor, input: NewCalendar) -> Result<CalendarId> {
         actor.require(Permission::ManageDirectory)?;
+        let calendar = self.sla().checked_calendar(CalendarId(0), &input)?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_sla_calendar(at, &calendar).await?;
+        let event = SlaCalendarEvent::Created {
+            name: calendar.name.clone(),
+            time_zone: calendar.time_zone.clone(),
+            hours: calendar.hours.clone(),
+            holidays: calendar.holidays.len() as i64,
+            working_days: calendar.working_days.len() as i64,
+        };
+        record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Gives calendar `id` a new definition, applying from now on: the time tickets spent
+    /// before is counted as it was (the old definition is kept).
+    pub async fn update_calendar(
+        self,
+        actor: &Actor,
+        id: CalendarId,
+        input: NewCalendar,
+    ) -> Result<CalendarRecord> {
+        actor.require(Permission::ManageDirectory)?;
+        if !self.store.sla_calendars().await?.iter().any(|c| c.id == id) {
+            return Err(AppError::NotFound("calendar"));
+        }
+        let calendar = self.sla().checked_calendar(id, &input)?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.update_sla_calendar(at, &calendar).await? {
+            return Err(AppError::NotFound("calendar"));
+        }
+        let event = SlaCalendarEvent::Updated {
+            name: calendar.name.clone(),
+            time_zone: calendar.time_zone.clone(),
+            hours: calendar.hours.clone(),
+            holidays: calendar.holidays.len() as i64,
+            working_days: calendar.working_days.len() as i64,
+        };
+        record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
+        tx.commit().await?;
+        Ok(calendar)
+    }
+
+    /// Deletes a calendar no policy uses.
+    pub async fn delete_calendar(self, actor: &Actor, id: CalendarId) -> Result<()> {
+        actor.require(Permission::ManageDirectory)?;
+        let calendars = self.store.sla_calendars().await?;
+        let calendar = calendars.iter().find(|c| c.id == id).ok_or(AppError::NotFound("calendar"))?;
+        let users: Vec<String> = self
+            .store
+            .sla_policies()
+            .await?
+            .into_iter()
+            .filter(|p| p.calendar_id == id)
+            .map(|p| p.name)
+            .collect();
+        if !users.is_empty() {
+            return Err(AppError::Conflict {
+                field: Some("calendar_id"),
+                message: format!("policies use this calendar: {}", users.join(", ")),
+            });
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        tx.delete_sla_calendar(id).await?;
+        let event = SlaCalendarEvent::Deleted { name: calendar.name.clone() };
+        record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When `minutes` of business time after `from` fall by calendar `id` (with its history),
+    /// and the working stretches that make them up: a check of a calendar before it is used.
+    pub async fn due(
+        self,
+        actor: &Actor,
+        id: CalendarId,
+        from: jiff::Timestamp,
+        minutes: i64,
+    ) -> Result<(jiff::Timestamp, Vec<(jiff::Timestamp, jiff::Timestamp)>)> {
+        actor.require(Permission::ReadTickets)?;
+        if !(0..=525_600).contains(&minutes) {
+            return Err(AppError::invalid("minutes", "between 0 minutes and a year"));
+        }
+        let calendars = self.store.sla_calendars().await?;
+        let record = calendars.iter().find(|c| c.id == id).ok_or(AppError::NotFound("calendar"))?;
+        let calendar = calendar_with_history(record, &self.store.sla_calendar_versions().await?)?;
+        let due = calendar
+            .add(from, SignedDuration::from_mins(minutes))
+            .map_err(|e| AppError::invalid("minutes", e))?;
+        Ok((due, calendar.working_spans(from, due)))
+    }
+
+    /// A calendar as typed, checked: name, dates, hours, time zone.
+    fn checked_calendar(self, id: CalendarId, input: &NewCalendar) -> Result<CalendarRecord> {
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
             return Err(AppError::invalid("name", "a calendar name must be 1 to 80 characters, one line"));
@@ -232,7 +351,7 @@ impl crate::Sla<'_> {
         }
         let hours = if input.always { vec![String::new(); 7] } else { input.hours.clone() };
         let calendar = CalendarRecord {
-            id: CalendarId(0),
+            id,
             name: name.to_owned(),
             time_zone: if input.always { "UTC".into() } else { input.time_zone.trim().to_owned() },
             hours,
@@ -241,19 +360,7 @@ impl crate::Sla<'_> {
             always: input.always,
         };
         calendar_of(&calendar)?;
-        let at = self.now();
-        let mut tx = self.store.begin().await?;
-        let id = tx.insert_sla_calendar(at, &calendar).await?;
-        let event = SlaCalendarEvent::Created {
-            name: calendar.name.clone(),
-            time_zone: calendar.time_zone.clone(),
-            hours: calendar.hours.clone(),
-            holidays: calendar.holidays.len() as i64,
-            working_days: calendar.working_days.len() as i64,
-        };
-        record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
-        tx.commit().await?;
-        Ok(id)
+        Ok(calendar)
     }
 
     pub async fn create_policy(self, actor: &Actor, input: NewPolicy) -> Result<i64> {
@@ -367,9 +474,13 @@ impl crate::Sla<'_> {
     /// The policies and calendars, each calendar parsed once.
     pub(crate) async fn sla_rules(self) -> Result<SlaRules> {
         let calendars = self.store.sla_calendars().await?;
+        let versions = self.store.sla_calendar_versions().await?;
         // A calendar that does not parse (none should: they are checked when saved) fails only
         // the tickets whose policy uses it, when they are measured.
-        let parsed = calendars.iter().filter_map(|c| Some((c.id, calendar_of(c).ok()?))).collect();
+        let parsed = calendars
+            .iter()
+            .filter_map(|c| Some((c.id, calendar_with_history(c, &versions).ok()?)))
+            .collect();
         Ok(SlaRules { policies: self.store.sla_policies().await?, calendars, parsed })
     }
 

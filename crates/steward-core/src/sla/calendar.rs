@@ -74,6 +74,9 @@ pub struct BusinessCalendar {
     working_days: BTreeSet<Date>,
     /// The weekday (Monday = 0) whose hours a working-day exception works: the first with any.
     standard: usize,
+    /// The definition this one replaced, and when it stopped applying: an edited calendar
+    /// counts from the edit on, and time before it as it was counted then.
+    earlier: Option<(Timestamp, std::sync::Arc<BusinessCalendar>)>,
     /// The instant of every local midnight from `TABLE_FIRST_YEAR` on, made on first use: the
     /// clock asks for the same few hundred dates millions of times, and a time-zone lookup
     /// costs far more than an array read.
@@ -94,8 +97,15 @@ impl BusinessCalendar {
             holidays: BTreeSet::new(),
             working_days: BTreeSet::new(),
             standard: 0,
+            earlier: None,
             midnights: Default::default(),
         }
+    }
+
+    /// This calendar from `since` on, and `before` before it (an edited calendar's history).
+    pub fn replacing(mut self, before: BusinessCalendar, since: Timestamp) -> BusinessCalendar {
+        self.earlier = Some((since, std::sync::Arc::new(before)));
+        self
     }
 
     /// A calendar of working hours in `time_zone` (IANA name), Monday first.
@@ -113,6 +123,7 @@ impl BusinessCalendar {
             holidays,
             working_days: BTreeSet::new(),
             standard,
+            earlier: None,
             midnights: Default::default(),
         })
     }
@@ -237,11 +248,70 @@ impl BusinessCalendar {
         matches!((m0, m1), (Some(a), Some(b)) if b.duration_since(a) == SignedDuration::from_hours(24))
     }
 
-    /// Business time between two instants (zero when `to <= from`).
+    /// Business time between two instants (zero when `to <= from`), by the definition that
+    /// applied at each moment.
+    pub fn business_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
+        match &self.earlier {
+            Some((since, before)) if from < *since => {
+                before.business_duration(from, to.min(*since)) + self.own_duration(from.max(*since), to)
+            }
+            _ => self.own_duration(from, to),
+        }
+    }
+
+    /// The instant `amount` of business time after `from`, by the definition that applied at
+    /// each moment.
+    pub fn add(&self, from: Timestamp, amount: SignedDuration) -> Result<Timestamp, CalendarError> {
+        match &self.earlier {
+            Some((since, before)) if from < *since => {
+                let until = before.business_duration(from, *since);
+                if amount <= until {
+                    return before.add(from, amount);
+                }
+                self.own_add(*since, amount - until)
+            }
+            _ => self.own_add(from, amount),
+        }
+    }
+
+    /// The working stretches between two instants, by the definition that applied at each
+    /// moment: what a due time is made of, for an admin checking a calendar.
+    pub fn working_spans(&self, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+        let mut spans = match &self.earlier {
+            Some((since, before)) if from < *since => before.working_spans(from, to.min(*since)),
+            _ => Vec::new(),
+        };
+        let from = match &self.earlier {
+            Some((since, _)) => from.max(*since),
+            None => from,
+        };
+        if to <= from {
+            return spans;
+        }
+        let Some(week) = &self.week else {
+            spans.push((from, to));
+            return spans;
+        };
+        let mut date = self.tz.to_datetime(from).date();
+        let last = self.tz.to_datetime(to).date();
+        while date <= last {
+            for (s, e) in self.day_intervals(week, date) {
+                let (s, e) = (s.max(from), e.min(to));
+                if s < e {
+                    spans.push((s, e));
+                }
+            }
+            let Ok(next) = date.tomorrow() else { break };
+            date = next;
+        }
+        spans
+    }
+
+    /// Business time by this definition alone.
     ///
     /// The first and last dates are clipped window by window; the dates between are summed
     /// from the weekly hours unless a DST change falls on them.
-    pub fn business_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
+    fn own_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
         if to <= from {
             return SignedDuration::ZERO;
         }
@@ -273,8 +343,8 @@ impl BusinessCalendar {
         total + clipped(last)
     }
 
-    /// The instant `amount` of business time after `from`.
-    pub fn add(&self, from: Timestamp, amount: SignedDuration) -> Result<Timestamp, CalendarError> {
+    /// The instant `amount` of business time after `from`, by this definition alone.
+    fn own_add(&self, from: Timestamp, amount: SignedDuration) -> Result<Timestamp, CalendarError> {
         let Some(week) = &self.week else {
             return from.checked_add(amount).map_err(|_| CalendarError::Unreachable);
         };
@@ -537,5 +607,33 @@ mod tests {
                 prop_assert_eq!(cal.business_duration(start, t), SignedDuration::from_mins(amount));
             }
         }
+    }
+
+    /// Issue 17: a changed calendar applies from the change on; time before it is counted as
+    /// it was.
+    #[test]
+    fn an_edited_calendar_keeps_what_was_counted_before_the_edit() {
+        let nine_to_five = ["09:00-17:00"; 7];
+        let old = BusinessCalendar::from_days("UTC", &nine_to_five, BTreeSet::new()).unwrap();
+        let around_the_clock = ["00:00-24:00"; 7];
+        let edit = at("2027-01-04T12:00:00Z");
+        let new = BusinessCalendar::from_days("UTC", &around_the_clock, BTreeSet::new())
+            .unwrap()
+            .replacing(old, edit);
+        // Monday 09:00–12:00 by the old hours (3 h), then 12:00–18:00 by the new (6 h).
+        let span = new.business_duration(at("2027-01-04T08:00:00Z"), at("2027-01-04T18:00:00Z"));
+        assert_eq!(span, SignedDuration::from_hours(9));
+        assert_eq!(
+            new.add(at("2027-01-04T08:00:00Z"), SignedDuration::from_hours(2)).unwrap(),
+            at("2027-01-04T11:00:00Z")
+        );
+        assert_eq!(
+            new.add(at("2027-01-04T08:00:00Z"), SignedDuration::from_hours(5)).unwrap(),
+            at("2027-01-04T14:00:00Z")
+        );
+        assert_eq!(
+            new.add(at("2027-01-05T08:00:00Z"), SignedDuration::from_hours(1)).unwrap(),
+            at("2027-01-05T09:00:00Z")
+        );
     }
 }

@@ -5,7 +5,24 @@
 pub enum SlaCalendarEvent {
     /// `hours`: the seven weekdays' hours from Monday; `holidays` and `working_days`: how many
     /// dates of each (events written before working days existed read as 0).
-    Created { name: String, time_zone: String, hours: Vec<String>, holidays: i64, working_days: i64 },
+    Created {
+        name: String,
+        time_zone: String,
+        hours: Vec<String>,
+        holidays: i64,
+        working_days: i64,
+    },
+    /// A new definition, applying from now on (the fields as in `Created`).
+    Updated {
+        name: String,
+        time_zone: String,
+        hours: Vec<String>,
+        holidays: i64,
+        working_days: i64,
+    },
+    Deleted {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -89,7 +89,7 @@ pub const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 pub const EMAIL: &str = r"^\s*([^\s@\u0000-\u001f\u007f-\u009f]+@[^\s\u0000-\u001f\u007f-\u009f]*\.[^\s\u0000-\u001f\u007f-\u009f]*)?\s*$";
 
 /// The named patterns, as fields write them.
-const NAMED: [(&str, &str); 9] = [
+const NAMED: [(&str, &str); 10] = [
     ("@number_or_empty", r"^\s*([0-9]{1,18})?\s*$"),
     ("@date_or_empty", r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"),
     ("@period_or_empty", r"^\s*(week|month)?\s*$"),
@@ -99,6 +99,10 @@ const NAMED: [(&str, &str); 9] = [
     ("@nonblank_text", NONBLANK_TEXT),
     ("@email", EMAIL),
     ("@direction", "^(upstream|downstream|both)$"),
+    (
+        "@instant",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+    ),
 ];
 
 /// Replaces every named pattern in `doc` by its expression.

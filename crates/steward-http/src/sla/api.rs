@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::api::{Created, Items, time};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, CurrentActor};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 
 pub async fn calendars(
     State(state): State<AppState>,
@@ -73,22 +73,91 @@ pub struct CalendarBody {
     always: bool,
 }
 
+impl From<CalendarBody> for NewCalendar {
+    fn from(b: CalendarBody) -> NewCalendar {
+        NewCalendar {
+            name: b.name,
+            time_zone: b.time_zone,
+            hours: b.hours,
+            holidays: b.holidays,
+            working_days: b.working_days,
+            ics: b.ics,
+            always: b.always,
+        }
+    }
+}
+
 pub async fn create_calendar(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<CalendarBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let input = NewCalendar {
-        name: b.name,
-        time_zone: b.time_zone,
-        hours: b.hours,
-        holidays: b.holidays,
-        working_days: b.working_days,
-        ics: b.ics,
-        always: b.always,
-    };
-    let id = state.app.sla().create_calendar(&actor, input).await?;
+    let id = state.app.sla().create_calendar(&actor, b.into()).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.get() })))
+}
+
+/// A new definition for a calendar, from now on; time before the change counts as it did.
+pub async fn update_calendar(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<CalendarId>,
+    ApiJson(b): ApiJson<CalendarBody>,
+) -> ApiResult<Json<CalendarJson>> {
+    let record = state.app.sla().update_calendar(&actor, id, b.into()).await?;
+    Ok(Json(CalendarJson::from(&record)))
+}
+
+pub async fn delete_calendar(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<CalendarId>,
+) -> ApiResult<StatusCode> {
+    state.app.sla().delete_calendar(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DueQuery {
+    /// When the clock starts, RFC 3339 (`2026-09-30T09:00:00Z`)
+    #[param(pattern = "@instant")]
+    from: String,
+    /// Business minutes to add
+    #[param(minimum = 0, maximum = 525600)]
+    minutes: i64,
+}
+
+/// One working stretch a due time is made of.
+#[derive(Serialize, ToSchema)]
+pub struct SpanJson {
+    from: String,
+    to: String,
+    minutes: i64,
+}
+
+/// When business time runs out, and the working stretches it is made of.
+#[derive(Serialize, ToSchema)]
+pub struct DueJson {
+    due: String,
+    spans: Vec<SpanJson>,
+}
+
+/// The due-time calculator: `from` plus `minutes` of business time by the calendar.
+pub async fn due(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<CalendarId>,
+    ApiQuery(q): ApiQuery<DueQuery>,
+) -> ApiResult<Json<DueJson>> {
+    let from: jiff::Timestamp = q.from.parse().map_err(|_| {
+        crate::error::ApiError::invalid("from", "an RFC 3339 instant, such as 2026-09-30T09:00:00Z")
+    })?;
+    let (due, spans) = state.app.sla().due(&actor, id, from, q.minutes).await?;
+    let spans = spans
+        .into_iter()
+        .map(|(a, b)| SpanJson { from: time(a), to: time(b), minutes: b.duration_since(a).as_mins() })
+        .collect();
+    Ok(Json(DueJson { due: time(due), spans }))
 }
 
 pub async fn policies(

@@ -2,11 +2,14 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod api;
+mod web;
 
 use axum::http::Method;
 
 use crate::api::{Created, Items, Op};
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
+use steward_core::identity::Permission;
 
 pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
@@ -31,9 +34,28 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::CalendarBody>()
                 .created::<Created>(),
         ),
+        route(M::PUT, "/api/v1/sla/calendars/{id}", A, api::update_calendar).doc(
+            Op::new("Give a calendar a new definition from now on; time before counts as it did (admin)")
+                .body::<api::CalendarBody>()
+                .ok::<api::CalendarJson>(),
+        ),
+        route(M::DELETE, "/api/v1/sla/calendars/{id}", A, api::delete_calendar)
+            .doc(Op::new("Delete a calendar no policy uses (admin)").no_content()),
+        route(M::GET, "/api/v1/sla/calendars/{id}/due", A, api::due).doc(
+            Op::new("Due-time calculator: a start plus business minutes, with the working stretches counted")
+                .query::<api::DueQuery>()
+                .ok::<api::DueJson>(),
+        ),
+        route(M::GET, "/admin/sla", A, web::page),
+        route(M::POST, "/admin/sla/calendars", A, web::create_calendar),
+        route(M::GET, "/admin/sla/calendars/{id}", A, web::calendar),
+        route(M::POST, "/admin/sla/calendars/{id}", A, web::update_calendar),
+        route(M::POST, "/admin/sla/calendars/{id}/delete", A, web::delete_calendar),
         route(M::GET, "/api/v1/sla/policies", A, api::policies)
             .doc(Op::new("SLA policies in the order they are tried").ok::<Items<api::PolicyJson>>()),
         route(M::POST, "/api/v1/sla/policies", A, api::create_policy)
             .doc(Op::new("Add an SLA policy (admin)").body::<api::PolicyBody>().created::<Created>()),
     ]
 }
+
+pub const NAV: &[NavLink] = &[nav(Some(Permission::ManageDirectory), "/admin/sla", "nav-sla", "nav.sla")];

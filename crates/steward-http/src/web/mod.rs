@@ -65,6 +65,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::identity::DIRECTORY_NAV,
         crate::cmdb::NAV,
         crate::reports::NAV,
+        crate::sla::NAV,
         crate::identity::TOKENS_NAV,
         crate::audit::NAV,
     ]

@@ -260,3 +260,79 @@ async fn a_round_the_clock_calendar_checks_its_dates_too() {
     let (status, out) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body)).await;
     assert_eq!(status, 422, "{out}");
 }
+
+/// Issue 17, SLA setup: calendars can be edited (from now on: a ticket keeps the time it spent
+/// before, counted as it was) and deleted when no policy uses them, and a calculator shows
+/// when a target falls due and which working stretches count.
+#[tokio::test]
+async fn calendars_are_edited_from_now_on_deleted_when_unused_and_checked_by_a_calculator() {
+    // Monday 2027-01-04 08:00 UTC.
+    let clock = Clock::manual("2027-01-04T08:00:00Z".parse().unwrap());
+    let config = AppConfig { clock: clock.clone(), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let nine_to_five = ["09:00-17:00"; 7];
+    let body = json!({ "name": "Plant", "time_zone": "UTC", "hours": nine_to_five });
+    let (_, created) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(body)).await;
+    let cal = created["id"].as_i64().unwrap();
+    let policy = json!({ "name": "Plant P3", "rank": 1, "calendar_id": cal, "resolution_minutes": 600 });
+    assert_eq!(app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(policy)).await.0, 201);
+    let (_, inc) =
+        app.api(Method::POST, "/api/v1/incidents", &admin, Some(json!({ "title": "Line 3 stopped" }))).await;
+    let sla = format!("/api/v1/incidents/{}/sla", inc["id"]);
+    let due = |v: &Value| v["resolution"]["due"].as_str().unwrap().to_owned();
+    let (_, before) = app.api(Method::GET, &sla, &admin, None).await;
+    assert_eq!(due(&before), "2027-01-05T11:00:00Z", "8 h Monday, 2 h Tuesday");
+
+    // At noon Monday the plant goes round the clock: 3 h were counted (09–12), 7 h remain.
+    clock.set("2027-01-04T12:00:00Z".parse().unwrap());
+    let all_day = ["00:00-24:00"; 7];
+    let edit = json!({ "name": "Plant", "time_zone": "UTC", "hours": all_day });
+    let (status, out) =
+        app.api(Method::PUT, &format!("/api/v1/sla/calendars/{cal}"), &admin, Some(edit)).await;
+    assert_eq!(status, 200, "{out}");
+    let (_, after) = app.api(Method::GET, &sla, &admin, None).await;
+    assert_eq!(due(&after), "2027-01-04T19:00:00Z", "{after}");
+    assert_eq!(after["resolution"]["elapsed_minutes"], 180, "the morning counts as it did: {after}");
+
+    // The calculator, with the stretches it counted.
+    let path = format!("/api/v1/sla/calendars/{cal}/due?from=2027-01-04T08:00:00Z&minutes=300");
+    let (status, calc) = app.api(Method::GET, &path, &admin, None).await;
+    assert_eq!(status, 200, "{calc}");
+    assert_eq!(calc["due"], "2027-01-04T14:00:00Z", "3 h by the old hours, 2 h by the new: {calc}");
+    assert_eq!(calc["spans"].as_array().unwrap().len(), 2, "{calc}");
+    let beijing = calendar_id(&app, &admin, "Office hours (Beijing)").await;
+    let golden = format!("/api/v1/sla/calendars/{beijing}/due?from=2026-09-30T09:00:00Z&minutes=1440");
+    let (_, calc) = app.api(Method::GET, &golden, &admin, None).await;
+    assert_eq!(calc["due"], "2026-10-10T09:00:00Z", "{calc}");
+
+    // A calendar in use is not deleted; an unused one is, and the audit trail says so.
+    let (status, refused) =
+        app.api(Method::DELETE, &format!("/api/v1/sla/calendars/{cal}"), &admin, None).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("Plant P3"));
+    let spare = json!({ "name": "Spare", "always": true });
+    let (_, spare) = app.api(Method::POST, "/api/v1/sla/calendars", &admin, Some(spare)).await;
+    let (status, _) =
+        app.api(Method::DELETE, &format!("/api/v1/sla/calendars/{}", spare["id"]), &admin, None).await;
+    assert_eq!(status, 204);
+    let (_, cals) = app.api(Method::GET, "/api/v1/sla/calendars", &admin, None).await;
+    assert!(!cals.to_string().contains("Spare"));
+
+    // The pages: the list, a calendar with the calculator, in Chinese.
+    app.user("boss", "admin").await;
+    let (browser, _) = app.signed_in("boss").await;
+    let (status, list) = app.page(&browser, "/admin/sla?lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(list.contains("工作日历") && list.contains("Plant P3") && list.contains("10 小时"), "{list}");
+    let calc_page =
+        format!("/admin/sla/calendars/{beijing}?lang=zh-CN&start=2026-09-30+17%3A00&duration=24+h");
+    let (status, page) = app.page(&browser, &calc_page).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("2026-10-10 周六 17:00"), "due on the makeup Saturday: {page}");
+    let (_, rita) = app.user_with_token("rita", "requester").await;
+    let (status, _) = app
+        .api(Method::PUT, &format!("/api/v1/sla/calendars/{cal}"), &rita, Some(json!({ "name": "x" })))
+        .await;
+    assert_eq!(status, 403);
+}

@@ -125,6 +125,15 @@ pub fn encode(event: &DomainEvent) -> Encoded {
                 .after(json!({ "owner": owner, "name": name, "scopes": scopes, "expires_at": expires_at })),
             TokenEvent::Revoked => row("api_token", id, "revoke"),
         },
+        DomainEvent::SlaCalendar { id, event: SlaCalendarEvent::Deleted { name } } => {
+            row("sla_calendar", id, "delete").before(json!({ "name": name }))
+        }
+        DomainEvent::SlaCalendar {
+            id,
+            event: SlaCalendarEvent::Updated { name, time_zone, hours, holidays, working_days },
+        } => row("sla_calendar", id, "update").after(json!({
+            "name": name, "time_zone": time_zone, "hours": hours, "holidays": holidays, "working_days": working_days
+        })),
         DomainEvent::SlaCalendar {
             id,
             event: SlaCalendarEvent::Created { name, time_zone, hours, holidays, working_days },
@@ -475,7 +484,8 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
             DomainEvent::ApiToken { id: id_of(s)?, event }
         }
         "sla_calendar" => {
-            let a = after()?;
+            // A deletion keeps only `before`.
+            let a = if s.action == "delete" { Obj(json_of(s.before, "before")?) } else { after()? };
             let event = match s.action {
                 "create" => SlaCalendarEvent::Created {
                     name: a.text("name")?,
@@ -484,6 +494,14 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                     holidays: a.int("holidays")?,
                     working_days: a.opt_int("working_days")?.unwrap_or(0),
                 },
+                "update" => SlaCalendarEvent::Updated {
+                    name: a.text("name")?,
+                    time_zone: a.text("time_zone")?,
+                    hours: a.texts("hours")?,
+                    holidays: a.int("holidays")?,
+                    working_days: a.int("working_days")?,
+                },
+                "delete" => SlaCalendarEvent::Deleted { name: a.text("name")? },
                 _ => return unknown(),
             };
             DomainEvent::SlaCalendar { id: id_of(s)?, event }

@@ -143,6 +143,18 @@ fn every_kind_of_event_reads_back_as_written() {
         holidays: 2,
         working_days: 1,
     };
+    for event in [
+        SlaCalendarEvent::Updated {
+            name: "Office".into(),
+            time_zone: "UTC".into(),
+            hours: vec![String::new(); 7],
+            holidays: 0,
+            working_days: 3,
+        },
+        SlaCalendarEvent::Deleted { name: "Office".into() },
+    ] {
+        round_trip(DomainEvent::SlaCalendar { id: CalendarId(4), event });
+    }
     round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
     let policy = SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 };
     round_trip(DomainEvent::SlaPolicy { id: 1, event: policy });
