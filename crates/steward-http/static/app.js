@@ -105,3 +105,41 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   window.addEventListener("pagehide", () => source.close());
 });
+
+// Markdown preview: a Preview button shows the text as the page will, rendered by the server
+// (the same safe renderer that stores replies), under the box it belongs to.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest(".preview-button");
+  if (!button) return;
+  const box = document.getElementById(button.dataset.for);
+  const out = document.getElementById(button.dataset.for + "-preview");
+  const token = document.querySelector('meta[name="csrf-token"]');
+  if (!box || !out) return;
+  const answer = await fetch("/api/v1/markdown/preview", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.content : "" },
+    body: JSON.stringify({ text: box.value }),
+  });
+  if (!answer.ok) return;
+  out.innerHTML = (await answer.json()).html;
+  out.hidden = false;
+});
+
+// Keyboard shortcuts (`?` lists them), ignored while typing in a field.
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const dialog = document.getElementById("shortcuts");
+  if (!dialog) return;
+  const go = (href) => { window.location.href = href; };
+  const focus = (id) => { const el = document.getElementById(id); if (el) { event.preventDefault(); el.focus(); } };
+  switch (event.key) {
+    case "?": if (!dialog.open) dialog.showModal(); break;
+    case "h": go("/"); break;
+    case "i": go("/incidents"); break;
+    case "n": go("/incidents/new"); break;
+    case "/": focus("search"); break;
+    case "r": focus("reply-body"); break;
+  }
+});

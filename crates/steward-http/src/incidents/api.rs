@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use steward_app::incidents::{ActivityItem, AttachmentUpload};
 use steward_app::{IncidentPatch, NewIncident};
 use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
@@ -431,4 +431,30 @@ pub async fn update_category(
     let list = state.app.incidents().categories(&actor).await?;
     let category = list.iter().find(|c| c.id == id).ok_or(steward_app::AppError::NotFound("category"))?;
     Ok(Json(CategoryJson::from(category)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = MarkdownText)]
+pub struct PreviewBody {
+    #[schema(max_length = 100000)]
+    text: String,
+}
+
+/// Markdown as a reply or description will show it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MarkdownPreview)]
+pub struct PreviewJson {
+    html: String,
+}
+
+/// `POST /api/v1/markdown/preview`: the writing aid behind the Preview buttons.
+pub async fn preview(
+    CurrentActor(_actor): CurrentActor,
+    ApiJson(b): ApiJson<PreviewBody>,
+) -> ApiResult<Json<PreviewJson>> {
+    if b.text.chars().count() > 100_000 {
+        return Err(crate::error::ApiError::invalid("text", "at most 100,000 characters"));
+    }
+    Ok(Json(PreviewJson { html: steward_app::markdown::to_safe_html(&b.text) }))
 }

@@ -71,6 +71,11 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::PatchCategory>()
                 .ok::<CategoryJson>(),
         ),
+        route(M::POST, "/api/v1/markdown/preview", A, api::preview).doc(
+            Op::new("Markdown as a reply or description shows it (safe HTML)")
+                .body::<api::PreviewBody>()
+                .ok::<api::PreviewJson>(),
+        ),
         route(M::GET, "/incidents", A, web::list),
         route(M::GET, "/incidents/new", A, web::new_form),
         route(M::POST, "/incidents", A, web::create),
@@ -83,6 +88,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/incidents/{id}/comment", A, web::comment),
         route(M::POST, "/incidents/{id}/transition", A, web::transition),
         route(M::POST, "/incidents/{id}/update", A, web::update),
+        route(M::POST, "/incidents/{id}/details", A, web::save_details),
         route(M::GET, "/incidents/{id}/report", A, web::report),
     ]
 }

@@ -353,3 +353,63 @@ async fn the_queue_changes_many_tickets_at_once_and_exports_them() {
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
     assert!(bytes.len() > 2000);
 }
+
+/// Issue 17, writing: an incident's title, description, category, service and tags can be
+/// changed after it was raised (a refused save keeps what was typed), and Markdown can be
+/// previewed as it will show.
+#[tokio::test]
+async fn details_are_edited_after_raising_and_markdown_is_previewed() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    app.app.directory().set_team_member(None, team.id, ada.id, true).await.unwrap();
+    let root = steward_app::Actor {
+        user: app.user("root", "admin").await,
+        credential: steward_app::Credential::Direct,
+    };
+    let network = app.app.incidents().create_category(Some(&root), "Network", None).await.unwrap();
+    let token = app.token("ada", "read write").await;
+    let body = serde_json::json!({ "title": "Printer", "team_id": team.id, "assignee_id": ada.id });
+    let (_, inc) = app.api(reqwest::Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+    let id = inc["id"].as_i64().unwrap();
+    let (browser, csrf) = signed_in(&app, "ada").await;
+    let (_, page_html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(page_html.contains(r#"id="edit-details""#) && page_html.contains(r#"value="Printer""#));
+    let save = |title: &str| {
+        let form = [
+            ("_csrf", csrf.clone()),
+            ("title", title.to_owned()),
+            ("description", "Jams on **every** page".to_owned()),
+            ("category_id", network.to_string()),
+            ("service", "Printing".to_owned()),
+            ("tags", "floor3 paper".to_owned()),
+        ];
+        browser.post(app.url(&format!("/incidents/{id}/details?lang=en"))).form(&form).send()
+    };
+    let refused = save(" ").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Jams on **every** page") && html.contains("Give a title"), "{html}");
+    let saved = save("Printer on floor 3 jams").await.unwrap();
+    assert!(saved.headers()["location"].to_str().unwrap().contains("notice=saved"));
+    let t = app.app.store().ticket(steward_core::ids::TicketId(id)).await.unwrap().unwrap();
+    assert_eq!(t.title, "Printer on floor 3 jams");
+    assert_eq!(
+        (t.category_id, t.service.as_deref(), t.tags.to_string().as_str()),
+        (Some(network), Some("Printing"), "floor3 paper")
+    );
+
+    let preview = serde_json::json!({ "text": "**bold** <script>alert(1)</script>" });
+    let (status, out) =
+        app.api(reqwest::Method::POST, "/api/v1/markdown/preview", &token, Some(preview)).await;
+    assert_eq!(status, 200);
+    let html = out["html"].as_str().unwrap();
+    assert!(html.contains("<strong>bold</strong>") && !html.contains("<script>"), "{html}");
+    let anonymous = reqwest::Client::new()
+        .post(app.url("/api/v1/markdown/preview"))
+        .json(&serde_json::json!({ "text": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}

@@ -121,6 +121,18 @@ async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
         }
     }
     .await;
+    // Writing aids: Markdown preview from the server, and `?` lists the keyboard shortcuts.
+    browser.set_window_size(1400, 900).await.unwrap();
+    browser.goto(&server.url("/incidents/new?lang=en")).await.unwrap();
+    browser.find(Locator::Id("description")).await.unwrap().send_keys("**bold** text").await.unwrap();
+    browser.find(Locator::Css(".preview-button")).await.unwrap().click().await.unwrap();
+    let preview = browser.wait().for_element(Locator::Css("#description-preview strong")).await.unwrap();
+    assert_eq!(preview.text().await.unwrap(), "bold");
+    browser.find(Locator::Css("h1")).await.unwrap().click().await.unwrap();
+    browser.execute("document.activeElement.blur(); document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }))", vec![]).await.unwrap();
+    let open = browser.execute("return document.getElementById('shortcuts').open", vec![]).await.unwrap();
+    assert_eq!(open, serde_json::json!(true), "`?` opens the shortcuts");
+
     // At phone width the menu folds behind its button and opens from it.
     browser.set_window_size(390, 800).await.unwrap();
     browser.goto(&server.url("/?lang=en")).await.unwrap();

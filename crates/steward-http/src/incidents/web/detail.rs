@@ -264,13 +264,19 @@ struct DetailPage<'a> {
     cis: Vec<(i64, String)>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
+    /// The details form: as typed after a failed save, else the incident's.
+    details: super::edit::DetailsForm,
+    /// Top-level categories, for the details form.
+    categories: Vec<(steward_core::ids::CategoryId, String)>,
 }
 
 /// The page's forms as typed, kept across a failed save (issue 17, bug 4).
 #[derive(Default)]
-struct Typed {
-    comment: CommentForm,
-    transition: TransitionForm,
+pub(super) struct Typed {
+    pub(super) comment: CommentForm,
+    pub(super) transition: TransitionForm,
+    /// The details form; `None`: as the incident is.
+    pub(super) details: Option<super::edit::DetailsForm>,
 }
 
 impl DetailPage<'_> {
@@ -301,7 +307,7 @@ pub async fn page(
 }
 
 /// The incident page; after a failed save (`error`) with what was typed and status 422.
-async fn detail_page(
+pub(super) async fn detail_page(
     state: &AppState,
     actor: &Actor,
     headers: &HeaderMap,
@@ -386,6 +392,12 @@ async fn detail_page(
         assignable: names.assignable.clone(),
         levels: LEVELS,
         files,
+        details: typed.details.clone().unwrap_or_else(|| super::edit::DetailsForm::of(&ticket)),
+        categories: categories
+            .iter()
+            .filter(|c| c.parent_id.is_none() && c.active)
+            .map(|c| (c.id, c.name.clone()))
+            .collect(),
         typed,
         page,
     };

@@ -2,6 +2,7 @@
 //! form with a live priority preview, the detail page, and the closure report.
 
 mod detail;
+mod edit;
 mod queue_tools;
 
 use askama::Template;
@@ -24,6 +25,7 @@ use crate::web::{
 };
 
 pub use detail::{comment, page as detail, report, transition, update};
+pub use edit::save_details;
 pub use queue_tools::{bulk, export_csv, export_xlsx};
 
 pub fn state_key(s: TicketState) -> &'static str {
