@@ -25,9 +25,9 @@ struct Notice {
     actor_name: String,
 }
 
-/// A user's channel for each kind, theirs or the default.
+/// A user's channel for each kind the feed tells, theirs or the default.
 pub fn channels(chosen: &[(String, String)]) -> Vec<(NoticeKind, Channel)> {
-    NoticeKind::ALL
+    NoticeKind::CHOSEN
         .iter()
         .map(|k| {
             let set = chosen.iter().find(|(kind, _)| kind == k.as_str()).and_then(|(_, c)| Channel::parse(c));
@@ -171,8 +171,11 @@ impl crate::Notifications<'_> {
     /// Mails each user who chose a digest for some kinds the notices of those kinds not yet
     /// sent, one mail per user; returns how many mails.
     pub async fn send_digests(self) -> Result<usize> {
-        let pending = self.store.pending_digest().await?;
         let at = self.now();
+        // A daily digest holds the last day: a user who switches to digests is not mailed
+        // everything older at once.
+        let since = at.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(at);
+        let pending = self.store.pending_digest(since).await?;
         let mut mails = 0;
         let mut tx = self.store.begin().await?;
         for chunk in pending.chunk_by(|a, b| a.1 == b.1) {
@@ -209,6 +212,7 @@ impl crate::Notifications<'_> {
     /// Sets the actor's channel for one kind.
     pub async fn set_preference(self, actor: &Actor, kind: &str, channel: &str) -> Result<()> {
         let kind = NoticeKind::parse(kind)
+            .filter(|k| NoticeKind::CHOSEN.contains(k))
             .ok_or_else(|| AppError::invalid("kind", format!("unknown kind `{kind}`")))?;
         let channel = Channel::parse(channel)
             .ok_or_else(|| AppError::invalid("channel", "a channel is off, app, email or digest"))?;

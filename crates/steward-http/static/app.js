@@ -89,8 +89,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const ticket = document.getElementById("live-ticket");
   const url = "/live" + (ticket ? "?ticket=" + encodeURIComponent(ticket.dataset.ticket) : "");
   let firstLatest = null;
-  const source = new EventSource(url);
-  source.addEventListener("status", (event) => {
+  let source = null;
+  const onStatus = (event) => {
     const s = JSON.parse(event.data);
     badge.textContent = s.unread > 0 ? String(s.unread) : "";
     badge.hidden = !(s.unread > 0);
@@ -102,8 +102,18 @@ document.addEventListener("DOMContentLoaded", () => {
       banner.prepend(document.createTextNode(say + " "));
       banner.hidden = false;
     }
-  });
-  window.addEventListener("pagehide", () => source.close());
+  };
+  // One stream per visible tab: a browser allows few connections per site, so a hidden tab
+  // lets its stream go and opens it again when shown.
+  const open = () => {
+    if (source) return;
+    source = new EventSource(url);
+    source.addEventListener("status", onStatus);
+  };
+  const close = () => { if (source) { source.close(); source = null; } };
+  document.addEventListener("visibilitychange", () => (document.hidden ? close() : open()));
+  window.addEventListener("pagehide", close);
+  if (!document.hidden) open();
 });
 
 // Markdown preview: a Preview button shows the text as the page will, rendered by the server

@@ -36,12 +36,16 @@ impl Store {
 
     /// Notices not yet in a digest, of the kinds each user gets by digest: `(notification id,
     /// user, ticket, kind, message)`, by user.
-    pub async fn pending_digest(&self) -> Result<Vec<(i64, UserId, Option<TicketId>, String, String)>> {
+    pub async fn pending_digest(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(i64, UserId, Option<TicketId>, String, String)>> {
         let rows = sqlx::query(
             "SELECT n.id, n.user_id, n.ticket_id, n.kind, n.message FROM notifications n \
              JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind AND p.channel = 'digest' \
-             WHERE n.digested_at IS NULL ORDER BY n.user_id, n.id",
+             WHERE n.digested_at IS NULL AND n.created_at >= $1 ORDER BY n.user_id, n.id",
         )
+        .bind(to_ms(since))
         .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()

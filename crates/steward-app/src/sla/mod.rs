@@ -121,7 +121,12 @@ fn calendar_with_history(
 ) -> Result<BusinessCalendar> {
     let mut earlier: Option<(BusinessCalendar, jiff::Timestamp)> = None;
     for (_, until, v) in versions.iter().filter(|(id, _, _)| *id == c.id) {
-        let mut cal = calendar_of(v)?;
+        // An earlier definition that no longer reads (saved before a check existed, a zone
+        // gone from the database) is skipped, not allowed to stop the calendar.
+        let Ok(mut cal) = calendar_of(v) else {
+            tracing::warn!(calendar = %c.id, "an earlier definition of the calendar does not read; skipped");
+            continue;
+        };
         if let Some((before, since)) = earlier.take() {
             cal = cal.replacing(before, since);
         }

@@ -176,8 +176,14 @@ impl BusinessCalendar {
                 Some((at(*a)?, at(*b)?))
             })
         });
-        // A day with a clock change: each window by the offsets in force.
-        let exact = (!plain).then(|| windows.iter().flat_map(move |(a, b)| self.exact_window(date, *a, *b)));
+        // A day with a clock change: each window by the offsets in force, in time order (two
+        // windows over a repeated hour interleave).
+        let exact = (!plain).then(|| {
+            let mut pieces: Vec<(Timestamp, Timestamp)> =
+                windows.iter().flat_map(|(a, b)| self.exact_window(date, *a, *b)).collect();
+            pieces.sort();
+            pieces
+        });
         simple.chain(exact.into_iter().flatten())
     }
 
@@ -530,13 +536,20 @@ mod tests {
         );
         let due = autumn.add(at("2027-10-31T00:30:00Z"), SignedDuration::from_mins(45)).unwrap();
         assert_eq!(due, at("2027-10-31T01:45:00Z"), "30 min before the change, 15 after 01:30 GMT");
+        // Two windows over the repeated hour: their pieces are counted in time order.
+        let split = ["", "", "", "", "", "", "01:00-01:30,01:30-02:00"];
+        let split = BusinessCalendar::from_days("Europe/London", &split, BTreeSet::new()).unwrap();
+        assert_eq!(
+            split.add(at("2027-10-31T00:00:00Z"), SignedDuration::from_mins(45)).unwrap(),
+            at("2027-10-31T00:45:00Z")
+        );
     }
 
     mod against_a_minute_by_minute_reference {
         use super::*;
         use proptest::prelude::*;
 
-        const SPECS: [&str; 7] = [
+        const SPECS: [&str; 8] = [
             "",
             "09:00-17:00",
             "00:30-01:30",
@@ -544,6 +557,8 @@ mod tests {
             "00:00-24:00",
             "01:00-03:00,22:00-23:30",
             "02:00-02:45",
+            // Two windows over the repeated hour: their pieces interleave in time.
+            "01:00-01:30,01:30-02:00",
         ];
         /// (time zone, a date near a clock change of 2027)
         const ZONES: [(&str, &str); 5] = [

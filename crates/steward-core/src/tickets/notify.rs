@@ -40,6 +40,17 @@ impl NoticeKind {
         NoticeKind::SlaBreach,
     ];
 
+    /// The kinds the event feed tells, whose channel each user chooses. (Mentions and SLA
+    /// firings are told where they happen, in the app and by their own rules.)
+    pub const CHOSEN: [NoticeKind; 6] = [
+        NoticeKind::Assigned,
+        NoticeKind::Queued,
+        NoticeKind::Reply,
+        NoticeKind::StateChanged,
+        NoticeKind::Resolved,
+        NoticeKind::Watched,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeKind::Assigned => "assigned",

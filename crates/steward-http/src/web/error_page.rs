@@ -60,7 +60,7 @@ pub async fn dress(State(state): State<AppState>, request: Request, next: Next) 
     *dressed.status_mut() = status;
     for (name, value) in response.headers() {
         if name != axum::http::header::CONTENT_LENGTH && name != axum::http::header::CONTENT_TYPE {
-            dressed.headers_mut().insert(name.clone(), value.clone());
+            dressed.headers_mut().append(name.clone(), value.clone());
         }
     }
     dressed.into_response()

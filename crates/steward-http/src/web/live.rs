@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
@@ -48,17 +49,23 @@ async fn status(state: &AppState, actor: &Actor, ticket: Option<TicketId>) -> St
 pub async fn stream(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<LiveQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = futures_util::stream::unfold(
-        (state, actor, q.ticket, true),
-        |(state, actor, ticket, first)| async move {
-            if !first {
+        (state, actor, headers, q.ticket, true),
+        |(state, actor, headers, ticket, first)| async move {
+            let actor = if first {
+                actor
+            } else {
                 tokio::time::sleep(TICK).await;
-            }
+                // The session is checked every tick: a stream ends with the sign-out, a
+                // revoked session or a disabled account, and follows a changed role.
+                crate::auth::resolve(&state, &headers).await.ok().flatten()?
+            };
             let now = status(&state, &actor, ticket).await;
             let event = Event::default().event("status").json_data(&now).unwrap_or_default();
-            Some((Ok(event), (state, actor, ticket, false)))
+            Some((Ok(event), (state, actor, headers, ticket, false)))
         },
     );
     Sse::new(events).keep_alive(KeepAlive::default())

@@ -149,5 +149,16 @@ async fn live_pages_hear_the_unread_count_and_the_tickets_version() {
     let first = String::from_utf8(live.chunk().await.unwrap().unwrap().to_vec()).unwrap();
     assert!(first.contains("event: status"), "{first}");
     assert!(first.contains(r#""unread":1"#) && first.contains(r#""version":"#), "{first}");
+    // Signing out ends the stream at its next tick.
+    let csrf = app.csrf(&ada_b).await;
+    ada_b.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(chunk) = live.chunk().await.unwrap() {
+            // Keep-alive comments may come; a status would mean the stream went on.
+            assert!(!String::from_utf8_lossy(&chunk).contains("event: status"), "the stream went on");
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended");
     drop(ned_b);
 }

@@ -74,6 +74,8 @@ pub async fn bulk(
     };
     let mut results = Vec::new();
     for id in ids {
+        // The number of a ticket whose assignment was saved before its move was refused.
+        let mut assigned: Option<String> = None;
         let outcome = async {
             let mut ticket = state.app.incidents().get(&actor, id).await?.ticket;
             if team.is_some() || assignee.is_some() {
@@ -83,6 +85,7 @@ pub async fn bulk(
                     ..IncidentPatch::default()
                 };
                 ticket = state.app.incidents().update(&actor, id, None, patch).await?;
+                assigned = Some(ticket.number.clone());
             }
             if let Some(to) = to {
                 let request = TransitionRequest {
@@ -107,7 +110,12 @@ pub async fn bulk(
             Err(e) => {
                 let text = form_errors::error_text(page.t, &e)
                     .unwrap_or_else(|| page.t.get("bulk.refused").to_owned());
-                (id, format!("#{id}"), text, false)
+                match assigned.take() {
+                    Some(number) => {
+                        (id, number, format!("{} {text}", page.t.get("bulk.assigned_only")), false)
+                    }
+                    None => (id, format!("#{id}"), text, false),
+                }
             }
         });
     }
@@ -162,6 +170,15 @@ async fn export_rows(
     Ok(rows)
 }
 
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return (a title like `=HYPERLINK(…)`) gets a leading `'`, which shows it as typed.
+fn spreadsheet_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
 fn download(content_type: &str, name: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
@@ -182,7 +199,8 @@ pub async fn export_csv(
     {
         let mut writer = csv::Writer::from_writer(&mut out);
         for row in &rows {
-            writer.write_record(row).map_err(|e| WebError::from(AppError::Internal(e.into())))?;
+            let row: Vec<String> = row.iter().map(|cell| spreadsheet_safe(cell)).collect();
+            writer.write_record(&row).map_err(|e| WebError::from(AppError::Internal(e.into())))?;
         }
         writer.flush().map_err(|e| WebError::from(AppError::Internal(e.into())))?;
     }
