@@ -55,18 +55,18 @@ document.addEventListener("change", async (event) => {
   }
 });
 
-// The CI picker on the new-incident form searches the CMDB by name as you type.
+// CI pickers (the new-incident form, a CI's relationship form) search the CMDB by name as you type.
 let ciSearch;
 document.addEventListener("input", (event) => {
   const input = event.target;
-  if (input.id !== "ci-picker") return;
+  if (!input.dataset || input.dataset.ciPicker === undefined) return;
   clearTimeout(ciSearch);
   const text = input.value.trim();
   if (text.length < 2 || text.startsWith("#")) return;
   ciSearch = setTimeout(async () => {
     const response = await fetch("/api/v1/cis?limit=10&q=" + encodeURIComponent(text));
     if (!response.ok) return;
-    const list = document.getElementById("ci-options");
+    const list = document.getElementById(input.getAttribute("list"));
     list.replaceChildren(
       ...(await response.json()).items.map((ci) => {
         const option = document.createElement("option");

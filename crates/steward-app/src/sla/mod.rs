@@ -113,6 +113,18 @@ fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> b
         && p.organisation.as_deref().is_none_or(|o| Some(o) == organisation)
 }
 
+/// What a calendar event records of a definition: name, zone, hours, and how many holidays
+/// and working days.
+fn event_fields(c: &CalendarRecord) -> (String, String, Vec<String>, i64, i64) {
+    (
+        c.name.clone(),
+        c.time_zone.clone(),
+        c.hours.clone(),
+        c.holidays.len() as i64,
+        c.working_days.len() as i64,
+    )
+}
+
 /// Calendar `c` with its earlier definitions (`versions`, oldest first, any calendar's):
 /// each applies until the instant it was replaced.
 fn calendar_with_history(
@@ -248,13 +260,8 @@ impl crate::Sla<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_sla_calendar(at, &calendar).await?;
-        let event = SlaCalendarEvent::Created {
-            name: calendar.name.clone(),
-            time_zone: calendar.time_zone.clone(),
-            hours: calendar.hours.clone(),
-            holidays: calendar.holidays.len() as i64,
-            working_days: calendar.working_days.len() as i64,
-        };
+        let (name, time_zone, hours, holidays, working_days) = event_fields(&calendar);
+        let event = SlaCalendarEvent::Created { name, time_zone, hours, holidays, working_days };
         record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
         tx.commit().await?;
         Ok(id)
@@ -278,13 +285,8 @@ impl crate::Sla<'_> {
         if !tx.update_sla_calendar(at, &calendar).await? {
             return Err(AppError::NotFound("calendar"));
         }
-        let event = SlaCalendarEvent::Updated {
-            name: calendar.name.clone(),
-            time_zone: calendar.time_zone.clone(),
-            hours: calendar.hours.clone(),
-            holidays: calendar.holidays.len() as i64,
-            working_days: calendar.working_days.len() as i64,
-        };
+        let (name, time_zone, hours, holidays, working_days) = event_fields(&calendar);
+        let event = SlaCalendarEvent::Updated { name, time_zone, hours, holidays, working_days };
         record(&mut tx, at, Some(actor), DomainEvent::SlaCalendar { id, event }).await?;
         tx.commit().await?;
         Ok(calendar)

@@ -322,9 +322,16 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     ];
     let res = browser.post(app.url("/cmdb")).form(&bad).send().await.unwrap();
     assert!(res.headers()["location"].to_str().unwrap().contains("error="), "the form shows the error");
-    let relate = [("_csrf", csrf.as_str()), ("kind", "runs_on"), ("other", &vm.to_string()), ("way", "out")];
+    // The target is picked by searching: the picker's text is `#<id> <name>` (issue 17).
+    let picked = format!("#{vm} vm7");
+    let relate = [("_csrf", csrf.as_str()), ("kind", "runs_on"), ("other", picked.as_str()), ("way", "out")];
     let url = app.url(&format!("/cmdb/{}/relations", m.app_ci));
-    assert_eq!(browser.post(url).form(&relate).send().await.unwrap().status(), 303);
+    let sent = browser.post(url.clone()).form(&relate).send().await.unwrap();
+    assert_eq!(sent.status(), 303);
+    assert!(!sent.headers()["location"].to_str().unwrap().contains("error="));
+    let typo = [("_csrf", csrf.as_str()), ("kind", "runs_on"), ("other", "vm seven"), ("way", "out")];
+    let refused = browser.post(url).form(&typo).send().await.unwrap();
+    assert!(refused.headers()["location"].to_str().unwrap().contains("error=invalid.ci_id"));
     let (_, page) = app.page(&browser, &format!("/cmdb/{vm}")).await;
     assert!(page.contains("hosts") && page.contains("payroll-app"), "{page}");
     let edit = [

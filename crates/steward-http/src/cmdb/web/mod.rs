@@ -226,10 +226,24 @@ pub async fn update(
     after_form(state.app.cmdb().update_ci(&actor, id, Some(form.version), patch).await, &to, Notice::CiSaved)
 }
 
+/// The CI a picker's text names: `#42 web01` as the list offers it, or just `42`; blank: none.
+pub(crate) fn picked_ci(field: &'static str, text: &str) -> Result<Option<CiId>, steward_app::AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let id = text.trim_start_matches('#').split_whitespace().next().unwrap_or_default();
+    id.parse().map(Some).map_err(|_| {
+        steward_app::AppError::invalid(field, format!("`{text}`: pick a configuration item from the list"))
+    })
+}
+
 #[derive(Deserialize)]
 pub struct RelateForm {
     kind: String,
-    other: CiId,
+    /// From the picker: `#42 web01`, or `42`.
+    #[serde(default)]
+    other: String,
     /// `out`: this CI is `from`; `in`: this CI is `to`.
     #[serde(default)]
     way: String,
@@ -241,12 +255,15 @@ pub async fn relate(
     ApiPath(id): ApiPath<CiId>,
     WebForm(form): WebForm<RelateForm>,
 ) -> WebResult {
-    let (from, to) = if form.way == "in" { (form.other, id) } else { (id, form.other) };
-    after_form(
-        state.app.cmdb().relate(&actor, from, to, &form.kind).await,
-        &format!("/cmdb/{id}"),
-        Notice::RelationshipAdded,
-    )
+    let result = match picked_ci("ci_id", &form.other) {
+        Ok(Some(other)) => {
+            let (from, to) = if form.way == "in" { (other, id) } else { (id, other) };
+            state.app.cmdb().relate(&actor, from, to, &form.kind).await
+        }
+        Ok(None) => Err(steward_app::AppError::invalid("ci_id", "pick a configuration item from the list")),
+        Err(e) => Err(e),
+    };
+    after_form(result, &format!("/cmdb/{id}"), Notice::RelationshipAdded)
 }
 
 #[derive(Deserialize)]

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use steward_app::{AppError, NewIncident};
 use steward_core::identity::Permission;
-use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, TicketKind};
 
 use crate::AppState;
@@ -357,18 +357,6 @@ pub struct NewForm {
     ci: String,
 }
 
-/// The CI id the picker's text names.
-fn picked_ci(text: &str) -> Result<Vec<CiId>, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    let id = text.trim_start_matches('#').split_whitespace().next().unwrap_or_default();
-    id.parse().map(|id| vec![id]).map_err(|_| {
-        AppError::invalid("ci_ids", format!("`{text}`: pick a configuration item from the list"))
-    })
-}
-
 pub async fn create(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
@@ -395,7 +383,7 @@ pub async fn create(
             related: Vec::new(),
             watchers: Vec::new(),
             tags: f.tags.split_whitespace().map(str::to_owned).collect(),
-            ci_ids: picked_ci(&f.ci)?,
+            ci_ids: crate::cmdb::web::picked_ci("ci_ids", &f.ci)?.into_iter().collect(),
         };
         state.app.incidents().create(&actor, input).await
     }
