@@ -33,12 +33,34 @@ document.addEventListener("change", (event) => {
 });
 document.addEventListener("DOMContentLoaded", updatePriorityPreview);
 
-// Attachments upload as the raw body with the session's CSRF token in a header.
-document.addEventListener("change", async (event) => {
+// Attachments upload as the raw body with the session's CSRF token in a header: from the file
+// button, or a screenshot pasted or a file dropped into the reply box.
+document.addEventListener("change", (event) => {
   const input = event.target;
   if (input.id !== "upload" || !input.files.length) return;
-  const file = input.files[0];
-  const url = input.dataset.url + "?filename=" + encodeURIComponent(file.name);
+  upload(input, input.files[0], input.files[0].name);
+});
+document.addEventListener("paste", (event) => {
+  const input = document.getElementById("upload");
+  if (!input || event.target.id !== "reply-body") return;
+  const file = [...(event.clipboardData ? event.clipboardData.files : [])].find((f) => f.type.startsWith("image/"));
+  if (!file) return;
+  event.preventDefault();
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  upload(input, file, "screenshot-" + stamp + "." + (file.type.split("/")[1] || "png"));
+});
+document.addEventListener("dragover", (event) => {
+  if (event.target.id === "reply-body" && document.getElementById("upload")) event.preventDefault();
+});
+document.addEventListener("drop", (event) => {
+  const input = document.getElementById("upload");
+  if (!input || event.target.id !== "reply-body" || !event.dataTransfer.files.length) return;
+  event.preventDefault();
+  const file = event.dataTransfer.files[0];
+  upload(input, file, file.name);
+});
+async function upload(input, file, name) {
+  const url = input.dataset.url + "?filename=" + encodeURIComponent(name);
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": input.dataset.csrf },
@@ -50,10 +72,10 @@ document.addEventListener("change", async (event) => {
     // Said beside the button, not in a dialog that blocks the page.
     const problem = await response.json().catch(() => ({ error: { message: response.statusText } }));
     const shown = document.getElementById("upload-error");
-    shown.textContent = file.name + ": " + problem.error.message;
+    shown.textContent = name + ": " + problem.error.message;
     shown.hidden = false;
   }
-});
+}
 
 // CI pickers (the new-incident form, a CI's relationship form) search the CMDB by name as you type.
 let ciSearch;

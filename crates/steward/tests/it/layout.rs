@@ -133,6 +133,24 @@ async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
     let open = browser.execute("return document.getElementById('shortcuts').open", vec![]).await.unwrap();
     assert_eq!(open, serde_json::json!(true), "`?` opens the shortcuts");
 
+    // A picture dropped into the reply box is attached and shows on the page.
+    browser.goto(&server.url("/incidents?lang=en")).await.unwrap();
+    let first = browser
+        .execute("return document.querySelector('#incidents td:nth-child(2) a').getAttribute('href')", vec![])
+        .await
+        .unwrap();
+    browser.goto(&server.url(first.as_str().unwrap())).await.unwrap();
+    browser.wait().for_element(Locator::Id("reply-body")).await.unwrap();
+    let drop = r#"
+        const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+        const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+        document.getElementById("reply-body").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));"#;
+    browser.execute(drop, vec![]).await.unwrap();
+    let picture = browser.wait().for_element(Locator::Css("img.attachment-preview")).await.unwrap();
+    assert_eq!(picture.attr("alt").await.unwrap().as_deref(), Some("dropped.png"));
+
     // At phone width the menu folds behind its button and opens from it.
     browser.set_window_size(390, 800).await.unwrap();
     browser.goto(&server.url("/?lang=en")).await.unwrap();

@@ -257,7 +257,8 @@ struct DetailPage<'a> {
     teams: Vec<(TeamId, String)>,
     assignable: Vec<(UserId, String)>,
     levels: [(i64, &'static str); 3],
-    files: Vec<(i64, String, String)>,
+    /// (id, name, size and kind, shown inline as an image)
+    files: Vec<(i64, String, String, bool)>,
     sla: Vec<SlaRow>,
     sla_source: String,
     /// The CIs the incident affects: id and name.
@@ -345,6 +346,9 @@ pub(super) async fn detail_page(
         .await?
         .into_iter()
         .map(|a| {
+            // Pictures show on the page (a raster type the browser decodes; never SVG).
+            let image =
+                matches!(a.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp");
             (
                 a.id,
                 a.filename,
@@ -357,6 +361,7 @@ pub(super) async fn detail_page(
                         String::new()
                     }
                 ),
+                image,
             )
         })
         .collect();
