@@ -308,7 +308,7 @@ pub async fn page(
 }
 
 /// The incident page; after a failed save (`error`) with what was typed and status 422.
-pub(super) async fn detail_page(
+async fn detail_page(
     state: &AppState,
     actor: &Actor,
     headers: &HeaderMap,
@@ -425,12 +425,29 @@ pub async fn comment(
     ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<CommentForm>,
 ) -> WebResult {
-    match state.app.incidents().comment(&actor, id, &f.body, f.internal).await {
+    let result = state.app.incidents().comment(&actor, id, &f.body, f.internal).await;
+    let typed = || Typed { comment: f, ..Typed::default() };
+    after_incident_form(&state, &actor, &headers, &uri, id, result, typed, Notice::Sent).await
+}
+
+/// After a form of the incident page: back to it with `notice`, or — for input the user can
+/// fix — the page again, with what was typed (`typed`) and why it was refused.
+#[allow(clippy::too_many_arguments)] // the page's context, the outcome, and what to do with each
+pub(super) async fn after_incident_form<T>(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: TicketId,
+    result: Result<T, AppError>,
+    typed: impl FnOnce() -> Typed,
+    notice: Notice,
+) -> WebResult {
+    match result {
         Err(e) if form_errors::users_to_fix(&e) => {
-            let typed = Typed { comment: f, ..Typed::default() };
-            detail_page(&state, &actor, &headers, &uri, id, typed, Some(e)).await
+            detail_page(state, actor, headers, uri, id, typed(), Some(e)).await
         }
-        result => after_form(result, &format!("/incidents/{id}"), Notice::Sent),
+        result => after_form(result, &format!("/incidents/{id}"), notice),
     }
 }
 
@@ -475,13 +492,8 @@ pub async fn transition(
         state.app.incidents().transition(&actor, id, f.version, request).await
     }
     .await;
-    match result {
-        Err(e) if form_errors::users_to_fix(&e) => {
-            let typed = Typed { transition: f, ..Typed::default() };
-            detail_page(&state, &actor, &headers, &uri, id, typed, Some(e)).await
-        }
-        result => after_form(result, &format!("/incidents/{id}"), Notice::Saved),
-    }
+    let typed = || Typed { transition: f, ..Typed::default() };
+    after_incident_form(&state, &actor, &headers, &uri, id, result, typed, Notice::Saved).await
 }
 
 #[derive(Deserialize)]

@@ -9,11 +9,11 @@ use steward_app::IncidentPatch;
 use steward_core::ids::{CategoryId, TicketId};
 use steward_core::tickets::Ticket;
 
-use super::detail::{Typed, detail_page};
+use super::detail::{Typed, after_incident_form};
 use super::opt_id;
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
-use crate::web::{Notice, WebForm, WebResult, after_form, form_errors};
+use crate::web::{Notice, WebForm, WebResult};
 
 #[derive(Deserialize, Default, Clone)]
 pub struct DetailsForm {
@@ -73,11 +73,6 @@ pub async fn save_details(
         state.app.incidents().update(&actor, id, f.version, patch).await
     }
     .await;
-    match result {
-        Err(e) if form_errors::users_to_fix(&e) => {
-            let typed = Typed { details: Some(f), ..Typed::default() };
-            detail_page(&state, &actor, &headers, &uri, id, typed, Some(e)).await
-        }
-        result => after_form(result, &format!("/incidents/{id}"), Notice::Saved),
-    }
+    let typed = || Typed { details: Some(f), ..Typed::default() };
+    after_incident_form(&state, &actor, &headers, &uri, id, result, typed, Notice::Saved).await
 }
