@@ -405,6 +405,23 @@ impl crate::Cmdb<'_> {
         Ok(())
     }
 
+    /// Tells that an incident no longer affects a CI (a wrong pick, or a cause ruled out).
+    pub async fn unlink_incident(self, actor: &Actor, incident: TicketId, ci: CiId) -> Result<()> {
+        let ticket = self.incidents().get(actor, incident).await?.ticket;
+        actor.require(Permission::WorkTickets)?;
+        let ci = self.store.ci(ci).await?.ok_or(AppError::NotFound("CI"))?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.unlink_ticket_ci(ticket.id, ci.id).await? {
+            // The path names a link that does not exist.
+            return Err(AppError::NotFound("CI link"));
+        }
+        let event = IncidentEvent::CiUnlinked { ci_id: ci.id, ci: ci.name.clone() };
+        self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The CIs an incident is linked to.
     pub async fn incident_cis(self, actor: &Actor, incident: TicketId) -> Result<Vec<CiRecord>> {
         let ticket = self.incidents().get(actor, incident).await?.ticket;

@@ -155,6 +155,11 @@ pub enum IncidentEvent {
         ci_id: CiId,
         ci: String,
     },
+    /// No longer affected by that configuration item (`ci`: its name then).
+    CiUnlinked {
+        ci_id: CiId,
+        ci: String,
+    },
     SlaWarning(SlaFiring),
     SlaBreach(SlaFiring),
 }

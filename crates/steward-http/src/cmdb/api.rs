@@ -283,6 +283,15 @@ pub async fn link_incident(
     Ok(StatusCode::NO_CONTENT)
 }
 
+pub async fn unlink_incident(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, ci)): ApiPath<(TicketId, CiId)>,
+) -> ApiResult<StatusCode> {
+    state.app.cmdb().unlink_incident(&actor, id, ci).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn incident_cis(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,

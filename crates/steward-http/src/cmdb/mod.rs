@@ -53,6 +53,8 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("The CIs an incident affects").ok::<Items<CiJson>>()),
         route(M::PUT, "/api/v1/incidents/{id}/cis/{ci_id}", A, api::link_incident)
             .doc(Op::new("Link an incident to a CI it affects").no_content()),
+        route(M::DELETE, "/api/v1/incidents/{id}/cis/{ci_id}", A, api::unlink_incident)
+            .doc(Op::new("Unlink a CI from an incident (404 when it was not linked)").no_content()),
         route(M::GET, "/cmdb", A, web::list),
         route(M::POST, "/cmdb", A, web::create),
         route(M::GET, "/cmdb/classes", A, web::classes),

@@ -89,6 +89,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/incidents/{id}/transition", A, web::transition),
         route(M::POST, "/incidents/{id}/update", A, web::update),
         route(M::POST, "/incidents/{id}/details", A, web::save_details),
+        route(M::POST, "/incidents/{id}/cis", A, web::save_cis),
         route(M::GET, "/incidents/{id}/report", A, web::report),
     ]
 }

@@ -417,3 +417,76 @@ async fn details_are_edited_after_raising_and_markdown_is_previewed() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// Issue 17, "writing": the affected CIs and the category at any level are changed after
+/// raising, through the page and the API; the history says what changed.
+#[tokio::test]
+async fn cis_and_a_subcategory_are_changed_after_raising() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let root = steward_app::Actor {
+        user: app.user("root", "admin").await,
+        credential: steward_app::Credential::Direct,
+    };
+    let incidents = app.app.incidents();
+    let network = incidents.create_category(Some(&root), "Network", None).await.unwrap();
+    let wifi = incidents.create_category(Some(&root), "Wi-Fi", Some(network)).await.unwrap();
+    let token = app.token("ada", "read write").await;
+    let ci =
+        serde_json::json!({ "class": "server", "name": "mail01", "attributes": { "hostname": "mail01" } });
+    let (_, ci) = app.api(Method::POST, "/api/v1/cis", &token, Some(ci)).await;
+    let ci_id = ci["id"].as_i64().unwrap();
+    let body = serde_json::json!({ "title": "Mail slow", "assignee_id": ada.id });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+    let id = inc["id"].as_i64().unwrap();
+    let (browser, csrf) = signed_in(&app, "ada").await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("_csrf", csrf.clone()));
+        browser.post(app.url(&path)).form(&form).send()
+    };
+
+    let added = post(format!("/incidents/{id}/cis?lang=en"), vec![("add", format!("#{ci_id} mail01"))])
+        .await
+        .unwrap();
+    assert!(added.headers()["location"].to_str().unwrap().contains("notice=saved"), "{added:?}");
+    let cis = app.app.store().ticket_ci_ids(steward_core::ids::TicketId(id)).await.unwrap();
+    assert_eq!(cis.iter().map(|c| c.get()).collect::<Vec<_>>(), vec![ci_id]);
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(html.contains(&format!("id=\"ci-remove-{ci_id}\"")), "{html}");
+    let refused =
+        post(format!("/incidents/{id}/cis?lang=en"), vec![("add", "mail".to_owned())]).await.unwrap();
+    assert_eq!(refused.status(), 422, "a name not picked from the list is refused on the page");
+    let removed =
+        post(format!("/incidents/{id}/cis?lang=en"), vec![("remove", ci_id.to_string())]).await.unwrap();
+    assert!(removed.headers()["location"].to_str().unwrap().contains("notice=saved"));
+    assert!(app.app.store().ticket_ci_ids(steward_core::ids::TicketId(id)).await.unwrap().is_empty());
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(html.contains("Affected CI removed: mail01"), "{html}");
+    let (_, zh) = page(&app, &browser, &format!("/incidents/{id}?lang=zh-CN")).await;
+    assert!(zh.contains("移除受影响的配置项: mail01"));
+
+    let link = format!("/api/v1/incidents/{id}/cis/{ci_id}");
+    assert_eq!(app.api(Method::PUT, &link, &token, None).await.0, 204);
+    let (_, rita) = app.user_with_token("rita", "requester").await;
+    assert_ne!(app.api(Method::DELETE, &link, &rita, None).await.0, 204, "requesters unlink nothing");
+    assert_eq!(app.api(Method::DELETE, &link, &token, None).await.0, 204);
+    let (status, out) = app.api(Method::DELETE, &link, &token, None).await;
+    assert_eq!(status, 404, "no link to remove: {out}");
+    let (_, events) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/activity"), &token, None).await;
+    let actions: Vec<&str> =
+        events["items"].as_array().unwrap().iter().filter_map(|e| e["event"]["action"].as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "unlink_ci").count(), 2, "{actions:?}");
+
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(html.contains("Network › Wi-Fi"), "subcategories are offered");
+    let form = vec![("title", "Mail slow".to_owned()), ("category_id", wifi.to_string())];
+    let saved = post(format!("/incidents/{id}/details?lang=en"), form).await.unwrap();
+    assert!(saved.headers()["location"].to_str().unwrap().contains("notice=saved"));
+    let t = app.app.store().ticket(steward_core::ids::TicketId(id)).await.unwrap().unwrap();
+    assert_eq!((t.category_id, t.subcategory_id), (Some(network), Some(wifi)));
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    let facts = html.split("class=\"facts\"").nth(1).unwrap();
+    assert!(facts.contains("Network › Wi-Fi"), "{facts}");
+}

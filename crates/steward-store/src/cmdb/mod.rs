@@ -376,6 +376,12 @@ impl Tx {
         let sql = "INSERT INTO ticket_cis (ticket_id, ci_id) VALUES ($1, $2) ON CONFLICT (ticket_id, ci_id) DO NOTHING";
         Ok(self.execute(sql, vec![ticket_id.into(), ci_id.into()]).await? == 1)
     }
+
+    /// Whether the link existed (and is now gone).
+    pub async fn unlink_ticket_ci(&mut self, ticket_id: TicketId, ci_id: CiId) -> Result<bool> {
+        let sql = "DELETE FROM ticket_cis WHERE ticket_id = $1 AND ci_id = $2";
+        Ok(self.execute(sql, vec![ticket_id.into(), ci_id.into()]).await? == 1)
+    }
 }
 
 impl Store {

@@ -178,6 +178,7 @@ pub fn encode_incident(id: TicketId, event: &IncidentEvent) -> Encoded {
         IncidentEvent::WatcherRemoved { user_id } => r("watcher_remove").after(json!({ "user_id": user_id })),
         IncidentEvent::Related { ticket_id } => r("relate").after(json!({ "ticket_id": ticket_id })),
         IncidentEvent::CiLinked { ci_id, ci } => r("link_ci").after(json!({ "ci_id": ci_id, "ci": ci })),
+        IncidentEvent::CiUnlinked { ci_id, ci } => r("unlink_ci").before(json!({ "ci_id": ci_id, "ci": ci })),
         IncidentEvent::SlaWarning(f) => firing("sla_warning", f),
         IncidentEvent::SlaBreach(f) => firing("sla_breach", f),
     }
@@ -524,6 +525,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
 
 fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
     let after = || json_of(s.after, "after").map(Obj);
+    let before = || json_of(s.before, "before").map(Obj);
     let firing = || -> Decoded<SlaFiring> {
         let a = after()?;
         let target = a.text("target")?;
@@ -562,6 +564,10 @@ fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
         "link_ci" => {
             let a = after()?;
             IncidentEvent::CiLinked { ci_id: a.int("ci_id")?, ci: a.text("ci")? }
+        }
+        "unlink_ci" => {
+            let b = before()?;
+            IncidentEvent::CiUnlinked { ci_id: b.int("ci_id")?, ci: b.text("ci")? }
         }
         "sla_warning" => IncidentEvent::SlaWarning(firing()?),
         "sla_breach" => IncidentEvent::SlaBreach(firing()?),

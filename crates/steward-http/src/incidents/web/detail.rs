@@ -111,11 +111,7 @@ fn view(
         assignee_sel: t.assignee_id.unwrap_or(UserId(0)),
         impact: i64::from(t.impact.get()),
         urgency: i64::from(t.urgency.get()),
-        category: t
-            .category_id
-            .and_then(|c| categories.iter().find(|x| x.id == c))
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
+        category: super::category_label(categories, t.category_id, t.subcategory_id),
         service: t.service.clone().unwrap_or_default(),
         tags: t.tags.to_string(),
         created: minute(t.created_at),
@@ -213,6 +209,7 @@ fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> Strin
         }
         IncidentEvent::Related { ticket_id } => format!("{}: #{ticket_id}", t.get("history.related")),
         IncidentEvent::CiLinked { ci, .. } => format!("{}: {ci}", t.get("history.ci_linked")),
+        IncidentEvent::CiUnlinked { ci, .. } => format!("{}: {ci}", t.get("history.ci_unlinked")),
         IncidentEvent::SlaWarning(f) | IncidentEvent::SlaBreach(f) => {
             let what = if f.is_breach() { "history.sla_breach" } else { "history.sla_warning" };
             let target = format!("sla.{}", f.target.as_str());
@@ -267,7 +264,7 @@ struct DetailPage<'a> {
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
     details: super::edit::DetailsForm,
-    /// Top-level categories, for the details form.
+    /// Categories at any level, for the details form.
     categories: Vec<(steward_core::ids::CategoryId, String)>,
 }
 
@@ -398,11 +395,7 @@ async fn detail_page(
         levels: LEVELS,
         files,
         details: typed.details.clone().unwrap_or_else(|| super::edit::DetailsForm::of(&ticket)),
-        categories: categories
-            .iter()
-            .filter(|c| c.parent_id.is_none() && c.active)
-            .map(|c| (c.id, c.name.clone()))
-            .collect(),
+        categories: super::category_choices(&categories),
         typed,
         page,
     };

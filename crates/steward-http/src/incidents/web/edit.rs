@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
-use steward_app::IncidentPatch;
-use steward_core::ids::{CategoryId, TicketId};
+use steward_app::{AppError, IncidentPatch};
+use steward_core::ids::{CategoryId, CiId, TicketId};
 use steward_core::tickets::Ticket;
 
 use super::detail::{Typed, after_incident_form};
@@ -36,7 +36,7 @@ impl DetailsForm {
         DetailsForm {
             title: t.title.clone(),
             description: t.description.clone(),
-            category_id: t.category_id.map(|c| c.to_string()).unwrap_or_default(),
+            category_id: t.subcategory_id.or(t.category_id).map(|c| c.to_string()).unwrap_or_default(),
             service: t.service.clone().unwrap_or_default(),
             tags: t.tags.to_string(),
             version: Some(t.version),
@@ -58,14 +58,13 @@ pub async fn save_details(
     WebForm(f): WebForm<DetailsForm>,
 ) -> WebResult {
     let result = async {
-        let current = state.app.incidents().get(&actor, id).await?.ticket;
-        let category: Option<CategoryId> = opt_id("category_id", &f.category_id)?;
+        let categories = state.app.incidents().categories(&actor).await?;
+        let (category, subcategory) = super::chosen_category(&categories, &f.category_id)?;
         let patch = IncidentPatch {
             title: Some(f.title.clone()),
             description: Some(f.description.clone()),
             category_id: Some(category),
-            // A new category leaves the old one's subcategory behind.
-            subcategory_id: (category != current.category_id).then_some(None),
+            subcategory_id: Some(subcategory),
             service: Some(Some(f.service.clone())),
             tags: Some(f.tags.split_whitespace().map(str::to_owned).collect()),
             ..IncidentPatch::default()
@@ -75,4 +74,35 @@ pub async fn save_details(
     .await;
     let typed = || Typed { details: Some(f), ..Typed::default() };
     after_incident_form(&state, &actor, &headers, &uri, id, result, typed, Notice::Saved).await
+}
+
+/// The affected-CI box: `add` from the picker (`#42 web01`), or `remove` one CI's id.
+#[derive(Deserialize, Default)]
+pub struct CisForm {
+    #[serde(default)]
+    add: String,
+    #[serde(default)]
+    remove: String,
+}
+
+pub async fn save_cis(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+    ApiPath(id): ApiPath<TicketId>,
+    WebForm(f): WebForm<CisForm>,
+) -> WebResult {
+    let cmdb = state.app.cmdb();
+    let result = async {
+        if let Some(ci) = opt_id::<CiId>("remove", &f.remove)? {
+            return cmdb.unlink_incident(&actor, id, ci).await;
+        }
+        match crate::cmdb::web::picked_ci("ci", &f.add)? {
+            Some(ci) => cmdb.link_incident(&actor, id, ci).await,
+            None => Err(AppError::invalid("ci", "pick a configuration item from the list")),
+        }
+    }
+    .await;
+    after_incident_form(&state, &actor, &headers, &uri, id, result, Typed::default, Notice::Saved).await
 }

@@ -25,7 +25,7 @@ use crate::web::{
 };
 
 pub use detail::{comment, page as detail, report, transition, update};
-pub use edit::save_details;
+pub use edit::{save_cis, save_details};
 pub use queue_tools::{bulk, export_csv, export_xlsx};
 
 pub fn state_key(s: TicketState) -> &'static str {
@@ -308,11 +308,7 @@ async fn new_page(
         typed,
         levels: LEVELS,
         matrix,
-        categories: categories
-            .iter()
-            .filter(|c| c.parent_id.is_none() && c.active)
-            .map(|c| (c.id, c.name.clone()))
-            .collect(),
+        categories: category_choices(&categories),
         agent: actor.can(Permission::WorkTickets),
         me: actor.user.id,
         people,
@@ -327,6 +323,46 @@ pub fn opt_id<I: std::str::FromStr>(field: &'static str, value: &str) -> Result<
     match value.trim() {
         "" => Ok(None),
         v => v.parse().map(Some).map_err(|_| AppError::invalid(field, format!("`{v}` is not an id"))),
+    }
+}
+
+/// Categories at any level, for a select: each active category, then its active subcategories
+/// as "Parent › Child".
+pub(super) fn category_choices(all: &[steward_store::Category]) -> Vec<(CategoryId, String)> {
+    let mut out = Vec::new();
+    for top in all.iter().filter(|c| c.parent_id.is_none() && c.active) {
+        out.push((top.id, top.name.clone()));
+        for child in all.iter().filter(|c| c.parent_id == Some(top.id) && c.active) {
+            out.push((child.id, format!("{} › {}", top.name, child.name)));
+        }
+    }
+    out
+}
+
+/// What a category select's choice means: `(category, subcategory)`.
+pub(super) fn chosen_category(
+    all: &[steward_store::Category],
+    text: &str,
+) -> Result<(Option<CategoryId>, Option<CategoryId>), AppError> {
+    let Some(id) = opt_id::<CategoryId>("category_id", text)? else { return Ok((None, None)) };
+    Ok(match all.iter().find(|c| c.id == id).and_then(|c| c.parent_id) {
+        Some(parent) => (Some(parent), Some(id)),
+        // A top-level id, or one the app refuses by name.
+        None => (Some(id), None),
+    })
+}
+
+/// A ticket's category as people read it: "Parent › Child", or the category alone.
+pub(super) fn category_label(
+    all: &[steward_store::Category],
+    category: Option<CategoryId>,
+    subcategory: Option<CategoryId>,
+) -> String {
+    let name =
+        |id: Option<CategoryId>| id.and_then(|id| all.iter().find(|c| c.id == id)).map(|c| c.name.clone());
+    match (name(category), name(subcategory)) {
+        (Some(c), Some(s)) => format!("{c} › {s}"),
+        (c, _) => c.unwrap_or_default(),
     }
 }
 
@@ -368,12 +404,14 @@ pub async fn create(
         let level = |field: &'static str, v: &str| {
             v.trim().parse::<i64>().map(Some).map_err(|_| AppError::invalid(field, "choose a level"))
         };
+        let (category_id, subcategory_id) =
+            chosen_category(&state.app.incidents().categories(&actor).await?, &f.category_id)?;
         let input = NewIncident {
             title: f.title.clone(),
             description: f.description.clone(),
             requester_id: opt_id("requester_id", &f.requester_id)?,
-            category_id: opt_id("category_id", &f.category_id)?,
-            subcategory_id: None,
+            category_id,
+            subcategory_id,
             service: Some(f.service.clone()),
             impact: level("impact", &f.impact)?,
             urgency: level("urgency", &f.urgency)?,

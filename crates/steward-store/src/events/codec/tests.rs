@@ -53,6 +53,7 @@ fn every_kind_of_event_reads_back_as_written() {
         IncidentEvent::WatcherRemoved { user_id: UserId(4) },
         IncidentEvent::Related { ticket_id: TicketId(9) },
         IncidentEvent::CiLinked { ci_id: CiId(5), ci: "mail01".into() },
+        IncidentEvent::CiUnlinked { ci_id: CiId(5), ci: "mail01".into() },
         IncidentEvent::SlaWarning(firing.clone()),
         IncidentEvent::SlaBreach(SlaFiring { threshold: 100, ..firing }),
     ];
