@@ -36,7 +36,7 @@ pub use actor::{Actor, Credential};
 pub use auth::{AdminBootstrap, SessionStart, SignInClient};
 pub use directory::{DirectoryNames, LOCALES, NewUserInput, UserUpdate};
 pub use error::{AppError, Result};
-pub use incidents::{IncidentPatch, IncidentView, NewIncident};
+pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Tokens};

@@ -17,7 +17,7 @@ use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
-use crate::tickets::{CategoryEvent, IncidentEvent};
+use crate::tickets::{CategoryEvent, IncidentEvent, ReplyTemplateEvent};
 
 /// One recorded change and the entity it happened to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,10 @@ pub enum DomainEvent {
     SlaPolicy {
         id: i64,
         event: SlaPolicyEvent,
+    },
+    ReplyTemplate {
+        id: i64,
+        event: ReplyTemplateEvent,
     },
 }
 

@@ -157,6 +157,19 @@ document.addEventListener("click", async (event) => {
   out.hidden = false;
 });
 
+// A canned reply picked above a text box goes in where the cursor is; the choice resets so the
+// same text can be picked again.
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (!select.dataset || !select.dataset.insertInto || !select.value) return;
+  const box = document.getElementById(select.dataset.insertInto);
+  if (!box) return;
+  const at = box.selectionStart ?? box.value.length;
+  box.setRangeText(select.value, at, box.selectionEnd ?? at, "end");
+  select.value = "";
+  box.focus();
+});
+
 // Keyboard shortcuts (`?` lists them), ignored while typing in a field.
 document.addEventListener("keydown", (event) => {
   const target = event.target;

@@ -16,6 +16,7 @@ mod events;
 mod jobs;
 mod notifications;
 mod postgres;
+mod replies;
 mod reports;
 mod scan;
 mod sides;
@@ -42,6 +43,7 @@ pub use events::{
     relation_json,
 };
 pub use jobs::{Job, NewJob};
+pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyRecord};
 pub use throttles::ThrottleState;
@@ -80,6 +82,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("teams_name_key", "teams.name", "name"),
     // A unique index: SQLite names the index itself.
     ("categories_name_key", "categories_name_key", "name"),
+    ("reply_templates_name", "reply_templates_name", "name"),
     ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
     ("sla_calendars_name_key", "sla_calendars.name", "name"),
     ("sla_policies_name_key", "sla_policies.name", "name"),

@@ -37,6 +37,32 @@ const TEAMS: &[(&str, &str)] = &[
     ("Applications", "ERP, CRM and the intranet"),
 ];
 
+/// (team index, the member who keeps it, name, text): the teams' canned replies.
+const REPLIES: &[(usize, usize, &str, &str)] = &[
+    (
+        0,
+        0,
+        "Password reset done",
+        "Hello {{ requester.name }},\n\nYour password has been reset. You will be asked to choose a new one \
+         at your next sign-in.\n\nRegards,\n{{ agent.name }}, {{ team.name }}",
+    ),
+    (
+        0,
+        0,
+        "需要更多信息",
+        "{{ requester.name }}，您好：\n\n关于 {{ ticket.number }}（{{ ticket.title }}），请提供出现问题的时间、\
+         截图和错误信息，以便我们尽快处理。\n\n{{ agent.name }}，{{ team.name }}",
+    ),
+    (
+        1,
+        3,
+        "VPN client restart",
+        "Hello {{ requester.name }},\n\nPlease quit the VPN client, wait ten seconds and connect again. If \
+         {{ ticket.number }} happens again, reply with the time the connection dropped.\n\n{{ agent.name }}, \
+         {{ team.name }}",
+    ),
+];
+
 /// (subcategory, team index): where its new tickets go when nobody names a team.
 const ROUTES: &[(&str, usize)] = &[("Firewall", 1), ("ERP", 3)];
 
@@ -211,6 +237,10 @@ impl App {
             categories.push(id);
         }
         self.directory().set_intake_team(None, teams[0], true).await?;
+        for (team, keeper, name, text) in REPLIES {
+            let keeper = direct(people[*keeper].clone());
+            self.incidents().create_reply_template(&keeper, name, text, Some(teams[*team])).await?;
+        }
         let cast = history::Cast {
             people: &people,
             agents: PEOPLE

@@ -5,6 +5,7 @@ mod conversation;
 mod intake;
 mod list;
 mod references;
+mod replies;
 
 use jiff::Timestamp;
 use steward_core::events::Changes;
@@ -21,6 +22,7 @@ use crate::{Actor, AppError, Result};
 pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
 pub use intake::Intake;
 pub use list::IncidentList;
+pub use replies::FilledReply;
 
 /// The entity name incidents carry in the event log.
 pub const ENTITY: &str = "incident";

@@ -1,6 +1,6 @@
 //! What happens to an incident, as its history records it.
 
-use super::{HoldReason, Priority, State, Ticket};
+use super::{HoldReason, Priority, ReplyTemplate, State, Ticket};
 use crate::events::{Changes, Field, FieldValue, Fields};
 use crate::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 
@@ -231,6 +231,15 @@ pub fn ticket_fields(t: &Ticket) -> Fields<TicketField> {
 /// The fields that differ between two versions of a ticket; `None` when nothing does.
 pub fn ticket_changes(before: &Ticket, after: &Ticket) -> Option<Changes<TicketField>> {
     Fields::changes_from(&ticket_fields(before), &ticket_fields(after))
+}
+
+/// A canned reply (`tickets::ReplyTemplate`): what it read after the change, or its name when
+/// it was deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyTemplateEvent {
+    Created(ReplyTemplate),
+    Updated(ReplyTemplate),
+    Deleted { name: String },
 }
 
 /// A category of the incident form.

@@ -7,11 +7,13 @@ mod fields;
 mod lifecycle;
 mod notify;
 mod priority;
+mod replies;
 mod routing;
 
 pub use access::{TicketAccess, access};
 pub use events::{
-    CategoryEvent, IncidentEvent, SlaFiring, SlaTarget, TicketField, ticket_changes, ticket_fields,
+    CategoryEvent, IncidentEvent, ReplyTemplateEvent, SlaFiring, SlaTarget, TicketField, ticket_changes,
+    ticket_fields,
 };
 pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_number};
 pub use lifecycle::{
@@ -19,6 +21,7 @@ pub use lifecycle::{
 };
 pub use notify::{Channel, NoticeKind, Parties, audience};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
+pub use replies::{PLACEHOLDERS, ReplyTemplate, ReplyTemplateError, ReplyValues, fill as fill_reply};
 pub use routing::routed_team;
 
 #[cfg(test)]

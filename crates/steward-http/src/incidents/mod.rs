@@ -3,9 +3,11 @@
 
 pub(crate) mod api;
 mod json;
+mod replies;
 pub(crate) mod web;
 
 use axum::http::Method;
+use steward_core::identity::Permission;
 
 use self::json::{ActivityEntry, AttachmentJson, CategoryJson, CommentJson, IncidentJson, IncidentPage};
 use crate::api::{Items, Op};
@@ -76,6 +78,25 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::PreviewBody>()
                 .ok::<api::PreviewJson>(),
         ),
+        route(M::GET, "/api/v1/reply-templates", A, replies::list)
+            .doc(Op::new("Canned replies the caller keeps").ok::<Items<replies::ReplyTemplateJson>>()),
+        route(M::POST, "/api/v1/reply-templates", A, replies::create).doc(
+            Op::new("Add a canned reply (a team's agents; shared ones: admins)")
+                .body::<replies::ReplyTemplateBody>()
+                .created::<crate::api::Created>(),
+        ),
+        route(M::PUT, "/api/v1/reply-templates/{id}", A, replies::replace)
+            .doc(Op::new("Replace a canned reply").body::<replies::ReplyTemplateBody>().no_content()),
+        route(M::DELETE, "/api/v1/reply-templates/{id}", A, replies::delete)
+            .doc(Op::new("Delete a canned reply").no_content()),
+        route(M::GET, "/api/v1/incidents/{id}/reply-templates", A, replies::for_incident).doc(
+            Op::new("Canned replies offered on an incident, filled from it")
+                .ok::<Items<replies::FilledReplyJson>>(),
+        ),
+        route(M::GET, "/replies", A, replies::page),
+        route(M::POST, "/replies", A, replies::create_form),
+        route(M::POST, "/replies/{id}", A, replies::update_form),
+        route(M::POST, "/replies/{id}/delete", A, replies::delete_form),
         route(M::GET, "/incidents", A, web::list),
         route(M::GET, "/incidents/new", A, web::new_form),
         route(M::POST, "/incidents", A, web::create),
@@ -98,4 +119,5 @@ pub fn routes() -> Vec<Route> {
 pub const NAV: &[NavLink] = &[
     nav(None, "/incidents", "nav-incidents", "nav.incidents"),
     nav(None, "/incidents/new", "nav-new-incident", "nav.new_incident"),
+    nav(Some(Permission::WorkTickets), "/replies", "nav-replies", "nav.replies"),
 ];

@@ -233,12 +233,13 @@ pub enum Notice {
     RelationshipAdded,
     ClassAdded,
     RoutingSaved,
+    Deleted,
 }
 
 impl Notice {
     /// Every notice, for the test that each has its message.
     #[cfg(test)]
-    pub const ALL: [Notice; 17] = [
+    pub const ALL: [Notice; 18] = [
         Notice::TokenRevoked,
         Notice::UserCreated,
         Notice::UserSaved,
@@ -256,6 +257,7 @@ impl Notice {
         Notice::RelationshipAdded,
         Notice::ClassAdded,
         Notice::RoutingSaved,
+        Notice::Deleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -277,6 +279,7 @@ impl Notice {
             Notice::RelationshipAdded => "relationship_added",
             Notice::ClassAdded => "class_added",
             Notice::RoutingSaved => "routing_saved",
+            Notice::Deleted => "deleted",
         }
     }
 }

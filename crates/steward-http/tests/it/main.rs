@@ -13,6 +13,7 @@ mod incidents;
 mod incidents_input;
 mod notifications;
 mod observability;
+mod replies;
 mod reports;
 mod schema_fuzz;
 mod search;

@@ -15,7 +15,9 @@ use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
 use steward_core::ids::TicketId;
 use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
-use steward_core::tickets::{CategoryEvent, IncidentEvent, SlaFiring, SlaTarget, TicketField};
+use steward_core::tickets::{
+    CategoryEvent, IncidentEvent, ReplyTemplate, ReplyTemplateEvent, SlaFiring, SlaTarget, TicketField,
+};
 
 /// The schema version [`encode`] writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -125,6 +127,16 @@ pub fn encode(event: &DomainEvent) -> Encoded {
                 .after(json!({ "owner": owner, "name": name, "scopes": scopes, "expires_at": expires_at })),
             TokenEvent::Revoked => row("api_token", id, "revoke"),
         },
+        DomainEvent::ReplyTemplate { id, event } => {
+            let template = |t: &ReplyTemplate| json!({ "name": t.name, "body": t.body, "team_id": t.team_id });
+            match event {
+                ReplyTemplateEvent::Created(t) => row("reply_template", id, "create").after(template(t)),
+                ReplyTemplateEvent::Updated(t) => row("reply_template", id, "update").after(template(t)),
+                ReplyTemplateEvent::Deleted { name } => {
+                    row("reply_template", id, "delete").before(json!({ "name": name }))
+                }
+            }
+        }
         DomainEvent::SlaCalendar { id, event: SlaCalendarEvent::Deleted { name } } => {
             row("sla_calendar", id, "delete").before(json!({ "name": name }))
         }
@@ -506,6 +518,25 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 _ => return unknown(),
             };
             DomainEvent::SlaCalendar { id: id_of(s)?, event }
+        }
+        "reply_template" => {
+            let template = || -> Decoded<ReplyTemplate> {
+                let a = after()?;
+                Ok(ReplyTemplate {
+                    name: a.text("name")?,
+                    body: a.text("body")?,
+                    team_id: a.opt_int("team_id")?,
+                })
+            };
+            let event = match s.action {
+                "create" => ReplyTemplateEvent::Created(template()?),
+                "update" => ReplyTemplateEvent::Updated(template()?),
+                "delete" => {
+                    ReplyTemplateEvent::Deleted { name: Obj(json_of(s.before, "before")?).text("name")? }
+                }
+                _ => return unknown(),
+            };
+            DomainEvent::ReplyTemplate { id: id_of(s)?, event }
         }
         "sla_policy" => {
             let a = after()?;

@@ -266,6 +266,8 @@ struct DetailPage<'a> {
     details: super::edit::DetailsForm,
     /// Categories at any level, for the details form.
     categories: Vec<(steward_core::ids::CategoryId, String)>,
+    /// Canned replies offered to an agent, filled from this incident.
+    replies: Vec<steward_app::FilledReply>,
 }
 
 /// The page's forms as typed, kept across a failed save (issue 17, bug 4).
@@ -379,7 +381,12 @@ async fn detail_page(
     };
     let cis =
         state.app.cmdb().incident_cis(&actor, id).await?.into_iter().map(|c| (c.id.get(), c.name)).collect();
+    let replies = match work {
+        true => state.app.incidents().replies_for(&actor, id).await?,
+        false => Vec::new(),
+    };
     let detail = DetailPage {
+        replies,
         sla,
         sla_source,
         cis,

@@ -159,6 +159,15 @@ fn every_kind_of_event_reads_back_as_written() {
     round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
     let policy = SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 };
     round_trip(DomainEvent::SlaPolicy { id: 1, event: policy });
+    let template =
+        ReplyTemplate { name: "Restart".into(), body: "Hi {{requester.name}}".into(), team_id: None };
+    for event in [
+        ReplyTemplateEvent::Created(template.clone()),
+        ReplyTemplateEvent::Updated(ReplyTemplate { team_id: Some(TeamId(2)), ..template }),
+        ReplyTemplateEvent::Deleted { name: "Restart".into() },
+    ] {
+        round_trip(DomainEvent::ReplyTemplate { id: 3, event });
+    }
 }
 
 #[test]
