@@ -21,6 +21,7 @@ pub(crate) fn user_snapshot(u: &User) -> UserSnapshot {
         disabled: u.disabled,
         locale: u.locale.clone(),
         organisation: u.organisation.clone(),
+        time_zone: u.time_zone.clone(),
     }
 }
 
@@ -46,6 +47,8 @@ pub struct UserUpdate {
     pub password: Option<String>,
     /// Admins only: it decides which SLA applies to the user's tickets.
     pub organisation: Option<Option<String>>,
+    /// An IANA zone name ("Asia/Shanghai"); empty: the desk's.
+    pub time_zone: Option<Option<String>>,
 }
 
 pub const LOCALES: &[&str] = &["en", "zh-CN"];
@@ -85,6 +88,21 @@ fn parse_email(input: &str) -> Result<Option<String>> {
         return Err(AppError::invalid("email", format!("`{email}` is not an email address")));
     }
     Ok(Some(email.to_owned()))
+}
+
+/// A time zone the system's zone database knows, by its IANA name; empty: none.
+fn parse_time_zone(input: &str) -> Result<Option<String>> {
+    match input.trim() {
+        "" => Ok(None),
+        z if z.len() <= 64 && jiff::tz::TimeZone::get(z).is_ok() => Ok(Some(z.to_owned())),
+        other => Err(AppError::invalid(
+            "time_zone",
+            format!(
+                "unknown time zone `{}`: use an IANA name such as Asia/Shanghai",
+                other.chars().take(64).collect::<String>()
+            ),
+        )),
+    }
 }
 
 fn parse_locale(input: &str) -> Result<Option<String>> {
@@ -174,6 +192,7 @@ impl crate::Directory<'_> {
             disabled: update.disabled,
             locale: update.locale.map(|l| parse_locale(l.as_deref().unwrap_or(""))).transpose()?,
             organisation: update.organisation.map(|o| parse_organisation(o.as_deref())).transpose()?,
+            time_zone: update.time_zone.map(|z| parse_time_zone(z.as_deref().unwrap_or(""))).transpose()?,
         };
         let password_hash = match update.password {
             Some(p) => {

@@ -27,6 +27,7 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
     pub locale: Option<Option<String>>,
     pub organisation: Option<Option<String>>,
+    pub time_zone: Option<Option<String>>,
 }
 
 /// A user with the password hash sign-in checks.
@@ -36,7 +37,7 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.organisation, u.created_at, u.updated_at, u.version";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.time_zone, u.organisation, u.created_at, u.updated_at, u.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -47,6 +48,7 @@ pub(crate) struct UserRow {
     role: String,
     disabled: i64,
     locale: Option<String>,
+    time_zone: Option<String>,
     organisation: Option<String>,
     created_at: i64,
     updated_at: i64,
@@ -65,6 +67,7 @@ impl TryFrom<UserRow> for User {
             role: Role::parse(&r.role).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?,
             disabled: r.disabled != 0,
             locale: r.locale,
+            time_zone: r.time_zone,
             organisation: r.organisation,
             created_at: from_ms(r.created_at)?,
             updated_at: from_ms(r.updated_at)?,
@@ -165,19 +168,21 @@ impl Tx {
         let disabled = patch.disabled.unwrap_or(current.disabled);
         let locale = patch.locale.as_ref().unwrap_or(&current.locale);
         let organisation = patch.organisation.as_ref().unwrap_or(&current.organisation);
+        let time_zone = patch.time_zone.as_ref().unwrap_or(&current.time_zone);
         let unchanged = *display_name == current.display_name
             && *email == current.email
             && role == current.role
             && disabled == current.disabled
             && *locale == current.locale
-            && *organisation == current.organisation;
+            && *organisation == current.organisation
+            && *time_zone == current.time_zone;
         if unchanged {
             // Nothing to write: the version stays, so no event and no 412 for other editors.
             return Ok(current);
         }
         sqlx::query(
             "UPDATE users SET display_name = $1, email = $2, role = $3, disabled = $4, locale = $5, \
-             updated_at = $6, version = version + 1, organisation = $8 WHERE id = $7",
+             updated_at = $6, version = version + 1, organisation = $8, time_zone = $9 WHERE id = $7",
         )
         .bind(display_name)
         .bind(email)
@@ -187,6 +192,7 @@ impl Tx {
         .bind(to_ms(now))
         .bind(id.get())
         .bind(organisation)
+        .bind(time_zone)
         .execute(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)

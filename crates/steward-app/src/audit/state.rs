@@ -90,7 +90,7 @@ fn differing<F: steward_core::events::Field>(replayed: &Fields<F>, current: &Fie
 
 fn user_differences(replayed: &UserSnapshot, current: &UserSnapshot) -> Vec<&'static str> {
     let mut out = Vec::new();
-    let pairs: [(&str, bool); 7] = [
+    let pairs: [(&str, bool); 8] = [
         ("username", replayed.username == current.username),
         ("display_name", replayed.display_name == current.display_name),
         ("email", replayed.email == current.email),
@@ -98,6 +98,7 @@ fn user_differences(replayed: &UserSnapshot, current: &UserSnapshot) -> Vec<&'st
         ("disabled", replayed.disabled == current.disabled),
         ("locale", replayed.locale == current.locale),
         ("organisation", replayed.organisation == current.organisation),
+        ("time_zone", replayed.time_zone == current.time_zone),
     ];
     for (name, same) in pairs {
         if !same {

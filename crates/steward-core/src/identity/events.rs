@@ -12,6 +12,7 @@ pub struct UserSnapshot {
     pub disabled: bool,
     pub locale: Option<String>,
     pub organisation: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 /// Why a sign-in failed.

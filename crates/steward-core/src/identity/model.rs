@@ -15,6 +15,8 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub locale: Option<String>,
+    /// The IANA zone pages show their times in (`None`: the desk's).
+    pub time_zone: Option<String>,
     /// The requester's organisation (a company, a department); SLA policies may match on it.
     pub organisation: Option<String>,
     pub created_at: Timestamp,

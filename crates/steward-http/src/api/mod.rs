@@ -84,6 +84,9 @@ pub struct UserJson {
     disabled: bool,
     locale: Option<String>,
     organisation: Option<String>,
+    /// Set only when the user chose one; otherwise times show in the desk's report zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_zone: Option<String>,
     created_at: String,
     updated_at: String,
     version: i64,
@@ -100,6 +103,7 @@ impl From<&User> for UserJson {
             disabled: u.disabled,
             locale: u.locale.clone(),
             organisation: u.organisation.clone(),
+            time_zone: u.time_zone.clone(),
             created_at: time(u.created_at),
             updated_at: time(u.updated_at),
             version: u.version,

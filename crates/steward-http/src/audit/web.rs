@@ -113,7 +113,7 @@ pub async fn page(
             let (before, after) = (e.event.before.as_deref(), e.event.after.as_deref());
             EventRow {
                 seq: e.event.seq,
-                at: e.at().strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                at: page.second(e.at()),
                 actor: e.event.actor_name.clone(),
                 entity: (
                     page.code("audit_entity", &e.event.entity_type).to_owned(),

@@ -103,6 +103,10 @@ pub struct PatchUser {
     #[serde(default, with = "double_option")]
     #[schema(max_length = 120, pattern = "@one_line")]
     organisation: Option<Option<String>>,
+    /// The IANA time zone pages show times in (null: the desk's report zone).
+    #[serde(default, with = "double_option")]
+    #[schema(max_length = 64, pattern = "@one_line")]
+    time_zone: Option<Option<String>>,
     /// The version the client last saw; the `If-Match` header does the same.
     #[serde(default)]
     #[schema(minimum = 1)]
@@ -125,6 +129,7 @@ pub async fn update_user(
         locale: body.locale,
         password: body.password,
         organisation: body.organisation,
+        time_zone: body.time_zone,
     };
     let user = state
         .app

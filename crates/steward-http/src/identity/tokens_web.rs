@@ -35,8 +35,9 @@ struct TokensPage<'a> {
     new_secret: Option<String>,
 }
 
-fn rows(tokens: &[ApiToken], now: Timestamp, never: &str) -> Vec<TokenRow> {
-    let minute = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M UTC").to_string();
+fn rows(tokens: &[ApiToken], now: Timestamp, page: &Page) -> Vec<TokenRow> {
+    let minute = |t: Timestamp| page.minute(t);
+    let never = page.t.get("common.never");
     tokens
         .iter()
         .map(|t| TokenRow {
@@ -78,7 +79,7 @@ async fn page(
         .filter(|s| actor.user.role.scopes().contains(**s))
         .map(|s| (s.as_str(), *s == Scope::Read))
         .collect();
-    let tokens = rows(&tokens, state.app.now(), page.t.get("common.never"));
+    let tokens = rows(&tokens, state.app.now(), &page);
     Ok(render(&TokensPage { page, tokens, scopes, new_secret }))
 }
 

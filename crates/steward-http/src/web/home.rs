@@ -101,7 +101,7 @@ async fn rows(
             priority: t.priority.get(),
             state_key: state_key(t.state),
             next_key: (!agent).then(|| next_step(t)),
-            sla: clock.filter(|_| agent).map(|c| sla_badge(page.t, &c.resolution)),
+            sla: clock.filter(|_| agent).map(|c| sla_badge(page, &c.resolution)),
         })
         .collect())
 }

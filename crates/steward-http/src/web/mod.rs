@@ -86,6 +86,8 @@ pub struct Page<'a> {
     pub is_admin: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The zone times are shown in: the user's choice, else the desk's report zone.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl<'a> Page<'a> {
@@ -124,6 +126,7 @@ impl<'a> Page<'a> {
             is_admin: actor.can(Permission::ManageDirectory),
             notice: flash("notice").and_then(|word| t.lookup(&format!("notice.{word}")).map(str::to_owned)),
             error: flash("error").and_then(|word| form_errors::text_of_word(t, &word)),
+            zone: user_zone(state, &actor.user),
         }
     }
 }
@@ -144,11 +147,35 @@ impl<'a> Page<'a> {
             is_admin: false,
             notice: None,
             error: None,
+            zone: state.app.config().report_zone.clone(),
         }
     }
 }
 
+/// The zone a user reads times in: their choice, else the desk's report zone.
+pub fn user_zone(state: &AppState, user: &User) -> jiff::tz::TimeZone {
+    user.time_zone
+        .as_deref()
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or_else(|| state.app.config().report_zone.clone())
+}
+
 impl Page<'_> {
+    /// An instant to the minute in the reader's zone ("2026-12-05 17:09").
+    pub fn minute(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned_datetime(self.zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// An instant to the second with its zone's abbreviation ("2026-12-05 17:09:30 CST").
+    pub fn second(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned_datetime(self.zone.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
+    }
+
+    /// The reader's zone by name, for captions ("Asia/Shanghai").
+    pub fn zone_name(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+
     /// A stored code shown by its name: the catalogue's `<kind>.<code>`, or the code itself
     /// where there is none (a CI class an admin named, say, is shown as they wrote it).
     pub fn code<'c>(&'c self, kind: &str, code: &'c str) -> &'c str {

@@ -19,6 +19,9 @@ struct AccountPage<'a> {
     channels: Vec<(&'static str, &'static str)>,
     /// Every channel.
     options: Vec<&'static str>,
+    /// The zones a user may pick, and the desk's, used when they pick none.
+    zones: Vec<String>,
+    desk_zone: String,
 }
 
 pub async fn account(
@@ -32,7 +35,22 @@ pub async fn account(
         page: Page::new(&state, &actor, &headers, &uri, "account.title"),
         channels: channels.iter().map(|(k, c)| (k.as_str(), c.as_str())).collect(),
         options: steward_core::tickets::Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        zones: time_zones(),
+        desk_zone: state.app.config().report_zone.iana_name().unwrap_or("UTC").to_owned(),
     }))
+}
+
+/// The zone names people pick from: the zone database's, without the legacy aliases
+/// ("US/Pacific", "Etc/GMT+8", "PRC") that would only make the list longer.
+fn time_zones() -> Vec<String> {
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.to_string())
+        .filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("US/")))
+        .filter(|n| n.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !n.starts_with("SystemV/"))
+        .collect();
+    zones.sort();
+    zones
 }
 
 /// The notification choices: one `<kind>=<channel>` field per kind.
@@ -61,6 +79,8 @@ pub struct AccountForm {
     locale: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    time_zone: String,
     version: Option<i64>,
 }
 
@@ -73,6 +93,7 @@ pub async fn save_account(
         display_name: Some(form.display_name),
         email: Some(Some(form.email)),
         locale: Some(Some(form.locale)),
+        time_zone: Some(Some(form.time_zone)),
         password: (!form.password.is_empty()).then_some(form.password),
         ..UserUpdate::default()
     };
@@ -114,7 +135,7 @@ pub async fn notifications(
         .await?
         .iter()
         .map(|n| {
-            let when = n.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string();
+            let when = page.minute(n.created_at);
             (n.ticket_id, notification_text(page.t, n), when, n.read)
         })
         .collect();

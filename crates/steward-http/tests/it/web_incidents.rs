@@ -490,3 +490,66 @@ async fn cis_and_a_subcategory_are_changed_after_raising() {
     let facts = html.split("class=\"facts\"").nth(1).unwrap();
     assert!(facts.contains("Network › Wi-Fi"), "{facts}");
 }
+
+/// Issue 17, "SLA setup": each user reads times in their own zone (else the desk's report
+/// zone), chosen on the account page or through the API; a zone no database knows is refused.
+#[tokio::test]
+async fn times_show_in_the_readers_time_zone() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let token = app.token("ada", "read write").await;
+    let body = serde_json::json!({ "title": "Clock check", "assignee_id": ada.id });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &token, Some(body)).await;
+    let id = inc["id"].as_i64().unwrap();
+    let created: jiff::Timestamp = inc["created_at"].as_str().unwrap().parse().unwrap();
+    let local = |zone: &str| {
+        let tz = jiff::tz::TimeZone::get(zone).unwrap();
+        tz.to_datetime(created).strftime("%Y-%m-%d %H:%M").to_string()
+    };
+    let (browser, csrf) = signed_in(&app, "ada").await;
+    let created_fact = |html: &str| {
+        let facts = html.split("class=\"facts\"").nth(1).unwrap().to_owned();
+        facts
+    };
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(created_fact(&html).contains(&local("Asia/Shanghai")), "the desk's zone by default");
+    assert!(html.contains("times in Asia/Shanghai"));
+
+    let save = |zone: &str| {
+        let form = [
+            ("_csrf", csrf.clone()),
+            ("display_name", "Ada".to_owned()),
+            ("email", String::new()),
+            ("locale", "en".to_owned()),
+            ("password", String::new()),
+            ("time_zone", zone.to_owned()),
+        ];
+        browser.post(app.url("/account")).form(&form).send()
+    };
+    let refused = save("Mars/Olympus").await.unwrap();
+    assert!(refused.headers()["location"].to_str().unwrap().contains("error=invalid.time_zone"));
+    let saved = save("America/New_York").await.unwrap();
+    assert!(saved.headers()["location"].to_str().unwrap().contains("notice=saved"), "{saved:?}");
+    let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
+    assert!(created_fact(&html).contains(&local("America/New_York")), "{html}");
+    assert!(html.contains("times in America/New_York"));
+    let (_, account) = page(&app, &browser, "/account?lang=en").await;
+    assert!(
+        account.contains(r#"value="America/New_York""#)
+            && account.contains("<option value=\"Europe/London\">")
+    );
+
+    let me = format!("/api/v1/users/{}", ada.id);
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (status, out) =
+        app.api(Method::PATCH, &me, &admin, Some(serde_json::json!({ "time_zone": "Nowhere/Land" }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("time_zone")), "{out}");
+    let (status, out) =
+        app.api(Method::PATCH, &me, &admin, Some(serde_json::json!({ "time_zone": "Europe/Berlin" }))).await;
+    assert_eq!((status, out["time_zone"].as_str()), (200, Some("Europe/Berlin")), "{out}");
+    let (status, out) =
+        app.api(Method::PATCH, &me, &admin, Some(serde_json::json!({ "time_zone": null }))).await;
+    assert_eq!(status, 200);
+    assert!(out.get("time_zone").is_none(), "none chosen: the desk's zone again: {out}");
+}

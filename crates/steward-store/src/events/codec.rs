@@ -257,10 +257,15 @@ pub fn relation(r: &RelationDetail) -> Value {
 }
 
 fn user(u: &UserSnapshot) -> Value {
-    json!({
+    let mut v = json!({
         "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role,
         "disabled": u.disabled, "locale": u.locale, "organisation": u.organisation,
-    })
+    });
+    // Written only when set, so snapshots from before time zones read back byte for byte.
+    if let Some(zone) = &u.time_zone {
+        v["time_zone"] = json!(zone);
+    }
+    v
 }
 
 /// A stored row's parts, for [`decode`].
@@ -400,6 +405,7 @@ fn decode_user(m: Map<String, Value>) -> Decoded<UserSnapshot> {
         disabled: o.bool("disabled")?,
         locale: o.opt_text("locale")?,
         organisation: o.opt_text("organisation")?,
+        time_zone: o.opt_text("time_zone")?,
     })
 }
 

@@ -13,7 +13,7 @@ use steward_core::tickets::{
     TransitionRequest,
 };
 
-use super::{LEVELS, hold_key, minute, opt_id, resolution_key, state_key};
+use super::{LEVELS, hold_key, opt_id, resolution_key, state_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
@@ -59,15 +59,15 @@ struct SlaRow {
 }
 
 fn sla_row(
-    t: &Catalog,
+    page: &Page,
     id: &'static str,
     name_key: &'static str,
     s: &steward_core::sla::SlaStatus,
 ) -> SlaRow {
-    let mins = |d: jiff::SignedDuration| duration_text(t, d.as_mins());
-    let (class, badge_key, badge) = super::sla_badge(t, s);
+    let mins = |d: jiff::SignedDuration| duration_text(page.t, d.as_mins());
+    let (class, badge_key, badge) = super::sla_badge(page, s);
     let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
-        v.iter().map(|(a, b)| format!("{} – {}", minute(*a), minute(*b))).collect()
+        v.iter().map(|(a, b)| format!("{} – {}", page.minute(*a), page.minute(*b))).collect()
     };
     SlaRow {
         id,
@@ -91,6 +91,7 @@ struct ActivityRow {
 }
 
 fn view(
+    page: &Page,
     t: &Ticket,
     description_html: String,
     names: &DirectoryNames,
@@ -114,7 +115,7 @@ fn view(
         category: super::category_label(categories, t.category_id, t.subcategory_id),
         service: t.service.clone().unwrap_or_default(),
         tags: t.tags.to_string(),
-        created: minute(t.created_at),
+        created: page.minute(t.created_at),
         reopen_count: t.reopen_count,
         version: t.version,
     }
@@ -218,19 +219,20 @@ fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> Strin
     }
 }
 
-fn activity_rows(items: &[ActivityItem], t: &Catalog, names: &DirectoryNames) -> Vec<ActivityRow> {
+fn activity_rows(items: &[ActivityItem], page: &Page, names: &DirectoryNames) -> Vec<ActivityRow> {
+    let t = page.t;
     items
         .iter()
         .map(|i| match i {
             ActivityItem::Event(e, event) => ActivityRow {
-                at: minute(e.at()),
+                at: page.minute(e.at()),
                 who: e.event.actor_name.clone(),
                 class: "event",
                 text: describe(event, t, names),
                 html: String::new(),
             },
             ActivityItem::Comment(c) => ActivityRow {
-                at: minute(c.created_at),
+                at: page.minute(c.created_at),
                 who: c.author.clone(),
                 class: if c.internal { "note" } else { "comment" },
                 text: String::new(),
@@ -369,11 +371,11 @@ async fn detail_page(
         Some(s) => {
             let mut rows = Vec::new();
             if let Some(r) = &s.response {
-                rows.push(sla_row(page.t, "response", "sla.response", r));
+                rows.push(sla_row(&page, "response", "sla.response", r));
             }
-            rows.push(sla_row(page.t, "resolution", "sla.resolution", &s.resolution));
+            rows.push(sla_row(&page, "resolution", "sla.resolution", &s.resolution));
             if let Some((u, _)) = &s.next_update {
-                rows.push(sla_row(page.t, "update", "sla.update", u));
+                rows.push(sla_row(&page, "update", "sla.update", u));
             }
             (rows, format!("{} · {}", s.policy, s.calendar))
         }
@@ -390,8 +392,8 @@ async fn detail_page(
         sla,
         sla_source,
         cis,
-        v: view(&ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
-        activity: activity_rows(&activity, page.t, &names),
+        v: view(&page, &ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
+        activity: activity_rows(&activity, &page, &names),
         work,
         can_reply: matches!(access, TicketAccess::Work | TicketAccess::Participate),
         transitions,
@@ -549,8 +551,8 @@ pub async fn report(
     let page = Page::new(&state, &actor, &headers, &uri, "incident.report");
     let categories = state.app.incidents().categories(&actor).await?;
     let report = ReportPage {
-        v: view(&ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
-        activity: activity_rows(&activity, page.t, &names),
+        v: view(&page, &ticket, state.app.incidents().description_html(&ticket).await?, &names, &categories),
+        activity: activity_rows(&activity, &page, &names),
         resolution_key: ticket.resolution_code.map(resolution_key),
         resolution_note: ticket.resolution_note.clone().unwrap_or_default(),
         page,

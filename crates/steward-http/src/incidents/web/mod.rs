@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect};
-use jiff::Timestamp;
 use serde::Deserialize;
 use steward_app::{AppError, NewIncident};
 use steward_core::identity::Permission;
@@ -18,7 +17,6 @@ use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, Ti
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
-use crate::i18n::Catalog;
 use crate::ticket_query;
 use crate::web::{
     Notice, Page, WebForm, WebResult, after_form, duration_text, render, rerender, unprocessable,
@@ -61,22 +59,19 @@ pub fn resolution_key(r: ResolutionCode) -> &'static str {
 }
 
 /// A clock as a short badge: (css class, catalogue key, detail).
-pub fn sla_badge(t: &Catalog, s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
+pub fn sla_badge(page: &Page, s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
     use steward_core::sla::Phase;
+    let t = page.t;
     match (s.phase, s.breached_at, s.due) {
         (_, Some(_), _) => ("breached", "sla.overdue", duration_text(t, -s.remaining.as_mins())),
         (Phase::Stopped, None, _) => ("met", "sla.met", String::new()),
         (Phase::Paused, None, _) => ("paused", "sla.paused_now", duration_text(t, s.remaining.as_mins())),
-        (Phase::Running, None, Some(due)) => ("running", "sla.due", minute(due)),
+        (Phase::Running, None, Some(due)) => ("running", "sla.due", page.minute(due)),
         (Phase::Running, None, None) => ("running", "sla.due", String::new()),
     }
 }
 
 pub const LEVELS: [(i64, &str); 3] = [(1, "level.1"), (2, "level.2"), (3, "level.3")];
-
-pub fn minute(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M").to_string()
-}
 
 struct Row {
     id: TicketId,
@@ -180,7 +175,7 @@ pub async fn list(
         .iter()
         .zip(clocks)
         .map(|(t, clock)| Row {
-            sla: clock.map(|c| sla_badge(page.t, &c.resolution)),
+            sla: clock.map(|c| sla_badge(&page, &c.resolution)),
             id: t.id,
             number: t.number.clone(),
             title: t.title.clone(),
@@ -188,7 +183,7 @@ pub async fn list(
             state_key: state_key(t.state),
             team: names.team(t.team_id),
             assignee: names.user(t.assignee_id),
-            updated: minute(t.updated_at),
+            updated: page.minute(t.updated_at),
         })
         .collect();
     let tabs = if agent {

@@ -15,10 +15,9 @@ use steward_core::tickets::{
     HoldReason, ResolutionCode, State as TicketState, TicketKind, TransitionRequest,
 };
 
-use super::{minute, opt_id, state_key};
+use super::{opt_id, state_key};
 use crate::AppState;
 use crate::extract::CurrentActor;
-use crate::i18n::Catalog;
 use crate::ticket_query;
 use crate::web::{Page, WebError, WebForm, WebResult, form_errors, render};
 
@@ -127,8 +126,9 @@ async fn export_rows(
     state: &AppState,
     actor: &steward_app::Actor,
     uri: &Uri,
-    t: &Catalog,
+    page: &Page<'_>,
 ) -> Result<Vec<Vec<String>>, WebError> {
+    let t = page.t;
     let raw = uri.query().unwrap_or("");
     let mut query =
         ticket_query::parse_form(TicketKind::Incident, Some(raw), actor.user.id).map_err(WebError)?;
@@ -151,7 +151,7 @@ async fn export_rows(
     let mut rows = vec![header.iter().map(|k| t.get(k).to_owned()).collect::<Vec<_>>()];
     for (ticket, clock) in list.items.iter().zip(clocks) {
         let sla = clock.map(|c| {
-            let (_, key, detail) = super::sla_badge(t, &c.resolution);
+            let (_, key, detail) = super::sla_badge(page, &c.resolution);
             format!("{} {detail}", t.get(key)).trim().to_owned()
         });
         rows.push(vec![
@@ -162,8 +162,8 @@ async fn export_rows(
             names.team(ticket.team_id),
             names.user(ticket.assignee_id),
             names.user(Some(ticket.requester_id)),
-            minute(ticket.created_at),
-            minute(ticket.updated_at),
+            page.minute(ticket.created_at),
+            page.minute(ticket.updated_at),
             sla.unwrap_or_default(),
         ]);
     }
@@ -193,7 +193,7 @@ pub async fn export_csv(
     uri: Uri,
 ) -> WebResult {
     let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
-    let rows = export_rows(&state, &actor, &uri, page.t).await?;
+    let rows = export_rows(&state, &actor, &uri, &page).await?;
     // The byte order mark tells Excel the file is UTF-8 (without it Chinese shows garbled).
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
@@ -215,7 +215,7 @@ pub async fn export_xlsx(
     uri: Uri,
 ) -> WebResult {
     let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
-    let rows = export_rows(&state, &actor, &uri, page.t).await?;
+    let rows = export_rows(&state, &actor, &uri, &page).await?;
     let fail =
         |e: rust_xlsxwriter::XlsxError| WebError::from(AppError::Internal(anyhow::anyhow!("xlsx: {e}")));
     let mut book = rust_xlsxwriter::Workbook::new();

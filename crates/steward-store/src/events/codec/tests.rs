@@ -89,12 +89,13 @@ fn every_kind_of_event_reads_back_as_written() {
         disabled: false,
         locale: Some("zh-CN".into()),
         organisation: None,
+        time_zone: None,
     };
     for event in [
         UserEvent::Created(Box::new(user.clone())),
         UserEvent::Updated {
             before: Box::new(user.clone()),
-            after: Box::new(UserSnapshot { disabled: true, ..user }),
+            after: Box::new(UserSnapshot { disabled: true, time_zone: Some("Asia/Shanghai".into()), ..user }),
         },
         UserEvent::PasswordChanged,
         UserEvent::SignedIn { via: "web".into() },
