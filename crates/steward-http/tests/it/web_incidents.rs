@@ -508,10 +508,7 @@ async fn times_show_in_the_readers_time_zone() {
         tz.to_datetime(created).strftime("%Y-%m-%d %H:%M").to_string()
     };
     let (browser, csrf) = signed_in(&app, "ada").await;
-    let created_fact = |html: &str| {
-        let facts = html.split("class=\"facts\"").nth(1).unwrap().to_owned();
-        facts
-    };
+    let created_fact = |html: &str| html.split("class=\"facts\"").nth(1).unwrap().to_owned();
     let (_, html) = page(&app, &browser, &format!("/incidents/{id}?lang=en")).await;
     assert!(created_fact(&html).contains(&local("Asia/Shanghai")), "the desk's zone by default");
     assert!(html.contains("times in Asia/Shanghai"));
