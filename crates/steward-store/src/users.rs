@@ -104,6 +104,16 @@ impl Store {
         rows.into_iter().map(User::try_from).collect()
     }
 
+    /// The user's queue columns as saved (comma-separated names), if they chose.
+    pub async fn queue_columns(&self, id: UserId) -> Result<Option<String>> {
+        let saved: Option<Option<String>> =
+            sqlx::query_scalar("SELECT queue_columns FROM users WHERE id = $1")
+                .bind(id.get())
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
+        Ok(saved.flatten())
+    }
+
     pub async fn count_users(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *self.reader().await?).await?)
     }
@@ -196,6 +206,16 @@ impl Tx {
         .execute(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Sets (or, with `None`, forgets) the user's queue columns.
+    pub async fn set_queue_columns(&mut self, id: UserId, columns: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET queue_columns = $1 WHERE id = $2")
+            .bind(columns)
+            .bind(id.get())
+            .execute(self.conn().await?)
+            .await?;
+        Ok(())
     }
 
     pub async fn set_password_hash(&mut self, now: Timestamp, id: UserId, hash: &str) -> Result<()> {

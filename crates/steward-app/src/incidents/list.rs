@@ -1,10 +1,10 @@
 //! Listing incidents within what the caller may see.
 
 use steward_core::identity::{Permission, Role};
-use steward_core::tickets::Ticket;
+use steward_core::tickets::{QueueColumn, Ticket};
 use steward_store::{TicketQuery, Visibility};
 
-use crate::{Actor, Result};
+use crate::{Actor, AppError, Result};
 
 pub struct IncidentList {
     pub items: Vec<Ticket>,
@@ -61,5 +61,44 @@ impl crate::Incidents<'_> {
         actor.require(steward_core::identity::Permission::ReadTickets)?;
         let own = (!actor.can(steward_core::identity::Permission::WorkTickets)).then_some(actor.user.id);
         Ok(self.store.latest_ticket_change(own).await?)
+    }
+}
+
+impl crate::Incidents<'_> {
+    /// The columns the actor's queue shows, in order (the default until they choose).
+    pub async fn queue_columns(self, actor: &Actor) -> Result<Vec<QueueColumn>> {
+        actor.require(Permission::ReadTickets)?;
+        let saved = self.store.queue_columns(actor.user.id).await?;
+        // A name a later release dropped is skipped, not an error: the rest still show.
+        Ok(match saved {
+            Some(s) => s.split(',').filter_map(|n| QueueColumn::parse(n).ok()).collect(),
+            None => QueueColumn::DEFAULT.to_vec(),
+        })
+    }
+
+    /// Chooses the actor's queue columns in order; `None` goes back to the default.
+    pub async fn set_queue_columns(
+        self,
+        actor: &Actor,
+        names: Option<&[String]>,
+    ) -> Result<Vec<QueueColumn>> {
+        actor.require(Permission::ReadTickets)?;
+        // One's own settings are a write: a read-only token may not change them.
+        actor.require(Permission::ManageOwnTokens)?;
+        let columns = match names {
+            Some(names) if names.len() > 64 => {
+                return Err(AppError::invalid("columns", "name at most 64 columns"));
+            }
+            Some(names) => Some(
+                QueueColumn::parse_list(names.iter().map(String::as_str))
+                    .map_err(|e| AppError::invalid("columns", e))?,
+            ),
+            None => None,
+        };
+        let saved = columns.as_ref().map(|c| c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","));
+        let mut tx = self.store.begin().await?;
+        tx.set_queue_columns(actor.user.id, saved.as_deref()).await?;
+        tx.commit().await?;
+        Ok(columns.unwrap_or_else(|| QueueColumn::DEFAULT.to_vec()))
     }
 }

@@ -2,6 +2,7 @@
 //! lifecycle. Kind-specific rules live beside the shared ones as more kinds arrive.
 
 mod access;
+mod columns;
 mod events;
 mod fields;
 mod lifecycle;
@@ -11,6 +12,7 @@ mod replies;
 mod routing;
 
 pub use access::{TicketAccess, access};
+pub use columns::QueueColumn;
 pub use events::{
     CategoryEvent, IncidentEvent, ReplyTemplateEvent, SlaFiring, SlaTarget, TicketField, ticket_changes,
     ticket_fields,

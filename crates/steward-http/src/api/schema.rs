@@ -8,7 +8,7 @@
 
 use steward_core::cmdb::{CiStatus, RelationType};
 use steward_core::identity::{Role, Scope};
-use steward_core::tickets::{HoldReason, ResolutionCode, State};
+use steward_core::tickets::{HoldReason, QueueColumn, ResolutionCode, State};
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
 /// One line of text: no control characters, something besides white space (what the names'
@@ -45,6 +45,13 @@ pub fn hold_reasons() -> utoipa::openapi::schema::Array {
 
 pub fn resolution_code_or_null() -> Object {
     words(ResolutionCode::ALL.iter().map(|s| s.as_str()), true)
+}
+
+pub fn queue_columns() -> utoipa::openapi::schema::Array {
+    ArrayBuilder::new()
+        .items(words(QueueColumn::ALL.iter().map(|c| c.as_str()), false))
+        .max_items(Some(64))
+        .build()
 }
 
 pub fn role() -> Object {

@@ -10,7 +10,7 @@ use steward_app::incidents::{ActivityItem, AttachmentUpload};
 use steward_app::{IncidentPatch, NewIncident};
 use steward_core::ids::{CategoryId, CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{
-    HoldReason, ResolutionCode, State as TicketState, Ticket, TicketKind, TransitionRequest,
+    HoldReason, QueueColumn, ResolutionCode, State as TicketState, Ticket, TicketKind, TransitionRequest,
 };
 use utoipa::ToSchema;
 
@@ -457,4 +457,51 @@ pub async fn preview(
         return Err(crate::error::ApiError::invalid("text", "at most 100,000 characters"));
     }
     Ok(Json(PreviewJson { html: steward_app::markdown::to_safe_html(&b.text) }))
+}
+
+/// The caller's queue columns in order, and every column there is.
+#[derive(Serialize, ToSchema)]
+pub struct QueueColumnsJson {
+    columns: Vec<&'static str>,
+    available: Vec<&'static str>,
+}
+
+impl QueueColumnsJson {
+    fn of(columns: &[QueueColumn]) -> QueueColumnsJson {
+        QueueColumnsJson {
+            columns: columns.iter().map(|c| c.as_str()).collect(),
+            available: QueueColumn::ALL.iter().map(|c| c.as_str()).collect(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = QueueColumns)]
+pub struct QueueColumnsBody {
+    /// In the order the queue shows them; `number` is always shown (first, unless placed).
+    #[schema(schema_with = crate::api::schema::queue_columns)]
+    columns: Vec<String>,
+}
+
+pub async fn queue_columns(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<QueueColumnsJson>> {
+    Ok(Json(QueueColumnsJson::of(&state.app.incidents().queue_columns(&actor).await?)))
+}
+
+pub async fn set_queue_columns(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<QueueColumnsBody>,
+) -> ApiResult<Json<QueueColumnsJson>> {
+    Ok(Json(QueueColumnsJson::of(&state.app.incidents().set_queue_columns(&actor, Some(&b.columns)).await?)))
+}
+
+pub async fn reset_queue_columns(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<QueueColumnsJson>> {
+    Ok(Json(QueueColumnsJson::of(&state.app.incidents().set_queue_columns(&actor, None).await?)))
 }

@@ -93,6 +93,16 @@ pub fn routes() -> Vec<Route> {
             Op::new("Canned replies offered on an incident, filled from it")
                 .ok::<Items<replies::FilledReplyJson>>(),
         ),
+        route(M::GET, "/api/v1/me/queue-columns", A, api::queue_columns)
+            .doc(Op::new("The caller's queue columns, in order").ok::<api::QueueColumnsJson>()),
+        route(M::PUT, "/api/v1/me/queue-columns", A, api::set_queue_columns).doc(
+            Op::new("Choose the caller's queue columns and their order")
+                .body::<api::QueueColumnsBody>()
+                .ok::<api::QueueColumnsJson>(),
+        ),
+        route(M::DELETE, "/api/v1/me/queue-columns", A, api::reset_queue_columns)
+            .doc(Op::new("Back to the default queue columns").ok::<api::QueueColumnsJson>()),
+        route(M::POST, "/incidents/columns", A, web::save_columns),
         route(M::GET, "/replies", A, replies::page),
         route(M::POST, "/replies", A, replies::create_form),
         route(M::POST, "/replies/{id}", A, replies::update_form),

@@ -550,3 +550,69 @@ async fn times_show_in_the_readers_time_zone() {
     assert_eq!(status, 200);
     assert!(out.get("time_zone").is_none(), "none chosen: the desk's zone again: {out}");
 }
+
+/// Issue 17, "queue power": each reader chooses the queue's columns and their order, on the
+/// page or through the API; the number always shows.
+#[tokio::test]
+async fn readers_choose_and_order_their_queue_columns() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada", "agent").await;
+    let token = app.token("ada", "read write").await;
+    let body = serde_json::json!({ "title": "Mail slow", "assignee_id": ada.id, "service": "Mail" });
+    assert_eq!(app.api(Method::POST, "/api/v1/incidents", &token, Some(body)).await.0, 201);
+    let (_, cols) = app.api(Method::GET, "/api/v1/me/queue-columns", &token, None).await;
+    assert_eq!(cols["columns"][7], "sla");
+    assert_eq!(cols["available"].as_array().unwrap().len(), 12);
+
+    let (browser, csrf) = signed_in(&app, "ada").await;
+    let headings = |html: &str| -> Vec<String> {
+        let head = html.split("<thead>").nth(1).unwrap().split("</thead>").next().unwrap();
+        head.split("<th>").skip(2).map(|h| h.split("</th>").next().unwrap().to_owned()).collect()
+    };
+    let (_, html) = page(&app, &browser, "/incidents?sort=-created&lang=en").await;
+    assert_eq!(
+        headings(&html),
+        ["Number", "Title", "Priority", "State", "Assignment team", "Assignee", "Updated", "SLA"]
+    );
+    let choose = |extra: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("_csrf", csrf.as_str()), ("back", "sort=-created&lang=en")];
+        for col in ["number", "title", "requester", "service", "sla"] {
+            form.push(("col", col));
+        }
+        form.extend(extra);
+        browser.post(app.url("/incidents/columns")).form(&form).send()
+    };
+    let saved = choose(vec![]).await.unwrap();
+    assert_eq!(saved.headers()["location"], "/incidents?sort=-created&lang=en&notice=saved");
+    let (_, html) = page(&app, &browser, "/incidents?sort=-created&lang=en").await;
+    assert_eq!(headings(&html), ["Number", "Title", "Requester", "Affected service", "SLA"]);
+    assert!(html.contains(r#"<td data-label="Affected service">Mail</td>"#), "{html}");
+    choose(vec![("up", "sla")]).await.unwrap();
+    let (_, cols) = app.api(Method::GET, "/api/v1/me/queue-columns", &token, None).await;
+    assert_eq!(cols["columns"], serde_json::json!(["number", "title", "requester", "sla", "service"]));
+    let (_, zh) = page(&app, &browser, "/incidents?sort=-created&lang=zh-CN").await;
+    assert!(headings(&zh).contains(&"请求人".to_owned()), "{:?}", headings(&zh));
+
+    let put = |cols: serde_json::Value, token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.api(
+                Method::PUT,
+                "/api/v1/me/queue-columns",
+                &token,
+                Some(serde_json::json!({ "columns": cols })),
+            )
+            .await
+        }
+    };
+    let (status, out) = put(serde_json::json!(["title", "salary"]), &token).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("columns")), "{out}");
+    let (status, out) = put(serde_json::json!(["sla", "title", "sla"]), &token).await;
+    assert_eq!((status, out["columns"].clone()), (200, serde_json::json!(["number", "sla", "title"])));
+    let reader = app.token("ada", "read").await;
+    assert_eq!(put(serde_json::json!(["title"]), &reader).await.0, 403, "a read-only token changes nothing");
+    let (_, out) = app.api(Method::DELETE, "/api/v1/me/queue-columns", &token, None).await;
+    assert_eq!(out["columns"].as_array().unwrap().len(), 8, "back to the default");
+}

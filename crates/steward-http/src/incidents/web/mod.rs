@@ -1,6 +1,7 @@
 //! Incident pages: the agent's work queue and lists with filters and saved views, the create
 //! form with a live priority preview, the detail page, and the closure report.
 
+mod columns;
 mod detail;
 mod edit;
 mod queue_tools;
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use steward_app::{AppError, NewIncident};
 use steward_core::identity::Permission;
 use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
-use steward_core::tickets::{HoldReason, ResolutionCode, State as TicketState, TicketKind};
+use steward_core::tickets::{HoldReason, QueueColumn, ResolutionCode, State as TicketState, TicketKind};
 
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
@@ -22,6 +23,7 @@ use crate::web::{
     Notice, Page, WebForm, WebResult, after_form, duration_text, render, rerender, unprocessable,
 };
 
+pub use columns::save_columns;
 pub use detail::{comment, page as detail, report, transition, update};
 pub use edit::{save_cis, save_details};
 pub use queue_tools::{bulk, export_csv, export_xlsx};
@@ -76,14 +78,7 @@ pub const LEVELS: [(i64, &str); 3] = [(1, "level.1"), (2, "level.2"), (3, "level
 struct Row {
     id: TicketId,
     number: String,
-    title: String,
-    priority: u8,
-    state_key: &'static str,
-    team: String,
-    assignee: String,
-    updated: String,
-    /// (css class, catalogue key, detail) of the resolution clock.
-    sla: Option<(&'static str, &'static str, String)>,
+    cells: Vec<columns::Cell>,
 }
 
 #[derive(Default)]
@@ -109,6 +104,10 @@ struct ListPage<'a> {
     teams: Vec<(TeamId, String)>,
     sorts: Vec<(&'static str, &'static str)>,
     rows: Vec<Row>,
+    /// The chosen columns' headings.
+    headings: Vec<&'static str>,
+    /// Every column for the chooser, in its order: (name, heading key, shown).
+    chooser: Vec<(&'static str, &'static str, bool)>,
     next: Option<String>,
     query: String,
     /// For the bulk bar.
@@ -169,21 +168,24 @@ pub async fn list(
         serde_urlencoded::to_string(kept).unwrap_or_default()
     });
     let page = Page::new(&state, &actor, &headers, &uri, "queue.title");
-    let clocks = state.app.sla().of_incidents(&actor, &list.items).await?;
+    let chosen = state.app.incidents().queue_columns(&actor).await?;
+    let clocks = match chosen.contains(&QueueColumn::Sla) {
+        true => state.app.sla().of_incidents(&actor, &list.items).await?,
+        false => vec![None; list.items.len()],
+    };
+    let categories = match chosen.contains(&QueueColumn::Category) {
+        true => state.app.incidents().categories(&actor).await?,
+        false => Vec::new(),
+    };
+    let lookups = columns::Lookups { names: &names, categories: &categories };
     let rows = list
         .items
         .iter()
         .zip(clocks)
         .map(|(t, clock)| Row {
-            sla: clock.map(|c| sla_badge(&page, &c.resolution)),
             id: t.id,
             number: t.number.clone(),
-            title: t.title.clone(),
-            priority: t.priority.get(),
-            state_key: state_key(t.state),
-            team: names.team(t.team_id),
-            assignee: names.user(t.assignee_id),
-            updated: page.minute(t.updated_at),
+            cells: columns::cells(&page, &chosen, &lookups, t, clock.as_ref()),
         })
         .collect();
     let tabs = if agent {
@@ -222,6 +224,11 @@ pub async fn list(
             ("-updated", "sort.-updated"),
         ],
         rows,
+        headings: chosen.iter().map(|c| columns::label_key(*c)).collect(),
+        chooser: QueueColumn::in_chooser_order(&chosen)
+            .into_iter()
+            .map(|c| (c.as_str(), columns::label_key(c), chosen.contains(&c)))
+            .collect(),
         next,
         query: effective,
         assignable: if agent { names.assignable.clone() } else { Vec::new() },
