@@ -45,7 +45,7 @@ pub use events::{
 pub use jobs::{Job, NewJob};
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
-pub use sla::{CalendarRecord, Notification, PolicyRecord};
+pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use throttles::ThrottleState;
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,

@@ -101,39 +101,71 @@ impl Store {
             .collect()
     }
 
-    /// Policies in the order they are tried.
+    /// The policies in force, in the order they are tried.
     pub async fn sla_policies(&self) -> Result<Vec<PolicyRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, name, rank, kind, priority, category_id, calendar_id, response_minutes, resolution_minutes, \
-             pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id \
-             FROM sla_policies ORDER BY rank, id",
-        )
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let pauses: String = r.try_get("pause_reasons")?;
-                let thresholds: String = r.try_get("thresholds")?;
-                Ok(PolicyRecord {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    rank: r.try_get("rank")?,
-                    kind: r.try_get("kind")?,
-                    priority: r.try_get("priority")?,
-                    category_id: opt_id_at(r, "category_id")?,
-                    calendar_id: id_at(r, "calendar_id")?,
-                    response_minutes: r.try_get("response_minutes")?,
-                    resolution_minutes: r.try_get("resolution_minutes")?,
-                    pause_reasons: pauses.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
-                    service: r.try_get("service")?,
-                    organisation: r.try_get("organisation")?,
-                    update_minutes: r.try_get("update_minutes")?,
-                    warn_at: thresholds.split(' ').filter_map(|t| t.parse().ok()).collect(),
-                    breach_team_id: opt_id_at(r, "breach_team_id")?,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT id, {POLICY_COLUMNS} FROM sla_policies WHERE deleted_at IS NULL ORDER BY rank, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+        rows.iter().map(|r| policy_of(r, "id")).collect()
     }
+
+    /// Every policy ever in force, for tickets opened before an edit or a deletion: the
+    /// policies (with when each was deleted) and the earlier definitions of edited ones,
+    /// oldest first, each with the instant it stopped applying to new tickets.
+    pub async fn sla_policy_history(&self) -> Result<PolicyHistory> {
+        let sql = format!("SELECT id, deleted_at, {POLICY_COLUMNS} FROM sla_policies ORDER BY rank, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+        let policies = rows
+            .iter()
+            .map(|r| {
+                let deleted: Option<i64> = r.try_get("deleted_at")?;
+                Ok((policy_of(r, "id")?, deleted.map(crate::from_ms).transpose()?))
+            })
+            .collect::<Result<_>>()?;
+        let sql = format!(
+            "SELECT policy_id, valid_until, {POLICY_COLUMNS} FROM sla_policy_versions ORDER BY policy_id, valid_until"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+        let versions = rows
+            .iter()
+            .map(|r| Ok((policy_of(r, "policy_id")?, crate::from_ms(r.try_get("valid_until")?)?)))
+            .collect::<Result<_>>()?;
+        Ok(PolicyHistory { policies, versions })
+    }
+}
+
+/// Every policy with its deletion instant, and the earlier definitions with theirs.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyHistory {
+    pub policies: Vec<(PolicyRecord, Option<Timestamp>)>,
+    pub versions: Vec<(PolicyRecord, Timestamp)>,
+}
+
+/// A policy's definition: the columns `sla_policies` and `sla_policy_versions` share.
+const POLICY_COLUMNS: &str = "name, rank, kind, priority, category_id, calendar_id, response_minutes, \
+    resolution_minutes, pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id";
+
+fn policy_of(r: &sqlx::any::AnyRow, id: &str) -> Result<PolicyRecord> {
+    let pauses: String = r.try_get("pause_reasons")?;
+    let thresholds: String = r.try_get("thresholds")?;
+    Ok(PolicyRecord {
+        id: r.try_get(id)?,
+        name: r.try_get("name")?,
+        rank: r.try_get("rank")?,
+        kind: r.try_get("kind")?,
+        priority: r.try_get("priority")?,
+        category_id: opt_id_at(r, "category_id")?,
+        calendar_id: id_at(r, "calendar_id")?,
+        response_minutes: r.try_get("response_minutes")?,
+        resolution_minutes: r.try_get("resolution_minutes")?,
+        pause_reasons: pauses.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+        service: r.try_get("service")?,
+        organisation: r.try_get("organisation")?,
+        update_minutes: r.try_get("update_minutes")?,
+        warn_at: thresholds.split(' ').filter_map(|t| t.parse().ok()).collect(),
+        breach_team_id: opt_id_at(r, "breach_team_id")?,
+    })
 }
 
 impl Tx {
@@ -218,6 +250,53 @@ impl Tx {
         .bind(p.breach_team_id.map(TeamId::get))
         .fetch_one(self.conn().await?)
         .await?)
+    }
+
+    /// Gives policy `p.id` a new definition for tickets opened from `now` on, keeping the old
+    /// one for those opened before. False when there is no such policy in force.
+    pub async fn update_sla_policy(&mut self, now: Timestamp, p: &PolicyRecord) -> Result<bool> {
+        let keep = format!(
+            "INSERT INTO sla_policy_versions (policy_id, valid_until, {POLICY_COLUMNS}) \
+             SELECT id, $1, {POLICY_COLUMNS} FROM sla_policies WHERE id = $2 AND deleted_at IS NULL \
+             ON CONFLICT (policy_id, valid_until) DO NOTHING"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(keep))
+            .bind(to_ms(now))
+            .bind(p.id)
+            .execute(self.conn().await?)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE sla_policies SET name = $1, rank = $2, priority = $3, category_id = $4, calendar_id = $5, \
+             response_minutes = $6, resolution_minutes = $7, pause_reasons = $8, service = $9, organisation = $10, \
+             update_minutes = $11, thresholds = $12, breach_team_id = $13 WHERE id = $14 AND deleted_at IS NULL",
+        )
+        .bind(&p.name)
+        .bind(p.rank)
+        .bind(p.priority)
+        .bind(p.category_id.map(CategoryId::get))
+        .bind(p.calendar_id.get())
+        .bind(p.response_minutes)
+        .bind(p.resolution_minutes)
+        .bind(p.pause_reasons.join(" "))
+        .bind(&p.service)
+        .bind(&p.organisation)
+        .bind(p.update_minutes)
+        .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+        .bind(p.breach_team_id.map(TeamId::get))
+        .bind(p.id)
+        .execute(self.conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stops policy `id` applying to tickets opened from `now` on (older ones keep it); its
+    /// name is freed for a new policy. False when there is no such policy in force.
+    pub async fn delete_sla_policy(&mut self, now: Timestamp, id: i64) -> Result<bool> {
+        // `text || bigint` is text on both engines.
+        let sql = "UPDATE sla_policies SET deleted_at = $1, name = name || ' (#' || id || ')' \
+                   WHERE id = $2 AND deleted_at IS NULL";
+        let done = sqlx::query(sql).bind(to_ms(now)).bind(id).execute(self.conn().await?).await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

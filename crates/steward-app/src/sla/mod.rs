@@ -7,15 +7,16 @@ use jiff::SignedDuration;
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId, UserId};
+use steward_core::sla::SlaCalendarEvent;
 use steward_core::sla::{
     BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_calendar_days,
     since_last_update, timelines,
 };
-use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
-use steward_core::tickets::{HoldReason, IncidentEvent, Priority, Ticket};
-use steward_store::{CalendarRecord, PolicyRecord};
+use steward_core::tickets::{HoldReason, IncidentEvent, Ticket};
+use steward_store::{CalendarRecord, PolicyHistory, PolicyRecord};
 
 mod escalation;
+mod policies;
 
 use crate::incidents::ENTITY;
 use crate::{Actor, AppError, Result, record};
@@ -153,7 +154,8 @@ fn calendar_with_history(
 
 /// The SLA rules as one scan or page uses them.
 pub(crate) struct SlaRules {
-    policies: Vec<PolicyRecord>,
+    /// Every policy ever in force, with its earlier definitions (`policies::PolicyHistory`).
+    policies: PolicyHistory,
     calendars: Vec<CalendarRecord>,
     /// The calendars that parse, by id.
     parsed: HashMap<CalendarId, BusinessCalendar>,
@@ -168,7 +170,8 @@ fn sla_with(
     organisation: Option<&str>,
     history: &[HistoryEntry],
 ) -> Result<Option<IncidentSla>> {
-    let Some(policy) = rules.policies.iter().find(|p| policy_matches(p, ticket, organisation)) else {
+    let in_force = policies::as_of(&rules.policies, ticket.created_at);
+    let Some(policy) = in_force.into_iter().find(|p| policy_matches(p, ticket, organisation)) else {
         return Ok(None);
     };
     let record =
@@ -297,14 +300,18 @@ impl crate::Sla<'_> {
         actor.require(Permission::ManageDirectory)?;
         let calendars = self.store.sla_calendars().await?;
         let calendar = calendars.iter().find(|c| c.id == id).ok_or(AppError::NotFound("calendar"))?;
-        let users: Vec<String> = self
-            .store
-            .sla_policies()
-            .await?
-            .into_iter()
+        // Deleted policies and earlier definitions count too: older tickets are still measured
+        // by them.
+        let history = self.store.sla_policy_history().await?;
+        let mut users: Vec<String> = history
+            .policies
+            .iter()
+            .map(|(p, _)| p)
+            .chain(history.versions.iter().map(|(p, _)| p))
             .filter(|p| p.calendar_id == id)
-            .map(|p| p.name)
+            .map(|p| p.name.clone())
             .collect();
+        users.dedup();
         if !users.is_empty() {
             return Err(AppError::Conflict {
                 field: Some("calendar_id"),
@@ -370,95 +377,6 @@ impl crate::Sla<'_> {
         Ok(calendar)
     }
 
-    pub async fn create_policy(self, actor: &Actor, input: NewPolicy) -> Result<i64> {
-        actor.require(Permission::ManageDirectory)?;
-        let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-            return Err(AppError::invalid("name", "a policy name must be 1 to 80 characters, one line"));
-        }
-        let resolution = input
-            .resolution_minutes
-            .ok_or_else(|| AppError::invalid("resolution_minutes", "a policy needs a resolution target"))?;
-        for (field, minutes) in
-            [("resolution_minutes", Some(resolution)), ("response_minutes", input.response_minutes)]
-        {
-            if minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
-                return Err(AppError::invalid(field, "a target must be between 1 minute and a year"));
-            }
-        }
-        if let Some(p) = input.priority {
-            Priority::new(p).map_err(AppError::from)?;
-        }
-        let calendars = self.store.sla_calendars().await?;
-        let Some(calendar) = calendars.iter().find(|c| c.id == input.calendar_id) else {
-            return Err(AppError::invalid("calendar_id", format!("no calendar {}", input.calendar_id)));
-        };
-        // A target the calendar cannot reach would leave every matching incident without a clock.
-        let longest = resolution.max(input.response_minutes.unwrap_or(0));
-        if calendar_of(calendar)?.add(self.now(), SignedDuration::from_mins(longest)).is_err() {
-            return Err(AppError::invalid(
-                "resolution_minutes",
-                "this calendar has too little working time to ever reach the target",
-            ));
-        }
-        if let Some(c) = input.category_id
-            && !self.store.categories().await?.iter().any(|x| x.id == c)
-        {
-            return Err(AppError::invalid("category_id", format!("no category {c}")));
-        }
-        let pause_reasons = match &input.pause_reasons {
-            Some(reasons) => reasons.clone(),
-            None => PausePolicy::DEFAULT_REASONS.iter().map(|r| r.as_str().to_owned()).collect(),
-        };
-        for reason in &pause_reasons {
-            HoldReason::parse(reason).map_err(|e| AppError::invalid("pause_reasons", e.message))?;
-        }
-        if input.update_minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
-            return Err(AppError::invalid("update_minutes", "a target must be between 1 minute and a year"));
-        }
-        let mut warn_at = input.warn_at.clone().unwrap_or_else(|| escalation::DEFAULT_WARN_AT.to_vec());
-        // Counted as given, so what the API documents (at most five) is what it takes.
-        let given = warn_at.len();
-        warn_at.sort_unstable();
-        warn_at.dedup();
-        if given > 5 || warn_at.iter().any(|p| !(1..=99).contains(p)) {
-            return Err(AppError::invalid("warn_at", "up to five warning percentages, each 1 to 99"));
-        }
-        if let Some(t) = input.breach_team_id
-            && !self.directory().team_exists(t).await?
-        {
-            return Err(AppError::invalid("breach_team_id", format!("no team {t}")));
-        }
-        let policy = PolicyRecord {
-            id: 0,
-            name: name.to_owned(),
-            rank: input.rank,
-            kind: "incident".into(),
-            priority: input.priority,
-            category_id: input.category_id,
-            calendar_id: input.calendar_id,
-            response_minutes: input.response_minutes,
-            resolution_minutes: resolution,
-            pause_reasons,
-            service: condition("service", input.service.as_deref())?,
-            organisation: condition("organisation", input.organisation.as_deref())?,
-            update_minutes: input.update_minutes,
-            warn_at,
-            breach_team_id: input.breach_team_id,
-        };
-        let at = self.now();
-        let mut tx = self.store.begin().await?;
-        let id = tx.insert_sla_policy(at, &policy).await?;
-        let event = SlaPolicyEvent::Created {
-            name: policy.name.clone(),
-            priority: policy.priority,
-            resolution_minutes: resolution,
-        };
-        record(&mut tx, at, Some(actor), DomainEvent::SlaPolicy { id, event }).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
     /// The first-response and resolution clocks of an incident, as of now.
     pub async fn of_incident(self, actor: &Actor, id: TicketId) -> Result<Option<IncidentSla>> {
         let ticket = self.incidents().get(actor, id).await?.ticket;
@@ -488,7 +406,7 @@ impl crate::Sla<'_> {
             .iter()
             .filter_map(|c| Some((c.id, calendar_with_history(c, &versions).ok()?)))
             .collect();
-        Ok(SlaRules { policies: self.store.sla_policies().await?, calendars, parsed })
+        Ok(SlaRules { policies: self.store.sla_policy_history().await?, calendars, parsed })
     }
 
     /// The clocks of `tickets` as of `at`, in order: their histories come in one query per 500
@@ -510,7 +428,7 @@ impl crate::Sla<'_> {
                 histories.entry(id.to_owned()).or_default().push(entry);
             }
         }
-        let by_organisation = rules.policies.iter().any(|p| p.organisation.is_some());
+        let by_organisation = policies::any(&rules.policies, |p| p.organisation.is_some());
         let mut organisations: HashMap<UserId, Option<String>> = HashMap::new();
         let mut out = Vec::with_capacity(tickets.len());
         for (ticket, id) in tickets.iter().zip(&ids) {

@@ -27,5 +27,19 @@ pub enum SlaCalendarEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlaPolicyEvent {
-    Created { name: String, priority: Option<i64>, resolution_minutes: i64 },
+    Created {
+        name: String,
+        priority: Option<i64>,
+        resolution_minutes: i64,
+    },
+    /// A new definition for tickets opened from now on (what it reads after the change).
+    Updated {
+        name: String,
+        priority: Option<i64>,
+        resolution_minutes: i64,
+    },
+    /// No longer applies to tickets opened from now on.
+    Deleted {
+        name: String,
+    },
 }

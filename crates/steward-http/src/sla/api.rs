@@ -243,28 +243,52 @@ pub struct PolicyBody {
     breach_team_id: Option<TeamId>,
 }
 
+impl From<PolicyBody> for NewPolicy {
+    fn from(b: PolicyBody) -> NewPolicy {
+        NewPolicy {
+            name: b.name,
+            rank: b.rank,
+            priority: b.priority,
+            category_id: b.category_id,
+            calendar_id: b.calendar_id,
+            response_minutes: b.response_minutes,
+            resolution_minutes: b.resolution_minutes,
+            pause_reasons: b.pause_reasons,
+            service: b.service,
+            organisation: b.organisation,
+            update_minutes: b.update_minutes,
+            warn_at: b.warn_at,
+            breach_team_id: b.breach_team_id,
+        }
+    }
+}
+
 pub async fn create_policy(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<PolicyBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let input = NewPolicy {
-        name: b.name,
-        rank: b.rank,
-        priority: b.priority,
-        category_id: b.category_id,
-        calendar_id: b.calendar_id,
-        response_minutes: b.response_minutes,
-        resolution_minutes: b.resolution_minutes,
-        pause_reasons: b.pause_reasons,
-        service: b.service,
-        organisation: b.organisation,
-        update_minutes: b.update_minutes,
-        warn_at: b.warn_at,
-        breach_team_id: b.breach_team_id,
-    };
-    let id = state.app.sla().create_policy(&actor, input).await?;
+    let id = state.app.sla().create_policy(&actor, b.into()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+pub async fn update_policy(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> ApiResult<Json<PolicyJson>> {
+    let policy = state.app.sla().update_policy(&actor, id, b.into()).await?;
+    Ok(Json(PolicyJson::from(&policy)))
+}
+
+pub async fn delete_policy(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    state.app.sla().delete_policy(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One SLA clock, with the intervals it counted and paused (each `[from, to]`).

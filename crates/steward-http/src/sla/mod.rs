@@ -2,6 +2,7 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod api;
+mod policy_web;
 mod web;
 
 use axum::http::Method;
@@ -55,6 +56,18 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("SLA policies in the order they are tried").ok::<Items<api::PolicyJson>>()),
         route(M::POST, "/api/v1/sla/policies", A, api::create_policy)
             .doc(Op::new("Add an SLA policy (admin)").body::<api::PolicyBody>().created::<Created>()),
+        route(M::PUT, "/api/v1/sla/policies/{id}", A, api::update_policy).doc(
+            Op::new("Give a policy a new definition for tickets opened from now on; older ones keep theirs (admin)")
+                .body::<api::PolicyBody>()
+                .ok::<api::PolicyJson>(),
+        ),
+        route(M::DELETE, "/api/v1/sla/policies/{id}", A, api::delete_policy)
+            .doc(Op::new("Stop a policy applying to tickets opened from now on (admin)").no_content()),
+        route(M::GET, "/admin/sla/policies/new", A, policy_web::new_policy),
+        route(M::POST, "/admin/sla/policies", A, policy_web::create_policy),
+        route(M::GET, "/admin/sla/policies/{id}", A, policy_web::policy),
+        route(M::POST, "/admin/sla/policies/{id}", A, policy_web::update_policy),
+        route(M::POST, "/admin/sla/policies/{id}/delete", A, policy_web::delete_policy),
     ]
 }
 

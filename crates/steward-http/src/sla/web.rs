@@ -140,13 +140,14 @@ struct CalendarPage<'a> {
     result: Option<Due>,
 }
 
-/// `4 h 30 min`, `90 min`, `2 h`, `150`: minutes. English and Chinese units.
+/// `1 d 4 h`, `4 h 30 min`, `90 min`, `2 h`, `150`: minutes (a day is 24 hours, as
+/// [`duration_text`] writes it). English and Chinese units.
 pub fn parse_minutes(text: &str) -> Option<i64> {
     let text = text.trim();
     if let Ok(m) = text.parse::<i64>() {
         return Some(m);
     }
-    let spaced = text.replace("小时", " h ").replace("分钟", " min ");
+    let spaced = text.replace("小时", " h ").replace("分钟", " min ").replace('天', " d ");
     // Runs of digits and runs of letters: "4h30min" reads as 4, h, 30, min.
     let mut tokens: Vec<String> = Vec::new();
     for c in spaced.chars() {
@@ -167,6 +168,7 @@ pub fn parse_minutes(text: &str) -> Option<i64> {
             (Ok(n), None) => number = Some(n),
             (Err(_), Some(n)) => {
                 total += match token.as_str() {
+                    "d" | "day" | "days" => n.checked_mul(1440)?,
                     "h" | "hour" | "hours" => n.checked_mul(60)?,
                     "m" | "min" | "mins" | "minutes" => n,
                     _ => return None,
@@ -268,7 +270,10 @@ mod tests {
         assert_eq!(parse_minutes("4 h 30 min"), Some(270));
         assert_eq!(parse_minutes("4h30min"), Some(270));
         assert_eq!(parse_minutes("2 小时 5 分钟"), Some(125));
-        assert_eq!(parse_minutes("2 days"), None);
+        // A day is 24 hours of counted time, as durations are written ("1 d 16 h").
+        assert_eq!(parse_minutes("2 days"), Some(2880));
+        assert_eq!(parse_minutes("1 天 16 小时"), Some(2400));
+        assert_eq!(parse_minutes("2 weeks"), None);
         assert_eq!(parse_minutes("h"), None);
         assert_eq!(parse_minutes(""), None);
     }

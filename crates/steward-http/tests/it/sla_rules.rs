@@ -336,3 +336,126 @@ async fn calendars_are_edited_from_now_on_deleted_when_unused_and_checked_by_a_c
         .await;
     assert_eq!(status, 403);
 }
+
+/// Issue 17, "SLA setup": a policy is edited and deleted in the UI and the API; the change
+/// applies to tickets opened from then on, and older tickets keep the targets they were given.
+#[tokio::test]
+async fn policies_are_edited_and_deleted_for_new_tickets_while_old_ones_keep_their_targets() {
+    let clock = Clock::manual("2027-01-04T08:00:00Z".parse().unwrap());
+    let config = AppConfig { clock: clock.clone(), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    let always = calendar_id(&app, &admin, "24x7").await;
+    let body = json!({ "name": "Mail", "rank": 1, "calendar_id": always, "resolution_minutes": 600, "service": "Mail" });
+    let (_, created) = app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(body)).await;
+    let id = created["id"].as_i64().unwrap();
+    let old = raise(&app, &agent, json!({ "title": "Mail slow", "service": "Mail" })).await;
+    let due = |v: &Value| v["resolution"]["due"].as_str().unwrap_or_default().to_owned();
+    let sla = |inc: i64| {
+        let app = &app;
+        let agent = agent.clone();
+        async move { app.api(Method::GET, &format!("/api/v1/incidents/{inc}/sla"), &agent, None).await.1 }
+    };
+    assert_eq!(due(&sla(old).await), "2027-01-04T18:00:00Z");
+
+    clock.set("2027-01-04T09:00:00Z".parse().unwrap());
+    let path = format!("/api/v1/sla/policies/{id}");
+    let edit = json!({ "name": "Mail", "rank": 1, "calendar_id": always, "resolution_minutes": 120, "service": "Mail" });
+    let (_, agent_edit) = app.api(Method::PUT, &path, &agent, Some(edit.clone())).await;
+    assert_eq!(agent_edit["error"]["code"], "forbidden");
+    let (status, out) = app.api(Method::PUT, &path, &admin, Some(edit)).await;
+    assert_eq!((status, out["resolution_minutes"].as_i64()), (200, Some(120)), "{out}");
+    let new = raise(&app, &agent, json!({ "title": "Mail down", "service": "Mail" })).await;
+    assert_eq!(due(&sla(new).await), "2027-01-04T11:00:00Z", "a new ticket gets the new target");
+    assert_eq!(due(&sla(old).await), "2027-01-04T18:00:00Z", "the old one keeps its ten hours");
+
+    clock.set("2027-01-04T10:00:00Z".parse().unwrap());
+    assert_eq!(app.api(Method::DELETE, &path, &admin, None).await.0, 204);
+    assert_eq!(app.api(Method::DELETE, &path, &admin, None).await.0, 404);
+    let (_, list) = app.api(Method::GET, "/api/v1/sla/policies", &admin, None).await;
+    assert!(!list.to_string().contains("\"Mail"), "a deleted policy is not listed: {list}");
+    let newest = raise(&app, &agent, json!({ "title": "Mail again", "service": "Mail" })).await;
+    assert_ne!(sla(newest).await["policy"], "Mail", "tickets opened after the deletion get the next policy");
+    assert_eq!(due(&sla(new).await), "2027-01-04T11:00:00Z", "tickets opened before keep it");
+    assert_eq!(sla(new).await["policy"].as_str().unwrap(), format!("Mail (#{id})"), "named as deleted");
+    assert_eq!(sla(old).await["policy"], "Mail", "the old one by the definition it was opened under");
+    // A new policy may take the freed name; a calendar old tickets are measured by stays.
+    let again = json!({ "name": "Mail", "calendar_id": always, "resolution_minutes": 60 });
+    assert_eq!(app.api(Method::POST, "/api/v1/sla/policies", &admin, Some(again)).await.0, 201);
+    let (status, _) = app.api(Method::DELETE, &format!("/api/v1/sla/calendars/{always}"), &admin, None).await;
+    assert_eq!(status, 409);
+
+    // The pages: a new policy typed with durations, a refused one kept, an edit, a deletion.
+    app.user("boss", "admin").await;
+    let (browser, csrf) = app.signed_in("boss").await;
+    let (status, html) = app.page(&browser, "/admin/sla/policies/new?lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("新建策略") && html.contains("24x7"));
+    let form = |name: &'static str, resolution: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("name", name.to_owned()),
+            ("rank", "5".to_owned()),
+            ("priority", "2".to_owned()),
+            ("calendar_id", always.to_string()),
+            ("resolution", resolution.to_owned()),
+            ("response", "30 min".to_owned()),
+            ("pause", "awaiting_customer".to_owned()),
+            ("warn_at", "50 80".to_owned()),
+        ]
+    };
+    let refused = browser
+        .post(app.url("/admin/sla/policies?lang=en"))
+        .form(&form("Gold", "soon"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains(r#"value="Gold""#) && html.contains(r#"value="soon""#), "what was typed stays");
+    let saved =
+        browser.post(app.url("/admin/sla/policies")).form(&form("Gold", "1 d 4 h")).send().await.unwrap();
+    assert_eq!(saved.headers()["location"], "/admin/sla?notice=saved");
+    let (_, list) = app.api(Method::GET, "/api/v1/sla/policies", &admin, None).await;
+    let gold = list["items"].as_array().unwrap().iter().find(|p| p["name"] == "Gold").unwrap().clone();
+    assert_eq!(
+        (gold["resolution_minutes"].as_i64(), gold["response_minutes"].as_i64()),
+        (Some(1680), Some(30))
+    );
+    assert_eq!(
+        (gold["pause_reasons"].clone(), gold["warn_at"].clone()),
+        (json!(["awaiting_customer"]), json!([50, 80]))
+    );
+    let gold_id = gold["id"].as_i64().unwrap();
+    let (_, html) = app.page(&browser, &format!("/admin/sla/policies/{gold_id}?lang=en")).await;
+    assert!(html.contains(r#"value="1 d 4 h""#), "durations read as people write them: {html}");
+    let edited = browser
+        .post(app.url(&format!("/admin/sla/policies/{gold_id}")))
+        .form(&form("Gold", "8 h"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.headers()["location"], "/admin/sla?notice=saved");
+    let (_, list) = app.api(Method::GET, "/api/v1/sla/policies", &admin, None).await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Gold" && p["resolution_minutes"] == 480)
+    );
+    let deleted = browser
+        .post(app.url(&format!("/admin/sla/policies/{gold_id}/delete")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.headers()["location"].to_str().unwrap().contains("notice=deleted"));
+    let (_, audit) = app.api(Method::GET, "/api/v1/audit/events?entity_type=sla_policy", &admin, None).await;
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["create", "update", "delete"] {
+        assert!(actions.contains(&action), "{actions:?}");
+    }
+}

@@ -159,11 +159,13 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             }
             row("sla_calendar", id, "create").after(after)
         }
-        DomainEvent::SlaPolicy {
-            id,
-            event: SlaPolicyEvent::Created { name, priority, resolution_minutes },
-        } => row("sla_policy", id, "create")
-            .after(json!({ "name": name, "priority": priority, "resolution_minutes": resolution_minutes })),
+        DomainEvent::SlaPolicy { id, event } => match event {
+            SlaPolicyEvent::Created { name, priority, resolution_minutes } => row("sla_policy", id, "create")
+                .after(json!({ "name": name, "priority": priority, "resolution_minutes": resolution_minutes })),
+            SlaPolicyEvent::Updated { name, priority, resolution_minutes } => row("sla_policy", id, "update")
+                .after(json!({ "name": name, "priority": priority, "resolution_minutes": resolution_minutes })),
+            SlaPolicyEvent::Deleted { name } => row("sla_policy", id, "delete").before(json!({ "name": name })),
+        },
     }
 }
 
@@ -545,13 +547,17 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
             DomainEvent::ReplyTemplate { id: id_of(s)?, event }
         }
         "sla_policy" => {
-            let a = after()?;
             let event = match s.action {
-                "create" => SlaPolicyEvent::Created {
-                    name: a.text("name")?,
-                    priority: a.opt_int("priority")?,
-                    resolution_minutes: a.int("resolution_minutes")?,
-                },
+                "create" | "update" => {
+                    let a = after()?;
+                    let (name, priority, resolution_minutes) =
+                        (a.text("name")?, a.opt_int("priority")?, a.int("resolution_minutes")?);
+                    match s.action {
+                        "create" => SlaPolicyEvent::Created { name, priority, resolution_minutes },
+                        _ => SlaPolicyEvent::Updated { name, priority, resolution_minutes },
+                    }
+                }
+                "delete" => SlaPolicyEvent::Deleted { name: Obj(json_of(s.before, "before")?).text("name")? },
                 _ => return unknown(),
             };
             DomainEvent::SlaPolicy { id: id_of(s)?, event }

@@ -158,8 +158,13 @@ fn every_kind_of_event_reads_back_as_written() {
         round_trip(DomainEvent::SlaCalendar { id: CalendarId(4), event });
     }
     round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
-    let policy = SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 };
-    round_trip(DomainEvent::SlaPolicy { id: 1, event: policy });
+    for event in [
+        SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 },
+        SlaPolicyEvent::Updated { name: "P1".into(), priority: None, resolution_minutes: 120 },
+        SlaPolicyEvent::Deleted { name: "P1".into() },
+    ] {
+        round_trip(DomainEvent::SlaPolicy { id: 1, event });
+    }
     let template =
         ReplyTemplate { name: "Restart".into(), body: "Hi {{requester.name}}".into(), team_id: None };
     for event in [
