@@ -157,6 +157,17 @@ document.addEventListener("click", async (event) => {
   out.hidden = false;
 });
 
+// A file chosen for an import is read into the text box the form sends (JSON told by its name).
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!input.dataset || !input.dataset.into || !input.files || !input.files[0]) return;
+  const file = input.files[0];
+  const box = document.getElementById(input.dataset.into);
+  const format = document.getElementById(input.dataset.format);
+  if (box) box.value = await file.text();
+  if (format) format.value = file.name.toLowerCase().endsWith(".json") ? "json" : "";
+});
+
 // A canned reply picked above a text box goes in where the cursor is; the choice resets so the
 // same text can be picked again.
 document.addEventListener("change", (event) => {

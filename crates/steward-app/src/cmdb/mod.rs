@@ -19,7 +19,7 @@ mod impact;
 mod import;
 
 pub use impact::{CiAsOf, CiImpact, ImpactHit};
-pub use import::{CiRow, ImportFile, ImportReport, RelationRow, RowError, parse_csv, parse_json};
+pub use import::{CiRow, ImportFile, ImportReport, RelationRow, RowError, parse_any, parse_csv, parse_json};
 
 use crate::events::{TicketChange, record};
 use crate::{Actor, AppError, Result};

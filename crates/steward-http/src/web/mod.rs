@@ -11,7 +11,7 @@ mod pages;
 
 use askama::Template;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 use steward_app::{Actor, AppError, Credential};
@@ -205,6 +205,13 @@ pub fn duration_text(t: &Catalog, minutes: i64) -> String {
         parts.push(format!("{min} {}", t.get("unit.min")));
     }
     parts.join(" ")
+}
+
+/// A file to save: its type, the name to save it under, the bytes.
+pub fn download(content_type: &str, name: &str, body: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }
 
 /// Renders a template into a response.

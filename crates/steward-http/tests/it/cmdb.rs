@@ -303,25 +303,63 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     let (status, html) = app.page(&browser, "/cmdb?class=server").await;
     assert_eq!(status, 200);
     assert!(html.contains("web01") && !html.contains("payroll-app"));
+    // A new CI's form is typed by its class (issue 17): numbers, IPs, lists, CI pickers.
+    let (status, form_html) = app.page(&browser, "/cmdb/new?class=server&lang=en").await;
+    assert_eq!(status, 200);
+    assert!(form_html.contains(r#"name="attr.cpu_cores" id="attr-cpu_cores" type="number""#), "{form_html}");
+    assert!(form_html.contains(
+        r#"name="attr.location" id="attr-location" value="" list="attr-location-options" data-ci-picker"#
+    ));
+    assert!(form_html.contains(r#"name="attr.hostname" id="attr-hostname" type="text" value="" required"#));
+    let (_, network) = app.page(&browser, "/cmdb/new?class=network_device&lang=zh-CN").await;
+    assert!(network.contains(r#"<option value="firewall">"#), "an enum is a list: {network}");
     let form = [
         ("_csrf", csrf.as_str()),
         ("class", "virtual_machine"),
         ("name", "vm7"),
-        ("attributes", "hostname = vm7\nip_address = 10.1.1.7"),
+        ("attr.hostname", "vm7"),
+        ("attr.ip_address", "10.1.1.7"),
+        ("attr.os", ""),
     ];
     let res = browser.post(app.url("/cmdb")).form(&form).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let to = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(to.starts_with("/cmdb/"), "{to}");
     let vm: i64 = to.trim_start_matches("/cmdb/").split('?').next().unwrap().parse().unwrap();
+    let picked_dc = format!("#{} dc", m.dc);
     let bad = [
         ("_csrf", csrf.as_str()),
         ("class", "server"),
-        ("name", "x"),
-        ("attributes", "hostname = x\nip_address = nope"),
+        ("name", "x9"),
+        ("attr.hostname", "x9"),
+        ("attr.ip_address", "nope"),
+        ("attr.location", picked_dc.as_str()),
     ];
-    let res = browser.post(app.url("/cmdb")).form(&bad).send().await.unwrap();
-    assert!(res.headers()["location"].to_str().unwrap().contains("error="), "the form shows the error");
+    let res = browser.post(app.url("/cmdb?lang=en")).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), 422, "the form comes back with the error");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"value="nope""#) && html.contains(r#"value="x9""#),
+        "what was typed stays: {html}"
+    );
+    let good = [bad[0], bad[1], bad[2], bad[3], ("attr.ip_address", "10.9.9.9"), bad[5]];
+    let res = browser.post(app.url("/cmdb")).form(&good).send().await.unwrap();
+    let x9 = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cmdb/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{x9}"), &agent, None).await;
+    assert_eq!(
+        json["attributes"]["location"],
+        m.dc.to_string(),
+        "a picked reference is stored as its id: {json}"
+    );
+    let (_, x9_page) = app.page(&browser, &format!("/cmdb/{x9}")).await;
+    assert!(x9_page.contains(&format!("value=\"#{}\"", m.dc)), "and shown back in the picker");
     // The target is picked by searching: the picker's text is `#<id> <name>` (issue 17).
     let picked = format!("#{vm} vm7");
     let relate = [("_csrf", csrf.as_str()), ("kind", "runs_on"), ("other", picked.as_str()), ("way", "out")];
@@ -339,13 +377,26 @@ async fn the_pages_list_create_edit_and_relate_cis() {
         ("name", "vm7"),
         ("status", "maintenance"),
         ("criticality", "2"),
-        ("attributes", "hostname = vm7"),
+        ("attr.hostname", "vm7"),
+        ("attr.ip_address", ""),
         ("version", "1"),
     ];
     assert_eq!(browser.post(app.url(&format!("/cmdb/{vm}"))).form(&edit).send().await.unwrap().status(), 303);
     let (_, json) = app.api(Method::GET, &format!("/api/v1/cis/{vm}"), &agent, None).await;
     assert_eq!((json["status"].as_str(), json["criticality"].as_i64()), (Some("maintenance"), Some(2)));
-    assert!(json["attributes"].get("ip_address").is_none(), "left out of the box: removed");
+    assert!(json["attributes"].get("ip_address").is_none(), "a blank field: removed");
+    let refused = [
+        ("_csrf", csrf.as_str()),
+        ("name", "vm7"),
+        ("status", "in_service"),
+        ("criticality", "2"),
+        ("attr.hostname", "vm7"),
+        ("attr.ip_address", "999.1.1.1"),
+        ("version", "2"),
+    ];
+    let res = browser.post(app.url(&format!("/cmdb/{vm}?lang=en"))).form(&refused).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains(r#"value="999.1.1.1""#), "the edit keeps what was typed");
     // The owner team, set on the edit form, and every incident naming the CI, open or not.
     let team = app.app.directory().create_team(None, "Platform", "").await.unwrap();
     let edit = [
@@ -354,7 +405,7 @@ async fn the_pages_list_create_edit_and_relate_cis() {
         ("status", "in_service"),
         ("criticality", "2"),
         ("owner_team_id", &team.id.to_string()),
-        ("attributes", "hostname = vm7"),
+        ("attr.hostname", "vm7"),
         ("version", "2"),
     ];
     assert_eq!(browser.post(app.url(&format!("/cmdb/{vm}"))).form(&edit).send().await.unwrap().status(), 303);
@@ -393,4 +444,66 @@ async fn the_pages_list_create_edit_and_relate_cis() {
     let (status, page) = app.page(&browser, &format!("/cmdb/{}/impact?lang=zh-CN", m.web)).await;
     assert_eq!(status, 200);
     assert!(page.contains("影响分析") && page.contains("id=\"impact-graph\"") && page.contains("Payroll"));
+}
+
+/// Issue 17, "CMDB usability": import and export from the UI, with the command line's checks:
+/// a dry run reports, a bad row is named with its column, an export imports again unchanged.
+#[tokio::test]
+async fn the_cmdb_is_imported_and_exported_from_the_ui_with_the_same_checks() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("ada", "agent").await;
+    app.user("rita", "requester").await;
+    let (browser, csrf) = app.signed_in("ada").await;
+    let (status, html) = app.page(&browser, "/cmdb/transfer?lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("导入与导出") && html.contains(r#"id="import-form""#));
+    let csv = "external_id,class,name,hostname,ip_address\nsrv-1,server,db01,db01,10.0.0.1\nsrv-2,server,db02,db02,10.0.0.2\n";
+    let post = |text: &str, dry: bool| {
+        let mut form = vec![("_csrf", csrf.clone()), ("text", text.to_owned()), ("format", String::new())];
+        if dry {
+            form.push(("dry_run", "1".to_owned()));
+        }
+        browser.post(app.url("/cmdb/import?lang=en")).form(&form).send()
+    };
+    let dry = post(csv, true).await.unwrap();
+    assert_eq!(dry.status(), 200);
+    let html = dry.text().await.unwrap();
+    assert!(html.contains("Nothing was written (dry run)") && html.contains("CIs created 2"), "{html}");
+    let (_, none) = app.api(Method::GET, "/api/v1/cis?class=server", &agent, None).await;
+    assert!(none["items"].as_array().unwrap().is_empty(), "a dry run writes nothing");
+
+    let bad = "external_id,class,name,hostname,ip_address\nsrv-1,server,db01,db01,10.0.0.1\nsrv-3,server,db03,db03,not-an-ip\n";
+    let refused = post(bad, false).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("<td>3</td><td><code>ip_address</code></td>"),
+        "the row and column are named: {html}"
+    );
+    assert!(html.contains("not-an-ip"), "what was pasted stays to be fixed");
+    let (_, none) = app.api(Method::GET, "/api/v1/cis?class=server", &agent, None).await;
+    assert!(none["items"].as_array().unwrap().is_empty(), "one bad row: nothing written");
+    let unreadable = post("{ not json", false).await.unwrap();
+    assert_eq!(unreadable.status(), 422);
+
+    let done = post(csv, false).await.unwrap();
+    assert!(done.text().await.unwrap().contains("Imported."));
+    let (_, two) = app.api(Method::GET, "/api/v1/cis?class=server", &agent, None).await;
+    assert_eq!(two["items"].as_array().unwrap().len(), 2);
+
+    let exported = browser.get(app.url("/cmdb/export.csv")).send().await.unwrap();
+    assert!(exported.headers()["content-disposition"].to_str().unwrap().contains("cmdb-cis.csv"));
+    let text = exported.text().await.unwrap();
+    let again = post(&text, false).await.unwrap().text().await.unwrap();
+    assert!(again.contains("CIs created 0") && again.contains("unchanged 2"), "{again}");
+    let json = browser.get(app.url("/cmdb/export.json")).send().await.unwrap().text().await.unwrap();
+    assert!(json.contains("\"srv-1\""));
+    let relations = browser.get(app.url("/cmdb/export.csv?relations=true")).send().await.unwrap();
+    assert!(relations.text().await.unwrap().starts_with("from,kind,to"));
+
+    let (rita, rita_csrf) = app.signed_in("rita").await;
+    assert_eq!(app.page(&rita, "/cmdb/transfer").await.0, 403);
+    let form = [("_csrf", rita_csrf.as_str()), ("text", csv)];
+    assert_eq!(rita.post(app.url("/cmdb/import")).form(&form).send().await.unwrap().status(), 403);
+    assert_eq!(rita.get(app.url("/cmdb/export.json")).send().await.unwrap().status(), 403);
 }

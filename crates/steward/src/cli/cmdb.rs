@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use steward_app::cmdb::{parse_csv, parse_json};
+use steward_app::cmdb::parse_any;
 
 use crate::config::Config;
 
@@ -42,9 +42,7 @@ pub struct ExportArgs {
 pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let json = args.file.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
-    let parsed = if json { parse_json(&text) } else { parse_csv(&text) };
-    let file = match parsed {
+    let file = match parse_any(&text, args.file.extension().is_some_and(|e| e == "json")) {
         Ok(f) => f,
         Err(errors) => {
             for e in &errors {

@@ -21,7 +21,7 @@ use steward_store::CiRecord;
 
 pub(crate) use parse::CI_COLUMNS;
 use parse::row_err;
-pub use parse::{CiRow, ImportFile, RelationRow, RowError, parse_csv, parse_json};
+pub use parse::{CiRow, ImportFile, RelationRow, RowError, parse_any, parse_csv, parse_json};
 
 use super::snapshot;
 use crate::{Actor, Result};

@@ -50,6 +50,14 @@ pub(crate) const CI_COLUMNS: [&str; 5] = ["external_id", "class", "name", "statu
 
 /// Reads a CSV file: CIs (`external_id,class,name[,status,criticality],<attribute>…`) or, when
 /// the header is `from,kind,to`, relationships.
+/// A file in either format: JSON when its name says so or it starts with `{`, else CSV.
+pub fn parse_any(text: &str, named_json: bool) -> std::result::Result<ImportFile, Vec<RowError>> {
+    match named_json || text.trim_start().starts_with('{') {
+        true => parse_json(text),
+        false => parse_csv(text),
+    }
+}
+
 pub fn parse_csv(text: &str) -> std::result::Result<ImportFile, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = reader

@@ -7,33 +7,20 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
-use steward_app::cmdb::{CiInput, CiPatch};
-use steward_core::cmdb::{RawValue, RelationType};
+use steward_core::cmdb::RelationType;
 use steward_core::ids::{CiId, RelationId, TeamId, TicketId};
 use steward_store::CiQuery;
 
 use crate::AppState;
-use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
-use crate::web::{Notice, Page, WebError, WebForm, WebResult, after_form, form_error, render};
+use crate::web::{Notice, Page, WebError, WebForm, WebResult, after_form, render};
 
+mod forms;
 mod graph;
+mod transfer;
 
-/// `name = value` per line, the attribute box of the forms.
-fn parse_attrs(text: &str) -> Result<BTreeMap<String, RawValue>, ApiError> {
-    let mut out = BTreeMap::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (k, v) = line.split_once('=').ok_or_else(|| {
-            ApiError::invalid("attributes", format!("`{line}`: write one `name = value` per line"))
-        })?;
-        out.insert(k.trim().to_owned(), RawValue::Text(v.trim().to_owned()));
-    }
-    Ok(out)
-}
-
-fn attrs_text(attrs: &BTreeMap<String, String>) -> String {
-    attrs.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n")
-}
+pub use forms::{create, new_ci, update};
+pub use transfer::{export_csv, export_json, import, page as transfer};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -99,40 +86,6 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct NewCiForm {
-    class: String,
-    name: String,
-    #[serde(default)]
-    external_id: String,
-    #[serde(default)]
-    attributes: String,
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    WebForm(form): WebForm<NewCiForm>,
-) -> WebResult {
-    let attrs = match parse_attrs(&form.attributes) {
-        Ok(a) => a,
-        Err(e) => {
-            return form_error(steward_app::AppError::invalid("attributes", e.message), "/cmdb");
-        }
-    };
-    let input = CiInput {
-        class: form.class,
-        name: form.name,
-        external_id: Some(form.external_id),
-        attrs,
-        ..CiInput::default()
-    };
-    match state.app.cmdb().create_ci(&actor, input).await {
-        Ok(ci) => after_form(Ok(()), &format!("/cmdb/{}", ci.id), Notice::CiCreated),
-        Err(e) => form_error(e, "/cmdb"),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "ci.html")]
 struct CiPage<'a> {
@@ -143,10 +96,42 @@ struct CiPage<'a> {
     tickets: Vec<(TicketId, String, String, i64, String)>,
     owner_team: Option<String>,
     teams: Vec<(TeamId, String)>,
-    attrs_text: String,
+    attr_fields: Vec<forms::AttrField>,
+    /// What was typed into the edit form, when its save failed.
+    typed: Option<CiTyped>,
     kinds: Vec<&'static str>,
     statuses: Vec<&'static str>,
     can_write: bool,
+}
+
+/// The edit form's fields as typed.
+pub(super) struct CiTyped {
+    pub(super) name: String,
+    pub(super) status: String,
+    pub(super) criticality: String,
+    pub(super) owner_team_id: String,
+    pub(super) attrs: BTreeMap<String, String>,
+}
+
+impl CiPage<'_> {
+    fn shown_name(&self) -> &str {
+        self.typed.as_ref().map_or(&self.ci.name, |t| &t.name)
+    }
+
+    fn shown_status(&self, s: &str) -> bool {
+        self.typed.as_ref().map_or(self.ci.status.as_str() == s, |t| t.status == s)
+    }
+
+    fn shown_criticality(&self) -> String {
+        self.typed.as_ref().map_or_else(|| self.ci.criticality.to_string(), |t| t.criticality.clone())
+    }
+
+    fn shown_owner(&self, team: &TeamId) -> bool {
+        match &self.typed {
+            Some(t) => t.owner_team_id.trim() == team.to_string(),
+            None => self.ci.owner_team_id == Some(*team),
+        }
+    }
 }
 
 pub async fn detail(
@@ -156,7 +141,20 @@ pub async fn detail(
     uri: Uri,
     ApiPath(id): ApiPath<CiId>,
 ) -> WebResult {
-    let view = state.app.cmdb().ci(&actor, id).await?;
+    detail_page(&state, &actor, &headers, &uri, id, None, None).await
+}
+
+/// A CI's page; after a refused edit (`error`) with what was typed and status 422.
+pub(super) async fn detail_page(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: CiId,
+    typed: Option<CiTyped>,
+    error: Option<steward_app::AppError>,
+) -> WebResult {
+    let view = state.app.cmdb().ci(actor, id).await?;
     let relations = view
         .relations
         .iter()
@@ -165,13 +163,24 @@ pub async fn detail(
             (r.id, reads.to_owned(), other.id, other.name.clone(), other.class.clone())
         })
         .collect();
-    Ok(render(&CiPage {
-        page: Page::new(&state, &actor, &headers, &uri, "cmdb.ci"),
-        attrs_text: attrs_text(&view.ci.attrs),
+    let classes = state.app.cmdb().classes(actor).await?;
+    let attr_fields = match classes.iter().find(|c| c.name == view.ci.class) {
+        Some(class) => forms::attr_fields(class, typed.as_ref().map_or(&view.ci.attrs, |t| &t.attrs)),
+        None => Vec::new(),
+    };
+    let mut page = Page::new(state, actor, headers, uri, "cmdb.ci");
+    let failed = error.is_some();
+    if let Some(e) = error {
+        crate::web::rerender(&mut page, e)?;
+    }
+    let html = render(&CiPage {
+        page,
+        attr_fields,
+        typed,
         teams: state
             .app
             .directory()
-            .list_teams(&actor)
+            .list_teams(actor)
             .await
             .map(|t| t.into_iter().map(|x| (x.team.id, x.team.name.to_string())).collect())
             .unwrap_or_default(),
@@ -182,48 +191,8 @@ pub async fn detail(
         kinds: RelationType::ALL.iter().map(|k| k.as_str()).collect(),
         statuses: steward_core::cmdb::CiStatus::ALL.iter().map(|s| s.as_str()).collect(),
         can_write: actor.can(steward_core::identity::Permission::WriteCmdb),
-    }))
-}
-
-#[derive(Deserialize)]
-pub struct EditForm {
-    name: String,
-    status: String,
-    criticality: i64,
-    #[serde(default)]
-    owner_team_id: String,
-    #[serde(default)]
-    attributes: String,
-    version: i64,
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<CiId>,
-    WebForm(form): WebForm<EditForm>,
-) -> WebResult {
-    let to = format!("/cmdb/{id}");
-    let typed = match parse_attrs(&form.attributes) {
-        Ok(a) => a,
-        Err(e) => {
-            return form_error(steward_app::AppError::invalid("attributes", e.message), &to);
-        }
-    };
-    // The box holds every attribute: the ones left out are removed.
-    let current = state.app.cmdb().ci(&actor, id).await?.ci;
-    let mut attrs: BTreeMap<String, Option<RawValue>> =
-        current.attrs.keys().map(|k| (k.clone(), None)).collect();
-    attrs.extend(typed.into_iter().map(|(k, v)| (k, Some(v))));
-    let patch = CiPatch {
-        name: Some(form.name),
-        status: Some(form.status),
-        criticality: Some(form.criticality),
-        owner_team_id: Some(form.owner_team_id.trim().parse().ok()),
-        attrs,
-        ..CiPatch::default()
-    };
-    after_form(state.app.cmdb().update_ci(&actor, id, Some(form.version), patch).await, &to, Notice::CiSaved)
+    });
+    Ok(if failed { crate::web::unprocessable(html) } else { html })
 }
 
 /// The CI a picker's text names: `#42 web01` as the list offers it, or just `42`; blank: none.

@@ -7,8 +7,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
 use steward_app::{AppError, IncidentPatch};
 use steward_core::ids::{TeamId, TicketId, UserId};
 use steward_core::tickets::{
@@ -179,12 +178,6 @@ fn spreadsheet_safe(cell: &str) -> String {
     }
 }
 
-fn download(content_type: &str, name: &str, body: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
-        .into_response()
-}
-
 /// `GET /incidents/export.csv?<the queue's filters>`.
 pub async fn export_csv(
     State(state): State<AppState>,
@@ -204,7 +197,7 @@ pub async fn export_csv(
         }
         writer.flush().map_err(|e| WebError::from(AppError::Internal(e.into())))?;
     }
-    Ok(download("text/csv; charset=utf-8", "incidents.csv", out))
+    Ok(crate::web::download("text/csv; charset=utf-8", "incidents.csv", out))
 }
 
 /// `GET /incidents/export.xlsx?<the queue's filters>`.
@@ -234,5 +227,9 @@ pub async fn export_xlsx(
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
     sheet.autofit();
     let body = book.save_to_buffer().map_err(fail)?;
-    Ok(download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "incidents.xlsx", body))
+    Ok(crate::web::download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "incidents.xlsx",
+        body,
+    ))
 }
