@@ -36,36 +36,53 @@ pub fn channels(chosen: &[(String, String)]) -> Vec<(NoticeKind, Channel)> {
         .collect()
 }
 
-/// The English line stored with a notice (pages show `notification.<kind>` in the reader's
-/// language instead).
-fn english(kind: NoticeKind, who: &str, t: &Ticket) -> String {
-    let what = match kind {
-        NoticeKind::Assigned => "assigned you",
-        NoticeKind::Queued => "put in your team's queue",
-        NoticeKind::Reply => "replied on",
-        NoticeKind::StateChanged => "changed the state of",
-        NoticeKind::Resolved => "resolved",
-        NoticeKind::Watched => "updated",
-        NoticeKind::Mention => "mentioned you on",
-        NoticeKind::SlaWarning | NoticeKind::SlaBreach => "SLA on",
-    };
-    format!("{who} {what} {}: {}", t.number, t.title)
-}
-
-/// A mail's subject and body in the recipient's language.
-fn mail_text(locale: Option<&str>, kind: NoticeKind, who: &str, t: &Ticket) -> (String, String) {
-    let zh = locale.is_some_and(|l| l.starts_with("zh"));
+/// One notice as a line of text in a language (`zh`: Simplified Chinese, else English): the
+/// line stored with it (English; pages show `notification.<kind>` in the reader's language),
+/// a mail's body, a digest's line. `who` is empty for what Steward itself noticed (an SLA).
+pub(crate) fn notice_line(zh: bool, kind: NoticeKind, who: &str, number: &str, title: &str) -> String {
     let what = match (zh, kind) {
+        (false, NoticeKind::Assigned) => "assigned you",
+        (false, NoticeKind::Queued) => "put in your team's queue",
+        (false, NoticeKind::Reply) => "replied on",
+        (false, NoticeKind::StateChanged) => "changed the state of",
+        (false, NoticeKind::Resolved) => "resolved",
+        (false, NoticeKind::Watched) => "updated",
+        (false, NoticeKind::Mention) => "mentioned you on",
+        (false, NoticeKind::SlaWarning) => "SLA at risk on",
+        (false, NoticeKind::SlaBreach) => "SLA breached on",
         (true, NoticeKind::Assigned) => "将工单分派给了您",
         (true, NoticeKind::Queued) => "有新工单进入您所在处理组的队列",
         (true, NoticeKind::Reply) => "回复了工单",
         (true, NoticeKind::StateChanged) => "变更了工单状态",
         (true, NoticeKind::Resolved) => "已解决您的工单，请确认或重新打开",
         (true, NoticeKind::Watched) => "更新了您关注的工单",
-        (true, _) => "更新了工单",
-        (false, _) => return (format!("[Steward] {}: {}", t.number, t.title), english(kind, who, t)),
+        (true, NoticeKind::Mention) => "在工单中提到了您",
+        (true, NoticeKind::SlaWarning) => "SLA 即将超时",
+        (true, NoticeKind::SlaBreach) => "SLA 已超时",
     };
-    (format!("[Steward] {}：{}", t.number, t.title), format!("{who} {what}：{} {}", t.number, t.title))
+    match zh {
+        true => format!("{who} {what}：{number} {title}").trim_start().to_owned(),
+        false => format!("{who} {what} {number}: {title}").trim_start().to_owned(),
+    }
+}
+
+fn english(kind: NoticeKind, who: &str, t: &Ticket) -> String {
+    notice_line(false, kind, who, &t.number, &t.title)
+}
+
+/// Whether a user reads Chinese.
+fn reads_chinese(locale: Option<&str>) -> bool {
+    locale.is_some_and(|l| l.starts_with("zh"))
+}
+
+/// A mail's subject and body in the recipient's language.
+pub(crate) fn mail_text(locale: Option<&str>, kind: NoticeKind, who: &str, t: &Ticket) -> (String, String) {
+    let zh = reads_chinese(locale);
+    let subject = match zh {
+        true => format!("[Steward] {}：{}", t.number, t.title),
+        false => format!("[Steward] {}: {}", t.number, t.title),
+    };
+    (subject, notice_line(zh, kind, who, &t.number, &t.title))
 }
 
 impl crate::Notifications<'_> {
@@ -178,16 +195,26 @@ impl crate::Notifications<'_> {
         let pending = self.store.pending_digest(since).await?;
         let mut mails = 0;
         let mut tx = self.store.begin().await?;
-        for chunk in pending.chunk_by(|a, b| a.1 == b.1) {
-            let user_id = chunk[0].1;
-            let ids: Vec<i64> = chunk.iter().map(|n| n.0).collect();
+        for chunk in pending.chunk_by(|a, b| a.user_id == b.user_id) {
+            let user_id = chunk[0].user_id;
+            let ids: Vec<i64> = chunk.iter().map(|n| n.id).collect();
             if self.config.mail.is_some()
                 && let Some(user) = self.store.user(user_id).await?.filter(|u| !u.disabled)
                 && let Some(email) = &user.email
             {
-                let zh = user.locale.as_deref().is_some_and(|l| l.starts_with("zh"));
+                let zh = reads_chinese(user.locale.as_deref());
                 let subject = if zh { "[Steward] 今日通知摘要" } else { "[Steward] Your daily digest" };
-                let body: Vec<&str> = chunk.iter().map(|n| n.4.as_str()).collect();
+                // Each line in the reader's language, from what the notice is about; a kind no
+                // longer known keeps its stored (English) line.
+                let body: Vec<String> = chunk
+                    .iter()
+                    .map(|n| match (NoticeKind::parse(&n.kind), &n.ticket) {
+                        (Some(kind), Some((number, title))) => {
+                            notice_line(zh, kind, n.actor_name.as_deref().unwrap_or(""), number, title)
+                        }
+                        _ => n.message.clone(),
+                    })
+                    .collect();
                 let job = steward_store::NewJob {
                     kind: crate::mail::SEND_EMAIL,
                     payload: crate::mail::payload(email, subject, &body.join("\n")),
@@ -202,6 +229,12 @@ impl crate::Notifications<'_> {
         }
         tx.commit().await?;
         Ok(mails)
+    }
+
+    /// How `user` hears of `kind`: their choice, else the kind's default.
+    pub(crate) async fn channel_of(self, user: UserId, kind: NoticeKind) -> Result<Channel> {
+        let chosen = channels(&self.store.notification_prefs(user).await?);
+        Ok(chosen.iter().find(|(k, _)| *k == kind).map_or(kind.default_channel(), |(_, c)| *c))
     }
 
     /// The actor's channel for each kind.

@@ -43,6 +43,7 @@ pub use events::{
     relation_json,
 };
 pub use jobs::{Job, NewJob};
+pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};

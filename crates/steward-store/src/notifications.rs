@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use sqlx::Row;
-use steward_core::ids::{TicketId, UserId};
+use steward_core::ids::UserId;
 
 use crate::{Result, Store, Tx, to_ms};
 
@@ -34,15 +34,12 @@ impl Store {
             .await?)
     }
 
-    /// Notices not yet in a digest, of the kinds each user gets by digest: `(notification id,
-    /// user, ticket, kind, message)`, by user.
-    pub async fn pending_digest(
-        &self,
-        since: Timestamp,
-    ) -> Result<Vec<(i64, UserId, Option<TicketId>, String, String)>> {
+    /// Notices not yet in a digest, of the kinds each user gets by digest, by user.
+    pub async fn pending_digest(&self, since: Timestamp) -> Result<Vec<PendingNotice>> {
         let rows = sqlx::query(
-            "SELECT n.id, n.user_id, n.ticket_id, n.kind, n.message FROM notifications n \
+            "SELECT n.id, n.user_id, n.kind, n.message, n.actor_name, t.number, t.title FROM notifications n \
              JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind AND p.channel = 'digest' \
+             LEFT JOIN tickets t ON t.id = n.ticket_id \
              WHERE n.digested_at IS NULL AND n.created_at >= $1 ORDER BY n.user_id, n.id",
         )
         .bind(to_ms(since))
@@ -50,16 +47,32 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    UserId(r.try_get("user_id")?),
-                    r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
-                    r.try_get("kind")?,
-                    r.try_get("message")?,
-                ))
+                let number: Option<String> = r.try_get("number")?;
+                let title: Option<String> = r.try_get("title")?;
+                Ok(PendingNotice {
+                    id: r.try_get("id")?,
+                    user_id: UserId(r.try_get("user_id")?),
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                    actor_name: r.try_get("actor_name")?,
+                    ticket: number.zip(title),
+                })
             })
             .collect()
     }
+}
+
+/// A notice waiting for its user's digest.
+#[derive(Debug, Clone)]
+pub struct PendingNotice {
+    pub id: i64,
+    pub user_id: UserId,
+    pub kind: String,
+    /// The English line written with it.
+    pub message: String,
+    pub actor_name: Option<String>,
+    /// The ticket's number and title now.
+    pub ticket: Option<(String, String)>,
 }
 
 impl Tx {

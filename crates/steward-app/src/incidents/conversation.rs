@@ -6,7 +6,7 @@ use steward_core::events::DomainEvent;
 use steward_core::identity::{Permission, Username};
 use steward_core::ids::{TicketId, UserId};
 use steward_core::tickets::{
-    HoldReason, IncidentEvent, State, TicketAccess, parse_description, ticket_changes,
+    Channel, HoldReason, IncidentEvent, NoticeKind, State, TicketAccess, parse_description, ticket_changes,
 };
 use steward_store::{Attachment, Comment, EventFilter, LoggedEvent, NewAttachment, NewComment};
 
@@ -118,8 +118,9 @@ impl crate::Incidents<'_> {
         }
         let mut mentions = Vec::new();
         // Those mentioned who may read what mentions them (a work note only agents of the
-        // ticket's queue), told in-app; never the author.
+        // ticket's queue), told by the channel each chose for mentions; never the author.
         let mut told = Vec::new();
+        let mut mails = Vec::new();
         for name in mentioned_usernames(&body).into_iter().take(20) {
             if let Some(u) = self.store.user_by_username(&name).await? {
                 mentions.push(u.id);
@@ -128,9 +129,25 @@ impl crate::Incidents<'_> {
                 }
                 let teams: Vec<_> = self.store.teams_of(u.id).await?.iter().map(|t| t.id).collect();
                 let access = steward_core::tickets::access(u.role, u.id, &teams, &view.ticket);
-                if if internal { access.sees_internal() } else { access != TicketAccess::None } {
-                    told.push(u.id);
+                if !(if internal { access.sees_internal() } else { access != TicketAccess::None }) {
+                    continue;
                 }
+                match self.notifications().channel_of(u.id, NoticeKind::Mention).await? {
+                    Channel::Off => continue,
+                    Channel::Email if self.config.mail.is_some() => {
+                        if let Some(email) = &u.email {
+                            let (subject, text) = crate::notifications::mail_text(
+                                u.locale.as_deref(),
+                                NoticeKind::Mention,
+                                &actor.user.display_name,
+                                &view.ticket,
+                            );
+                            mails.push(crate::mail::payload(email, &subject, &text));
+                        }
+                    }
+                    _ => {}
+                }
+                told.push(u.id);
             }
         }
         let at = self.now();
@@ -152,7 +169,17 @@ impl crate::Incidents<'_> {
             actor.user.display_name, view.ticket.number, view.ticket.title
         );
         for user in &told {
-            tx.notify(at, *user, Some(id), "mention", &message).await?;
+            tx.notify_by(at, *user, Some(id), "mention", &message, Some(&actor.user.display_name)).await?;
+        }
+        for payload in mails {
+            let job = steward_store::NewJob {
+                kind: crate::mail::SEND_EMAIL,
+                payload,
+                run_at: at,
+                max_attempts: 8,
+                dedupe_key: None,
+            };
+            tx.enqueue_job(at, &job).await?;
         }
         let ticket = view.ticket;
         let event = IncidentEvent::Commented { comment_id, internal, mentions };

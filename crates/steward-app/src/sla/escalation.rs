@@ -13,11 +13,13 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use steward_core::identity::Role;
 use steward_core::ids::{TeamId, TicketId, UserId};
-use steward_core::tickets::{IncidentEvent, SlaFiring, SlaTarget, State, Ticket, TicketKind, ticket_changes};
+use steward_core::tickets::{
+    Channel, IncidentEvent, NoticeKind, SlaFiring, SlaTarget, State, Ticket, TicketKind, ticket_changes,
+};
 use steward_store::{TicketQuery, Visibility};
 
 use crate::events::TicketChange;
-use crate::{AppError, Result};
+use crate::{App, AppError, Result};
 
 /// Percent of a target at which a warning fires unless the policy says otherwise; the breach
 /// (100) always fires.
@@ -112,22 +114,31 @@ impl crate::Sla<'_> {
             recipients.sort_unstable();
             recipients.dedup();
         }
+        // Each hears of it by the channel they chose for SLA warnings or breaches.
+        let notice = if threshold >= 100 { NoticeKind::SlaBreach } else { NoticeKind::SlaWarning };
         let mut mails = Vec::new();
-        if self.config.mail.is_some() {
-            for id in &recipients {
-                if let Some(user) = self.store.user(*id).await?.filter(|u| !u.disabled)
-                    && let Some(email) = &user.email
-                {
-                    let (subject, body) = mail_text(user.locale.as_deref(), ticket, target, threshold);
-                    mails.push(crate::mail::payload(email, &subject, &body));
-                }
+        let mut told = Vec::new();
+        for id in recipients {
+            let channel = App::notifications(&self).channel_of(id, notice).await?;
+            if channel == Channel::Off {
+                continue;
             }
+            if channel == Channel::Email
+                && self.config.mail.is_some()
+                && let Some(user) = self.store.user(id).await?.filter(|u| !u.disabled)
+                && let Some(email) = &user.email
+            {
+                let (subject, body) = mail_text(user.locale.as_deref(), ticket, target, threshold);
+                mails.push(crate::mail::payload(email, &subject, &body));
+            }
+            told.push(id);
         }
+        let recipients = told;
         let mut tx = self.store.begin().await?;
         if !tx.claim_sla_firing(at, ticket.id, full_target, threshold).await? {
             return Ok(false);
         }
-        let kind = if threshold >= 100 { "sla_breach" } else { "sla_warning" };
+        let kind = notice.as_str();
         let message = if threshold >= 100 {
             format!("{} breached its {target} target: {}", ticket.number, ticket.title)
         } else {

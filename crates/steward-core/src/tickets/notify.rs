@@ -40,16 +40,9 @@ impl NoticeKind {
         NoticeKind::SlaBreach,
     ];
 
-    /// The kinds the event feed tells, whose channel each user chooses. (Mentions and SLA
-    /// firings are told where they happen, in the app and by their own rules.)
-    pub const CHOSEN: [NoticeKind; 6] = [
-        NoticeKind::Assigned,
-        NoticeKind::Queued,
-        NoticeKind::Reply,
-        NoticeKind::StateChanged,
-        NoticeKind::Resolved,
-        NoticeKind::Watched,
-    ];
+    /// The kinds whose channel each user chooses: every kind. (The event feed tells the first
+    /// six; mentions and SLA firings are told where they happen, by the same choices.)
+    pub const CHOSEN: [NoticeKind; 9] = NoticeKind::ALL;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,9 +66,11 @@ impl NoticeKind {
     /// app alone for the rest.
     pub fn default_channel(self) -> Channel {
         match self {
-            NoticeKind::Assigned | NoticeKind::Mention | NoticeKind::Resolved | NoticeKind::SlaBreach => {
-                Channel::Email
-            }
+            NoticeKind::Assigned
+            | NoticeKind::Mention
+            | NoticeKind::Resolved
+            | NoticeKind::SlaWarning
+            | NoticeKind::SlaBreach => Channel::Email,
             _ => Channel::App,
         }
     }

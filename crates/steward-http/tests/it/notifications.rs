@@ -162,3 +162,84 @@ async fn live_pages_hear_the_unread_count_and_the_tickets_version() {
     assert!(ended.is_ok(), "the stream ended");
     drop(ned_b);
 }
+
+/// Mentions and SLA warnings and breaches follow each user's choices like the rest (off, app,
+/// mail, digest), and a digest's lines are in the reader's language.
+#[tokio::test]
+async fn mentions_and_sla_notices_follow_the_chosen_channels_and_digests_speak_the_readers_language() {
+    let smtp = SmtpServer::start();
+    let mail = steward_app::MailConfig {
+        smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
+        from: "Steward <steward@example.com>".into(),
+    };
+    let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let mut people = Vec::new();
+    for (name, role, locale) in [("ada", "team_lead", "en"), ("ned", "agent", "zh-CN")] {
+        let input = steward_app::NewUserInput {
+            username: name.into(),
+            role: role.into(),
+            email: Some(format!("{name}@example.com")),
+            password: steward_test_support::PASSWORD.into(),
+            ..Default::default()
+        };
+        let user = app.app.directory().create_user(None, input).await.unwrap();
+        let update = steward_app::UserUpdate { locale: Some(Some(locale.into())), ..Default::default() };
+        let me = steward_app::Actor { user: user.clone(), credential: steward_app::Credential::Direct };
+        let user = app.app.directory().update_user(&me, user.id, None, update).await.unwrap();
+        people.push((
+            steward_app::Actor { user, credential: steward_app::Credential::Direct },
+            app.token(name, "read write").await,
+        ));
+    }
+    let [(ada, ada_t), (ned, ned_t)] = people.try_into().unwrap();
+    let team = app.app.directory().create_team(None, "Desk", "").await.unwrap();
+    for u in [&ada, &ned] {
+        app.app.directory().set_team_member(None, team.id, u.user.id, true).await.unwrap();
+    }
+    let choose = |kind: &'static str, channel: &'static str| {
+        let ned = ned.clone();
+        let app = &app;
+        async move { app.app.notifications().set_preference(&ned, kind, channel).await.unwrap() }
+    };
+    let body = json!({ "title": "Payroll export fails", "impact": 1, "urgency": 1, "team_id": team.id, "assignee_id": ned.user.id });
+    let (_, inc) = app.api(Method::POST, "/api/v1/incidents", &ada_t, Some(body)).await;
+    let comments = format!("/api/v1/incidents/{}/comments", inc["id"]);
+    let mentions_of_ned =
+        || async { kinds(&app, &ned_t).await.into_iter().filter(|k| k == "mention").count() };
+
+    choose("mention", "off").await;
+    app.api(Method::POST, &comments, &ada_t, Some(json!({ "body": "@ned can you look?", "internal": true })))
+        .await;
+    assert_eq!(mentions_of_ned().await, 0, "mentions are off for Ned");
+    choose("mention", "email").await;
+    app.api(Method::POST, &comments, &ada_t, Some(json!({ "body": "@ned now?", "internal": true }))).await;
+    assert_eq!(mentions_of_ned().await, 1);
+
+    choose("sla_warning", "off").await;
+    choose("sla_breach", "digest").await;
+    let in_5h = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(5)).unwrap();
+    assert_eq!(app.app.sla().scan(in_5h).await.unwrap(), 2, "resolution warning and breach");
+    let ned_kinds = kinds(&app, &ned_t).await;
+    assert!(!ned_kinds.contains(&"sla_warning".to_owned()), "{ned_kinds:?}");
+    assert!(ned_kinds.contains(&"sla_breach".to_owned()), "a digest's notices show in the app too");
+    assert!(
+        kinds(&app, &ada_t).await.contains(&"sla_breach".to_owned()),
+        "the lead chose nothing: she hears"
+    );
+    assert_eq!(app.app.notifications().send_digests().await.unwrap(), 1);
+    for _ in 0..10 {
+        app.app.run_due_jobs("test").await.unwrap();
+    }
+    let mails: Vec<String> = smtp.messages().iter().map(|m| crate::sla::decode_quoted(m)).collect();
+    // Ned: the mention at once and the breach in the digest, in Chinese; Ada: the breach.
+    // No one is mailed the warning (Ned turned it off; it is not the lead's to hear).
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(mails.iter().any(|m| m.contains("ada 在工单中提到了您")), "{mails:?}");
+    assert!(
+        mails.iter().any(|m| m.contains("SLA 已超时：INC000001")),
+        "the digest speaks Chinese: {mails:?}"
+    );
+    assert!(mails.iter().any(|m| m.contains("has breached its resolution target")), "{mails:?}");
+    assert!(!mails.iter().any(|m| m.contains("used 75%")), "{mails:?}");
+}
