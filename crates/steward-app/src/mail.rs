@@ -14,6 +14,15 @@ pub fn payload(to: &str, subject: &str, body: &str) -> Value {
     json!({ "to": to, "subject": subject, "body": body })
 }
 
+/// Queues one message in `tx`, due at `at`: it leaves by the job queue only if the
+/// transaction that caused it commits.
+pub(crate) async fn enqueue(tx: &mut steward_store::Tx, at: jiff::Timestamp, payload: Value) -> Result<()> {
+    let job =
+        steward_store::NewJob { kind: SEND_EMAIL, payload, run_at: at, max_attempts: 8, dedupe_key: None };
+    tx.enqueue_job(at, &job).await?;
+    Ok(())
+}
+
 impl App {
     pub(crate) async fn send_email(&self, payload: &Value) -> Result<()> {
         let Some(mail) = &self.config.mail else {

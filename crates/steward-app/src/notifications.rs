@@ -158,14 +158,7 @@ impl crate::Notifications<'_> {
                     .await?;
             }
             for payload in mails {
-                let job = steward_store::NewJob {
-                    kind: crate::mail::SEND_EMAIL,
-                    payload,
-                    run_at: at,
-                    max_attempts: 8,
-                    dedupe_key: None,
-                };
-                tx.enqueue_job(at, &job).await?;
+                crate::mail::enqueue(&mut tx, at, payload).await?;
             }
             tx.commit().await?;
             written += kept.len();
@@ -215,14 +208,8 @@ impl crate::Notifications<'_> {
                         _ => n.message.clone(),
                     })
                     .collect();
-                let job = steward_store::NewJob {
-                    kind: crate::mail::SEND_EMAIL,
-                    payload: crate::mail::payload(email, subject, &body.join("\n")),
-                    run_at: at,
-                    max_attempts: 8,
-                    dedupe_key: None,
-                };
-                tx.enqueue_job(at, &job).await?;
+                crate::mail::enqueue(&mut tx, at, crate::mail::payload(email, subject, &body.join("\n")))
+                    .await?;
                 mails += 1;
             }
             tx.mark_digested(at, &ids).await?;

@@ -164,22 +164,18 @@ impl crate::Incidents<'_> {
         for user in &mentions {
             tx.add_watcher(id, *user).await?;
         }
-        let message = format!(
-            "{} mentioned you on {}: {}",
-            actor.user.display_name, view.ticket.number, view.ticket.title
+        let message = crate::notifications::notice_line(
+            false,
+            NoticeKind::Mention,
+            &actor.user.display_name,
+            &view.ticket.number,
+            &view.ticket.title,
         );
         for user in &told {
             tx.notify_by(at, *user, Some(id), "mention", &message, Some(&actor.user.display_name)).await?;
         }
         for payload in mails {
-            let job = steward_store::NewJob {
-                kind: crate::mail::SEND_EMAIL,
-                payload,
-                run_at: at,
-                max_attempts: 8,
-                dedupe_key: None,
-            };
-            tx.enqueue_job(at, &job).await?;
+            crate::mail::enqueue(&mut tx, at, payload).await?;
         }
         let ticket = view.ticket;
         let event = IncidentEvent::Commented { comment_id, internal, mentions };

@@ -151,14 +151,7 @@ impl crate::Sla<'_> {
         for payload in mails {
             // `at` may be a measuring instant in tests; the mail is due now.
             let due = self.now();
-            let job = steward_store::NewJob {
-                kind: crate::mail::SEND_EMAIL,
-                payload,
-                run_at: due,
-                max_attempts: 8,
-                dedupe_key: None,
-            };
-            tx.enqueue_job(due, &job).await?;
+            crate::mail::enqueue(&mut tx, due, payload).await?;
         }
         let target = SlaTarget::parse(target)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown SLA target `{target}`")))?;

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::api::{Created, Items};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, CurrentActor};
-use crate::web::{Notice, Page, WebForm, WebResult, after_form, render, rerender, unprocessable};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, answer, render, rerender};
 
 /// A canned reply as kept (`body` holds the placeholders).
 #[derive(Serialize, ToSchema)]
@@ -206,12 +206,9 @@ async fn replies_page(
     let templates =
         kept.into_iter().map(|r| (names.team(r.template.team_id), r)).map(|(n, r)| (r, n)).collect();
     let mut page = Page::new(state, actor, headers, uri, "replies.title");
-    let failed = error.is_some();
-    if let Some(e) = error {
-        rerender(&mut page, e)?;
-    }
+    let failed = rerender(&mut page, error)?;
     let html = render(&RepliesPage { page, templates, teams, shared, placeholders: &PLACEHOLDERS, typed });
-    Ok(if failed { unprocessable(html) } else { html })
+    answer(html, failed)
 }
 
 pub async fn create_form(

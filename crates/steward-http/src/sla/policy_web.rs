@@ -17,7 +17,7 @@ use super::web::parse_minutes;
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::incidents::web::{hold_key, opt_id};
-use crate::web::{Notice, Page, WebError, WebForm, WebResult, after_form, render, rerender, unprocessable};
+use crate::web::{Notice, Page, WebError, WebForm, WebResult, after_form, answer, render, rerender};
 
 /// The policy form's fields as typed (durations as people write them: "4 h", "1 d 16 h").
 #[derive(Default, Clone)]
@@ -189,10 +189,7 @@ async fn policy_page(
             ..PolicyForm::default()
         },
     };
-    let failed = error.is_some();
-    if let Some(e) = error {
-        rerender(&mut page, e)?;
-    }
+    let failed = rerender(&mut page, error)?;
     let names = state.app.directory().names().await?;
     let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
@@ -213,7 +210,7 @@ async fn policy_page(
         holds: HoldReason::ALL.iter().map(|h| (h.as_str(), hold_key(*h))).collect(),
         page,
     });
-    Ok(if failed { unprocessable(html) } else { html })
+    answer(html, failed)
 }
 
 pub async fn new_policy(

@@ -341,14 +341,21 @@ pub fn form_error(err: AppError, to: &str) -> WebResult {
 
 /// A page rendered again after a failed save: status 422, the page carrying the error's text
 /// (the template keeps what was typed). Errors that are not the user's become error pages.
-pub fn rerender(page: &mut Page<'_>, err: AppError) -> Result<(), WebError> {
+/// Returns whether there was an error, for [`answer`].
+pub fn rerender(page: &mut Page<'_>, err: Option<AppError>) -> Result<bool, WebError> {
+    let Some(err) = err else { return Ok(false) };
     match form_errors::error_text(page.t, &err) {
         Some(text) => {
             page.error = Some(text);
-            Ok(())
+            Ok(true)
         }
         None => Err(err.into()),
     }
+}
+
+/// A page rendered by a form's handler: 422 when it comes back after a refused save.
+pub fn answer(html: Response, failed: bool) -> WebResult {
+    Ok(if failed { unprocessable(html) } else { html })
 }
 
 /// `response` with status 422: the form's input was not taken.

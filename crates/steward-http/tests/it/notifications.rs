@@ -16,12 +16,7 @@ async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_people_around_a_ticket_hear_of_it_by_their_choice() {
     let smtp = SmtpServer::start();
-    let mail = steward_app::MailConfig {
-        smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
-        from: "Steward <steward@example.com>".into(),
-    };
-    let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
-    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let app = smtp.app().await;
     let mut tokens = Vec::new();
     for (name, role, locale) in [
         ("ada", "agent", "en"),
@@ -168,12 +163,7 @@ async fn live_pages_hear_the_unread_count_and_the_tickets_version() {
 #[tokio::test]
 async fn mentions_and_sla_notices_follow_the_chosen_channels_and_digests_speak_the_readers_language() {
     let smtp = SmtpServer::start();
-    let mail = steward_app::MailConfig {
-        smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
-        from: "Steward <steward@example.com>".into(),
-    };
-    let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
-    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let app = smtp.app().await;
     let mut people = Vec::new();
     for (name, role, locale) in [("ada", "team_lead", "en"), ("ned", "agent", "zh-CN")] {
         let input = steward_app::NewUserInput {

@@ -226,6 +226,16 @@ pub(crate) struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// A Steward that mails through this server, on the router at 127.0.0.1:0.
+    pub(crate) async fn app(&self) -> TestApp {
+        let mail = steward_app::MailConfig {
+            smtp_url: format!("smtp://127.0.0.1:{}", self.port),
+            from: "Steward <steward@example.com>".into(),
+        };
+        let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
+        TestApp::spawn_with(config, steward_http::HttpConfig::default()).await
+    }
+
     pub(crate) fn start() -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -276,12 +286,7 @@ impl Drop for SmtpServer {
 #[tokio::test]
 async fn breaches_are_mailed_in_the_recipients_language() {
     let smtp = SmtpServer::start();
-    let mail = steward_app::MailConfig {
-        smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
-        from: "Steward <steward@example.com>".into(),
-    };
-    let config = steward_app::AppConfig { mail: Some(mail), ..steward_app::AppConfig::default() };
-    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let app = smtp.app().await;
     let new_user = |name: &str, role: &str| steward_app::NewUserInput {
         username: name.into(),
         role: role.into(),

@@ -16,7 +16,7 @@ use steward_core::ids::CiId;
 use super::{CiTyped, detail_page, picked_ci};
 use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
-use crate::web::{Notice, Page, WebForm, WebResult, form_errors, render, rerender, unprocessable};
+use crate::web::{Notice, Page, WebForm, WebResult, answer, form_errors, render, rerender};
 
 /// One attribute's field.
 pub(super) struct AttrField {
@@ -141,10 +141,7 @@ async fn new_page(
     let class =
         classes.iter().find(|c| c.name == wanted).or(classes.first()).ok_or(AppError::NotFound("class"))?;
     let mut page = Page::new(state, actor, headers, uri, "cmdb.new");
-    let failed = error.is_some();
-    if let Some(e) = error {
-        rerender(&mut page, e)?;
-    }
+    let failed = rerender(&mut page, error)?;
     let html = render(&NewCiPage {
         page,
         class: class.name.clone(),
@@ -153,7 +150,7 @@ async fn new_page(
         attr_fields: attr_fields(class, &typed_attrs(typed)),
         classes: classes.iter().map(|c| c.name.clone()).collect(),
     });
-    Ok(if failed { unprocessable(html) } else { html })
+    answer(html, failed)
 }
 
 /// `POST /cmdb`: class, name, external id and `attr.<name>` fields.

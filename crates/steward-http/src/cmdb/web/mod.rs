@@ -169,10 +169,7 @@ pub(super) async fn detail_page(
         None => Vec::new(),
     };
     let mut page = Page::new(state, actor, headers, uri, "cmdb.ci");
-    let failed = error.is_some();
-    if let Some(e) = error {
-        crate::web::rerender(&mut page, e)?;
-    }
+    let failed = crate::web::rerender(&mut page, error)?;
     let html = render(&CiPage {
         page,
         attr_fields,
@@ -192,7 +189,7 @@ pub(super) async fn detail_page(
         statuses: steward_core::cmdb::CiStatus::ALL.iter().map(|s| s.as_str()).collect(),
         can_write: actor.can(steward_core::identity::Permission::WriteCmdb),
     });
-    Ok(if failed { crate::web::unprocessable(html) } else { html })
+    crate::web::answer(html, failed)
 }
 
 /// The CI a picker's text names: `#42 web01` as the list offers it, or just `42`; blank: none.

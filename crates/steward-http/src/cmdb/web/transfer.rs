@@ -12,7 +12,7 @@ use steward_core::identity::Permission;
 
 use crate::AppState;
 use crate::extract::{ApiQuery, CurrentActor};
-use crate::web::{Page, WebError, WebForm, WebResult, download, render, unprocessable};
+use crate::web::{Page, WebError, WebForm, WebResult, answer, download, render, unprocessable};
 
 #[derive(Template)]
 #[template(path = "cmdb_transfer.html")]
@@ -88,7 +88,7 @@ pub async fn import(
     // A written import's text is not offered again, so a second click does not resend it.
     let text = if written { String::new() } else { form.text };
     let html = transfer_page(&state, &actor, &headers, &uri, Some((report, written)), Vec::new(), text)?;
-    Ok(if failed { unprocessable(html) } else { html })
+    answer(html, failed)
 }
 
 #[derive(Deserialize)]

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
 use crate::web::{
-    Notice, Page, WebForm, WebResult, after_form, duration_text, form_errors, render, rerender, unprocessable,
+    Notice, Page, WebForm, WebResult, after_form, answer, duration_text, form_errors, render, rerender,
 };
 
 /// The incident as the page shows it.
@@ -323,10 +323,7 @@ async fn detail_page(
     let mut page = Page::new(&state, &actor, headers, uri, "queue.title");
     // The tab names the ticket.
     page.title = format!("{} · {}", ticket.number, ticket.title);
-    let failed = error.is_some();
-    if let Some(e) = error {
-        rerender(&mut page, e)?;
-    }
+    let failed = rerender(&mut page, error)?;
     let work = access == TicketAccess::Work;
     let transitions: Vec<(&'static str, &'static str)> = match access {
         TicketAccess::Work => ticket.state.allowed().iter().map(|s| (s.as_str(), state_key(*s))).collect(),
@@ -408,7 +405,7 @@ async fn detail_page(
         typed,
         page,
     };
-    Ok(if failed { unprocessable(render(&detail)) } else { render(&detail) })
+    answer(render(&detail), failed)
 }
 
 #[derive(Deserialize, Default)]

@@ -19,9 +19,7 @@ use steward_core::tickets::{HoldReason, QueueColumn, ResolutionCode, State as Ti
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::ticket_query;
-use crate::web::{
-    Notice, Page, WebForm, WebResult, after_form, duration_text, render, rerender, unprocessable,
-};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, answer, duration_text, render, rerender};
 
 pub use columns::save_columns;
 pub use detail::{comment, page as detail, report, transition, update};
@@ -301,10 +299,7 @@ async fn new_page(
     let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
     teams.sort_by(|a, b| a.1.cmp(&b.1));
     let mut page = Page::new(state, actor, headers, uri, "nav.new_incident");
-    let failed = error.is_some();
-    if let Some(e) = error {
-        rerender(&mut page, e)?;
-    }
+    let failed = rerender(&mut page, error)?;
     let page = NewPage {
         page,
         typed,
@@ -317,7 +312,7 @@ async fn new_page(
         teams,
         assignable: names.assignable,
     };
-    Ok(if failed { unprocessable(render(&page)) } else { render(&page) })
+    answer(render(&page), failed)
 }
 
 /// An optional id from a form select ("" means none).
