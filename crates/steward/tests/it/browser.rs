@@ -137,20 +137,6 @@ pub(crate) async fn click_through(browser: &Client, locator: Locator<'_>) {
     }
 }
 
-/// The bootstrap admin's API token, for setting up a scenario over the API.
-async fn admin_token(api: &reqwest::Client, server: &Server) -> String {
-    let login: serde_json::Value = api
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().unwrap().to_owned()
-}
-
 pub(crate) async fn sign_in(browser: &Client, server: &Server, username: &str, password: &str) {
     browser.goto(&server.url("/login?lang=en")).await.unwrap();
     browser.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
@@ -177,7 +163,7 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
     cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
     let server = Server::start(cmd);
     let api = reqwest::Client::new();
-    let admin = admin_token(&api, &server).await;
+    let admin = server.token("admin", ADMIN_PASSWORD).await;
     let post = |path: &str, body: serde_json::Value| {
         api.post(server.url(path)).bearer_auth(&admin).json(&body).send()
     };
@@ -323,7 +309,7 @@ async fn an_engineer_sees_what_depends_on_a_server_in_chromium() {
     cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
     let server = Server::start(cmd);
     let api = reqwest::Client::new();
-    let admin = admin_token(&api, &server).await;
+    let admin = server.token("admin", ADMIN_PASSWORD).await;
     let post = |path: &str, body: serde_json::Value| {
         let (api, admin) = (api.clone(), admin.clone());
         let url = server.url(path);
@@ -409,7 +395,7 @@ async fn long_words_do_not_widen_pages_in_chromium() {
     cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
     let server = Server::start(cmd);
     let api = reqwest::Client::new();
-    let token = admin_token(&api, &server).await;
+    let token = server.token("admin", ADMIN_PASSWORD).await;
     let body = json!({ "title": "Long word", "description": format!("Error: {} end", "x".repeat(400)) });
     let created: serde_json::Value = api
         .post(server.url("/api/v1/incidents"))

@@ -16,24 +16,11 @@ fn with_admin(db: &TestDb) -> std::process::Command {
     cmd
 }
 
-async fn admin_token(server: &Server) -> String {
-    let login: Value = reqwest::Client::new()
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "username": "admin", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().expect("a token").to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_creates_survive_kill_9() {
     let db = TestDb::new().await;
     let mut server = Server::start(with_admin(&db));
-    let token = admin_token(&server).await;
+    let token = server.token("admin", PASSWORD).await;
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let client = reqwest::Client::new();
     let mut writers = Vec::new();
@@ -67,7 +54,7 @@ async fn acknowledged_creates_survive_kill_9() {
     assert!(acknowledged.len() >= 200);
 
     let server = Server::start(with_admin(&db));
-    let token = admin_token(&server).await;
+    let token = server.token("admin", PASSWORD).await;
     for id in &acknowledged {
         let response =
             client.get(server.url(&format!("/api/v1/incidents/{id}"))).bearer_auth(&token).send().await;
@@ -88,7 +75,7 @@ async fn a_backup_restores_into_a_fresh_place_verifies_and_serves() {
     demo.arg("demo");
     assert!(run(demo, "").status.success());
     let server = Server::start(with_admin(&db));
-    let token = admin_token(&server).await;
+    let token = server.token("admin", PASSWORD).await;
     let client = reqwest::Client::new();
     let body = json!({ "title": "Backed-up printer fire" });
     let created: Value = client
@@ -129,7 +116,7 @@ async fn a_backup_restores_into_a_fresh_place_verifies_and_serves() {
     assert_eq!(run(restore_into(&fresh), "").status.code(), Some(1), "never over a database in use");
 
     let server = Server::start(with_admin(&fresh));
-    let token = admin_token(&server).await;
+    let token = server.token("admin", PASSWORD).await;
     let got: Value = client
         .get(server.url(&format!("/api/v1/incidents/{}", created["id"])))
         .bearer_auth(&token)

@@ -75,6 +75,20 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// An API token for `username`, signed in over the API.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let login: serde_json::Value = reqwest::Client::new()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("sign-in request")
+            .json()
+            .await
+            .expect("sign-in answer");
+        login["token"].as_str().expect("a token").to_owned()
+    }
+
     /// `kill -9`: no shutdown, no flush.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
