@@ -60,6 +60,10 @@ pub struct IncidentBench {
     /// report: paragraphs, a list, emphasis, a log excerpt), rendered when written
     #[arg(long, default_value_t = 0)]
     description_bytes: usize,
+    /// Leave the team out of each create, as a requester's ticket does: routing picks it (the
+    /// category's team, else the intake team — here the agent's, made the intake team)
+    #[arg(long)]
+    routed: bool,
 }
 
 /// A description of about `bytes` bytes as users write them.
@@ -178,6 +182,7 @@ async fn fixture(
         teams.push(team.id);
     }
     app.directory().set_team_member(None, teams[0], agent.id, true).await?;
+    app.directory().set_intake_team(None, teams[0], true).await?;
     let token = app.tokens().issue(None, agent.id, "bench", "read write", "1d").await?.secret;
     Ok((agent, teams, token))
 }
@@ -323,6 +328,7 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
         Some(rate) => format!("open loop at {rate}/s, at most {} in flight", args.concurrency),
         None => format!("concurrency {}", args.concurrency),
     };
+    let load = if args.routed { format!("{load}, routed creates (no team named)") } else { load };
     println!(
         "# steward bench incidents — {backend}, sqlite_synchronous={}, {load} (queries {})",
         config.sqlite_synchronous, args.query_concurrency
@@ -340,12 +346,16 @@ pub async fn incidents(config: Config, args: IncidentBench, data: Option<&Path>)
     // 1. Creates over HTTP.
     let cpu_before = cpu_time(child.0.id());
     let steal_before = cpu_steal();
-    let (c, b, t, team) = (client.clone(), base.clone(), token.clone(), teams[0]);
+    let (c, b, t) = (client.clone(), base.clone(), token.clone());
+    let team = (!args.routed).then_some(teams[0]);
     let text = Arc::new(description(args.description_bytes));
     let create = move |i: usize| {
         let (c, b, t, text) = (c.clone(), b.clone(), t.clone(), text.clone());
         async move {
-            let body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "description": *text, "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3, "team_id": team });
+            let mut body = json!({ "title": format!("Bench incident {i} on host-{}", i % 5000), "description": *text, "impact": 1 + i % 3, "urgency": 1 + (i / 3) % 3 });
+            if let Some(team) = team {
+                body["team_id"] = json!(team);
+            }
             let r = c.post(format!("{b}/api/v1/incidents")).bearer_auth(&t).json(&body).send().await?;
             anyhow::ensure!(r.status() == 201, "create answered {}", r.status());
             Ok(())
