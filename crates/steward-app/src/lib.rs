@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod actor;
+pub mod alerts;
 pub mod audit;
 mod auth;
 pub mod cmdb;
@@ -39,7 +40,7 @@ pub use error::{AppError, Result};
 pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
-pub use services::{Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Tokens};
+pub use services::{Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Tokens};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.

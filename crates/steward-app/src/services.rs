@@ -52,4 +52,6 @@ services! {
     Audit => audit;
     /// Notices to the people around each ticket, fed from the event log; their channels.
     Notifications => notifications;
+    /// Alerts from monitoring: received, deduplicated, opening and resolving incidents.
+    Alerts => alerts;
 }

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::alerts::AlertEvent;
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
@@ -62,6 +63,10 @@ pub enum DomainEvent {
     ReplyTemplate {
         id: i64,
         event: ReplyTemplateEvent,
+    },
+    Alert {
+        id: i64,
+        event: AlertEvent,
     },
 }
 

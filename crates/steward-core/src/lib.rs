@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod cmdb;
 pub mod events;

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+mod alerts;
 mod api;
 mod audit;
 mod auth;
@@ -140,6 +141,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(reports::routes());
     table.extend(cmdb::routes());
     table.extend(audit::routes());
+    table.extend(alerts::routes());
     table
 }
 

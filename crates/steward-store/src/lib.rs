@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod cmdb;
 mod credentials;
 mod events;
@@ -36,6 +37,7 @@ use tx::{AnyQuery, Statement, TxConn, Value};
 
 pub use tx::Tx;
 
+pub use alerts::{AlertFilter, AlertRecord};
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{
@@ -84,6 +86,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     // A unique index: SQLite names the index itself.
     ("categories_name_key", "categories_name_key", "name"),
     ("reply_templates_name", "reply_templates_name", "name"),
+    ("alerts_fingerprint_key", "alerts.source, alerts.fingerprint", "fingerprint"),
     ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
     ("sla_calendars_name_key", "sla_calendars.name", "name"),
     ("sla_policies_name_key", "sla_policies.name", "name"),

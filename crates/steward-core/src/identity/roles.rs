@@ -67,6 +67,7 @@ string_enum! {
         Admin => "admin",
         Audit => "audit",
         Metrics => "metrics",
+        Alerts => "alerts",
     }
 }
 
@@ -97,6 +98,8 @@ pub enum Permission {
     ReadCmdb,
     /// Create and change configuration items and relationships.
     WriteCmdb,
+    /// Deliver alerts from monitoring (`/hooks/*`).
+    IngestAlerts,
 }
 
 impl Permission {
@@ -112,6 +115,7 @@ impl Permission {
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
             Permission::ReadMetrics => Scope::Metrics,
+            Permission::IngestAlerts => Scope::Alerts,
         }
     }
 }
@@ -122,7 +126,7 @@ impl Role {
         match permission {
             ManageOwnTokens | ReadTickets => true,
             RaiseTickets => self != Role::Auditor,
-            WorkTickets | WriteCmdb => {
+            WorkTickets | WriteCmdb | IngestAlerts => {
                 matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin)
             }
             ViewDirectory | ReadReports | ReadCmdb => self != Role::Requester,
@@ -136,6 +140,9 @@ impl Role {
         let mut set = ScopeSet::default();
         set.insert(Scope::Read);
         set.insert(Scope::Write);
+        if self.allows(Permission::IngestAlerts) {
+            set.insert(Scope::Alerts);
+        }
         match self {
             Role::Admin => {
                 set.insert(Scope::Admin);

@@ -2,6 +2,7 @@
 //! default, PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set).
 
 mod access;
+mod alerts;
 mod audit;
 mod auth;
 mod cmdb;

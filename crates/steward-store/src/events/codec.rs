@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+use steward_core::alerts::AlertEvent;
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
@@ -126,6 +127,13 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             TokenEvent::Issued { owner, name, scopes, expires_at } => row("api_token", id, "create")
                 .after(json!({ "owner": owner, "name": name, "scopes": scopes, "expires_at": expires_at })),
             TokenEvent::Revoked => row("api_token", id, "revoke"),
+        },
+        DomainEvent::Alert { id, event } => match event {
+            AlertEvent::Received { source, fingerprint, title, severity, status } => row("alert", id, "receive")
+                .after(json!({ "source": source, "fingerprint": fingerprint, "title": title, "severity": severity, "status": status })),
+            AlertEvent::Resolved => row("alert", id, "resolve"),
+            AlertEvent::Refired => row("alert", id, "refire"),
+            AlertEvent::Linked { ticket_id } => row("alert", id, "link").after(json!({ "ticket_id": ticket_id })),
         },
         DomainEvent::ReplyTemplate { id, event } => {
             let template = |t: &ReplyTemplate| json!({ "name": t.name, "body": t.body, "team_id": t.team_id });
@@ -526,6 +534,25 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 _ => return unknown(),
             };
             DomainEvent::SlaCalendar { id: id_of(s)?, event }
+        }
+        "alert" => {
+            let event = match s.action {
+                "receive" => {
+                    let a = after()?;
+                    AlertEvent::Received {
+                        source: a.text("source")?,
+                        fingerprint: a.text("fingerprint")?,
+                        title: a.text("title")?,
+                        severity: a.text("severity")?,
+                        status: a.text("status")?,
+                    }
+                }
+                "resolve" => AlertEvent::Resolved,
+                "refire" => AlertEvent::Refired,
+                "link" => AlertEvent::Linked { ticket_id: after()?.int("ticket_id")? },
+                _ => return unknown(),
+            };
+            DomainEvent::Alert { id: id_of(s)?, event }
         }
         "reply_template" => {
             let template = || -> Decoded<ReplyTemplate> {

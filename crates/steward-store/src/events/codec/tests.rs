@@ -159,6 +159,20 @@ fn every_kind_of_event_reads_back_as_written() {
     }
     round_trip(DomainEvent::SlaCalendar { id: CalendarId(1), event: calendar });
     for event in [
+        steward_core::alerts::AlertEvent::Received {
+            source: "alertmanager".into(),
+            fingerprint: "ab12".into(),
+            title: "HostDown".into(),
+            severity: "critical".into(),
+            status: "firing".into(),
+        },
+        steward_core::alerts::AlertEvent::Resolved,
+        steward_core::alerts::AlertEvent::Refired,
+        steward_core::alerts::AlertEvent::Linked { ticket_id: TicketId(4) },
+    ] {
+        round_trip(DomainEvent::Alert { id: 7, event });
+    }
+    for event in [
         SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 },
         SlaPolicyEvent::Updated { name: "P1".into(), priority: None, resolution_minutes: 120 },
         SlaPolicyEvent::Deleted { name: "P1".into() },

@@ -1,0 +1,119 @@
+//! `/api/v1/alerts`: what monitoring reported, newest first.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use steward_core::alerts::AlertStatus;
+use steward_core::ids::TicketId;
+use steward_store::{AlertFilter, AlertRecord};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::{Items, time};
+use crate::error::ApiResult;
+use crate::extract::{ApiQuery, CurrentActor};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Alert)]
+pub struct AlertJson {
+    id: i64,
+    source: String,
+    fingerprint: String,
+    group: String,
+    status: &'static str,
+    severity: &'static str,
+    title: String,
+    subject: Option<String>,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    link: Option<String>,
+    starts_at: String,
+    ends_at: Option<String>,
+    first_seen: String,
+    last_seen: String,
+    repeats: i64,
+    ticket_id: Option<TicketId>,
+}
+
+impl From<&AlertRecord> for AlertJson {
+    fn from(r: &AlertRecord) -> AlertJson {
+        AlertJson {
+            id: r.id,
+            source: r.alert.source.clone(),
+            fingerprint: r.alert.fingerprint.clone(),
+            group: r.group.clone(),
+            status: r.alert.status.as_str(),
+            severity: r.alert.severity.as_str(),
+            title: r.title.clone(),
+            subject: r.subject.clone(),
+            labels: r.alert.labels.clone(),
+            annotations: r.alert.annotations.clone(),
+            link: r.alert.link.clone(),
+            starts_at: time(r.alert.starts_at),
+            ends_at: r.alert.ends_at.map(time),
+            first_seen: time(r.first_seen),
+            last_seen: time(r.last_seen),
+            repeats: r.repeats,
+            ticket_id: r.ticket_id,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    /// `firing` or `resolved`
+    #[param(pattern = "^(firing|resolved)$")]
+    status: Option<String>,
+    /// Only the alerts of this incident
+    #[param(minimum = 1)]
+    ticket_id: Option<i64>,
+    /// Only alerts older than this id (the next page)
+    #[param(minimum = 1)]
+    before: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+impl AlertQuery {
+    pub fn of_status(status: Option<String>) -> AlertQuery {
+        AlertQuery { status, ticket_id: None, before: None, limit: None }
+    }
+
+    pub fn filter(&self) -> Result<AlertFilter, steward_app::AppError> {
+        let status = match self.status.as_deref() {
+            None => None,
+            Some(s) => Some(
+                AlertStatus::parse(s)
+                    .ok_or_else(|| steward_app::AppError::invalid("status", "firing or resolved"))?,
+            ),
+        };
+        let invalid = steward_app::AppError::invalid;
+        if self.ticket_id.is_some_and(|t| t < 1) {
+            return Err(invalid("ticket_id", "an incident id is at least 1"));
+        }
+        if self.before.is_some_and(|b| b < 1) {
+            return Err(invalid("before", "an alert id is at least 1"));
+        }
+        if self.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+            return Err(invalid("limit", "between 1 and 500"));
+        }
+        Ok(AlertFilter {
+            status,
+            ticket_id: self.ticket_id.map(TicketId),
+            before: self.before,
+            limit: self.limit.unwrap_or(100).clamp(1, 500),
+        })
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> ApiResult<Json<Items<AlertJson>>> {
+    let alerts = state.app.alerts().list(&actor, &q.filter()?).await?;
+    Ok(Json(Items::of(&alerts, AlertJson::from)))
+}

@@ -1,0 +1,118 @@
+//! Receivers monitoring posts to (`/hooks/*`), each behind a bearer token with the `alerts`
+//! scope. A delivery is answered only once its alerts are committed; a 4xx names what is wrong
+//! and nothing of the delivery is kept.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use steward_core::alerts::{Alert, RawAlert};
+use steward_core::ids::TicketId;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, CurrentActor};
+
+/// Prometheus Alertmanager's webhook, `version: "4"`
+/// (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>). Its other
+/// fields (`status`, `receiver`, `groupLabels`, `commonLabels`, `commonAnnotations`,
+/// `externalURL`) repeat what each alert carries, and are not read.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertmanagerWebhook {
+    version: String,
+    group_key: String,
+    /// Alerts left out by the sender's `max_alerts`: they are not seen, so they are logged.
+    #[serde(default)]
+    truncated_alerts: i64,
+    alerts: Vec<AlertmanagerAlert>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertmanagerAlert {
+    status: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    starts_at: String,
+    /// `0001-01-01T00:00:00Z` while firing.
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default, rename = "generatorURL")]
+    generator_url: String,
+    #[serde(default)]
+    fingerprint: String,
+}
+
+/// What a delivery changed.
+#[derive(Serialize, ToSchema)]
+pub struct IngestJson {
+    received: usize,
+    new: usize,
+    repeated: usize,
+    resolved: usize,
+    incidents_opened: Vec<TicketId>,
+    incidents_resolved: Vec<TicketId>,
+}
+
+/// A time Alertmanager sent: RFC 3339, or its zero time (none).
+fn instant(field: &str, text: &str) -> Result<Option<jiff::Timestamp>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.starts_with("0001-01-01") {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| ApiError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
+}
+
+/// `POST /hooks/alertmanager`.
+pub async fn alertmanager(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<AlertmanagerWebhook>,
+) -> ApiResult<Json<IngestJson>> {
+    if body.version != "4" {
+        return Err(ApiError::invalid("version", format!("expected \"4\", got \"{}\"", body.version)));
+    }
+    if body.group_key.trim().is_empty() || body.group_key.len() > 1000 {
+        return Err(ApiError::invalid("groupKey", "a group key of 1 to 1000 bytes"));
+    }
+    let now = state.app.now();
+    let mut alerts = Vec::with_capacity(body.alerts.len());
+    for (i, a) in body.alerts.into_iter().enumerate() {
+        let field = format!("alerts[{i}]");
+        let raw = RawAlert {
+            fingerprint: Some(a.fingerprint),
+            status: a.status,
+            labels: a.labels,
+            annotations: a.annotations,
+            starts_at: instant(&format!("{field}.startsAt"), &a.starts_at)?,
+            ends_at: instant(&format!("{field}.endsAt"), &a.ends_at)?,
+            link: Some(a.generator_url),
+        };
+        alerts.push(
+            Alert::parse("alertmanager", &field, raw, now)
+                .map_err(|e| ApiError::invalid(e.field, e.message))?,
+        );
+    }
+    if body.truncated_alerts > 0 {
+        tracing::warn!(
+            group = %body.group_key,
+            truncated = body.truncated_alerts,
+            "Alertmanager left alerts out of a webhook (its max_alerts); raise it to see them all"
+        );
+    }
+    let report = state.app.alerts().ingest(&actor, &body.group_key, alerts).await?;
+    Ok(Json(IngestJson {
+        received: report.received,
+        new: report.new,
+        repeated: report.repeated,
+        resolved: report.resolved,
+        incidents_opened: report.incidents_opened,
+        incidents_resolved: report.incidents_resolved,
+    }))
+}

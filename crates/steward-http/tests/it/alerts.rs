@@ -1,0 +1,169 @@
+//! Alerts from monitoring (issue 18): Alertmanager's webhook opens an incident, re-sends only
+//! count, the incident resolves itself when every alert has cleared, and bad deliveries are
+//! refused whole.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_test_support::TestApp;
+
+/// An Alertmanager webhook body (`version: "4"`) as its documentation shows it.
+fn webhook(status: &str, alerts: &[(&str, &str, &str)]) -> Value {
+    let alerts: Vec<Value> = alerts
+        .iter()
+        .map(|(fingerprint, instance, alert_status)| {
+            json!({
+                "status": alert_status,
+                "labels": { "alertname": "HostDown", "instance": instance, "job": "node", "severity": "critical" },
+                "annotations": { "summary": "Host is unreachable", "description": "node_exporter stopped answering" },
+                "startsAt": "2026-01-01T00:00:00.123456789Z",
+                "endsAt": if *alert_status == "resolved" { "2026-01-01T00:10:00Z" } else { "0001-01-01T00:00:00Z" },
+                "generatorURL": "http://prometheus.local/graph?g0.expr=up%3D%3D0",
+                "fingerprint": fingerprint
+            })
+        })
+        .collect();
+    json!({
+        "version": "4",
+        "groupKey": "{}:{alertname=\"HostDown\"}",
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "steward",
+        "groupLabels": { "alertname": "HostDown" },
+        "commonLabels": { "alertname": "HostDown", "severity": "critical" },
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "alerts": alerts
+    })
+}
+
+async fn post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    app.api(Method::POST, "/hooks/alertmanager", token, Some(body)).await
+}
+
+#[tokio::test]
+async fn alertmanager_alerts_open_an_incident_once_and_resolve_it_when_they_clear() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let monitor = app.token("prometheus", "read write").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let (_, requester) = app.user_with_token("rita", "requester").await;
+
+    let firing = webhook("firing", &[("fa01", "web01:9100", "firing"), ("fa02", "web02:9100", "firing")]);
+    assert_eq!(post(&app, &requester, firing.clone()).await.0, 403, "a requester delivers no alerts");
+    assert_eq!(
+        post(&app, &monitor, firing.clone()).await.0,
+        403,
+        "a token without the `alerts` scope neither"
+    );
+    assert_eq!(post(&app, "stw_not-a-token", firing.clone()).await.0, 401);
+    let (status, out) = post(&app, &bot, firing.clone()).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!((out["received"].as_i64(), out["new"].as_i64()), (Some(2), Some(2)));
+    let opened = out["incidents_opened"].as_array().unwrap();
+    assert_eq!(opened.len(), 1, "one group, one incident: {out}");
+    let incident = opened[0].as_i64().unwrap();
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &monitor, None).await;
+    assert_eq!(inc["priority"], 2, "a critical alert opens a P2: {inc}");
+    assert_eq!(inc["title"], "Host is unreachable on web01 (+1 alerts)");
+    assert_eq!(inc["service"], "web01");
+
+    // Alertmanager re-sends the group every repeat_interval and retries: counted, never doubled.
+    for _ in 0..3 {
+        let (status, out) = post(&app, &bot, firing.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!((out["new"].as_i64(), out["repeated"].as_i64()), (Some(0), Some(2)));
+        assert!(out["incidents_opened"].as_array().unwrap().is_empty());
+    }
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts?status=firing", &monitor, None).await;
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|a| a["repeats"] == 3 && a["ticket_id"] == incident), "{alerts}");
+
+    // One clears: the incident stays; both cleared: it resolves itself with a note.
+    let half = webhook("firing", &[("fa01", "web01:9100", "resolved"), ("fa02", "web02:9100", "firing")]);
+    let (_, out) = post(&app, &bot, half).await;
+    assert_eq!(out["resolved"], 1);
+    assert!(out["incidents_resolved"].as_array().unwrap().is_empty());
+    let all_clear =
+        webhook("resolved", &[("fa01", "web01:9100", "resolved"), ("fa02", "web02:9100", "resolved")]);
+    let (_, out) = post(&app, &bot, all_clear.clone()).await;
+    assert_eq!(out["incidents_resolved"], json!([incident]), "{out}");
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &monitor, None).await;
+    assert_eq!(inc["state"], "resolved", "{inc}");
+    let (_, again) = post(&app, &bot, all_clear).await;
+    assert!(again["incidents_resolved"].as_array().unwrap().is_empty(), "resolved once");
+
+    // It fires again: the resolved incident reopens instead of a duplicate opening.
+    let (_, out) = post(&app, &bot, firing).await;
+    assert!(out["incidents_opened"].as_array().unwrap().is_empty(), "{out}");
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &monitor, None).await;
+    assert_eq!(inc["state"], "in_progress", "{inc}");
+
+    // The console, in both languages.
+    let (browser, _) = app.signed_in("prometheus").await;
+    let (status, html) = app.page(&browser, "/alerts?lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("告警中") && html.contains("Host is unreachable"), "{html}");
+    let (_, html) = app.page(&browser, "/alerts?status=resolved&lang=en").await;
+    assert!(html.contains(r#"id="no-alerts""#), "none resolved now: {html}");
+    let (rita, _) = app.signed_in("rita").await;
+    assert_eq!(app.page(&rita, "/alerts").await.0, 403);
+}
+
+#[tokio::test]
+async fn bad_deliveries_are_refused_whole_naming_the_field() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let (_, reader) = app.user_with_token("ada", "agent").await;
+    let good = webhook("firing", &[("b1", "db01:9100", "firing")]);
+    let with = |path: &str, value: Value| {
+        let mut body = good.clone();
+        let mut target = &mut body;
+        let parts: Vec<&str> = path.split('.').collect();
+        for p in &parts[..parts.len() - 1] {
+            target = match p.parse::<usize>() {
+                Ok(i) => &mut target[i],
+                Err(_) => &mut target[*p],
+            };
+        }
+        target[parts[parts.len() - 1]] = value;
+        body
+    };
+    for (body, field) in [
+        (with("version", json!("3")), "version"),
+        (with("alerts.0.status", json!("burning")), "alerts[0].status"),
+        (with("alerts.0.startsAt", json!("yesterday")), "alerts[0].startsAt"),
+        (with("alerts.0.startsAt", json!("2999-01-01T00:00:00Z")), "alerts[0].startsAt"),
+        (with("alerts.0.endsAt", json!("1900-01-01T00:00:00Z")), "alerts[0].endsAt"),
+        (with("alerts.0.labels", json!({})), "alerts[0].labels"),
+        (with("groupKey", json!("")), "groupKey"),
+    ] {
+        let (status, out) = post(&app, &bot, body).await;
+        assert_eq!((status, out["error"]["field"].as_str()), (422, Some(field)), "{out}");
+    }
+    let raw = reqwest::Client::new()
+        .post(app.url("/hooks/alertmanager"))
+        .bearer_auth(&bot)
+        .header("content-type", "application/json")
+        .body("{\"version\": \"4\", ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    let huge = reqwest::Client::new()
+        .post(app.url("/hooks/alertmanager"))
+        .bearer_auth(&bot)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 10 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    // A bad alert anywhere in a delivery keeps all of it out.
+    let mut mixed = webhook("firing", &[("m1", "a:1", "firing"), ("m2", "b:1", "firing")]);
+    mixed["alerts"][1]["status"] = json!("weird");
+    assert_eq!(post(&app, &bot, mixed).await.0, 422);
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &reader, None).await;
+    assert!(alerts["items"].as_array().unwrap().is_empty(), "nothing half-kept: {alerts}");
+}

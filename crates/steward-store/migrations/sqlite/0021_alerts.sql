@@ -1,0 +1,27 @@
+-- Alerts from monitoring (issue 18): one row per alert a sender keeps re-sending, keyed by
+-- (source, fingerprint). Re-sends only count (`repeats`, `last_seen`); each change of state
+-- is an event. `ticket_id` is the incident it opened or joined.
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT   NOT NULL,
+    fingerprint TEXT   NOT NULL,
+    -- The sender's group (Alertmanager's groupKey): alerts of a group share an incident.
+    group_key   TEXT   NOT NULL,
+    status      TEXT   NOT NULL,
+    severity    TEXT   NOT NULL,
+    title       TEXT   NOT NULL,
+    subject     TEXT,
+    labels      TEXT   NOT NULL,
+    annotations TEXT   NOT NULL,
+    link        TEXT,
+    starts_at   BIGINT NOT NULL,
+    ends_at     BIGINT,
+    first_seen  BIGINT NOT NULL,
+    last_seen   BIGINT NOT NULL,
+    repeats     BIGINT NOT NULL DEFAULT 0,
+    ticket_id   BIGINT REFERENCES tickets (id),
+    CONSTRAINT alerts_fingerprint_key UNIQUE (source, fingerprint)
+);
+CREATE INDEX alerts_by_status ON alerts (status, last_seen);
+CREATE INDEX alerts_by_ticket ON alerts (ticket_id);
+CREATE INDEX alerts_by_group ON alerts (source, group_key);

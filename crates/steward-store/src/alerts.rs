@@ -1,0 +1,213 @@
+//! Alerts from monitoring (`alerts`, migration 0021): one row per (source, fingerprint).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use sqlx::Row;
+use steward_core::alerts::{Alert, AlertStatus, Severity};
+use steward_core::ids::TicketId;
+
+use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub alert: Alert,
+    /// The sender's group key.
+    pub group: String,
+    pub title: String,
+    pub subject: Option<String>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Re-sends after the first.
+    pub repeats: i64,
+    pub ticket_id: Option<TicketId>,
+}
+
+/// Which alerts a list shows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    pub ticket_id: Option<TicketId>,
+    /// Only alerts last seen before this id's (keyset paging by id).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+const COLUMNS: &str = "id, source, fingerprint, group_key, status, severity, title, subject, labels, annotations, link, \
+                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("alert: {e}"))
+}
+
+fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
+    let text = |k: &str| -> Result<String> { Ok(r.try_get(k)?) };
+    let map =
+        |k: &str| -> Result<BTreeMap<String, String>> { serde_json::from_str(&text(k)?).map_err(corrupt) };
+    let status = text("status")?;
+    Ok(AlertRecord {
+        id: r.try_get("id")?,
+        alert: Alert {
+            source: text("source")?,
+            fingerprint: text("fingerprint")?,
+            status: AlertStatus::parse(&status).ok_or_else(|| corrupt(format!("status `{status}`")))?,
+            severity: Severity::from_label(Some(&text("severity")?)),
+            labels: map("labels")?,
+            annotations: map("annotations")?,
+            starts_at: from_ms(r.try_get("starts_at")?)?,
+            ends_at: r.try_get::<Option<i64>, _>("ends_at")?.map(from_ms).transpose()?,
+            link: r.try_get("link")?,
+        },
+        group: text("group_key")?,
+        title: text("title")?,
+        subject: r.try_get("subject")?,
+        first_seen: from_ms(r.try_get("first_seen")?)?,
+        last_seen: from_ms(r.try_get("last_seen")?)?,
+        repeats: r.try_get("repeats")?,
+        ticket_id: r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
+    })
+}
+
+impl Store {
+    /// Alerts, newest first.
+    pub async fn alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>> {
+        let mut conditions = Vec::new();
+        let mut args: Vec<crate::tx::Value> = Vec::new();
+        if let Some(s) = f.status {
+            args.push(s.as_str().to_owned().into());
+            conditions.push(format!("status = ${}", args.len()));
+        }
+        if let Some(t) = f.ticket_id {
+            args.push(t.into());
+            conditions.push(format!("ticket_id = ${}", args.len()));
+        }
+        if let Some(b) = f.before {
+            args.push(b.into());
+            conditions.push(format!("id < ${}", args.len()));
+        }
+        let filter =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts {filter} ORDER BY id DESC LIMIT {}",
+            f.limit.clamp(1, 10_000)
+        );
+        let q = crate::tx::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let rows = q.fetch_all(&mut *self.reader().await?).await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// The incidents alerts of a sender's group are linked to, newest first.
+    pub async fn group_tickets(&self, source: &str, group: &str) -> Result<Vec<TicketId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT ticket_id FROM alerts WHERE source = $1 AND group_key = $2 AND ticket_id IS NOT NULL \
+             ORDER BY ticket_id DESC",
+        )
+        .bind(source)
+        .bind(group)
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(ids.into_iter().map(TicketId).collect())
+    }
+
+    pub async fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
+        row.as_ref().map(record).transpose()
+    }
+}
+
+impl Tx {
+    /// The stored alerts of one sender with these fingerprints.
+    pub async fn alerts_by_fingerprint(
+        &mut self,
+        source: &str,
+        fingerprints: &[&str],
+    ) -> Result<Vec<AlertRecord>> {
+        let mut out = Vec::new();
+        for chunk in fingerprints.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM alerts WHERE source = $1 AND fingerprint IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(source);
+            for f in chunk {
+                q = q.bind(*f);
+            }
+            for r in q.fetch_all(self.conn().await?).await? {
+                out.push(record(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The alerts linked to an incident.
+    pub async fn alerts_of_ticket(&mut self, ticket: TicketId) -> Result<Vec<AlertRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE ticket_id = $1 ORDER BY id");
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket.get()).fetch_all(self.conn().await?).await?;
+        rows.iter().map(record).collect()
+    }
+
+    pub async fn insert_alert(
+        &mut self,
+        now: Timestamp,
+        a: &Alert,
+        group: &str,
+        title: &str,
+        subject: Option<&str>,
+    ) -> Result<i64> {
+        let labels = serde_json::to_string(&a.labels).map_err(corrupt)?;
+        let annotations = serde_json::to_string(&a.annotations).map_err(corrupt)?;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO alerts (source, fingerprint, status, severity, title, subject, labels, annotations, link, \
+             starts_at, ends_at, first_seen, last_seen, repeats, group_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 0, $13) RETURNING id",
+        )
+        .bind(&a.source)
+        .bind(&a.fingerprint)
+        .bind(a.status.as_str())
+        .bind(a.severity.as_str())
+        .bind(title)
+        .bind(subject)
+        .bind(labels)
+        .bind(annotations)
+        .bind(a.link.as_deref())
+        .bind(to_ms(a.starts_at))
+        .bind(a.ends_at.map(to_ms))
+        .bind(to_ms(now))
+        .bind(group)
+        .fetch_one(self.conn().await?)
+        .await?)
+    }
+
+    /// A re-send: the state, end and annotations it carries now, one more repeat.
+    pub async fn update_alert_seen(&mut self, now: Timestamp, id: i64, a: &Alert) -> Result<()> {
+        let annotations = serde_json::to_string(&a.annotations).map_err(corrupt)?;
+        sqlx::query(
+            "UPDATE alerts SET status = $1, ends_at = $2, annotations = $3, last_seen = $4, repeats = repeats + 1, \
+             starts_at = $5 WHERE id = $6",
+        )
+        .bind(a.status.as_str())
+        .bind(a.ends_at.map(to_ms))
+        .bind(annotations)
+        .bind(to_ms(now))
+        .bind(to_ms(a.starts_at))
+        .bind(id)
+        .execute(self.conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn link_alert(&mut self, id: i64, ticket: TicketId) -> Result<()> {
+        sqlx::query("UPDATE alerts SET ticket_id = $1 WHERE id = $2")
+            .bind(ticket.get())
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(())
+    }
+}
