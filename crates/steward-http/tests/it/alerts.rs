@@ -167,3 +167,21 @@ async fn bad_deliveries_are_refused_whole_naming_the_field() {
     let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &reader, None).await;
     assert!(alerts["items"].as_array().unwrap().is_empty(), "nothing half-kept: {alerts}");
 }
+
+/// The bodies a real Alertmanager 0.25 sent (captured from Debian's, the rule `vector(1)`
+/// firing and then removed) open and resolve an incident as the documented ones do.
+#[tokio::test]
+async fn bodies_a_real_alertmanager_sent_open_and_resolve_an_incident() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let fixture = |name: &str| -> Value {
+        let path = format!("{}/tests/fixtures/alertmanager/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (status, out) = post(&app, &bot, fixture("firing.json")).await;
+    assert_eq!(status, 200, "{out}");
+    let incident = out["incidents_opened"][0].as_i64().expect("an incident opened");
+    let (_, out) = post(&app, &bot, fixture("resolved.json")).await;
+    assert_eq!(out["incidents_resolved"], json!([incident]), "{out}");
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod alerts;
+mod alerts_e2e;
 mod audit;
 mod auth;
 mod cmdb;
