@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use sqlx::Row;
 use steward_core::alerts::{Alert, AlertStatus, Severity};
-use steward_core::ids::TicketId;
+use steward_core::ids::{CiId, TicketId};
 
 use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
 
@@ -23,6 +23,8 @@ pub struct AlertRecord {
     /// Re-sends after the first.
     pub repeats: i64,
     pub ticket_id: Option<TicketId>,
+    /// The configuration item its labels name.
+    pub ci_id: Option<CiId>,
 }
 
 /// Which alerts a list shows, newest first.
@@ -36,7 +38,7 @@ pub struct AlertFilter {
 }
 
 const COLUMNS: &str = "id, source, fingerprint, group_key, status, severity, title, subject, labels, annotations, link, \
-                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id";
+                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("alert: {e}"))
@@ -67,6 +69,7 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
         last_seen: from_ms(r.try_get("last_seen")?)?,
         repeats: r.try_get("repeats")?,
         ticket_id: r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
+        ci_id: r.try_get::<Option<i64>, _>("ci_id")?.map(CiId),
     })
 }
 
@@ -96,6 +99,30 @@ impl Store {
         let q = crate::tx::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
         let rows = q.fetch_all(&mut *self.reader().await?).await?;
         rows.iter().map(record).collect()
+    }
+
+    /// Firing alerts with an incident, on any of `cis`: (CI, incident).
+    pub async fn firing_incidents_on(&self, cis: &[CiId]) -> Result<Vec<(CiId, TicketId)>> {
+        let mut out = Vec::new();
+        for chunk in cis.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT ci_id, ticket_id FROM alerts WHERE status = 'firing' AND ticket_id IS NOT NULL \
+                 AND ci_id IN ({}) ORDER BY id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for c in chunk {
+                q = q.bind(c.get());
+            }
+            out.extend(
+                q.fetch_all(&mut *self.reader().await?)
+                    .await?
+                    .into_iter()
+                    .map(|(c, t)| (CiId(c), TicketId(t))),
+            );
+        }
+        Ok(out)
     }
 
     /// The incidents alerts of a sender's group are linked to, newest first.
@@ -159,13 +186,14 @@ impl Tx {
         group: &str,
         title: &str,
         subject: Option<&str>,
+        ci: Option<CiId>,
     ) -> Result<i64> {
         let labels = serde_json::to_string(&a.labels).map_err(corrupt)?;
         let annotations = serde_json::to_string(&a.annotations).map_err(corrupt)?;
         Ok(sqlx::query_scalar(
             "INSERT INTO alerts (source, fingerprint, status, severity, title, subject, labels, annotations, link, \
-             starts_at, ends_at, first_seen, last_seen, repeats, group_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 0, $13) RETURNING id",
+             starts_at, ends_at, first_seen, last_seen, repeats, group_key, ci_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 0, $13, $14) RETURNING id",
         )
         .bind(&a.source)
         .bind(&a.fingerprint)
@@ -180,6 +208,7 @@ impl Tx {
         .bind(a.ends_at.map(to_ms))
         .bind(to_ms(now))
         .bind(group)
+        .bind(ci.map(CiId::get))
         .fetch_one(self.conn().await?)
         .await?)
     }

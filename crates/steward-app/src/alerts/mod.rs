@@ -10,11 +10,14 @@ use std::collections::{BTreeMap, HashMap};
 use steward_core::alerts::{Alert, AlertEvent, AlertStatus, incident_levels};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
-use steward_core::ids::TicketId;
+use steward_core::ids::{CiId, TicketId};
 use steward_core::tickets::{ResolutionCode, State, TransitionRequest};
 use steward_store::{AlertFilter, AlertRecord};
 
 use crate::{Actor, AppError, Credential, NewIncident, Result, record};
+
+/// How far a CI's reliance is followed to find the alert upstream of it.
+const TOPOLOGY_DEPTH: u32 = 6;
 
 /// What one delivery changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +37,14 @@ impl crate::Alerts<'_> {
         actor.require(Permission::IngestAlerts)?;
         let mut report = IngestReport { received: alerts.len(), ..IngestReport::default() };
         let Some(source) = alerts.first().map(|a| a.source.clone()) else { return Ok(report) };
+        // The CI each host or service names, looked up before the transaction (reads).
+        let mut cis: HashMap<String, Option<CiId>> = HashMap::new();
+        for subject in alerts.iter().filter_map(Alert::subject) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = cis.entry(subject) {
+                let ci = self.store.ci_named(slot.key()).await?;
+                slot.insert(ci);
+            }
+        }
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
@@ -47,7 +58,8 @@ impl crate::Alerts<'_> {
             let event = match stored.get(&alert.fingerprint) {
                 None => {
                     let (title, subject) = (alert.title(), alert.subject());
-                    let id = tx.insert_alert(at, &alert, group, &title, subject.as_deref()).await?;
+                    let ci = subject.as_ref().and_then(|s| cis.get(s).copied().flatten());
+                    let id = tx.insert_alert(at, &alert, group, &title, subject.as_deref(), ci).await?;
                     report.new += 1;
                     let event = AlertEvent::Received {
                         source: alert.source.clone(),
@@ -67,6 +79,7 @@ impl crate::Alerts<'_> {
                         last_seen: at,
                         repeats: 0,
                         ticket_id: None,
+                        ci_id: ci,
                     };
                     stored.insert(alert.fingerprint.clone(), record);
                     continue;
@@ -127,25 +140,7 @@ impl crate::Alerts<'_> {
                 None => {}
             }
         }
-        if !uncovered.is_empty() {
-            let open = self.open_incident_of_group(&uncovered[0].alert.source, group).await?;
-            let ticket = match open {
-                Some(t) => t,
-                None => {
-                    let ticket = incidents.create(&pipeline, incident_for(&uncovered)).await?;
-                    report.incidents_opened.push(ticket.id);
-                    ticket.id
-                }
-            };
-            let at = self.now();
-            let mut tx = self.store.begin().await?;
-            for a in &uncovered {
-                tx.link_alert(a.id, ticket).await?;
-                let event = AlertEvent::Linked { ticket_id: ticket };
-                record(&mut tx, at, Some(actor), DomainEvent::Alert { id: a.id, event }).await?;
-            }
-            tx.commit().await?;
-        }
+        self.cover(actor, &pipeline, group, uncovered, report).await?;
         for (ticket_id, _) in tickets {
             let Some(ticket) = self.store.ticket(ticket_id).await? else { continue };
             let all = self
@@ -180,6 +175,72 @@ impl crate::Alerts<'_> {
         Ok(())
     }
 
+    /// Gives each uncovered firing alert an incident. An alert whose CI relies (in the CMDB) on
+    /// the CI of another firing alert joins that alert's incident — the switch's, not one per
+    /// server behind it — so alerts are taken roots first; then an alert joins its group's open
+    /// incident; else it opens one, which the rest of its group joins.
+    async fn cover(
+        self,
+        actor: &Actor,
+        pipeline: &Actor,
+        group: &str,
+        uncovered: Vec<AlertRecord>,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        if uncovered.is_empty() {
+            return Ok(());
+        }
+        let mut relies: HashMap<i64, Vec<CiId>> = HashMap::new();
+        for a in &uncovered {
+            if let Some(ci) = a.ci_id {
+                relies.insert(a.id, self.cmdb().relies_on(ci, TOPOLOGY_DEPTH).await?);
+            }
+        }
+        let upstream_of = |a: &AlertRecord, b: &AlertRecord| {
+            b.ci_id.is_some_and(|ci| relies.get(&a.id).is_some_and(|up| up.contains(&ci)))
+        };
+        // Roots first: an alert none of the others lies upstream of comes before those it covers.
+        let mut ordered: Vec<&AlertRecord> = Vec::new();
+        let mut rest: Vec<&AlertRecord> = uncovered.iter().collect();
+        while !rest.is_empty() {
+            let pos = rest
+                .iter()
+                .position(|a| !rest.iter().any(|b| b.id != a.id && upstream_of(a, b) && !upstream_of(b, a)))
+                .unwrap_or(0);
+            ordered.push(rest.remove(pos));
+        }
+        // Incidents of the CIs seen so far: this delivery's, then firing alerts' in the store.
+        let mut by_ci: HashMap<CiId, TicketId> = HashMap::new();
+        let mut group_incident = self.open_incident_of_group(&uncovered[0].alert.source, group).await?;
+        for a in ordered {
+            let up = relies.get(&a.id).cloned().unwrap_or_default();
+            let mut ticket = up.iter().find_map(|ci| by_ci.get(ci).copied());
+            if ticket.is_none() && !up.is_empty() {
+                ticket = self.store.firing_incidents_on(&up).await?.first().map(|(_, t)| *t);
+            }
+            let ticket = match ticket.or(group_incident) {
+                Some(t) => t,
+                None => {
+                    let ticket = self.incidents().create(pipeline, incident_for(a)).await?;
+                    report.incidents_opened.push(ticket.id);
+                    group_incident = Some(ticket.id);
+                    ticket.id
+                }
+            };
+            if let Some(ci) = a.ci_id {
+                by_ci.insert(ci, ticket);
+                self.cmdb().link_incident(pipeline, ticket, ci).await?;
+            }
+            let at = self.now();
+            let mut tx = self.store.begin().await?;
+            tx.link_alert(a.id, ticket).await?;
+            let event = AlertEvent::Linked { ticket_id: ticket };
+            record(&mut tx, at, Some(actor), DomainEvent::Alert { id: a.id, event }).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     /// An open incident already covering an alert of this sender's group.
     async fn open_incident_of_group(self, source: &str, group: &str) -> Result<Option<TicketId>> {
         for id in self.store.group_tickets(source, group).await? {
@@ -198,38 +259,30 @@ impl crate::Alerts<'_> {
     }
 }
 
-/// The incident a group's first firing alerts open: the worst severity sets impact and
-/// urgency, the first alert names it, each alert is listed.
-fn incident_for(alerts: &[AlertRecord]) -> NewIncident {
-    let worst =
-        alerts.iter().map(|a| a.alert.severity).min().unwrap_or(steward_core::alerts::Severity::Warning);
-    let (impact, urgency) = incident_levels(worst).unwrap_or((2, 2));
-    let first = &alerts[0];
-    let title = match (&first.subject, alerts.len()) {
-        (Some(s), 1) => format!("{} on {s}", first.title),
-        (Some(s), n) => format!("{} on {s} (+{} alerts)", first.title, n - 1),
-        (None, 1) => first.title.clone(),
-        (None, n) => format!("{} (+{} alerts)", first.title, n - 1),
+/// The incident an alert opens: its severity sets impact and urgency, its title and host or
+/// service name it.
+fn incident_for(a: &AlertRecord) -> NewIncident {
+    let (impact, urgency) = incident_levels(a.alert.severity).unwrap_or((2, 2));
+    let title = match &a.subject {
+        Some(s) => format!("{} on {s}", a.title),
+        None => a.title.clone(),
     };
-    let mut description = String::from("Opened by monitoring.\n\n");
-    for a in alerts {
-        let labels: Vec<String> = a.alert.labels.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
-        description.push_str(&format!(
-            "- **{}** ({}) {}\n",
-            a.title,
-            a.alert.severity.as_str(),
-            labels.join(" ")
-        ));
-        if let Some(d) = a.alert.annotations.get("description") {
-            description.push_str(&format!("  {d}\n"));
-        }
+    let labels: Vec<String> = a.alert.labels.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
+    let mut description = format!(
+        "Opened by monitoring.\n\n**{}** ({}) {}\n",
+        a.title,
+        a.alert.severity.as_str(),
+        labels.join(" ")
+    );
+    if let Some(d) = a.alert.annotations.get("description") {
+        description.push_str(&format!("\n{d}\n"));
     }
     NewIncident {
         title: title.chars().take(200).collect(),
         description,
         impact: Some(impact),
         urgency: Some(urgency),
-        service: first.subject.clone(),
+        service: a.subject.clone(),
         tags: vec!["alert".into()],
         ..NewIncident::default()
     }

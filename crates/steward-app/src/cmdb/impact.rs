@@ -74,6 +74,11 @@ impl crate::Cmdb<'_> {
         Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges })
     }
 
+    /// What `start` relies on, `depth` relationships out (its upstream, without it).
+    pub(crate) async fn relies_on(self, start: CiId, depth: u32) -> Result<Vec<CiId>> {
+        Ok(self.walk(start, Direction::Upstream, depth).await?.hits().iter().map(|h| h.ci).collect())
+    }
+
     /// The walk from `start`: over its whole neighbourhood fetched in one query, or level by
     /// level when that neighbourhood is too big to fetch at once.
     async fn walk(self, start: CiId, direction: Direction, depth: u32) -> Result<ImpactWalk> {

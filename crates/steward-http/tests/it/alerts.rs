@@ -64,7 +64,7 @@ async fn alertmanager_alerts_open_an_incident_once_and_resolve_it_when_they_clea
     let incident = opened[0].as_i64().unwrap();
     let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &monitor, None).await;
     assert_eq!(inc["priority"], 2, "a critical alert opens a P2: {inc}");
-    assert_eq!(inc["title"], "Host is unreachable on web01 (+1 alerts)");
+    assert_eq!(inc["title"], "Host is unreachable on web01", "named by the group's first alert");
     assert_eq!(inc["service"], "web01");
 
     // Alertmanager re-sends the group every repeat_interval and retries: counted, never doubled.
@@ -184,4 +184,76 @@ async fn bodies_a_real_alertmanager_sent_open_and_resolve_an_incident() {
     let incident = out["incidents_opened"][0].as_i64().expect("an incident opened");
     let (_, out) = post(&app, &bot, fixture("resolved.json")).await;
     assert_eq!(out["incidents_resolved"], json!([incident]), "{out}");
+}
+
+/// Issue 18, done when: a switch outage and its servers' alerts fold into one incident on the
+/// switch — whichever arrives first, in one delivery or several — while an unrelated host's
+/// alert opens its own.
+#[tokio::test]
+async fn a_switch_and_the_servers_behind_it_fold_into_one_incident_on_the_switch() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let agent = app.token("prometheus", "read write").await;
+    let ci = |class: &str, name: &str, attrs: Value| {
+        let body = json!({ "class": class, "name": name, "attributes": attrs });
+        let app = &app;
+        let agent = agent.clone();
+        async move {
+            let (status, out) = app.api(Method::POST, "/api/v1/cis", &agent, Some(body)).await;
+            assert_eq!(status, 201, "{out}");
+            out["id"].as_i64().unwrap()
+        }
+    };
+    let switch = ci("network_device", "sw01", json!({ "kind": "switch", "hostname": "sw01-mgmt" })).await;
+    let mut servers = Vec::new();
+    for name in ["web01", "web02", "db09"] {
+        servers.push(ci("server", &format!("{name}.corp"), json!({ "hostname": name })).await);
+    }
+    for server in &servers[..2] {
+        let edge = json!({ "from": server, "kind": "connects_to", "to": switch });
+        assert_eq!(app.api(Method::POST, "/api/v1/ci-relations", &agent, Some(edge)).await.0, 201);
+    }
+    let delivery = |group: &str, alerts: &[(&str, &str, &str)]| {
+        let items: Vec<Value> = alerts
+            .iter()
+            .map(|(name, instance, summary)| {
+                json!({ "status": "firing", "fingerprint": format!("{name}-{instance}"),
+                        "labels": { "alertname": name, "instance": instance, "severity": "critical" },
+                        "annotations": { "summary": summary }, "startsAt": "2026-01-01T00:00:00Z" })
+            })
+            .collect();
+        json!({ "version": "4", "groupKey": group, "alerts": items })
+    };
+    // Servers first, then the switch, in one delivery: the switch still names the incident.
+    let body = delivery(
+        "{}:{outage}",
+        &[
+            ("HostDown", "web01:9100", "Host down"),
+            ("HostDown", "web02:9100", "Host down"),
+            ("SwitchDown", "sw01", "Switch down"),
+        ],
+    );
+    let (status, out) = post(&app, &bot, body).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["incidents_opened"].as_array().unwrap().len(), 1, "{out}");
+    let incident = out["incidents_opened"][0].as_i64().unwrap();
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &agent, None).await;
+    assert_eq!(inc["title"], "Switch down on sw01", "{inc}");
+    let (_, cis) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}/cis"), &agent, None).await;
+    let mut linked: Vec<i64> =
+        cis["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    linked.sort_unstable();
+    assert_eq!(linked, vec![switch, servers[0], servers[1]]);
+
+    // A server behind the switch, in another group later: it joins the switch's incident; an
+    // unrelated host opens its own.
+    let (_, out) = post(&app, &bot, delivery("{}:{disk}", &[("DiskFull", "web02:9100", "Disk full")])).await;
+    assert!(out["incidents_opened"].as_array().unwrap().is_empty(), "{out}");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    let disk =
+        alerts["items"].as_array().unwrap().iter().find(|a| a["title"] == "Disk full").unwrap().clone();
+    assert_eq!(disk["ticket_id"], incident);
+    let (_, out) = post(&app, &bot, delivery("{}:{other}", &[("HostDown", "db09:9100", "Host down")])).await;
+    assert_eq!(out["incidents_opened"].as_array().unwrap().len(), 1, "db09 is not behind the switch: {out}");
 }

@@ -20,8 +20,11 @@ CREATE TABLE alerts (
     last_seen   BIGINT NOT NULL,
     repeats     BIGINT NOT NULL DEFAULT 0,
     ticket_id   BIGINT REFERENCES tickets (id),
+    -- The configuration item its labels name (`instance`, `host`, …), if the CMDB has it.
+    ci_id       BIGINT REFERENCES cis (id),
     CONSTRAINT alerts_fingerprint_key UNIQUE (source, fingerprint)
 );
 CREATE INDEX alerts_by_status ON alerts (status, last_seen);
 CREATE INDEX alerts_by_ticket ON alerts (ticket_id);
 CREATE INDEX alerts_by_group ON alerts (source, group_key);
+CREATE INDEX alerts_by_ci ON alerts (ci_id, status);

@@ -173,6 +173,19 @@ impl Store {
         query.fetch_all(&mut *self.reader().await?).await?.iter().map(ci_of).collect()
     }
 
+    /// The CI a monitoring system names `subject`: by its name, or by a unique `hostname`,
+    /// `ip_address` or `fqdn` of any class (the lowest id when several match).
+    pub async fn ci_named(&self, subject: &str) -> Result<Option<CiId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM (SELECT id FROM cis WHERE name = $1 UNION ALL \
+             SELECT ci_id AS id FROM ci_unique_values WHERE attr IN ('hostname', 'ip_address', 'fqdn') AND value = $1) m",
+        )
+        .bind(subject)
+        .fetch_one(&mut *self.reader().await?)
+        .await?;
+        Ok(id.map(CiId))
+    }
+
     /// The CI that holds `value` for a unique attribute of `class`, if any.
     pub async fn ci_with_unique_value(&self, class: &str, attr: &str, value: &str) -> Result<Option<CiId>> {
         let owner: Option<i64> = sqlx::query_scalar(
