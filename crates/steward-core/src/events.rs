@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::alerts::AlertEvent;
+use crate::alerts::{AlertEvent, SilenceEvent};
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
@@ -67,6 +67,10 @@ pub enum DomainEvent {
     Alert {
         id: i64,
         event: AlertEvent,
+    },
+    Silence {
+        id: i64,
+        event: SilenceEvent,
     },
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use sqlx::Row;
-use steward_core::alerts::{Alert, AlertStatus, Severity};
+use steward_core::alerts::{Alert, AlertStatus, Matcher, Severity, Silence};
 use steward_core::ids::{CiId, TicketId};
 
 use crate::{Result, Store, StoreError, Tx, from_ms, to_ms};
@@ -25,6 +25,17 @@ pub struct AlertRecord {
     pub ticket_id: Option<TicketId>,
     /// The configuration item its labels name.
     pub ci_id: Option<CiId>,
+    /// The silence that matched it when it fired.
+    pub silence_id: Option<i64>,
+}
+
+/// A stored silence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceRecord {
+    pub id: i64,
+    pub silence: Silence,
+    pub created_by: String,
+    pub created_at: Timestamp,
 }
 
 /// Which alerts a list shows, newest first.
@@ -38,7 +49,7 @@ pub struct AlertFilter {
 }
 
 const COLUMNS: &str = "id, source, fingerprint, group_key, status, severity, title, subject, labels, annotations, link, \
-                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id";
+                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id, silence_id";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("alert: {e}"))
@@ -70,6 +81,7 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
         repeats: r.try_get("repeats")?,
         ticket_id: r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
         ci_id: r.try_get::<Option<i64>, _>("ci_id")?.map(CiId),
+        silence_id: r.try_get("silence_id")?,
     })
 }
 
@@ -146,7 +158,75 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Silences not yet ended at `at` (with `None`: every silence), newest first.
+    pub async fn silences(&self, ending_after: Option<Timestamp>) -> Result<Vec<SilenceRecord>> {
+        let rows: Vec<(i64, String, i64, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, matchers, starts_at, ends_at, comment, created_by, created_at FROM silences \
+             WHERE ends_at > $1 ORDER BY id DESC LIMIT 500",
+        )
+        .bind(ending_after.map_or(i64::MIN, to_ms))
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        rows.into_iter()
+            .map(|(id, matchers, starts_at, ends_at, comment, created_by, created_at)| {
+                let matchers = matchers
+                    .lines()
+                    .map(Matcher::parse)
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(corrupt)?;
+                Ok(SilenceRecord {
+                    id,
+                    silence: Silence {
+                        matchers,
+                        starts_at: from_ms(starts_at)?,
+                        ends_at: from_ms(ends_at)?,
+                        comment,
+                    },
+                    created_by,
+                    created_at: from_ms(created_at)?,
+                })
+            })
+            .collect()
+    }
+}
+
 impl Tx {
+    pub async fn insert_silence(&mut self, now: Timestamp, s: &Silence, created_by: &str) -> Result<i64> {
+        let matchers: Vec<String> = s.matchers.iter().map(Matcher::to_string).collect();
+        Ok(sqlx::query_scalar(
+            "INSERT INTO silences (matchers, starts_at, ends_at, comment, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(matchers.join("\n"))
+        .bind(to_ms(s.starts_at))
+        .bind(to_ms(s.ends_at))
+        .bind(&s.comment)
+        .bind(created_by)
+        .bind(to_ms(now))
+        .fetch_one(self.conn().await?)
+        .await?)
+    }
+
+    /// Ends silence `id` at `now`; false when it has no such silence still running.
+    pub async fn expire_silence(&mut self, now: Timestamp, id: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE silences SET ends_at = $1 WHERE id = $2 AND ends_at > $1")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn mark_alert_silenced(&mut self, id: i64, silence: Option<i64>) -> Result<()> {
+        sqlx::query("UPDATE alerts SET silence_id = $1 WHERE id = $2")
+            .bind(silence)
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
     /// The stored alerts of one sender with these fingerprints.
     pub async fn alerts_by_fingerprint(
         &mut self,

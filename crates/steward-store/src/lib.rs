@@ -37,7 +37,7 @@ use tx::{AnyQuery, Statement, TxConn, Value};
 
 pub use tx::Tx;
 
-pub use alerts::{AlertFilter, AlertRecord};
+pub use alerts::{AlertFilter, AlertRecord, SilenceRecord};
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{

@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use steward_core::alerts::{Alert, AlertEvent, AlertStatus, incident_levels};
+use steward_core::alerts::{Alert, AlertEvent, AlertStatus, Silence, SilenceEvent, incident_levels};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CiId, TicketId};
 use steward_core::tickets::{ResolutionCode, State, TransitionRequest};
-use steward_store::{AlertFilter, AlertRecord};
+use steward_store::{AlertFilter, AlertRecord, SilenceRecord};
 
 use crate::{Actor, AppError, Credential, NewIncident, Result, record};
 
@@ -46,6 +46,11 @@ impl crate::Alerts<'_> {
             }
         }
         let at = self.now();
+        let silences = self.store.silences(Some(at)).await?;
+        let silence_of = |a: &Alert| match a.status {
+            AlertStatus::Firing => silences.iter().find(|s| s.silence.silences(&a.labels, at)).map(|s| s.id),
+            AlertStatus::Resolved => None,
+        };
         let mut tx = self.store.begin().await?;
         let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
         let mut stored: HashMap<String, AlertRecord> = tx
@@ -80,9 +85,10 @@ impl crate::Alerts<'_> {
                         repeats: 0,
                         ticket_id: None,
                         ci_id: ci,
+                        silence_id: None,
                     };
                     stored.insert(alert.fingerprint.clone(), record);
-                    continue;
+                    None
                 }
                 Some(before) => {
                     tx.update_alert_seen(at, before.id, &alert).await?;
@@ -95,6 +101,16 @@ impl crate::Alerts<'_> {
                 }
             };
             let Some(current) = stored.get_mut(&alert.fingerprint) else { continue };
+            // A silence marks a firing alert (it opens nothing) for as long as one matches.
+            let silence = silence_of(&alert);
+            if silence != current.silence_id {
+                tx.mark_alert_silenced(current.id, silence).await?;
+                if let Some(silence_id) = silence {
+                    let event = AlertEvent::Silenced { silence_id };
+                    record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
+                }
+                current.silence_id = silence;
+            }
             if let Some(event) = event {
                 if event == AlertEvent::Resolved {
                     report.resolved += 1;
@@ -133,6 +149,7 @@ impl crate::Alerts<'_> {
             match a.ticket_id {
                 Some(t) => tickets.entry(t).or_default().push(a),
                 None if a.alert.status == AlertStatus::Firing
+                    && a.silence_id.is_none()
                     && incident_levels(a.alert.severity).is_some() =>
                 {
                     uncovered.push(a)
@@ -251,11 +268,67 @@ impl crate::Alerts<'_> {
         Ok(None)
     }
 
+    /// Adds a silence (a maintenance window): alerts its matchers match while it runs open no
+    /// incident.
+    pub async fn create_silence(
+        self,
+        actor: &Actor,
+        matchers: &[String],
+        starts_at: jiff::Timestamp,
+        ends_at: jiff::Timestamp,
+        comment: &str,
+    ) -> Result<i64> {
+        actor.require(Permission::WorkTickets)?;
+        let silence = Silence::parse(matchers, starts_at, ends_at, comment)
+            .map_err(|e| AppError::invalid(field(&e.field), e.message))?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_silence(at, &silence, actor.user.username.as_str()).await?;
+        let event = SilenceEvent::Created {
+            matchers: silence.matchers.iter().map(|m| m.to_string()).collect(),
+            starts_at: silence.starts_at.to_string(),
+            ends_at: silence.ends_at.to_string(),
+            comment: silence.comment.clone(),
+        };
+        record(&mut tx, at, Some(actor), DomainEvent::Silence { id, event }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Silences still running or yet to start (with `all`, every one), newest first.
+    pub async fn silences(self, actor: &Actor, all: bool) -> Result<Vec<SilenceRecord>> {
+        actor.require(Permission::WorkTickets)?;
+        Ok(self.store.silences((!all).then(|| self.now())).await?)
+    }
+
+    /// Ends a silence now.
+    pub async fn expire_silence(self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Permission::WorkTickets)?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.expire_silence(at, id).await? {
+            return Err(AppError::NotFound("silence"));
+        }
+        record(&mut tx, at, Some(actor), DomainEvent::Silence { id, event: SilenceEvent::Expired }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Alerts, newest first.
     pub async fn list(self, actor: &Actor, filter: &AlertFilter) -> Result<Vec<AlertRecord>> {
         actor.require(Permission::ReadTickets)?;
         actor.require(Permission::WorkTickets)?;
         Ok(self.store.alerts(filter).await?)
+    }
+}
+
+/// A core error's field as the API names it (`'static`, as the error envelope wants).
+fn field(name: &str) -> &'static str {
+    match name {
+        "matchers" => "matchers",
+        "ends_at" => "ends_at",
+        "comment" => "comment",
+        _ => "silence",
     }
 }
 

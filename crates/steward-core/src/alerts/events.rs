@@ -13,4 +13,13 @@ pub enum AlertEvent {
     Refired,
     /// Became part of an incident (one it opened, or one already open for it).
     Linked { ticket_id: TicketId },
+    /// A silence matched it when it fired: it opens no incident.
+    Silenced { silence_id: i64 },
+}
+
+/// A silence: created (its matchers as typed, its window) or ended early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilenceEvent {
+    Created { matchers: Vec<String>, starts_at: String, ends_at: String, comment: String },
+    Expired,
 }

@@ -3,12 +3,14 @@
 //! history records it (`events.rs`).
 
 mod events;
+mod silence;
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-pub use events::AlertEvent;
+pub use events::{AlertEvent, SilenceEvent};
+pub use silence::{Matcher, Silence};
 
 /// Whether the condition an alert reports holds now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

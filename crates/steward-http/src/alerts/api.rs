@@ -117,3 +117,95 @@ pub async fn list(
     let alerts = state.app.alerts().list(&actor, &q.filter()?).await?;
     Ok(Json(Items::of(&alerts, AlertJson::from)))
 }
+
+/// A silence (maintenance window).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Silence)]
+pub struct SilenceJson {
+    id: i64,
+    /// `label=value` or `label!=value`
+    matchers: Vec<String>,
+    starts_at: String,
+    ends_at: String,
+    comment: String,
+    created_by: String,
+    created_at: String,
+}
+
+impl From<&steward_store::SilenceRecord> for SilenceJson {
+    fn from(s: &steward_store::SilenceRecord) -> SilenceJson {
+        SilenceJson {
+            id: s.id,
+            matchers: s.silence.matchers.iter().map(|m| m.to_string()).collect(),
+            starts_at: time(s.silence.starts_at),
+            ends_at: time(s.silence.ends_at),
+            comment: s.silence.comment.clone(),
+            created_by: s.created_by.clone(),
+            created_at: time(s.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewSilence)]
+pub struct SilenceBody {
+    /// `label=value` or `label!=value`; at least one `=`.
+    #[schema(min_items = 1, max_items = 20)]
+    matchers: Vec<String>,
+    /// RFC 3339; absent: now.
+    #[serde(default)]
+    #[schema(pattern = "@instant")]
+    starts_at: Option<String>,
+    /// RFC 3339, after `starts_at`.
+    #[schema(pattern = "@instant")]
+    ends_at: String,
+    #[schema(min_length = 1, max_length = 1000)]
+    comment: String,
+}
+
+fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_app::AppError> {
+    text.trim()
+        .parse()
+        .map_err(|_| steward_app::AppError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SilenceQuery {
+    /// Ended ones too
+    #[serde(default)]
+    all: bool,
+}
+
+pub async fn silences(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<SilenceQuery>,
+) -> ApiResult<Json<Items<SilenceJson>>> {
+    let list = state.app.alerts().silences(&actor, q.all).await?;
+    Ok(Json(Items::of(&list, SilenceJson::from)))
+}
+
+pub async fn create_silence(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<SilenceBody>,
+) -> ApiResult<(axum::http::StatusCode, Json<crate::api::Created>)> {
+    let starts = match &b.starts_at {
+        Some(s) => instant("starts_at", s)?,
+        None => state.app.now(),
+    };
+    let ends = instant("ends_at", &b.ends_at)?;
+    let id = state.app.alerts().create_silence(&actor, &b.matchers, starts, ends, &b.comment).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(crate::api::Created { id })))
+}
+
+pub async fn expire_silence(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.app.alerts().expire_silence(&actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -21,7 +21,22 @@ pub fn routes() -> Vec<Route> {
                 .query::<api::AlertQuery>()
                 .ok::<Items<api::AlertJson>>(),
         ),
+        route(M::GET, "/api/v1/silences", A, api::silences).doc(
+            Op::new("Silences still to end (`all`: every one)")
+                .query::<api::SilenceQuery>()
+                .ok::<Items<api::SilenceJson>>(),
+        ),
+        route(M::POST, "/api/v1/silences", A, api::create_silence).doc(
+            Op::new("Silence alerts matching labels for a while (a maintenance window)")
+                .body::<api::SilenceBody>()
+                .created::<crate::api::Created>(),
+        ),
+        route(M::DELETE, "/api/v1/silences/{id}", A, api::expire_silence)
+            .doc(Op::new("End a silence now").no_content()),
         route(M::GET, "/alerts", A, web::console),
+        route(M::GET, "/alerts/silences", A, web::silences),
+        route(M::POST, "/alerts/silences", A, web::create_silence),
+        route(M::POST, "/alerts/silences/{id}/expire", A, web::expire_silence),
     ]
 }
 

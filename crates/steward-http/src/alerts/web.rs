@@ -21,6 +21,15 @@ struct ConsolePage<'a> {
 }
 
 impl ConsolePage<'_> {
+    /// The labels a silence made from this alert starts with: its name and where it fires.
+    fn silence_query(&self, a: &AlertRecord) -> String {
+        let pairs: Vec<(&str, &str)> = ["alertname", "instance", "host", "job"]
+            .iter()
+            .filter_map(|k| a.alert.labels.get(*k).map(|v| (*k, v.as_str())))
+            .collect();
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
     fn number(&self, id: &steward_core::ids::TicketId) -> String {
         self.numbers.get(&id.get()).cloned().unwrap_or_else(|| format!("#{id}"))
     }
@@ -54,4 +63,72 @@ pub async fn console(
     let page = Page::new(&state, &actor, &headers, &uri, "alerts.title");
     let status = filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default();
     Ok(render(&ConsolePage { page, alerts, status, numbers }))
+}
+
+#[derive(Template)]
+#[template(path = "silences.html")]
+struct SilencesPage<'a> {
+    page: Page<'a>,
+    silences: Vec<steward_store::SilenceRecord>,
+    /// The new silence's matchers, one per line (prefilled from an alert).
+    matchers: String,
+}
+
+/// `/alerts/silences[?alertname=…&instance=…]`: the silences, and a form prefilled with the
+/// labels given (a silence made from an alert).
+pub async fn silences(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let matchers = pairs
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "lang" | "notice" | "error"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let silences = state.app.alerts().silences(&actor, false).await?;
+    let page = Page::new(&state, &actor, &headers, &uri, "silences.title");
+    Ok(render(&SilencesPage { page, silences, matchers }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SilenceForm {
+    #[serde(default)]
+    matchers: String,
+    #[serde(default)]
+    duration: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn create_silence(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::web::WebForm(f): crate::web::WebForm<SilenceForm>,
+) -> WebResult {
+    let result = async {
+        let minutes =
+            crate::sla::parse_minutes(&f.duration).filter(|m| (1..=527_040).contains(m)).ok_or_else(
+                || steward_app::AppError::invalid("duration", "a duration such as 2 h, up to a year"),
+            )?;
+        let starts = state.app.now();
+        let ends = starts.checked_add(jiff::SignedDuration::from_mins(minutes)).unwrap_or(starts);
+        let matchers: Vec<String> = f.matchers.lines().map(str::to_owned).collect();
+        state.app.alerts().create_silence(&actor, &matchers, starts, ends, &f.comment).await
+    }
+    .await;
+    crate::web::after_form(result, "/alerts/silences", crate::web::Notice::Saved)
+}
+
+pub async fn expire_silence(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+) -> WebResult {
+    let result = state.app.alerts().expire_silence(&actor, id).await;
+    crate::web::after_form(result, "/alerts/silences", crate::web::Notice::Saved)
 }

@@ -5,6 +5,8 @@ pub(crate) mod api;
 mod policy_web;
 mod web;
 
+pub(crate) use web::parse_minutes;
+
 use axum::http::Method;
 
 use crate::api::{Created, Items, Op};

@@ -257,3 +257,68 @@ async fn a_switch_and_the_servers_behind_it_fold_into_one_incident_on_the_switch
     let (_, out) = post(&app, &bot, delivery("{}:{other}", &[("HostDown", "db09:9100", "Host down")])).await;
     assert_eq!(out["incidents_opened"].as_array().unwrap().len(), 1, "db09 is not behind the switch: {out}");
 }
+
+/// Issue 18, done when: a silenced alert opens nothing — recorded and marked, never dropped —
+/// and opens its incident once the silence has ended and the alert still fires.
+#[tokio::test]
+async fn a_silenced_alert_is_recorded_and_opens_nothing_until_the_silence_ends() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let agent = app.token("prometheus", "read write").await;
+    let body = json!({ "matchers": ["alertname=HostDown", "instance!=db01:9100"], "ends_at": "2999-01-01T00:00:00Z",
+                       "comment": "patching the web tier" });
+    let (status, created) = app.api(Method::POST, "/api/v1/silences", &agent, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let silence = created["id"].as_i64().unwrap();
+    let bad = json!({ "matchers": ["job!=x"], "ends_at": "2999-01-01T00:00:00Z", "comment": "x" });
+    let (status, out) = app.api(Method::POST, "/api/v1/silences", &agent, Some(bad)).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("matchers")), "{out}");
+
+    let firing = webhook("firing", &[("s1", "web01:9100", "firing"), ("s2", "db01:9100", "firing")]);
+    let (_, out) = post(&app, &bot, firing.clone()).await;
+    assert_eq!(out["new"], 2, "both recorded: {out}");
+    let opened = out["incidents_opened"].as_array().unwrap().clone();
+    assert_eq!(opened.len(), 1, "db01 is not silenced: {out}");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    let web01 = alerts["items"].as_array().unwrap().iter().find(|a| a["subject"] == "web01").unwrap().clone();
+    assert!(web01["ticket_id"].is_null(), "the silenced one joined nothing: {web01}");
+    let (browser, csrf) = app.signed_in("prometheus").await;
+    let (_, html) = app.page(&browser, "/alerts?lang=en").await;
+    assert!(html.contains("Silenced"), "the console marks it");
+    let (status, html) =
+        app.page(&browser, "/alerts/silences?alertname=HostDown&instance=web02%3A9100&lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("patching the web tier") && html.contains("instance=web02:9100"),
+        "prefilled from an alert"
+    );
+
+    // The silence ends (here, from the page); the next re-send opens web01's incident.
+    let ended = browser
+        .post(app.url(&format!("/alerts/silences/{silence}/expire")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.headers()["location"].to_str().unwrap().contains("notice=saved"));
+    assert_eq!(app.api(Method::DELETE, &format!("/api/v1/silences/{silence}"), &agent, None).await.0, 404);
+    let (_, out) = post(&app, &bot, firing).await;
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    let web01 = alerts["items"].as_array().unwrap().iter().find(|a| a["subject"] == "web01").unwrap().clone();
+    assert!(web01["ticket_id"].is_i64(), "covered now: {web01} {out}");
+    let made = browser
+        .post(app.url("/alerts/silences"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("matchers", "alertname=DiskFull"),
+            ("duration", "2 h"),
+            ("comment", "disk swap"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(made.headers()["location"].to_str().unwrap().contains("notice=saved"));
+    let (_, list) = app.api(Method::GET, "/api/v1/silences", &agent, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "the ended one is gone from the running list");
+}

@@ -22,9 +22,24 @@ CREATE TABLE alerts (
     ticket_id   BIGINT REFERENCES tickets (id),
     -- The configuration item its labels name (`instance`, `host`, …), if the CMDB has it.
     ci_id       BIGINT REFERENCES cis (id),
+    -- The silence that matched it when it fired (it opened no incident).
+    silence_id  BIGINT,
     CONSTRAINT alerts_fingerprint_key UNIQUE (source, fingerprint)
 );
 CREATE INDEX alerts_by_status ON alerts (status, last_seen);
 CREATE INDEX alerts_by_ticket ON alerts (ticket_id);
 CREATE INDEX alerts_by_group ON alerts (source, group_key);
 CREATE INDEX alerts_by_ci ON alerts (ci_id, status);
+
+-- Silences and maintenance windows: label matchers (one per line) over a time range, with who
+-- and why. Ending one early moves its end to that moment.
+CREATE TABLE silences (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    matchers   TEXT   NOT NULL,
+    starts_at  BIGINT NOT NULL,
+    ends_at    BIGINT NOT NULL,
+    comment    TEXT   NOT NULL,
+    created_by TEXT   NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX silences_by_end ON silences (ends_at);

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
-use steward_core::alerts::AlertEvent;
+use steward_core::alerts::{AlertEvent, SilenceEvent};
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
@@ -134,6 +134,14 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             AlertEvent::Resolved => row("alert", id, "resolve"),
             AlertEvent::Refired => row("alert", id, "refire"),
             AlertEvent::Linked { ticket_id } => row("alert", id, "link").after(json!({ "ticket_id": ticket_id })),
+            AlertEvent::Silenced { silence_id } => {
+                row("alert", id, "silence").after(json!({ "silence_id": silence_id }))
+            }
+        },
+        DomainEvent::Silence { id, event } => match event {
+            SilenceEvent::Created { matchers, starts_at, ends_at, comment } => row("silence", id, "create")
+                .after(json!({ "matchers": matchers, "starts_at": starts_at, "ends_at": ends_at, "comment": comment })),
+            SilenceEvent::Expired => row("silence", id, "expire"),
         },
         DomainEvent::ReplyTemplate { id, event } => {
             let template = |t: &ReplyTemplate| json!({ "name": t.name, "body": t.body, "team_id": t.team_id });
@@ -550,9 +558,26 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 "resolve" => AlertEvent::Resolved,
                 "refire" => AlertEvent::Refired,
                 "link" => AlertEvent::Linked { ticket_id: after()?.int("ticket_id")? },
+                "silence" => AlertEvent::Silenced { silence_id: after()?.int("silence_id")? },
                 _ => return unknown(),
             };
             DomainEvent::Alert { id: id_of(s)?, event }
+        }
+        "silence" => {
+            let event = match s.action {
+                "create" => {
+                    let a = after()?;
+                    SilenceEvent::Created {
+                        matchers: a.texts("matchers")?,
+                        starts_at: a.text("starts_at")?,
+                        ends_at: a.text("ends_at")?,
+                        comment: a.text("comment")?,
+                    }
+                }
+                "expire" => SilenceEvent::Expired,
+                _ => return unknown(),
+            };
+            DomainEvent::Silence { id: id_of(s)?, event }
         }
         "reply_template" => {
             let template = || -> Decoded<ReplyTemplate> {

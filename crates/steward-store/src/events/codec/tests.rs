@@ -169,8 +169,20 @@ fn every_kind_of_event_reads_back_as_written() {
         steward_core::alerts::AlertEvent::Resolved,
         steward_core::alerts::AlertEvent::Refired,
         steward_core::alerts::AlertEvent::Linked { ticket_id: TicketId(4) },
+        steward_core::alerts::AlertEvent::Silenced { silence_id: 2 },
     ] {
         round_trip(DomainEvent::Alert { id: 7, event });
+    }
+    for event in [
+        steward_core::alerts::SilenceEvent::Created {
+            matchers: vec!["alertname=HostDown".into()],
+            starts_at: "2030-01-01T00:00:00Z".into(),
+            ends_at: "2030-01-01T02:00:00Z".into(),
+            comment: "patching".into(),
+        },
+        steward_core::alerts::SilenceEvent::Expired,
+    ] {
+        round_trip(DomainEvent::Silence { id: 2, event });
     }
     for event in [
         SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 },
