@@ -27,6 +27,9 @@ pub struct AlertRecord {
     pub ci_id: Option<CiId>,
     /// The silence that matched it when it fired.
     pub silence_id: Option<i64>,
+    /// State changes counted since `flips_since` (see `alerts::FlapPolicy`).
+    pub flips: i64,
+    pub flips_since: Option<Timestamp>,
 }
 
 /// A stored silence.
@@ -49,7 +52,7 @@ pub struct AlertFilter {
 }
 
 const COLUMNS: &str = "id, source, fingerprint, group_key, status, severity, title, subject, labels, annotations, link, \
-                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id, silence_id";
+                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id, silence_id, flips, flips_since";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("alert: {e}"))
@@ -82,6 +85,8 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
         ticket_id: r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
         ci_id: r.try_get::<Option<i64>, _>("ci_id")?.map(CiId),
         silence_id: r.try_get("silence_id")?,
+        flips: r.try_get("flips")?,
+        flips_since: r.try_get::<Option<i64>, _>("flips_since")?.map(from_ms).transpose()?,
     })
 }
 
@@ -216,6 +221,16 @@ impl Tx {
             .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_alert_flips(&mut self, id: i64, flips: i64, since: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE alerts SET flips = $1, flips_since = $2 WHERE id = $3")
+            .bind(flips)
+            .bind(to_ms(since))
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(())
     }
 
     pub async fn mark_alert_silenced(&mut self, id: i64, silence: Option<i64>) -> Result<()> {

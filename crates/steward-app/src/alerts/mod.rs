@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use steward_core::alerts::{Alert, AlertEvent, AlertStatus, Silence, SilenceEvent, incident_levels};
+use steward_core::alerts::{
+    Alert, AlertEvent, AlertStatus, FlapPolicy, Silence, SilenceEvent, incident_levels,
+};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CiId, TicketId};
@@ -86,6 +88,8 @@ impl crate::Alerts<'_> {
                         ticket_id: None,
                         ci_id: ci,
                         silence_id: None,
+                        flips: 0,
+                        flips_since: None,
                     };
                     stored.insert(alert.fingerprint.clone(), record);
                     None
@@ -114,6 +118,15 @@ impl crate::Alerts<'_> {
             if let Some(event) = event {
                 if event == AlertEvent::Resolved {
                     report.resolved += 1;
+                }
+                let flap = FlapPolicy::default();
+                let was = flap.flapping(current.flips, current.flips_since, at);
+                let (flips, since) = flap.after_change(current.flips, current.flips_since, at);
+                tx.set_alert_flips(current.id, flips, since).await?;
+                (current.flips, current.flips_since) = (flips, Some(since));
+                if !was && flap.flapping(flips, Some(since), at) {
+                    let event = AlertEvent::Flapping { changes: flips };
+                    record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
                 }
                 record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
             }
@@ -145,7 +158,10 @@ impl crate::Alerts<'_> {
         // Firing alerts with no incident, or whose incident is closed: open or join one.
         let mut uncovered = Vec::new();
         let mut tickets: BTreeMap<TicketId, Vec<AlertRecord>> = BTreeMap::new();
-        for a in touched {
+        let now = self.now();
+        let flap = FlapPolicy::default();
+        // A flapping alert opens, resolves and reopens nothing until it settles.
+        for a in touched.into_iter().filter(|a| !flap.flapping(a.flips, a.flips_since, now)) {
             match a.ticket_id {
                 Some(t) => tickets.entry(t).or_default().push(a),
                 None if a.alert.status == AlertStatus::Firing

@@ -15,6 +15,8 @@ pub enum AlertEvent {
     Linked { ticket_id: TicketId },
     /// A silence matched it when it fired: it opens no incident.
     Silenced { silence_id: i64 },
+    /// It changed state too often (`FlapPolicy`): it opens and resolves nothing until it settles.
+    Flapping { changes: i64 },
 }
 
 /// A silence: created (its matchers as typed, its window) or ended early.

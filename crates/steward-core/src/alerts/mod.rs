@@ -219,6 +219,35 @@ pub fn label_fingerprint(labels: &BTreeMap<String, String>) -> String {
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// When an alert is flapping: `changes` state changes (firing ↔ resolved) within `window`. A
+/// flapping alert stops opening and resolving incidents until it settles (no change for a
+/// window).
+#[derive(Debug, Clone, Copy)]
+pub struct FlapPolicy {
+    pub changes: i64,
+    pub window: jiff::SignedDuration,
+}
+
+impl Default for FlapPolicy {
+    fn default() -> Self {
+        FlapPolicy { changes: 4, window: jiff::SignedDuration::from_hours(1) }
+    }
+}
+
+impl FlapPolicy {
+    /// The count after one more change at `at`: a change after a quiet window starts anew.
+    pub fn after_change(self, flips: i64, since: Option<Timestamp>, at: Timestamp) -> (i64, Timestamp) {
+        match since {
+            Some(s) if at.duration_since(s) <= self.window => (flips + 1, s),
+            _ => (1, at),
+        }
+    }
+
+    pub fn flapping(self, flips: i64, since: Option<Timestamp>, at: Timestamp) -> bool {
+        flips >= self.changes && since.is_some_and(|s| at.duration_since(s) <= self.window)
+    }
+}
+
 /// Whether an alert opens an incident, and at what impact and urgency: the default rules (a
 /// critical alert opens a P2, a warning a P3, information nothing).
 pub fn incident_levels(severity: Severity) -> Option<(i64, i64)> {
@@ -231,3 +260,25 @@ pub fn incident_levels(severity: Severity) -> Option<(i64, i64)> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod flap_tests {
+    use super::*;
+
+    #[test]
+    fn four_changes_within_an_hour_flap_and_a_quiet_hour_settles() {
+        let p = FlapPolicy::default();
+        let t0: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let at = |m: i64| t0.checked_add(jiff::SignedDuration::from_mins(m)).unwrap();
+        let (mut flips, mut since) = (0, None);
+        for m in [0, 5, 10] {
+            let (f, s) = p.after_change(flips, since, at(m));
+            (flips, since) = (f, Some(s));
+        }
+        assert!(!p.flapping(flips, since, at(10)), "three changes");
+        let (f, s) = p.after_change(flips, since, at(15));
+        assert!(p.flapping(f, Some(s), at(15)), "the fourth within the hour");
+        assert!(!p.flapping(f, Some(s), at(61)), "settled after a quiet window");
+        assert_eq!(p.after_change(f, Some(s), at(90)), (1, at(90)), "a later change starts anew");
+    }
+}

@@ -35,10 +35,13 @@ pub struct AlertJson {
     last_seen: String,
     repeats: i64,
     ticket_id: Option<TicketId>,
+    silence_id: Option<i64>,
+    /// Changing state too often: it opens and resolves nothing until it settles.
+    flapping: bool,
 }
 
-impl From<&AlertRecord> for AlertJson {
-    fn from(r: &AlertRecord) -> AlertJson {
+impl AlertJson {
+    pub fn of(r: &AlertRecord, now: jiff::Timestamp) -> AlertJson {
         AlertJson {
             id: r.id,
             source: r.alert.source.clone(),
@@ -57,6 +60,8 @@ impl From<&AlertRecord> for AlertJson {
             last_seen: time(r.last_seen),
             repeats: r.repeats,
             ticket_id: r.ticket_id,
+            silence_id: r.silence_id,
+            flapping: steward_core::alerts::FlapPolicy::default().flapping(r.flips, r.flips_since, now),
         }
     }
 }
@@ -115,7 +120,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> ApiResult<Json<Items<AlertJson>>> {
     let alerts = state.app.alerts().list(&actor, &q.filter()?).await?;
-    Ok(Json(Items::of(&alerts, AlertJson::from)))
+    let now = state.app.now();
+    Ok(Json(Items::of(&alerts, |a| AlertJson::of(a, now))))
 }
 
 /// A silence (maintenance window).

@@ -18,9 +18,14 @@ struct ConsolePage<'a> {
     status: String,
     /// The incidents' numbers, by id.
     numbers: std::collections::HashMap<i64, String>,
+    now: jiff::Timestamp,
 }
 
 impl ConsolePage<'_> {
+    fn flapping(&self, a: &AlertRecord) -> bool {
+        steward_core::alerts::FlapPolicy::default().flapping(a.flips, a.flips_since, self.now)
+    }
+
     /// The labels a silence made from this alert starts with: its name and where it fires.
     fn silence_query(&self, a: &AlertRecord) -> String {
         let pairs: Vec<(&str, &str)> = ["alertname", "instance", "host", "job"]
@@ -62,7 +67,7 @@ pub async fn console(
     }
     let page = Page::new(&state, &actor, &headers, &uri, "alerts.title");
     let status = filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default();
-    Ok(render(&ConsolePage { page, alerts, status, numbers }))
+    Ok(render(&ConsolePage { page, alerts, status, numbers, now: state.app.now() }))
 }
 
 #[derive(Template)]

@@ -322,3 +322,33 @@ async fn a_silenced_alert_is_recorded_and_opens_nothing_until_the_silence_ends()
     let (_, list) = app.api(Method::GET, "/api/v1/silences", &agent, None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "the ended one is gone from the running list");
 }
+
+/// Issue 18, done when: a flapping alert stops opening and resolving incidents — after four
+/// changes within an hour it is marked and the incident is left as it stands.
+#[tokio::test]
+async fn a_flapping_alert_stops_opening_and_resolving_its_incident() {
+    let app = TestApp::spawn().await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let agent = app.token("prometheus", "read write").await;
+    let send = |state: &'static str| post(&app, &bot, webhook(state, &[("flap1", "web07:9100", state)]));
+    let (_, out) = send("firing").await;
+    let incident = out["incidents_opened"][0].as_i64().unwrap();
+    let state = || async {
+        let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &agent, None).await;
+        inc["state"].as_str().unwrap().to_owned()
+    };
+    send("resolved").await;
+    assert_eq!(state().await, "resolved", "change 1");
+    send("firing").await;
+    assert_eq!(state().await, "in_progress", "change 2 reopens");
+    send("resolved").await;
+    assert_eq!(state().await, "resolved", "change 3");
+    send("firing").await;
+    assert_eq!(state().await, "resolved", "change 4: flapping, left as it stands");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    assert_eq!(alerts["items"][0]["flapping"], true, "{alerts}");
+    let (browser, _) = app.signed_in("prometheus").await;
+    let (_, html) = app.page(&browser, "/alerts?lang=zh-CN").await;
+    assert!(html.contains("抖动中"));
+}

@@ -24,6 +24,9 @@ CREATE TABLE alerts (
     ci_id       BIGINT REFERENCES cis (id),
     -- The silence that matched it when it fired (it opened no incident).
     silence_id  BIGINT,
+    -- State changes counted since `flips_since`: too many in the window and it is flapping.
+    flips       BIGINT NOT NULL DEFAULT 0,
+    flips_since BIGINT,
     CONSTRAINT alerts_fingerprint_key UNIQUE (source, fingerprint)
 );
 CREATE INDEX alerts_by_status ON alerts (status, last_seen);

@@ -137,6 +137,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             AlertEvent::Silenced { silence_id } => {
                 row("alert", id, "silence").after(json!({ "silence_id": silence_id }))
             }
+            AlertEvent::Flapping { changes } => row("alert", id, "flap").after(json!({ "changes": changes })),
         },
         DomainEvent::Silence { id, event } => match event {
             SilenceEvent::Created { matchers, starts_at, ends_at, comment } => row("silence", id, "create")
@@ -559,6 +560,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 "refire" => AlertEvent::Refired,
                 "link" => AlertEvent::Linked { ticket_id: after()?.int("ticket_id")? },
                 "silence" => AlertEvent::Silenced { silence_id: after()?.int("silence_id")? },
+                "flap" => AlertEvent::Flapping { changes: after()?.int("changes")? },
                 _ => return unknown(),
             };
             DomainEvent::Alert { id: id_of(s)?, event }

@@ -170,6 +170,7 @@ fn every_kind_of_event_reads_back_as_written() {
         steward_core::alerts::AlertEvent::Refired,
         steward_core::alerts::AlertEvent::Linked { ticket_id: TicketId(4) },
         steward_core::alerts::AlertEvent::Silenced { silence_id: 2 },
+        steward_core::alerts::AlertEvent::Flapping { changes: 4 },
     ] {
         round_trip(DomainEvent::Alert { id: 7, event });
     }
