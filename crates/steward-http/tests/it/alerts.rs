@@ -106,6 +106,9 @@ async fn alertmanager_alerts_open_an_incident_once_and_resolve_it_when_they_clea
     assert!(html.contains("告警中") && html.contains("Host is unreachable"), "{html}");
     let (_, html) = app.page(&browser, "/alerts?status=resolved&lang=en").await;
     assert!(html.contains(r#"id="no-alerts""#), "none resolved now: {html}");
+    let (_, html) = app.page(&browser, &format!("/incidents/{incident}?lang=en")).await;
+    let section = html.split(r#"id="incident-alerts""#).nth(1).expect("the incident shows its alerts");
+    assert!(section.contains("Host is unreachable") && section.contains("web02"), "{section}");
     let (rita, _) = app.signed_in("rita").await;
     assert_eq!(app.page(&rita, "/alerts").await.0, 403);
 }

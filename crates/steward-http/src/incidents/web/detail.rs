@@ -262,6 +262,8 @@ struct DetailPage<'a> {
     sla_source: String,
     /// The CIs the incident affects: id and name.
     cis: Vec<(i64, String)>,
+    /// The alerts from monitoring linked to it: (status, title, host or service, last seen).
+    alerts: Vec<(&'static str, String, String, String)>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -380,11 +382,23 @@ async fn detail_page(
     };
     let cis =
         state.app.cmdb().incident_cis(&actor, id).await?.into_iter().map(|c| (c.id.get(), c.name)).collect();
+    let alerts = match work {
+        true => state
+            .app
+            .alerts()
+            .list(&actor, &steward_store::AlertFilter { ticket_id: Some(id), limit: 200, ..Default::default() })
+            .await?
+            .into_iter()
+            .map(|a| (a.alert.status.as_str(), a.title, a.subject.unwrap_or_default(), page.minute(a.last_seen)))
+            .collect(),
+        false => Vec::new(),
+    };
     let replies = match work {
         true => state.app.incidents().replies_for(&actor, id).await?,
         false => Vec::new(),
     };
     let detail = DetailPage {
+        alerts,
         replies,
         sla,
         sla_source,
