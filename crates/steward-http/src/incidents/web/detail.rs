@@ -386,10 +386,15 @@ async fn detail_page(
         true => state
             .app
             .alerts()
-            .list(&actor, &steward_store::AlertFilter { ticket_id: Some(id), limit: 200, ..Default::default() })
+            .list(
+                &actor,
+                &steward_store::AlertFilter { ticket_id: Some(id), limit: 200, ..Default::default() },
+            )
             .await?
             .into_iter()
-            .map(|a| (a.alert.status.as_str(), a.title, a.subject.unwrap_or_default(), page.minute(a.last_seen)))
+            .map(|a| {
+                (a.alert.status.as_str(), a.title, a.subject.unwrap_or_default(), page.minute(a.last_seen))
+            })
             .collect(),
         false => Vec::new(),
     };
