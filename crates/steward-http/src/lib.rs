@@ -52,11 +52,18 @@ pub struct HttpConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the sign-in throttle);
     /// any other peer is the client itself.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The secret Grafana signs its webhooks with (HMAC-SHA256); unset: not checked.
+    pub grafana_hmac_secret: Option<String>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { secure_cookies: false, max_body_bytes: 1024 * 1024, trusted_proxies: Vec::new() }
+        HttpConfig {
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            grafana_hmac_secret: None,
+        }
     }
 }
 

@@ -76,6 +76,9 @@ pub struct Config {
     pub anchor_log: Option<PathBuf>,
     /// Also send each anchor to syslog through this socket, e.g. `/dev/log`.
     pub anchor_syslog: Option<PathBuf>,
+    /// The secret of Grafana's webhook contact point ("HMAC signature"): deliveries to
+    /// `/hooks/grafana` must then carry its signature.
+    pub grafana_hmac_secret: Option<Secret>,
 }
 
 impl Default for Config {
@@ -113,6 +116,7 @@ impl Default for Config {
             anchor_key: None,
             anchor_log: None,
             anchor_syslog: None,
+            grafana_hmac_secret: None,
         }
     }
 }
@@ -146,6 +150,7 @@ const ENV_KEYS: &[&str] = &[
     "anchor_key",
     "anchor_log",
     "anchor_syslog",
+    "grafana_hmac_secret",
 ];
 
 /// Flags that override the file and the environment.
@@ -272,6 +277,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             // Validated in `load`.
             trusted_proxies: self.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect(),
+            grafana_hmac_secret: self.grafana_hmac_secret.as_ref().map(|s| s.0.clone()),
         }
     }
 

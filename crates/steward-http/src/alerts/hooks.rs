@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use steward_core::alerts::{Alert, RawAlert};
 use steward_core::ids::TicketId;
@@ -107,12 +108,136 @@ pub async fn alertmanager(
         );
     }
     let report = state.app.alerts().ingest(&actor, &body.group_key, alerts).await?;
-    Ok(Json(IngestJson {
-        received: report.received,
-        new: report.new,
-        repeated: report.repeated,
-        resolved: report.resolved,
-        incidents_opened: report.incidents_opened,
-        incidents_resolved: report.incidents_resolved,
-    }))
+    Ok(Json(IngestJson::from(report)))
+}
+
+impl From<steward_app::alerts::IngestReport> for IngestJson {
+    fn from(report: steward_app::alerts::IngestReport) -> IngestJson {
+        IngestJson {
+            received: report.received,
+            new: report.new,
+            repeated: report.repeated,
+            resolved: report.resolved,
+            incidents_opened: report.incidents_opened,
+            incidents_resolved: report.incidents_resolved,
+        }
+    }
+}
+
+/// Grafana's unified alerting webhook contact point, `version: "1"`
+/// (<https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/>).
+/// Its alerts are Alertmanager's, with Grafana's links and the values that fired them.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrafanaWebhook {
+    version: String,
+    #[serde(default)]
+    group_key: String,
+    #[serde(default)]
+    truncated_alerts: i64,
+    alerts: Vec<GrafanaAlert>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrafanaAlert {
+    status: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default, rename = "generatorURL")]
+    generator_url: String,
+    #[serde(default, rename = "panelURL")]
+    panel_url: String,
+    #[serde(default, rename = "dashboardURL")]
+    dashboard_url: String,
+    #[serde(default)]
+    fingerprint: String,
+    /// What the query returned (`{"B": 22.5}`); older Grafana sends `valueString` instead.
+    #[serde(default)]
+    values: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default)]
+    value_string: String,
+}
+
+/// The signature Grafana sends: hex HMAC-SHA256 of the body (of `timestamp:body` when it also
+/// sends the timestamp header), keyed with the contact point's secret.
+fn grafana_signed(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    use hmac::{KeyInit, Mac};
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let Some(sent) = header("x-grafana-alerting-signature").and_then(|s| hex::decode(s).ok()) else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    if let Some(ts) = header("x-grafana-alerting-signature-timestamp") {
+        mac.update(ts.as_bytes());
+        mac.update(b":");
+    }
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&sent).is_ok()
+}
+
+/// `POST|PUT /hooks/grafana`.
+pub async fn grafana(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<IngestJson>> {
+    if let Some(secret) = &state.config.grafana_hmac_secret
+        && !grafana_signed(secret, &headers, &body)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the X-Grafana-Alerting-Signature header is missing or does not match the configured secret",
+        ));
+    }
+    let body: GrafanaWebhook = crate::extract::parse_json(&body)?;
+    if body.version != "1" {
+        return Err(ApiError::invalid("version", format!("expected \"1\", got \"{}\"", body.version)));
+    }
+    let group = if body.group_key.trim().is_empty() { "grafana".to_owned() } else { body.group_key };
+    if group.len() > 1000 {
+        return Err(ApiError::invalid("groupKey", "a group key of at most 1000 bytes"));
+    }
+    let now = state.app.now();
+    let mut alerts = Vec::with_capacity(body.alerts.len());
+    for (i, a) in body.alerts.into_iter().enumerate() {
+        let field = format!("alerts[{i}]");
+        let mut annotations = a.annotations;
+        let values = match a.values {
+            Some(v) if !v.is_empty() => {
+                v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+            }
+            _ => a.value_string,
+        };
+        if !values.trim().is_empty() {
+            annotations.entry("values".to_owned()).or_insert(values);
+        }
+        let link = [a.panel_url, a.dashboard_url, a.generator_url].into_iter().find(|l| !l.trim().is_empty());
+        let raw = RawAlert {
+            fingerprint: Some(a.fingerprint),
+            status: a.status,
+            labels: a.labels,
+            annotations,
+            starts_at: instant(&format!("{field}.startsAt"), &a.starts_at)?,
+            ends_at: instant(&format!("{field}.endsAt"), &a.ends_at)?,
+            link,
+        };
+        alerts.push(
+            Alert::parse("grafana", &field, raw, now).map_err(|e| ApiError::invalid(e.field, e.message))?,
+        );
+    }
+    if body.truncated_alerts > 0 {
+        tracing::warn!(group = %group, truncated = body.truncated_alerts, "Grafana left alerts out of a webhook");
+    }
+    let report = state.app.alerts().ingest(&actor, &group, alerts).await?;
+    Ok(Json(IngestJson::from(report)))
 }

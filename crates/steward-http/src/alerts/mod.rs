@@ -16,6 +16,8 @@ pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
         route(M::POST, "/hooks/alertmanager", A, hooks::alertmanager),
+        route(M::POST, "/hooks/grafana", A, hooks::grafana),
+        route(M::PUT, "/hooks/grafana", A, hooks::grafana),
         route(M::GET, "/api/v1/alerts", A, api::list).doc(
             Op::new("Alerts from monitoring, newest first")
                 .query::<api::AlertQuery>()

@@ -355,3 +355,75 @@ async fn a_flapping_alert_stops_opening_and_resolving_its_incident() {
     let (_, html) = app.page(&browser, "/alerts?lang=zh-CN").await;
     assert!(html.contains("抖动中"));
 }
+
+/// Grafana's webhook (`version: "1"`, as its documentation shows it) opens and resolves an
+/// incident; with a secret configured, only a delivery signed with it is taken.
+#[tokio::test]
+async fn grafana_alerts_land_and_a_configured_secret_is_checked() {
+    use hmac::{KeyInit, Mac};
+    let http = steward_http::HttpConfig { grafana_hmac_secret: Some("s3cret".into()), ..Default::default() };
+    let app = TestApp::spawn_with(steward_app::AppConfig::default(), http).await;
+    app.user("grafana", "agent").await;
+    let bot = app.token("grafana", "alerts").await;
+    let body = |status: &str| {
+        json!({
+            "receiver": "steward", "status": status, "orgId": 1, "version": "1",
+            "groupKey": "{}/{}:{alertname=\"HighCPU\"}", "truncatedAlerts": 0,
+            "title": "[FIRING:1] HighCPU", "state": "alerting", "message": "CPU above 90%",
+            "alerts": [{
+                "status": status,
+                "labels": { "alertname": "HighCPU", "instance": "app01:9100", "severity": "warning" },
+                "annotations": { "summary": "CPU above 90%" },
+                "startsAt": "2026-01-01T00:00:00Z",
+                "endsAt": if status == "resolved" { "2026-01-01T00:05:00Z" } else { "0001-01-01T00:00:00Z" },
+                "generatorURL": "http://grafana.local/alerting/grafana/abc/view",
+                "fingerprint": "c6eadffa33fcdf37",
+                "silenceURL": "http://grafana.local/alerting/silence/new",
+                "dashboardURL": "http://grafana.local/d/xyz", "panelURL": "http://grafana.local/d/xyz?viewPanel=2",
+                "values": { "B": 93.5 }, "valueString": "[ var='B' value=93.5 ]"
+            }]
+        })
+        .to_string()
+    };
+    let send = |text: String, signature: Option<String>| {
+        let mut request = reqwest::Client::new()
+            .put(app.url("/hooks/grafana"))
+            .bearer_auth(&bot)
+            .header("content-type", "application/json")
+            .header("x-grafana-alerting-signature-timestamp", "1767225600");
+        if let Some(sig) = signature {
+            request = request.header("x-grafana-alerting-signature", sig);
+        }
+        request.body(text).send()
+    };
+    let sign = |text: &str| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(b"1767225600:");
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let firing = body("firing");
+    assert_eq!(send(firing.clone(), None).await.unwrap().status(), 401, "unsigned");
+    let wrong = send(firing.clone(), Some(sign("something else"))).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let out: Value = wrong.json().await.unwrap();
+    assert_eq!(out["error"]["code"], "bad_signature");
+    let out: Value = send(firing.clone(), Some(sign(&firing))).await.unwrap().json().await.unwrap();
+    let incident = out["incidents_opened"][0].as_i64().expect("a warning opens a P3");
+    let reader = app.token("grafana", "read write").await;
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &reader, None).await;
+    assert_eq!((inc["priority"].as_i64(), inc["title"].as_str()), (Some(3), Some("CPU above 90% on app01")));
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &reader, None).await;
+    let alert = &alerts["items"][0];
+    assert_eq!(
+        (alert["source"].as_str(), alert["link"].as_str()),
+        (Some("grafana"), Some("http://grafana.local/d/xyz?viewPanel=2"))
+    );
+    assert_eq!(alert["annotations"]["values"], "B=93.5", "{alert}");
+    let resolved = body("resolved");
+    let out: Value = send(resolved.clone(), Some(sign(&resolved))).await.unwrap().json().await.unwrap();
+    assert_eq!(out["incidents_resolved"], json!([incident]));
+    let old = body("firing").replace("\"version\":\"1\"", "\"version\":\"0\"");
+    let refused = send(old.clone(), Some(sign(&old))).await.unwrap();
+    assert_eq!(refused.status(), 422);
+}
