@@ -20,7 +20,7 @@ use crate::extract::{ApiJson, CurrentActor};
 /// (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>). Its other
 /// fields (`status`, `receiver`, `groupLabels`, `commonLabels`, `commonAnnotations`,
 /// `externalURL`) repeat what each alert carries, and are not read.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertmanagerWebhook {
     version: String,
@@ -31,7 +31,7 @@ pub struct AlertmanagerWebhook {
     alerts: Vec<AlertmanagerAlert>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertmanagerAlert {
     status: String,
@@ -48,6 +48,30 @@ pub struct AlertmanagerAlert {
     generator_url: String,
     #[serde(default)]
     fingerprint: String,
+}
+
+impl AlertmanagerAlert {
+    /// The alert checked, as `alerts[i]` of a delivery from `source`; `link` comes before the
+    /// generator URL.
+    fn check(
+        self,
+        source: &str,
+        i: usize,
+        now: jiff::Timestamp,
+        link: Option<String>,
+    ) -> Result<Alert, ApiError> {
+        let field = format!("alerts[{i}]");
+        let raw = RawAlert {
+            fingerprint: Some(self.fingerprint),
+            status: self.status,
+            labels: self.labels,
+            annotations: self.annotations,
+            starts_at: instant(&format!("{field}.startsAt"), &self.starts_at)?,
+            ends_at: instant(&format!("{field}.endsAt"), &self.ends_at)?,
+            link: link.or(Some(self.generator_url)),
+        };
+        Alert::parse(source, &field, raw, now).map_err(|e| ApiError::invalid(e.field, e.message))
+    }
 }
 
 /// What a delivery changed.
@@ -85,20 +109,7 @@ pub async fn alertmanager(
     let now = state.app.now();
     let mut alerts = Vec::with_capacity(body.alerts.len());
     for (i, a) in body.alerts.into_iter().enumerate() {
-        let field = format!("alerts[{i}]");
-        let raw = RawAlert {
-            fingerprint: Some(a.fingerprint),
-            status: a.status,
-            labels: a.labels,
-            annotations: a.annotations,
-            starts_at: instant(&format!("{field}.startsAt"), &a.starts_at)?,
-            ends_at: instant(&format!("{field}.endsAt"), &a.ends_at)?,
-            link: Some(a.generator_url),
-        };
-        alerts.push(
-            Alert::parse("alertmanager", &field, raw, now)
-                .map_err(|e| ApiError::invalid(e.field, e.message))?,
-        );
+        alerts.push(a.check("alertmanager", i, now, None)?);
     }
     if body.truncated_alerts > 0 {
         tracing::warn!(
@@ -127,7 +138,7 @@ impl From<steward_app::alerts::IngestReport> for IngestJson {
 /// Grafana's unified alerting webhook contact point, `version: "1"`
 /// (<https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/>).
 /// Its alerts are Alertmanager's, with Grafana's links and the values that fired them.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrafanaWebhook {
     version: String,
@@ -138,26 +149,16 @@ pub struct GrafanaWebhook {
     alerts: Vec<GrafanaAlert>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrafanaAlert {
-    status: String,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-    #[serde(default)]
-    starts_at: String,
-    #[serde(default)]
-    ends_at: String,
-    #[serde(default, rename = "generatorURL")]
-    generator_url: String,
+    /// What Alertmanager's alerts carry too.
+    #[serde(flatten)]
+    base: AlertmanagerAlert,
     #[serde(default, rename = "panelURL")]
     panel_url: String,
     #[serde(default, rename = "dashboardURL")]
     dashboard_url: String,
-    #[serde(default)]
-    fingerprint: String,
     /// What the query returned (`{"B": 22.5}`); older Grafana sends `valueString` instead.
     #[serde(default)]
     values: Option<BTreeMap<String, serde_json::Value>>,
@@ -209,9 +210,7 @@ pub async fn grafana(
     }
     let now = state.app.now();
     let mut alerts = Vec::with_capacity(body.alerts.len());
-    for (i, a) in body.alerts.into_iter().enumerate() {
-        let field = format!("alerts[{i}]");
-        let mut annotations = a.annotations;
+    for (i, mut a) in body.alerts.into_iter().enumerate() {
         let values = match a.values {
             Some(v) if !v.is_empty() => {
                 v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
@@ -219,21 +218,10 @@ pub async fn grafana(
             _ => a.value_string,
         };
         if !values.trim().is_empty() {
-            annotations.entry("values".to_owned()).or_insert(values);
+            a.base.annotations.entry("values".to_owned()).or_insert(values);
         }
-        let link = [a.panel_url, a.dashboard_url, a.generator_url].into_iter().find(|l| !l.trim().is_empty());
-        let raw = RawAlert {
-            fingerprint: Some(a.fingerprint),
-            status: a.status,
-            labels: a.labels,
-            annotations,
-            starts_at: instant(&format!("{field}.startsAt"), &a.starts_at)?,
-            ends_at: instant(&format!("{field}.endsAt"), &a.ends_at)?,
-            link,
-        };
-        alerts.push(
-            Alert::parse("grafana", &field, raw, now).map_err(|e| ApiError::invalid(e.field, e.message))?,
-        );
+        let link = [a.panel_url, a.dashboard_url].into_iter().find(|l| !l.trim().is_empty());
+        alerts.push(a.base.check("grafana", i, now, link)?);
     }
     if body.truncated_alerts > 0 {
         tracing::warn!(group = %group, truncated = body.truncated_alerts, "Grafana left alerts out of a webhook");
