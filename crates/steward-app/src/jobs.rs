@@ -36,6 +36,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (SLA_SCAN, SignedDuration::from_mins(1)),
     (NOTIFY, SignedDuration::from_secs(5)),
     (DIGEST, SignedDuration::from_hours(24)),
+    (crate::subscriptions::FEED, SignedDuration::from_secs(5)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -116,6 +117,15 @@ impl App {
                 let mails = self.notifications().send_digests().await?;
                 tracing::debug!(mails, "notification digests");
                 Ok(())
+            }
+            crate::subscriptions::FEED => {
+                let queued = self.subscriptions().process_feed().await?;
+                tracing::debug!(queued, "subscription deliveries queued");
+                Ok(())
+            }
+            crate::subscriptions::DELIVER => {
+                let id = job.payload.get("delivery").and_then(serde_json::Value::as_i64).unwrap_or_default();
+                self.subscriptions().deliver(id, job.attempts, job.max_attempts).await
             }
             AUTO_CLOSE => {
                 let closed = self.incidents().auto_close_resolved().await?;

@@ -22,6 +22,7 @@ pub mod reports;
 mod secrets;
 mod services;
 pub mod sla;
+pub mod subscriptions;
 mod tokens;
 
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub use error::{AppError, Result};
 pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
-pub use services::{Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Tokens};
+pub use services::{Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Subscriptions, Tokens};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.
@@ -62,6 +63,9 @@ pub struct AppConfig {
     pub clock: Clock,
     /// Signed checkpoints of the event chain outside the database; `None` writes none.
     pub anchors: Option<audit::AnchorConfig>,
+    /// The address people reach Steward at (`https://steward.example`): links in messages sent
+    /// outside (chat robots, webhooks) point there; `None` sends none.
+    pub public_url: Option<String>,
 }
 
 /// Where notifications are mailed from and through.
@@ -95,6 +99,7 @@ impl Default for AppConfig {
             report_zone: jiff::tz::TimeZone::get(DEFAULT_REPORT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
             clock: Clock::system(),
             anchors: None,
+            public_url: None,
         }
     }
 }

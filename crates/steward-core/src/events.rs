@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::alerts::{AlertEvent, SilenceEvent};
+use crate::subscriptions::SubscriptionEvent;
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
@@ -71,6 +72,10 @@ pub enum DomainEvent {
     Silence {
         id: i64,
         event: SilenceEvent,
+    },
+    Subscription {
+        id: i64,
+        event: SubscriptionEvent,
     },
 }
 

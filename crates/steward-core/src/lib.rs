@@ -16,4 +16,5 @@ pub mod ids;
 pub mod jobs;
 pub mod reports;
 pub mod sla;
+pub mod subscriptions;
 pub mod tickets;

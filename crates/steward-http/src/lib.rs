@@ -24,6 +24,7 @@ mod metrics;
 mod reports;
 mod security;
 mod sla;
+mod subscriptions;
 mod strict_json;
 mod ticket_query;
 mod web;
@@ -149,6 +150,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(cmdb::routes());
     table.extend(audit::routes());
     table.extend(alerts::routes());
+    table.extend(subscriptions::routes());
     table
 }
 

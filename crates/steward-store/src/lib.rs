@@ -23,6 +23,7 @@ mod scan;
 mod sides;
 mod sla;
 mod sqlite;
+mod subscriptions;
 mod teams;
 mod throttles;
 mod tickets;
@@ -49,6 +50,7 @@ pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
+pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
 pub use throttles::ThrottleState;
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
@@ -87,6 +89,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("categories_name_key", "categories_name_key", "name"),
     ("reply_templates_name", "reply_templates_name", "name"),
     ("alerts_fingerprint_key", "alerts.source, alerts.fingerprint", "fingerprint"),
+    ("subscriptions_name_key", "subscriptions.name", "name"),
     ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
     ("sla_calendars_name_key", "sla_calendars.name", "name"),
     ("sla_policies_name_key", "sla_policies.name", "name"),

@@ -79,6 +79,9 @@ pub struct Config {
     /// The secret of Grafana's webhook contact point ("HMAC signature"): deliveries to
     /// `/hooks/grafana` must then carry its signature.
     pub grafana_hmac_secret: Option<Secret>,
+    /// The address people reach Steward at, e.g. `https://steward.example.com`: links in
+    /// messages to chat robots and webhooks point there. Default: `http://<listen>`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -117,6 +120,7 @@ impl Default for Config {
             anchor_log: None,
             anchor_syslog: None,
             grafana_hmac_secret: None,
+            public_url: None,
         }
     }
 }
@@ -151,6 +155,7 @@ const ENV_KEYS: &[&str] = &[
     "anchor_log",
     "anchor_syslog",
     "grafana_hmac_secret",
+    "public_url",
 ];
 
 /// Flags that override the file and the environment.
@@ -251,6 +256,7 @@ impl Config {
             report_zone: jiff::tz::TimeZone::get(&self.report_time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
             clock: steward_app::Clock::system(),
             anchors: Some(self.anchors()),
+            public_url: Some(self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))),
         }
     }
 

@@ -33,7 +33,7 @@ impl Matcher {
         Ok(Matcher { name: name.to_owned(), equal, value: value.to_owned() })
     }
 
-    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         let actual = labels.get(&self.name).map(String::as_str).unwrap_or("");
         (actual == self.value) == self.equal
     }

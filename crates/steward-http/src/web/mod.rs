@@ -67,6 +67,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::cmdb::NAV,
         crate::reports::NAV,
         crate::sla::NAV,
+        crate::subscriptions::NAV,
         crate::identity::TOKENS_NAV,
         crate::audit::NAV,
     ]
@@ -175,6 +176,11 @@ impl Page<'_> {
     /// The reader's zone by name, for captions ("Asia/Shanghai").
     pub fn zone_name(&self) -> &str {
         self.zone.iana_name().unwrap_or("UTC")
+    }
+
+    /// Whether the page is in Chinese (for text made outside the catalogue).
+    pub fn lang_is_zh(&self) -> bool {
+        self.lang == crate::i18n::Lang::ZhCn
     }
 
     /// A stored code shown by its name: the catalogue's `<kind>.<code>`, or the code itself

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use steward_core::alerts::{AlertEvent, SilenceEvent};
+use steward_core::subscriptions::SubscriptionEvent;
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
@@ -143,6 +144,14 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             SilenceEvent::Created { matchers, starts_at, ends_at, comment } => row("silence", id, "create")
                 .after(json!({ "matchers": matchers, "starts_at": starts_at, "ends_at": ends_at, "comment": comment })),
             SilenceEvent::Expired => row("silence", id, "expire"),
+        },
+        DomainEvent::Subscription { id, event } => match event {
+            SubscriptionEvent::Created { name, channel, target, topics } => row("subscription", id, "create")
+                .after(json!({ "name": name, "channel": channel, "target": target, "topics": topics })),
+            SubscriptionEvent::Deleted { name } => row("subscription", id, "delete").after(json!({ "name": name })),
+            SubscriptionEvent::Resent { delivery_id } => {
+                row("subscription", id, "resend").after(json!({ "delivery_id": delivery_id }))
+            }
         },
         DomainEvent::ReplyTemplate { id, event } => {
             let template = |t: &ReplyTemplate| json!({ "name": t.name, "body": t.body, "team_id": t.team_id });
@@ -580,6 +589,23 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 _ => return unknown(),
             };
             DomainEvent::Silence { id: id_of(s)?, event }
+        }
+        "subscription" => {
+            let event = match s.action {
+                "create" => {
+                    let a = after()?;
+                    SubscriptionEvent::Created {
+                        name: a.text("name")?,
+                        channel: a.text("channel")?,
+                        target: a.text("target")?,
+                        topics: a.texts("topics")?,
+                    }
+                }
+                "delete" => SubscriptionEvent::Deleted { name: after()?.text("name")? },
+                "resend" => SubscriptionEvent::Resent { delivery_id: after()?.int("delivery_id")? },
+                _ => return unknown(),
+            };
+            DomainEvent::Subscription { id: id_of(s)?, event }
         }
         "reply_template" => {
             let template = || -> Decoded<ReplyTemplate> {

@@ -186,6 +186,18 @@ fn every_kind_of_event_reads_back_as_written() {
         round_trip(DomainEvent::Silence { id: 2, event });
     }
     for event in [
+        steward_core::subscriptions::SubscriptionEvent::Created {
+            name: "Ops DingTalk".into(),
+            channel: "dingtalk".into(),
+            target: "https://oapi.dingtalk.com/robot/send".into(),
+            topics: vec!["incident.opened".into()],
+        },
+        steward_core::subscriptions::SubscriptionEvent::Deleted { name: "Ops DingTalk".into() },
+        steward_core::subscriptions::SubscriptionEvent::Resent { delivery_id: 9 },
+    ] {
+        round_trip(DomainEvent::Subscription { id: 3, event });
+    }
+    for event in [
         SlaPolicyEvent::Created { name: "P1".into(), priority: Some(1), resolution_minutes: 240 },
         SlaPolicyEvent::Updated { name: "P1".into(), priority: None, resolution_minutes: 120 },
         SlaPolicyEvent::Deleted { name: "P1".into() },
