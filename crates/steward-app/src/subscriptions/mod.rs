@@ -5,6 +5,7 @@
 //! retried with backoff, and kept as dead when the queue gives up, for an admin to send again.
 
 mod feed;
+mod post;
 
 use std::time::Duration;
 
@@ -130,14 +131,9 @@ impl crate::Subscriptions<'_> {
 
     async fn post(self, sub: &Subscription, d: &DeliveryRecord, zh: bool) -> std::result::Result<(), String> {
         let out = render(sub.channel, &sub.target, sub.secret.as_deref(), zh, &d.notice, self.now());
-        let mut request = http_client()?.post(&out.url).body(out.body);
-        for (k, v) in &out.headers {
-            request = request.header(k, v);
-        }
-        request = request.header("x-steward-delivery", d.id.to_string());
-        let response = request.send().await.map_err(|e| format!("{e}"))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
+        let mut headers = out.headers;
+        headers.push(("x-steward-delivery".to_owned(), d.id.to_string()));
+        let (status, text) = post::post(&out.url, &headers, out.body, TIMEOUT).await?;
         accepted(sub.channel, status, &text)
     }
 
@@ -167,28 +163,4 @@ async fn enqueue(tx: &mut steward_store::Tx, at: jiff::Timestamp, id: i64) -> Re
     let job = NewJob { kind: DELIVER, payload: json!({ "delivery": id }), run_at: at, max_attempts: ATTEMPTS, dedupe_key: None };
     tx.enqueue_job(at, &job).await?;
     Ok(())
-}
-
-/// The one HTTP client deliveries share: rustls with the `ring` provider (already built for
-/// mail) and the Mozilla roots, so it needs nothing from the system.
-fn http_client() -> std::result::Result<&'static reqwest::Client, String> {
-    static CLIENT: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-            let tls = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            reqwest::Client::builder()
-                .tls_backend_preconfigured(tls)
-                .timeout(TIMEOUT)
-                .user_agent(concat!("Steward/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(Clone::clone)
 }

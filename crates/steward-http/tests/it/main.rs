@@ -22,6 +22,7 @@ mod search;
 mod sla;
 mod sla_rules;
 mod sla_scenario;
+mod subscriptions;
 mod tamper;
 mod tokens;
 mod ui_text;
