@@ -30,15 +30,36 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The API token a request carries: `Authorization: Bearer <token>`, or — for monitoring's
+/// receivers (`/hooks/*`), whose senders may only speak Basic — `Basic` with the token as the
+/// password (the user name is not read), or Alerta's `Key`.
+fn api_token(headers: &HeaderMap, path: &str) -> Option<String> {
+    use base64::Engine;
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let (scheme, credentials) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(credentials.trim().to_owned());
+    }
+    // Alerta's clients send `Key <api key>`.
+    if scheme.eq_ignore_ascii_case("key") && path.starts_with("/hooks/") {
+        return Some(credentials.trim().to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") && path.starts_with("/hooks/") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(credentials.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        // An undecodable or password-less header still authenticates as nobody: 401.
+        return Some(text.split_once(':').map_or(String::new(), |(_, p)| p.to_owned()));
+    }
+    None
 }
 
 pub(crate) async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
-    if let Some(token) = bearer(headers) {
-        return state.app.tokens().token_actor(token).await;
+    resolve_at(state, headers, "").await
+}
+
+pub(crate) async fn resolve_at(state: &AppState, headers: &HeaderMap, path: &str) -> Result<Option<Actor>, AppError> {
+    if let Some(token) = api_token(headers, path) {
+        return state.app.tokens().token_actor(&token).await;
     }
     match cookie(headers, SESSION_COOKIE) {
         Some(secret) => state.app.auth().session_actor(secret).await,
@@ -62,7 +83,7 @@ fn url_encode(s: &str) -> String {
 /// to the sign-in page.
 pub async fn require_actor(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    let actor = match resolve(&state, request.headers()).await {
+    let actor = match resolve_at(&state, request.headers(), &path).await {
         Ok(Some(actor)) => actor,
         Ok(None) => {
             let uri = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();

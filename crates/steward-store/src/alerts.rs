@@ -155,6 +155,17 @@ impl Store {
         Ok(ids.into_iter().map(TicketId).collect())
     }
 
+    /// One sender's alert by its fingerprint.
+    pub async fn alert_by_fingerprint(&self, source: &str, fingerprint: &str) -> Result<Option<AlertRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(source)
+            .bind(fingerprint)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
     pub async fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
         let row =

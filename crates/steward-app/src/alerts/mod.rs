@@ -330,6 +330,16 @@ impl crate::Alerts<'_> {
         Ok(())
     }
 
+    /// The incident covering one sender's alert: its id and number (a receiver answers the
+    /// sender with it, so updates land on the same incident).
+    pub async fn incident_of(self, actor: &Actor, source: &str, fingerprint: &str) -> Result<Option<(TicketId, String)>> {
+        actor.require(Permission::IngestAlerts)?;
+        let Some(ticket) = self.store.alert_by_fingerprint(source, fingerprint).await?.and_then(|a| a.ticket_id) else {
+            return Ok(None);
+        };
+        Ok(self.store.ticket(ticket).await?.map(|t| (ticket, t.number)))
+    }
+
     /// Alerts, newest first.
     pub async fn list(self, actor: &Actor, filter: &AlertFilter) -> Result<Vec<AlertRecord>> {
         actor.require(Permission::ReadTickets)?;

@@ -60,7 +60,7 @@ impl Severity {
     /// anything else (or nothing) is information.
     pub fn from_label(value: Option<&str>) -> Severity {
         match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            Some("critical" | "crit" | "page" | "high" | "disaster" | "emergency" | "fatal") => {
+            Some("critical" | "crit" | "page" | "high" | "disaster" | "emergency" | "fatal" | "security") => {
                 Severity::Critical
             }
             Some("warning" | "warn" | "average" | "medium" | "major" | "minor") => Severity::Warning,

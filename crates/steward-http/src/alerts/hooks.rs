@@ -86,7 +86,7 @@ pub struct IngestJson {
 }
 
 /// A time Alertmanager sent: RFC 3339, or its zero time (none).
-fn instant(field: &str, text: &str) -> Result<Option<jiff::Timestamp>, ApiError> {
+pub(super) fn instant(field: &str, text: &str) -> Result<Option<jiff::Timestamp>, ApiError> {
     let text = text.trim();
     if text.is_empty() || text.starts_with("0001-01-01") {
         return Ok(None);

@@ -2,6 +2,7 @@
 
 pub(crate) mod api;
 mod hooks;
+mod others;
 mod web;
 
 use axum::http::Method;
@@ -18,6 +19,9 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/hooks/alertmanager", A, hooks::alertmanager),
         route(M::POST, "/hooks/grafana", A, hooks::grafana),
         route(M::PUT, "/hooks/grafana", A, hooks::grafana),
+        route(M::POST, "/hooks/zabbix", A, others::zabbix),
+        route(M::POST, "/hooks/generic", A, others::generic),
+        route(M::POST, "/hooks/alerta/alert", A, others::alerta),
         route(M::GET, "/api/v1/alerts", A, api::list).doc(
             Op::new("Alerts from monitoring, newest first")
                 .query::<api::AlertQuery>()

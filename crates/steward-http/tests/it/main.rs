@@ -4,6 +4,7 @@
 mod access;
 mod alerts;
 mod alerts_e2e;
+mod alerts_receivers;
 mod audit;
 mod auth;
 mod cmdb;
