@@ -32,6 +32,15 @@ pub struct AlertRecord {
     pub flips_since: Option<Timestamp>,
 }
 
+/// A new alert to insert, with what the app derived from it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAlertRow<'a> {
+    pub alert: &'a Alert,
+    pub title: &'a str,
+    pub subject: Option<&'a str>,
+    pub ci: Option<CiId>,
+}
+
 /// A stored silence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SilenceRecord {
@@ -153,6 +162,35 @@ impl Store {
         .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(ids.into_iter().map(TicketId).collect())
+    }
+
+    /// The fingerprints among `fingerprints` one sender's alerts already have.
+    pub async fn known_fingerprints(&self, source: &str, fingerprints: &[&str]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in fingerprints.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT fingerprint FROM alerts WHERE source = $1 AND fingerprint IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(source);
+            for f in chunk {
+                q = q.bind(*f);
+            }
+            out.extend(q.fetch_all(&mut *self.reader().await?).await?);
+        }
+        Ok(out)
+    }
+
+    /// An incident's alerts: how many, and how many still fire.
+    pub async fn alert_counts(&self, ticket: TicketId) -> Result<(i64, i64)> {
+        let (all, firing): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN status = 'firing' THEN 1 ELSE 0 END) FROM alerts WHERE ticket_id = $1",
+        )
+        .bind(ticket.get())
+        .fetch_one(&mut *self.reader().await?)
+        .await?;
+        Ok((all, firing.unwrap_or(0)))
     }
 
     /// One sender's alert by its fingerprint.
@@ -285,40 +323,6 @@ impl Tx {
         rows.iter().map(record).collect()
     }
 
-    pub async fn insert_alert(
-        &mut self,
-        now: Timestamp,
-        a: &Alert,
-        group: &str,
-        title: &str,
-        subject: Option<&str>,
-        ci: Option<CiId>,
-    ) -> Result<i64> {
-        let labels = serde_json::to_string(&a.labels).map_err(corrupt)?;
-        let annotations = serde_json::to_string(&a.annotations).map_err(corrupt)?;
-        Ok(sqlx::query_scalar(
-            "INSERT INTO alerts (source, fingerprint, status, severity, title, subject, labels, annotations, link, \
-             starts_at, ends_at, first_seen, last_seen, repeats, group_key, ci_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 0, $13, $14) RETURNING id",
-        )
-        .bind(&a.source)
-        .bind(&a.fingerprint)
-        .bind(a.status.as_str())
-        .bind(a.severity.as_str())
-        .bind(title)
-        .bind(subject)
-        .bind(labels)
-        .bind(annotations)
-        .bind(a.link.as_deref())
-        .bind(to_ms(a.starts_at))
-        .bind(a.ends_at.map(to_ms))
-        .bind(to_ms(now))
-        .bind(group)
-        .bind(ci.map(CiId::get))
-        .fetch_one(self.conn().await?)
-        .await?)
-    }
-
     /// A re-send: the state, end and annotations it carries now, one more repeat.
     pub async fn update_alert_seen(&mut self, now: Timestamp, id: i64, a: &Alert) -> Result<()> {
         let annotations = serde_json::to_string(&a.annotations).map_err(corrupt)?;
@@ -334,6 +338,64 @@ impl Tx {
         .bind(id)
         .execute(self.conn().await?)
         .await?;
+        Ok(())
+    }
+
+    /// New alerts of one group, many per statement; their ids by fingerprint.
+    pub async fn insert_alerts(&mut self, now: Timestamp, group: &str, rows: &[NewAlertRow<'_>]) -> Result<Vec<(String, i64)>> {
+        const PER_ROW: usize = 15;
+        let mut out = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(200) {
+            let marks: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let p: Vec<String> = (1..=PER_ROW).map(|c| format!("${}", r * PER_ROW + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO alerts (source, fingerprint, status, severity, title, subject, labels, annotations, link, \
+                 starts_at, ends_at, first_seen, last_seen, group_key, ci_id) VALUES {} RETURNING fingerprint, id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let a = r.alert;
+                q = q
+                    .bind(&a.source)
+                    .bind(&a.fingerprint)
+                    .bind(a.status.as_str())
+                    .bind(a.severity.as_str())
+                    .bind(r.title)
+                    .bind(r.subject)
+                    .bind(serde_json::to_string(&a.labels).map_err(corrupt)?)
+                    .bind(serde_json::to_string(&a.annotations).map_err(corrupt)?)
+                    .bind(a.link.as_deref())
+                    .bind(to_ms(a.starts_at))
+                    .bind(a.ends_at.map(to_ms))
+                    .bind(to_ms(now))
+                    .bind(to_ms(now))
+                    .bind(group)
+                    .bind(r.ci.map(CiId::get));
+            }
+            out.extend(q.fetch_all(self.conn().await?).await?);
+        }
+        Ok(out)
+    }
+
+    /// Re-sends that changed nothing but that they were sent again: one more repeat each.
+    pub async fn touch_alerts(&mut self, now: Timestamp, ids: &[i64]) -> Result<()> {
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "UPDATE alerts SET last_seen = $1, repeats = repeats + 1 WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_ms(now));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(self.conn().await?).await?;
+        }
         Ok(())
     }
 

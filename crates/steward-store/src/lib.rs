@@ -38,7 +38,7 @@ use tx::{AnyQuery, Statement, TxConn, Value};
 
 pub use tx::Tx;
 
-pub use alerts::{AlertFilter, AlertRecord, SilenceRecord};
+pub use alerts::{AlertFilter, AlertRecord, NewAlertRow, SilenceRecord};
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{

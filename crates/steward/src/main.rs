@@ -107,6 +107,8 @@ enum BenchCommand {
     Reports(bench::ReportBench),
     /// Import a large CMDB, then impact analysis and CI pages over HTTP
     Cmdb(bench::CmdbBench),
+    /// Alertmanager webhooks of 50 alerts (20 % new), 4 senders: alerts/s and latency
+    Alerts(bench::AlertBench),
     /// Render adversarial Markdown at growing sizes: time per KiB stays flat
     Markdown(bench::MarkdownBench),
 }
@@ -155,6 +157,9 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Sla(args)) => bench::sla(args),
             Command::Bench(BenchCommand::Markdown(args)) => bench::markdown(args),
+            Command::Bench(BenchCommand::Alerts(args)) => {
+                bench::alerts(config, args, cli.global.data.as_deref()).await
+            }
             Command::Bench(BenchCommand::Cmdb(args)) => {
                 bench::cmdb(config, args, cli.global.data.as_deref()).await
             }

@@ -5,7 +5,7 @@
 //! all resolved resolves itself. That second step runs on every delivery, so a delivery cut
 //! short between the two (a crash) is completed by the sender's next re-send.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use steward_core::alerts::{
     Alert, AlertEvent, AlertStatus, FlapPolicy, Silence, SilenceEvent, incident_levels,
@@ -14,8 +14,9 @@ use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CiId, TicketId};
 use steward_core::tickets::{ResolutionCode, State, TransitionRequest};
-use steward_store::{AlertFilter, AlertRecord, SilenceRecord};
+use steward_store::{AlertFilter, AlertRecord, NewAlertRow, SilenceRecord};
 
+use crate::events::record_many;
 use crate::{Actor, AppError, Credential, NewIncident, Result, record};
 
 /// How far a CI's reliance is followed to find the alert upstream of it.
@@ -34,19 +35,27 @@ pub struct IngestReport {
 
 impl crate::Alerts<'_> {
     /// Records one delivery of `alerts` from one sender, grouped under `group` (the sender's
-    /// group key; alerts of a group share an incident).
+    /// group key; alerts of a group share an incident). The rows go in few statements: new
+    /// alerts in one insert, re-sends that change nothing in one update (they only count).
     pub async fn ingest(self, actor: &Actor, group: &str, alerts: Vec<Alert>) -> Result<IngestReport> {
         actor.require(Permission::IngestAlerts)?;
         let mut report = IngestReport { received: alerts.len(), ..IngestReport::default() };
         let Some(source) = alerts.first().map(|a| a.source.clone()) else { return Ok(report) };
-        // The CI each host or service names, looked up before the transaction (reads).
-        let mut cis: HashMap<String, Option<CiId>> = HashMap::new();
-        for subject in alerts.iter().filter_map(Alert::subject) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = cis.entry(subject) {
-                let ci = self.store.ci_named(slot.key()).await?;
-                slot.insert(ci);
-            }
+        // An alert sent twice in one delivery counts once, as it last stood.
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for (i, a) in alerts.iter().enumerate() {
+            last.insert(a.fingerprint.clone(), i);
         }
+        let alerts: Vec<Alert> =
+            alerts.into_iter().enumerate().filter(|(i, a)| last[&a.fingerprint] == *i).map(|(_, a)| a).collect();
+        // Reads before the transaction: the CI each new alert's host or service names.
+        let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
+        let known: HashSet<String> = self.store.known_fingerprints(&source, &fingerprints).await?.into_iter().collect();
+        let mut subjects: Vec<String> =
+            alerts.iter().filter(|a| !known.contains(&a.fingerprint)).filter_map(Alert::subject).collect();
+        subjects.sort();
+        subjects.dedup();
+        let cis = self.store.cis_named(&subjects).await?;
         let at = self.now();
         let silences = self.store.silences(Some(at)).await?;
         let silence_of = |a: &Alert| match a.status {
@@ -54,85 +63,111 @@ impl crate::Alerts<'_> {
             AlertStatus::Resolved => None,
         };
         let mut tx = self.store.begin().await?;
-        let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
         let mut stored: HashMap<String, AlertRecord> = tx
             .alerts_by_fingerprint(&source, &fingerprints)
             .await?
             .into_iter()
             .map(|r| (r.alert.fingerprint.clone(), r))
             .collect();
-        for alert in alerts {
-            let event = match stored.get(&alert.fingerprint) {
-                None => {
-                    let (title, subject) = (alert.title(), alert.subject());
-                    let ci = subject.as_ref().and_then(|s| cis.get(s).copied().flatten());
-                    let id = tx.insert_alert(at, &alert, group, &title, subject.as_deref(), ci).await?;
-                    report.new += 1;
-                    let event = AlertEvent::Received {
-                        source: alert.source.clone(),
-                        fingerprint: alert.fingerprint.clone(),
-                        title: title.clone(),
-                        severity: alert.severity.as_str().to_owned(),
-                        status: alert.status.as_str().to_owned(),
-                    };
-                    record(&mut tx, at, Some(actor), DomainEvent::Alert { id, event }).await?;
-                    let record = AlertRecord {
-                        id,
-                        alert: alert.clone(),
-                        group: group.to_owned(),
-                        title,
-                        subject,
-                        first_seen: at,
-                        last_seen: at,
-                        repeats: 0,
-                        ticket_id: None,
-                        ci_id: ci,
-                        silence_id: None,
-                        flips: 0,
-                        flips_since: None,
-                    };
-                    stored.insert(alert.fingerprint.clone(), record);
-                    None
-                }
-                Some(before) => {
-                    tx.update_alert_seen(at, before.id, &alert).await?;
-                    report.repeated += 1;
-                    match (before.alert.status, alert.status) {
-                        (AlertStatus::Firing, AlertStatus::Resolved) => Some(AlertEvent::Resolved),
-                        (AlertStatus::Resolved, AlertStatus::Firing) => Some(AlertEvent::Refired),
-                        _ => None,
-                    }
-                }
+        let mut events: Vec<DomainEvent> = Vec::new();
+        let mut touched = Vec::new();
+        let mut changes: Vec<(String, AlertEvent)> = Vec::new();
+        let mut fresh = Vec::new();
+        for alert in &alerts {
+            let Some(before) = stored.get(&alert.fingerprint) else {
+                fresh.push(alert);
+                continue;
             };
+            report.repeated += 1;
+            let same = before.alert.status == alert.status
+                && before.alert.ends_at == alert.ends_at
+                && before.alert.starts_at == alert.starts_at
+                && before.alert.annotations == alert.annotations;
+            if same {
+                touched.push(before.id);
+            } else {
+                tx.update_alert_seen(at, before.id, alert).await?;
+            }
+            match (before.alert.status, alert.status) {
+                (AlertStatus::Firing, AlertStatus::Resolved) => changes.push((alert.fingerprint.clone(), AlertEvent::Resolved)),
+                (AlertStatus::Resolved, AlertStatus::Firing) => changes.push((alert.fingerprint.clone(), AlertEvent::Refired)),
+                _ => {}
+            }
+        }
+        tx.touch_alerts(at, &touched).await?;
+        let derived: Vec<(String, Option<String>)> = fresh.iter().map(|a| (a.title(), a.subject())).collect();
+        let rows: Vec<NewAlertRow<'_>> = fresh
+            .iter()
+            .zip(&derived)
+            .map(|(a, (title, subject))| NewAlertRow {
+                alert: a,
+                title,
+                subject: subject.as_deref(),
+                ci: subject.as_ref().and_then(|s| cis.get(s).copied()),
+            })
+            .collect();
+        let ids: HashMap<String, i64> = tx.insert_alerts(at, group, &rows).await?.into_iter().collect();
+        for row in &rows {
+            let a = row.alert;
+            let id = *ids.get(&a.fingerprint).ok_or_else(|| AppError::Internal(anyhow::anyhow!("alert {} not inserted", a.fingerprint)))?;
+            report.new += 1;
+            events.push(DomainEvent::Alert {
+                id,
+                event: AlertEvent::Received {
+                    source: a.source.clone(),
+                    fingerprint: a.fingerprint.clone(),
+                    title: row.title.to_owned(),
+                    severity: a.severity.as_str().to_owned(),
+                    status: a.status.as_str().to_owned(),
+                },
+            });
+            let record = AlertRecord {
+                id,
+                alert: a.clone(),
+                group: group.to_owned(),
+                title: row.title.to_owned(),
+                subject: row.subject.map(str::to_owned),
+                first_seen: at,
+                last_seen: at,
+                repeats: 0,
+                ticket_id: None,
+                ci_id: row.ci,
+                silence_id: None,
+                flips: 0,
+                flips_since: None,
+            };
+            stored.insert(a.fingerprint.clone(), record);
+        }
+        let flap = FlapPolicy::default();
+        for alert in &alerts {
             let Some(current) = stored.get_mut(&alert.fingerprint) else { continue };
             // A silence marks a firing alert (it opens nothing) for as long as one matches.
-            let silence = silence_of(&alert);
+            let silence = silence_of(alert);
             if silence != current.silence_id {
                 tx.mark_alert_silenced(current.id, silence).await?;
                 if let Some(silence_id) = silence {
-                    let event = AlertEvent::Silenced { silence_id };
-                    record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
+                    events.push(DomainEvent::Alert { id: current.id, event: AlertEvent::Silenced { silence_id } });
                 }
                 current.silence_id = silence;
             }
-            if let Some(event) = event {
-                if event == AlertEvent::Resolved {
-                    report.resolved += 1;
-                }
-                let flap = FlapPolicy::default();
-                let was = flap.flapping(current.flips, current.flips_since, at);
-                let (flips, since) = flap.after_change(current.flips, current.flips_since, at);
-                tx.set_alert_flips(current.id, flips, since).await?;
-                (current.flips, current.flips_since) = (flips, Some(since));
-                if !was && flap.flapping(flips, Some(since), at) {
-                    let event = AlertEvent::Flapping { changes: flips };
-                    record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
-                }
-                record(&mut tx, at, Some(actor), DomainEvent::Alert { id: current.id, event }).await?;
-            }
-            current.alert = alert;
+            current.alert = alert.clone();
             current.last_seen = at;
         }
+        for (fingerprint, event) in changes {
+            let Some(current) = stored.get_mut(&fingerprint) else { continue };
+            if event == AlertEvent::Resolved {
+                report.resolved += 1;
+            }
+            let was = flap.flapping(current.flips, current.flips_since, at);
+            let (flips, since) = flap.after_change(current.flips, current.flips_since, at);
+            tx.set_alert_flips(current.id, flips, since).await?;
+            (current.flips, current.flips_since) = (flips, Some(since));
+            if !was && flap.flapping(flips, Some(since), at) {
+                events.push(DomainEvent::Alert { id: current.id, event: AlertEvent::Flapping { changes: flips } });
+            }
+            events.push(DomainEvent::Alert { id: current.id, event });
+        }
+        record_many(&mut tx, at, Some(actor), events).await?;
         tx.commit().await?;
         // In the order they were first seen, so the first alert of a delivery names its incident.
         let mut touched: Vec<AlertRecord> = stored.into_values().collect();
@@ -176,18 +211,13 @@ impl crate::Alerts<'_> {
         self.cover(actor, &pipeline, group, uncovered, report).await?;
         for (ticket_id, _) in tickets {
             let Some(ticket) = self.store.ticket(ticket_id).await? else { continue };
-            let all = self
-                .store
-                .alerts(&AlertFilter { ticket_id: Some(ticket_id), limit: 10_000, ..Default::default() })
-                .await?;
-            let firing = all.iter().filter(|a| a.alert.status == AlertStatus::Firing).count();
+            let (all, firing) = self.store.alert_counts(ticket_id).await?;
             let request = match (firing, ticket.state) {
                 (0, s) if s.is_open() => TransitionRequest {
                     to: Some(State::Resolved),
                     resolution_code: Some(ResolutionCode::Fixed),
                     resolution_note: Some(format!(
-                        "Resolved by monitoring: all {} alert(s) of this incident have cleared.",
-                        all.len()
+                        "Resolved by monitoring: all {all} alert(s) of this incident have cleared."
                     )),
                     hold_reason: None,
                 },
@@ -245,6 +275,7 @@ impl crate::Alerts<'_> {
         // Incidents of the CIs seen so far: this delivery's, then firing alerts' in the store.
         let mut by_ci: HashMap<CiId, TicketId> = HashMap::new();
         let mut group_incident = self.open_incident_of_group(&uncovered[0].alert.source, group).await?;
+        let mut links = Vec::with_capacity(ordered.len());
         for a in ordered {
             let up = relies.get(&a.id).cloned().unwrap_or_default();
             let mut ticket = up.iter().find_map(|ci| by_ci.get(ci).copied());
@@ -260,17 +291,23 @@ impl crate::Alerts<'_> {
                     ticket.id
                 }
             };
-            if let Some(ci) = a.ci_id {
-                by_ci.insert(ci, ticket);
+            if let Some(ci) = a.ci_id
+                && by_ci.insert(ci, ticket) != Some(ticket)
+            {
                 self.cmdb().link_incident(pipeline, ticket, ci).await?;
             }
-            let at = self.now();
-            let mut tx = self.store.begin().await?;
-            tx.link_alert(a.id, ticket).await?;
-            let event = AlertEvent::Linked { ticket_id: ticket };
-            record(&mut tx, at, Some(actor), DomainEvent::Alert { id: a.id, event }).await?;
-            tx.commit().await?;
+            links.push((a.id, ticket));
         }
+        // The links in one transaction.
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let mut events = Vec::with_capacity(links.len());
+        for (id, ticket) in links {
+            tx.link_alert(id, ticket).await?;
+            events.push(DomainEvent::Alert { id, event: AlertEvent::Linked { ticket_id: ticket } });
+        }
+        record_many(&mut tx, at, Some(actor), events).await?;
+        tx.commit().await?;
         Ok(())
     }
 

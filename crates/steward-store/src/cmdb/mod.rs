@@ -173,17 +173,26 @@ impl Store {
         query.fetch_all(&mut *self.reader().await?).await?.iter().map(ci_of).collect()
     }
 
-    /// The CI a monitoring system names `subject`: by its name, or by a unique `hostname`,
-    /// `ip_address` or `fqdn` of any class (the lowest id when several match).
-    pub async fn ci_named(&self, subject: &str) -> Result<Option<CiId>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM (SELECT id FROM cis WHERE name = $1 UNION ALL \
-             SELECT ci_id AS id FROM ci_unique_values WHERE attr IN ('hostname', 'ip_address', 'fqdn') AND value = $1) m",
-        )
-        .bind(subject)
-        .fetch_one(&mut *self.reader().await?)
-        .await?;
-        Ok(id.map(CiId))
+    /// The CIs monitoring names by `subjects`: by name, or by a unique `hostname`,
+    /// `ip_address` or `fqdn` of any class (the lowest id when several match); only those the
+    /// CMDB knows.
+    pub async fn cis_named(&self, subjects: &[String]) -> Result<std::collections::HashMap<String, CiId>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in subjects.chunks(400) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let list = marks.join(", ");
+            let sql = format!(
+                "SELECT s, MIN(id) FROM (SELECT name AS s, id FROM cis WHERE name IN ({list}) UNION ALL \
+                 SELECT value AS s, ci_id AS id FROM ci_unique_values WHERE attr IN ('hostname', 'ip_address', 'fqdn') \
+                 AND value IN ({list})) m GROUP BY s"
+            );
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+            for s in chunk {
+                q = q.bind(s);
+            }
+            out.extend(q.fetch_all(&mut *self.reader().await?).await?.into_iter().map(|(s, id)| (s, CiId(id))));
+        }
+        Ok(out)
     }
 
     /// The CI that holds `value` for a unique attribute of `class`, if any.

@@ -24,11 +24,13 @@ use steward_app::{App, NewUserInput};
 
 use crate::config::Config;
 
+mod alerts;
 mod cmdb;
 mod markdown;
 mod reports;
 mod sla;
 
+pub use alerts::{AlertBench, alerts};
 pub use cmdb::{CmdbBench, cmdb};
 pub use markdown::{MarkdownBench, markdown};
 pub use reports::{ReportBench, reports};
