@@ -39,6 +39,8 @@ pub struct NewAlertRow<'a> {
     pub title: &'a str,
     pub subject: Option<&'a str>,
     pub ci: Option<CiId>,
+    /// The incident it joins as it is recorded.
+    pub ticket: Option<TicketId>,
 }
 
 /// A stored silence.
@@ -151,11 +153,11 @@ impl Store {
         Ok(out)
     }
 
-    /// The incidents alerts of a sender's group are linked to, newest first.
+    /// The incidents alerts of a sender's group are linked to, newest first (the last 20).
     pub async fn group_tickets(&self, source: &str, group: &str) -> Result<Vec<TicketId>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT ticket_id FROM alerts WHERE source = $1 AND group_key = $2 AND ticket_id IS NOT NULL \
-             ORDER BY ticket_id DESC",
+             ORDER BY ticket_id DESC LIMIT 20",
         )
         .bind(source)
         .bind(group)
@@ -343,7 +345,7 @@ impl Tx {
 
     /// New alerts of one group, many per statement; their ids by fingerprint.
     pub async fn insert_alerts(&mut self, now: Timestamp, group: &str, rows: &[NewAlertRow<'_>]) -> Result<Vec<(String, i64)>> {
-        const PER_ROW: usize = 15;
+        const PER_ROW: usize = 16;
         let mut out = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(200) {
             let marks: Vec<String> = (0..chunk.len())
@@ -354,7 +356,7 @@ impl Tx {
                 .collect();
             let sql = format!(
                 "INSERT INTO alerts (source, fingerprint, status, severity, title, subject, labels, annotations, link, \
-                 starts_at, ends_at, first_seen, last_seen, group_key, ci_id) VALUES {} RETURNING fingerprint, id",
+                 starts_at, ends_at, first_seen, last_seen, group_key, ci_id, ticket_id) VALUES {} RETURNING fingerprint, id",
                 marks.join(", ")
             );
             let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
@@ -375,7 +377,8 @@ impl Tx {
                     .bind(to_ms(now))
                     .bind(to_ms(now))
                     .bind(group)
-                    .bind(r.ci.map(CiId::get));
+                    .bind(r.ci.map(CiId::get))
+                    .bind(r.ticket.map(TicketId::get));
             }
             out.extend(q.fetch_all(self.conn().await?).await?);
         }
@@ -399,12 +402,23 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn link_alert(&mut self, id: i64, ticket: TicketId) -> Result<()> {
-        sqlx::query("UPDATE alerts SET ticket_id = $1 WHERE id = $2")
-            .bind(ticket.get())
-            .bind(id)
-            .execute(self.conn().await?)
-            .await?;
+    /// Links alerts to incidents: `(alert, incident)` pairs, one statement per incident.
+    pub async fn link_alerts(&mut self, links: &[(i64, TicketId)]) -> Result<()> {
+        let mut by_ticket: BTreeMap<TicketId, Vec<i64>> = BTreeMap::new();
+        for (id, ticket) in links {
+            by_ticket.entry(*ticket).or_default().push(*id);
+        }
+        for (ticket, ids) in by_ticket {
+            for chunk in ids.chunks(500) {
+                let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!("UPDATE alerts SET ticket_id = $1 WHERE id IN ({})", marks.join(", "));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket.get());
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(self.conn().await?).await?;
+            }
+        }
         Ok(())
     }
 }

@@ -62,6 +62,19 @@ impl crate::Alerts<'_> {
             AlertStatus::Firing => silences.iter().find(|s| s.silence.silences(&a.labels, at)).map(|s| s.id),
             AlertStatus::Resolved => None,
         };
+        // A new alert that would join its group's open incident (it names no CI, so the CMDB's
+        // topology has no say) joins it in this transaction; the others wait for `reconcile`.
+        let joins = |a: &Alert| {
+            !known.contains(&a.fingerprint)
+                && a.status == AlertStatus::Firing
+                && incident_levels(a.severity).is_some()
+                && silence_of(a).is_none()
+                && a.subject().is_none_or(|s| !cis.contains_key(&s))
+        };
+        let group_incident = match alerts.iter().any(joins) {
+            true => self.open_incident_of_group(&source, group).await?,
+            false => None,
+        };
         let mut tx = self.store.begin().await?;
         let mut stored: HashMap<String, AlertRecord> = tx
             .alerts_by_fingerprint(&source, &fingerprints)
@@ -104,6 +117,7 @@ impl crate::Alerts<'_> {
                 title,
                 subject: subject.as_deref(),
                 ci: subject.as_ref().and_then(|s| cis.get(s).copied()),
+                ticket: group_incident.filter(|_| joins(a)),
             })
             .collect();
         let ids: HashMap<String, i64> = tx.insert_alerts(at, group, &rows).await?.into_iter().collect();
@@ -121,6 +135,9 @@ impl crate::Alerts<'_> {
                     status: a.status.as_str().to_owned(),
                 },
             });
+            if let Some(ticket_id) = row.ticket {
+                events.push(DomainEvent::Alert { id, event: AlertEvent::Linked { ticket_id } });
+            }
             let record = AlertRecord {
                 id,
                 alert: a.clone(),
@@ -130,7 +147,7 @@ impl crate::Alerts<'_> {
                 first_seen: at,
                 last_seen: at,
                 repeats: 0,
-                ticket_id: None,
+                ticket_id: row.ticket,
                 ci_id: row.ci,
                 silence_id: None,
                 flips: 0,
@@ -209,9 +226,13 @@ impl crate::Alerts<'_> {
             }
         }
         self.cover(actor, &pipeline, group, uncovered, report).await?;
-        for (ticket_id, _) in tickets {
+        for (ticket_id, alerts) in tickets {
             let Some(ticket) = self.store.ticket(ticket_id).await? else { continue };
-            let (all, firing) = self.store.alert_counts(ticket_id).await?;
+            // One of them firing settles that some fire; only all resolved needs a count.
+            let (all, firing) = match alerts.iter().any(|a| a.alert.status == AlertStatus::Firing) {
+                true => (0, 1),
+                false => self.store.alert_counts(ticket_id).await?,
+            };
             let request = match (firing, ticket.state) {
                 (0, s) if s.is_open() => TransitionRequest {
                     to: Some(State::Resolved),
@@ -301,11 +322,11 @@ impl crate::Alerts<'_> {
         // The links in one transaction.
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let mut events = Vec::with_capacity(links.len());
-        for (id, ticket) in links {
-            tx.link_alert(id, ticket).await?;
-            events.push(DomainEvent::Alert { id, event: AlertEvent::Linked { ticket_id: ticket } });
-        }
+        tx.link_alerts(&links).await?;
+        let events = links
+            .iter()
+            .map(|&(id, ticket_id)| DomainEvent::Alert { id, event: AlertEvent::Linked { ticket_id } })
+            .collect();
         record_many(&mut tx, at, Some(actor), events).await?;
         tx.commit().await?;
         Ok(())
