@@ -274,31 +274,26 @@ impl crate::Alerts<'_> {
         if uncovered.is_empty() {
             return Ok(());
         }
-        let mut relies: HashMap<i64, Vec<CiId>> = HashMap::new();
-        for a in &uncovered {
-            if let Some(ci) = a.ci_id {
-                relies.insert(a.id, self.cmdb().relies_on(ci, TOPOLOGY_DEPTH).await?);
+        // What each CI relies on (transitively, so a CI deeper down relies on more).
+        let mut relies_of: HashMap<CiId, Vec<CiId>> = HashMap::new();
+        for ci in uncovered.iter().filter_map(|a| a.ci_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = relies_of.entry(ci) {
+                slot.insert(self.cmdb().relies_on(ci, TOPOLOGY_DEPTH).await?);
             }
         }
-        let upstream_of = |a: &AlertRecord, b: &AlertRecord| {
-            b.ci_id.is_some_and(|ci| relies.get(&a.id).is_some_and(|up| up.contains(&ci)))
-        };
-        // Roots first: an alert none of the others lies upstream of comes before those it covers.
-        let mut ordered: Vec<&AlertRecord> = Vec::new();
-        let mut rest: Vec<&AlertRecord> = uncovered.iter().collect();
-        while !rest.is_empty() {
-            let pos = rest
-                .iter()
-                .position(|a| !rest.iter().any(|b| b.id != a.id && upstream_of(a, b) && !upstream_of(b, a)))
-                .unwrap_or(0);
-            ordered.push(rest.remove(pos));
-        }
+        let here: HashSet<CiId> = uncovered.iter().filter_map(|a| a.ci_id).collect();
+        let up = |a: &AlertRecord| a.ci_id.and_then(|ci| relies_of.get(&ci)).cloned().unwrap_or_default();
+        // How many CIs with an alert here an alert lies below: roots (none) come first, in the
+        // order they came, then each alert after those it lies below.
+        let depth = |a: &AlertRecord| up(a).iter().filter(|ci| here.contains(ci) && Some(**ci) != a.ci_id).count();
+        let mut ordered: Vec<&AlertRecord> = uncovered.iter().collect();
+        ordered.sort_by_key(|a| depth(a));
         // Incidents of the CIs seen so far: this delivery's, then firing alerts' in the store.
         let mut by_ci: HashMap<CiId, TicketId> = HashMap::new();
         let mut group_incident = self.open_incident_of_group(&uncovered[0].alert.source, group).await?;
         let mut links = Vec::with_capacity(ordered.len());
         for a in ordered {
-            let up = relies.get(&a.id).cloned().unwrap_or_default();
+            let up = up(a);
             let mut ticket = up.iter().find_map(|ci| by_ci.get(ci).copied());
             if ticket.is_none() && !up.is_empty() {
                 ticket = self.store.firing_incidents_on(&up).await?.first().map(|(_, t)| *t);

@@ -12,16 +12,21 @@ use crate::api::{Items, Op};
 use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
+/// The largest delivery a receiver reads: 10,000 alerts of Alertmanager's with a dozen labels
+/// each fit (about 6 MB); a larger one is refused whole (413), never taken in part.
+pub const HOOK_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
+    let limit = || axum::extract::DefaultBodyLimit::max(HOOK_BODY_BYTES);
     vec![
-        route(M::POST, "/hooks/alertmanager", A, hooks::alertmanager),
-        route(M::POST, "/hooks/grafana", A, hooks::grafana),
-        route(M::PUT, "/hooks/grafana", A, hooks::grafana),
-        route(M::POST, "/hooks/zabbix", A, others::zabbix),
-        route(M::POST, "/hooks/generic", A, others::generic),
-        route(M::POST, "/hooks/alerta/alert", A, others::alerta),
+        route(M::POST, "/hooks/alertmanager", A, hooks::alertmanager).with_layer(limit()),
+        route(M::POST, "/hooks/grafana", A, hooks::grafana).with_layer(limit()),
+        route(M::PUT, "/hooks/grafana", A, hooks::grafana).with_layer(limit()),
+        route(M::POST, "/hooks/zabbix", A, others::zabbix).with_layer(limit()),
+        route(M::POST, "/hooks/generic", A, others::generic).with_layer(limit()),
+        route(M::POST, "/hooks/alerta/alert", A, others::alerta).with_layer(limit()),
         route(M::GET, "/api/v1/alerts", A, api::list).doc(
             Op::new("Alerts from monitoring, newest first")
                 .query::<api::AlertQuery>()
