@@ -67,6 +67,56 @@ async fn acknowledged_creates_survive_kill_9() {
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
 }
 
+/// Alertmanager retries what it was not answered; what was answered must be there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_alerts_survive_kill_9_mid_burst() {
+    let db = TestDb::new().await;
+    let mut server = Server::start(with_admin(&db));
+    let token = server.token("admin", PASSWORD).await;
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = reqwest::Client::new();
+    let mut senders = Vec::new();
+    for s in 0..4 {
+        let (client, token, url, acknowledged) =
+            (client.clone(), token.clone(), server.url("/hooks/alertmanager"), acknowledged.clone());
+        senders.push(tokio::spawn(async move {
+            // Bounded: at most 100 webhooks of 50 alerts per sender, ended sooner by the kill.
+            for n in 0..100 {
+                let fingerprints: Vec<String> = (0..50).map(|i| format!("{s:02x}{n:04x}{i:04x}")).collect();
+                let alerts: Vec<Value> = fingerprints
+                    .iter()
+                    .map(|f| json!({ "status": "firing", "labels": { "alertname": "Burst", "instance": format!("h-{f}"), "severity": "warning" },
+                                     "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": f }))
+                    .collect();
+                let body = json!({ "version": "4", "groupKey": format!("burst-{s}"), "status": "firing", "alerts": alerts });
+                let Ok(response) = client.post(&url).bearer_auth(&token).json(&body).send().await else { break };
+                if response.status() != 200 {
+                    break;
+                }
+                acknowledged.lock().unwrap().extend(fingerprints);
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < 2_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    server.kill();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let server = Server::start(with_admin(&db));
+    drop(server);
+    let kept: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT fingerprint FROM alerts").fetch_all(&db.raw_pool().await).await.unwrap().into_iter().collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|f| !kept.contains(*f)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged alerts lost, e.g. {:?}", lost.len(), acknowledged.len(), lost.first());
+    let mut verify = steward(&db);
+    verify.args(["audit", "verify", "--state"]);
+    let out = run(verify, "");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_restores_into_a_fresh_place_verifies_and_serves() {
     let db = TestDb::new().await;
