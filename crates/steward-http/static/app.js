@@ -111,9 +111,23 @@ document.addEventListener("DOMContentLoaded", () => {
   const ticket = document.getElementById("live-ticket");
   const url = "/live" + (ticket ? "?ticket=" + encodeURIComponent(ticket.dataset.ticket) : "");
   let firstLatest = null;
+  let lastAlerts = null;
   let source = null;
+  // The alert console redraws its table in place when alerts arrive or change, without a
+  // reload (a form being filled elsewhere on the page is left alone).
+  const consoleBox = document.getElementById("alert-console");
+  const redraw = async () => {
+    const answer = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+    if (!answer.ok) return;
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("alert-console");
+    if (fresh) consoleBox.replaceChildren(...fresh.childNodes);
+  };
   const onStatus = (event) => {
     const s = JSON.parse(event.data);
+    if (consoleBox && s.alerts !== null) {
+      if (lastAlerts !== null && s.alerts > lastAlerts) redraw();
+      lastAlerts = s.alerts;
+    }
     badge.textContent = s.unread > 0 ? String(s.unread) : "";
     badge.hidden = !(s.unread > 0);
     if (firstLatest === null) firstLatest = s.latest;

@@ -30,6 +30,10 @@ pub struct AlertRecord {
     /// State changes counted since `flips_since` (see `alerts::FlapPolicy`).
     pub flips: i64,
     pub flips_since: Option<Timestamp>,
+    /// Who acknowledged it, and when.
+    pub acked: Option<(String, Timestamp)>,
+    /// The maintenance window it fired in (it was expected).
+    pub maintenance_id: Option<i64>,
 }
 
 /// A new alert to insert, with what the app derived from it.
@@ -63,7 +67,8 @@ pub struct AlertFilter {
 }
 
 const COLUMNS: &str = "id, source, fingerprint, group_key, status, severity, title, subject, labels, annotations, link, \
-                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id, silence_id, flips, flips_since";
+                       starts_at, ends_at, first_seen, last_seen, repeats, ticket_id, ci_id, silence_id, flips, flips_since, \
+                       acked_by, acked_at, maintenance_id";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("alert: {e}"))
@@ -98,6 +103,11 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
         silence_id: r.try_get("silence_id")?,
         flips: r.try_get("flips")?,
         flips_since: r.try_get::<Option<i64>, _>("flips_since")?.map(from_ms).transpose()?,
+        acked: match (r.try_get::<Option<String>, _>("acked_by")?, r.try_get::<Option<i64>, _>("acked_at")?) {
+            (Some(by), Some(at)) => Some((by, from_ms(at)?)),
+            _ => None,
+        },
+        maintenance_id: r.try_get("maintenance_id")?,
     })
 }
 
@@ -195,6 +205,29 @@ impl Store {
         Ok((all, firing.unwrap_or(0)))
     }
 
+    /// When an alert last arrived or changed (ms since the epoch; 0 with none): what a live
+    /// console watches.
+    pub async fn latest_alert_activity(&self) -> Result<i64> {
+        let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(last_seen) FROM alerts")
+            .fetch_one(&mut *self.reader().await?)
+            .await?;
+        Ok(latest.unwrap_or(0))
+    }
+
+    /// The other alerts of a sender's group, newest first.
+    pub async fn group_alerts(&self, source: &str, group: &str, limit: i64) -> Result<Vec<AlertRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE source = $1 AND group_key = $2 ORDER BY id DESC LIMIT {}",
+            limit.clamp(1, 500)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(source)
+            .bind(group)
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
+        rows.iter().map(record).collect()
+    }
+
     /// One sender's alert by its fingerprint.
     pub async fn alert_by_fingerprint(&self, source: &str, fingerprint: &str) -> Result<Option<AlertRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2");
@@ -267,6 +300,17 @@ impl Tx {
     /// Ends silence `id` at `now`; false when it has no such silence still running.
     pub async fn expire_silence(&mut self, now: Timestamp, id: i64) -> Result<bool> {
         let done = sqlx::query("UPDATE silences SET ends_at = $1 WHERE id = $2 AND ends_at > $1")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks an alert acknowledged; false when it already was (or there is none).
+    pub async fn acknowledge_alert(&mut self, now: Timestamp, id: i64, by: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE alerts SET acked_by = $1, acked_at = $2 WHERE id = $3 AND acked_by IS NULL")
+            .bind(by)
             .bind(to_ms(now))
             .bind(id)
             .execute(self.conn().await?)

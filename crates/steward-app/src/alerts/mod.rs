@@ -22,6 +22,14 @@ use crate::{Actor, AppError, Credential, NewIncident, Result, record};
 /// How far a CI's reliance is followed to find the alert upstream of it.
 const TOPOLOGY_DEPTH: u32 = 6;
 
+/// An alert as its page shows it.
+#[derive(Debug, Clone)]
+pub struct AlertDetail {
+    pub alert: AlertRecord,
+    pub group: Vec<AlertRecord>,
+    pub history: Vec<steward_store::LoggedEvent>,
+}
+
 /// What one delivery changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestReport {
@@ -152,6 +160,8 @@ impl crate::Alerts<'_> {
                 silence_id: None,
                 flips: 0,
                 flips_since: None,
+                acked: None,
+                maintenance_id: None,
             };
             stored.insert(a.fingerprint.clone(), record);
         }
@@ -391,6 +401,45 @@ impl crate::Alerts<'_> {
             return Ok(None);
         };
         Ok(self.store.ticket(ticket).await?.map(|t| (ticket, t.number)))
+    }
+
+    /// Says someone is on an alert.
+    pub async fn acknowledge(self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Permission::WorkTickets)?;
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.acknowledge_alert(at, id, actor.user.username.as_str()).await? {
+            // None, or acknowledged already: the second is no error (two people clicked).
+            return match self.store.alert(id).await? {
+                Some(_) => Ok(()),
+                None => Err(AppError::NotFound("alert")),
+            };
+        }
+        record(&mut tx, at, Some(actor), DomainEvent::Alert { id, event: AlertEvent::Acknowledged }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One alert with the rest of its group (newest first) and its history (oldest first).
+    pub async fn detail(self, actor: &Actor, id: i64) -> Result<AlertDetail> {
+        actor.require(Permission::ReadTickets)?;
+        actor.require(Permission::WorkTickets)?;
+        let alert = self.store.alert(id).await?.ok_or(AppError::NotFound("alert"))?;
+        let group = self
+            .store
+            .group_alerts(&alert.alert.source, &alert.group, 100)
+            .await?
+            .into_iter()
+            .filter(|a| a.id != id)
+            .collect();
+        let history = self.store.histories("alert", &[id.to_string()]).await?;
+        Ok(AlertDetail { alert, group, history })
+    }
+
+    /// When alerts last arrived or changed (ms), for live consoles.
+    pub async fn latest_activity(self, actor: &Actor) -> Result<i64> {
+        actor.require(Permission::WorkTickets)?;
+        Ok(self.store.latest_alert_activity().await?)
     }
 
     /// Alerts, newest first.

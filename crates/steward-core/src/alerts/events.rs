@@ -17,6 +17,10 @@ pub enum AlertEvent {
     Silenced { silence_id: i64 },
     /// It changed state too often (`FlapPolicy`): it opens and resolves nothing until it settles.
     Flapping { changes: i64 },
+    /// Someone said they are on it.
+    Acknowledged,
+    /// It fired on a CI inside a maintenance window: expected, it opens nothing.
+    Expected { window_id: i64 },
 }
 
 /// A silence: created (its matchers as typed, its window) or ended early.

@@ -38,6 +38,11 @@ pub struct AlertJson {
     silence_id: Option<i64>,
     /// Changing state too often: it opens and resolves nothing until it settles.
     flapping: bool,
+    /// Who said they are on it, and when.
+    acknowledged_by: Option<String>,
+    acknowledged_at: Option<String>,
+    /// It fired on a CI inside this maintenance window: expected, it opened nothing.
+    maintenance_id: Option<i64>,
 }
 
 impl AlertJson {
@@ -62,6 +67,9 @@ impl AlertJson {
             ticket_id: r.ticket_id,
             silence_id: r.silence_id,
             flapping: steward_core::alerts::FlapPolicy::default().flapping(r.flips, r.flips_since, now),
+            acknowledged_by: r.acked.as_ref().map(|(by, _)| by.clone()),
+            acknowledged_at: r.acked.as_ref().map(|(_, at)| time(*at)),
+            maintenance_id: r.maintenance_id,
         }
     }
 }
@@ -213,5 +221,61 @@ pub async fn expire_silence(
     crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
 ) -> ApiResult<axum::http::StatusCode> {
     state.app.alerts().expire_silence(&actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// An alert with its group and history.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AlertDetail)]
+pub struct AlertDetailJson {
+    alert: AlertJson,
+    /// The other alerts of its sender's group, newest first (at most 100).
+    group: Vec<AlertJson>,
+    /// What happened to it, oldest first.
+    history: Vec<AlertHistoryJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = AlertHistoryEntry)]
+pub struct AlertHistoryJson {
+    at: String,
+    /// `receive`, `resolve`, `refire`, `link`, `silence`, `flap`, `acknowledge`, `expect`
+    action: String,
+    actor: String,
+    /// What the change carried (the incident linked, the silence, …).
+    detail: Option<serde_json::Value>,
+}
+
+impl AlertHistoryJson {
+    pub fn of(e: &steward_store::LoggedEvent) -> AlertHistoryJson {
+        AlertHistoryJson {
+            at: time(e.at()),
+            action: e.event.action.clone(),
+            actor: e.event.actor_name.clone(),
+            detail: e.event.after.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        }
+    }
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+) -> ApiResult<Json<AlertDetailJson>> {
+    let d = state.app.alerts().detail(&actor, id).await?;
+    let now = state.app.now();
+    Ok(Json(AlertDetailJson {
+        alert: AlertJson::of(&d.alert, now),
+        group: d.group.iter().map(|a| AlertJson::of(a, now)).collect(),
+        history: d.history.iter().map(AlertHistoryJson::of).collect(),
+    }))
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.app.alerts().acknowledge(&actor, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -32,6 +32,10 @@ pub fn routes() -> Vec<Route> {
                 .query::<api::AlertQuery>()
                 .ok::<Items<api::AlertJson>>(),
         ),
+        route(M::GET, "/api/v1/alerts/{id}", A, api::detail)
+            .doc(Op::new("An alert, the rest of its group and its history").ok::<api::AlertDetailJson>()),
+        route(M::POST, "/api/v1/alerts/{id}/acknowledge", A, api::acknowledge)
+            .doc(Op::new("Say you are on an alert").no_content()),
         route(M::GET, "/api/v1/silences", A, api::silences).doc(
             Op::new("Silences still to end (`all`: every one)")
                 .query::<api::SilenceQuery>()
@@ -46,6 +50,8 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("End a silence now").no_content()),
         route(M::GET, "/alerts", A, web::console),
         route(M::GET, "/alerts/silences", A, web::silences),
+        route(M::GET, "/alerts/{id}", A, web::detail),
+        route(M::POST, "/alerts/{id}/acknowledge", A, web::acknowledge),
         route(M::POST, "/alerts/silences", A, web::create_silence),
         route(M::POST, "/alerts/silences/{id}/expire", A, web::expire_silence),
     ]

@@ -1,8 +1,9 @@
 //! Live pages by server-sent events (issue 17): every few seconds `/live` tells a signed-in
 //! page the unread notifications (the bell), when a ticket of the reader's queues last changed
 //! (the queue offers a refresh) and, for the ticket on screen, its version (a note when
-//! someone else changed it). Each connection reads three small numbers per tick; the page
-//! decides what to show (`static/app.js`).
+//! someone else changed it), and when alerts last arrived (the alert console redraws itself).
+//! Each connection reads four small numbers per tick; the page decides what to show
+//! (`static/app.js`).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -34,6 +35,8 @@ struct Status {
     latest: i64,
     /// The ticket's version, when one was named and the reader may see it.
     version: Option<i64>,
+    /// When alerts last arrived or changed (ms), for those who work them.
+    alerts: Option<i64>,
 }
 
 async fn status(state: &AppState, actor: &Actor, ticket: Option<TicketId>) -> Status {
@@ -43,7 +46,8 @@ async fn status(state: &AppState, actor: &Actor, ticket: Option<TicketId>) -> St
         Some(id) => state.app.incidents().get(actor, id).await.ok().map(|v| v.ticket.version),
         None => None,
     };
-    Status { unread, latest, version }
+    let alerts = state.app.alerts().latest_activity(actor).await.ok();
+    Status { unread, latest, version, alerts }
 }
 
 pub async fn stream(

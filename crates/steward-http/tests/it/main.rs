@@ -4,6 +4,7 @@
 mod access;
 mod alerts;
 mod alerts_bulk;
+mod alerts_console;
 mod alerts_e2e;
 mod alerts_receivers;
 mod audit;

@@ -139,6 +139,10 @@ pub fn encode(event: &DomainEvent) -> Encoded {
                 row("alert", id, "silence").after(json!({ "silence_id": silence_id }))
             }
             AlertEvent::Flapping { changes } => row("alert", id, "flap").after(json!({ "changes": changes })),
+            AlertEvent::Acknowledged => row("alert", id, "acknowledge"),
+            AlertEvent::Expected { window_id } => {
+                row("alert", id, "expect").after(json!({ "window_id": window_id }))
+            }
         },
         DomainEvent::Silence { id, event } => match event {
             SilenceEvent::Created { matchers, starts_at, ends_at, comment } => row("silence", id, "create")
@@ -570,6 +574,8 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 "link" => AlertEvent::Linked { ticket_id: after()?.int("ticket_id")? },
                 "silence" => AlertEvent::Silenced { silence_id: after()?.int("silence_id")? },
                 "flap" => AlertEvent::Flapping { changes: after()?.int("changes")? },
+                "acknowledge" => AlertEvent::Acknowledged,
+                "expect" => AlertEvent::Expected { window_id: after()?.int("window_id")? },
                 _ => return unknown(),
             };
             DomainEvent::Alert { id: id_of(s)?, event }

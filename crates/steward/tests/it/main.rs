@@ -1,6 +1,7 @@
 //! Tests of the real `steward` binary: the CLI, `serve`, and the web UI in headless Chromium.
 
 mod browser;
+mod browser_alerts;
 mod cli;
 mod layout;
 mod reliability;

@@ -171,6 +171,8 @@ fn every_kind_of_event_reads_back_as_written() {
         steward_core::alerts::AlertEvent::Linked { ticket_id: TicketId(4) },
         steward_core::alerts::AlertEvent::Silenced { silence_id: 2 },
         steward_core::alerts::AlertEvent::Flapping { changes: 4 },
+        steward_core::alerts::AlertEvent::Acknowledged,
+        steward_core::alerts::AlertEvent::Expected { window_id: 3 },
     ] {
         round_trip(DomainEvent::Alert { id: 7, event });
     }
