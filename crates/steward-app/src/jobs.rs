@@ -29,6 +29,9 @@ pub const NOTIFY: &str = "notification_feed";
 /// Mails the day's notices to those who chose a digest; daily.
 pub const DIGEST: &str = "notification_digest";
 
+/// Forgets alerts' raw payloads past `alert_payload_days`.
+pub const PURGE_PAYLOADS: &str = "alert_payload_purge";
+
 /// Periodic jobs and how often each runs.
 const PERIODIC: &[(&str, SignedDuration)] = &[
     (PURGE_SESSIONS, PURGE_EVERY),
@@ -37,6 +40,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (NOTIFY, SignedDuration::from_secs(5)),
     (DIGEST, SignedDuration::from_hours(24)),
     (crate::subscriptions::FEED, SignedDuration::from_secs(5)),
+    (PURGE_PAYLOADS, SignedDuration::from_hours(6)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -126,6 +130,11 @@ impl App {
             crate::subscriptions::DELIVER => {
                 let id = job.payload.get("delivery").and_then(serde_json::Value::as_i64).unwrap_or_default();
                 self.subscriptions().deliver(id, job.attempts, job.max_attempts).await
+            }
+            PURGE_PAYLOADS => {
+                let purged = self.alerts().purge_payloads().await?;
+                tracing::debug!(purged, "alert payloads purged");
+                Ok(())
             }
             AUTO_CLOSE => {
                 let closed = self.incidents().auto_close_resolved().await?;

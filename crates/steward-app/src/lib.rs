@@ -66,6 +66,8 @@ pub struct AppConfig {
     /// The address people reach Steward at (`https://steward.example`): links in messages sent
     /// outside (chat robots, webhooks) point there; `None` sends none.
     pub public_url: Option<String>,
+    /// Days a delivery's raw body is kept (for looking into what a sender sent); 0 keeps none.
+    pub alert_payload_days: u32,
 }
 
 /// Where notifications are mailed from and through.
@@ -100,6 +102,7 @@ impl Default for AppConfig {
             clock: Clock::system(),
             anchors: None,
             public_url: None,
+            alert_payload_days: 7,
         }
     }
 }

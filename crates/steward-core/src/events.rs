@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::alerts::{AlertEvent, SilenceEvent};
+use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
 use crate::subscriptions::SubscriptionEvent;
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
@@ -76,6 +76,14 @@ pub enum DomainEvent {
     Subscription {
         id: i64,
         event: SubscriptionEvent,
+    },
+    AlertRule {
+        id: i64,
+        event: AlertRuleEvent,
+    },
+    Maintenance {
+        id: i64,
+        event: MaintenanceEvent,
     },
 }
 

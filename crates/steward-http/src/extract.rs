@@ -36,6 +36,31 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body with the bytes it came as (a receiver keeps what its sender sent, or checks a
+/// signature over it); errors as [`ApiJson`]'s, but any content type is taken, as monitoring
+/// tools label their bodies loosely.
+pub struct JsonBody<T>(pub T, pub Bytes);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        Ok(JsonBody(parse_json(&bytes)?, bytes))
+    }
+}
+
+/// The body's bytes, with [`ApiJson`]'s errors (413 as JSON).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(RawBody(Bytes::from_request(req, state).await.map_err(body_error)?))
+    }
+}
+
 fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alert_setup;
 mod alerts;
 mod cmdb;
 mod credentials;
@@ -38,6 +39,7 @@ use tx::{AnyQuery, Statement, TxConn, Value};
 
 pub use tx::Tx;
 
+pub use alert_setup::{AlertRuleRecord, MaintenanceRecord};
 pub use alerts::{AlertFilter, AlertRecord, NewAlertRow, SilenceRecord};
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
@@ -89,6 +91,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("categories_name_key", "categories_name_key", "name"),
     ("reply_templates_name", "reply_templates_name", "name"),
     ("alerts_fingerprint_key", "alerts.source, alerts.fingerprint", "fingerprint"),
+    ("alert_rules_name_key", "alert_rules.name", "name"),
     ("subscriptions_name_key", "subscriptions.name", "name"),
     ("saved_views_name_key", "saved_views.user_id, saved_views.name", "name"),
     ("sla_calendars_name_key", "sla_calendars.name", "name"),

@@ -82,6 +82,9 @@ pub struct Config {
     /// The address people reach Steward at, e.g. `https://steward.example.com`: links in
     /// messages to chat robots and webhooks point there. Default: `http://<listen>`.
     pub public_url: Option<String>,
+    /// Days a monitoring delivery's raw body is kept, to look into what a sender sent; 0 keeps
+    /// none.
+    pub alert_payload_days: u32,
 }
 
 impl Default for Config {
@@ -121,6 +124,7 @@ impl Default for Config {
             anchor_syslog: None,
             grafana_hmac_secret: None,
             public_url: None,
+            alert_payload_days: 7,
         }
     }
 }
@@ -156,6 +160,7 @@ const ENV_KEYS: &[&str] = &[
     "anchor_syslog",
     "grafana_hmac_secret",
     "public_url",
+    "alert_payload_days",
 ];
 
 /// Flags that override the file and the environment.
@@ -256,6 +261,7 @@ impl Config {
             report_zone: jiff::tz::TimeZone::get(&self.report_time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
             clock: steward_app::Clock::system(),
             anchors: Some(self.anchors()),
+            alert_payload_days: self.alert_payload_days,
             public_url: Some(self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))),
         }
     }

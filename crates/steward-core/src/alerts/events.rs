@@ -29,3 +29,17 @@ pub enum SilenceEvent {
     Created { matchers: Vec<String>, starts_at: String, ends_at: String, comment: String },
     Expired,
 }
+
+/// An alert rule: added (as typed) or deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertRuleEvent {
+    Created { name: String, matchers: Vec<String>, opens: bool, impact: Option<i64>, urgency: Option<i64>, resolve: String },
+    Deleted { name: String },
+}
+
+/// A maintenance window on a CI: scheduled, or ended early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaintenanceEvent {
+    Scheduled { ci_id: i64, starts_at: String, ends_at: String, reason: String, change_ref: Option<String> },
+    Ended,
+}

@@ -3,13 +3,15 @@
 //! history records it (`events.rs`).
 
 mod events;
+mod rules;
 mod silence;
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-pub use events::{AlertEvent, SilenceEvent};
+pub use events::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
+pub use rules::{AlertRule, Decision, Resolve, decide};
 pub use silence::{Matcher, Silence};
 
 /// Whether the condition an alert reports holds now.

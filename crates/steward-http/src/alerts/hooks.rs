@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, CurrentActor};
+use crate::extract::{CurrentActor, JsonBody, RawBody};
 
 /// Prometheus Alertmanager's webhook, `version: "4"`
 /// (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>). Its other
@@ -98,7 +98,7 @@ pub(super) fn instant(field: &str, text: &str) -> Result<Option<jiff::Timestamp>
 pub async fn alertmanager(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiJson(body): ApiJson<AlertmanagerWebhook>,
+    JsonBody(body, raw): JsonBody<AlertmanagerWebhook>,
 ) -> ApiResult<Json<IngestJson>> {
     if body.version != "4" {
         return Err(ApiError::invalid("version", format!("expected \"4\", got \"{}\"", body.version)));
@@ -118,7 +118,7 @@ pub async fn alertmanager(
             "Alertmanager left alerts out of a webhook (its max_alerts); raise it to see them all"
         );
     }
-    let report = state.app.alerts().ingest(&actor, &body.group_key, alerts).await?;
+    let report = state.app.alerts().ingest(&actor, &body.group_key, alerts, &String::from_utf8_lossy(&raw)).await?;
     Ok(Json(IngestJson::from(report)))
 }
 
@@ -189,10 +189,10 @@ pub async fn grafana(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(raw): RawBody,
 ) -> ApiResult<Json<IngestJson>> {
     if let Some(secret) = &state.config.grafana_hmac_secret
-        && !grafana_signed(secret, &headers, &body)
+        && !grafana_signed(secret, &headers, &raw)
     {
         return Err(ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
@@ -200,7 +200,7 @@ pub async fn grafana(
             "the X-Grafana-Alerting-Signature header is missing or does not match the configured secret",
         ));
     }
-    let body: GrafanaWebhook = crate::extract::parse_json(&body)?;
+    let body: GrafanaWebhook = crate::extract::parse_json(&raw)?;
     if body.version != "1" {
         return Err(ApiError::invalid("version", format!("expected \"1\", got \"{}\"", body.version)));
     }
@@ -226,6 +226,6 @@ pub async fn grafana(
     if body.truncated_alerts > 0 {
         tracing::warn!(group = %group, truncated = body.truncated_alerts, "Grafana left alerts out of a webhook");
     }
-    let report = state.app.alerts().ingest(&actor, &group, alerts).await?;
+    let report = state.app.alerts().ingest(&actor, &group, alerts, &String::from_utf8_lossy(&raw)).await?;
     Ok(Json(IngestJson::from(report)))
 }

@@ -3,6 +3,8 @@
 pub(crate) mod api;
 mod hooks;
 mod others;
+mod setup_api;
+mod setup_web;
 mod web;
 
 use axum::http::Method;
@@ -48,6 +50,31 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::DELETE, "/api/v1/silences/{id}", A, api::expire_silence)
             .doc(Op::new("End a silence now").no_content()),
+        route(M::GET, "/api/v1/alert-rules", A, setup_api::rules)
+            .doc(Op::new("Alert rules, in the order they are tried").ok::<Items<setup_api::RuleJson>>()),
+        route(M::POST, "/api/v1/alert-rules", A, setup_api::create_rule).doc(
+            Op::new("Add a rule after the others: which alerts open incidents, how urgent, how they resolve")
+                .body::<setup_api::RuleBody>()
+                .created::<crate::api::Created>(),
+        ),
+        route(M::DELETE, "/api/v1/alert-rules/{id}", A, setup_api::delete_rule).doc(Op::new("Delete an alert rule").no_content()),
+        route(M::GET, "/api/v1/maintenance-windows", A, setup_api::windows).doc(
+            Op::new("Maintenance windows on CIs still to end (`all`: every one)")
+                .query::<setup_api::WindowQuery>()
+                .ok::<Items<setup_api::WindowJson>>(),
+        ),
+        route(M::POST, "/api/v1/maintenance-windows", A, setup_api::create_window).doc(
+            Op::new("Schedule maintenance on a CI: its alerts meanwhile are expected and open nothing")
+                .body::<setup_api::WindowBody>()
+                .created::<crate::api::Created>(),
+        ),
+        route(M::DELETE, "/api/v1/maintenance-windows/{id}", A, setup_api::end_window)
+            .doc(Op::new("End a maintenance window now").no_content()),
+        route(M::GET, "/alerts/rules", A, setup_web::rules),
+        route(M::POST, "/alerts/rules", A, setup_web::create_rule),
+        route(M::POST, "/alerts/rules/{id}/delete", A, setup_web::delete_rule),
+        route(M::POST, "/alerts/maintenance", A, setup_web::create_window),
+        route(M::POST, "/alerts/maintenance/{id}/end", A, setup_web::end_window),
         route(M::GET, "/alerts", A, web::console),
         route(M::GET, "/alerts/silences", A, web::silences),
         route(M::GET, "/alerts/{id}", A, web::detail),

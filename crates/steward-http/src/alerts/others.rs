@@ -12,7 +12,7 @@ use steward_core::ids::TicketId;
 use super::hooks::{IngestJson, instant};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, CurrentActor};
+use crate::extract::{CurrentActor, JsonBody};
 
 /// What the Zabbix media type sends: its macros, resolved by Zabbix (an unresolved one arrives
 /// as the macro itself, `{HOST.IP}`, and is treated as absent).
@@ -142,12 +142,12 @@ fn label_name(tag: &str) -> String {
 pub async fn zabbix(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiJson(body): ApiJson<ZabbixEvent>,
+    JsonBody(body, raw): JsonBody<ZabbixEvent>,
 ) -> ApiResult<Json<ZabbixAnswer>> {
     let alert = body.check(state.app.now())?;
     let group = format!("host:{}", alert.labels.get("host").map(String::as_str).unwrap_or_default());
     let fingerprint = alert.fingerprint.clone();
-    let report = state.app.alerts().ingest(&actor, &group, vec![alert]).await?;
+    let report = state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&raw)).await?;
     let mut tags = BTreeMap::new();
     if let Some((id, number)) = state.app.alerts().incident_of(&actor, "zabbix", &fingerprint).await? {
         tags.insert("__zbx_steward_incident", number);
@@ -198,7 +198,7 @@ pub struct GenericAlert {
 pub async fn generic(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiJson(body): ApiJson<GenericWebhook>,
+    JsonBody(body, raw): JsonBody<GenericWebhook>,
 ) -> ApiResult<Json<IngestJson>> {
     let sender = body.sender.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if sender.as_ref().is_some_and(|s| s.len() > 100) {
@@ -239,7 +239,7 @@ pub async fn generic(
             Alert::parse("generic", &format!("alerts[{i}]"), raw, now).map_err(|e| ApiError::invalid(e.field, e.message))?,
         );
     }
-    let report = state.app.alerts().ingest(&actor, &group, alerts).await?;
+    let report = state.app.alerts().ingest(&actor, &group, alerts, &String::from_utf8_lossy(&raw)).await?;
     Ok(Json(IngestJson::from(report)))
 }
 
@@ -288,7 +288,7 @@ pub struct AlertaAnswer {
 pub async fn alerta(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiJson(a): ApiJson<AlertaAlert>,
+    JsonBody(a, body): JsonBody<AlertaAlert>,
 ) -> ApiResult<Json<AlertaAnswer>> {
     let resource = given(&a.resource).ok_or_else(|| ApiError::invalid("resource", "the resource that is alerting"))?;
     let event = given(&a.event).ok_or_else(|| ApiError::invalid("event", "the event's name"))?;
@@ -344,7 +344,7 @@ pub async fn alerta(
     };
     let alert = Alert::parse("alerta", "alert", raw, state.app.now()).map_err(|e| ApiError::invalid(e.field, e.message))?;
     let group = format!("{environment}:{}", if a.group.trim().is_empty() { resource } else { a.group.trim() });
-    let report = state.app.alerts().ingest(&actor, &group, vec![alert]).await?;
+    let report = state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&body)).await?;
     let incident = state.app.alerts().incident_of(&actor, "alerta", &fingerprint).await?.map(|(id, _)| id);
     Ok(Json(AlertaAnswer { status: "ok", id: fingerprint, ingest: IngestJson::from(report), incident }))
 }

@@ -119,6 +119,8 @@ struct SilencesPage<'a> {
     silences: Vec<steward_store::SilenceRecord>,
     /// The new silence's matchers, one per line (prefilled from an alert).
     matchers: String,
+    /// Maintenance windows on CIs still to end.
+    windows: Vec<steward_store::MaintenanceRecord>,
 }
 
 /// `/alerts/silences[?alertname=…&instance=…]`: the silences, and a form prefilled with the
@@ -138,8 +140,9 @@ pub async fn silences(
         .collect::<Vec<_>>()
         .join("\n");
     let silences = state.app.alerts().silences(&actor, false).await?;
+    let windows = state.app.alerts().maintenance(&actor, false).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "silences.title");
-    Ok(render(&SilencesPage { page, silences, matchers }))
+    Ok(render(&SilencesPage { page, silences, matchers, windows }))
 }
 
 #[derive(serde::Deserialize)]

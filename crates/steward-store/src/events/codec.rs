@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
-use steward_core::alerts::{AlertEvent, SilenceEvent};
+use steward_core::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
 use steward_core::subscriptions::SubscriptionEvent;
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
@@ -148,6 +148,16 @@ pub fn encode(event: &DomainEvent) -> Encoded {
             SilenceEvent::Created { matchers, starts_at, ends_at, comment } => row("silence", id, "create")
                 .after(json!({ "matchers": matchers, "starts_at": starts_at, "ends_at": ends_at, "comment": comment })),
             SilenceEvent::Expired => row("silence", id, "expire"),
+        },
+        DomainEvent::AlertRule { id, event } => match event {
+            AlertRuleEvent::Created { name, matchers, opens, impact, urgency, resolve } => row("alert_rule", id, "create")
+                .after(json!({ "name": name, "matchers": matchers, "opens": opens, "impact": impact, "urgency": urgency, "resolve": resolve })),
+            AlertRuleEvent::Deleted { name } => row("alert_rule", id, "delete").after(json!({ "name": name })),
+        },
+        DomainEvent::Maintenance { id, event } => match event {
+            MaintenanceEvent::Scheduled { ci_id, starts_at, ends_at, reason, change_ref } => row("maintenance", id, "schedule")
+                .after(json!({ "ci_id": ci_id, "starts_at": starts_at, "ends_at": ends_at, "reason": reason, "change_ref": change_ref })),
+            MaintenanceEvent::Ended => row("maintenance", id, "end"),
         },
         DomainEvent::Subscription { id, event } => match event {
             SubscriptionEvent::Created { name, channel, target, topics } => row("subscription", id, "create")
@@ -595,6 +605,41 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
                 _ => return unknown(),
             };
             DomainEvent::Silence { id: id_of(s)?, event }
+        }
+        "alert_rule" => {
+            let event = match s.action {
+                "create" => {
+                    let a = after()?;
+                    AlertRuleEvent::Created {
+                        name: a.text("name")?,
+                        matchers: a.texts("matchers")?,
+                        opens: a.bool("opens")?,
+                        impact: a.opt_int("impact")?,
+                        urgency: a.opt_int("urgency")?,
+                        resolve: a.text("resolve")?,
+                    }
+                }
+                "delete" => AlertRuleEvent::Deleted { name: after()?.text("name")? },
+                _ => return unknown(),
+            };
+            DomainEvent::AlertRule { id: id_of(s)?, event }
+        }
+        "maintenance" => {
+            let event = match s.action {
+                "schedule" => {
+                    let a = after()?;
+                    MaintenanceEvent::Scheduled {
+                        ci_id: a.int("ci_id")?,
+                        starts_at: a.text("starts_at")?,
+                        ends_at: a.text("ends_at")?,
+                        reason: a.text("reason")?,
+                        change_ref: a.opt_text("change_ref")?,
+                    }
+                }
+                "end" => MaintenanceEvent::Ended,
+                _ => return unknown(),
+            };
+            DomainEvent::Maintenance { id: id_of(s)?, event }
         }
         "subscription" => {
             let event = match s.action {

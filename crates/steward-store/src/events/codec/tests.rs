@@ -188,6 +188,31 @@ fn every_kind_of_event_reads_back_as_written() {
         round_trip(DomainEvent::Silence { id: 2, event });
     }
     for event in [
+        steward_core::alerts::AlertRuleEvent::Created {
+            name: "storage waits".into(),
+            matchers: vec!["team=storage".into()],
+            opens: true,
+            impact: Some(3),
+            urgency: None,
+            resolve: "confirm".into(),
+        },
+        steward_core::alerts::AlertRuleEvent::Deleted { name: "storage waits".into() },
+    ] {
+        round_trip(DomainEvent::AlertRule { id: 4, event });
+    }
+    for event in [
+        steward_core::alerts::MaintenanceEvent::Scheduled {
+            ci_id: 9,
+            starts_at: "2030-01-01T00:00:00Z".into(),
+            ends_at: "2030-01-01T02:00:00Z".into(),
+            reason: "firmware".into(),
+            change_ref: Some("CHG-1".into()),
+        },
+        steward_core::alerts::MaintenanceEvent::Ended,
+    ] {
+        round_trip(DomainEvent::Maintenance { id: 5, event });
+    }
+    for event in [
         steward_core::subscriptions::SubscriptionEvent::Created {
             name: "Ops DingTalk".into(),
             channel: "dingtalk".into(),
