@@ -7,6 +7,7 @@ mod alerts_bulk;
 mod alerts_console;
 mod alerts_e2e;
 mod alerts_receivers;
+mod alerts_rules;
 mod audit;
 mod auth;
 mod cmdb;
