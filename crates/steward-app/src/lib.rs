@@ -68,6 +68,16 @@ pub struct AppConfig {
     pub public_url: Option<String>,
     /// Days a delivery's raw body is kept (for looking into what a sender sent); 0 keeps none.
     pub alert_payload_days: u32,
+    /// Alerts that share these labels' values within a window join one incident, across
+    /// senders and groups; `None`: only groups and topology correlate.
+    pub alert_correlation: Option<Correlation>,
+}
+
+/// Correlation by label equality within a time window.
+#[derive(Debug, Clone)]
+pub struct Correlation {
+    pub labels: Vec<String>,
+    pub window: SignedDuration,
 }
 
 /// Where notifications are mailed from and through.
@@ -103,6 +113,7 @@ impl Default for AppConfig {
             anchors: None,
             public_url: None,
             alert_payload_days: 7,
+            alert_correlation: None,
         }
     }
 }

@@ -228,6 +228,17 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
+    /// Firing alerts with an incident first seen since `since`, newest first.
+    pub async fn recent_firing_linked(&self, since: Timestamp, limit: i64) -> Result<Vec<AlertRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE status = 'firing' AND ticket_id IS NOT NULL AND first_seen >= $1 \
+             ORDER BY id DESC LIMIT {}",
+            limit.clamp(1, 5000)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_ms(since)).fetch_all(&mut *self.reader().await?).await?;
+        rows.iter().map(record).collect()
+    }
+
     /// One sender's alert by its fingerprint.
     pub async fn alert_by_fingerprint(&self, source: &str, fingerprint: &str) -> Result<Option<AlertRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2");

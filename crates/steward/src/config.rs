@@ -85,6 +85,11 @@ pub struct Config {
     /// Days a monitoring delivery's raw body is kept, to look into what a sender sent; 0 keeps
     /// none.
     pub alert_payload_days: u32,
+    /// Labels whose equal values join alerts into one incident across senders and groups,
+    /// e.g. `["cluster"]`; empty: off.
+    pub alert_correlate_labels: Vec<String>,
+    /// How recent the other alert must be, in minutes.
+    pub alert_correlate_minutes: i64,
 }
 
 impl Default for Config {
@@ -125,6 +130,8 @@ impl Default for Config {
             grafana_hmac_secret: None,
             public_url: None,
             alert_payload_days: 7,
+            alert_correlate_labels: Vec::new(),
+            alert_correlate_minutes: 15,
         }
     }
 }
@@ -161,6 +168,8 @@ const ENV_KEYS: &[&str] = &[
     "grafana_hmac_secret",
     "public_url",
     "alert_payload_days",
+    "alert_correlate_labels",
+    "alert_correlate_minutes",
 ];
 
 /// Flags that override the file and the environment.
@@ -262,6 +271,10 @@ impl Config {
             clock: steward_app::Clock::system(),
             anchors: Some(self.anchors()),
             alert_payload_days: self.alert_payload_days,
+            alert_correlation: (!self.alert_correlate_labels.is_empty()).then(|| steward_app::Correlation {
+                labels: self.alert_correlate_labels.clone(),
+                window: jiff::SignedDuration::from_mins(self.alert_correlate_minutes.clamp(1, 24 * 60)),
+            }),
             public_url: Some(self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))),
         }
     }

@@ -173,6 +173,9 @@ impl crate::Alerts<'_> {
             if ticket.is_none() && !up.is_empty() {
                 ticket = self.store.firing_incidents_on(&up).await?.first().map(|(_, t)| *t);
             }
+            if ticket.is_none() && group_incident.is_none() {
+                ticket = self.correlated(a).await?;
+            }
             let ticket = match ticket.or(group_incident) {
                 Some(t) => t,
                 None => {
@@ -200,6 +203,27 @@ impl crate::Alerts<'_> {
         record_many(&mut tx, at, Some(actor), events).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The open incident of a recent firing alert, from any sender, that shares the alert's
+    /// values of every correlation label (`alert_correlation`): "the same cluster within 15
+    /// minutes" is one problem however its alerts were grouped.
+    async fn correlated(self, a: &AlertRecord) -> Result<Option<TicketId>> {
+        let Some(c) = &self.config.alert_correlation else { return Ok(None) };
+        let Some(values) = c.labels.iter().map(|k| a.alert.labels.get(k).map(|v| (k, v))).collect::<Option<Vec<_>>>() else {
+            return Ok(None);
+        };
+        let since = self.now().saturating_sub(c.window).unwrap_or(self.now());
+        for other in self.store.recent_firing_linked(since, 1000).await? {
+            if other.id == a.id || !values.iter().all(|(k, v)| other.alert.labels.get(*k) == Some(v)) {
+                continue;
+            }
+            let Some(t) = other.ticket_id else { continue };
+            if self.store.ticket(t).await?.is_some_and(|t| t.state.is_open()) {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
     }
 
     /// An incident already covering an alert of this sender's group: open, or resolved within

@@ -192,3 +192,71 @@ async fn raw_payloads_are_kept_for_the_configured_days_then_purged() {
     assert_eq!(d.app.app.alerts().purge_payloads().await.unwrap(), 1);
     assert_eq!(count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_rules_page_and_the_maintenance_form_work_in_both_languages() {
+    let d = desk().await;
+    d.app
+        .api(Method::POST, "/api/v1/cis", &d.agent, Some(json!({ "class": "server", "name": "db02", "attributes": { "hostname": "db02" } })))
+        .await;
+    let (admin, csrf) = d.app.signed_in("ada").await;
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
+    let form = [("_csrf", csrf.as_str()), ("name", "静默批处理"), ("matchers", "team=batch\nseverity!=critical"), ("opens", "no"), ("resolve", "auto")];
+    let r = admin.post(d.app.url("/alerts/rules")).form(&form).send().await.unwrap();
+    assert!(location(&r).contains("notice=saved"), "{}", location(&r));
+    let bad = [("_csrf", csrf.as_str()), ("name", "x"), ("matchers", "oops"), ("opens", "yes"), ("resolve", "auto")];
+    let r = admin.post(d.app.url("/alerts/rules")).form(&bad).send().await.unwrap();
+    assert!(location(&r).contains("error=invalid.matchers"), "{}", location(&r));
+    let (status, page) = d.app.page(&admin, "/alerts/rules?lang=zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("静默批处理") && page.contains("不创建事件") && page.contains("severity!=critical"), "{page}");
+
+    let window = [("_csrf", csrf.as_str()), ("ci", "db02"), ("duration", "3 h"), ("reason", "Disk swap"), ("change_ref", "CHG-7")];
+    let r = admin.post(d.app.url("/alerts/maintenance")).form(&window).send().await.unwrap();
+    assert!(location(&r).contains("notice=saved"), "{}", location(&r));
+    let nowhere = [("_csrf", csrf.as_str()), ("ci", "no-such-host"), ("duration", "3 h"), ("reason", "x"), ("change_ref", "")];
+    let r = admin.post(d.app.url("/alerts/maintenance")).form(&nowhere).send().await.unwrap();
+    assert!(location(&r).contains("error=invalid.ci_id"), "{}", location(&r));
+    let (_, page) = d.app.page(&admin, "/alerts/silences?lang=en").await;
+    assert!(page.contains("Disk swap") && page.contains("CHG-7") && page.contains("Maintenance windows"), "{page}");
+    // An agent reads the rules but is offered no form.
+    let (agent, _) = d.app.signed_in("prometheus").await;
+    let (status, page) = d.app.page(&agent, "/alerts/rules").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("id=\"new-rule\""));
+}
+
+#[tokio::test]
+async fn alerts_sharing_correlation_labels_within_the_window_join_one_incident_across_senders() {
+    let clock = Clock::manual(jiff::Timestamp::now());
+    let correlation = steward_app::Correlation { labels: vec!["cluster".into()], window: jiff::SignedDuration::from_mins(15) };
+    let config = AppConfig { clock: clock.clone(), alert_correlation: Some(correlation), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, Default::default()).await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let post = |path: &'static str, body: Value| {
+        let (app, bot) = (&app, bot.clone());
+        async move {
+            let (status, out) = app.api(Method::POST, path, &bot, Some(body)).await;
+            assert_eq!(status, 200, "{out}");
+            out
+        }
+    };
+    let first = post("/hooks/alertmanager", webhook("g-api", vec![alert("k1", "api01", "critical", "firing", json!({ "cluster": "bj-prod" }))])).await;
+    let incident = first["incidents_opened"][0].clone();
+    // Another sender, another group, the same cluster, five minutes later: the same incident.
+    clock.advance(jiff::SignedDuration::from_mins(5));
+    let generic = json!({ "sender": "blackbox", "alerts": [{ "status": "firing", "severity": "critical",
+        "labels": { "alertname": "ProbeFailed", "cluster": "bj-prod", "instance": "https://shop" } }] });
+    let out = post("/hooks/generic", generic).await;
+    assert_eq!(out["incidents_opened"], json!([]), "{out}");
+    // Another cluster opens its own; and the same cluster after the window does too.
+    let out = post("/hooks/alertmanager", webhook("g-db", vec![alert("k2", "db01", "critical", "firing", json!({ "cluster": "sh-prod" }))])).await;
+    assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1));
+    clock.advance(jiff::SignedDuration::from_mins(30));
+    let out = post("/hooks/alertmanager", webhook("g-web", vec![alert("k3", "web01", "critical", "firing", json!({ "cluster": "bj-prod" }))])).await;
+    assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1), "outside the window");
+    let reader = app.token("prometheus", "read write").await;
+    let (_, alerts) = app.api(Method::GET, &format!("/api/v1/alerts?ticket_id={incident}"), &reader, None).await;
+    assert_eq!(alerts["items"].as_array().unwrap().len(), 2);
+}
