@@ -41,7 +41,9 @@ pub use error::{AppError, Result};
 pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
-pub use services::{Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Subscriptions, Tokens};
+pub use services::{
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Subscriptions, Tokens,
+};
 pub use tokens::IssuedToken;
 
 /// The app layer's slice of the configuration.

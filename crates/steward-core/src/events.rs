@@ -14,11 +14,11 @@
 use std::collections::BTreeMap;
 
 use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
-use crate::subscriptions::SubscriptionEvent;
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
+use crate::subscriptions::SubscriptionEvent;
 use crate::tickets::{CategoryEvent, IncidentEvent, ReplyTemplateEvent};
 
 /// One recorded change and the entity it happened to.

@@ -57,7 +57,11 @@ pub(crate) async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Opt
     resolve_at(state, headers, "").await
 }
 
-pub(crate) async fn resolve_at(state: &AppState, headers: &HeaderMap, path: &str) -> Result<Option<Actor>, AppError> {
+pub(crate) async fn resolve_at(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Option<Actor>, AppError> {
     if let Some(token) = api_token(headers, path) {
         return state.app.tokens().token_actor(&token).await;
     }

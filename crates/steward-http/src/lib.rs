@@ -24,8 +24,8 @@ mod metrics;
 mod reports;
 mod security;
 mod sla;
-mod subscriptions;
 mod strict_json;
+mod subscriptions;
 mod ticket_query;
 mod web;
 

@@ -48,9 +48,13 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(id, position, name, matchers, opens, impact, urgency, resolve, created_by)| {
-                let matchers =
-                    matchers.lines().map(Matcher::parse).collect::<std::result::Result<Vec<_>, _>>().map_err(corrupt)?;
-                let resolve = Resolve::parse(&resolve).ok_or_else(|| corrupt(format!("resolve `{resolve}`")))?;
+                let matchers = matchers
+                    .lines()
+                    .map(Matcher::parse)
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(corrupt)?;
+                let resolve =
+                    Resolve::parse(&resolve).ok_or_else(|| corrupt(format!("resolve `{resolve}`")))?;
                 Ok(AlertRuleRecord {
                     id,
                     position,
@@ -63,7 +67,11 @@ impl Store {
 
     /// Maintenance windows still to end at `at` (with `None`: all), soonest end first; only
     /// those of `ci` when given.
-    pub async fn maintenance_windows(&self, ending_after: Option<Timestamp>, ci: Option<CiId>) -> Result<Vec<MaintenanceRecord>> {
+    pub async fn maintenance_windows(
+        &self,
+        ending_after: Option<Timestamp>,
+        ci: Option<CiId>,
+    ) -> Result<Vec<MaintenanceRecord>> {
         let rows: Vec<WindowRow> = sqlx::query_as(
             "SELECT m.id, m.ci_id, c.name, m.starts_at, m.ends_at, m.reason, m.change_ref, m.created_by \
              FROM maintenance_windows m JOIN cis c ON c.id = m.ci_id \
@@ -92,7 +100,12 @@ impl Store {
 
 impl Tx {
     /// Adds a rule after the others.
-    pub async fn insert_alert_rule(&mut self, now: Timestamp, r: &AlertRule, created_by: &str) -> Result<i64> {
+    pub async fn insert_alert_rule(
+        &mut self,
+        now: Timestamp,
+        r: &AlertRule,
+        created_by: &str,
+    ) -> Result<i64> {
         let matchers: Vec<String> = r.matchers.iter().map(Matcher::to_string).collect();
         Ok(sqlx::query_scalar(
             "INSERT INTO alert_rules (position, name, matchers, opens, impact, urgency, resolve, created_by, created_at) \
@@ -193,7 +206,9 @@ impl Store {
             for c in chunk {
                 q = q.bind(c.get());
             }
-            out.extend(q.fetch_all(&mut *self.reader().await?).await?.into_iter().map(|(id, c)| (CiId(id), c)));
+            out.extend(
+                q.fetch_all(&mut *self.reader().await?).await?.into_iter().map(|(id, c)| (CiId(id), c)),
+            );
         }
         Ok(out)
     }

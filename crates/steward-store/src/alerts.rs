@@ -235,7 +235,10 @@ impl Store {
              ORDER BY id DESC LIMIT {}",
             limit.clamp(1, 5000)
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_ms(since)).fetch_all(&mut *self.reader().await?).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_ms(since))
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter().map(record).collect()
     }
 
@@ -320,12 +323,13 @@ impl Tx {
 
     /// Marks an alert acknowledged; false when it already was (or there is none).
     pub async fn acknowledge_alert(&mut self, now: Timestamp, id: i64, by: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE alerts SET acked_by = $1, acked_at = $2 WHERE id = $3 AND acked_by IS NULL")
-            .bind(by)
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(self.conn().await?)
-            .await?;
+        let done =
+            sqlx::query("UPDATE alerts SET acked_by = $1, acked_at = $2 WHERE id = $3 AND acked_by IS NULL")
+                .bind(by)
+                .bind(to_ms(now))
+                .bind(id)
+                .execute(self.conn().await?)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -399,7 +403,12 @@ impl Tx {
     }
 
     /// New alerts of one group, many per statement; their ids by fingerprint.
-    pub async fn insert_alerts(&mut self, now: Timestamp, group: &str, rows: &[NewAlertRow<'_>]) -> Result<Vec<(String, i64)>> {
+    pub async fn insert_alerts(
+        &mut self,
+        now: Timestamp,
+        group: &str,
+        rows: &[NewAlertRow<'_>],
+    ) -> Result<Vec<(String, i64)>> {
         const PER_ROW: usize = 16;
         let mut out = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(200) {

@@ -65,7 +65,12 @@ fn decode_filter(text: &str) -> Result<Filter> {
         team: f.team,
         max_priority: f.max_priority,
         service: f.service,
-        labels: f.labels.iter().map(|m| Matcher::parse(m)).collect::<std::result::Result<_, _>>().map_err(corrupt)?,
+        labels: f
+            .labels
+            .iter()
+            .map(|m| Matcher::parse(m))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(corrupt)?,
     })
 }
 
@@ -147,7 +152,12 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn insert_subscription(&mut self, now: Timestamp, s: &Subscription, created_by: &str) -> Result<i64> {
+    pub async fn insert_subscription(
+        &mut self,
+        now: Timestamp,
+        s: &Subscription,
+        created_by: &str,
+    ) -> Result<i64> {
         let topics: Vec<&str> = s.topics.iter().map(|t| t.as_str()).collect();
         Ok(sqlx::query_scalar(
             "INSERT INTO subscriptions (name, topics, filter, channel, target, secret, locale, created_by, created_at) \
@@ -173,15 +183,26 @@ impl Tx {
             .fetch_optional(self.conn().await?)
             .await?;
         if name.is_some() {
-            sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1").bind(id).execute(self.conn().await?).await?;
-            sqlx::query("DELETE FROM subscriptions WHERE id = $1").bind(id).execute(self.conn().await?).await?;
+            sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1")
+                .bind(id)
+                .execute(self.conn().await?)
+                .await?;
+            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+                .bind(id)
+                .execute(self.conn().await?)
+                .await?;
         }
         Ok(name)
     }
 
     /// A pending delivery of `notice`; `None` when this subscription already has it (the feed
     /// ran twice over the same event).
-    pub async fn insert_delivery(&mut self, now: Timestamp, subscription: i64, notice: &Notice) -> Result<Option<i64>> {
+    pub async fn insert_delivery(
+        &mut self,
+        now: Timestamp,
+        subscription: i64,
+        notice: &Notice,
+    ) -> Result<Option<i64>> {
         let text = serde_json::to_string(notice).map_err(corrupt)?;
         Ok(sqlx::query_scalar(
             "INSERT INTO deliveries (subscription_id, seq, topic, notice, status, attempts, created_at, updated_at) \
@@ -198,7 +219,13 @@ impl Tx {
     }
 
     /// Records an attempt: `delivered`, `pending` (to be retried) or `dead`, with its error.
-    pub async fn record_attempt(&mut self, now: Timestamp, id: i64, status: &str, error: Option<&str>) -> Result<()> {
+    pub async fn record_attempt(
+        &mut self,
+        now: Timestamp,
+        id: i64,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE deliveries SET status = $1, last_error = $2, attempts = attempts + 1, updated_at = $3 WHERE id = $4",
         )
@@ -213,12 +240,13 @@ impl Tx {
 
     /// Puts a dead delivery back to pending; false when it is not dead.
     pub async fn revive_delivery(&mut self, now: Timestamp, id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE deliveries SET status = 'pending', updated_at = $1 WHERE id = $2 AND status = 'dead'")
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(self.conn().await?)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', updated_at = $1 WHERE id = $2 AND status = 'dead'",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(self.conn().await?)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }
-

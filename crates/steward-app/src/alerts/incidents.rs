@@ -103,8 +103,10 @@ impl crate::Alerts<'_> {
                     continue;
                 }
                 (n, State::Resolved | State::Closed) if n > 0 && (stale || ticket.state == State::Closed) => {
-                    let again: Vec<AlertRecord> =
-                        alerts.into_iter().filter(|a| a.alert.status == AlertStatus::Firing && rules.decide(a).levels.is_some()).collect();
+                    let again: Vec<AlertRecord> = alerts
+                        .into_iter()
+                        .filter(|a| a.alert.status == AlertStatus::Firing && rules.decide(a).levels.is_some())
+                        .collect();
                     self.cover(actor, &pipeline, group, again, &rules, report).await?;
                     continue;
                 }
@@ -160,7 +162,8 @@ impl crate::Alerts<'_> {
         let up = |a: &AlertRecord| a.ci_id.and_then(|ci| relies_of.get(&ci)).cloned().unwrap_or_default();
         // How many CIs with an alert here an alert lies below: roots (none) come first, in the
         // order they came, then each alert after those it lies below.
-        let depth = |a: &AlertRecord| up(a).iter().filter(|ci| here.contains(ci) && Some(**ci) != a.ci_id).count();
+        let depth =
+            |a: &AlertRecord| up(a).iter().filter(|ci| here.contains(ci) && Some(**ci) != a.ci_id).count();
         let mut ordered: Vec<&AlertRecord> = uncovered.iter().collect();
         ordered.sort_by_key(|a| depth(a));
         // Incidents of the CIs seen so far: this delivery's, then firing alerts' in the store.
@@ -210,7 +213,9 @@ impl crate::Alerts<'_> {
     /// minutes" is one problem however its alerts were grouped.
     async fn correlated(self, a: &AlertRecord) -> Result<Option<TicketId>> {
         let Some(c) = &self.config.alert_correlation else { return Ok(None) };
-        let Some(values) = c.labels.iter().map(|k| a.alert.labels.get(k).map(|v| (k, v))).collect::<Option<Vec<_>>>() else {
+        let Some(values) =
+            c.labels.iter().map(|k| a.alert.labels.get(k).map(|v| (k, v))).collect::<Option<Vec<_>>>()
+        else {
             return Ok(None);
         };
         let since = self.now().saturating_sub(c.window).unwrap_or(self.now());
@@ -233,7 +238,8 @@ impl crate::Alerts<'_> {
         for id in self.store.group_tickets(source, group).await? {
             let live = |t: &Ticket| {
                 t.state.is_open()
-                    || t.state == State::Resolved && t.resolved_at.is_none_or(|r| now.duration_since(r) <= REFIRE_WINDOW)
+                    || t.state == State::Resolved
+                        && t.resolved_at.is_none_or(|r| now.duration_since(r) <= REFIRE_WINDOW)
             };
             if self.store.ticket(id).await?.is_some_and(|t| live(&t)) {
                 return Ok(Some(id));

@@ -44,7 +44,13 @@ impl crate::Alerts<'_> {
     /// Records one delivery of `alerts` from one sender, grouped under `group` (the sender's
     /// group key; alerts of a group share an incident). The rows go in few statements: new
     /// alerts in one insert, re-sends that change nothing in one update (they only count).
-    pub async fn ingest(self, actor: &Actor, group: &str, alerts: Vec<Alert>, payload: &str) -> Result<IngestReport> {
+    pub async fn ingest(
+        self,
+        actor: &Actor,
+        group: &str,
+        alerts: Vec<Alert>,
+        payload: &str,
+    ) -> Result<IngestReport> {
         actor.require(Permission::IngestAlerts)?;
         let mut report = IngestReport { received: alerts.len(), ..IngestReport::default() };
         let Some(source) = alerts.first().map(|a| a.source.clone()) else { return Ok(report) };
@@ -53,11 +59,16 @@ impl crate::Alerts<'_> {
         for (i, a) in alerts.iter().enumerate() {
             last.insert(a.fingerprint.clone(), i);
         }
-        let alerts: Vec<Alert> =
-            alerts.into_iter().enumerate().filter(|(i, a)| last[&a.fingerprint] == *i).map(|(_, a)| a).collect();
+        let alerts: Vec<Alert> = alerts
+            .into_iter()
+            .enumerate()
+            .filter(|(i, a)| last[&a.fingerprint] == *i)
+            .map(|(_, a)| a)
+            .collect();
         // Reads before the transaction: the CI each new alert's host or service names.
         let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
-        let known: HashSet<String> = self.store.known_fingerprints(&source, &fingerprints).await?.into_iter().collect();
+        let known: HashSet<String> =
+            self.store.known_fingerprints(&source, &fingerprints).await?.into_iter().collect();
         let mut subjects: Vec<String> =
             alerts.iter().filter(|a| !known.contains(&a.fingerprint)).filter_map(Alert::subject).collect();
         subjects.sort();
@@ -120,8 +131,12 @@ impl crate::Alerts<'_> {
                 tx.update_alert_seen(at, before.id, alert).await?;
             }
             match (before.alert.status, alert.status) {
-                (AlertStatus::Firing, AlertStatus::Resolved) => changes.push((alert.fingerprint.clone(), AlertEvent::Resolved)),
-                (AlertStatus::Resolved, AlertStatus::Firing) => changes.push((alert.fingerprint.clone(), AlertEvent::Refired)),
+                (AlertStatus::Firing, AlertStatus::Resolved) => {
+                    changes.push((alert.fingerprint.clone(), AlertEvent::Resolved))
+                }
+                (AlertStatus::Resolved, AlertStatus::Firing) => {
+                    changes.push((alert.fingerprint.clone(), AlertEvent::Refired))
+                }
                 _ => {}
             }
         }
@@ -141,7 +156,9 @@ impl crate::Alerts<'_> {
         let ids: HashMap<String, i64> = tx.insert_alerts(at, group, &rows).await?.into_iter().collect();
         for row in &rows {
             let a = row.alert;
-            let id = *ids.get(&a.fingerprint).ok_or_else(|| AppError::Internal(anyhow::anyhow!("alert {} not inserted", a.fingerprint)))?;
+            let id = *ids
+                .get(&a.fingerprint)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("alert {} not inserted", a.fingerprint)))?;
             report.new += 1;
             events.push(DomainEvent::Alert {
                 id,
@@ -186,7 +203,10 @@ impl crate::Alerts<'_> {
             if window != current.maintenance_id {
                 tx.mark_alert_expected(current.id, window).await?;
                 if let Some(window_id) = window {
-                    events.push(DomainEvent::Alert { id: current.id, event: AlertEvent::Expected { window_id } });
+                    events.push(DomainEvent::Alert {
+                        id: current.id,
+                        event: AlertEvent::Expected { window_id },
+                    });
                 }
                 current.maintenance_id = window;
             }
@@ -194,7 +214,10 @@ impl crate::Alerts<'_> {
             if silence != current.silence_id {
                 tx.mark_alert_silenced(current.id, silence).await?;
                 if let Some(silence_id) = silence {
-                    events.push(DomainEvent::Alert { id: current.id, event: AlertEvent::Silenced { silence_id } });
+                    events.push(DomainEvent::Alert {
+                        id: current.id,
+                        event: AlertEvent::Silenced { silence_id },
+                    });
                 }
                 current.silence_id = silence;
             }
@@ -213,7 +236,10 @@ impl crate::Alerts<'_> {
             tx.set_alert_flips(current.id, flips, since).await?;
             (current.flips, current.flips_since) = (flips, Some(since));
             if !was && flap.flapping(flips, Some(since), at) {
-                events.push(DomainEvent::Alert { id: current.id, event: AlertEvent::Flapping { changes: flips } });
+                events.push(DomainEvent::Alert {
+                    id: current.id,
+                    event: AlertEvent::Flapping { changes: flips },
+                });
             }
             events.push(DomainEvent::Alert { id: current.id, event });
         }

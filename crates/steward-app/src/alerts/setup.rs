@@ -59,9 +59,16 @@ impl crate::Alerts<'_> {
 
     /// The incident covering one sender's alert: its id and number (a receiver answers the
     /// sender with it, so updates land on the same incident).
-    pub async fn incident_of(self, actor: &Actor, source: &str, fingerprint: &str) -> Result<Option<(TicketId, String)>> {
+    pub async fn incident_of(
+        self,
+        actor: &Actor,
+        source: &str,
+        fingerprint: &str,
+    ) -> Result<Option<(TicketId, String)>> {
         actor.require(Permission::IngestAlerts)?;
-        let Some(ticket) = self.store.alert_by_fingerprint(source, fingerprint).await?.and_then(|a| a.ticket_id) else {
+        let Some(ticket) =
+            self.store.alert_by_fingerprint(source, fingerprint).await?.and_then(|a| a.ticket_id)
+        else {
             return Ok(None);
         };
         Ok(self.store.ticket(ticket).await?.map(|t| (ticket, t.number)))
@@ -153,7 +160,13 @@ impl crate::Alerts<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let name = tx.delete_alert_rule(id).await?.ok_or(AppError::NotFound("alert rule"))?;
-        record(&mut tx, at, Some(actor), DomainEvent::AlertRule { id, event: AlertRuleEvent::Deleted { name } }).await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            DomainEvent::AlertRule { id, event: AlertRuleEvent::Deleted { name } },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -188,7 +201,8 @@ impl crate::Alerts<'_> {
         }
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_maintenance(at, ci, window, reason, change_ref, actor.user.username.as_str()).await?;
+        let id =
+            tx.insert_maintenance(at, ci, window, reason, change_ref, actor.user.username.as_str()).await?;
         let event = MaintenanceEvent::Scheduled {
             ci_id: ci.get(),
             starts_at: window.0.to_string(),
@@ -214,7 +228,8 @@ impl crate::Alerts<'_> {
         if !tx.end_maintenance(at, id).await? {
             return Err(AppError::NotFound("maintenance window"));
         }
-        record(&mut tx, at, Some(actor), DomainEvent::Maintenance { id, event: MaintenanceEvent::Ended }).await?;
+        record(&mut tx, at, Some(actor), DomainEvent::Maintenance { id, event: MaintenanceEvent::Ended })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -222,7 +237,8 @@ impl crate::Alerts<'_> {
     /// Forgets raw payloads older than the configured days; how many.
     pub async fn purge_payloads(self) -> Result<u64> {
         let days = i64::from(self.config.alert_payload_days);
-        let before = self.now().saturating_sub(jiff::SignedDuration::from_hours(24 * days)).unwrap_or(self.now());
+        let before =
+            self.now().saturating_sub(jiff::SignedDuration::from_hours(24 * days)).unwrap_or(self.now());
         let mut tx = self.store.begin().await?;
         let purged = tx.purge_payloads(before).await?;
         tx.commit().await?;
@@ -243,4 +259,3 @@ fn field(name: &str) -> &'static str {
         _ => "silence",
     }
 }
-

@@ -62,11 +62,15 @@ impl crate::Subscriptions<'_> {
                     IncidentEvent::SlaBreach(_) => Topic::SlaBreached,
                     IncidentEvent::Transitioned(c) => {
                         let state = |f: &steward_core::events::Fields<TicketField>| {
-                            f.get(TicketField::State).and_then(|v| v.as_text()).and_then(|s| State::parse(s).ok())
+                            f.get(TicketField::State)
+                                .and_then(|v| v.as_text())
+                                .and_then(|s| State::parse(s).ok())
                         };
                         match (state(&c.before), state(&c.after)) {
                             (_, Some(State::Resolved)) => Topic::IncidentResolved,
-                            (Some(State::Resolved | State::Closed), Some(s)) if s.is_open() => Topic::IncidentReopened,
+                            (Some(State::Resolved | State::Closed), Some(s)) if s.is_open() => {
+                                Topic::IncidentReopened
+                            }
                             _ => return Ok(None),
                         }
                     }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::json;
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
-use steward_core::subscriptions::{Channel, Filter, Subscription, SubscriptionEvent, accepted, public_target, render};
+use steward_core::subscriptions::{
+    Channel, Filter, Subscription, SubscriptionEvent, accepted, public_target, render,
+};
 use steward_store::{DeliveryRecord, NewJob, SubscriptionRecord};
 
 use crate::{Actor, AppError, Result, record};
@@ -75,8 +77,13 @@ impl crate::Subscriptions<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let name = tx.delete_subscription(id).await?.ok_or(AppError::NotFound("subscription"))?;
-        record(&mut tx, at, Some(actor), DomainEvent::Subscription { id, event: SubscriptionEvent::Deleted { name } })
-            .await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            DomainEvent::Subscription { id, event: SubscriptionEvent::Deleted { name } },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -98,7 +105,8 @@ impl crate::Subscriptions<'_> {
         }
         enqueue(&mut tx, at, id).await?;
         let event = SubscriptionEvent::Resent { delivery_id: id };
-        record(&mut tx, at, Some(actor), DomainEvent::Subscription { id: delivery.subscription_id, event }).await?;
+        record(&mut tx, at, Some(actor), DomainEvent::Subscription { id: delivery.subscription_id, event })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -138,7 +146,12 @@ impl crate::Subscriptions<'_> {
     }
 
     /// Email goes out by the mail queue, which retries on its own.
-    async fn mail_notice(self, sub: &Subscription, d: &DeliveryRecord, zh: bool) -> std::result::Result<(), String> {
+    async fn mail_notice(
+        self,
+        sub: &Subscription,
+        d: &DeliveryRecord,
+        zh: bool,
+    ) -> std::result::Result<(), String> {
         if self.config.mail.is_none() {
             return Err("mail is not configured (smtp_url)".to_owned());
         }
@@ -160,7 +173,13 @@ impl crate::Subscriptions<'_> {
 
 /// Queues the job that sends delivery `id`.
 async fn enqueue(tx: &mut steward_store::Tx, at: jiff::Timestamp, id: i64) -> Result<()> {
-    let job = NewJob { kind: DELIVER, payload: json!({ "delivery": id }), run_at: at, max_attempts: ATTEMPTS, dedupe_key: None };
+    let job = NewJob {
+        kind: DELIVER,
+        payload: json!({ "delivery": id }),
+        run_at: at,
+        max_attempts: ATTEMPTS,
+        dedupe_key: None,
+    };
     tx.enqueue_job(at, &job).await?;
     Ok(())
 }

@@ -13,7 +13,12 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The answer: status and body (the first 64 KiB).
-pub async fn post(url: &str, headers: &[(String, String)], body: String, timeout: Duration) -> Result<(u16, String), String> {
+pub async fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
     match tokio::time::timeout(timeout, attempt(url, headers, body)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
@@ -22,14 +27,17 @@ pub async fn post(url: &str, headers: &[(String, String)], body: String, timeout
 
 async fn attempt(url: &str, headers: &[(String, String)], body: String) -> Result<(u16, String), String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host =
+        uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
     let tls = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,
         _ => return Err("the URL is neither http nor https".into()),
     };
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("connect {host}:{port}: {e}"))?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| format!("connect {host}:{port}: {e}"))?;
     let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_else(|| host.clone());
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let mut request = hyper::Request::post(path).header(hyper::header::HOST, authority);
@@ -41,7 +49,8 @@ async fn attempt(url: &str, headers: &[(String, String)], body: String) -> Resul
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("bad request: {e}"))?;
     if tls {
-        let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| format!("server name: {e}"))?;
+        let name =
+            rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| format!("server name: {e}"))?;
         let stream = connector()?.connect(name, tcp).await.map_err(|e| format!("TLS with {host}: {e}"))?;
         exchange(stream, request).await
     } else {
@@ -75,11 +84,12 @@ fn connector() -> Result<tokio_rustls::TlsConnector, String> {
     static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
     let config = CONFIG.get_or_init(|| {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
         Ok(Arc::new(config))
     });
     config.clone().map(tokio_rustls::TlsConnector::from)

@@ -33,8 +33,17 @@ pub enum SilenceEvent {
 /// An alert rule: added (as typed) or deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertRuleEvent {
-    Created { name: String, matchers: Vec<String>, opens: bool, impact: Option<i64>, urgency: Option<i64>, resolve: String },
-    Deleted { name: String },
+    Created {
+        name: String,
+        matchers: Vec<String>,
+        opens: bool,
+        impact: Option<i64>,
+        urgency: Option<i64>,
+        resolve: String,
+    },
+    Deleted {
+        name: String,
+    },
 }
 
 /// A maintenance window on a CI: scheduled, or ended early.

@@ -110,7 +110,10 @@ pub fn decide(rules: &[AlertRule], alert: &Alert, ci_criticality: Option<i64>) -
     let mut decision = match rules.iter().find(|r| r.matchers.iter().all(|m| m.matches(&labels))) {
         Some(r) if r.opens => {
             let (impact, urgency) = default.unwrap_or((2, 2));
-            Decision { levels: Some((r.impact.unwrap_or(impact), r.urgency.unwrap_or(urgency))), resolve: r.resolve }
+            Decision {
+                levels: Some((r.impact.unwrap_or(impact), r.urgency.unwrap_or(urgency))),
+                resolve: r.resolve,
+            }
         }
         Some(r) => Decision { levels: None, resolve: r.resolve },
         None => Decision { levels: default, resolve: Resolve::Auto },
@@ -151,9 +154,25 @@ mod tests {
         assert_eq!(decide(&[], &a, None), Decision { levels: Some((2, 1)), resolve: Resolve::Auto });
         assert_eq!(decide(&[], &alert("info", "x"), None).levels, None);
         let rules = vec![
-            AlertRule::parse("storage waits", &["team=storage".into(), "severity=critical".into()], true, Some(3), Some(3), "confirm").unwrap(),
+            AlertRule::parse(
+                "storage waits",
+                &["team=storage".into(), "severity=critical".into()],
+                true,
+                Some(3),
+                Some(3),
+                "confirm",
+            )
+            .unwrap(),
             AlertRule::parse("mute batch", &["team=batch".into()], false, None, None, "auto").unwrap(),
-            AlertRule::parse("everything critical", &["severity=critical".into()], true, Some(1), None, "auto").unwrap(),
+            AlertRule::parse(
+                "everything critical",
+                &["severity=critical".into()],
+                true,
+                Some(1),
+                None,
+                "auto",
+            )
+            .unwrap(),
         ];
         assert_eq!(decide(&rules, &a, None), Decision { levels: Some((3, 3)), resolve: Resolve::Confirm });
         assert_eq!(decide(&rules, &alert("critical", "batch"), None).levels, None, "a rule can mute");
@@ -164,10 +183,26 @@ mod tests {
         assert_eq!(decide(&[], &alert("warning", "x"), Some(2)).levels, Some((2, 2)));
         assert_eq!(decide(&[], &alert("warning", "x"), Some(1)).levels, Some((1, 2)));
         // `ci_criticality` and `source` can be matched.
-        let on_crown_jewels = vec![AlertRule::parse("crown jewels", &["ci_criticality=1".into(), "source=alertmanager".into()], true, None, Some(1), "auto").unwrap()];
+        let on_crown_jewels = vec![
+            AlertRule::parse(
+                "crown jewels",
+                &["ci_criticality=1".into(), "source=alertmanager".into()],
+                true,
+                None,
+                Some(1),
+                "auto",
+            )
+            .unwrap(),
+        ];
         assert_eq!(decide(&on_crown_jewels, &alert("warning", "x"), Some(1)).levels, Some((1, 1)));
         assert!(AlertRule::parse("x", &[], true, None, None, "auto").is_err());
-        assert_eq!(AlertRule::parse("x", &["a=b".into()], true, Some(4), None, "auto").unwrap_err().field, "impact");
-        assert_eq!(AlertRule::parse("x", &["a=b".into()], true, None, None, "later").unwrap_err().field, "resolve");
+        assert_eq!(
+            AlertRule::parse("x", &["a=b".into()], true, Some(4), None, "auto").unwrap_err().field,
+            "impact"
+        );
+        assert_eq!(
+            AlertRule::parse("x", &["a=b".into()], true, None, None, "later").unwrap_err().field,
+            "resolve"
+        );
     }
 }

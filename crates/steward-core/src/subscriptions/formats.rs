@@ -86,7 +86,10 @@ pub fn render(
                 text.push_str(&format!("\n• {f}"));
             }
             if let Some(link) = &n.link {
-                text.push_str(&format!("\n<{link}|{}>", if zh { "在 Steward 中查看" } else { "Open in Steward" }));
+                text.push_str(&format!(
+                    "\n<{link}|{}>",
+                    if zh { "在 Steward 中查看" } else { "Open in Steward" }
+                ));
             }
             let body = json!({
                 "text": n.headline(zh),

@@ -87,8 +87,14 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 6] =
-        [Channel::Email, Channel::Webhook, Channel::Slack, Channel::DingTalk, Channel::WeCom, Channel::Feishu];
+    pub const ALL: [Channel; 6] = [
+        Channel::Email,
+        Channel::Webhook,
+        Channel::Slack,
+        Channel::DingTalk,
+        Channel::WeCom,
+        Channel::Feishu,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,7 +133,10 @@ impl Filter {
     pub fn matches(&self, n: &Notice) -> bool {
         self.team.is_none_or(|t| n.team == Some(t))
             && self.max_priority.is_none_or(|p| n.priority.is_some_and(|np| np <= p))
-            && self.service.as_deref().is_none_or(|s| n.service.as_deref().is_some_and(|ns| ns.eq_ignore_ascii_case(s)))
+            && self
+                .service
+                .as_deref()
+                .is_none_or(|s| n.service.as_deref().is_some_and(|ns| ns.eq_ignore_ascii_case(s)))
             && self.labels.iter().all(|m| m.matches(&n.labels))
     }
 }
@@ -189,9 +198,8 @@ impl Subscription {
             return Err(refuse("topics", "choose at least one kind of event"));
         }
         parsed.sort();
-        let channel = Channel::parse(channel).ok_or_else(|| {
-            refuse("channel", "one of email, webhook, slack, dingtalk, wecom, feishu")
-        })?;
+        let channel = Channel::parse(channel)
+            .ok_or_else(|| refuse("channel", "one of email, webhook, slack, dingtalk, wecom, feishu"))?;
         let target = target.trim();
         match channel {
             Channel::Email => {
@@ -306,10 +314,19 @@ mod tests;
 /// without its query (robots' URLs carry their access token there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubscriptionEvent {
-    Created { name: String, channel: String, target: String, topics: Vec<String> },
-    Deleted { name: String },
+    Created {
+        name: String,
+        channel: String,
+        target: String,
+        topics: Vec<String>,
+    },
+    Deleted {
+        name: String,
+    },
     /// An admin sent a dead delivery again.
-    Resent { delivery_id: i64 },
+    Resent {
+        delivery_id: i64,
+    },
 }
 
 /// A URL without its query and fragment, for the record.

@@ -28,7 +28,14 @@ fn body(o: &Outgoing) -> serde_json::Value {
 #[test]
 fn dingtalk_signs_in_the_query_as_its_documentation_computes() {
     // Expected value from Python's hmac/base64/urllib, per DingTalk's signing steps.
-    let o = render(Channel::DingTalk, "https://oapi.dingtalk.com/robot/send?access_token=t", Some("SECabc"), true, &notice(), at());
+    let o = render(
+        Channel::DingTalk,
+        "https://oapi.dingtalk.com/robot/send?access_token=t",
+        Some("SECabc"),
+        true,
+        &notice(),
+        at(),
+    );
     assert_eq!(
         o.url,
         "https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1767225600000&sign=Tns%2Bq9xy3ZrHUPnf0YouCf2mHINUhrfNLY8ohhAIgfw%3D"
@@ -41,23 +48,52 @@ fn dingtalk_signs_in_the_query_as_its_documentation_computes() {
 
 #[test]
 fn feishu_signs_in_the_body() {
-    let o = render(Channel::Feishu, "https://open.feishu.cn/open-apis/bot/v2/hook/x", Some("SECabc"), false, &notice(), at());
+    let o = render(
+        Channel::Feishu,
+        "https://open.feishu.cn/open-apis/bot/v2/hook/x",
+        Some("SECabc"),
+        false,
+        &notice(),
+        at(),
+    );
     let b = body(&o);
     assert_eq!(b["msg_type"], "text");
     assert_eq!(b["timestamp"], "1767225600");
     assert_eq!(b["sign"], "DfQ7sDVtGPJRmOykps/Fdfx+xLohWpgM7406vt7k4oI=");
-    assert!(b["content"]["text"].as_str().unwrap().starts_with("Incident opened: INC-000123 Disk full on db01\nPriority: P2"));
+    assert!(
+        b["content"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Incident opened: INC-000123 Disk full on db01\nPriority: P2")
+    );
 }
 
 #[test]
 fn wecom_and_slack_bodies() {
-    let w = body(&render(Channel::WeCom, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", None, false, &notice(), at()));
+    let w = body(&render(
+        Channel::WeCom,
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+        None,
+        false,
+        &notice(),
+        at(),
+    ));
     assert_eq!(w["msgtype"], "markdown");
-    assert!(w["markdown"]["content"].as_str().unwrap().contains("[Open in Steward](https://steward.example/incidents/123)"));
+    assert!(
+        w["markdown"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("[Open in Steward](https://steward.example/incidents/123)")
+    );
     let s = body(&render(Channel::Slack, "https://hooks.slack.com/services/x", None, false, &notice(), at()));
     assert_eq!(s["text"], "Incident opened: INC-000123 Disk full on db01");
     assert_eq!(s["blocks"][0]["text"]["type"], "mrkdwn");
-    assert!(s["blocks"][0]["text"]["text"].as_str().unwrap().contains("<https://steward.example/incidents/123|Open in Steward>"));
+    assert!(
+        s["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("<https://steward.example/incidents/123|Open in Steward>")
+    );
 }
 
 #[test]
@@ -100,9 +136,18 @@ fn subscriptions_are_checked_and_filter() {
     assert_eq!(parse("email", "not-an-address", None).unwrap_err().field, "target");
     assert_eq!(parse("slack", "https://hooks.slack.com/x", Some("s")).unwrap_err().field, "secret");
     assert_eq!(parse("fax", "https://x", None).unwrap_err().field, "channel");
-    let bad = Subscription::parse("Ops", &["incident.eaten".into()], "slack", "https://x", None, "en", Filter::default());
+    let bad = Subscription::parse(
+        "Ops",
+        &["incident.eaten".into()],
+        "slack",
+        "https://x",
+        None,
+        "en",
+        Filter::default(),
+    );
     assert_eq!(bad.unwrap_err().field, "topics");
-    let mut s = parse("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=t", Some("SEC")).unwrap();
+    let mut s =
+        parse("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=t", Some("SEC")).unwrap();
     assert_eq!(s.topics, vec![Topic::IncidentOpened, Topic::AlertFiring]);
     assert!(s.wants(&notice()));
     s.filter = Filter { max_priority: Some(1), ..Filter::default() };

@@ -118,7 +118,8 @@ pub async fn alertmanager(
             "Alertmanager left alerts out of a webhook (its max_alerts); raise it to see them all"
         );
     }
-    let report = state.app.alerts().ingest(&actor, &body.group_key, alerts, &String::from_utf8_lossy(&raw)).await?;
+    let report =
+        state.app.alerts().ingest(&actor, &body.group_key, alerts, &String::from_utf8_lossy(&raw)).await?;
     Ok(Json(IngestJson::from(report)))
 }
 

@@ -57,7 +57,8 @@ pub fn routes() -> Vec<Route> {
                 .body::<setup_api::RuleBody>()
                 .created::<crate::api::Created>(),
         ),
-        route(M::DELETE, "/api/v1/alert-rules/{id}", A, setup_api::delete_rule).doc(Op::new("Delete an alert rule").no_content()),
+        route(M::DELETE, "/api/v1/alert-rules/{id}", A, setup_api::delete_rule)
+            .doc(Op::new("Delete an alert rule").no_content()),
         route(M::GET, "/api/v1/maintenance-windows", A, setup_api::windows).doc(
             Op::new("Maintenance windows on CIs still to end (`all`: every one)")
                 .query::<setup_api::WindowQuery>()

@@ -62,7 +62,8 @@ fn given(value: &str) -> Option<&str> {
     (!v.is_empty() && !(v.starts_with('{') && v.ends_with('}'))).then_some(v)
 }
 
-const ZABBIX_SEVERITIES: [&str; 6] = ["not_classified", "information", "warning", "average", "high", "disaster"];
+const ZABBIX_SEVERITIES: [&str; 6] =
+    ["not_classified", "information", "warning", "average", "high", "disaster"];
 
 impl ZabbixEvent {
     fn check(self, now: jiff::Timestamp) -> Result<Alert, ApiError> {
@@ -73,7 +74,12 @@ impl ZabbixEvent {
         let status = match self.event_value.trim() {
             "1" => "firing",
             "0" => "resolved",
-            _ => return Err(ApiError::invalid("event_value", "Zabbix's {EVENT.VALUE}: 1 (problem) or 0 (resolved)")),
+            _ => {
+                return Err(ApiError::invalid(
+                    "event_value",
+                    "Zabbix's {EVENT.VALUE}: 1 (problem) or 0 (resolved)",
+                ));
+            }
         };
         let severity = self
             .event_nseverity
@@ -82,8 +88,10 @@ impl ZabbixEvent {
             .ok()
             .and_then(|n| ZABBIX_SEVERITIES.get(n))
             .ok_or_else(|| ApiError::invalid("event_nseverity", "Zabbix's {EVENT.NSEVERITY}: 0 to 5"))?;
-        let host = given(&self.host_name).ok_or_else(|| ApiError::invalid("host_name", "Zabbix's {HOST.NAME}"))?;
-        let name = given(&self.event_name).ok_or_else(|| ApiError::invalid("event_name", "Zabbix's {EVENT.NAME}"))?;
+        let host =
+            given(&self.host_name).ok_or_else(|| ApiError::invalid("host_name", "Zabbix's {HOST.NAME}"))?;
+        let name = given(&self.event_name)
+            .ok_or_else(|| ApiError::invalid("event_name", "Zabbix's {EVENT.NAME}"))?;
         let mut labels = BTreeMap::from([
             ("alertname".to_owned(), name.to_owned()),
             ("host".to_owned(), host.to_owned()),
@@ -112,7 +120,8 @@ impl ZabbixEvent {
             annotations.insert("description".into(), m.to_owned());
         }
         if given(&self.event_update_status) == Some("1") {
-            annotations.insert("acknowledged".into(), given(&self.event_ack_status).unwrap_or("No").to_owned());
+            annotations
+                .insert("acknowledged".into(), given(&self.event_ack_status).unwrap_or("No").to_owned());
         }
         let link = given(&self.zabbix_url).map(|base| {
             let trigger = given(&self.trigger_id).unwrap_or("");
@@ -147,12 +156,16 @@ pub async fn zabbix(
     let alert = body.check(state.app.now())?;
     let group = format!("host:{}", alert.labels.get("host").map(String::as_str).unwrap_or_default());
     let fingerprint = alert.fingerprint.clone();
-    let report = state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&raw)).await?;
+    let report =
+        state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&raw)).await?;
     let mut tags = BTreeMap::new();
     if let Some((id, number)) = state.app.alerts().incident_of(&actor, "zabbix", &fingerprint).await? {
         tags.insert("__zbx_steward_incident", number);
         if let Some(base) = &state.app.config().public_url {
-            tags.insert("__zbx_steward_link", format!("{}/incidents/{}", base.trim_end_matches('/'), id.get()));
+            tags.insert(
+                "__zbx_steward_link",
+                format!("{}/incidents/{}", base.trim_end_matches('/'), id.get()),
+            );
         }
     }
     Ok(Json(ZabbixAnswer { ingest: IngestJson::from(report), tags }))
@@ -224,7 +237,10 @@ pub async fn generic(
             (f, _) => f,
         };
         let time = |k: &str, v: Option<String>| -> Result<_, ApiError> {
-            Ok(match v { Some(t) => instant(&format!("alerts[{i}].{k}"), &t)?, None => None })
+            Ok(match v {
+                Some(t) => instant(&format!("alerts[{i}].{k}"), &t)?,
+                None => None,
+            })
         };
         let raw = RawAlert {
             fingerprint,
@@ -236,7 +252,8 @@ pub async fn generic(
             link: a.link,
         };
         alerts.push(
-            Alert::parse("generic", &format!("alerts[{i}]"), raw, now).map_err(|e| ApiError::invalid(e.field, e.message))?,
+            Alert::parse("generic", &format!("alerts[{i}]"), raw, now)
+                .map_err(|e| ApiError::invalid(e.field, e.message))?,
         );
     }
     let report = state.app.alerts().ingest(&actor, &group, alerts, &String::from_utf8_lossy(&raw)).await?;
@@ -290,7 +307,8 @@ pub async fn alerta(
     CurrentActor(actor): CurrentActor,
     JsonBody(a, body): JsonBody<AlertaAlert>,
 ) -> ApiResult<Json<AlertaAnswer>> {
-    let resource = given(&a.resource).ok_or_else(|| ApiError::invalid("resource", "the resource that is alerting"))?;
+    let resource =
+        given(&a.resource).ok_or_else(|| ApiError::invalid("resource", "the resource that is alerting"))?;
     let event = given(&a.event).ok_or_else(|| ApiError::invalid("event", "the event's name"))?;
     let severity = a.severity.trim().to_ascii_lowercase();
     let status = match severity.as_str() {
@@ -342,9 +360,12 @@ pub async fn alerta(
         ends_at: None,
         link: None,
     };
-    let alert = Alert::parse("alerta", "alert", raw, state.app.now()).map_err(|e| ApiError::invalid(e.field, e.message))?;
-    let group = format!("{environment}:{}", if a.group.trim().is_empty() { resource } else { a.group.trim() });
-    let report = state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&body)).await?;
+    let alert = Alert::parse("alerta", "alert", raw, state.app.now())
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let group =
+        format!("{environment}:{}", if a.group.trim().is_empty() { resource } else { a.group.trim() });
+    let report =
+        state.app.alerts().ingest(&actor, &group, vec![alert], &String::from_utf8_lossy(&body)).await?;
     let incident = state.app.alerts().incident_of(&actor, "alerta", &fingerprint).await?.map(|(id, _)| id);
     Ok(Json(AlertaAnswer { status: "ok", id: fingerprint, ingest: IngestJson::from(report), incident }))
 }

@@ -71,7 +71,10 @@ pub struct RuleBody {
     resolve: Option<String>,
 }
 
-pub async fn rules(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<RuleJson>>> {
+pub async fn rules(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<RuleJson>>> {
     let list = state.app.alerts().rules(&actor).await?;
     Ok(Json(Items::of(&list, RuleJson::of)))
 }
@@ -82,11 +85,19 @@ pub async fn create_rule(
     ApiJson(b): ApiJson<RuleBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let resolve = b.resolve.unwrap_or_else(|| "auto".into());
-    let id = state.app.alerts().create_rule(&actor, &b.name, &b.matchers, b.opens, (b.impact, b.urgency), &resolve).await?;
+    let id = state
+        .app
+        .alerts()
+        .create_rule(&actor, &b.name, &b.matchers, b.opens, (b.impact, b.urgency), &resolve)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-pub async fn delete_rule(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     state.app.alerts().delete_rule(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,7 +170,9 @@ pub async fn windows(
 }
 
 fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_app::AppError> {
-    text.trim().parse().map_err(|_| steward_app::AppError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
+    text.trim()
+        .parse()
+        .map_err(|_| steward_app::AppError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
 }
 
 pub async fn create_window(
@@ -180,7 +193,11 @@ pub async fn create_window(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-pub async fn end_window(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+pub async fn end_window(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     state.app.alerts().end_maintenance(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,7 +20,12 @@ struct RulesPage<'a> {
     admin: bool,
 }
 
-pub async fn rules(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn rules(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let rules = state.app.alerts().rules(&actor).await?;
     let admin = actor.can(steward_core::identity::Permission::ManageDirectory);
     let page = Page::new(&state, &actor, &headers, &uri, "rules.title");
@@ -50,7 +55,11 @@ fn level(field: &'static str, text: &str) -> Result<Option<i64>, AppError> {
     }
 }
 
-pub async fn create_rule(State(state): State<AppState>, CurrentActor(actor): CurrentActor, WebForm(f): WebForm<RuleForm>) -> WebResult {
+pub async fn create_rule(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(f): WebForm<RuleForm>,
+) -> WebResult {
     let result = async {
         let matchers: Vec<String> = f.matchers.lines().map(str::to_owned).collect();
         let levels = (level("impact", &f.impact)?, level("urgency", &f.urgency)?);
@@ -60,7 +69,11 @@ pub async fn create_rule(State(state): State<AppState>, CurrentActor(actor): Cur
     after_form(result, "/alerts/rules", Notice::Saved)
 }
 
-pub async fn delete_rule(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
     let result = state.app.alerts().delete_rule(&actor, id).await;
     after_form(result, "/alerts/rules", Notice::Saved)
 }
@@ -78,7 +91,11 @@ pub struct WindowForm {
     change_ref: String,
 }
 
-pub async fn create_window(State(state): State<AppState>, CurrentActor(actor): CurrentActor, WebForm(f): WebForm<WindowForm>) -> WebResult {
+pub async fn create_window(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    WebForm(f): WebForm<WindowForm>,
+) -> WebResult {
     let result = async {
         let name = f.ci.trim().to_owned();
         let ci = state
@@ -101,7 +118,11 @@ pub async fn create_window(State(state): State<AppState>, CurrentActor(actor): C
     after_form(result, "/alerts/silences", Notice::Saved)
 }
 
-pub async fn end_window(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn end_window(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
     let result = state.app.alerts().end_maintenance(&actor, id).await;
     after_form(result, "/alerts/silences", Notice::Saved)
 }

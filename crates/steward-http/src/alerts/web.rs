@@ -97,7 +97,13 @@ pub async fn console(
             let slot = newest.entry((a.alert.source.clone(), a.group.clone())).or_insert(a.id);
             *slot = (*slot).max(a.id);
         }
-        alerts.sort_by_key(|a| (std::cmp::Reverse(newest[&(a.alert.source.clone(), a.group.clone())]), a.group.clone(), std::cmp::Reverse(a.id)));
+        alerts.sort_by_key(|a| {
+            (
+                std::cmp::Reverse(newest[&(a.alert.source.clone(), a.group.clone())]),
+                a.group.clone(),
+                std::cmp::Reverse(a.id),
+            )
+        });
     }
     let mut numbers = std::collections::HashMap::new();
     for id in alerts.iter().filter_map(|a| a.ticket_id) {
@@ -207,7 +213,10 @@ impl AlertPage<'_> {
             "silence" => after["silence_id"].as_i64().map(|s| format!("#{s}")).unwrap_or_default(),
             "expect" => after["window_id"].as_i64().map(|s| format!("#{s}")).unwrap_or_default(),
             "flap" => after["changes"].as_i64().map(|n| n.to_string()).unwrap_or_default(),
-            "receive" => after["severity"].as_str().map(|s| self.page.code("severity", s).to_owned()).unwrap_or_default(),
+            "receive" => after["severity"]
+                .as_str()
+                .map(|s| self.page.code("severity", s).to_owned())
+                .unwrap_or_default(),
             _ => String::new(),
         }
     }
@@ -255,11 +264,18 @@ pub async fn acknowledge(
     match (result, back.split_once('?')) {
         (Ok(()), Some((path, query))) => {
             let query: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-            let mut kept: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "notice" && k != "error").collect();
+            let mut kept: Vec<(String, String)> =
+                query.into_iter().filter(|(k, _)| k != "notice" && k != "error").collect();
             kept.push(("notice".into(), "saved".into()));
             let query = serde_urlencoded::to_string(kept).unwrap_or_default();
-            Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("{path}?{query}"))))
+            Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
+                "{path}?{query}"
+            ))))
         }
-        (result, _) => crate::web::after_form(result, back.split('?').next().unwrap_or("/alerts"), crate::web::Notice::Saved),
+        (result, _) => crate::web::after_form(
+            result,
+            back.split('?').next().unwrap_or("/alerts"),
+            crate::web::Notice::Saved,
+        ),
     }
 }

@@ -15,12 +15,15 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/subscriptions", A, api::list)
-            .doc(Op::new("Subscriptions: who outside Steward hears of what").ok::<Items<api::SubscriptionJson>>()),
+        route(M::GET, "/api/v1/subscriptions", A, api::list).doc(
+            Op::new("Subscriptions: who outside Steward hears of what").ok::<Items<api::SubscriptionJson>>(),
+        ),
         route(M::POST, "/api/v1/subscriptions", A, api::create).doc(
-            Op::new("Deliver events of some kinds to email, a signed webhook, Slack, DingTalk, WeCom or Feishu")
-                .body::<api::SubscriptionBody>()
-                .created::<crate::api::Created>(),
+            Op::new(
+                "Deliver events of some kinds to email, a signed webhook, Slack, DingTalk, WeCom or Feishu",
+            )
+            .body::<api::SubscriptionBody>()
+            .created::<crate::api::Created>(),
         ),
         route(M::DELETE, "/api/v1/subscriptions/{id}", A, api::delete)
             .doc(Op::new("Delete a subscription and its deliveries").no_content()),
@@ -38,5 +41,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-pub const NAV: &[NavLink] =
-    &[nav(Some(Permission::ManageDirectory), "/admin/subscriptions", "nav-subscriptions", "nav.subscriptions")];
+pub const NAV: &[NavLink] = &[nav(
+    Some(Permission::ManageDirectory),
+    "/admin/subscriptions",
+    "nav-subscriptions",
+    "nav.subscriptions",
+)];

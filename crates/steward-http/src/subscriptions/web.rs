@@ -47,7 +47,9 @@ impl SubscriptionsPage<'_> {
             parts.push(if p == 1 { "P1".to_owned() } else { format!("P1–P{p}") });
         }
         if let Some(t) = f.team {
-            parts.push(self.teams.iter().find(|x| x.id.get() == t).map_or(format!("#{t}"), |x| x.name.clone()));
+            parts.push(
+                self.teams.iter().find(|x| x.id.get() == t).map_or(format!("#{t}"), |x| x.name.clone()),
+            );
         }
         if let Some(s) = &f.service {
             parts.push(s.clone());
@@ -73,7 +75,8 @@ pub async fn page(
     let status = super::api::status(Some(&q.status))?;
     let subscriptions = state.app.subscriptions().list(&actor).await?;
     let deliveries = state.app.subscriptions().deliveries(&actor, status).await?;
-    let teams = state.app.store().list_teams().await.map_err(AppError::from)?.into_iter().map(|t| t.team).collect();
+    let teams =
+        state.app.store().list_teams().await.map_err(AppError::from)?.into_iter().map(|t| t.team).collect();
     let page = Page::new(&state, &actor, &headers, &uri, "subscriptions.title");
     let status = status.unwrap_or_default().to_owned();
     Ok(render(&SubscriptionsPage { page, subscriptions, deliveries, teams, status }))
@@ -86,7 +89,8 @@ pub async fn create(
     WebForm(form): WebForm<Vec<(String, String)>>,
 ) -> WebResult {
     let result = async {
-        let one = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+        let one =
+            |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
         let number = |k: &'static str| -> Result<Option<i64>, AppError> {
             match one(k) {
                 v if v.is_empty() => Ok(None),
@@ -120,12 +124,20 @@ pub async fn create(
     after_form(result, "/admin/subscriptions", Notice::Saved)
 }
 
-pub async fn delete(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
     let result = state.app.subscriptions().delete(&actor, id).await;
     after_form(result, "/admin/subscriptions", Notice::Saved)
 }
 
-pub async fn resend(State(state): State<AppState>, CurrentActor(actor): CurrentActor, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn resend(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> WebResult {
     let result = state.app.subscriptions().resend(&actor, id).await;
     after_form(result, "/admin/subscriptions?status=dead", Notice::Sent)
 }

@@ -26,7 +26,10 @@ fn webhook(alerts: Vec<Value>) -> Value {
 }
 
 async fn stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alerts").fetch_one(&app.db.raw_pool().await).await.unwrap()
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alerts")
+        .fetch_one(&app.db.raw_pool().await)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -54,7 +57,8 @@ async fn ten_thousand_alerts_in_one_webhook_are_taken_whole_and_a_bigger_body_is
     assert_eq!((out["new"].as_i64(), out["repeated"].as_i64()), (Some(0), Some(10_000)), "{out}");
 
     // Over the receivers' 8 MiB: 413 with a JSON error, and nothing kept.
-    let (status, out) = app.api(Method::POST, "/hooks/alertmanager", &bot, Some(webhook(alerts(25_000)))).await;
+    let (status, out) =
+        app.api(Method::POST, "/hooks/alertmanager", &bot, Some(webhook(alerts(25_000)))).await;
     assert_eq!((status, out["error"]["code"].as_str()), (413, Some("payload_too_large")), "{out}");
     assert_eq!(stored(&app).await, 10_000);
     // Announced as 10 MB: refused before it is read.
@@ -68,6 +72,8 @@ async fn ten_thousand_alerts_in_one_webhook_are_taken_whole_and_a_bigger_body_is
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
     // Grafana's receiver reads its body itself (to check the signature): the same limit.
-    let (status, _) = app.api(Method::POST, "/hooks/grafana", &bot, Some(json!({ "version": "1", "alerts": alerts(25_000) }))).await;
+    let (status, _) = app
+        .api(Method::POST, "/hooks/grafana", &bot, Some(json!({ "version": "1", "alerts": alerts(25_000) })))
+        .await;
     assert_eq!(status, 413);
 }

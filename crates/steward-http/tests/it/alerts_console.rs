@@ -12,13 +12,17 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
     let bot = app.token("prometheus", "alerts").await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;
     let (_, requester) = app.user_with_token("rita", "requester").await;
-    let alert = |fp: &str, host: &str| json!({ "status": "firing", "fingerprint": fp,
+    let alert = |fp: &str, host: &str| {
+        json!({ "status": "firing", "fingerprint": fp,
         "labels": { "alertname": "HostDown", "instance": host, "severity": "critical" },
-        "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z" });
+        "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z" })
+    };
     let body = json!({ "version": "4", "groupKey": "g1", "status": "firing", "alerts": [alert("a1", "web01"), alert("a2", "web02")] });
     assert_eq!(app.api(Method::POST, "/hooks/alertmanager", &bot, Some(body)).await.0, 200);
     let (_, list) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
-    let id = list["items"].as_array().unwrap().iter().find(|a| a["fingerprint"] == "a1").unwrap()["id"].as_i64().unwrap();
+    let id = list["items"].as_array().unwrap().iter().find(|a| a["fingerprint"] == "a1").unwrap()["id"]
+        .as_i64()
+        .unwrap();
 
     let ack = format!("/api/v1/alerts/{id}/acknowledge");
     assert_eq!(app.api(Method::POST, &ack, &requester, None).await.0, 403);
@@ -29,7 +33,8 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
     let (status, d) = app.api(Method::GET, &format!("/api/v1/alerts/{id}"), &agent, None).await;
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["alert"]["acknowledged_by"], "li.wei");
-    let actions: Vec<&str> = d["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        d["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["receive", "link", "acknowledge"], "acknowledged once");
     assert_eq!(d["group"].as_array().unwrap().len(), 1);
     assert_eq!(d["group"][0]["fingerprint"], "a2");
@@ -39,7 +44,10 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
     let (browser, _) = app.signed_in("li.wei").await;
     let (status, page) = app.page(&browser, &format!("/alerts/{id}?lang=zh-CN")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("已认领") && page.contains("并入事件") && page.contains("同组的其他告警"), "{page}");
+    assert!(
+        page.contains("已认领") && page.contains("并入事件") && page.contains("同组的其他告警"),
+        "{page}"
+    );
     let (_, page) = app.page(&browser, "/alerts?view=grouped&lang=en").await;
     assert!(page.contains("class=\"group-row\"") && page.contains("Acknowledged"));
 }

@@ -31,11 +31,24 @@ fn the_media_type_export_holds_the_shipped_script() {
     let yaml = std::fs::read_to_string(repo("docs/integrations/zabbix/media_steward.yaml")).unwrap();
     let script = std::fs::read_to_string(repo("docs/integrations/zabbix/steward.js")).unwrap();
     let start = yaml.find("      script: |\n").expect("a script block") + "      script: |\n".len();
-    let block: Vec<&str> = yaml[start..].lines().take_while(|l| l.is_empty() || l.starts_with("        ")).collect();
+    let block: Vec<&str> =
+        yaml[start..].lines().take_while(|l| l.is_empty() || l.starts_with("        ")).collect();
     let unindented: Vec<&str> = block.iter().map(|l| l.get(8..).unwrap_or("")).collect();
     assert_eq!(unindented.join("\n").trim_end(), script.trim_end());
-    for macro_ in ["{EVENT.ID}", "{EVENT.VALUE}", "{EVENT.UPDATE.STATUS}", "{EVENT.ACK.STATUS}", "{EVENT.NSEVERITY}",
-        "{HOST.NAME}", "{HOST.IP}", "{TRIGGER.ID}", "{EVENT.NAME}", "{ALERT.MESSAGE}", "{EVENT.TAGSJSON}", "{$ZABBIX.URL}"] {
+    for macro_ in [
+        "{EVENT.ID}",
+        "{EVENT.VALUE}",
+        "{EVENT.UPDATE.STATUS}",
+        "{EVENT.ACK.STATUS}",
+        "{EVENT.NSEVERITY}",
+        "{HOST.NAME}",
+        "{HOST.IP}",
+        "{TRIGGER.ID}",
+        "{EVENT.NAME}",
+        "{ALERT.MESSAGE}",
+        "{EVENT.TAGSJSON}",
+        "{$ZABBIX.URL}",
+    ] {
         assert!(yaml.contains(&format!("value: '{macro_}'")), "{macro_} is sent");
     }
     assert!(yaml.contains("process_tags: 'YES'"));
@@ -74,7 +87,10 @@ async fn zabbix_problems_updates_and_recoveries_through_the_media_type_land_on_o
     for update in ["0", "1"] {
         let (code, out) = zabbix(&params("1", update, &bot)).await;
         assert_eq!(code, 0, "{out}");
-        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["tags"]["__zbx_steward_incident"], number.as_str());
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap()["tags"]["__zbx_steward_incident"],
+            number.as_str()
+        );
     }
     let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &reader, None).await;
     let alerts = alerts["items"].as_array().unwrap().clone();
@@ -121,17 +137,37 @@ async fn the_generic_format_and_alertas_shape_are_taken_with_bearer_basic_or_key
             "starts_at": "2026-01-01T00:00:00Z" }] })
     };
     // Basic: the token is the password, as Alertmanager's and Grafana's basic_auth send it.
-    let r = client.post(app.url("/hooks/generic")).basic_auth("monitor", Some(&bot)).json(&generic("firing")).send().await.unwrap();
+    let r = client
+        .post(app.url("/hooks/generic"))
+        .basic_auth("monitor", Some(&bot))
+        .json(&generic("firing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let out: Value = r.json().await.unwrap();
-    assert_eq!((out["new"].as_i64(), out["incidents_opened"].as_array().map(Vec::len)), (Some(1), Some(1)), "{out}");
-    let r = client.post(app.url("/hooks/generic")).basic_auth("monitor", Some("wrong")).json(&generic("firing")).send().await.unwrap();
+    assert_eq!(
+        (out["new"].as_i64(), out["incidents_opened"].as_array().map(Vec::len)),
+        (Some(1), Some(1)),
+        "{out}"
+    );
+    let r = client
+        .post(app.url("/hooks/generic"))
+        .basic_auth("monitor", Some("wrong"))
+        .json(&generic("firing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     // Basic is only for the receivers.
     let r = client.get(app.url("/api/v1/alerts")).basic_auth("monitor", Some(&bot)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let (status, out) = app.api(Method::POST, "/hooks/generic", &bot, Some(generic("resolved"))).await;
-    assert_eq!((status, out["repeated"].as_i64(), out["incidents_resolved"].as_array().map(Vec::len)), (200, Some(1), Some(1)), "{out}");
+    assert_eq!(
+        (status, out["repeated"].as_i64(), out["incidents_resolved"].as_array().map(Vec::len)),
+        (200, Some(1), Some(1)),
+        "{out}"
+    );
     let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &reader, None).await;
     assert_eq!(alerts["items"][0]["fingerprint"], "uptime-kuma:https-shop");
     assert_eq!(alerts["items"][0]["labels"]["sender"], "uptime-kuma");
@@ -139,7 +175,9 @@ async fn the_generic_format_and_alertas_shape_are_taken_with_bearer_basic_or_key
     bad["alerts"][0]["starts_at"] = json!("yesterday");
     let (status, out) = app.api(Method::POST, "/hooks/generic", &bot, Some(bad)).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("alerts[0].starts_at")), "{out}");
-    let (status, _) = app.api(Method::POST, "/hooks/generic", &bot, Some(json!({ "alerts": [{ "status": "firing" }] }))).await;
+    let (status, _) = app
+        .api(Method::POST, "/hooks/generic", &bot, Some(json!({ "alerts": [{ "status": "firing" }] })))
+        .await;
     assert_eq!(status, 422, "labels are required");
 
     // Alerta's client: `Authorization: Key …`, POST {endpoint}/alert, `status: ok` back.
@@ -148,16 +186,28 @@ async fn the_generic_format_and_alertas_shape_are_taken_with_bearer_basic_or_key
             "service": ["Web"], "group": "Web", "value": "5xx=12%", "text": "Web server returns errors",
             "tags": ["dc1"], "attributes": { "region": "cn-east" }, "origin": "curl", "type": "exceptionAlert" })
     };
-    let send = |body: Value| client.post(app.url("/hooks/alerta/alert")).header("authorization", format!("Key {bot}")).json(&body).send();
+    let send = |body: Value| {
+        client
+            .post(app.url("/hooks/alerta/alert"))
+            .header("authorization", format!("Key {bot}"))
+            .json(&body)
+            .send()
+    };
     let r = send(alerta("major")).await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let out: Value = r.json().await.unwrap();
     assert_eq!(out["status"], "ok");
     let incident = out["incident"].as_i64().expect("a major alert opens an incident");
     let out: Value = send(alerta("major")).await.unwrap().json().await.unwrap();
-    assert_eq!((out["repeated"].as_i64(), out["incident"].as_i64()), (Some(1), Some(incident)), "de-duplicated by environment, resource, event");
+    assert_eq!(
+        (out["repeated"].as_i64(), out["incident"].as_i64()),
+        (Some(1), Some(incident)),
+        "de-duplicated by environment, resource, event"
+    );
     let out: Value = send(alerta("normal")).await.unwrap().json().await.unwrap();
     assert_eq!(out["incidents_resolved"], json!([incident]), "{out}");
-    let (status, out) = app.api(Method::POST, "/hooks/alerta/alert", &bot, Some(json!({ "resource": "", "event": "x" }))).await;
+    let (status, out) = app
+        .api(Method::POST, "/hooks/alerta/alert", &bot, Some(json!({ "resource": "", "event": "x" })))
+        .await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("resource")));
 }

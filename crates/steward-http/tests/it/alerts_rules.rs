@@ -31,7 +31,9 @@ struct Desk {
 
 async fn desk() -> Desk {
     let clock = Clock::manual(jiff::Timestamp::now());
-    let app = TestApp::spawn_with(AppConfig { clock: clock.clone(), ..AppConfig::default() }, Default::default()).await;
+    let app =
+        TestApp::spawn_with(AppConfig { clock: clock.clone(), ..AppConfig::default() }, Default::default())
+            .await;
     app.user("prometheus", "agent").await;
     let bot = app.token("prometheus", "alerts").await;
     let agent = app.token("prometheus", "read write").await;
@@ -47,7 +49,8 @@ impl Desk {
     }
 
     async fn send(&self, group: &str, alerts: Vec<Value>) -> Value {
-        let (status, out) = self.app.api(Method::POST, "/hooks/alertmanager", &self.bot, Some(webhook(group, alerts))).await;
+        let (status, out) =
+            self.app.api(Method::POST, "/hooks/alertmanager", &self.bot, Some(webhook(group, alerts))).await;
         assert_eq!(status, 200, "{out}");
         out
     }
@@ -70,37 +73,59 @@ async fn rules_decide_what_opens_how_urgent_and_how_it_resolves_and_criticality_
     assert_eq!(d.rule(batch).await.0, 201);
     let (status, out) = d.rule(json!({ "name": "x", "matchers": ["no equals sign"], "opens": true })).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("matchers")), "{out}");
-    let (status, out) = d.rule(json!({ "name": "x", "matchers": ["a=b"], "opens": true, "resolve": "later" })).await;
+    let (status, out) =
+        d.rule(json!({ "name": "x", "matchers": ["a=b"], "opens": true, "resolve": "later" })).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("resolve")), "{out}");
     let storage = json!({ "name": "Storage: a person confirms", "matchers": ["team=storage", "severity!=info"], "opens": true,
                           "impact": 3, "urgency": 3, "resolve": "confirm" });
     assert_eq!(d.rule(storage).await.0, 201);
     assert_eq!(d.rule(json!({ "name": "Batch jobs wait", "matchers": ["a=b"], "opens": true })).await.0, 409);
     let (_, rules) = d.app.api(Method::GET, "/api/v1/alert-rules", &d.agent, None).await;
-    let names: Vec<&str> = rules["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        rules["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Batch jobs wait", "Storage: a person confirms"]);
 
     // A muted alert is recorded and opens nothing.
-    let out = d.send("batch", vec![alert("b1", "etl01", "critical", "firing", json!({ "team": "batch" }))]).await;
-    assert_eq!((out["new"].as_i64(), out["incidents_opened"].as_array().map(Vec::len)), (Some(1), Some(0)), "{out}");
+    let out =
+        d.send("batch", vec![alert("b1", "etl01", "critical", "firing", json!({ "team": "batch" }))]).await;
+    assert_eq!(
+        (out["new"].as_i64(), out["incidents_opened"].as_array().map(Vec::len)),
+        (Some(1), Some(0)),
+        "{out}"
+    );
 
     // The storage rule: P3-ish levels, and clearing asks a person instead of resolving.
-    let out = d.send("storage", vec![alert("s1", "nas01", "critical", "firing", json!({ "team": "storage" }))]).await;
+    let out = d
+        .send("storage", vec![alert("s1", "nas01", "critical", "firing", json!({ "team": "storage" }))])
+        .await;
     let storage_incident = out["incidents_opened"][0].clone();
     let inc = d.incident(&storage_incident).await;
     assert_eq!((inc["impact"].as_i64(), inc["urgency"].as_i64()), (Some(3), Some(3)), "{inc}");
-    let out = d.send("storage", vec![alert("s1", "nas01", "critical", "resolved", json!({ "team": "storage" }))]).await;
+    let out = d
+        .send("storage", vec![alert("s1", "nas01", "critical", "resolved", json!({ "team": "storage" }))])
+        .await;
     assert_eq!(out["incidents_resolved"], json!([]));
     let inc = d.incident(&storage_incident).await;
     assert_ne!(inc["state"], "resolved");
-    let (_, comments) = d.app.api(Method::GET, &format!("/api/v1/incidents/{storage_incident}/comments"), &d.agent, None).await;
+    let (_, comments) = d
+        .app
+        .api(Method::GET, &format!("/api/v1/incidents/{storage_incident}/comments"), &d.agent, None)
+        .await;
     let notes = comments.to_string();
     assert!(notes.contains("asks a person to confirm"), "{notes}");
     // Sent again, the clearing is not noted twice.
     d.send("storage", vec![alert("s1", "nas01", "critical", "resolved", json!({ "team": "storage" }))]).await;
-    let (_, again) = d.app.api(Method::GET, &format!("/api/v1/incidents/{storage_incident}/comments"), &d.agent, None).await;
+    let (_, again) = d
+        .app
+        .api(Method::GET, &format!("/api/v1/incidents/{storage_incident}/comments"), &d.agent, None)
+        .await;
     let notes = |v: &Value| {
-        v["items"].as_array().unwrap().iter().filter(|c| c["body"].as_str().unwrap_or("").contains("asks a person to confirm")).count()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["body"].as_str().unwrap_or("").contains("asks a person to confirm"))
+            .count()
     };
     assert_eq!((notes(&comments), notes(&again)), (1, 1), "{again}");
 
@@ -116,8 +141,12 @@ async fn rules_decide_what_opens_how_urgent_and_how_it_resolves_and_criticality_
 
     // Deleting a rule: batch alerts open incidents again.
     let batch_id = rules["items"][0]["id"].as_i64().unwrap();
-    assert_eq!(d.app.api(Method::DELETE, &format!("/api/v1/alert-rules/{batch_id}"), &d.admin, None).await.0, 204);
-    let out = d.send("batch2", vec![alert("b2", "etl02", "critical", "firing", json!({ "team": "batch" }))]).await;
+    assert_eq!(
+        d.app.api(Method::DELETE, &format!("/api/v1/alert-rules/{batch_id}"), &d.admin, None).await.0,
+        204
+    );
+    let out =
+        d.send("batch2", vec![alert("b2", "etl02", "critical", "firing", json!({ "team": "batch" }))]).await;
     assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1));
 }
 
@@ -126,16 +155,28 @@ async fn an_alert_on_a_ci_in_maintenance_is_expected_and_opens_nothing() {
     let d = desk().await;
     let (_, ci) = d
         .app
-        .api(Method::POST, "/api/v1/cis", &d.agent, Some(json!({ "class": "server", "name": "db01", "attributes": { "hostname": "db01" } })))
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &d.agent,
+            Some(json!({ "class": "server", "name": "db01", "attributes": { "hostname": "db01" } })),
+        )
         .await;
     let ci_id = ci["id"].as_i64().unwrap();
     let ends = d.clock.now().checked_add(jiff::SignedDuration::from_hours(2)).unwrap().to_string();
-    let window = json!({ "ci_id": ci_id, "ends_at": ends, "reason": "Firmware upgrade", "change_ref": "CHG-42" });
-    let (status, created) = d.app.api(Method::POST, "/api/v1/maintenance-windows", &d.agent, Some(window)).await;
+    let window =
+        json!({ "ci_id": ci_id, "ends_at": ends, "reason": "Firmware upgrade", "change_ref": "CHG-42" });
+    let (status, created) =
+        d.app.api(Method::POST, "/api/v1/maintenance-windows", &d.agent, Some(window)).await;
     assert_eq!(status, 201, "{created}");
     let (status, out) = d
         .app
-        .api(Method::POST, "/api/v1/maintenance-windows", &d.agent, Some(json!({ "ci_id": 999999, "ends_at": ends, "reason": "x" })))
+        .api(
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            &d.agent,
+            Some(json!({ "ci_id": 999999, "ends_at": ends, "reason": "x" })),
+        )
         .await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("ci_id")));
 
@@ -143,12 +184,16 @@ async fn an_alert_on_a_ci_in_maintenance_is_expected_and_opens_nothing() {
     assert_eq!(out["incidents_opened"], json!([]), "expected: {out}");
     let (_, alerts) = d.app.api(Method::GET, "/api/v1/alerts", &d.agent, None).await;
     assert_eq!(alerts["items"][0]["maintenance_id"], created["id"]);
-    let (_, detail) = d.app.api(Method::GET, &format!("/api/v1/alerts/{}", alerts["items"][0]["id"]), &d.agent, None).await;
+    let (_, detail) =
+        d.app.api(Method::GET, &format!("/api/v1/alerts/{}", alerts["items"][0]["id"]), &d.agent, None).await;
     assert!(detail["history"].as_array().unwrap().iter().any(|e| e["action"] == "expect"));
 
     // The window ends: the still-firing alert opens its incident on the next re-send.
     let id = created["id"].as_i64().unwrap();
-    assert_eq!(d.app.api(Method::DELETE, &format!("/api/v1/maintenance-windows/{id}"), &d.agent, None).await.0, 204);
+    assert_eq!(
+        d.app.api(Method::DELETE, &format!("/api/v1/maintenance-windows/{id}"), &d.agent, None).await.0,
+        204
+    );
     d.clock.advance(jiff::SignedDuration::from_secs(1));
     let out = d.send("db", vec![alert("m1", "db01:9100", "critical", "firing", json!({}))]).await;
     assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1), "{out}");
@@ -183,8 +228,10 @@ async fn raw_payloads_are_kept_for_the_configured_days_then_purged() {
     d.send("p", vec![alert("p1", "web01:9100", "warning", "firing", json!({}))]).await;
     let pool = d.app.db.raw_pool().await;
     let count = || {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alert_payloads WHERE body LIKE '%\"fingerprint\":\"p1\"%'")
-            .fetch_one(&pool)
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM alert_payloads WHERE body LIKE '%\"fingerprint\":\"p1\"%'",
+        )
+        .fetch_one(&pool)
     };
     assert_eq!(count().await.unwrap(), 1, "kept as sent");
     assert_eq!(d.app.app.alerts().purge_payloads().await.unwrap(), 0, "younger than a week");
@@ -197,28 +244,63 @@ async fn raw_payloads_are_kept_for_the_configured_days_then_purged() {
 async fn the_rules_page_and_the_maintenance_form_work_in_both_languages() {
     let d = desk().await;
     d.app
-        .api(Method::POST, "/api/v1/cis", &d.agent, Some(json!({ "class": "server", "name": "db02", "attributes": { "hostname": "db02" } })))
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &d.agent,
+            Some(json!({ "class": "server", "name": "db02", "attributes": { "hostname": "db02" } })),
+        )
         .await;
     let (admin, csrf) = d.app.signed_in("ada").await;
     let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
-    let form = [("_csrf", csrf.as_str()), ("name", "静默批处理"), ("matchers", "team=batch\nseverity!=critical"), ("opens", "no"), ("resolve", "auto")];
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("name", "静默批处理"),
+        ("matchers", "team=batch\nseverity!=critical"),
+        ("opens", "no"),
+        ("resolve", "auto"),
+    ];
     let r = admin.post(d.app.url("/alerts/rules")).form(&form).send().await.unwrap();
     assert!(location(&r).contains("notice=saved"), "{}", location(&r));
-    let bad = [("_csrf", csrf.as_str()), ("name", "x"), ("matchers", "oops"), ("opens", "yes"), ("resolve", "auto")];
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("name", "x"),
+        ("matchers", "oops"),
+        ("opens", "yes"),
+        ("resolve", "auto"),
+    ];
     let r = admin.post(d.app.url("/alerts/rules")).form(&bad).send().await.unwrap();
     assert!(location(&r).contains("error=invalid.matchers"), "{}", location(&r));
     let (status, page) = d.app.page(&admin, "/alerts/rules?lang=zh-CN").await;
     assert_eq!(status, 200);
-    assert!(page.contains("静默批处理") && page.contains("不创建事件") && page.contains("severity!=critical"), "{page}");
+    assert!(
+        page.contains("静默批处理") && page.contains("不创建事件") && page.contains("severity!=critical"),
+        "{page}"
+    );
 
-    let window = [("_csrf", csrf.as_str()), ("ci", "db02"), ("duration", "3 h"), ("reason", "Disk swap"), ("change_ref", "CHG-7")];
+    let window = [
+        ("_csrf", csrf.as_str()),
+        ("ci", "db02"),
+        ("duration", "3 h"),
+        ("reason", "Disk swap"),
+        ("change_ref", "CHG-7"),
+    ];
     let r = admin.post(d.app.url("/alerts/maintenance")).form(&window).send().await.unwrap();
     assert!(location(&r).contains("notice=saved"), "{}", location(&r));
-    let nowhere = [("_csrf", csrf.as_str()), ("ci", "no-such-host"), ("duration", "3 h"), ("reason", "x"), ("change_ref", "")];
+    let nowhere = [
+        ("_csrf", csrf.as_str()),
+        ("ci", "no-such-host"),
+        ("duration", "3 h"),
+        ("reason", "x"),
+        ("change_ref", ""),
+    ];
     let r = admin.post(d.app.url("/alerts/maintenance")).form(&nowhere).send().await.unwrap();
     assert!(location(&r).contains("error=invalid.ci_id"), "{}", location(&r));
     let (_, page) = d.app.page(&admin, "/alerts/silences?lang=en").await;
-    assert!(page.contains("Disk swap") && page.contains("CHG-7") && page.contains("Maintenance windows"), "{page}");
+    assert!(
+        page.contains("Disk swap") && page.contains("CHG-7") && page.contains("Maintenance windows"),
+        "{page}"
+    );
     // An agent reads the rules but is offered no form.
     let (agent, _) = d.app.signed_in("prometheus").await;
     let (status, page) = d.app.page(&agent, "/alerts/rules").await;
@@ -229,8 +311,12 @@ async fn the_rules_page_and_the_maintenance_form_work_in_both_languages() {
 #[tokio::test]
 async fn alerts_sharing_correlation_labels_within_the_window_join_one_incident_across_senders() {
     let clock = Clock::manual(jiff::Timestamp::now());
-    let correlation = steward_app::Correlation { labels: vec!["cluster".into()], window: jiff::SignedDuration::from_mins(15) };
-    let config = AppConfig { clock: clock.clone(), alert_correlation: Some(correlation), ..AppConfig::default() };
+    let correlation = steward_app::Correlation {
+        labels: vec!["cluster".into()],
+        window: jiff::SignedDuration::from_mins(15),
+    };
+    let config =
+        AppConfig { clock: clock.clone(), alert_correlation: Some(correlation), ..AppConfig::default() };
     let app = TestApp::spawn_with(config, Default::default()).await;
     app.user("prometheus", "agent").await;
     let bot = app.token("prometheus", "alerts").await;
@@ -242,7 +328,11 @@ async fn alerts_sharing_correlation_labels_within_the_window_join_one_incident_a
             out
         }
     };
-    let first = post("/hooks/alertmanager", webhook("g-api", vec![alert("k1", "api01", "critical", "firing", json!({ "cluster": "bj-prod" }))])).await;
+    let first = post(
+        "/hooks/alertmanager",
+        webhook("g-api", vec![alert("k1", "api01", "critical", "firing", json!({ "cluster": "bj-prod" }))]),
+    )
+    .await;
     let incident = first["incidents_opened"][0].clone();
     // Another sender, another group, the same cluster, five minutes later: the same incident.
     clock.advance(jiff::SignedDuration::from_mins(5));
@@ -251,12 +341,21 @@ async fn alerts_sharing_correlation_labels_within_the_window_join_one_incident_a
     let out = post("/hooks/generic", generic).await;
     assert_eq!(out["incidents_opened"], json!([]), "{out}");
     // Another cluster opens its own; and the same cluster after the window does too.
-    let out = post("/hooks/alertmanager", webhook("g-db", vec![alert("k2", "db01", "critical", "firing", json!({ "cluster": "sh-prod" }))])).await;
+    let out = post(
+        "/hooks/alertmanager",
+        webhook("g-db", vec![alert("k2", "db01", "critical", "firing", json!({ "cluster": "sh-prod" }))]),
+    )
+    .await;
     assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1));
     clock.advance(jiff::SignedDuration::from_mins(30));
-    let out = post("/hooks/alertmanager", webhook("g-web", vec![alert("k3", "web01", "critical", "firing", json!({ "cluster": "bj-prod" }))])).await;
+    let out = post(
+        "/hooks/alertmanager",
+        webhook("g-web", vec![alert("k3", "web01", "critical", "firing", json!({ "cluster": "bj-prod" }))]),
+    )
+    .await;
     assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1), "outside the window");
     let reader = app.token("prometheus", "read write").await;
-    let (_, alerts) = app.api(Method::GET, &format!("/api/v1/alerts?ticket_id={incident}"), &reader, None).await;
+    let (_, alerts) =
+        app.api(Method::GET, &format!("/api/v1/alerts?ticket_id={incident}"), &reader, None).await;
     assert_eq!(alerts["items"].as_array().unwrap().len(), 2);
 }

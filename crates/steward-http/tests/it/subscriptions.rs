@@ -55,18 +55,40 @@ async fn receive(
                 && v["msgtype"] == "markdown"
                 && v["markdown"]["title"].is_string()
                 && v["markdown"]["text"].is_string();
-            (StatusCode::OK, if ok { r#"{"errcode":0,"errmsg":"ok"}"# } else { r#"{"errcode":310000,"errmsg":"sign not match"}"# })
+            (
+                StatusCode::OK,
+                if ok {
+                    r#"{"errcode":0,"errmsg":"ok"}"#
+                } else {
+                    r#"{"errcode":310000,"errmsg":"sign not match"}"#
+                },
+            )
         }
         "wecom" => {
             let ok = v["msgtype"] == "markdown" && v["markdown"]["content"].is_string();
-            (StatusCode::OK, if ok { r#"{"errcode":0,"errmsg":"ok"}"# } else { r#"{"errcode":40008,"errmsg":"invalid message type"}"# })
+            (
+                StatusCode::OK,
+                if ok {
+                    r#"{"errcode":0,"errmsg":"ok"}"#
+                } else {
+                    r#"{"errcode":40008,"errmsg":"invalid message type"}"#
+                },
+            )
         }
         // https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot
         "feishu" => {
             let ts = v["timestamp"].as_str().unwrap_or_default();
             let sign = b64(&hmac(format!("{ts}\n{SECRET}").as_bytes(), b""));
-            let ok = v["sign"] == sign.as_str() && v["msg_type"] == "text" && v["content"]["text"].is_string();
-            (StatusCode::OK, if ok { r#"{"code":0,"msg":"success"}"# } else { r#"{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}"# })
+            let ok =
+                v["sign"] == sign.as_str() && v["msg_type"] == "text" && v["content"]["text"].is_string();
+            (
+                StatusCode::OK,
+                if ok {
+                    r#"{"code":0,"msg":"success"}"#
+                } else {
+                    r#"{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}"#
+                },
+            )
         }
         "slack" => match v["text"].is_string() && v["blocks"][0]["text"]["type"] == "mrkdwn" {
             true => (StatusCode::OK, "ok"),
@@ -74,7 +96,8 @@ async fn receive(
         },
         "hook" => {
             let ts = header("x-steward-timestamp");
-            let expected = format!("sha256={}", hex::encode(hmac(SECRET.as_bytes(), format!("{ts}.{body}").as_bytes())));
+            let expected =
+                format!("sha256={}", hex::encode(hmac(SECRET.as_bytes(), format!("{ts}.{body}").as_bytes())));
             match header("x-steward-signature") == expected && v["event"].is_string() {
                 true => (StatusCode::NO_CONTENT, ""),
                 false => (StatusCode::UNAUTHORIZED, "bad signature"),
@@ -89,9 +112,8 @@ async fn receive(
 
 async fn capture_server() -> (String, Capture) {
     let capture = Capture::default();
-    let router = axum::Router::new()
-        .route("/{channel}", axum::routing::post(receive))
-        .with_state(capture.clone());
+    let router =
+        axum::Router::new().route("/{channel}", axum::routing::post(receive)).with_state(capture.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -120,10 +142,11 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     let (base, capture) = capture_server().await;
     let (_, admin) = app.user_with_token("ada", "admin").await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;
-    let subscribe = |name: &str, channel: &str, target: String, secret: Option<&str>, topics: Value, filter: Value| {
-        json!({ "name": name, "channel": channel, "target": target, "secret": secret, "topics": topics,
+    let subscribe =
+        |name: &str, channel: &str, target: String, secret: Option<&str>, topics: Value, filter: Value| {
+            json!({ "name": name, "channel": channel, "target": target, "secret": secret, "topics": topics,
                 "locale": "zh-CN", "filter": filter })
-    };
+        };
     let incidents = json!(["incident.opened", "incident.resolved"]);
     for (name, channel, path, secret) in [
         ("钉钉值班群", "dingtalk", "dingtalk?access_token=tok", Some(SECRET)),
@@ -137,12 +160,25 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
         assert_eq!(status, 201, "{name}: {out}");
     }
     // Only critical alerts, to Slack in English.
-    let mut critical = subscribe("Critical alerts", "slack", format!("{base}/slack"), None, json!(["alert.firing"]),
-        json!({ "labels": ["severity=critical"] }));
+    let mut critical = subscribe(
+        "Critical alerts",
+        "slack",
+        format!("{base}/slack"),
+        None,
+        json!(["alert.firing"]),
+        json!({ "labels": ["severity=critical"] }),
+    );
     critical["locale"] = json!("en");
     assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(critical)).await.0, 201);
     // P1 only: a P3 incident is not sent.
-    let p1 = subscribe("P1 pager", "webhook", format!("{base}/p1"), None, incidents.clone(), json!({ "max_priority": 1 }));
+    let p1 = subscribe(
+        "P1 pager",
+        "webhook",
+        format!("{base}/p1"),
+        None,
+        incidents.clone(),
+        json!({ "max_priority": 1 }),
+    );
     assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(p1)).await.0, 201);
 
     // Bad subscriptions are refused, naming the field; only admins subscribe.
@@ -150,9 +186,15 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     let (status, out) = app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(bad)).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("target")), "{out}");
     let bad = subscribe("x", "slack", format!("{base}/slack"), Some("s"), incidents.clone(), json!({}));
-    assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(bad)).await.1["error"]["field"], "secret");
+    assert_eq!(
+        app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(bad)).await.1["error"]["field"],
+        "secret"
+    );
     let bad = subscribe("x", "slack", format!("{base}/slack"), None, json!(["incident.eaten"]), json!({}));
-    assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(bad)).await.1["error"]["field"], "topics");
+    assert_eq!(
+        app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(bad)).await.1["error"]["field"],
+        "topics"
+    );
     let dup = subscribe("Slack #ops", "slack", format!("{base}/slack"), None, incidents.clone(), json!({}));
     assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(dup)).await.0, 409);
     let ok = subscribe("mine", "slack", format!("{base}/slack"), None, incidents.clone(), json!({}));
@@ -165,7 +207,12 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
 
     // An incident opens: every incident subscription hears of it, each in its own format.
     let (status, incident) = app
-        .api(Method::POST, "/api/v1/incidents", &agent, Some(json!({ "title": "数据库磁盘已满", "impact": 2, "urgency": 2 })))
+        .api(
+            Method::POST,
+            "/api/v1/incidents",
+            &agent,
+            Some(json!({ "title": "数据库磁盘已满", "impact": 2, "urgency": 2 })),
+        )
         .await;
     assert_eq!(status, 201, "{incident}");
     let (number, id) = (incident["number"].as_str().unwrap().to_owned(), incident["id"].as_i64().unwrap());
@@ -181,9 +228,17 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     assert!(feishu[0]["content"]["text"].as_str().unwrap().starts_with(&format!("事件已创建：{number}")));
     let slack = seen(&capture, "slack");
     assert_eq!(slack.len(), 1);
-    assert!(slack[0]["blocks"][0]["text"]["text"].as_str().unwrap().contains(&format!("<{link}|在 Steward 中查看>")));
+    assert!(
+        slack[0]["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<{link}|在 Steward 中查看>"))
+    );
     let hook = seen(&capture, "hook");
-    assert_eq!((hook[0]["event"].as_str(), hook[0]["reference"].as_str()), (Some("incident.opened"), Some(number.as_str())));
+    assert_eq!(
+        (hook[0]["event"].as_str(), hook[0]["reference"].as_str()),
+        (Some("incident.opened"), Some(number.as_str()))
+    );
     assert!(seen(&capture, "p1").is_empty(), "a P3 is not a P1");
     let (_, delivered) = app.api(Method::GET, "/api/v1/deliveries?status=delivered", &admin, None).await;
     assert_eq!(delivered["items"].as_array().unwrap().len(), 5, "{delivered}");
@@ -202,22 +257,31 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     let body = json!({ "version": "4", "groupKey": "g", "status": "firing", "alerts": [alert("c1", "critical"), alert("w1", "warning")] });
     assert_eq!(app.api(Method::POST, "/hooks/alertmanager", &bot, Some(body)).await.0, 200);
     drain(&app).await;
-    let alerts: Vec<Value> = seen(&capture, "slack").into_iter().filter(|v| v["text"].as_str().unwrap().starts_with("Alert firing")).collect();
+    let alerts: Vec<Value> = seen(&capture, "slack")
+        .into_iter()
+        .filter(|v| v["text"].as_str().unwrap().starts_with("Alert firing"))
+        .collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["text"], "Alert firing: alertmanager Disk almost full (db01)");
 
     // A receiver that keeps failing: retried with backoff, then a dead letter.
     *capture.down.lock().unwrap() = true;
-    let flaky = subscribe("Flaky", "webhook", format!("{base}/flaky"), None, json!(["incident.resolved"]), json!({}));
+    let flaky =
+        subscribe("Flaky", "webhook", format!("{base}/flaky"), None, json!(["incident.resolved"]), json!({}));
     let (_, created) = app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(flaky)).await;
     clock.advance(jiff::SignedDuration::from_secs(1));
     let resolve = json!({ "to": "resolved", "resolution_code": "fixed", "resolution_note": "扩容磁盘" });
-    let (status, out) = app.api(Method::POST, &format!("/api/v1/incidents/{id}/transition"), &agent, Some(resolve)).await;
+    let (status, out) =
+        app.api(Method::POST, &format!("/api/v1/incidents/{id}/transition"), &agent, Some(resolve)).await;
     assert_eq!(status, 200, "{out}");
     drain(&app).await;
     let (_, pending) = app.api(Method::GET, "/api/v1/deliveries?status=pending", &admin, None).await;
     let first = &pending["items"][0];
-    assert_eq!((first["subscription"].as_str(), first["attempts"].as_i64()), (Some("Flaky"), Some(1)), "{pending}");
+    assert_eq!(
+        (first["subscription"].as_str(), first["attempts"].as_i64()),
+        (Some("Flaky"), Some(1)),
+        "{pending}"
+    );
     assert!(first["last_error"].as_str().unwrap().contains("HTTP 503"), "{first}");
     for _ in 0..10 {
         clock.advance(jiff::SignedDuration::from_mins(10));
@@ -226,14 +290,26 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     let (_, dead) = app.api(Method::GET, "/api/v1/deliveries?status=dead", &admin, None).await;
     let dead = dead["items"].as_array().unwrap().clone();
     assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!((dead[0]["attempts"].as_i64(), dead[0]["topic"].as_str()), (Some(6), Some("incident.resolved")));
+    assert_eq!(
+        (dead[0]["attempts"].as_i64(), dead[0]["topic"].as_str()),
+        (Some(6), Some("incident.resolved"))
+    );
     assert_eq!(seen(&capture, "flaky").len(), 6, "six attempts, no more");
     // Only a dead delivery is sent again; an agent may not.
     let dead_id = dead[0]["id"].as_i64().unwrap();
-    assert_eq!(app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &agent, None).await.0, 403);
+    assert_eq!(
+        app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &agent, None).await.0,
+        403
+    );
     *capture.down.lock().unwrap() = false;
-    assert_eq!(app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &admin, None).await.0, 204);
-    assert_eq!(app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &admin, None).await.0, 422);
+    assert_eq!(
+        app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &admin, None).await.0,
+        204
+    );
+    assert_eq!(
+        app.api(Method::POST, &format!("/api/v1/deliveries/{dead_id}/resend"), &admin, None).await.0,
+        422
+    );
     drain(&app).await;
     let (_, dead_now) = app.api(Method::GET, "/api/v1/deliveries?status=dead", &admin, None).await;
     assert_eq!(dead_now["items"].as_array().unwrap().len(), 0);
@@ -241,16 +317,24 @@ async fn incidents_and_alerts_reach_each_robot_in_its_format_and_dead_letters_ar
     assert_eq!(flaky.last().unwrap()["event"], "incident.resolved");
     // The resolution reached the others too, once (the other message: the critical alert's
     // own incident opening).
-    let titles: Vec<String> =
-        seen(&capture, "dingtalk").iter().map(|v| v["markdown"]["title"].as_str().unwrap().to_owned()).collect();
+    let titles: Vec<String> = seen(&capture, "dingtalk")
+        .iter()
+        .map(|v| v["markdown"]["title"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(titles.len(), 3, "{titles:?}");
     assert_eq!(titles[2], format!("事件已解决：{number} 数据库磁盘已满"));
     assert!(titles[1].starts_with("事件已创建：INC") && titles[1].contains("Disk almost full"), "{titles:?}");
 
     // Deleting a subscription stops it; the deletion is audited.
     let flaky_id = created["id"].as_i64().unwrap();
-    assert_eq!(app.api(Method::DELETE, &format!("/api/v1/subscriptions/{flaky_id}"), &admin, None).await.0, 204);
-    assert_eq!(app.api(Method::DELETE, &format!("/api/v1/subscriptions/{flaky_id}"), &admin, None).await.0, 404);
+    assert_eq!(
+        app.api(Method::DELETE, &format!("/api/v1/subscriptions/{flaky_id}"), &admin, None).await.0,
+        204
+    );
+    assert_eq!(
+        app.api(Method::DELETE, &format!("/api/v1/subscriptions/{flaky_id}"), &admin, None).await.0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -279,7 +363,13 @@ async fn the_admin_page_subscribes_and_lists_dead_letters_in_both_languages() {
     assert!(page.contains("值班钉钉群") && page.contains("钉钉") && page.contains("SLA 超时"), "{page}");
     assert!(page.contains("P1–P2 · service=billing"));
     assert!(!page.contains("access_token=abc"), "the robot's token is not shown");
-    let bad = [("_csrf", csrf.as_str()), ("name", "x"), ("channel", "slack"), ("target", "nowhere"), ("topics", "incident.opened")];
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("name", "x"),
+        ("channel", "slack"),
+        ("target", "nowhere"),
+        ("topics", "incident.opened"),
+    ];
     let response = browser.post(app.url("/admin/subscriptions")).form(&bad).send().await.unwrap();
     assert!(location(&response).contains("error=invalid.target"), "{}", location(&response));
     let (_, page) = app.page(&browser, "/admin/subscriptions?status=dead").await;

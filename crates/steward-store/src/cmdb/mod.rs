@@ -190,7 +190,9 @@ impl Store {
             for s in chunk {
                 q = q.bind(s);
             }
-            out.extend(q.fetch_all(&mut *self.reader().await?).await?.into_iter().map(|(s, id)| (s, CiId(id))));
+            out.extend(
+                q.fetch_all(&mut *self.reader().await?).await?.into_iter().map(|(s, id)| (s, CiId(id))),
+            );
         }
         Ok(out)
     }

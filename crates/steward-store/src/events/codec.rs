@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use steward_core::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
-use steward_core::subscriptions::SubscriptionEvent;
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
 use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
 use steward_core::ids::TicketId;
 use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
+use steward_core::subscriptions::SubscriptionEvent;
 use steward_core::tickets::{
     CategoryEvent, IncidentEvent, ReplyTemplate, ReplyTemplateEvent, SlaFiring, SlaTarget, TicketField,
 };

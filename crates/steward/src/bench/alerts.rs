@@ -118,7 +118,12 @@ pub async fn alerts(config: Config, args: AlertBench, data: Option<&Path>) -> an
                         .body(bodies[offset + i].clone())
                         .send()
                         .await?;
-                    anyhow::ensure!(r.status() == 200, "webhook answered {}: {}", r.status(), r.text().await?);
+                    anyhow::ensure!(
+                        r.status() == 200,
+                        "webhook answered {}: {}",
+                        r.status(),
+                        r.text().await?
+                    );
                     Ok(())
                 }
             }

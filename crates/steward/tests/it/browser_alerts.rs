@@ -68,22 +68,58 @@ async fn the_alert_console_updates_itself_and_an_alert_is_acknowledged_and_silen
             let r = api.get(server.url("/api/v1/alerts")).bearer_auth(&admin).send().await.unwrap();
             (r.status().as_u16(), r.json().await.unwrap())
         };
-        let web01 = list["items"].as_array().unwrap().iter().find(|a| a["fingerprint"] == "aa01").unwrap()["id"].as_i64().unwrap();
+        let web01 =
+            list["items"].as_array().unwrap().iter().find(|a| a["fingerprint"] == "aa01").unwrap()["id"]
+                .as_i64()
+                .unwrap();
         click_through(&browser, Locator::Id(&format!("ack-{web01}"))).await;
-        assert!(browser.current_url().await.unwrap().query().unwrap_or("").contains("view=grouped"), "back on the same view");
+        assert!(
+            browser.current_url().await.unwrap().query().unwrap_or("").contains("view=grouped"),
+            "back on the same view"
+        );
         let row = browser.find(Locator::Id(&format!("alert-{web01}"))).await.unwrap().text().await.unwrap();
         assert!(row.contains("Acknowledged"), "{row}");
 
         // Its page: the timeline, then a silence made from it.
         click_through(&browser, Locator::Id(&format!("alert-link-{web01}"))).await;
         let timeline = browser.find(Locator::Id("alert-timeline")).await.unwrap().text().await.unwrap();
-        assert!(timeline.contains("Received") && timeline.contains("Joined incident") && timeline.contains("Acknowledged"), "{timeline}");
+        assert!(
+            timeline.contains("Received")
+                && timeline.contains("Joined incident")
+                && timeline.contains("Acknowledged"),
+            "{timeline}"
+        );
         click_through(&browser, Locator::Id("silence-this")).await;
-        let matchers = browser.find(Locator::Id("silence-matchers")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
-        assert!(matchers.contains("alertname=HostDown") && matchers.contains("instance=web01:9100"), "{matchers}");
-        browser.find(Locator::Id("silence-comment")).await.unwrap().send_keys("Replacing the PSU").await.unwrap();
+        let matchers = browser
+            .find(Locator::Id("silence-matchers"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(
+            matchers.contains("alertname=HostDown") && matchers.contains("instance=web01:9100"),
+            "{matchers}"
+        );
+        browser
+            .find(Locator::Id("silence-comment"))
+            .await
+            .unwrap()
+            .send_keys("Replacing the PSU")
+            .await
+            .unwrap();
         click_through(&browser, Locator::Id("silence-create")).await;
-        assert!(browser.find(Locator::Id("silences")).await.unwrap().text().await.unwrap().contains("Replacing the PSU"));
+        assert!(
+            browser
+                .find(Locator::Id("silences"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains("Replacing the PSU")
+        );
 
         // In Chinese.
         browser.goto(&server.url(&format!("/alerts/{web01}?lang=zh-CN"))).await.unwrap();

@@ -107,10 +107,20 @@ async fn acknowledged_alerts_survive_kill_9_mid_burst() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     let server = Server::start(with_admin(&db));
     drop(server);
-    let kept: std::collections::HashSet<String> =
-        sqlx::query_scalar("SELECT fingerprint FROM alerts").fetch_all(&db.raw_pool().await).await.unwrap().into_iter().collect();
+    let kept: std::collections::HashSet<String> = sqlx::query_scalar("SELECT fingerprint FROM alerts")
+        .fetch_all(&db.raw_pool().await)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     let lost: Vec<&String> = acknowledged.iter().filter(|f| !kept.contains(*f)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged alerts lost, e.g. {:?}", lost.len(), acknowledged.len(), lost.first());
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged alerts lost, e.g. {:?}",
+        lost.len(),
+        acknowledged.len(),
+        lost.first()
+    );
     let mut verify = steward(&db);
     verify.args(["audit", "verify", "--state"]);
     let out = run(verify, "");
