@@ -129,11 +129,20 @@ pub struct App {
     /// Teams known to exist. Teams are never deleted, so an id seen once stays valid and the
     /// check that a referenced team exists needs no read after the first (see `team_exists`).
     teams_seen: Arc<std::sync::RwLock<std::collections::HashSet<steward_core::ids::TeamId>>>,
+    /// Taken while alerts are given incidents (`alerts::incidents`), so two deliveries of one
+    /// group do not open two.
+    alert_cover: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config: Arc::new(config), intake: Arc::default(), teams_seen: Arc::default() }
+        App {
+            store,
+            config: Arc::new(config),
+            intake: Arc::default(),
+            teams_seen: Arc::default(),
+            alert_cover: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {

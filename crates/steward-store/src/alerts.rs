@@ -242,6 +242,23 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
+    /// Alerts by id.
+    pub async fn alerts_by_ids(&self, ids: &[i64]) -> Result<Vec<AlertRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id IN ({})", marks.join(", "));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut *self.reader().await?).await? {
+                out.push(record(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// One sender's alert by its fingerprint.
     pub async fn alert_by_fingerprint(&self, source: &str, fingerprint: &str) -> Result<Option<AlertRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2");

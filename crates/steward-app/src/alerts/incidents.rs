@@ -80,7 +80,15 @@ impl crate::Alerts<'_> {
                 None => {}
             }
         }
-        self.cover(actor, &pipeline, group, uncovered, &rules, report).await?;
+        // An incident an alert just joined is checked too: resolved within the re-fire window,
+        // it reopens.
+        for joined in self.cover(actor, &pipeline, group, uncovered, &rules, report).await? {
+            tickets.entry(joined).or_default();
+        }
+        // Silenced and expected alerts still keep an incident from resolving, but reopen nothing.
+        let live = |a: &AlertRecord| {
+            a.alert.status == AlertStatus::Firing && a.silence_id.is_none() && a.maintenance_id.is_none()
+        };
         for (ticket_id, alerts) in tickets {
             let Some(ticket) = self.store.ticket(ticket_id).await? else { continue };
             // One of them firing settles that some fire; only all resolved needs a count.
@@ -88,6 +96,8 @@ impl crate::Alerts<'_> {
                 true => (0, 1),
                 false => self.store.alert_counts(ticket_id).await?,
             };
+            // An empty list: an alert joined it just now.
+            let revives = alerts.is_empty() || alerts.iter().any(live);
             let confirm = alerts.iter().any(|a| rules.decide(a).resolve == Resolve::Confirm);
             // A re-fire long after the incident was resolved is a new incident, not this one.
             let stale = ticket.resolved_at.is_some_and(|r| now.duration_since(r) > REFIRE_WINDOW);
@@ -102,11 +112,11 @@ impl crate::Alerts<'_> {
                     }
                     continue;
                 }
-                (n, State::Resolved | State::Closed) if n > 0 && (stale || ticket.state == State::Closed) => {
-                    let again: Vec<AlertRecord> = alerts
-                        .into_iter()
-                        .filter(|a| a.alert.status == AlertStatus::Firing && rules.decide(a).levels.is_some())
-                        .collect();
+                (n, State::Resolved | State::Closed)
+                    if n > 0 && revives && (stale || ticket.state == State::Closed) =>
+                {
+                    let again: Vec<AlertRecord> =
+                        alerts.into_iter().filter(|a| live(a) && rules.decide(a).levels.is_some()).collect();
                     self.cover(actor, &pipeline, group, again, &rules, report).await?;
                     continue;
                 }
@@ -118,7 +128,7 @@ impl crate::Alerts<'_> {
                     )),
                     hold_reason: None,
                 },
-                (n, State::Resolved) if n > 0 => {
+                (n, State::Resolved) if n > 0 && revives => {
                     TransitionRequest { to: Some(State::InProgress), ..Default::default() }
                 }
                 _ => continue,
@@ -147,9 +157,20 @@ impl crate::Alerts<'_> {
         uncovered: Vec<AlertRecord>,
         rules: &Rules,
         report: &mut IngestReport,
-    ) -> Result<()> {
+    ) -> Result<Vec<TicketId>> {
         if uncovered.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
+        }
+        // One delivery at a time opens incidents (on this node), and only for alerts still as
+        // it saw them: two deliveries of one group at once would otherwise open two.
+        let _turn = self.alert_cover_turn().await;
+        let ids: Vec<i64> = uncovered.iter().map(|a| a.id).collect();
+        let now_linked: HashMap<i64, Option<TicketId>> =
+            self.store.alerts_by_ids(&ids).await?.into_iter().map(|a| (a.id, a.ticket_id)).collect();
+        let uncovered: Vec<AlertRecord> =
+            uncovered.into_iter().filter(|a| now_linked.get(&a.id) == Some(&a.ticket_id)).collect();
+        if uncovered.is_empty() {
+            return Ok(Vec::new());
         }
         // What each CI relies on (transitively, so a CI deeper down relies on more).
         let mut relies_of: HashMap<CiId, Vec<CiId>> = HashMap::new();
@@ -174,7 +195,12 @@ impl crate::Alerts<'_> {
             let up = up(a);
             let mut ticket = up.iter().find_map(|ci| by_ci.get(ci).copied());
             if ticket.is_none() && !up.is_empty() {
-                ticket = self.store.firing_incidents_on(&up).await?.first().map(|(_, t)| *t);
+                for (_, t) in self.store.firing_incidents_on(&up).await? {
+                    if self.store.ticket(t).await?.is_some_and(|t| self.live(&t)) {
+                        ticket = Some(t);
+                        break;
+                    }
+                }
             }
             if ticket.is_none() && group_incident.is_none() {
                 ticket = self.correlated(a).await?;
@@ -195,6 +221,10 @@ impl crate::Alerts<'_> {
             }
             links.push((a.id, ticket));
         }
+        let mut joined: Vec<TicketId> =
+            links.iter().map(|(_, t)| *t).filter(|t| !report.incidents_opened.contains(t)).collect();
+        joined.sort();
+        joined.dedup();
         // The links in one transaction.
         let at = self.now();
         let mut tx = self.store.begin().await?;
@@ -205,7 +235,7 @@ impl crate::Alerts<'_> {
             .collect();
         record_many(&mut tx, at, Some(actor), events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(joined)
     }
 
     /// The open incident of a recent firing alert, from any sender, that shares the alert's
@@ -234,18 +264,23 @@ impl crate::Alerts<'_> {
     /// An incident already covering an alert of this sender's group: open, or resolved within
     /// the re-fire window (a re-fire reopens it rather than opening another).
     pub(super) async fn open_incident_of_group(self, source: &str, group: &str) -> Result<Option<TicketId>> {
-        let now = self.now();
         for id in self.store.group_tickets(source, group).await? {
-            let live = |t: &Ticket| {
-                t.state.is_open()
-                    || t.state == State::Resolved
-                        && t.resolved_at.is_none_or(|r| now.duration_since(r) <= REFIRE_WINDOW)
-            };
-            if self.store.ticket(id).await?.is_some_and(|t| live(&t)) {
+            if self.store.ticket(id).await?.is_some_and(|t| self.live(&t)) {
                 return Ok(Some(id));
             }
         }
         Ok(None)
+    }
+
+    /// Whether an alert may join an incident: open, or resolved within the re-fire window.
+    fn live(&self, t: &Ticket) -> bool {
+        t.state.is_open()
+            || t.state == State::Resolved
+                && t.resolved_at.is_none_or(|r| self.now().duration_since(r) <= REFIRE_WINDOW)
+    }
+
+    async fn alert_cover_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.alert_cover.lock().await
     }
 }
 

@@ -89,6 +89,12 @@ impl crate::Subscriptions<'_> {
                     _ => return Ok(None),
                 };
                 let Some(a) = self.store.alert(id).await? else { return Ok(None) };
+                // Silenced, expected or flapping: people asked not to hear of it, or would drown.
+                let flapping =
+                    steward_core::alerts::FlapPolicy::default().flapping(a.flips, a.flips_since, self.now());
+                if a.silence_id.is_some() || a.maintenance_id.is_some() || flapping {
+                    return Ok(None);
+                }
                 let mut labels = a.alert.labels.clone();
                 labels.entry("severity".into()).or_insert_with(|| a.alert.severity.as_str().to_owned());
                 Ok(Some(Notice {

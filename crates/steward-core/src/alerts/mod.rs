@@ -173,7 +173,12 @@ impl Alert {
             labels: raw.labels,
             annotations: raw.annotations,
             starts_at,
-            link: raw.link.filter(|l| !l.trim().is_empty()).map(|l| l.chars().take(2000).collect()),
+            // Only web links: a page shows it as one.
+            link: raw
+                .link
+                .map(|l| l.trim().to_owned())
+                .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+                .map(|l| l.chars().take(2000).collect()),
         })
     }
 

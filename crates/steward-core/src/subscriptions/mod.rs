@@ -329,7 +329,21 @@ pub enum SubscriptionEvent {
     },
 }
 
-/// A URL without its query and fragment, for the record.
+/// A target as it may be shown and recorded: robots keep their token in the path (Slack,
+/// Feishu) or the query (DingTalk, WeCom), so a URL shows only its scheme and host and the
+/// last four characters ("https://hooks.slack.com/…x7Qa"); an email address shows whole.
 pub fn public_target(target: &str) -> String {
-    target.split(['?', '#']).next().unwrap_or_default().to_owned()
+    let Some((scheme, rest)) = target.split_once("://") else { return target.to_owned() };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // Credentials in the authority (`user:pass@host`) are not shown either.
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let tail: String = {
+        let chars: Vec<char> = rest.chars().collect();
+        chars[chars.len().saturating_sub(4)..].iter().collect()
+    };
+    if rest.len() <= host.len() + 1 {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}/…{tail}")
+    }
 }

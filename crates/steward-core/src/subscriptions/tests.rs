@@ -160,3 +160,18 @@ fn subscriptions_are_checked_and_filter() {
     s.filter = Filter::default();
     assert!(!s.wants(&resolved), "not a topic it asked for");
 }
+
+#[test]
+fn targets_show_no_token() {
+    assert_eq!(
+        public_target("https://hooks.slack.com/services/T0/B0/secretx7Qa"),
+        "https://hooks.slack.com/…x7Qa"
+    );
+    assert_eq!(
+        public_target("https://oapi.dingtalk.com/robot/send?access_token=abcdef"),
+        "https://oapi.dingtalk.com/…cdef"
+    );
+    assert_eq!(public_target("https://user:pw@example.com/hook"), "https://example.com/…hook");
+    assert_eq!(public_target("https://example.com"), "https://example.com");
+    assert_eq!(public_target("ops@example.com"), "ops@example.com");
+}

@@ -59,7 +59,8 @@ pub struct ZabbixAnswer {
 /// A macro Zabbix left unresolved, or nothing.
 fn given(value: &str) -> Option<&str> {
     let v = value.trim();
-    (!v.is_empty() && !(v.starts_with('{') && v.ends_with('}'))).then_some(v)
+    let unresolved = v.starts_with('{') && v.ends_with('}');
+    (!v.is_empty() && !unresolved).then_some(v)
 }
 
 const ZABBIX_SEVERITIES: [&str; 6] =
@@ -127,8 +128,17 @@ impl ZabbixEvent {
             let trigger = given(&self.trigger_id).unwrap_or("");
             format!("{}/tr_events.php?triggerid={trigger}&eventid={event_id}", base.trim_end_matches('/'))
         });
+        // Event ids are per Zabbix server: the frontend's address tells servers apart.
+        let server = given(&self.zabbix_url).map(|u| u.trim_end_matches('/').to_owned());
+        let fingerprint = match &server {
+            Some(u) => format!(
+                "{}:event-{event_id}",
+                &label_fingerprint(&BTreeMap::from([("zabbix".to_owned(), u.clone())]))[..8]
+            ),
+            None => format!("event-{event_id}"),
+        };
         let raw = RawAlert {
-            fingerprint: Some(format!("event-{event_id}")),
+            fingerprint: Some(fingerprint),
             status: status.to_owned(),
             labels,
             annotations,

@@ -359,3 +359,36 @@ async fn alerts_sharing_correlation_labels_within_the_window_join_one_incident_a
         app.api(Method::GET, &format!("/api/v1/alerts?ticket_id={incident}"), &reader, None).await;
     assert_eq!(alerts["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_new_alert_joining_a_resolved_incident_reopens_it_and_a_silenced_one_reopens_nothing() {
+    let d = desk().await;
+    d.app
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &d.agent,
+            Some(json!({ "class": "server", "name": "app07", "attributes": { "hostname": "app07" } })),
+        )
+        .await;
+    let first =
+        d.send("grp", vec![alert("j1", "web07", "critical", "firing", json!({}))]).await["incidents_opened"]
+            [0]
+        .clone();
+    d.send("grp", vec![alert("j1", "web07", "critical", "resolved", json!({}))]).await;
+    assert_eq!(d.incident(&first).await["state"], "resolved");
+    // A new alert of the group on a CI (it takes the topology path, not the quick join).
+    d.clock.advance(jiff::SignedDuration::from_mins(10));
+    let out = d.send("grp", vec![alert("j2", "app07:9100", "critical", "firing", json!({}))]).await;
+    assert_eq!(out["incidents_opened"], json!([]), "{out}");
+    assert_eq!(d.incident(&first).await["state"], "in_progress", "reopened by the alert that joined it");
+
+    // Resolved again; the first alert fires again under a silence: the incident stays resolved.
+    d.send("grp", vec![alert("j2", "app07:9100", "critical", "resolved", json!({}))]).await;
+    assert_eq!(d.incident(&first).await["state"], "resolved");
+    let ends = d.clock.now().checked_add(jiff::SignedDuration::from_hours(1)).unwrap().to_string();
+    let silence = json!({ "matchers": ["instance=web07"], "ends_at": ends, "comment": "known" });
+    assert_eq!(d.app.api(Method::POST, "/api/v1/silences", &d.agent, Some(silence)).await.0, 201);
+    d.send("grp", vec![alert("j1", "web07", "critical", "firing", json!({}))]).await;
+    assert_eq!(d.incident(&first).await["state"], "resolved", "a silenced alert reopens nothing");
+}
