@@ -220,6 +220,9 @@ pub async fn deliveries(
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Items<DeliveryJson>>> {
+    if q.status.as_deref() == Some("") {
+        return Err(steward_app::AppError::invalid("status", "pending, delivered or dead").into());
+    }
     let list = state.app.subscriptions().deliveries(&actor, status(q.status.as_deref())?).await?;
     Ok(Json(Items::of(&list, DeliveryJson::of)))
 }
