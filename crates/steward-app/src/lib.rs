@@ -73,6 +73,11 @@ pub struct AppConfig {
     /// Alerts that share these labels' values within a window join one incident, across
     /// senders and groups; `None`: only groups and topology correlate.
     pub alert_correlation: Option<Correlation>,
+    /// The labels that name the host or service an alert is about (matched to CIs), in order.
+    pub alert_subject_labels: Vec<String>,
+    /// Per source (`alertmanager`, `zabbix`, `generic`, …), the labels whose values identify an
+    /// alert across re-sends, instead of the sender's fingerprint.
+    pub alert_fingerprint_labels: std::collections::HashMap<String, Vec<String>>,
 }
 
 /// Correlation by label equality within a time window.
@@ -116,6 +121,11 @@ impl Default for AppConfig {
             public_url: None,
             alert_payload_days: 7,
             alert_correlation: None,
+            alert_subject_labels: steward_core::alerts::SUBJECT_LABELS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            alert_fingerprint_labels: std::collections::HashMap::new(),
         }
     }
 }

@@ -60,6 +60,9 @@ pub struct SilenceRecord {
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
     pub status: Option<AlertStatus>,
+    pub severity: Option<Severity>,
+    /// The sender (`alertmanager`, `zabbix`, …).
+    pub source: Option<String>,
     pub ticket_id: Option<TicketId>,
     /// Only alerts last seen before this id's (keyset paging by id).
     pub before: Option<i64>,
@@ -119,6 +122,14 @@ impl Store {
         if let Some(s) = f.status {
             args.push(s.as_str().to_owned().into());
             conditions.push(format!("status = ${}", args.len()));
+        }
+        if let Some(s) = f.severity {
+            args.push(s.as_str().to_owned().into());
+            conditions.push(format!("severity = ${}", args.len()));
+        }
+        if let Some(s) = &f.source {
+            args.push(s.clone().into());
+            conditions.push(format!("source = ${}", args.len()));
         }
         if let Some(t) = f.ticket_id {
             args.push(t.into());

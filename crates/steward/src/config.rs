@@ -90,6 +90,12 @@ pub struct Config {
     pub alert_correlate_labels: Vec<String>,
     /// How recent the other alert must be, in minutes.
     pub alert_correlate_minutes: i64,
+    /// The labels naming the host or service an alert is about (to find its CI), in order.
+    pub alert_subject_labels: Vec<String>,
+    /// Per source, the labels whose values identify an alert across re-sends, e.g.
+    /// `[alert_fingerprint_labels] generic = ["alertname", "instance"]`; unset: the sender's
+    /// fingerprint (or all labels, hashed).
+    pub alert_fingerprint_labels: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -132,6 +138,11 @@ impl Default for Config {
             alert_payload_days: 7,
             alert_correlate_labels: Vec::new(),
             alert_correlate_minutes: 15,
+            alert_subject_labels: steward_core::alerts::SUBJECT_LABELS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            alert_fingerprint_labels: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -170,6 +181,7 @@ const ENV_KEYS: &[&str] = &[
     "alert_payload_days",
     "alert_correlate_labels",
     "alert_correlate_minutes",
+    "alert_subject_labels",
 ];
 
 /// Flags that override the file and the environment.
@@ -271,6 +283,8 @@ impl Config {
             clock: steward_app::Clock::system(),
             anchors: Some(self.anchors()),
             alert_payload_days: self.alert_payload_days,
+            alert_subject_labels: self.alert_subject_labels.clone(),
+            alert_fingerprint_labels: self.alert_fingerprint_labels.clone().into_iter().collect(),
             alert_correlation: (!self.alert_correlate_labels.is_empty()).then(|| steward_app::Correlation {
                 labels: self.alert_correlate_labels.clone(),
                 window: jiff::SignedDuration::from_mins(self.alert_correlate_minutes.clamp(1, 24 * 60)),

@@ -54,6 +54,17 @@ impl crate::Alerts<'_> {
         actor.require(Permission::IngestAlerts)?;
         let mut report = IngestReport { received: alerts.len(), ..IngestReport::default() };
         let Some(source) = alerts.first().map(|a| a.source.clone()) else { return Ok(report) };
+        let subject_labels = &self.config.alert_subject_labels;
+        // A source whose fingerprint is configured: the labels named, hashed (the sender's own
+        // fingerprint, if any, is set aside).
+        let mut alerts = alerts;
+        if let Some(keys) = self.config.alert_fingerprint_labels.get(&source) {
+            for a in &mut alerts {
+                let picked =
+                    keys.iter().filter_map(|k| a.labels.get(k).map(|v| (k.clone(), v.clone()))).collect();
+                a.fingerprint = steward_core::alerts::label_fingerprint(&picked);
+            }
+        }
         // An alert sent twice in one delivery counts once, as it last stood.
         let mut last: HashMap<String, usize> = HashMap::new();
         for (i, a) in alerts.iter().enumerate() {
@@ -69,8 +80,11 @@ impl crate::Alerts<'_> {
         let fingerprints: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
         let known: HashSet<String> =
             self.store.known_fingerprints(&source, &fingerprints).await?.into_iter().collect();
-        let mut subjects: Vec<String> =
-            alerts.iter().filter(|a| !known.contains(&a.fingerprint)).filter_map(Alert::subject).collect();
+        let mut subjects: Vec<String> = alerts
+            .iter()
+            .filter(|a| !known.contains(&a.fingerprint))
+            .filter_map(|a| a.subject_by(subject_labels))
+            .collect();
         subjects.sort();
         subjects.dedup();
         let cis = self.store.cis_named(&subjects).await?;
@@ -98,7 +112,7 @@ impl crate::Alerts<'_> {
                 && a.status == AlertStatus::Firing
                 && decide(&rules, a, None).levels.is_some()
                 && silence_of(a).is_none()
-                && a.subject().is_none_or(|s| !cis.contains_key(&s))
+                && a.subject_by(subject_labels).is_none_or(|s| !cis.contains_key(&s))
         };
         let group_incident = match alerts.iter().any(joins) {
             true => self.open_incident_of_group(&source, group).await?,
@@ -141,7 +155,8 @@ impl crate::Alerts<'_> {
             }
         }
         tx.touch_alerts(at, &touched).await?;
-        let derived: Vec<(String, Option<String>)> = fresh.iter().map(|a| (a.title(), a.subject())).collect();
+        let derived: Vec<(String, Option<String>)> =
+            fresh.iter().map(|a| (a.title(), a.subject_by(subject_labels))).collect();
         let rows: Vec<NewAlertRow<'_>> = fresh
             .iter()
             .zip(&derived)

@@ -71,6 +71,9 @@ impl Severity {
     }
 }
 
+/// The labels that name what an alert is about, by default, in order.
+pub const SUBJECT_LABELS: [&str; 4] = ["instance", "host", "hostname", "service"];
+
 /// The longest label or annotation value kept, in characters.
 const MAX_VALUE: usize = 4000;
 /// The most labels and annotations an alert may carry (each).
@@ -196,8 +199,13 @@ impl Alert {
     /// The host or service the alert is about, from the labels monitoring puts it in
     /// (`instance` without its port, `host`, `hostname`, `service`).
     pub fn subject(&self) -> Option<String> {
-        ["instance", "host", "hostname", "service"].iter().find_map(|k| {
-            let v = self.labels.get(*k)?.trim();
+        self.subject_by(&SUBJECT_LABELS)
+    }
+
+    /// [`Alert::subject`] from these labels, the first present (a configured mapping).
+    pub fn subject_by<S: AsRef<str>>(&self, labels: &[S]) -> Option<String> {
+        labels.iter().map(AsRef::as_ref).find_map(|k| {
+            let v = self.labels.get(k)?.trim();
             // `10.0.0.5:9100` and `web01:9100` name the host; an IPv6 in brackets keeps them.
             let host = match v.rsplit_once(':') {
                 Some((h, port))

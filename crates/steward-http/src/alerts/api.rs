@@ -80,6 +80,12 @@ pub struct AlertQuery {
     /// `firing` or `resolved`
     #[param(pattern = "^(firing|resolved)$")]
     status: Option<String>,
+    /// `critical`, `warning` or `info`
+    #[param(pattern = "^(critical|warning|info)$")]
+    severity: Option<String>,
+    /// The sender: `alertmanager`, `grafana`, `zabbix`, `generic`, `alerta`
+    #[param(pattern = "^(alertmanager|grafana|zabbix|generic|alerta)$")]
+    source: Option<String>,
     /// Only the alerts of this incident
     #[param(minimum = 1)]
     ticket_id: Option<i64>,
@@ -91,8 +97,9 @@ pub struct AlertQuery {
 }
 
 impl AlertQuery {
-    pub fn of_status(status: Option<String>) -> AlertQuery {
-        AlertQuery { status, ticket_id: None, before: None, limit: None }
+    /// The console's filters.
+    pub fn of(status: Option<String>, severity: Option<String>, source: Option<String>) -> AlertQuery {
+        AlertQuery { status, severity, source, ticket_id: None, before: None, limit: None }
     }
 
     pub fn filter(&self) -> Result<AlertFilter, steward_app::AppError> {
@@ -104,6 +111,18 @@ impl AlertQuery {
             ),
         };
         let invalid = steward_app::AppError::invalid;
+        let severity = match self.severity.as_deref() {
+            None => None,
+            Some(s @ ("critical" | "warning" | "info")) => {
+                Some(steward_core::alerts::Severity::from_label(Some(s)))
+            }
+            Some(_) => return Err(invalid("severity", "critical, warning or info")),
+        };
+        let source = match self.source.as_deref() {
+            None => None,
+            Some(s @ ("alertmanager" | "grafana" | "zabbix" | "generic" | "alerta")) => Some(s.to_owned()),
+            Some(_) => return Err(invalid("source", "alertmanager, grafana, zabbix, generic or alerta")),
+        };
         if self.ticket_id.is_some_and(|t| t < 1) {
             return Err(invalid("ticket_id", "an incident id is at least 1"));
         }
@@ -115,6 +134,8 @@ impl AlertQuery {
         }
         Ok(AlertFilter {
             status,
+            severity,
+            source,
             ticket_id: self.ticket_id.map(TicketId),
             before: self.before,
             limit: self.limit.unwrap_or(100).clamp(1, 500),

@@ -21,6 +21,9 @@ struct ConsolePage<'a> {
     now: jiff::Timestamp,
     /// Alerts shown by group, each under a heading row.
     grouped: bool,
+    /// The severity and sender filters (empty: any).
+    severity: String,
+    source: String,
 }
 
 impl ConsolePage<'_> {
@@ -35,6 +38,14 @@ impl ConsolePage<'_> {
             .filter_map(|k| a.alert.labels.get(*k).map(|v| (*k, v.as_str())))
             .collect();
         serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    fn severities(&self) -> [&'static str; 3] {
+        ["critical", "warning", "info"]
+    }
+
+    fn sources(&self) -> [&'static str; 5] {
+        ["alertmanager", "grafana", "zabbix", "generic", "alerta"]
     }
 
     fn number(&self, id: &steward_core::ids::TicketId) -> String {
@@ -66,6 +77,12 @@ impl ConsolePage<'_> {
         if self.grouped {
             q.push("view=grouped".to_owned());
         }
+        if !self.severity.is_empty() {
+            q.push(format!("severity={}", self.severity));
+        }
+        if !self.source.is_empty() {
+            q.push(format!("source={}", self.source));
+        }
         if q.is_empty() { "/alerts".into() } else { format!("/alerts?{}", q.join("&")) }
     }
 }
@@ -74,6 +91,8 @@ impl ConsolePage<'_> {
 #[derive(serde::Deserialize)]
 pub struct ConsoleQuery {
     status: Option<String>,
+    severity: Option<String>,
+    source: Option<String>,
     #[serde(default)]
     view: String,
     #[serde(rename = "lang")]
@@ -87,7 +106,8 @@ pub async fn console(
     uri: Uri,
     ApiQuery(q): ApiQuery<ConsoleQuery>,
 ) -> WebResult {
-    let filter = AlertQuery::of_status(q.status.filter(|s| !s.is_empty())).filter()?;
+    let some = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let filter = AlertQuery::of(some(q.status), some(q.severity), some(q.source)).filter()?;
     let mut alerts = state.app.alerts().list(&actor, &filter).await?;
     let grouped = q.view == "grouped";
     if grouped {
@@ -115,7 +135,18 @@ pub async fn console(
     }
     let page = Page::new(&state, &actor, &headers, &uri, "alerts.title");
     let status = filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default();
-    Ok(render(&ConsolePage { page, alerts, status, numbers, now: state.app.now(), grouped }))
+    let severity = filter.severity.map(|s| s.as_str().to_owned()).unwrap_or_default();
+    let source = filter.source.clone().unwrap_or_default();
+    Ok(render(&ConsolePage {
+        page,
+        alerts,
+        status,
+        severity,
+        source,
+        numbers,
+        now: state.app.now(),
+        grouped,
+    }))
 }
 
 #[derive(Template)]

@@ -40,6 +40,24 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
     assert_eq!(d["group"][0]["fingerprint"], "a2");
     assert_eq!(app.api(Method::GET, "/api/v1/alerts/999999", &agent, None).await.0, 404);
 
+    // Filters.
+    let warning = json!({ "version": "4", "groupKey": "g2", "status": "firing", "alerts": [{ "status": "firing", "fingerprint": "w1",
+        "labels": { "alertname": "SlowDisk", "instance": "db01", "severity": "warning" }, "startsAt": "2026-01-01T00:00:00Z" }] });
+    assert_eq!(app.api(Method::POST, "/hooks/alertmanager", &bot, Some(warning)).await.0, 200);
+    let count = |v: &serde_json::Value| v["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&app.api(Method::GET, "/api/v1/alerts?severity=critical", &agent, None).await.1), 2);
+    assert_eq!(
+        count(
+            &app.api(Method::GET, "/api/v1/alerts?severity=warning&source=alertmanager", &agent, None)
+                .await
+                .1
+        ),
+        1
+    );
+    assert_eq!(count(&app.api(Method::GET, "/api/v1/alerts?source=zabbix", &agent, None).await.1), 0);
+    let (status, out) = app.api(Method::GET, "/api/v1/alerts?severity=loud", &agent, None).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("severity")));
+
     // The page, in both languages.
     let (browser, _) = app.signed_in("li.wei").await;
     let (status, page) = app.page(&browser, &format!("/alerts/{id}?lang=zh-CN")).await;
@@ -50,4 +68,9 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
     );
     let (_, page) = app.page(&browser, "/alerts?view=grouped&lang=en").await;
     assert!(page.contains("class=\"group-row\"") && page.contains("Acknowledged"));
+    let (_, page) = app.page(&browser, "/alerts?severity=warning&lang=en").await;
+    assert!(
+        page.contains("SlowDisk") && !page.contains(&format!("alert-link-{id}\"")),
+        "filtered by severity"
+    );
 }

@@ -392,3 +392,38 @@ async fn a_new_alert_joining_a_resolved_incident_reopens_it_and_a_silenced_one_r
     d.send("grp", vec![alert("j1", "web07", "critical", "firing", json!({}))]).await;
     assert_eq!(d.incident(&first).await["state"], "resolved", "a silenced alert reopens nothing");
 }
+
+#[tokio::test]
+async fn configured_subject_labels_find_the_ci_and_configured_keys_deduplicate() {
+    let config = AppConfig {
+        alert_subject_labels: vec!["node".into(), "instance".into()],
+        alert_fingerprint_labels: [("generic".to_owned(), vec!["alertname".to_owned(), "node".to_owned()])]
+            .into(),
+        ..AppConfig::default()
+    };
+    let app = TestApp::spawn_with(config, Default::default()).await;
+    app.user("kuma", "agent").await;
+    let bot = app.token("kuma", "alerts").await;
+    let agent = app.token("kuma", "read write").await;
+    let (_, ci) = app
+        .api(Method::POST, "/api/v1/cis", &agent, Some(json!({ "class": "server", "name": "k8s-node-3", "attributes": { "hostname": "k8s-node-3" } })))
+        .await;
+    // Two senders' ways of saying the same thing: `fingerprint` and the `pod` label differ, the
+    // configured keys (alertname, node) do not.
+    for (fp, pod) in [("x1", "api-7f9"), ("x2", "api-c41")] {
+        let body = json!({ "alerts": [{ "fingerprint": fp, "status": "firing", "severity": "critical",
+            "labels": { "alertname": "NodeNotReady", "node": "k8s-node-3", "pod": pod, "instance": "10.0.0.9:9100" } }] });
+        let (status, out) = app.api(Method::POST, "/hooks/generic", &bot, Some(body)).await;
+        assert_eq!(status, 200, "{out}");
+    }
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one alert, repeated: {alerts}");
+    assert_eq!((items[0]["repeats"].as_i64(), items[0]["subject"].as_str()), (Some(1), Some("k8s-node-3")));
+    let (_, detail) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{}", items[0]["ticket_id"]), &agent, None).await;
+    assert!(
+        detail.to_string().contains(&format!("\"id\":{}", ci["id"])),
+        "the node's CI is linked: {detail}"
+    );
+}

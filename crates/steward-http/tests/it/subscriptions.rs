@@ -382,3 +382,38 @@ async fn the_admin_page_subscribes_and_lists_dead_letters_in_both_languages() {
     let (agent, _) = app.signed_in("li.wei").await;
     assert_eq!(app.page(&agent, "/admin/subscriptions").await.0, 403);
 }
+
+#[tokio::test]
+async fn an_email_subscription_mails_through_a_real_smtp_server() {
+    let smtp = crate::sla::SmtpServer::start();
+    let app = smtp.app().await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let body = json!({ "name": "NOC mailbox", "channel": "email", "target": "noc@example.com",
+                       "topics": ["incident.opened"], "locale": "zh-CN" });
+    assert_eq!(app.api(Method::POST, "/api/v1/subscriptions", &admin, Some(body)).await.0, 201);
+    let (status, _) = app
+        .api(
+            Method::POST,
+            "/api/v1/incidents",
+            &agent,
+            Some(json!({ "title": "打印机卡纸", "impact": 2, "urgency": 2 })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    drain(&app).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mails = loop {
+        let mails: Vec<String> = smtp.messages().iter().map(|m| crate::sla::decode_quoted(m)).collect();
+        if !mails.is_empty() || std::time::Instant::now() > deadline {
+            break mails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        while app.app.run_due_jobs("test").await.unwrap() > 0 {}
+    };
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("优先级：P3"), "{}", mails[0]);
+    assert!(smtp.messages()[0].contains("To: noc@example.com"), "{}", smtp.messages()[0]);
+    let (_, delivered) = app.api(Method::GET, "/api/v1/deliveries?status=delivered", &admin, None).await;
+    assert_eq!(delivered["items"][0]["channel"], "email");
+}
