@@ -75,6 +75,8 @@ pub struct AppConfig {
     pub alert_correlation: Option<Correlation>,
     /// The labels that name the host or service an alert is about (matched to CIs), in order.
     pub alert_subject_labels: Vec<String>,
+    /// When an alert is flapping (so it opens and resolves nothing until it settles).
+    pub alert_flap: steward_core::alerts::FlapPolicy,
     /// Per source (`alertmanager`, `zabbix`, `generic`, …), the labels whose values identify an
     /// alert across re-sends, instead of the sender's fingerprint.
     pub alert_fingerprint_labels: std::collections::HashMap<String, Vec<String>>,
@@ -121,6 +123,7 @@ impl Default for AppConfig {
             public_url: None,
             alert_payload_days: 7,
             alert_correlation: None,
+            alert_flap: steward_core::alerts::FlapPolicy::default(),
             alert_subject_labels: steward_core::alerts::SUBJECT_LABELS
                 .iter()
                 .map(|s| s.to_string())

@@ -92,6 +92,10 @@ pub struct Config {
     pub alert_correlate_minutes: i64,
     /// The labels naming the host or service an alert is about (to find its CI), in order.
     pub alert_subject_labels: Vec<String>,
+    /// An alert changing state this many times within `alert_flap_minutes` is flapping: it
+    /// opens and resolves nothing until it settles.
+    pub alert_flap_changes: i64,
+    pub alert_flap_minutes: i64,
     /// Per source, the labels whose values identify an alert across re-sends, e.g.
     /// `[alert_fingerprint_labels] generic = ["alertname", "instance"]`; unset: the sender's
     /// fingerprint (or all labels, hashed).
@@ -143,6 +147,8 @@ impl Default for Config {
                 .map(|s| s.to_string())
                 .collect(),
             alert_fingerprint_labels: std::collections::BTreeMap::new(),
+            alert_flap_changes: 4,
+            alert_flap_minutes: 60,
         }
     }
 }
@@ -182,6 +188,8 @@ const ENV_KEYS: &[&str] = &[
     "alert_correlate_labels",
     "alert_correlate_minutes",
     "alert_subject_labels",
+    "alert_flap_changes",
+    "alert_flap_minutes",
 ];
 
 /// Flags that override the file and the environment.
@@ -284,6 +292,10 @@ impl Config {
             anchors: Some(self.anchors()),
             alert_payload_days: self.alert_payload_days,
             alert_subject_labels: self.alert_subject_labels.clone(),
+            alert_flap: steward_core::alerts::FlapPolicy {
+                changes: self.alert_flap_changes.clamp(2, 1000),
+                window: jiff::SignedDuration::from_mins(self.alert_flap_minutes.clamp(1, 7 * 24 * 60)),
+            },
             alert_fingerprint_labels: self.alert_fingerprint_labels.clone().into_iter().collect(),
             alert_correlation: (!self.alert_correlate_labels.is_empty()).then(|| steward_app::Correlation {
                 labels: self.alert_correlate_labels.clone(),

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use steward_core::alerts::{AlertEvent, AlertRule, AlertStatus, Decision, FlapPolicy, Resolve, decide};
+use steward_core::alerts::{AlertEvent, AlertRule, AlertStatus, Decision, Resolve, decide};
 use steward_core::events::DomainEvent;
 use steward_core::ids::{CiId, TicketId};
 use steward_core::tickets::{ResolutionCode, State, Ticket, TransitionRequest};
@@ -65,7 +65,7 @@ impl crate::Alerts<'_> {
         let mut uncovered = Vec::new();
         let mut tickets: BTreeMap<TicketId, Vec<AlertRecord>> = BTreeMap::new();
         let now = self.now();
-        let flap = FlapPolicy::default();
+        let flap = self.config.alert_flap;
         // A flapping alert opens, resolves and reopens nothing until it settles.
         for a in touched.into_iter().filter(|a| !flap.flapping(a.flips, a.flips_since, now)) {
             match a.ticket_id {

@@ -10,7 +10,7 @@ mod setup;
 
 use std::collections::{HashMap, HashSet};
 
-use steward_core::alerts::{Alert, AlertEvent, AlertStatus, FlapPolicy, decide};
+use steward_core::alerts::{Alert, AlertEvent, AlertStatus, decide};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::TicketId;
@@ -207,7 +207,7 @@ impl crate::Alerts<'_> {
             };
             stored.insert(a.fingerprint.clone(), record);
         }
-        let flap = FlapPolicy::default();
+        let flap = self.config.alert_flap;
         for alert in &alerts {
             let Some(current) = stored.get_mut(&alert.fingerprint) else { continue };
             // A silence marks a firing alert (it opens nothing) for as long as one matches.

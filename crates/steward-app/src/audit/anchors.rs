@@ -86,7 +86,14 @@ impl AnchorKey {
         let seed_hex = match self {
             AnchorKey::Seed(hex) => hex.trim().to_owned(),
             AnchorKey::File(path) => match std::fs::read_to_string(path) {
-                Ok(text) => text.trim().to_owned(),
+                Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
+                // Empty: a key file an older Steward was killed while writing; it signed nothing.
+                Ok(_) => {
+                    std::fs::remove_file(path).map_err(|e| {
+                        internal(format!("removing the empty anchor key {}: {e}", path.display()))
+                    })?;
+                    return create_key_file(path);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return create_key_file(path),
                 Err(e) => return Err(internal(format!("reading the anchor key {}: {e}", path.display()))),
             },
@@ -124,17 +131,31 @@ fn create_key_file(path: &Path) -> Result<SigningKey> {
     create_parent(path)?;
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| internal(format!("no randomness for the anchor key: {e}")))?;
+    // Written whole to a file of its own, then linked into place: a process killed meanwhile
+    // leaves no half-written key (an empty key file made a restore fail), and of two processes
+    // making one at once, the second reads the first's.
+    let tmp = path.with_extension(format!("tmp-{}", hex::encode(&seed[..4])));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| internal(format!("creating the anchor key {}: {e}", path.display())))?;
-    file.write_all(hex::encode(seed).as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| internal(format!("writing the anchor key {}: {e}", path.display())))?;
-    Ok(SigningKey::from_bytes(&seed))
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(hex::encode(seed).as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(internal(format!("writing the anchor key {}: {e}", tmp.display())));
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(SigningKey::from_bytes(&seed)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            AnchorKey::File(path.to_owned()).signing_key()
+        }
+        Err(e) => Err(internal(format!("creating the anchor key {}: {e}", path.display()))),
+    }
 }
 
 /// The anchors in the log, oldest first; none when there is no log yet.
@@ -322,5 +343,29 @@ impl crate::Audit<'_> {
         }
         let last_seq = anchors.last().map_or(0, |a| a.seq);
         Ok(AnchorCheck::Held { anchors: anchors.len(), last_seq })
+    }
+}
+
+#[cfg(test)]
+mod key_file_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_is_made_whole_once_and_an_empty_one_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/anchor.key");
+        let key = AnchorKey::File(path.clone());
+        let first = key.signing_key().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().len(), 64);
+        assert_eq!(key.signing_key().unwrap().to_bytes(), first.to_bytes(), "read back, not made again");
+        let names: Vec<_> =
+            std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+        // A key file left empty by a process killed while writing it (older versions).
+        std::fs::write(&path, "").unwrap();
+        let again = key.signing_key().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), hex::encode(again.to_bytes()));
+        std::fs::write(&path, "not hex").unwrap();
+        assert!(key.signing_key().is_err(), "a damaged key is not silently replaced");
     }
 }

@@ -90,8 +90,7 @@ impl crate::Subscriptions<'_> {
                 };
                 let Some(a) = self.store.alert(id).await? else { return Ok(None) };
                 // Silenced, expected or flapping: people asked not to hear of it, or would drown.
-                let flapping =
-                    steward_core::alerts::FlapPolicy::default().flapping(a.flips, a.flips_since, self.now());
+                let flapping = self.config.alert_flap.flapping(a.flips, a.flips_since, self.now());
                 if a.silence_id.is_some() || a.maintenance_id.is_some() || flapping {
                     return Ok(None);
                 }

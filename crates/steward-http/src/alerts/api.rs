@@ -46,7 +46,7 @@ pub struct AlertJson {
 }
 
 impl AlertJson {
-    pub fn of(r: &AlertRecord, now: jiff::Timestamp) -> AlertJson {
+    pub fn of(r: &AlertRecord, now: jiff::Timestamp, flap: steward_core::alerts::FlapPolicy) -> AlertJson {
         AlertJson {
             id: r.id,
             source: r.alert.source.clone(),
@@ -66,7 +66,7 @@ impl AlertJson {
             repeats: r.repeats,
             ticket_id: r.ticket_id,
             silence_id: r.silence_id,
-            flapping: steward_core::alerts::FlapPolicy::default().flapping(r.flips, r.flips_since, now),
+            flapping: flap.flapping(r.flips, r.flips_since, now),
             acknowledged_by: r.acked.as_ref().map(|(by, _)| by.clone()),
             acknowledged_at: r.acked.as_ref().map(|(_, at)| time(*at)),
             maintenance_id: r.maintenance_id,
@@ -150,7 +150,8 @@ pub async fn list(
 ) -> ApiResult<Json<Items<AlertJson>>> {
     let alerts = state.app.alerts().list(&actor, &q.filter()?).await?;
     let now = state.app.now();
-    Ok(Json(Items::of(&alerts, |a| AlertJson::of(a, now))))
+    let flap = state.app.config().alert_flap;
+    Ok(Json(Items::of(&alerts, |a| AlertJson::of(a, now, flap))))
 }
 
 /// A silence (maintenance window).
@@ -285,9 +286,10 @@ pub async fn detail(
 ) -> ApiResult<Json<AlertDetailJson>> {
     let d = state.app.alerts().detail(&actor, id).await?;
     let now = state.app.now();
+    let flap = state.app.config().alert_flap;
     Ok(Json(AlertDetailJson {
-        alert: AlertJson::of(&d.alert, now),
-        group: d.group.iter().map(|a| AlertJson::of(a, now)).collect(),
+        alert: AlertJson::of(&d.alert, now, flap),
+        group: d.group.iter().map(|a| AlertJson::of(a, now, flap)).collect(),
         history: d.history.iter().map(AlertHistoryJson::of).collect(),
     }))
 }

@@ -28,7 +28,7 @@ struct ConsolePage<'a> {
 
 impl ConsolePage<'_> {
     fn flapping(&self, a: &AlertRecord) -> bool {
-        steward_core::alerts::FlapPolicy::default().flapping(a.flips, a.flips_since, self.now)
+        self.page.flap().flapping(a.flips, a.flips_since, self.now)
     }
 
     /// The labels a silence made from this alert starts with: its name and where it fires.
@@ -232,7 +232,7 @@ struct AlertPage<'a> {
 impl AlertPage<'_> {
     fn flapping(&self) -> bool {
         let a = &self.d.alert;
-        steward_core::alerts::FlapPolicy::default().flapping(a.flips, a.flips_since, self.now)
+        self.page.flap().flapping(a.flips, a.flips_since, self.now)
     }
 
     /// What a history entry carried, in words: the incident linked, the silence, the window.

@@ -90,6 +90,8 @@ pub struct Page<'a> {
     pub error: Option<String>,
     /// The zone times are shown in: the user's choice, else the desk's report zone.
     pub zone: jiff::tz::TimeZone,
+    /// When an alert counts as flapping (the configured policy).
+    flap: steward_core::alerts::FlapPolicy,
 }
 
 impl<'a> Page<'a> {
@@ -129,6 +131,7 @@ impl<'a> Page<'a> {
             notice: flash("notice").and_then(|word| t.lookup(&format!("notice.{word}")).map(str::to_owned)),
             error: flash("error").and_then(|word| form_errors::text_of_word(t, &word)),
             zone: user_zone(state, &actor.user),
+            flap: state.app.config().alert_flap,
         }
     }
 }
@@ -150,6 +153,7 @@ impl<'a> Page<'a> {
             notice: None,
             error: None,
             zone: state.app.config().report_zone.clone(),
+            flap: state.app.config().alert_flap,
         }
     }
 }
@@ -176,6 +180,11 @@ impl Page<'_> {
     /// The reader's zone by name, for captions ("Asia/Shanghai").
     pub fn zone_name(&self) -> &str {
         self.zone.iana_name().unwrap_or("UTC")
+    }
+
+    /// When an alert counts as flapping (the configured policy).
+    pub fn flap(&self) -> steward_core::alerts::FlapPolicy {
+        self.flap
     }
 
     /// Whether the page is in Chinese (for text made outside the catalogue).

@@ -427,3 +427,32 @@ async fn configured_subject_labels_find_the_ci_and_configured_keys_deduplicate()
         "the node's CI is linked: {detail}"
     );
 }
+
+#[tokio::test]
+async fn the_flapping_thresholds_are_configured() {
+    let clock = Clock::manual(jiff::Timestamp::now());
+    let flap = steward_core::alerts::FlapPolicy { changes: 2, window: jiff::SignedDuration::from_hours(1) };
+    let config = AppConfig { clock: clock.clone(), alert_flap: flap, ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, Default::default()).await;
+    app.user("prometheus", "agent").await;
+    let bot = app.token("prometheus", "alerts").await;
+    let agent = app.token("prometheus", "read write").await;
+    let send = |status: &str| {
+        let body = webhook("f", vec![alert("f1", "web09", "critical", status, json!({}))]);
+        let (app, bot) = (&app, bot.clone());
+        async move { app.api(Method::POST, "/hooks/alertmanager", &bot, Some(body)).await.1 }
+    };
+    let incident = send("firing").await["incidents_opened"][0].clone();
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(
+        send("resolved").await["incidents_resolved"],
+        json!([incident.clone()]),
+        "one change: not flapping yet"
+    );
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    send("firing").await;
+    let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &agent, None).await;
+    assert_eq!(inc["state"], "resolved", "the second change within the hour: flapping, nothing reopens");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    assert_eq!(alerts["items"][0]["flapping"], true);
+}
