@@ -200,7 +200,7 @@ pub struct SilenceBody {
     comment: String,
 }
 
-fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_app::AppError> {
+pub(super) fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_app::AppError> {
     text.trim()
         .parse()
         .map_err(|_| steward_app::AppError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
@@ -208,16 +208,16 @@ fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_a
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct SilenceQuery {
+pub struct EndedQuery {
     /// Ended ones too
     #[serde(default)]
-    all: bool,
+    pub(super) all: bool,
 }
 
 pub async fn silences(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiQuery(q): ApiQuery<SilenceQuery>,
+    ApiQuery(q): ApiQuery<EndedQuery>,
 ) -> ApiResult<Json<Items<SilenceJson>>> {
     let list = state.app.alerts().silences(&actor, q.all).await?;
     Ok(Json(Items::of(&list, SilenceJson::from)))

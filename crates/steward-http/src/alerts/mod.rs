@@ -40,7 +40,7 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("Say you are on an alert").no_content()),
         route(M::GET, "/api/v1/silences", A, api::silences).doc(
             Op::new("Silences still to end (`all`: every one)")
-                .query::<api::SilenceQuery>()
+                .query::<api::EndedQuery>()
                 .ok::<Items<api::SilenceJson>>(),
         ),
         route(M::POST, "/api/v1/silences", A, api::create_silence).doc(
@@ -61,7 +61,7 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("Delete an alert rule").no_content()),
         route(M::GET, "/api/v1/maintenance-windows", A, setup_api::windows).doc(
             Op::new("Maintenance windows on CIs still to end (`all`: every one)")
-                .query::<setup_api::WindowQuery>()
+                .query::<api::EndedQuery>()
                 .ok::<Items<setup_api::WindowJson>>(),
         ),
         route(M::POST, "/api/v1/maintenance-windows", A, setup_api::create_window).doc(

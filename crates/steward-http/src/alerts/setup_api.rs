@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_core::ids::CiId;
 use steward_store::{AlertRuleRecord, MaintenanceRecord};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::{Created, Items, time};
@@ -152,27 +152,13 @@ pub struct WindowBody {
     change_ref: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct WindowQuery {
-    /// Ended ones too
-    #[serde(default)]
-    all: bool,
-}
-
 pub async fn windows(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    ApiQuery(q): ApiQuery<WindowQuery>,
+    ApiQuery(q): ApiQuery<super::api::EndedQuery>,
 ) -> ApiResult<Json<Items<WindowJson>>> {
     let list = state.app.alerts().maintenance(&actor, q.all).await?;
     Ok(Json(Items::of(&list, WindowJson::of)))
-}
-
-fn instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, steward_app::AppError> {
-    text.trim()
-        .parse()
-        .map_err(|_| steward_app::AppError::invalid(field, format!("`{text}` is not an RFC 3339 time")))
 }
 
 pub async fn create_window(
@@ -181,10 +167,10 @@ pub async fn create_window(
     ApiJson(b): ApiJson<WindowBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let starts = match &b.starts_at {
-        Some(s) => instant("starts_at", s)?,
+        Some(s) => super::api::instant("starts_at", s)?,
         None => state.app.now(),
     };
-    let ends = instant("ends_at", &b.ends_at)?;
+    let ends = super::api::instant("ends_at", &b.ends_at)?;
     let id = state
         .app
         .alerts()
