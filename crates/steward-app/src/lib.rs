@@ -18,6 +18,7 @@ pub mod jobs;
 mod mail;
 pub mod markdown;
 pub mod notifications;
+pub mod problems;
 pub mod reports;
 mod secrets;
 mod services;
@@ -42,7 +43,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Reports, Sla, Subscriptions, Tokens,
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Problems, Reports, Sla, Subscriptions,
+    Tokens,
 };
 pub use tokens::IssuedToken;
 

@@ -36,6 +36,8 @@ macro_rules! services {
 services! {
     /// Incidents: raise, update, move through the lifecycle, converse, watch, relate, list.
     Incidents => incidents;
+    /// Problems: candidates from recurring incidents (issue 19).
+    Problems => problems;
     /// Who outside Steward hears of what: subscriptions and their deliveries.
     Subscriptions => subscriptions;
     /// SLA calendars and policies, an incident's clocks, warnings and breaches.

@@ -21,6 +21,7 @@ mod identity;
 mod incidents;
 mod limits;
 mod metrics;
+mod problems;
 mod reports;
 mod security;
 mod sla;
@@ -151,6 +152,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(audit::routes());
     table.extend(alerts::routes());
     table.extend(subscriptions::routes());
+    table.extend(problems::routes());
     table
 }
 

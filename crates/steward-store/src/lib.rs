@@ -18,6 +18,7 @@ mod events;
 mod jobs;
 mod notifications;
 mod postgres;
+mod problems;
 mod replies;
 mod reports;
 mod scan;

@@ -63,6 +63,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         HOME,
         crate::incidents::NAV,
         crate::alerts::NAV,
+        crate::problems::NAV,
         crate::identity::DIRECTORY_NAV,
         crate::cmdb::NAV,
         crate::reports::NAV,

@@ -19,6 +19,7 @@ mod incidents;
 mod incidents_input;
 mod notifications;
 mod observability;
+mod problems;
 mod replies;
 mod reports;
 mod schema_fuzz;
