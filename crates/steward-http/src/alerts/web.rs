@@ -70,9 +70,14 @@ impl ConsolePage<'_> {
 
     /// The address to come back to after acting on an alert.
     fn here(&self) -> String {
+        self.with_status(&self.status)
+    }
+
+    /// The console with these filters and view, on status tab `status` (empty: all).
+    fn with_status(&self, status: &str) -> String {
         let mut q = Vec::new();
-        if !self.status.is_empty() {
-            q.push(format!("status={}", self.status));
+        if !status.is_empty() {
+            q.push(format!("status={status}"));
         }
         if self.grouped {
             q.push("view=grouped".to_owned());

@@ -73,4 +73,16 @@ async fn an_alert_is_acknowledged_once_and_its_detail_shows_timeline_and_group()
         page.contains("SlowDisk") && !page.contains(&format!("alert-link-{id}\"")),
         "filtered by severity"
     );
+    let tab = page
+        .split("id=\"alerts-firing\"")
+        .next()
+        .unwrap_or("")
+        .rsplit("href=")
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        tab.contains("status=firing") && tab.contains("severity=warning"),
+        "the tabs keep the filters: {tab}"
+    );
 }
