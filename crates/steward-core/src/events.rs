@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
+use crate::problems::ProblemEvent;
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use crate::subscriptions::SubscriptionEvent;
@@ -84,6 +85,11 @@ pub enum DomainEvent {
     Maintenance {
         id: i64,
         event: MaintenanceEvent,
+    },
+    /// A problem: a ticket of kind `Problem`, under its own entity name.
+    Problem {
+        id: TicketId,
+        event: ProblemEvent,
     },
 }
 

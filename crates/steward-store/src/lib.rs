@@ -101,6 +101,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ci_unique_values_key", "ci_unique_values.class, ci_unique_values.attr", "attributes"),
     ("ci_relations_key", "ci_relations.from_ci, ci_relations.to_ci, ci_relations.kind", "kind"),
     ("ci_classes_pkey", "ci_classes.name", "name"),
+    ("problem_incidents_pkey", "problem_incidents.incident_id", "incident_ids"),
 ];
 
 impl From<DecodeError> for StoreError {

@@ -23,6 +23,7 @@ pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
 pub use intake::Intake;
 pub use list::IncidentList;
 pub use replies::FilledReply;
+pub(crate) use references::parse_service;
 
 /// The entity name incidents carry in the event log.
 pub const ENTITY: &str = "incident";

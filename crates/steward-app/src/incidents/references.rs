@@ -22,7 +22,7 @@ pub fn parse_service(input: Option<&str>) -> Result<Option<String>> {
 impl crate::Incidents<'_> {
     /// Validates the references of `ticket` and applies the assignment rule. `assignment` is
     /// `(current team, team the caller asked for)` on updates.
-    pub(super) async fn check_references(
+    pub(crate) async fn check_references(
         self,
         actor: &Actor,
         ticket: &mut Ticket,

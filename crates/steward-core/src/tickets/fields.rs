@@ -20,12 +20,14 @@ impl FieldError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TicketKind {
     Incident,
+    Problem,
 }
 
 impl TicketKind {
     pub fn as_str(self) -> &'static str {
         match self {
             TicketKind::Incident => "incident",
+            TicketKind::Problem => "problem",
         }
     }
 
@@ -33,12 +35,14 @@ impl TicketKind {
     pub fn prefix(self) -> &'static str {
         match self {
             TicketKind::Incident => "INC",
+            TicketKind::Problem => "PRB",
         }
     }
 
     pub fn parse(s: &str) -> Result<TicketKind, FieldError> {
         match s {
             "incident" => Ok(TicketKind::Incident),
+            "problem" => Ok(TicketKind::Problem),
             other => Err(FieldError::new("kind", format!("unknown ticket kind `{other}`"))),
         }
     }

@@ -1,11 +1,13 @@
-//! The incident lifecycle: new → assigned → in_progress → on_hold → resolved → closed, with
-//! reopen from resolved and cancel from any open state.
+//! Ticket lifecycles. Incidents: new → assigned → in_progress → on_hold → resolved → closed,
+//! with reopen from resolved and cancel from any open state. Problems: new → under
+//! investigation → root cause known → known error → resolved → closed. One `State` names every
+//! kind's states; `State::allowed` says which moves a kind has.
 
 use std::fmt;
 
 use jiff::Timestamp;
 
-use super::{FieldError, Ticket};
+use super::{FieldError, Ticket, TicketKind};
 
 macro_rules! word_enum {
     ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident => $t:literal),+ $(,)? }) => {
@@ -48,6 +50,9 @@ word_enum! {
         Resolved => "resolved",
         Closed => "closed",
         Cancelled => "cancelled",
+        UnderInvestigation => "under_investigation",
+        RootCauseKnown => "root_cause_known",
+        KnownError => "known_error",
     }
 }
 
@@ -73,16 +78,38 @@ word_enum! {
 }
 
 impl State {
-    /// The states a ticket may move to from this one.
-    pub fn allowed(self) -> &'static [State] {
+    /// The states a ticket of `kind` may be in, in their usual order.
+    pub fn of(kind: TicketKind) -> &'static [State] {
         use State::*;
-        match self {
-            New => &[Assigned, InProgress, OnHold, Resolved, Cancelled],
-            Assigned => &[InProgress, OnHold, Resolved, Cancelled],
-            InProgress => &[Assigned, OnHold, Resolved, Cancelled],
-            OnHold => &[Assigned, InProgress, Resolved, Cancelled],
-            Resolved => &[InProgress, Closed],
-            Closed | Cancelled => &[],
+        match kind {
+            TicketKind::Incident => &[New, Assigned, InProgress, OnHold, Resolved, Closed, Cancelled],
+            TicketKind::Problem => {
+                &[New, UnderInvestigation, RootCauseKnown, KnownError, Resolved, Closed, Cancelled]
+            }
+        }
+    }
+
+    /// The states a ticket of `kind` may move to from this one (none from a state the kind
+    /// does not have).
+    pub fn allowed(self, kind: TicketKind) -> &'static [State] {
+        use State::*;
+        match kind {
+            TicketKind::Incident => match self {
+                New => &[Assigned, InProgress, OnHold, Resolved, Cancelled],
+                Assigned => &[InProgress, OnHold, Resolved, Cancelled],
+                InProgress => &[Assigned, OnHold, Resolved, Cancelled],
+                OnHold => &[Assigned, InProgress, Resolved, Cancelled],
+                Resolved => &[InProgress, Closed],
+                Closed | Cancelled | UnderInvestigation | RootCauseKnown | KnownError => &[],
+            },
+            TicketKind::Problem => match self {
+                New => &[UnderInvestigation, Cancelled],
+                UnderInvestigation => &[RootCauseKnown, KnownError, Resolved, Cancelled],
+                RootCauseKnown => &[UnderInvestigation, KnownError, Resolved, Cancelled],
+                KnownError => &[UnderInvestigation, Resolved],
+                Resolved => &[UnderInvestigation, Closed],
+                Closed | Cancelled | Assigned | InProgress | OnHold => &[],
+            },
         }
     }
 
@@ -132,8 +159,9 @@ pub fn apply_transition(
     let missing = |field: &'static str, msg: &str| TransitionError::Missing(FieldError::new(field, msg));
     let to = req.to.ok_or_else(|| missing("to", "the target state `to` is required"))?;
     let from = ticket.state;
-    if !from.allowed().contains(&to) {
-        return Err(TransitionError::NotAllowed { from, to, allowed: from.allowed().to_vec() });
+    let allowed = from.allowed(ticket.kind);
+    if !allowed.contains(&to) {
+        return Err(TransitionError::NotAllowed { from, to, allowed: allowed.to_vec() });
     }
     match to {
         State::Assigned if ticket.team_id.is_none() && ticket.assignee_id.is_none() => {
@@ -217,9 +245,12 @@ pub(crate) mod tests {
 
     #[test]
     fn the_whole_table() {
-        for from in State::ALL {
+        for (kind, from) in [TicketKind::Incident, TicketKind::Problem]
+            .into_iter()
+            .flat_map(|k| State::ALL.iter().map(move |s| (k, s)))
+        {
             for target in State::ALL {
-                let mut t = ticket(*from);
+                let mut t = Ticket { kind, ..ticket(*from) };
                 let req = TransitionRequest {
                     to: Some(*target),
                     hold_reason: Some(HoldReason::AwaitingVendor),
@@ -227,10 +258,11 @@ pub(crate) mod tests {
                     resolution_note: Some("done".into()),
                 };
                 let result = apply_transition(&mut t, &req, Timestamp::UNIX_EPOCH);
-                assert_eq!(result.is_ok(), from.allowed().contains(target), "{from} → {target}");
-                if let Err(TransitionError::NotAllowed { allowed, .. }) = result {
-                    assert_eq!(allowed, from.allowed());
-                    assert_eq!(t, ticket(*from), "a refused transition changes nothing");
+                let allowed = from.allowed(kind);
+                assert_eq!(result.is_ok(), allowed.contains(target), "{kind:?} {from} → {target}");
+                if let Err(TransitionError::NotAllowed { allowed: said, .. }) = result {
+                    assert_eq!(said, allowed);
+                    assert_eq!(t, Ticket { kind, ..ticket(*from) }, "a refused transition changes nothing");
                 }
             }
         }
@@ -274,6 +306,17 @@ pub(crate) mod tests {
         apply_transition(&mut t, &to(State::Closed), Timestamp::UNIX_EPOCH).unwrap();
         let err = apply_transition(&mut t, &to(State::InProgress), Timestamp::UNIX_EPOCH).unwrap_err();
         assert!(err.to_string().contains("none (the ticket is final)"), "{err}");
+    }
+
+    #[test]
+    fn each_kind_moves_only_among_its_own_states() {
+        for kind in [TicketKind::Incident, TicketKind::Problem] {
+            for state in State::ALL {
+                let own = State::of(kind).contains(state);
+                assert!(own || state.allowed(kind).is_empty(), "{kind:?} {state}");
+                assert!(state.allowed(kind).iter().all(|s| State::of(kind).contains(s)), "{kind:?} {state}");
+            }
+        }
     }
 
     #[test]

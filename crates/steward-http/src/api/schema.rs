@@ -8,7 +8,7 @@
 
 use steward_core::cmdb::{CiStatus, RelationType};
 use steward_core::identity::{Role, Scope};
-use steward_core::tickets::{HoldReason, QueueColumn, ResolutionCode, State};
+use steward_core::tickets::{HoldReason, QueueColumn, ResolutionCode, State, TicketKind};
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
 /// One line of text: no control characters, something besides white space (what the names'
@@ -32,7 +32,15 @@ fn words(values: impl IntoIterator<Item = &'static str>, nullable: bool) -> Obje
 }
 
 pub fn state() -> Object {
-    words(State::ALL.iter().map(|s| s.as_str()), false)
+    words(State::of(TicketKind::Incident).iter().map(|s| s.as_str()), false)
+}
+
+pub fn problem_state() -> Object {
+    words(State::of(TicketKind::Problem).iter().map(|s| s.as_str()), false)
+}
+
+pub fn fishbone_bone() -> Object {
+    words(steward_core::problems::Bone::ALL.iter().map(|b| b.as_str()), false)
 }
 
 pub fn hold_reason_or_null() -> Object {

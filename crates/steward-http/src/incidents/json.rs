@@ -82,7 +82,7 @@ impl From<&Ticket> for IncidentJson {
             created_at: time(t.created_at),
             updated_at: time(t.updated_at),
             version: t.version,
-            allowed_transitions: t.state.allowed().iter().map(|s| s.as_str()).collect(),
+            allowed_transitions: t.state.allowed(t.kind).iter().map(|s| s.as_str()).collect(),
         }
     }
 }

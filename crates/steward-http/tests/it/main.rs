@@ -19,6 +19,7 @@ mod incidents;
 mod incidents_input;
 mod notifications;
 mod observability;
+mod problem_tickets;
 mod problems;
 mod replies;
 mod reports;

@@ -252,7 +252,7 @@ impl Store {
         for chunk in ci_ids.chunks(500) {
             let sql = format!(
                 "SELECT l.ci_id, t.id, t.number, t.title, t.priority FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
-                 WHERE l.ci_id IN ({}) AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
+                 WHERE l.ci_id IN ({}) AND t.kind = 'incident' AND t.state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY t.priority, t.id",
                 id_list(chunk)
             );
             let rows: Vec<(i64, i64, String, String, i64)> =
@@ -272,7 +272,7 @@ impl Store {
     ) -> Result<Vec<(TicketId, String, String, i64, String)>> {
         let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
             "SELECT t.id, t.number, t.title, t.priority, t.state FROM ticket_cis l JOIN tickets t ON t.id = l.ticket_id \
-             WHERE l.ci_id = $1 ORDER BY t.id DESC LIMIT $2",
+             WHERE l.ci_id = $1 AND t.kind = 'incident' ORDER BY t.id DESC LIMIT $2",
         )
         .bind(ci.get())
         .bind(limit)

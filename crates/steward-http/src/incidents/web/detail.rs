@@ -264,6 +264,8 @@ struct DetailPage<'a> {
     cis: Vec<(i64, String)>,
     /// The alerts from monitoring linked to it: (status, title, host or service, last seen).
     alerts: Vec<(&'static str, String, String, String)>,
+    /// The problem the incident is linked to (shown to agents).
+    problem: Option<steward_core::tickets::Ticket>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -328,7 +330,7 @@ async fn detail_page(
     let failed = rerender(&mut page, error)?;
     let work = access == TicketAccess::Work;
     let transitions: Vec<(&'static str, &'static str)> = match access {
-        TicketAccess::Work => ticket.state.allowed().iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        TicketAccess::Work => ticket.state.allowed(ticket.kind).iter().map(|s| (s.as_str(), state_key(*s))).collect(),
         TicketAccess::Participate if ticket.state == TicketState::Resolved => {
             [TicketState::InProgress, TicketState::Closed]
                 .iter()
@@ -402,8 +404,10 @@ async fn detail_page(
         true => state.app.incidents().replies_for(&actor, id).await?,
         false => Vec::new(),
     };
+    let problem = crate::problems::incident_panel(&state, &actor, id).await?;
     let detail = DetailPage {
         alerts,
+        problem,
         replies,
         sla,
         sla_source,

@@ -35,6 +35,9 @@ pub fn state_key(s: TicketState) -> &'static str {
         TicketState::Resolved => "state.resolved",
         TicketState::Closed => "state.closed",
         TicketState::Cancelled => "state.cancelled",
+        TicketState::UnderInvestigation => "state.under_investigation",
+        TicketState::RootCauseKnown => "state.root_cause_known",
+        TicketState::KnownError => "state.known_error",
     }
 }
 
@@ -211,7 +214,7 @@ pub async fn list(
         tabs,
         views: state.app.incidents().saved_views(&actor).await?,
         filters,
-        states: TicketState::ALL.iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        states: TicketState::of(steward_core::tickets::TicketKind::Incident).iter().map(|s| (s.as_str(), state_key(*s))).collect(),
         priorities: vec![1, 2, 3, 4, 5],
         agent,
         teams,

@@ -1,9 +1,17 @@
 //! The codec reads back every kind of event it writes, and refuses what it cannot read.
 
 use steward_core::cmdb::CiField;
+use steward_core::problems::{AnalysisField, ProblemEvent};
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 
 use super::*;
+
+fn changes_of_state(from: &str, to: &str) -> Changes<TicketField> {
+    Changes {
+        before: Fields(vec![(TicketField::State, FieldValue::Text(from.into()))]),
+        after: Fields(vec![(TicketField::State, FieldValue::Text(to.into()))]),
+    }
+}
 
 fn round_trip(event: DomainEvent) {
     let e = encode(&event);
@@ -59,6 +67,24 @@ fn every_kind_of_event_reads_back_as_written() {
     ];
     for event in incident {
         round_trip(DomainEvent::Incident { id: TicketId(12), event });
+    }
+    let analysed = Changes {
+        before: Fields(vec![(AnalysisField::Whys, FieldValue::Text(String::new()))]),
+        after: Fields(vec![(AnalysisField::Whys, FieldValue::Text("slow\npool full".into()))]),
+    };
+    let problem = [
+        ProblemEvent::Opened(Fields(vec![(TicketField::Number, FieldValue::Text("PRB000001".into()))])),
+        ProblemEvent::Updated(changes_of_state("new", "under_investigation")),
+        ProblemEvent::Transitioned(changes_of_state("under_investigation", "known_error")),
+        ProblemEvent::Analysed(analysed),
+        ProblemEvent::IncidentLinked { incident_id: TicketId(3), number: "INC000003".into() },
+        ProblemEvent::IncidentUnlinked { incident_id: TicketId(3), number: "INC000003".into() },
+        ProblemEvent::CiLinked { ci_id: CiId(5), ci: "db01".into() },
+        ProblemEvent::CiUnlinked { ci_id: CiId(5), ci: "db01".into() },
+        ProblemEvent::Commented { comment_id: 4 },
+    ];
+    for event in problem {
+        round_trip(DomainEvent::Problem { id: TicketId(13), event });
     }
     let attrs: BTreeMap<String, String> = [("ip".to_owned(), "10.0.0.1".to_owned())].into();
     let relation = RelationDetail {
