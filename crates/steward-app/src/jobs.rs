@@ -41,6 +41,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (DIGEST, SignedDuration::from_hours(24)),
     (crate::subscriptions::FEED, SignedDuration::from_secs(5)),
     (PURGE_PAYLOADS, SignedDuration::from_hours(6)),
+    (crate::knowledge::REVIEW_REMINDERS, SignedDuration::from_hours(1)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -130,6 +131,11 @@ impl App {
             crate::subscriptions::DELIVER => {
                 let id = job.payload.get("delivery").and_then(serde_json::Value::as_i64).unwrap_or_default();
                 self.subscriptions().deliver(id, job.attempts, job.max_attempts).await
+            }
+            crate::knowledge::REVIEW_REMINDERS => {
+                let reminded = self.remind_article_reviews().await?;
+                tracing::debug!(reminded, "article review reminders");
+                Ok(())
             }
             PURGE_PAYLOADS => {
                 let purged = self.alerts().purge_payloads().await?;

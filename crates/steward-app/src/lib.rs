@@ -15,6 +15,7 @@ mod error;
 mod events;
 pub mod incidents;
 pub mod jobs;
+pub mod knowledge;
 mod mail;
 pub mod markdown;
 pub mod notifications;
@@ -43,7 +44,7 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Notifications, Problems, Reports, Sla, Subscriptions,
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Sla, Subscriptions,
     Tokens,
 };
 pub use tokens::IssuedToken;

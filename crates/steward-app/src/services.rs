@@ -36,8 +36,10 @@ macro_rules! services {
 services! {
     /// Incidents: raise, update, move through the lifecycle, converse, watch, relate, list.
     Incidents => incidents;
-    /// Problems: candidates from recurring incidents (issue 19).
+    /// Problems: tickets with a root-cause analysis, linked incidents, known errors, candidates.
     Problems => problems;
+    /// The knowledge base: articles, their versions, workflow, ratings.
+    Knowledge => knowledge;
     /// Who outside Steward hears of what: subscriptions and their deliveries.
     Subscriptions => subscriptions;
     /// SLA calendars and policies, an incident's clocks, warnings and breaches.

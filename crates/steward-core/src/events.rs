@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
+use crate::knowledge::ArticleEvent;
 use crate::problems::ProblemEvent;
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
@@ -85,6 +86,11 @@ pub enum DomainEvent {
     Maintenance {
         id: i64,
         event: MaintenanceEvent,
+    },
+    /// A knowledge article.
+    Article {
+        id: i64,
+        event: ArticleEvent,
     },
     /// A problem: a ticket of kind `Problem`, under its own entity name.
     Problem {

@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod identity;
 pub mod ids;
 pub mod jobs;
+pub mod knowledge;
 pub mod problems;
 pub mod reports;
 pub mod sla;

@@ -16,6 +16,7 @@ mod cmdb;
 mod credentials;
 mod events;
 mod jobs;
+mod knowledge;
 mod notifications;
 mod postgres;
 mod problems;
@@ -49,6 +50,7 @@ pub use events::{
     relation_json,
 };
 pub use jobs::{Job, NewJob};
+pub use knowledge::{ArticleFilter, ArticleRecord, ArticleVersion};
 pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
