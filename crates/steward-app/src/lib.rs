@@ -44,8 +44,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Sla, Subscriptions,
-    Tokens,
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Sla,
+    Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
 

@@ -19,6 +19,7 @@ mod health;
 mod i18n;
 mod identity;
 mod incidents;
+mod knowledge;
 mod limits;
 mod metrics;
 mod problems;
@@ -153,6 +154,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(alerts::routes());
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
+    table.extend(knowledge::routes());
     table
 }
 

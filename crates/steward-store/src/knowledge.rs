@@ -106,7 +106,8 @@ fn version_of(r: &sqlx::any::AnyRow) -> Result<ArticleVersion> {
 impl Store {
     pub async fn article(&self, id: i64) -> Result<Option<ArticleRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM articles WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
         row.as_ref().map(record).transpose()
     }
 
@@ -202,7 +203,10 @@ impl Store {
             "SELECT {} FROM ticket_articles l JOIN articles a ON a.id = l.article_id WHERE l.ticket_id = $1 ORDER BY l.linked_at",
             cols.join(", ")
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket.get()).fetch_all(&mut *self.reader().await?).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ticket.get())
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter().map(record).collect()
     }
 
@@ -222,13 +226,15 @@ impl Store {
 
     /// A reader's "was this helpful?" answer, if they gave one.
     pub async fn article_rating(&self, id: i64, user: UserId) -> Result<Option<bool>> {
-        let row: Option<bool> =
-            sqlx::query_scalar("SELECT helpful FROM article_ratings WHERE article_id = $1 AND user_id = $2")
+        // As a number: sqlx's Any driver reads no SQLite BOOLEAN column.
+        let row: Option<i64> = sqlx::query_scalar(
+            "SELECT CASE WHEN helpful THEN 1 ELSE 0 END FROM article_ratings WHERE article_id = $1 AND user_id = $2",
+        )
                 .bind(id)
                 .bind(user.get())
-                .fetch_optional(&mut *self.reader().await?)
-                .await?;
-        Ok(row)
+        .fetch_optional(&mut *self.reader().await?)
+        .await?;
+        Ok(row.map(|h| h == 1))
     }
 
     /// Counts a reader's view.
@@ -285,7 +291,14 @@ impl Tx {
         Ok(id)
     }
 
-    async fn insert_article_version(&mut self, id: i64, version: i64, c: &Content, editor: UserId, at: Timestamp) -> Result<()> {
+    async fn insert_article_version(
+        &mut self,
+        id: i64,
+        version: i64,
+        c: &Content,
+        editor: UserId,
+        at: Timestamp,
+    ) -> Result<()> {
         let mut args = vec![id.into(), version.into()];
         args.extend(content_args(c));
         args.extend([editor.into(), to_ms(at).into()]);
@@ -366,7 +379,12 @@ impl Tx {
             "INSERT INTO article_ratings (article_id, user_id, helpful, rated_at) VALUES ($1, $2, {flag}, $3) \
              ON CONFLICT (article_id, user_id) DO UPDATE SET helpful = excluded.helpful, rated_at = excluded.rated_at"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(user.get()).bind(to_ms(at)).execute(self.conn().await?).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(user.get())
+            .bind(to_ms(at))
+            .execute(self.conn().await?)
+            .await?;
         self.execute(
             "UPDATE articles SET \
              helpful = (SELECT COUNT(*) FROM article_ratings WHERE article_id = $1 AND helpful), \
@@ -385,8 +403,11 @@ impl Tx {
     }
 
     pub async fn mark_review_reminded(&mut self, id: i64, review_by: Date) -> Result<()> {
-        self.execute("UPDATE articles SET reminded_for = $1 WHERE id = $2", vec![review_by.to_string().into(), id.into()])
-            .await?;
+        self.execute(
+            "UPDATE articles SET reminded_for = $1 WHERE id = $2",
+            vec![review_by.to_string().into(), id.into()],
+        )
+        .await?;
         Ok(())
     }
 }

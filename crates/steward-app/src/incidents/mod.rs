@@ -22,8 +22,8 @@ use crate::{Actor, AppError, Result};
 pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
 pub use intake::Intake;
 pub use list::IncidentList;
-pub use replies::FilledReply;
 pub(crate) use references::parse_service;
+pub use replies::FilledReply;
 
 /// The entity name incidents carry in the event log.
 pub const ENTITY: &str = "incident";

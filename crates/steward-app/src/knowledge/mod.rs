@@ -10,7 +10,8 @@ use steward_core::events::{DomainEvent, Fields};
 use steward_core::identity::Permission;
 use steward_core::ids::TicketId;
 use steward_core::knowledge::{
-    ArticleEvent, ArticleState, Audience, Content, DiffLine, Step, StepError, article_fields, diff_lines, step,
+    ArticleEvent, ArticleState, Audience, Content, DiffLine, Step, StepError, article_fields, diff_lines,
+    step,
 };
 use steward_core::tickets::{Tags, TicketKind};
 use steward_store::{ArticleFilter, ArticleRecord, ArticleVersion};
@@ -66,13 +67,14 @@ impl crate::Knowledge<'_> {
     }
 
     /// What `actor` is shown of `record`, or `None` when they may not see it.
-    pub(crate) async fn view(self, actor: &Actor, record: ArticleRecord) -> Result<Option<ArticleView>> {
+    pub async fn view(self, actor: &Actor, record: ArticleRecord) -> Result<Option<ArticleView>> {
         let rated = self.store.article_rating(record.id, actor.user.id).await?;
         if writer(actor) {
             let (shown, shown_version) = (record.content.clone(), record.version);
             return Ok(Some(ArticleView { record, shown, shown_version, writer: true, rated }));
         }
-        let readable = record.content.audience == Audience::Requesters && record.state != ArticleState::Retired;
+        let readable =
+            record.content.audience == Audience::Requesters && record.state != ArticleState::Retired;
         let Some(published) = record.published_version.filter(|_| readable) else { return Ok(None) };
         let shown = match published == record.version {
             true => record.content.clone(),
@@ -103,7 +105,9 @@ impl crate::Knowledge<'_> {
         }
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_article(&input.content, ArticleState::Draft, actor.user.id, input.source_ticket, at).await?;
+        let id = tx
+            .insert_article(&input.content, ArticleState::Draft, actor.user.id, input.source_ticket, at)
+            .await?;
         let fields = article_fields(&input.content, ArticleState::Draft, 1);
         let event = ArticleEvent::Created { fields, source: input.source_ticket };
         record(&mut tx, at, Some(actor), DomainEvent::Article { id, event }).await?;
@@ -113,15 +117,28 @@ impl crate::Knowledge<'_> {
 
     /// Saves a new version if the article is still at `expected`. A published article stays
     /// published in its last published version while the new draft is reviewed.
-    pub async fn edit(self, actor: &Actor, id: i64, expected: Option<i64>, content: Content) -> Result<ArticleRecord> {
+    pub async fn edit(
+        self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i64>,
+        content: Content,
+    ) -> Result<ArticleRecord> {
         self.knowledge().save(actor, id, expected, content, None).await
     }
 
     /// Saves version `to` again as the newest version.
-    pub async fn rollback(self, actor: &Actor, id: i64, expected: Option<i64>, to: i64) -> Result<ArticleRecord> {
+    pub async fn rollback(
+        self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i64>,
+        to: i64,
+    ) -> Result<ArticleRecord> {
         actor.require(Permission::WorkTickets)?;
         let old = self.store.article_version(id, to).await?;
-        let old = old.ok_or_else(|| AppError::invalid("version", format!("article {id} has no version {to}")))?;
+        let old =
+            old.ok_or_else(|| AppError::invalid("version", format!("article {id} has no version {to}")))?;
         self.knowledge().save(actor, id, expected, old.content, Some(to)).await
     }
 
@@ -141,7 +158,8 @@ impl crate::Knowledge<'_> {
         }
         let before = article_fields(&current.content, current.state, current.version);
         let after = article_fields(&content, ArticleState::Draft, current.version + 1);
-        let Some(changes) = Fields::changes_from(&before, &after).filter(|_| current.content != content) else {
+        let Some(changes) = Fields::changes_from(&before, &after).filter(|_| current.content != content)
+        else {
             return Ok(current);
         };
         let at = self.now();
@@ -178,10 +196,15 @@ impl crate::Knowledge<'_> {
             return Err(AppError::invalid("comment", "a comment is at most 2,000 characters"));
         }
         let own = current.last_editor_id == actor.user.id;
-        let next = step(current.state, action, own, actor.can(Permission::ManageDirectory)).map_err(|e| match e {
-            StepError::OwnWork => AppError::Forbidden(e.to_string()),
-            StepError::NotNow { .. } => AppError::Conflict { field: Some("action"), message: e.to_string() },
-        })?;
+        let next =
+            step(current.state, action, own, actor.can(Permission::ManageDirectory)).map_err(
+                |e| match e {
+                    StepError::OwnWork => AppError::Forbidden(e.to_string()),
+                    StepError::NotNow { .. } => {
+                        AppError::Conflict { field: Some("action"), message: e.to_string() }
+                    }
+                },
+            )?;
         let published = match action {
             Step::Publish => Some(Some(current.version)),
             Step::Retire => Some(None),
@@ -189,11 +212,16 @@ impl crate::Knowledge<'_> {
         };
         let before = article_fields(&current.content, current.state, current.version);
         let after = article_fields(&current.content, next, current.version);
-        let changes = Fields::changes_from(&before, &after).ok_or_else(|| AppError::Internal(anyhow::anyhow!("a move changed nothing")))?;
+        let changes = Fields::changes_from(&before, &after)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a move changed nothing")))?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.move_article(id, current.version, next, published, at).await?;
-        let event = ArticleEvent::Moved { changes, step: action.as_str().to_owned(), comment: comment.map(str::to_owned) };
+        let event = ArticleEvent::Moved {
+            changes,
+            step: action.as_str().to_owned(),
+            comment: comment.map(str::to_owned),
+        };
         record(&mut tx, at, Some(actor), DomainEvent::Article { id, event }).await?;
         tx.commit().await?;
         self.store.article(id).await?.ok_or_else(not_found)
@@ -210,7 +238,10 @@ impl crate::Knowledge<'_> {
     pub async fn diff(self, actor: &Actor, id: i64, from: i64, to: i64) -> Result<Vec<DiffLine>> {
         actor.require(Permission::WorkTickets)?;
         let version = |v: i64| async move {
-            self.store.article_version(id, v).await?.ok_or_else(|| AppError::invalid("version", format!("no version {v}")))
+            self.store
+                .article_version(id, v)
+                .await?
+                .ok_or_else(|| AppError::invalid("version", format!("no version {v}")))
         };
         let (a, b) = (version(from).await?, version(to).await?);
         let text = |v: &ArticleVersion| format!("# {}\n\n{}\n", v.content.title, v.content.body);
@@ -225,7 +256,13 @@ impl crate::Knowledge<'_> {
         let mut tx = self.store.begin().await?;
         tx.rate_article(id, actor.user.id, helpful, at).await?;
         if before != Some(helpful) {
-            record(&mut tx, at, Some(actor), DomainEvent::Article { id, event: ArticleEvent::Rated { helpful } }).await?;
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                DomainEvent::Article { id, event: ArticleEvent::Rated { helpful } },
+            )
+            .await?;
         }
         tx.commit().await?;
         self.store.article(id).await?.ok_or_else(not_found)
@@ -246,7 +283,11 @@ impl crate::Knowledge<'_> {
                 self.problems().ticket(actor, ticket).await?;
             }
         }
-        let article = self.store.article(id).await?.ok_or_else(|| AppError::invalid("article_id", format!("no article {id}")))?;
+        let article = self
+            .store
+            .article(id)
+            .await?
+            .ok_or_else(|| AppError::invalid("article_id", format!("no article {id}")))?;
         if article.state == ArticleState::Retired {
             return Err(AppError::invalid("article_id", "a retired article cannot be attached"));
         }
@@ -254,7 +295,13 @@ impl crate::Knowledge<'_> {
         let mut tx = self.store.begin().await?;
         let added = tx.attach_article(ticket, id, at).await?;
         if added {
-            record(&mut tx, at, Some(actor), DomainEvent::Article { id, event: ArticleEvent::Attached { ticket_id: ticket } }).await?;
+            record(
+                &mut tx,
+                at,
+                Some(actor),
+                DomainEvent::Article { id, event: ArticleEvent::Attached { ticket_id: ticket } },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(added)

@@ -23,16 +23,24 @@ impl App {
             let at = self.now();
             let mut tx = self.store.begin().await?;
             tx.mark_review_reminded(article.id, review_by).await?;
-            record(&mut tx, at, None, DomainEvent::Article { id: article.id, event: ArticleEvent::ReviewDue }).await?;
+            record(
+                &mut tx,
+                at,
+                None,
+                DomainEvent::Article { id: article.id, event: ArticleEvent::ReviewDue },
+            )
+            .await?;
             if let Some(email) = owner.and_then(|u| u.email).filter(|_| self.config.mail.is_some()) {
                 let number = article_number(article.id);
                 let subject = format!("{number} is due for review: {}", article.content.title);
-                let link = self.config.public_url.as_deref().unwrap_or_default().trim_end_matches('/').to_owned();
+                let link =
+                    self.config.public_url.as_deref().unwrap_or_default().trim_end_matches('/').to_owned();
                 let body = format!(
                     "The article {number} \"{}\" was to be reviewed by {review_by}.\n\nCheck that it is still right, edit it or retire it: {link}/kb/{}\n",
                     article.content.title, article.id
                 );
-                crate::mail::enqueue(&mut tx, at, crate::mail::payload(email.as_str(), &subject, &body)).await?;
+                crate::mail::enqueue(&mut tx, at, crate::mail::payload(email.as_str(), &subject, &body))
+                    .await?;
             }
             tx.commit().await?;
             reminded += 1;

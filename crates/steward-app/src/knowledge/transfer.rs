@@ -59,11 +59,23 @@ impl crate::Knowledge<'_> {
                 None | Some("") | Some("draft") => ArticleState::Draft,
                 Some("published") => ArticleState::Published,
                 Some(other) => {
-                    report.errors.push((place, "state".into(), format!("`{other}`: expected draft or published")));
+                    report.errors.push((
+                        place,
+                        "state".into(),
+                        format!("`{other}`: expected draft or published"),
+                    ));
                     continue;
                 }
             };
-            match Content::parse(&line.title, &line.body, line.lang.as_deref(), &line.audience, &line.category, &line.tags, None) {
+            match Content::parse(
+                &line.title,
+                &line.body,
+                line.lang.as_deref(),
+                &line.audience,
+                &line.category,
+                &line.tags,
+                None,
+            ) {
                 Ok(c) => checked.push((c, state)),
                 Err(e) => report.errors.push((place, e.field.to_owned(), e.message)),
             }
@@ -78,7 +90,8 @@ impl crate::Knowledge<'_> {
             for (content, state) in chunk {
                 let id = tx.insert_article(content, *state, owner, None, at).await?;
                 let fields = article_fields(content, *state, 1);
-                events.push(DomainEvent::Article { id, event: ArticleEvent::Created { fields, source: None } });
+                events
+                    .push(DomainEvent::Article { id, event: ArticleEvent::Created { fields, source: None } });
             }
             record_many(&mut tx, at, None, events).await?;
             tx.commit().await?;

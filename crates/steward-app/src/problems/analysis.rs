@@ -40,7 +40,8 @@ impl crate::Problems<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.save_analysis(id, &analysis, at).await?;
-        record(&mut tx, at, Some(actor), DomainEvent::Problem { id, event: ProblemEvent::Analysed(changes) }).await?;
+        record(&mut tx, at, Some(actor), DomainEvent::Problem { id, event: ProblemEvent::Analysed(changes) })
+            .await?;
         let saved = self.problems().touch(&mut tx, &problem).await?;
         tx.commit().await?;
         Ok(saved)
@@ -57,7 +58,8 @@ impl crate::Problems<'_> {
         Ok(rows
             .into_iter()
             .filter(|(t, a)| {
-                let text = format!("{} {} {} {}", t.number, t.title, a.root_cause, a.workaround).to_lowercase();
+                let text =
+                    format!("{} {} {} {}", t.number, t.title, a.root_cause, a.workaround).to_lowercase();
                 words.iter().all(|w| text.contains(w.as_str()))
             })
             .take(limit.clamp(1, 500) as usize)

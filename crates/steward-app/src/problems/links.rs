@@ -46,15 +46,26 @@ impl crate::Problems<'_> {
         if !problem.state.is_open() {
             return Err(AppError::Conflict {
                 field: Some("incident_ids"),
-                message: format!("{} is {}: reopen it before linking incidents", problem.number, problem.state),
+                message: format!(
+                    "{} is {}: reopen it before linking incidents",
+                    problem.number, problem.state
+                ),
             });
         }
         let mut found = Vec::new();
         for incident in incidents {
-            found.push(self.incidents().get(actor, *incident).await.map_err(|e| match e {
-                AppError::NotFound(_) => AppError::invalid("incident_ids", format!("no incident {incident}")),
-                other => other,
-            })?.ticket);
+            found.push(
+                self.incidents()
+                    .get(actor, *incident)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::NotFound(_) => {
+                            AppError::invalid("incident_ids", format!("no incident {incident}"))
+                        }
+                        other => other,
+                    })?
+                    .ticket,
+            );
         }
         let found = self.problems().linkable_tickets(found).await?;
         let mut tx = self.store.begin().await?;
@@ -128,7 +139,10 @@ impl crate::Problems<'_> {
         if let Some(only) = only
             && let Some(stranger) = only.iter().find(|i| !linked.iter().any(|t| t.id == **i))
         {
-            return Err(AppError::invalid("incident_ids", format!("incident {stranger} is not linked to {}", problem.number)));
+            return Err(AppError::invalid(
+                "incident_ids",
+                format!("incident {stranger} is not linked to {}", problem.number),
+            ));
         }
         let mut resolved = Vec::new();
         for incident in linked.into_iter().filter(|t| t.state.is_open()) {
@@ -155,7 +169,10 @@ impl crate::Problems<'_> {
         out.extend(own.iter().map(|e| entry(e, &problem.number)));
         let ids: Vec<String> = incidents.iter().map(|t| t.id.to_string()).collect();
         for e in self.store.histories(crate::incidents::ENTITY, &ids).await? {
-            let number = incidents.iter().find(|t| Some(t.id.to_string()) == e.event.entity_id).map(|t| t.number.as_str());
+            let number = incidents
+                .iter()
+                .find(|t| Some(t.id.to_string()) == e.event.entity_id)
+                .map(|t| t.number.as_str());
             out.push(entry(&e, number.unwrap_or_default()));
         }
         let mut alerts = Vec::new();
@@ -165,7 +182,8 @@ impl crate::Problems<'_> {
         }
         let alert_ids: Vec<String> = alerts.iter().map(|a| a.id.to_string()).collect();
         for e in self.store.histories("alert", &alert_ids).await? {
-            let title = alerts.iter().find(|a| Some(a.id.to_string()) == e.event.entity_id).map(|a| a.title.as_str());
+            let title =
+                alerts.iter().find(|a| Some(a.id.to_string()) == e.event.entity_id).map(|a| a.title.as_str());
             out.push(entry(&e, title.unwrap_or_default()));
         }
         out.sort_by_key(|e| e.at);
@@ -208,7 +226,13 @@ impl crate::Problems<'_> {
         Ok(found)
     }
 
-    pub(super) async fn link_in(self, tx: &mut Tx, actor: &Actor, problem: &Ticket, incidents: &[Ticket]) -> Result<()> {
+    pub(super) async fn link_in(
+        self,
+        tx: &mut Tx,
+        actor: &Actor,
+        problem: &Ticket,
+        incidents: &[Ticket],
+    ) -> Result<()> {
         let at = self.now();
         for t in incidents {
             tx.link_problem_incident(problem.id, t.id, at).await?;
@@ -218,7 +242,13 @@ impl crate::Problems<'_> {
         Ok(())
     }
 
-    pub(super) async fn link_cis_in(self, tx: &mut Tx, actor: &Actor, problem: &Ticket, cis: &[CiRecord]) -> Result<()> {
+    pub(super) async fn link_cis_in(
+        self,
+        tx: &mut Tx,
+        actor: &Actor,
+        problem: &Ticket,
+        cis: &[CiRecord],
+    ) -> Result<()> {
         let at = self.now();
         for ci in cis {
             if tx.link_ticket_ci(problem.id, ci.id).await? {

@@ -233,7 +233,12 @@ impl crate::Problems<'_> {
     }
 
     /// The problem as it stands, if the actor may work it and it is still at `expected_version`.
-    pub(super) async fn current(self, actor: &Actor, id: TicketId, expected_version: Option<i64>) -> Result<Ticket> {
+    pub(super) async fn current(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        expected_version: Option<i64>,
+    ) -> Result<Ticket> {
         actor.require(Permission::WorkTickets)?;
         let current = self.problems().ticket(actor, id).await?;
         if let Some(v) = expected_version
@@ -262,7 +267,8 @@ impl crate::Problems<'_> {
         if saved.description != current.description {
             tx.set_description_html(saved.id, crate::markdown::to_safe_html(&saved.description));
         }
-        record(&mut tx, at, Some(actor), DomainEvent::Problem { id: saved.id, event: event(changes) }).await?;
+        record(&mut tx, at, Some(actor), DomainEvent::Problem { id: saved.id, event: event(changes) })
+            .await?;
         tx.commit().await?;
         Ok(saved)
     }

@@ -129,7 +129,9 @@ impl Content {
             return Err(FieldError::new("category", "a category is at most 100 printable characters"));
         }
         let review_by = match review_by.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(d.parse::<Date>().map_err(|_| FieldError::new("review_by", "a date such as 2027-06-30"))?),
+            Some(d) => Some(
+                d.parse::<Date>().map_err(|_| FieldError::new("review_by", "a date such as 2027-06-30"))?,
+            ),
             None => None,
         };
         Ok(Content {
@@ -166,7 +168,10 @@ impl Step {
             "retire" => Ok(Step::Retire),
             other => Err(FieldError::new(
                 "action",
-                format!("unknown action `{}`: expected submit, publish, reject or retire", other.chars().take(40).collect::<String>()),
+                format!(
+                    "unknown action `{}`: expected submit, publish, reject or retire",
+                    other.chars().take(40).collect::<String>()
+                ),
             )),
         }
     }

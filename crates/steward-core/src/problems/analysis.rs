@@ -17,8 +17,14 @@ pub enum Bone {
 }
 
 impl Bone {
-    pub const ALL: &'static [Bone] =
-        &[Bone::People, Bone::Process, Bone::Technology, Bone::Environment, Bone::Supplier, Bone::Measurement];
+    pub const ALL: &'static [Bone] = &[
+        Bone::People,
+        Bone::Process,
+        Bone::Technology,
+        Bone::Environment,
+        Bone::Supplier,
+        Bone::Measurement,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,7 +78,10 @@ pub const MAX_LINE: usize = 500;
 fn line(field: &'static str, text: &str) -> Result<String, FieldError> {
     let t = text.trim();
     if t.chars().count() > MAX_LINE {
-        return Err(FieldError::new(field, format!("each line of {field} may not exceed {MAX_LINE} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("each line of {field} may not exceed {MAX_LINE} characters"),
+        ));
     }
     if t.chars().any(char::is_control) {
         return Err(FieldError::new(field, format!("{field} may not contain control characters")));
@@ -89,8 +98,11 @@ impl Analysis {
         workaround: &str,
         permanent_fix: &str,
     ) -> Result<Analysis, FieldError> {
-        let whys: Vec<String> =
-            whys.iter().map(|w| line("whys", w)).filter(|w| !matches!(w, Ok(w) if w.is_empty())).collect::<Result<_, _>>()?;
+        let whys: Vec<String> = whys
+            .iter()
+            .map(|w| line("whys", w))
+            .filter(|w| !matches!(w, Ok(w) if w.is_empty()))
+            .collect::<Result<_, _>>()?;
         if whys.len() > MAX_WHYS {
             return Err(FieldError::new("whys", format!("at most {MAX_WHYS} whys")));
         }
@@ -168,7 +180,8 @@ impl Field for AnalysisField {
 /// line never holds a line break, so the text reads back exactly.
 pub fn analysis_fields(a: &Analysis) -> Fields<AnalysisField> {
     let text = |s: &str| FieldValue::Text(s.to_owned());
-    let fishbone: Vec<String> = a.fishbone.iter().map(|c| format!("{}: {}", c.bone.as_str(), c.text)).collect();
+    let fishbone: Vec<String> =
+        a.fishbone.iter().map(|c| format!("{}: {}", c.bone.as_str(), c.text)).collect();
     Fields(vec![
         (AnalysisField::Whys, FieldValue::Text(a.whys.join("\n"))),
         (AnalysisField::Fishbone, FieldValue::Text(fishbone.join("\n"))),
@@ -199,13 +212,16 @@ mod tests {
 
     fn parse(whys: &[&str], bones: &[(&str, &str)]) -> Result<Analysis, FieldError> {
         let whys: Vec<String> = whys.iter().map(|s| s.to_string()).collect();
-        let bones: Vec<(String, String)> = bones.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let bones: Vec<(String, String)> =
+            bones.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         Analysis::parse(&whys, &bones, " pool too small ", "", "")
     }
 
     #[test]
     fn an_analysis_is_tidied_and_checked() {
-        let a = parse(&["db slow", " ", "pool exhausted"], &[("technology", "pool size 10"), ("process", "")]).unwrap();
+        let a =
+            parse(&["db slow", " ", "pool exhausted"], &[("technology", "pool size 10"), ("process", "")])
+                .unwrap();
         assert_eq!(a.whys, ["db slow", "pool exhausted"]);
         assert_eq!(a.fishbone, [Cause { bone: Bone::Technology, text: "pool size 10".into() }]);
         assert_eq!(a.root_cause, "pool too small");

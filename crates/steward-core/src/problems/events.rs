@@ -15,12 +15,26 @@ pub enum ProblemEvent {
     Transitioned(Changes<TicketField>),
     /// The root-cause analysis edited.
     Analysed(Changes<AnalysisField>),
-    IncidentLinked { incident_id: TicketId, number: String },
-    IncidentUnlinked { incident_id: TicketId, number: String },
-    CiLinked { ci_id: CiId, ci: String },
-    CiUnlinked { ci_id: CiId, ci: String },
+    IncidentLinked {
+        incident_id: TicketId,
+        number: String,
+    },
+    IncidentUnlinked {
+        incident_id: TicketId,
+        number: String,
+    },
+    CiLinked {
+        ci_id: CiId,
+        ci: String,
+    },
+    CiUnlinked {
+        ci_id: CiId,
+        ci: String,
+    },
     /// A work note on the problem.
-    Commented { comment_id: i64 },
+    Commented {
+        comment_id: i64,
+    },
 }
 
 impl ProblemEvent {

@@ -39,6 +39,18 @@ pub fn problem_state() -> Object {
     words(State::of(TicketKind::Problem).iter().map(|s| s.as_str()), false)
 }
 
+pub fn article_lang_or_null() -> Object {
+    words(steward_core::knowledge::Lang::ALL.iter().map(|l| l.as_str()), true)
+}
+
+pub fn audience_or_null() -> Object {
+    words(steward_core::knowledge::Audience::ALL.iter().map(|a| a.as_str()), true)
+}
+
+pub fn article_step() -> Object {
+    words(["submit", "publish", "reject", "retire"], false)
+}
+
 pub fn fishbone_bone() -> Object {
     words(steward_core::problems::Bone::ALL.iter().map(|b| b.as_str()), false)
 }

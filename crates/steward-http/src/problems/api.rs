@@ -13,7 +13,9 @@ use steward_core::problems::Analysis;
 use steward_core::tickets::{ResolutionCode, State as TicketState, TicketKind, TransitionRequest};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{KnownErrorJson, LinkedIncident, ProblemDetailJson, ProblemJson, ProblemPage, TimelineJson};
+use super::json::{
+    KnownErrorJson, LinkedIncident, ProblemDetailJson, ProblemJson, ProblemPage, TimelineJson,
+};
 use crate::AppState;
 use crate::api::Items;
 use crate::api::patch::{double_option, expected};
@@ -22,7 +24,12 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 use crate::ticket_query;
 
 /// The problem's detail with its version as the `ETag`.
-async fn detail(state: &AppState, actor: &steward_app::Actor, id: TicketId, status: StatusCode) -> ApiResult<Response> {
+async fn detail(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    id: TicketId,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let view = state.app.problems().get(actor, id).await?;
     let mut response = (status, Json(ProblemDetailJson::from(&view))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", view.ticket.version)) {
@@ -200,7 +207,12 @@ pub async fn transition(
     let request = TransitionRequest {
         to: Some(TicketState::parse(&b.to).map_err(|e| invalid(e).with_field("to"))?),
         hold_reason: None,
-        resolution_code: b.resolution_code.as_deref().map(ResolutionCode::parse).transpose().map_err(invalid)?,
+        resolution_code: b
+            .resolution_code
+            .as_deref()
+            .map(ResolutionCode::parse)
+            .transpose()
+            .map_err(invalid)?,
         resolution_note: b.resolution_note,
     };
     let problems = state.app.problems();
@@ -254,7 +266,8 @@ pub async fn analyse(
 ) -> ApiResult<Response> {
     let expected = expected(&headers, b.version)?;
     let bones: Vec<(String, String)> = b.fishbone.into_iter().map(|c| (c.category, c.cause)).collect();
-    let analysis = Analysis::parse(&b.whys, &bones, &b.root_cause, &b.workaround, &b.permanent_fix).map_err(invalid)?;
+    let analysis =
+        Analysis::parse(&b.whys, &bones, &b.root_cause, &b.workaround, &b.permanent_fix).map_err(invalid)?;
     let problems = state.app.problems();
     problems.analyse(&actor, id, expected.version, analysis).await.map_err(|e| expected.refusal(e))?;
     detail(&state, &actor, id, StatusCode::OK).await

@@ -103,7 +103,11 @@ impl From<&Analysis> for AnalysisJson {
     fn from(a: &Analysis) -> AnalysisJson {
         AnalysisJson {
             whys: a.whys.clone(),
-            fishbone: a.fishbone.iter().map(|c| CauseJson { category: c.bone.as_str(), cause: c.text.clone() }).collect(),
+            fishbone: a
+                .fishbone
+                .iter()
+                .map(|c| CauseJson { category: c.bone.as_str(), cause: c.text.clone() })
+                .collect(),
             root_cause: a.root_cause.clone(),
             workaround: a.workaround.clone(),
             permanent_fix: a.permanent_fix.clone(),
@@ -124,7 +128,13 @@ pub struct LinkedIncident {
 
 impl From<&Ticket> for LinkedIncident {
     fn from(t: &Ticket) -> LinkedIncident {
-        LinkedIncident { id: t.id, number: t.number.clone(), title: t.title.clone(), state: t.state.as_str(), priority: t.priority.get() }
+        LinkedIncident {
+            id: t.id,
+            number: t.number.clone(),
+            title: t.title.clone(),
+            state: t.state.as_str(),
+            priority: t.priority.get(),
+        }
     }
 }
 
@@ -154,7 +164,11 @@ impl From<&ProblemView> for ProblemDetailJson {
             problem: ProblemJson::new(&v.ticket, Some(v.incidents.len() as i64)),
             analysis: AnalysisJson::from(&v.analysis),
             incidents: v.incidents.iter().map(LinkedIncident::from).collect(),
-            cis: v.cis.iter().map(|c| LinkedCi { id: c.id, name: c.name.clone(), class: c.class.clone() }).collect(),
+            cis: v
+                .cis
+                .iter()
+                .map(|c| LinkedCi { id: c.id, name: c.name.clone(), class: c.class.clone() })
+                .collect(),
         }
     }
 }

@@ -30,10 +30,14 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::CreateBody>()
                 .created::<json::ProblemDetailJson>(),
         ),
-        route(M::GET, "/api/v1/problems/{id}", A, api::get)
-            .doc(Op::new("One problem with its analysis and links (ETag = version)").ok::<json::ProblemDetailJson>()),
+        route(M::GET, "/api/v1/problems/{id}", A, api::get).doc(
+            Op::new("One problem with its analysis and links (ETag = version)")
+                .ok::<json::ProblemDetailJson>(),
+        ),
         route(M::PATCH, "/api/v1/problems/{id}", A, api::update).doc(
-            Op::new("Change fields (If-Match; 412 when stale)").body::<api::PatchBody>().ok::<json::ProblemDetailJson>(),
+            Op::new("Change fields (If-Match; 412 when stale)")
+                .body::<api::PatchBody>()
+                .ok::<json::ProblemDetailJson>(),
         ),
         route(M::POST, "/api/v1/problems/{id}/transition", A, api::transition).doc(
             Op::new("Move to another state (409 lists the allowed ones)")
@@ -91,4 +95,5 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-pub const NAV: &[NavLink] = &[nav(Some(Permission::WorkTickets), "/problems", "nav-problems", "nav.problems")];
+pub const NAV: &[NavLink] =
+    &[nav(Some(Permission::WorkTickets), "/problems", "nav-problems", "nav.problems")];

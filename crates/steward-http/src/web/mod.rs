@@ -64,6 +64,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::incidents::NAV,
         crate::alerts::NAV,
         crate::problems::NAV,
+        crate::knowledge::NAV,
         crate::identity::DIRECTORY_NAV,
         crate::cmdb::NAV,
         crate::reports::NAV,

@@ -17,6 +17,7 @@ mod group_commit;
 mod hardening;
 mod incidents;
 mod incidents_input;
+mod knowledge;
 mod notifications;
 mod observability;
 mod problem_tickets;

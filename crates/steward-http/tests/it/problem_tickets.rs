@@ -43,7 +43,9 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
             Method::POST,
             "/api/v1/problems",
             &agent,
-            Some(json!({ "title": "Connection pool too small", "incident_ids": [a, b], "ci_ids": [ci["id"]] })),
+            Some(
+                json!({ "title": "Connection pool too small", "incident_ids": [a, b], "ci_ids": [ci["id"]] }),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{p}");
@@ -53,18 +55,38 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
     assert_eq!(p["cis"][0]["name"], "db01");
     assert_eq!(p["allowed_transitions"], json!(["under_investigation", "cancelled"]));
 
-    let (status, p) =
-        app.api(Method::POST, &format!("/api/v1/problems/{id}/incidents"), &agent, Some(json!({ "incident_ids": [c] }))).await;
+    let (status, p) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/problems/{id}/incidents"),
+            &agent,
+            Some(json!({ "incident_ids": [c] })),
+        )
+        .await;
     assert_eq!((status, p["incidents"].as_array().unwrap().len()), (200, 3), "{p}");
     // An incident has one problem.
     let (status, other) = app
-        .api(Method::POST, "/api/v1/problems", &agent, Some(json!({ "title": "Another", "incident_ids": [a] })))
+        .api(
+            Method::POST,
+            "/api/v1/problems",
+            &agent,
+            Some(json!({ "title": "Another", "incident_ids": [a] })),
+        )
         .await;
     assert_eq!((status, other["error"]["field"].as_str()), (409, Some("incident_ids")), "{other}");
     let (_, listed) = app.api(Method::GET, "/api/v1/problems", &agent, None).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "the refused problem was not half-written: {listed}");
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        1,
+        "the refused problem was not half-written: {listed}"
+    );
     let (status, out) = app
-        .api(Method::POST, "/api/v1/problems", &agent, Some(json!({ "title": "Ghost", "incident_ids": [999999] })))
+        .api(
+            Method::POST,
+            "/api/v1/problems",
+            &agent,
+            Some(json!({ "title": "Ghost", "incident_ids": [999999] })),
+        )
         .await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("incident_ids")));
 
@@ -79,7 +101,12 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
 
     let analysis = format!("/api/v1/problems/{id}/analysis");
     let (status, out) = app
-        .api(Method::PUT, &analysis, &agent, Some(json!({ "fishbone": [{ "category": "weather", "cause": "rain" }] })))
+        .api(
+            Method::PUT,
+            &analysis,
+            &agent,
+            Some(json!({ "fishbone": [{ "category": "weather", "cause": "rain" }] })),
+        )
         .await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("fishbone")), "{out}");
     let body = json!({
@@ -94,12 +121,19 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
     let (status, out) = app.api(Method::PUT, &analysis, &agent, Some(body.clone())).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["analysis"]["whys"].as_array().unwrap().len(), 4, "blank whys are dropped");
-    assert_eq!(out["analysis"]["fishbone"][1], json!({ "category": "process", "cause": "no capacity review" }));
+    assert_eq!(
+        out["analysis"]["fishbone"][1],
+        json!({ "category": "process", "cause": "no capacity review" })
+    );
     assert_eq!(move_to(&app, &agent, id, json!({ "to": "root_cause_known" })).await.0, 200);
     assert_eq!(move_to(&app, &agent, id, json!({ "to": "known_error" })).await.0, 200);
     let cleared = json!({ "root_cause": "The connection pool is sized for 2019's load." });
     let (status, out) = app.api(Method::PUT, &analysis, &agent, Some(cleared)).await;
-    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("workaround")), "a known error keeps its workaround");
+    assert_eq!(
+        (status, out["error"]["field"].as_str()),
+        (422, Some("workaround")),
+        "a known error keeps its workaround"
+    );
 
     let (_, known) = app.api(Method::GET, "/api/v1/known-errors?q=pool", &agent, None).await;
     assert_eq!(known["items"][0]["problem_id"].as_i64(), Some(id), "{known}");
@@ -111,11 +145,13 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
     let resolve = format!("/api/v1/problems/{id}/resolve-incidents");
     let (status, out) = app.api(Method::POST, &resolve, &agent, Some(json!({}))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (409, Some("state")), "{out}");
-    let (status, out) = move_to(&app, &agent, id, json!({ "to": "resolved", "resolution_code": "fixed" })).await;
+    let (status, out) =
+        move_to(&app, &agent, id, json!({ "to": "resolved", "resolution_code": "fixed" })).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("resolution_note")));
     let fix = json!({ "to": "resolved", "resolution_code": "fixed", "resolution_note": "Pool raised to 100 (CHG000012)." });
     assert_eq!(move_to(&app, &agent, id, fix).await.0, 200);
-    let (status, out) = app.api(Method::POST, &resolve, &agent, Some(json!({ "incident_ids": [a, b, c] }))).await;
+    let (status, out) =
+        app.api(Method::POST, &resolve, &agent, Some(json!({ "incident_ids": [a, b, c] }))).await;
     assert_eq!((status, out["items"].as_array().map(Vec::len)), (200, Some(3)), "{out}");
     let (_, incident) = app.api(Method::GET, &format!("/api/v1/incidents/{b}"), &agent, None).await;
     assert_eq!(
@@ -128,7 +164,13 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["entity"].as_str().unwrap().into(), e["action"].as_str().unwrap().into(), e["state"].as_str().map(Into::into)))
+        .map(|e| {
+            (
+                e["entity"].as_str().unwrap().into(),
+                e["action"].as_str().unwrap().into(),
+                e["state"].as_str().map(Into::into),
+            )
+        })
         .collect();
     assert!(lines.contains(&("problem".into(), "analyse".into(), None)), "{timeline}");
     assert!(lines.contains(&("incident".into(), "transition".into(), Some("resolved".into()))), "{timeline}");
@@ -137,8 +179,14 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
     // A closed problem takes no more incidents.
     assert_eq!(move_to(&app, &agent, id, json!({ "to": "closed" })).await.0, 200);
     let d = raise(&app, &agent, "Slow again", json!({})).await;
-    let (status, out) =
-        app.api(Method::POST, &format!("/api/v1/problems/{id}/incidents"), &agent, Some(json!({ "incident_ids": [d] }))).await;
+    let (status, out) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/problems/{id}/incidents"),
+            &agent,
+            Some(json!({ "incident_ids": [d] })),
+        )
+        .await;
     assert_eq!((status, out["error"]["field"].as_str()), (409, Some("incident_ids")), "{out}");
 
     // Problems are internal: requesters see none.
@@ -153,12 +201,16 @@ async fn a_problem_explains_incidents_finds_its_root_cause_and_resolves_them() {
 async fn edits_are_versioned_and_bad_input_is_named() {
     let app = TestApp::spawn().await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;
-    let (_, p) = app.api(Method::POST, "/api/v1/problems", &agent, Some(json!({ "title": "<script>x</script>" }))).await;
+    let (_, p) = app
+        .api(Method::POST, "/api/v1/problems", &agent, Some(json!({ "title": "<script>x</script>" })))
+        .await;
     let id = p["id"].as_i64().unwrap();
     let path = format!("/api/v1/problems/{id}");
-    let (status, out) = app.api(Method::PATCH, &path, &agent, Some(json!({ "impact": 1, "version": 1 }))).await;
+    let (status, out) =
+        app.api(Method::PATCH, &path, &agent, Some(json!({ "impact": 1, "version": 1 }))).await;
     assert_eq!((status, out["priority"].as_i64()), (200, Some(3)), "{out}");
-    let (status, _) = app.api(Method::PATCH, &path, &agent, Some(json!({ "title": "lost", "version": 1 }))).await;
+    let (status, _) =
+        app.api(Method::PATCH, &path, &agent, Some(json!({ "title": "lost", "version": 1 }))).await;
     assert_eq!(status, 409, "a stale version is refused, not overwritten");
     let (status, out) = app.api(Method::PATCH, &path, &agent, Some(json!({ "title": " " }))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("title")));
@@ -197,13 +249,25 @@ async fn problem_pages_link_incidents_record_the_analysis_and_move_in_both_langu
     assert!(queue.contains("由这些事件创建问题"), "the bulk bar offers it");
     let draft = post("/problems/draft".into(), vec![("ids", a.to_string()), ("ids", b.to_string())]).await;
     let draft = draft.text().await.unwrap();
-    assert!(draft.contains(r#"value="VPN drops""#) && draft.contains(inc_b["number"].as_str().unwrap()), "{draft}");
-    let refused = post("/problems".into(), vec![("title", "VPN tunnel resets".into()), ("incidents", "INC999999".into())]).await;
+    assert!(
+        draft.contains(r#"value="VPN drops""#) && draft.contains(inc_b["number"].as_str().unwrap()),
+        "{draft}"
+    );
+    let refused = post(
+        "/problems".into(),
+        vec![("title", "VPN tunnel resets".into()), ("incidents", "INC999999".into())],
+    )
+    .await;
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("VPN tunnel resets"), "what was typed comes back");
     let created = post(
         "/problems".into(),
-        vec![("title", "VPN tunnel resets".into()), ("incidents", format!("{a}")), ("impact", "2".into()), ("urgency", "2".into())],
+        vec![
+            ("title", "VPN tunnel resets".into()),
+            ("incidents", format!("{a}")),
+            ("impact", "2".into()),
+            ("urgency", "2".into()),
+        ],
     )
     .await;
     assert_eq!(created.status(), 303);
@@ -216,7 +280,11 @@ async fn problem_pages_link_incidents_record_the_analysis_and_move_in_both_langu
     let (_, page) = app.page(&browser, &format!("/incidents/{b}")).await;
     assert!(page.contains("incident-problem-form"));
     let (_, p) = app.api(Method::GET, &format!("/api/v1/problems/{id}"), &agent, None).await;
-    let linked = post(format!("/incidents/{b}/problem"), vec![("problem", p["number"].as_str().unwrap().to_lowercase())]).await;
+    let linked = post(
+        format!("/incidents/{b}/problem"),
+        vec![("problem", p["number"].as_str().unwrap().to_lowercase())],
+    )
+    .await;
     assert_eq!(linked.status(), 303);
     assert!(!linked.headers()["location"].to_str().unwrap().contains("error"));
 
@@ -235,12 +303,22 @@ async fn problem_pages_link_incidents_record_the_analysis_and_move_in_both_langu
     assert!(!analysed.headers()["location"].to_str().unwrap().contains("error"));
     for to in ["under_investigation", "known_error"] {
         let (_, p) = app.api(Method::GET, &format!("/api/v1/problems/{id}"), &agent, None).await;
-        let moved = post(format!("/problems/{id}/transition"), vec![("to", to.into()), ("version", p["version"].to_string())]).await;
+        let moved = post(
+            format!("/problems/{id}/transition"),
+            vec![("to", to.into()), ("version", p["version"].to_string())],
+        )
+        .await;
         assert!(!moved.headers()["location"].to_str().unwrap().contains("error"), "{to}");
     }
     let (status, page) = app.page(&browser, &format!("/problems/{id}?lang=zh-CN")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("已知错误") && page.contains("鱼骨图") && page.contains("ISP NAT") && page.contains("环境"), "{page}");
+    assert!(
+        page.contains("已知错误")
+            && page.contains("鱼骨图")
+            && page.contains("ISP NAT")
+            && page.contains("环境"),
+        "{page}"
+    );
     assert!(page.contains("时间线"));
     let (_, known) = app.page(&browser, "/problems/known-errors?q=keepalive&lang=en").await;
     assert!(known.contains("Reconnect; set keepalive") && known.contains("VPN tunnel resets"), "{known}");
@@ -255,12 +333,21 @@ async fn problem_pages_link_incidents_record_the_analysis_and_move_in_both_langu
         ("resolution_note", "Keepalive 20 s pushed to every client".into()),
         ("version", p["version"].to_string()),
     ];
-    assert!(!post(format!("/problems/{id}/transition"), fixed).await.headers()["location"].to_str().unwrap().contains("error"));
+    assert!(
+        !post(format!("/problems/{id}/transition"), fixed).await.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error")
+    );
     let (_, page) = app.page(&browser, &format!("/problems/{id}?lang=en")).await;
     assert!(page.contains("resolve-incidents-form") && page.contains("Keepalive 20 s pushed"), "{page}");
     let done = post(
         format!("/problems/{id}/resolve-incidents"),
-        vec![("ids", a.to_string()), ("ids", b.to_string()), ("note", "Keepalive 20 s pushed to every client".into())],
+        vec![
+            ("ids", a.to_string()),
+            ("ids", b.to_string()),
+            ("note", "Keepalive 20 s pushed to every client".into()),
+        ],
     )
     .await;
     assert!(!done.headers()["location"].to_str().unwrap().contains("error"));

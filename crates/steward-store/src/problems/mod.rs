@@ -17,7 +17,10 @@ type AnalysisRow = (i64, String, String, String, String, String);
 fn analysis_of(r: AnalysisRow) -> (TicketId, Analysis) {
     let (id, whys, fishbone, root_cause, workaround, permanent_fix) = r;
     let whys = whys.lines().map(str::to_owned).collect();
-    (TicketId(id), Analysis { whys, fishbone: fishbone_from_lines(&fishbone), root_cause, workaround, permanent_fix })
+    (
+        TicketId(id),
+        Analysis { whys, fishbone: fishbone_from_lines(&fishbone), root_cause, workaround, permanent_fix },
+    )
 }
 
 const ANALYSIS_COLUMNS: &str = "ticket_id, whys, fishbone, root_cause, workaround, permanent_fix";
@@ -35,10 +38,11 @@ impl Store {
 
     /// The problem an incident is linked to, if any.
     pub async fn problem_of(&self, incident: TicketId) -> Result<Option<TicketId>> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT problem_id FROM problem_incidents WHERE incident_id = $1")
-            .bind(incident.get())
-            .fetch_optional(&mut *self.reader().await?)
-            .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT problem_id FROM problem_incidents WHERE incident_id = $1")
+                .bind(incident.get())
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
         Ok(id.map(TicketId))
     }
 
@@ -72,7 +76,11 @@ impl Store {
 
     /// Problems in `states` with their analyses, newest first: the known-error database reads
     /// the known errors (and resolved problems whose workaround still helps older systems).
-    pub async fn problems_with_analysis(&self, states: &[&str], limit: i64) -> Result<Vec<(Ticket, Analysis)>> {
+    pub async fn problems_with_analysis(
+        &self,
+        states: &[&str],
+        limit: i64,
+    ) -> Result<Vec<(Ticket, Analysis)>> {
         let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
         let sql = format!(
             "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.kind = 'problem' AND t.state IN ({}) \
@@ -94,7 +102,8 @@ impl Store {
         );
         let rows: Vec<AnalysisRow> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
-        let mut analyses: std::collections::HashMap<TicketId, Analysis> = rows.into_iter().map(analysis_of).collect();
+        let mut analyses: std::collections::HashMap<TicketId, Analysis> =
+            rows.into_iter().map(analysis_of).collect();
         Ok(tickets
             .into_iter()
             .map(|t| {
@@ -108,7 +117,8 @@ impl Store {
 impl Tx {
     /// Writes a problem's analysis, replacing the one before.
     pub async fn save_analysis(&mut self, problem: TicketId, a: &Analysis, at: Timestamp) -> Result<()> {
-        let fishbone: Vec<String> = a.fishbone.iter().map(|c| format!("{}: {}", c.bone.as_str(), c.text)).collect();
+        let fishbone: Vec<String> =
+            a.fishbone.iter().map(|c| format!("{}: {}", c.bone.as_str(), c.text)).collect();
         let sql = "INSERT INTO problem_analyses (ticket_id, whys, fishbone, root_cause, workaround, permanent_fix, updated_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ticket_id) DO UPDATE SET whys = excluded.whys, \
                    fishbone = excluded.fishbone, root_cause = excluded.root_cause, workaround = excluded.workaround, \
@@ -131,7 +141,12 @@ impl Tx {
 
     /// Links an incident to a problem (`Duplicate { field: "incident_ids" }` when the incident
     /// already has one).
-    pub async fn link_problem_incident(&mut self, problem: TicketId, incident: TicketId, at: Timestamp) -> Result<()> {
+    pub async fn link_problem_incident(
+        &mut self,
+        problem: TicketId,
+        incident: TicketId,
+        at: Timestamp,
+    ) -> Result<()> {
         let sql = "INSERT INTO problem_incidents (incident_id, problem_id, linked_at) VALUES ($1, $2, $3)";
         self.execute(sql, vec![incident.into(), problem.into(), to_ms(at).into()]).await?;
         Ok(())
@@ -153,7 +168,8 @@ impl Tx {
             "SELECT incident_id, problem_id FROM problem_incidents WHERE incident_id IN ({})",
             crate::id_list(&ids)
         );
-        let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.conn().await?).await?;
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.conn().await?).await?;
         Ok(rows.into_iter().map(|(i, p)| (TicketId(i), TicketId(p))).collect())
     }
 }

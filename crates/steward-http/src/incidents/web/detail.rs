@@ -266,6 +266,8 @@ struct DetailPage<'a> {
     alerts: Vec<(&'static str, String, String, String)>,
     /// The problem the incident is linked to (shown to agents).
     problem: Option<steward_core::tickets::Ticket>,
+    /// The knowledge articles attached to it that the reader may see.
+    articles: Vec<steward_app::knowledge::ArticleView>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -330,7 +332,9 @@ async fn detail_page(
     let failed = rerender(&mut page, error)?;
     let work = access == TicketAccess::Work;
     let transitions: Vec<(&'static str, &'static str)> = match access {
-        TicketAccess::Work => ticket.state.allowed(ticket.kind).iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        TicketAccess::Work => {
+            ticket.state.allowed(ticket.kind).iter().map(|s| (s.as_str(), state_key(*s))).collect()
+        }
         TicketAccess::Participate if ticket.state == TicketState::Resolved => {
             [TicketState::InProgress, TicketState::Closed]
                 .iter()
@@ -405,9 +409,11 @@ async fn detail_page(
         false => Vec::new(),
     };
     let problem = crate::problems::incident_panel(&state, &actor, id).await?;
+    let articles = state.app.knowledge().of_ticket(&actor, id).await?;
     let detail = DetailPage {
         alerts,
         problem,
+        articles,
         replies,
         sla,
         sla_source,

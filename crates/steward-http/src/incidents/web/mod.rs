@@ -214,7 +214,10 @@ pub async fn list(
         tabs,
         views: state.app.incidents().saved_views(&actor).await?,
         filters,
-        states: TicketState::of(steward_core::tickets::TicketKind::Incident).iter().map(|s| (s.as_str(), state_key(*s))).collect(),
+        states: TicketState::of(steward_core::tickets::TicketKind::Incident)
+            .iter()
+            .map(|s| (s.as_str(), state_key(*s)))
+            .collect(),
         priorities: vec![1, 2, 3, 4, 5],
         agent,
         teams,

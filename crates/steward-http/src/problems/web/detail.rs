@@ -37,6 +37,7 @@ struct DetailPage<'a> {
     bones: Vec<(&'static str, String)>,
     timeline: Vec<TimelineEntry>,
     open_incidents: usize,
+    articles: Vec<steward_app::knowledge::ArticleView>,
 }
 
 impl DetailPage<'_> {
@@ -58,8 +59,10 @@ pub async fn detail(
     let names = state.app.directory().names().await?;
     let teams: HashMap<_, _> = names.teams.into_iter().collect();
     let team = v.ticket.team_id.and_then(|t| teams.get(&t).cloned()).unwrap_or_default();
-    let assignee = v.ticket.assignee_id.and_then(|u| names.users.get(&u).map(|(_, d)| d.clone())).unwrap_or_default();
-    let moves = v.ticket.state.allowed(TicketKind::Problem).iter().map(|s| (s.as_str(), state_key(*s))).collect();
+    let assignee =
+        v.ticket.assignee_id.and_then(|u| names.users.get(&u).map(|(_, d)| d.clone())).unwrap_or_default();
+    let moves =
+        v.ticket.state.allowed(TicketKind::Problem).iter().map(|s| (s.as_str(), state_key(*s))).collect();
     let mut whys = v.analysis.whys.clone();
     let boxes = (whys.len() + 1).clamp(5, MAX_WHYS);
     whys.resize(boxes, String::new());
@@ -68,6 +71,7 @@ pub async fn detail(
         .map(|b| (b.as_str(), v.analysis.causes(*b).collect::<Vec<_>>().join("\n")))
         .collect();
     let open_incidents = v.incidents.iter().filter(|t| t.state.is_open()).count();
+    let articles = state.app.knowledge().of_ticket(&actor, id).await?;
     let mut page = Page::new(&state, &actor, &headers, &uri, "nav.problems");
     page.title = format!("{} {}", v.ticket.number, v.ticket.title);
     Ok(render(&DetailPage {
@@ -77,11 +81,15 @@ pub async fn detail(
         team,
         assignee,
         moves,
-        codes: [ResolutionCode::Fixed, ResolutionCode::Workaround, ResolutionCode::Other].iter().map(|c| c.as_str()).collect(),
+        codes: [ResolutionCode::Fixed, ResolutionCode::Workaround, ResolutionCode::Other]
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
         whys,
         bones,
         timeline,
         open_incidents,
+        articles,
     }))
 }
 
@@ -137,8 +145,9 @@ pub async fn analyse(
                 bones.push((bone.as_str().to_owned(), line.to_owned()));
             }
         }
-        let analysis = Analysis::parse(&whys, &bones, &get("root_cause"), &get("workaround"), &get("permanent_fix"))
-            .map_err(AppError::from)?;
+        let analysis =
+            Analysis::parse(&whys, &bones, &get("root_cause"), &get("workaround"), &get("permanent_fix"))
+                .map_err(AppError::from)?;
         let version = crate::incidents::web::opt_id::<i64>("version", &get("version"))?;
         state.app.problems().analyse(&actor, id, version, analysis).await
     }
@@ -185,7 +194,8 @@ pub async fn resolve_incidents(
     ApiPath(id): ApiPath<TicketId>,
     WebForm(form): WebForm<Vec<(String, String)>>,
 ) -> WebResult {
-    let ids: Vec<TicketId> = form.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let ids: Vec<TicketId> =
+        form.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
     let note = form.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone()).unwrap_or_default();
     let result = async {
         if ids.is_empty() {

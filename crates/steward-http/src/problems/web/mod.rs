@@ -48,9 +48,13 @@ pub async fn list(
     let found = state.app.problems().list(&actor, &query).await?;
     let names = state.app.directory().names().await?;
     let page = Page::new(&state, &actor, &headers, &uri, "nav.problems");
-    let params: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let param = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let states = steward_core::tickets::State::of(TicketKind::Problem).iter().map(|s| (s.as_str(), state_key(*s))).collect();
+    let states = steward_core::tickets::State::of(TicketKind::Problem)
+        .iter()
+        .map(|s| (s.as_str(), state_key(*s)))
+        .collect();
     Ok(render(&ListPage {
         page,
         rows: found.items,
@@ -166,11 +170,17 @@ pub(super) async fn incidents_named(state: &AppState, text: &str) -> Result<Vec<
 }
 
 async fn cis_named(state: &AppState, text: &str) -> Result<Vec<CiId>, AppError> {
-    let names: Vec<String> = text.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).take(500).collect();
+    let names: Vec<String> =
+        text.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).take(500).collect();
     let found = state.app.store().cis_named(&names).await?;
     names
         .iter()
-        .map(|n| found.get(n).copied().ok_or_else(|| AppError::invalid("ci_ids", format!("no configuration item `{n}`"))))
+        .map(|n| {
+            found
+                .get(n)
+                .copied()
+                .ok_or_else(|| AppError::invalid("ci_ids", format!("no configuration item `{n}`")))
+        })
         .collect()
 }
 
@@ -240,7 +250,11 @@ pub async fn known_errors(
 }
 
 /// The problem box of an incident's page: the problem it is linked to, or `None`.
-pub async fn incident_panel(state: &AppState, actor: &Actor, incident: TicketId) -> Result<Option<Ticket>, AppError> {
+pub async fn incident_panel(
+    state: &AppState,
+    actor: &Actor,
+    incident: TicketId,
+) -> Result<Option<Ticket>, AppError> {
     state.app.problems().of_incident(actor, incident).await
 }
 

@@ -40,7 +40,8 @@ pub(super) fn encode(id: i64, event: &ArticleEvent) -> Encoded {
 
 /// The fields of a stored object and its `_` extras.
 fn split(m: Map<String, Value>) -> Decoded<(Fields<ArticleField>, Obj)> {
-    let (extra, own): (Map<String, Value>, Map<String, Value>) = m.into_iter().partition(|(k, _)| k.starts_with('_'));
+    let (extra, own): (Map<String, Value>, Map<String, Value>) =
+        m.into_iter().partition(|(k, _)| k.starts_with('_'));
     let extra = extra.into_iter().map(|(k, v)| (k[1..].to_owned(), v)).collect();
     Ok((decode_fields(own)?, Obj(extra)))
 }

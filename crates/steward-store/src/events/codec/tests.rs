@@ -1,9 +1,9 @@
 //! The codec reads back every kind of event it writes, and refuses what it cannot read.
 
 use steward_core::cmdb::CiField;
+use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
 use steward_core::problems::{AnalysisField, ProblemEvent};
-use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 
 use super::*;
 
@@ -87,8 +87,11 @@ fn every_kind_of_event_reads_back_as_written() {
     for event in problem {
         round_trip(DomainEvent::Problem { id: TicketId(13), event });
     }
-    let content = steward_core::knowledge::Content::parse("VPN", "Reset it.", None, "", "", &[], Some("2027-01-01")).unwrap();
-    let fields = steward_core::knowledge::article_fields(&content, steward_core::knowledge::ArticleState::Draft, 1);
+    let content =
+        steward_core::knowledge::Content::parse("VPN", "Reset it.", None, "", "", &[], Some("2027-01-01"))
+            .unwrap();
+    let fields =
+        steward_core::knowledge::article_fields(&content, steward_core::knowledge::ArticleState::Draft, 1);
     let moved = Changes {
         before: Fields(vec![(ArticleField::State, FieldValue::Text("review".into()))]),
         after: Fields(vec![(ArticleField::State, FieldValue::Text("draft".into()))]),
@@ -98,7 +101,11 @@ fn every_kind_of_event_reads_back_as_written() {
         ArticleEvent::Created { fields, source: None },
         ArticleEvent::Edited { changes: moved.clone(), from_version: Some(2) },
         ArticleEvent::Edited { changes: moved.clone(), from_version: None },
-        ArticleEvent::Moved { changes: moved.clone(), step: "reject".into(), comment: Some("too vague".into()) },
+        ArticleEvent::Moved {
+            changes: moved.clone(),
+            step: "reject".into(),
+            comment: Some("too vague".into()),
+        },
         ArticleEvent::Moved { changes: moved, step: "submit".into(), comment: None },
         ArticleEvent::Rated { helpful: false },
         ArticleEvent::Attached { ticket_id: TicketId(9) },
