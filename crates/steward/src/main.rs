@@ -71,10 +71,10 @@ enum Command {
     /// Measure whole-system performance over HTTP on 127.0.0.1
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Import data: `steward import cmdb FILE [--dry-run]`
+    /// Import data: `steward import cmdb FILE [--dry-run]`, `steward import kb FILE|FOLDER`
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Export data: `steward export cmdb [--format json|csv] [--relations]`
+    /// Export data: `steward export cmdb [--format json|csv] [--relations]`, `steward export kb`
     #[command(subcommand)]
     Export(ExportCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
@@ -89,12 +89,16 @@ enum Command {
 enum ImportCommand {
     /// CIs and relationships from CSV or JSON; every row checked, nothing written on an error
     Cmdb(cli::cmdb::ImportArgs),
+    /// Knowledge articles from JSON lines or a folder of Markdown files with front matter
+    Kb(cli::kb::ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
 enum ExportCommand {
     /// CIs and relationships as JSON, or as CSV (the import formats)
     Cmdb(cli::cmdb::ExportArgs),
+    /// Knowledge articles as JSON lines (the import format)
+    Kb(cli::kb::ExportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +155,8 @@ fn main() -> ExitCode {
             Command::Restore { file } => cli::backup::restore(&config, &file).await,
             Command::Import(ImportCommand::Cmdb(args)) => cli::cmdb::import(&config, args).await,
             Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
+            Command::Import(ImportCommand::Kb(args)) => cli::kb::import(&config, args).await,
+            Command::Export(ExportCommand::Kb(args)) => cli::kb::export(&config, args).await,
             Command::Openapi => {
                 println!("{:#}", steward_http::openapi_document());
                 Ok(ExitCode::SUCCESS)

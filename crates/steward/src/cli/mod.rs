@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cmdb;
+pub mod kb;
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -328,3 +328,68 @@ async fn the_cmdb_imports_and_exports_from_the_command_line() {
         "web02 never written"
     );
 }
+
+#[tokio::test]
+async fn knowledge_articles_import_and_export_from_the_command_line() {
+    let db = TestDb::new().await;
+    let mut create = steward(&db);
+    create.args(["user", "create", "--username", "km", "--role", "agent", "--password-stdin"]);
+    assert!(run(create, "a long enough password\n").status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("kb.jsonl");
+    std::fs::write(
+        &lines,
+        concat!(
+            r#"{"title": "Reset the VPN password", "body": "Use the **portal**.", "tags": ["vpn"], "audience": "requesters", "state": "published"}"#,
+            "\n",
+            r#"{"title": "打印机卡纸", "body": "打开二号纸盒。", "lang": "zh-CN", "category": "打印"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"title\": \"ok\", \"body\": \"fine\"}\n{\"title\": \"x\", \"body\": \"y\", \"audience\": \"all\"}\n{\"nope\": 1}\n").unwrap();
+    let folder = dir.path().join("md");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("outlook.md"),
+        "---\ntitle: Outlook asks for a password\ntags: [mail, outlook]\n---\n\nClear the stored password.\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("wifi.md"), "# 无线网络连不上\n\n忘记网络后重新连接。\n").unwrap();
+
+    let mut wrong = steward(&db);
+    wrong.args(["import", "kb"]).arg(&bad).args(["--owner", "km"]);
+    let out = run(wrong, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("line 3:") && text(&out.stderr).contains("nothing imported"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut wrong = steward(&db);
+    wrong.args(["import", "kb"]).arg(&bad).args(["--owner", "nobody"]);
+    assert_eq!(run(wrong, "").status.code(), Some(1), "an unknown owner is refused");
+    for path in [&lines, &folder] {
+        let mut import = steward(&db);
+        import.args(["import", "kb"]).arg(path).args(["--owner", "km"]);
+        let out = run(import, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("2 articles imported"), "{}", text(&out.stdout));
+    }
+    let mut export = steward(&db);
+    export.args(["export", "kb"]);
+    let out = run(export, "");
+    let exported: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(exported.len(), 4, "{}", text(&out.stdout));
+    assert_eq!(
+        (exported[0]["state"].as_str(), exported[0]["audience"].as_str()),
+        (Some("published"), Some("requesters"))
+    );
+    assert_eq!(
+        (exported[1]["lang"].as_str(), exported[3]["title"].as_str()),
+        (Some("zh-CN"), Some("无线网络连不上"))
+    );
+    assert_eq!(exported[2]["tags"], serde_json::json!(["mail", "outlook"]));
+}
