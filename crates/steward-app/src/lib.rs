@@ -21,6 +21,7 @@ pub mod markdown;
 pub mod notifications;
 pub mod problems;
 pub mod reports;
+pub mod search;
 mod secrets;
 mod services;
 pub mod sla;
@@ -44,8 +45,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Sla,
-    Subscriptions, Tokens,
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Search,
+    Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
 
@@ -83,6 +84,8 @@ pub struct AppConfig {
     /// Per source (`alertmanager`, `zabbix`, `generic`, …), the labels whose values identify an
     /// alert across re-sends, instead of the sender's fingerprint.
     pub alert_fingerprint_labels: std::collections::HashMap<String, Vec<String>>,
+    /// Where this node keeps its search index; `None`: in memory (tests).
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 /// Correlation by label equality within a time window.
@@ -132,6 +135,7 @@ impl Default for AppConfig {
                 .map(|s| s.to_string())
                 .collect(),
             alert_fingerprint_labels: std::collections::HashMap::new(),
+            search_dir: None,
         }
     }
 }
@@ -148,17 +152,26 @@ pub struct App {
     /// Taken while alerts are given incidents (`alerts::incidents`), so two deliveries of one
     /// group do not open two.
     alert_cover: Arc<tokio::sync::Mutex<()>>,
+    /// This node's search index.
+    search: Arc<search::Engine>,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
+        let search = Arc::new(search::Engine::new(config.search_dir.clone()));
         App {
             store,
             config: Arc::new(config),
             intake: Arc::default(),
             teams_seen: Arc::default(),
             alert_cover: Arc::default(),
+            search,
         }
+    }
+
+    /// This node's search index (opened on first use).
+    pub(crate) fn search_engine(&self) -> &search::Engine {
+        &self.search
     }
 
     pub fn store(&self) -> &Store {

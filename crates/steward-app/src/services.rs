@@ -40,6 +40,8 @@ services! {
     Problems => problems;
     /// The knowledge base: articles, their versions, workflow, ratings.
     Knowledge => knowledge;
+    /// One search over everything a user may see, fed from the event log.
+    Search => search;
     /// Who outside Steward hears of what: subscriptions and their deliveries.
     Subscriptions => subscriptions;
     /// SLA calendars and policies, an incident's clocks, warnings and breaches.

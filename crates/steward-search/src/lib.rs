@@ -146,6 +146,12 @@ pub struct SearchIndex {
     fields: Fields,
 }
 
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("docs", &self.len()).finish()
+    }
+}
+
 /// The writer's memory budget.
 const WRITER_BYTES: usize = 64 * 1024 * 1024;
 

@@ -20,15 +20,15 @@ pub const MAX_WORDS: usize = 24;
 
 /// What to look for, and who is asking.
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
-    pub text: &'a str,
+pub struct Request {
+    pub text: String,
     /// The asker's reader tokens (see `Doc::readers`); a document matches only with one.
-    pub readers: &'a [String],
+    pub readers: Vec<String>,
     /// Whether the asker may see staff-only text (work notes).
     pub staff: bool,
     /// Only these kinds (none: every kind).
-    pub kinds: &'a [Kind],
-    pub states: &'a [String],
+    pub kinds: Vec<Kind>,
+    pub states: Vec<String>,
     pub team: Option<u64>,
     /// Created at or after / before (milliseconds).
     pub created_from: Option<i64>,
@@ -68,9 +68,9 @@ fn term_query(field: Field, word: &str) -> Box<dyn Query> {
 }
 
 impl SearchIndex {
-    pub fn search(&self, r: &Request<'_>) -> Result<Results> {
+    pub fn search(&self, r: &Request) -> Result<Results> {
         let f = self.fields;
-        let mut words = crate::words(r.text);
+        let mut words = crate::words(&r.text);
         words.truncate(MAX_WORDS);
         let number = r.text.trim().to_uppercase();
         if (words.is_empty() && number.is_empty()) || r.readers.is_empty() || r.limit == 0 {

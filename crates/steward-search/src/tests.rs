@@ -62,7 +62,7 @@ fn chinese_english_typos_and_prefixes_are_found() {
     assert!(search(&index, "", &["staff"]).is_empty());
     assert!(search(&index, "的 了", &["staff"]).is_empty(), "stop words alone find nothing");
     let readers = vec!["staff".to_owned()];
-    let r = Request { text: "portal", readers: &readers, limit: 5, ..Request::default() };
+    let r = Request { text: "portal".into(), readers, limit: 5, ..Request::default() };
     let hit = &index.search(&r).unwrap().hits[0];
     assert!(
         hit.snippet_html.contains("<b>portal</b>") && hit.snippet_html.contains("&lt;"),
@@ -96,13 +96,12 @@ fn readers_filters_and_replacement() {
     assert!(search(&index, "vpn", &["team:1", "requesters"]).is_empty(), "replaced and removed");
     let readers = vec!["team:1".to_owned(), "team:2".to_owned()];
     let states = vec!["resolved".to_owned()];
-    let r = Request { text: "email vpn", readers: &readers, states: &states, limit: 5, ..Request::default() };
+    let r = Request { text: "email vpn".into(), readers: readers.clone(), states, limit: 5, ..Request::default() };
     assert_eq!(index.search(&r).unwrap().hits.len(), 1);
     let r =
         Request { text: "vpn", readers: &readers, created_from: Some(2_000), limit: 5, ..Request::default() };
     assert_eq!(index.search(&r).unwrap().hits[0].id, 2);
-    let kinds = [Kind::Problem];
-    let r = Request { text: "vpn", readers: &readers, kinds: &kinds, limit: 5, ..Request::default() };
+    let r = Request { text: "vpn".into(), readers, kinds: vec![Kind::Problem], limit: 5, ..Request::default() };
     assert!(index.search(&r).unwrap().hits.is_empty());
 }
 

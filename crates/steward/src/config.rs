@@ -302,6 +302,7 @@ impl Config {
                 window: jiff::SignedDuration::from_mins(self.alert_correlate_minutes.clamp(1, 24 * 60)),
             }),
             public_url: Some(self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))),
+            search_dir: Some(self.data.join("search")),
         }
     }
 

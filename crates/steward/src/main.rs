@@ -77,6 +77,8 @@ enum Command {
     /// Export data: `steward export cmdb [--format json|csv] [--relations]`, `steward export kb`
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Build this node's search index anew from the database (stop the server first)
+    Reindex,
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
     Openapi,
     /// Copy the database (online on SQLite; pg_dump on PostgreSQL) and the anchor log to FILE
@@ -157,6 +159,7 @@ fn main() -> ExitCode {
             Command::Export(ExportCommand::Cmdb(args)) => cli::cmdb::export(&config, args).await,
             Command::Import(ImportCommand::Kb(args)) => cli::kb::import(&config, args).await,
             Command::Export(ExportCommand::Kb(args)) => cli::kb::export(&config, args).await,
+            Command::Reindex => cli::kb::reindex(&config).await,
             Command::Openapi => {
                 println!("{:#}", steward_http::openapi_document());
                 Ok(ExitCode::SUCCESS)

@@ -86,6 +86,22 @@ impl Store {
     }
 
     /// Comments in order; work notes only when `internal` is allowed.
+    /// The bodies of the comments on `tickets`: (ticket, internal, body), in comment order —
+    /// what the search index takes in, many tickets per query.
+    pub async fn comment_texts(&self, tickets: &[TicketId]) -> Result<Vec<(TicketId, bool, String)>> {
+        let mut out = Vec::new();
+        for chunk in tickets.chunks(1_000) {
+            let sql = format!(
+                "SELECT ticket_id, internal, body FROM comments WHERE ticket_id IN ({}) ORDER BY id",
+                crate::id_list(chunk)
+            );
+            let rows: Vec<(i64, i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            out.extend(rows.into_iter().map(|(t, i, b)| (TicketId(t), i != 0, b)));
+        }
+        Ok(out)
+    }
+
     pub async fn comments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
             "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.body_html, c.internal, c.created_at \

@@ -1,5 +1,5 @@
 //! `steward import kb FILE|FOLDER` and `steward export kb`: articles in from another tool and
-//! out again. A file is JSON lines (`title`, `body` in Markdown, `lang`, `tags`, `category`,
+//! out again; and `steward reindex`, the search index built anew. A file is JSON lines (`title`, `body` in Markdown, `lang`, `tags`, `category`,
 //! `audience`, `state`); a folder holds Markdown files with front matter.
 
 use std::path::{Path, PathBuf};
@@ -157,6 +157,24 @@ pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCod
         Some(path) => std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?,
         None => print!("{out}"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `steward reindex`: the search index built anew, with a progress bar.
+pub async fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
+    let app = super::open(config).await?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} documents indexed ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let started = std::time::Instant::now();
+    let written = app.search().reindex(|n| bar.set_position(n)).await.map_err(|e| {
+        anyhow::anyhow!("{e} (is a server running on this data folder? stop it first)")
+    })?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!("{written} documents indexed in {secs:.1} s ({:.0} documents/s)", written as f64 / secs.max(0.001));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,204 @@
+//! Search (issue 19): one index over incidents, problems, articles, CIs and people, derived
+//! from the database (`steward-search` holds it). The index takes in the event log: every
+//! search first catches up with what was committed (so one's own change is found at once),
+//! and the server catches up twice a second besides (`feed.rs`); `reindex` builds it anew.
+//! Each node keeps its own index in its data folder.
+
+mod docs;
+mod feed;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use steward_core::identity::Permission;
+use steward_search::{Kind, Request, Results, SearchIndex};
+
+use crate::{Actor, AppError, Result};
+
+pub use feed::REINDEX_PAGE;
+
+/// The node's index, opened on first use.
+#[derive(Default, Debug)]
+pub struct Engine {
+    /// `None`: kept in memory.
+    dir: Option<PathBuf>,
+    index: OnceLock<Arc<SearchIndex>>,
+    /// One catch-up at a time.
+    catching_up: tokio::sync::Mutex<()>,
+}
+
+impl Engine {
+    pub fn new(dir: Option<PathBuf>) -> Engine {
+        Engine { dir, ..Engine::default() }
+    }
+
+    fn index(&self) -> Result<Arc<SearchIndex>> {
+        if let Some(i) = self.index.get() {
+            return Ok(i.clone());
+        }
+        let opened = match &self.dir {
+            Some(dir) => SearchIndex::open(dir),
+            None => SearchIndex::in_memory(),
+        }
+        .map_err(internal)?;
+        Ok(self.index.get_or_init(|| Arc::new(opened)).clone())
+    }
+}
+
+pub(crate) fn internal(e: steward_search::SearchError) -> AppError {
+    AppError::Internal(anyhow::anyhow!(e))
+}
+
+/// A search as an interface asks it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub kinds: Vec<Kind>,
+    pub states: Vec<String>,
+    pub team: Option<i64>,
+    pub created_from: Option<jiff::Timestamp>,
+    pub created_to: Option<jiff::Timestamp>,
+    /// Search-as-you-type: the last word may be unfinished.
+    pub prefix: bool,
+    pub limit: usize,
+}
+
+/// The longest query taken, in bytes; longer ones are refused by name.
+pub const MAX_QUERY_BYTES: usize = 1_000;
+
+impl crate::Search<'_> {
+    /// Searches everything the actor may see; the index first takes in every committed change.
+    pub async fn query(self, actor: &Actor, q: &SearchQuery) -> Result<Results> {
+        actor.require(Permission::ReadTickets)?;
+        if q.text.trim().is_empty() {
+            return Err(AppError::invalid("q", "type something to search for"));
+        }
+        if q.text.len() > MAX_QUERY_BYTES {
+            return Err(AppError::invalid("q", format!("a query may not exceed {MAX_QUERY_BYTES} bytes")));
+        }
+        self.search().catch_up().await?;
+        let teams: Vec<i64> = self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id.get()).collect();
+        let readers = docs::readers(actor, &teams);
+        let staff = actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit);
+        let request = Request {
+            text: q.text.clone(),
+            readers,
+            staff,
+            kinds: q.kinds.clone(),
+            states: q.states.clone(),
+            team: q.team.map(|t| t as u64),
+            created_from: q.created_from.map(|t| t.as_millisecond()),
+            created_to: q.created_to.map(|t| t.as_millisecond()),
+            prefix: q.prefix,
+            fuzzy: true,
+            limit: q.limit.clamp(1, 100),
+        };
+        let index = self.search_engine().index()?;
+        tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
+            .map_err(internal)
+    }
+}
+
+impl crate::App {
+    /// Keeps this node's index level with the event log, `every` so often, until `stop`.
+    pub async fn run_search_feed(&self, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(err) = self.search().catch_up().await {
+                tracing::error!(error = %err, "search index catch-up failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use steward_core::identity::Role;
+    use steward_core::ids::{TeamId, TicketId, UserId};
+    use steward_core::tickets::access;
+
+    use super::docs;
+
+    fn actor(id: UserId, role: Role) -> crate::Actor {
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        let user = steward_core::identity::User {
+            id,
+            username: steward_core::identity::Username::parse("someone").unwrap(),
+            display_name: "Someone".into(),
+            email: None,
+            role,
+            disabled: false,
+            locale: None,
+            time_zone: None,
+            organisation: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        crate::Actor { user, credential: crate::Credential::Direct }
+    }
+
+    fn ticket(team: Option<TeamId>, assignee: Option<UserId>, requester: UserId) -> steward_core::tickets::Ticket {
+        use steward_core::tickets::*;
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        Ticket {
+            id: TicketId(1),
+            kind: TicketKind::Incident,
+            number: "INC000001".into(),
+            title: "t".into(),
+            description: String::new(),
+            requester_id: requester,
+            created_by: None,
+            category_id: None,
+            subcategory_id: None,
+            service: None,
+            impact: Impact::new(3).unwrap(),
+            urgency: Urgency::new(3).unwrap(),
+            priority: Priority::new(5).unwrap(),
+            team_id: team,
+            assignee_id: assignee,
+            state: State::New,
+            hold_reason: None,
+            resolution_code: None,
+            resolution_note: None,
+            resolved_at: None,
+            closed_at: None,
+            reopen_count: 0,
+            parent_id: None,
+            tags: Tags::default(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+
+    /// The reader tokens say what `tickets::access` says, for every role and ticket shape.
+    #[test]
+    fn reader_tokens_mirror_ticket_access() {
+        let me = UserId(5);
+        for role in [Role::Admin, Role::Auditor, Role::Requester, Role::Agent, Role::TeamLead, Role::ChangeManager] {
+            let actor = actor(me, role);
+            let teams = [1_i64];
+            let tokens = docs::readers(&actor, &teams);
+            for team in [None, Some(TeamId(1)), Some(TeamId(2))] {
+                for assignee in [None, Some(me), Some(UserId(6))] {
+                    for requester in [me, UserId(7)] {
+                        let t = ticket(team, assignee, requester);
+                        let doc = docs::incident(&t, &[]);
+                        let found = doc.readers.iter().any(|r| tokens.contains(r));
+                        let can = access(role, me, &[TeamId(1)], &t).can_read();
+                        assert_eq!(found, can, "{role:?} team {team:?} assignee {assignee:?} requester {requester:?}");
+                    }
+                }
+            }
+        }
+    }
+}
