@@ -24,6 +24,7 @@ mod limits;
 mod metrics;
 mod problems;
 mod reports;
+mod search;
 mod security;
 mod sla;
 mod strict_json;
@@ -155,6 +156,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
     table.extend(knowledge::routes());
+    table.extend(search::routes());
     table
 }
 

@@ -209,7 +209,52 @@ document.addEventListener("keydown", (event) => {
     case "h": go("/"); break;
     case "i": go("/incidents"); break;
     case "n": go("/incidents/new"); break;
-    case "/": focus("search"); break;
+    case "/": focus(document.getElementById("search") ? "search" : "header-q"); break;
     case "r": focus("reply-body"); break;
   }
+});
+
+// Suggestions while a title is typed (the incident and problem forms): known errors, articles
+// and open incidents that may be the same, from /api/v1/suggestions. Titles and snippets come
+// HTML-escaped from the server, with the matched words in <b>.
+let suggestTimer;
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!input.dataset || input.dataset.suggest === undefined) return;
+  const panel = document.getElementById(input.dataset.suggest);
+  if (!panel) return;
+  clearTimeout(suggestTimer);
+  const text = input.value.trim();
+  if (text.length < 2) { panel.hidden = true; return; }
+  suggestTimer = setTimeout(async () => {
+    const response = await fetch("/api/v1/suggestions?text=" + encodeURIComponent(text.slice(0, 500)));
+    if (!response.ok) return;
+    const found = await response.json();
+    const groups = [["known_errors", found.known_errors], ["articles", found.articles], ["incidents", found.incidents]];
+    let shown = 0;
+    for (const [name, hits] of groups) {
+      const section = panel.querySelector("[data-group='" + name + "']");
+      if (!section) continue;
+      const list = section.querySelector("ul");
+      list.replaceChildren(...hits.map((hit) => {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = hit.href;
+        link.target = "_blank";
+        link.innerHTML = "<span class=\"tag\"></span> " + hit.title_html;
+        link.querySelector(".tag").textContent = hit.number;
+        item.append(link);
+        if (hit.snippet_html) {
+          const snippet = document.createElement("p");
+          snippet.className = "snippet";
+          snippet.innerHTML = hit.snippet_html;
+          item.append(snippet);
+        }
+        return item;
+      }));
+      section.hidden = hits.length === 0;
+      shown += hits.length;
+    }
+    panel.hidden = shown === 0;
+  }, 250);
 });

@@ -96,12 +96,19 @@ fn readers_filters_and_replacement() {
     assert!(search(&index, "vpn", &["team:1", "requesters"]).is_empty(), "replaced and removed");
     let readers = vec!["team:1".to_owned(), "team:2".to_owned()];
     let states = vec!["resolved".to_owned()];
-    let r = Request { text: "email vpn".into(), readers: readers.clone(), states, limit: 5, ..Request::default() };
+    let r = Request {
+        text: "email vpn".into(),
+        readers: readers.clone(),
+        states,
+        limit: 5,
+        ..Request::default()
+    };
     assert_eq!(index.search(&r).unwrap().hits.len(), 1);
     let r =
         Request { text: "vpn", readers: &readers, created_from: Some(2_000), limit: 5, ..Request::default() };
     assert_eq!(index.search(&r).unwrap().hits[0].id, 2);
-    let r = Request { text: "vpn".into(), readers, kinds: vec![Kind::Problem], limit: 5, ..Request::default() };
+    let r =
+        Request { text: "vpn".into(), readers, kinds: vec![Kind::Problem], limit: 5, ..Request::default() };
     assert!(index.search(&r).unwrap().hits.is_empty());
 }
 

@@ -56,7 +56,8 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let search_stop = stop_rx.clone();
     let worker = tokio::spawn(async move { worker_app.run_worker(worker_name, poll, stop_rx).await });
     let feed_app = app.clone();
-    let feed = tokio::spawn(async move { feed_app.run_search_feed(Duration::from_millis(500), search_stop).await });
+    let feed =
+        tokio::spawn(async move { feed_app.run_search_feed(Duration::from_millis(500), search_stop).await });
 
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

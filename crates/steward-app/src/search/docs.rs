@@ -28,7 +28,8 @@ pub fn incident(t: &Ticket, comments: &[(TicketId, bool, String)]) -> Doc {
         body.push_str(note);
     }
     let team = t.team_id.map_or("team:none".to_owned(), |team| format!("team:{team}"));
-    let mut readers = vec![ADMIN.to_owned(), "tickets".to_owned(), team, format!("requester:{}", t.requester_id)];
+    let mut readers =
+        vec![ADMIN.to_owned(), "tickets".to_owned(), team, format!("requester:{}", t.requester_id)];
     if let Some(a) = t.assignee_id {
         readers.push(format!("assignee:{a}"));
     }
@@ -88,8 +89,11 @@ pub fn article(a: &ArticleRecord, published: Option<&Content>) -> Vec<Doc> {
         created: a.created_at.as_millisecond(),
         ..Doc::default()
     };
-    let mut out = vec![doc(Kind::Article, &a.content, a.state.as_str(), vec![ADMIN.to_owned(), "staff".to_owned()])];
-    if let Some(p) = published.filter(|p| p.audience == Audience::Requesters && a.state != ArticleState::Retired) {
+    let mut out =
+        vec![doc(Kind::Article, &a.content, a.state.as_str(), vec![ADMIN.to_owned(), "staff".to_owned()])];
+    if let Some(p) =
+        published.filter(|p| p.audience == Audience::Requesters && a.state != ArticleState::Retired)
+    {
         out.push(doc(Kind::PublishedArticle, p, "published", vec!["requesters".to_owned()]));
     }
     out
@@ -135,7 +139,12 @@ pub fn readers(actor: &Actor, teams: &[i64]) -> Vec<String> {
         Role::Auditor => out.extend(["tickets".to_owned(), "requesters".to_owned()]),
         Role::Requester => out.extend([format!("requester:{me}"), "requesters".to_owned()]),
         Role::Agent | Role::TeamLead | Role::ChangeManager => {
-            out.extend(["staff".to_owned(), "team:none".to_owned(), format!("assignee:{me}"), format!("requester:{me}")]);
+            out.extend([
+                "staff".to_owned(),
+                "team:none".to_owned(),
+                format!("assignee:{me}"),
+                format!("requester:{me}"),
+            ]);
             out.extend(teams.iter().map(|t| format!("team:{t}")));
         }
     }

@@ -124,7 +124,8 @@ impl crate::Search<'_> {
             let page = self.store.tickets_after(after, REINDEX_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
-            let ids: Vec<TicketId> = page.iter().filter(|t| t.kind == TicketKind::Incident).map(|t| t.id).collect();
+            let ids: Vec<TicketId> =
+                page.iter().filter(|t| t.kind == TicketKind::Incident).map(|t| t.id).collect();
             let comments = self.store.comment_texts(&ids).await?;
             let mut docs = Vec::with_capacity(page.len());
             for t in &page {

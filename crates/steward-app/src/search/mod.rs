@@ -11,11 +11,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use steward_core::identity::Permission;
-use steward_search::{Kind, Request, Results, SearchIndex};
+use steward_search::{Request, SearchIndex};
 
 use crate::{Actor, AppError, Result};
 
 pub use feed::REINDEX_PAGE;
+pub use steward_search::{Hit, Kind, Results};
 
 /// The node's index, opened on first use.
 #[derive(Default, Debug)]
@@ -77,7 +78,8 @@ impl crate::Search<'_> {
             return Err(AppError::invalid("q", format!("a query may not exceed {MAX_QUERY_BYTES} bytes")));
         }
         self.search().catch_up().await?;
-        let teams: Vec<i64> = self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id.get()).collect();
+        let teams: Vec<i64> =
+            self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id.get()).collect();
         let readers = docs::readers(actor, &teams);
         let staff = actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit);
         let request = Request {
@@ -103,7 +105,11 @@ impl crate::Search<'_> {
 
 impl crate::App {
     /// Keeps this node's index level with the event log, `every` so often, until `stop`.
-    pub async fn run_search_feed(&self, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run_search_feed(
+        &self,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         loop {
             if *stop.borrow() {
                 return;
@@ -146,7 +152,11 @@ mod tests {
         crate::Actor { user, credential: crate::Credential::Direct }
     }
 
-    fn ticket(team: Option<TeamId>, assignee: Option<UserId>, requester: UserId) -> steward_core::tickets::Ticket {
+    fn ticket(
+        team: Option<TeamId>,
+        assignee: Option<UserId>,
+        requester: UserId,
+    ) -> steward_core::tickets::Ticket {
         use steward_core::tickets::*;
         let at = jiff::Timestamp::UNIX_EPOCH;
         Ticket {
@@ -184,7 +194,9 @@ mod tests {
     #[test]
     fn reader_tokens_mirror_ticket_access() {
         let me = UserId(5);
-        for role in [Role::Admin, Role::Auditor, Role::Requester, Role::Agent, Role::TeamLead, Role::ChangeManager] {
+        for role in
+            [Role::Admin, Role::Auditor, Role::Requester, Role::Agent, Role::TeamLead, Role::ChangeManager]
+        {
             let actor = actor(me, role);
             let teams = [1_i64];
             let tokens = docs::readers(&actor, &teams);
@@ -195,7 +207,10 @@ mod tests {
                         let doc = docs::incident(&t, &[]);
                         let found = doc.readers.iter().any(|r| tokens.contains(r));
                         let can = access(role, me, &[TeamId(1)], &t).can_read();
-                        assert_eq!(found, can, "{role:?} team {team:?} assignee {assignee:?} requester {requester:?}");
+                        assert_eq!(
+                            found, can,
+                            "{role:?} team {team:?} assignee {assignee:?} requester {requester:?}"
+                        );
                     }
                 }
             }

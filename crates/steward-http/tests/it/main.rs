@@ -26,6 +26,7 @@ mod replies;
 mod reports;
 mod schema_fuzz;
 mod search;
+mod search_index;
 mod sla;
 mod sla_rules;
 mod sla_scenario;

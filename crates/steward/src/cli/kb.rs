@@ -169,12 +169,17 @@ pub async fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let started = std::time::Instant::now();
-    let written = app.search().reindex(|n| bar.set_position(n)).await.map_err(|e| {
-        anyhow::anyhow!("{e} (is a server running on this data folder? stop it first)")
-    })?;
+    let written = app
+        .search()
+        .reindex(|n| bar.set_position(n))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (is a server running on this data folder? stop it first)"))?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!("{written} documents indexed in {secs:.1} s ({:.0} documents/s)", written as f64 / secs.max(0.001));
+    println!(
+        "{written} documents indexed in {secs:.1} s ({:.0} documents/s)",
+        written as f64 / secs.max(0.001)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
