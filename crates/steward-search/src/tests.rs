@@ -21,8 +21,8 @@ fn doc(kind: Kind, id: i64, title: &str, body: &str, readers: &[&str]) -> Doc {
 fn search(index: &SearchIndex, text: &str, readers: &[&str]) -> Vec<i64> {
     let readers: Vec<String> = readers.iter().map(|r| (*r).to_owned()).collect();
     let r = Request {
-        text,
-        readers: &readers,
+        text: text.into(),
+        readers,
         staff: true,
         fuzzy: true,
         prefix: true,
@@ -104,8 +104,13 @@ fn readers_filters_and_replacement() {
         ..Request::default()
     };
     assert_eq!(index.search(&r).unwrap().hits.len(), 1);
-    let r =
-        Request { text: "vpn", readers: &readers, created_from: Some(2_000), limit: 5, ..Request::default() };
+    let r = Request {
+        text: "vpn".into(),
+        readers: readers.clone(),
+        created_from: Some(2_000),
+        limit: 5,
+        ..Request::default()
+    };
     assert_eq!(index.search(&r).unwrap().hits[0].id, 2);
     let r =
         Request { text: "vpn".into(), readers, kinds: vec![Kind::Problem], limit: 5, ..Request::default() };

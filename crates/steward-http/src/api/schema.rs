@@ -47,6 +47,10 @@ pub fn audience_or_null() -> Object {
     words(steward_core::knowledge::Audience::ALL.iter().map(|a| a.as_str()), true)
 }
 
+pub fn article_state() -> Object {
+    words(steward_core::knowledge::ArticleState::ALL.iter().map(|s| s.as_str()), false)
+}
+
 pub fn article_step() -> Object {
     words(["submit", "publish", "reject", "retire"], false)
 }
@@ -116,7 +120,11 @@ pub const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 pub const EMAIL: &str = r"^\s*([^\s@\u0000-\u001f\u007f-\u009f]+@[^\s\u0000-\u001f\u007f-\u009f]*\.[^\s\u0000-\u001f\u007f-\u009f]*)?\s*$";
 
 /// The named patterns, as fields write them.
-const NAMED: [(&str, &str); 10] = [
+const NAMED: [(&str, &str); 11] = [
+    (
+        "@search_kinds",
+        r"^\s*((incident|problem|article|published_article|ci|person)(\s*,\s*(incident|problem|article|published_article|ci|person))*)?\s*$",
+    ),
     ("@number_or_empty", r"^\s*([0-9]{1,18})?\s*$"),
     ("@date_or_empty", r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"),
     ("@period_or_empty", r"^\s*(week|month)?\s*$"),

@@ -47,6 +47,7 @@ async fn shown(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `draft`, `review`, `published` or `retired` (the newest version's state).
+    #[param(schema_with = crate::api::schema::article_state)]
     state: Option<String>,
     #[param(max_length = 100)]
     category: Option<String>,
@@ -68,8 +69,23 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "1 to 500"));
     }
+    if q.before.is_some_and(|b| b < 1) {
+        return Err(ApiError::invalid("before", "an article id, 1 or more"));
+    }
+    if q.tag.as_ref().is_some_and(|t| t.chars().count() > 40) {
+        return Err(ApiError::invalid("tag", "a tag is at most 40 characters"));
+    }
+    if q.category.as_ref().is_some_and(|c| c.chars().count() > 100) {
+        return Err(ApiError::invalid("category", "a category is at most 100 characters"));
+    }
     let filter = ArticleFilter {
-        state: q.state.as_deref().map(ArticleState::parse).transpose().map_err(invalid)?,
+        state: q
+            .state
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(ArticleState::parse)
+            .transpose()
+            .map_err(invalid)?,
         published: false,
         audience: None,
         category: q.category.filter(|c| !c.trim().is_empty()),
@@ -114,6 +130,12 @@ pub struct ArticleBody {
 
 impl ArticleBody {
     fn content(&self) -> Result<Content, ApiError> {
+        if self.version.is_some_and(|v| v < 1) {
+            return Err(ApiError::invalid("version", "a version is 1 or more"));
+        }
+        if self.review_by.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(ApiError::invalid("review_by", "a date such as 2027-06-30, or null"));
+        }
         Content::parse(
             &self.title,
             &self.body,

@@ -15,10 +15,10 @@ use crate::extract::{ApiQuery, CurrentActor};
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// What to look for: words in Chinese or English, or a number (INC000042, KB000007)
-    #[param(min_length = 1, max_length = 1000)]
-    #[serde(default)]
+    #[param(min_length = 1, max_length = 1000, pattern = "@nonblank_text")]
     pub q: String,
     /// Kinds, comma-separated: `incident`, `problem`, `article`, `published_article`, `ci`, `person`
+    #[param(pattern = "@search_kinds")]
     pub kind: Option<String>,
     /// States, comma-separated (`new`, `known_error`, `published`, …)
     pub state: Option<String>,
@@ -54,8 +54,20 @@ fn day(field: &'static str, text: Option<&str>) -> Result<Option<jiff::Timestamp
     }
 }
 
+/// A query as typed: not blank, no control characters but tabs and line breaks.
+fn words(field: &'static str, text: &str) -> Result<(), ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid(field, "type something to search for"));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(ApiError::invalid(field, "a query may not contain control characters"));
+    }
+    Ok(())
+}
+
 impl SearchParams {
     pub fn query(&self) -> Result<SearchQuery, ApiError> {
+        words("q", &self.q)?;
         let list = |s: &Option<String>| -> Vec<String> {
             s.as_deref()
                 .unwrap_or_default()
@@ -156,8 +168,7 @@ pub async fn search(
 #[serde(deny_unknown_fields)]
 pub struct SuggestParams {
     /// The title typed so far
-    #[param(min_length = 1, max_length = 1000)]
-    #[serde(default)]
+    #[param(min_length = 1, max_length = 1000, pattern = "@nonblank_text")]
     pub text: String,
     /// The ticket being written whose duplicates to leave out
     pub except: Option<i64>,
@@ -179,7 +190,8 @@ pub async fn suggestions(
     CurrentActor(actor): CurrentActor,
     ApiQuery(p): ApiQuery<SuggestParams>,
 ) -> ApiResult<Json<Suggestions>> {
-    if p.text.trim().is_empty() || p.text.len() > steward_app::search::MAX_QUERY_BYTES {
+    words("text", &p.text)?;
+    if p.text.len() > steward_app::search::MAX_QUERY_BYTES {
         return Err(ApiError::invalid("text", "type 1 to 1,000 bytes of a title"));
     }
     let search = state.app.search();

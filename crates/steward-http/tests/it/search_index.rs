@@ -129,10 +129,11 @@ async fn search_finds_what_each_reader_may_see_and_nothing_else() {
     assert!(find(&app, &ada, "q=vpn&kind=incident&from=2999-01-01").await.is_empty());
 
     // Bad input is named; query syntax is just words.
+    let (status, _) = app.api(Method::GET, "/api/v1/search?kind=incident", &ada, None).await;
+    assert_eq!(status, 400, "q is required");
     for (query, field) in [
         ("q=", "q"),
         ("q=%20%20", "q"),
-        ("kind=incident", "q"),
         ("q=x&kind=spaceship", "kind"),
         ("q=x&from=soon", "from"),
         ("q=x&limit=0", "limit"),
