@@ -42,6 +42,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::subscriptions::FEED, SignedDuration::from_secs(5)),
     (PURGE_PAYLOADS, SignedDuration::from_hours(6)),
     (crate::knowledge::REVIEW_REMINDERS, SignedDuration::from_hours(1)),
+    (crate::reviews::REVIEW_ACTIONS_OVERDUE, SignedDuration::from_hours(1)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -131,6 +132,11 @@ impl App {
             crate::subscriptions::DELIVER => {
                 let id = job.payload.get("delivery").and_then(serde_json::Value::as_i64).unwrap_or_default();
                 self.subscriptions().deliver(id, job.attempts, job.max_attempts).await
+            }
+            crate::reviews::REVIEW_ACTIONS_OVERDUE => {
+                let told = self.remind_overdue_actions().await?;
+                tracing::debug!(told, "overdue review actions");
+                Ok(())
             }
             crate::knowledge::REVIEW_REMINDERS => {
                 let reminded = self.remind_article_reviews().await?;

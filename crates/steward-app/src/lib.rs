@@ -21,11 +21,13 @@ pub mod markdown;
 pub mod notifications;
 pub mod problems;
 pub mod reports;
+pub mod reviews;
 pub mod search;
 mod secrets;
 mod services;
 pub mod sla;
 pub mod subscriptions;
+mod timeline;
 mod tokens;
 
 use std::sync::Arc;
@@ -45,8 +47,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Search,
-    Sla, Subscriptions, Tokens,
+    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Reviews,
+    Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
 

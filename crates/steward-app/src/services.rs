@@ -42,6 +42,8 @@ services! {
     Knowledge => knowledge;
     /// One search over everything a user may see, fed from the event log.
     Search => search;
+    /// Post-incident reviews and their action items.
+    Reviews => reviews;
     /// Who outside Steward hears of what: subscriptions and their deliveries.
     Subscriptions => subscriptions;
     /// SLA calendars and policies, an incident's clocks, warnings and breaches.

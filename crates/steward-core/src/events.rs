@@ -19,6 +19,7 @@ use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::knowledge::ArticleEvent;
 use crate::problems::ProblemEvent;
+use crate::reviews::ReviewEvent;
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use crate::subscriptions::SubscriptionEvent;
 use crate::tickets::{CategoryEvent, IncidentEvent, ReplyTemplateEvent};
@@ -86,6 +87,11 @@ pub enum DomainEvent {
     Maintenance {
         id: i64,
         event: MaintenanceEvent,
+    },
+    /// The post-incident review of incident `id`.
+    Review {
+        id: TicketId,
+        event: ReviewEvent,
     },
     /// A knowledge article.
     Article {

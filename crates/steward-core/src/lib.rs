@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod problems;
 pub mod reports;
+pub mod reviews;
 pub mod sla;
 pub mod subscriptions;
 pub mod tickets;

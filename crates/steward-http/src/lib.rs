@@ -24,6 +24,7 @@ mod limits;
 mod metrics;
 mod problems;
 mod reports;
+mod reviews;
 mod search;
 mod security;
 mod sla;
@@ -157,6 +158,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(problems::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());
+    table.extend(reviews::routes());
     table
 }
 

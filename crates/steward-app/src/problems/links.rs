@@ -2,32 +2,17 @@
 //! incidents in one go when it is fixed; and its timeline, assembled from the event log of the
 //! problem, its incidents and their alerts.
 
-use jiff::Timestamp;
-use steward_core::events::{DomainEvent, FieldValue};
+use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CiId, TicketId};
 use steward_core::problems::ProblemEvent;
-use steward_core::tickets::{ResolutionCode, State, Ticket, TicketField, TicketKind, TransitionRequest};
-use steward_store::{AlertFilter, CiRecord, LoggedEvent, Tx};
+use steward_core::tickets::{ResolutionCode, State, Ticket, TicketKind, TransitionRequest};
+use steward_store::{CiRecord, Tx};
 
 use super::tickets::is_problem;
 use crate::events::record;
+use crate::timeline::TimelineEntry;
 use crate::{Actor, AppError, Result};
-
-/// One line of a problem's timeline.
-#[derive(Debug, Clone)]
-pub struct TimelineEntry {
-    pub at: Timestamp,
-    /// `problem`, `incident` or `alert`.
-    pub entity: String,
-    /// The ticket's number or the alert's title.
-    pub subject: String,
-    /// The event's stored action (`create`, `transition`, `receive`, …).
-    pub action: String,
-    pub actor: String,
-    /// The state the event moved a ticket to, if it did.
-    pub state: Option<String>,
-}
 
 impl crate::Problems<'_> {
     /// The problem an incident is linked to, if the actor may see problems.
@@ -164,28 +149,10 @@ impl crate::Problems<'_> {
     pub async fn timeline(self, actor: &Actor, id: TicketId) -> Result<Vec<TimelineEntry>> {
         let problem = self.problems().ticket(actor, id).await?;
         let incidents = self.store.problem_incidents(id).await?;
-        let mut out = Vec::new();
         let own = self.store.histories(super::ENTITY, &[id.to_string()]).await?;
-        out.extend(own.iter().map(|e| entry(e, &problem.number)));
-        let ids: Vec<String> = incidents.iter().map(|t| t.id.to_string()).collect();
-        for e in self.store.histories(crate::incidents::ENTITY, &ids).await? {
-            let number = incidents
-                .iter()
-                .find(|t| Some(t.id.to_string()) == e.event.entity_id)
-                .map(|t| t.number.as_str());
-            out.push(entry(&e, number.unwrap_or_default()));
-        }
-        let mut alerts = Vec::new();
-        for incident in &incidents {
-            let filter = AlertFilter { ticket_id: Some(incident.id), limit: 200, ..AlertFilter::default() };
-            alerts.extend(self.store.alerts(&filter).await?);
-        }
-        let alert_ids: Vec<String> = alerts.iter().map(|a| a.id.to_string()).collect();
-        for e in self.store.histories("alert", &alert_ids).await? {
-            let title =
-                alerts.iter().find(|a| Some(a.id.to_string()) == e.event.entity_id).map(|a| a.title.as_str());
-            out.push(entry(&e, title.unwrap_or_default()));
-        }
+        let mut out: Vec<TimelineEntry> =
+            own.iter().map(|e| crate::timeline::entry(e, &problem.number)).collect();
+        out.extend(crate::timeline::of_incidents(&self.store, &incidents).await?);
         out.sort_by_key(|e| e.at);
         Ok(out)
     }
@@ -257,27 +224,5 @@ impl crate::Problems<'_> {
             }
         }
         Ok(())
-    }
-}
-
-fn entry(e: &LoggedEvent, subject: &str) -> TimelineEntry {
-    let state = e.domain().ok().and_then(|d| {
-        let fields = match &d {
-            DomainEvent::Incident { event, .. } => event.fields_after().cloned(),
-            DomainEvent::Problem { event, .. } => event.fields_after().cloned(),
-            _ => None,
-        }?;
-        match fields.get(TicketField::State) {
-            Some(FieldValue::Text(s)) => Some(s.clone()),
-            _ => None,
-        }
-    });
-    TimelineEntry {
-        at: e.at(),
-        entity: e.event.entity_type.clone(),
-        subject: subject.to_owned(),
-        action: e.event.action.clone(),
-        actor: e.event.actor_name.clone(),
-        state,
     }
 }

@@ -12,8 +12,8 @@ use steward_core::problems::{Candidate, TrendPolicy, candidates};
 
 use crate::{Actor, Result};
 
+pub use crate::timeline::TimelineEntry;
 pub use analysis::KnownError;
-pub use links::TimelineEntry;
 pub use tickets::{NewProblem, ProblemList, ProblemPatch, ProblemView};
 
 /// The entity name problems carry in the event log.

@@ -47,6 +47,10 @@ pub fn audience_or_null() -> Object {
     words(steward_core::knowledge::Audience::ALL.iter().map(|a| a.as_str()), true)
 }
 
+pub fn action_state() -> Object {
+    words(steward_core::reviews::ActionState::ALL.iter().map(|s| s.as_str()), false)
+}
+
 pub fn article_state() -> Object {
     words(steward_core::knowledge::ArticleState::ALL.iter().map(|s| s.as_str()), false)
 }

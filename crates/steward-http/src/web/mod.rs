@@ -65,6 +65,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::alerts::NAV,
         crate::problems::NAV,
         crate::knowledge::NAV,
+        crate::reviews::NAV,
         crate::identity::DIRECTORY_NAV,
         crate::cmdb::NAV,
         crate::reports::NAV,

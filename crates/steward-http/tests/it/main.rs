@@ -24,6 +24,7 @@ mod problem_tickets;
 mod problems;
 mod replies;
 mod reports;
+mod reviews;
 mod schema_fuzz;
 mod search;
 mod search_index;

@@ -78,6 +78,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         DomainEvent::Incident { id, event } => encode_incident(*id, event),
         DomainEvent::Problem { id, event } => problems::encode(*id, event),
         DomainEvent::Article { id, event } => knowledge::encode(*id, event),
+        DomainEvent::Review { id, event } => reviews::encode(*id, event),
         DomainEvent::Category { id, event } => match event {
             CategoryEvent::Created { name, parent_id } => {
                 row("category", id, "create").after(json!({ "name": name, "parent_id": parent_id }))
@@ -466,6 +467,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "incident" => DomainEvent::Incident { id: id_of(s)?, event: decode_incident_v1(s)? },
         "problem" => DomainEvent::Problem { id: id_of(s)?, event: problems::decode_v1(s)? },
         "article" => DomainEvent::Article { id: id_of(s)?, event: knowledge::decode_v1(s)? },
+        "review" => DomainEvent::Review { id: id_of(s)?, event: reviews::decode_v1(s)? },
         "category" => {
             let a = after()?;
             let event = match s.action {
@@ -755,5 +757,6 @@ fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
 
 mod knowledge;
 mod problems;
+mod reviews;
 #[cfg(test)]
 mod tests;

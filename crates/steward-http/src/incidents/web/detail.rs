@@ -268,6 +268,8 @@ struct DetailPage<'a> {
     problem: Option<steward_core::tickets::Ticket>,
     /// The knowledge articles attached to it that the reader may see.
     articles: Vec<steward_app::knowledge::ArticleView>,
+    /// Whether the incident has a post-incident review.
+    reviewed: bool,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -410,7 +412,9 @@ async fn detail_page(
     };
     let problem = crate::problems::incident_panel(&state, &actor, id).await?;
     let articles = state.app.knowledge().of_ticket(&actor, id).await?;
+    let reviewed = state.app.reviews().exists(id).await?;
     let detail = DetailPage {
+        reviewed,
         alerts,
         problem,
         articles,

@@ -4,6 +4,7 @@ use steward_core::cmdb::CiField;
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
 use steward_core::problems::{AnalysisField, ProblemEvent};
+use steward_core::reviews::ReviewEvent;
 
 use super::*;
 
@@ -111,6 +112,24 @@ fn every_kind_of_event_reads_back_as_written() {
         ArticleEvent::Attached { ticket_id: TicketId(9) },
         ArticleEvent::ReviewDue,
     ];
+    let edited = Changes {
+        before: Fields(vec![(steward_core::reviews::FindingField::UsersAffected, FieldValue::Null)]),
+        after: Fields(vec![(steward_core::reviews::FindingField::UsersAffected, FieldValue::Int(300))]),
+    };
+    for event in [
+        ReviewEvent::Opened { expected: true },
+        ReviewEvent::Edited(edited),
+        ReviewEvent::ActionAdded {
+            action_id: 2,
+            title: "Alert on pool use".into(),
+            owner_id: UserId(4),
+            due: "2027-01-15".into(),
+        },
+        ReviewEvent::ActionMoved { action_id: 2, from: "open".into(), to: "done".into() },
+        ReviewEvent::ActionOverdue { action_id: 2, owner_id: UserId(4) },
+    ] {
+        round_trip(DomainEvent::Review { id: TicketId(8), event });
+    }
     for event in article {
         round_trip(DomainEvent::Article { id: 21, event });
     }
