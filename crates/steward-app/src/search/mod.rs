@@ -70,36 +70,87 @@ pub const MAX_QUERY_BYTES: usize = 1_000;
 impl crate::Search<'_> {
     /// Searches everything the actor may see; the index first takes in every committed change.
     pub async fn query(self, actor: &Actor, q: &SearchQuery) -> Result<Results> {
+        let mut found = self.search().many(actor, std::slice::from_ref(q)).await?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// Several searches by one actor: the index catches up once, and they run together.
+    async fn many(self, actor: &Actor, queries: &[SearchQuery]) -> Result<Vec<Results>> {
         actor.require(Permission::ReadTickets)?;
-        if q.text.trim().is_empty() {
-            return Err(AppError::invalid("q", "type something to search for"));
-        }
-        if q.text.len() > MAX_QUERY_BYTES {
-            return Err(AppError::invalid("q", format!("a query may not exceed {MAX_QUERY_BYTES} bytes")));
+        for q in queries {
+            if q.text.trim().is_empty() {
+                return Err(AppError::invalid("q", "type something to search for"));
+            }
+            if q.text.len() > MAX_QUERY_BYTES {
+                return Err(AppError::invalid("q", format!("a query may not exceed {MAX_QUERY_BYTES} bytes")));
+            }
         }
         self.search().catch_up().await?;
         let teams: Vec<i64> =
             self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id.get()).collect();
         let readers = docs::readers(actor, &teams);
         let staff = actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit);
-        let request = Request {
-            text: q.text.clone(),
-            readers,
-            staff,
-            kinds: q.kinds.clone(),
-            states: q.states.clone(),
-            team: q.team.map(|t| t as u64),
-            created_from: q.created_from.map(|t| t.as_millisecond()),
-            created_to: q.created_to.map(|t| t.as_millisecond()),
-            prefix: q.prefix,
-            fuzzy: true,
-            limit: q.limit.clamp(1, 100),
-        };
+        let requests: Vec<Request> = queries
+            .iter()
+            .map(|q| Request {
+                text: q.text.clone(),
+                readers: readers.clone(),
+                staff,
+                kinds: q.kinds.clone(),
+                states: q.states.clone(),
+                team: q.team.map(|t| t as u64),
+                created_from: q.created_from.map(|t| t.as_millisecond()),
+                created_to: q.created_to.map(|t| t.as_millisecond()),
+                prefix: q.prefix,
+                fuzzy: true,
+                limit: q.limit.clamp(1, 100),
+            })
+            .collect();
         let index = self.search_engine().index()?;
-        tokio::task::spawn_blocking(move || index.search(&request))
+        tokio::task::spawn_blocking(move || requests.iter().map(|r| index.search(r)).collect::<Result<Vec<_>, _>>())
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
             .map_err(internal)
+    }
+}
+
+/// What a form shows beside a title being typed.
+#[derive(Debug, Clone, Default)]
+pub struct Suggestions {
+    /// Problems in known error (their workaround is published).
+    pub known_errors: Results,
+    pub articles: Results,
+    /// Open incidents that may be the same.
+    pub incidents: Results,
+}
+
+impl crate::Search<'_> {
+    /// Up to five known errors, articles and open incidents matching a title as it is typed,
+    /// from what the actor may see; `except` leaves out the incident being edited.
+    pub async fn suggest(self, actor: &Actor, text: &str, except: Option<i64>) -> Result<Suggestions> {
+        let ask = |kinds: Vec<Kind>, states: &[&str]| SearchQuery {
+            text: text.to_owned(),
+            kinds,
+            states: states.iter().map(|s| (*s).to_owned()).collect(),
+            prefix: true,
+            limit: 6,
+            ..SearchQuery::default()
+        };
+        let open = ["new", "assigned", "in_progress", "on_hold"];
+        let queries = [
+            ask(vec![Kind::Problem], &["known_error"]),
+            ask(vec![Kind::Article, Kind::PublishedArticle], &["published", "draft", "review"]),
+            ask(vec![Kind::Incident], &open),
+        ];
+        let mut found = self.search().many(actor, &queries).await?.into_iter();
+        let (known_errors, articles, mut incidents) =
+            (found.next().unwrap_or_default(), found.next().unwrap_or_default(), found.next().unwrap_or_default());
+        incidents.hits.retain(|h| Some(h.id) != except);
+        let mut out = Suggestions { known_errors, articles, incidents };
+        for r in [&mut out.known_errors, &mut out.articles, &mut out.incidents] {
+            r.hits.truncate(5);
+        }
+        Ok(out)
     }
 }
 

@@ -194,30 +194,11 @@ pub async fn suggestions(
     if p.text.len() > steward_app::search::MAX_QUERY_BYTES {
         return Err(ApiError::invalid("text", "type 1 to 1,000 bytes of a title"));
     }
-    let search = state.app.search();
-    let ask = |kinds: Vec<Kind>, states: Vec<&str>| SearchQuery {
-        text: p.text.clone(),
-        kinds,
-        states: states.into_iter().map(str::to_owned).collect(),
-        prefix: true,
-        limit: 5,
-        ..SearchQuery::default()
-    };
-    let known = search.query(&actor, &ask(vec![Kind::Problem], vec!["known_error"])).await?;
-    let articles = search
-        .query(
-            &actor,
-            &ask(vec![Kind::Article, Kind::PublishedArticle], vec!["published", "draft", "review"]),
-        )
-        .await?;
-    let open = vec!["new", "assigned", "in_progress", "on_hold"];
-    let incidents = search.query(&actor, &ask(vec![Kind::Incident], open)).await?;
-    let keep = |r: Results| -> Vec<HitJson> {
-        r.hits
-            .iter()
-            .filter(|h| Some(h.id) != p.except || h.kind != Kind::Incident)
-            .map(HitJson::from)
-            .collect()
-    };
-    Ok(Json(Suggestions { known_errors: keep(known), articles: keep(articles), incidents: keep(incidents) }))
+    let found = state.app.search().suggest(&actor, &p.text, p.except).await?;
+    let keep = |r: &Results| -> Vec<HitJson> { r.hits.iter().map(HitJson::from).collect() };
+    Ok(Json(Suggestions {
+        known_errors: keep(&found.known_errors),
+        articles: keep(&found.articles),
+        incidents: keep(&found.incidents),
+    }))
 }
