@@ -107,6 +107,8 @@ enum ExportCommand {
 enum BenchCommand {
     /// Create incidents over HTTP, then query a large incident table
     Incidents(bench::IncidentBench),
+    /// The search index with a million tickets and a hundred thousand articles
+    Search(bench::SearchBench),
     /// Recompute the SLA state of many open tickets with the core clock
     Sla(bench::SlaBench),
     /// The report dashboard over a large bulk-loaded incident table, over HTTP
@@ -174,6 +176,9 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await
+            }
+            Command::Bench(BenchCommand::Search(args)) => {
+                bench::search(config, args, cli.global.data.as_deref()).await
             }
             Command::Bench(BenchCommand::Incidents(args)) => {
                 bench::incidents(config, args, cli.global.data.as_deref()).await

@@ -114,6 +114,13 @@ impl crate::Search<'_> {
     }
 }
 
+impl crate::Search<'_> {
+    /// The event sequence number this node's index has taken in (`None`: never built).
+    pub async fn cursor(self) -> Result<Option<i64>> {
+        self.search_engine().index()?.cursor().map_err(internal)
+    }
+}
+
 /// What a form shows beside a title being typed.
 #[derive(Debug, Clone, Default)]
 pub struct Suggestions {

@@ -126,3 +126,62 @@ impl Store {
         Ok(done.rows_affected())
     }
 }
+
+impl Store {
+    /// Inserts incidents with the given (title, description), requested by `requester_id` and
+    /// spread over `team_ids`, created over the `span_ms` before `now`, a thousand rows per
+    /// statement: fixtures for the search benchmark, which needs varied text. No events.
+    pub async fn bulk_load_texts(
+        &self,
+        texts: &[(String, String)],
+        team_ids: &[TeamId],
+        requester_id: UserId,
+        now: Timestamp,
+        span_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut next: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'incident'")
+                .fetch_one(tx.conn().await?)
+                .await?;
+        let total = texts.len().max(1) as i64;
+        let mut done = 0_u64;
+        for (chunk_no, chunk) in texts.chunks(1_000).enumerate() {
+            let mut values = Vec::with_capacity(chunk.len());
+            for i in 0..chunk.len() {
+                let p = i * 3;
+                values.push(format!(
+                    "('incident', ${}, ${}, ${}, {requester}, 2, 2, 3, {team}, 'in_progress', {at}, {at}, 1)",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    requester = requester_id.get(),
+                    team = team_ids.get((chunk_no * 1_000 + i) % team_ids.len().max(1)).map_or(0, |t| t.get()),
+                    at = to_ms(now) - (((chunk_no * 1_000 + i) as i64) * span_ms) / total,
+                ));
+            }
+            let sql = format!(
+                "INSERT INTO tickets (kind, number, title, description, requester_id, impact, urgency, priority, team_id, \
+                 state, created_at, updated_at, version) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (title, description) in chunk {
+                q = q.bind(format!("INC{next:06}")).bind(title.as_str()).bind(description.as_str());
+                next += 1;
+            }
+            done += q.execute(tx.conn().await?).await?.rows_affected();
+        }
+        sqlx::query(
+            "INSERT INTO ticket_counters (kind, next) VALUES ('incident', $1) ON CONFLICT (kind) DO UPDATE SET next = $1",
+        )
+        .bind(next)
+        .execute(tx.conn().await?)
+        .await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(super::insert::INDEX_PENDING_TITLES)).execute(tx.conn().await?).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}

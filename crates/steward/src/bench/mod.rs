@@ -28,12 +28,14 @@ mod alerts;
 mod cmdb;
 mod markdown;
 mod reports;
+mod search;
 mod sla;
 
 pub use alerts::{AlertBench, alerts};
 pub use cmdb::{CmdbBench, cmdb};
 pub use markdown::{MarkdownBench, markdown};
 pub use reports::{ReportBench, reports};
+pub use search::{SearchBench, search};
 pub use sla::{SlaBench, sla};
 
 #[derive(Args, Debug)]
