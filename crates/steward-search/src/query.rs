@@ -5,7 +5,7 @@
 
 use std::ops::Bound;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
@@ -59,7 +59,7 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct Results {
     pub hits: Vec<Hit>,
-    /// How many documents matched in all.
+    /// How many hits (at most the limit asked for).
     pub total: usize,
 }
 
@@ -76,19 +76,26 @@ impl SearchIndex {
         if (words.is_empty() && number.is_empty()) || r.readers.is_empty() || r.limit == 0 {
             return Ok(Results::default());
         }
-        let mut fields = vec![(f.title, 3.0), (f.body, 1.0)];
+        let mut fields = vec![(f.title, 2.0), (f.body, 1.0)];
         if r.staff {
             fields.push((f.internal, 0.8));
         }
+        let searcher = self.reader.searcher();
         let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let last = words.len().saturating_sub(1);
         for (i, word) in words.iter().enumerate() {
+            // A word the index knows is taken as typed: only an unknown one may be a typo
+            // (expanding known words costs time and brings in noise).
+            let mut known = false;
+            for &(field, _) in &fields {
+                known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
+            }
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for &(field, boost) in &fields {
                 alternatives.push((Occur::Should, Box::new(BoostQuery::new(term_query(field, word), boost))));
                 let term = Term::from_field_text(field, word);
                 let latin = word.is_ascii();
-                if r.fuzzy && latin && word.len() >= 4 {
+                if r.fuzzy && !known && latin && word.len() >= 4 {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
                     alternatives
                         .push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4))));
@@ -133,9 +140,9 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(RangeQuery::new(from, to))));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let (top, total) =
-            searcher.search(&query, &(TopDocs::with_limit(r.limit.min(200)).order_by_score(), Count))?;
+        // No count of every match: counting visits each matching document, which on a large
+        // index costs more than finding the best ones.
+        let top = searcher.search(&query, &TopDocs::with_limit(r.limit.min(200)).order_by_score())?;
         let mut body = SnippetGenerator::create(&searcher, &query, f.body)?;
         body.set_max_num_chars(160);
         let mut title = SnippetGenerator::create(&searcher, &query, f.title)?;
@@ -167,6 +174,7 @@ impl SearchIndex {
                 score,
             });
         }
+        let total = hits.len();
         Ok(Results { hits, total })
     }
 }

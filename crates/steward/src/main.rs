@@ -109,6 +109,8 @@ enum BenchCommand {
     Incidents(bench::IncidentBench),
     /// The search index with a million tickets and a hundred thousand articles
     Search(bench::SearchBench),
+    /// Rank the judged queries of docs/bench/relevance (scored by its compare.py)
+    Relevance(bench::RelevanceBench),
     /// Recompute the SLA state of many open tickets with the core clock
     Sla(bench::SlaBench),
     /// The report dashboard over a large bulk-loaded incident table, over HTTP
@@ -177,6 +179,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await
             }
+            Command::Bench(BenchCommand::Relevance(args)) => bench::relevance(args),
             Command::Bench(BenchCommand::Search(args)) => {
                 bench::search(config, args, cli.global.data.as_deref()).await
             }

@@ -3,6 +3,7 @@
 //! streams are real.
 
 mod history;
+mod knowledge;
 
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
 
@@ -397,6 +398,7 @@ impl App {
                 .await?;
         }
         self.seed_demo_cmdb(&lead, major.id).await?;
+        self.seed_demo_knowledge(&people, major.id).await?;
         Ok(true)
     }
 

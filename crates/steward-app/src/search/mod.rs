@@ -82,7 +82,10 @@ impl crate::Search<'_> {
                 return Err(AppError::invalid("q", "type something to search for"));
             }
             if q.text.len() > MAX_QUERY_BYTES {
-                return Err(AppError::invalid("q", format!("a query may not exceed {MAX_QUERY_BYTES} bytes")));
+                return Err(AppError::invalid(
+                    "q",
+                    format!("a query may not exceed {MAX_QUERY_BYTES} bytes"),
+                ));
             }
         }
         self.search().catch_up().await?;
@@ -107,10 +110,12 @@ impl crate::Search<'_> {
             })
             .collect();
         let index = self.search_engine().index()?;
-        tokio::task::spawn_blocking(move || requests.iter().map(|r| index.search(r)).collect::<Result<Vec<_>, _>>())
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
-            .map_err(internal)
+        tokio::task::spawn_blocking(move || {
+            requests.iter().map(|r| index.search(r)).collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
+        .map_err(internal)
     }
 }
 
@@ -150,8 +155,11 @@ impl crate::Search<'_> {
             ask(vec![Kind::Incident], &open),
         ];
         let mut found = self.search().many(actor, &queries).await?.into_iter();
-        let (known_errors, articles, mut incidents) =
-            (found.next().unwrap_or_default(), found.next().unwrap_or_default(), found.next().unwrap_or_default());
+        let (known_errors, articles, mut incidents) = (
+            found.next().unwrap_or_default(),
+            found.next().unwrap_or_default(),
+            found.next().unwrap_or_default(),
+        );
         incidents.hits.retain(|h| Some(h.id) != except);
         let mut out = Suggestions { known_errors, articles, incidents };
         for r in [&mut out.known_errors, &mut out.articles, &mut out.incidents] {

@@ -151,7 +151,7 @@ impl From<&Hit> for HitJson {
 #[derive(Serialize, ToSchema)]
 pub struct SearchAnswer {
     items: Vec<HitJson>,
-    /// How many matched in all.
+    /// How many hits (at most `limit`).
     total: usize,
 }
 

@@ -134,6 +134,23 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .await
         .unwrap()[0]
         .id;
+    let problem = app
+        .app
+        .problems()
+        .list(&actor, &steward_store::TicketQuery::new(steward_core::tickets::TicketKind::Problem))
+        .await
+        .unwrap()
+        .items[0]
+        .0
+        .id;
+    let article = app
+        .app
+        .knowledge()
+        .list(&actor, steward_store::ArticleFilter { limit: 1, ..Default::default() })
+        .await
+        .unwrap()[0]
+        .id;
+    let reviewed = app.app.reviews().list(&actor).await.unwrap()[0].0.id;
     let paths: Vec<String> = steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -146,8 +163,19 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
                 && !p.contains("/export.")
         })
         .map(|p| {
-            let id = if p.starts_with("/cmdb/") { ci.to_string() } else { incident.to_string() };
-            p.replace("{id}", &id)
+            let id = if p.starts_with("/cmdb/") {
+                ci.to_string()
+            } else if p.starts_with("/problems/") {
+                problem.to_string()
+            } else if p.starts_with("/kb/") {
+                article.to_string()
+            } else if p.contains("/review") {
+                reviewed.to_string()
+            } else {
+                incident.to_string()
+            };
+            let path = p.replace("{id}", &id);
+            if path.ends_with("/diff") { format!("{path}?from=1&to=1") } else { path }
         })
         .collect();
     assert!(paths.len() >= 15, "{paths:?}");

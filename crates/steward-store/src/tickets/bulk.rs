@@ -156,7 +156,8 @@ impl Store {
                     p + 2,
                     p + 3,
                     requester = requester_id.get(),
-                    team = team_ids.get((chunk_no * 1_000 + i) % team_ids.len().max(1)).map_or(0, |t| t.get()),
+                    team =
+                        team_ids.get((chunk_no * 1_000 + i) % team_ids.len().max(1)).map_or(0, |t| t.get()),
                     at = to_ms(now) - (((chunk_no * 1_000 + i) as i64) * span_ms) / total,
                 ));
             }
@@ -179,7 +180,9 @@ impl Store {
         .execute(tx.conn().await?)
         .await?;
         if self.backend == Backend::Sqlite {
-            sqlx::query(sqlx::AssertSqlSafe(super::insert::INDEX_PENDING_TITLES)).execute(tx.conn().await?).await?;
+            sqlx::query(sqlx::AssertSqlSafe(super::insert::INDEX_PENDING_TITLES))
+                .execute(tx.conn().await?)
+                .await?;
         }
         tx.commit().await?;
         Ok(done)

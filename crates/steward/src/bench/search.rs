@@ -46,23 +46,97 @@ impl Rng {
 }
 
 const SYSTEMS_EN: &[&str] = &[
-    "Outlook", "Exchange", "VPN", "Wi-Fi", "printer", "payroll system", "SAP ERP", "database", "connection pool",
-    "file share", "Kubernetes pod", "load balancer", "DNS", "backup job", "certificate", "Teams", "laptop", "SSO",
-    "MFA token", "disk", "web server", "API gateway", "mail queue", "CRM", "HR portal",
+    "Outlook",
+    "Exchange",
+    "VPN",
+    "Wi-Fi",
+    "printer",
+    "payroll system",
+    "SAP ERP",
+    "database",
+    "connection pool",
+    "file share",
+    "Kubernetes pod",
+    "load balancer",
+    "DNS",
+    "backup job",
+    "certificate",
+    "Teams",
+    "laptop",
+    "SSO",
+    "MFA token",
+    "disk",
+    "web server",
+    "API gateway",
+    "mail queue",
+    "CRM",
+    "HR portal",
 ];
 const SYMPTOMS_EN: &[&str] = &[
-    "keeps asking for the password", "times out", "is very slow", "returns error 500", "is out of disk space",
-    "disconnects every hour", "certificate expired", "account locked out", "cannot connect", "crashes on start",
-    "shows a blank page", "sync fails", "jobs failed overnight", "memory usage keeps growing", "login fails",
+    "keeps asking for the password",
+    "times out",
+    "is very slow",
+    "returns error 500",
+    "is out of disk space",
+    "disconnects every hour",
+    "certificate expired",
+    "account locked out",
+    "cannot connect",
+    "crashes on start",
+    "shows a blank page",
+    "sync fails",
+    "jobs failed overnight",
+    "memory usage keeps growing",
+    "login fails",
 ];
-const PLACES_EN: &[&str] = &["in Beijing office", "on floor 3", "for the finance team", "after the update", "since Monday", "for remote staff"];
+const PLACES_EN: &[&str] = &[
+    "in Beijing office",
+    "on floor 3",
+    "for the finance team",
+    "after the update",
+    "since Monday",
+    "for remote staff",
+];
 const SYSTEMS_ZH: &[&str] = &[
-    "邮件系统", "Outlook", "VPN", "无线网络", "打印机", "工资系统", "ERP", "数据库", "数据库连接池", "文件共享", "容器",
-    "负载均衡", "域名解析", "备份任务", "证书", "钉钉", "企业微信", "笔记本电脑", "单点登录", "磁盘", "网站", "接口网关",
+    "邮件系统",
+    "Outlook",
+    "VPN",
+    "无线网络",
+    "打印机",
+    "工资系统",
+    "ERP",
+    "数据库",
+    "数据库连接池",
+    "文件共享",
+    "容器",
+    "负载均衡",
+    "域名解析",
+    "备份任务",
+    "证书",
+    "钉钉",
+    "企业微信",
+    "笔记本电脑",
+    "单点登录",
+    "磁盘",
+    "网站",
+    "接口网关",
 ];
 const SYMPTOMS_ZH: &[&str] = &[
-    "一直提示输入密码", "连接超时", "响应很慢", "报错500", "磁盘空间不足", "频繁断开", "证书过期", "账号被锁定",
-    "无法连接", "启动就崩溃", "页面空白", "同步失败", "夜间任务失败", "内存持续增长", "登录失败",
+    "一直提示输入密码",
+    "连接超时",
+    "响应很慢",
+    "报错500",
+    "磁盘空间不足",
+    "频繁断开",
+    "证书过期",
+    "账号被锁定",
+    "无法连接",
+    "启动就崩溃",
+    "页面空白",
+    "同步失败",
+    "夜间任务失败",
+    "内存持续增长",
+    "登录失败",
 ];
 const PLACES_ZH: &[&str] = &["北京办公室", "三楼", "财务部", "升级之后", "从周一开始", "远程办公人员"];
 
@@ -90,7 +164,11 @@ fn text(rng: &mut Rng) -> (String, String) {
 
 fn query(rng: &mut Rng) -> String {
     match rng.next() % 4 {
-        0 => format!("{} {}", rng.pick(SYSTEMS_EN), rng.pick(SYMPTOMS_EN).split(' ').next().unwrap_or_default()),
+        0 => format!(
+            "{} {}",
+            rng.pick(SYSTEMS_EN),
+            rng.pick(SYMPTOMS_EN).split(' ').next().unwrap_or_default()
+        ),
         1 => rng.pick(SYMPTOMS_EN).to_owned(),
         2 => format!("{}{}", rng.pick(SYSTEMS_ZH), rng.pick(SYMPTOMS_ZH)),
         _ => rng.pick(SYMPTOMS_ZH).to_owned(),
@@ -120,20 +198,33 @@ pub async fn search(config: Config, args: SearchBench, data: Option<&Path>) -> a
     while left > 0 {
         let n = left.min(50_000);
         let texts: Vec<(String, String)> = (0..n).map(|_| text(&mut rng)).collect();
-        app.store().bulk_load_texts(&texts, &teams, agent.id, jiff::Timestamp::now(), 365 * 24 * 3600 * 1000).await?;
+        app.store()
+            .bulk_load_texts(&texts, &teams, agent.id, jiff::Timestamp::now(), 365 * 24 * 3600 * 1000)
+            .await?;
         left -= n;
     }
     let lines: Vec<(String, ImportLine)> = (0..args.articles)
         .map(|i| {
             let (title, body) = text(&mut rng);
             let audience = if i % 2 == 0 { "requesters" } else { "agents" };
-            let line = ImportLine { title, body, audience: audience.into(), state: Some("published".into()), ..Default::default() };
+            let line = ImportLine {
+                title,
+                body,
+                audience: audience.into(),
+                state: Some("published".into()),
+                ..Default::default()
+            };
             (i.to_string(), line)
         })
         .collect();
     let report = app.knowledge().import(agent.id, lines, |_| {}).await?;
     anyhow::ensure!(report.errors.is_empty(), "article import: {:?}", report.errors.first());
-    println!("load: {} incidents and {} articles in {:.1} s", args.tickets, report.created, t0.elapsed().as_secs_f64());
+    println!(
+        "load: {} incidents and {} articles in {:.1} s",
+        args.tickets,
+        report.created,
+        t0.elapsed().as_secs_f64()
+    );
 
     let t0 = Instant::now();
     let docs = app.search().reindex(|_| {}).await?;
@@ -190,7 +281,8 @@ pub async fn search(config: Config, args: SearchBench, data: Option<&Path>) -> a
     // A commit, found by the server's catch-up loop (every 500 ms) without a search asking.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let feed_app = app.clone();
-    let feed = tokio::spawn(async move { feed_app.run_search_feed(Duration::from_millis(500), stopped).await });
+    let feed =
+        tokio::spawn(async move { feed_app.run_search_feed(Duration::from_millis(500), stopped).await });
     tokio::time::sleep(Duration::from_millis(700)).await;
     let mut waits = Vec::new();
     for i in 0..10 {

@@ -20,8 +20,9 @@ fn axe_source() -> String {
 }
 
 /// The web pages of the route table. `{id}` takes the demo's first record, and for incidents
-/// also `incidents`: those the reader's queue shows first (their own, with replies).
-fn pages(incidents: &[String]) -> Vec<String> {
+/// also `incidents`: those the reader's queue shows first (their own, with replies); problem
+/// and review pages take `more`'s (area prefix, id) when the reader has one.
+fn pages(incidents: &[String], more: &[(&str, String)]) -> Vec<String> {
     steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -35,10 +36,13 @@ fn pages(incidents: &[String]) -> Vec<String> {
         })
         .flat_map(|p| {
             let mut ids = vec!["1".to_owned()];
-            if p.starts_with("/incidents/{id}") {
+            if let Some((_, id)) = more.iter().find(|(prefix, _)| p.starts_with(prefix)) {
+                ids = vec![id.clone()];
+            } else if p.starts_with("/incidents/{id}") {
                 ids.extend(incidents.iter().cloned());
             }
-            ids.into_iter().map(move |id| p.replace("{id}", &id))
+            let query = if p.ends_with("/diff") { "?from=1&to=1" } else { "" };
+            ids.into_iter().map(move |id| format!("{}{query}", p.replace("{id}", &id)))
         })
         .collect()
 }
@@ -102,11 +106,21 @@ async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
                 .unwrap();
             let incidents: Vec<String> =
                 found.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+            // The first problem and the first reviewed incident the reader can open.
+            let mut more = Vec::new();
+            for (list, link, prefix) in [("/problems", "#problems a", "/problems/{id}"), ("/reviews", "#reviews a", "/incidents/{id}/review")] {
+                browser.goto(&server.url(list)).await.unwrap();
+                let script = format!("const a = document.querySelector('{link}'); return a ? a.getAttribute('href').split('/')[2] : null");
+                if let Some(id) = browser.execute(&script, vec![]).await.unwrap().as_str() {
+                    more.push((prefix, id.to_owned()));
+                }
+            }
             for lang in langs {
                 for (width, run_axe) in [(1400, true), (390, false)] {
                     browser.set_window_size(width, 900).await.unwrap();
-                    for path in pages(&incidents) {
-                        browser.goto(&server.url(&format!("{path}?lang={lang}"))).await.unwrap();
+                    for path in pages(&incidents, &more) {
+                        let sep = if path.contains('?') { '&' } else { '?' };
+                        browser.goto(&server.url(&format!("{path}{sep}lang={lang}"))).await.unwrap();
                         browser.wait().for_element(Locator::Css("h1")).await.unwrap();
                         // axe once per page and language (the rules do not depend on the width).
                         for f in
