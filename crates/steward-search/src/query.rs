@@ -100,7 +100,10 @@ impl SearchIndex {
                     alternatives
                         .push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4))));
                 }
-                if r.prefix && i == last && word.chars().count() >= 2 {
+                // An unfinished word is looked up in titles only: expanding a prefix over every
+                // body's words is the costliest part of a search-as-you-type.
+                let long_enough = if latin { word.len() >= 3 } else { word.chars().count() >= 2 };
+                if r.prefix && i == last && field == f.title && long_enough {
                     let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
                     alternatives
                         .push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), boost * 0.6))));

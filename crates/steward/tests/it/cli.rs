@@ -393,3 +393,29 @@ async fn knowledge_articles_import_and_export_from_the_command_line() {
     );
     assert_eq!(exported[2]["tags"], serde_json::json!(["mail", "outlook"]));
 }
+
+#[test]
+fn search_ranks_the_judged_queries_better_than_sqlite_fts5() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = root.join("docs/bench/relevance");
+    let out = tempfile::tempdir().unwrap();
+    let rankings = out.path().join("rankings.json");
+    let ranked = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["bench", "relevance", "--dir"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&rankings)
+        .output()
+        .unwrap();
+    assert!(ranked.status.success(), "{}", text(&ranked.stderr));
+    // compare.py exits 1 unless Steward's nDCG@10 leads FTS5's by more than the margin.
+    let compared = std::process::Command::new("python3")
+        .arg(dir.join("compare.py"))
+        .arg("--steward")
+        .arg(&rankings)
+        .args(["--min-lead", "0.1"])
+        .output()
+        .expect("python3 (./scripts/test installs it)");
+    assert!(compared.status.success(), "{}{}", text(&compared.stdout), text(&compared.stderr));
+    assert!(text(&compared.stdout).contains("| steward nDCG@10 |"), "{}", text(&compared.stdout));
+}
