@@ -72,9 +72,30 @@ const CHINESE_STOP: &[&str] = &[
 ];
 
 pub fn analyzer() -> TextAnalyzer {
+    with(JiebaTokenizer::new())
+}
+
+/// The analyzer snippets are cut with: jieba's default mode, whose words never overlap (search
+/// mode's 北京 · 大学 · 北京大学 do, and tantivy's snippet code expects tokens in order).
+pub fn snippet_analyzer() -> TextAnalyzer {
+    with(JiebaTokenizer::with_search_mode(false))
+}
+
+/// The words `text` highlights in a snippet: those of either mode.
+pub fn highlight_words(text: &str) -> Vec<String> {
+    let mut out = words(text);
+    let mut a = snippet_analyzer();
+    let mut stream = a.token_stream(text);
+    while let Some(t) = stream.next() {
+        out.push(t.text.clone());
+    }
+    out
+}
+
+fn with(jieba: JiebaTokenizer) -> TextAnalyzer {
     let english =
         StopWordFilter::new(Language::English).unwrap_or_else(|| StopWordFilter::remove(Vec::new()));
-    TextAnalyzer::builder(JiebaTokenizer::new())
+    TextAnalyzer::builder(jieba)
         .filter(WordsOnly)
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)

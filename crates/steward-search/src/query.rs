@@ -146,10 +146,13 @@ impl SearchIndex {
         // No count of every match: counting visits each matching document, which on a large
         // index costs more than finding the best ones.
         let top = searcher.search(&query, &TopDocs::with_limit(r.limit.min(200)).order_by_score())?;
-        let mut body = SnippetGenerator::create(&searcher, &query, f.body)?;
-        body.set_max_num_chars(160);
-        let mut title = SnippetGenerator::create(&searcher, &query, f.title)?;
-        title.set_max_num_chars(400);
+        let terms: std::collections::BTreeMap<String, f32> = crate::analyzer::highlight_words(&r.text)
+            .into_iter()
+            .take(4 * MAX_WORDS)
+            .map(|w| (w, 1.0))
+            .collect();
+        let body = SnippetGenerator::new(terms.clone(), crate::analyzer::snippet_analyzer(), f.body, 160);
+        let title = SnippetGenerator::new(terms, crate::analyzer::snippet_analyzer(), f.title, 400);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;

@@ -141,7 +141,7 @@ const SYMPTOMS_ZH: &[&str] = &[
 const PLACES_ZH: &[&str] = &["北京办公室", "三楼", "财务部", "升级之后", "从周一开始", "远程办公人员"];
 
 fn text(rng: &mut Rng) -> (String, String) {
-    if rng.next() % 2 == 0 {
+    if rng.next().is_multiple_of(2) {
         let (s, p, w) = (rng.pick(SYSTEMS_EN), rng.pick(SYMPTOMS_EN), rng.pick(PLACES_EN));
         let title = format!("{s} {p} {w}");
         let body = format!(
@@ -298,7 +298,7 @@ pub async fn search(config: Config, args: SearchBench, data: Option<&Path>) -> a
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         waits.push(t.elapsed());
-        tokio::time::sleep(Duration::from_millis((rng.next() % 400) as u64)).await;
+        tokio::time::sleep(Duration::from_millis(rng.next() % 400)).await;
     }
     let _ = stop.send(true);
     let _ = feed.await;

@@ -31,7 +31,10 @@ pub struct ExportArgs {
 
 /// The articles of a path, each with where it came from (a line number or a file name); a
 /// line or file that cannot be read at all is an error of its own.
-fn read(path: &Path) -> anyhow::Result<(Vec<(String, ImportLine)>, Vec<(String, String)>)> {
+/// Articles with where each came from, and what could not be read (where, why).
+type Read = (Vec<(String, ImportLine)>, Vec<(String, String)>);
+
+fn read(path: &Path) -> anyhow::Result<Read> {
     let (mut lines, mut errors) = (Vec::new(), Vec::new());
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)

@@ -179,7 +179,7 @@ async fn a_problem_becomes_a_known_error_that_the_next_incident_is_shown_and_a_p
             click_through(&browser, Locator::Id(&format!("action-move-{id}"))).await;
         }
         let actions = shows(&browser, "review-actions", &["Done"]).await;
-        assert_eq!(actions.matches("Done").count() >= 2, true, "{actions}");
+        assert!(actions.matches("Done").count() >= 2, "{actions}");
         shows(&browser, "timeline", &["opened", "action added", "action moved"]).await;
         browser.goto(&server.url("/reviews?lang=zh-CN")).await.unwrap();
         shows(&browser, "no-open-actions", &["没有未完成的措施"]).await;

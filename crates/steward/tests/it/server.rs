@@ -63,8 +63,15 @@ impl Server {
                 }
             };
             if let Some(addr) = line.split("listening on ").nth(1) {
-                // Keep draining stdout so the server never blocks on a full pipe.
-                std::thread::spawn(move || for _ in lines.by_ref() {});
+                // Keep draining stdout so the server never blocks on a full pipe; its errors go
+                // to the test's output, where a failing test shows them.
+                std::thread::spawn(move || {
+                    for line in lines.by_ref().map_while(Result::ok) {
+                        if line.contains("ERROR") || line.contains("panicked") {
+                            eprintln!("steward serve: {line}");
+                        }
+                    }
+                });
                 return Server { child, base: addr.trim().to_owned(), banner };
             }
             banner.push(line);
