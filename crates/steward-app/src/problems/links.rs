@@ -87,7 +87,7 @@ impl crate::Problems<'_> {
 
     pub async fn unlink_ci(self, actor: &Actor, id: TicketId, ci_id: CiId) -> Result<Ticket> {
         let problem = self.problems().current(actor, id, None).await?;
-        let ci = self.problems().existing_cis(&[ci_id]).await?.pop().map(|c| c.name).unwrap_or_default();
+        let ci = self.store.ci(ci_id).await?.map(|c| c.name).unwrap_or_default();
         let mut tx = self.store.begin().await?;
         if !tx.unlink_ticket_ci(id, ci_id).await? {
             return Err(AppError::NotFound("linked CI"));

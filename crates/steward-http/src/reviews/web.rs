@@ -65,9 +65,8 @@ impl PrintPage<'_> {
     }
 }
 
-fn duration(v: &ReviewView) -> String {
-    let minutes = v.impact.duration.as_secs() / 60;
-    format!("{} h {} min", minutes / 60, minutes % 60)
+fn duration(t: &crate::i18n::Catalog, v: &ReviewView) -> String {
+    crate::web::duration_text(t, v.impact.duration.as_secs() / 60)
 }
 
 impl ReviewPage<'_> {
@@ -87,7 +86,7 @@ pub async fn page(
     let all = state.app.directory().names().await?;
     let mut page = Page::new(&state, &actor, &headers, &uri, "review.title");
     page.title = format!("{} · {}", page.t.get("review.title"), v.incident.number);
-    let duration = duration(&v);
+    let duration = duration(page.t, &v);
     Ok(render(&ReviewPage {
         page,
         v,
@@ -108,7 +107,7 @@ pub async fn print(
     let v = state.app.reviews().get(&actor, id).await?;
     let mut page = Page::new(&state, &actor, &headers, &uri, "review.title");
     page.title = format!("{} · {}", page.t.get("review.title"), v.incident.number);
-    let duration = duration(&v);
+    let duration = duration(page.t, &v);
     Ok(render(&PrintPage { page, v, names: names(&state).await?, duration }))
 }
 
