@@ -21,3 +21,4 @@ pub mod reviews;
 pub mod sla;
 pub mod subscriptions;
 pub mod tickets;
+mod words;

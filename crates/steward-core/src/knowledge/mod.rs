@@ -6,48 +6,15 @@
 mod diff;
 mod events;
 
-use std::fmt;
-
 use jiff::civil::Date;
 
 use crate::tickets::{FieldError, Tags, Title, parse_description};
+use crate::words::word_enum;
 
 pub use diff::{DiffLine, diff_lines};
 pub use events::{ArticleEvent, ArticleField, article_fields};
 
-macro_rules! words {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident => $t:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $t),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<$name, FieldError> {
-                match s.trim() {
-                    $($t => Ok($name::$v),)+
-                    other => Err(FieldError::new($field, format!(
-                        "unknown {} `{}`: expected one of {}",
-                        $field, other.chars().take(40).collect::<String>(), [$($t),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-words! {
+word_enum! {
     /// Who may read an article once published.
     Audience, "audience" {
         Requesters => "requesters",
@@ -55,7 +22,7 @@ words! {
     }
 }
 
-words! {
+word_enum! {
     /// Where the newest version of an article stands.
     ArticleState, "state" {
         Draft => "draft",
@@ -65,7 +32,7 @@ words! {
     }
 }
 
-words! {
+word_enum! {
     /// The language an article is written in.
     Lang, "lang" {
         En => "en",

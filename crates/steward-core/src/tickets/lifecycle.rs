@@ -3,43 +3,10 @@
 //! investigation → root cause known → known error → resolved → closed. One `State` names every
 //! kind's states; `State::allowed` says which moves a kind has.
 
-use std::fmt;
-
 use jiff::Timestamp;
 
 use super::{FieldError, Ticket, TicketKind};
-
-macro_rules! word_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident => $t:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $t),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<$name, FieldError> {
-                match s.trim() {
-                    $($t => Ok($name::$v),)+
-                    other => Err(FieldError::new($field, format!(
-                        "unknown {} `{}`: expected one of {}",
-                        $field, other.chars().take(40).collect::<String>(), [$($t),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::words::word_enum;
 
 word_enum! {
     State, "state" {
