@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
+use crate::changes::ChangeEvent;
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
@@ -102,6 +103,11 @@ pub enum DomainEvent {
     Problem {
         id: TicketId,
         event: ProblemEvent,
+    },
+    /// A change: a ticket of kind `Change`.
+    Change {
+        id: TicketId,
+        event: ChangeEvent,
     },
 }
 

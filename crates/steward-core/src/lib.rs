@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod changes;
 pub mod cmdb;
 pub mod events;
 pub mod expiry;

@@ -21,6 +21,7 @@ impl FieldError {
 pub enum TicketKind {
     Incident,
     Problem,
+    Change,
 }
 
 impl TicketKind {
@@ -28,6 +29,7 @@ impl TicketKind {
         match self {
             TicketKind::Incident => "incident",
             TicketKind::Problem => "problem",
+            TicketKind::Change => "change",
         }
     }
 
@@ -36,6 +38,7 @@ impl TicketKind {
         match self {
             TicketKind::Incident => "INC",
             TicketKind::Problem => "PRB",
+            TicketKind::Change => "CHG",
         }
     }
 
@@ -43,6 +46,7 @@ impl TicketKind {
         match s {
             "incident" => Ok(TicketKind::Incident),
             "problem" => Ok(TicketKind::Problem),
+            "change" => Ok(TicketKind::Change),
             other => Err(FieldError::new("kind", format!("unknown ticket kind `{other}`"))),
         }
     }

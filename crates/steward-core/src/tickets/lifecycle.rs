@@ -20,6 +20,12 @@ word_enum! {
         UnderInvestigation => "under_investigation",
         RootCauseKnown => "root_cause_known",
         KnownError => "known_error",
+        Assessment => "assessment",
+        Authorization => "authorization",
+        Scheduled => "scheduled",
+        Implementation => "implementation",
+        Review => "review",
+        Rejected => "rejected",
     }
 }
 
@@ -53,21 +59,25 @@ impl State {
             TicketKind::Problem => {
                 &[New, UnderInvestigation, RootCauseKnown, KnownError, Resolved, Closed, Cancelled]
             }
+            TicketKind::Change => {
+                &[Assessment, Authorization, Scheduled, Implementation, Review, Closed, Rejected, Cancelled]
+            }
         }
     }
 
     /// The states a ticket of `kind` may move to from this one (none from a state the kind
-    /// does not have).
+    /// does not have). A change moves by its model (`changes::Workflow`), never by this table.
     pub fn allowed(self, kind: TicketKind) -> &'static [State] {
         use State::*;
         match kind {
+            TicketKind::Change => &[],
             TicketKind::Incident => match self {
                 New => &[Assigned, InProgress, OnHold, Resolved, Cancelled],
                 Assigned => &[InProgress, OnHold, Resolved, Cancelled],
                 InProgress => &[Assigned, OnHold, Resolved, Cancelled],
                 OnHold => &[Assigned, InProgress, Resolved, Cancelled],
                 Resolved => &[InProgress, Closed],
-                Closed | Cancelled | UnderInvestigation | RootCauseKnown | KnownError => &[],
+                _ => &[],
             },
             TicketKind::Problem => match self {
                 New => &[UnderInvestigation, Cancelled],
@@ -75,13 +85,13 @@ impl State {
                 RootCauseKnown => &[UnderInvestigation, KnownError, Resolved, Cancelled],
                 KnownError => &[UnderInvestigation, Resolved],
                 Resolved => &[UnderInvestigation, Closed],
-                Closed | Cancelled | Assigned | InProgress | OnHold => &[],
+                _ => &[],
             },
         }
     }
 
     pub fn is_open(self) -> bool {
-        !matches!(self, State::Resolved | State::Closed | State::Cancelled)
+        !matches!(self, State::Resolved | State::Closed | State::Cancelled | State::Rejected)
     }
 }
 
