@@ -43,6 +43,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (PURGE_PAYLOADS, SignedDuration::from_hours(6)),
     (crate::knowledge::REVIEW_REMINDERS, SignedDuration::from_hours(1)),
     (crate::reviews::REVIEW_ACTIONS_OVERDUE, SignedDuration::from_hours(1)),
+    (crate::changes::APPROVAL_REMINDERS, SignedDuration::from_hours(1)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -132,6 +133,11 @@ impl App {
             crate::subscriptions::DELIVER => {
                 let id = job.payload.get("delivery").and_then(serde_json::Value::as_i64).unwrap_or_default();
                 self.subscriptions().deliver(id, job.attempts, job.max_attempts).await
+            }
+            crate::changes::APPROVAL_REMINDERS => {
+                let told = self.changes().remind_approvers().await?;
+                tracing::debug!(told, "approvers reminded");
+                Ok(())
             }
             crate::reviews::REVIEW_ACTIONS_OVERDUE => {
                 let told = self.remind_overdue_actions().await?;

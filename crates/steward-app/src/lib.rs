@@ -7,6 +7,7 @@
 mod actor;
 pub mod alerts;
 pub mod audit;
+pub mod changes;
 mod auth;
 pub mod cmdb;
 pub mod demo;
@@ -47,7 +48,7 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Reviews,
+    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Reviews,
     Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;

@@ -38,6 +38,8 @@ services! {
     Incidents => incidents;
     /// Problems: tickets with a root-cause analysis, linked incidents, known errors, candidates.
     Problems => problems;
+    /// Changes: models, risk, approvals, the calendar, implementation and review.
+    Changes => changes;
     /// The knowledge base: articles, their versions, workflow, ratings.
     Knowledge => knowledge;
     /// One search over everything a user may see, fed from the event log.

@@ -12,6 +12,7 @@
 
 mod alert_setup;
 mod alerts;
+mod changes;
 mod cmdb;
 mod credentials;
 mod events;
@@ -44,6 +45,10 @@ pub use tx::Tx;
 
 pub use alert_setup::{AlertRuleRecord, MaintenanceRecord};
 pub use alerts::{AlertFilter, AlertRecord, NewAlertRow, SilenceRecord};
+pub use changes::{
+    ApprovalRecord, CalendarEntry, DecisionRecord, DelegationRecord, FreezeRecord, GroupRecord, LinkRecord,
+    ModelRecord, PlanRecord, books_calendar,
+};
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
 pub use events::{

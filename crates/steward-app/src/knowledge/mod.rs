@@ -282,6 +282,9 @@ impl crate::Knowledge<'_> {
             TicketKind::Problem => {
                 self.problems().ticket(actor, ticket).await?;
             }
+            TicketKind::Change => {
+                self.changes().ticket(actor, ticket).await?;
+            }
         }
         let article = self
             .store
@@ -340,6 +343,9 @@ impl crate::Knowledge<'_> {
                     a.root_cause,
                     a.workaround
                 )
+            }
+            TicketKind::Change => {
+                return Err(AppError::invalid("ticket_id", "articles are drafted from incidents and problems"));
             }
         };
         Ok(Content {

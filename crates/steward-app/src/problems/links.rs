@@ -182,7 +182,7 @@ impl crate::Problems<'_> {
         Ok(found)
     }
 
-    pub(super) async fn existing_cis(self, ids: &[CiId]) -> Result<Vec<CiRecord>> {
+    pub(crate) async fn existing_cis(self, ids: &[CiId]) -> Result<Vec<CiRecord>> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();

@@ -100,6 +100,9 @@ pub enum Permission {
     WriteCmdb,
     /// Deliver alerts from monitoring (`/hooks/*`).
     IngestAlerts,
+    /// Set up change management: models, approver groups and policies, the risk
+    /// questionnaire, freezes.
+    ManageChanges,
 }
 
 impl Permission {
@@ -110,7 +113,9 @@ impl Permission {
             | Permission::ReadTickets
             | Permission::ReadReports
             | Permission::ReadCmdb => Scope::Read,
-            Permission::RaiseTickets | Permission::WorkTickets | Permission::WriteCmdb => Scope::Write,
+            Permission::RaiseTickets | Permission::WorkTickets | Permission::WriteCmdb | Permission::ManageChanges => {
+                Scope::Write
+            }
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
@@ -132,6 +137,7 @@ impl Role {
             ViewDirectory | ReadReports | ReadCmdb => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
+            ManageChanges => matches!(self, Role::ChangeManager | Role::Admin),
         }
     }
 

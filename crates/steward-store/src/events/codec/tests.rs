@@ -1,5 +1,6 @@
 //! The codec reads back every kind of event it writes, and refuses what it cannot read.
 
+use steward_core::changes::{ChangeEvent, PlanField};
 use steward_core::cmdb::CiField;
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
@@ -87,6 +88,49 @@ fn every_kind_of_event_reads_back_as_written() {
     ];
     for event in problem {
         round_trip(DomainEvent::Problem { id: TicketId(13), event });
+    }
+    let step = |from: &str, to: &str| Changes {
+        before: Fields(vec![(PlanField::Step, FieldValue::Text(from.into()))]),
+        after: Fields(vec![(PlanField::Step, FieldValue::Text(to.into()))]),
+    };
+    let plan = Fields(vec![
+        (PlanField::ChangeType, FieldValue::Text("normal".into())),
+        (PlanField::PlannedStart, FieldValue::Int(1_900_000_000_000)),
+        (PlanField::Outcome, FieldValue::Null),
+    ]);
+    let change = [
+        ChangeEvent::Opened {
+            ticket: Fields(vec![(TicketField::Number, FieldValue::Text("CHG000001".into()))]),
+            plan,
+        },
+        ChangeEvent::Updated(changes_of_state("assessment", "authorization")),
+        ChangeEvent::Planned(step("assess", "assess")),
+        ChangeEvent::Moved { ticket: changes_of_state("assessment", "authorization"), plan: step("assess", "cab") },
+        ChangeEvent::RiskAssessed { plan: step("assess", "assess"), reasons: "30\tcriticality\t1".into() },
+        ChangeEvent::Decided {
+            level: 1,
+            approver: "wang.fang".into(),
+            on_behalf_of: Some("li.wei".into()),
+            approve: true,
+            comment: "ok".into(),
+            via: "mail".into(),
+        },
+        ChangeEvent::Decided {
+            level: 2,
+            approver: "li.wei".into(),
+            on_behalf_of: None,
+            approve: false,
+            comment: "no".into(),
+            via: "web".into(),
+        },
+        ChangeEvent::ConflictOverridden { key: "freeze:Year end".into(), reason: "agreed".into() },
+        ChangeEvent::CiLinked { ci_id: CiId(5), ci: "db01".into() },
+        ChangeEvent::CiUnlinked { ci_id: CiId(5), ci: "db01".into() },
+        ChangeEvent::TicketLinked { ticket_id: TicketId(3), number: "PRB000003".into() },
+        ChangeEvent::TicketUnlinked { ticket_id: TicketId(3), number: "PRB000003".into() },
+    ];
+    for event in change {
+        round_trip(DomainEvent::Change { id: TicketId(21), event });
     }
     let content =
         steward_core::knowledge::Content::parse("VPN", "Reset it.", None, "", "", &[], Some("2027-01-01"))
