@@ -22,6 +22,7 @@ mod incidents;
 mod knowledge;
 mod limits;
 mod metrics;
+mod changes;
 mod problems;
 mod reports;
 mod reviews;
@@ -156,6 +157,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(alerts::routes());
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
+    table.extend(changes::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());
     table.extend(reviews::routes());

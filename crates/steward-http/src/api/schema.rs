@@ -102,6 +102,30 @@ pub fn relation_type() -> Object {
     words(RelationType::ALL.iter().map(|r| r.as_str()), false)
 }
 
+pub fn change_type() -> Object {
+    words(steward_core::changes::ChangeType::ALL.iter().map(|t| t.as_str()), false)
+}
+
+pub fn change_type_or_null() -> Object {
+    words(steward_core::changes::ChangeType::ALL.iter().map(|t| t.as_str()), true)
+}
+
+pub fn change_outcome() -> Object {
+    words(steward_core::changes::Outcome::ALL.iter().map(|t| t.as_str()), false)
+}
+
+pub fn decision() -> Object {
+    words(steward_core::changes::Decision::ALL.iter().map(|t| t.as_str()), false)
+}
+
+pub fn approval_rule() -> Object {
+    words(steward_core::changes::ApprovalRule::ALL.iter().map(|t| t.as_str()), false)
+}
+
+pub fn risk_class() -> Object {
+    words(steward_core::changes::RiskClass::ALL.iter().map(|t| t.as_str()), false)
+}
+
 /// A locale, or empty or `null` for the browser's.
 pub fn locale_or_null() -> Object {
     words(steward_app::LOCALES.iter().copied().chain([""]), true)

@@ -327,6 +327,9 @@ pub async fn ticket_articles(
         Some(steward_core::tickets::TicketKind::Problem) => {
             drop(state.app.problems().ticket(&actor, ticket).await?)
         }
+        Some(steward_core::tickets::TicketKind::Change) => {
+            drop(state.app.changes().ticket(&actor, ticket).await?)
+        }
         None => return Err(steward_app::AppError::NotFound("ticket").into()),
     }
     let found = state.app.knowledge().of_ticket(&actor, ticket).await?;

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub(crate) mod charts;
+pub(crate) mod swimlane;
 pub mod error_page;
 pub mod form_errors;
 mod home;
@@ -64,6 +65,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::incidents::NAV,
         crate::alerts::NAV,
         crate::problems::NAV,
+        crate::changes::NAV,
         crate::knowledge::NAV,
         crate::reviews::NAV,
         crate::identity::DIRECTORY_NAV,

@@ -38,6 +38,12 @@ pub fn state_key(s: TicketState) -> &'static str {
         TicketState::UnderInvestigation => "state.under_investigation",
         TicketState::RootCauseKnown => "state.root_cause_known",
         TicketState::KnownError => "state.known_error",
+        TicketState::Assessment => "state.assessment",
+        TicketState::Authorization => "state.authorization",
+        TicketState::Scheduled => "state.scheduled",
+        TicketState::Implementation => "state.implementation",
+        TicketState::Review => "state.review",
+        TicketState::Rejected => "state.rejected",
     }
 }
 

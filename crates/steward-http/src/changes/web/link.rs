@@ -1,0 +1,98 @@
+//! `/approvals/{token}`: what a mailed approval link opens, without signing in. The approver
+//! reads the whole change (an approver always sees what they approve) and approves or rejects
+//! it, once; forged, used and expired links say so.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use steward_app::changes::LinkView;
+use steward_core::changes::Decision;
+
+use crate::AppState;
+use crate::web::{Page, WebForm, WebResult, render};
+
+#[derive(Template)]
+#[template(path = "approval_link.html")]
+struct LinkPage<'a> {
+    page: Page<'a>,
+    v: Option<LinkView>,
+    token: String,
+    done: Option<&'static str>,
+    reasons: Vec<(String, i64)>,
+}
+
+fn reasons(page: &Page<'_>, v: &LinkView) -> Vec<(String, i64)> {
+    use steward_core::changes::Factor;
+    v.change
+        .reasons
+        .iter()
+        .map(|r| {
+            let text = match &r.factor {
+                Factor::Answer { question, answer } => format!("{question} — {answer}"),
+                Factor::Criticality(c) => page.t.get("changes.factor_criticality").replace("{n}", &c.to_string()),
+                Factor::BlastRadius(n) => page.t.get("changes.factor_blast").replace("{n}", &n.to_string()),
+                Factor::FailedBefore(n) => page.t.get("changes.factor_failed").replace("{n}", &n.to_string()),
+                Factor::BusinessHours => page.t.get("changes.factor_hours").to_owned(),
+            };
+            (text, r.points)
+        })
+        .collect()
+}
+
+async fn show(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, err: Option<steward_app::AppError>, done: Option<&'static str>) -> WebResult {
+    let mut page = Page::anonymous(state, headers, uri, "");
+    page.title = page.t.get("changes.approval_title").to_owned();
+    let found = state.app.changes().link(&token).await;
+    let (v, status_err) = match found {
+        Ok(v) => (Some(v), err),
+        Err(e) => (None, Some(e)),
+    };
+    if let Some(e) = status_err {
+        page.error = Some(match &e {
+            steward_app::AppError::NotFound(_) => page.t.get("changes.link_unknown").to_owned(),
+            steward_app::AppError::Conflict { message, .. } if message.contains("expired") => {
+                page.t.get("changes.link_expired").to_owned()
+            }
+            steward_app::AppError::Conflict { field: Some("token"), .. } => page.t.get("changes.link_used").to_owned(),
+            other => crate::web::form_errors::error_text(page.t, other).ok_or(e.to_string()).unwrap_or_else(|s| s),
+        });
+    }
+    let reasons = v.as_ref().map(|v| reasons(&page, v)).unwrap_or_default();
+    let failed = page.error.is_some() && done.is_none();
+    crate::web::answer(render(&LinkPage { page, v, token, done, reasons }), failed)
+}
+
+pub async fn link_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(token): Path<String>) -> WebResult {
+    show(&state, &headers, &uri, token, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn link_decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(token): Path<String>,
+    WebForm(f): WebForm<LinkForm>,
+) -> WebResult {
+    let decision = if f.decision == "approve" { Decision::Approve } else { Decision::Reject };
+    match state.app.changes().decide_by_link(&token, decision, &f.comment).await {
+        Ok(_) => {
+            let mut page = Page::anonymous(&state, &headers, &uri, "");
+            page.title = page.t.get("changes.approval_title").to_owned();
+            let done = if decision == Decision::Approve { "changes.link_approved" } else { "changes.link_rejected" };
+            render_done(page, token, done)
+        }
+        Err(e) => show(&state, &headers, &uri, token, Some(e), None).await,
+    }
+}
+
+fn render_done(page: Page<'_>, token: String, done: &'static str) -> WebResult {
+    Ok(render(&LinkPage { page, v: None, token, done: Some(done), reasons: Vec::new() }))
+}
