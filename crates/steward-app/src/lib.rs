@@ -7,8 +7,8 @@
 mod actor;
 pub mod alerts;
 pub mod audit;
-pub mod changes;
 mod auth;
+pub mod changes;
 pub mod cmdb;
 pub mod demo;
 mod directory;
@@ -48,8 +48,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports, Reviews,
-    Search, Sla, Subscriptions, Tokens,
+    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports,
+    Reviews, Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
 

@@ -100,7 +100,11 @@ impl Store {
 
 impl Store {
     /// The windows a change scheduled that have not ended by `at`: (id, starts_at).
-    pub async fn maintenance_of_change(&self, change_ref: &str, at: Timestamp) -> Result<Vec<(i64, Timestamp)>> {
+    pub async fn maintenance_of_change(
+        &self,
+        change_ref: &str,
+        at: Timestamp,
+    ) -> Result<Vec<(i64, Timestamp)>> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, starts_at FROM maintenance_windows WHERE change_ref = $1 AND ends_at > $2 ORDER BY id",
         )
@@ -115,7 +119,10 @@ impl Store {
 impl Tx {
     /// Forgets a window that never began.
     pub async fn delete_maintenance(&mut self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM maintenance_windows WHERE id = $1").bind(id).execute(self.conn().await?).await?;
+        sqlx::query("DELETE FROM maintenance_windows WHERE id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         Ok(())
     }
 

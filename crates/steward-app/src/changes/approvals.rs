@@ -46,13 +46,20 @@ pub struct LinkView {
 impl crate::Changes<'_> {
     /// The levels asked and the overall verdict. With none asked, a standard change is
     /// approved, as is one whose risk the policies ask nothing for.
-    pub(crate) async fn approval_levels(self, ticket: &Ticket, plan: &Plan) -> Result<(Vec<ApprovalLevel>, Verdict)> {
+    pub(crate) async fn approval_levels(
+        self,
+        ticket: &Ticket,
+        plan: &Plan,
+    ) -> Result<(Vec<ApprovalLevel>, Verdict)> {
         let rows = self.store.change_approvals(ticket.id).await?;
         if rows.is_empty() {
             let policies = self.store.approval_policies().await?;
             let approved = match plan.risk_class {
                 _ if plan.change_type == steward_core::changes::ChangeType::Standard => true,
-                Some(class) => required(&policies, plan.change_type, class).is_empty() && ticket.state != State::Assessment,
+                Some(class) => {
+                    required(&policies, plan.change_type, class).is_empty()
+                        && ticket.state != State::Assessment
+                }
                 None => false,
             };
             return Ok((Vec::new(), if approved { Verdict::Approved } else { Verdict::Pending }));
@@ -67,9 +74,16 @@ impl crate::Changes<'_> {
                     level: r.level,
                     group_id: r.group_id,
                     group: g.map(|g| g.name.clone()).unwrap_or_default(),
-                    rule: g.map_or(GroupRule { rule: steward_core::changes::ApprovalRule::Any, quorum: 1 }, |g| g.rule),
+                    rule: g.map_or(
+                        GroupRule { rule: steward_core::changes::ApprovalRule::Any, quorum: 1 },
+                        |g| g.rule,
+                    ),
                     members: g.map(|g| g.members.clone()).unwrap_or_default(),
-                    decisions: decisions.iter().filter(|d| d.level == r.level && d.group_id == r.group_id).cloned().collect(),
+                    decisions: decisions
+                        .iter()
+                        .filter(|d| d.level == r.level && d.group_id == r.group_id)
+                        .cloned()
+                        .collect(),
                     verdict: r.verdict,
                 }
             })
@@ -83,7 +97,8 @@ impl crate::Changes<'_> {
     pub(crate) async fn request_approvals(self, tx: &mut Tx, ticket: &Ticket, plan: &Plan) -> Result<()> {
         let Some(class) = plan.risk_class else { return Ok(()) };
         let policies = self.store.approval_policies().await?;
-        let due: Vec<(i64, i64)> = required(&policies, plan.change_type, class).iter().map(|p| (p.level, p.group_id)).collect();
+        let due: Vec<(i64, i64)> =
+            required(&policies, plan.change_type, class).iter().map(|p| (p.level, p.group_id)).collect();
         tx.reset_approvals(self.now(), ticket.id, &due).await?;
         if let Some(first) = due.iter().map(|d| d.0).min() {
             self.changes().tell_level(tx, ticket, first, &due).await?;
@@ -126,9 +141,21 @@ impl crate::Changes<'_> {
 
     /// Approves or rejects a change as the actor (or for whom they stand in). Rejecting needs a
     /// comment. The last approval moves the change on; a rejection ends it.
-    pub async fn decide(self, actor: &Actor, id: TicketId, decision: Decision, comment: &str, via: &str) -> Result<Ticket> {
+    pub async fn decide(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        decision: Decision,
+        comment: &str,
+        via: &str,
+    ) -> Result<Ticket> {
         actor.require(Permission::ReadTickets)?;
-        let ticket = self.store.ticket(id).await?.filter(super::tickets::is_change).ok_or(AppError::NotFound("change"))?;
+        let ticket = self
+            .store
+            .ticket(id)
+            .await?
+            .filter(super::tickets::is_change)
+            .ok_or(AppError::NotFound("change"))?;
         self.changes().decide_as(actor, &ticket, None, decision, comment, via).await
     }
 
@@ -160,7 +187,8 @@ impl crate::Changes<'_> {
         }
         let rec = self.changes().plan(ticket.id).await?;
         let (levels, _) = self.changes().approval_levels(ticket, &rec.plan).await?;
-        let Some(current) = levels.iter().filter(|l| l.verdict == Verdict::Pending).map(|l| l.level).min() else {
+        let Some(current) = levels.iter().filter(|l| l.verdict == Verdict::Pending).map(|l| l.level).min()
+        else {
             return Err(AppError::Conflict { field: None, message: "no approval is pending".into() });
         };
         let at = self.now();
@@ -189,11 +217,15 @@ impl crate::Changes<'_> {
             }
         }
         let Some((level, member)) = seat else {
-            let decided = levels.iter().any(|l| l.decisions.iter().any(|d| d.user_id == me || d.decided_by == me));
+            let decided =
+                levels.iter().any(|l| l.decisions.iter().any(|d| d.user_id == me || d.decided_by == me));
             return Err(if decided {
                 AppError::Conflict { field: None, message: "you have decided on this change already".into() }
             } else {
-                AppError::Forbidden(format!("you are not an approver of {} at its current level {current}", ticket.number))
+                AppError::Forbidden(format!(
+                    "you are not an approver of {} at its current level {current}",
+                    ticket.number
+                ))
             });
         };
         let d = DecisionRecord {
@@ -220,7 +252,10 @@ impl crate::Changes<'_> {
         if let Some((_, _, _, hash)) = only
             && !tx.use_approval_link(at, hash).await?
         {
-            return Err(AppError::Conflict { field: Some("token"), message: "this approval link was used already".into() });
+            return Err(AppError::Conflict {
+                field: Some("token"),
+                message: "this approval link was used already".into(),
+            });
         }
         tx.insert_decision(ticket.id, &d).await.map_err(|e| match e {
             steward_store::StoreError::Duplicate { .. } => {
@@ -240,7 +275,12 @@ impl crate::Changes<'_> {
         record(&mut tx, at, Some(actor), DomainEvent::Change { id: ticket.id, event }).await?;
         let mut after: Vec<(i64, Verdict)> = levels
             .iter()
-            .map(|l| (l.level, if (l.level, l.group_id) == (level.level, level.group_id) { verdict } else { l.verdict }))
+            .map(|l| {
+                (
+                    l.level,
+                    if (l.level, l.group_id) == (level.level, level.group_id) { verdict } else { l.verdict },
+                )
+            })
             .collect();
         after.sort_by_key(|x| x.0);
         let saved = match overall(&after) {
@@ -266,7 +306,10 @@ impl crate::Changes<'_> {
                 let empty = super::no_changes();
                 let saved = self
                     .changes()
-                    .save_ticket(&mut tx, actor, ticket, next, |c| ChangeEvent::Moved { ticket: c, plan: empty })
+                    .save_ticket(&mut tx, actor, ticket, next, |c| ChangeEvent::Moved {
+                        ticket: c,
+                        plan: empty,
+                    })
                     .await?;
                 tx.save_plan(ticket.id, &rec, false).await?;
                 saved
@@ -285,12 +328,22 @@ impl crate::Changes<'_> {
     /// What a mailed link opens: the change as its approver sees it. Forged, used or expired
     /// links say so.
     pub async fn link(self, token: &str) -> Result<LinkView> {
-        let link = self.store.approval_link(&secret_hash(token.trim())).await?.ok_or(AppError::NotFound("approval link"))?;
+        let link = self
+            .store
+            .approval_link(&secret_hash(token.trim()))
+            .await?
+            .ok_or(AppError::NotFound("approval link"))?;
         if link.used_at.is_some() {
-            return Err(AppError::Conflict { field: Some("token"), message: "this approval link was used already".into() });
+            return Err(AppError::Conflict {
+                field: Some("token"),
+                message: "this approval link was used already".into(),
+            });
         }
         if link.expires_at <= self.now() {
-            return Err(AppError::Conflict { field: Some("token"), message: "this approval link has expired".into() });
+            return Err(AppError::Conflict {
+                field: Some("token"),
+                message: "this approval link has expired".into(),
+            });
         }
         let actor = self.changes().link_actor(&link).await?;
         let ticket = self.store.ticket(link.change_id).await?.ok_or(AppError::NotFound("change"))?;
@@ -339,4 +392,3 @@ impl crate::Changes<'_> {
         Ok(told)
     }
 }
-

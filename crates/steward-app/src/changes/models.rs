@@ -117,7 +117,8 @@ impl crate::Changes<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         for t in ChangeType::ALL {
-            let def = ModelDefinition { name: builtin_name(*t).into(), change_type: *t, workflow: builtin(*t) };
+            let def =
+                ModelDefinition { name: builtin_name(*t).into(), change_type: *t, workflow: builtin(*t) };
             match tx.insert_change_model(at, &def.name, *t, &def.to_yaml(), "system").await {
                 Ok(_) => {}
                 // Another request wrote them first.
@@ -236,7 +237,8 @@ mod tests {
     #[test]
     fn builtin_models_round_trip_through_yaml() {
         for t in ChangeType::ALL {
-            let def = ModelDefinition { name: builtin_name(*t).into(), change_type: *t, workflow: builtin(*t) };
+            let def =
+                ModelDefinition { name: builtin_name(*t).into(), change_type: *t, workflow: builtin(*t) };
             assert_eq!(ModelDefinition::parse(&def.to_yaml()).unwrap(), def);
         }
     }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use steward_core::changes::{ChangeEvent, Facts, Question, Risk, Slot, Window, assess, plan_changes, reasons_text};
+use steward_core::changes::{
+    ChangeEvent, Facts, Question, Risk, Slot, Window, assess, plan_changes, reasons_text,
+};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::TicketId;
@@ -33,7 +35,10 @@ impl crate::Changes<'_> {
         let mut criticality: Option<i64> = None;
         for ci in &cis {
             let impact = self.cmdb().impact(actor, *ci, "downstream", IMPACT_DEPTH).await?;
-            let worst = std::iter::once(&impact.start).chain(impact.hits.iter().map(|h| &h.ci)).map(|c| c.criticality).min();
+            let worst = std::iter::once(&impact.start)
+                .chain(impact.hits.iter().map(|h| &h.ci))
+                .map(|c| c.criticality)
+                .min();
             criticality = match (criticality, worst) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -58,7 +63,10 @@ impl crate::Changes<'_> {
     pub async fn assess_risk(self, actor: &Actor, id: TicketId, answers: Vec<(i64, usize)>) -> Result<Risk> {
         let ticket = self.changes().current(actor, id, None).await?;
         if !matches!(ticket.state, State::Assessment | State::Authorization | State::Scheduled) {
-            return Err(AppError::invalid("state", format!("{} is {}: its risk is settled", ticket.number, ticket.state)));
+            return Err(AppError::invalid(
+                "state",
+                format!("{} is {}: its risk is settled", ticket.number, ticket.state),
+            ));
         }
         let rec = self.changes().plan(id).await?;
         let questions = self.store.risk_questions().await?;

@@ -50,7 +50,12 @@ pub const SUSPECT_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
 impl crate::Changes<'_> {
     /// The conflicts of `window` for the change, judged now.
-    async fn find_conflicts(self, ticket: &Ticket, window: Window, cis: &[CiRecord]) -> Result<Vec<Conflict>> {
+    async fn find_conflicts(
+        self,
+        ticket: &Ticket,
+        window: Window,
+        cis: &[CiRecord],
+    ) -> Result<Vec<Conflict>> {
         let ids: Vec<CiId> = cis.iter().map(|c| c.id).collect();
         let mut names: BTreeMap<CiId, String> = cis.iter().map(|c| (c.id, c.name.clone())).collect();
         let edges = self.store.edges_touching(&ids).await?;
@@ -64,7 +69,8 @@ impl crate::Changes<'_> {
             }
         }
         let others = self.store.booked_changes(window.start, window.end).await?;
-        let theirs: Vec<CiId> = others.iter().flat_map(|o| o.cis.iter().copied()).filter(|c| !names.contains_key(c)).collect();
+        let theirs: Vec<CiId> =
+            others.iter().flat_map(|o| o.cis.iter().copied()).filter(|c| !names.contains_key(c)).collect();
         for ci in self.store.cis_by_ids(&theirs).await? {
             names.insert(ci.id, ci.name);
         }
@@ -93,7 +99,12 @@ impl crate::Changes<'_> {
     }
 
     /// The conflicts of the change's window as it stands, with those accepted.
-    pub(crate) async fn conflict_views(self, ticket: &Ticket, plan: &Plan, cis: &[CiRecord]) -> Result<Vec<ConflictView>> {
+    pub(crate) async fn conflict_views(
+        self,
+        ticket: &Ticket,
+        plan: &Plan,
+        cis: &[CiRecord],
+    ) -> Result<Vec<ConflictView>> {
         let Some(window) = plan.window.filter(|_| books_calendar(ticket, plan)) else {
             return Ok(Vec::new());
         };
@@ -111,7 +122,13 @@ impl crate::Changes<'_> {
     }
 
     /// The conflicts a window would have, before it is booked (the form shows them).
-    pub async fn preview(self, actor: &Actor, id: TicketId, start: Timestamp, end: Timestamp) -> Result<Vec<Conflict>> {
+    pub async fn preview(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<Conflict>> {
         let ticket = self.changes().current(actor, id, None).await?;
         let window = Window::between(start, end).map_err(AppError::from)?;
         let cis = self.store.cis_by_ids(&self.store.ticket_ci_ids(id).await?).await?;
@@ -151,7 +168,10 @@ impl crate::Changes<'_> {
             let key = c.key();
             match overrides.iter().find(|(k, _)| *k == key) {
                 Some((_, reason)) if reason.trim().is_empty() || reason.chars().count() > 1000 => {
-                    return Err(AppError::invalid("override_reason", format!("say why `{key}` is accepted (1–1000 characters)")));
+                    return Err(AppError::invalid(
+                        "override_reason",
+                        format!("say why `{key}` is accepted (1–1000 characters)"),
+                    ));
                 }
                 Some((_, reason)) => accept.push((key, reason.trim().to_owned())),
                 None if earlier.iter().any(|e| e.0 == key) => {}
@@ -181,7 +201,9 @@ impl crate::Changes<'_> {
         }
         let new_rec = self.changes().save_plan_in(&mut tx, actor, &ticket, &rec, plan).await?;
         let (_, verdict) = self.changes().approval_levels(&ticket, &new_rec.plan).await?;
-        self.changes().sync_maintenance(&mut tx, &ticket, &new_rec.plan, verdict == Verdict::Approved).await?;
+        self.changes()
+            .sync_maintenance(&mut tx, &ticket, &new_rec.plan, verdict == Verdict::Approved)
+            .await?;
         tx.commit().await?;
         let saved = self.store.ticket(id).await?.ok_or(AppError::NotFound("change"))?;
         Ok((saved, found))
@@ -190,7 +212,13 @@ impl crate::Changes<'_> {
     /// Keeps the change's maintenance windows in step with it: while it is approved, open and
     /// not done, one window per CI over its planned window; otherwise none still to come (a
     /// window that began ends now).
-    pub(crate) async fn sync_maintenance(self, tx: &mut Tx, ticket: &Ticket, plan: &Plan, approved: bool) -> Result<()> {
+    pub(crate) async fn sync_maintenance(
+        self,
+        tx: &mut Tx,
+        ticket: &Ticket,
+        plan: &Plan,
+        approved: bool,
+    ) -> Result<()> {
         let now = self.now();
         let existing = self.store.maintenance_of_change(&ticket.number, now).await?;
         for (id, starts_at) in &existing {
@@ -199,14 +227,22 @@ impl crate::Changes<'_> {
             } else {
                 tx.end_maintenance(now, *id).await?;
             }
-            record(tx, now, None, DomainEvent::Maintenance { id: *id, event: MaintenanceEvent::Ended }).await?;
+            record(tx, now, None, DomainEvent::Maintenance { id: *id, event: MaintenanceEvent::Ended })
+                .await?;
         }
         let keep = approved && ticket.state.is_open() && plan.completed_at.is_none();
         let Some(window) = plan.window.filter(|w| keep && w.end > now) else { return Ok(()) };
         let reason = format!("{} {}", ticket.number, ticket.title);
         for ci in self.store.ticket_ci_ids(ticket.id).await? {
             let id = tx
-                .insert_maintenance(now, ci, (window.start, window.end), &reason, Some(&ticket.number), "change")
+                .insert_maintenance(
+                    now,
+                    ci,
+                    (window.start, window.end),
+                    &reason,
+                    Some(&ticket.number),
+                    "change",
+                )
                 .await?;
             let event = MaintenanceEvent::Scheduled {
                 ci_id: ci.get(),
@@ -222,7 +258,13 @@ impl crate::Changes<'_> {
 
     /// Completes the implementation with its outcome and moves the change on (to its review,
     /// or wherever its model goes next); its maintenance windows end now.
-    pub async fn complete(self, actor: &Actor, id: TicketId, expected: Option<i64>, outcome: Outcome) -> Result<Ticket> {
+    pub async fn complete(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        expected: Option<i64>,
+        outcome: Outcome,
+    ) -> Result<Ticket> {
         let ticket = self.changes().current(actor, id, expected).await?;
         if ticket.state != State::Implementation {
             return Err(AppError::Conflict {
@@ -249,7 +291,13 @@ impl crate::Changes<'_> {
     }
 
     /// The calendar between `from` and `to`, on one CI when given.
-    pub async fn calendar(self, actor: &Actor, from: Timestamp, to: Timestamp, ci: Option<CiId>) -> Result<CalendarView> {
+    pub async fn calendar(
+        self,
+        actor: &Actor,
+        from: Timestamp,
+        to: Timestamp,
+        ci: Option<CiId>,
+    ) -> Result<CalendarView> {
         actor.require(Permission::WorkTickets)?;
         if to <= from || to.duration_since(from) > SignedDuration::from_hours(24 * 62) {
             return Err(AppError::invalid("to", "a calendar shows up to 62 days"));
@@ -283,10 +331,21 @@ impl crate::Changes<'_> {
 
     /// Changes still to come (or running) on any of `cis`, soonest first: the CMDB's impact
     /// results show them.
-    pub async fn upcoming_on(self, actor: &Actor, cis: &[CiId]) -> Result<Vec<(TicketId, String, CiId, Timestamp)>> {
+    pub async fn upcoming_on(
+        self,
+        actor: &Actor,
+        cis: &[CiId],
+    ) -> Result<Vec<(TicketId, String, CiId, Timestamp)>> {
         actor.require(Permission::ReadCmdb)?;
         let now = self.now();
-        let mut found = self.store.changes_on_cis_between(cis, now - SignedDuration::from_hours(24), now + SignedDuration::from_hours(24 * 90)).await?;
+        let mut found = self
+            .store
+            .changes_on_cis_between(
+                cis,
+                now - SignedDuration::from_hours(24),
+                now + SignedDuration::from_hours(24 * 90),
+            )
+            .await?;
         found.sort_by_key(|f| f.3);
         Ok(found)
     }
@@ -308,4 +367,3 @@ pub fn describe(c: &Conflict) -> String {
         ImplementerBusy => format!("the implementer is booked on {} then", c.with),
     }
 }
-

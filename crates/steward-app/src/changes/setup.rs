@@ -215,8 +215,15 @@ impl crate::Changes<'_> {
         if !self.store.user(delegate).await?.is_some_and(|u| !u.disabled) {
             return Err(AppError::invalid("delegate_id", format!("there is no active user {delegate}")));
         }
-        let window = Window::parse(start, end, self.now()).map_err(|e| AppError::invalid("ends_at", e.message))?;
-        let mut d = DelegationRecord { id: 0, user_id: user, delegate_id: delegate, starts_at: window.start, ends_at: window.end };
+        let window =
+            Window::parse(start, end, self.now()).map_err(|e| AppError::invalid("ends_at", e.message))?;
+        let mut d = DelegationRecord {
+            id: 0,
+            user_id: user,
+            delegate_id: delegate,
+            starts_at: window.start,
+            ends_at: window.end,
+        };
         let mut tx = self.store.begin().await?;
         d.id = tx.insert_delegation(&d).await?;
         tx.commit().await?;

@@ -314,7 +314,9 @@ impl crate::Changes<'_> {
         let mut out: Vec<Ticket> = Vec::new();
         for id in ids {
             let t = self.store.ticket(*id).await?.filter(|t| t.kind != TicketKind::Change);
-            let t = t.ok_or_else(|| AppError::invalid("ticket_ids", format!("there is no incident or problem {id}")))?;
+            let t = t.ok_or_else(|| {
+                AppError::invalid("ticket_ids", format!("there is no incident or problem {id}"))
+            })?;
             if !out.iter().any(|o| o.id == t.id) {
                 out.push(t);
             }
@@ -322,7 +324,13 @@ impl crate::Changes<'_> {
         Ok(out)
     }
 
-    pub async fn update(self, actor: &Actor, id: TicketId, expected: Option<i64>, patch: ChangePatch) -> Result<Ticket> {
+    pub async fn update(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        expected: Option<i64>,
+        patch: ChangePatch,
+    ) -> Result<Ticket> {
         let current = self.changes().current(actor, id, expected).await?;
         let rec = self.changes().plan(id).await?;
         let mut next = current.clone();
@@ -377,16 +385,28 @@ impl crate::Changes<'_> {
     }
 
     /// Moves the change to step `to` of its model, when what the step it leaves demands is done.
-    pub async fn move_to(self, actor: &Actor, id: TicketId, expected: Option<i64>, to: &str) -> Result<Ticket> {
+    pub async fn move_to(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        expected: Option<i64>,
+        to: &str,
+    ) -> Result<Ticket> {
         let current = self.changes().current(actor, id, expected).await?;
         self.changes().open(&current)?;
         let rec = self.changes().plan(id).await?;
         let workflow = self.changes().workflow(rec.plan.model_id, rec.plan.model_version).await?;
         let (_, approvals) = self.changes().approval_levels(&current, &rec.plan).await?;
         let cis = self.store.cis_by_ids(&self.store.ticket_ci_ids(id).await?).await?;
-        let open_conflicts =
-            self.changes().conflict_views(&current, &rec.plan, &cis).await?.iter().filter(|c| c.accepted.is_none()).count();
-        let target = check_move(&rec.plan, &workflow, to, Gates { approvals, open_conflicts }).map_err(AppError::from)?;
+        let open_conflicts = self
+            .changes()
+            .conflict_views(&current, &rec.plan, &cis)
+            .await?
+            .iter()
+            .filter(|c| c.accepted.is_none())
+            .count();
+        let target = check_move(&rec.plan, &workflow, to, Gates { approvals, open_conflicts })
+            .map_err(AppError::from)?;
         let target = target.clone();
         let mut tx = self.store.begin().await?;
         let saved = self.changes().step_in(&mut tx, actor, &current, &rec, &target).await?;
@@ -399,17 +419,23 @@ impl crate::Changes<'_> {
         let current = self.changes().current(actor, id, expected).await?;
         self.changes().open(&current)?;
         if current.state == State::Implementation {
-            return Err(AppError::invalid("to", "a change being implemented completes with an outcome (backed out, failed…)"));
+            return Err(AppError::invalid(
+                "to",
+                "a change being implemented completes with an outcome (backed out, failed…)",
+            ));
         }
         let rec = self.changes().plan(id).await?;
         let mut next = current.clone();
         next.state = State::Cancelled;
         next.closed_at = Some(self.now());
         let mut tx = self.store.begin().await?;
-        let saved = self.changes().save_ticket(&mut tx, actor, &current, next, |c| ChangeEvent::Moved {
-            ticket: c,
-            plan: super::no_changes(),
-        }).await?;
+        let saved = self
+            .changes()
+            .save_ticket(&mut tx, actor, &current, next, |c| ChangeEvent::Moved {
+                ticket: c,
+                plan: super::no_changes(),
+            })
+            .await?;
         tx.save_plan(id, &rec, false).await?;
         self.changes().sync_maintenance(&mut tx, &saved, &rec.plan, false).await?;
         tx.commit().await?;
@@ -454,7 +480,10 @@ impl crate::Changes<'_> {
         let new_rec = PlanRecord { plan: plan.clone(), ..rec.clone() };
         tx.save_plan(saved.id, &new_rec, books_calendar(&saved, &plan)).await?;
         let empty = super::no_changes;
-        let event = ChangeEvent::Moved { ticket: ticket_c.unwrap_or_else(empty), plan: plan_c.unwrap_or_else(super::no_changes) };
+        let event = ChangeEvent::Moved {
+            ticket: ticket_c.unwrap_or_else(empty),
+            plan: plan_c.unwrap_or_else(super::no_changes),
+        };
         record(tx, at, Some(actor), DomainEvent::Change { id: saved.id, event }).await?;
         if target.phase == steward_core::changes::Phase::Approve {
             self.changes().request_approvals(tx, &saved, &plan).await?;
@@ -513,8 +542,13 @@ impl crate::Changes<'_> {
         };
         let new_rec = PlanRecord { plan, ..rec.clone() };
         tx.save_plan(ticket.id, &new_rec, books_calendar(ticket, &new_rec.plan)).await?;
-        record(tx, self.now(), Some(actor), DomainEvent::Change { id: ticket.id, event: ChangeEvent::Planned(changes) })
-            .await?;
+        record(
+            tx,
+            self.now(),
+            Some(actor),
+            DomainEvent::Change { id: ticket.id, event: ChangeEvent::Planned(changes) },
+        )
+        .await?;
         Ok(new_rec)
     }
 
@@ -551,8 +585,11 @@ impl crate::Changes<'_> {
     /// Links an incident or a problem (by number) to a change.
     pub async fn link_ticket(self, actor: &Actor, id: TicketId, number: &str) -> Result<Ticket> {
         self.changes().current(actor, id, None).await?;
-        let found = self.store.ticket_by_number(number.trim()).await?.filter(|t| t.kind != TicketKind::Change);
-        let t = found.ok_or_else(|| AppError::invalid("number", format!("no incident or problem {}", number.trim())))?;
+        let found =
+            self.store.ticket_by_number(number.trim()).await?.filter(|t| t.kind != TicketKind::Change);
+        let t = found.ok_or_else(|| {
+            AppError::invalid("number", format!("no incident or problem {}", number.trim()))
+        })?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_change_ticket(at, id, t.id).await? {

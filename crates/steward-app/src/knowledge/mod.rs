@@ -345,7 +345,10 @@ impl crate::Knowledge<'_> {
                 )
             }
             TicketKind::Change => {
-                return Err(AppError::invalid("ticket_id", "articles are drafted from incidents and problems"));
+                return Err(AppError::invalid(
+                    "ticket_id",
+                    "articles are drafted from incidents and problems",
+                ));
             }
         };
         Ok(Content {

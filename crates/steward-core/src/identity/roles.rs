@@ -113,9 +113,10 @@ impl Permission {
             | Permission::ReadTickets
             | Permission::ReadReports
             | Permission::ReadCmdb => Scope::Read,
-            Permission::RaiseTickets | Permission::WorkTickets | Permission::WriteCmdb | Permission::ManageChanges => {
-                Scope::Write
-            }
+            Permission::RaiseTickets
+            | Permission::WorkTickets
+            | Permission::WriteCmdb
+            | Permission::ManageChanges => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,

@@ -24,10 +24,17 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 use crate::ticket_query;
 
 pub(super) fn instant(field: &'static str, text: &str) -> Result<Timestamp, ApiError> {
-    text.trim().parse().map_err(|_| ApiError::invalid(field, format!("`{}` is not an RFC 3339 time", text.trim())))
+    text.trim()
+        .parse()
+        .map_err(|_| ApiError::invalid(field, format!("`{}` is not an RFC 3339 time", text.trim())))
 }
 
-async fn detail(state: &AppState, actor: &steward_app::Actor, id: TicketId, status: StatusCode) -> ApiResult<Response> {
+async fn detail(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    id: TicketId,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let view = state.app.changes().get(actor, id).await?;
     let mut response = (status, Json(ChangeDetailJson::from(&view))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", view.ticket.version)) {
@@ -131,7 +138,11 @@ pub async fn get(
 }
 
 /// `GET /api/v1/changes?state=…&team=…&q=…&cursor=…`.
-pub async fn list(State(state): State<AppState>, CurrentActor(actor): CurrentActor, uri: Uri) -> ApiResult<Json<ChangePage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    uri: Uri,
+) -> ApiResult<Json<ChangePage>> {
     let query = ticket_query::parse(TicketKind::Change, uri.query(), actor.user.id)?;
     if let Some(bad) = query.states.iter().find(|s| !TicketState::of(TicketKind::Change).contains(s)) {
         return Err(ApiError::invalid("state", format!("a change is never `{bad}`")));
@@ -229,7 +240,12 @@ pub async fn move_to(
     ApiJson(b): ApiJson<MoveBody>,
 ) -> ApiResult<Response> {
     let expected = expected(&headers, b.version)?;
-    state.app.changes().move_to(&actor, id, expected.version, &b.to).await.map_err(|e| expected.refusal(e))?;
+    state
+        .app
+        .changes()
+        .move_to(&actor, id, expected.version, &b.to)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     detail(&state, &actor, id, StatusCode::OK).await
 }
 
@@ -321,7 +337,10 @@ pub async fn schedule(
     let end = instant("planned_end", &b.planned_end)?;
     let overrides: Vec<(String, String)> = b.overrides.into_iter().map(|o| (o.conflict, o.reason)).collect();
     let changes = state.app.changes();
-    changes.schedule(&actor, id, expected.version, start, end, &overrides).await.map_err(|e| expected.refusal(e))?;
+    changes
+        .schedule(&actor, id, expected.version, start, end, &overrides)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     detail(&state, &actor, id, StatusCode::OK).await
 }
 
@@ -389,7 +408,12 @@ pub async fn complete(
 ) -> ApiResult<Response> {
     let expected = expected(&headers, b.version)?;
     let outcome = Outcome::parse(&b.outcome).map_err(|e| ApiError::invalid(e.field, e.message))?;
-    state.app.changes().complete(&actor, id, expected.version, outcome).await.map_err(|e| expected.refusal(e))?;
+    state
+        .app
+        .changes()
+        .complete(&actor, id, expected.version, outcome)
+        .await
+        .map_err(|e| expected.refusal(e))?;
     detail(&state, &actor, id, StatusCode::OK).await
 }
 

@@ -215,7 +215,10 @@ impl From<&steward_core::changes::Conflict> for ConflictJson {
 
 impl From<&ConflictView> for ConflictJson {
     fn from(v: &ConflictView) -> Self {
-        ConflictJson { accepted_reason: v.accepted.as_ref().map(|a| a.0.clone()), ..ConflictJson::from(&v.conflict) }
+        ConflictJson {
+            accepted_reason: v.accepted.as_ref().map(|a| a.0.clone()),
+            ..ConflictJson::from(&v.conflict)
+        }
     }
 }
 
@@ -286,7 +289,11 @@ impl From<&ChangeView> for ChangeDetailJson {
             change: ChangeJson::new(&v.ticket, &v.plan),
             model: v.model_name.clone(),
             steps: v.workflow.steps.iter().map(StepJson::from).collect(),
-            next_steps: if v.ticket.state.is_open() { here.map(|s| s.next.clone()).unwrap_or_default() } else { Vec::new() },
+            next_steps: if v.ticket.state.is_open() {
+                here.map(|s| s.next.clone()).unwrap_or_default()
+            } else {
+                Vec::new()
+            },
             risk_reasons: v.reasons.iter().map(RiskReasonJson::from).collect(),
             approvals: v.approvals.iter().map(ApprovalJson::from).collect(),
             approval: verdict(v.verdict),
@@ -294,12 +301,22 @@ impl From<&ChangeView> for ChangeDetailJson {
             cis: v
                 .cis
                 .iter()
-                .map(|c| LinkedCiJson { id: c.id, name: c.name.clone(), class: c.class.clone(), criticality: c.criticality })
+                .map(|c| LinkedCiJson {
+                    id: c.id,
+                    name: c.name.clone(),
+                    class: c.class.clone(),
+                    criticality: c.criticality,
+                })
                 .collect(),
             links: v
                 .links
                 .iter()
-                .map(|t| LinkedTicketJson { id: t.id, number: t.number.clone(), title: t.title.clone(), state: t.state.as_str() })
+                .map(|t| LinkedTicketJson {
+                    id: t.id,
+                    number: t.number.clone(),
+                    title: t.title.clone(),
+                    state: t.state.as_str(),
+                })
                 .collect(),
             review_required: v.review_required,
             late: v.late,
@@ -350,7 +367,13 @@ pub struct GroupJson {
 
 impl From<&GroupRecord> for GroupJson {
     fn from(g: &GroupRecord) -> Self {
-        GroupJson { id: g.id, name: g.name.clone(), rule: g.rule.rule.as_str(), quorum: g.rule.quorum, members: g.members.clone() }
+        GroupJson {
+            id: g.id,
+            name: g.name.clone(),
+            rule: g.rule.rule.as_str(),
+            quorum: g.rule.quorum,
+            members: g.members.clone(),
+        }
     }
 }
 

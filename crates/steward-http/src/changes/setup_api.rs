@@ -16,7 +16,10 @@ use crate::api::Items;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
 
-pub async fn models(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<ModelJson>>> {
+pub async fn models(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<ModelJson>>> {
     let found = state.app.changes().models(&actor).await?;
     Ok(Json(Items::of(found.iter(), ModelJson::from)))
 }
@@ -65,7 +68,10 @@ pub async fn retire_model(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn groups(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<GroupJson>>> {
+pub async fn groups(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<GroupJson>>> {
     let found = state.app.changes().groups(&actor).await?;
     Ok(Json(Items::of(found.iter(), GroupJson::from)))
 }
@@ -95,7 +101,10 @@ pub async fn save_group(
     Ok(Json(GroupJson::from(&g)))
 }
 
-pub async fn policies(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<PolicyJson>>> {
+pub async fn policies(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<PolicyJson>>> {
     let found = state.app.changes().policies(&actor).await?;
     Ok(Json(Items::of(found.iter(), PolicyJson::from)))
 }
@@ -132,7 +141,10 @@ pub async fn delete_policy(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn questions(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<QuestionJson>>> {
+pub async fn questions(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<QuestionJson>>> {
     let found = state.app.changes().questions(&actor).await?;
     Ok(Json(Items::of(found.iter(), QuestionJson::from)))
 }
@@ -165,7 +177,10 @@ pub async fn delete_question(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn freezes(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<FreezeJson>>> {
+pub async fn freezes(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<FreezeJson>>> {
     let found = state.app.changes().freezes(&actor).await?;
     Ok(Json(Items::of(found.iter(), FreezeJson::from)))
 }

@@ -3,12 +3,12 @@
 
 pub mod assets;
 pub(crate) mod charts;
-pub(crate) mod swimlane;
 pub mod error_page;
 pub mod form_errors;
 mod home;
 pub mod live;
 mod pages;
+pub(crate) mod swimlane;
 
 use askama::Template;
 use axum::extract::{FromRequest, Request};

@@ -73,8 +73,11 @@ pub fn svg(
         let (fill, ink) = if here { ("#1f5fbf", "#ffffff") } else { ("#ffffff", "#1d2430") };
         let rx = if s.phase == Phase::Done { 18 } else { 5 };
         let name: String = step_name(s);
-        let short: String =
-            if name.chars().count() > 16 { name.chars().take(15).chain(['…']).collect() } else { name.clone() };
+        let short: String = if name.chars().count() > 16 {
+            name.chars().take(15).chain(['…']).collect()
+        } else {
+            name.clone()
+        };
         let _ = write!(
             out,
             r##"<g class="step{c}" data-step="{k}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="{rx}" fill="{fill}" stroke="#1f5fbf" stroke-width="{sw}"/><text x="{tx}" y="{ty}" font-size="12" text-anchor="middle" fill="{ink}">{n}</text><title>{full}</title></g>"##,

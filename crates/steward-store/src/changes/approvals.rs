@@ -226,7 +226,9 @@ impl Store {
             sqlx::query_as("SELECT id, text, options FROM risk_questions ORDER BY position, id")
                 .fetch_all(&mut *self.reader().await?)
                 .await?;
-        rows.into_iter().map(|(id, text, options)| Question::parse(id, &text, &options).map_err(corrupt)).collect()
+        rows.into_iter()
+            .map(|(id, text, options)| Question::parse(id, &text, &options).map_err(corrupt))
+            .collect()
     }
 }
 
@@ -242,7 +244,12 @@ fn approval_of(r: (i64, i64, i64, i64, Option<i64>, String)) -> Result<ApprovalR
 }
 
 impl Tx {
-    pub async fn insert_approver_group(&mut self, now: Timestamp, name: &str, rule: GroupRule) -> Result<i64> {
+    pub async fn insert_approver_group(
+        &mut self,
+        now: Timestamp,
+        name: &str,
+        rule: GroupRule,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO approver_groups (name, rule, quorum, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -254,7 +261,12 @@ impl Tx {
         .await?)
     }
 
-    pub async fn update_approver_group(&mut self, id: i64, rule: GroupRule, members: &[UserId]) -> Result<bool> {
+    pub async fn update_approver_group(
+        &mut self,
+        id: i64,
+        rule: GroupRule,
+        members: &[UserId],
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE approver_groups SET rule = $1, quorum = $2 WHERE id = $3")
             .bind(rule.rule.as_str())
             .bind(rule.quorum)
@@ -264,7 +276,10 @@ impl Tx {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM approver_members WHERE group_id = $1").bind(id).execute(self.conn().await?).await?;
+        sqlx::query("DELETE FROM approver_members WHERE group_id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         for m in members {
             sqlx::query("INSERT INTO approver_members (group_id, user_id) VALUES ($1, $2)")
                 .bind(id)
@@ -288,13 +303,20 @@ impl Tx {
     }
 
     pub async fn delete_approval_policy(&mut self, id: i64) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM approval_policies WHERE id = $1").bind(id).execute(self.conn().await?).await?;
+        let done = sqlx::query("DELETE FROM approval_policies WHERE id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Replaces a change's approvals (a new assessment asks again); decisions go with them.
-    pub async fn reset_approvals(&mut self, now: Timestamp, change: TicketId, due: &[(i64, i64)]) -> Result<()> {
+    pub async fn reset_approvals(
+        &mut self,
+        now: Timestamp,
+        change: TicketId,
+        due: &[(i64, i64)],
+    ) -> Result<()> {
         for table in ["approval_decisions", "approval_links", "change_approvals"] {
             let sql = format!("DELETE FROM {table} WHERE change_id = $1");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(change.get()).execute(self.conn().await?).await?;
@@ -314,18 +336,32 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_approval_verdict(&mut self, change: TicketId, level: i64, group: i64, v: Verdict) -> Result<()> {
-        sqlx::query("UPDATE change_approvals SET verdict = $1 WHERE change_id = $2 AND level = $3 AND group_id = $4")
-            .bind(verdict_str(v))
-            .bind(change.get())
-            .bind(level)
-            .bind(group)
-            .execute(self.conn().await?)
-            .await?;
+    pub async fn set_approval_verdict(
+        &mut self,
+        change: TicketId,
+        level: i64,
+        group: i64,
+        v: Verdict,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE change_approvals SET verdict = $1 WHERE change_id = $2 AND level = $3 AND group_id = $4",
+        )
+        .bind(verdict_str(v))
+        .bind(change.get())
+        .bind(level)
+        .bind(group)
+        .execute(self.conn().await?)
+        .await?;
         Ok(())
     }
 
-    pub async fn mark_approval_reminded(&mut self, now: Timestamp, change: TicketId, level: i64, group: i64) -> Result<()> {
+    pub async fn mark_approval_reminded(
+        &mut self,
+        now: Timestamp,
+        change: TicketId,
+        level: i64,
+        group: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE change_approvals SET reminded_at = $1 WHERE change_id = $2 AND level = $3 AND group_id = $4")
             .bind(to_ms(now))
             .bind(change.get())
@@ -374,11 +410,12 @@ impl Tx {
 
     /// Uses a link once: false when it was used already (or raced).
     pub async fn use_approval_link(&mut self, now: Timestamp, token_hash: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE approval_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(to_ms(now))
-            .bind(token_hash)
-            .execute(self.conn().await?)
-            .await?;
+        let done =
+            sqlx::query("UPDATE approval_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+                .bind(to_ms(now))
+                .bind(token_hash)
+                .execute(self.conn().await?)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -419,7 +456,10 @@ impl Tx {
     }
 
     pub async fn delete_risk_question(&mut self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM risk_questions WHERE id = $1").bind(id).execute(self.conn().await?).await?;
+        let done = sqlx::query("DELETE FROM risk_questions WHERE id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

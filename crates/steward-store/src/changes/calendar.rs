@@ -48,7 +48,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let sql = format!("SELECT ticket_id, ci_id FROM ticket_cis WHERE ticket_id IN ({})", crate::id_list(&ids));
+        let sql =
+            format!("SELECT ticket_id, ci_id FROM ticket_cis WHERE ticket_id IN ({})", crate::id_list(&ids));
         let cis: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
         let mut by_change: std::collections::HashMap<i64, Vec<CiId>> = std::collections::HashMap::new();
         for (t, c) in cis {
@@ -69,7 +70,12 @@ impl Store {
 
     /// Every change with a window overlapping `[from, to)` (booked or done), for the calendar;
     /// only those on `ci` when given.
-    pub async fn calendar_changes(&self, from: Timestamp, to: Timestamp, ci: Option<CiId>) -> Result<Vec<CalendarEntry>> {
+    pub async fn calendar_changes(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        ci: Option<CiId>,
+    ) -> Result<Vec<CalendarEntry>> {
         let rows: Vec<(i64, String, String, String, String, Option<String>, i64, i64, Option<i64>, Option<String>)> =
             sqlx::query_as(
                 "SELECT t.id, t.number, t.title, t.state, c.change_type, c.risk_class, c.planned_start, c.planned_end, \
@@ -129,14 +135,20 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = cis.iter().map(|c| c.get()).collect();
-        let sql = format!("SELECT ci_id, slot FROM ci_change_slots WHERE ci_id IN ({}) ORDER BY ci_id, slot", crate::id_list(&ids));
+        let sql = format!(
+            "SELECT ci_id, slot FROM ci_change_slots WHERE ci_id IN ({}) ORDER BY ci_id, slot",
+            crate::id_list(&ids)
+        );
         let rows: Vec<(i64, String)> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
         rows.into_iter().map(|(c, s)| Ok((CiId(c), Slot::parse(&s).map_err(corrupt)?))).collect()
     }
 
     /// The conflicts a change's schedule accepted: (key, reason, who, when).
-    pub async fn conflict_overrides(&self, change: TicketId) -> Result<Vec<(String, String, UserId, Timestamp)>> {
+    pub async fn conflict_overrides(
+        &self,
+        change: TicketId,
+    ) -> Result<Vec<(String, String, UserId, Timestamp)>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT conflict_key, reason, user_id, at FROM conflict_overrides WHERE change_id = $1 ORDER BY at, conflict_key",
         )
@@ -148,7 +160,14 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn insert_freeze(&mut self, now: Timestamp, name: &str, w: Window, reason: &str, by: &str) -> Result<i64> {
+    pub async fn insert_freeze(
+        &mut self,
+        now: Timestamp,
+        name: &str,
+        w: Window,
+        reason: &str,
+        by: &str,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO change_freezes (name, starts_at, ends_at, reason, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -171,7 +190,10 @@ impl Tx {
     }
 
     pub async fn set_ci_slots(&mut self, ci: CiId, slots: &[Slot]) -> Result<()> {
-        sqlx::query("DELETE FROM ci_change_slots WHERE ci_id = $1").bind(ci.get()).execute(self.conn().await?).await?;
+        sqlx::query("DELETE FROM ci_change_slots WHERE ci_id = $1")
+            .bind(ci.get())
+            .execute(self.conn().await?)
+            .await?;
         for s in slots {
             sqlx::query("INSERT INTO ci_change_slots (ci_id, slot) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(ci.get())

@@ -47,10 +47,11 @@ const PLAN_COLUMNS: &str = "ticket_id, change_type, model_id, model_version, ste
 fn plan_of(r: &sqlx::any::AnyRow) -> Result<(TicketId, PlanRecord)> {
     let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
     let opt = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
-    let window = match (r.try_get::<Option<i64>, _>("planned_start")?, r.try_get::<Option<i64>, _>("planned_end")?) {
-        (Some(s), Some(e)) => Some(Window::between(from_ms(s)?, from_ms(e)?).map_err(corrupt)?),
-        _ => None,
-    };
+    let window =
+        match (r.try_get::<Option<i64>, _>("planned_start")?, r.try_get::<Option<i64>, _>("planned_end")?) {
+            (Some(s), Some(e)) => Some(Window::between(from_ms(s)?, from_ms(e)?).map_err(corrupt)?),
+            _ => None,
+        };
     let plan = Plan {
         change_type: ChangeType::parse(&text("change_type")?).map_err(corrupt)?,
         model_id: r.try_get("model_id")?,
@@ -77,7 +78,10 @@ fn plan_of(r: &sqlx::any::AnyRow) -> Result<(TicketId, PlanRecord)> {
             Some((q.parse().ok()?, a.parse().ok()?))
         })
         .collect();
-    Ok((TicketId(r.try_get("ticket_id")?), PlanRecord { plan, risk_reasons: text("risk_reasons")?, risk_answers }))
+    Ok((
+        TicketId(r.try_get("ticket_id")?),
+        PlanRecord { plan, risk_reasons: text("risk_reasons")?, risk_answers },
+    ))
 }
 
 fn model_of(r: &sqlx::any::AnyRow) -> Result<ModelRecord> {
@@ -97,17 +101,19 @@ pub fn books_calendar(ticket: &Ticket, plan: &Plan) -> bool {
 
 impl Store {
     pub async fn change_models(&self) -> Result<Vec<ModelRecord>> {
-        let rows = sqlx::query("SELECT id, name, change_type, version, retired FROM change_models ORDER BY id")
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, change_type, version, retired FROM change_models ORDER BY id")
+                .fetch_all(&mut *self.reader().await?)
+                .await?;
         rows.iter().map(model_of).collect()
     }
 
     pub async fn change_model(&self, id: i64) -> Result<Option<ModelRecord>> {
-        let row = sqlx::query("SELECT id, name, change_type, version, retired FROM change_models WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.reader().await?)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, change_type, version, retired FROM change_models WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
         row.as_ref().map(model_of).transpose()
     }
 
@@ -136,7 +142,10 @@ impl Store {
 
     pub async fn change_plan(&self, id: TicketId) -> Result<Option<PlanRecord>> {
         let sql = format!("SELECT {PLAN_COLUMNS} FROM changes WHERE ticket_id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_optional(&mut *self.reader().await?).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.get())
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
         Ok(row.as_ref().map(plan_of).transpose()?.map(|(_, p)| p))
     }
 
@@ -156,8 +165,10 @@ impl Store {
             "SELECT {TICKET_COLUMNS} FROM change_links l JOIN tickets t ON t.id = l.ticket_id \
              WHERE l.change_id = $1 ORDER BY t.id"
         );
-        let rows: Vec<TicketRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(change.get()).fetch_all(&mut *self.reader().await?).await?;
+        let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(change.get())
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
 
@@ -241,17 +252,31 @@ impl Tx {
     }
 
     /// Saves `definition` as the model's next version; returns it.
-    pub async fn new_model_version(&mut self, now: Timestamp, id: i64, definition: &str, by: &str) -> Result<i64> {
-        let version: i64 =
-            sqlx::query_scalar("UPDATE change_models SET version = version + 1 WHERE id = $1 RETURNING version")
-                .bind(id)
-                .fetch_one(self.conn().await?)
-                .await?;
+    pub async fn new_model_version(
+        &mut self,
+        now: Timestamp,
+        id: i64,
+        definition: &str,
+        by: &str,
+    ) -> Result<i64> {
+        let version: i64 = sqlx::query_scalar(
+            "UPDATE change_models SET version = version + 1 WHERE id = $1 RETURNING version",
+        )
+        .bind(id)
+        .fetch_one(self.conn().await?)
+        .await?;
         self.insert_model_version(now, id, version, definition, by).await?;
         Ok(version)
     }
 
-    async fn insert_model_version(&mut self, now: Timestamp, id: i64, version: i64, def: &str, by: &str) -> Result<()> {
+    async fn insert_model_version(
+        &mut self,
+        now: Timestamp,
+        id: i64,
+        version: i64,
+        def: &str,
+        by: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO change_model_versions (model_id, version, definition, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -337,7 +362,12 @@ impl Tx {
     }
 
     /// Links a ticket to a change; false when it already was.
-    pub async fn link_change_ticket(&mut self, now: Timestamp, change: TicketId, ticket: TicketId) -> Result<bool> {
+    pub async fn link_change_ticket(
+        &mut self,
+        now: Timestamp,
+        change: TicketId,
+        ticket: TicketId,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO change_links (change_id, ticket_id, linked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )

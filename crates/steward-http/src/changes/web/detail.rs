@@ -63,7 +63,11 @@ pub async fn detail(
     let here = v.workflow.step(&v.plan.step);
     let moves = if v.ticket.state.is_open() {
         here.map(|s| {
-            s.next.iter().filter_map(|k| v.workflow.step(k)).map(|t| (t.key.clone(), t.name.clone())).collect()
+            s.next
+                .iter()
+                .filter_map(|k| v.workflow.step(k))
+                .map(|t| (t.key.clone(), t.name.clone()))
+                .collect()
         })
         .unwrap_or_default()
     } else {
@@ -73,9 +77,12 @@ pub async fn detail(
     let pending = v.approvals.iter().filter(|l| l.verdict == Verdict::Pending).map(|l| l.level).min();
     let can_decide = v.ticket.state == steward_core::tickets::State::Authorization
         && v.approvals.iter().any(|l| {
-            Some(l.level) == pending && l.members.contains(&me) && !l.decisions.iter().any(|d| d.user_id == me)
+            Some(l.level) == pending
+                && l.members.contains(&me)
+                && !l.decisions.iter().any(|d| d.user_id == me)
         });
-    let fmt = |t: jiff::Timestamp| t.to_zoned_datetime(page.zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string();
+    let fmt =
+        |t: jiff::Timestamp| t.to_zoned_datetime(page.zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string();
     let (start, end) = v.plan.window.map(|w| (fmt(w.start), fmt(w.end))).unwrap_or_default();
     Ok(render(&DetailPage {
         page,
@@ -143,7 +150,11 @@ async fn run(
                 .filter_map(|(k, v)| Some((k.strip_prefix("override:")?.to_owned(), v.clone())))
                 .filter(|(_, v)| !v.trim().is_empty())
                 .collect();
-            drop(changes.schedule(actor, id, version, local("planned_start")?, local("planned_end")?, &overrides).await?)
+            drop(
+                changes
+                    .schedule(actor, id, version, local("planned_start")?, local("planned_end")?, &overrides)
+                    .await?,
+            )
         }
         "approve" => drop(changes.decide(actor, id, Decision::Approve, get("comment"), "web").await?),
         "reject" => drop(changes.decide(actor, id, Decision::Reject, get("comment"), "web").await?),
@@ -152,7 +163,10 @@ async fn run(
             drop(changes.complete(actor, id, version, outcome).await?)
         }
         "review" => {
-            let patch = steward_app::changes::ChangePatch { review: Some(get("review").to_owned()), ..Default::default() };
+            let patch = steward_app::changes::ChangePatch {
+                review: Some(get("review").to_owned()),
+                ..Default::default()
+            };
             drop(changes.update(actor, id, version, patch).await?)
         }
         "link" => drop(changes.link_ticket(actor, id, get("number")).await?),

@@ -29,7 +29,9 @@ fn reasons(page: &Page<'_>, v: &LinkView) -> Vec<(String, i64)> {
         .map(|r| {
             let text = match &r.factor {
                 Factor::Answer { question, answer } => format!("{question} — {answer}"),
-                Factor::Criticality(c) => page.t.get("changes.factor_criticality").replace("{n}", &c.to_string()),
+                Factor::Criticality(c) => {
+                    page.t.get("changes.factor_criticality").replace("{n}", &c.to_string())
+                }
                 Factor::BlastRadius(n) => page.t.get("changes.factor_blast").replace("{n}", &n.to_string()),
                 Factor::FailedBefore(n) => page.t.get("changes.factor_failed").replace("{n}", &n.to_string()),
                 Factor::BusinessHours => page.t.get("changes.factor_hours").to_owned(),
@@ -39,7 +41,14 @@ fn reasons(page: &Page<'_>, v: &LinkView) -> Vec<(String, i64)> {
         .collect()
 }
 
-async fn show(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, err: Option<steward_app::AppError>, done: Option<&'static str>) -> WebResult {
+async fn show(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    token: String,
+    err: Option<steward_app::AppError>,
+    done: Option<&'static str>,
+) -> WebResult {
     let mut page = Page::anonymous(state, headers, uri, "");
     page.title = page.t.get("changes.approval_title").to_owned();
     let found = state.app.changes().link(&token).await;
@@ -53,8 +62,12 @@ async fn show(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, e
             steward_app::AppError::Conflict { message, .. } if message.contains("expired") => {
                 page.t.get("changes.link_expired").to_owned()
             }
-            steward_app::AppError::Conflict { field: Some("token"), .. } => page.t.get("changes.link_used").to_owned(),
-            other => crate::web::form_errors::error_text(page.t, other).ok_or(e.to_string()).unwrap_or_else(|s| s),
+            steward_app::AppError::Conflict { field: Some("token"), .. } => {
+                page.t.get("changes.link_used").to_owned()
+            }
+            other => {
+                crate::web::form_errors::error_text(page.t, other).ok_or(e.to_string()).unwrap_or_else(|s| s)
+            }
         });
     }
     let reasons = v.as_ref().map(|v| reasons(&page, v)).unwrap_or_default();
@@ -62,7 +75,12 @@ async fn show(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, e
     crate::web::answer(render(&LinkPage { page, v, token, done, reasons }), failed)
 }
 
-pub async fn link_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(token): Path<String>) -> WebResult {
+pub async fn link_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(token): Path<String>,
+) -> WebResult {
     show(&state, &headers, &uri, token, None, None).await
 }
 
@@ -86,7 +104,8 @@ pub async fn link_decide(
         Ok(_) => {
             let mut page = Page::anonymous(&state, &headers, &uri, "");
             page.title = page.t.get("changes.approval_title").to_owned();
-            let done = if decision == Decision::Approve { "changes.link_approved" } else { "changes.link_rejected" };
+            let done =
+                if decision == Decision::Approve { "changes.link_approved" } else { "changes.link_rejected" };
             render_done(page, token, done)
         }
         Err(e) => show(&state, &headers, &uri, token, Some(e), None).await,

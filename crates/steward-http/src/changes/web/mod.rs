@@ -30,7 +30,14 @@ pub(super) fn lane_key(l: Lane) -> String {
 }
 
 /// A workflow drawn in the reader's words.
-pub(super) fn draw(page: &Page<'_>, id: &str, title: &str, w: &steward_core::changes::Workflow, current: Option<&str>, states: bool) -> String {
+pub(super) fn draw(
+    page: &Page<'_>,
+    id: &str,
+    title: &str,
+    w: &steward_core::changes::Workflow,
+    current: Option<&str>,
+    states: bool,
+) -> String {
     swimlane::svg(
         id,
         title,
@@ -50,9 +57,14 @@ struct ListPage<'a> {
 }
 
 /// `GET /changes?state=…&q=…`.
-pub async fn list(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
-    let mut query =
-        ticket_query::parse_form(TicketKind::Change, uri.query(), actor.user.id).map_err(crate::web::WebError)?;
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
+    let mut query = ticket_query::parse_form(TicketKind::Change, uri.query(), actor.user.id)
+        .map_err(crate::web::WebError)?;
     query.limit = 200;
     let found = state.app.changes().list(&actor, &query).await?;
     let names = state.app.directory().names().await?;
@@ -97,7 +109,12 @@ struct NewPage<'a> {
     people: Vec<(UserId, String)>,
 }
 
-pub async fn new_form(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let names = state.app.directory().names().await?;
     let page = Page::new(&state, &actor, &headers, &uri, "changes.new");
     let form = NewForm { change_type: "normal".into(), ..NewForm::default() };
@@ -118,13 +135,17 @@ pub async fn create(
             s.split([',', ' ', '\n'])
                 .map(str::trim)
                 .filter(|x| !x.is_empty())
-                .map(|x| x.parse().map_err(|_| steward_app::AppError::invalid(field, format!("`{x}` is not a number"))))
+                .map(|x| {
+                    x.parse()
+                        .map_err(|_| steward_app::AppError::invalid(field, format!("`{x}` is not a number")))
+                })
                 .collect()
         };
         let mut ticket_ids = Vec::new();
         for n in f.tickets.split([',', ' ', '\n']).map(str::trim).filter(|x| !x.is_empty()) {
             let t = state.app.store().ticket_by_number(n).await.map_err(steward_app::AppError::from)?;
-            let t = t.ok_or_else(|| steward_app::AppError::invalid("ticket_ids", format!("no ticket {n}")))?;
+            let t =
+                t.ok_or_else(|| steward_app::AppError::invalid("ticket_ids", format!("no ticket {n}")))?;
             ticket_ids.push(t.id);
         }
         let input = NewChange {
@@ -214,18 +235,25 @@ pub async fn calendar(
     let week = q.view == "week";
     let (first, last, prev, next) = if week {
         let monday = day - jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset()));
-        (monday, monday + jiff::Span::new().days(6), day - jiff::Span::new().days(7), day + jiff::Span::new().days(7))
+        (
+            monday,
+            monday + jiff::Span::new().days(6),
+            day - jiff::Span::new().days(7),
+            day + jiff::Span::new().days(7),
+        )
     } else {
         let first = day.first_of_month();
         let start = first - jiff::Span::new().days(i64::from(first.weekday().to_monday_zero_offset()));
         let end_month = day.last_of_month();
-        let end = end_month + jiff::Span::new().days(i64::from(6 - end_month.weekday().to_monday_zero_offset()));
+        let end =
+            end_month + jiff::Span::new().days(i64::from(6 - end_month.weekday().to_monday_zero_offset()));
         (start, end, first - jiff::Span::new().months(1), first + jiff::Span::new().months(1))
     };
     let at = |d: Date| zone.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).unwrap_or_default();
     let ci = q.ci.trim().parse().ok().map(CiId);
     let team: Option<TeamId> = q.team.trim().parse().ok().map(TeamId);
-    let view = state.app.changes().calendar(&actor, at(first), at(last + jiff::Span::new().days(1)), ci).await?;
+    let view =
+        state.app.changes().calendar(&actor, at(first), at(last + jiff::Span::new().days(1)), ci).await?;
     let mut weeks: Vec<Vec<DayCell>> = Vec::new();
     let mut d = first;
     while d <= last {
@@ -239,7 +267,12 @@ pub async fn calendar(
                 (c.id, c.number.clone(), c.title.clone(), format!("risk-{kind} {}", c.change_type))
             })
             .collect();
-        let frozen = view.freezes.iter().filter(|f| f.window.start < e && f.window.end > s).map(|f| f.name.clone()).collect();
+        let frozen = view
+            .freezes
+            .iter()
+            .filter(|f| f.window.start < e && f.window.end > s)
+            .map(|f| f.name.clone())
+            .collect();
         let cell = DayCell { date: d, in_range: week || d.month() == day.month(), changes, frozen };
         if weeks.last().is_none_or(|w| w.len() == 7) {
             weeks.push(Vec::new());
@@ -283,12 +316,22 @@ struct ModelsPage<'a> {
 }
 
 /// `GET /changes/models`: every model as a swimlane, the incident and problem lifecycles too.
-pub async fn models(State(state): State<AppState>, CurrentActor(actor): CurrentActor, headers: HeaderMap, uri: Uri) -> WebResult {
+pub async fn models(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    uri: Uri,
+) -> WebResult {
     let page = Page::new(&state, &actor, &headers, &uri, "changes.models");
     models_page(&state, &actor, page, String::new()).await
 }
 
-async fn models_page(state: &AppState, actor: &steward_app::Actor, page: Page<'_>, yaml: String) -> WebResult {
+async fn models_page(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    page: Page<'_>,
+    yaml: String,
+) -> WebResult {
     let mut models = Vec::new();
     for m in state.app.changes().models(actor).await? {
         let v = state.app.changes().model(actor, m.id, None).await?;

@@ -18,14 +18,17 @@ fn merged(a: &str, b: &str) -> Value {
 }
 
 fn both<A: Field, B: Field>(m: Map<String, Value>) -> Decoded<(Fields<A>, Fields<B>)> {
-    let (a, b): (Map<String, Value>, Map<String, Value>) = m.into_iter().partition(|(k, _)| A::parse(k).is_some());
+    let (a, b): (Map<String, Value>, Map<String, Value>) =
+        m.into_iter().partition(|(k, _)| A::parse(k).is_some());
     Ok((decode_fields(a)?, decode_fields(b)?))
 }
 
 pub(super) fn encode(id: TicketId, event: &ChangeEvent) -> Encoded {
     let r = |action| row("change", id, action);
     match event {
-        ChangeEvent::Opened { ticket, plan } => r("create").after(merged(&fields_text(ticket), &fields_text(plan))),
+        ChangeEvent::Opened { ticket, plan } => {
+            r("create").after(merged(&fields_text(ticket), &fields_text(plan)))
+        }
         ChangeEvent::Updated(c) => r("update").before_fields(&c.before).after_fields(&c.after),
         ChangeEvent::Planned(c) => r("plan").before_fields(&c.before).after_fields(&c.after),
         ChangeEvent::Moved { ticket, plan } => r("transition")
@@ -36,10 +39,12 @@ pub(super) fn encode(id: TicketId, event: &ChangeEvent) -> Encoded {
             after["risk_reasons"] = json!(reasons);
             r("assess_risk").before_fields(&plan.before).after(after)
         }
-        ChangeEvent::Decided { level, approver, on_behalf_of, approve, comment, via } => r("decide").after(json!({
-            "level": level, "approver": approver, "on_behalf_of": on_behalf_of,
-            "decision": if *approve { "approve" } else { "reject" }, "comment": comment, "via": via
-        })),
+        ChangeEvent::Decided { level, approver, on_behalf_of, approve, comment, via } => {
+            r("decide").after(json!({
+                "level": level, "approver": approver, "on_behalf_of": on_behalf_of,
+                "decision": if *approve { "approve" } else { "reject" }, "comment": comment, "via": via
+            }))
+        }
         ChangeEvent::ConflictOverridden { key, reason } => {
             r("override_conflict").after(json!({ "conflict": key, "reason": reason }))
         }
@@ -67,12 +72,17 @@ pub(super) fn decode_v1(s: &Stored<'_>) -> Decoded<ChangeEvent> {
         "transition" => {
             let (tb, pb) = both::<TicketField, PlanField>(json_of(s.before, "before")?)?;
             let (ta, pa) = both::<TicketField, PlanField>(json_of(s.after, "after")?)?;
-            ChangeEvent::Moved { ticket: Changes { before: tb, after: ta }, plan: Changes { before: pb, after: pa } }
+            ChangeEvent::Moved {
+                ticket: Changes { before: tb, after: ta },
+                plan: Changes { before: pb, after: pa },
+            }
         }
         "assess_risk" => {
             let mut a = json_of(s.after, "after")?;
-            let reasons = a.remove("risk_reasons").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let plan = Changes { before: decode_fields(json_of(s.before, "before")?)?, after: decode_fields(a)? };
+            let reasons =
+                a.remove("risk_reasons").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let plan =
+                Changes { before: decode_fields(json_of(s.before, "before")?)?, after: decode_fields(a)? };
             ChangeEvent::RiskAssessed { plan, reasons }
         }
         "decide" => {

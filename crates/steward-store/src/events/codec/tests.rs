@@ -105,7 +105,10 @@ fn every_kind_of_event_reads_back_as_written() {
         },
         ChangeEvent::Updated(changes_of_state("assessment", "authorization")),
         ChangeEvent::Planned(step("assess", "assess")),
-        ChangeEvent::Moved { ticket: changes_of_state("assessment", "authorization"), plan: step("assess", "cab") },
+        ChangeEvent::Moved {
+            ticket: changes_of_state("assessment", "authorization"),
+            plan: step("assess", "cab"),
+        },
         ChangeEvent::RiskAssessed { plan: step("assess", "assess"), reasons: "30\tcriticality\t1".into() },
         ChangeEvent::Decided {
             level: 1,

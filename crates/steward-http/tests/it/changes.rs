@@ -1,0 +1,359 @@
+//! Change management (issue 20), through the real router on SQLite and PostgreSQL: a normal
+//! change on a database server is risk-assessed with reasons, routed to the CAB, approved by
+//! quorum (one approval by a mailed link), blocked once by a freeze, rescheduled, implemented
+//! while an alert from the server is expected, and reviewed; and the bad inputs the issue names.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_test_support::TestApp;
+
+use crate::sla::SmtpServer;
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    app.api(Method::POST, path, token, Some(body)).await
+}
+
+fn at(days: i64, hour: i64) -> String {
+    // Far from today, whatever today is: windows are always to come.
+    let base = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30);
+    let day = base.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let t = day
+        .to_datetime(jiff::civil::Time::midnight())
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp();
+    (t + jiff::SignedDuration::from_hours(24 * days + hour)).to_string()
+}
+
+#[tokio::test]
+async fn a_normal_change_is_assessed_approved_by_quorum_scheduled_around_a_freeze_implemented_and_reviewed() {
+    let smtp = SmtpServer::start();
+    let app = smtp.app().await;
+    let new_user = |name: &str, role: &str| steward_app::NewUserInput {
+        username: name.into(),
+        role: role.into(),
+        email: Some(format!("{name}@example.com")),
+        password: steward_test_support::PASSWORD.into(),
+        ..Default::default()
+    };
+    let dir = app.app.directory();
+    let li = dir.create_user(None, new_user("li.wei", "agent")).await.unwrap();
+    let mut cab = Vec::new();
+    for n in ["wang.fang", "zhao.lei", "chen.jie"] {
+        cab.push(dir.create_user(None, new_user(n, "change_manager")).await.unwrap());
+    }
+    let li_t = app.token("li.wei", "read write").await;
+    let wang_t = app.token("wang.fang", "read write").await;
+    let zhao_t = app.token("zhao.lei", "read write").await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+
+    // The CMDB: a critical database server that an application depends on.
+    let (s, db) = post(
+        &app,
+        &li_t,
+        "/api/v1/cis",
+        json!({"class": "server", "name": "db-01", "criticality": 1, "attributes": {"hostname": "db-01"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{db}");
+    let (s, appci) =
+        post(&app, &li_t, "/api/v1/cis", json!({"class": "application", "name": "billing"})).await;
+    assert_eq!(s, 201, "{appci}");
+    let (s, rel) = post(
+        &app,
+        &li_t,
+        "/api/v1/ci-relations",
+        json!({"from": appci["id"], "to": db["id"], "kind": "depends_on"}),
+    )
+    .await;
+    assert!(s == 201 || s == 200, "{rel}");
+
+    // Setup: a CAB deciding by a quorum of two, for normal changes of any risk; a question.
+    let ids: Vec<i64> = cab.iter().map(|u| u.id.get()).collect();
+    let (s, group) = post(
+        &app,
+        &admin,
+        "/api/v1/approver-groups",
+        json!({"name": "CAB", "rule": "quorum", "quorum": 2, "members": ids}),
+    )
+    .await;
+    assert_eq!(s, 200, "{group}");
+    let (s, p) = post(
+        &app,
+        &admin,
+        "/api/v1/approval-policies",
+        json!({"change_type": "normal", "min_risk": "low", "level": 1, "group_id": group["id"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{p}");
+    let (s, q) = post(
+        &app,
+        &admin,
+        "/api/v1/risk-questions",
+        json!({"text": "Tested in staging?", "options": "Yes | 0\nNo | 20"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{q}");
+    let (s, _) =
+        post(&app, &li_t, "/api/v1/risk-questions", json!({"text": "x", "options": "a | 1\nb | 2"})).await;
+    assert_eq!(s, 403, "agents do not set up change management");
+
+    // The change.
+    let (s, chg) = post(
+        &app,
+        &li_t,
+        "/api/v1/changes",
+        json!({
+            "title": "Upgrade PostgreSQL on db-01", "change_type": "normal", "reason": "End of support",
+            "implementation_plan": "pg_upgrade", "backout_plan": "Restore the snapshot", "ci_ids": [db["id"]],
+            "assignee_id": li.id.get(),
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{chg}");
+    let id = chg["id"].as_i64().unwrap();
+    assert!(chg["number"].as_str().unwrap().starts_with("CHG"));
+    assert_eq!((chg["state"].as_str(), chg["step"].as_str()), (Some("assessment"), Some("assess")));
+    let path = |tail: &str| format!("/api/v1/changes/{id}{tail}");
+
+    // Not assessed yet: it cannot go to the CAB.
+    let (s, e) = post(&app, &li_t, &path("/move"), json!({"to": "cab"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("risk")), "{e}");
+    let (s, e) = post(&app, &li_t, &path("/risk"), json!({"answers": []})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("answers")), "{e}");
+    let (s, c) =
+        post(&app, &li_t, &path("/risk"), json!({"answers": [{"question_id": q["id"], "answer": 1}]})).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["risk_class"], "high", "{c}");
+    let factors: Vec<&str> =
+        c["risk_reasons"].as_array().unwrap().iter().map(|r| r["factor"].as_str().unwrap()).collect();
+    assert!(factors.contains(&"answer") && factors.contains(&"criticality"), "{c}");
+
+    // A freeze over the first window: the schedule is refused, naming it.
+    let (s, f) = post(
+        &app,
+        &admin,
+        "/api/v1/change-freezes",
+        json!({"name": "Month end", "starts_at": at(1, 0), "ends_at": at(2, 0), "reason": "closing"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{f}");
+    let (s, e) =
+        post(&app, &li_t, &path("/schedule"), json!({"planned_start": at(1, 2), "planned_end": at(1, 4)}))
+            .await;
+    assert_eq!(s, 409, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("Month end"), "{e}");
+    let (s, e) =
+        post(&app, &li_t, &path("/schedule"), json!({"planned_start": at(1, 4), "planned_end": at(1, 2)}))
+            .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("planned_end")), "end before start: {e}");
+    let (s, e) = post(
+        &app,
+        &li_t,
+        &path("/schedule"),
+        json!({"planned_start": "2001-01-01T00:00:00Z", "planned_end": "2001-01-01T01:00:00Z"}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("planned_end")), "window in the past: {e}");
+    // Rescheduled after the freeze.
+    let (s, c) =
+        post(&app, &li_t, &path("/schedule"), json!({"planned_start": at(3, 2), "planned_end": at(3, 4)}))
+            .await;
+    assert_eq!(s, 200, "{c}");
+    assert!(c["conflicts"].as_array().unwrap().is_empty(), "{c}");
+
+    // To the CAB: two of three must approve.
+    let (s, c) = post(&app, &li_t, &path("/move"), json!({"to": "cab"})).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("authorization")), "{c}");
+    assert_eq!(c["approvals"][0]["rule"], "quorum");
+    let (s, e) = post(&app, &li_t, &path("/decision"), json!({"decision": "approve"})).await;
+    assert_eq!(s, 403, "the requester cannot approve their own change: {e}");
+    let (s, e) = post(&app, &wang_t, &path("/decision"), json!({"decision": "reject"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("comment")), "a rejection says why: {e}");
+    let (s, c) =
+        post(&app, &wang_t, &path("/decision"), json!({"decision": "approve", "comment": "ok"})).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("authorization")), "one of two: {c}");
+    let (s, e) = post(&app, &wang_t, &path("/decision"), json!({"decision": "approve"})).await;
+    assert_eq!(s, 409, "approving twice: {e}");
+    let (s, e) = post(&app, &li_t, &path("/move"), json!({"to": "schedule"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("approvals")), "{e}");
+
+    // The second approval by the mailed link.
+    assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 3, "one mail per CAB member");
+    let mails = smtp.messages();
+    let zhao_mail = mails.iter().find(|m| m.contains("zhao.lei@example.com")).expect("a mail to zhao.lei");
+    // The body may be quoted-printable: undo its soft line breaks first.
+    let body = zhao_mail.replace("=\r\n", "").replace("=\n", "");
+    let token = body.split("/approvals/").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let (status, page) = app.page(&TestApp::browser(), &format!("/approvals/{token}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Upgrade PostgreSQL on db-01") && page.contains("Restore the snapshot"),
+        "the approver sees the change"
+    );
+    let (status, _) = app.page(&TestApp::browser(), "/approvals/apv_forged").await;
+    assert_eq!(status, 422, "a forged link says so");
+    let browser = TestApp::browser();
+    let r = browser
+        .post(app.url(&format!("/approvals/{token}")))
+        .form(&[("decision", "approve"), ("comment", "fine by mail")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("you approved"));
+    let r = browser
+        .post(app.url(&format!("/approvals/{token}")))
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a link works once");
+    let (_, c) = app.api(Method::GET, &path(""), &li_t, None).await;
+    assert_eq!(
+        (c["state"].as_str(), c["step"].as_str(), c["approval"].as_str()),
+        (Some("scheduled"), Some("schedule"), Some("approved")),
+        "{c}"
+    );
+    let vias: Vec<&str> = c["approvals"][0]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["via"].as_str().unwrap())
+        .collect();
+    assert_eq!(vias, ["api", "mail"]);
+    let (s, _) = post(&app, &zhao_t, &path("/decision"), json!({"decision": "approve"})).await;
+    assert_eq!(s, 409, "nothing is pending any more");
+
+    // Approved and scheduled: its window is a maintenance window on db-01.
+    let windows = app
+        .app
+        .store()
+        .maintenance_windows(None, Some(steward_core::ids::CiId(db["id"].as_i64().unwrap())))
+        .await
+        .unwrap();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0].change_ref.as_deref(), chg["number"].as_str());
+
+    // Implement, fail, back out: the review is required before closing.
+    let (s, c) = post(&app, &li_t, &path("/move"), json!({"to": "implement"})).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("implementation")), "{c}");
+    let (s, c) = post(&app, &li_t, &path("/complete"), json!({"outcome": "backed_out"})).await;
+    assert_eq!(
+        (s, c["state"].as_str(), c["review_required"].as_bool()),
+        (200, Some("review"), Some(true)),
+        "{c}"
+    );
+    let (s, e) = post(&app, &li_t, &path("/move"), json!({"to": "close"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("review")), "{e}");
+    let (s, _) = app
+        .api(
+            Method::PATCH,
+            &path(""),
+            &li_t,
+            Some(json!({"review": "Extension incompatible; test it first."})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, c) = post(&app, &li_t, &path("/move"), json!({"to": "close"})).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("closed")), "{c}");
+    let (s, e) = post(&app, &li_t, &path("/move"), json!({"to": "close"})).await;
+    assert_eq!(s, 409, "a closed change moves no more: {e}");
+
+    // The change sits in the audit trail and the chain verifies.
+    let (s, v) = app.api(Method::GET, "/api/v1/audit/verify", &admin, None).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+#[tokio::test]
+async fn rejected_changes_stay_rejected_and_models_are_guarded() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let (cm, cm_t) = app.user_with_token("wang.fang", "change_manager").await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, group) = post(
+        &app,
+        &admin,
+        "/api/v1/approver-groups",
+        json!({"name": "ECAB", "rule": "any", "members": [cm.id.get()]}),
+    )
+    .await;
+    post(
+        &app,
+        &admin,
+        "/api/v1/approval-policies",
+        json!({"change_type": "emergency", "min_risk": "low", "level": 1, "group_id": group["id"]}),
+    )
+    .await;
+    let (s, chg) =
+        post(&app, &agent, "/api/v1/changes", json!({"title": "Hotfix", "change_type": "emergency"})).await;
+    assert_eq!(s, 201, "{chg}");
+    let id = chg["id"].as_i64().unwrap();
+    post(&app, &agent, &format!("/api/v1/changes/{id}/risk"), json!({})).await;
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "ecab"})).await;
+    assert_eq!(s, 200, "{c}");
+    let (s, c) = post(
+        &app,
+        &cm_t,
+        &format!("/api/v1/changes/{id}/decision"),
+        json!({"decision": "reject", "comment": "too risky"}),
+    )
+    .await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("rejected")), "{c}");
+    let (s, e) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "implement"})).await;
+    assert_eq!(s, 409, "a rejected change is not implemented: {e}");
+    let (s, e) =
+        post(&app, &agent, &format!("/api/v1/changes/{id}/complete"), json!({"outcome": "successful"})).await;
+    assert_eq!(s, 409, "{e}");
+
+    // Models: read, edit into a new version, refused when it would strand a change under way.
+    let (_, models) = app.api(Method::GET, "/api/v1/change-models", &agent, None).await;
+    let normal =
+        models["items"].as_array().unwrap().iter().find(|m| m["change_type"] == "normal").unwrap().clone();
+    let (_, detail) =
+        app.api(Method::GET, &format!("/api/v1/change-models/{}", normal["id"]), &agent, None).await;
+    let yaml = detail["definition"].as_str().unwrap().to_owned();
+    let (s, open) =
+        post(&app, &agent, "/api/v1/changes", json!({"title": "Routine", "change_type": "normal"})).await;
+    assert_eq!(s, 201);
+    let lean = yaml.replace("key: assess", "key: evaluate").replace("- assess", "- evaluate");
+    let (s, e) =
+        post(&app, &admin, "/api/v1/change-models", json!({"definition": lean, "upgrade": true})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (409, Some("steps")), "{e}");
+    let (s, m) = post(&app, &admin, "/api/v1/change-models", json!({"definition": lean})).await;
+    assert_eq!((s, m["version"].as_i64()), (200, Some(2)), "{m}");
+    let (_, c) = app.api(Method::GET, &format!("/api/v1/changes/{}", open["id"]), &agent, None).await;
+    assert_eq!(
+        (c["model_version"].as_i64(), c["step"].as_str()),
+        (Some(1), Some("assess")),
+        "in-flight keeps its version"
+    );
+    let (s, e) =
+        post(&app, &admin, &format!("/api/v1/change-models/{}/retire", normal["id"]), json!({})).await;
+    assert_eq!(s, 409, "{e}");
+    let (s, e) = post(
+        &app,
+        &admin,
+        "/api/v1/change-models",
+        json!({"definition": "name: X\ntype: normal\nsteps: []\n"}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("steps")), "{e}");
+    let (s, _) = post(&app, &cm_t, "/api/v1/changes", json!({"title": "x", "change_type": "sideways"})).await;
+    assert_eq!(s, 422);
+
+    // Pages: the list, the change with its swimlane, the models with the lifecycles, the calendar.
+    let (browser, _) = app.signed_in("li.wei").await;
+    for (p, needle) in [
+        ("/changes".to_owned(), "Hotfix"),
+        (format!("/changes/{}", open["id"]), "class=\"step current\""),
+        ("/changes/models".to_owned(), "lifecycle-incident"),
+        ("/changes/calendar".to_owned(), "id=\"calendar\""),
+        ("/changes/calendar?view=week".to_owned(), "id=\"calendar\""),
+        ("/changes/new".to_owned(), "change-form"),
+    ] {
+        let (s, html) = app.page(&browser, &p).await;
+        assert_eq!(s, 200, "{p}: {html}");
+        assert!(html.contains(needle), "{p} lacks {needle}");
+    }
+}
