@@ -49,7 +49,7 @@ impl crate::Changes<'_> {
         members.sort_unstable();
         members.dedup();
         for m in &members {
-            if !self.store.user(*m).await?.is_some_and(|u| !u.disabled) {
+            if self.store.user(*m).await?.is_none_or(|u| u.disabled) {
                 return Err(AppError::invalid("members", format!("there is no active user {m}")));
             }
         }
@@ -212,7 +212,7 @@ impl crate::Changes<'_> {
         if delegate == user {
             return Err(AppError::invalid("delegate_id", "one cannot stand in for oneself"));
         }
-        if !self.store.user(delegate).await?.is_some_and(|u| !u.disabled) {
+        if self.store.user(delegate).await?.is_none_or(|u| u.disabled) {
             return Err(AppError::invalid("delegate_id", format!("there is no active user {delegate}")));
         }
         let window =

@@ -77,11 +77,11 @@ pub struct ApprovalPolicy {
 }
 
 /// The policies that apply to a change, by level then id. Standard changes are pre-approved.
-pub fn required<'a>(
-    policies: &'a [ApprovalPolicy],
+pub fn required(
+    policies: &[ApprovalPolicy],
     change_type: ChangeType,
     risk: RiskClass,
-) -> Vec<&'a ApprovalPolicy> {
+) -> Vec<&ApprovalPolicy> {
     if change_type == ChangeType::Standard {
         return Vec::new();
     }

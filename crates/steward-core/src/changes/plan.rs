@@ -126,16 +126,15 @@ pub fn check_move<'w>(
             return Err(FieldError::new("approvals", "the change is not approved yet"));
         }
     }
-    if matches!(target.phase, Phase::Implement | Phase::Schedule) || here.phase == Phase::Schedule {
-        if gates.open_conflicts > 0 && target.phase != Phase::Schedule {
-            return Err(FieldError::new(
-                "conflicts",
-                format!(
-                    "{} conflict(s) in the schedule: reschedule or override each with a reason",
-                    gates.open_conflicts
-                ),
-            ));
-        }
+    let schedule_matters = matches!(target.phase, Phase::Implement) || here.phase == Phase::Schedule;
+    if schedule_matters && gates.open_conflicts > 0 {
+        return Err(FieldError::new(
+            "conflicts",
+            format!(
+                "{} conflict(s) in the schedule: reschedule or override each with a reason",
+                gates.open_conflicts
+            ),
+        ));
     }
     if target.phase == Phase::Done && here.phase != Phase::Review && plan.review_required() {
         return Err(FieldError::new("review", "this change needs its post-implementation review"));

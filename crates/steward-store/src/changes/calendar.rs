@@ -30,6 +30,9 @@ pub struct CalendarEntry {
     pub service: Option<String>,
 }
 
+/// id, number, title, state, type, risk, start, end, team, service.
+type EntryRow = (i64, String, String, String, String, Option<String>, i64, i64, Option<i64>, Option<String>);
+
 impl Store {
     /// Changes holding the calendar whose windows overlap `[from, to)`, with their CIs and
     /// implementer (the assignee).
@@ -76,7 +79,7 @@ impl Store {
         to: Timestamp,
         ci: Option<CiId>,
     ) -> Result<Vec<CalendarEntry>> {
-        let rows: Vec<(i64, String, String, String, String, Option<String>, i64, i64, Option<i64>, Option<String>)> =
+        let rows: Vec<EntryRow> =
             sqlx::query_as(
                 "SELECT t.id, t.number, t.title, t.state, c.change_type, c.risk_class, c.planned_start, c.planned_end, \
                  t.team_id, t.service FROM changes c JOIN tickets t ON t.id = c.ticket_id \
