@@ -3,7 +3,9 @@
 //! they decide on); delegation while away; never one's own change; reminders.
 
 use jiff::SignedDuration;
-use steward_core::changes::{ChangeEvent, Decision, GroupRule, Phase, Plan, Verdict, overall, required};
+use steward_core::changes::{
+    ChangeEvent, Decision, Gates, GroupRule, Phase, Plan, Verdict, check_move, overall, required,
+};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{TicketId, UserId};
@@ -290,10 +292,17 @@ impl crate::Changes<'_> {
                 let next = here.as_ref().and_then(|s| {
                     s.next.iter().filter_map(|k| workflow.step(k)).find(|t| t.phase != Phase::Assess).cloned()
                 });
-                let mut plan = rec.clone();
-                plan.plan.step = rec.plan.step.clone();
-                let saved = match next {
-                    Some(target) => self.changes().step_in(&mut tx, actor, ticket, &plan, &target).await?,
+                // On to the next step when what it demands is there (an emergency change
+                // approved before its window is set waits here, approved, for its window).
+                let cis = self.store.cis_by_ids(&self.store.ticket_ci_ids(ticket.id).await?).await?;
+                let views = self.changes().conflict_views(ticket, &rec.plan, &cis).await?;
+                let gates = Gates {
+                    approvals: Verdict::Approved,
+                    open_conflicts: views.iter().filter(|c| c.accepted.is_none()).count(),
+                };
+                let ready = next.filter(|t| check_move(&rec.plan, &workflow, &t.key, gates).is_ok());
+                let saved = match ready {
+                    Some(target) => self.changes().step_in(&mut tx, actor, ticket, &rec, &target).await?,
                     None => ticket.clone(),
                 };
                 self.changes().sync_maintenance(&mut tx, &saved, &rec.plan, true).await?;

@@ -251,7 +251,9 @@ impl crate::Changes<'_> {
             updated_at: at,
             version: 1,
         };
-        self.incidents().check_references(actor, &mut ticket, None).await?;
+        // A change is not routed to the intake queue: it belongs to its assignee's team (or the
+        // team named), like an update's assignment.
+        self.incidents().check_references(actor, &mut ticket, Some((None, input.team_id))).await?;
         self.changes().check_team(input.implementer_team).await?;
         let cis = self.problems().existing_cis(&input.ci_ids).await?;
         let linked = self.changes().linkable(&input.ticket_ids).await?;

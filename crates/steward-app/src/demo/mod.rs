@@ -2,6 +2,7 @@
 //! at work. Everything goes through the normal operations, so the audit trail and activity
 //! streams are real.
 
+mod changes;
 mod history;
 mod knowledge;
 
@@ -399,6 +400,7 @@ impl App {
         }
         self.seed_demo_cmdb(&lead, major.id).await?;
         self.seed_demo_knowledge(&people, major.id).await?;
+        self.seed_demo_changes(&people).await?;
         Ok(true)
     }
 

@@ -32,6 +32,15 @@ impl Window {
 
     /// Any window, past or not (freezes, records of what happened).
     pub fn between(start: Timestamp, end: Timestamp) -> Result<Window, FieldError> {
+        // Calendars, slots and reports add days to these instants: keep them far from jiff's
+        // limits (years 1970 to 9000 hold every real plan).
+        let sane = |t: Timestamp| (0..=221_845_392_000_000).contains(&t.as_millisecond());
+        if !sane(start) {
+            return Err(FieldError::new("planned_start", "a window lies between the years 1970 and 9000"));
+        }
+        if !sane(end) {
+            return Err(FieldError::new("planned_end", "a window lies between the years 1970 and 9000"));
+        }
         if end <= start {
             return Err(FieldError::new("planned_end", "the end must come after the start"));
         }

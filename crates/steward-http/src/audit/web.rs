@@ -26,7 +26,8 @@ struct EventRow {
 
 /// Catalogue kinds whose codes a stored value may be, tried in turn: a value shown by its
 /// name if one of them knows it (a state, a hold reason, a CI class…), else as stored.
-const VALUE_KINDS: [&str; 6] = ["state", "hold", "resolution", "ci_class", "ci_status", "ci_rel"];
+const VALUE_KINDS: [&str; 7] =
+    ["state", "hold", "resolution", "ci_class", "ci_status", "ci_rel", "risk_factor"];
 
 fn value_text(t: &Catalog, v: &serde_json::Value) -> String {
     match v {

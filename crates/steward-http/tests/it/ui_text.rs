@@ -151,6 +151,15 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .unwrap()[0]
         .id;
     let reviewed = app.app.reviews().list(&actor).await.unwrap()[0].0.id;
+    let change = app
+        .app
+        .changes()
+        .list(&actor, &steward_store::TicketQuery::new(steward_core::tickets::TicketKind::Change))
+        .await
+        .unwrap()
+        .items[0]
+        .0
+        .id;
     let paths: Vec<String> = steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -165,6 +174,8 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .map(|p| {
             let id = if p.starts_with("/cmdb/") {
                 ci.to_string()
+            } else if p.starts_with("/changes/") {
+                change.to_string()
             } else if p.starts_with("/problems/") {
                 problem.to_string()
             } else if p.starts_with("/kb/") {

@@ -29,6 +29,18 @@ pub(super) fn lane_key(l: Lane) -> String {
     format!("lane.{}", l.as_str())
 }
 
+/// A step's name in the reader's words: a built-in model's step by the catalogue, an admin's
+/// as written.
+pub(super) fn step_label(page: &Page<'_>, s: &steward_core::changes::Step) -> String {
+    let builtin = ChangeType::ALL
+        .iter()
+        .any(|t| steward_core::changes::builtin(*t).step(&s.key).is_some_and(|b| b.name == s.name));
+    match page.t.lookup(&format!("step.{}", s.key)).filter(|_| builtin) {
+        Some(t) => t.to_owned(),
+        None => s.name.clone(),
+    }
+}
+
 /// A workflow drawn in the reader's words.
 pub(super) fn draw(
     page: &Page<'_>,
@@ -44,7 +56,7 @@ pub(super) fn draw(
         w,
         current,
         |l| page.t.get(&lane_key(l)).to_owned(),
-        |s| if states { page.code("state", &s.key).to_owned() } else { s.name.clone() },
+        |s| if states { page.code("state", &s.key).to_owned() } else { step_label(page, s) },
     )
 }
 
@@ -231,7 +243,9 @@ pub async fn calendar(
     let page = Page::new(&state, &actor, &headers, &uri, "changes.calendar");
     let zone = page.zone.clone();
     let today = state.app.now().to_zoned_datetime(zone.clone()).date();
-    let day: Date = q.day.trim().parse().unwrap_or(today);
+    // Days far from the present would run the calendar arithmetic off jiff's range.
+    let day: Date =
+        q.day.trim().parse().ok().filter(|d: &Date| (1971..=8999).contains(&d.year())).unwrap_or(today);
     let week = q.view == "week";
     let (first, last, prev, next) = if week {
         let monday = day - jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset()));
@@ -280,10 +294,8 @@ pub async fn calendar(
         if let Some(w) = weeks.last_mut() {
             w.push(cell);
         }
-        d = d.tomorrow().unwrap_or(d);
-        if d == last && d == first {
-            break;
-        }
+        let Ok(n) = d.tomorrow() else { break };
+        d = n;
     }
     let names = state.app.directory().names().await?;
     let mut teams: Vec<(TeamId, String)> = names.teams.into_iter().collect();

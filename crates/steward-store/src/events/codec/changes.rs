@@ -23,6 +23,38 @@ fn both<A: Field, B: Field>(m: Map<String, Value>) -> Decoded<(Fields<A>, Fields
     Ok((decode_fields(a)?, decode_fields(b)?))
 }
 
+/// The reasons (`risk::reasons_text`, one per line) as a list of objects, so the audit page
+/// names each factor in the reader's language.
+fn reasons_json(text: &str) -> Value {
+    let items: Vec<Value> = text
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let points = parts.next().and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
+            let factor = parts.next().unwrap_or_default();
+            let detail = parts.next().unwrap_or_default();
+            json!({ "points": points, "risk_factor": factor, "detail": detail })
+        })
+        .collect();
+    Value::Array(items)
+}
+
+/// `reasons_json` read back into the stored text.
+fn reasons_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let text = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
+                format!("{}\t{}\t{}", i["points"].as_i64().unwrap_or(0), text("risk_factor"), text("detail"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
 pub(super) fn encode(id: TicketId, event: &ChangeEvent) -> Encoded {
     let r = |action| row("change", id, action);
     match event {
@@ -36,7 +68,7 @@ pub(super) fn encode(id: TicketId, event: &ChangeEvent) -> Encoded {
             .after(merged(&fields_text(&ticket.after), &fields_text(&plan.after))),
         ChangeEvent::RiskAssessed { plan, reasons } => {
             let mut after = merged(&fields_text(&plan.after), "{}");
-            after["risk_reasons"] = json!(reasons);
+            after["risk_reasons"] = reasons_json(reasons);
             r("assess_risk").before_fields(&plan.before).after(after)
         }
         ChangeEvent::Decided { level, approver, on_behalf_of, approve, comment, via } => {
@@ -79,8 +111,7 @@ pub(super) fn decode_v1(s: &Stored<'_>) -> Decoded<ChangeEvent> {
         }
         "assess_risk" => {
             let mut a = json_of(s.after, "after")?;
-            let reasons =
-                a.remove("risk_reasons").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let reasons = a.remove("risk_reasons").map(|v| reasons_of(&v)).unwrap_or_default();
             let plan =
                 Changes { before: decode_fields(json_of(s.before, "before")?)?, after: decode_fields(a)? };
             ChangeEvent::RiskAssessed { plan, reasons }

@@ -109,7 +109,10 @@ fn every_kind_of_event_reads_back_as_written() {
             ticket: changes_of_state("assessment", "authorization"),
             plan: step("assess", "cab"),
         },
-        ChangeEvent::RiskAssessed { plan: step("assess", "assess"), reasons: "30\tcriticality\t1".into() },
+        ChangeEvent::RiskAssessed {
+            plan: step("assess", "assess"),
+            reasons: "30\tcriticality\t1\n0\tanswer\tTested?\tYes".into(),
+        },
         ChangeEvent::Decided {
             level: 1,
             approver: "wang.fang".into(),
