@@ -35,6 +35,9 @@ pub struct CiImpact {
     pub truncated: bool,
     /// The CIs and relationships the walk crossed, for drawing: (from, to, kind).
     pub edges: Vec<(CiId, CiId, &'static str)>,
+    /// Changes on the start or any hit from a day ago to 90 days ahead, soonest first:
+    /// (CI id, change id, number, planned or actual start).
+    pub changes: Vec<(CiId, TicketId, String, Timestamp)>,
 }
 
 impl crate::Cmdb<'_> {
@@ -71,7 +74,17 @@ impl crate::Cmdb<'_> {
         let mut on: Vec<CiId> = vec![id];
         on.extend(hits.iter().map(|h| h.ci.id));
         let incidents = self.store.open_incidents_on(&on).await?;
-        Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges })
+        let now = self.now();
+        let day = jiff::SignedDuration::from_hours(24);
+        let mut changes: Vec<(CiId, TicketId, String, Timestamp)> = self
+            .store
+            .changes_on_cis_between(&on, now - day, now + day * 90)
+            .await?
+            .into_iter()
+            .map(|(t, n, c, at)| (c, t, n, at))
+            .collect();
+        changes.sort_by_key(|c| c.3);
+        Ok(CiImpact { start, hits, services, incidents, truncated: walk.truncated(), edges, changes })
     }
 
     /// What `start` relies on, `depth` relationships out (its upstream, without it).

@@ -238,8 +238,19 @@ pub struct ImpactJson {
     hits: Vec<ImpactHitJson>,
     business_services: Vec<ServiceRef>,
     open_incidents: Vec<ImpactIncident>,
+    /// Changes on these CIs from a day ago to 90 days ahead, soonest first.
+    upcoming_changes: Vec<ImpactChange>,
     /// The walk stopped at its limit of CIs.
     truncated: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImpactChange {
+    ci_id: CiId,
+    change_id: TicketId,
+    number: String,
+    /// When it starts (or started).
+    at: String,
 }
 
 impl From<&CiImpact> for ImpactJson {
@@ -277,6 +288,16 @@ impl From<&CiImpact> for ImpactJson {
                     number: number.clone(),
                     title: title.clone(),
                     priority: *p,
+                })
+                .collect(),
+            upcoming_changes: i
+                .changes
+                .iter()
+                .map(|(ci, t, n, at)| ImpactChange {
+                    ci_id: *ci,
+                    change_id: *t,
+                    number: n.clone(),
+                    at: time(*at),
                 })
                 .collect(),
             truncated: i.truncated,

@@ -357,3 +357,72 @@ async fn rejected_changes_stay_rejected_and_models_are_guarded() {
         assert!(html.contains(needle), "{p} lacks {needle}");
     }
 }
+
+#[tokio::test]
+async fn a_scheduled_change_quiets_its_cis_alerts_and_is_named_as_a_possible_cause() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let bot = app.token("li.wei", "alerts").await;
+    let (_, db) = post(
+        &app,
+        &agent,
+        "/api/v1/cis",
+        json!({"class": "server", "name": "db01", "attributes": {"hostname": "db01"}}),
+    )
+    .await;
+    let (s, chg) = post(
+        &app,
+        &agent,
+        "/api/v1/changes",
+        json!({"title": "Patch db01", "change_type": "standard", "ci_ids": [db["id"]]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{chg}");
+    let id = chg["id"].as_i64().unwrap();
+    post(&app, &agent, &format!("/api/v1/changes/{id}/risk"), json!({})).await;
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "schedule"})).await;
+    assert_eq!(s, 200, "{c}");
+    let now = jiff::Timestamp::now();
+    let window = json!({"planned_start": (now - jiff::SignedDuration::from_mins(5)).to_string(), "planned_end": (now + jiff::SignedDuration::from_hours(2)).to_string()});
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/schedule"), window).await;
+    assert_eq!(
+        (s, c["approval"].as_str()),
+        (200, Some("approved")),
+        "standard changes are pre-approved: {c}"
+    );
+
+    // An alert from db01 inside the window is expected and opens nothing.
+    let alert = json!({"version": "4", "groupKey": "db", "status": "firing", "alerts": [{
+        "status": "firing", "fingerprint": "x1", "labels": {"alertname": "HighLoad", "instance": "db01:9100", "severity": "critical"},
+        "annotations": {"summary": "Load high"}, "startsAt": now.to_string()}]});
+    let (s, out) = post(&app, &bot, "/hooks/alertmanager", alert).await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["incidents_opened"], json!([]), "expected during the change: {out}");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts", &agent, None).await;
+    assert!(alerts["items"][0]["maintenance_id"].is_i64(), "{alerts}");
+
+    // An incident on db01 names the change as a possible cause; the CI's impact shows it.
+    let (s, inc) =
+        post(&app, &agent, "/api/v1/incidents", json!({"title": "db01 slow", "ci_ids": [db["id"]]})).await;
+    assert_eq!(s, 201, "{inc}");
+    let (_, suspects) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{}/suspect-changes", inc["id"]), &agent, None).await;
+    assert_eq!(suspects["items"][0]["number"], chg["number"], "{suspects}");
+    let (_, impact) = app.api(Method::GET, &format!("/api/v1/cis/{}/impact", db["id"]), &agent, None).await;
+    assert_eq!(impact["upcoming_changes"][0]["number"], chg["number"], "{impact}");
+    let (browser, _) = app.signed_in("li.wei").await;
+    let (_, html) = app.page(&browser, &format!("/incidents/{}", inc["id"])).await;
+    assert!(html.contains("incident-suspects") && html.contains(chg["number"].as_str().unwrap()));
+
+    // Completing it ends its maintenance: the next alert opens an incident.
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "implement"})).await;
+    assert_eq!(s, 200, "{c}");
+    let (s, c) =
+        post(&app, &agent, &format!("/api/v1/changes/{id}/complete"), json!({"outcome": "successful"})).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("closed")), "{c}");
+    let later = json!({"version": "4", "groupKey": "db2", "status": "firing", "alerts": [{
+        "status": "firing", "fingerprint": "x2", "labels": {"alertname": "DiskFull", "instance": "db01:9100", "severity": "critical"},
+        "annotations": {"summary": "Disk"}, "startsAt": jiff::Timestamp::now().to_string()}]});
+    let (_, out) = post(&app, &bot, "/hooks/alertmanager", later).await;
+    assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1), "{out}");
+}

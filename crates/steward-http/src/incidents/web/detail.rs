@@ -266,6 +266,8 @@ struct DetailPage<'a> {
     alerts: Vec<(&'static str, String, String, String)>,
     /// The problem the incident is linked to (shown to agents).
     problem: Option<steward_core::tickets::Ticket>,
+    /// Changes on its CIs within a day before it: (change id, number, CI, when).
+    suspects: Vec<(steward_core::ids::TicketId, String, String, String)>,
     /// The knowledge articles attached to it that the reader may see.
     articles: Vec<steward_app::knowledge::ArticleView>,
     /// Whether the incident has a post-incident review.
@@ -411,12 +413,20 @@ async fn detail_page(
         false => Vec::new(),
     };
     let problem = crate::problems::incident_panel(&state, &actor, id).await?;
+    let suspects = match work {
+        true => state.app.changes().suspects(&actor, &ticket).await?,
+        false => Vec::new(),
+    }
+    .into_iter()
+    .map(|s| (s.change_id, s.number, s.ci, page.minute(s.at)))
+    .collect();
     let articles = state.app.knowledge().of_ticket(&actor, id).await?;
     let reviewed = state.app.reviews().exists(id).await?;
     let detail = DetailPage {
         reviewed,
         alerts,
         problem,
+        suspects,
         articles,
         replies,
         sla,
