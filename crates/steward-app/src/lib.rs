@@ -77,6 +77,9 @@ pub struct AppConfig {
     pub public_url: Option<String>,
     /// Days a delivery's raw body is kept (for looking into what a sender sent); 0 keeps none.
     pub alert_payload_days: u32,
+    /// A deployment that collides with a freeze or another change is recorded with its
+    /// conflicts flagged (`true`) or refused (`false`, the default).
+    pub flag_deployment_conflicts: bool,
     /// Alerts that share these labels' values within a window join one incident, across
     /// senders and groups; `None`: only groups and topology correlate.
     pub alert_correlation: Option<Correlation>,
@@ -131,6 +134,7 @@ impl Default for AppConfig {
             anchors: None,
             public_url: None,
             alert_payload_days: 7,
+            flag_deployment_conflicts: false,
             alert_correlation: None,
             alert_flap: steward_core::alerts::FlapPolicy::default(),
             alert_subject_labels: steward_core::alerts::SUBJECT_LABELS

@@ -96,6 +96,10 @@ pub struct Config {
     /// opens and resolves nothing until it settles.
     pub alert_flap_changes: i64,
     pub alert_flap_minutes: i64,
+    /// What a deployment recorded by a pipeline that collides with a freeze or another change
+    /// gets: `refuse` (409, nothing recorded) or `flag` (recorded with its conflicts accepted
+    /// in the pipeline's name).
+    pub deployment_conflicts: String,
     /// Per source, the labels whose values identify an alert across re-sends, e.g.
     /// `[alert_fingerprint_labels] generic = ["alertname", "instance"]`; unset: the sender's
     /// fingerprint (or all labels, hashed).
@@ -149,6 +153,7 @@ impl Default for Config {
             alert_fingerprint_labels: std::collections::BTreeMap::new(),
             alert_flap_changes: 4,
             alert_flap_minutes: 60,
+            deployment_conflicts: "refuse".into(),
         }
     }
 }
@@ -190,6 +195,7 @@ const ENV_KEYS: &[&str] = &[
     "alert_subject_labels",
     "alert_flap_changes",
     "alert_flap_minutes",
+    "deployment_conflicts",
 ];
 
 /// Flags that override the file and the environment.
@@ -227,6 +233,10 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         parse_lifetime(&self.session_ttl)
             .map_err(|e| anyhow::anyhow!("invalid configuration: session_ttl: {e}"))?;
+        anyhow::ensure!(
+            matches!(self.deployment_conflicts.as_str(), "refuse" | "flag"),
+            "invalid configuration: deployment_conflicts must be `refuse` or `flag`"
+        );
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "invalid configuration: log_format must be `text` or `json`"
@@ -291,6 +301,7 @@ impl Config {
             clock: steward_app::Clock::system(),
             anchors: Some(self.anchors()),
             alert_payload_days: self.alert_payload_days,
+            flag_deployment_conflicts: self.deployment_conflicts == "flag",
             alert_subject_labels: self.alert_subject_labels.clone(),
             alert_flap: steward_core::alerts::FlapPolicy {
                 changes: self.alert_flap_changes.clamp(2, 1000),

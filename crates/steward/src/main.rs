@@ -77,6 +77,9 @@ enum Command {
     /// Export data: `steward export cmdb [--format json|csv] [--relations]`, `steward export kb`
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Changes: `steward change record --ci NAME --version V` records a deployment
+    #[command(subcommand)]
+    Change(cli::change::ChangeCommand),
     /// Build this node's search index anew from the database (stop the server first)
     Reindex,
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
             Command::Import(ImportCommand::Kb(args)) => cli::kb::import(&config, args).await,
             Command::Export(ExportCommand::Kb(args)) => cli::kb::export(&config, args).await,
             Command::Reindex => cli::kb::reindex(&config).await,
+            Command::Change(c) => cli::change::run(&config, c).await,
             Command::Openapi => {
                 println!("{:#}", steward_http::openapi_document());
                 Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
 //! changes, implements and reviews them, and says which changes may have caused an incident.
 
 mod approvals;
+mod deployments;
 mod models;
 mod risk;
 mod schedule;
@@ -12,6 +13,7 @@ mod setup;
 mod tickets;
 
 pub use approvals::{APPROVAL_REMINDERS, ApprovalLevel, LINK_TTL, LinkView};
+pub use deployments::{Deployment, Recorded};
 pub use models::{ModelDefinition, ModelView, builtin_name};
 pub use schedule::{CalendarView, ConflictView, SUSPECT_WINDOW, Suspect, describe};
 pub use setup::NewFreeze;

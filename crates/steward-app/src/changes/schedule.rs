@@ -98,6 +98,16 @@ impl crate::Changes<'_> {
         Ok(conflicts(&candidate, &others, &freezes))
     }
 
+    /// The conflicts a change not yet written would have in `window`.
+    pub(crate) async fn conflicts_of_new(
+        self,
+        ticket: &Ticket,
+        window: Window,
+        cis: &[CiRecord],
+    ) -> Result<Vec<Conflict>> {
+        self.changes().find_conflicts(ticket, window, cis).await
+    }
+
     /// The conflicts of the change's window as it stands, with those accepted.
     pub(crate) async fn conflict_views(
         self,

@@ -275,6 +275,8 @@ impl crate::Changes<'_> {
             started_at: None,
             completed_at: None,
             review: String::new(),
+            version: String::new(),
+            commit_url: String::new(),
         };
         let mut tx = self.store.begin().await?;
         let saved = tx.insert_tickets(vec![ticket]).await?.pop().ok_or_else(|| {

@@ -43,6 +43,9 @@ pub struct Plan {
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
     pub review: String,
+    /// What a deployment shipped: its version and a link to its commit or pipeline.
+    pub version: String,
+    pub commit_url: String,
 }
 
 /// The longest plan text.
@@ -163,6 +166,8 @@ pub enum PlanField {
     StartedAt,
     CompletedAt,
     Review,
+    Version,
+    CommitUrl,
 }
 
 impl Field for PlanField {
@@ -185,6 +190,8 @@ impl Field for PlanField {
         PlanField::StartedAt,
         PlanField::CompletedAt,
         PlanField::Review,
+        PlanField::Version,
+        PlanField::CommitUrl,
     ];
 
     fn as_str(self) -> &'static str {
@@ -207,6 +214,8 @@ impl Field for PlanField {
             PlanField::StartedAt => "started_at",
             PlanField::CompletedAt => "completed_at",
             PlanField::Review => "review",
+            PlanField::Version => "version",
+            PlanField::CommitUrl => "commit_url",
         }
     }
 }
@@ -236,6 +245,8 @@ pub fn plan_fields(p: &Plan) -> Fields<PlanField> {
         (PlanField::StartedAt, ms(p.started_at)),
         (PlanField::CompletedAt, ms(p.completed_at)),
         (PlanField::Review, text(&p.review)),
+        (PlanField::Version, text(&p.version)),
+        (PlanField::CommitUrl, text(&p.commit_url)),
     ])
 }
 
@@ -267,6 +278,8 @@ mod tests {
             started_at: None,
             completed_at: None,
             review: String::new(),
+            version: String::new(),
+            commit_url: String::new(),
         }
     }
 

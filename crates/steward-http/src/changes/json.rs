@@ -49,6 +49,10 @@ pub struct ChangeJson {
     started_at: Option<String>,
     completed_at: Option<String>,
     review: String,
+    /// What a recorded deployment shipped (empty for other changes).
+    deployed_version: String,
+    /// A link to its commit or pipeline.
+    commit_url: String,
     created_by: Option<UserId>,
     created_at: String,
     updated_at: String,
@@ -86,6 +90,8 @@ impl ChangeJson {
             started_at: p.started_at.map(time),
             completed_at: p.completed_at.map(time),
             review: p.review.clone(),
+            deployed_version: p.version.clone(),
+            commit_url: p.commit_url.clone(),
             created_by: t.created_by,
             created_at: time(t.created_at),
             updated_at: time(t.updated_at),

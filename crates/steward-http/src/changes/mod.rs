@@ -4,6 +4,7 @@
 //! `/approvals/{token}`.
 
 mod api;
+mod hooks;
 pub(crate) mod json;
 mod setup_api;
 mod web;
@@ -145,6 +146,7 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::DELETE, "/api/v1/delegations/{id}", A, setup_api::end_delegation)
             .doc(Op::new("End a delegation now").no_content()),
+        route(M::POST, "/hooks/deployments", A, hooks::deployments),
         route(M::GET, "/changes", A, web::list),
         route(M::GET, "/changes/new", A, web::new_form),
         route(M::POST, "/changes", A, web::create),

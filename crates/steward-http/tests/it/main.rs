@@ -10,6 +10,7 @@ mod alerts_receivers;
 mod alerts_rules;
 mod audit;
 mod auth;
+mod change_deployments;
 mod changes;
 mod cmdb;
 mod cmdb_import;

@@ -45,8 +45,12 @@ CREATE TABLE changes (
     completed_at        BIGINT,
     review              TEXT   NOT NULL DEFAULT '',
     -- 1 while the change holds a place on the calendar (scheduled and not finished)
-    booked              BIGINT NOT NULL DEFAULT 0
+    booked              BIGINT NOT NULL DEFAULT 0,
+    -- what a deployment shipped, and a link to its commit or pipeline
+    version             TEXT   NOT NULL DEFAULT '',
+    commit_url          TEXT   NOT NULL DEFAULT ''
 );
+CREATE INDEX changes_by_start ON changes (started_at);
 CREATE INDEX changes_on_calendar ON changes (booked, planned_start, planned_end);
 
 -- Incidents and problems a change is linked to (a problem's permanent fix).

@@ -42,7 +42,7 @@ pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
 
 const PLAN_COLUMNS: &str = "ticket_id, change_type, model_id, model_version, step, reason, implementation_plan, \
     backout_plan, test_plan, communication_plan, planned_start, planned_end, implementer_team, risk_score, \
-    risk_class, risk_reasons, risk_answers, outcome, started_at, completed_at, review";
+    risk_class, risk_reasons, risk_answers, outcome, started_at, completed_at, review, version, commit_url";
 
 fn plan_of(r: &sqlx::any::AnyRow) -> Result<(TicketId, PlanRecord)> {
     let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
@@ -70,6 +70,8 @@ fn plan_of(r: &sqlx::any::AnyRow) -> Result<(TicketId, PlanRecord)> {
         started_at: from_ms_opt(r.try_get("started_at")?)?,
         completed_at: from_ms_opt(r.try_get("completed_at")?)?,
         review: text("review")?,
+        version: text("version")?,
+        commit_url: text("commit_url")?,
     };
     let risk_answers = text("risk_answers")?
         .lines()
@@ -211,6 +213,20 @@ impl Store {
         rows.into_iter().map(|(t, n, c, at)| Ok((TicketId(t), n, CiId(c), from_ms(at)?))).collect()
     }
 
+    /// An open change recording a deployment of `version` from `commit_url` (a pipeline's
+    /// "running" record, to complete when it reports its end).
+    pub async fn open_deployment(&self, version: &str, commit_url: &str) -> Result<Option<TicketId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT c.ticket_id FROM changes c JOIN tickets t ON t.id = c.ticket_id \
+             WHERE c.version = $1 AND c.commit_url = $2 AND t.state = 'implementation' ORDER BY c.ticket_id DESC LIMIT 1",
+        )
+        .bind(version)
+        .bind(commit_url)
+        .fetch_optional(&mut *self.reader().await?)
+        .await?;
+        Ok(id.map(TicketId))
+    }
+
     /// How many changes on any of `cis` (other than `except`) failed or were backed out.
     pub async fn failed_changes_on(&self, cis: &[CiId], except: TicketId) -> Result<usize> {
         if cis.is_empty() {
@@ -322,8 +338,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO changes (ticket_id, change_type, model_id, model_version, step, reason, implementation_plan, \
              backout_plan, test_plan, communication_plan, planned_start, planned_end, implementer_team, risk_score, \
-             risk_class, risk_reasons, risk_answers, outcome, started_at, completed_at, review, booked) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             risk_class, risk_reasons, risk_answers, outcome, started_at, completed_at, review, booked, version, commit_url) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
              ON CONFLICT (ticket_id) DO UPDATE SET change_type = excluded.change_type, model_id = excluded.model_id, \
              model_version = excluded.model_version, step = excluded.step, reason = excluded.reason, \
              implementation_plan = excluded.implementation_plan, backout_plan = excluded.backout_plan, \
@@ -332,7 +348,8 @@ impl Tx {
              implementer_team = excluded.implementer_team, risk_score = excluded.risk_score, \
              risk_class = excluded.risk_class, risk_reasons = excluded.risk_reasons, \
              risk_answers = excluded.risk_answers, outcome = excluded.outcome, started_at = excluded.started_at, \
-             completed_at = excluded.completed_at, review = excluded.review, booked = excluded.booked",
+             completed_at = excluded.completed_at, review = excluded.review, booked = excluded.booked, \
+             version = excluded.version, commit_url = excluded.commit_url",
         )
         .bind(id.get())
         .bind(plan.change_type.as_str())
@@ -356,6 +373,8 @@ impl Tx {
         .bind(ms(plan.completed_at))
         .bind(&plan.review)
         .bind(i64::from(booked))
+        .bind(&plan.version)
+        .bind(&plan.commit_url)
         .execute(self.conn().await?)
         .await?;
         Ok(())

@@ -2,6 +2,7 @@
 //! server (no sign-in), and every change they make is recorded in the event log as `system`.
 
 pub mod backup;
+pub mod change;
 pub mod cmdb;
 pub mod kb;
 

@@ -419,3 +419,46 @@ fn search_ranks_the_judged_queries_better_than_sqlite_fts5() {
     assert!(compared.status.success(), "{}{}", text(&compared.stdout), text(&compared.stderr));
     assert!(text(&compared.stdout).contains("| steward nDCG@10 |"), "{}", text(&compared.stdout));
 }
+
+#[tokio::test]
+async fn deployments_are_recorded_from_the_command_line() {
+    let db = TestDb::new().await;
+    let mut create = steward(&db);
+    create.args(["user", "create", "--username", "jenkins", "--role", "agent", "--password-stdin"]);
+    assert!(run(create, "jenkins's long password\n").status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let cis = dir.path().join("cis.csv");
+    std::fs::write(&cis, "external_id,class,name,hostname\nsrv-1,server,web01,web01\n").unwrap();
+    let mut import = steward(&db);
+    import.args(["import", "cmdb"]).arg(&cis);
+    assert!(run(import, "").status.success());
+
+    let mut record = steward(&db);
+    record.args(["change", "record", "--ci", "web01", "--version", "3.1.0", "--user", "jenkins"]);
+    record.args(["--commit-url", "https://git.example/web/commit/1"]);
+    let out = run(record, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("CHG000001 recorded (closed)"), "{}", text(&out.stdout));
+
+    let mut unknown = steward(&db);
+    unknown.args(["change", "record", "--ci", "nowhere", "--version", "1", "--user", "jenkins"]);
+    let out = run(unknown, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cis: no CI is named `nowhere`"), "{}", text(&out.stderr));
+    let mut bad = steward(&db);
+    bad.args([
+        "change",
+        "record",
+        "--ci",
+        "web01",
+        "--version",
+        "1",
+        "--status",
+        "exploded",
+        "--user",
+        "jenkins",
+    ]);
+    let out = run(bad, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--status"), "{}", text(&out.stderr));
+}

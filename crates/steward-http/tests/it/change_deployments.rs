@@ -1,0 +1,122 @@
+//! Changes from delivery pipelines (issue 20): `POST /hooks/deployments` in Steward's generic
+//! body and GitLab's and GitHub's deployment webhooks records standard changes, checked
+//! against freezes — refused by default, flagged when the desk says so.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_test_support::TestApp;
+
+async fn hook(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(app.url(&format!("/hooks/deployments{query}")))
+        .bearer_auth(token)
+        .json(&body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn desk(app: &TestApp) -> String {
+    let (_, token) = app.user_with_token("ci.bot", "agent").await;
+    for name in ["billing-01", "billing-02"] {
+        let (s, ci) = app
+            .api(
+                Method::POST,
+                "/api/v1/cis",
+                &token,
+                Some(json!({"class": "server", "name": name, "attributes": {"hostname": name}})),
+            )
+            .await;
+        assert_eq!(s, 201, "{ci}");
+    }
+    token
+}
+
+#[tokio::test]
+async fn pipelines_record_deployments_as_standard_changes() {
+    let app = TestApp::spawn().await;
+    let token = desk(&app).await;
+    let body = json!({"title": "Deploy billing 1.4.2", "cis": ["billing-01", "billing-02"], "version": "1.4.2",
+        "commit_url": "https://git.example/billing/commit/abc123", "status": "success"});
+    let (s, d) = hook(&app, &token, "", &[], body).await;
+    assert_eq!((s, d["state"].as_str()), (201, Some("closed")), "{d}");
+    let (_, c) = app.api(Method::GET, &format!("/api/v1/changes/{}", d["change_id"]), &token, None).await;
+    assert_eq!(
+        (c["change_type"].as_str(), c["deployed_version"].as_str(), c["outcome"].as_str()),
+        (Some("standard"), Some("1.4.2"), Some("successful"))
+    );
+    assert_eq!(c["cis"].as_array().unwrap().len(), 2);
+
+    // GitLab: running, then success completes the same record.
+    let running = json!({"object_kind": "deployment", "status": "running", "short_sha": "9f8e7d6",
+        "commit_url": "https://gitlab.example/billing/-/commit/9f8e7d6", "environment": "production",
+        "project": {"path_with_namespace": "ops/billing"}, "commit_title": "Fix rounding"});
+    let gl = [("X-Gitlab-Event", "Deployment Hook")];
+    let (s, first) = hook(&app, &token, "?ci=billing-01", &gl, running.clone()).await;
+    assert_eq!((s, first["state"].as_str()), (201, Some("implementation")), "{first}");
+    let mut done = running;
+    done["status"] = json!("failed");
+    let (s, second) = hook(&app, &token, "?ci=billing-01", &gl, done).await;
+    assert_eq!(
+        (s, second["change_id"].clone(), second["completed_earlier"].as_bool()),
+        (200, first["change_id"].clone(), Some(true)),
+        "{second}"
+    );
+    let (_, c) = app.api(Method::GET, &format!("/api/v1/changes/{}", first["change_id"]), &token, None).await;
+    assert_eq!(c["outcome"], "failed");
+
+    // GitHub's deployment_status.
+    let gh = json!({"deployment_status": {"state": "success"}, "deployment": {"sha": "0123456789abcdef", "environment": "production"},
+        "repository": {"full_name": "ops/billing", "html_url": "https://github.example/ops/billing"}});
+    let (s, d) = hook(&app, &token, "?ci=billing-02", &[("X-GitHub-Event", "deployment_status")], gh).await;
+    assert_eq!(s, 201, "{d}");
+    let (_, c) = app.api(Method::GET, &format!("/api/v1/changes/{}", d["change_id"]), &token, None).await;
+    assert_eq!(c["commit_url"], "https://github.example/ops/billing/commit/0123456789abcdef");
+
+    // Bad input: no CI, an unknown CI, no version, a status nobody knows.
+    for (body, field) in [
+        (json!({"version": "1", "cis": []}), "cis"),
+        (json!({"version": "1", "cis": ["nowhere"]}), "cis"),
+        (json!({"cis": ["billing-01"]}), "version"),
+        (json!({"version": "1", "cis": ["billing-01"], "status": "exploded"}), "status"),
+    ] {
+        let (s, e) = hook(&app, &token, "", &[], body).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_into_a_freeze_is_refused_or_flagged_by_policy() {
+    for flag in [false, true] {
+        let config =
+            steward_app::AppConfig { flag_deployment_conflicts: flag, ..steward_app::AppConfig::default() };
+        let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+        let token = desk(&app).await;
+        let (_, admin) = app.user_with_token("root", "admin").await;
+        let now = jiff::Timestamp::now();
+        let freeze = json!({"name": "Release freeze", "starts_at": (now - jiff::SignedDuration::from_hours(1)).to_string(),
+            "ends_at": (now + jiff::SignedDuration::from_hours(5)).to_string()});
+        let (s, f) = app.api(Method::POST, "/api/v1/change-freezes", &admin, Some(freeze)).await;
+        assert_eq!(s, 201, "{f}");
+        let body = json!({"cis": ["billing-01"], "version": "2.0.0", "status": "success"});
+        let (s, d) = hook(&app, &token, "", &[], body).await;
+        if flag {
+            assert_eq!(s, 201, "{d}");
+            assert_eq!(d["flagged"], json!(["freeze:Release freeze"]));
+        } else {
+            assert_eq!((s, d["error"]["field"].as_str()), (409, Some("planned_start")), "{d}");
+            assert!(d["error"]["message"].as_str().unwrap().contains("Release freeze"));
+            let (_, list) = app.api(Method::GET, "/api/v1/changes", &token, None).await;
+            assert!(list["items"].as_array().unwrap().is_empty(), "nothing recorded: {list}");
+        }
+    }
+}
