@@ -66,13 +66,18 @@ impl crate::Changes<'_> {
         }
         let cis = self.changes().deployed_cis(&d.cis).await?;
         let now = self.now();
-        let start = d.started_at.unwrap_or(now);
-        let end = match (d.finished_at, d.outcome) {
-            (Some(f), _) => f,
-            (None, Some(_)) => now,
-            (None, None) => start + SignedDuration::from_hours(1),
+        // A finished deployment reported without times took the minute before now; a running
+        // one holds the next hour.
+        let minute = SignedDuration::from_mins(1);
+        let (start, end) = match (d.started_at, d.finished_at, d.outcome) {
+            (Some(s), Some(e), _) => (s, e),
+            (Some(s), None, Some(_)) => (s, now.max(s + minute)),
+            (Some(s), None, None) => (s, s + SignedDuration::from_hours(1)),
+            (None, Some(e), _) => (e - minute, e),
+            (None, None, Some(_)) => (now - minute, now),
+            (None, None, None) => (now, now + SignedDuration::from_hours(1)),
         };
-        let end = if end <= start { start + SignedDuration::from_mins(1) } else { end };
+        let end = if end <= start { start + minute } else { end };
         let window = Window::between(start, end).map_err(AppError::from)?;
         self.changes().ensure_models().await?;
         let model = self

@@ -249,4 +249,17 @@ impl crate::Changes<'_> {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The change figures of the `days` before now (ITIL's and DORA's).
+    pub async fn figures(self, actor: &Actor, days: i64) -> Result<steward_core::changes::ChangeCounts> {
+        // Report readers, and `/metrics` scrapers (whose tokens may hold only that scope).
+        if !actor.can(Permission::ReadMetrics) {
+            actor.require(Permission::ReadReports)?;
+        }
+        if !(1..=3660).contains(&days) {
+            return Err(AppError::invalid("days", "1 to 3660 days"));
+        }
+        let now = self.now();
+        Ok(self.store.change_counts(now - jiff::SignedDuration::from_hours(24 * days), now).await?)
+    }
 }

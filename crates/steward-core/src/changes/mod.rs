@@ -4,6 +4,7 @@
 
 mod approvals;
 mod events;
+mod figures;
 mod model;
 mod plan;
 mod risk;
@@ -11,6 +12,7 @@ mod schedule;
 
 pub use approvals::{ApprovalPolicy, ApprovalRule, Decision, GroupRule, Verdict, overall, required};
 pub use events::ChangeEvent;
+pub use figures::ChangeCounts;
 pub use model::{ChangeType, Lane, MAX_STEPS, Phase, Step, Workflow, builtin, lifecycle_of};
 pub use plan::{Gates, Outcome, Plan, PlanField, check_move, plan_changes, plan_fields, plan_text};
 pub use risk::{Factor, Facts, Question, Reason, Risk, RiskClass, assess, reasons_from_text, reasons_text};

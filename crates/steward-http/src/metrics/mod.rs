@@ -98,9 +98,63 @@ impl Collector for ReportCollector {
     }
 }
 
+/// The change figures of the last 30 days, read at scrape time.
+#[derive(Debug, Default)]
+struct ChangeCollector(Mutex<steward_core::changes::ChangeCounts>);
+
+impl Collector for ChangeCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = *self.0.lock().map_err(|_| std::fmt::Error)?;
+        let gauges: [(&str, &str, Option<Unit>, f64); 7] = [
+            ("changes_raised_30d", "Changes raised in the last 30 days", None, c.raised as f64),
+            (
+                "change_success_ratio",
+                "Successful ÷ completed changes, last 30 days",
+                None,
+                c.success_rate().unwrap_or(0.0),
+            ),
+            (
+                "change_failure_ratio",
+                "Failed or backed-out ÷ completed changes (DORA), last 30 days",
+                None,
+                c.failure_rate().unwrap_or(0.0),
+            ),
+            (
+                "change_emergency_ratio",
+                "Emergency ÷ raised changes, last 30 days",
+                None,
+                c.emergency_ratio().unwrap_or(0.0),
+            ),
+            (
+                "deployments_per_day",
+                "Deployments recorded by pipelines per day (DORA), last 30 days",
+                None,
+                c.deployments_per_day(30),
+            ),
+            (
+                "changes_followed_by_incidents_30d",
+                "Changes with an incident on their CIs within a day, last 30 days",
+                None,
+                c.caused_incidents as f64,
+            ),
+            (
+                "change_approval_mean",
+                "Mean wait for an approval level, last 30 days",
+                Some(Unit::Seconds),
+                c.mean_approval_secs().unwrap_or(0.0),
+            ),
+        ];
+        for (name, help, unit, value) in gauges {
+            encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     reports: Arc<ReportCollector>,
+    changes: Arc<ChangeCollector>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     open_incidents: Family<OpenLabels, Gauge>,
@@ -140,7 +194,9 @@ impl Metrics {
         );
         let reports = Arc::new(ReportCollector::default());
         registry.register_collector(Box::new(reports.clone()));
-        Metrics { registry, reports, requests, latency, open_incidents, sla_breaches }
+        let changes = Arc::new(ChangeCollector::default());
+        registry.register_collector(Box::new(changes.clone()));
+        Metrics { registry, reports, changes, requests, latency, open_incidents, sla_breaches }
     }
 
     pub fn encode(&self) -> String {
@@ -213,6 +269,10 @@ pub async fn scrape(
     let kpis = state.app.reports().metrics(&actor).await?;
     if let Ok(mut m) = state.metrics.reports.0.lock() {
         *m = kpis;
+    }
+    let changes = state.app.changes().figures(&actor, 30).await?;
+    if let Ok(mut m) = state.metrics.changes.0.lock() {
+        *m = changes;
     }
     let format = format::Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let open = state.metrics.encode();

@@ -228,6 +228,34 @@ struct DashboardPage<'a> {
     categories: Vec<(CategoryId, String)>,
     query: String,
     month: String,
+    /// The change figures of the last 30 days: (id, label, value).
+    changes: Vec<(&'static str, String, String)>,
+}
+
+/// The change figures of the last 30 days in the reader's words.
+pub(crate) fn change_rows(
+    page: &Page<'_>,
+    c: &steward_core::changes::ChangeCounts,
+) -> Vec<(&'static str, String, String)> {
+    let pct = |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| format!("{:.0} %", r * 100.0));
+    let t = |k: &str| page.t.get(k).to_owned();
+    vec![
+        ("chg-raised", t("reports.changes_raised"), c.raised.to_string()),
+        ("chg-emergency", t("reports.changes_emergency"), pct(c.emergency_ratio())),
+        ("chg-completed", t("reports.changes_completed"), c.completed.to_string()),
+        ("chg-success", t("reports.changes_success"), pct(c.success_rate())),
+        ("chg-failure", t("reports.changes_failure"), pct(c.failure_rate())),
+        ("chg-deployments", t("reports.deployments_per_day"), format!("{:.1}", c.deployments_per_day(30))),
+        ("chg-incidents", t("reports.changes_caused_incidents"), c.caused_incidents.to_string()),
+        (
+            "chg-approval",
+            t("reports.approval_time"),
+            c.mean_approval_secs().map_or_else(
+                || "—".to_owned(),
+                |s| crate::web::duration_text(page.t, (s / 60.0).round() as i64),
+            ),
+        ),
+    ]
 }
 
 /// An optional number or id as a form field's text.
@@ -258,7 +286,9 @@ pub async fn dashboard(
     let page = Page::new(&state, &actor, &headers, &uri, "reports.title");
     let view = ReportView::of(&report, page.t);
     let f = &report.filter;
+    let changes = change_rows(&page, &state.app.changes().figures(&actor, 30).await?);
     Ok(render(&DashboardPage {
+        changes,
         view,
         period: report.granularity.as_str(),
         priority: text(f.priority),

@@ -120,3 +120,24 @@ async fn a_deployment_into_a_freeze_is_refused_or_flagged_by_policy() {
         }
     }
 }
+
+#[tokio::test]
+async fn change_figures_reach_the_dashboard_and_metrics() {
+    let app = TestApp::spawn().await;
+    let token = desk(&app).await;
+    for (version, status) in [("1", "success"), ("2", "failed"), ("3", "success"), ("4", "success")] {
+        let (s, d) =
+            hook(&app, &token, "", &[], json!({"cis": ["billing-01"], "version": version, "status": status}))
+                .await;
+        assert_eq!(s, 201, "{d}");
+    }
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let r = reqwest::Client::new().get(app.url("/metrics")).bearer_auth(&admin).send().await.unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("steward_change_failure_ratio 0.25"), "{text}");
+    assert!(text.contains("steward_change_success_ratio 0.75"), "{text}");
+    let (browser, _) = app.signed_in("root").await;
+    let (s, html) = app.page(&browser, "/reports").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"chg-failure\" data-label=\"Change failure rate (DORA)\">25 %"), "{html}");
+}

@@ -4,6 +4,7 @@
 
 mod approvals;
 mod calendar;
+mod figures;
 
 pub use approvals::{ApprovalRecord, DecisionRecord, DelegationRecord, GroupRecord, LinkRecord};
 pub use calendar::{CalendarEntry, FreezeRecord};
