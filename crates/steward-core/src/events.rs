@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
-use crate::changes::ChangeEvent;
+use crate::changes::{ChangeEvent, ReleaseEvent};
 use crate::cmdb::{CiClassEvent, CiEvent};
 use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
@@ -108,6 +108,11 @@ pub enum DomainEvent {
     Change {
         id: TicketId,
         event: ChangeEvent,
+    },
+    /// A release bundling changes.
+    Release {
+        id: i64,
+        event: ReleaseEvent,
     },
 }
 

@@ -47,7 +47,7 @@ pub use alert_setup::{AlertRuleRecord, MaintenanceRecord};
 pub use alerts::{AlertFilter, AlertRecord, NewAlertRow, SilenceRecord};
 pub use changes::{
     ApprovalRecord, CalendarEntry, DecisionRecord, DelegationRecord, FreezeRecord, GroupRecord, LinkRecord,
-    ModelRecord, PlanRecord, books_calendar,
+    ModelRecord, PlanRecord, ReleaseRecord, books_calendar,
 };
 pub use cmdb::{CiQuery, CiRecord, RelationRecord};
 pub use credentials::{NewToken, SessionRecord};
@@ -111,6 +111,11 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ci_relations_key", "ci_relations.from_ci, ci_relations.to_ci, ci_relations.kind", "kind"),
     ("ci_classes_pkey", "ci_classes.name", "name"),
     ("problem_incidents_pkey", "problem_incidents.incident_id", "incident_ids"),
+    ("change_models_name_key", "change_models.name", "name"),
+    ("approver_groups_name_key", "approver_groups.name", "name"),
+    ("approval_decisions_pkey", "approval_decisions.change_id", "decision"),
+    ("releases_name_version_key", "releases.name, releases.version", "version"),
+    ("release_changes_pkey", "release_changes.change_id", "change_id"),
 ];
 
 impl From<DecodeError> for StoreError {

@@ -7,6 +7,7 @@
 mod approvals;
 mod deployments;
 mod models;
+mod releases;
 mod risk;
 mod schedule;
 mod setup;
@@ -15,6 +16,7 @@ mod tickets;
 pub use approvals::{APPROVAL_REMINDERS, ApprovalLevel, LINK_TTL, LinkView};
 pub use deployments::{Deployment, Recorded};
 pub use models::{ModelDefinition, ModelView, builtin_name};
+pub use releases::ReleaseView;
 pub use schedule::{CalendarView, ConflictView, SUSPECT_WINDOW, Suspect, describe};
 pub use setup::NewFreeze;
 pub use tickets::{ChangeList, ChangePatch, ChangeView, NewChange};

@@ -34,6 +34,8 @@ pub struct CalendarView {
     pub freezes: Vec<FreezeRecord>,
     /// Weekly change slots of the CI filtered on, if any.
     pub slots: Vec<Slot>,
+    /// Releases whose target date falls in the period.
+    pub releases: Vec<steward_store::ReleaseRecord>,
 }
 
 /// A change that may have caused an incident: on one of its CIs within a day before it.
@@ -318,7 +320,10 @@ impl crate::Changes<'_> {
             Some(c) => self.store.ci_slots(&[c]).await?.into_iter().map(|s| s.1).collect(),
             None => Vec::new(),
         };
-        Ok(CalendarView { changes, freezes, slots })
+        let zone = &self.config.report_zone;
+        let dates = (zone.to_datetime(from).date(), zone.to_datetime(to).date());
+        let releases = self.store.releases(Some(dates)).await?;
+        Ok(CalendarView { changes, freezes, slots, releases })
     }
 
     /// Changes on the incident's CIs in the day before it was opened (or since, while open).

@@ -104,6 +104,13 @@ impl App {
         let (s, e) = at(2, 1);
         changes.schedule(&agent, rotation.id, None, s, e, &[]).await?;
 
+        // The database upgrade and the certificate rotation ship as one release.
+        let target = (now + day * 8).to_zoned_datetime(self.config.report_zone.clone()).date().to_string();
+        let release =
+            changes.create_release(&agent, "Platform maintenance / 平台维护", "2026.12", &target, "").await?;
+        changes.add_to_release(&agent, release.id, &upgrade.number).await?;
+        changes.add_to_release(&agent, release.id, &rotation.number).await?;
+
         // An emergency hotfix: approved by the ECAB, implemented now, reviewed, closed.
         let hotfix = changes
             .create(

@@ -7,6 +7,7 @@ mod events;
 mod figures;
 mod model;
 mod plan;
+mod release;
 mod risk;
 mod schedule;
 
@@ -15,6 +16,7 @@ pub use events::ChangeEvent;
 pub use figures::ChangeCounts;
 pub use model::{ChangeType, Lane, MAX_STEPS, Phase, Step, Workflow, builtin, lifecycle_of};
 pub use plan::{Gates, Outcome, Plan, PlanField, check_move, plan_changes, plan_fields, plan_text};
+pub use release::{Readiness, ReleaseEvent, ReleaseInput, readiness, release_ready};
 pub use risk::{Factor, Facts, Question, Reason, Risk, RiskClass, assess, reasons_from_text, reasons_text};
 pub use schedule::{
     Booked, Candidate, Conflict, ConflictKind, Freeze, Slot, Window, conflicts, weekday_index,

@@ -6,6 +6,7 @@
 mod api;
 mod hooks;
 pub(crate) mod json;
+mod release_api;
 mod setup_api;
 mod web;
 
@@ -147,6 +148,26 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/api/v1/delegations/{id}", A, setup_api::end_delegation)
             .doc(Op::new("End a delegation now").no_content()),
         route(M::POST, "/hooks/deployments", A, hooks::deployments),
+        route(M::GET, "/api/v1/releases", A, release_api::list)
+            .doc(Op::new("Releases, soonest target first").ok::<Items<release_api::ReleaseJson>>()),
+        route(M::POST, "/api/v1/releases", A, release_api::create).doc(
+            Op::new("Create a release")
+                .body::<release_api::ReleaseBody>()
+                .created::<release_api::ReleaseJson>(),
+        ),
+        route(M::GET, "/api/v1/releases/{id}", A, release_api::get)
+            .doc(Op::new("A release with its changes' readiness").ok::<release_api::ReleaseDetailJson>()),
+        route(M::POST, "/api/v1/releases/{id}/changes", A, release_api::add).doc(
+            Op::new("Put a change in the release (409 when it is in another)")
+                .body::<release_api::AddBody>()
+                .ok::<release_api::ReleaseDetailJson>(),
+        ),
+        route(M::DELETE, "/api/v1/releases/{id}/changes/{change_id}", A, release_api::remove)
+            .doc(Op::new("Take a change out of the release").no_content()),
+        route(M::GET, "/changes/releases", A, web::releases::list),
+        route(M::POST, "/changes/releases", A, web::releases::create),
+        route(M::GET, "/changes/releases/{id}", A, web::releases::detail),
+        route(M::POST, "/changes/releases/{id}", A, web::releases::act),
         route(M::GET, "/changes", A, web::list),
         route(M::GET, "/changes/new", A, web::new_form),
         route(M::POST, "/changes", A, web::create),

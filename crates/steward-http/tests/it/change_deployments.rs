@@ -141,3 +141,81 @@ async fn change_figures_reach_the_dashboard_and_metrics() {
     assert_eq!(s, 200);
     assert!(html.contains("id=\"chg-failure\" data-label=\"Change failure rate (DORA)\">25 %"), "{html}");
 }
+
+#[tokio::test]
+async fn releases_bundle_changes_and_show_their_readiness() {
+    let app = TestApp::spawn().await;
+    let token = desk(&app).await;
+    let (s, r) = app
+        .api(
+            Method::POST,
+            "/api/v1/releases",
+            &token,
+            Some(json!({"name": "Billing", "version": "2.0", "target_date": "2030-03-01"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (s, e) = app
+        .api(
+            Method::POST,
+            "/api/v1/releases",
+            &token,
+            Some(json!({"name": "Billing", "version": "2.0", "target_date": "2030-03-01"})),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (409, Some("version")), "{e}");
+    let (s, e) = app
+        .api(
+            Method::POST,
+            "/api/v1/releases",
+            &token,
+            Some(json!({"name": "Billing", "version": "3", "target_date": "soon"})),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("target_date")), "{e}");
+    let (_, done) =
+        hook(&app, &token, "", &[], json!({"cis": ["billing-01"], "version": "1.9", "status": "success"}))
+            .await;
+    let (_, open) = app
+        .api(
+            Method::POST,
+            "/api/v1/changes",
+            &token,
+            Some(json!({"title": "Schema change", "change_type": "normal"})),
+        )
+        .await;
+    let path = format!("/api/v1/releases/{}/changes", r["id"]);
+    let (s, v) = app.api(Method::POST, &path, &token, Some(json!({"number": done["number"]}))).await;
+    assert_eq!((s, v["ready"].as_bool()), (200, Some(true)), "{v}");
+    let (s, v) = app.api(Method::POST, &path, &token, Some(json!({"number": open["number"]}))).await;
+    assert_eq!((s, v["ready"].as_bool()), (200, Some(false)), "{v}");
+    let readiness: Vec<&str> =
+        v["items"].as_array().unwrap().iter().map(|i| i["readiness"].as_str().unwrap()).collect();
+    assert_eq!(readiness, ["done", "awaiting_approval"]);
+    let (_, other) = app
+        .api(
+            Method::POST,
+            "/api/v1/releases",
+            &token,
+            Some(json!({"name": "Other", "version": "1", "target_date": "2030-04-01"})),
+        )
+        .await;
+    let (s, e) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/releases/{}/changes", other["id"]),
+            &token,
+            Some(json!({"number": open["number"]})),
+        )
+        .await;
+    assert_eq!(s, 409, "a change is in one release at most: {e}");
+    let (s, _) = app.api(Method::DELETE, &format!("{path}/{}", open["id"]), &token, None).await;
+    assert_eq!(s, 204);
+    let (browser, _) = app.signed_in("ci.bot").await;
+    let (s, html) = app.page(&browser, &format!("/changes/releases/{}", r["id"])).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"release-ready\">Ready"), "{html}");
+    let (s, html) = app.page(&browser, "/changes/calendar?day=2030-03-10").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Billing 2.0"), "the release sits on the calendar");
+}

@@ -151,6 +151,7 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .unwrap()[0]
         .id;
     let reviewed = app.app.reviews().list(&actor).await.unwrap()[0].0.id;
+    let release = app.app.changes().releases(&actor).await.unwrap()[0].id;
     let change = app
         .app
         .changes()
@@ -174,6 +175,8 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .map(|p| {
             let id = if p.starts_with("/cmdb/") {
                 ci.to_string()
+            } else if p.starts_with("/changes/releases/") {
+                release.to_string()
             } else if p.starts_with("/changes/") {
                 change.to_string()
             } else if p.starts_with("/problems/") {

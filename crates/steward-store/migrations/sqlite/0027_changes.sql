@@ -164,3 +164,21 @@ CREATE TABLE conflict_overrides (
     at           BIGINT NOT NULL,
     CONSTRAINT conflict_overrides_pkey PRIMARY KEY (change_id, conflict_key)
 );
+
+-- Releases bundle changes (a change is in at most one) under a version and a target date.
+CREATE TABLE releases (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT   NOT NULL,
+    version     TEXT   NOT NULL,
+    target_date TEXT   NOT NULL,
+    description TEXT   NOT NULL DEFAULT '',
+    created_by  TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    CONSTRAINT releases_name_version_key UNIQUE (name, version)
+);
+CREATE INDEX releases_by_date ON releases (target_date);
+CREATE TABLE release_changes (
+    change_id  BIGINT NOT NULL PRIMARY KEY REFERENCES tickets (id),
+    release_id BIGINT NOT NULL REFERENCES releases (id)
+);
+CREATE INDEX release_changes_release ON release_changes (release_id);

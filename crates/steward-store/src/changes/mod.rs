@@ -5,9 +5,11 @@
 mod approvals;
 mod calendar;
 mod figures;
+mod releases;
 
 pub use approvals::{ApprovalRecord, DecisionRecord, DelegationRecord, GroupRecord, LinkRecord};
 pub use calendar::{CalendarEntry, FreezeRecord};
+pub use releases::ReleaseRecord;
 
 use jiff::Timestamp;
 use sqlx::Row;

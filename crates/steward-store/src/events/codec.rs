@@ -78,6 +78,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         DomainEvent::Incident { id, event } => encode_incident(*id, event),
         DomainEvent::Problem { id, event } => problems::encode(*id, event),
         DomainEvent::Change { id, event } => changes::encode(*id, event),
+        DomainEvent::Release { id, event } => changes::encode_release(*id, event),
         DomainEvent::Article { id, event } => knowledge::encode(*id, event),
         DomainEvent::Review { id, event } => reviews::encode(*id, event),
         DomainEvent::Category { id, event } => match event {
@@ -468,6 +469,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "incident" => DomainEvent::Incident { id: id_of(s)?, event: decode_incident_v1(s)? },
         "problem" => DomainEvent::Problem { id: id_of(s)?, event: problems::decode_v1(s)? },
         "change" => DomainEvent::Change { id: id_of(s)?, event: changes::decode_v1(s)? },
+        "release" => DomainEvent::Release { id: id_of(s)?, event: changes::decode_release_v1(s)? },
         "article" => DomainEvent::Article { id: id_of(s)?, event: knowledge::decode_v1(s)? },
         "review" => DomainEvent::Review { id: id_of(s)?, event: reviews::decode_v1(s)? },
         "category" => {

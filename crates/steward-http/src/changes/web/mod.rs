@@ -4,6 +4,7 @@
 
 mod detail;
 mod link;
+pub(super) mod releases;
 
 use std::collections::HashMap;
 
@@ -212,6 +213,8 @@ pub struct CalendarQuery {
 pub(super) struct DayCell {
     pub date: Date,
     pub in_range: bool,
+    /// Releases due that day: (id, name and version).
+    pub releases: Vec<(i64, String)>,
     pub changes: Vec<(TicketId, String, String, String)>,
     pub frozen: Vec<String>,
 }
@@ -287,7 +290,13 @@ pub async fn calendar(
             .filter(|f| f.window.start < e && f.window.end > s)
             .map(|f| f.name.clone())
             .collect();
-        let cell = DayCell { date: d, in_range: week || d.month() == day.month(), changes, frozen };
+        let releases = view
+            .releases
+            .iter()
+            .filter(|r| r.target == d)
+            .map(|r| (r.id, format!("{} {}", r.name, r.version)))
+            .collect();
+        let cell = DayCell { date: d, in_range: week || d.month() == day.month(), releases, changes, frozen };
         if weeks.last().is_none_or(|w| w.len() == 7) {
             weeks.push(Vec::new());
         }

@@ -3,7 +3,7 @@
 //! object (and the audit page lists them alike).
 
 use serde_json::{Map, Value, json};
-use steward_core::changes::{ChangeEvent, PlanField};
+use steward_core::changes::{ChangeEvent, PlanField, ReleaseEvent};
 use steward_core::events::{Changes, Field, Fields};
 use steward_core::ids::TicketId;
 use steward_core::tickets::TicketField;
@@ -146,6 +146,43 @@ pub(super) fn decode_v1(s: &Stored<'_>) -> Decoded<ChangeEvent> {
         "unlink_ticket" => {
             let b = before()?;
             ChangeEvent::TicketUnlinked { ticket_id: b.int("ticket_id")?, number: b.text("number")? }
+        }
+        other => return Err(format!("unknown action `{other}`")),
+    })
+}
+
+pub(super) fn encode_release(id: i64, event: &ReleaseEvent) -> Encoded {
+    let r = |action| row("release", id, action);
+    match event {
+        ReleaseEvent::Created { name, version, target_date } => {
+            r("create").after(json!({ "name": name, "version": version, "target_date": target_date }))
+        }
+        ReleaseEvent::ChangeAdded { change_id, number } => {
+            r("add_change").after(json!({ "change_id": change_id, "number": number }))
+        }
+        ReleaseEvent::ChangeRemoved { change_id, number } => {
+            r("remove_change").before(json!({ "change_id": change_id, "number": number }))
+        }
+    }
+}
+
+pub(super) fn decode_release_v1(s: &Stored<'_>) -> Decoded<ReleaseEvent> {
+    Ok(match s.action {
+        "create" => {
+            let a = Obj(json_of(s.after, "after")?);
+            ReleaseEvent::Created {
+                name: a.text("name")?,
+                version: a.text("version")?,
+                target_date: a.text("target_date")?,
+            }
+        }
+        "add_change" => {
+            let a = Obj(json_of(s.after, "after")?);
+            ReleaseEvent::ChangeAdded { change_id: a.int("change_id")?, number: a.text("number")? }
+        }
+        "remove_change" => {
+            let b = Obj(json_of(s.before, "before")?);
+            ReleaseEvent::ChangeRemoved { change_id: b.int("change_id")?, number: b.text("number")? }
         }
         other => return Err(format!("unknown action `{other}`")),
     })

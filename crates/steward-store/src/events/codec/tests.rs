@@ -1,6 +1,6 @@
 //! The codec reads back every kind of event it writes, and refuses what it cannot read.
 
-use steward_core::changes::{ChangeEvent, PlanField};
+use steward_core::changes::{ChangeEvent, PlanField, ReleaseEvent};
 use steward_core::cmdb::CiField;
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
@@ -137,6 +137,17 @@ fn every_kind_of_event_reads_back_as_written() {
     ];
     for event in change {
         round_trip(DomainEvent::Change { id: TicketId(21), event });
+    }
+    for event in [
+        ReleaseEvent::Created {
+            name: "Billing".into(),
+            version: "2.0".into(),
+            target_date: "2027-03-01".into(),
+        },
+        ReleaseEvent::ChangeAdded { change_id: TicketId(21), number: "CHG000021".into() },
+        ReleaseEvent::ChangeRemoved { change_id: TicketId(21), number: "CHG000021".into() },
+    ] {
+        round_trip(DomainEvent::Release { id: 3, event });
     }
     let content =
         steward_core::knowledge::Content::parse("VPN", "Reset it.", None, "", "", &[], Some("2027-01-01"))
