@@ -19,9 +19,16 @@ impl App {
         let (lead, agent) = (direct(people[0].clone()), direct(people[1].clone()));
         let changes = self.changes();
         let cab = changes
-            .save_group(&manager, "CAB", "quorum", Some(2), &[people[0].id, people[4].id, people[7].id])
+            .save_group(
+                &manager,
+                "CAB / 变更顾问委员会",
+                "quorum",
+                Some(2),
+                &[people[0].id, people[4].id, people[7].id],
+            )
             .await?;
-        let ecab = changes.save_group(&manager, "ECAB", "any", None, &[people[7].id]).await?;
+        let ecab =
+            changes.save_group(&manager, "ECAB / 紧急变更委员会", "any", None, &[people[7].id]).await?;
         changes.add_policy(&manager, "normal", "low", 1, cab.id).await?;
         changes.add_policy(&manager, "emergency", "low", 1, ecab.id).await?;
         let tested = changes

@@ -164,6 +164,8 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::DELETE, "/api/v1/releases/{id}/changes/{change_id}", A, release_api::remove)
             .doc(Op::new("Take a change out of the release").no_content()),
+        route(M::GET, "/changes/setup", A, web::setup::page),
+        route(M::POST, "/changes/setup", A, web::setup::act),
         route(M::GET, "/changes/releases", A, web::releases::list),
         route(M::POST, "/changes/releases", A, web::releases::create),
         route(M::GET, "/changes/releases/{id}", A, web::releases::detail),

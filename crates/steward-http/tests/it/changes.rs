@@ -426,3 +426,73 @@ async fn a_scheduled_change_quiets_its_cis_alerts_and_is_named_as_a_possible_cau
     let (_, out) = post(&app, &bot, "/hooks/alertmanager", later).await;
     assert_eq!(out["incidents_opened"].as_array().map(Vec::len), Some(1), "{out}");
 }
+
+#[tokio::test]
+async fn change_managers_set_up_groups_policies_questions_and_freezes_on_a_page() {
+    let to = |r: &reqwest::Response| {
+        r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    let app = TestApp::spawn().await;
+    let (cm, _) = app.user_with_token("grace.kim", "change_manager").await;
+    let (agent, _) = app.user_with_token("li.wei", "agent").await;
+    let (browser, csrf) = app.signed_in("grace.kim").await;
+    let post = |form: Vec<(&'static str, String)>| {
+        let (browser, csrf) = (browser.clone(), csrf.clone());
+        let url = app.url("/changes/setup");
+        async move {
+            let mut form = form;
+            form.push(("_csrf", csrf));
+            browser.post(url).form(&form).send().await.unwrap()
+        }
+    };
+    let r = post(vec![
+        ("action", "group".into()),
+        ("name", "CAB".into()),
+        ("rule", "quorum".into()),
+        ("quorum", "1".into()),
+        ("members", cm.id.get().to_string()),
+        ("members", agent.id.get().to_string()),
+    ])
+    .await;
+    assert!(to(&r).contains("notice=saved"), "{}", to(&r));
+    let group = app.app.store().approver_groups().await.unwrap()[0].clone();
+    assert_eq!(group.members.len(), 2);
+    let r = post(vec![
+        ("action", "policy".into()),
+        ("change_type", "normal".into()),
+        ("min_risk", "medium".into()),
+        ("level", "1".into()),
+        ("group_id", group.id.to_string()),
+    ])
+    .await;
+    assert!(to(&r).contains("notice=saved"), "{}", to(&r));
+    let r = post(vec![
+        ("action", "question".into()),
+        ("text", "Tested?".into()),
+        ("options", "Yes | 0\nNo".into()),
+    ])
+    .await;
+    assert!(to(&r).contains("error=invalid.options"), "a bad answer line is refused: {}", to(&r));
+    let r = post(vec![
+        ("action", "freeze".into()),
+        ("name", "Year end".into()),
+        ("planned_start", "2031-12-24T00:00".into()),
+        ("planned_end", "2032-01-02T00:00".into()),
+    ])
+    .await;
+    assert!(to(&r).contains("notice=saved"), "{}", to(&r));
+    let (s, html) = app.page(&browser, "/changes/setup").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Year end") && html.contains("CAB") && html.contains("group-form"));
+    // An agent reads the setup but edits none of it.
+    let (agent_browser, agent_csrf) = app.signed_in("li.wei").await;
+    let (_, html) = app.page(&agent_browser, "/changes/setup").await;
+    assert!(!html.contains("group-form") && html.contains("delegation-form"));
+    let r = agent_browser
+        .post(app.url("/changes/setup"))
+        .form(&[("action", "delete_freeze"), ("id", "1"), ("_csrf", agent_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -5,6 +5,7 @@
 mod detail;
 mod link;
 pub(super) mod releases;
+pub(super) mod setup;
 
 use std::collections::HashMap;
 
