@@ -120,6 +120,8 @@ enum BenchCommand {
     Reports(bench::ReportBench),
     /// Import a large CMDB, then impact analysis and CI pages over HTTP
     Cmdb(bench::CmdbBench),
+    /// Conflict detection against many scheduled changes over a large CMDB, and the calendar
+    Changes(bench::ChangeBench),
     /// Alertmanager webhooks of 50 alerts (20 % new), 4 senders: alerts/s and latency
     Alerts(bench::AlertBench),
     /// Render adversarial Markdown at growing sizes: time per KiB stays flat
@@ -179,6 +181,9 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Cmdb(args)) => {
                 bench::cmdb(config, args, cli.global.data.as_deref()).await
+            }
+            Command::Bench(BenchCommand::Changes(args)) => {
+                bench::changes(config, args, cli.global.data.as_deref()).await
             }
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await

@@ -5,6 +5,9 @@ use steward_core::changes::{Booked, Slot, Window};
 use steward_core::ids::{CiId, TeamId, TicketId, UserId};
 
 use super::corrupt;
+
+/// The longest window (`changes::MAX_WINDOW_DAYS`) in milliseconds.
+const MAX_WINDOW_MS: i64 = steward_core::changes::MAX_WINDOW_DAYS * 24 * 3_600_000;
 use crate::{Result, Store, Tx, from_ms, to_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,10 +44,14 @@ impl Store {
         let rows: Vec<(i64, String, i64, i64, Option<i64>)> = sqlx::query_as(
             "SELECT t.id, t.number, c.planned_start, c.planned_end, t.assignee_id FROM changes c \
              JOIN tickets t ON t.id = c.ticket_id \
-             WHERE c.booked = 1 AND c.planned_start < $2 AND c.planned_end > $1 ORDER BY c.planned_start, t.id",
+             WHERE c.booked = 1 AND c.planned_start < $2 AND c.planned_start > $3 AND c.planned_end > $1 \
+             ORDER BY c.planned_start, t.id",
         )
         .bind(to_ms(from))
         .bind(to_ms(to))
+        // A window lasts at most 30 days: one overlapping `from` started after `from - 30 d`,
+        // which bounds the index range.
+        .bind(to_ms(from) - MAX_WINDOW_MS)
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
@@ -83,13 +90,15 @@ impl Store {
             sqlx::query_as(
                 "SELECT t.id, t.number, t.title, t.state, c.change_type, c.risk_class, c.planned_start, c.planned_end, \
                  t.team_id, t.service FROM changes c JOIN tickets t ON t.id = c.ticket_id \
-                 WHERE c.planned_start < $2 AND c.planned_end > $1 AND t.state NOT IN ('cancelled', 'rejected') \
+                 WHERE c.planned_start < $2 AND c.planned_start > $4 AND c.planned_end > $1 \
+                 AND t.state NOT IN ('cancelled', 'rejected') \
                  AND ($3 = 0 OR EXISTS (SELECT 1 FROM ticket_cis x WHERE x.ticket_id = t.id AND x.ci_id = $3)) \
                  ORDER BY c.planned_start, t.id LIMIT 2000",
             )
             .bind(to_ms(from))
             .bind(to_ms(to))
             .bind(ci.map_or(0, CiId::get))
+            .bind(to_ms(from) - MAX_WINDOW_MS)
             .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.into_iter()

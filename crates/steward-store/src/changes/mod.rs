@@ -3,6 +3,8 @@
 //! in `approvals.rs`, the calendar (freezes, slots, bookings, overrides) in `calendar.rs`.
 
 mod approvals;
+#[cfg(feature = "bulk-load")]
+mod bulk;
 mod calendar;
 mod figures;
 mod releases;

@@ -42,7 +42,7 @@ fn merge_pages(creates: usize) -> usize {
 }
 
 /// Indexes every title above the index's mark and moves the mark to the last ticket.
-pub(super) const INDEX_PENDING_TITLES: &str = "INSERT INTO tickets_title_fts (rowid, title) \
+pub(crate) const INDEX_PENDING_TITLES: &str = "INSERT INTO tickets_title_fts (rowid, title) \
     SELECT id, title FROM tickets WHERE id > (SELECT upto FROM ticket_title_index); \
     UPDATE ticket_title_index SET upto = (SELECT COALESCE(MAX(id), 0) FROM tickets)";
 const COLUMNS: &str = "title, description, requester_id, category_id, subcategory_id, service, impact, \

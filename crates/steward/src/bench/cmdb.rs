@@ -52,7 +52,7 @@ fn shape(total: usize) -> [(&'static str, usize); 7] {
     ]
 }
 
-fn generate(total: usize, relations: usize) -> (String, String, usize) {
+pub(super) fn generate(total: usize, relations: usize) -> (String, String, usize) {
     let [(_, services), (_, apps), (_, dbs), (_, servers), (_, switches), (_, locations), (_, vms)] =
         shape(total);
     let mut cis = String::from("external_id,class,name,hostname,ip_address\n");

@@ -25,6 +25,7 @@ use steward_app::{App, NewUserInput};
 use crate::config::Config;
 
 mod alerts;
+mod changes;
 mod cmdb;
 mod markdown;
 mod relevance;
@@ -33,6 +34,7 @@ mod search;
 mod sla;
 
 pub use alerts::{AlertBench, alerts};
+pub use changes::{ChangeBench, changes};
 pub use cmdb::{CmdbBench, cmdb};
 pub use markdown::{MarkdownBench, markdown};
 pub use relevance::{RelevanceBench, relevance};
