@@ -19,5 +19,6 @@ pub use plan::{Gates, Outcome, Plan, PlanField, check_move, plan_changes, plan_f
 pub use release::{Readiness, ReleaseEvent, ReleaseInput, readiness, release_ready};
 pub use risk::{Factor, Facts, Question, Reason, Risk, RiskClass, assess, reasons_from_text, reasons_text};
 pub use schedule::{
-    Booked, Candidate, Conflict, ConflictKind, Freeze, MAX_WINDOW_DAYS, Slot, Window, conflicts, weekday_index,
+    Booked, Candidate, Conflict, ConflictKind, Freeze, MAX_WINDOW_DAYS, Slot, Window, conflicts,
+    weekday_index,
 };

@@ -496,3 +496,79 @@ async fn change_managers_set_up_groups_policies_questions_and_freezes_on_a_page(
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn a_delegate_decides_for_an_approver_away_and_approvers_see_what_they_approve() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let (boss, boss_t) = app.user_with_token("boss", "requester").await;
+    let (deputy, deputy_t) = app.user_with_token("deputy", "requester").await;
+    let (_, admin) = app.user_with_token("root", "admin").await;
+    let (_, group) = post(
+        &app,
+        &admin,
+        "/api/v1/approver-groups",
+        json!({"name": "Owners", "rule": "any", "members": [boss.id.get()]}),
+    )
+    .await;
+    post(
+        &app,
+        &admin,
+        "/api/v1/approval-policies",
+        json!({"change_type": "normal", "min_risk": "low", "level": 1, "group_id": group["id"]}),
+    )
+    .await;
+    let (_, chg) = post(
+        &app,
+        &agent,
+        "/api/v1/changes",
+        json!({"title": "Move the file share", "change_type": "normal"}),
+    )
+    .await;
+    let id = chg["id"].as_i64().unwrap();
+    let (s, _) = app.api(Method::GET, &format!("/api/v1/changes/{id}"), &boss_t, None).await;
+    assert_eq!(s, 404, "a requester sees no change they are not asked about");
+    post(&app, &agent, &format!("/api/v1/changes/{id}/risk"), json!({})).await;
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "cab"})).await;
+    assert_eq!(s, 200, "{c}");
+    let (s, c) = app.api(Method::GET, &format!("/api/v1/changes/{id}"), &boss_t, None).await;
+    assert_eq!(
+        (s, c["title"].as_str()),
+        (200, Some("Move the file share")),
+        "the approver sees the change: {c}"
+    );
+
+    // Away: the deputy decides for the boss.
+    let (s, e) =
+        post(&app, &deputy_t, &format!("/api/v1/changes/{id}/decision"), json!({"decision": "approve"}))
+            .await;
+    assert_eq!(s, 403, "not an approver yet: {e}");
+    let now = jiff::Timestamp::now();
+    let (s, d) = post(&app, &boss_t, "/api/v1/delegations", json!({"delegate_id": deputy.id.get(),
+        "starts_at": (now - jiff::SignedDuration::from_mins(1)).to_string(), "ends_at": (now + jiff::SignedDuration::from_hours(48)).to_string()})).await;
+    assert_eq!(s, 201, "{d}");
+    let (s, e) = post(
+        &app,
+        &boss_t,
+        "/api/v1/delegations",
+        json!({"delegate_id": boss.id.get(),
+        "starts_at": now.to_string(), "ends_at": (now + jiff::SignedDuration::from_hours(1)).to_string()}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("delegate_id")), "not to oneself: {e}");
+    let (s, c) = app.api(Method::GET, &format!("/api/v1/changes/{id}"), &deputy_t, None).await;
+    assert_eq!(s, 200, "the delegate sees it too: {c}");
+    let (s, c) = post(
+        &app,
+        &deputy_t,
+        &format!("/api/v1/changes/{id}/decision"),
+        json!({"decision": "approve", "comment": "for boss"}),
+    )
+    .await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("scheduled")), "{c}");
+    let decision = &c["approvals"][0]["decisions"][0];
+    assert_eq!(
+        (decision["user_id"].as_i64(), decision["decided_by"].as_i64()),
+        (Some(boss.id.get()), Some(deputy.id.get()))
+    );
+}

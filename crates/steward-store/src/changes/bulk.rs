@@ -23,11 +23,13 @@ impl Store {
         span_ms: i64,
     ) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'change'")
+        let start: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(next), 1) FROM ticket_counters WHERE kind = 'change'")
+                .fetch_one(tx.conn().await?)
+                .await?;
+        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets")
             .fetch_one(tx.conn().await?)
             .await?;
-        let before: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM tickets").fetch_one(tx.conn().await?).await?;
         let (series, number) = match self.backend {
             Backend::Sqlite => (
                 "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1) SELECT n FROM seq",
@@ -55,7 +57,7 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO changes (ticket_id, change_type, model_id, model_version, step, planned_start, planned_end, booked) \
-             SELECT id, 'standard', $1, 1, 'schedule', $2 + (id * 7919) % $3, $2 + (id * 7919) % $3 + 7200000, 1 \
+             SELECT id, 'standard', $1, 1, 'schedule', $2 + (id * 2654435761) % $3, $2 + (id * 2654435761) % $3 + 7200000, 1 \
              FROM tickets WHERE id > $4",
         )
         .bind(model_id)

@@ -17,11 +17,11 @@ use steward_core::tickets::{
 use crate::{AnyQuery, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, to_ms, typed};
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
+#[cfg(feature = "bulk-load")]
+pub(crate) use insert::INDEX_PENDING_TITLES;
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};
 pub use search::SearchTuning;
 pub(crate) use search::TrigramSample;
-#[cfg(feature = "bulk-load")]
-pub(crate) use insert::INDEX_PENDING_TITLES;
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.kind, t.number, t.title, t.description, t.requester_id, \
     t.created_by, t.category_id, t.subcategory_id, t.service, t.impact, t.urgency, t.priority, t.team_id, \

@@ -2,6 +2,7 @@
 
 mod browser;
 mod browser_alerts;
+mod browser_changes;
 mod browser_problems;
 mod cli;
 mod layout;

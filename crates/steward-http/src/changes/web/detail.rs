@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
+use axum::response::IntoResponse;
 use steward_app::changes::ChangeView;
 use steward_app::{Actor, AppError};
 use steward_core::changes::{Decision, Factor, Outcome, Question, Verdict};
@@ -34,6 +35,8 @@ struct DetailPage<'a> {
     outcomes: Vec<&'static str>,
     start: String,
     end: String,
+    /// The conflicts of a window that could not be booked.
+    proposed: Vec<steward_core::changes::Conflict>,
 }
 
 fn reason_text(page: &Page<'_>, f: &Factor) -> String {
@@ -52,6 +55,7 @@ pub async fn detail(
     headers: HeaderMap,
     uri: Uri,
     ApiPath(id): ApiPath<TicketId>,
+    axum::extract::Query(proposal): axum::extract::Query<HashMap<String, String>>,
 ) -> WebResult {
     let v = state.app.changes().get(&actor, id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "nav.changes");
@@ -83,7 +87,21 @@ pub async fn detail(
         });
     let fmt =
         |t: jiff::Timestamp| t.to_zoned_datetime(page.zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string();
-    let (start, end) = v.plan.window.map(|w| (fmt(w.start), fmt(w.end))).unwrap_or_default();
+    let (mut start, mut end) = v.plan.window.map(|w| (fmt(w.start), fmt(w.end))).unwrap_or_default();
+    // A window the change could not be booked in comes back with its conflicts, to accept
+    // with reasons or to move away from.
+    let local = |k: &str| {
+        let raw = proposal.get(k)?;
+        let dt: jiff::civil::DateTime = raw.parse().ok()?;
+        Some((raw.clone(), page.zone.to_timestamp(dt).ok()?))
+    };
+    let mut proposed = Vec::new();
+    if let (Some((s, a)), Some((e, b))) = (local("start"), local("end"))
+        && let Ok(found) = state.app.changes().preview(&actor, id, a, b).await
+    {
+        (start, end) = (s, e);
+        proposed = found;
+    }
     Ok(render(&DetailPage {
         page,
         svg,
@@ -95,6 +113,7 @@ pub async fn detail(
         outcomes: Outcome::ALL.iter().map(|o| o.as_str()).collect(),
         start,
         end,
+        proposed,
         v,
     }))
 }
@@ -114,6 +133,18 @@ pub async fn act(
     let page = Page::new(&state, &actor, &headers, &uri, "nav.changes");
     let zone = page.zone.clone();
     let result = run(&state, &actor, id, &f, &zone).await;
+    if f.get("action").map(String::as_str) == Some("schedule")
+        && matches!(&result, Err(AppError::Conflict { field: Some("planned_start"), .. }))
+    {
+        // Back to the page with the window proposed, so its conflicts are listed.
+        let query = serde_urlencoded::to_string([
+            ("error", "conflict.planned_start"),
+            ("start", f.get("planned_start").map(String::as_str).unwrap_or_default()),
+            ("end", f.get("planned_end").map(String::as_str).unwrap_or_default()),
+        ])
+        .unwrap_or_default();
+        return Ok(axum::response::Redirect::to(&format!("/changes/{id}?{query}")).into_response());
+    }
     after_form(result, &format!("/changes/{id}"), Notice::Saved)
 }
 

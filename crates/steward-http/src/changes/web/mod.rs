@@ -209,6 +209,8 @@ pub struct CalendarQuery {
     ci: String,
     #[serde(default)]
     team: String,
+    #[serde(default)]
+    service: String,
 }
 
 pub(super) struct DayCell {
@@ -232,6 +234,7 @@ struct CalendarPage<'a> {
     day: Date,
     ci: String,
     team: String,
+    service: String,
     teams: Vec<(TeamId, String)>,
     slots: Vec<String>,
 }
@@ -270,6 +273,7 @@ pub async fn calendar(
     let at = |d: Date| zone.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).unwrap_or_default();
     let ci = q.ci.trim().parse().ok().map(CiId);
     let team: Option<TeamId> = q.team.trim().parse().ok().map(TeamId);
+    let service = q.service.trim();
     let view =
         state.app.changes().calendar(&actor, at(first), at(last + jiff::Span::new().days(1)), ci).await?;
     let mut weeks: Vec<Vec<DayCell>> = Vec::new();
@@ -280,6 +284,9 @@ pub async fn calendar(
             .changes
             .iter()
             .filter(|c| c.window.start < e && c.window.end > s && (team.is_none() || c.team_id == team))
+            .filter(|c| {
+                service.is_empty() || c.service.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(service))
+            })
             .map(|c| {
                 let kind = c.risk_class.clone().unwrap_or_else(|| "none".into());
                 (c.id, c.number.clone(), c.title.clone(), format!("risk-{kind} {}", c.change_type))
@@ -319,8 +326,9 @@ pub async fn calendar(
         prev,
         next,
         day,
-        ci: q.ci,
-        team: q.team,
+        ci: q.ci.clone(),
+        team: q.team.clone(),
+        service: q.service.clone(),
         teams,
         slots: view.slots.iter().map(|s| s.text()).collect(),
     }))
