@@ -13,7 +13,7 @@ impl Store {
         let (from, to) = (to_ms(from), to_ms(to));
         let mut conn = self.reader().await?;
         let (raised, emergency): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.change_type = 'emergency' THEN 1 ELSE 0 END), 0) \
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN c.change_type = 'emergency' THEN 1 ELSE 0 END), 0) AS BIGINT) \
              FROM changes c JOIN tickets t ON t.id = c.ticket_id WHERE t.created_at >= $1 AND t.created_at < $2",
         )
         .bind(from)
@@ -22,9 +22,9 @@ impl Store {
         .await?;
         let (completed, successful, failed, deployments): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), \
-             COALESCE(SUM(CASE WHEN outcome = 'successful' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN outcome IN ('failed', 'backed_out') THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN version <> '' THEN 1 ELSE 0 END), 0) \
+             CAST(COALESCE(SUM(CASE WHEN outcome = 'successful' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN outcome IN ('failed', 'backed_out') THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN version <> '' THEN 1 ELSE 0 END), 0) AS BIGINT) \
              FROM changes WHERE outcome IS NOT NULL AND completed_at >= $1 AND completed_at < $2",
         )
         .bind(from)
@@ -45,7 +45,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let (approvals, approval_ms): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(d.last - a.requested_at), 0) FROM change_approvals a \
+            "SELECT COUNT(*), CAST(COALESCE(SUM(d.last - a.requested_at), 0) AS BIGINT) FROM change_approvals a \
              JOIN (SELECT change_id, level, group_id, MAX(decided_at) AS last FROM approval_decisions \
                    GROUP BY change_id, level, group_id) d \
              ON d.change_id = a.change_id AND d.level = a.level AND d.group_id = a.group_id \
