@@ -114,11 +114,11 @@ async fn run(
             let quorum = get("quorum").trim().parse().ok();
             drop(changes.save_group(actor, get("name"), get("rule"), quorum, &members).await?)
         }
-        "policy" => drop(
+        "policy" => {
             changes
                 .add_policy(actor, get("change_type"), get("min_risk"), id("level")?, id("group_id")?)
-                .await?,
-        ),
+                .await?;
+        }
         "delete_policy" => changes.delete_policy(actor, id("id")?).await?,
         "question" => drop(changes.add_question(actor, get("text"), get("options")).await?),
         "delete_question" => changes.delete_question(actor, id("id")?).await?,
@@ -134,7 +134,7 @@ async fn run(
         "delete_freeze" => changes.delete_freeze(actor, id("id")?).await?,
         "delegate" => {
             let to = UserId(id("delegate_id")?);
-            drop(changes.delegate(actor, None, to, local("planned_start")?, local("planned_end")?).await?)
+            changes.delegate(actor, None, to, local("planned_start")?, local("planned_end")?).await?;
         }
         "end_delegation" => changes.end_delegation(actor, id("id")?).await?,
         other => return Err(AppError::invalid("action", format!("unknown action `{other}`"))),
