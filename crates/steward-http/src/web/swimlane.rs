@@ -26,7 +26,7 @@ pub fn svg(
 ) -> String {
     let lanes = workflow.lanes();
     let width = LABEL_W + COL_W * workflow.steps.len() as f64 + 20.0;
-    let height = LANE_H * lanes.len() as f64 + 30.0;
+    let height = LANE_H * lanes.len() as f64 + 12.0;
     let mut out = String::new();
     let _ = write!(
         out,

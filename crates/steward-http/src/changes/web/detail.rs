@@ -24,6 +24,7 @@ use crate::web::{Notice, Page, WebForm, WebResult, after_form, render};
 struct DetailPage<'a> {
     page: Page<'a>,
     v: ChangeView,
+    model: String,
     svg: String,
     users: HashMap<UserId, String>,
     questions: Vec<Question>,
@@ -59,7 +60,8 @@ pub async fn detail(
 ) -> WebResult {
     let v = state.app.changes().get(&actor, id).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "nav.changes");
-    let svg = draw(&page, "change-swimlane", &v.model_name, &v.workflow, Some(&v.plan.step), false);
+    let model = super::model_label(&page, &v.model_name);
+    let svg = draw(&page, "change-swimlane", &model, &v.workflow, Some(&v.plan.step), false);
     let names = state.app.directory().names().await?;
     let users = names.users.iter().map(|(id, (_, display))| (*id, display.clone())).collect();
     let questions = state.app.changes().questions(&actor).await.unwrap_or_default();
@@ -70,7 +72,7 @@ pub async fn detail(
             s.next
                 .iter()
                 .filter_map(|k| v.workflow.step(k))
-                .map(|t| (t.key.clone(), t.name.clone()))
+                .map(|t| (t.key.clone(), super::step_label(&page, t)))
                 .collect()
         })
         .unwrap_or_default()
@@ -104,6 +106,7 @@ pub async fn detail(
     }
     Ok(render(&DetailPage {
         page,
+        model,
         svg,
         users,
         questions,

@@ -43,6 +43,16 @@ pub(super) fn step_label(page: &Page<'_>, s: &steward_core::changes::Step) -> St
     }
 }
 
+/// A model's name in the reader's words: a built-in model's by the catalogue, an admin's as
+/// written.
+pub(super) fn model_label(page: &Page<'_>, name: &str) -> String {
+    ChangeType::ALL
+        .iter()
+        .find(|t| steward_app::changes::builtin_name(**t) == name)
+        .and_then(|t| page.t.lookup(&format!("change_model.{}", t.as_str())))
+        .map_or_else(|| name.to_owned(), str::to_owned)
+}
+
 /// A workflow drawn in the reader's words.
 pub(super) fn draw(
     page: &Page<'_>,
@@ -365,8 +375,9 @@ async fn models_page(
     let mut models = Vec::new();
     for m in state.app.changes().models(actor).await? {
         let v = state.app.changes().model(actor, m.id, None).await?;
-        let svg = draw(&page, &format!("model-{}", m.id), &m.name, &v.definition.workflow, None, false);
-        models.push((m.id, m.name.clone(), m.version, m.retired, v.in_flight.len(), svg, v.yaml));
+        let name = model_label(&page, &m.name);
+        let svg = draw(&page, &format!("model-{}", m.id), &name, &v.definition.workflow, None, false);
+        models.push((m.id, name, m.version, m.retired, v.in_flight.len(), svg, v.yaml));
     }
     let lifecycles = [TicketKind::Incident, TicketKind::Problem]
         .into_iter()
