@@ -49,6 +49,11 @@ impl Replayed {
                     self.tickets.entry(id).or_insert_with(|| Fields(Vec::new())).apply(fields);
                 }
             }
+            DomainEvent::Change { id, event } => {
+                if let Some(fields) = event.fields_after() {
+                    self.tickets.entry(id).or_insert_with(|| Fields(Vec::new())).apply(fields);
+                }
+            }
             DomainEvent::User {
                 id: Some(id),
                 event: UserEvent::Created(s) | UserEvent::Updated { after: s, .. },

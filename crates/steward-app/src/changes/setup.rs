@@ -168,6 +168,9 @@ impl crate::Changes<'_> {
     /// Sets the weekly slots a CI accepts changes in (none: any time), e.g. `sat,sun 01:00-05:00`.
     pub async fn set_slots(self, actor: &Actor, ci: CiId, slots: &[String]) -> Result<Vec<Slot>> {
         actor.require(Permission::WriteCmdb)?;
+        if slots.len() > 14 {
+            return Err(AppError::invalid("maintenance_slot", "at most 14 slots per CI"));
+        }
         if self.store.ci(ci).await?.is_none() {
             return Err(AppError::NotFound("CI"));
         }

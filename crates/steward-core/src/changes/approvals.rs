@@ -38,6 +38,9 @@ pub struct GroupRule {
 impl GroupRule {
     pub fn parse(rule: &str, quorum: Option<i64>) -> Result<GroupRule, FieldError> {
         let rule = ApprovalRule::parse(rule)?;
+        if quorum.is_some_and(|q| !(1..=50).contains(&q)) {
+            return Err(FieldError::new("quorum", "a quorum is 1 to 50"));
+        }
         let quorum = match rule {
             ApprovalRule::Quorum => match quorum {
                 Some(q) if (1..=50).contains(&q) => q,

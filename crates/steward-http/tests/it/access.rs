@@ -6,14 +6,22 @@ use steward_http::{Access, routes};
 use steward_test_support::TestApp;
 
 /// Walks the route table the router is built from: only health probes, the sign-in page, API
-/// login and static assets may answer without credentials.
+/// login, static assets and a mailed approval link (its secret is the credential) may answer
+/// without credentials.
 #[tokio::test]
 async fn every_route_but_the_public_ones_requires_authentication() {
     let app = TestApp::spawn().await;
     let client = TestApp::browser();
     // The OpenAPI document describes the API; it is not a secret.
-    let allowed_public =
-        ["/healthz", "/readyz", "/login", "/api/v1/auth/login", "/static/{file}", "/api/openapi.json"];
+    let allowed_public = [
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/api/v1/auth/login",
+        "/static/{file}",
+        "/api/openapi.json",
+        "/approvals/{token}",
+    ];
     let mut checked = 0;
     for route in routes() {
         if route.access == Access::Public {

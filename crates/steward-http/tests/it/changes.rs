@@ -412,6 +412,11 @@ async fn a_scheduled_change_quiets_its_cis_alerts_and_is_named_as_a_possible_cau
     assert_eq!(impact["upcoming_changes"][0]["number"], chg["number"], "{impact}");
     let (browser, _) = app.signed_in("li.wei").await;
     let (_, html) = app.page(&browser, &format!("/incidents/{}", inc["id"])).await;
+    let (_, page) = app.page(&browser, &format!("/changes/{id}")).await;
+    assert!(
+        page.contains("id=\"change-impact\"") && page.contains("db01"),
+        "the change page shows the CIs' impact"
+    );
     assert!(html.contains("incident-suspects") && html.contains(chg["number"].as_str().unwrap()));
 
     // Completing it ends its maintenance: the next alert opens an incident.

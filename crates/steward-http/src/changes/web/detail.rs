@@ -38,6 +38,8 @@ struct DetailPage<'a> {
     end: String,
     /// The conflicts of a window that could not be booked.
     proposed: Vec<steward_core::changes::Conflict>,
+    /// Each affected CI's impact downstream: (CI id, name, CIs reached, business services).
+    impact: Vec<(steward_core::ids::CiId, String, usize, String)>,
 }
 
 fn reason_text(page: &Page<'_>, f: &Factor) -> String {
@@ -104,7 +106,17 @@ pub async fn detail(
         (start, end) = (s, e);
         proposed = found;
     }
+    // What each affected CI's failure would reach (for readers of the CMDB; an approver from
+    // outside IT sees the CIs and the risk's blast radius instead).
+    let mut impact = Vec::new();
+    for ci in v.cis.iter().take(20) {
+        if let Ok(i) = state.app.cmdb().impact(&actor, ci.id, "downstream", 3).await {
+            let services: Vec<String> = i.services.iter().map(|s| s.name.clone()).collect();
+            impact.push((ci.id, ci.name.clone(), i.hits.len(), services.join(", ")));
+        }
+    }
     Ok(render(&DetailPage {
+        impact,
         page,
         model,
         svg,
