@@ -170,7 +170,9 @@ impl crate::Changes<'_> {
         comment: &str,
         via: &str,
     ) -> Result<Ticket> {
-        let comment = comment.trim();
+        let comment =
+            steward_core::tickets::parse_description("comment", comment.trim()).map_err(AppError::from)?;
+        let comment = comment.as_str();
         if comment.chars().count() > 2000 {
             return Err(AppError::invalid("comment", "a comment is at most 2000 characters"));
         }

@@ -200,6 +200,9 @@ impl crate::Changes<'_> {
         if names.len() > 200 {
             return Err(AppError::invalid("cis", "at most 200 CIs per deployment"));
         }
+        if names.iter().any(|n| n.len() > 200 || n.chars().any(char::is_control)) {
+            return Err(AppError::invalid("cis", "a CI name is one line of at most 200 bytes"));
+        }
         let found = self.store.cis_named(&names).await?;
         let mut out = Vec::new();
         for n in &names {

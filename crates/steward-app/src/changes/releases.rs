@@ -69,10 +69,9 @@ impl crate::Changes<'_> {
     pub async fn add_to_release(self, actor: &Actor, id: i64, number: &str) -> Result<Ticket> {
         actor.require(Permission::WorkTickets)?;
         self.store.release(id).await?.ok_or(AppError::NotFound("release"))?;
-        let found =
-            self.store.ticket_by_number(number.trim()).await?.filter(|t| t.kind == TicketKind::Change);
-        let change =
-            found.ok_or_else(|| AppError::invalid("number", format!("no change {}", number.trim())))?;
+        let number = super::tickets::ticket_number_text(number)?;
+        let found = self.store.ticket_by_number(number).await?.filter(|t| t.kind == TicketKind::Change);
+        let change = found.ok_or_else(|| AppError::invalid("number", format!("no change {number}")))?;
         if let Some(other) = self.store.release_of_change(change.id).await? {
             return Err(AppError::Conflict {
                 field: Some("change_id"),

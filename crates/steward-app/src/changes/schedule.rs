@@ -185,7 +185,11 @@ impl crate::Changes<'_> {
                         format!("say why `{key}` is accepted (1–1000 characters)"),
                     ));
                 }
-                Some((_, reason)) => accept.push((key, reason.trim().to_owned())),
+                Some((_, reason)) => {
+                    let reason = steward_core::tickets::parse_description("override_reason", reason.trim())
+                        .map_err(AppError::from)?;
+                    accept.push((key, reason));
+                }
                 None if earlier.iter().any(|e| e.0 == key) => {}
                 None => open.push(c.clone()),
             }

@@ -144,7 +144,9 @@ impl crate::Changes<'_> {
         if window.end <= self.now() {
             return Err(AppError::invalid("planned_end", "the freeze lies in the past"));
         }
-        let reason = f.reason.trim();
+        let reason =
+            steward_core::tickets::parse_description("reason", f.reason.trim()).map_err(AppError::from)?;
+        let reason = reason.as_str();
         if reason.chars().count() > 1000 {
             return Err(AppError::invalid("reason", "at most 1000 characters"));
         }

@@ -89,6 +89,15 @@ pub struct ChangeList {
     pub next: Option<(i64, i64)>,
 }
 
+/// A ticket number as typed: one short line (it is looked up, so nothing else reaches SQL).
+pub(super) fn ticket_number_text(number: &str) -> Result<&str> {
+    let n = number.trim();
+    if n.is_empty() || n.len() > 40 || n.chars().any(char::is_control) {
+        return Err(AppError::invalid("number", "a ticket number like CHG000042"));
+    }
+    Ok(n)
+}
+
 pub(super) fn is_change(t: &Ticket) -> bool {
     t.kind == TicketKind::Change
 }
@@ -589,11 +598,10 @@ impl crate::Changes<'_> {
     /// Links an incident or a problem (by number) to a change.
     pub async fn link_ticket(self, actor: &Actor, id: TicketId, number: &str) -> Result<Ticket> {
         self.changes().current(actor, id, None).await?;
-        let found =
-            self.store.ticket_by_number(number.trim()).await?.filter(|t| t.kind != TicketKind::Change);
-        let t = found.ok_or_else(|| {
-            AppError::invalid("number", format!("no incident or problem {}", number.trim()))
-        })?;
+        let number = ticket_number_text(number)?;
+        let found = self.store.ticket_by_number(number).await?.filter(|t| t.kind != TicketKind::Change);
+        let t =
+            found.ok_or_else(|| AppError::invalid("number", format!("no incident or problem {number}")))?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if tx.link_change_ticket(at, id, t.id).await? {

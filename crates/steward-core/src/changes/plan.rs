@@ -53,11 +53,11 @@ pub const MAX_PLAN: usize = 20_000;
 
 /// A plan text: trimmed, at most `MAX_PLAN` characters.
 pub fn plan_text(field: &'static str, text: &str) -> Result<String, FieldError> {
-    let t = text.trim();
+    let t = crate::tickets::parse_description(field, text.trim())?;
     if t.chars().count() > MAX_PLAN {
         return Err(FieldError::new(field, format!("at most {MAX_PLAN} characters")));
     }
-    Ok(t.to_owned())
+    Ok(t)
 }
 
 impl Plan {

@@ -45,7 +45,7 @@ impl Question {
     /// A question from its text and its answers, one per line as `answer | points`.
     pub fn parse(id: i64, text: &str, options: &str) -> Result<Question, FieldError> {
         let text = text.trim();
-        if text.is_empty() || text.chars().count() > 300 {
+        if text.is_empty() || text.chars().count() > 300 || text.chars().any(char::is_control) {
             return Err(FieldError::new("text", "a question needs a text of 1–300 characters"));
         }
         let mut parsed = Vec::new();
@@ -62,7 +62,8 @@ impl Question {
             let (label, points) = line.rsplit_once('|').ok_or_else(bad)?;
             let points: i64 = points.trim().parse().map_err(|_| bad())?;
             let label = label.trim();
-            if label.is_empty() || !(0..=MAX_POINTS).contains(&points) {
+            if label.is_empty() || label.chars().any(char::is_control) || !(0..=MAX_POINTS).contains(&points)
+            {
                 return Err(bad());
             }
             parsed.push((label.to_owned(), points));

@@ -209,6 +209,21 @@ async fn releases_bundle_changes_and_show_their_readiness() {
         )
         .await;
     assert_eq!(s, 409, "a change is in one release at most: {e}");
+    let (s, e) = app.api(Method::POST, &path, &token, Some(json!({"number": "CHG\u{0}"}))).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("number")),
+        "no control characters reach SQL: {e}"
+    );
+    let (s, e) = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/changes/{}", open["id"]),
+            &token,
+            Some(json!({"backout_plan": "a\u{0}b"})),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("backout_plan")), "{e}");
     let (s, _) = app.api(Method::DELETE, &format!("{path}/{}", open["id"]), &token, None).await;
     assert_eq!(s, 204);
     let (browser, _) = app.signed_in("ci.bot").await;

@@ -478,11 +478,18 @@ async fn change_managers_set_up_groups_policies_questions_and_freezes_on_a_page(
     ])
     .await;
     assert!(to(&r).contains("error=invalid.options"), "a bad answer line is refused: {}", to(&r));
+    // A freeze a year from now, whatever today is (times are the reader's local ones).
+    let local = |days: i64| {
+        let t = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * days);
+        t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
     let r = post(vec![
         ("action", "freeze".into()),
         ("name", "Year end".into()),
-        ("planned_start", "2031-12-24T00:00".into()),
-        ("planned_end", "2032-01-02T00:00".into()),
+        ("planned_start", local(365)),
+        ("planned_end", local(374)),
     ])
     .await;
     assert!(to(&r).contains("notice=saved"), "{}", to(&r));

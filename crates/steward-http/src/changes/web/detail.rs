@@ -42,7 +42,8 @@ struct DetailPage<'a> {
     impact: Vec<(steward_core::ids::CiId, String, usize, String)>,
 }
 
-fn reason_text(page: &Page<'_>, f: &Factor) -> String {
+/// A risk reason in the reader's words (the change page and the approval link's).
+pub(super) fn reason_text(page: &Page<'_>, f: &Factor) -> String {
     match f {
         Factor::Answer { question, answer } => format!("{question} — {answer}"),
         Factor::Criticality(c) => page.t.get("changes.factor_criticality").replace("{n}", &c.to_string()),

@@ -22,23 +22,7 @@ struct LinkPage<'a> {
 }
 
 fn reasons(page: &Page<'_>, v: &LinkView) -> Vec<(String, i64)> {
-    use steward_core::changes::Factor;
-    v.change
-        .reasons
-        .iter()
-        .map(|r| {
-            let text = match &r.factor {
-                Factor::Answer { question, answer } => format!("{question} — {answer}"),
-                Factor::Criticality(c) => {
-                    page.t.get("changes.factor_criticality").replace("{n}", &c.to_string())
-                }
-                Factor::BlastRadius(n) => page.t.get("changes.factor_blast").replace("{n}", &n.to_string()),
-                Factor::FailedBefore(n) => page.t.get("changes.factor_failed").replace("{n}", &n.to_string()),
-                Factor::BusinessHours => page.t.get("changes.factor_hours").to_owned(),
-            };
-            (text, r.points)
-        })
-        .collect()
+    v.change.reasons.iter().map(|r| (super::detail::reason_text(page, &r.factor), r.points)).collect()
 }
 
 async fn show(
