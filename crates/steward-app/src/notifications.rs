@@ -71,7 +71,7 @@ fn english(kind: NoticeKind, who: &str, t: &Ticket) -> String {
 }
 
 /// Whether a user reads Chinese.
-fn reads_chinese(locale: Option<&str>) -> bool {
+pub(crate) fn reads_chinese(locale: Option<&str>) -> bool {
     locale.is_some_and(|l| l.starts_with("zh"))
 }
 

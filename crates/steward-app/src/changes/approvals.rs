@@ -119,7 +119,9 @@ impl crate::Changes<'_> {
         for (_, group_id) in due.iter().filter(|d| d.0 == level) {
             let Some(g) = groups.iter().find(|g| g.id == *group_id) else { continue };
             for member in &g.members {
-                let Some(email) = self.store.user(*member).await?.and_then(|u| u.email) else { continue };
+                let Some(user) = self.store.user(*member).await? else { continue };
+                let Some(email) = user.email else { continue };
+                let zh = crate::notifications::reads_chinese(user.locale.as_deref());
                 let token = new_secret("apv_")?;
                 let link = LinkRecord {
                     change_id: ticket.id,
@@ -130,11 +132,24 @@ impl crate::Changes<'_> {
                     used_at: None,
                 };
                 tx.insert_approval_link(&secret_hash(&token), &link).await?;
-                let subject = format!("Approval requested for {}: {}", ticket.number, ticket.title);
-                let body = format!(
-                    "{} asks the {} group to approve {} \"{}\".\n\nRead it and decide (the link works once, for 72 hours): {base}/approvals/{token}\n",
-                    ticket.number, g.name, ticket.number, ticket.title
-                );
+                // In the approver's language, as the other mails are.
+                let (subject, body) = if zh {
+                    (
+                        format!("变更审批请求：{} {}", ticket.number, ticket.title),
+                        format!(
+                            "{} 请 {} 审批变更 {}“{}”。\n\n查看并决定（链接只能使用一次，72 小时内有效）：{base}/approvals/{token}\n",
+                            ticket.number, g.name, ticket.number, ticket.title
+                        ),
+                    )
+                } else {
+                    (
+                        format!("Approval requested for {}: {}", ticket.number, ticket.title),
+                        format!(
+                            "{} asks the {} group to approve {} \"{}\".\n\nRead it and decide (the link works once, for 72 hours): {base}/approvals/{token}\n",
+                            ticket.number, g.name, ticket.number, ticket.title
+                        ),
+                    )
+                };
                 crate::mail::enqueue(tx, at, crate::mail::payload(email.as_str(), &subject, &body)).await?;
             }
         }

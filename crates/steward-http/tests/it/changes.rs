@@ -584,3 +584,75 @@ async fn a_delegate_decides_for_an_approver_away_and_approvers_see_what_they_app
         (Some(boss.id.get()), Some(deputy.id.get()))
     );
 }
+
+#[tokio::test]
+async fn approvers_are_asked_and_reminded_in_their_language() {
+    // Mail is configured (nothing needs to listen: the messages are read from the job queue).
+    let clock = steward_app::Clock::manual(jiff::Timestamp::now());
+    let mail = steward_app::MailConfig {
+        smtp_url: "smtp://127.0.0.1:9".into(),
+        from: "Steward <s@example.com>".into(),
+    };
+    let config = steward_app::AppConfig {
+        mail: Some(mail),
+        clock: clock.clone(),
+        ..steward_app::AppConfig::default()
+    };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let (root, admin) = app.user_with_token("root", "admin").await;
+    let root_actor = steward_app::Actor { user: root, credential: steward_app::Credential::Direct };
+    let mut members = Vec::new();
+    for (name, locale) in [("wang.fang", "zh-CN"), ("grace.kim", "en")] {
+        let input = steward_app::NewUserInput {
+            username: name.into(),
+            role: "change_manager".into(),
+            email: Some(format!("{name}@example.com")),
+            password: steward_test_support::PASSWORD.into(),
+            ..Default::default()
+        };
+        let u = app.app.directory().create_user(None, input).await.unwrap();
+        let zh = steward_app::UserUpdate { locale: Some(Some(locale.into())), ..Default::default() };
+        app.app.directory().update_user(&root_actor, u.id, None, zh).await.unwrap();
+        members.push(u.id.get());
+    }
+    let (_, group) = post(
+        &app,
+        &admin,
+        "/api/v1/approver-groups",
+        json!({"name": "CAB", "rule": "all", "members": members}),
+    )
+    .await;
+    post(
+        &app,
+        &admin,
+        "/api/v1/approval-policies",
+        json!({"change_type": "normal", "min_risk": "low", "level": 1, "group_id": group["id"]}),
+    )
+    .await;
+    let (_, chg) =
+        post(&app, &agent, "/api/v1/changes", json!({"title": "Rotate keys", "change_type": "normal"})).await;
+    let id = chg["id"].as_i64().unwrap();
+    post(&app, &agent, &format!("/api/v1/changes/{id}/risk"), json!({})).await;
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{id}/move"), json!({"to": "cab"})).await;
+    assert_eq!(s, 200, "{c}");
+    let pool = app.db.raw_pool().await;
+    let mails = |pool: sqlx::AnyPool| async move {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'send_email' ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        rows
+    };
+    let first = mails(pool.clone()).await;
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first.iter().any(|m| m.contains("wang.fang@") && m.contains("变更审批请求")), "{first:?}");
+    assert!(first.iter().any(|m| m.contains("grace.kim@") && m.contains("Approval requested")), "{first:?}");
+    // Nothing to remind the same day; a day later, each approver gets a fresh link once.
+    assert_eq!(app.app.changes().remind_approvers().await.unwrap(), 0);
+    clock.advance(jiff::SignedDuration::from_hours(25));
+    assert_eq!(app.app.changes().remind_approvers().await.unwrap(), 1, "one level waits");
+    assert_eq!(mails(pool.clone()).await.len(), 4);
+    assert_eq!(app.app.changes().remind_approvers().await.unwrap(), 0, "reminded once a day");
+}
