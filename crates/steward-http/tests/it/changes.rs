@@ -347,10 +347,11 @@ async fn rejected_changes_stay_rejected_and_models_are_guarded() {
     for (p, needle) in [
         ("/changes".to_owned(), "Hotfix"),
         (format!("/changes/{}", open["id"]), "class=\"step current\""),
+        (format!("/changes/{}", open["id"]), "id=\"change-implementer-team\""),
         ("/changes/models".to_owned(), "lifecycle-incident"),
         ("/changes/calendar".to_owned(), "id=\"calendar\""),
         ("/changes/calendar?view=week".to_owned(), "id=\"calendar\""),
-        ("/changes/new".to_owned(), "change-form"),
+        ("/changes/new".to_owned(), "change-implementer-team"),
     ] {
         let (s, html) = app.page(&browser, &p).await;
         assert_eq!(s, 200, "{p}: {html}");

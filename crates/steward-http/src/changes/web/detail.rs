@@ -27,6 +27,7 @@ struct DetailPage<'a> {
     model: String,
     svg: String,
     users: HashMap<UserId, String>,
+    teams: HashMap<steward_core::ids::TeamId, String>,
     questions: Vec<Question>,
     /// (text, points) per reason, in the reader's words.
     reasons: Vec<(String, i64)>,
@@ -67,6 +68,7 @@ pub async fn detail(
     let svg = draw(&page, "change-swimlane", &model, &v.workflow, Some(&v.plan.step), false);
     let names = state.app.directory().names().await?;
     let users = names.users.iter().map(|(id, (_, display))| (*id, display.clone())).collect();
+    let teams = names.teams.clone();
     let questions = state.app.changes().questions(&actor).await.unwrap_or_default();
     let reasons = v.reasons.iter().map(|r| (reason_text(&page, &r.factor), r.points)).collect();
     let here = v.workflow.step(&v.plan.step);
@@ -122,6 +124,7 @@ pub async fn detail(
         model,
         svg,
         users,
+        teams,
         questions,
         reasons,
         moves,

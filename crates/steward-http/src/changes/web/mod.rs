@@ -119,6 +119,8 @@ pub struct NewForm {
     #[serde(default)]
     assignee_id: String,
     #[serde(default)]
+    implementer_team: String,
+    #[serde(default)]
     ci_ids: String,
     #[serde(default)]
     tickets: String,
@@ -131,6 +133,13 @@ struct NewPage<'a> {
     form: NewForm,
     types: Vec<&'static str>,
     people: Vec<(UserId, String)>,
+    teams: Vec<(TeamId, String)>,
+}
+
+fn team_list(names: &steward_app::DirectoryNames) -> Vec<(TeamId, String)> {
+    let mut teams: Vec<(TeamId, String)> = names.teams.iter().map(|(id, n)| (*id, n.clone())).collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    teams
 }
 
 pub async fn new_form(
@@ -143,7 +152,8 @@ pub async fn new_form(
     let page = Page::new(&state, &actor, &headers, &uri, "changes.new");
     let form = NewForm { change_type: "normal".into(), ..NewForm::default() };
     let types = ChangeType::ALL.iter().map(|t| t.as_str()).collect();
-    Ok(render(&NewPage { page, form, types, people: names.assignable }))
+    let teams = team_list(&names);
+    Ok(render(&NewPage { page, form, types, teams, people: names.assignable }))
 }
 
 /// `POST /changes`: the form again with what was typed when something is wrong.
@@ -187,7 +197,7 @@ pub async fn create(
             urgency: None,
             team_id: None,
             assignee_id: f.assignee_id.trim().parse().ok().map(UserId),
-            implementer_team: None,
+            implementer_team: f.implementer_team.trim().parse().ok().map(TeamId),
             ci_ids: ids(&f.ci_ids, "ci_ids")?.into_iter().map(CiId).collect(),
             ticket_ids,
             tags: Vec::new(),
@@ -202,7 +212,8 @@ pub async fn create(
         Err(e) => {
             rerender(&mut page, Some(e))?;
             let types = ChangeType::ALL.iter().map(|t| t.as_str()).collect();
-            answer(render(&NewPage { page, form: f, types, people: names.assignable }), true)
+            let teams = team_list(&names);
+            answer(render(&NewPage { page, form: f, types, teams, people: names.assignable }), true)
         }
     }
 }
