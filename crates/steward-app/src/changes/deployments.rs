@@ -5,12 +5,11 @@
 //! completes the one record.
 
 use jiff::{SignedDuration, Timestamp};
-use steward_core::changes::{ChangeEvent, ChangeType, Conflict, Outcome, Phase, Plan, Window, plan_fields};
+use steward_core::changes::{ChangeEvent, ChangeType, Conflict, Outcome, Phase, Plan, Window};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CiId, TicketId};
-use steward_core::tickets::{Impact, Tags, Ticket, TicketKind, Title, Urgency, ticket_fields};
-use steward_store::{PlanRecord, books_calendar};
+use steward_core::tickets::{Impact, Tags, Ticket, TicketKind, Title, Urgency};
 
 use crate::events::record;
 use crate::{Actor, AppError, Result};
@@ -101,7 +100,7 @@ impl crate::Changes<'_> {
         };
         let impact = Impact::new(3).map_err(AppError::from)?;
         let urgency = Urgency::new(3).map_err(AppError::from)?;
-        let mut ticket = Ticket {
+        let ticket = Ticket {
             id: TicketId(0),
             kind: TicketKind::Change,
             number: String::new(),
@@ -162,21 +161,7 @@ impl crate::Changes<'_> {
             commit_url,
         };
         let mut tx = self.store.begin().await?;
-        ticket = tx.insert_tickets(vec![ticket]).await?.pop().ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("the store returned no ticket for the one inserted"))
-        })?;
-        if !ticket.description.is_empty() {
-            tx.set_description_html(ticket.id, crate::markdown::to_safe_html(&ticket.description));
-        }
-        let rec = PlanRecord { plan, risk_reasons: String::new(), risk_answers: Vec::new() };
-        tx.save_plan(ticket.id, &rec, books_calendar(&ticket, &rec.plan)).await?;
-        let event = ChangeEvent::Opened { ticket: ticket_fields(&ticket), plan: plan_fields(&rec.plan) };
-        record(&mut tx, now, Some(actor), DomainEvent::Change { id: ticket.id, event }).await?;
-        for ci in &records {
-            tx.link_ticket_ci(ticket.id, ci.id).await?;
-            let event = ChangeEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
-            record(&mut tx, now, Some(actor), DomainEvent::Change { id: ticket.id, event }).await?;
-        }
+        let (ticket, rec) = self.changes().insert_change(&mut tx, actor, now, ticket, plan, &records).await?;
         for c in &conflicts {
             tx.insert_conflict_override(now, ticket.id, &c.key(), FLAG_REASON, actor.user.id).await?;
             let event = ChangeEvent::ConflictOverridden { key: c.key(), reason: FLAG_REASON.into() };

@@ -288,22 +288,7 @@ impl crate::Changes<'_> {
             commit_url: String::new(),
         };
         let mut tx = self.store.begin().await?;
-        let saved = tx.insert_tickets(vec![ticket]).await?.pop().ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("the store returned no ticket for the one inserted"))
-        })?;
-        if !saved.description.is_empty() {
-            tx.set_description_html(saved.id, crate::markdown::to_safe_html(&saved.description));
-        }
-        let rec = PlanRecord { plan, risk_reasons: String::new(), risk_answers: Vec::new() };
-        tx.save_plan(saved.id, &rec, false).await?;
-        let event = ChangeEvent::Opened { ticket: ticket_fields(&saved), plan: plan_fields(&rec.plan) };
-        record(&mut tx, at, Some(actor), DomainEvent::Change { id: saved.id, event }).await?;
-        for ci in &cis {
-            if tx.link_ticket_ci(saved.id, ci.id).await? {
-                let event = ChangeEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
-                record(&mut tx, at, Some(actor), DomainEvent::Change { id: saved.id, event }).await?;
-            }
-        }
+        let (saved, _) = self.changes().insert_change(&mut tx, actor, at, ticket, plan, &cis).await?;
         for t in &linked {
             tx.link_change_ticket(at, saved.id, t.id).await?;
             let event = ChangeEvent::TicketLinked { ticket_id: t.id, number: t.number.clone() };
@@ -311,6 +296,36 @@ impl crate::Changes<'_> {
         }
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// Writes a new change in `tx`: the ticket, its description's HTML, its plan, the opening
+    /// event and its CIs. Shared by the form and API and by pipelines' deployments.
+    pub(super) async fn insert_change(
+        self,
+        tx: &mut Tx,
+        actor: &Actor,
+        at: jiff::Timestamp,
+        ticket: Ticket,
+        plan: Plan,
+        cis: &[CiRecord],
+    ) -> Result<(Ticket, PlanRecord)> {
+        let saved = tx.insert_tickets(vec![ticket]).await?.pop().ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("the store returned no ticket for the one inserted"))
+        })?;
+        if !saved.description.is_empty() {
+            tx.set_description_html(saved.id, crate::markdown::to_safe_html(&saved.description));
+        }
+        let rec = PlanRecord { plan, risk_reasons: String::new(), risk_answers: Vec::new() };
+        tx.save_plan(saved.id, &rec, books_calendar(&saved, &rec.plan)).await?;
+        let event = ChangeEvent::Opened { ticket: ticket_fields(&saved), plan: plan_fields(&rec.plan) };
+        record(tx, at, Some(actor), DomainEvent::Change { id: saved.id, event }).await?;
+        for ci in cis {
+            if tx.link_ticket_ci(saved.id, ci.id).await? {
+                let event = ChangeEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
+                record(tx, at, Some(actor), DomainEvent::Change { id: saved.id, event }).await?;
+            }
+        }
+        Ok((saved, rec))
     }
 
     async fn check_team(self, team: Option<TeamId>) -> Result<()> {
