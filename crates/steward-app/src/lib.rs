@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod problems;
 pub mod reports;
 pub mod reviews;
+pub mod runbooks;
 pub mod search;
 mod secrets;
 mod services;
@@ -49,7 +50,7 @@ pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
     Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports,
-    Reviews, Search, Sla, Subscriptions, Tokens,
+    Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
 
@@ -92,6 +93,8 @@ pub struct AppConfig {
     pub alert_fingerprint_labels: std::collections::HashMap<String, Vec<String>>,
     /// Where this node keeps its search index; `None`: in memory (tests).
     pub search_dir: Option<std::path::PathBuf>,
+    /// Runbooks: the worker pool, working folders, the secret store's key, the tools.
+    pub automation: runbooks::AutomationConfig,
 }
 
 /// Correlation by label equality within a time window.
@@ -143,6 +146,7 @@ impl Default for AppConfig {
                 .collect(),
             alert_fingerprint_labels: std::collections::HashMap::new(),
             search_dir: None,
+            automation: runbooks::AutomationConfig::default(),
         }
     }
 }
@@ -161,6 +165,8 @@ pub struct App {
     alert_cover: Arc<tokio::sync::Mutex<()>>,
     /// This node's search index.
     search: Arc<search::Engine>,
+    /// The secret store's key, read once (`runbooks::vault`).
+    vault: Arc<std::sync::OnceLock<[u8; 32]>>,
 }
 
 impl App {
@@ -173,6 +179,7 @@ impl App {
             teams_seen: Arc::default(),
             alert_cover: Arc::default(),
             search,
+            vault: Arc::default(),
         }
     }
 

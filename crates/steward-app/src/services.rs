@@ -66,4 +66,6 @@ services! {
     Notifications => notifications;
     /// Alerts from monitoring: received, deduplicated, opening and resolving incidents.
     Alerts => alerts;
+    /// Automation: runbooks, their runs, schedules, alert triggers, secrets, JIT grants.
+    Runbooks => runbooks;
 }

@@ -21,6 +21,7 @@ use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId
 use crate::knowledge::ArticleEvent;
 use crate::problems::ProblemEvent;
 use crate::reviews::ReviewEvent;
+use crate::runbooks::{GrantEvent, RunEvent, RunbookEvent};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use crate::subscriptions::SubscriptionEvent;
 use crate::tickets::{CategoryEvent, IncidentEvent, ReplyTemplateEvent};
@@ -113,6 +114,19 @@ pub enum DomainEvent {
     Release {
         id: i64,
         event: ReleaseEvent,
+    },
+    /// A runbook (id 0 for the desk's secrets).
+    Runbook {
+        id: i64,
+        event: RunbookEvent,
+    },
+    RunbookRun {
+        id: i64,
+        event: RunEvent,
+    },
+    JitGrant {
+        id: i64,
+        event: GrantEvent,
     },
 }
 

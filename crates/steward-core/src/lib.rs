@@ -19,6 +19,7 @@ pub mod knowledge;
 pub mod problems;
 pub mod reports;
 pub mod reviews;
+pub mod runbooks;
 pub mod sla;
 pub mod subscriptions;
 pub mod tickets;

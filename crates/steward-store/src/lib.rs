@@ -24,6 +24,7 @@ mod problems;
 mod replies;
 mod reports;
 mod reviews;
+mod runbooks;
 mod scan;
 mod sides;
 mod sla;
@@ -61,6 +62,10 @@ pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
 pub use reviews::{ActionRecord, ReviewRecord};
+pub use runbooks::{
+    AlertTriggerRecord, GrantRecord, NewRun, OutputChunk, RunFilter, RunRecord, RunStepRecord, RunTotals, RunbookLimits,
+    RunbookRecord, ScheduleRecord,
+};
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
 pub use throttles::ThrottleState;

@@ -239,6 +239,8 @@ impl crate::Alerts<'_> {
             current.alert = alert.clone();
             current.last_seen = at;
         }
+        let changes_fired: HashSet<String> =
+            changes.iter().filter(|(_, e)| *e == AlertEvent::Refired).map(|(f, _)| f.clone()).collect();
         let mut resolved_now = HashSet::new();
         for (fingerprint, event) in changes {
             let Some(current) = stored.get_mut(&fingerprint) else { continue };
@@ -266,7 +268,19 @@ impl crate::Alerts<'_> {
         // In the order they were first seen, so the first alert of a delivery names its incident.
         let mut touched: Vec<AlertRecord> = stored.into_values().collect();
         touched.sort_by_key(|a| a.id);
+        // Alerts that began firing with this delivery (new, or firing again), neither silenced
+        // nor expected in a maintenance window: alert triggers may start runbooks for them.
+        let fired: Vec<AlertRecord> = touched
+            .iter()
+            .filter(|a| a.alert.status == AlertStatus::Firing && a.silence_id.is_none() && a.maintenance_id.is_none())
+            .filter(|a| {
+                !known.contains(&a.alert.fingerprint)
+                    || changes_fired.contains(&a.alert.fingerprint)
+            })
+            .cloned()
+            .collect();
         self.reconcile(actor, group, touched, &resolved_now, &mut report).await?;
+        self.runbooks().on_alerts(&fired).await?;
         Ok(report)
     }
 }

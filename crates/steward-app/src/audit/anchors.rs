@@ -83,26 +83,34 @@ fn internal(what: String) -> AppError {
 impl AnchorKey {
     /// The signing key, making the key file if it does not exist yet.
     pub fn signing_key(&self) -> Result<SigningKey> {
-        let seed_hex = match self {
-            AnchorKey::Seed(hex) => hex.trim().to_owned(),
-            AnchorKey::File(path) => match std::fs::read_to_string(path) {
-                Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
-                // Empty: a key file an older Steward was killed while writing; it signed nothing.
-                Ok(_) => {
-                    std::fs::remove_file(path).map_err(|e| {
-                        internal(format!("removing the empty anchor key {}: {e}", path.display()))
-                    })?;
-                    return create_key_file(path);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return create_key_file(path),
-                Err(e) => return Err(internal(format!("reading the anchor key {}: {e}", path.display()))),
-            },
+        let seed = match self {
+            AnchorKey::Seed(hex) => seed_of(hex, "the anchor key")?,
+            AnchorKey::File(path) => key_seed(path, "the anchor key")?,
         };
-        let seed: [u8; 32] = hex::decode(&seed_hex)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| internal("the anchor key is not 64 hex digits".into()))?;
         Ok(SigningKey::from_bytes(&seed))
+    }
+}
+
+fn seed_of(hex_text: &str, what: &str) -> Result<[u8; 32]> {
+    hex::decode(hex_text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| internal(format!("{what} is not 64 hex digits")))
+}
+
+/// A 32-byte key kept in a file outside the database (hex), made (mode 0600) when missing: the
+/// anchors' signing key and the secret store's encryption key.
+pub(crate) fn key_seed(path: &Path, what: &str) -> Result<[u8; 32]> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => seed_of(&text, what),
+        // Empty: a key file an older Steward was killed while writing; it was never used.
+        Ok(_) => {
+            std::fs::remove_file(path)
+                .map_err(|e| internal(format!("removing the empty key {}: {e}", path.display())))?;
+            create_key_file(path, what)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(path, what),
+        Err(e) => Err(internal(format!("reading {what} {}: {e}", path.display()))),
     }
 }
 
@@ -127,10 +135,10 @@ fn create_parent(path: &Path) -> Result<()> {
     }
 }
 
-fn create_key_file(path: &Path) -> Result<SigningKey> {
+fn create_key_file(path: &Path, what: &str) -> Result<[u8; 32]> {
     create_parent(path)?;
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| internal(format!("no randomness for the anchor key: {e}")))?;
+    getrandom::fill(&mut seed).map_err(|e| internal(format!("no randomness for {what}: {e}")))?;
     // Written whole to a file of its own, then linked into place: a process killed meanwhile
     // leaves no half-written key (an empty key file made a restore fail), and of two processes
     // making one at once, the second reads the first's.
@@ -145,16 +153,14 @@ fn create_key_file(path: &Path) -> Result<SigningKey> {
     });
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(internal(format!("writing the anchor key {}: {e}", tmp.display())));
+        return Err(internal(format!("writing {what} {}: {e}", tmp.display())));
     }
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
-        Ok(()) => Ok(SigningKey::from_bytes(&seed)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            AnchorKey::File(path.to_owned()).signing_key()
-        }
-        Err(e) => Err(internal(format!("creating the anchor key {}: {e}", path.display()))),
+        Ok(()) => Ok(seed),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => key_seed(path, what),
+        Err(e) => Err(internal(format!("creating {what} {}: {e}", path.display()))),
     }
 }
 

@@ -5,7 +5,7 @@
 //! retried with backoff, and kept as dead when the queue gives up, for an admin to send again.
 
 mod feed;
-mod post;
+pub(crate) mod post;
 
 use std::time::Duration;
 

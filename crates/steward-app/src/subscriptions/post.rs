@@ -19,13 +19,29 @@ pub async fn post(
     body: String,
     timeout: Duration,
 ) -> Result<(u16, String), String> {
-    match tokio::time::timeout(timeout, attempt(url, headers, body)).await {
+    send("POST", url, headers, body, timeout).await
+}
+
+/// One request of any method (runbooks' http steps use this too).
+pub(crate) async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    match tokio::time::timeout(timeout, attempt(method, url, headers, body)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
     }
 }
 
-async fn attempt(url: &str, headers: &[(String, String)], body: String) -> Result<(u16, String), String> {
+async fn attempt(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+) -> Result<(u16, String), String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
     let host =
         uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
@@ -40,7 +56,7 @@ async fn attempt(url: &str, headers: &[(String, String)], body: String) -> Resul
         .map_err(|e| format!("connect {host}:{port}: {e}"))?;
     let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_else(|| host.clone());
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let mut request = hyper::Request::post(path).header(hyper::header::HOST, authority);
+    let mut request = hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
     for (k, v) in headers {
         request = request.header(k.as_str(), v.as_str());
     }

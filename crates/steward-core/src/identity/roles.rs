@@ -103,6 +103,10 @@ pub enum Permission {
     /// Set up change management: models, approver groups and policies, the risk
     /// questionnaire, freezes.
     ManageChanges,
+    /// See runbooks and their runs; start runs; ask for just-in-time grants.
+    RunRunbooks,
+    /// Write runbooks, their schedules and alert triggers, and the secret store.
+    ManageRunbooks,
 }
 
 impl Permission {
@@ -116,7 +120,9 @@ impl Permission {
             Permission::RaiseTickets
             | Permission::WorkTickets
             | Permission::WriteCmdb
-            | Permission::ManageChanges => Scope::Write,
+            | Permission::ManageChanges
+            | Permission::RunRunbooks
+            | Permission::ManageRunbooks => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
@@ -138,7 +144,8 @@ impl Role {
             ViewDirectory | ReadReports | ReadCmdb => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
-            ManageChanges => matches!(self, Role::ChangeManager | Role::Admin),
+            ManageChanges | ManageRunbooks => matches!(self, Role::ChangeManager | Role::Admin),
+            RunRunbooks => matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin),
         }
     }
 

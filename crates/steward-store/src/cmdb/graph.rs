@@ -90,4 +90,20 @@ impl Store {
         .fetch_all(&mut *self.reader().await?)
         .await?))
     }
+
+    /// The CIs `start` depends on within `depth` steps (the other way from
+    /// `downstream_by_cte`): a service's hosts, databases and networks.
+    pub async fn dependencies_by_cte(&self, start: CiId, depth: i64) -> Result<Vec<CiId>> {
+        Ok(typed(sqlx::query_scalar(
+            "WITH RECURSIVE walk (ci, depth) AS ( \
+                 SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT) \
+                 UNION \
+                 SELECT r.to_ci, w.depth + 1 FROM ci_relations r JOIN walk w ON r.from_ci = w.ci WHERE w.depth < $2 \
+             ) SELECT DISTINCT ci FROM walk WHERE ci <> $1 ORDER BY ci",
+        )
+        .bind(start.get())
+        .bind(depth)
+        .fetch_all(&mut *self.reader().await?)
+        .await?))
+    }
 }

@@ -79,6 +79,9 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         DomainEvent::Problem { id, event } => problems::encode(*id, event),
         DomainEvent::Change { id, event } => changes::encode(*id, event),
         DomainEvent::Release { id, event } => changes::encode_release(*id, event),
+        DomainEvent::Runbook { id, event } => runbooks::encode_runbook(*id, event),
+        DomainEvent::RunbookRun { id, event } => runbooks::encode_run(*id, event),
+        DomainEvent::JitGrant { id, event } => runbooks::encode_grant(*id, event),
         DomainEvent::Article { id, event } => knowledge::encode(*id, event),
         DomainEvent::Review { id, event } => reviews::encode(*id, event),
         DomainEvent::Category { id, event } => match event {
@@ -470,6 +473,9 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "problem" => DomainEvent::Problem { id: id_of(s)?, event: problems::decode_v1(s)? },
         "change" => DomainEvent::Change { id: id_of(s)?, event: changes::decode_v1(s)? },
         "release" => DomainEvent::Release { id: id_of(s)?, event: changes::decode_release_v1(s)? },
+        "runbook" => DomainEvent::Runbook { id: id_of(s)?, event: runbooks::decode_runbook_v1(s)? },
+        "runbook_run" => DomainEvent::RunbookRun { id: id_of(s)?, event: runbooks::decode_run_v1(s)? },
+        "jit_grant" => DomainEvent::JitGrant { id: id_of(s)?, event: runbooks::decode_grant_v1(s)? },
         "article" => DomainEvent::Article { id: id_of(s)?, event: knowledge::decode_v1(s)? },
         "review" => DomainEvent::Review { id: id_of(s)?, event: reviews::decode_v1(s)? },
         "category" => {
@@ -763,5 +769,6 @@ mod changes;
 mod knowledge;
 mod problems;
 mod reviews;
+mod runbooks;
 #[cfg(test)]
 mod tests;

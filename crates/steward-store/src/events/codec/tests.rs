@@ -406,3 +406,42 @@ fn field_text_is_what_a_json_tree_prints() {
     assert_eq!(fields_text(&f), fields(&f).to_string());
     assert_eq!(fields_text(&Fields::<CiField>(vec![])), "{}");
 }
+
+#[test]
+fn automation_events_read_back_as_written() {
+    use steward_core::runbooks::{GrantEvent, RunEvent, RunbookEvent};
+    for event in [
+        RunbookEvent::Saved { name: "Inspect".into(), version: 2 },
+        RunbookEvent::Retired { name: "Inspect".into() },
+        RunbookEvent::ScheduleSet { id: 4, cron: "0 6 * * *".into(), zone: "Asia/Shanghai".into() },
+        RunbookEvent::ScheduleRemoved { id: 4 },
+        RunbookEvent::AlertTriggerSet { id: 5, matchers: "alertname=ServiceDown".into() },
+        RunbookEvent::AlertTriggerRemoved { id: 5 },
+        RunbookEvent::SecretSet { name: "deploy_key".into() },
+        RunbookEvent::SecretRemoved { name: "deploy_key".into() },
+    ] {
+        round_trip(DomainEvent::Runbook { id: 3, event });
+    }
+    for event in [
+        RunEvent::Requested {
+            runbook: "Inspect".into(),
+            version: 2,
+            trigger: "manual".into(),
+            params: "path=/".into(),
+            links: "ci=db01".into(),
+        },
+        RunEvent::Decided { approver: "grace".into(), approve: true, comment: "ok".into(), step: String::new() },
+        RunEvent::Started { node: "n1".into(), authority: "CHG000002".into() },
+        RunEvent::Finished { state: "failed".into(), detail: "step disk exited 1".into() },
+        RunEvent::CancelRequested { by: "li.wei".into() },
+    ] {
+        round_trip(DomainEvent::RunbookRun { id: 9, event });
+    }
+    for event in [
+        GrantEvent::Requested { user: "li.wei".into(), cis: "db01".into(), reason: "disk".into(), minutes: 60 },
+        GrantEvent::Decided { by: "grace".into(), approve: true, comment: String::new() },
+        GrantEvent::Revoked { by: "grace".into() },
+    ] {
+        round_trip(DomainEvent::JitGrant { id: 2, event });
+    }
+}
