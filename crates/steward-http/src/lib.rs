@@ -26,6 +26,7 @@ mod metrics;
 mod problems;
 mod reports;
 mod reviews;
+mod runbooks;
 mod search;
 mod security;
 mod sla;
@@ -158,6 +159,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
     table.extend(changes::routes());
+    table.extend(runbooks::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());
     table.extend(reviews::routes());

@@ -258,3 +258,53 @@ document.addEventListener("input", (event) => {
     panel.hidden = shown === 0;
   }, 250);
 });
+
+// A run's output, live (issue 21): /runbooks/runs/{id}/live sends new output chunks and the
+// run's and its steps' states until the run ends. The text goes in as text, never as HTML.
+(() => {
+  const out = document.getElementById("run-output");
+  if (!out || typeof EventSource === "undefined") return;
+  const run = out.dataset.run;
+  let after = 0;
+  let ended = false;
+  const source = new EventSource("/runbooks/runs/" + encodeURIComponent(run) + "/live?after=0");
+  source.addEventListener("run", (event) => {
+    const tick = JSON.parse(event.data);
+    const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+    for (const [seq, , text] of tick.chunks) {
+      if (seq <= after) continue;
+      after = seq;
+      out.append(document.createTextNode(text));
+    }
+    if (stick) out.scrollTop = out.scrollHeight;
+    for (const [idx, state] of tick.steps) {
+      const cell = document.getElementById("step-state-" + idx);
+      if (cell && cell.dataset.state !== state) {
+        cell.dataset.state = state;
+        cell.className = "step-" + state;
+      }
+    }
+    const badge = document.getElementById("run-state");
+    if (badge && badge.dataset.state !== tick.state) {
+      badge.dataset.state = tick.state;
+      badge.className = "run-" + tick.state;
+    }
+    if (tick.done && !ended) {
+      ended = true;
+      source.close();
+      // The run ended while on screen: show its final page (states, artefacts) once.
+      if (out.dataset.live === "1") setTimeout(() => window.location.reload(), 300);
+    }
+  });
+  source.addEventListener("error", () => {
+    if (ended) source.close();
+  });
+})();
+
+// A file input that fills a textarea (a runbook's YAML).
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!input.dataset || !input.dataset.fills || !input.files || !input.files[0]) return;
+  const target = document.getElementById(input.dataset.fills);
+  if (target) target.value = await input.files[0].text();
+});

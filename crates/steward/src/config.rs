@@ -104,6 +104,15 @@ pub struct Config {
     /// `[alert_fingerprint_labels] generic = ["alertname", "instance"]`; unset: the sender's
     /// fingerprint (or all labels, hashed).
     pub alert_fingerprint_labels: std::collections::BTreeMap<String, Vec<String>>,
+    /// Runbook runs at once on this node (the worker pool).
+    pub automation_workers: usize,
+    /// Where runs get their working folders; default `<data>/runs`.
+    pub runbook_dir: Option<PathBuf>,
+    /// File holding the secret store's 256-bit key (made on first use); default
+    /// `<data>/secret.key`. Keep it out of the database's backups' reach.
+    pub secret_key_file: Option<PathBuf>,
+    /// The `ansible-playbook` program (found on `PATH` by default).
+    pub ansible_playbook: PathBuf,
 }
 
 impl Default for Config {
@@ -154,6 +163,10 @@ impl Default for Config {
             alert_flap_changes: 4,
             alert_flap_minutes: 60,
             deployment_conflicts: "refuse".into(),
+            automation_workers: 4,
+            runbook_dir: None,
+            secret_key_file: None,
+            ansible_playbook: PathBuf::from("ansible-playbook"),
         }
     }
 }
@@ -196,6 +209,10 @@ const ENV_KEYS: &[&str] = &[
     "alert_flap_changes",
     "alert_flap_minutes",
     "deployment_conflicts",
+    "automation_workers",
+    "runbook_dir",
+    "secret_key_file",
+    "ansible_playbook",
 ];
 
 /// Flags that override the file and the environment.
@@ -236,6 +253,10 @@ impl Config {
         anyhow::ensure!(
             matches!(self.deployment_conflicts.as_str(), "refuse" | "flag"),
             "invalid configuration: deployment_conflicts must be `refuse` or `flag`"
+        );
+        anyhow::ensure!(
+            (1..=256).contains(&self.automation_workers),
+            "invalid configuration: automation_workers must be 1–256"
         );
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
@@ -314,6 +335,15 @@ impl Config {
             }),
             public_url: Some(self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))),
             search_dir: Some(self.data.join("search")),
+            automation: steward_app::runbooks::AutomationConfig {
+                workers: self.automation_workers,
+                work_dir: self.runbook_dir.clone().unwrap_or_else(|| self.data.join("runs")),
+                secret_key: steward_app::runbooks::SecretKey::File(
+                    self.secret_key_file.clone().unwrap_or_else(|| self.data.join("secret.key")),
+                ),
+                ansible_playbook: self.ansible_playbook.clone(),
+                ssh: PathBuf::from("ssh"),
+            },
         }
     }
 

@@ -80,6 +80,9 @@ enum Command {
     /// Changes: `steward change record --ci NAME --version V` records a deployment
     #[command(subcommand)]
     Change(cli::change::ChangeCommand),
+    /// Runbooks: `steward runbook validate FILE` checks a definition
+    #[command(subcommand)]
+    Runbook(cli::runbook::RunbookCommand),
     /// Build this node's search index anew from the database (stop the server first)
     Reindex,
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
@@ -170,6 +173,7 @@ fn main() -> ExitCode {
             Command::Export(ExportCommand::Kb(args)) => cli::kb::export(&config, args).await,
             Command::Reindex => cli::kb::reindex(&config).await,
             Command::Change(c) => cli::change::run(&config, c).await,
+            Command::Runbook(c) => cli::runbook::run(c),
             Command::Openapi => {
                 println!("{:#}", steward_http::openapi_document());
                 Ok(ExitCode::SUCCESS)

@@ -56,8 +56,16 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let search_stop = stop_rx.clone();
     let worker = tokio::spawn(async move { worker_app.run_worker(worker_name, poll, stop_rx).await });
     let feed_app = app.clone();
+    let automation_stop = search_stop.clone();
     let feed =
         tokio::spawn(async move { feed_app.run_search_feed(Duration::from_millis(500), search_stop).await });
+    // Runbooks: schedules are looked at and due runs claimed four times a second, so a run
+    // due at a minute starts well within a second of it.
+    let automation_app = app.clone();
+    let node = format!("{}-{}", hostname(), std::process::id());
+    let automation = tokio::spawn(async move {
+        automation_app.run_automation(node, Duration::from_millis(250), automation_stop).await
+    });
 
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -65,6 +73,7 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = feed.await;
+    let _ = automation.await;
     app.store().close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

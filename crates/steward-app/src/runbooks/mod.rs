@@ -25,7 +25,7 @@ use steward_core::runbooks::{Runbook, RunbookEvent, check_key};
 use steward_store::{RunbookLimits, RunbookRecord, StoreError};
 
 pub use engine::EXECUTOR_LEASE_MS;
-pub use runs::{RunRequest, RunView};
+pub use runs::{AutomationReport, RunRequest, RunView, describe_gate};
 pub use vault::SecretKey;
 
 use crate::{Actor, AppError, Result, record};

@@ -327,10 +327,51 @@ pub(crate) fn plan(view: &RunbookView) -> Vec<(String, String, String, bool)> {
     main.chain(rollback).map(|(s, r)| (s.id.clone(), s.name.clone(), s.action.kind().to_owned(), r)).collect()
 }
 
-pub(crate) fn describe_gate(gate: &Gate) -> String {
+pub fn describe_gate(gate: &Gate) -> String {
     let who = match &gate.approvers {
         Approvers::Role(r) => format!("the {r} role"),
         Approvers::Group(g) => format!("the approver group {g}"),
     };
     format!("{who} ({} needed)", gate.quorum)
+}
+
+/// Runs per day, the success rate and the time saved, for the dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct AutomationReport {
+    /// (day, runs finished, succeeded, manual minutes saved)
+    pub days: Vec<(jiff::civil::Date, i64, i64, i64)>,
+    pub runs: i64,
+    pub succeeded: i64,
+    pub minutes_saved: i64,
+}
+
+impl AutomationReport {
+    /// Succeeded ÷ finished, in percent; `None` with no run.
+    pub fn success_rate(&self) -> Option<f64> {
+        (self.runs > 0).then(|| self.succeeded as f64 * 100.0 / self.runs as f64)
+    }
+}
+
+impl crate::Runbooks<'_> {
+    /// The last `days` days (today included) in the report zone.
+    pub async fn report(self, actor: &Actor, days: i64) -> Result<AutomationReport> {
+        actor.require(Permission::RunRunbooks)?;
+        let days = days.clamp(1, 366);
+        let now = self.now();
+        let zone = &self.config.report_zone;
+        let offset_ms = i64::from(zone.to_offset(now).seconds()) * 1000;
+        let today = zone.to_datetime(now).date();
+        let first = today.checked_sub(jiff::Span::new().days(days - 1)).unwrap_or(today);
+        let from = zone.to_timestamp(first.to_datetime(jiff::civil::Time::midnight())).unwrap_or(now);
+        let rows = self.store.run_days(from, now.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now), offset_ms).await?;
+        let mut report = AutomationReport::default();
+        for (day, runs, ok, minutes) in rows {
+            let date = jiff::civil::date(1970, 1, 1).checked_add(jiff::Span::new().days(day)).unwrap_or(today);
+            report.days.push((date, runs, ok, minutes));
+            report.runs += runs;
+            report.succeeded += ok;
+            report.minutes_saved += minutes;
+        }
+        Ok(report)
+    }
 }

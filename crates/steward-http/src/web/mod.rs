@@ -66,6 +66,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::alerts::NAV,
         crate::problems::NAV,
         crate::changes::NAV,
+        crate::runbooks::NAV,
         crate::knowledge::NAV,
         crate::reviews::NAV,
         crate::identity::DIRECTORY_NAV,

@@ -259,6 +259,26 @@ impl Store {
         Ok(RunTotals { runs: row.0, succeeded: row.1.unwrap_or(0), minutes_saved: row.2.unwrap_or(0) })
     }
 
+    /// Runs finished in `[from, to)` per day (days start at UTC midnight shifted by
+    /// `offset_ms`, the report zone's offset): (day number since the epoch, runs, succeeded,
+    /// manual minutes saved).
+    pub async fn run_days(&self, from: Timestamp, to: Timestamp, offset_ms: i64) -> Result<Vec<(i64, i64, i64, i64)>> {
+        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT CAST((r.finished_at + $3) / 86400000 AS BIGINT) AS day, COUNT(*), \
+             CAST(SUM(CASE WHEN r.state = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN r.state = 'succeeded' THEN b.manual_minutes ELSE 0 END) AS BIGINT) \
+             FROM runbook_runs r JOIN runbooks b ON b.id = r.runbook_id \
+             WHERE r.finished_at >= $1 AND r.finished_at < $2 AND r.state IN ('succeeded', 'failed') \
+             GROUP BY CAST((r.finished_at + $3) / 86400000 AS BIGINT) ORDER BY day",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .bind(offset_ms)
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.0, r.1, r.2.unwrap_or(0), r.3.unwrap_or(0))).collect())
+    }
+
     /// Runs per state right now (for `/metrics`).
     pub async fn runs_by_state(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as("SELECT state, COUNT(*) FROM runbook_runs GROUP BY state ORDER BY state")
