@@ -121,6 +121,11 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("approval_decisions_pkey", "approval_decisions.change_id", "decision"),
     ("releases_name_version_key", "releases.name, releases.version", "version"),
     ("release_changes_pkey", "release_changes.change_id", "change_id"),
+    ("runbooks_name_key", "runbooks.name", "name"),
+    ("runbook_approvals_pkey", "runbook_approvals.run_id", "approval"),
+    ("runbook_runs_schedule_due", "runbook_runs.schedule_id", "schedule_id"),
+    ("secrets_name_key", "secrets.name", "name"),
+    ("runbook_artifacts_pkey", "runbook_artifacts.run_id", "name"),
 ];
 
 impl From<DecodeError> for StoreError {

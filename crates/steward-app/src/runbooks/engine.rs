@@ -475,9 +475,10 @@ impl crate::Runbooks<'_> {
             }
         };
         let (ended, stdout) = run_process(&self, run.id, &process, out).await?;
-        let mut outputs = read_outputs(&output_file);
         let text = String::from_utf8_lossy(&stdout).trim_end().to_owned();
+        let mut outputs = Map::new();
         outputs.insert("stdout".into(), json!(text));
+        outputs.insert("outputs".into(), Value::Object(read_outputs(&output_file)));
         let exit_code = match ended {
             super::steps::Ended::Exit(c) => Some(i64::from(c)),
             _ => None,

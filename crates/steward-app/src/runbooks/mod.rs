@@ -48,7 +48,12 @@ impl Default for AutomationConfig {
     fn default() -> Self {
         AutomationConfig {
             workers: 4,
-            work_dir: std::env::temp_dir().join("steward-runs"),
+            // A folder of its own per configuration, so apps side by side (tests) never share
+            // a run's folder; `serve` sets `<data>/runs`.
+            work_dir: std::env::temp_dir().join(format!("steward-runs-{}-{}", std::process::id(), {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            })),
             secret_key: SecretKey::Ephemeral,
             ansible_playbook: "ansible-playbook".into(),
             ssh: "ssh".into(),

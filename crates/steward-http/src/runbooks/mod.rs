@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/runbooks/{id}", A, api::get)
             .doc(Op::new("A runbook with its definition, parameters and steps").ok::<RunbookDetailJson>()),
         route(M::PUT, "/api/v1/runbooks/{id}", A, api::update).doc(
-            Op::new("Save the next version (409 when the version edited is not the newest)")
+            Op::new("Save the next version (412 when the version edited is not the newest)")
                 .body::<api::UpdateBody>()
                 .ok::<RunbookDetailJson>(),
         ),
