@@ -112,7 +112,12 @@ pub(crate) fn inventory(cis: &[CiRecord], vars: &[(String, String)]) -> Value {
         h.insert("steward_criticality".into(), json!(ci.criticality));
         hosts.insert(ci.name.clone(), json!(h));
     }
-    let vars: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let mut vars: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    // Run locally, a module runs best on the controller's own Python (what Ansible's docs
+    // advise for localhost): interpreter discovery may find a `python3` that is not it.
+    if vars.get("ansible_connection").and_then(Value::as_str) == Some("local") {
+        vars.entry("ansible_python_interpreter").or_insert_with(|| json!("{{ ansible_playbook_python }}"));
+    }
     json!({ "all": { "hosts": hosts, "vars": vars } })
 }
 

@@ -135,6 +135,8 @@ impl crate::Runbooks<'_> {
     pub async fn save(self, actor: &Actor, id: Option<(i64, i64)>, text: &str) -> Result<(i64, i64)> {
         actor.require(Permission::ManageRunbooks)?;
         let r = yaml::parse(text)?;
+        // The library comes first, so a desk's own runbooks never keep it out.
+        self.ensure_library().await?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let (id, version) = match id {

@@ -1,6 +1,6 @@
 //! Templates in runbook steps: `{{ params.path }}`, `{{ steps.disk.stdout }}`,
 //! `{{ steps.api.outputs.token }}`, `{{ secrets.deploy_key }}`, `{{ run.id }}`,
-//! `{{ run.artifacts }}`, `{{ ci.name }}`, `{{ ticket.number }}`. Hand-rolled because the
+//! `{{ run.artifacts }}`, `{{ ci.name }}`, `{{ ticket.number }}`; `\{{` is a literal `{{`. Hand-rolled because the
 //! language is this small list of references and nothing else (no expressions, no loops): a
 //! template engine would accept far more than a definition may say.
 
@@ -70,6 +70,12 @@ impl Template {
         let mut parts = Vec::new();
         let mut rest = source;
         while let Some(open) = rest.find("{{") {
+            // `\{{` is a literal `{{` (Jinja for Ansible, say), not a reference.
+            if rest[..open].ends_with('\\') {
+                parts.push(Part::Text(format!("{}{{{{", &rest[..open - 1])));
+                rest = &rest[open + 2..];
+                continue;
+            }
             if open > 0 {
                 parts.push(Part::Text(rest[..open].to_owned()));
             }
@@ -160,5 +166,7 @@ mod tests {
             assert!(Template::parse("argv", bad).is_err(), "{bad}");
         }
         assert_eq!(Template::parse("url", "plain").unwrap().references().count(), 0);
+        let jinja = Template::parse("vars", "\\{{ ansible_playbook_python }} {{ params.path }}").unwrap();
+        assert_eq!(jinja.render(&Map).unwrap(), "{{ ansible_playbook_python }} /var/log");
     }
 }

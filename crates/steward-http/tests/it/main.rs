@@ -27,6 +27,7 @@ mod problems;
 mod replies;
 mod reports;
 mod reviews;
+mod runbook_tools;
 mod runbook_triggers;
 mod runbooks;
 mod schema_fuzz;
