@@ -5,6 +5,7 @@
 mod changes;
 mod history;
 mod knowledge;
+mod runbooks;
 
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
 
@@ -401,6 +402,7 @@ impl App {
         self.seed_demo_cmdb(&lead, major.id).await?;
         self.seed_demo_knowledge(&people, major.id).await?;
         self.seed_demo_changes(&people).await?;
+        self.seed_demo_runbooks(&people).await?;
         Ok(true)
     }
 

@@ -23,6 +23,9 @@ fn zone_of(name: &str) -> Result<jiff::tz::TimeZone> {
 
 /// `label=value` pairs, one per line or comma-separated.
 fn matchers(text: &str) -> Result<Vec<(String, String)>> {
+    if text.len() > 2000 || text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::invalid("matchers", "at most 2000 characters, no control characters"));
+    }
     let pairs: Vec<(String, String)> = text
         .split([',', '\n'])
         .map(str::trim)

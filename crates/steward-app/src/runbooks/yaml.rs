@@ -14,7 +14,7 @@ use steward_core::runbooks::{
 use crate::{AppError, Result};
 
 /// A definition is at most this much YAML.
-pub const MAX_YAML: usize = 512 * 1024;
+pub const MAX_YAML: usize = 128 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -307,7 +307,7 @@ fn step(s: StepYaml) -> Result<Step> {
 /// Reads and checks a definition.
 pub fn parse(yaml: &str) -> Result<Runbook> {
     if yaml.len() > MAX_YAML {
-        return Err(invalid("definition", "a runbook is at most 512 KiB of YAML"));
+        return Err(invalid("definition", "a runbook is at most 128 KiB of YAML"));
     }
     let raw: RunbookYaml =
         yaml_serde::from_str(yaml).map_err(|e| invalid("definition", format!("not a runbook in YAML: {e}")))?;

@@ -149,7 +149,14 @@ fn operation(route: &Route, op: &Op, schemas: &mut Schemas) -> Value {
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } }))
+        .map(|name| {
+            // Every path parameter is a row id, except a `name` (a secret's, an artefact's).
+            let schema = match name {
+                "name" => json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,200}$" }),
+                _ => json!({ "type": "integer", "format": "int64" }),
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
+        })
         .collect();
     if let Some(query) = op.query {
         params.extend(query().into_iter().filter_map(|p| serde_json::to_value(p).ok()));

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use steward_app::runbooks::RunRequest;
 use steward_core::ids::{CiId, TicketId};
@@ -41,7 +41,7 @@ pub async fn list(
 pub struct DefinitionBody {
     /// The runbook as YAML: `name`, `params`, `steps` (each `id`, `kind`: command, ssh, http
     /// or ansible, and its fields), `rollback`, `approval`, `concurrency`, `manual_minutes`.
-    #[schema(min_length = 1, max_length = 524288, pattern = "@nonblank_text")]
+    #[schema(min_length = 1, max_length = 131072, pattern = "@nonblank_text")]
     definition: String,
 }
 
@@ -59,10 +59,10 @@ pub async fn create(
 pub async fn validate(
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<DefinitionBody>,
-) -> ApiResult<Json<ValidationJson>> {
+) -> ApiResult<Json<RunbookCheckJson>> {
     actor.require(steward_core::identity::Permission::RunRunbooks)?;
     let r = steward_app::runbooks::validate(&b.definition)?;
-    Ok(Json(ValidationJson::from(&r)))
+    Ok(Json(RunbookCheckJson::from(&r)))
 }
 
 pub async fn get(
@@ -77,7 +77,7 @@ pub async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
-    #[schema(min_length = 1, max_length = 524288, pattern = "@nonblank_text")]
+    #[schema(min_length = 1, max_length = 131072, pattern = "@nonblank_text")]
     definition: String,
     /// The version edited (409 when another was saved since).
     #[schema(minimum = 1)]
@@ -111,17 +111,11 @@ pub async fn export(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let v = state.app.runbooks().get(&actor, id).await?;
-    let file: String =
-        v.record.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/yaml; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.yaml\"")),
-        ],
-        v.record.definition,
-    )
-        .into_response())
+    Ok(crate::web::download(YAML, &super::file_name(&v.record.name, "yaml"), v.record.definition.into_bytes()))
 }
+
+/// The media type of a definition file.
+pub const YAML: &str = "text/yaml; charset=utf-8";
 
 /// Parameter values as JSON gives them: strings, numbers or booleans.
 pub fn values(params: BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
@@ -186,13 +180,17 @@ pub fn filter(q: &RunsQuery) -> Result<RunFilter, ApiError> {
         Some(s) => Some(RunState::parse(s).map_err(|e| steward_app::AppError::invalid("state", e.message))?),
         None => None,
     };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(steward_app::AppError::invalid("limit", "1–500 runs").into());
+    }
     Ok(RunFilter {
         runbook_id: q.runbook_id,
         state,
         ci_id: q.ci_id,
         ticket_id: q.ticket_id,
         before: q.before,
-        limit: q.limit.unwrap_or(50).clamp(1, 500),
+        limit,
     })
 }
 
@@ -220,6 +218,7 @@ pub async fn run(
 pub struct OutputQuery {
     /// Chunks after this `seq` (0: from the start).
     #[serde(default)]
+    #[param(minimum = 0)]
     after: i64,
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
@@ -230,10 +229,14 @@ pub async fn output(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<OutputQuery>,
-) -> ApiResult<Json<Items<OutputJson>>> {
+) -> ApiResult<Json<Items<RunOutputJson>>> {
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) || q.after < 0 {
+        return Err(steward_app::AppError::invalid("limit", "1–1000 chunks after a `seq` of 0 or more").into());
+    }
     state.app.runbooks().run(&actor, id).await?;
-    let chunks = state.app.runbooks().output(&actor, id, q.after, q.limit.unwrap_or(500)).await?;
-    Ok(Json(Items::of(chunks.iter(), OutputJson::from)))
+    let chunks = state.app.runbooks().output(&actor, id, q.after, limit).await?;
+    Ok(Json(Items::of(chunks.iter(), RunOutputJson::from)))
 }
 
 pub async fn artifact(
@@ -242,15 +245,7 @@ pub async fn artifact(
     ApiPath((id, name)): ApiPath<(i64, String)>,
 ) -> ApiResult<Response> {
     let data = state.app.runbooks().artifact(&actor, id, &name).await?;
-    let file: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        data,
-    )
-        .into_response())
+    Ok(crate::web::download("application/octet-stream", &super::file_name(&name, ""), data))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -288,9 +283,9 @@ pub async fn schedules(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Items<ScheduleJson>>> {
+) -> ApiResult<Json<Items<RunbookScheduleJson>>> {
     let found = state.app.runbooks().schedules(&actor, Some(id)).await?;
-    Ok(Json(Items::of(found.iter(), ScheduleJson::from)))
+    Ok(Json(Items::of(found.iter(), RunbookScheduleJson::from)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -317,7 +312,7 @@ pub async fn add_schedule(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ScheduleBody>,
-) -> ApiResult<(StatusCode, Json<ScheduleJson>)> {
+) -> ApiResult<(StatusCode, Json<RunbookScheduleJson>)> {
     let sid = state
         .app
         .runbooks()
@@ -325,7 +320,7 @@ pub async fn add_schedule(
         .await?;
     let found = state.app.runbooks().schedules(&actor, Some(id)).await?;
     let s = found.iter().find(|s| s.id == sid).ok_or(steward_app::AppError::NotFound("schedule"))?;
-    Ok((StatusCode::CREATED, Json(ScheduleJson::from(s))))
+    Ok((StatusCode::CREATED, Json(RunbookScheduleJson::from(s))))
 }
 
 pub async fn remove_schedule(
@@ -341,9 +336,9 @@ pub async fn triggers(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Items<TriggerJson>>> {
+) -> ApiResult<Json<Items<AlertTriggerJson>>> {
     let found = state.app.runbooks().alert_triggers(&actor, Some(id)).await?;
-    Ok(Json(Items::of(found.iter(), TriggerJson::from)))
+    Ok(Json(Items::of(found.iter(), AlertTriggerJson::from)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -363,11 +358,11 @@ pub async fn add_trigger(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<TriggerBody>,
-) -> ApiResult<(StatusCode, Json<TriggerJson>)> {
+) -> ApiResult<(StatusCode, Json<AlertTriggerJson>)> {
     let tid = state.app.runbooks().add_alert_trigger(&actor, id, &b.matchers, values(b.params)?).await?;
     let found = state.app.runbooks().alert_triggers(&actor, Some(id)).await?;
     let t = found.iter().find(|t| t.id == tid).ok_or(steward_app::AppError::NotFound("trigger"))?;
-    Ok((StatusCode::CREATED, Json(TriggerJson::from(t))))
+    Ok((StatusCode::CREATED, Json(AlertTriggerJson::from(t))))
 }
 
 pub async fn remove_trigger(
@@ -382,9 +377,9 @@ pub async fn remove_trigger(
 pub async fn secrets(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Items<SecretJson>>> {
+) -> ApiResult<Json<Items<SecretNameJson>>> {
     let found = state.app.runbooks().secrets(&actor).await?;
-    Ok(Json(Items::of(found.iter(), SecretJson::from)))
+    Ok(Json(Items::of(found.iter(), SecretNameJson::from)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -417,10 +412,10 @@ pub async fn delete_secret(
 pub async fn grants(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-) -> ApiResult<Json<Items<GrantJson>>> {
+) -> ApiResult<Json<Items<JitGrantJson>>> {
     let found = state.app.runbooks().grants(&actor).await?;
     let now = state.app.now();
-    Ok(Json(Items::of(found.iter(), |g| GrantJson::of(g, now))))
+    Ok(Json(Items::of(found.iter(), |g| JitGrantJson::of(g, now))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -439,15 +434,15 @@ pub async fn request_grant(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<GrantBody>,
-) -> ApiResult<(StatusCode, Json<GrantJson>)> {
+) -> ApiResult<(StatusCode, Json<JitGrantJson>)> {
     let id = state.app.runbooks().request_grant(&actor, &b.ci_ids, &b.reason, b.minutes).await?;
     grant_answer(&state, &actor, id).await.map(|j| (StatusCode::CREATED, j))
 }
 
-async fn grant_answer(state: &AppState, actor: &steward_app::Actor, id: i64) -> ApiResult<Json<GrantJson>> {
+async fn grant_answer(state: &AppState, actor: &steward_app::Actor, id: i64) -> ApiResult<Json<JitGrantJson>> {
     let found = state.app.runbooks().grants(actor).await?;
     let g = found.iter().find(|g| g.grant.id == id).ok_or(steward_app::AppError::NotFound("grant"))?;
-    Ok(Json(GrantJson::of(g, state.app.now())))
+    Ok(Json(JitGrantJson::of(g, state.app.now())))
 }
 
 pub async fn decide_grant(
@@ -455,7 +450,7 @@ pub async fn decide_grant(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DecisionBody>,
-) -> ApiResult<Json<GrantJson>> {
+) -> ApiResult<Json<JitGrantJson>> {
     state.app.runbooks().decide_grant(&actor, id, b.approve, &b.comment).await?;
     grant_answer(&state, &actor, id).await
 }
@@ -464,15 +459,15 @@ pub async fn revoke_grant(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<GrantJson>> {
+) -> ApiResult<Json<JitGrantJson>> {
     state.app.runbooks().revoke_grant(&actor, id).await?;
     grant_answer(&state, &actor, id).await
 }
 
 #[derive(serde::Serialize, ToSchema)]
-pub struct ReportJson {
+pub struct AutomationReportJson {
     /// One entry per day with finished runs: `YYYY-MM-DD`, runs, succeeded, minutes saved.
-    days: Vec<ReportDayJson>,
+    days: Vec<AutomationDayJson>,
     runs: i64,
     succeeded: i64,
     /// Percent; absent with no run.
@@ -482,7 +477,7 @@ pub struct ReportJson {
 }
 
 #[derive(serde::Serialize, ToSchema)]
-pub struct ReportDayJson {
+pub struct AutomationDayJson {
     day: String,
     runs: i64,
     succeeded: i64,
@@ -500,13 +495,17 @@ pub async fn report(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<ReportQuery>,
-) -> ApiResult<Json<ReportJson>> {
-    let r = state.app.runbooks().report(&actor, q.days.unwrap_or(30)).await?;
-    Ok(Json(ReportJson {
+) -> ApiResult<Json<AutomationReportJson>> {
+    let days = q.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(steward_app::AppError::invalid("days", "1–366 days").into());
+    }
+    let r = state.app.runbooks().report(&actor, days).await?;
+    Ok(Json(AutomationReportJson {
         days: r
             .days
             .iter()
-            .map(|d| ReportDayJson { day: d.0.to_string(), runs: d.1, succeeded: d.2, minutes_saved: d.3 })
+            .map(|d| AutomationDayJson { day: d.0.to_string(), runs: d.1, succeeded: d.2, minutes_saved: d.3 })
             .collect(),
         runs: r.runs,
         succeeded: r.succeeded,

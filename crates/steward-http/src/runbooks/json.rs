@@ -7,7 +7,7 @@ use steward_store::{AlertTriggerRecord, GrantRecord, OutputChunk, RunRecord, Sch
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
-pub struct ParamJson {
+pub struct RunbookParamJson {
     name: String,
     label: String,
     /// `string`, `number`, `bool`, `enum`, `ci` or `secret` (a secret's name).
@@ -19,7 +19,7 @@ pub struct ParamJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct StepJson {
+pub struct RunbookStepJson {
     id: String,
     name: String,
     /// `command`, `ssh`, `http` or `ansible`.
@@ -64,17 +64,17 @@ pub struct RunbookDetailJson {
     runbook: RunbookJson,
     /// The definition as written (YAML).
     definition: String,
-    params: Vec<ParamJson>,
-    steps: Vec<StepJson>,
+    params: Vec<RunbookParamJson>,
+    steps: Vec<RunbookStepJson>,
     concurrency: u32,
     target_concurrency: u32,
 }
 
-pub fn params(v: &RunbookView) -> Vec<ParamJson> {
+pub fn params(v: &RunbookView) -> Vec<RunbookParamJson> {
     v.runbook
         .params
         .iter()
-        .map(|p| ParamJson {
+        .map(|p| RunbookParamJson {
             name: p.name.clone(),
             label: p.label.clone(),
             kind: p.kind.as_str(),
@@ -85,11 +85,11 @@ pub fn params(v: &RunbookView) -> Vec<ParamJson> {
         .collect()
 }
 
-pub fn steps(r: &steward_core::runbooks::Runbook) -> Vec<StepJson> {
+pub fn steps(r: &steward_core::runbooks::Runbook) -> Vec<RunbookStepJson> {
     let main = r.steps.len();
     r.all_steps()
         .enumerate()
-        .map(|(i, s)| StepJson {
+        .map(|(i, s)| RunbookStepJson {
             id: s.id.clone(),
             name: s.name.clone(),
             kind: s.action.kind(),
@@ -116,19 +116,19 @@ impl From<&RunbookView> for RunbookDetailJson {
 
 /// Whether the definition would be accepted, and what it holds.
 #[derive(Serialize, ToSchema)]
-pub struct ValidationJson {
+pub struct RunbookCheckJson {
     name: String,
     params: usize,
-    steps: Vec<StepJson>,
+    steps: Vec<RunbookStepJson>,
     /// Secrets it names (each must be in the secret store when it runs).
     secrets: Vec<String>,
     /// Whether an Ansible step is among them (it needs `ansible-playbook` on the node).
     uses_ansible: bool,
 }
 
-impl From<&steward_core::runbooks::Runbook> for ValidationJson {
+impl From<&steward_core::runbooks::Runbook> for RunbookCheckJson {
     fn from(r: &steward_core::runbooks::Runbook) -> Self {
-        ValidationJson {
+        RunbookCheckJson {
             name: r.name.clone(),
             params: r.params.len(),
             steps: steps(r),
@@ -211,7 +211,7 @@ impl RunPage {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RunStepJson {
+pub struct RunStepStateJson {
     id: String,
     name: String,
     kind: String,
@@ -228,7 +228,7 @@ pub struct RunStepJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RunApprovalJson {
+pub struct RunDecisionJson {
     /// The gated step, or empty for the run's own gate.
     step: String,
     approver: String,
@@ -238,13 +238,13 @@ pub struct RunApprovalJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ArtifactJson {
+pub struct RunArtifactJson {
     name: String,
     size: i64,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct TargetJson {
+pub struct RunTargetJson {
     id: i64,
     name: String,
     class: String,
@@ -255,10 +255,10 @@ pub struct TargetJson {
 pub struct RunDetailJson {
     #[serde(flatten)]
     run: RunJson,
-    steps: Vec<RunStepJson>,
-    targets: Vec<TargetJson>,
-    approvals: Vec<RunApprovalJson>,
-    artifacts: Vec<ArtifactJson>,
+    steps: Vec<RunStepStateJson>,
+    targets: Vec<RunTargetJson>,
+    approvals: Vec<RunDecisionJson>,
+    artifacts: Vec<RunArtifactJson>,
     /// Who may decide, while it waits for approval.
     waiting_for: Option<String>,
 }
@@ -270,7 +270,7 @@ impl From<&RunView> for RunDetailJson {
             steps: v
                 .steps
                 .iter()
-                .map(|s| RunStepJson {
+                .map(|s| RunStepStateJson {
                     id: s.key.clone(),
                     name: s.name.clone(),
                     kind: s.kind.clone(),
@@ -286,12 +286,12 @@ impl From<&RunView> for RunDetailJson {
             targets: v
                 .targets
                 .iter()
-                .map(|c| TargetJson { id: c.id.get(), name: c.name.clone(), class: c.class.clone(), criticality: c.criticality })
+                .map(|c| RunTargetJson { id: c.id.get(), name: c.name.clone(), class: c.class.clone(), criticality: c.criticality })
                 .collect(),
             approvals: v
                 .approvals
                 .iter()
-                .map(|a| RunApprovalJson {
+                .map(|a| RunDecisionJson {
                     step: a.0.clone(),
                     approver: a.1.clone(),
                     approve: a.2,
@@ -299,14 +299,14 @@ impl From<&RunView> for RunDetailJson {
                     at: a.4.to_string(),
                 })
                 .collect(),
-            artifacts: v.artifacts.iter().map(|a| ArtifactJson { name: a.0.clone(), size: a.1 }).collect(),
+            artifacts: v.artifacts.iter().map(|a| RunArtifactJson { name: a.0.clone(), size: a.1 }).collect(),
             waiting_for: v.waiting_for.as_ref().map(|(_, g)| steward_app::runbooks::describe_gate(g)),
         }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct OutputJson {
+pub struct RunOutputJson {
     seq: i64,
     /// The step's index in the run (main steps, then rollback steps).
     step: i64,
@@ -314,14 +314,14 @@ pub struct OutputJson {
     text: String,
 }
 
-impl From<&OutputChunk> for OutputJson {
+impl From<&OutputChunk> for RunOutputJson {
     fn from(c: &OutputChunk) -> Self {
-        OutputJson { seq: c.seq, step: c.step_idx, at: c.at.to_string(), text: c.text.clone() }
+        RunOutputJson { seq: c.seq, step: c.step_idx, at: c.at.to_string(), text: c.text.clone() }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ScheduleJson {
+pub struct RunbookScheduleJson {
     id: i64,
     runbook_id: i64,
     cron: String,
@@ -332,9 +332,9 @@ pub struct ScheduleJson {
     next_at: String,
 }
 
-impl From<&ScheduleRecord> for ScheduleJson {
+impl From<&ScheduleRecord> for RunbookScheduleJson {
     fn from(s: &ScheduleRecord) -> Self {
-        ScheduleJson {
+        RunbookScheduleJson {
             id: s.id,
             runbook_id: s.runbook_id,
             cron: s.cron.clone(),
@@ -348,7 +348,7 @@ impl From<&ScheduleRecord> for ScheduleJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct TriggerJson {
+pub struct AlertTriggerJson {
     id: i64,
     runbook_id: i64,
     /// `label=value` lines, all of which a firing alert must carry.
@@ -356,9 +356,9 @@ pub struct TriggerJson {
     params: serde_json::Value,
 }
 
-impl From<&AlertTriggerRecord> for TriggerJson {
+impl From<&AlertTriggerRecord> for AlertTriggerJson {
     fn from(t: &AlertTriggerRecord) -> Self {
-        TriggerJson {
+        AlertTriggerJson {
             id: t.id,
             runbook_id: t.runbook_id,
             matchers: t.matchers.clone(),
@@ -368,20 +368,20 @@ impl From<&AlertTriggerRecord> for TriggerJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SecretJson {
+pub struct SecretNameJson {
     name: String,
     updated_by: String,
     updated_at: String,
 }
 
-impl From<&(String, String, jiff::Timestamp)> for SecretJson {
+impl From<&(String, String, jiff::Timestamp)> for SecretNameJson {
     fn from(s: &(String, String, jiff::Timestamp)) -> Self {
-        SecretJson { name: s.0.clone(), updated_by: s.1.clone(), updated_at: s.2.to_string() }
+        SecretNameJson { name: s.0.clone(), updated_by: s.1.clone(), updated_at: s.2.to_string() }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct GrantJson {
+pub struct JitGrantJson {
     id: i64,
     user: String,
     cis: Vec<String>,
@@ -397,9 +397,9 @@ pub struct GrantJson {
     comment: String,
 }
 
-impl GrantJson {
-    pub fn of(g: &GrantRecord, now: jiff::Timestamp) -> GrantJson {
-        GrantJson {
+impl JitGrantJson {
+    pub fn of(g: &GrantRecord, now: jiff::Timestamp) -> JitGrantJson {
+        JitGrantJson {
             id: g.grant.id,
             user: g.username.clone(),
             cis: g.ci_names.clone(),

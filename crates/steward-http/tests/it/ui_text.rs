@@ -18,7 +18,7 @@ fn catalogue(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The text a reader sees: no tags, scripts, styles or `<code>`; entities decoded.
+/// The text a reader sees: no tags, scripts, styles, `<code>` or editors; entities decoded.
 fn visible_text(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = html;
@@ -36,6 +36,9 @@ fn visible_text(html: &str) -> Vec<String> {
         } else if rest.starts_with("<code") {
             // An identifier shown on purpose (an attribute's name to type, stored JSON).
             "</code>"
+        } else if rest.starts_with("<textarea") {
+            // An editor's content is the user's own text (a runbook's YAML), as in `<code>`.
+            "</textarea>"
         } else {
             ">"
         };
@@ -161,6 +164,8 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .items[0]
         .0
         .id;
+    let runbook = app.app.runbooks().list(&actor, false).await.unwrap()[0].record.id;
+    let run = app.app.runbooks().runs(&actor, &steward_store::RunFilter { limit: 1, ..Default::default() }).await.unwrap()[0].id;
     let paths: Vec<String> = steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -169,14 +174,21 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
             !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/live"]
                 .iter()
                 .any(|x| p.starts_with(x))
-                // Downloads, not pages.
+                // Downloads and streams, not pages.
                 && !p.contains("/export.")
+                && !p.ends_with("/export")
+                && !p.ends_with("/live")
+                && !p.contains("{name}")
         })
         .map(|p| {
             let id = if p.starts_with("/cmdb/") {
                 ci.to_string()
             } else if p.starts_with("/changes/releases/") {
                 release.to_string()
+            } else if p.starts_with("/runbooks/runs/") {
+                run.to_string()
+            } else if p.starts_with("/runbooks/") {
+                runbook.to_string()
             } else if p.starts_with("/changes/") {
                 change.to_string()
             } else if p.starts_with("/problems/") {

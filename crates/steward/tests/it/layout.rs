@@ -31,8 +31,11 @@ fn pages(incidents: &[String], more: &[(&str, String)]) -> Vec<String> {
             !["/api/", "/static/", "/healthz", "/readyz", "/metrics", "/login", "/live"]
                 .iter()
                 .any(|x| p.starts_with(x))
-                // Downloads, not pages.
+                // Downloads and streams, not pages.
                 && !p.contains("/export.")
+                && !p.ends_with("/export")
+                && !p.ends_with("/live")
+                && !p.contains("{name}")
         })
         .flat_map(|p| {
             let mut ids = vec!["1".to_owned()];

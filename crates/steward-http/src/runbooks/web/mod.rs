@@ -330,7 +330,6 @@ pub async fn export(
     ApiPath(id): ApiPath<i64>,
 ) -> WebResult {
     let v = state.app.runbooks().get(&actor, id).await?;
-    let file: String =
-        v.record.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    Ok(crate::web::download("application/yaml; charset=utf-8", &format!("{file}.yaml"), v.record.definition.into_bytes()))
+    let file = super::file_name(&v.record.name, "yaml");
+    Ok(crate::web::download(super::api::YAML, &file, v.record.definition.into_bytes()))
 }

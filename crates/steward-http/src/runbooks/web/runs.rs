@@ -138,8 +138,7 @@ pub async fn artifact(
     ApiPath((id, name)): ApiPath<(i64, String)>,
 ) -> WebResult {
     let data = state.app.runbooks().artifact(&actor, id, &name).await?;
-    let file: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
-    Ok(crate::web::download("application/octet-stream", &file, data))
+    Ok(crate::web::download("application/octet-stream", &crate::runbooks::file_name(&name, ""), data))
 }
 
 /// What the live page hears: new output, and the run's and its steps' states.

@@ -20,8 +20,8 @@ pub(super) fn encode_runbook(id: i64, event: &RunbookEvent) -> Encoded {
             r("set_alert_trigger").after(json!({ "trigger_id": id, "matchers": matchers }))
         }
         RunbookEvent::AlertTriggerRemoved { id } => r("remove_alert_trigger").before(json!({ "trigger_id": id })),
-        RunbookEvent::SecretSet { name } => r("set_secret").after(json!({ "secret": name })),
-        RunbookEvent::SecretRemoved { name } => r("remove_secret").before(json!({ "secret": name })),
+        RunbookEvent::SecretSet { name } => r("set_secret").after(json!({ "secret_name": name })),
+        RunbookEvent::SecretRemoved { name } => r("remove_secret").before(json!({ "secret_name": name })),
     }
 }
 
@@ -44,8 +44,8 @@ pub(super) fn decode_runbook_v1(s: &Stored<'_>) -> Decoded<RunbookEvent> {
             RunbookEvent::AlertTriggerSet { id: a.int("trigger_id")?, matchers: a.text("matchers")? }
         }
         "remove_alert_trigger" => RunbookEvent::AlertTriggerRemoved { id: b()?.int("trigger_id")? },
-        "set_secret" => RunbookEvent::SecretSet { name: a()?.text("secret")? },
-        "remove_secret" => RunbookEvent::SecretRemoved { name: b()?.text("secret")? },
+        "set_secret" => RunbookEvent::SecretSet { name: a()?.text("secret_name")? },
+        "remove_secret" => RunbookEvent::SecretRemoved { name: b()?.text("secret_name")? },
         other => return Err(format!("unknown action `{other}`")),
     })
 }
