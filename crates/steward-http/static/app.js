@@ -263,11 +263,12 @@ document.addEventListener("input", (event) => {
 // run's and its steps' states until the run ends. The text goes in as text, never as HTML.
 (() => {
   const out = document.getElementById("run-output");
-  if (!out || typeof EventSource === "undefined") return;
+  // A finished run's page came with all its output; a running one's goes on from there.
+  if (!out || out.dataset.live !== "1" || typeof EventSource === "undefined") return;
   const run = out.dataset.run;
-  let after = 0;
+  let after = Number(out.dataset.after) || 0;
   let ended = false;
-  const source = new EventSource("/runbooks/runs/" + encodeURIComponent(run) + "/live?after=0");
+  const source = new EventSource("/runbooks/runs/" + encodeURIComponent(run) + "/live?after=" + after);
   source.addEventListener("run", (event) => {
     const tick = JSON.parse(event.data);
     const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
@@ -293,7 +294,7 @@ document.addEventListener("input", (event) => {
       ended = true;
       source.close();
       // The run ended while on screen: show its final page (states, artefacts) once.
-      if (out.dataset.live === "1") setTimeout(() => window.location.reload(), 300);
+      setTimeout(() => window.location.reload(), 300);
     }
   });
   source.addEventListener("error", () => {

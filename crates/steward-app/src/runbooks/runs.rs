@@ -343,6 +343,8 @@ pub struct AutomationReport {
     pub runs: i64,
     pub succeeded: i64,
     pub minutes_saved: i64,
+    /// Runs per state now (waiting, queued and running ones among them).
+    pub by_state: Vec<(String, i64)>,
 }
 
 impl AutomationReport {
@@ -355,7 +357,10 @@ impl AutomationReport {
 impl crate::Runbooks<'_> {
     /// The last `days` days (today included) in the report zone.
     pub async fn report(self, actor: &Actor, days: i64) -> Result<AutomationReport> {
-        actor.require(Permission::RunRunbooks)?;
+        // Those who run runbooks, and `/metrics`' scrapers.
+        if !actor.can(Permission::RunRunbooks) {
+            actor.require(Permission::ReadMetrics)?;
+        }
         let days = days.clamp(1, 366);
         let now = self.now();
         let zone = &self.config.report_zone;
@@ -364,7 +369,7 @@ impl crate::Runbooks<'_> {
         let first = today.checked_sub(jiff::Span::new().days(days - 1)).unwrap_or(today);
         let from = zone.to_timestamp(first.to_datetime(jiff::civil::Time::midnight())).unwrap_or(now);
         let rows = self.store.run_days(from, now.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now), offset_ms).await?;
-        let mut report = AutomationReport::default();
+        let mut report = AutomationReport { by_state: self.store.runs_by_state().await?, ..AutomationReport::default() };
         for (day, runs, ok, minutes) in rows {
             let date = jiff::civil::date(1970, 1, 1).checked_add(jiff::Span::new().days(day)).unwrap_or(today);
             report.days.push((date, runs, ok, minutes));

@@ -151,8 +151,43 @@ impl Collector for ChangeCollector {
     }
 }
 
+/// Automation's figures of the last 30 days and its runs by state, read at scrape time.
+#[derive(Debug, Default)]
+struct AutomationCollector(Mutex<steward_app::runbooks::AutomationReport>);
+
+impl Collector for AutomationCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let r = self.0.lock().map_err(|_| std::fmt::Error)?;
+        let gauges: [(&str, &str, Option<Unit>, f64); 3] = [
+            ("runbook_runs_finished_30d", "Runbook runs finished in the last 30 days", None, r.runs as f64),
+            ("runbook_success_ratio", "Succeeded ÷ finished runbook runs, last 30 days", None, r.success_rate().unwrap_or(0.0) / 100.0),
+            (
+                "runbook_time_saved_30d",
+                "Manual work saved by successful runs (manual minutes per runbook × runs), last 30 days",
+                Some(Unit::Seconds),
+                r.minutes_saved as f64 * 60.0,
+            ),
+        ];
+        for (name, help, unit, value) in gauges {
+            encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)?;
+        }
+        let mut family = encoder.encode_descriptor("runbook_runs", "Runbook runs by state now", None, MetricType::Gauge)?;
+        for state in steward_core::runbooks::RunState::ALL {
+            let n = r.by_state.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
+            family.encode_family(&StateLabels { state: state.as_str().to_owned() })?.encode_gauge(&n)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
 pub struct Metrics {
     registry: Registry,
+    automation: Arc<AutomationCollector>,
     reports: Arc<ReportCollector>,
     changes: Arc<ChangeCollector>,
     requests: Family<RequestLabels, Counter>,
@@ -196,7 +231,9 @@ impl Metrics {
         registry.register_collector(Box::new(reports.clone()));
         let changes = Arc::new(ChangeCollector::default());
         registry.register_collector(Box::new(changes.clone()));
-        Metrics { registry, reports, changes, requests, latency, open_incidents, sla_breaches }
+        let automation = Arc::new(AutomationCollector::default());
+        registry.register_collector(Box::new(automation.clone()));
+        Metrics { registry, automation, reports, changes, requests, latency, open_incidents, sla_breaches }
     }
 
     pub fn encode(&self) -> String {
@@ -273,6 +310,10 @@ pub async fn scrape(
     let changes = state.app.changes().figures(&actor, 30).await?;
     if let Ok(mut m) = state.metrics.changes.0.lock() {
         *m = changes;
+    }
+    let automation = state.app.runbooks().report(&actor, 30).await?;
+    if let Ok(mut m) = state.metrics.automation.0.lock() {
+        *m = automation;
     }
     let format = format::Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let open = state.metrics.encode();

@@ -62,6 +62,9 @@ struct HomePage<'a> {
     sections: Vec<Section>,
     load: Vec<Load>,
     can_raise: bool,
+    /// Automation over the last 30 days: runs finished, success rate, time saved, runs waiting
+    /// for approval — for those who run runbooks.
+    automation: Option<(i64, String, String, i64)>,
 }
 
 fn query(f: impl FnOnce(&mut TicketQuery)) -> TicketQuery {
@@ -229,12 +232,21 @@ pub async fn home(
             rows,
         });
     }
+    let automation = if actor.can(Permission::RunRunbooks) {
+        let r = state.app.runbooks().report(&actor, 30).await?;
+        let waiting = r.by_state.iter().find(|(s, _)| s == "awaiting_approval").map_or(0, |(_, n)| *n);
+        let rate = r.success_rate().map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %"));
+        Some((r.runs, rate, crate::web::duration_text(page.t, r.minutes_saved), waiting))
+    } else {
+        None
+    };
     Ok(render(&HomePage {
         role_key: role_key(actor.user.role),
         teams,
         sections,
         load,
         can_raise: actor.can(Permission::RaiseTickets),
+        automation,
         page,
     }))
 }

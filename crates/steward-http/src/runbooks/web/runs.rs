@@ -27,6 +27,8 @@ pub struct RunsQuery {
     #[serde(default)]
     state: String,
     runbook: Option<i64>,
+    ci: Option<i64>,
+    ticket: Option<i64>,
     before: Option<i64>,
 }
 
@@ -39,6 +41,8 @@ struct ListPage<'a> {
     runbook: Option<i64>,
     next_before: Option<i64>,
     states: &'static [RunState],
+    /// The filters other than the state and the page, as a query to keep.
+    keep: String,
 }
 
 pub async fn list(
@@ -49,10 +53,21 @@ pub async fn list(
     ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> WebResult {
     let run_state = RunState::parse(&q.state).ok();
-    let filter = RunFilter { runbook_id: q.runbook, state: run_state, before: q.before, limit: PAGE, ..RunFilter::default() };
+    let filter = RunFilter {
+        runbook_id: q.runbook,
+        state: run_state,
+        ci_id: q.ci,
+        ticket_id: q.ticket,
+        before: q.before,
+        limit: PAGE,
+    };
     let runs = state.app.runbooks().runs(&actor, &filter).await?;
     let next_before = (runs.len() as i64 >= PAGE).then(|| runs.last().map(|r| r.id)).flatten();
     let page = Page::new(&state, &actor, &headers, &uri, "runbooks.runs");
+    let keep = [("runbook", q.runbook), ("ci", q.ci), ("ticket", q.ticket)]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("&{k}={v}")))
+        .collect();
     Ok(render(&ListPage {
         page,
         runs,
@@ -60,6 +75,7 @@ pub async fn list(
         runbook: q.runbook,
         next_before,
         states: RunState::ALL,
+        keep,
     }))
 }
 
@@ -71,6 +87,9 @@ struct RunPage<'a> {
     params: Vec<(String, String)>,
     may_decide: bool,
     waiting_for: String,
+    /// The output stored so far, and the last chunk's `seq` (the live view goes on from it).
+    output: String,
+    last_seq: i64,
 }
 
 impl RunPage<'_> {
@@ -95,7 +114,10 @@ pub async fn detail(
     page.title = format!("{} #{}", v.record.runbook, v.record.id);
     let may_decide = v.waiting_for.is_some() && v.record.requested_by != Some(actor.user.id.get());
     let waiting_for = v.waiting_for.as_ref().map(|(_, g)| gate_text(&page, g)).unwrap_or_default();
-    Ok(render(&RunPage { page, v, params, may_decide, waiting_for }))
+    let chunks = state.app.runbooks().output(&actor, id, 0, 1000).await?;
+    let last_seq = chunks.last().map_or(0, |c| c.seq);
+    let output = chunks.into_iter().map(|c| c.text).collect();
+    Ok(render(&RunPage { page, v, params, may_decide, waiting_for, output, last_seq }))
 }
 
 /// Who may decide at a gate, in the reader's language.
