@@ -125,6 +125,8 @@ enum BenchCommand {
     Cmdb(bench::CmdbBench),
     /// Conflict detection against many scheduled changes over a large CMDB, and the calendar
     Changes(bench::ChangeBench),
+    /// Runbooks: scheduled runs' start drift, the executor's per-step time, the runs page
+    Runbooks(bench::RunbookBench),
     /// Alertmanager webhooks of 50 alerts (20 % new), 4 senders: alerts/s and latency
     Alerts(bench::AlertBench),
     /// Render adversarial Markdown at growing sizes: time per KiB stays flat
@@ -188,6 +190,9 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Changes(args)) => {
                 bench::changes(config, args, cli.global.data.as_deref()).await
+            }
+            Command::Bench(BenchCommand::Runbooks(args)) => {
+                bench::runbooks(config, args, cli.global.data.as_deref()).await
             }
             Command::Bench(BenchCommand::Reports(args)) => {
                 bench::reports(config, args, cli.global.data.as_deref()).await

@@ -30,6 +30,7 @@ mod cmdb;
 mod markdown;
 mod relevance;
 mod reports;
+mod runbooks;
 mod search;
 mod sla;
 
@@ -39,6 +40,7 @@ pub use cmdb::{CmdbBench, cmdb};
 pub use markdown::{MarkdownBench, markdown};
 pub use relevance::{RelevanceBench, relevance};
 pub use reports::{ReportBench, reports};
+pub use runbooks::{RunbookBench, runbooks};
 pub use search::{SearchBench, search};
 pub use sla::{SlaBench, sla};
 
