@@ -63,8 +63,8 @@ pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
 pub use reviews::{ActionRecord, ReviewRecord};
 pub use runbooks::{
-    AlertTriggerRecord, GrantRecord, NewRun, OutputChunk, RunFilter, RunRecord, RunStepRecord, RunTotals, RunbookLimits,
-    RunbookRecord, ScheduleRecord,
+    AlertTriggerRecord, GrantRecord, NewRun, OutputChunk, RunFilter, RunRecord, RunStepRecord, RunTotals,
+    RunbookLimits, RunbookRecord, ScheduleRecord,
 };
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};

@@ -272,11 +272,10 @@ impl crate::Alerts<'_> {
         // nor expected in a maintenance window: alert triggers may start runbooks for them.
         let fired: Vec<AlertRecord> = touched
             .iter()
-            .filter(|a| a.alert.status == AlertStatus::Firing && a.silence_id.is_none() && a.maintenance_id.is_none())
             .filter(|a| {
-                !known.contains(&a.alert.fingerprint)
-                    || changes_fired.contains(&a.alert.fingerprint)
+                a.alert.status == AlertStatus::Firing && a.silence_id.is_none() && a.maintenance_id.is_none()
             })
+            .filter(|a| !known.contains(&a.alert.fingerprint) || changes_fired.contains(&a.alert.fingerprint))
             .cloned()
             .collect();
         self.reconcile(actor, group, touched, &resolved_now, &mut report).await?;

@@ -3,8 +3,8 @@
 mod anchors;
 mod state;
 
-pub use anchors::{Anchor, AnchorCheck, AnchorConfig, AnchorKey, Anchoring, append_anchor, read_anchors};
 pub(crate) use anchors::key_seed;
+pub use anchors::{Anchor, AnchorCheck, AnchorConfig, AnchorKey, Anchoring, append_anchor, read_anchors};
 pub use state::Difference;
 use steward_core::audit::ChainBreak;
 use steward_core::identity::Permission;

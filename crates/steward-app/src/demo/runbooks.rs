@@ -58,7 +58,8 @@ impl App {
         let (health, _) = r.save(&manager, None, HEALTH).await?;
         let (restart, _) = r.save(&manager, None, RESTART).await?;
         r.set_secret(&manager, "opstoken", "demo-token-not-a-real-one").await?;
-        let inspection = r.list(&manager, false).await?.into_iter().find(|v| v.record.name == "Host inspection");
+        let inspection =
+            r.list(&manager, false).await?.into_iter().find(|v| v.record.name == "Host inspection");
         if let Some(i) = inspection {
             let zone = self.config.report_zone.iana_name().unwrap_or("UTC").to_owned();
             r.add_schedule(&manager, i.record.id, "0 6 * * *", &zone, None, Vec::new(), None).await?;
@@ -71,7 +72,11 @@ impl App {
         )
         .await?;
         for path in ["/", "/tmp", "/"] {
-            let req = RunRequest { runbook_id: health, params: vec![("path".into(), path.into())], ..Default::default() };
+            let req = RunRequest {
+                runbook_id: health,
+                params: vec![("path".into(), path.into())],
+                ..Default::default()
+            };
             r.start(&agent, req).await?;
         }
         r.run_due("demo").await?;
@@ -84,7 +89,8 @@ impl App {
         r.start(&agent, req).await?;
         let db = self.store.cis_named(&["db01".to_owned()]).await?;
         if let Some(id) = db.get("db01") {
-            r.request_grant(&agent, &[*id], "Clear old WAL files on db01 / 清理 db01 旧的 WAL 文件", 60).await?;
+            r.request_grant(&agent, &[*id], "Clear old WAL files on db01 / 清理 db01 旧的 WAL 文件", 60)
+                .await?;
         }
         Ok(())
     }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 use steward_core::events::DomainEvent;
 use steward_core::ids::TicketId;
 use steward_core::runbooks::{
-    Action, Authority, Context, Masker, OnFailure, ParamValue, Reference, RunEvent, RunState, Step, StepState,
-    check_values,
+    Action, Authority, Context, Masker, OnFailure, ParamValue, Reference, RunEvent, RunState, Step,
+    StepState, check_values,
 };
 use steward_store::{CiRecord, RunRecord};
 use tokio::sync::{Semaphore, watch};
@@ -94,7 +94,13 @@ impl crate::Runbooks<'_> {
     pub async fn claim(self, node: &str, free: usize) -> Result<Vec<i64>> {
         let now = self.now();
         for id in self.store.lost_runs(now).await? {
-            self.finish(id, None, RunState::Failed, "the node running it stopped (its lease lapsed); it is not run again").await?;
+            self.finish(
+                id,
+                None,
+                RunState::Failed,
+                "the node running it stopped (its lease lapsed); it is not run again",
+            )
+            .await?;
         }
         Ok(self.store.claim_runs(node, now, EXECUTOR_LEASE_MS, free as i64).await?)
     }
@@ -134,7 +140,8 @@ impl crate::Runbooks<'_> {
         let text = self.store.runbook_version(run.runbook_id, run.version).await?.unwrap_or_default();
         let runbook = yaml::parse(&text)?;
         let values = check_values(&runbook.params, &params_of(&run.params)).map_err(AppError::from)?;
-        let ids: Vec<_> = self.store.run_targets(id).await?.into_iter().map(steward_core::ids::CiId).collect();
+        let ids: Vec<_> =
+            self.store.run_targets(id).await?.into_iter().map(steward_core::ids::CiId).collect();
         let targets = self.store.cis_by_ids(&ids).await?;
         let now = self.now();
         // A run attached to a change runs only inside its window; authority is checked when
@@ -142,8 +149,14 @@ impl crate::Runbooks<'_> {
         if let Some(change) = run.change_id {
             match self.change_window(TicketId(change), now).await {
                 Ok((start, _)) if start <= now => {}
-                Ok(_) => return self.finish(id, Some(run), RunState::Failed, "refused: its change window has not opened").await,
-                Err(e) => return self.finish(id, Some(run), RunState::Failed, &format!("refused: {e}")).await,
+                Ok(_) => {
+                    return self
+                        .finish(id, Some(run), RunState::Failed, "refused: its change window has not opened")
+                        .await;
+                }
+                Err(e) => {
+                    return self.finish(id, Some(run), RunState::Failed, &format!("refused: {e}")).await;
+                }
             }
         }
         let authority = match self.check_authority(&targets, run.requested_by, now).await {
@@ -151,17 +164,12 @@ impl crate::Runbooks<'_> {
             Err(e) => return self.finish(id, Some(run), RunState::Failed, &format!("refused: {e}")).await,
         };
         let mut steps = self.store.run_steps(id).await?;
-        if steps.iter().all(|s| s.state == StepState::Pending) {
-            let authority = match &authority {
-                Authority::Covered(by) => by.join(", "),
-                _ => String::new(),
-            };
-            let mut tx = self.store.begin().await?;
-            tx.set_run_authority(id, &authority).await?;
-            let node = run.node.clone().unwrap_or_default();
-            record(&mut tx, now, None, DomainEvent::RunbookRun { id, event: RunEvent::Started { node, authority } }).await?;
-            tx.commit().await?;
-        }
+        // A run starting (not resuming after a step's approval) says so, with the authority that
+        // let it, in the transaction that starts its first step.
+        let mut announce = steps.iter().all(|s| s.state == StepState::Pending).then(|| match &authority {
+            Authority::Covered(by) => by.join(", "),
+            _ => String::new(),
+        });
         // The context: parameters (a secret parameter reads as its value), secrets, the CI and
         // ticket, and what finished steps left.
         let mut ctx = RunContext {
@@ -198,7 +206,8 @@ impl crate::Runbooks<'_> {
         }
         let dir = self.config.automation.work_dir.join(format!("run-{id}"));
         let artifacts = dir.join("artifacts");
-        std::fs::create_dir_all(&artifacts).map_err(|e| anyhow::anyhow!("creating {}: {e}", artifacts.display()))?;
+        std::fs::create_dir_all(&artifacts)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", artifacts.display()))?;
         ctx.artifacts = artifacts.display().to_string();
         let mut seq = self.store.run_output(id, 0, i64::MAX).await?.last().map_or(0, |c| c.seq);
         let all: Vec<&Step> = runbook.all_steps().collect();
@@ -223,16 +232,21 @@ impl crate::Runbooks<'_> {
                 continue;
             }
             if let Some(gate) = &step.approval {
-                let approved = self
-                    .store
-                    .run_approvals(id)
-                    .await?
-                    .iter()
-                    .filter(|a| a.0 == step.id && a.3)
-                    .count();
+                let approved =
+                    self.store.run_approvals(id).await?.iter().filter(|a| a.0 == step.id && a.3).count();
                 if approved < gate.quorum as usize {
                     let mut tx = self.store.begin().await?;
-                    tx.update_run_step(id, idx as i64, StepState::AwaitingApproval, None, None, None, "{}", "").await?;
+                    tx.update_run_step(
+                        id,
+                        idx as i64,
+                        StepState::AwaitingApproval,
+                        None,
+                        None,
+                        None,
+                        "{}",
+                        "",
+                    )
+                    .await?;
                     tx.move_run(id, RunState::Running, RunState::AwaitingApproval).await?;
                     tx.commit().await?;
                     return Ok(());
@@ -245,7 +259,14 @@ impl crate::Runbooks<'_> {
             }
             let started = self.now();
             let mut tx = self.store.begin().await?;
-            tx.update_run_step(id, idx as i64, StepState::Running, None, Some(started), None, "{}", "").await?;
+            if let Some(authority) = announce.take() {
+                tx.set_run_authority(id, &authority).await?;
+                let node = run.node.clone().unwrap_or_default();
+                let event = RunEvent::Started { node, authority };
+                record(&mut tx, started, None, DomainEvent::RunbookRun { id, event }).await?;
+            }
+            tx.update_run_step(id, idx as i64, StepState::Running, None, Some(started), None, "{}", "")
+                .await?;
             tx.commit().await?;
             let mut out = Output::new(&self, id, idx as i64, &mut seq, &masker, step.output_limit);
             out.note(&format!("▶ {} ({})", step.name, step.action.kind())).await?;
@@ -253,12 +274,24 @@ impl crate::Runbooks<'_> {
             if !result.error.is_empty() {
                 out.note(&format!("✗ {}", result.error)).await?;
             }
-            out.finish().await?;
+            let tail = out.finish();
             let outputs = Value::Object(result.outputs.clone());
             let mut tx = self.store.begin().await?;
+            if let Some((seq, text)) = tail {
+                tx.append_run_output(id, seq, idx as i64, self.now(), &text).await?;
+            }
             let stored = masker.mask(&outputs.to_string());
-            tx.update_run_step(id, idx as i64, result.state, result.exit_code, None, Some(self.now()), &stored, &result.error)
-                .await?;
+            tx.update_run_step(
+                id,
+                idx as i64,
+                result.state,
+                result.exit_code,
+                None,
+                Some(self.now()),
+                &stored,
+                &result.error,
+            )
+            .await?;
             tx.commit().await?;
             let mut m = result.outputs;
             m.insert("exit_code".into(), json!(result.exit_code));
@@ -266,7 +299,11 @@ impl crate::Runbooks<'_> {
             if result.state == StepState::Cancelled {
                 failure = Some("cancelled".into());
             } else if result.state.failed() {
-                let why = format!("step {} {}", step.id, if result.error.is_empty() { "failed".into() } else { result.error.clone() });
+                let why = format!(
+                    "step {} {}",
+                    step.id,
+                    if result.error.is_empty() { "failed".into() } else { result.error.clone() }
+                );
                 match step.on_failure {
                     OnFailure::Continue if !rollback => continued.push(why),
                     OnFailure::Rollback if !rollback => {
@@ -285,7 +322,9 @@ impl crate::Runbooks<'_> {
         self.keep_artifacts(id, &artifacts).await?;
         let _ = std::fs::remove_dir_all(&dir);
         let (state, detail) = match failure {
-            Some(f) if f == "cancelled" => (RunState::Cancelled, "cancelled: the running step's process group was killed".to_owned()),
+            Some(f) if f == "cancelled" => {
+                (RunState::Cancelled, "cancelled: the running step's process group was killed".to_owned())
+            }
             Some(f) => (RunState::Failed, f),
             None if continued.is_empty() => (RunState::Succeeded, String::new()),
             None => (RunState::Succeeded, format!("went on past: {}", continued.join("; "))),
@@ -293,7 +332,15 @@ impl crate::Runbooks<'_> {
         self.finish(id, Some(run), state, &detail).await
     }
 
-    async fn set_step(self, run: i64, idx: usize, state: StepState, exit: Option<i64>, at: Option<jiff::Timestamp>, error: &str) -> Result<()> {
+    async fn set_step(
+        self,
+        run: i64,
+        idx: usize,
+        state: StepState,
+        exit: Option<i64>,
+        at: Option<jiff::Timestamp>,
+        error: &str,
+    ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.update_run_step(run, idx as i64, state, exit, at, at, "{}", error).await?;
         tx.commit().await?;
@@ -313,14 +360,20 @@ impl crate::Runbooks<'_> {
         let render = |t: &steward_core::runbooks::Template| t.render(ctx);
         let timeout = Duration::from_millis(step.timeout.as_millis().clamp(1, i128::from(u32::MAX)) as u64);
         let step_dir = dir.join(format!("step-{idx}"));
-        std::fs::create_dir_all(&step_dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", step_dir.display()))?;
+        std::fs::create_dir_all(&step_dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", step_dir.display()))?;
         let output_file = step_dir.join("outputs");
         let mut env = vec![
             ("STEWARD_RUN_ID".to_owned(), run.id.to_string()),
             ("STEWARD_ARTIFACTS".to_owned(), ctx.artifacts.clone()),
             ("STEWARD_OUTPUT".to_owned(), output_file.display().to_string()),
         ];
-        let proc = |argv: Vec<String>, env: Vec<(String, String)>, workdir: PathBuf| Proc { argv, env, workdir, timeout };
+        let proc = |argv: Vec<String>, env: Vec<(String, String)>, workdir: PathBuf| Proc {
+            argv,
+            env,
+            workdir,
+            timeout,
+        };
         let process = match &step.action {
             Action::Command { argv, shell, env: vars, workdir } => {
                 let rendered: std::result::Result<Vec<String>, String> = argv.iter().map(render).collect();
@@ -345,17 +398,22 @@ impl crate::Runbooks<'_> {
                 proc(argv, env, workdir)
             }
             Action::Ssh { host, port, user, key, known_hosts, command } => {
-                let (host, user, known, command) = match (render(host), render(user), render(known_hosts), render(command)) {
-                    (Ok(h), Ok(u), Ok(k), Ok(c)) => (h, u, k, c),
-                    (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return Ok(StepResult::failed(e)),
-                };
+                let (host, user, known, command) =
+                    match (render(host), render(user), render(known_hosts), render(command)) {
+                        (Ok(h), Ok(u), Ok(k), Ok(c)) => (h, u, k, c),
+                        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+                            return Ok(StepResult::failed(e));
+                        }
+                    };
                 let key_file = step_dir.join("key");
                 let hosts_file = step_dir.join("known_hosts");
                 let Some(key_text) = ctx.secrets.get(key) else {
                     return Ok(StepResult::failed(format!("secret `{key}` is not loaded")));
                 };
-                super::steps::private_file(&key_file, key_text).map_err(|e| anyhow::anyhow!("writing the key: {e}"))?;
-                super::steps::private_file(&hosts_file, &known).map_err(|e| anyhow::anyhow!("writing known hosts: {e}"))?;
+                super::steps::private_file(&key_file, key_text)
+                    .map_err(|e| anyhow::anyhow!("writing the key: {e}"))?;
+                super::steps::private_file(&hosts_file, &known)
+                    .map_err(|e| anyhow::anyhow!("writing known hosts: {e}"))?;
                 out.note(&format!("$ ssh {user}@{host} -p {port}")).await?;
                 let ssh = self.config.automation.ssh.display().to_string();
                 let argv = vec![
@@ -399,23 +457,35 @@ impl crate::Runbooks<'_> {
                     }
                 }
                 out.note(&format!("{} {}", method.as_str(), url)).await?;
-                return Ok(match crate::subscriptions::post::send(method.as_str(), &url, &hs, body, timeout).await {
-                    Ok((status, text)) => {
-                        out.note(&format!("HTTP {status}")).await?;
-                        out.push(text.as_bytes()).await?;
-                        let ok = expect_status.contains(&status);
-                        StepResult {
-                            state: if ok { StepState::Succeeded } else { StepState::Failed },
-                            exit_code: None,
-                            outputs: Map::from_iter([("status".into(), json!(status)), ("body".into(), json!(text))]),
-                            error: if ok { String::new() } else { format!("answered {status}, expected {expect_status:?}") },
+                return Ok(
+                    match crate::subscriptions::post::send(method.as_str(), &url, &hs, body, timeout).await {
+                        Ok((status, text)) => {
+                            out.note(&format!("HTTP {status}")).await?;
+                            out.push(text.as_bytes()).await?;
+                            let ok = expect_status.contains(&status);
+                            StepResult {
+                                state: if ok { StepState::Succeeded } else { StepState::Failed },
+                                exit_code: None,
+                                outputs: Map::from_iter([
+                                    ("status".into(), json!(status)),
+                                    ("body".into(), json!(text)),
+                                ]),
+                                error: if ok {
+                                    String::new()
+                                } else {
+                                    format!("answered {status}, expected {expect_status:?}")
+                                },
+                            }
                         }
-                    }
-                    Err(e) if e.starts_with("no answer within") => {
-                        StepResult { state: StepState::TimedOut, exit_code: None, outputs: Map::new(), error: e }
-                    }
-                    Err(e) => StepResult::failed(e),
-                });
+                        Err(e) if e.starts_with("no answer within") => StepResult {
+                            state: StepState::TimedOut,
+                            exit_code: None,
+                            outputs: Map::new(),
+                            error: e,
+                        },
+                        Err(e) => StepResult::failed(e),
+                    },
+                );
             }
             Action::Ansible { playbook, targets, check, extra_vars } => {
                 let values = check_values(&[], &[]).unwrap_or_default();
@@ -444,7 +514,9 @@ impl crate::Runbooks<'_> {
                 extra.insert("steward_run_id".into(), json!(run.id));
                 let write = |name: &str, text: String| {
                     let path = step_dir.join(name);
-                    super::steps::private_file(&path, &text).map(|()| path).map_err(|e| anyhow::anyhow!("writing {name}: {e}"))
+                    super::steps::private_file(&path, &text)
+                        .map(|()| path)
+                        .map_err(|e| anyhow::anyhow!("writing {name}: {e}"))
                 };
                 let inv = write("inventory.json", inventory::inventory(&hosts, &vars).to_string())?;
                 let play = write("playbook.yml", playbook.clone())?;
@@ -462,7 +534,12 @@ impl crate::Runbooks<'_> {
                 }
                 argv.push(play.display().to_string());
                 let names: Vec<&str> = hosts.iter().map(|c| c.name.as_str()).collect();
-                out.note(&format!("$ ansible-playbook{} on {}", if *check { " --check" } else { "" }, names.join(", "))).await?;
+                out.note(&format!(
+                    "$ ansible-playbook{} on {}",
+                    if *check { " --check" } else { "" },
+                    names.join(", ")
+                ))
+                .await?;
                 env.extend([
                     ("ANSIBLE_NOCOLOR".to_owned(), "1".to_owned()),
                     ("ANSIBLE_FORCE_COLOR".to_owned(), "0".to_owned()),
@@ -489,15 +566,25 @@ impl crate::Runbooks<'_> {
     /// Moves files the steps left in the artefacts folder into the database.
     async fn keep_artifacts(self, run: i64, dir: &std::path::Path) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+        let entries: Vec<_> = entries.flatten().collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        for entry in entries.flatten().take(MAX_ARTIFACTS) {
+        for entry in entries.into_iter().take(MAX_ARTIFACTS) {
             let path = entry.path();
             let Ok(meta) = entry.metadata() else { continue };
             if !meta.is_file() || meta.len() > MAX_ARTIFACT {
                 continue;
             }
-            let name = entry.file_name().to_string_lossy().chars().filter(|c| !c.is_control()).take(200).collect::<String>();
+            let name = entry
+                .file_name()
+                .to_string_lossy()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>();
             if let Ok(data) = std::fs::read(&path) {
                 tx.insert_run_artifact(run, &name, &data, at).await?;
             }
@@ -507,7 +594,13 @@ impl crate::Runbooks<'_> {
     }
 
     /// Ends a run (once), records it, and tells its incident how it went.
-    pub(crate) async fn finish(self, id: i64, run: Option<&RunRecord>, state: RunState, detail: &str) -> Result<()> {
+    pub(crate) async fn finish(
+        self,
+        id: i64,
+        run: Option<&RunRecord>,
+        state: RunState,
+        detail: &str,
+    ) -> Result<()> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         if !tx.finish_run(id, state, detail, at).await? {
@@ -536,8 +629,11 @@ impl App {
                 tracing::error!(error = %e, "firing runbook schedules failed");
             }
             let free = pool.available_permits();
+            let mut busy = false;
             match self.runbooks().claim(&node, free).await {
                 Ok(ids) => {
+                    // Work was there: look again as soon as a worker is free, not after a poll.
+                    busy = !ids.is_empty();
                     for id in ids {
                         let Ok(permit) = pool.clone().acquire_owned().await else { return };
                         let app = self.clone();
@@ -552,11 +648,21 @@ impl App {
                 Err(e) => tracing::error!(error = %e, "claiming runs failed"),
             }
             if last_renew.elapsed() >= RENEW_EVERY {
-                let until = self.now().saturating_add(jiff::SignedDuration::from_millis(EXECUTOR_LEASE_MS)).unwrap_or(self.now());
+                let until = self
+                    .now()
+                    .saturating_add(jiff::SignedDuration::from_millis(EXECUTOR_LEASE_MS))
+                    .unwrap_or(self.now());
                 if let Err(e) = self.store().renew_run_leases(&node, until).await {
                     tracing::error!(error = %e, "renewing run leases failed");
                 }
                 last_renew = std::time::Instant::now();
+            }
+            if busy {
+                tokio::select! {
+                    permit = pool.clone().acquire_owned() => drop(permit),
+                    _ = shutdown.changed() => return,
+                }
+                continue;
             }
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}

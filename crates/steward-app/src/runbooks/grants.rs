@@ -55,7 +55,10 @@ impl crate::Runbooks<'_> {
     pub async fn request_grant(self, actor: &Actor, cis: &[CiId], reason: &str, minutes: i64) -> Result<i64> {
         actor.require(Permission::RunRunbooks)?;
         let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 || reason.chars().any(|c| c.is_control() && c != '\n') {
+        if reason.is_empty()
+            || reason.chars().count() > 2000
+            || reason.chars().any(|c| c.is_control() && c != '\n')
+        {
             return Err(AppError::invalid("reason", "say why, in at most 2000 characters"));
         }
         if !(5..=MAX_GRANT_MINUTES).contains(&minutes) {
@@ -100,9 +103,13 @@ impl crate::Runbooks<'_> {
         let mut tx = self.store.begin().await?;
         let expires_at = approve.then_some(expires);
         if !tx.decide_grant(id, GrantState::Requested, to, actor.user.id, at, expires_at, comment).await? {
-            return Err(AppError::Conflict { field: Some("state"), message: format!("grant {id} was decided already") });
+            return Err(AppError::Conflict {
+                field: Some("state"),
+                message: format!("grant {id} was decided already"),
+            });
         }
-        let event = GrantEvent::Decided { by: actor.user.username.to_string(), approve, comment: comment.to_owned() };
+        let event =
+            GrantEvent::Decided { by: actor.user.username.to_string(), approve, comment: comment.to_owned() };
         record(&mut tx, at, Some(actor), DomainEvent::JitGrant { id, event }).await?;
         tx.commit().await?;
         Ok(())
@@ -117,8 +124,14 @@ impl crate::Runbooks<'_> {
         }
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        if !tx.decide_grant(id, GrantState::Approved, GrantState::Revoked, actor.user.id, at, Some(at), "").await? {
-            return Err(AppError::Conflict { field: Some("state"), message: format!("grant {id} is not in force") });
+        if !tx
+            .decide_grant(id, GrantState::Approved, GrantState::Revoked, actor.user.id, at, Some(at), "")
+            .await?
+        {
+            return Err(AppError::Conflict {
+                field: Some("state"),
+                message: format!("grant {id} is not in force"),
+            });
         }
         let event = GrantEvent::Revoked { by: actor.user.username.to_string() };
         record(&mut tx, at, Some(actor), DomainEvent::JitGrant { id, event }).await?;

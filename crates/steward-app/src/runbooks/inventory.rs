@@ -92,7 +92,10 @@ impl crate::Runbooks<'_> {
                 && q.label.as_ref().is_none_or(|(k, v)| c.attrs.get(k) == Some(v))
         });
         if cis.len() > MAX_TARGETS {
-            return Err(AppError::invalid("targets", format!("the query selects more than {MAX_TARGETS} CIs")));
+            return Err(AppError::invalid(
+                "targets",
+                format!("the query selects more than {MAX_TARGETS} CIs"),
+            ));
         }
         Ok(cis)
     }
@@ -122,6 +125,9 @@ pub(crate) fn inventory(cis: &[CiRecord], vars: &[(String, String)]) -> Value {
 }
 
 /// A query's variables rendered for this run.
-pub(crate) fn render_vars(q: &TargetQuery, ctx: &dyn Context) -> std::result::Result<Vec<(String, String)>, String> {
+pub(crate) fn render_vars(
+    q: &TargetQuery,
+    ctx: &dyn Context,
+) -> std::result::Result<Vec<(String, String)>, String> {
     q.vars.iter().map(|(k, t)| Ok((k.clone(), t.render(ctx)?))).collect()
 }

@@ -141,15 +141,16 @@ impl crate::Runbooks<'_> {
         let mut tx = self.store.begin().await?;
         let (id, version) = match id {
             None => {
-                let id = tx.insert_runbook(at, &r.name, text, limits(&r), actor.user.username.as_str()).await.map_err(|e| {
-                    match e {
+                let id = tx
+                    .insert_runbook(at, &r.name, text, limits(&r), actor.user.username.as_str())
+                    .await
+                    .map_err(|e| match e {
                         StoreError::Duplicate { .. } => AppError::Conflict {
                             field: Some("name"),
                             message: format!("a runbook named `{}` exists already", r.name),
                         },
                         e => e.into(),
-                    }
-                })?;
+                    })?;
                 (id, 1)
             }
             Some((id, expected)) => {
@@ -160,7 +161,9 @@ impl crate::Runbooks<'_> {
                         message: format!("a runbook named `{}` exists already", r.name),
                     });
                 }
-                let v = tx.save_runbook_version(at, id, expected, text, limits(&r), actor.user.username.as_str()).await?;
+                let v = tx
+                    .save_runbook_version(at, id, expected, text, limits(&r), actor.user.username.as_str())
+                    .await?;
                 (id, v)
             }
         };
@@ -236,7 +239,8 @@ impl crate::Runbooks<'_> {
             SecretKey::File(path) => crate::audit::key_seed(path, "the secret store's key")?,
             SecretKey::Ephemeral => {
                 let mut k = [0u8; 32];
-                getrandom::fill(&mut k).map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+                getrandom::fill(&mut k)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
                 k
             }
         };

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use steward_core::events::DomainEvent;
 use steward_core::identity::{Permission, Role};
 use steward_core::ids::{CiId, TicketId};
-use steward_core::runbooks::{Approvers, Gate, ParamKind, ParamValue, RunEvent, RunState, StepState, Trigger, Values, check_values};
+use steward_core::runbooks::{
+    Approvers, Gate, ParamKind, ParamValue, RunEvent, RunState, StepState, Trigger, Values, check_values,
+};
 use steward_core::tickets::{State, TicketKind};
 use steward_store::{CiRecord, NewRun, RunFilter, RunRecord, RunStepRecord};
 
@@ -72,10 +74,10 @@ impl crate::Runbooks<'_> {
         let values = check_values(&view.runbook.params, &supplied).map_err(AppError::from)?;
         for v in values.values() {
             match v {
-                ParamValue::Ci(name) => {
-                    if self.store.cis_named(std::slice::from_ref(name)).await?.is_empty() {
-                        return Err(AppError::invalid("params", format!("no CI is named `{name}`")));
-                    }
+                ParamValue::Ci(name)
+                    if self.store.cis_named(std::slice::from_ref(name)).await?.is_empty() =>
+                {
+                    return Err(AppError::invalid("params", format!("no CI is named `{name}`")));
                 }
                 ParamValue::Secret(name) if self.store.secret(name).await?.is_none() => {
                     return Err(conflict("secret", format!("secret `{name}` is not in the secret store")));
@@ -115,7 +117,8 @@ impl crate::Runbooks<'_> {
         if let Some(ticket) = req.ticket {
             self.store.ticket(ticket).await?.ok_or(AppError::NotFound("ticket"))?;
         }
-        let state = if view.runbook.approval.is_some() { RunState::AwaitingApproval } else { RunState::Queued };
+        let state =
+            if view.runbook.approval.is_some() { RunState::AwaitingApproval } else { RunState::Queued };
         let ci_id = match req.ci {
             Some(ci) => Some(ci),
             None => self.first_ci_param(&values).await?,
@@ -140,7 +143,12 @@ impl crate::Runbooks<'_> {
     }
 
     /// Writes a run and its `Requested` event.
-    pub(crate) async fn insert_run(self, actor: Option<&Actor>, view: &RunbookView, new: NewRun) -> Result<i64> {
+    pub(crate) async fn insert_run(
+        self,
+        actor: Option<&Actor>,
+        view: &RunbookView,
+        new: NewRun,
+    ) -> Result<i64> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_run(at, &new).await?;
@@ -176,15 +184,31 @@ impl crate::Runbooks<'_> {
     }
 
     /// The window of an approved change that has not ended: (start, end).
-    pub(crate) async fn change_window(self, change: TicketId, now: jiff::Timestamp) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
-        let t = self.store.ticket(change).await?.filter(|t| t.kind == TicketKind::Change).ok_or(AppError::NotFound("change"))?;
+    pub(crate) async fn change_window(
+        self,
+        change: TicketId,
+        now: jiff::Timestamp,
+    ) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
+        let t = self
+            .store
+            .ticket(change)
+            .await?
+            .filter(|t| t.kind == TicketKind::Change)
+            .ok_or(AppError::NotFound("change"))?;
         if !matches!(t.state, State::Scheduled | State::Implementation) {
-            return Err(conflict("change", format!("{} is not approved and scheduled (it is {})", t.number, t.state)));
+            return Err(conflict(
+                "change",
+                format!("{} is not approved and scheduled (it is {})", t.number, t.state),
+            ));
         }
         let plan = self.store.change_plan(change).await?.ok_or(AppError::NotFound("change"))?;
-        let window = plan.plan.window.ok_or_else(|| conflict("change", format!("{} has no window", t.number)))?;
+        let window =
+            plan.plan.window.ok_or_else(|| conflict("change", format!("{} has no window", t.number)))?;
         if now >= window.end {
-            return Err(conflict("change", format!("{}'s window has ended: the run is outside its change window", t.number)));
+            return Err(conflict(
+                "change",
+                format!("{}'s window has ended: the run is outside its change window", t.number),
+            ));
         }
         Ok((window.start, window.end))
     }
@@ -224,8 +248,15 @@ impl crate::Runbooks<'_> {
         record(&mut tx, at, Some(actor), DomainEvent::RunbookRun { id, event }).await?;
         let approvals = view.approvals.iter().filter(|a| a.0 == step && a.2).count() + usize::from(approve);
         let state = if !approve {
-            tx.finish_run(id, RunState::Rejected, &format!("rejected by {}: {comment}", actor.user.username), at).await?;
-            let event = RunEvent::Finished { state: RunState::Rejected.as_str().into(), detail: comment.to_owned() };
+            tx.finish_run(
+                id,
+                RunState::Rejected,
+                &format!("rejected by {}: {comment}", actor.user.username),
+                at,
+            )
+            .await?;
+            let event =
+                RunEvent::Finished { state: RunState::Rejected.as_str().into(), detail: comment.to_owned() };
             record(&mut tx, at, Some(actor), DomainEvent::RunbookRun { id, event }).await?;
             RunState::Rejected
         } else if approvals >= gate.quorum as usize {
@@ -257,7 +288,8 @@ impl crate::Runbooks<'_> {
         let mut tx = self.store.begin().await?;
         match view.record.state {
             RunState::Queued | RunState::AwaitingApproval => {
-                tx.finish_run(id, RunState::Cancelled, &format!("cancelled by {}", actor.user.username), at).await?;
+                tx.finish_run(id, RunState::Cancelled, &format!("cancelled by {}", actor.user.username), at)
+                    .await?;
             }
             RunState::Running => tx.request_run_cancel(id).await?,
             other => return Err(conflict("state", format!("run {id} is {other} already"))),
@@ -283,10 +315,15 @@ impl crate::Runbooks<'_> {
             .collect();
         let artifacts = self.store.run_artifacts(id).await?;
         let waiting_for = if record.state == RunState::AwaitingApproval {
-            let definition = self.store.runbook_version(record.runbook_id, record.version).await?.unwrap_or_default();
+            let definition =
+                self.store.runbook_version(record.runbook_id, record.version).await?.unwrap_or_default();
             let runbook = super::yaml::parse(&definition)?;
             match steps.iter().find(|s| s.state == StepState::AwaitingApproval) {
-                Some(s) => runbook.all_steps().find(|d| d.id == s.key).and_then(|d| d.approval.clone()).map(|g| (s.key.clone(), g)),
+                Some(s) => runbook
+                    .all_steps()
+                    .find(|d| d.id == s.key)
+                    .and_then(|d| d.approval.clone())
+                    .map(|g| (s.key.clone(), g)),
                 None => runbook.approval.clone().map(|g| (String::new(), g)),
             }
         } else {
@@ -300,7 +337,16 @@ impl crate::Runbooks<'_> {
         };
         let ticket_number = number(record.ticket_id).await?;
         let change_number = number(record.change_id).await?;
-        Ok(RunView { record, steps, targets, approvals, artifacts, waiting_for, ticket_number, change_number })
+        Ok(RunView {
+            record,
+            steps,
+            targets,
+            approvals,
+            artifacts,
+            waiting_for,
+            ticket_number,
+            change_number,
+        })
     }
 
     pub async fn runs(self, actor: &Actor, filter: &RunFilter) -> Result<Vec<RunRecord>> {
@@ -309,7 +355,13 @@ impl crate::Runbooks<'_> {
     }
 
     /// Output after `after` (a chunk's `seq`), at most `limit` chunks.
-    pub async fn output(self, actor: &Actor, id: i64, after: i64, limit: i64) -> Result<Vec<steward_store::OutputChunk>> {
+    pub async fn output(
+        self,
+        actor: &Actor,
+        id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<steward_store::OutputChunk>> {
         actor.require(Permission::RunRunbooks)?;
         Ok(self.store.run_output(id, after, limit.clamp(1, 1000)).await?)
     }
@@ -368,10 +420,15 @@ impl crate::Runbooks<'_> {
         let today = zone.to_datetime(now).date();
         let first = today.checked_sub(jiff::Span::new().days(days - 1)).unwrap_or(today);
         let from = zone.to_timestamp(first.to_datetime(jiff::civil::Time::midnight())).unwrap_or(now);
-        let rows = self.store.run_days(from, now.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now), offset_ms).await?;
-        let mut report = AutomationReport { by_state: self.store.runs_by_state().await?, ..AutomationReport::default() };
+        let rows = self
+            .store
+            .run_days(from, now.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now), offset_ms)
+            .await?;
+        let mut report =
+            AutomationReport { by_state: self.store.runs_by_state().await?, ..AutomationReport::default() };
         for (day, runs, ok, minutes) in rows {
-            let date = jiff::civil::date(1970, 1, 1).checked_add(jiff::Span::new().days(day)).unwrap_or(today);
+            let date =
+                jiff::civil::date(1970, 1, 1).checked_add(jiff::Span::new().days(day)).unwrap_or(today);
             report.days.push((date, runs, ok, minutes));
             report.runs += runs;
             report.succeeded += ok;

@@ -44,7 +44,14 @@ fn clean(bytes: &[u8]) -> String {
 }
 
 impl<'a> Output<'a> {
-    pub(crate) fn new(app: &'a App, run: i64, step: i64, seq: &'a mut i64, masker: &'a Masker, limit: u64) -> Output<'a> {
+    pub(crate) fn new(
+        app: &'a App,
+        run: i64,
+        step: i64,
+        seq: &'a mut i64,
+        masker: &'a Masker,
+        limit: u64,
+    ) -> Output<'a> {
         Output {
             app,
             run,
@@ -78,7 +85,9 @@ impl<'a> Output<'a> {
                 self.carry.drain(..cut);
             }
         }
-        if self.pending.len() >= FLUSH_BYTES || (!self.pending.is_empty() && self.last_flush.elapsed() >= FLUSH_EVERY) {
+        if self.pending.len() >= FLUSH_BYTES
+            || (!self.pending.is_empty() && self.last_flush.elapsed() >= FLUSH_EVERY)
+        {
             self.flush().await?;
         }
         Ok(())
@@ -97,8 +106,9 @@ impl<'a> Output<'a> {
         Ok(())
     }
 
-    /// Writes what is left: the unfinished line, then the tail after what was left out.
-    pub(crate) async fn finish(mut self) -> Result<u64> {
+    /// What is left to write — the unfinished line, then the tail after what was left out — as
+    /// a chunk `(seq, text)` for the caller to write with the step's end, in one transaction.
+    pub(crate) fn finish(mut self) -> Option<(i64, String)> {
         let carry = std::mem::take(&mut self.carry);
         self.pending.push_str(&self.masker.mask(&clean(&carry)));
         let cap = std::mem::replace(&mut self.cap, OutputCap::new(0));
@@ -115,8 +125,11 @@ impl<'a> Output<'a> {
             };
             self.pending.push_str(&self.masker.mask(text));
         }
-        self.flush().await?;
-        Ok(dropped)
+        if self.pending.is_empty() {
+            return None;
+        }
+        *self.seq += 1;
+        Some((*self.seq, std::mem::take(&mut self.pending)))
     }
 
     /// Output written in between the polls of a running process.
@@ -177,7 +190,12 @@ fn base_env() -> Vec<(String, String)> {
 
 /// Runs a process to its end in a process group of its own; a timeout or a cancellation kills
 /// the group. Answers how it ended and the start of its stdout.
-pub(crate) async fn run_process(app: &App, run: i64, proc: &Proc, out: &mut Output<'_>) -> Result<(Ended, Vec<u8>)> {
+pub(crate) async fn run_process(
+    app: &App,
+    run: i64,
+    proc: &Proc,
+    out: &mut Output<'_>,
+) -> Result<(Ended, Vec<u8>)> {
     let mut cmd = tokio::process::Command::new(&proc.argv[0]);
     cmd.args(&proc.argv[1..])
         .env_clear()

@@ -18,7 +18,8 @@ use crate::events::TicketChange;
 use crate::{Actor, AppError, Result, record};
 
 fn zone_of(name: &str) -> Result<jiff::tz::TimeZone> {
-    jiff::tz::TimeZone::get(name).map_err(|_| AppError::invalid("zone", format!("`{name}` is not an IANA time zone")))
+    jiff::tz::TimeZone::get(name)
+        .map_err(|_| AppError::invalid("zone", format!("`{name}` is not an IANA time zone")))
 }
 
 /// `label=value` pairs, one per line or comma-separated.
@@ -31,11 +32,15 @@ fn matchers(text: &str) -> Result<Vec<(String, String)>> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            let (k, v) = l.split_once('=').ok_or_else(|| AppError::invalid("matchers", "write label=value"))?;
+            let (k, v) =
+                l.split_once('=').ok_or_else(|| AppError::invalid("matchers", "write label=value"))?;
             Ok((k.trim().to_owned(), v.trim().to_owned()))
         })
         .collect::<Result<_>>()?;
-    if pairs.is_empty() || pairs.len() > 20 || pairs.iter().any(|(k, _)| k.is_empty() || k.chars().any(char::is_control)) {
+    if pairs.is_empty()
+        || pairs.len() > 20
+        || pairs.iter().any(|(k, _)| k.is_empty() || k.chars().any(char::is_control))
+    {
         return Err(AppError::invalid("matchers", "1–20 label=value pairs"));
     }
     Ok(pairs)
@@ -66,10 +71,22 @@ impl crate::Runbooks<'_> {
         let req = super::RunRequest { runbook_id: runbook, params, ci, ..Default::default() };
         let values = self.check_request(&view, &req).await?;
         let at = self.now();
-        let next = parsed.next_after(at, &tz).ok_or_else(|| AppError::invalid("cron", "this schedule never comes"))?;
+        let next = parsed
+            .next_after(at, &tz)
+            .ok_or_else(|| AppError::invalid("cron", "this schedule never comes"))?;
         let mut tx = self.store.begin().await?;
         let id = tx
-            .insert_schedule(at, runbook, parsed.as_str(), zone, calendar, &params_json(&values), ci.map(|c| c.get()), actor.user.id.get(), next)
+            .insert_schedule(
+                at,
+                runbook,
+                parsed.as_str(),
+                zone,
+                calendar,
+                &params_json(&values),
+                ci.map(|c| c.get()),
+                actor.user.id.get(),
+                next,
+            )
             .await?;
         let event = RunbookEvent::ScheduleSet { id, cron: parsed.as_str().to_owned(), zone: zone.to_owned() };
         record(&mut tx, at, Some(actor), DomainEvent::Runbook { id: runbook, event }).await?;
@@ -84,7 +101,13 @@ impl crate::Runbooks<'_> {
         if !tx.delete_schedule(runbook, id).await? {
             return Err(AppError::NotFound("schedule"));
         }
-        record(&mut tx, at, Some(actor), DomainEvent::Runbook { id: runbook, event: RunbookEvent::ScheduleRemoved { id } }).await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            DomainEvent::Runbook { id: runbook, event: RunbookEvent::ScheduleRemoved { id } },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -94,35 +117,45 @@ impl crate::Runbooks<'_> {
         Ok(self.store.runbook_schedules(runbook).await?)
     }
 
-    /// Asks for the runs of every schedule due now, once each across nodes (the schedule moves
-    /// on and its run is written in one transaction; a run per (schedule, minute) is unique).
+    /// Asks for the runs of every schedule due now, once each across nodes: a schedule moves on
+    /// and its run is written in the same transaction (one for all those due), and a run per
+    /// (schedule, minute) is unique.
     pub async fn fire_schedules(self) -> Result<usize> {
         let now = self.now();
-        let mut fired = 0;
-        for s in self.store.due_schedules(now).await? {
-            let Some(record_) = self.store.runbook(s.runbook_id).await? else { continue };
-            let view = super::read(record_)?;
+        let due = self.store.due_schedules(now).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // The reads first: each runbook once, the calendars once, each schedule's targets.
+        let calendars = self.store.sla_calendars().await?;
+        let mut views: std::collections::HashMap<i64, Option<super::RunbookView>> = Default::default();
+        let mut planned = Vec::new();
+        for s in due {
+            if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(s.runbook_id) {
+                slot.insert(self.store.runbook(s.runbook_id).await?.map(super::read).transpose()?);
+            }
+            let Some(Some(view)) = views.get(&s.runbook_id) else { continue };
             let (Ok(cron), Ok(tz)) = (Cron::parse(&s.cron), zone_of(&s.zone)) else { continue };
             // Missed occurrences (the node was down) run once, not once each.
             let next = cron.next_after(now, &tz).unwrap_or(jiff::Timestamp::MAX);
-            let holiday = match s.calendar_id {
-                Some(c) => {
-                    let day = tz.to_datetime(s.next_at).date().to_string();
-                    self.store.sla_calendars().await?.iter().any(|k| k.id.get() == c && k.holidays.contains(&day))
-                }
-                None => false,
-            };
-            let values = check_values(&view.runbook.params, &params_of(&s.params)).map_err(AppError::from)?;
-            let targets = self.targets(&view.runbook, &values).await?;
-            let mut tx = self.store.begin().await?;
-            if !tx.advance_schedule(s.id, s.next_at, next).await? {
-                continue; // another node fired it
-            }
-            if !holiday && !view.record.retired {
-                let new = NewRun {
+            let day = tz.to_datetime(s.next_at).date().to_string();
+            let holiday = s
+                .calendar_id
+                .is_some_and(|c| calendars.iter().any(|k| k.id.get() == c && k.holidays.contains(&day)));
+            let run = if holiday || view.record.retired {
+                None
+            } else {
+                let values =
+                    check_values(&view.runbook.params, &params_of(&s.params)).map_err(AppError::from)?;
+                let targets = self.targets(&view.runbook, &values).await?;
+                Some(NewRun {
                     runbook_id: view.record.id,
                     version: view.record.version,
-                    state: if view.runbook.approval.is_some() { RunState::AwaitingApproval } else { RunState::Queued },
+                    state: if view.runbook.approval.is_some() {
+                        RunState::AwaitingApproval
+                    } else {
+                        RunState::Queued
+                    },
                     trigger: Trigger::Schedule,
                     params: s.params.clone(),
                     requested_by: Some(s.owner),
@@ -133,31 +166,47 @@ impl crate::Runbooks<'_> {
                     schedule_id: Some(s.id),
                     due_at: s.next_at,
                     targets: targets.iter().map(|c| c.id.get()).collect(),
-                    steps: plan(&view),
-                };
-                let id = tx.insert_run(now, &new).await?;
-                let event = RunEvent::Requested {
-                    runbook: view.record.name.clone(),
-                    version: view.record.version,
-                    trigger: Trigger::Schedule.as_str().into(),
-                    params: s.params.clone(),
-                    links: format!("schedule={}", s.id),
-                };
-                record(&mut tx, now, None, DomainEvent::RunbookRun { id, event }).await?;
-                fired += 1;
-            }
-            tx.commit().await?;
+                    steps: plan(view),
+                })
+            };
+            planned.push((s, next, run, view.record.name.clone()));
         }
+        let mut fired = 0;
+        let mut tx = self.store.begin().await?;
+        for (s, next, run, name) in planned {
+            if !tx.advance_schedule(s.id, s.next_at, next).await? {
+                continue; // another node fired it
+            }
+            let Some(new) = run else { continue };
+            let id = tx.insert_run(now, &new).await?;
+            let event = RunEvent::Requested {
+                runbook: name,
+                version: new.version,
+                trigger: Trigger::Schedule.as_str().into(),
+                params: s.params.clone(),
+                links: format!("schedule={}", s.id),
+            };
+            record(&mut tx, now, None, DomainEvent::RunbookRun { id, event }).await?;
+            fired += 1;
+        }
+        tx.commit().await?;
         Ok(fired)
     }
 
-    pub async fn add_alert_trigger(self, actor: &Actor, runbook: i64, matchers_text: &str, params: Vec<(String, String)>) -> Result<i64> {
+    pub async fn add_alert_trigger(
+        self,
+        actor: &Actor,
+        runbook: i64,
+        matchers_text: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<i64> {
         actor.require(Permission::ManageRunbooks)?;
         let view = self.runbooks().get(actor, runbook).await?;
         let pairs = matchers(matchers_text)?;
         // Parameters may be filled from the alert's labels when it fires (`{label}` values are
         // taken as written); check what is fixed now.
-        let fixed: Vec<(String, String)> = params.iter().filter(|(_, v)| !v.starts_with("label:")).cloned().collect();
+        let fixed: Vec<(String, String)> =
+            params.iter().filter(|(_, v)| !v.starts_with("label:")).cloned().collect();
         let mut check = view.runbook.params.clone();
         for p in &mut check {
             if params.iter().any(|(n, v)| n == &p.name && v.starts_with("label:")) {
@@ -167,7 +216,8 @@ impl crate::Runbooks<'_> {
         }
         check_values(&check, &fixed).map_err(AppError::from)?;
         let text = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
-        let params_text = serde_json::to_string(&params.into_iter().collect::<BTreeMap<_, _>>()).unwrap_or_else(|_| "{}".into());
+        let params_text = serde_json::to_string(&params.into_iter().collect::<BTreeMap<_, _>>())
+            .unwrap_or_else(|_| "{}".into());
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_alert_trigger(at, runbook, &text, &params_text, actor.user.id.get()).await?;
@@ -190,7 +240,11 @@ impl crate::Runbooks<'_> {
         Ok(())
     }
 
-    pub async fn alert_triggers(self, actor: &Actor, runbook: Option<i64>) -> Result<Vec<AlertTriggerRecord>> {
+    pub async fn alert_triggers(
+        self,
+        actor: &Actor,
+        runbook: Option<i64>,
+    ) -> Result<Vec<AlertTriggerRecord>> {
         actor.require(Permission::RunRunbooks)?;
         Ok(self.store.alert_triggers(runbook).await?)
     }
@@ -230,7 +284,8 @@ impl crate::Runbooks<'_> {
                 None => (k, v),
             })
             .collect();
-        let req = super::RunRequest { runbook_id: t.runbook_id, params, ci: alert.ci_id, ..Default::default() };
+        let req =
+            super::RunRequest { runbook_id: t.runbook_id, params, ci: alert.ci_id, ..Default::default() };
         let values = self.check_request(&view, &req).await?;
         let targets = self.targets(&view.runbook, &values).await?;
         // The incident the alert opened or joined (`reconcile` has just run).
@@ -238,7 +293,11 @@ impl crate::Runbooks<'_> {
         let new = NewRun {
             runbook_id: view.record.id,
             version: view.record.version,
-            state: if view.runbook.approval.is_some() { RunState::AwaitingApproval } else { RunState::Queued },
+            state: if view.runbook.approval.is_some() {
+                RunState::AwaitingApproval
+            } else {
+                RunState::Queued
+            },
             trigger: Trigger::Alert,
             params: params_json(&values),
             requested_by: Some(t.owner),
@@ -257,10 +316,19 @@ impl crate::Runbooks<'_> {
 
     /// Writes how a run went on its incident (a work note by the one who asked for it) and
     /// attaches its artefacts there.
-    pub(crate) async fn tell_ticket(self, run: &steward_store::RunRecord, id: TicketId, state: RunState, detail: &str) -> Result<()> {
-        let Some(ticket) = self.store.ticket(id).await?.filter(|t| t.kind == TicketKind::Incident) else { return Ok(()) };
+    pub(crate) async fn tell_ticket(
+        self,
+        run: &steward_store::RunRecord,
+        id: TicketId,
+        state: RunState,
+        detail: &str,
+    ) -> Result<()> {
+        let Some(ticket) = self.store.ticket(id).await?.filter(|t| t.kind == TicketKind::Incident) else {
+            return Ok(());
+        };
         let author = UserId(run.requested_by.unwrap_or(ticket.requester_id.get()));
-        let mut body = format!("Runbook **{}** (run #{}, {}): **{}**", run.runbook, run.id, run.trigger, state);
+        let mut body =
+            format!("Runbook **{}** (run #{}, {}): **{}**", run.runbook, run.id, run.trigger, state);
         if !detail.is_empty() {
             body.push_str(&format!(" — {detail}"));
         }
@@ -292,7 +360,12 @@ impl crate::Runbooks<'_> {
                 data,
             };
             let saved = tx.insert_attachment(at, &a).await?;
-            let event = IncidentEvent::AttachmentAdded { attachment_id: saved.id, filename: name, size: saved.size, internal: true };
+            let event = IncidentEvent::AttachmentAdded {
+                attachment_id: saved.id,
+                filename: name,
+                size: saved.size,
+                internal: true,
+            };
             self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, None, event)).await?;
         }
         tx.commit().await?;

@@ -28,11 +28,9 @@ pub(crate) fn seal(key: &[u8; 32], name: &str, value: &str) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn open(key: &[u8; 32], name: &str, sealed: &[u8]) -> Result<String> {
-    let broken = || {
-        AppError::Conflict {
-            field: Some("secret"),
-            message: format!("secret `{name}` does not open with this node's key: set it again"),
-        }
+    let broken = || AppError::Conflict {
+        field: Some("secret"),
+        message: format!("secret `{name}` does not open with this node's key: set it again"),
     };
     if sealed.len() < 24 {
         return Err(broken());
@@ -40,7 +38,9 @@ pub(crate) fn open(key: &[u8; 32], name: &str, sealed: &[u8]) -> Result<String> 
     let (nonce, body) = sealed.split_at(24);
     let nonce: [u8; 24] = nonce.try_into().map_err(|_| broken())?;
     let cipher = XChaCha20Poly1305::new(key.into());
-    let plain = cipher.decrypt(&XNonce::from(nonce), Payload { msg: body, aad: name.as_bytes() }).map_err(|_| broken())?;
+    let plain = cipher
+        .decrypt(&XNonce::from(nonce), Payload { msg: body, aad: name.as_bytes() })
+        .map_err(|_| broken())?;
     String::from_utf8(plain).map_err(|_| broken())
 }
 

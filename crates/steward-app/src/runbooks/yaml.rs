@@ -229,9 +229,10 @@ fn step(s: StepYaml) -> Result<Step> {
     let action = match s.kind.trim() {
         "command" => {
             let (argv, shell) = match (s.argv.is_empty(), s.script) {
-                (false, None) => {
-                    (s.argv.into_iter().map(|a| template("argv", &a.text())).collect::<Result<Vec<_>>>()?, false)
-                }
+                (false, None) => (
+                    s.argv.into_iter().map(|a| template("argv", &a.text())).collect::<Result<Vec<_>>>()?,
+                    false,
+                ),
                 (true, Some(script)) => (vec![template("script", &script)?], true),
                 _ => return Err(invalid("argv", format!("step `{id}` has either argv or a script"))),
             };
@@ -289,7 +290,10 @@ fn step(s: StepYaml) -> Result<Step> {
         other => {
             return Err(invalid(
                 "kind",
-                format!("step `{id}`: unknown step kind `{}`: expected command, ssh, http or ansible", short(other)),
+                format!(
+                    "step `{id}`: unknown step kind `{}`: expected command, ssh, http or ansible",
+                    short(other)
+                ),
             ));
         }
     };
@@ -309,8 +313,8 @@ pub fn parse(yaml: &str) -> Result<Runbook> {
     if yaml.len() > MAX_YAML {
         return Err(invalid("definition", "a runbook is at most 128 KiB of YAML"));
     }
-    let raw: RunbookYaml =
-        yaml_serde::from_str(yaml).map_err(|e| invalid("definition", format!("not a runbook in YAML: {e}")))?;
+    let raw: RunbookYaml = yaml_serde::from_str(yaml)
+        .map_err(|e| invalid("definition", format!("not a runbook in YAML: {e}")))?;
     let params = raw
         .params
         .into_iter()
@@ -383,7 +387,10 @@ steps:
             ("name: x\nsteps:\n  - { id: a, kind: command, argv: [ls], timeout: soon }", "timeout"),
             ("name: x\nsteps:\n  - { id: a, kind: http }", "url"),
             ("name: x\nsteps:\n  - { id: a, kind: command, argv: ['{{ steps.a.stdout }}'] }", "steps"),
-            ("name: x\nparams: [{ name: n, type: number, default: ten }]\nsteps:\n  - { id: a, kind: command, argv: [ls] }", "params"),
+            (
+                "name: x\nparams: [{ name: n, type: number, default: ten }]\nsteps:\n  - { id: a, kind: command, argv: [ls] }",
+                "params",
+            ),
         ] {
             match parse(yaml) {
                 Err(AppError::Invalid { field: f, .. }) => assert_eq!(f, field, "{yaml}"),

@@ -56,7 +56,8 @@ async fn attempt(
         .map_err(|e| format!("connect {host}:{port}: {e}"))?;
     let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_else(|| host.clone());
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let mut request = hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
+    let mut request =
+        hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
     for (k, v) in headers {
         request = request.header(k.as_str(), v.as_str());
     }

@@ -179,7 +179,10 @@ pub fn check_key(key: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new("key", format!("`{}` is not a key: a–z, 0–9 and _, starting with a letter, at most 40", short(key))))
+        Err(FieldError::new(
+            "key",
+            format!("`{}` is not a key: a–z, 0–9 and _, starting with a letter, at most 40", short(key)),
+        ))
     }
 }
 
@@ -225,7 +228,8 @@ impl Param {
             if self.kind == ParamKind::Secret {
                 check_key(d).map_err(|e| FieldError::new("params", e.message))?;
             } else {
-                super::values::ParamValue::parse(self, d).map_err(|e| FieldError::new("params", e.message))?;
+                super::values::ParamValue::parse(self, d)
+                    .map_err(|e| FieldError::new("params", e.message))?;
             }
         }
         Ok(())
@@ -265,22 +269,34 @@ impl Step {
             Action::Http { url, expect_status, headers, .. } => {
                 let u = url.as_str();
                 if !(u.starts_with("http://") || u.starts_with("https://") || u.starts_with("{{")) {
-                    return Err(FieldError::new("url", format!("step `{}`: an http:// or https:// URL", self.id)));
+                    return Err(FieldError::new(
+                        "url",
+                        format!("step `{}`: an http:// or https:// URL", self.id),
+                    ));
                 }
                 if expect_status.iter().any(|s| !(100..=599).contains(s)) {
                     return Err(FieldError::new("expect_status", "statuses are 100–599"));
                 }
-                if headers.iter().any(|(k, _)| k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+                if headers
+                    .iter()
+                    .any(|(k, _)| k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                {
                     return Err(FieldError::new("headers", "a header name is letters, digits and -"));
                 }
             }
             Action::Ansible { playbook, targets, .. } => {
                 if playbook.trim().is_empty() || playbook.len() > 256 * 1024 {
-                    return Err(FieldError::new("playbook", format!("step `{}`: a playbook of 1 B–256 KiB", self.id)));
+                    return Err(FieldError::new(
+                        "playbook",
+                        format!("step `{}`: a playbook of 1 B–256 KiB", self.id),
+                    ));
                 }
                 text("playbook", playbook, 256 * 1024)?;
                 if targets.is_empty() {
-                    return Err(FieldError::new("targets", format!("step `{}` needs targets from the CMDB", self.id)));
+                    return Err(FieldError::new(
+                        "targets",
+                        format!("step `{}` needs targets from the CMDB", self.id),
+                    ));
                 }
             }
         }
@@ -348,11 +364,17 @@ impl Runbook {
             for r in s.action.templates().into_iter().flat_map(|t| t.references()) {
                 match r {
                     Reference::Param(p) if !params.contains_key(p.as_str()) => {
-                        return Err(FieldError::new("steps", format!("step `{}` uses `params.{p}`, which is not declared", s.id)));
+                        return Err(FieldError::new(
+                            "steps",
+                            format!("step `{}` uses `params.{p}`, which is not declared", s.id),
+                        ));
                     }
                     Reference::Step { id, .. } if !visible(id) => {
                         let msg = if ids.contains(id.as_str()) {
-                            format!("step `{}` uses step `{id}`, which runs at the same time or later: a cyclic step reference", s.id)
+                            format!(
+                                "step `{}` uses step `{id}`, which runs at the same time or later: a cyclic step reference",
+                                s.id
+                            )
                         } else {
                             format!("step `{}` uses step `{id}`, which does not exist", s.id)
                         };
@@ -378,7 +400,9 @@ impl Runbook {
                 }
             }
         }
-        out.extend(self.params.iter().filter(|p| p.kind == ParamKind::Secret).filter_map(|p| p.default.clone()));
+        out.extend(
+            self.params.iter().filter(|p| p.kind == ParamKind::Secret).filter_map(|p| p.default.clone()),
+        );
         out.sort();
         out.dedup();
         out
@@ -438,7 +462,8 @@ mod tests {
     fn steps_read_parameters_and_earlier_steps_only() {
         let ok = runbook(vec![command("a", "df {{params.path}}"), command("b", "echo {{steps.a.stdout}}")]);
         ok.check().unwrap();
-        let cyclic = runbook(vec![command("a", "echo {{steps.b.stdout}}"), command("b", "echo {{steps.a.stdout}}")]);
+        let cyclic =
+            runbook(vec![command("a", "echo {{steps.b.stdout}}"), command("b", "echo {{steps.a.stdout}}")]);
         assert!(cyclic.check().unwrap_err().message.contains("cyclic"));
         let itself = runbook(vec![command("a", "echo {{steps.a.exit_code}}")]);
         assert!(itself.check().unwrap_err().message.contains("cyclic"));

@@ -149,22 +149,45 @@ mod tests {
     fn critical_cis_need_a_window_or_an_active_grant() {
         let db = (CiId(1), "db-1".to_owned());
         let web = (CiId(2), "web-1".to_owned());
-        let window = Window { change: "CHG1".into(), cis: vec![CiId(1)], start: at("2030-01-01T01:00Z"), end: at("2030-01-01T03:00Z") };
-        let grant = Grant { id: 7, user: UserId(5), cis: vec![CiId(2)], state: GrantState::Approved, expires_at: at("2030-01-01T02:00Z") };
+        let window = Window {
+            change: "CHG1".into(),
+            cis: vec![CiId(1)],
+            start: at("2030-01-01T01:00Z"),
+            end: at("2030-01-01T03:00Z"),
+        };
+        let grant = Grant {
+            id: 7,
+            user: UserId(5),
+            cis: vec![CiId(2)],
+            state: GrantState::Approved,
+            expires_at: at("2030-01-01T02:00Z"),
+        };
         let now = at("2030-01-01T01:30Z");
         assert_eq!(authority(&[], now, None, &[], &[]), Authority::NotNeeded);
         assert_eq!(
-            authority(&[db.clone(), web.clone()], now, Some(UserId(5)), &[window.clone()], &[grant.clone()]),
+            authority(
+                &[db.clone(), web.clone()],
+                now,
+                Some(UserId(5)),
+                std::slice::from_ref(&window),
+                std::slice::from_ref(&grant)
+            ),
             Authority::Covered(vec!["CHG1".into(), "grant 7".into()])
         );
         // Another user's grant, an expired grant, and a window not yet open cover nothing.
         assert_eq!(
-            authority(std::slice::from_ref(&web), now, Some(UserId(6)), &[], &[grant.clone()]),
+            authority(std::slice::from_ref(&web), now, Some(UserId(6)), &[], std::slice::from_ref(&grant)),
             Authority::Missing(vec!["web-1".into()])
         );
         let later = at("2030-01-01T02:00Z");
-        assert_eq!(authority(std::slice::from_ref(&web), later, Some(UserId(5)), &[], &[grant]), Authority::Missing(vec!["web-1".into()]));
-        assert_eq!(authority(&[db], at("2030-01-01T00:59Z"), None, &[window], &[]), Authority::Missing(vec!["db-1".into()]));
+        assert_eq!(
+            authority(std::slice::from_ref(&web), later, Some(UserId(5)), &[], &[grant]),
+            Authority::Missing(vec!["web-1".into()])
+        );
+        assert_eq!(
+            authority(&[db], at("2030-01-01T00:59Z"), None, &[window], &[]),
+            Authority::Missing(vec!["db-1".into()])
+        );
         assert!(needs_authority(Some(2)) && !needs_authority(Some(3)) && !needs_authority(None));
     }
 }

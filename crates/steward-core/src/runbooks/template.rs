@@ -10,9 +10,12 @@ use crate::tickets::FieldError;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reference {
     Param(String),
-    /// A field of an earlier step's result: `stdout`, `stderr`, `exit_code`, `status`, `body`,
+    /// A field of an earlier step's result: `stdout`, `exit_code`, `status`, `body`,
     /// or `outputs.<key>` (the `key=value` lines the step wrote to `$STEWARD_OUTPUT`).
-    Step { id: String, field: String },
+    Step {
+        id: String,
+        field: String,
+    },
     Secret(String),
     /// `run.id`, `run.artifacts` (the run's artefacts folder).
     Run(String),
@@ -22,7 +25,7 @@ pub enum Reference {
     Ticket(String),
 }
 
-const STEP_FIELDS: &[&str] = &["stdout", "stderr", "exit_code", "status", "body"];
+const STEP_FIELDS: &[&str] = &["stdout", "exit_code", "status", "body"];
 
 impl Reference {
     fn parse(inner: &str) -> Result<Reference, String> {
@@ -80,9 +83,8 @@ impl Template {
                 parts.push(Part::Text(rest[..open].to_owned()));
             }
             let after = &rest[open + 2..];
-            let close = after
-                .find("}}")
-                .ok_or_else(|| FieldError::new(field, "a `{{` is not closed with `}}`"))?;
+            let close =
+                after.find("}}").ok_or_else(|| FieldError::new(field, "a `{{` is not closed with `}}`"))?;
             let reference = Reference::parse(&after[..close]).map_err(|m| FieldError::new(field, m))?;
             parts.push(Part::Ref(reference));
             rest = &after[close + 2..];

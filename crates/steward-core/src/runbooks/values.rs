@@ -64,6 +64,11 @@ impl ParamValue {
             ParamKind::Secret => {
                 let v = raw.trim();
                 super::check_key(v).map_err(|_| err(format!("`{name}` names a stored secret")))?;
+                // With choices, the runbook's author says which secrets a run may pick: whoever
+                // starts it cannot hand a step another secret.
+                if !param.choices.is_empty() && !param.choices.iter().any(|c| c == v) {
+                    return Err(err(format!("`{name}` is one of the secrets {}", param.choices.join(", "))));
+                }
                 Ok(ParamValue::Secret(v.to_owned()))
             }
         }
@@ -91,10 +96,9 @@ pub type Values = BTreeMap<String, ParamValue>;
 pub fn check_values(params: &[Param], supplied: &[(String, String)]) -> Result<Values, FieldError> {
     let mut out = Values::new();
     for (name, raw) in supplied {
-        let param = params
-            .iter()
-            .find(|p| &p.name == name)
-            .ok_or_else(|| FieldError::new("params", format!("this runbook has no parameter `{}`", short(name))))?;
+        let param = params.iter().find(|p| &p.name == name).ok_or_else(|| {
+            FieldError::new("params", format!("this runbook has no parameter `{}`", short(name)))
+        })?;
         if raw.trim().is_empty() && param.kind != ParamKind::String {
             continue;
         }
@@ -139,13 +143,20 @@ mod tests {
         let mut keep = param("keep", ParamKind::Number);
         keep.default = Some("7".into());
         let params = vec![keep, param("mode", ParamKind::Enum), param("dry", ParamKind::Bool)];
-        let v = check_values(&params, &[("mode".into(), "apply".into()), ("dry".into(), "yes".into())]).unwrap();
+        let v =
+            check_values(&params, &[("mode".into(), "apply".into()), ("dry".into(), "yes".into())]).unwrap();
         assert_eq!(v["keep"], ParamValue::Number(7.0));
         assert_eq!(v["dry"], ParamValue::Bool(true));
         for bad in [("keep", "ten"), ("keep", "31"), ("mode", "nuke"), ("dry", "maybe"), ("nope", "1")] {
-            let supplied = [("mode".into(), "apply".into()), ("dry".into(), "no".into()), (bad.0.into(), bad.1.into())];
+            let supplied =
+                [("mode".into(), "apply".into()), ("dry".into(), "no".into()), (bad.0.into(), bad.1.into())];
             assert_eq!(check_values(&params, &supplied).unwrap_err().field, "params", "{bad:?}");
         }
-        assert!(check_values(&params, &[("dry".into(), "no".into())]).unwrap_err().message.contains("`mode` is required"));
+        assert!(
+            check_values(&params, &[("dry".into(), "no".into())])
+                .unwrap_err()
+                .message
+                .contains("`mode` is required")
+        );
     }
 }

@@ -160,7 +160,12 @@ impl Collector for AutomationCollector {
         let r = self.0.lock().map_err(|_| std::fmt::Error)?;
         let gauges: [(&str, &str, Option<Unit>, f64); 3] = [
             ("runbook_runs_finished_30d", "Runbook runs finished in the last 30 days", None, r.runs as f64),
-            ("runbook_success_ratio", "Succeeded ÷ finished runbook runs, last 30 days", None, r.success_rate().unwrap_or(0.0) / 100.0),
+            (
+                "runbook_success_ratio",
+                "Succeeded ÷ finished runbook runs, last 30 days",
+                None,
+                r.success_rate().unwrap_or(0.0) / 100.0,
+            ),
             (
                 "runbook_time_saved_30d",
                 "Manual work saved by successful runs (manual minutes per runbook × runs), last 30 days",
@@ -171,7 +176,12 @@ impl Collector for AutomationCollector {
         for (name, help, unit, value) in gauges {
             encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)?;
         }
-        let mut family = encoder.encode_descriptor("runbook_runs", "Runbook runs by state now", None, MetricType::Gauge)?;
+        let mut family = encoder.encode_descriptor(
+            "runbook_runs",
+            "Runbook runs by state now",
+            None,
+            MetricType::Gauge,
+        )?;
         for state in steward_core::runbooks::RunState::ALL {
             let n = r.by_state.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
             family.encode_family(&StateLabels { state: state.as_str().to_owned() })?.encode_gauge(&n)?;

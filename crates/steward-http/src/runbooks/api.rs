@@ -111,7 +111,11 @@ pub async fn export(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let v = state.app.runbooks().get(&actor, id).await?;
-    Ok(crate::web::download(YAML, &super::file_name(&v.record.name, "yaml"), v.record.definition.into_bytes()))
+    Ok(crate::web::download(
+        YAML,
+        &super::file_name(&v.record.name, "yaml"),
+        v.record.definition.into_bytes(),
+    ))
 }
 
 /// The media type of a definition file.
@@ -125,7 +129,11 @@ pub fn values(params: BTreeMap<String, serde_json::Value>) -> Result<Vec<(String
             serde_json::Value::String(s) => Ok((k, s)),
             serde_json::Value::Number(n) => Ok((k, n.to_string())),
             serde_json::Value::Bool(b) => Ok((k, b.to_string())),
-            _ => Err(steward_app::AppError::invalid("params", format!("`{k}` must be a string, number or boolean")).into()),
+            _ => Err(steward_app::AppError::invalid(
+                "params",
+                format!("`{k}` must be a string, number or boolean"),
+            )
+            .into()),
         })
         .collect()
 }
@@ -154,7 +162,13 @@ pub async fn start(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RunBody>,
 ) -> ApiResult<(StatusCode, Json<RunDetailJson>)> {
-    let req = RunRequest { runbook_id: id, params: values(b.params)?, ci: b.ci_id, ticket: b.ticket_id, change: b.change_id };
+    let req = RunRequest {
+        runbook_id: id,
+        params: values(b.params)?,
+        ci: b.ci_id,
+        ticket: b.ticket_id,
+        change: b.change_id,
+    };
     let run = state.app.runbooks().start(&actor, req).await?;
     let v = state.app.runbooks().run(&actor, run).await?;
     Ok((StatusCode::CREATED, Json(RunDetailJson::from(&v))))
@@ -232,7 +246,9 @@ pub async fn output(
 ) -> ApiResult<Json<Items<RunOutputJson>>> {
     let limit = q.limit.unwrap_or(500);
     if !(1..=1000).contains(&limit) || q.after < 0 {
-        return Err(steward_app::AppError::invalid("limit", "1–1000 chunks after a `seq` of 0 or more").into());
+        return Err(
+            steward_app::AppError::invalid("limit", "1–1000 chunks after a `seq` of 0 or more").into()
+        );
     }
     state.app.runbooks().run(&actor, id).await?;
     let chunks = state.app.runbooks().output(&actor, id, q.after, limit).await?;
@@ -439,7 +455,11 @@ pub async fn request_grant(
     grant_answer(&state, &actor, id).await.map(|j| (StatusCode::CREATED, j))
 }
 
-async fn grant_answer(state: &AppState, actor: &steward_app::Actor, id: i64) -> ApiResult<Json<JitGrantJson>> {
+async fn grant_answer(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    id: i64,
+) -> ApiResult<Json<JitGrantJson>> {
     let found = state.app.runbooks().grants(actor).await?;
     let g = found.iter().find(|g| g.grant.id == id).ok_or(steward_app::AppError::NotFound("grant"))?;
     Ok(Json(JitGrantJson::of(g, state.app.now())))
@@ -505,7 +525,12 @@ pub async fn report(
         days: r
             .days
             .iter()
-            .map(|d| AutomationDayJson { day: d.0.to_string(), runs: d.1, succeeded: d.2, minutes_saved: d.3 })
+            .map(|d| AutomationDayJson {
+                day: d.0.to_string(),
+                runs: d.1,
+                succeeded: d.2,
+                minutes_saved: d.3,
+            })
             .collect(),
         runs: r.runs,
         succeeded: r.succeeded,

@@ -286,7 +286,12 @@ impl From<&RunView> for RunDetailJson {
             targets: v
                 .targets
                 .iter()
-                .map(|c| RunTargetJson { id: c.id.get(), name: c.name.clone(), class: c.class.clone(), criticality: c.criticality })
+                .map(|c| RunTargetJson {
+                    id: c.id.get(),
+                    name: c.name.clone(),
+                    class: c.class.clone(),
+                    criticality: c.criticality,
+                })
                 .collect(),
             approvals: v
                 .approvals
@@ -414,4 +419,3 @@ impl JitGrantJson {
         }
     }
 }
-

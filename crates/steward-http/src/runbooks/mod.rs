@@ -125,9 +125,13 @@ pub fn routes() -> Vec<Route> {
 /// A name safe in a `Content-Disposition` header: letters, digits, `.`, `_`, `-` (others
 /// become `-`), with `ext` added when given.
 pub(crate) fn file_name(name: &str, ext: &str) -> String {
-    let base: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).take(120).collect();
+    let base: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+        .take(120)
+        .collect();
     if ext.is_empty() { base } else { format!("{}.{ext}", base.to_lowercase()) }
 }
 
-pub const NAV: &[NavLink] = &[nav(Some(Permission::RunRunbooks), "/runbooks", "nav-runbooks", "nav.runbooks")];
+pub const NAV: &[NavLink] =
+    &[nav(Some(Permission::RunRunbooks), "/runbooks", "nav-runbooks", "nav.runbooks")];

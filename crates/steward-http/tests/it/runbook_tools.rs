@@ -12,7 +12,11 @@ use steward_test_support::TestApp;
 use super::runbooks::{get, import, output, post, start};
 
 fn need(program: &str) {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().is_ok_and(|o| o.status.success());
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(found, "{program} is missing: run ./scripts/test, which installs it");
 }
 
@@ -73,14 +77,23 @@ steps:
     let done = get(&app, &manager, &format!("/api/v1/runbook-runs/{run_id}")).await;
     let text = output(&app, &manager, run_id).await;
     assert_eq!(done["state"], "succeeded", "{done}\n{text}");
-    assert!(text.contains("ansible-playbook --check on web-a, web-b") && text.contains("PLAY RECAP"), "{text}");
-    assert_eq!(std::fs::read_to_string(marks.path().join("web-a")).unwrap(), "ni hao debian-12", "the real run wrote it");
-    let names: Vec<&str> = done["artifacts"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert!(
+        text.contains("ansible-playbook --check on web-a, web-b") && text.contains("PLAY RECAP"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(marks.path().join("web-a")).unwrap(),
+        "ni hao debian-12",
+        "the real run wrote it"
+    );
+    let names: Vec<&str> =
+        done["artifacts"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
     assert_eq!(names, ["web-a.txt", "web-b.txt"], "{done}");
 
     // Check mode changes nothing: a run of the dry step alone leaves no mark.
     std::fs::remove_file(marks.path().join("web-b")).unwrap();
-    let dry_only = yaml.split("  - id: real").next().unwrap().to_owned().replace("Mark the web servers", "Dry marks");
+    let dry_only =
+        yaml.split("  - id: real").next().unwrap().to_owned().replace("Mark the web servers", "Dry marks");
     let id = import(&app, &manager, &dry_only).await;
     start(&app, &manager, id, json!({})).await;
     app.app.runbooks().run_due("node-a").await.unwrap();
@@ -88,8 +101,15 @@ steps:
 
     // The built-in inspection, over the CMDB's servers, writes one report per host.
     let list = get(&app, &manager, "/api/v1/runbooks").await;
-    let inspection = list["items"].as_array().unwrap().iter().find(|r| r["name"] == "Host inspection").expect("the library");
-    let (s, run) = start(&app, &manager, inspection["id"].as_i64().unwrap(), json!({"params": {"connection": "local"}})).await;
+    let inspection = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Host inspection")
+        .expect("the library");
+    let (s, run) =
+        start(&app, &manager, inspection["id"].as_i64().unwrap(), json!({"params": {"connection": "local"}}))
+            .await;
     assert_eq!(s, 201, "{run}");
     app.app.runbooks().run_due("node-a").await.unwrap();
     let run_id = run["id"].as_i64().unwrap();
@@ -102,24 +122,37 @@ steps:
         .await
         .unwrap();
     let report = r.text().await.unwrap();
-    assert!(report.contains("Inspection of web-a") && report.contains("== Disk ==") && report.contains("== Load =="), "{report}");
+    assert!(
+        report.contains("Inspection of web-a")
+            && report.contains("== Disk ==")
+            && report.contains("== Load =="),
+        "{report}"
+    );
 }
 
 #[tokio::test]
 async fn an_ssh_step_runs_on_a_real_sshd_and_refuses_an_unknown_host_key() {
     need("ssh");
-    assert!(std::path::Path::new("/usr/sbin/sshd").exists(), "sshd is missing: run ./scripts/test, which installs openssh-server");
+    assert!(
+        std::path::Path::new("/usr/sbin/sshd").exists(),
+        "sshd is missing: run ./scripts/test, which installs openssh-server"
+    );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let keygen = |file: &str| {
-        let ok = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(d.join(file)).status().unwrap();
+        let ok = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(d.join(file))
+            .status()
+            .unwrap();
         assert!(ok.success());
     };
     keygen("host_key");
     keygen("client_key");
     std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_owned();
+    let user =
+        String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_owned();
     std::fs::write(
         d.join("sshd_config"),
         format!(
@@ -132,7 +165,13 @@ async fn an_ssh_step_runs_on_a_real_sshd_and_refuses_an_unknown_host_key() {
     )
     .unwrap();
     let _ = std::fs::create_dir_all("/run/sshd");
-    let mut sshd = Command::new("/usr/sbin/sshd").arg("-D").arg("-e").arg("-f").arg(d.join("sshd_config")).spawn().unwrap();
+    let mut sshd = Command::new("/usr/sbin/sshd")
+        .arg("-D")
+        .arg("-e")
+        .arg("-f")
+        .arg(d.join("sshd_config"))
+        .spawn()
+        .unwrap();
     for _ in 0..50 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
@@ -140,14 +179,17 @@ async fn an_ssh_step_runs_on_a_real_sshd_and_refuses_an_unknown_host_key() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let host_pub = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
-    let known = format!("[127.0.0.1]:{port} {}", host_pub.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    let known =
+        format!("[127.0.0.1]:{port} {}", host_pub.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
 
     let app = TestApp::spawn().await;
     let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
     let key = std::fs::read_to_string(d.join("client_key")).unwrap();
-    let (s, _) = app.api(Method::PUT, "/api/v1/secrets/deploy_key", &manager, Some(json!({"value": key}))).await;
+    let (s, _) =
+        app.api(Method::PUT, "/api/v1/secrets/deploy_key", &manager, Some(json!({"value": key}))).await;
     assert_eq!(s, 204);
-    let (s, _) = app.api(Method::PUT, "/api/v1/secrets/known_host", &manager, Some(json!({"value": known}))).await;
+    let (s, _) =
+        app.api(Method::PUT, "/api/v1/secrets/known_host", &manager, Some(json!({"value": known}))).await;
     assert_eq!(s, 204);
     let yaml = format!(
         "name: Remote uptime\nparams:\n  - {{ name: user, type: string, default: {user} }}\nsteps:\n  - id: remote\n    kind: ssh\n    host: 127.0.0.1\n    port: {port}\n    user: '{{{{ params.user }}}}'\n    key: deploy_key\n    known_hosts: '{{{{ secrets.known_host }}}}'\n    command: echo \"hello over ssh from $(id -un)\"; cat /proc/loadavg\n    timeout: 30s\n"
@@ -165,12 +207,17 @@ async fn an_ssh_step_runs_on_a_real_sshd_and_refuses_an_unknown_host_key() {
     // Another host key under the same address: refused.
     keygen("impostor");
     let impostor = std::fs::read_to_string(d.join("impostor.pub")).unwrap();
-    let wrong = format!("[127.0.0.1]:{port} {}", impostor.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    let wrong =
+        format!("[127.0.0.1]:{port} {}", impostor.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
     app.api(Method::PUT, "/api/v1/secrets/known_host", &manager, Some(json!({"value": wrong}))).await;
     let (_, run) = start(&app, &manager, id, json!({})).await;
     app.app.runbooks().run_due("node-a").await.unwrap();
     let done = get(&app, &manager, &format!("/api/v1/runbook-runs/{}", run["id"])).await;
-    assert_eq!((done["state"].as_str(), done["steps"][0]["exit_code"].as_i64()), (Some("failed"), Some(255)), "{done}");
+    assert_eq!(
+        (done["state"].as_str(), done["steps"][0]["exit_code"].as_i64()),
+        (Some("failed"), Some(255)),
+        "{done}"
+    );
     let _ = sshd.kill();
     let _ = sshd.wait();
 }

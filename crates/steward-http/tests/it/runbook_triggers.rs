@@ -26,7 +26,9 @@ async fn ci(app: &TestApp, token: &str, name: &str, criticality: i64) -> i64 {
 #[tokio::test]
 async fn critical_cis_need_a_grant_that_expires_or_an_approved_change_window() {
     let clock = Clock::manual(jiff::Timestamp::now());
-    let app = TestApp::spawn_with(AppConfig { clock: clock.clone(), ..AppConfig::default() }, Default::default()).await;
+    let app =
+        TestApp::spawn_with(AppConfig { clock: clock.clone(), ..AppConfig::default() }, Default::default())
+            .await;
     let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;
     let db = ci(&app, &agent, "db-core", 1).await;
@@ -42,7 +44,13 @@ async fn critical_cis_need_a_grant_that_expires_or_an_approved_change_window() {
 
     // A grant: asked for with a reason, not approvable by its holder, approved by a change
     // manager; it covers runs until it expires.
-    let (s, g) = post(&app, &agent, "/api/v1/jit-grants", json!({"ci_ids": [db], "reason": "disk cleanup", "minutes": 30})).await;
+    let (s, g) = post(
+        &app,
+        &agent,
+        "/api/v1/jit-grants",
+        json!({"ci_ids": [db], "reason": "disk cleanup", "minutes": 30}),
+    )
+    .await;
     assert_eq!((s, g["state"].as_str()), (201, Some("requested")), "{g}");
     let path = format!("/api/v1/jit-grants/{}/decision", g["id"]);
     let (s, _) = post(&app, &agent, &path, json!({"approve": true})).await;
@@ -76,7 +84,13 @@ async fn a_run_attached_to_a_change_runs_only_inside_its_approved_window() {
         let app = &app;
         let agent = agent.clone();
         async move {
-            let (s, chg) = post(app, &agent, "/api/v1/changes", json!({"title": "Patch db-pay", "change_type": "standard", "ci_ids": [db]})).await;
+            let (s, chg) = post(
+                app,
+                &agent,
+                "/api/v1/changes",
+                json!({"title": "Patch db-pay", "change_type": "standard", "ci_ids": [db]}),
+            )
+            .await;
             assert_eq!(s, 201, "{chg}");
             let cid = chg["id"].as_i64().unwrap();
             post(app, &agent, &format!("/api/v1/changes/{cid}/risk"), json!({})).await;
@@ -95,7 +109,11 @@ async fn a_run_attached_to_a_change_runs_only_inside_its_approved_window() {
     assert_eq!((s, run["trigger"].as_str()), (201, Some("change")), "{run}");
     app.app.runbooks().run_due("node-a").await.unwrap();
     let done = get(&app, &agent, &format!("/api/v1/runbook-runs/{}", run["id"])).await;
-    assert_eq!((done["state"].as_str(), done["authority"].as_str()), (Some("succeeded"), Some(number.as_str())), "{done}");
+    assert_eq!(
+        (done["state"].as_str(), done["authority"].as_str()),
+        (Some("succeeded"), Some(number.as_str())),
+        "{done}"
+    );
     // Before its window: it waits for it.
     let (later, _) = change(60, 60).await;
     let (s, run) = start(&app, &agent, id, json!({"params": {"host": "db-pay"}, "change_id": later})).await;
@@ -103,7 +121,13 @@ async fn a_run_attached_to_a_change_runs_only_inside_its_approved_window() {
     assert!(run["due_at"].as_str().unwrap() > run["requested_at"].as_str().unwrap());
     assert_eq!(app.app.runbooks().run_due("node-a").await.unwrap(), 0, "not before the window opens");
     // A change that is not approved, or whose window has passed, refuses the run.
-    let (s, chg) = post(&app, &agent, "/api/v1/changes", json!({"title": "Unapproved", "change_type": "normal", "ci_ids": [db]})).await;
+    let (s, chg) = post(
+        &app,
+        &agent,
+        "/api/v1/changes",
+        json!({"title": "Unapproved", "change_type": "normal", "ci_ids": [db]}),
+    )
+    .await;
     assert_eq!(s, 201);
     let (s, e) = start(&app, &agent, id, json!({"params": {"host": "db-pay"}, "change_id": chg["id"]})).await;
     assert_eq!((s, e["error"]["field"].as_str()), (409, Some("change")), "{e}");
@@ -125,11 +149,29 @@ async fn schedules_fire_once_per_occurrence_across_nodes_and_each_run_runs_on_on
         log.path().display()
     );
     let id = import(&app, &manager, &yaml).await;
-    let (s, sched) = post(&app, &manager, &format!("/api/v1/runbooks/{id}/schedules"), json!({"cron": "0 6 * * *", "zone": "UTC"})).await;
+    let (s, sched) = post(
+        &app,
+        &manager,
+        &format!("/api/v1/runbooks/{id}/schedules"),
+        json!({"cron": "0 6 * * *", "zone": "UTC"}),
+    )
+    .await;
     assert_eq!((s, sched["next_at"].as_str()), (201, Some("2031-03-03T06:00:00Z")), "{sched}");
-    let (s, e) = post(&app, &manager, &format!("/api/v1/runbooks/{id}/schedules"), json!({"cron": "61 * * * *", "zone": "UTC"})).await;
+    let (s, e) = post(
+        &app,
+        &manager,
+        &format!("/api/v1/runbooks/{id}/schedules"),
+        json!({"cron": "61 * * * *", "zone": "UTC"}),
+    )
+    .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("cron")), "{e}");
-    let (s, e) = post(&app, &manager, &format!("/api/v1/runbooks/{id}/schedules"), json!({"cron": "@daily", "zone": "Mars/Olympus"})).await;
+    let (s, e) = post(
+        &app,
+        &manager,
+        &format!("/api/v1/runbooks/{id}/schedules"),
+        json!({"cron": "@daily", "zone": "Mars/Olympus"}),
+    )
+    .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("zone")), "{e}");
 
     assert_eq!(app.app.runbooks().fire_schedules().await.unwrap(), 0, "not due yet");
@@ -158,7 +200,11 @@ async fn schedules_fire_once_per_occurrence_across_nodes_and_each_run_runs_on_on
     let s = get(&app, &manager, &format!("/api/v1/runbooks/{id}/schedules")).await;
     assert_eq!(s["items"][0]["next_at"], "2031-03-04T06:00:00Z");
     let report = get(&app, &manager, "/api/v1/automation/report?days=7").await;
-    assert_eq!((report["runs"].as_i64(), report["success_rate"].as_f64()), (Some(12), Some(100.0)), "{report}");
+    assert_eq!(
+        (report["runs"].as_i64(), report["success_rate"].as_f64()),
+        (Some(12), Some(100.0)),
+        "{report}"
+    );
 }
 
 /// A one-request-at-a-time HTTP server that answers 201 and keeps what it was sent.
@@ -176,12 +222,17 @@ async fn capture_server() -> (String, Arc<Mutex<Vec<String>>>) {
                 let n = sock.read(&mut buf[got..]).await.unwrap_or(0);
                 got += n;
                 let text = String::from_utf8_lossy(&buf[..got]).to_string();
-                if n == 0 || text.contains("\r\n\r\n") && text.split("\r\n\r\n").nth(1).is_some_and(|b| !b.is_empty()) {
+                if n == 0
+                    || text.contains("\r\n\r\n")
+                        && text.split("\r\n\r\n").nth(1).is_some_and(|b| !b.is_empty())
+                {
                     keep.lock().unwrap().push(text);
                     break;
                 }
             }
-            let _ = sock.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 7\r\nconnection: close\r\n\r\ncreated").await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 7\r\nconnection: close\r\n\r\ncreated")
+                .await;
         }
     });
     (url, seen)
@@ -195,15 +246,29 @@ async fn an_alert_runs_its_remediation_which_calls_out_and_reports_on_the_incide
     let bot = app.token("li.wei", "alerts").await;
     ci(&app, &agent, "web-01", 3).await;
     let (url, seen) = capture_server().await;
-    let (s, _) = app.api(Method::PUT, "/api/v1/secrets/restart_token", &manager, Some(json!({"value": "rst-9f8e7d6c"}))).await;
+    let (s, _) = app
+        .api(Method::PUT, "/api/v1/secrets/restart_token", &manager, Some(json!({"value": "rst-9f8e7d6c"})))
+        .await;
     assert_eq!(s, 204);
     let yaml = format!(
         "name: Restart a service\nmanual_minutes: 20\nparams:\n  - {{ name: service, type: string, required: true }}\n  - {{ name: host, type: ci }}\nsteps:\n  - id: call\n    kind: http\n    method: POST\n    url: \"{url}\"\n    headers: {{ Authorization: 'Bearer {{{{ secrets.restart_token }}}}' }}\n    body: '{{\"service\": \"{{{{ params.service }}}}\", \"host\": \"{{{{ ci.name }}}}\"}}'\n    expect_status: [201]\n"
     );
     let id = import(&app, &manager, &yaml).await;
-    let (s, t) = post(&app, &manager, &format!("/api/v1/runbooks/{id}/alert-triggers"), json!({"matchers": "alertname=ServiceDown", "params": {"service": "label:service"}})).await;
+    let (s, t) = post(
+        &app,
+        &manager,
+        &format!("/api/v1/runbooks/{id}/alert-triggers"),
+        json!({"matchers": "alertname=ServiceDown", "params": {"service": "label:service"}}),
+    )
+    .await;
     assert_eq!(s, 201, "{t}");
-    let (s, e) = post(&app, &manager, &format!("/api/v1/runbooks/{id}/alert-triggers"), json!({"matchers": "no pairs here"})).await;
+    let (s, e) = post(
+        &app,
+        &manager,
+        &format!("/api/v1/runbooks/{id}/alert-triggers"),
+        json!({"matchers": "no pairs here"}),
+    )
+    .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("matchers")), "{e}");
 
     let now = jiff::Timestamp::now().to_string();
@@ -215,7 +280,11 @@ async fn an_alert_runs_its_remediation_which_calls_out_and_reports_on_the_incide
     let incident = out["incidents_opened"][0].as_i64().expect("an incident");
     let runs = get(&app, &agent, "/api/v1/runbook-runs").await;
     let run = &runs["items"][0];
-    assert_eq!((run["trigger"].as_str(), run["ticket_id"].as_i64()), (Some("alert"), Some(incident)), "{runs}");
+    assert_eq!(
+        (run["trigger"].as_str(), run["ticket_id"].as_i64()),
+        (Some("alert"), Some(incident)),
+        "{runs}"
+    );
     assert_eq!(run["params"]["service"], "nginx");
     assert_eq!(app.app.runbooks().run_due("node-a").await.unwrap(), 1);
     let run_id = run["id"].as_i64().unwrap();
@@ -224,11 +293,18 @@ async fn an_alert_runs_its_remediation_which_calls_out_and_reports_on_the_incide
     assert_eq!(done["steps"][0]["outputs"]["status"], 201);
     let request = seen.lock().unwrap().join("\n");
     assert!(request.starts_with("POST /hooks/restart"), "{request}");
-    assert!(request.contains("Bearer rst-9f8e7d6c") && request.contains("{\"service\": \"nginx\", \"host\": \"web-01\"}"), "{request}");
+    assert!(
+        request.contains("Bearer rst-9f8e7d6c")
+            && request.contains("{\"service\": \"nginx\", \"host\": \"web-01\"}"),
+        "{request}"
+    );
     assert!(!output(&app, &agent, run_id).await.contains("rst-9f8e7d6c"));
     // The incident shows the result; the same alert sent again starts nothing new.
     let comments = get(&app, &agent, &format!("/api/v1/incidents/{incident}/comments")).await;
-    assert!(comments.to_string().contains("succeeded") && comments.to_string().contains("Restart a service"), "{comments}");
+    assert!(
+        comments.to_string().contains("succeeded") && comments.to_string().contains("Restart a service"),
+        "{comments}"
+    );
     post(&app, &bot, "/hooks/alertmanager", firing).await;
     assert_eq!(get(&app, &agent, "/api/v1/runbook-runs").await["items"].as_array().unwrap().len(), 1);
     // When the alert clears, the incident resolves.

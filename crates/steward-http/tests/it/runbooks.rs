@@ -67,7 +67,9 @@ async fn a_runbook_runs_its_steps_in_order_passing_outputs_masking_secrets_and_k
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("grace.kim", "change_manager").await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;
-    let (s, _) = app.api(Method::PUT, "/api/v1/secrets/api_token", &admin, Some(json!({"value": "tok-SECRET-4242"}))).await;
+    let (s, _) = app
+        .api(Method::PUT, "/api/v1/secrets/api_token", &admin, Some(json!({"value": "tok-SECRET-4242"})))
+        .await;
     assert_eq!(s, 204);
     let secrets = get(&app, &agent, "/api/v1/secrets").await;
     assert_eq!(secrets["items"][0]["name"], "api_token");
@@ -109,9 +111,12 @@ async fn a_runbook_runs_its_steps_in_order_passing_outputs_masking_secrets_and_k
 
     // The record: asked for, started, finished — in the audit trail.
     let (_, auditor) = app.user_with_token("audit.or", "admin").await;
-    let (_, events) = app.api(Method::GET, "/api/v1/audit/events?entity_type=runbook_run", &auditor, None).await;
-    let actions: Vec<&str> =
-        events["items"].as_array().map(|i| i.iter().filter_map(|e| e["action"].as_str()).collect()).unwrap_or_default();
+    let (_, events) =
+        app.api(Method::GET, "/api/v1/audit/events?entity_type=runbook_run", &auditor, None).await;
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .map(|i| i.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
     for a in ["request", "start", "finish"] {
         assert!(actions.contains(&a), "{a} in {events}");
     }
@@ -126,8 +131,14 @@ async fn bad_definitions_and_bad_runs_get_clear_errors() {
     for (yaml, field) in [
         ("name: x\nsteps: [", "definition"),
         ("name: x\nsteps:\n  - { id: a, kind: teleport }", "kind"),
-        ("name: x\nsteps:\n  - { id: a, kind: command, argv: ['{{ steps.b.stdout }}'] }\n  - { id: b, kind: command, argv: [ls] }", "steps"),
-        ("name: x\nparams: [{ name: n, type: number, default: many }]\nsteps:\n  - { id: a, kind: command, argv: [ls] }", "params"),
+        (
+            "name: x\nsteps:\n  - { id: a, kind: command, argv: ['{{ steps.b.stdout }}'] }\n  - { id: b, kind: command, argv: [ls] }",
+            "steps",
+        ),
+        (
+            "name: x\nparams: [{ name: n, type: number, default: many }]\nsteps:\n  - { id: a, kind: command, argv: [ls] }",
+            "params",
+        ),
         ("name: x\nsteps:\n  - { id: a, kind: command, argv: [ls], timeout: 2d }", "timeout"),
     ] {
         let (s, e) = post(&app, &admin, "/api/v1/runbooks/validate", json!({"definition": yaml})).await;
@@ -152,7 +163,12 @@ async fn bad_definitions_and_bad_runs_get_clear_errors() {
         .await;
     assert_eq!((s, v2["version"].as_i64()), (200, Some(2)), "{v2}");
     let (s, _) = app
-        .api(Method::PUT, &format!("/api/v1/runbooks/{id}"), &admin, Some(json!({"definition": PIPELINE, "version": 1})))
+        .api(
+            Method::PUT,
+            &format!("/api/v1/runbooks/{id}"),
+            &admin,
+            Some(json!({"definition": PIPELINE, "version": 1})),
+        )
         .await;
     assert_eq!(s, 412, "stale");
 }
@@ -187,7 +203,11 @@ async fn a_step_that_never_ends_times_out_and_its_whole_process_group_is_killed(
     app.app.runbooks().run_due("node-a").await.unwrap();
     assert!(began.elapsed() < std::time::Duration::from_secs(20), "the timeout stopped it");
     let done = get(&app, &admin, &format!("/api/v1/runbook-runs/{run_id}")).await;
-    assert_eq!((done["state"].as_str(), done["steps"][0]["state"].as_str()), (Some("failed"), Some("timed_out")), "{done}");
+    assert_eq!(
+        (done["state"].as_str(), done["steps"][0]["state"].as_str()),
+        (Some("failed"), Some("timed_out")),
+        "{done}"
+    );
     let child: i64 = done["steps"][0]["outputs"]["outputs"]["child"].as_str().unwrap().parse().unwrap();
     for _ in 0..50 {
         if !alive(child) {
@@ -221,7 +241,11 @@ async fn a_running_step_is_cancelled_and_a_gigabyte_of_output_is_capped() {
     assert_eq!(s, 200, "{c}");
     tokio::time::timeout(std::time::Duration::from_secs(20), worker).await.unwrap().unwrap().unwrap();
     let done = get(&app, &admin, &format!("/api/v1/runbook-runs/{run_id}")).await;
-    assert_eq!((done["state"].as_str(), done["steps"][0]["state"].as_str()), (Some("cancelled"), Some("cancelled")), "{done}");
+    assert_eq!(
+        (done["state"].as_str(), done["steps"][0]["state"].as_str()),
+        (Some("cancelled"), Some("cancelled")),
+        "{done}"
+    );
     let child: i64 = done["steps"][0]["outputs"]["outputs"]["child"].as_str().unwrap().parse().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(!alive(child), "cancelling killed the process tree");

@@ -165,7 +165,13 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .0
         .id;
     let runbook = app.app.runbooks().list(&actor, false).await.unwrap()[0].record.id;
-    let run = app.app.runbooks().runs(&actor, &steward_store::RunFilter { limit: 1, ..Default::default() }).await.unwrap()[0].id;
+    let run = app
+        .app
+        .runbooks()
+        .runs(&actor, &steward_store::RunFilter { limit: 1, ..Default::default() })
+        .await
+        .unwrap()[0]
+        .id;
     let paths: Vec<String> = steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)

@@ -21,7 +21,8 @@ pub struct GrantRecord {
     pub ci_names: Vec<String>,
 }
 
-type GrantRow = (i64, i64, String, String, i64, String, i64, Option<String>, Option<i64>, Option<i64>, String);
+type GrantRow =
+    (i64, i64, String, String, i64, String, i64, Option<String>, Option<i64>, Option<i64>, String);
 
 const GRANT_SQL: &str = "SELECT g.id, g.user_id, u.username, g.reason, g.minutes, g.state, g.requested_at, d.username, \
     g.decided_at, g.expires_at, g.comment FROM jit_grants g JOIN users u ON u.id = g.user_id \

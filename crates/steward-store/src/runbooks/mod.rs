@@ -109,25 +109,31 @@ impl Store {
 
     pub async fn runbook(&self, id: i64) -> Result<Option<RunbookRecord>> {
         let sql = format!("{RUNBOOK_SQL} WHERE b.id = $1");
-        let row: Option<RunbookRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
+        let row: Option<RunbookRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
         row.map(runbook_of).transpose()
     }
 
     pub async fn runbook_by_name(&self, name: &str) -> Result<Option<RunbookRecord>> {
         let sql = format!("{RUNBOOK_SQL} WHERE b.name = $1");
-        let row: Option<RunbookRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *self.reader().await?).await?;
+        let row: Option<RunbookRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
         row.map(runbook_of).transpose()
     }
 
     /// The definition of one version (a run keeps the version it was started with).
     pub async fn runbook_version(&self, id: i64, version: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT definition FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
-            .bind(id)
-            .bind(version)
-            .fetch_optional(&mut *self.reader().await?)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT definition FROM runbook_versions WHERE runbook_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut *self.reader().await?)
+        .await?)
     }
 
     /// A secret's sealed value.
@@ -268,7 +274,10 @@ impl Tx {
             .bind(to_ms(now))
             .execute(self.conn().await?)
             .await?;
-        sqlx::query("DELETE FROM runbook_schedules WHERE runbook_id = $1").bind(id).execute(self.conn().await?).await?;
+        sqlx::query("DELETE FROM runbook_schedules WHERE runbook_id = $1")
+            .bind(id)
+            .execute(self.conn().await?)
+            .await?;
         sqlx::query("DELETE FROM runbook_alert_triggers WHERE runbook_id = $1")
             .bind(id)
             .execute(self.conn().await?)
@@ -278,13 +287,14 @@ impl Tx {
 
     /// Sets a secret (new or replaced); answers whether it existed.
     pub async fn set_secret(&mut self, now: Timestamp, name: &str, sealed: &[u8], by: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE secrets SET sealed = $2, updated_by = $3, updated_at = $4 WHERE name = $1")
-            .bind(name)
-            .bind(sealed)
-            .bind(by)
-            .bind(to_ms(now))
-            .execute(self.conn().await?)
-            .await?;
+        let done =
+            sqlx::query("UPDATE secrets SET sealed = $2, updated_by = $3, updated_at = $4 WHERE name = $1")
+                .bind(name)
+                .bind(sealed)
+                .bind(by)
+                .bind(to_ms(now))
+                .execute(self.conn().await?)
+                .await?;
         if done.rows_affected() == 1 {
             return Ok(true);
         }
@@ -299,7 +309,8 @@ impl Tx {
     }
 
     pub async fn delete_secret(&mut self, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM secrets WHERE name = $1").bind(name).execute(self.conn().await?).await?;
+        let done =
+            sqlx::query("DELETE FROM secrets WHERE name = $1").bind(name).execute(self.conn().await?).await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -132,12 +132,14 @@ fn run_of(r: &sqlx::any::AnyRow) -> Result<RunRecord> {
     })
 }
 
-type StepRow = (i64, String, String, String, i64, String, Option<i64>, Option<i64>, Option<i64>, String, String);
+type StepRow =
+    (i64, String, String, String, i64, String, Option<i64>, Option<i64>, Option<i64>, String, String);
 
 impl Store {
     pub async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
         let sql = format!("SELECT {RUN_COLUMNS} {RUN_FROM} WHERE r.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
         row.as_ref().map(run_of).transpose()
     }
 
@@ -204,7 +206,9 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *self.reader().await?)
         .await?;
-        rows.into_iter().map(|r| Ok(OutputChunk { seq: r.0, step_idx: r.1, at: from_ms(r.2)?, text: r.3 })).collect()
+        rows.into_iter()
+            .map(|r| Ok(OutputChunk { seq: r.0, step_idx: r.1, at: from_ms(r.2)?, text: r.3 }))
+            .collect()
     }
 
     /// Whether someone asked to cancel the run.
@@ -233,7 +237,10 @@ impl Store {
     }
 
     /// Decisions on a run: (step key, approver id, approver name, approve, comment, at).
-    pub async fn run_approvals(&self, run: i64) -> Result<Vec<(String, i64, String, bool, String, Timestamp)>> {
+    pub async fn run_approvals(
+        &self,
+        run: i64,
+    ) -> Result<Vec<(String, i64, String, bool, String, Timestamp)>> {
         let rows: Vec<(String, i64, String, i64, String, i64)> = sqlx::query_as(
             "SELECT a.step_key, a.approver, u.username, a.approve, a.comment, a.decided_at FROM runbook_approvals a \
              JOIN users u ON u.id = a.approver WHERE a.run_id = $1 ORDER BY a.decided_at",
@@ -262,7 +269,12 @@ impl Store {
     /// Runs finished in `[from, to)` per day (days start at UTC midnight shifted by
     /// `offset_ms`, the report zone's offset): (day number since the epoch, runs, succeeded,
     /// manual minutes saved).
-    pub async fn run_days(&self, from: Timestamp, to: Timestamp, offset_ms: i64) -> Result<Vec<(i64, i64, i64, i64)>> {
+    pub async fn run_days(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        offset_ms: i64,
+    ) -> Result<Vec<(i64, i64, i64, i64)>> {
         let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT CAST((r.finished_at + $3) / 86400000 AS BIGINT) AS day, COUNT(*), \
              CAST(SUM(CASE WHEN r.state = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT), \
@@ -367,10 +379,12 @@ impl Store {
 
     /// Running runs whose node stopped renewing its lease before `now`.
     pub async fn lost_runs(&self, now: Timestamp) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM runbook_runs WHERE state = 'running' AND lease_until < $1 LIMIT 100")
-            .bind(to_ms(now))
-            .fetch_all(&mut *self.reader().await?)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM runbook_runs WHERE state = 'running' AND lease_until < $1 LIMIT 100",
+        )
+        .bind(to_ms(now))
+        .fetch_all(&mut *self.reader().await?)
+        .await?)
     }
 
     /// Runs waiting in `awaiting_approval` or queued for a change window, for one change.
@@ -446,7 +460,13 @@ impl Tx {
     }
 
     /// Ends a run that is not finished yet; false when it was.
-    pub async fn finish_run(&mut self, id: i64, state: RunState, detail: &str, at: Timestamp) -> Result<bool> {
+    pub async fn finish_run(
+        &mut self,
+        id: i64,
+        state: RunState,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE runbook_runs SET state = $2, detail = $3, finished_at = $4, lease_until = NULL \
              WHERE id = $1 AND state IN ('queued', 'running', 'awaiting_approval')",
@@ -497,19 +517,34 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn append_run_output(&mut self, run: i64, seq: i64, step: i64, at: Timestamp, text: &str) -> Result<()> {
-        sqlx::query("INSERT INTO runbook_output (run_id, seq, step_idx, at, text) VALUES ($1, $2, $3, $4, $5)")
-            .bind(run)
-            .bind(seq)
-            .bind(step)
-            .bind(to_ms(at))
-            .bind(text)
-            .execute(self.conn().await?)
-            .await?;
+    pub async fn append_run_output(
+        &mut self,
+        run: i64,
+        seq: i64,
+        step: i64,
+        at: Timestamp,
+        text: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO runbook_output (run_id, seq, step_idx, at, text) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(run)
+        .bind(seq)
+        .bind(step)
+        .bind(to_ms(at))
+        .bind(text)
+        .execute(self.conn().await?)
+        .await?;
         Ok(())
     }
 
-    pub async fn insert_run_artifact(&mut self, run: i64, name: &str, data: &[u8], at: Timestamp) -> Result<()> {
+    pub async fn insert_run_artifact(
+        &mut self,
+        run: i64,
+        name: &str,
+        data: &[u8],
+        at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO runbook_artifacts (run_id, name, size, created_at, data) VALUES ($1, $2, $3, $4, $5)")
             .bind(run)
             .bind(name)

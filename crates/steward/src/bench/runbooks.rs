@@ -93,7 +93,9 @@ pub async fn runbooks(config: Config, args: RunbookBench, data: Option<&Path>) -
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let executor = {
         let app = app.clone();
-        tokio::spawn(async move { app.run_automation("bench".into(), Duration::from_millis(250), stopped).await })
+        tokio::spawn(
+            async move { app.run_automation("bench".into(), Duration::from_millis(250), stopped).await },
+        )
     };
     let mut busiest = 0;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -111,6 +113,7 @@ pub async fn runbooks(config: Config, args: RunbookBench, data: Option<&Path>) -
     let _ = stop.send(true);
     let _ = executor.await;
     let mut drift = Vec::new();
+    let mut queued = Duration::ZERO;
     let mut last_end = due;
     let mut before = None;
     loop {
@@ -120,14 +123,18 @@ pub async fn runbooks(config: Config, args: RunbookBench, data: Option<&Path>) -
         for run in page.iter().filter(|r| r.trigger == Trigger::Schedule) {
             anyhow::ensure!(run.state == RunState::Succeeded, "run {} {}: {}", run.id, run.state, run.detail);
             let started = run.started_at.unwrap_or(due);
+            queued = queued.max(Duration::from_millis(
+                run.requested_at.duration_since(run.due_at).as_millis().max(0) as u64,
+            ));
             drift.push(Duration::from_millis(started.duration_since(run.due_at).as_millis().max(0) as u64));
             last_end = last_end.max(run.finished_at.unwrap_or(due));
         }
     }
     drift.sort();
     println!(
-        "schedules: {} runs; start drift p50 {} p99 {} max {}; all finished {} after the minute; at most {busiest} running at once (pool {})",
+        "schedules: {} runs, all queued within {} of the minute; start drift p50 {} p99 {} max {}; all finished {} after the minute; at most {busiest} running at once (pool {})",
         drift.len(),
+        ms(queued),
         ms(percentile(&drift, 0.5)),
         ms(percentile(&drift, 0.99)),
         ms(drift.last().copied().unwrap_or_default()),

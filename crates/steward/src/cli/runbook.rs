@@ -27,7 +27,12 @@ pub fn run(command: RunbookCommand) -> anyhow::Result<ExitCode> {
             };
             match steward_app::runbooks::validate(&text) {
                 Ok(r) => {
-                    println!("{}: valid — {} parameter(s), {} step(s)", r.name, r.params.len(), r.steps.len());
+                    println!(
+                        "{}: valid — {} parameter(s), {} step(s)",
+                        r.name,
+                        r.params.len(),
+                        r.steps.len()
+                    );
                     for s in r.all_steps() {
                         println!("  {} ({}): {}", s.id, s.action.kind(), s.name);
                     }

@@ -60,7 +60,11 @@ async fn a_run_started_on_its_page_streams_its_output_live_and_a_gated_one_is_ap
     let result = async {
         // The change manager imports two runbooks on the page.
         sign_in(&manager, &server, "grace.kim", ADMIN_PASSWORD).await;
-        for yaml in [SLOW.to_owned(), SLOW.replace("Count slowly", "Count with approval").replace("params:", "approval: { role: change_manager }\nparams:")] {
+        for yaml in [
+            SLOW.to_owned(),
+            SLOW.replace("Count slowly", "Count with approval")
+                .replace("params:", "approval: { role: change_manager }\nparams:"),
+        ] {
             manager.goto(&server.url("/runbooks?lang=en")).await.unwrap();
             manager
                 .execute("document.getElementById('runbook-yaml').value = arguments[0];", vec![json!(yaml)])

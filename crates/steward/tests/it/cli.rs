@@ -467,15 +467,32 @@ async fn deployments_are_recorded_from_the_command_line() {
 fn a_runbook_file_is_validated_without_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.yaml");
-    std::fs::write(&good, "name: Ping\nsteps:\n  - { id: ping, kind: command, argv: [echo, pong] }\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward")).args(["runbook", "validate"]).arg(&good).output().unwrap();
+    std::fs::write(&good, "name: Ping\nsteps:\n  - { id: ping, kind: command, argv: [echo, pong] }\n")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["runbook", "validate"])
+        .arg(&good)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Ping: valid") && text(&out.stdout).contains("ping (command)"));
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, "name: Loop\nsteps:\n  - { id: a, kind: command, argv: ['{{ steps.a.stdout }}'] }\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward")).args(["runbook", "validate"]).arg(&bad).output().unwrap();
+    std::fs::write(
+        &bad,
+        "name: Loop\nsteps:\n  - { id: a, kind: command, argv: ['{{ steps.a.stdout }}'] }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["runbook", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("steps:") && text(&out.stderr).contains("cyclic"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("steps:") && text(&out.stderr).contains("cyclic"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
         .args(["runbook", "validate", "/nonexistent/runbook.yaml"])
         .output()

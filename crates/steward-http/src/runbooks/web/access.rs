@@ -107,8 +107,13 @@ pub async fn act_grant(
     let back = "/runbooks/grants";
     let result = match f.action.as_str() {
         "request" => {
-            let names: Vec<String> =
-                f.cis.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            let names: Vec<String> = f
+                .cis
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
             let found = state.app.store().cis_named(&names).await.map_err(AppError::from)?;
             match names.iter().find(|n| !found.contains_key(*n)) {
                 Some(missing) => Err(AppError::invalid("cis", format!("no CI is named {missing}"))),

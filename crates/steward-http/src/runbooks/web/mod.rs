@@ -147,7 +147,9 @@ struct DetailPage<'a> {
 impl DetailPage<'_> {
     fn typed(&self, name: &str) -> String {
         let given = self.typed.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        given.or_else(|| self.v.runbook.params.iter().find(|p| p.name == name).and_then(|p| p.default.clone())).unwrap_or_default()
+        given
+            .or_else(|| self.v.runbook.params.iter().find(|p| p.name == name).and_then(|p| p.default.clone()))
+            .unwrap_or_default()
     }
 
     fn step_kind(&self, kind: &str) -> String {
@@ -179,9 +181,11 @@ async fn detail_page(
     let mut page = Page::new(state, actor, headers, uri, "nav.runbooks");
     page.title = v.record.name.clone();
     let detail = match &err {
-        Some(AppError::Invalid { message, .. } | AppError::Conflict { message, .. } | AppError::Forbidden(message)) => {
-            Some(message.clone())
-        }
+        Some(
+            AppError::Invalid { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::Forbidden(message),
+        ) => Some(message.clone()),
         _ => None,
     };
     let failed = match err {
@@ -231,7 +235,8 @@ pub async fn start(
     ApiPath(id): ApiPath<i64>,
     WebForm(form): WebForm<Vec<(String, String)>>,
 ) -> WebResult {
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let get =
+        |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
     let params: Vec<(String, String)> =
         form.iter().filter_map(|(k, v)| k.strip_prefix("p.").map(|n| (n.to_owned(), v.clone()))).collect();
     let from = From { ci: get("ci_id").parse().ok(), ticket: get("ticket_id").parse().ok() };
@@ -243,7 +248,19 @@ pub async fn start(
             Some(t) => Some(t.id),
             None => {
                 let e = AppError::invalid("change", format!("no change {change_number}"));
-                return detail_page(&state, &actor, &headers, &uri, id, from, params, change_number, None, Some(e)).await;
+                return detail_page(
+                    &state,
+                    &actor,
+                    &headers,
+                    &uri,
+                    id,
+                    from,
+                    params,
+                    change_number,
+                    None,
+                    Some(e),
+                )
+                .await;
             }
         }
     };
@@ -256,7 +273,9 @@ pub async fn start(
     };
     match state.app.runbooks().start(&actor, req).await {
         Ok(run) => after_form(Ok(()), &format!("/runbooks/runs/{run}"), Notice::Saved),
-        Err(e) => detail_page(&state, &actor, &headers, &uri, id, from, params, change_number, None, Some(e)).await,
+        Err(e) => {
+            detail_page(&state, &actor, &headers, &uri, id, from, params, change_number, None, Some(e)).await
+        }
     }
 }
 
@@ -305,20 +324,41 @@ pub async fn act(
         "save" => match r.save(&actor, Some((id, f.version)), &f.definition).await {
             Ok(_) => after_form(Ok(()), &back, Notice::Saved),
             Err(e) => {
-                detail_page(&state, &actor, &headers, &uri, id, From::default(), Vec::new(), String::new(), Some(f.definition), Some(e))
-                    .await
+                detail_page(
+                    &state,
+                    &actor,
+                    &headers,
+                    &uri,
+                    id,
+                    From::default(),
+                    Vec::new(),
+                    String::new(),
+                    Some(f.definition),
+                    Some(e),
+                )
+                .await
             }
         },
         "retire" => after_form(r.retire(&actor, id).await, "/runbooks", Notice::Saved),
         "add_schedule" => {
             let calendar = f.calendar_id.trim().parse().ok();
-            let zone = if f.zone.trim().is_empty() { state.app.config().report_zone.iana_name().unwrap_or("UTC").to_owned() } else { f.zone.trim().to_owned() };
+            let zone = if f.zone.trim().is_empty() {
+                state.app.config().report_zone.iana_name().unwrap_or("UTC").to_owned()
+            } else {
+                f.zone.trim().to_owned()
+            };
             let result = r.add_schedule(&actor, id, &f.cron, &zone, calendar, lines(&f.params), None).await;
             after_form(result, &back, Notice::Saved)
         }
         "remove_schedule" => after_form(r.remove_schedule(&actor, id, f.id).await, &back, Notice::Deleted),
-        "add_trigger" => after_form(r.add_alert_trigger(&actor, id, &f.matchers, lines(&f.params)).await, &back, Notice::Saved),
-        "remove_trigger" => after_form(r.remove_alert_trigger(&actor, id, f.id).await, &back, Notice::Deleted),
+        "add_trigger" => after_form(
+            r.add_alert_trigger(&actor, id, &f.matchers, lines(&f.params)).await,
+            &back,
+            Notice::Saved,
+        ),
+        "remove_trigger" => {
+            after_form(r.remove_alert_trigger(&actor, id, f.id).await, &back, Notice::Deleted)
+        }
         _ => after_form::<()>(Err(AppError::invalid("action", "unknown action")), &back, Notice::Saved),
     }
 }

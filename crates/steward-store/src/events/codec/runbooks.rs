@@ -19,7 +19,9 @@ pub(super) fn encode_runbook(id: i64, event: &RunbookEvent) -> Encoded {
         RunbookEvent::AlertTriggerSet { id, matchers } => {
             r("set_alert_trigger").after(json!({ "trigger_id": id, "matchers": matchers }))
         }
-        RunbookEvent::AlertTriggerRemoved { id } => r("remove_alert_trigger").before(json!({ "trigger_id": id })),
+        RunbookEvent::AlertTriggerRemoved { id } => {
+            r("remove_alert_trigger").before(json!({ "trigger_id": id }))
+        }
         RunbookEvent::SecretSet { name } => r("set_secret").after(json!({ "secret_name": name })),
         RunbookEvent::SecretRemoved { name } => r("remove_secret").before(json!({ "secret_name": name })),
     }
@@ -36,7 +38,11 @@ pub(super) fn decode_runbook_v1(s: &Stored<'_>) -> Decoded<RunbookEvent> {
         "retire" => RunbookEvent::Retired { name: b()?.text("name")? },
         "set_schedule" => {
             let a = a()?;
-            RunbookEvent::ScheduleSet { id: a.int("schedule_id")?, cron: a.text("cron")?, zone: a.text("zone")? }
+            RunbookEvent::ScheduleSet {
+                id: a.int("schedule_id")?,
+                cron: a.text("cron")?,
+                zone: a.text("zone")?,
+            }
         }
         "remove_schedule" => RunbookEvent::ScheduleRemoved { id: b()?.int("schedule_id")? },
         "set_alert_trigger" => {
@@ -59,8 +65,12 @@ pub(super) fn encode_run(id: i64, event: &RunEvent) -> Encoded {
         RunEvent::Decided { approver, approve, comment, step } => r("decide").after(json!({
             "approver": approver, "approve": approve, "comment": comment, "step": step
         })),
-        RunEvent::Started { node, authority } => r("start").after(json!({ "node": node, "authority": authority })),
-        RunEvent::Finished { state, detail } => r("finish").after(json!({ "run_state": state, "detail": detail })),
+        RunEvent::Started { node, authority } => {
+            r("start").after(json!({ "node": node, "authority": authority }))
+        }
+        RunEvent::Finished { state, detail } => {
+            r("finish").after(json!({ "run_state": state, "detail": detail }))
+        }
         RunEvent::CancelRequested { by } => r("cancel").after(json!({ "by": by })),
     }
 }
@@ -110,7 +120,11 @@ pub(super) fn decode_grant_v1(s: &Stored<'_>) -> Decoded<GrantEvent> {
             reason: a.text("reason")?,
             minutes: a.int("minutes")?,
         },
-        "decide" => GrantEvent::Decided { by: a.text("by")?, approve: a.bool("approve")?, comment: a.text("comment")? },
+        "decide" => GrantEvent::Decided {
+            by: a.text("by")?,
+            approve: a.bool("approve")?,
+            comment: a.text("comment")?,
+        },
         "revoke" => GrantEvent::Revoked { by: a.text("by")? },
         other => return Err(format!("unknown action `{other}`")),
     })

@@ -430,7 +430,12 @@ fn automation_events_read_back_as_written() {
             params: "path=/".into(),
             links: "ci=db01".into(),
         },
-        RunEvent::Decided { approver: "grace".into(), approve: true, comment: "ok".into(), step: String::new() },
+        RunEvent::Decided {
+            approver: "grace".into(),
+            approve: true,
+            comment: "ok".into(),
+            step: String::new(),
+        },
         RunEvent::Started { node: "n1".into(), authority: "CHG000002".into() },
         RunEvent::Finished { state: "failed".into(), detail: "step disk exited 1".into() },
         RunEvent::CancelRequested { by: "li.wei".into() },
@@ -438,7 +443,12 @@ fn automation_events_read_back_as_written() {
         round_trip(DomainEvent::RunbookRun { id: 9, event });
     }
     for event in [
-        GrantEvent::Requested { user: "li.wei".into(), cis: "db01".into(), reason: "disk".into(), minutes: 60 },
+        GrantEvent::Requested {
+            user: "li.wei".into(),
+            cis: "db01".into(),
+            reason: "disk".into(),
+            minutes: 60,
+        },
         GrantEvent::Decided { by: "grace".into(), approve: true, comment: String::new() },
         GrantEvent::Revoked { by: "grace".into() },
     ] {
