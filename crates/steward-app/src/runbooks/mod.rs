@@ -195,8 +195,14 @@ impl crate::Runbooks<'_> {
         actor.require(Permission::ManageRunbooks)?;
         let name = name.trim();
         check_key(name).map_err(|e| AppError::invalid("name", e.message))?;
-        if value.is_empty() || value.len() > 64 * 1024 || value.contains('\0') {
-            return Err(AppError::invalid("value", "a secret is 1 B–64 KiB of text"));
+        if value.is_empty()
+            || value.len() > 64 * 1024
+            || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(AppError::invalid(
+                "value",
+                "a secret is 1 B–64 KiB of text without control characters",
+            ));
         }
         let sealed = vault::seal(&self.vault_key()?, name, value)?;
         let at = self.now();

@@ -29,7 +29,9 @@ async fn server(app: &TestApp, token: &str, name: &str) {
 #[tokio::test]
 async fn an_ansible_playbook_runs_over_a_cmdb_inventory_in_check_mode_then_for_real() {
     need("ansible-playbook");
-    let app = TestApp::spawn().await;
+    let clock = steward_app::Clock::manual(jiff::Timestamp::now());
+    let config = steward_app::AppConfig { clock: clock.clone(), ..steward_app::AppConfig::default() };
+    let app = TestApp::spawn_with(config, Default::default()).await;
     let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
     for name in ["web-a", "web-b"] {
         server(&app, &manager, name).await;
@@ -128,6 +130,36 @@ steps:
             && report.contains("== Load =="),
         "{report}"
     );
+
+    // Scheduled every day at 06:00: each day's run leaves its reports.
+    let path = format!("/api/v1/runbooks/{}/schedules", inspection["id"]);
+    let (s, sched) = post(
+        &app,
+        &manager,
+        &path,
+        json!({"cron": "0 6 * * *", "zone": "UTC", "params": {"connection": "local"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{sched}");
+    let mut manager = manager;
+    for day in 0..2 {
+        // A token lasts a day: the clock moves on by days here.
+        manager = app.token("grace.kim", "read write").await;
+        let next: jiff::Timestamp =
+            get(&app, &manager, &path).await["items"][0]["next_at"].as_str().unwrap().parse().unwrap();
+        clock.set(next + jiff::SignedDuration::from_secs(1));
+        assert_eq!(app.app.runbooks().run_due("node-a").await.unwrap(), 1, "day {day}");
+    }
+    let manager = app.token("grace.kim", "read write").await;
+    let runs = get(&app, &manager, &format!("/api/v1/runbook-runs?runbook_id={}", inspection["id"])).await;
+    let scheduled: Vec<&serde_json::Value> =
+        runs["items"].as_array().unwrap().iter().filter(|r| r["trigger"] == "schedule").collect();
+    assert_eq!(scheduled.len(), 2, "{runs}");
+    for run in scheduled {
+        let done = get(&app, &manager, &format!("/api/v1/runbook-runs/{}", run["id"])).await;
+        assert_eq!(done["state"], "succeeded", "{done}");
+        assert_eq!(done["artifacts"].as_array().map(Vec::len), Some(2), "a report per server: {done}");
+    }
 }
 
 #[tokio::test]

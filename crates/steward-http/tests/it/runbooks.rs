@@ -310,3 +310,45 @@ async fn a_gated_run_waits_for_its_approvers_and_a_rejection_needs_a_reason() {
     assert_eq!((s, d["state"].as_str()), (200, Some("rejected")), "{d}");
     assert_eq!(app.app.runbooks().run_due("node-a").await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn failures_go_on_or_roll_back_and_a_gated_step_waits_for_its_approver() {
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let yaml = r#"
+name: Careful
+steps:
+  - { id: first, kind: command, argv: [sh, -c, "exit 3"], on_failure: continue }
+  - { id: gate, kind: command, argv: [echo, gated], approval: { role: change_manager } }
+  - { id: breaks, kind: command, argv: [sh, -c, "exit 4"], on_failure: rollback }
+  - { id: never, kind: command, argv: [echo, never] }
+rollback:
+  - { id: undo, kind: command, argv: [echo, "undo after {{ steps.breaks.exit_code }}"] }
+"#;
+    let id = import(&app, &manager, yaml).await;
+    let (s, run) = start(&app, &agent, id, json!({})).await;
+    assert_eq!((s, run["state"].as_str()), (201, Some("queued")), "{run}");
+    let run_id = run["id"].as_i64().unwrap();
+    app.app.runbooks().run_due("node-a").await.unwrap();
+    let waiting = get(&app, &agent, &format!("/api/v1/runbook-runs/{run_id}")).await;
+    assert_eq!(waiting["state"], "awaiting_approval", "{waiting}");
+    assert_eq!(
+        (waiting["steps"][0]["state"].as_str(), waiting["steps"][1]["state"].as_str()),
+        (Some("failed"), Some("awaiting_approval"))
+    );
+    assert!(waiting["waiting_for"].as_str().unwrap().contains("change_manager"), "{waiting}");
+    let (s, d) =
+        post(&app, &manager, &format!("/api/v1/runbook-runs/{run_id}/decision"), json!({"approve": true}))
+            .await;
+    assert_eq!((s, d["state"].as_str()), (200, Some("queued")), "{d}");
+    app.app.runbooks().run_due("node-a").await.unwrap();
+    let done = get(&app, &agent, &format!("/api/v1/runbook-runs/{run_id}")).await;
+    let states: Vec<&str> =
+        done["steps"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["failed", "succeeded", "failed", "skipped", "succeeded"], "{done}");
+    assert_eq!(done["state"], "failed");
+    assert!(done["detail"].as_str().unwrap().contains("rolled back"), "{done}");
+    assert!(output(&app, &agent, run_id).await.contains("undo after 4"));
+    assert_eq!(done["approvals"][0]["step"], "gate");
+}
