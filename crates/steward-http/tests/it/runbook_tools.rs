@@ -141,10 +141,9 @@ steps:
     )
     .await;
     assert_eq!(s, 201, "{sched}");
-    let mut manager = manager;
     for day in 0..2 {
         // A token lasts a day: the clock moves on by days here.
-        manager = app.token("grace.kim", "read write").await;
+        let manager = app.token("grace.kim", "read write").await;
         let next: jiff::Timestamp =
             get(&app, &manager, &path).await["items"][0]["next_at"].as_str().unwrap().parse().unwrap();
         clock.set(next + jiff::SignedDuration::from_secs(1));
