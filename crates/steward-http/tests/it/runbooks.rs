@@ -352,3 +352,32 @@ rollback:
     assert!(output(&app, &agent, run_id).await.contains("undo after 4"));
     assert_eq!(done["approvals"][0]["step"], "gate");
 }
+
+#[tokio::test]
+async fn a_run_gated_by_an_approver_group_needs_its_quorum_of_members() {
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let (a, lead_a) = app.user_with_token("wang.fang", "team_lead").await;
+    let (b, lead_b) = app.user_with_token("omar.haddad", "team_lead").await;
+    let (_, outsider) = app.user_with_token("chen.jie", "team_lead").await;
+    let (s, g) = post(
+        &app,
+        &manager,
+        "/api/v1/approver-groups",
+        json!({"name": "Ops leads", "rule": "quorum", "quorum": 2, "members": [a.id, b.id]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{g}");
+    let id = import(&app, &manager, "name: Failover\napproval: { group: Ops leads, quorum: 2 }\nsteps:\n  - { id: go, kind: command, argv: [echo, failed over] }\n").await;
+    let (_, run) = start(&app, &agent, id, json!({})).await;
+    let path = format!("/api/v1/runbook-runs/{}/decision", run["id"]);
+    let (s, _) = post(&app, &outsider, &path, json!({"approve": true})).await;
+    assert_eq!(s, 403, "not a member of the group");
+    let (s, d) = post(&app, &lead_a, &path, json!({"approve": true})).await;
+    assert_eq!((s, d["state"].as_str()), (200, Some("awaiting_approval")), "one of two: {d}");
+    let (s, d) = post(&app, &lead_b, &path, json!({"approve": true})).await;
+    assert_eq!((s, d["state"].as_str()), (200, Some("queued")), "the quorum: {d}");
+    app.app.runbooks().run_due("node-a").await.unwrap();
+    assert_eq!(get(&app, &agent, &format!("/api/v1/runbook-runs/{}", run["id"])).await["state"], "succeeded");
+}
