@@ -5,12 +5,14 @@
 //!
 //! `yaml.rs` reads definitions, `vault.rs` seals secrets, `runs.rs` asks for runs and decides
 //! on them, `grants.rs` is just-in-time authority, `triggers.rs` the schedules and alert
-//! triggers, `engine.rs` claims and drives runs, `steps.rs` runs one step, `inventory.rs` turns
+//! triggers, `engine.rs` claims and drives runs, `kinds.rs` turns a step into a process or a request,
+//! `steps.rs` runs a process and keeps its output, `inventory.rs` turns
 //! CMDB queries into targets and Ansible inventories.
 
 mod engine;
 mod grants;
 mod inventory;
+mod kinds;
 mod runs;
 mod steps;
 mod triggers;
