@@ -314,3 +314,93 @@ async fn an_alert_runs_its_remediation_which_calls_out_and_reports_on_the_incide
     let (_, out) = post(&app, &bot, "/hooks/alertmanager", resolved).await;
     assert_eq!(out["incidents_resolved"][0].as_i64(), Some(incident), "{out}");
 }
+
+#[tokio::test]
+async fn a_schedule_skips_its_calendars_holidays() {
+    let clock = Clock::manual("2031-12-24T12:00:00Z".parse().unwrap());
+    let app =
+        TestApp::spawn_with(AppConfig { clock: clock.clone(), ..AppConfig::default() }, Default::default())
+            .await;
+    let (_, root) = app.user_with_token("root", "admin").await;
+    let days = json!(["09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "", ""]);
+    let body = json!({"name": "Office", "time_zone": "UTC", "hours": days, "holidays": ["2031-12-25"]});
+    let (s, cal) = post(&app, &root, "/api/v1/sla/calendars", body).await;
+    assert_eq!(s, 201, "{cal}");
+    let id =
+        import(&app, &root, "name: Daily\nsteps:\n  - { id: go, kind: command, argv: [\"true\"] }\n").await;
+    let path = format!("/api/v1/runbooks/{id}/schedules");
+    let (s, sched) =
+        post(&app, &root, &path, json!({"cron": "0 6 * * *", "zone": "UTC", "calendar_id": cal["id"]})).await;
+    assert_eq!((s, sched["next_at"].as_str()), (201, Some("2031-12-25T06:00:00Z")), "{sched}");
+    // Christmas is the calendar's holiday: the schedule moves on and no run is asked for.
+    clock.set("2031-12-25T06:00:01Z".parse().unwrap());
+    assert_eq!(app.app.runbooks().fire_schedules().await.unwrap(), 0);
+    assert_eq!(get(&app, &root, &path).await["items"][0]["next_at"], "2031-12-26T06:00:00Z");
+    clock.set("2031-12-26T06:00:01Z".parse().unwrap());
+    assert_eq!(app.app.runbooks().fire_schedules().await.unwrap(), 1, "the next working day runs");
+}
+
+#[tokio::test]
+async fn ansible_targets_come_from_class_label_service_and_impact_queries() {
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let mut ids = HashMap::new();
+    for (class, name, attrs) in [
+        ("server", "pay-01", json!({"hostname": "pay-01", "os": "debian"})),
+        ("server", "pay-02", json!({"hostname": "pay-02", "os": "rhel"})),
+        ("server", "mail-01", json!({"hostname": "mail-01", "os": "debian"})),
+        ("application", "Payroll app", json!({})),
+        ("business_service", "Payroll", json!({})),
+    ] {
+        let (s, c) =
+            post(&app, &manager, "/api/v1/cis", json!({"class": class, "name": name, "attributes": attrs}))
+                .await;
+        assert_eq!(s, 201, "{c}");
+        ids.insert(name, c["id"].clone());
+    }
+    for (from, kind, to) in [
+        ("Payroll", "depends_on", "Payroll app"),
+        ("Payroll app", "runs_on", "pay-01"),
+        ("Payroll app", "runs_on", "pay-02"),
+    ] {
+        let (s, r) = post(
+            &app,
+            &manager,
+            "/api/v1/ci-relations",
+            json!({"from": ids[from], "kind": kind, "to": ids[to]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let targets = |n: u32, query: &str| {
+        let yaml = format!(
+            "name: Query {n}\nsteps:\n  - id: play\n    kind: ansible\n    targets: {query}\n    playbook: '- hosts: all'\n"
+        );
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            let id = import(app, &manager, &yaml).await;
+            let (s, run) = start(app, &manager, id, json!({})).await;
+            assert_eq!(s, 201, "{run}");
+            let mut names: Vec<String> = run["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(targets(1, "{ class: server }").await, ["mail-01", "pay-01", "pay-02"]);
+    assert_eq!(targets(2, "{ class: server, label: os=debian }").await, ["mail-01", "pay-01"]);
+    assert_eq!(
+        targets(3, "{ service: Payroll, class: server }").await,
+        ["pay-01", "pay-02"],
+        "the service's hosts"
+    );
+    assert_eq!(
+        targets(4, "{ impact_of: pay-02 }").await,
+        ["Payroll", "Payroll app"],
+        "what depends on pay-02"
+    );
+}
