@@ -381,3 +381,38 @@ async fn a_run_gated_by_an_approver_group_needs_its_quorum_of_members() {
     app.app.runbooks().run_due("node-a").await.unwrap();
     assert_eq!(get(&app, &agent, &format!("/api/v1/runbook-runs/{}", run["id"])).await["state"], "succeeded");
 }
+
+#[tokio::test]
+async fn the_built_in_backup_archives_a_folder_and_keeps_only_what_retention_allows() {
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let (src, dest) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(src.path().join("payroll.csv"), "id,amount\n1,100\n").unwrap();
+    // An archive from long ago, past any retention.
+    let old = dest.path().join("backup-20200101T000000Z-1.tar.gz");
+    std::fs::write(&old, b"old").unwrap();
+    let touched = std::process::Command::new("touch").args(["-d", "2020-01-01"]).arg(&old).status().unwrap();
+    assert!(touched.success());
+    let list = get(&app, &manager, "/api/v1/runbooks").await;
+    let backup = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Backup a folder")
+        .expect("the library");
+    let params = json!({"path": src.path().display().to_string(), "dest": dest.path().display().to_string(), "keep_days": 7});
+    let (s, run) = start(&app, &manager, backup["id"].as_i64().unwrap(), json!({"params": params})).await;
+    assert_eq!(s, 201, "{run}");
+    app.app.runbooks().run_due("node-a").await.unwrap();
+    let done = get(&app, &manager, &format!("/api/v1/runbook-runs/{}", run["id"])).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let archive = done["steps"][0]["outputs"]["outputs"]["archive"].as_str().unwrap().to_owned();
+    let listing = std::process::Command::new("tar").arg("-tzf").arg(&archive).output().unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("payroll.csv"), "the archive holds the folder");
+    assert!(!old.exists(), "retention deleted the old archive");
+    assert!(
+        output(&app, &manager, run["id"].as_i64().unwrap())
+            .await
+            .contains("backup-20200101T000000Z-1.tar.gz")
+    );
+}
