@@ -252,3 +252,47 @@ async fn an_ssh_step_runs_on_a_real_sshd_and_refuses_an_unknown_host_key() {
     let _ = sshd.kill();
     let _ = sshd.wait();
 }
+
+#[tokio::test]
+async fn a_patch_playbook_runs_through_ansible_only_inside_its_changes_window() {
+    need("ansible-playbook");
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let (_, agent) = app.user_with_token("li.wei", "agent").await;
+    let body = json!({"class": "server", "name": "core-db", "criticality": 1, "attributes": {"hostname": "core-db"}});
+    let (s, db) = post(&app, &agent, "/api/v1/cis", body).await;
+    assert_eq!(s, 201, "{db}");
+    let marks = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "name: Patch core-db\nparams:\n  - {{ name: host, type: ci, required: true }}\nsteps:\n  - id: patch\n    kind: ansible\n    timeout: 5m\n    targets: {{ ci_param: host, vars: {{ ansible_connection: local }} }}\n    playbook: |\n      - hosts: all\n        gather_facts: false\n        tasks:\n          - copy: {{ dest: \"{}/{{{{ inventory_hostname }}}}.patched\", content: \"patched\" }}\n",
+        marks.path().display()
+    );
+    let id = import(&app, &manager, &yaml).await;
+    // Without a change or a grant, a critical CI refuses the run.
+    let (s, e) = start(&app, &agent, id, json!({"params": {"host": "core-db"}})).await;
+    assert_eq!(s, 403, "{e}");
+    // An approved standard change whose window is open: the playbook runs, on its authority.
+    let (s, chg) = post(
+        &app,
+        &agent,
+        "/api/v1/changes",
+        json!({"title": "Patch core-db", "change_type": "standard", "ci_ids": [db["id"]]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{chg}");
+    let cid = chg["id"].as_i64().unwrap();
+    post(&app, &agent, &format!("/api/v1/changes/{cid}/risk"), json!({})).await;
+    post(&app, &agent, &format!("/api/v1/changes/{cid}/move"), json!({"to": "schedule"})).await;
+    let now = jiff::Timestamp::now();
+    let window = json!({"planned_start": (now - jiff::SignedDuration::from_mins(1)).to_string(), "planned_end": (now + jiff::SignedDuration::from_hours(1)).to_string()});
+    let (s, c) = post(&app, &agent, &format!("/api/v1/changes/{cid}/schedule"), window).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("scheduled")), "{c}");
+    let (s, run) = start(&app, &agent, id, json!({"params": {"host": "core-db"}, "change_id": cid})).await;
+    assert_eq!(s, 201, "{run}");
+    app.app.runbooks().run_due("node-a").await.unwrap();
+    let run_id = run["id"].as_i64().unwrap();
+    let done = get(&app, &agent, &format!("/api/v1/runbook-runs/{run_id}")).await;
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", output(&app, &agent, run_id).await);
+    assert_eq!(done["authority"], chg["number"]);
+    assert!(marks.path().join("core-db.patched").exists(), "the playbook ran");
+}
