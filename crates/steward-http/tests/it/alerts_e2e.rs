@@ -59,6 +59,19 @@ async fn a_real_alertmanager_opens_an_incident_and_resolves_it_when_the_rule_sto
     let reader = app.token("prometheus", "read write").await;
     let dir = tempfile::tempdir().unwrap();
     let (prom_port, am_port) = (free_port(), free_port());
+    // Auto-remediation (issue 21): this alert starts a runbook that reports on the incident.
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let yaml = "name: Free disk space\nparams:\n  - { name: host, type: string }\nsteps:\n  - { id: clean, kind: command, argv: [echo, 'cleaning {{ params.host }}'] }\n";
+    let (s, rb) = app
+        .api(Method::POST, "/api/v1/runbooks", &manager, Some(serde_json::json!({"definition": yaml})))
+        .await;
+    assert_eq!(s, 201, "{rb}");
+    let trigger =
+        serde_json::json!({"matchers": "alertname=DiskAlmostFull", "params": {"host": "label:instance"}});
+    let (s, t) = app
+        .api(Method::POST, &format!("/api/v1/runbooks/{}/alert-triggers", rb["id"]), &manager, Some(trigger))
+        .await;
+    assert_eq!(s, 201, "{t}");
 
     let am_config = format!(
         "route:\n  receiver: steward\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  \
@@ -113,6 +126,16 @@ async fn a_real_alertmanager_opens_an_incident_and_resolves_it_when_the_rule_sto
     let incident = alert["ticket_id"].as_i64().unwrap();
     let (_, inc) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}"), &reader, None).await;
     assert_eq!((inc["priority"].as_i64(), inc["state"].as_str()), (Some(2), Some("new")), "{inc}");
+    assert_eq!(app.app.runbooks().run_due("node-a").await.unwrap(), 1, "the trigger started the remediation");
+    let (_, runs) = app.api(Method::GET, "/api/v1/runbook-runs", &manager, None).await;
+    assert_eq!(
+        (runs["items"][0]["state"].as_str(), runs["items"][0]["ticket_id"].as_i64()),
+        (Some("succeeded"), Some(incident)),
+        "{runs}"
+    );
+    let (_, notes) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{incident}/comments"), &manager, None).await;
+    assert!(notes.to_string().contains("Free disk space"), "the incident shows the result: {notes}");
 
     // The rule goes away: Prometheus resolves the alert, Alertmanager says so, the incident resolves.
     rules(dir.path(), false);
