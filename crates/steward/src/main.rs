@@ -83,6 +83,9 @@ enum Command {
     /// Runbooks: `steward runbook validate FILE` checks a definition
     #[command(subcommand)]
     Runbook(cli::runbook::RunbookCommand),
+    /// Logs: `steward logs parse FILE|-` mines templates, one message per line, as CSV
+    #[command(subcommand)]
+    Logs(cli::logs::LogsCommand),
     /// Build this node's search index anew from the database (stop the server first)
     Reindex,
     /// Print the API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves)
@@ -176,6 +179,7 @@ fn main() -> ExitCode {
             Command::Reindex => cli::kb::reindex(&config).await,
             Command::Change(c) => cli::change::run(&config, c).await,
             Command::Runbook(c) => cli::runbook::run(c),
+            Command::Logs(c) => cli::logs::run(c),
             Command::Openapi => {
                 println!("{:#}", steward_http::openapi_document());
                 Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod change;
 pub mod cmdb;
 pub mod kb;
+pub mod logs;
 pub mod runbook;
 
 use std::io::Read;

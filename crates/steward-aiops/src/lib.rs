@@ -1,0 +1,10 @@
+//! Steward's AIOps algorithms (issue 22), pure code with no I/O, no clock and no database:
+//!
+//! - `mining`: online log template mining — every line becomes a template with its variables as
+//!   it arrives (`Miner`).
+//!
+//! The app feeds these with what it stored and stores what they answer.
+
+pub mod mining;
+
+pub use mining::{Change, Miner, MinerConfig, Parsed, TemplateId};
