@@ -17,6 +17,7 @@ mod events;
 pub mod incidents;
 pub mod jobs;
 pub mod knowledge;
+pub mod logs;
 mod mail;
 pub mod markdown;
 pub mod notifications;
@@ -49,7 +50,7 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Notifications, Problems, Reports,
+    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Logs, Notifications, Problems, Reports,
     Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
@@ -95,6 +96,8 @@ pub struct AppConfig {
     pub search_dir: Option<std::path::PathBuf>,
     /// Runbooks: the worker pool, working folders, the secret store's key, the tools.
     pub automation: runbooks::AutomationConfig,
+    /// Logs: retention, and when a new template raises an alert.
+    pub logs: logs::LogsConfig,
 }
 
 /// Correlation by label equality within a time window.
@@ -147,6 +150,7 @@ impl Default for AppConfig {
             alert_fingerprint_labels: std::collections::HashMap::new(),
             search_dir: None,
             automation: runbooks::AutomationConfig::default(),
+            logs: logs::LogsConfig::default(),
         }
     }
 }
@@ -167,6 +171,8 @@ pub struct App {
     search: Arc<search::Engine>,
     /// The secret store's key, read once (`runbooks::vault`).
     vault: Arc<std::sync::OnceLock<[u8; 32]>>,
+    /// This node's log template miner (`logs::miner`).
+    logs_miner: Arc<tokio::sync::Mutex<logs::miner::MinerState>>,
 }
 
 impl App {
@@ -180,6 +186,7 @@ impl App {
             alert_cover: Arc::default(),
             search,
             vault: Arc::default(),
+            logs_miner: Arc::default(),
         }
     }
 

@@ -68,4 +68,6 @@ services! {
     Alerts => alerts;
     /// Automation: runbooks, their runs, schedules, alert triggers, secrets, JIT grants.
     Runbooks => runbooks;
+    /// Logs: ingestion, template mining, the explorer, retention, new-template alerts.
+    Logs => logs;
 }

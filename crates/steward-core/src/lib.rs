@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod jobs;
 pub mod knowledge;
+pub mod logs;
 pub mod problems;
 pub mod reports;
 pub mod reviews;

@@ -18,6 +18,7 @@ mod credentials;
 mod events;
 mod jobs;
 mod knowledge;
+mod logs;
 mod notifications;
 mod postgres;
 mod problems;
@@ -58,6 +59,7 @@ pub use events::{
 };
 pub use jobs::{Job, NewJob};
 pub use knowledge::{ArticleFilter, ArticleRecord, ArticleVersion};
+pub use logs::{LineFilter, LogHostRecord, LogTemplateRecord, LogUsage, StoredLine, TemplateFilter, template_hash};
 pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;

@@ -128,6 +128,27 @@ impl Miner {
         self.learn()
     }
 
+    /// Learns a template's text as stored earlier (after a restart): a `<*>` token is a variable
+    /// from the start, so the template comes back with the same text. Answers its id.
+    pub fn seed(&mut self, text: &str) -> TemplateId {
+        let parsed = self.parse(text);
+        let Some(&leaf) = self.by_masked.get(self.masked.as_str()) else { return parsed.template };
+        let l = &self.leaves[leaf as usize];
+        let cluster = l.cluster;
+        let wild: Vec<usize> =
+            l.tokens.iter().enumerate().filter(|(_, (a, b))| &l.masked[*a as usize..*b as usize] == WILDCARD).map(|(i, _)| i).collect();
+        let c = &mut self.clusters[cluster as usize];
+        let mut turned = false;
+        for i in wild {
+            turned |= !c.variable[i];
+            c.variable[i] = true;
+        }
+        if turned {
+            self.rekey(cluster);
+        }
+        self.resolve(parsed.template)
+    }
+
     /// Matches a line against what is known, without learning; `None` for an unseen shape.
     pub fn lookup(&mut self, line: &str) -> Option<TemplateId> {
         mask(line, &mut self.masked, &mut self.tokens);
@@ -203,7 +224,8 @@ impl Miner {
             if values.len() < VALUES_CAP && !values.iter().any(|v| &**v == *word) {
                 values.push(Box::from(*word));
             }
-            let variable = is_variable(values, self.config.distinct_values);
+            // Once a variable, always one (seeded positions included).
+            let variable = c.variable[i] || is_variable(values, self.config.distinct_values);
             turned |= variable != c.variable[i];
             c.variable[i] = variable;
         }

@@ -58,6 +58,17 @@ fn few_distinct_words_and_enum_states_stay_constant() {
 }
 
 #[test]
+fn a_seeded_template_keeps_its_text_and_takes_new_lines() {
+    let mut miner = Miner::default();
+    let id = miner.seed("Invalid user <*> from <*>.<*>.<*>.<*>");
+    assert_eq!(miner.text(id), "Invalid user <*> from <*>.<*>.<*>.<*>");
+    let line = miner.parse("Invalid user bob from 10.1.2.3");
+    assert!(!line.new);
+    assert_eq!(miner.resolve(line.template), id);
+    assert_eq!(miner.text(id), "Invalid user <*> from <*>.<*>.<*>.<*>");
+}
+
+#[test]
 fn bad_input_is_just_text() {
     let mut miner = Miner::default();
     let long = "x".repeat(1 << 20);

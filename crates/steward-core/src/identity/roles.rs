@@ -107,6 +107,10 @@ pub enum Permission {
     RunRunbooks,
     /// Write runbooks, their schedules and alert triggers, and the secret store.
     ManageRunbooks,
+    /// Send log lines (`/ingest/logs`, the Loki push API); a monitoring credential, like alerts.
+    IngestLogs,
+    /// Explore logs: templates, their lines and hosts.
+    ReadLogs,
 }
 
 impl Permission {
@@ -116,7 +120,8 @@ impl Permission {
             Permission::ViewDirectory
             | Permission::ReadTickets
             | Permission::ReadReports
-            | Permission::ReadCmdb => Scope::Read,
+            | Permission::ReadCmdb
+            | Permission::ReadLogs => Scope::Read,
             Permission::RaiseTickets
             | Permission::WorkTickets
             | Permission::WriteCmdb
@@ -127,7 +132,7 @@ impl Permission {
             Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
             Permission::ReadAudit => Scope::Audit,
             Permission::ReadMetrics => Scope::Metrics,
-            Permission::IngestAlerts => Scope::Alerts,
+            Permission::IngestAlerts | Permission::IngestLogs => Scope::Alerts,
         }
     }
 }
@@ -138,10 +143,10 @@ impl Role {
         match permission {
             ManageOwnTokens | ReadTickets => true,
             RaiseTickets => self != Role::Auditor,
-            WorkTickets | WriteCmdb | IngestAlerts => {
+            WorkTickets | WriteCmdb | IngestAlerts | IngestLogs => {
                 matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin)
             }
-            ViewDirectory | ReadReports | ReadCmdb => self != Role::Requester,
+            ViewDirectory | ReadReports | ReadCmdb | ReadLogs => self != Role::Requester,
             ManageDirectory | ManageAllTokens => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
             ManageChanges | ManageRunbooks => matches!(self, Role::ChangeManager | Role::Admin),
