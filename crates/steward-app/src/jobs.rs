@@ -44,6 +44,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::knowledge::REVIEW_REMINDERS, SignedDuration::from_hours(1)),
     (crate::reviews::REVIEW_ACTIONS_OVERDUE, SignedDuration::from_hours(1)),
     (crate::changes::APPROVAL_REMINDERS, SignedDuration::from_hours(1)),
+    (crate::logs::RETENTION, SignedDuration::from_mins(10)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -110,6 +111,11 @@ impl App {
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
+            crate::logs::RETENTION => {
+                let deleted = self.logs().expire().await?;
+                tracing::debug!(deleted, "log chunks past retention deleted");
+                Ok(())
+            }
             SLA_SCAN => {
                 let fired = self.sla().scan(self.now()).await?;
                 tracing::debug!(fired, "SLA scan");

@@ -21,6 +21,7 @@ mod i18n;
 mod identity;
 mod incidents;
 mod knowledge;
+pub mod logs;
 mod limits;
 mod metrics;
 mod problems;
@@ -159,6 +160,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
     table.extend(changes::routes());
+    table.extend(logs::routes());
     table.extend(runbooks::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());

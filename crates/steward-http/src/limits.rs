@@ -29,7 +29,8 @@ pub async fn refuse_announced_oversize(
         .config
         .max_body_bytes
         .max(state.app.config().attachment_max_bytes)
-        .max(crate::alerts::HOOK_BODY_BYTES);
+        .max(crate::alerts::HOOK_BODY_BYTES)
+        .max(crate::logs::LOG_BODY_BYTES);
     if announced_length(request.headers()).is_some_and(|n| n > largest as u64) {
         return too_large(format!("the request body may not exceed {} KiB", largest / 1024)).into_response();
     }

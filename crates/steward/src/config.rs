@@ -113,6 +113,16 @@ pub struct Config {
     pub secret_key_file: Option<PathBuf>,
     /// The `ansible-playbook` program (found on `PATH` by default).
     pub ansible_playbook: PathBuf,
+    /// Where the syslog listener takes RFC 5424/3164 messages, over UDP and TCP on the same
+    /// port (e.g. `0.0.0.0:1514`); unset: no listener.
+    pub syslog_listen: Option<String>,
+    /// Log lines are kept this many days, and in at most `log_max_mb` megabytes (compressed).
+    pub log_retention_days: i64,
+    pub log_max_mb: i64,
+    /// A host's new log templates raise alerts once it has sent logs this many minutes.
+    pub log_learning_minutes: i64,
+    /// New log templates at least this severe raise alerts (`error`, `warning`, …).
+    pub log_new_template_level: String,
 }
 
 impl Default for Config {
@@ -167,6 +177,11 @@ impl Default for Config {
             runbook_dir: None,
             secret_key_file: None,
             ansible_playbook: PathBuf::from("ansible-playbook"),
+            syslog_listen: None,
+            log_retention_days: 14,
+            log_max_mb: 2048,
+            log_learning_minutes: 60,
+            log_new_template_level: "warning".into(),
         }
     }
 }
@@ -213,6 +228,11 @@ const ENV_KEYS: &[&str] = &[
     "runbook_dir",
     "secret_key_file",
     "ansible_playbook",
+    "syslog_listen",
+    "log_retention_days",
+    "log_max_mb",
+    "log_learning_minutes",
+    "log_new_template_level",
 ];
 
 /// Flags that override the file and the environment.
@@ -254,6 +274,20 @@ impl Config {
             matches!(self.deployment_conflicts.as_str(), "refuse" | "flag"),
             "invalid configuration: deployment_conflicts must be `refuse` or `flag`"
         );
+        anyhow::ensure!(
+            steward_core::logs::Level::parse(&self.log_new_template_level).is_some(),
+            "invalid configuration: log_new_template_level must be a level (error, warning, notice, …)"
+        );
+        anyhow::ensure!(
+            (1..=3650).contains(&self.log_retention_days) && self.log_max_mb >= 1 && self.log_learning_minutes >= 0,
+            "invalid configuration: log_retention_days must be 1–3650, log_max_mb ≥ 1, log_learning_minutes ≥ 0"
+        );
+        if let Some(addr) = &self.syslog_listen {
+            anyhow::ensure!(
+                addr.parse::<std::net::SocketAddr>().is_ok(),
+                "invalid configuration: syslog_listen must be an address and port, like 0.0.0.0:1514"
+            );
+        }
         anyhow::ensure!(
             (1..=256).contains(&self.automation_workers),
             "invalid configuration: automation_workers must be 1–256"
@@ -343,6 +377,13 @@ impl Config {
                 ),
                 ansible_playbook: self.ansible_playbook.clone(),
                 ssh: PathBuf::from("ssh"),
+            },
+            logs: steward_app::logs::LogsConfig {
+                retention: jiff::SignedDuration::from_hours(24 * self.log_retention_days),
+                max_bytes: self.log_max_mb.saturating_mul(1_000_000),
+                learning: jiff::SignedDuration::from_mins(self.log_learning_minutes),
+                new_template_level: steward_core::logs::Level::parse(&self.log_new_template_level)
+                    .unwrap_or(steward_core::logs::Level::Warning),
             },
         }
     }

@@ -67,6 +67,15 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         automation_app.run_automation(node, Duration::from_millis(250), automation_stop).await
     });
 
+    if let Some(addr) = &config.syslog_listen {
+        let addr: std::net::SocketAddr = addr.parse().context("syslog_listen")?;
+        let bound = steward_http::logs::syslog::serve(app.clone(), addr)
+            .await
+            .with_context(|| format!("cannot listen for syslog on {addr}"))?;
+        println!("Syslog (UDP and TCP) on {bound}");
+        tracing::info!(%bound, "syslog listener");
+    }
+
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

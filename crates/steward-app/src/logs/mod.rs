@@ -73,6 +73,9 @@ pub struct TemplateDetail {
     pub hosts: Vec<(String, Option<steward_core::ids::CiId>, i64, Timestamp)>,
 }
 
+/// The job that deletes log chunks past retention (age, then size); every ten minutes.
+pub const RETENTION: &str = "log_retention";
+
 /// Lines per batch at most (a longer delivery is stored as several chunks).
 const CHUNK_LINES: usize = 5_000;
 

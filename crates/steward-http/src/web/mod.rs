@@ -67,6 +67,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::problems::NAV,
         crate::changes::NAV,
         crate::runbooks::NAV,
+        crate::logs::NAV,
         crate::knowledge::NAV,
         crate::reviews::NAV,
         crate::identity::DIRECTORY_NAV,

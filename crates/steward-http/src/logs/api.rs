@@ -1,0 +1,151 @@
+//! `/api/v1/logs/*`: templates, their lines per minute and hosts, lines, hosts.
+
+use axum::Json;
+use axum::extract::State;
+use jiff::Timestamp;
+use serde::Deserialize;
+use steward_core::logs::Level;
+use steward_store::{LineFilter, TemplateFilter};
+use utoipa::IntoParams;
+
+use super::json::*;
+use crate::AppState;
+use crate::api::Items;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+
+pub(crate) fn instant(field: &'static str, v: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<Timestamp>()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, format!("{field} must be an RFC 3339 instant, not `{v}`"))),
+    }
+}
+
+pub(crate) fn level(v: Option<&str>) -> Result<Option<Level>, ApiError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => Level::parse(v)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid("level", "expected emergency, alert, critical, error, warning, notice, info or debug")),
+    }
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesQuery {
+    /// Words the template contains.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only templates seen from this host.
+    #[param(max_length = 200)]
+    pub host: Option<String>,
+    /// The window, in hours back from now (1–8760); default 24.
+    #[param(minimum = 1, maximum = 8760)]
+    pub hours: Option<u32>,
+    /// At least this severe.
+    pub level: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+impl TemplatesQuery {
+    pub(crate) fn filter(&self, now: Timestamp) -> Result<TemplateFilter, ApiError> {
+        let hours = self.hours.unwrap_or(24);
+        if !(1..=8760).contains(&hours) {
+            return Err(ApiError::invalid("hours", "hours must be 1–8760"));
+        }
+        Ok(TemplateFilter {
+            text: self.q.clone(),
+            host: self.host.clone().filter(|h| !h.is_empty()),
+            since: Some(now - jiff::SignedDuration::from_hours(i64::from(hours))),
+            level: level(self.level.as_deref())?,
+            limit: self.limit.unwrap_or(200).clamp(1, 1000),
+        })
+    }
+}
+
+pub async fn templates(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<TemplatesQuery>,
+) -> ApiResult<Json<Items<LogTemplateJson>>> {
+    let found = state.app.logs().templates(&actor, &q.filter(state.app.now())?).await?;
+    Ok(Json(Items::of(found.iter(), LogTemplateJson::from)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateQuery {
+    /// The window of the per-minute counts, in hours back from now (1–720); default 24.
+    #[param(minimum = 1, maximum = 720)]
+    pub hours: Option<u32>,
+}
+
+pub async fn template(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TemplateQuery>,
+) -> ApiResult<Json<LogTemplateDetailJson>> {
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::invalid("hours", "hours must be 1–720"));
+    }
+    let now = state.app.now();
+    let from = now - jiff::SignedDuration::from_hours(i64::from(hours));
+    let detail = state.app.logs().template(&actor, id, from, now).await?;
+    Ok(Json((&detail).into()))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LinesQuery {
+    pub template: Option<i64>,
+    #[param(max_length = 200)]
+    pub host: Option<String>,
+    /// Text the line contains.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// RFC 3339.
+    pub since: Option<String>,
+    /// RFC 3339.
+    pub until: Option<String>,
+    /// At least this severe.
+    pub level: Option<String>,
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: Option<usize>,
+}
+
+impl LinesQuery {
+    pub(crate) fn filter(&self) -> Result<LineFilter, ApiError> {
+        Ok(LineFilter {
+            template: self.template,
+            host: self.host.clone().filter(|h| !h.is_empty()),
+            since: instant("since", self.since.as_deref())?,
+            until: instant("until", self.until.as_deref())?,
+            text: self.q.clone(),
+            level: level(self.level.as_deref())?,
+            limit: self.limit.unwrap_or(200).clamp(1, 5000),
+        })
+    }
+}
+
+pub async fn lines(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<LinesQuery>,
+) -> ApiResult<Json<Items<LogLineJson>>> {
+    let found = state.app.logs().lines(&actor, &q.filter()?).await?;
+    Ok(Json(Items::of(found.iter(), LogLineJson::from)))
+}
+
+pub async fn hosts(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<LogHostJson>>> {
+    let found = state.app.logs().hosts(&actor).await?;
+    Ok(Json(Items::of(found.iter(), LogHostJson::from)))
+}
