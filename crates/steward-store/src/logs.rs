@@ -549,6 +549,12 @@ impl Store {
         sql.push_str(" AND c.id < {before} ORDER BY c.id DESC LIMIT 20");
         let limit = f.limit.clamp(1, 5000);
         let needle = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        // Lines keep the template they were stored under: a template's lines include those of
+        // the templates merged into it.
+        let family = match f.template {
+            Some(t) => self.merged_family(t).await?,
+            None => HashSet::new(),
+        };
         let mut out = Vec::new();
         let mut before = i64::MAX;
         // Read chunks twenty at a time, newest first, until enough lines match (or 2,000 chunks
@@ -578,7 +584,7 @@ impl Store {
                     lines.push(serde_json::from_slice(text).map_err(corrupt)?);
                 }
                 for line in lines.into_iter().rev() {
-                    let keep = f.template.is_none_or(|t| t == line.template)
+                    let keep = (f.template.is_none() || family.contains(&line.template))
                         && f.host.as_ref().is_none_or(|h| *h == line.host)
                         && f.since.is_none_or(|s| line.at_ms >= to_ms(s))
                         && f.until.is_none_or(|u| line.at_ms < to_ms(u))
@@ -594,6 +600,18 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// `id` and every template merged into it, however indirectly.
+    async fn merged_family(&self, id: i64) -> Result<HashSet<i64>> {
+        let mut family = HashSet::from([id]);
+        let mut frontier = vec![id];
+        while !frontier.is_empty() && family.len() < 10_000 {
+            let sql = format!("SELECT id FROM log_templates WHERE merged_into IN ({})", crate::id_list(&frontier));
+            let found: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            frontier = found.into_iter().filter(|f| family.insert(*f)).collect();
+        }
+        Ok(family)
     }
 
     pub async fn log_usage(&self) -> Result<LogUsage> {

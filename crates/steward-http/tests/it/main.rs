@@ -20,6 +20,7 @@ mod hardening;
 mod incidents;
 mod incidents_input;
 mod knowledge;
+mod logs;
 mod notifications;
 mod observability;
 mod problem_tickets;
