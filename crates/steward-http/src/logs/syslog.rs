@@ -45,10 +45,15 @@ struct Received {
 /// Binds UDP and TCP on `addr` and serves until the process ends; answers the bound address
 /// (port 0 picks one).
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    serve_with(app, addr, BUDGET_BYTES).await
+}
+
+/// [`serve`] holding at most `budget` bytes received and not yet stored.
+pub async fn serve_with(app: App, addr: SocketAddr, budget: usize) -> std::io::Result<SocketAddr> {
     let udp = UdpSocket::bind(addr).await?;
     let bound = udp.local_addr()?;
     let tcp = TcpListener::bind(bound).await?;
-    let budget = Arc::new(Semaphore::new(BUDGET_BYTES));
+    let budget = Arc::new(Semaphore::new(budget.max(MAX_MESSAGE)));
     let (tx, rx) = mpsc::unbounded_channel::<Received>();
     tokio::spawn(batcher(app, rx, budget.clone()));
     tokio::spawn(receive_udp(udp, tx.clone(), budget.clone()));

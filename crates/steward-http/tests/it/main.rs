@@ -21,6 +21,7 @@ mod incidents;
 mod incidents_input;
 mod knowledge;
 mod logs;
+mod logs_senders;
 mod notifications;
 mod observability;
 mod problem_tickets;
