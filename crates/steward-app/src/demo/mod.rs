@@ -5,6 +5,7 @@
 mod changes;
 mod history;
 mod knowledge;
+mod logs;
 mod runbooks;
 
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
@@ -403,6 +404,7 @@ impl App {
         self.seed_demo_knowledge(&people, major.id).await?;
         self.seed_demo_changes(&people).await?;
         self.seed_demo_runbooks(&people).await?;
+        self.seed_demo_logs().await?;
         Ok(true)
     }
 

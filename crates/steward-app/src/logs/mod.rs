@@ -92,7 +92,7 @@ impl crate::Logs<'_> {
         self.ingest_lines(lines).await
     }
 
-    async fn ingest_lines(self, incoming: Vec<IncomingLine>) -> Result<LogIngestReport> {
+    pub(crate) async fn ingest_lines(self, incoming: Vec<IncomingLine>) -> Result<LogIngestReport> {
         let mut report = LogIngestReport::default();
         for part in incoming.chunks(CHUNK_LINES) {
             let r = self.ingest_chunk(part).await?;

@@ -24,28 +24,45 @@ pub(crate) fn instant(field: &'static str, v: Option<&str>) -> Result<Option<Tim
     }
 }
 
+/// A level by its own word (senders may write `err` or `WARN`; a query names it exactly).
 pub(crate) fn level(v: Option<&str>) -> Result<Option<Level>, ApiError> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => Level::parse(v)
+        Some(v) => Level::ALL
+            .iter()
+            .copied()
+            .find(|l| l.as_str() == v)
             .map(Some)
             .ok_or_else(|| ApiError::invalid("level", "expected emergency, alert, critical, error, warning, notice, info or debug")),
     }
 }
 
+/// A text parameter (words, a host name): one line, no control characters.
+pub(crate) fn line(field: &'static str, v: &Option<String>) -> Result<Option<String>, ApiError> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().any(char::is_control) => Err(ApiError::invalid(field, "no control characters")),
+        Some(v) if v.chars().count() > 200 => Err(ApiError::invalid(field, "at most 200 characters")),
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
+
+
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TemplatesQuery {
     /// Words the template contains.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "@line")]
     pub q: Option<String>,
     /// Only templates seen from this host.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "@line")]
     pub host: Option<String>,
     /// The window, in hours back from now (1–8760); default 24.
     #[param(minimum = 1, maximum = 8760)]
     pub hours: Option<u32>,
     /// At least this severe.
+    #[param(pattern = "^(emergency|alert|critical|error|warning|notice|info|debug)$")]
     pub level: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
@@ -58,8 +75,8 @@ impl TemplatesQuery {
             return Err(ApiError::invalid("hours", "hours must be 1–8760"));
         }
         Ok(TemplateFilter {
-            text: self.q.clone(),
-            host: self.host.clone().filter(|h| !h.is_empty()),
+            text: line("q", &self.q)?,
+            host: line("host", &self.host)?,
             since: Some(now - jiff::SignedDuration::from_hours(i64::from(hours))),
             level: level(self.level.as_deref())?,
             limit: self.limit.unwrap_or(200).clamp(1, 1000),
@@ -104,16 +121,19 @@ pub async fn template(
 #[serde(deny_unknown_fields)]
 pub struct LinesQuery {
     pub template: Option<i64>,
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "@line")]
     pub host: Option<String>,
     /// Text the line contains.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "@line")]
     pub q: Option<String>,
     /// RFC 3339.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// RFC 3339.
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// At least this severe.
+    #[param(pattern = "^(emergency|alert|critical|error|warning|notice|info|debug)$")]
     pub level: Option<String>,
     #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<usize>,
@@ -123,10 +143,10 @@ impl LinesQuery {
     pub(crate) fn filter(&self) -> Result<LineFilter, ApiError> {
         Ok(LineFilter {
             template: self.template,
-            host: self.host.clone().filter(|h| !h.is_empty()),
+            host: line("host", &self.host)?,
             since: instant("since", self.since.as_deref())?,
             until: instant("until", self.until.as_deref())?,
-            text: self.q.clone(),
+            text: line("q", &self.q)?,
             level: level(self.level.as_deref())?,
             limit: self.limit.unwrap_or(200).clamp(1, 5000),
         })

@@ -9,6 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
@@ -190,6 +191,39 @@ impl Collector for AutomationCollector {
     }
 }
 
+/// Logs kept (read at scrape time) and the syslog listener's counters on this node.
+#[derive(Debug, Default)]
+struct LogsCollector(Mutex<steward_store::LogUsage>);
+
+impl Collector for LogsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let u = *self.0.lock().map_err(|_| std::fmt::Error)?;
+        let gauges: [(&str, &str, Option<Unit>, f64); 4] = [
+            ("log_templates", "Log templates mined (not merged into another)", None, u.templates as f64),
+            ("log_lines_kept", "Log lines kept (within retention)", None, u.lines as f64),
+            ("log_kept", "Log lines kept, compressed", Some(Unit::Bytes), u.stored_bytes as f64),
+            ("log_kept_raw", "Log lines kept, uncompressed", Some(Unit::Bytes), u.raw_bytes as f64),
+        ];
+        for (name, help, unit, value) in gauges {
+            encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)?;
+        }
+        let c = &crate::logs::syslog::COUNTERS;
+        let counters: [(&str, &str, u64); 3] = [
+            ("syslog_received", "Syslog messages received by this node's listener", c.received.load(Ordering::Relaxed)),
+            ("syslog_stored", "Syslog messages stored by this node's listener", c.stored.load(Ordering::Relaxed)),
+            (
+                "syslog_dropped",
+                "Syslog messages dropped by this node's listener (UDP beyond its memory budget, or not storable)",
+                c.dropped.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, value) in counters {
+            encoder.encode_descriptor(name, help, None, MetricType::Counter)?.encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&value, None)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: String,
@@ -198,6 +232,7 @@ struct StateLabels {
 pub struct Metrics {
     registry: Registry,
     automation: Arc<AutomationCollector>,
+    logs: Arc<LogsCollector>,
     reports: Arc<ReportCollector>,
     changes: Arc<ChangeCollector>,
     requests: Family<RequestLabels, Counter>,
@@ -243,7 +278,9 @@ impl Metrics {
         registry.register_collector(Box::new(changes.clone()));
         let automation = Arc::new(AutomationCollector::default());
         registry.register_collector(Box::new(automation.clone()));
-        Metrics { registry, automation, reports, changes, requests, latency, open_incidents, sla_breaches }
+        let logs = Arc::new(LogsCollector::default());
+        registry.register_collector(Box::new(logs.clone()));
+        Metrics { registry, automation, logs, reports, changes, requests, latency, open_incidents, sla_breaches }
     }
 
     pub fn encode(&self) -> String {
@@ -324,6 +361,10 @@ pub async fn scrape(
     let automation = state.app.runbooks().report(&actor, 30).await?;
     if let Ok(mut m) = state.metrics.automation.0.lock() {
         *m = automation;
+    }
+    let usage = state.app.logs().usage(&actor).await?;
+    if let Ok(mut m) = state.metrics.logs.0.lock() {
+        *m = usage;
     }
     let format = format::Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let open = state.metrics.encode();

@@ -172,6 +172,13 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
         .await
         .unwrap()[0]
         .id;
+    let template = app
+        .app
+        .logs()
+        .templates(&actor, &steward_store::TemplateFilter { limit: 1, ..Default::default() })
+        .await
+        .unwrap()[0]
+        .id;
     let paths: Vec<String> = steward_http::routes()
         .iter()
         .filter(|r| r.method == axum::http::Method::GET)
@@ -187,7 +194,9 @@ async fn every_page_for_every_role_reads_in_its_language_without_codes() {
                 && !p.contains("{name}")
         })
         .map(|p| {
-            let id = if p.starts_with("/cmdb/") {
+            let id = if p.starts_with("/logs/") {
+                template.to_string()
+            } else if p.starts_with("/cmdb/") {
                 ci.to_string()
             } else if p.starts_with("/changes/releases/") {
                 release.to_string()
