@@ -45,6 +45,14 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if let Some(addr) = &config.syslog_listen {
+        let addr: std::net::SocketAddr = addr.parse().context("syslog_listen")?;
+        let bound = steward_http::logs::syslog::serve(app.clone(), addr)
+            .await
+            .with_context(|| format!("cannot listen for syslog on {addr}"))?;
+        println!("Syslog (UDP and TCP) on {bound}");
+        tracing::info!(%bound, "syslog listener");
+    }
     let addr = listener.local_addr()?;
     println!("Steward {} is listening on http://{addr}", env!("CARGO_PKG_VERSION"));
     tracing::info!(%addr, backend = app.store().engine(), "listening");
@@ -66,15 +74,6 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let automation = tokio::spawn(async move {
         automation_app.run_automation(node, Duration::from_millis(250), automation_stop).await
     });
-
-    if let Some(addr) = &config.syslog_listen {
-        let addr: std::net::SocketAddr = addr.parse().context("syslog_listen")?;
-        let bound = steward_http::logs::syslog::serve(app.clone(), addr)
-            .await
-            .with_context(|| format!("cannot listen for syslog on {addr}"))?;
-        println!("Syslog (UDP and TCP) on {bound}");
-        tracing::info!(%bound, "syslog listener");
-    }
 
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -49,8 +49,9 @@ pub(crate) fn line(field: &'static str, v: &Option<String>) -> Result<Option<Str
 
 
 
+/// Shared by the API and the explorer page (whose links also carry `lang`), so unknown
+/// parameters are ignored.
 #[derive(Deserialize, IntoParams, Default)]
-#[serde(deny_unknown_fields)]
 pub struct TemplatesQuery {
     /// Words the template contains.
     #[param(max_length = 200, pattern = "@line")]
@@ -117,8 +118,8 @@ pub async fn template(
     Ok(Json((&detail).into()))
 }
 
+/// Shared by the API and the lines page, as [`TemplatesQuery`].
 #[derive(Deserialize, IntoParams, Default)]
-#[serde(deny_unknown_fields)]
 pub struct LinesQuery {
     pub template: Option<i64>,
     #[param(max_length = 200, pattern = "@line")]
