@@ -18,7 +18,7 @@
 
 mod tokens;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use rustc_hash::FxHashMap;
 pub use tokens::{Token, WILDCARD, mask};

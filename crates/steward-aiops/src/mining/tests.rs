@@ -83,20 +83,21 @@ fn bad_input_is_just_text() {
     assert_eq!(miner.text(zh), "中文 日志 服务 已启动 端口 <*>");
 }
 
-/// Grouping accuracy on the Loghub-2k samples (ground truth included): the share of lines
-/// whose predicted group holds exactly the lines of their true group.
-fn grouping_accuracy(system: &str) -> Option<f64> {
+/// A Loghub-2k sample's (content, ground-truth event) rows; `None` without the samples.
+pub(crate) fn loghub(system: &str) -> Option<Vec<(String, String)>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub").join(system);
     let text = std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).ok()?;
-    let mut rows = Vec::new();
     let mut reader = text.lines();
     let header: Vec<&str> = reader.next()?.split(',').collect();
     let content = header.iter().position(|h| *h == "Content")?;
     let event = header.iter().position(|h| *h == "EventId")?;
-    for line in reader {
-        let fields = split_csv(line);
-        rows.push((fields[content].clone(), fields[event].clone()));
-    }
+    Some(reader.map(|line| { let f = split_csv(line); (f[content].clone(), f[event].clone()) }).collect())
+}
+
+/// Grouping accuracy on the Loghub-2k samples (ground truth included): the share of lines
+/// whose predicted group holds exactly the lines of their true group.
+fn grouping_accuracy(system: &str) -> Option<f64> {
+    let rows = loghub(system)?;
     let lines: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
     let (_, predicted) = parse_all(&lines);
     let mut truth_groups: HashMap<&str, Vec<usize>> = HashMap::new();
