@@ -45,6 +45,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::reviews::REVIEW_ACTIONS_OVERDUE, SignedDuration::from_hours(1)),
     (crate::changes::APPROVAL_REMINDERS, SignedDuration::from_hours(1)),
     (crate::logs::RETENTION, SignedDuration::from_mins(10)),
+    (crate::logs::RATES, SignedDuration::from_mins(10)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -111,6 +112,11 @@ impl App {
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
+            crate::logs::RATES => {
+                let sent = self.logs().detect_rate_anomalies().await?;
+                tracing::debug!(sent, "log rate anomalies");
+                Ok(())
+            }
             crate::logs::RETENTION => {
                 let deleted = self.logs().expire().await?;
                 tracing::debug!(deleted, "log chunks past retention deleted");

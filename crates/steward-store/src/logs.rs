@@ -137,7 +137,7 @@ impl Tx {
             let hash = template_hash(text);
             let examples = serde_json::to_string(&[example]).map_err(corrupt)?;
             sqlx::query(
-                "INSERT INTO log_templates (text, text_hash, first_seen, last_seen, examples) VALUES ($1, $2, $3, $3, $4) \
+                "INSERT INTO log_templates (text, text_hash, first_seen, last_seen, examples) VALUES ($1, $2, $3, 0, $4) \
                  ON CONFLICT (text_hash) DO NOTHING",
             )
             .bind(text)
@@ -186,15 +186,17 @@ impl Tx {
         .await?;
 
         // Aggregates of the batch.
-        let mut templates: BTreeMap<i64, (i64, i64, u8)> = BTreeMap::new();
+        // Per template: lines, newest, worst level, oldest.
+        let mut templates: BTreeMap<i64, (i64, i64, u8, i64)> = BTreeMap::new();
         let mut minutes: BTreeMap<(i64, i64), i64> = BTreeMap::new();
         let mut pairs: BTreeMap<(i64, &str), (i64, i64, i64)> = BTreeMap::new();
         let mut hosts: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
         for l in lines {
-            let t = templates.entry(l.template).or_insert((0, l.at_ms, l.level));
+            let t = templates.entry(l.template).or_insert((0, l.at_ms, l.level, l.at_ms));
             t.0 += 1;
             t.1 = t.1.max(l.at_ms);
             t.2 = t.2.min(l.level);
+            t.3 = t.3.min(l.at_ms);
             *minutes.entry((l.template, l.at_ms.div_euclid(60_000))).or_default() += 1;
             let p = pairs.entry((l.template, &l.host)).or_insert((0, l.at_ms, l.at_ms));
             p.0 += 1;
@@ -215,15 +217,17 @@ impl Tx {
                 rows(part.len(), 3)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (id, (n, _, _)) in part {
+            for (id, (n, _, _, _)) in part {
                 q = q.bind(**id).bind(chunk).bind(*n);
             }
             q.execute(self.conn().await?).await?;
             // One statement per template: its count, last sighting and worst level.
-            for (id, (n, last, level)) in part {
+            for (id, (n, last, level, oldest)) in part {
+                // Lines may be older than the template's row (a sender catching up): the first
+                // sighting is the oldest line's time.
                 let sql = format!(
                     "UPDATE log_templates SET lines = lines + $1, last_seen = CASE WHEN last_seen < $2 THEN $2 ELSE last_seen END, \
-                     level_rank = {}(level_rank, $3) WHERE id = $4",
+                     level_rank = {}(level_rank, $3), first_seen = CASE WHEN first_seen > $5 THEN $5 ELSE first_seen END WHERE id = $4",
                     min_rank(b)
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -231,6 +235,7 @@ impl Tx {
                     .bind(*last)
                     .bind(i64::from(*level))
                     .bind(**id)
+                    .bind(*oldest)
                     .execute(self.conn().await?)
                     .await?;
             }
@@ -456,6 +461,59 @@ impl Store {
         .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.into_iter().map(|r| Ok((r.0, r.1.map(CiId), r.2, from_ms(r.3)?))).collect()
+    }
+
+    /// Lines per hour of each template in `ids`, hours `[from, to)` since the epoch; hours
+    /// without lines are left out.
+    pub async fn log_template_hours(&self, ids: &[i64], from: i64, to: i64) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
+        let mut out: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for part in ids.chunks(200) {
+            let sql = format!(
+                "SELECT template_id, CAST(minute / 60 AS BIGINT) AS hour, CAST(SUM(lines) AS BIGINT) FROM log_template_minutes \
+                 WHERE template_id IN ({}) AND minute >= $1 AND minute < $2 GROUP BY template_id, CAST(minute / 60 AS BIGINT) \
+                 ORDER BY template_id, hour",
+                crate::id_list(part)
+            );
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(from * 60)
+                .bind(to * 60)
+                .fetch_all(&mut *self.reader().await?)
+                .await?;
+            for (t, h, n) in rows {
+                out.entry(t).or_default().push((h, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Live templates seen since `since` that were first seen before `known_before`, with the
+    /// hosts they come from (up to two: one host names a CI, more name none).
+    pub async fn active_log_templates(&self, since: Timestamp, known_before: Timestamp) -> Result<Vec<(i64, Vec<String>)>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM log_templates WHERE merged_into IS NULL AND last_seen >= $1 AND first_seen < $2 \
+             ORDER BY lines DESC LIMIT 2000",
+        )
+        .bind(to_ms(since))
+        .bind(to_ms(known_before))
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(500) {
+            let sql = format!(
+                "SELECT template_id, host FROM log_template_hosts WHERE template_id IN ({}) ORDER BY template_id, lines DESC",
+                crate::id_list(part)
+            );
+            let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            let mut hosts: HashMap<i64, Vec<String>> = HashMap::new();
+            for (t, h) in rows {
+                let list = hosts.entry(t).or_default();
+                if list.len() < 2 {
+                    list.push(h);
+                }
+            }
+            out.extend(part.iter().map(|id| (*id, hosts.remove(id).unwrap_or_default())));
+        }
+        Ok(out)
     }
 
     /// Which of these (template, host) pairs have been seen.

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use steward_core::alerts::{Alert, RawAlert};
 use steward_core::identity::{Role, Username};
 use steward_core::logs::Level;
@@ -72,6 +72,83 @@ impl crate::Logs<'_> {
         for alert in alerts {
             let group = format!("logs:{}", alert.labels.get("host").map(String::as_str).unwrap_or_default());
             self.alerts().ingest(&actor, &group, vec![alert], &payload).await?;
+        }
+        Ok(count)
+    }
+
+    /// Judges the last complete hour of every template active in the last day against its own
+    /// seasonal history (same hour of the week, else of the day; `steward_aiops::series::
+    /// seasonal`). A departure fires an alert `LogRateAnomaly` (one per template, so it is
+    /// re-sent, not repeated); a template back to normal the hour after resolves it. Templates
+    /// younger than three days have no history to judge by. Answers the alerts sent.
+    pub async fn detect_rate_anomalies(self) -> Result<usize> {
+        use steward_aiops::series::seasonal::{SeasonalConfig, judge};
+        let now = self.now();
+        let hour = now.as_second().div_euclid(3600) - 1;
+        let from = hour - 5 * 168;
+        let templates = self
+            .store
+            .active_log_templates(now - SignedDuration::from_hours(24), now - SignedDuration::from_hours(72))
+            .await?;
+        let ids: Vec<i64> = templates.iter().map(|t| t.0).collect();
+        let counts = self.store.log_template_hours(&ids, from, hour + 1).await?;
+        let config = SeasonalConfig::default();
+        let mut alerts = Vec::new();
+        for (id, hosts) in &templates {
+            let mut series = vec![0.0; (hour + 1 - from) as usize];
+            for (h, n) in counts.get(id).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(v) = usize::try_from(h - from).ok().and_then(|i| series.get_mut(i)) {
+                    *v = *n as f64;
+                }
+            }
+            let last = series.len() - 1;
+            let Some(now_verdict) = judge(&series, last, &config) else { continue };
+            let before = judge(&series, last - 1, &config).and_then(|v| v.anomaly);
+            let status = match (now_verdict.anomaly, before) {
+                (Some(_), _) => "firing",
+                (None, Some(_)) => "resolved",
+                (None, None) => continue,
+            };
+            let text = self.store.log_template(*id).await?.map(|t| t.text).unwrap_or_default();
+            let value = series[last];
+            let mut labels = BTreeMap::from([
+                ("alertname".to_owned(), "LogRateAnomaly".to_owned()),
+                ("severity".to_owned(), "warning".to_owned()),
+                ("template".to_owned(), id.to_string()),
+            ]);
+            if let Some(direction) = now_verdict.anomaly {
+                labels.insert("direction".into(), direction.as_str().into());
+            }
+            // One host names the CI the alert is about; a template of many hosts names none.
+            if let [host] = hosts.as_slice() {
+                labels.insert("host".into(), host.clone());
+            }
+            let start = Timestamp::from_second(hour * 3600).unwrap_or(now);
+            let raw = RawAlert {
+                fingerprint: Some(format!("rate:{id}")),
+                status: status.into(),
+                labels,
+                annotations: BTreeMap::from([(
+                    "summary".to_owned(),
+                    format!(
+                        "{value:.0} lines in an hour where about {:.0} are usual: {}",
+                        now_verdict.expected,
+                        truncate(&text, 160)
+                    ),
+                )]),
+                starts_at: Some(start),
+                ends_at: (status == "resolved").then_some(now),
+                link: self.config.public_url.as_ref().map(|u| format!("{}/logs/templates/{id}", u.trim_end_matches('/'))),
+            };
+            alerts.push(Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?);
+        }
+        let count = alerts.len();
+        if count > 0 {
+            let actor = self.pipeline_actor().await?;
+            for alert in alerts {
+                let group = format!("logs:rate:{}", alert.labels.get("template").map(String::as_str).unwrap_or_default());
+                self.alerts().ingest(&actor, &group, vec![alert], "log rate anomalies").await?;
+            }
         }
         Ok(count)
     }

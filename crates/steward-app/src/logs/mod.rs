@@ -76,6 +76,10 @@ pub struct TemplateDetail {
 /// The job that deletes log chunks past retention (age, then size); every ten minutes.
 pub const RETENTION: &str = "log_retention";
 
+/// The job that judges templates' hourly rates against their seasonal history; every ten
+/// minutes (an hour is judged once it is complete; re-judging it only re-sends).
+pub const RATES: &str = "log_rate_anomalies";
+
 /// Lines per batch at most (a longer delivery is stored as several chunks).
 const CHUNK_LINES: usize = 5_000;
 

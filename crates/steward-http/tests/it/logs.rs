@@ -267,3 +267,46 @@ async fn retention_deletes_old_chunks_then_the_oldest_beyond_the_size() {
     assert_eq!(small.app.logs().expire().await.unwrap(), 3, "every chunk is over a one-byte budget");
     assert_eq!(small.app.logs().expire().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_template_whose_hourly_rate_departs_from_its_history_raises_an_alert_that_resolves() {
+    let app = app_with(LogsConfig::default()).await;
+    let (_, agent) = app.user_with_token("ops", "agent").await;
+    let ops = app.app.directory().user_by_username("ops").await.unwrap();
+    let actor = steward_app::Actor { user: ops, credential: steward_app::Credential::Direct };
+    let line = |at: Timestamp, i: usize| steward_app::logs::IncomingLine {
+        at: Some(at),
+        source: "api".into(),
+        host: "web-09".into(),
+        message: format!("GET /api/orders/{i} 200 in {}ms", 10 + i % 50),
+        ..Default::default()
+    };
+    // Three weeks of 12 lines an hour, then 400 in the last complete hour.
+    let hour = SignedDuration::from_hours(1);
+    let judged = start() - hour;
+    let mut batch = Vec::new();
+    for h in (1..=21 * 24).rev() {
+        let at = judged - hour * h;
+        batch.extend((0..12).map(|i| line(at + SignedDuration::from_secs(i as i64 * 250), i)));
+    }
+    batch.extend((0..400).map(|i| line(judged + SignedDuration::from_secs(i as i64 * 8), i)));
+    app.app.logs().ingest(&actor, batch).await.unwrap();
+    assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 1);
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts?status=firing", &agent, None).await;
+    let alert = &alerts["items"][0];
+    assert_eq!(alert["labels"]["alertname"], "LogRateAnomaly", "{alerts}");
+    assert_eq!(alert["labels"]["direction"], "above");
+    assert_eq!(alert["labels"]["host"], "web-09");
+    assert!(alert["annotations"]["summary"].as_str().unwrap().starts_with("400 lines in an hour where about 12"), "{alert}");
+
+    // The next hour is ordinary again: the alert resolves.
+    app.app.config().clock.advance(hour);
+    let normal: Vec<_> = (0..12).map(|i| line(start() + SignedDuration::from_secs(i as i64 * 250), i)).collect();
+    app.app.logs().ingest(&actor, normal).await.unwrap();
+    assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 1);
+    let (_, firing) = app.api(Method::GET, "/api/v1/alerts?status=firing", &agent, None).await;
+    assert!(firing["items"].as_array().unwrap().is_empty(), "{firing}");
+    // And an ordinary hour after an ordinary one sends nothing.
+    app.app.config().clock.advance(hour);
+    assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 0);
+}
