@@ -46,6 +46,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::changes::APPROVAL_REMINDERS, SignedDuration::from_hours(1)),
     (crate::logs::RETENTION, SignedDuration::from_mins(10)),
     (crate::logs::RATES, SignedDuration::from_mins(10)),
+    (crate::forecasts::EVALUATE, SignedDuration::from_mins(1)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -112,6 +113,11 @@ impl App {
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
+            crate::forecasts::EVALUATE => {
+                let breaching = self.forecasts().evaluate_all().await?;
+                tracing::debug!(breaching, "forecasts evaluated");
+                Ok(())
+            }
             crate::logs::RATES => {
                 let sent = self.logs().detect_rate_anomalies().await?;
                 tracing::debug!(sent, "log rate anomalies");

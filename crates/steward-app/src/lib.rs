@@ -14,6 +14,7 @@ pub mod demo;
 mod directory;
 mod error;
 mod events;
+pub mod forecasts;
 pub mod incidents;
 pub mod jobs;
 pub mod knowledge;
@@ -50,7 +51,7 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Changes, Cmdb, Directory, Incidents, Knowledge, Logs, Notifications, Problems, Reports,
+    Alerts, Audit, Auth, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs, Notifications, Problems, Reports,
     Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
 };
 pub use tokens::IssuedToken;
@@ -98,6 +99,9 @@ pub struct AppConfig {
     pub automation: runbooks::AutomationConfig,
     /// Logs: retention, and when a new template raises an alert.
     pub logs: logs::LogsConfig,
+    /// Prometheus' address (`http://127.0.0.1:9090`) for forecasts; `None`: forecasts report
+    /// that none is configured.
+    pub prometheus_url: Option<String>,
 }
 
 /// Correlation by label equality within a time window.
@@ -151,6 +155,7 @@ impl Default for AppConfig {
             search_dir: None,
             automation: runbooks::AutomationConfig::default(),
             logs: logs::LogsConfig::default(),
+            prometheus_url: None,
         }
     }
 }

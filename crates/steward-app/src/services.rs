@@ -70,4 +70,6 @@ services! {
     Runbooks => runbooks;
     /// Logs: ingestion, template mining, the explorer, retention, new-template alerts.
     Logs => logs;
+    /// Forecasts: Prometheus queries watched for a predicted threshold breach.
+    Forecasts => forecasts;
 }

@@ -128,6 +128,10 @@ pub enum DomainEvent {
         id: i64,
         event: GrantEvent,
     },
+    Forecast {
+        id: i64,
+        event: crate::forecasts::ForecastEvent,
+    },
 }
 
 /// The value of one recorded field: what an incident's or a CI's field held before or after a

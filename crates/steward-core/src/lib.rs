@@ -12,6 +12,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod events;
 pub mod expiry;
+pub mod forecasts;
 pub mod identity;
 pub mod ids;
 pub mod jobs;

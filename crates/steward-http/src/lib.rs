@@ -16,6 +16,7 @@ mod changes;
 mod cmdb;
 mod error;
 mod extract;
+mod forecasts;
 mod health;
 mod i18n;
 mod identity;
@@ -161,6 +162,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(problems::routes());
     table.extend(changes::routes());
     table.extend(logs::routes());
+    table.extend(forecasts::routes());
     table.extend(runbooks::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());

@@ -16,6 +16,7 @@ mod changes;
 mod cmdb;
 mod credentials;
 mod events;
+mod forecasts;
 mod jobs;
 mod knowledge;
 mod logs;
@@ -57,6 +58,7 @@ pub use events::{
     DecodeError, Encoded, EventFilter, LoggedEvent, NewEvent, SCHEMA_VERSION, encode_event, fields_json,
     relation_json,
 };
+pub use forecasts::{ForecastOutcome, ForecastRecord, NewForecast};
 pub use jobs::{Job, NewJob};
 pub use knowledge::{ArticleFilter, ArticleRecord, ArticleVersion};
 pub use logs::{LineFilter, LogHostRecord, LogTemplateRecord, LogUsage, StoredLine, TemplateFilter, template_hash};
@@ -128,6 +130,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("runbook_runs_schedule_due", "runbook_runs.schedule_id", "schedule_id"),
     ("secrets_name_key", "secrets.name", "name"),
     ("runbook_artifacts_pkey", "runbook_artifacts.run_id", "name"),
+    ("forecast_rules_name_key", "forecast_rules.name", "name"),
 ];
 
 impl From<DecodeError> for StoreError {

@@ -123,6 +123,8 @@ pub struct Config {
     pub log_learning_minutes: i64,
     /// New log templates at least this severe raise alerts (`error`, `warning`, …).
     pub log_new_template_level: String,
+    /// Prometheus' address for forecasts (`http://127.0.0.1:9090`); unset: none.
+    pub prometheus_url: Option<String>,
 }
 
 impl Default for Config {
@@ -182,6 +184,7 @@ impl Default for Config {
             log_max_mb: 2048,
             log_learning_minutes: 60,
             log_new_template_level: "warning".into(),
+            prometheus_url: None,
         }
     }
 }
@@ -233,6 +236,7 @@ const ENV_KEYS: &[&str] = &[
     "log_max_mb",
     "log_learning_minutes",
     "log_new_template_level",
+    "prometheus_url",
 ];
 
 /// Flags that override the file and the environment.
@@ -281,6 +285,10 @@ impl Config {
         anyhow::ensure!(
             (1..=3650).contains(&self.log_retention_days) && self.log_max_mb >= 1 && self.log_learning_minutes >= 0,
             "invalid configuration: log_retention_days must be 1–3650, log_max_mb ≥ 1, log_learning_minutes ≥ 0"
+        );
+        anyhow::ensure!(
+            self.prometheus_url.as_deref().is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")),
+            "invalid configuration: prometheus_url must be an http:// or https:// address"
         );
         if let Some(addr) = &self.syslog_listen {
             anyhow::ensure!(
@@ -385,6 +393,7 @@ impl Config {
                 new_template_level: steward_core::logs::Level::parse(&self.log_new_template_level)
                     .unwrap_or(steward_core::logs::Level::Warning),
             },
+            prometheus_url: self.prometheus_url.clone(),
         }
     }
 

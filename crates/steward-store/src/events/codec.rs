@@ -82,6 +82,7 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         DomainEvent::Runbook { id, event } => runbooks::encode_runbook(*id, event),
         DomainEvent::RunbookRun { id, event } => runbooks::encode_run(*id, event),
         DomainEvent::JitGrant { id, event } => runbooks::encode_grant(*id, event),
+        DomainEvent::Forecast { id, event } => runbooks::encode_forecast(*id, event),
         DomainEvent::Article { id, event } => knowledge::encode(*id, event),
         DomainEvent::Review { id, event } => reviews::encode(*id, event),
         DomainEvent::Category { id, event } => match event {
@@ -476,6 +477,7 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "runbook" => DomainEvent::Runbook { id: id_of(s)?, event: runbooks::decode_runbook_v1(s)? },
         "runbook_run" => DomainEvent::RunbookRun { id: id_of(s)?, event: runbooks::decode_run_v1(s)? },
         "jit_grant" => DomainEvent::JitGrant { id: id_of(s)?, event: runbooks::decode_grant_v1(s)? },
+        "forecast" => DomainEvent::Forecast { id: id_of(s)?, event: runbooks::decode_forecast_v1(s)? },
         "article" => DomainEvent::Article { id: id_of(s)?, event: knowledge::decode_v1(s)? },
         "review" => DomainEvent::Review { id: id_of(s)?, event: reviews::decode_v1(s)? },
         "category" => {

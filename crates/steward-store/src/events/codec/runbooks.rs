@@ -3,6 +3,7 @@
 //! `after`, except removals, which keep what was removed in `before`.
 
 use serde_json::json;
+use steward_core::forecasts::ForecastEvent;
 use steward_core::runbooks::{GrantEvent, RunEvent, RunbookEvent};
 
 use super::{Decoded, Encoded, Obj, Stored, json_of, row};
@@ -126,6 +127,37 @@ pub(super) fn decode_grant_v1(s: &Stored<'_>) -> Decoded<GrantEvent> {
             comment: a.text("comment")?,
         },
         "revoke" => GrantEvent::Revoked { by: a.text("by")? },
+        other => return Err(format!("unknown action `{other}`")),
+    })
+}
+
+/// Forecast rules (entity `forecast`, issue 22): created with their fields in `after`, deleted
+/// with their name in `before`.
+pub(super) fn encode_forecast(id: i64, event: &ForecastEvent) -> Encoded {
+    let r = |action| row("forecast", id, action);
+    match event {
+        ForecastEvent::Created { name, query, threshold, breach, horizon_minutes, ci } => r("create").after(json!({
+            "name": name, "query": query, "threshold": threshold, "breach": breach,
+            "horizon_minutes": horizon_minutes, "ci_id": ci,
+        })),
+        ForecastEvent::Deleted { name } => r("delete").before(json!({ "name": name })),
+    }
+}
+
+pub(super) fn decode_forecast_v1(s: &Stored<'_>) -> Decoded<ForecastEvent> {
+    Ok(match s.action {
+        "create" => {
+            let a = Obj(json_of(s.after, "after")?);
+            ForecastEvent::Created {
+                name: a.text("name")?,
+                query: a.text("query")?,
+                threshold: a.text("threshold")?,
+                breach: a.text("breach")?,
+                horizon_minutes: a.int("horizon_minutes")?,
+                ci: a.opt_int("ci_id")?,
+            }
+        }
+        "delete" => ForecastEvent::Deleted { name: Obj(json_of(s.before, "before")?).text("name")? },
         other => return Err(format!("unknown action `{other}`")),
     })
 }

@@ -454,4 +454,25 @@ fn automation_events_read_back_as_written() {
     ] {
         round_trip(DomainEvent::JitGrant { id: 2, event });
     }
+    for event in [
+        steward_core::forecasts::ForecastEvent::Created {
+            name: "Disk /data".into(),
+            query: "node_filesystem_avail_bytes{mountpoint=\"/data\"}".into(),
+            threshold: "0".into(),
+            breach: "below".into(),
+            horizon_minutes: 4320,
+            ci: Some(7),
+        },
+        steward_core::forecasts::ForecastEvent::Created {
+            name: "x".into(),
+            query: "up".into(),
+            threshold: "1.5".into(),
+            breach: "above".into(),
+            horizon_minutes: 1,
+            ci: None,
+        },
+        steward_core::forecasts::ForecastEvent::Deleted { name: "Disk /data".into() },
+    ] {
+        round_trip(DomainEvent::Forecast { id: 3, event });
+    }
 }
