@@ -15,6 +15,8 @@ mod changes;
 mod cmdb;
 mod cmdb_import;
 mod errors;
+mod forecasts;
+mod forecasts_e2e;
 mod group_commit;
 mod hardening;
 mod incidents;
