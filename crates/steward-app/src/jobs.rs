@@ -47,6 +47,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::logs::RETENTION, SignedDuration::from_mins(10)),
     (crate::logs::RATES, SignedDuration::from_mins(10)),
     (crate::forecasts::EVALUATE, SignedDuration::from_mins(1)),
+    (crate::triage::TRAIN, SignedDuration::from_hours(24)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -113,6 +114,11 @@ impl App {
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
+            crate::triage::TRAIN => {
+                let report = self.triage().train(None).await?;
+                tracing::info!(examples = report.examples, accuracy = ?report.accuracy, "triage retrained");
+                Ok(())
+            }
             crate::forecasts::EVALUATE => {
                 let breaching = self.forecasts().evaluate_all().await?;
                 tracing::debug!(breaching, "forecasts evaluated");

@@ -33,6 +33,7 @@ pub mod sla;
 pub mod subscriptions;
 mod timeline;
 mod tokens;
+pub mod triage;
 
 use std::sync::Arc;
 
@@ -52,7 +53,7 @@ pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
     Alerts, Audit, Auth, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs, Notifications, Problems, Reports,
-    Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
+    Reviews, Runbooks, Search, Sla, Subscriptions, Tokens, Triage,
 };
 pub use tokens::IssuedToken;
 
@@ -102,6 +103,9 @@ pub struct AppConfig {
     /// Prometheus' address (`http://127.0.0.1:9090`) for forecasts; `None`: forecasts report
     /// that none is configured.
     pub prometheus_url: Option<String>,
+    /// Auto-triage applies a suggested category, team or service to a new incident raised
+    /// without them at this confidence (0–1) or above; `None`: suggestions only.
+    pub triage_threshold: Option<f32>,
 }
 
 /// Correlation by label equality within a time window.
@@ -156,6 +160,7 @@ impl Default for AppConfig {
             automation: runbooks::AutomationConfig::default(),
             logs: logs::LogsConfig::default(),
             prometheus_url: None,
+            triage_threshold: None,
         }
     }
 }
@@ -178,6 +183,8 @@ pub struct App {
     vault: Arc<std::sync::OnceLock<[u8; 32]>>,
     /// This node's log template miner (`logs::miner`).
     logs_miner: Arc<tokio::sync::Mutex<logs::miner::MinerState>>,
+    /// This node's copy of the newest triage model (`triage`).
+    triage_cache: Arc<tokio::sync::Mutex<triage::Cached>>,
 }
 
 impl App {
@@ -192,6 +199,7 @@ impl App {
             search,
             vault: Arc::default(),
             logs_miner: Arc::default(),
+            triage_cache: Arc::default(),
         }
     }
 

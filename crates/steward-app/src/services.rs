@@ -72,4 +72,6 @@ services! {
     Logs => logs;
     /// Forecasts: Prometheus queries watched for a predicted threshold breach.
     Forecasts => forecasts;
+    /// Auto-triage: classifiers that suggest and apply a new incident's fields.
+    Triage => triage;
 }

@@ -35,6 +35,7 @@ mod sla;
 mod strict_json;
 mod subscriptions;
 mod ticket_query;
+mod triage;
 mod web;
 
 use std::sync::Arc;
@@ -163,6 +164,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(changes::routes());
     table.extend(logs::routes());
     table.extend(forecasts::routes());
+    table.extend(triage::routes());
     table.extend(runbooks::routes());
     table.extend(knowledge::routes());
     table.extend(search::routes());

@@ -35,6 +35,7 @@ mod subscriptions;
 mod teams;
 mod throttles;
 mod tickets;
+mod triage;
 mod tx;
 mod users;
 
@@ -73,6 +74,7 @@ pub use runbooks::{
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
 pub use throttles::ThrottleState;
+pub use triage::{TriageExample, TriageModelRecord};
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
     TicketQuery, Visibility,

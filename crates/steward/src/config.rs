@@ -125,6 +125,9 @@ pub struct Config {
     pub log_new_template_level: String,
     /// Prometheus' address for forecasts (`http://127.0.0.1:9090`); unset: none.
     pub prometheus_url: Option<String>,
+    /// Auto-triage applies a suggested category, team or service to a new incident raised
+    /// without them at this confidence (0–1) or above; 0 turns applying off (suggestions stay).
+    pub triage_threshold: f32,
 }
 
 impl Default for Config {
@@ -185,6 +188,7 @@ impl Default for Config {
             log_learning_minutes: 60,
             log_new_template_level: "warning".into(),
             prometheus_url: None,
+            triage_threshold: 0.6,
         }
     }
 }
@@ -237,6 +241,7 @@ const ENV_KEYS: &[&str] = &[
     "log_learning_minutes",
     "log_new_template_level",
     "prometheus_url",
+    "triage_threshold",
 ];
 
 /// Flags that override the file and the environment.
@@ -289,6 +294,10 @@ impl Config {
         anyhow::ensure!(
             self.prometheus_url.as_deref().is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")),
             "invalid configuration: prometheus_url must be an http:// or https:// address"
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.triage_threshold),
+            "invalid configuration: triage_threshold must be between 0 and 1"
         );
         if let Some(addr) = &self.syslog_listen {
             anyhow::ensure!(
@@ -394,6 +403,7 @@ impl Config {
                     .unwrap_or(steward_core::logs::Level::Warning),
             },
             prometheus_url: self.prometheus_url.clone(),
+            triage_threshold: (self.triage_threshold > 0.0).then_some(self.triage_threshold),
         }
     }
 

@@ -165,7 +165,15 @@ impl crate::Incidents<'_> {
             ticket.state = State::Assigned;
         }
         let item = intake::Prepared { ticket, actor: actor.clone(), related, watchers, cis: found };
-        self.write_new_incident(item).await
+        let ticket = self.write_new_incident(item).await?;
+        // Auto-triage (issue 22), after the commit: what the raiser left open, when confident.
+        if (ticket.category_id.is_none() || ticket.team_id.is_none())
+            && !self.triage().apply_to_new(ticket.id).await.is_empty()
+            && let Some(triaged) = self.store.ticket(ticket.id).await?
+        {
+            return Ok(triaged);
+        }
+        Ok(ticket)
     }
 
     /// Applies a patch if the incident is still at `expected_version` (when given).

@@ -43,6 +43,7 @@ mod sla_scenario;
 mod subscriptions;
 mod tamper;
 mod tokens;
+mod triage;
 mod ui_text;
 mod upgrade;
 mod web;

@@ -1,0 +1,110 @@
+//! Auto-triage (issue 22): `/api/v1/triage` (the newest training's report), `…/train` and
+//! `…/suggest`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::{Items, Op};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, CurrentActor};
+use crate::{Access, AppState, Route, route};
+
+pub fn routes() -> Vec<Route> {
+    use Access::Authenticated as A;
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1/triage", A, report)
+            .doc(Op::new("The newest training of the auto-triage classifiers: held-out accuracy per field").ok::<TriageJson>()),
+        route(M::POST, "/api/v1/triage/train", A, train).doc(
+            Op::new("Train on the resolved incidents now (daily by itself); says which fields lack history")
+                .ok::<TriageJson>(),
+        ),
+        route(M::POST, "/api/v1/triage/suggest", A, suggest).doc(
+            Op::new("Suggest category, service, team and priority for a text (422 `model` before any training)")
+                .body::<SuggestBody>()
+                .ok::<Items<TriageSuggestionJson>>(),
+        ),
+    ]
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TriageJson {
+    /// `None` before the first training that learned anything.
+    trained_at: Option<String>,
+    examples: usize,
+    held_out: usize,
+    /// Held-out accuracy per field (0–1).
+    accuracy: BTreeMap<String, f64>,
+    /// Fields without a classifier, and why.
+    untrained: Vec<String>,
+}
+
+impl From<steward_app::triage::TriageReport> for TriageJson {
+    fn from(r: steward_app::triage::TriageReport) -> Self {
+        TriageJson {
+            trained_at: Some(r.trained_at),
+            examples: r.examples,
+            held_out: r.held_out,
+            accuracy: r.accuracy,
+            untrained: r.untrained,
+        }
+    }
+}
+
+async fn report(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<TriageJson>> {
+    Ok(Json(match state.app.triage().report(&actor).await? {
+        Some((_, r)) => r.into(),
+        None => TriageJson { trained_at: None, examples: 0, held_out: 0, accuracy: BTreeMap::new(), untrained: Vec::new() },
+    }))
+}
+
+async fn train(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<TriageJson>> {
+    let r = state.app.triage().train(Some(&actor)).await?;
+    let nothing_learned = r.accuracy.is_empty() && !r.untrained.is_empty();
+    let mut json: TriageJson = r.into();
+    if nothing_learned {
+        // Nothing could be learned: no model was stored.
+        json.trained_at = None;
+    }
+    Ok(Json(json))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
+    title: String,
+    #[serde(default)]
+    #[schema(max_length = 20000, pattern = "@text")]
+    description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TriageSuggestionJson {
+    /// `category`, `service`, `team` or `priority`.
+    field: &'static str,
+    /// As stored: a category's or team's id, a service, a priority 1–4.
+    value: String,
+    label: String,
+    /// 0–1.
+    confidence: f32,
+}
+
+async fn suggest(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(b): ApiJson<SuggestBody>,
+) -> ApiResult<Json<Items<TriageSuggestionJson>>> {
+    let found = state.app.triage().suggest(&actor, &b.title, &b.description).await?;
+    Ok(Json(Items::of(found, |s| TriageSuggestionJson {
+        field: s.field,
+        value: s.value,
+        label: s.label,
+        confidence: s.confidence,
+    })))
+}
