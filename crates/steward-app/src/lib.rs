@@ -52,8 +52,8 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs, Notifications, Problems, Reports,
-    Reviews, Runbooks, Search, Sla, Subscriptions, Tokens, Triage,
+    Alerts, Audit, Auth, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs, Notifications,
+    Problems, Reports, Reviews, Runbooks, Search, Sla, Subscriptions, Tokens, Triage,
 };
 pub use tokens::IssuedToken;
 

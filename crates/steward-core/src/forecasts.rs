@@ -67,7 +67,10 @@ impl ForecastRule {
             return Err(refuse("name", "a name of 1–120 characters on one line"));
         }
         let query = query.trim();
-        if query.is_empty() || query.len() > 4000 || query.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if query.is_empty()
+            || query.len() > 4000
+            || query.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             return Err(refuse("query", "a PromQL expression of at most 4,000 characters"));
         }
         if !threshold.is_finite() {
@@ -94,8 +97,17 @@ impl ForecastRule {
 /// What can happen to a forecast rule (the threshold as text: events compare exactly).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForecastEvent {
-    Created { name: String, query: String, threshold: String, breach: String, horizon_minutes: i64, ci: Option<i64> },
-    Deleted { name: String },
+    Created {
+        name: String,
+        query: String,
+        threshold: String,
+        breach: String,
+        horizon_minutes: i64,
+        ci: Option<i64>,
+    },
+    Deleted {
+        name: String,
+    },
 }
 
 #[cfg(test)]
@@ -104,7 +116,8 @@ mod tests {
 
     #[test]
     fn rules_are_checked_field_by_field() {
-        let ok = ForecastRule::parse(" Disk /data ", "node_filesystem_avail_bytes", 0.0, "below", 1440, 360).unwrap();
+        let ok = ForecastRule::parse(" Disk /data ", "node_filesystem_avail_bytes", 0.0, "below", 1440, 360)
+            .unwrap();
         assert_eq!((ok.name.as_str(), ok.breach), ("Disk /data", Breach::Below));
         let field = |r: Result<ForecastRule, RuleError>| r.unwrap_err().field;
         assert_eq!(field(ForecastRule::parse("", "up", 1.0, "above", 60, 60)), "name");

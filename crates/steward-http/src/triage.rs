@@ -18,16 +18,20 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/triage", A, report)
-            .doc(Op::new("The newest training of the auto-triage classifiers: held-out accuracy per field").ok::<TriageJson>()),
+        route(M::GET, "/api/v1/triage", A, report).doc(
+            Op::new("The newest training of the auto-triage classifiers: held-out accuracy per field")
+                .ok::<TriageJson>(),
+        ),
         route(M::POST, "/api/v1/triage/train", A, train).doc(
             Op::new("Train on the resolved incidents now (daily by itself); says which fields lack history")
                 .ok::<TriageJson>(),
         ),
         route(M::POST, "/api/v1/triage/suggest", A, suggest).doc(
-            Op::new("Suggest category, service, team and priority for a text (422 `model` before any training)")
-                .body::<SuggestBody>()
-                .ok::<Items<TriageSuggestionJson>>(),
+            Op::new(
+                "Suggest category, service, team and priority for a text (422 `model` before any training)",
+            )
+            .body::<SuggestBody>()
+            .ok::<Items<TriageSuggestionJson>>(),
         ),
     ]
 }
@@ -56,14 +60,26 @@ impl From<steward_app::triage::TriageReport> for TriageJson {
     }
 }
 
-async fn report(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<TriageJson>> {
+async fn report(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<TriageJson>> {
     Ok(Json(match state.app.triage().report(&actor).await? {
         Some((_, r)) => r.into(),
-        None => TriageJson { trained_at: None, examples: 0, held_out: 0, accuracy: BTreeMap::new(), untrained: Vec::new() },
+        None => TriageJson {
+            trained_at: None,
+            examples: 0,
+            held_out: 0,
+            accuracy: BTreeMap::new(),
+            untrained: Vec::new(),
+        },
     }))
 }
 
-async fn train(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<TriageJson>> {
+async fn train(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<TriageJson>> {
     let r = state.app.triage().train(Some(&actor)).await?;
     let nothing_learned = r.accuracy.is_empty() && !r.untrained.is_empty();
     let mut json: TriageJson = r.into();

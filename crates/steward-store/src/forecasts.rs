@@ -46,7 +46,23 @@ pub struct ForecastOutcome {
     pub error: String,
 }
 
-type Row = (i64, String, String, Option<i64>, Option<String>, String, String, i64, i64, i64, Option<i64>, Option<i64>, String, String, String);
+type Row = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+);
 
 const SELECT: &str = "SELECT f.id, f.name, f.query, f.ci_id, c.name, f.threshold, f.breach, f.horizon_minutes, \
     f.lookback_minutes, f.created_at, f.evaluated_at, f.predicted_at, f.last_value, f.model, f.error \
@@ -108,14 +124,17 @@ impl Tx {
 impl Store {
     pub async fn forecasts(&self) -> Result<Vec<ForecastRecord>> {
         let sql = format!("{SELECT} ORDER BY f.name");
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+        let rows: Vec<Row> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
         rows.into_iter().map(record).collect()
     }
 
     pub async fn forecast(&self, id: i64) -> Result<Option<ForecastRecord>> {
         let sql = format!("{SELECT} AND f.id = $1");
-        let row: Option<Row> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.reader().await?).await?;
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
         row.map(record).transpose()
     }
 

@@ -62,7 +62,9 @@ pub use events::{
 pub use forecasts::{ForecastOutcome, ForecastRecord, NewForecast};
 pub use jobs::{Job, NewJob};
 pub use knowledge::{ArticleFilter, ArticleRecord, ArticleVersion};
-pub use logs::{LineFilter, LogHostRecord, LogTemplateRecord, LogUsage, StoredLine, TemplateFilter, template_hash};
+pub use logs::{
+    LineFilter, LogHostRecord, LogTemplateRecord, LogUsage, StoredLine, TemplateFilter, template_hash,
+};
 pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
@@ -74,11 +76,11 @@ pub use runbooks::{
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
 pub use throttles::ThrottleState;
-pub use triage::{TriageExample, TriageModelRecord};
 pub use tickets::{
     Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
     TicketQuery, Visibility,
 };
+pub use triage::{TriageExample, TriageModelRecord};
 pub use users::{LoginRecord, NewUser, UserPatch};
 
 #[derive(Debug, thiserror::Error)]

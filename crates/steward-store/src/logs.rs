@@ -131,7 +131,11 @@ fn template_of(r: TemplateRow) -> Result<LogTemplateRecord> {
 impl Tx {
     /// The ids of these template texts, inserting the missing ones with their first example
     /// line (another node may insert the same text at once: the hash's key keeps one).
-    pub async fn ensure_log_templates(&mut self, at: Timestamp, new: &[(String, String)]) -> Result<Vec<i64>> {
+    pub async fn ensure_log_templates(
+        &mut self,
+        at: Timestamp,
+        new: &[(String, String)],
+    ) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(new.len());
         for (text, example) in new {
             let hash = template_hash(text);
@@ -280,8 +284,7 @@ impl Tx {
                 q = q.bind(**host).bind(cis.get(**host).map(|c| c.get())).bind(*n).bind(*lo).bind(*hi);
             }
             q.execute(self.conn().await?).await?;
-            let sql =
-                format!("INSERT INTO log_chunk_hosts (host, chunk_id) VALUES {}", rows(part.len(), 2));
+            let sql = format!("INSERT INTO log_chunk_hosts (host, chunk_id) VALUES {}", rows(part.len(), 2));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (host, _) in part {
                 q = q.bind(**host).bind(chunk);
@@ -429,7 +432,9 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut *self.reader().await?)
             .await?
-            .map(|r: (i64, String, i64, i64, i64, i64, String, i64, Option<i64>)| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7), r.8));
+            .map(|r: (i64, String, i64, i64, i64, i64, String, i64, Option<i64>)| {
+                ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7), r.8)
+            });
             match row {
                 None => return Ok(None),
                 Some((_, Some(into))) => id = into,
@@ -465,7 +470,12 @@ impl Store {
 
     /// Lines per hour of each template in `ids`, hours `[from, to)` since the epoch; hours
     /// without lines are left out.
-    pub async fn log_template_hours(&self, ids: &[i64], from: i64, to: i64) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
+    pub async fn log_template_hours(
+        &self,
+        ids: &[i64],
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
         let mut out: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         for part in ids.chunks(200) {
             let sql = format!(
@@ -488,7 +498,11 @@ impl Store {
 
     /// Live templates seen since `since` that were first seen before `known_before`, with the
     /// hosts they come from (up to two: one host names a CI, more name none).
-    pub async fn active_log_templates(&self, since: Timestamp, known_before: Timestamp) -> Result<Vec<(i64, Vec<String>)>> {
+    pub async fn active_log_templates(
+        &self,
+        since: Timestamp,
+        known_before: Timestamp,
+    ) -> Result<Vec<(i64, Vec<String>)>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM log_templates WHERE merged_into IS NULL AND last_seen >= $1 AND first_seen < $2 \
              ORDER BY lines DESC LIMIT 2000",
@@ -503,7 +517,8 @@ impl Store {
                 "SELECT template_id, host FROM log_template_hosts WHERE template_id IN ({}) ORDER BY template_id, lines DESC",
                 crate::id_list(part)
             );
-            let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
             let mut hosts: HashMap<i64, Vec<String>> = HashMap::new();
             for (t, h) in rows {
                 let list = hosts.entry(t).or_default();
@@ -596,7 +611,10 @@ impl Store {
             ));
         }
         if f.host.is_some() {
-            sql.push_str(&format!(" AND c.id IN (SELECT chunk_id FROM log_chunk_hosts WHERE host = {})", mark()));
+            sql.push_str(&format!(
+                " AND c.id IN (SELECT chunk_id FROM log_chunk_hosts WHERE host = {})",
+                mark()
+            ));
         }
         if f.since.is_some() {
             sql.push_str(&format!(" AND c.last_at >= {}", mark()));
@@ -665,8 +683,10 @@ impl Store {
         let mut family = HashSet::from([id]);
         let mut frontier = vec![id];
         while !frontier.is_empty() && family.len() < 10_000 {
-            let sql = format!("SELECT id FROM log_templates WHERE merged_into IN ({})", crate::id_list(&frontier));
-            let found: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
+            let sql =
+                format!("SELECT id FROM log_templates WHERE merged_into IN ({})", crate::id_list(&frontier));
+            let found: Vec<i64> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.reader().await?).await?;
             frontier = found.into_iter().filter(|f| family.insert(*f)).collect();
         }
         Ok(family)
@@ -679,9 +699,10 @@ impl Store {
         )
         .fetch_one(&mut *self.reader().await?)
         .await?;
-        let templates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_templates WHERE merged_into IS NULL")
-            .fetch_one(&mut *self.reader().await?)
-            .await?;
+        let templates: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM log_templates WHERE merged_into IS NULL")
+                .fetch_one(&mut *self.reader().await?)
+                .await?;
         Ok(LogUsage { chunks, lines, raw_bytes: raw, stored_bytes: stored, templates })
     }
 

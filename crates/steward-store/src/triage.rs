@@ -27,11 +27,12 @@ pub struct TriageModelRecord {
 }
 
 type ModelRow = (i64, i64, i64, String, Vec<u8>);
+type ExampleRow = (i64, String, String, Option<i64>, Option<String>, Option<i64>, i64);
 
 impl Store {
     /// Resolved and closed incidents, newest first, at most `limit`.
     pub async fn triage_examples(&self, limit: i64) -> Result<Vec<TriageExample>> {
-        let rows: Vec<(i64, String, String, Option<i64>, Option<String>, Option<i64>, i64)> = sqlx::query_as(
+        let rows: Vec<ExampleRow> = sqlx::query_as(
             "SELECT id, title, description, category_id, service, team_id, CAST(priority AS BIGINT) FROM tickets \
              WHERE kind = 'incident' AND state IN ('resolved', 'closed') ORDER BY id DESC LIMIT $1",
         )
@@ -52,7 +53,13 @@ impl Store {
             .collect())
     }
 
-    pub async fn insert_triage_model(&self, at: Timestamp, examples: i64, report: &str, model: &[u8]) -> Result<i64> {
+    pub async fn insert_triage_model(
+        &self,
+        at: Timestamp,
+        examples: i64,
+        report: &str,
+        model: &[u8],
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO triage_models (trained_at, examples, report, model) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -74,7 +81,9 @@ impl Store {
 
     /// The newest model's id, if any (cheap: nodes check it before reloading).
     pub async fn latest_triage_model_id(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MAX(id) FROM triage_models").fetch_one(&mut *self.reader().await?).await?)
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM triage_models")
+            .fetch_one(&mut *self.reader().await?)
+            .await?)
     }
 
     pub async fn latest_triage_model(&self) -> Result<Option<TriageModelRecord>> {
@@ -83,7 +92,15 @@ impl Store {
         )
         .fetch_optional(&mut *self.reader().await?)
         .await?;
-        row.map(|r| Ok(TriageModelRecord { id: r.0, trained_at: from_ms(r.1)?, examples: r.2, report: r.3, model: r.4 }))
-            .transpose()
+        row.map(|r| {
+            Ok(TriageModelRecord {
+                id: r.0,
+                trained_at: from_ms(r.1)?,
+                examples: r.2,
+                report: r.3,
+                model: r.4,
+            })
+        })
+        .transpose()
     }
 }

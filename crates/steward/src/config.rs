@@ -288,11 +288,15 @@ impl Config {
             "invalid configuration: log_new_template_level must be a level (error, warning, notice, …)"
         );
         anyhow::ensure!(
-            (1..=3650).contains(&self.log_retention_days) && self.log_max_mb >= 1 && self.log_learning_minutes >= 0,
+            (1..=3650).contains(&self.log_retention_days)
+                && self.log_max_mb >= 1
+                && self.log_learning_minutes >= 0,
             "invalid configuration: log_retention_days must be 1–3650, log_max_mb ≥ 1, log_learning_minutes ≥ 0"
         );
         anyhow::ensure!(
-            self.prometheus_url.as_deref().is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")),
+            self.prometheus_url
+                .as_deref()
+                .is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")),
             "invalid configuration: prometheus_url must be an http:// or https:// address"
         );
         anyhow::ensure!(

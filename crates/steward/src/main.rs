@@ -130,6 +130,8 @@ enum BenchCommand {
     Changes(bench::ChangeBench),
     /// Runbooks: scheduled runs' start drift, the executor's per-step time, the runs page
     Runbooks(bench::RunbookBench),
+    /// Log lines through `POST /ingest/logs` for a while: lines/s durable, latency, memory
+    Logs(bench::LogBench),
     /// Alertmanager webhooks of 50 alerts (20 % new), 4 senders: alerts/s and latency
     Alerts(bench::AlertBench),
     /// Render adversarial Markdown at growing sizes: time per KiB stays flat
@@ -194,6 +196,9 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Changes(args)) => {
                 bench::changes(config, args, cli.global.data.as_deref()).await
+            }
+            Command::Bench(BenchCommand::Logs(args)) => {
+                bench::logs(config, args, cli.global.data.as_deref()).await
             }
             Command::Bench(BenchCommand::Runbooks(args)) => {
                 bench::runbooks(config, args, cli.global.data.as_deref()).await

@@ -16,9 +16,9 @@
 //!
 //! Accuracy on the Loghub-2k samples and the comparison with drain3: `docs/aiops.md`.
 
-mod tokens;
 #[cfg(test)]
 pub(crate) mod tests;
+mod tokens;
 
 use rustc_hash::FxHashMap;
 pub use tokens::{Token, WILDCARD, mask};
@@ -135,8 +135,13 @@ impl Miner {
         let Some(&leaf) = self.by_masked.get(self.masked.as_str()) else { return parsed.template };
         let l = &self.leaves[leaf as usize];
         let cluster = l.cluster;
-        let wild: Vec<usize> =
-            l.tokens.iter().enumerate().filter(|(_, (a, b))| &l.masked[*a as usize..*b as usize] == WILDCARD).map(|(i, _)| i).collect();
+        let wild: Vec<usize> = l
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, (a, b))| &l.masked[*a as usize..*b as usize] == WILDCARD)
+            .map(|(i, _)| i)
+            .collect();
         let c = &mut self.clusters[cluster as usize];
         let mut turned = false;
         for i in wild {
@@ -174,7 +179,11 @@ impl Miner {
 
     /// Templates alive now, with their texts.
     pub fn templates(&self) -> impl Iterator<Item = (TemplateId, &str)> {
-        self.texts.iter().enumerate().filter(|(i, _)| self.merged_into[*i] == *i as u32).map(|(i, t)| (i as u32, t.as_str()))
+        self.texts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.merged_into[*i] == *i as u32)
+            .map(|(i, t)| (i as u32, t.as_str()))
     }
 
     /// The variables of `line` under its template: the original tokens where the template has
@@ -186,7 +195,10 @@ impl Miner {
         self.tokens
             .iter()
             .enumerate()
-            .filter(|(i, t)| cluster.variable[*i] || self.masked[t.masked.0 as usize..t.masked.1 as usize].contains(WILDCARD))
+            .filter(|(i, t)| {
+                cluster.variable[*i]
+                    || self.masked[t.masked.0 as usize..t.masked.1 as usize].contains(WILDCARD)
+            })
             .map(|(_, t)| &line[t.original.0 as usize..t.original.1 as usize])
             .collect()
     }

@@ -31,14 +31,21 @@ fn words_that_vary_enough_become_variables_and_templates_merge() {
     assert!(first.new);
     assert!(!miner.parse("Invalid user admin from 1.2.3.5").new);
     let users = ["oracle", "test", "webmaster"];
-    let ids: Vec<_> = users.iter().map(|u| miner.parse(&format!("Invalid user {u} from 9.9.9.9")).template).collect();
+    let ids: Vec<_> =
+        users.iter().map(|u| miner.parse(&format!("Invalid user {u} from 9.9.9.9")).template).collect();
     // The fourth distinct name makes the position a variable: one template for all.
     let survivor = miner.resolve(first.template);
     assert!(ids.iter().all(|id| miner.resolve(*id) == survivor));
     assert_eq!(miner.text(survivor), "Invalid user <*> from <*>.<*>.<*>.<*>");
     let changes = miner.take_changes();
-    assert!(changes.iter().any(|c| matches!(c, Change::Merged { into, .. } if *into == survivor)), "{changes:?}");
-    assert!(changes.iter().any(|c| matches!(c, Change::Renamed { template, .. } if *template == survivor)), "{changes:?}");
+    assert!(
+        changes.iter().any(|c| matches!(c, Change::Merged { into, .. } if *into == survivor)),
+        "{changes:?}"
+    );
+    assert!(
+        changes.iter().any(|c| matches!(c, Change::Renamed { template, .. } if *template == survivor)),
+        "{changes:?}"
+    );
     assert_eq!(miner.templates().count(), 1);
 }
 
@@ -85,13 +92,21 @@ fn bad_input_is_just_text() {
 
 /// A Loghub-2k sample's (content, ground-truth event) rows; `None` without the samples.
 pub(crate) fn loghub(system: &str) -> Option<Vec<(String, String)>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub").join(system);
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub").join(system);
     let text = std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).ok()?;
     let mut reader = text.lines();
     let header: Vec<&str> = reader.next()?.split(',').collect();
     let content = header.iter().position(|h| *h == "Content")?;
     let event = header.iter().position(|h| *h == "EventId")?;
-    Some(reader.map(|line| { let f = split_csv(line); (f[content].clone(), f[event].clone()) }).collect())
+    Some(
+        reader
+            .map(|line| {
+                let f = split_csv(line);
+                (f[content].clone(), f[event].clone())
+            })
+            .collect(),
+    )
 }
 
 /// Grouping accuracy on the Loghub-2k samples (ground truth included): the share of lines
@@ -106,7 +121,9 @@ fn grouping_accuracy(system: &str) -> Option<f64> {
         truth_groups.entry(e.as_str()).or_default().push(i);
         predicted_groups.entry(predicted[i]).or_default().push(i);
     }
-    let right = (0..rows.len()).filter(|&i| truth_groups[rows[i].1.as_str()] == predicted_groups[&predicted[i]]).count();
+    let right = (0..rows.len())
+        .filter(|&i| truth_groups[rows[i].1.as_str()] == predicted_groups[&predicted[i]])
+        .count();
     Some(right as f64 / rows.len() as f64)
 }
 

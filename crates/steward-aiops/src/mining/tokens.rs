@@ -47,7 +47,11 @@ pub fn mask(line: &str, out: &mut String, tokens: &mut Vec<Token>) {
             i += 1;
         }
         let token = &bytes[start..i];
-        if is_unit(token) && tokens.last().is_some_and(|t| out[t.masked.0 as usize..t.masked.1 as usize].ends_with(WILDCARD)) {
+        if is_unit(token)
+            && tokens
+                .last()
+                .is_some_and(|t| out[t.masked.0 as usize..t.masked.1 as usize].ends_with(WILDCARD))
+        {
             if let Some(last) = tokens.last_mut() {
                 last.original.1 = i as u32;
             }
@@ -119,7 +123,10 @@ mod tests {
 
     #[test]
     fn variables_inside_tokens_are_masked_and_words_kept() {
-        assert_eq!(masked("Deleting block blk_-3594 file /mnt/data/subdir54/blk_-3594"), "Deleting block blk_<*> file /mnt/data/<*>/blk_<*>");
+        assert_eq!(
+            masked("Deleting block blk_-3594 file /mnt/data/subdir54/blk_-3594"),
+            "Deleting block blk_<*> file /mnt/data/<*>/blk_<*>"
+        );
         assert_eq!(masked("from 10.251.71.240:50010 port -103"), "from <*>.<*>.<*>.<*>:<*> port <*>");
         assert_eq!(masked("BIOS-e820: 0000 - 9f800 (usable)"), "BIOS-<*>: <*> - <*> (usable)");
         assert_eq!(masked("at Fri Jun 17 02:38:22 2005"), "at <*> <*> <*> <*>:<*>:<*> <*>");
@@ -133,7 +140,8 @@ mod tests {
         let (mut out, mut tokens) = (String::new(), Vec::new());
         let line = "size 9.2 KB, x";
         mask(line, &mut out, &mut tokens);
-        let spans: Vec<&str> = tokens.iter().map(|t| &line[t.original.0 as usize..t.original.1 as usize]).collect();
+        let spans: Vec<&str> =
+            tokens.iter().map(|t| &line[t.original.0 as usize..t.original.1 as usize]).collect();
         assert_eq!(spans, ["size", "9.2 KB,", "x"]);
     }
 }

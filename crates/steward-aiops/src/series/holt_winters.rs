@@ -30,12 +30,8 @@ pub fn fit(values: &[f64], period: usize) -> Option<Fit> {
         for &beta in &[0.0, 0.05, 0.2] {
             for &gamma in &[0.05, 0.2, 0.5] {
                 let f = run(values, period, alpha, beta, gamma);
-                let sse: f64 = f
-                    .forecasts
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(f, v)| f.map(|f| (v - f) * (v - f)))
-                    .sum();
+                let sse: f64 =
+                    f.forecasts.iter().zip(values).filter_map(|(f, v)| f.map(|f| (v - f) * (v - f))).sum();
                 if best.as_ref().is_none_or(|(b, _)| sse < *b) {
                     best = Some((sse, f));
                 }

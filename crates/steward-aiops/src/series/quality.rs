@@ -109,9 +109,13 @@ fn metric_bands(rng: &mut Rng) -> Suite {
     let mut score = Score::default();
     for series in 0..150 {
         let period = 288;
-        let (base, amplitude, noise) = (40.0 + rng.next() * 40.0, 5.0 + rng.next() * 20.0, 1.0 + rng.next() * 2.0);
+        let (base, amplitude, noise) =
+            (40.0 + rng.next() * 40.0, 5.0 + rng.next() * 20.0, 1.0 + rng.next() * 2.0);
         let mut values: Vec<f64> = (0..3 * period)
-            .map(|i| base + amplitude * (i as f64 / period as f64 * std::f64::consts::TAU).sin() + noise * rng.normal())
+            .map(|i| {
+                base + amplitude * (i as f64 / period as f64 * std::f64::consts::TAU).sin()
+                    + noise * rng.normal()
+            })
             .collect();
         let kind = [Injected::None, Injected::Spike, Injected::Shift][series % 3];
         let at = 2 * period + 20 + rng.below(period - 40);
@@ -164,7 +168,9 @@ fn slow_leaks(rng: &mut Rng) -> Suite {
         let values: Vec<(f64, f64)> = (0..n)
             .map(|i| {
                 let t = i as f64 * 300.0;
-                let mut v = base + amplitude * (i as f64 / period as f64 * std::f64::consts::TAU).sin() + rng.normal();
+                let mut v = base
+                    + amplitude * (i as f64 / period as f64 * std::f64::consts::TAU).sin()
+                    + rng.normal();
                 if leak && i >= period {
                     // From the second day: rising so as to reach 100 % `hours_left` after the end.
                     let slope = (100.0 - base) / ((n - period) as f64 * 300.0 + hours_left * 3600.0);
@@ -240,10 +246,7 @@ fn detectors_reach_the_precision_and_recall_targets() {
     let mut failed = Vec::new();
     for s in &suites {
         let (p, r) = (s.score.precision(), s.score.recall());
-        eprintln!(
-            "| {} | {} | {} | {} | {:.3} | {:.3} |",
-            s.name, s.score.tp, s.score.fp, s.score.fn_, p, r
-        );
+        eprintln!("| {} | {} | {} | {} | {:.3} | {:.3} |", s.name, s.score.tp, s.score.fp, s.score.fn_, p, r);
         if p < 0.9 || r < 0.9 {
             failed.push(s.name);
         }

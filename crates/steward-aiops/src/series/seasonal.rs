@@ -63,7 +63,11 @@ mod tests {
         (0..weeks * 168)
             .map(|h| {
                 let (day, hour) = ((h / 24) % 7, h % 24);
-                if day < 5 && (9..18).contains(&hour) { 200.0 + (h % 7) as f64 } else { 10.0 + (h % 3) as f64 }
+                if day < 5 && (9..18).contains(&hour) {
+                    200.0 + (h % 7) as f64
+                } else {
+                    10.0 + (h % 3) as f64
+                }
             })
             .collect()
     }

@@ -34,16 +34,20 @@ fn corpus() -> Vec<Row> {
 
 /// Accuracy and macro-F1 of predictions against truth.
 fn scores(truth: &[&str], predicted: &[String]) -> (f64, f64) {
-    let accuracy = truth.iter().zip(predicted).filter(|(t, p)| **t == p.as_str()).count() as f64 / truth.len() as f64;
+    let accuracy =
+        truth.iter().zip(predicted).filter(|(t, p)| **t == p.as_str()).count() as f64 / truth.len() as f64;
     let mut classes: Vec<&str> = truth.to_vec();
     classes.sort();
     classes.dedup();
     let f1: f64 = classes
         .iter()
         .map(|c| {
-            let tp = truth.iter().zip(predicted).filter(|(t, p)| **t == *c && p.as_str() == *c).count() as f64;
-            let fp = truth.iter().zip(predicted).filter(|(t, p)| **t != *c && p.as_str() == *c).count() as f64;
-            let fn_ = truth.iter().zip(predicted).filter(|(t, p)| **t == *c && p.as_str() != *c).count() as f64;
+            let tp =
+                truth.iter().zip(predicted).filter(|(t, p)| **t == *c && p.as_str() == *c).count() as f64;
+            let fp =
+                truth.iter().zip(predicted).filter(|(t, p)| **t != *c && p.as_str() == *c).count() as f64;
+            let fn_ =
+                truth.iter().zip(predicted).filter(|(t, p)| **t == *c && p.as_str() != *c).count() as f64;
             if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fn_) }
         })
         .sum::<f64>()
@@ -84,13 +88,14 @@ fn triage_beats_the_majority_class_and_keyword_rules_on_held_out_incidents() {
     let triage = Triage::train(&examples);
     let took = started.elapsed();
     assert!(triage.untrained.is_empty());
-    let suggestions: Vec<Vec<super::Suggestion>> = test.iter().map(|r| triage.suggest(&r.title, &r.description)).collect();
+    let suggestions: Vec<Vec<super::Suggestion>> =
+        test.iter().map(|r| triage.suggest(&r.title, &r.description)).collect();
 
     // Keyword rules for the category; the service and team most often seen with that category.
     let mut by_category: [HashMap<&str, BTreeMap<&str, usize>>; 4] = Default::default();
     for r in &train {
-        for f in 1..3 {
-            *by_category[f].entry(&r.labels[0]).or_default().entry(&r.labels[f]).or_default() += 1;
+        for (f, map) in by_category.iter_mut().enumerate().take(3).skip(1) {
+            *map.entry(&r.labels[0]).or_default().entry(&r.labels[f]).or_default() += 1;
         }
     }
     let majority = |f: usize| -> String {
@@ -102,11 +107,17 @@ fn triage_beats_the_majority_class_and_keyword_rules_on_held_out_incidents() {
     };
     let keyword = |r: &Row| -> String {
         let text = format!("{} {}", r.title, r.description).to_lowercase();
-        KEYWORDS.iter().find(|(_, words)| words.iter().any(|w| text.contains(w))).map(|(c, _)| (*c).to_owned()).unwrap_or_else(|| majority(0))
+        KEYWORDS
+            .iter()
+            .find(|(_, words)| words.iter().any(|w| text.contains(w)))
+            .map(|(c, _)| (*c).to_owned())
+            .unwrap_or_else(|| majority(0))
     };
 
     eprintln!("trained on {} incidents in {took:?}; judged on {}", train.len(), test.len());
-    eprintln!("| field | model accuracy | model macro-F1 | majority accuracy | majority macro-F1 | keyword accuracy | keyword macro-F1 |");
+    eprintln!(
+        "| field | model accuracy | model macro-F1 | majority accuracy | majority macro-F1 | keyword accuracy | keyword macro-F1 |"
+    );
     for (f, field) in FIELDS.iter().enumerate() {
         let truth: Vec<&str> = test.iter().map(|r| r.labels[f].as_str()).collect();
         let model: Vec<String> = suggestions.iter().map(|s| s[f].value.clone()).collect();
@@ -117,7 +128,11 @@ fn triage_beats_the_majority_class_and_keyword_rules_on_held_out_incidents() {
                 let c = keyword(r);
                 match f {
                     0 => c,
-                    1 | 2 => by_category[f].get(c.as_str()).and_then(|m| m.iter().max_by_key(|(_, n)| **n)).map(|(v, _)| (*v).to_owned()).unwrap_or_else(|| majority(f)),
+                    1 | 2 => by_category[f]
+                        .get(c.as_str())
+                        .and_then(|m| m.iter().max_by_key(|(_, n)| **n))
+                        .map(|(v, _)| (*v).to_owned())
+                        .unwrap_or_else(|| majority(f)),
                     _ => majority(f),
                 }
             })
@@ -130,10 +145,14 @@ fn triage_beats_the_majority_class_and_keyword_rules_on_held_out_incidents() {
         // time); there the model must beat the baselines on macro-F1, elsewhere on both.
         assert!(mf > jf && (f == 3 || ma > ja), "{field}: the model beats the majority class");
         if f < 3 {
-            assert!(ma > ka && mf > kf, "{field}: the model beats the keyword rules ({ma:.3}/{mf:.3} vs {ka:.3}/{kf:.3})");
+            assert!(
+                ma > ka && mf > kf,
+                "{field}: the model beats the keyword rules ({ma:.3}/{mf:.3} vs {ka:.3}/{kf:.3})"
+            );
         }
     }
     let category: Vec<&str> = test.iter().map(|r| r.labels[0].as_str()).collect();
-    let (accuracy, _) = scores(&category, &suggestions.iter().map(|s| s[0].value.clone()).collect::<Vec<_>>());
+    let (accuracy, _) =
+        scores(&category, &suggestions.iter().map(|s| s[0].value.clone()).collect::<Vec<_>>());
     assert!(accuracy >= 0.7, "category accuracy {accuracy:.3}");
 }

@@ -59,7 +59,8 @@ pub struct Triage {
 
 impl Triage {
     pub fn train(examples: &[Example]) -> Triage {
-        let raw: Vec<Features> = examples.iter().map(|e| features::features(&e.title, &e.description)).collect();
+        let raw: Vec<Features> =
+            examples.iter().map(|e| features::features(&e.title, &e.description)).collect();
         let mut df: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
         for x in &raw {
             for (f, _) in x {
@@ -175,7 +176,11 @@ mod tests {
     use super::*;
 
     fn example(title: &str, category: &str) -> Example {
-        Example { title: title.into(), description: String::new(), labels: [Some(category.into()), None, None, None] }
+        Example {
+            title: title.into(),
+            description: String::new(),
+            labels: [Some(category.into()), None, None, None],
+        }
     }
 
     #[test]

@@ -106,7 +106,9 @@ impl Classifier {
         let classes: Vec<String> = names.split('\u{1f}').map(str::to_owned).collect();
         let k = classes.len();
         let n = u32_of(take(4)?) as usize;
-        let f32s = |b: &[u8]| -> Vec<f32> { b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
+        let f32s = |b: &[u8]| -> Vec<f32> {
+            b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+        };
         let bias = f32s(take(4 * k)?);
         let mut weights = FxHashMap::default();
         for _ in 0..n {

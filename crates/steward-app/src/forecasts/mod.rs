@@ -49,9 +49,9 @@ impl crate::Forecasts<'_> {
         )
         .map_err(|e| AppError::invalid(e.field, e.message))?;
         let ci_id = match input.ci_id {
-            Some(id) => {
-                Some(self.store.ci(CiId(id)).await?.ok_or_else(|| AppError::invalid("ci_id", "no such CI"))?.id)
-            }
+            Some(id) => Some(
+                self.store.ci(CiId(id)).await?.ok_or_else(|| AppError::invalid("ci_id", "no such CI"))?.id,
+            ),
             None => None,
         };
         let at = self.now();
@@ -96,8 +96,13 @@ impl crate::Forecasts<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         tx.delete_forecast(id).await?;
-        record(&mut tx, at, Some(actor), DomainEvent::Forecast { id, event: ForecastEvent::Deleted { name: rule.name } })
-            .await?;
+        record(
+            &mut tx,
+            at,
+            Some(actor),
+            DomainEvent::Forecast { id, event: ForecastEvent::Deleted { name: rule.name } },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -123,7 +128,9 @@ impl crate::Forecasts<'_> {
         let now = self.now();
         let outcome = match self.predict(rule, now).await {
             Ok(o) => o,
-            Err(error) => ForecastOutcome { predicted_at: None, last_value: None, model: String::new(), error },
+            Err(error) => {
+                ForecastOutcome { predicted_at: None, last_value: None, model: String::new(), error }
+            }
         };
         // An error leaves the alert as it was: no news is not good news.
         if outcome.error.is_empty() {
@@ -138,7 +145,11 @@ impl crate::Forecasts<'_> {
         Ok(outcome.predicted_at.is_some())
     }
 
-    async fn predict(self, rule: &ForecastRecord, now: Timestamp) -> std::result::Result<ForecastOutcome, String> {
+    async fn predict(
+        self,
+        rule: &ForecastRecord,
+        now: Timestamp,
+    ) -> std::result::Result<ForecastOutcome, String> {
         let base = self.config.prometheus_url.as_deref().ok_or("no prometheus_url is configured")?;
         let lookback = SignedDuration::from_mins(rule.lookback_minutes);
         // Two days or more: 5-minute steps and a daily season; less: up to 300 points on a line.
@@ -154,7 +165,9 @@ impl crate::Forecasts<'_> {
         let now_s = now.as_second() as f64;
         let (predicted, model) = if crossed(last) {
             (Some(now), "observed")
-        } else if seasonal && let Some(fit) = holt_winters::fit(&samples.iter().map(|s| s.1).collect::<Vec<_>>(), 288) {
+        } else if seasonal
+            && let Some(fit) = holt_winters::fit(&samples.iter().map(|s| s.1).collect::<Vec<_>>(), 288)
+        {
             let steps = (horizon / step).clamp(1, 100_000) as usize;
             let at = (1..=steps).find(|h| crossed(fit.forecast(*h))).and_then(|h| {
                 let ahead = samples.last().map_or(now_s, |s| s.0) + (h as i64 * step) as f64;
@@ -169,10 +182,21 @@ impl crate::Forecasts<'_> {
                 .and_then(|at| Timestamp::from_second(at as i64).ok());
             (at, "linear")
         };
-        Ok(ForecastOutcome { predicted_at: predicted, last_value: Some(last), model: model.into(), error: String::new() })
+        Ok(ForecastOutcome {
+            predicted_at: predicted,
+            last_value: Some(last),
+            model: model.into(),
+            error: String::new(),
+        })
     }
 
-    async fn alert(self, rule: &ForecastRecord, now: Timestamp, at: Option<Timestamp>, value: Option<f64>) -> Result<()> {
+    async fn alert(
+        self,
+        rule: &ForecastRecord,
+        now: Timestamp,
+        at: Option<Timestamp>,
+        value: Option<f64>,
+    ) -> Result<()> {
         let mut labels = BTreeMap::from([
             ("alertname".to_owned(), "PredictedThresholdBreach".to_owned()),
             ("forecast".to_owned(), rule.name.clone()),
@@ -206,7 +230,8 @@ impl crate::Forecasts<'_> {
             ends_at: at.is_none().then_some(now),
             link: None,
         };
-        let alert = Alert::parse("forecast", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?;
+        let alert =
+            Alert::parse("forecast", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?;
         let actor = self.logs().pipeline_actor().await?;
         self.alerts().ingest(&actor, &format!("forecast:{}", rule.id), vec![alert], "forecast").await?;
         Ok(())

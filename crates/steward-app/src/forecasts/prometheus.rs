@@ -43,8 +43,9 @@ pub async fn query_range(
         crate::subscriptions::post::send("GET", &url, &[], String::new(), std::time::Duration::from_secs(10))
             .await
             .map_err(|e| format!("Prometheus is unreachable: {e}"))?;
-    let answer: Answer = serde_json::from_str(&body)
-        .map_err(|e| format!("Prometheus answered {status} with something that is not its API's JSON: {e}"))?;
+    let answer: Answer = serde_json::from_str(&body).map_err(|e| {
+        format!("Prometheus answered {status} with something that is not its API's JSON: {e}")
+    })?;
     if answer.status != "success" {
         return Err(format!("Prometheus refused the query: {}", answer.error.unwrap_or_default()));
     }

@@ -61,9 +61,14 @@ impl crate::Logs<'_> {
                 ]),
                 starts_at: Some(Timestamp::from_millisecond(line.at_ms).unwrap_or(now).min(now)),
                 ends_at: None,
-                link: self.config.public_url.as_ref().map(|u| format!("{}/logs/templates/{template}", u.trim_end_matches('/'))),
+                link: self
+                    .config
+                    .public_url
+                    .as_ref()
+                    .map(|u| format!("{}/logs/templates/{template}", u.trim_end_matches('/'))),
             };
-            let alert = Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?;
+            let alert =
+                Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?;
             alerts.push(alert);
         }
         let count = alerts.len();
@@ -138,15 +143,23 @@ impl crate::Logs<'_> {
                 )]),
                 starts_at: Some(start),
                 ends_at: (status == "resolved").then_some(now),
-                link: self.config.public_url.as_ref().map(|u| format!("{}/logs/templates/{id}", u.trim_end_matches('/'))),
+                link: self
+                    .config
+                    .public_url
+                    .as_ref()
+                    .map(|u| format!("{}/logs/templates/{id}", u.trim_end_matches('/'))),
             };
-            alerts.push(Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?);
+            alerts
+                .push(Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?);
         }
         let count = alerts.len();
         if count > 0 {
             let actor = self.pipeline_actor().await?;
             for alert in alerts {
-                let group = format!("logs:rate:{}", alert.labels.get("template").map(String::as_str).unwrap_or_default());
+                let group = format!(
+                    "logs:rate:{}",
+                    alert.labels.get("template").map(String::as_str).unwrap_or_default()
+                );
                 self.alerts().ingest(&actor, &group, vec![alert], "log rate anomalies").await?;
             }
         }
@@ -176,12 +189,25 @@ impl crate::Logs<'_> {
                     // Another node made it first.
                     Err(steward_store::StoreError::Duplicate { .. }) => {
                         drop(tx);
-                        return self.store.user_by_username(&name).await?.ok_or(AppError::NotFound("user")).map(direct);
+                        return self
+                            .store
+                            .user_by_username(&name)
+                            .await?
+                            .ok_or(AppError::NotFound("user"))
+                            .map(direct);
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let event = steward_core::identity::UserEvent::Created(Box::new(crate::directory::user_snapshot(&user)));
-                crate::record(&mut tx, at, None, steward_core::events::DomainEvent::User { id: Some(user.id), event }).await?;
+                let event = steward_core::identity::UserEvent::Created(Box::new(
+                    crate::directory::user_snapshot(&user),
+                ));
+                crate::record(
+                    &mut tx,
+                    at,
+                    None,
+                    steward_core::events::DomainEvent::User { id: Some(user.id), event },
+                )
+                .await?;
                 tx.commit().await?;
                 user
             }

@@ -24,7 +24,10 @@ pub(crate) struct MinerState {
 
 impl std::fmt::Debug for MinerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MinerState").field("stored", &self.stored.len()).field("seeded", &self.seeded).finish()
+        f.debug_struct("MinerState")
+            .field("stored", &self.stored.len())
+            .field("seeded", &self.seeded)
+            .finish()
     }
 }
 
@@ -54,13 +57,15 @@ pub(crate) fn plan_changes(state: &mut MinerState, changes: Vec<Change>) -> Vec<
     let mut out = Vec::new();
     for change in changes {
         match change {
-            Change::Merged { from, into } => match (state.stored.get(&from).copied(), state.stored.get(&into).copied()) {
-                (Some(a), Some(b)) if a != b => out.push(StoredChange::Merge { from: a, into: b }),
-                (Some(a), None) => {
-                    state.stored.insert(into, a);
+            Change::Merged { from, into } => {
+                match (state.stored.get(&from).copied(), state.stored.get(&into).copied()) {
+                    (Some(a), Some(b)) if a != b => out.push(StoredChange::Merge { from: a, into: b }),
+                    (Some(a), None) => {
+                        state.stored.insert(into, a);
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             Change::Renamed { template, text } => {
                 if let Some(id) = state.stored.get(&template).copied() {
                     out.push(StoredChange::Rename { id, text });

@@ -134,10 +134,12 @@ impl crate::Logs<'_> {
                 }
             }
             // Hosts: known ones and their CIs; new ones matched to CIs by name.
-            let names: Vec<String> = lines.iter().map(|l| l.host.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            let names: Vec<String> =
+                lines.iter().map(|l| l.host.clone()).collect::<BTreeSet<_>>().into_iter().collect();
             let known: HashMap<String, LogHostRecord> =
                 self.store.log_hosts(Some(&names)).await?.into_iter().map(|h| (h.host.clone(), h)).collect();
-            let unknown: Vec<String> = names.iter().filter(|n| !known.contains_key(*n) && !n.is_empty()).cloned().collect();
+            let unknown: Vec<String> =
+                names.iter().filter(|n| !known.contains_key(*n) && !n.is_empty()).cloned().collect();
             let cis = self.store.cis_named(&unknown).await?;
 
             let mut tx = self.store.begin().await?;
@@ -170,8 +172,12 @@ impl crate::Logs<'_> {
                     message: l.message,
                 })
                 .collect();
-            let pairs: Vec<(i64, String)> =
-                stored.iter().map(|l| (l.template, l.host.clone())).collect::<BTreeSet<_>>().into_iter().collect();
+            let pairs: Vec<(i64, String)> = stored
+                .iter()
+                .map(|l| (l.template, l.host.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
             let seen = self.store.known_log_pairs(&pairs).await?;
             tx.insert_log_chunk(now, &stored, &cis).await?;
             tx.commit().await?;
@@ -198,12 +204,22 @@ impl crate::Logs<'_> {
     }
 
     /// A template with its lines per minute over `[from, to)` and its hosts.
-    pub async fn template(self, actor: &Actor, id: i64, from: Timestamp, to: Timestamp) -> Result<TemplateDetail> {
+    pub async fn template(
+        self,
+        actor: &Actor,
+        id: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<TemplateDetail> {
         actor.require(Permission::ReadLogs)?;
         let template = self.store.log_template(id).await?.ok_or(crate::AppError::NotFound("log template"))?;
         let minutes = self
             .store
-            .log_template_minutes(template.id, from.as_millisecond().div_euclid(60_000), to.as_millisecond().div_euclid(60_000) + 1)
+            .log_template_minutes(
+                template.id,
+                from.as_millisecond().div_euclid(60_000),
+                to.as_millisecond().div_euclid(60_000) + 1,
+            )
             .await?;
         let hosts = self.store.log_template_hosts(template.id).await?;
         Ok(TemplateDetail { template, minutes, hosts })

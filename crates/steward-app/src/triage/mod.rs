@@ -67,7 +67,10 @@ fn labels(e: &steward_store::TriageExample) -> [Option<String>; 4] {
 fn why(u: &Untrained) -> String {
     match u {
         Untrained::TooFewExamples { field, have } => {
-            format!("{field}: too little history ({have} resolved incidents carry it; {} needed)", steward_aiops::triage::MIN_EXAMPLES)
+            format!(
+                "{field}: too little history ({have} resolved incidents carry it; {} needed)",
+                steward_aiops::triage::MIN_EXAMPLES
+            )
         }
         Untrained::OneValue { field } => format!("{field}: every resolved incident has the same value"),
     }
@@ -83,7 +86,12 @@ impl crate::Triage<'_> {
         let history = self.store.triage_examples(HISTORY).await?;
         let examples: Vec<(i64, Example)> = history
             .iter()
-            .map(|e| (e.id, Example { title: e.title.clone(), description: e.description.clone(), labels: labels(e) }))
+            .map(|e| {
+                (
+                    e.id,
+                    Example { title: e.title.clone(), description: e.description.clone(), labels: labels(e) },
+                )
+            })
             .collect();
         let (held, kept): (Vec<_>, Vec<_>) = examples.iter().partition(|(id, _)| id % 5 == 0);
         let kept: Vec<Example> = kept.into_iter().map(|(_, e)| e.clone()).collect();
@@ -99,7 +107,10 @@ impl crate::Triage<'_> {
             let right = judged
                 .iter()
                 .filter(|(_, e)| {
-                    partial.suggest(&e.title, &e.description).iter().any(|s| s.field == *field && Some(&s.value) == e.labels[i].as_ref())
+                    partial
+                        .suggest(&e.title, &e.description)
+                        .iter()
+                        .any(|s| s.field == *field && Some(&s.value) == e.labels[i].as_ref())
                 })
                 .count();
             accuracy.insert((*field).to_owned(), right as f64 / judged.len() as f64);
@@ -139,7 +150,10 @@ impl crate::Triage<'_> {
     pub async fn suggest(self, actor: &Actor, title: &str, description: &str) -> Result<Vec<Suggested>> {
         actor.require(Permission::WorkTickets)?;
         let model = self.model().await?.ok_or_else(|| {
-            AppError::invalid("model", "no classifier yet: too little history of resolved incidents to learn from")
+            AppError::invalid(
+                "model",
+                "no classifier yet: too little history of resolved incidents to learn from",
+            )
         })?;
         self.named(model.suggest(title, description)).await
     }
@@ -151,8 +165,13 @@ impl crate::Triage<'_> {
             .into_iter()
             .map(|s| {
                 let label = match s.field {
-                    "category" => categories.iter().find(|c| c.id.get().to_string() == s.value).map(|c| c.name.clone()),
-                    "team" => teams.iter().find(|t| t.team.id.get().to_string() == s.value).map(|t| t.team.name.clone()),
+                    "category" => {
+                        categories.iter().find(|c| c.id.get().to_string() == s.value).map(|c| c.name.clone())
+                    }
+                    "team" => teams
+                        .iter()
+                        .find(|t| t.team.id.get().to_string() == s.value)
+                        .map(|t| t.team.name.clone()),
                     "priority" => Some(format!("P{}", s.value)),
                     _ => None,
                 }
@@ -224,8 +243,10 @@ impl crate::Triage<'_> {
             return Ok(applied);
         }
         let actor = self.logs().pipeline_actor().await?;
-        let what: Vec<String> =
-            applied.iter().map(|s| format!("{}: {} ({:.0} %)", s.field, s.label, s.confidence * 100.0)).collect();
+        let what: Vec<String> = applied
+            .iter()
+            .map(|s| format!("{}: {} ({:.0} %)", s.field, s.label, s.confidence * 100.0))
+            .collect();
         let note = format!(
             "Auto-triage set {} — learned from this desk's resolved incidents; correct it if it is wrong.",
             what.join(", ")

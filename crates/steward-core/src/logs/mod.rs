@@ -123,8 +123,9 @@ impl LogLine {
     /// it was cut) with NUL bytes replaced (PostgreSQL and the chunk format refuse them).
     pub fn new(at: Timestamp, source: &str, host: &str, level: Level, message: &str) -> (LogLine, bool) {
         let cut = message.len() > MAX_MESSAGE_BYTES;
-        let mut message = if cut { &message[..floor_char_boundary(message, MAX_MESSAGE_BYTES)] } else { message }
-            .to_owned();
+        let mut message =
+            if cut { &message[..floor_char_boundary(message, MAX_MESSAGE_BYTES)] } else { message }
+                .to_owned();
         if message.contains('\0') {
             message = message.replace('\0', "\u{fffd}");
         }

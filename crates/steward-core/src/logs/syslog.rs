@@ -22,7 +22,13 @@ pub struct SyslogMessage {
 pub fn parse(raw: &str, now: Timestamp) -> SyslogMessage {
     let raw = raw.trim_end_matches(['\n', '\r', '\0']);
     let Some((pri, rest)) = priority(raw) else {
-        return SyslogMessage { at: None, host: None, app: None, level: Level::guess(raw), message: raw.to_owned() };
+        return SyslogMessage {
+            at: None,
+            host: None,
+            app: None,
+            level: Level::guess(raw),
+            message: raw.to_owned(),
+        };
     };
     let level = Level::from_severity((pri % 8) as u8);
     if let Some(rest) = rest.strip_prefix("1 ") {
@@ -105,7 +111,8 @@ fn rfc3164(rest: &str, level: Level, now: Timestamp) -> SyslogMessage {
 }
 
 fn bsd_time(text: &str, now: Timestamp) -> Option<Timestamp> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| text.starts_with(m))? as i8 + 1;
     let day: i8 = text.get(4..6)?.trim().parse().ok()?;
     let mut hms = text.get(7..15)?.split(':');
@@ -134,7 +141,8 @@ pub fn frames(buffer: &mut Vec<u8>, max: usize, out: &mut Vec<Vec<u8>>) {
         }
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits > 0 && digits < 10 && rest.get(digits) == Some(&b' ') {
-            let len: usize = std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
+            let len: usize =
+                std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
             let body = digits + 1;
             if rest.len() < body + len.min(max) {
                 break;
@@ -176,7 +184,10 @@ mod tests {
 
     #[test]
     fn rfc5424_with_and_without_structured_data() {
-        let m = parse("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed", now());
+        let m = parse(
+            "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed",
+            now(),
+        );
         assert_eq!(m.level, Level::Critical);
         assert_eq!(m.host.as_deref(), Some("mymachine.example.com"));
         assert_eq!(m.app.as_deref(), Some("su"));

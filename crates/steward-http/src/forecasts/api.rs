@@ -77,7 +77,10 @@ pub struct ForecastBody {
     lookback_minutes: i64,
 }
 
-pub async fn list(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<Items<ForecastJson>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<Items<ForecastJson>>> {
     let found = state.app.forecasts().list(&actor).await?;
     Ok(Json(Items::of(found.iter(), ForecastJson::from)))
 }

@@ -28,12 +28,12 @@ pub(crate) fn instant(field: &'static str, v: Option<&str>) -> Result<Option<Tim
 pub(crate) fn level(v: Option<&str>) -> Result<Option<Level>, ApiError> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => Level::ALL
-            .iter()
-            .copied()
-            .find(|l| l.as_str() == v)
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid("level", "expected emergency, alert, critical, error, warning, notice, info or debug")),
+        Some(v) => Level::ALL.iter().copied().find(|l| l.as_str() == v).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                "level",
+                "expected emergency, alert, critical, error, warning, notice, info or debug",
+            )
+        }),
     }
 }
 
@@ -46,8 +46,6 @@ pub(crate) fn line(field: &'static str, v: &Option<String>) -> Result<Option<Str
         Some(v) => Ok(Some(v.to_owned())),
     }
 }
-
-
 
 /// Shared by the API and the explorer page (whose links also carry `lang`), so unknown
 /// parameters are ignored.

@@ -32,7 +32,12 @@ pub struct IngestAnswer {
 
 impl From<LogIngestReport> for IngestAnswer {
     fn from(r: LogIngestReport) -> Self {
-        IngestAnswer { accepted: r.accepted, truncated: r.truncated, new_templates: r.new_templates, alerts: r.alerts }
+        IngestAnswer {
+            accepted: r.accepted,
+            truncated: r.truncated,
+            new_templates: r.new_templates,
+            alerts: r.alerts,
+        }
     }
 }
 
@@ -74,14 +79,15 @@ pub async fn logs(
 fn json_lines(text: &str, source: &str, host: &str) -> Result<Vec<IncomingLine>, ApiError> {
     let trimmed = text.trim_start();
     let values: Vec<(String, Value)> = if trimmed.starts_with('[') {
-        let all: Vec<Value> =
-            serde_json::from_str(trimmed).map_err(|e| ApiError::invalid("lines", format!("not a JSON array: {e}")))?;
+        let all: Vec<Value> = serde_json::from_str(trimmed)
+            .map_err(|e| ApiError::invalid("lines", format!("not a JSON array: {e}")))?;
         all.into_iter().enumerate().map(|(i, v)| (format!("lines[{i}]"), v)).collect()
     } else {
         let mut out = Vec::new();
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let v: Value = serde_json::from_str(line)
-                .map_err(|e| ApiError::invalid(format!("lines[{i}]"), format!("line {} is not JSON: {e}", i + 1)))?;
+            let v: Value = serde_json::from_str(line).map_err(|e| {
+                ApiError::invalid(format!("lines[{i}]"), format!("line {} is not JSON: {e}", i + 1))
+            })?;
             out.push((format!("lines[{i}]"), v));
         }
         out
@@ -104,9 +110,9 @@ fn json_line(field: &str, v: Value, source: &str, host: &str) -> Result<Incoming
     };
     let at = match map.get("time").or_else(|| map.get("timestamp")).or_else(|| map.get("ts")) {
         None | Some(Value::Null) => None,
-        Some(v) => Some(
-            time_of(v).ok_or_else(|| ApiError::invalid(format!("{field}.time"), "expected RFC 3339 text or a Unix time"))?,
-        ),
+        Some(v) => Some(time_of(v).ok_or_else(|| {
+            ApiError::invalid(format!("{field}.time"), "expected RFC 3339 text or a Unix time")
+        })?),
     };
     Ok(IncomingLine {
         at,
@@ -155,10 +161,13 @@ pub struct LokiStream {
 }
 
 /// The stream labels Steward reads: host, source and level, by the names senders use.
-pub(crate) fn stream_fields(labels: &std::collections::BTreeMap<String, String>) -> (String, String, Option<Level>) {
+pub(crate) fn stream_fields(
+    labels: &std::collections::BTreeMap<String, String>,
+) -> (String, String, Option<Level>) {
     let pick = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k)).cloned();
     let host = pick(&["host", "hostname", "instance", "node"]).unwrap_or_default();
-    let source = pick(&["source", "job", "app", "service_name", "service", "container"]).unwrap_or_else(|| "loki".into());
+    let source = pick(&["source", "job", "app", "service_name", "service", "container"])
+        .unwrap_or_else(|| "loki".into());
     let level = pick(&["level", "severity", "detected_level"]).and_then(|l| Level::parse(&l));
     (host, source, level)
 }
@@ -194,7 +203,9 @@ fn loki_json(body: &[u8]) -> Result<Vec<IncomingLine>, ApiError> {
                 Value::String(t) => t.parse::<i128>().ok().and_then(|n| Timestamp::from_nanosecond(n).ok()),
                 _ => None,
             }
-            .ok_or_else(|| ApiError::invalid(format!("{field}[0]"), "expected a Unix time in nanoseconds, as text"))?;
+            .ok_or_else(|| {
+                ApiError::invalid(format!("{field}[0]"), "expected a Unix time in nanoseconds, as text")
+            })?;
             lines.push(IncomingLine {
                 at: Some(at),
                 source: source.clone(),

@@ -57,18 +57,18 @@ pub fn decode(body: &[u8]) -> Result<Vec<IncomingLine>, ApiError> {
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| ApiError::invalid("body", format!("not a snappy-compressed block: {e}")))?;
-    let push =
-        PushRequest::decode(raw.as_slice()).map_err(|e| ApiError::invalid("body", format!("not a Loki PushRequest: {e}")))?;
+    let push = PushRequest::decode(raw.as_slice())
+        .map_err(|e| ApiError::invalid("body", format!("not a Loki PushRequest: {e}")))?;
     let mut lines = Vec::new();
     for (s, stream) in push.streams.into_iter().enumerate() {
-        let labels = parse_labels(&String::from_utf8_lossy(&stream.labels))
-            .ok_or_else(|| ApiError::invalid(format!("streams[{s}].labels"), "expected {name=\"value\", …}"))?;
+        let labels = parse_labels(&String::from_utf8_lossy(&stream.labels)).ok_or_else(|| {
+            ApiError::invalid(format!("streams[{s}].labels"), "expected {name=\"value\", …}")
+        })?;
         let (host, source, level) = super::ingest::stream_fields(&labels);
         for (i, e) in stream.entries.into_iter().enumerate() {
-            let at = e
-                .timestamp
-                .and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
-                .ok_or_else(|| ApiError::invalid(format!("streams[{s}].entries[{i}].timestamp"), "missing or out of range"))?;
+            let at = e.timestamp.and_then(|t| Timestamp::new(t.seconds, t.nanos).ok()).ok_or_else(|| {
+                ApiError::invalid(format!("streams[{s}].entries[{i}].timestamp"), "missing or out of range")
+            })?;
             lines.push(IncomingLine {
                 at: Some(at),
                 source: source.clone(),
@@ -94,7 +94,8 @@ pub fn parse_labels(text: &str) -> Option<std::collections::BTreeMap<String, Str
         if chars.peek().is_none() {
             return Some(out);
         }
-        let name: String = std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')).collect();
+        let name: String =
+            std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')).collect();
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if name.is_empty() || chars.next()? != '=' {
             return None;

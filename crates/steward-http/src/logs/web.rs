@@ -124,7 +124,8 @@ pub async fn template(
     let now = state.app.now();
     let from = now - SignedDuration::from_hours(i64::from(hours));
     let detail = state.app.logs().template(&actor, id, from, now).await?;
-    let filter = steward_store::LineFilter { template: Some(detail.template.id), limit: 50, ..Default::default() };
+    let filter =
+        steward_store::LineFilter { template: Some(detail.template.id), limit: 50, ..Default::default() };
     let lines = state.app.logs().lines(&actor, &filter).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "logs.template");
     let chart = frequency_chart(&page, &detail, from, now, hours);

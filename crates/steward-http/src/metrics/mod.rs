@@ -209,8 +209,16 @@ impl Collector for LogsCollector {
         }
         let c = &crate::logs::syslog::COUNTERS;
         let counters: [(&str, &str, u64); 3] = [
-            ("syslog_received", "Syslog messages received by this node's listener", c.received.load(Ordering::Relaxed)),
-            ("syslog_stored", "Syslog messages stored by this node's listener", c.stored.load(Ordering::Relaxed)),
+            (
+                "syslog_received",
+                "Syslog messages received by this node's listener",
+                c.received.load(Ordering::Relaxed),
+            ),
+            (
+                "syslog_stored",
+                "Syslog messages stored by this node's listener",
+                c.stored.load(Ordering::Relaxed),
+            ),
             (
                 "syslog_dropped",
                 "Syslog messages dropped by this node's listener (UDP beyond its memory budget, or not storable)",
@@ -218,7 +226,9 @@ impl Collector for LogsCollector {
             ),
         ];
         for (name, help, value) in counters {
-            encoder.encode_descriptor(name, help, None, MetricType::Counter)?.encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&value, None)?;
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Counter)?
+                .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&value, None)?;
         }
         Ok(())
     }
@@ -280,7 +290,17 @@ impl Metrics {
         registry.register_collector(Box::new(automation.clone()));
         let logs = Arc::new(LogsCollector::default());
         registry.register_collector(Box::new(logs.clone()));
-        Metrics { registry, automation, logs, reports, changes, requests, latency, open_incidents, sla_breaches }
+        Metrics {
+            registry,
+            automation,
+            logs,
+            reports,
+            changes,
+            requests,
+            latency,
+            open_incidents,
+            sla_breaches,
+        }
     }
 
     pub fn encode(&self) -> String {

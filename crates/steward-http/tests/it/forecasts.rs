@@ -17,7 +17,8 @@ fn rule(name: &str) -> serde_json::Value {
 async fn rules_are_checked_and_a_missing_or_nonsensical_prometheus_is_reported_not_fatal() {
     // Prometheus "at" a closed port.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = AppConfig { prometheus_url: Some(format!("http://127.0.0.1:{closed}")), ..AppConfig::default() };
+    let config =
+        AppConfig { prometheus_url: Some(format!("http://127.0.0.1:{closed}")), ..AppConfig::default() };
     let app = TestApp::spawn_with(config, HttpConfig::default()).await;
     let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
     let (_, agent) = app.user_with_token("li.wei", "agent").await;

@@ -28,7 +28,8 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filling_disk_opens_a_predictive_incident_before_it_is_full() {
     let (prom_port, exporter_port) = (free_port(), free_port());
-    let config = AppConfig { prometheus_url: Some(format!("http://127.0.0.1:{prom_port}")), ..AppConfig::default() };
+    let config =
+        AppConfig { prometheus_url: Some(format!("http://127.0.0.1:{prom_port}")), ..AppConfig::default() };
     let app = TestApp::spawn_with(config, HttpConfig::default()).await;
     let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
     let (s, ci) = app
@@ -52,7 +53,9 @@ async fn a_filling_disk_opens_a_predictive_incident_before_it_is_full() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("unshare (util-linux) and prometheus-node-exporter: run ./scripts/test, which installs them"),
+            .expect(
+                "unshare (util-linux) and prometheus-node-exporter: run ./scripts/test, which installs them",
+            ),
     );
     let prom_config = format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n- job_name: node\n  static_configs:\n  - targets: ['127.0.0.1:{exporter_port}']\n"

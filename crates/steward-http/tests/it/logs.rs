@@ -57,7 +57,12 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     let shipper = app.token("ops", "alerts").await;
     let (_, requester) = app.user_with_token("rita", "requester").await;
     let (s, ci) = app
-        .api(Method::POST, "/api/v1/cis", &agent, Some(json!({"class": "server", "name": "db-01", "attributes": {"hostname": "db-01"}})))
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &agent,
+            Some(json!({"class": "server", "name": "db-01", "attributes": {"hostname": "db-01"}})),
+        )
         .await;
     assert_eq!(s, 201, "{ci}");
 
@@ -68,7 +73,11 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     let body = ndjson(&lines);
     assert_eq!(send(&app, &requester, "/ingest/logs", "application/x-ndjson", body.clone()).await.0, 403);
     let read_write = app.token("ops", "read write").await;
-    assert_eq!(send(&app, &read_write, "/ingest/logs", "application/x-ndjson", body.clone()).await.0, 403, "needs the alerts scope");
+    assert_eq!(
+        send(&app, &read_write, "/ingest/logs", "application/x-ndjson", body.clone()).await.0,
+        403,
+        "needs the alerts scope"
+    );
     let (status, out) = send(&app, &shipper, "/ingest/logs", "application/x-ndjson", body).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["accepted"], 121);
@@ -87,7 +96,8 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     assert_eq!(detail["hosts"][0]["host"], "db-01");
     assert_eq!(detail["hosts"][0]["ci_id"], ci["id"], "the host is matched to its CI");
 
-    let (_, page) = app.api(Method::GET, &format!("/api/v1/logs/lines?template={id}&limit=5"), &agent, None).await;
+    let (_, page) =
+        app.api(Method::GET, &format!("/api/v1/logs/lines?template={id}&limit=5"), &agent, None).await;
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     assert_eq!(items[0]["message"], "Connection from 10.0.0.119 port 40119", "newest first");
@@ -97,13 +107,19 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     assert_eq!(page["items"][0]["message"], "Disk /dev/sda1 is 91% full");
 
     // Plain text with defaults from the query, and Loki's JSON push.
-    let (status, out) =
-        send(&app, &shipper, "/ingest/logs?host=web-01&source=nginx", "text/plain", b"GET /a 200\nGET /b 404\n".to_vec())
-            .await;
+    let (status, out) = send(
+        &app,
+        &shipper,
+        "/ingest/logs?host=web-01&source=nginx",
+        "text/plain",
+        b"GET /a 200\nGET /b 404\n".to_vec(),
+    )
+    .await;
     assert_eq!((status, &out["accepted"]), (200, &json!(2)), "{out}");
     let loki = json!({"streams": [{"stream": {"host": "web-01", "job": "api", "level": "error"},
         "values": [["1930000000000000000", "upstream timed out after 30s"], ["1930000000000000001", "upstream timed out after 31s", {"trace": "x"}]]}]});
-    let (status, _) = send(&app, &shipper, "/loki/api/v1/push", "application/json", loki.to_string().into_bytes()).await;
+    let (status, _) =
+        send(&app, &shipper, "/loki/api/v1/push", "application/json", loki.to_string().into_bytes()).await;
     assert_eq!(status, 204);
     let (_, page) = app.api(Method::GET, "/api/v1/logs/lines?host=web-01", &agent, None).await;
     let items = page["items"].as_array().unwrap();
@@ -115,7 +131,8 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     // Names vary: once the fourth user name is seen the position is a variable, and the
     // templates stored for the first names merge into one, counts and lines included.
     for (i, user) in ["alice", "bob", "carol", "dave", "erin"].iter().enumerate() {
-        let body = ndjson(&[json!({"message": format!("Invalid user {user} from 192.0.2.{i}"), "host": "web-01"})]);
+        let body =
+            ndjson(&[json!({"message": format!("Invalid user {user} from 192.0.2.{i}"), "host": "web-01"})]);
         assert_eq!(send(&app, &shipper, "/ingest/logs", "application/json", body).await.0, 200);
     }
     let found = templates(&app, &agent, "?q=invalid%20user").await;
@@ -123,11 +140,15 @@ async fn lines_are_mined_into_templates_stored_and_explored() {
     assert_eq!(found[0]["text"], "Invalid user <*> from <*>.<*>.<*>.<*>");
     assert_eq!(found[0]["lines"], 5);
     let merged_id = found[0]["id"].as_i64().unwrap();
-    let (_, page) = app.api(Method::GET, &format!("/api/v1/logs/lines?template={merged_id}"), &agent, None).await;
+    let (_, page) =
+        app.api(Method::GET, &format!("/api/v1/logs/lines?template={merged_id}"), &agent, None).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 5, "a merged template's lines are found: {page}");
 
     // A node that starts afresh (a restart, another node) learns the stored templates: no new one.
-    let other = steward_app::App::new(app.db.store().await, AppConfig { clock: Clock::manual(start()), ..AppConfig::default() });
+    let other = steward_app::App::new(
+        app.db.store().await,
+        AppConfig { clock: Clock::manual(start()), ..AppConfig::default() },
+    );
     let ops = other.directory().user_by_username("ops").await.unwrap();
     let actor = steward_app::Actor { user: ops, credential: steward_app::Credential::Direct };
     let line = steward_app::logs::IncomingLine {
@@ -147,22 +168,51 @@ async fn a_new_error_template_on_a_known_host_raises_an_alert_that_opens_an_inci
     let (_, agent) = app.user_with_token("ops", "agent").await;
     let shipper = app.token("ops", "alerts").await;
     let (s, ci) = app
-        .api(Method::POST, "/api/v1/cis", &agent, Some(json!({"class": "server", "name": "db-01", "attributes": {"hostname": "db-01"}})))
+        .api(
+            Method::POST,
+            "/api/v1/cis",
+            &agent,
+            Some(json!({"class": "server", "name": "db-01", "attributes": {"hostname": "db-01"}})),
+        )
         .await;
     assert_eq!(s, 201, "{ci}");
-    let ship = |message: &str, level: &str| ndjson(&[json!({"message": message, "host": "db-01", "level": level})]);
+    let ship =
+        |message: &str, level: &str| ndjson(&[json!({"message": message, "host": "db-01", "level": level})]);
 
     // While the host is new everything is new: errors are learned, not alerted on.
-    let (_, out) = send(&app, &shipper, "/ingest/logs", "application/json", ship("checkpoint starting: time", "info")).await;
+    let (_, out) =
+        send(&app, &shipper, "/ingest/logs", "application/json", ship("checkpoint starting: time", "info"))
+            .await;
     assert_eq!(out["alerts"], 0);
-    let (_, out) = send(&app, &shipper, "/ingest/logs", "application/json", ship("could not receive data from client: Connection reset by peer", "error")).await;
+    let (_, out) = send(
+        &app,
+        &shipper,
+        "/ingest/logs",
+        "application/json",
+        ship("could not receive data from client: Connection reset by peer", "error"),
+    )
+    .await;
     assert_eq!(out["alerts"], 0, "still learning: {out}");
 
     app.app.config().clock.advance(SignedDuration::from_hours(1));
     // Known templates and new info lines raise nothing.
-    let (_, out) = send(&app, &shipper, "/ingest/logs", "application/json", ship("could not receive data from client: Connection reset by peer", "error")).await;
+    let (_, out) = send(
+        &app,
+        &shipper,
+        "/ingest/logs",
+        "application/json",
+        ship("could not receive data from client: Connection reset by peer", "error"),
+    )
+    .await;
     assert_eq!(out["alerts"], 0);
-    let (_, out) = send(&app, &shipper, "/ingest/logs", "application/json", ship("autovacuum: processing database \"app\"", "info")).await;
+    let (_, out) = send(
+        &app,
+        &shipper,
+        "/ingest/logs",
+        "application/json",
+        ship("autovacuum: processing database \"app\"", "info"),
+    )
+    .await;
     assert_eq!(out["alerts"], 0);
     // A new error template does.
     let (status, out) = send(
@@ -181,7 +231,8 @@ async fn a_new_error_template_on_a_known_host_raises_an_alert_that_opens_an_inci
     assert_eq!(alert["labels"]["host"], "db-01");
     assert_eq!(alert["severity"], "critical");
     let incident = alert["ticket_id"].as_i64().unwrap_or_else(|| panic!("an incident was opened: {alert}"));
-    let (_, affected) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}/cis"), &agent, None).await;
+    let (_, affected) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{incident}/cis"), &agent, None).await;
     assert_eq!(affected["items"][0]["id"], ci["id"], "on the host's CI: {affected}");
     // Seen again: a known template now, no second alert.
     let (_, out) = send(
@@ -226,9 +277,11 @@ async fn bad_input_is_refused_by_field_or_kept_safely() {
     assert_eq!(items[0]["message"].as_str().unwrap().len(), 1 << 20);
     // Loki: a bad value, a bad time, and protobuf that is not.
     let loki = json!({"streams": [{"stream": {}, "values": [["soon", "x"]]}]}).to_string();
-    let (status, out) = send(&app, &shipper, "/loki/api/v1/push", "application/json", loki.into_bytes()).await;
+    let (status, out) =
+        send(&app, &shipper, "/loki/api/v1/push", "application/json", loki.into_bytes()).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("streams[0].values[0][0]")), "{out}");
-    let (status, out) = send(&app, &shipper, "/loki/api/v1/push", "application/x-protobuf", b"\x01garbage".to_vec()).await;
+    let (status, out) =
+        send(&app, &shipper, "/loki/api/v1/push", "application/x-protobuf", b"\x01garbage".to_vec()).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("body")), "{out}");
     // Queries name their bad parameter.
     let (status, out) = app.api(Method::GET, "/api/v1/logs/templates?level=loud", &agent, None).await;
@@ -241,7 +294,12 @@ async fn bad_input_is_refused_by_field_or_kept_safely() {
 
 #[tokio::test]
 async fn retention_deletes_old_chunks_then_the_oldest_beyond_the_size() {
-    let app = app_with(LogsConfig { retention: SignedDuration::from_hours(24), max_bytes: 1_000_000_000, ..LogsConfig::default() }).await;
+    let app = app_with(LogsConfig {
+        retention: SignedDuration::from_hours(24),
+        max_bytes: 1_000_000_000,
+        ..LogsConfig::default()
+    })
+    .await;
     let (_, agent) = app.user_with_token("ops", "agent").await;
     let shipper = app.token("ops", "alerts").await;
     let old = start() - SignedDuration::from_hours(48);
@@ -297,11 +355,15 @@ async fn a_template_whose_hourly_rate_departs_from_its_history_raises_an_alert_t
     assert_eq!(alert["labels"]["alertname"], "LogRateAnomaly", "{alerts}");
     assert_eq!(alert["labels"]["direction"], "above");
     assert_eq!(alert["labels"]["host"], "web-09");
-    assert!(alert["annotations"]["summary"].as_str().unwrap().starts_with("400 lines in an hour where about 12"), "{alert}");
+    assert!(
+        alert["annotations"]["summary"].as_str().unwrap().starts_with("400 lines in an hour where about 12"),
+        "{alert}"
+    );
 
     // The next hour is ordinary again: the alert resolves.
     app.app.config().clock.advance(hour);
-    let normal: Vec<_> = (0..12).map(|i| line(start() + SignedDuration::from_secs(i as i64 * 250), i)).collect();
+    let normal: Vec<_> =
+        (0..12).map(|i| line(start() + SignedDuration::from_secs(i as i64 * 250), i)).collect();
     app.app.logs().ingest(&actor, normal).await.unwrap();
     assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 1);
     let (_, firing) = app.api(Method::GET, "/api/v1/alerts?status=firing", &agent, None).await;

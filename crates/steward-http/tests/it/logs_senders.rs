@@ -45,11 +45,20 @@ async fn logger_rsyslog_and_a_loki_client_stream_logs_in() {
     let app = TestApp::spawn().await;
     let (_, agent) = app.user_with_token("ops", "agent").await;
     let shipper = app.token("ops", "alerts").await;
-    let addr = steward_http::logs::syslog::serve(app.app.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr =
+        steward_http::logs::syslog::serve(app.app.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
 
-    logger(addr, &["--rfc5424", "--tcp", "-t", "billing", "-p", "user.err"], "invoice 4711 failed: timeout after 30s");
+    logger(
+        addr,
+        &["--rfc5424", "--tcp", "-t", "billing", "-p", "user.err"],
+        "invoice 4711 failed: timeout after 30s",
+    );
     logger(addr, &["--rfc5424", "--udp", "-t", "billing", "-p", "user.warning"], "invoice 4712 retried");
-    logger(addr, &["--rfc3164", "--tcp", "--octet-count", "-t", "cron", "-p", "cron.info"], "job nightly-backup finished in 42s");
+    logger(
+        addr,
+        &["--rfc3164", "--tcp", "--octet-count", "-t", "cron", "-p", "cron.info"],
+        "job nightly-backup finished in 42s",
+    );
     logger(addr, &["--rfc3164", "--udp", "-t", "kernel", "-p", "kern.crit"], "EXT4-fs error on sda1");
     let found = wait_for(&app, &agent, "q=invoice%204711", 1).await;
     assert_eq!(found[0]["source"], "billing");
@@ -139,9 +148,10 @@ async fn a_udp_flood_beyond_capacity_is_counted_never_a_crash() {
     let (_, agent) = app.user_with_token("ops", "agent").await;
     // A small budget (256 KiB held at most), so the flood outruns it here and not only in the
     // kernel's socket buffer (whose drops nobody can count).
-    let addr = steward_http::logs::syslog::serve_with(app.app.clone(), "127.0.0.1:0".parse().unwrap(), 256 * 1024)
-        .await
-        .unwrap();
+    let addr =
+        steward_http::logs::syslog::serve_with(app.app.clone(), "127.0.0.1:0".parse().unwrap(), 256 * 1024)
+            .await
+            .unwrap();
     let counters = &steward_http::logs::syslog::COUNTERS;
     let before = counters.received.load(Ordering::Relaxed);
     // 60,000 messages as fast as one socket sends them (bounded: this is a test, not a load rig).
@@ -167,7 +177,11 @@ async fn a_udp_flood_beyond_capacity_is_counted_never_a_crash() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(settled, "received {:?}, stored {:?}, dropped {:?}", counters.received, counters.stored, counters.dropped);
+    assert!(
+        settled,
+        "received {:?}, stored {:?}, dropped {:?}",
+        counters.received, counters.stored, counters.dropped
+    );
     let stored = counters.stored.load(Ordering::Relaxed) as usize;
     eprintln!("flood: received {:?}, stored {stored}, dropped {:?}", counters.received, counters.dropped);
     assert!(stored > 0);
@@ -175,5 +189,9 @@ async fn a_udp_flood_beyond_capacity_is_counted_never_a_crash() {
     let (status, _) = app.api(Method::GET, "/api/v1/logs/hosts", &agent, None).await;
     assert_eq!(status, 200, "the server still answers");
     let (_, templates) = app.api(Method::GET, "/api/v1/logs/templates?host=flood-host", &agent, None).await;
-    assert_eq!(templates["items"][0]["lines"].as_u64(), Some(stored as u64), "every stored line is counted: {templates}");
+    assert_eq!(
+        templates["items"][0]["lines"].as_u64(),
+        Some(stored as u64),
+        "every stored line is counted: {templates}"
+    );
 }

@@ -41,8 +41,12 @@ async fn resolved(app: &TestApp, token: &str, title: &str, category: i64, team: 
         .await;
     assert_eq!(s, 201, "{inc}");
     let id = inc["id"].as_i64().unwrap();
-    for body in [json!({"to": "in_progress"}), json!({"to": "resolved", "resolution_code": "fixed", "resolution_note": "Fixed"})] {
-        let (s, out) = app.api(Method::POST, &format!("/api/v1/incidents/{id}/transition"), token, Some(body)).await;
+    for body in [
+        json!({"to": "in_progress"}),
+        json!({"to": "resolved", "resolution_code": "fixed", "resolution_note": "Fixed"}),
+    ] {
+        let (s, out) =
+            app.api(Method::POST, &format!("/api/v1/incidents/{id}/transition"), token, Some(body)).await;
         assert_eq!(s, 200, "{out}");
     }
 }
@@ -63,7 +67,8 @@ async fn a_new_chinese_incident_is_routed_to_the_right_team_by_the_classifier() 
     assert_eq!(s, 200, "{report}");
     assert!(report["trained_at"].is_null(), "{report}");
     assert!(report["untrained"][0].as_str().unwrap().contains("too little history"), "{report}");
-    let (s, e) = app.api(Method::POST, "/api/v1/triage/suggest", &admin, Some(json!({"title": "VPN down"}))).await;
+    let (s, e) =
+        app.api(Method::POST, "/api/v1/triage/suggest", &admin, Some(json!({"title": "VPN down"}))).await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("model")), "{e}");
     assert_eq!(app.api(Method::POST, "/api/v1/triage/train", &requester, None).await.0, 403);
 
@@ -82,8 +87,12 @@ async fn a_new_chinese_incident_is_routed_to_the_right_team_by_the_classifier() 
         .api(Method::POST, "/api/v1/triage/suggest", &admin, Some(json!({"title": "打印机又卡纸了"})))
         .await;
     assert_eq!(s, 200);
-    let team: &Value = suggestions["items"].as_array().unwrap().iter().find(|s| s["field"] == "team").unwrap();
-    assert_eq!((team["label"].as_str(), team["value"].as_str()), (Some("Service Desk"), Some(desk.to_string().as_str())));
+    let team: &Value =
+        suggestions["items"].as_array().unwrap().iter().find(|s| s["field"] == "team").unwrap();
+    assert_eq!(
+        (team["label"].as_str(), team["value"].as_str()),
+        (Some("Service Desk"), Some(desk.to_string().as_str()))
+    );
 
     // A requester raises a new incident in Chinese, naming no team or category.
     let (s, inc) = app
@@ -100,7 +109,8 @@ async fn a_new_chinese_incident_is_routed_to_the_right_team_by_the_classifier() 
     let (_, comments) = app.api(Method::GET, &format!("/api/v1/incidents/{id}/comments"), &admin, None).await;
     let notes = comments["items"].as_array().unwrap();
     assert!(
-        notes.iter().any(|c| c["body"].as_str().unwrap_or_default().starts_with("Auto-triage set") && c["internal"] == true),
+        notes.iter().any(|c| c["body"].as_str().unwrap_or_default().starts_with("Auto-triage set")
+            && c["internal"] == true),
         "{comments}"
     );
     // What the raiser set is never touched.

@@ -92,7 +92,11 @@ async fn an_agent_finds_a_template_sent_over_syslog_and_jumps_to_its_lines() {
         click_through(&browser, Locator::Id("template-lines")).await;
         let lines = browser.find_all(Locator::Css("#lines tbody tr")).await.unwrap();
         assert_eq!(lines.len(), 30);
-        assert!(text(&browser, "lines").await.contains("Accepted publickey for deploy from 10.0.0.29 port 40029 ssh2"));
+        assert!(
+            text(&browser, "lines")
+                .await
+                .contains("Accepted publickey for deploy from 10.0.0.29 port 40029 ssh2")
+        );
 
         browser.goto(&server.url("/logs?lang=zh-CN")).await.unwrap();
         let page = browser.find(Locator::Css("main")).await.unwrap().text().await.unwrap();

@@ -136,10 +136,12 @@ pub(super) fn decode_grant_v1(s: &Stored<'_>) -> Decoded<GrantEvent> {
 pub(super) fn encode_forecast(id: i64, event: &ForecastEvent) -> Encoded {
     let r = |action| row("forecast", id, action);
     match event {
-        ForecastEvent::Created { name, query, threshold, breach, horizon_minutes, ci } => r("create").after(json!({
-            "name": name, "query": query, "threshold": threshold, "breach": breach,
-            "horizon_minutes": horizon_minutes, "ci_id": ci,
-        })),
+        ForecastEvent::Created { name, query, threshold, breach, horizon_minutes, ci } => {
+            r("create").after(json!({
+                "name": name, "query": query, "threshold": threshold, "breach": breach,
+                "horizon_minutes": horizon_minutes, "ci_id": ci,
+            }))
+        }
         ForecastEvent::Deleted { name } => r("delete").before(json!({ "name": name })),
     }
 }
