@@ -116,6 +116,14 @@ async fn suggest(
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<SuggestBody>,
 ) -> ApiResult<Json<Items<TriageSuggestionJson>>> {
+    if b.title.trim().is_empty() || b.title.chars().count() > 200 || b.title.chars().any(char::is_control) {
+        return Err(crate::error::ApiError::invalid("title", "a title of 1–200 characters on one line"));
+    }
+    if b.description.chars().count() > 20000
+        || b.description.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(crate::error::ApiError::invalid("description", "at most 20,000 characters"));
+    }
     let found = state.app.triage().suggest(&actor, &b.title, &b.description).await?;
     Ok(Json(Items::of(found, |s| TriageSuggestionJson {
         field: s.field,

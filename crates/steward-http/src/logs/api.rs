@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, CurrentActor};
 
 pub(crate) fn instant(field: &'static str, v: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
+    match v.map(str::trim) {
         None => Ok(None),
         Some(v) => v
             .parse::<Timestamp>()
@@ -26,7 +26,7 @@ pub(crate) fn instant(field: &'static str, v: Option<&str>) -> Result<Option<Tim
 
 /// A level by its own word (senders may write `err` or `WARN`; a query names it exactly).
 pub(crate) fn level(v: Option<&str>) -> Result<Option<Level>, ApiError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
+    match v.map(str::trim) {
         None => Ok(None),
         Some(v) => Level::ALL.iter().copied().find(|l| l.as_str() == v).map(Some).ok_or_else(|| {
             ApiError::invalid(
@@ -39,8 +39,9 @@ pub(crate) fn level(v: Option<&str>) -> Result<Option<Level>, ApiError> {
 
 /// A text parameter (words, a host name): one line, no control characters.
 pub(crate) fn line(field: &'static str, v: &Option<String>) -> Result<Option<String>, ApiError> {
-    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    match v.as_deref().map(str::trim) {
         None => Ok(None),
+        Some("") => Err(ApiError::invalid(field, "leave it out rather than empty")),
         Some(v) if v.chars().any(char::is_control) => Err(ApiError::invalid(field, "no control characters")),
         Some(v) if v.chars().count() > 200 => Err(ApiError::invalid(field, "at most 200 characters")),
         Some(v) => Ok(Some(v.to_owned())),
@@ -67,11 +68,24 @@ pub struct TemplatesQuery {
     pub limit: Option<i64>,
 }
 
+/// A form's empty field means "any": the pages drop them before the API's checks.
+fn given(v: Option<String>) -> Option<String> {
+    v.filter(|v| !v.trim().is_empty())
+}
+
 impl TemplatesQuery {
+    /// The query without empty fields (as a page's form sends them).
+    pub(crate) fn without_blanks(self) -> Self {
+        TemplatesQuery { q: given(self.q), host: given(self.host), level: given(self.level), ..self }
+    }
+
     pub(crate) fn filter(&self, now: Timestamp) -> Result<TemplateFilter, ApiError> {
         let hours = self.hours.unwrap_or(24);
         if !(1..=8760).contains(&hours) {
             return Err(ApiError::invalid("hours", "hours must be 1–8760"));
+        }
+        if self.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+            return Err(ApiError::invalid("limit", "limit must be 1–1000"));
         }
         Ok(TemplateFilter {
             text: line("q", &self.q)?,
@@ -139,7 +153,22 @@ pub struct LinesQuery {
 }
 
 impl LinesQuery {
+    /// The query without empty fields (as a page's form sends them).
+    pub(crate) fn without_blanks(self) -> Self {
+        LinesQuery {
+            host: given(self.host),
+            q: given(self.q),
+            since: given(self.since),
+            until: given(self.until),
+            level: given(self.level),
+            ..self
+        }
+    }
+
     pub(crate) fn filter(&self) -> Result<LineFilter, ApiError> {
+        if self.limit.is_some_and(|l| !(1..=5000).contains(&l)) {
+            return Err(ApiError::invalid("limit", "limit must be 1–5000"));
+        }
         Ok(LineFilter {
             template: self.template,
             host: line("host", &self.host)?,

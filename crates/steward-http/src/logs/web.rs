@@ -61,6 +61,7 @@ pub async fn explorer(
     uri: Uri,
     ApiQuery(q): ApiQuery<TemplatesQuery>,
 ) -> WebResult {
+    let q = q.without_blanks();
     let filter = q.filter(state.app.now()).map_err(WebError)?;
     let templates = state.app.logs().templates(&actor, &filter).await?;
     let hosts = state.app.logs().hosts(&actor).await?;
@@ -197,6 +198,7 @@ pub async fn lines(
     uri: Uri,
     ApiQuery(q): ApiQuery<LinesQuery>,
 ) -> WebResult {
+    let q = q.without_blanks();
     let filter = q.filter().map_err(WebError)?;
     let lines = state.app.logs().lines(&actor, &filter).await?;
     let page = Page::new(&state, &actor, &headers, &uri, "logs.lines_title");

@@ -382,7 +382,8 @@ pub async fn scrape(
     if let Ok(mut m) = state.metrics.automation.0.lock() {
         *m = automation;
     }
-    let usage = state.app.logs().usage(&actor).await?;
+    // Read directly: a `metrics` token reads figures, not logs.
+    let usage = state.app.store().log_usage().await.map_err(steward_app::AppError::from)?;
     if let Ok(mut m) = state.metrics.logs.0.lock() {
         *m = usage;
     }
