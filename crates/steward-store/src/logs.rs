@@ -154,7 +154,8 @@ impl Tx {
                 .bind(&hash)
                 .fetch_one(self.conn().await?)
                 .await?;
-            ids.push(id);
+            // The text may be a template merged away since (by another node): its survivor.
+            ids.push(self.survivor(id).await?);
         }
         Ok(ids)
     }
@@ -337,8 +338,11 @@ impl Tx {
             .bind(&hash)
             .fetch_optional(self.conn().await?)
             .await?;
-        if let Some(other) = other.filter(|o| *o != id) {
-            return Ok(Some(other));
+        if let Some(other) = other {
+            let other = self.survivor(other).await?;
+            if other != id {
+                return Ok(Some(other));
+            }
         }
         sqlx::query("UPDATE log_templates SET text = $1, text_hash = $2 WHERE id = $3")
             .bind(text)
@@ -347,6 +351,21 @@ impl Tx {
             .execute(self.conn().await?)
             .await?;
         Ok(None)
+    }
+
+    /// The template `id` was merged into, however indirectly (itself when live).
+    async fn survivor(&mut self, mut id: i64) -> Result<i64> {
+        for _ in 0..64 {
+            let next: Option<i64> = sqlx::query_scalar("SELECT merged_into FROM log_templates WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.conn().await?)
+                .await?;
+            match next {
+                Some(n) if n != id => id = n,
+                _ => return Ok(id),
+            }
+        }
+        Err(corrupt(format!("template {id} is merged in a loop")))
     }
 
     /// Deletes chunks (retention) with their index rows; the templates' counts stay.
@@ -604,10 +623,16 @@ impl Store {
             n += 1;
             format!("${n}")
         };
+        // Lines keep the template they were stored under: a template's lines include those of
+        // the templates merged into it, and so do the chunks to read.
+        let family: Vec<i64> = match f.template {
+            Some(t) => self.merged_family(t).await?.into_iter().collect(),
+            None => Vec::new(),
+        };
         if f.template.is_some() {
             sql.push_str(&format!(
-                " AND c.id IN (SELECT chunk_id FROM log_chunk_templates WHERE template_id = {})",
-                mark()
+                " AND c.id IN (SELECT chunk_id FROM log_chunk_templates WHERE template_id IN ({}))",
+                crate::id_list(&family)
             ));
         }
         if f.host.is_some() {
@@ -625,12 +650,7 @@ impl Store {
         sql.push_str(" AND c.id < {before} ORDER BY c.id DESC LIMIT 20");
         let limit = f.limit.clamp(1, 5000);
         let needle = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
-        // Lines keep the template they were stored under: a template's lines include those of
-        // the templates merged into it.
-        let family = match f.template {
-            Some(t) => self.merged_family(t).await?,
-            None => HashSet::new(),
-        };
+        let family: HashSet<i64> = family.into_iter().collect();
         let mut out = Vec::new();
         let mut before = i64::MAX;
         // Read chunks twenty at a time, newest first, until enough lines match (or 2,000 chunks
@@ -638,9 +658,6 @@ impl Store {
         for _ in 0..100 {
             let page = sql.replace("{before}", &before.to_string());
             let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(page));
-            if let Some(t) = f.template {
-                q = q.bind(t);
-            }
             if let Some(h) = &f.host {
                 q = q.bind(h.clone());
             }

@@ -100,10 +100,14 @@ impl crate::Forecasts<'_> {
             &mut tx,
             at,
             Some(actor),
-            DomainEvent::Forecast { id, event: ForecastEvent::Deleted { name: rule.name } },
+            DomainEvent::Forecast { id, event: ForecastEvent::Deleted { name: rule.name.clone() } },
         )
         .await?;
         tx.commit().await?;
+        // A breach it predicted is no longer anyone's concern: its alert resolves.
+        if rule.predicted_at.is_some() {
+            self.alert(&rule, at, None, None).await?;
+        }
         Ok(())
     }
 
@@ -119,7 +123,11 @@ impl crate::Forecasts<'_> {
     pub async fn evaluate_all(self) -> Result<usize> {
         let mut breaching = 0;
         for rule in self.store.forecasts().await? {
-            breaching += usize::from(self.evaluate(&rule).await?);
+            // One rule's trouble (its alert refused, say) does not stop the others.
+            match self.evaluate(&rule).await {
+                Ok(b) => breaching += usize::from(b),
+                Err(e) => tracing::warn!(rule = rule.id, error = %e, "forecast"),
+            }
         }
         Ok(breaching)
     }
@@ -128,9 +136,14 @@ impl crate::Forecasts<'_> {
         let now = self.now();
         let outcome = match self.predict(rule, now).await {
             Ok(o) => o,
-            Err(error) => {
-                ForecastOutcome { predicted_at: None, last_value: None, model: String::new(), error }
-            }
+            // The last prediction stands while Prometheus cannot be read, so an alert it fired
+            // is resolved once a good reading says so.
+            Err(error) => ForecastOutcome {
+                predicted_at: rule.predicted_at,
+                last_value: None,
+                model: String::new(),
+                error,
+            },
         };
         // An error leaves the alert as it was: no news is not good news.
         if outcome.error.is_empty() {

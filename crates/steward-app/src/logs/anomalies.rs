@@ -28,7 +28,9 @@ impl crate::Logs<'_> {
         let config = &self.config.logs;
         let mut firsts: BTreeMap<(i64, &str), &StoredLine> = BTreeMap::new();
         for l in lines {
-            let learned = hosts.get(&l.host).is_some_and(|h| h.first_seen + config.learning <= now);
+            let learned = hosts
+                .get(&l.host)
+                .is_some_and(|h| h.first_seen.checked_add(config.learning).is_ok_and(|t| t <= now));
             if !l.host.is_empty()
                 && learned
                 && l.level().at_least(config.new_template_level)
@@ -45,7 +47,11 @@ impl crate::Logs<'_> {
             let text = self.store.log_template(*template).await?.map(|t| t.text).unwrap_or_default();
             let severity = if line.level().at_least(Level::Error) { "critical" } else { "warning" };
             let raw = RawAlert {
-                fingerprint: Some(format!("new-template:{template}:{host}")),
+                // The host hashed: a host name may be longer than a fingerprint may be.
+                fingerprint: Some(format!(
+                    "new-template:{template}:{}",
+                    &steward_store::template_hash(host)[..16]
+                )),
                 status: "firing".into(),
                 labels: BTreeMap::from([
                     ("alertname".into(), "NewLogTemplate".into()),

@@ -99,7 +99,12 @@ impl crate::Logs<'_> {
     pub(crate) async fn ingest_lines(self, incoming: Vec<IncomingLine>) -> Result<LogIngestReport> {
         let mut report = LogIngestReport::default();
         for part in incoming.chunks(CHUNK_LINES) {
-            let r = self.ingest_chunk(part).await?;
+            // In a task of its own: a sender hanging up mid-batch must not leave the miner
+            // knowing templates the database never got (the task finishes or resets it).
+            let (app, part) = (crate::App::clone(&self), part.to_vec());
+            let r = tokio::spawn(async move { app.logs().ingest_chunk(&part).await })
+                .await
+                .map_err(|e| crate::AppError::Internal(anyhow::anyhow!("log ingest: {e}")))??;
             report.accepted += r.accepted;
             report.truncated += r.truncated;
             report.new_templates += r.new_templates;
@@ -118,7 +123,12 @@ impl crate::Logs<'_> {
             let mut mined = Vec::with_capacity(incoming.len());
             for i in incoming {
                 let level = i.level.unwrap_or_else(|| Level::guess(&i.message));
-                let (line, cut) = LogLine::new(i.at.unwrap_or(now), &i.source, &i.host, level, &i.message);
+                // A sender's clock far ahead (or before 1970) is not believed: such a line is
+                // filed as received now, so buckets, retention and alerts stay sane.
+                let at = i
+                    .at
+                    .filter(|t| *t >= Timestamp::UNIX_EPOCH && *t <= now + SignedDuration::from_hours(24));
+                let (line, cut) = LogLine::new(at.unwrap_or(now), &i.source, &i.host, level, &i.message);
                 report.truncated += usize::from(cut);
                 mined.push(state.miner.parse(line.mined()).template);
                 lines.push(line);
@@ -193,7 +203,15 @@ impl crate::Logs<'_> {
             }
         };
         drop(state);
-        report.alerts = self.logs().raise_new_templates(now, &stored, &seen, &known).await?;
+        // The lines are committed: an alert that cannot be raised is logged, never answered as
+        // a failed delivery (which the sender would send again).
+        report.alerts = match self.logs().raise_new_templates(now, &stored, &seen, &known).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "new log templates: alerts not raised");
+                0
+            }
+        };
         Ok(report)
     }
 

@@ -131,8 +131,9 @@ fn bsd_time(text: &str, now: Timestamp) -> Option<Timestamp> {
 
 /// RFC 6587 framing over a TCP stream: takes the complete messages from the front of `buffer`
 /// (octet-counted `LEN SP MSG`, or non-transparent: up to LF or NUL) and leaves a partial one.
-/// A frame longer than `max` is cut to `max` bytes (and the rest of it skipped).
-pub fn frames(buffer: &mut Vec<u8>, max: usize, out: &mut Vec<Vec<u8>>) {
+/// A line longer than `max` is cut to `max` bytes. An octet count beyond `max` answers `false`:
+/// the sender breaks the limit, and the connection is to be closed rather than buffered.
+pub fn frames(buffer: &mut Vec<u8>, max: usize, out: &mut Vec<Vec<u8>>) -> bool {
     let mut start = 0;
     loop {
         let rest = &buffer[start..];
@@ -144,14 +145,14 @@ pub fn frames(buffer: &mut Vec<u8>, max: usize, out: &mut Vec<Vec<u8>>) {
             let len: usize =
                 std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
             let body = digits + 1;
-            if rest.len() < body + len.min(max) {
+            if len > max {
+                buffer.drain(..start);
+                return false;
+            }
+            if rest.len() < body + len {
                 break;
             }
-            if len > max && rest.len() < body + len {
-                // Too long to hold: keep its head, skip the rest as it comes.
-                break;
-            }
-            out.push(rest[body..body + len.min(max)].to_vec());
+            out.push(rest[body..body + len].to_vec());
             start += body + len;
             continue;
         }
@@ -172,6 +173,7 @@ pub fn frames(buffer: &mut Vec<u8>, max: usize, out: &mut Vec<Vec<u8>>) {
         }
     }
     buffer.drain(..start);
+    true
 }
 
 #[cfg(test)]
@@ -232,15 +234,20 @@ mod tests {
     fn framing_octet_counted_and_by_line() {
         let mut buf = b"11 <13>1 - a b12 <13>1 - x y\n<13>plain\n<14>partial".to_vec();
         let mut out = Vec::new();
-        frames(&mut buf, 1024, &mut out);
+        assert!(frames(&mut buf, 1024, &mut out));
         let texts: Vec<String> = out.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
         assert_eq!(texts, ["<13>1 - a b", "<13>1 - x y\n", "<13>plain"]);
         assert_eq!(buf, b"<14>partial");
         // A line beyond the limit is cut, not held.
         let mut buf = vec![b'x'; 5000];
         out.clear();
-        frames(&mut buf, 1000, &mut out);
+        assert!(frames(&mut buf, 1000, &mut out));
         assert_eq!(out[0].len(), 1000);
         assert!(buf.is_empty());
+        // An octet count beyond the limit is refused, not buffered.
+        let mut buf = b"999999999 <13>1 huge".to_vec();
+        out.clear();
+        assert!(!frames(&mut buf, 1000, &mut out));
+        assert!(out.is_empty());
     }
 }

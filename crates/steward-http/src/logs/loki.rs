@@ -54,6 +54,12 @@ pub struct ProtoTimestamp {
 }
 
 pub fn decode(body: &[u8]) -> Result<Vec<IncomingLine>, ApiError> {
+    // The block says how long it will be: more than four bodies' worth is refused unread.
+    let len = snap::raw::decompress_len(body)
+        .map_err(|e| ApiError::invalid("body", format!("not a snappy-compressed block: {e}")))?;
+    if len > 4 * super::LOG_BODY_BYTES {
+        return Err(crate::limits::too_large(format!("the push decompresses to {} MiB", len >> 20)));
+    }
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| ApiError::invalid("body", format!("not a snappy-compressed block: {e}")))?;

@@ -97,15 +97,20 @@ async fn accept_tcp(listener: TcpListener, tx: mpsc::UnboundedSender<Received>, 
                     Ok(0) | Err(_) => 0,
                     Ok(n) => n,
                 };
-                if n == 0 {
+                let framed = if n == 0 {
                     // What is left unterminated at the end is a message too.
-                    if !buffer.is_empty() {
+                    buffer.is_empty() || {
                         buffer.push(b'\n');
-                        syslog::frames(&mut buffer, MAX_MESSAGE, &mut frames);
+                        syslog::frames(&mut buffer, MAX_MESSAGE, &mut frames)
                     }
                 } else {
                     buffer.extend_from_slice(&chunk[..n]);
-                    syslog::frames(&mut buffer, MAX_MESSAGE, &mut frames);
+                    syslog::frames(&mut buffer, MAX_MESSAGE, &mut frames)
+                };
+                if !framed {
+                    // An octet count beyond the limit: counted, and the connection closed.
+                    COUNTERS.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
                 for raw in frames.drain(..) {
                     COUNTERS.received.fetch_add(1, Ordering::Relaxed);
