@@ -195,9 +195,13 @@ impl crate::Alerts<'_> {
         if reason.is_empty() || reason.chars().count() > 1000 {
             return Err(AppError::invalid("reason", "say why, in 1 to 1000 characters"));
         }
+        // PostgreSQL refuses NUL in text; no control character is a reason's.
+        if reason.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+            return Err(AppError::invalid("reason", "no control characters"));
+        }
         let change_ref = change_ref.map(str::trim).filter(|c| !c.is_empty());
-        if change_ref.is_some_and(|c| c.len() > 100) {
-            return Err(AppError::invalid("change_ref", "at most 100 characters"));
+        if change_ref.is_some_and(|c| c.len() > 100 || c.chars().any(char::is_control)) {
+            return Err(AppError::invalid("change_ref", "at most 100 characters, on one line"));
         }
         let at = self.now();
         let mut tx = self.store.begin().await?;

@@ -179,6 +179,15 @@ async fn an_alert_on_a_ci_in_maintenance_is_expected_and_opens_nothing() {
         )
         .await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("ci_id")));
+    // A NUL or an escape in the reason is refused by name (PostgreSQL would refuse the NUL).
+    for (field, body) in [
+        ("reason", json!({ "ci_id": ci_id, "ends_at": ends, "reason": "a\u{0}b" })),
+        ("change_ref", json!({ "ci_id": ci_id, "ends_at": ends, "reason": "x", "change_ref": "CHG\u{1b}1" })),
+    ] {
+        let (status, out) =
+            d.app.api(Method::POST, "/api/v1/maintenance-windows", &d.agent, Some(body)).await;
+        assert_eq!((status, out["error"]["field"].as_str()), (422, Some(field)), "{out}");
+    }
 
     let out = d.send("db", vec![alert("m1", "db01:9100", "critical", "firing", json!({}))]).await;
     assert_eq!(out["incidents_opened"], json!([]), "expected: {out}");
