@@ -164,37 +164,41 @@ impl crate::Forecasts<'_> {
         now: Timestamp,
     ) -> std::result::Result<ForecastOutcome, String> {
         let base = self.config.prometheus_url.as_deref().ok_or("no prometheus_url is configured")?;
+        // Everything below is on Prometheus' clock; a predicted time is told on ours.
+        let prom_now = prometheus::now(base).await?;
+        let end = Timestamp::from_second(prom_now as i64).map_err(|e| format!("Prometheus' time: {e}"))?;
         let lookback = SignedDuration::from_mins(rule.lookback_minutes);
         // Two days or more: 5-minute steps and a daily season; less: up to 300 points on a line.
         let seasonal = rule.lookback_minutes >= 2 * 1440;
         let step = if seasonal { 300 } else { (rule.lookback_minutes * 60 / 300).max(1) };
-        let samples = prometheus::query_range(base, &rule.query, now - lookback, now, step).await?;
-        let Some(&(_, last)) = samples.last() else {
+        let samples = prometheus::query_range(base, &rule.query, end - lookback, end, step).await?;
+        let Some(&(last_t, last)) = samples.last() else {
             return Err("the query returned no samples".into());
         };
         let rising = rule.breach == Breach::Above.as_str();
         let crossed = |v: f64| if rising { v >= rule.threshold } else { v <= rule.threshold };
         let horizon = rule.horizon_minutes * 60;
-        let now_s = now.as_second() as f64;
-        let (predicted, model) = if crossed(last) {
-            (Some(now), "observed")
+        // The crossing, in seconds from Prometheus' now.
+        let (ahead, model): (Option<f64>, &str) = if crossed(last) {
+            (Some(0.0), "observed")
         } else if seasonal
             && let Some(fit) = holt_winters::fit(&samples.iter().map(|s| s.1).collect::<Vec<_>>(), 288)
         {
             let steps = (horizon / step).clamp(1, 100_000) as usize;
-            let at = (1..=steps).find(|h| crossed(fit.forecast(*h))).and_then(|h| {
-                let ahead = samples.last().map_or(now_s, |s| s.0) + (h as i64 * step) as f64;
-                Timestamp::from_second(ahead as i64).ok()
-            });
+            let at = (1..=steps)
+                .find(|h| crossed(fit.forecast(*h)))
+                .map(|h| last_t + (h as i64 * step) as f64 - prom_now);
             (at, "holt-winters")
         } else {
             let line = trend::fit(&samples).ok_or("too few samples for a trend")?;
             let at = line
-                .crossing(rule.threshold, rising, now_s)
-                .filter(|at| *at - now_s <= horizon as f64 && line.r2 >= 0.5)
-                .and_then(|at| Timestamp::from_second(at as i64).ok());
+                .crossing(rule.threshold, rising, prom_now)
+                .filter(|at| *at - prom_now <= horizon as f64 && line.r2 >= 0.5)
+                .map(|at| at - prom_now);
             (at, "linear")
         };
+        let predicted =
+            ahead.and_then(|s| now.checked_add(SignedDuration::from_secs(s.max(0.0) as i64)).ok());
         Ok(ForecastOutcome {
             predicted_at: predicted,
             last_value: Some(last),

@@ -24,6 +24,34 @@ struct Series {
     values: Vec<(f64, String)>,
 }
 
+#[derive(Deserialize)]
+struct ScalarAnswer {
+    status: String,
+    data: Option<ScalarData>,
+}
+
+#[derive(Deserialize)]
+struct ScalarData {
+    result: (f64, String),
+}
+
+/// Prometheus' own time (unix seconds): forecasts are read on its clock, so a skew between the
+/// two servers' clocks moves no window.
+pub async fn now(base: &str) -> Result<f64, String> {
+    let url = format!("{}/api/v1/query?query=time()", base.trim_end_matches('/'));
+    let (status, body) =
+        crate::subscriptions::post::send("GET", &url, &[], String::new(), std::time::Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("Prometheus is unreachable: {e}"))?;
+    let answer: ScalarAnswer = serde_json::from_str(&body).map_err(|e| {
+        format!("Prometheus answered {status} with something that is not its API's JSON: {e}")
+    })?;
+    match (answer.status.as_str(), answer.data) {
+        ("success", Some(d)) if d.result.0.is_finite() => Ok(d.result.0),
+        _ => Err("Prometheus did not tell its time".into()),
+    }
+}
+
 /// The first series of `query` over `[start, end]` every `step` seconds, as (unix seconds, value).
 pub async fn query_range(
     base: &str,
