@@ -5,9 +5,11 @@
 //! - `series`: seasonal baselines, trends to a threshold and Holt-Winters bands for log rates
 //!   and metrics;
 //! - `triage`: classifiers that suggest a new ticket's category, service, team and priority.
+//! - `duplicates`: how much a new incident resembles the open ones.
 //!
 //! The app feeds these with what it stored and stores what they answer.
 
+pub mod duplicates;
 pub mod mining;
 pub mod series;
 pub mod triage;

@@ -48,6 +48,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::logs::RATES, SignedDuration::from_mins(10)),
     (crate::forecasts::EVALUATE, SignedDuration::from_mins(1)),
     (crate::triage::TRAIN, SignedDuration::from_hours(24)),
+    (crate::incidents::FIND_DUPLICATES, SignedDuration::from_secs(5)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -114,6 +115,11 @@ impl App {
                 Ok(())
             }
             crate::mail::SEND_EMAIL => self.send_email(&job.payload).await,
+            crate::incidents::FIND_DUPLICATES => {
+                let flagged = self.incidents().find_duplicates().await?;
+                tracing::debug!(flagged, "duplicate incidents flagged");
+                Ok(())
+            }
             crate::triage::TRAIN => {
                 let report = self.triage().train(None).await?;
                 tracing::info!(examples = report.examples, accuracy = ?report.accuracy, "triage retrained");

@@ -77,8 +77,8 @@ pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
 pub use throttles::ThrottleState;
 pub use tickets::{
-    Attachment, Category, Comment, NewAttachment, NewComment, SearchTuning, SortField, TicketPage,
-    TicketQuery, Visibility,
+    Attachment, Category, Comment, DuplicateFlag, NewAttachment, NewComment, NewDuplicate, OpenIncident,
+    SearchTuning, SortField, TicketPage, TicketQuery, Visibility,
 };
 pub use triage::{TriageExample, TriageModelRecord};
 pub use users::{LoginRecord, NewUser, UserPatch};

@@ -2,8 +2,10 @@
 //! lifecycle, with every change recorded as an event in the same transaction.
 
 mod conversation;
+mod duplicates;
 mod intake;
 mod list;
+mod merge;
 mod references;
 mod replies;
 
@@ -20,6 +22,7 @@ use crate::events::TicketChange;
 use crate::{Actor, AppError, Result};
 
 pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
+pub use duplicates::{Duplicate, FIND as FIND_DUPLICATES};
 pub use intake::Intake;
 pub use list::IncidentList;
 pub(crate) use references::parse_service;

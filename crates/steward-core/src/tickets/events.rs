@@ -162,6 +162,19 @@ pub enum IncidentEvent {
     },
     SlaWarning(SlaFiring),
     SlaBreach(SlaFiring),
+    /// Another incident (`number` then) was merged into this one: its conversation copied
+    /// here, its watchers, CIs, related tickets, problem and alerts moved over.
+    Merged {
+        from: TicketId,
+        number: String,
+        comments: i64,
+        attachments: i64,
+    },
+    /// Merged into another incident (`number` then) as its duplicate.
+    MergedInto {
+        into: TicketId,
+        number: String,
+    },
 }
 
 impl IncidentEvent {

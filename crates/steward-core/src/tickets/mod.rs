@@ -6,6 +6,7 @@ mod columns;
 mod events;
 mod fields;
 mod lifecycle;
+mod merge;
 mod notify;
 mod priority;
 mod replies;
@@ -21,6 +22,7 @@ pub use fields::{FieldError, Tags, TicketKind, Title, parse_description, ticket_
 pub use lifecycle::{
     HoldReason, ResolutionCode, State, TransitionError, TransitionRequest, Transitioned, apply_transition,
 };
+pub use merge::{check_merge, merged_resolution};
 pub use notify::{Channel, NoticeKind, Parties, audience};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 pub use replies::{PLACEHOLDERS, ReplyTemplate, ReplyTemplateError, ReplyValues, fill as fill_reply};

@@ -108,6 +108,8 @@ pub struct CommentJson {
     body_html: String,
     internal: bool,
     created_at: String,
+    /// The incident it was written on (its number), when it came over in a merge.
+    merged_from: Option<String>,
 }
 
 impl From<&Comment> for CommentJson {
@@ -120,6 +122,7 @@ impl From<&Comment> for CommentJson {
             body_html: c.body_html.clone().unwrap_or_default(),
             internal: c.internal,
             created_at: time(c.created_at),
+            merged_from: c.merged_from.clone(),
         }
     }
 }

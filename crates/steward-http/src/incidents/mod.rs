@@ -2,6 +2,7 @@
 //! The area's routes join the one route table through [`routes`].
 
 pub(crate) mod api;
+mod duplicates;
 mod json;
 mod replies;
 pub(crate) mod web;
@@ -62,6 +63,17 @@ pub fn routes() -> Vec<Route> {
             .doc(Op::new("Stop watching").no_content()),
         route(M::POST, "/api/v1/incidents/{id}/related", A, api::relate)
             .doc(Op::new("Relate another incident").body::<api::RelateBody>().no_content()),
+        route(M::GET, "/api/v1/incidents/{id}/duplicates", A, duplicates::list).doc(
+            Op::new("Open incidents flagged as possible duplicates of this one (agents)")
+                .ok::<Items<duplicates::DuplicateJson>>(),
+        ),
+        route(M::POST, "/api/v1/incidents/{id}/duplicates/{other}/dismiss", A, duplicates::dismiss)
+            .doc(Op::new("Not a duplicate: the flag goes").no_content()),
+        route(M::POST, "/api/v1/incidents/{id}/merge", A, duplicates::merge).doc(
+            Op::new("Merge into another incident (conversation, watchers, CIs, links and alerts move; this one is resolved as its duplicate)")
+                .body::<duplicates::MergeBody>()
+                .ok::<IncidentJson>(),
+        ),
         route(M::GET, "/api/v1/attachments/{id}", A, api::download)
             .doc(Op::new("Download an attachment").files(attachment_types)),
         route(M::GET, "/api/v1/categories", A, api::categories)
@@ -121,6 +133,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/incidents/{id}/update", A, web::update),
         route(M::POST, "/incidents/{id}/details", A, web::save_details),
         route(M::POST, "/incidents/{id}/cis", A, web::save_cis),
+        route(M::POST, "/incidents/{id}/merge", A, duplicates::merge_form),
+        route(M::POST, "/incidents/{id}/duplicates/{other}/dismiss", A, duplicates::dismiss_form),
         route(M::GET, "/incidents/{id}/report", A, web::report),
     ]
 }

@@ -14,6 +14,7 @@ mod change_deployments;
 mod changes;
 mod cmdb;
 mod cmdb_import;
+mod duplicates;
 mod errors;
 mod forecasts;
 mod forecasts_e2e;

@@ -244,6 +244,12 @@ pub fn encode_incident(id: TicketId, event: &IncidentEvent) -> Encoded {
         IncidentEvent::CiUnlinked { ci_id, ci } => r("unlink_ci").before(json!({ "ci_id": ci_id, "ci": ci })),
         IncidentEvent::SlaWarning(f) => firing("sla_warning", f),
         IncidentEvent::SlaBreach(f) => firing("sla_breach", f),
+        IncidentEvent::Merged { from, number, comments, attachments } => r("merge").after(json!({
+            "from": from, "number": number, "comments": comments, "attachments": attachments
+        })),
+        IncidentEvent::MergedInto { into, number } => {
+            r("merge_into").after(json!({ "into": into, "number": number }))
+        }
     }
 }
 
@@ -763,6 +769,19 @@ fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
         }
         "sla_warning" => IncidentEvent::SlaWarning(firing()?),
         "sla_breach" => IncidentEvent::SlaBreach(firing()?),
+        "merge" => {
+            let a = after()?;
+            IncidentEvent::Merged {
+                from: a.int("from")?,
+                number: a.text("number")?,
+                comments: a.int("comments")?,
+                attachments: a.int("attachments")?,
+            }
+        }
+        "merge_into" => {
+            let a = after()?;
+            IncidentEvent::MergedInto { into: a.int("into")?, number: a.text("number")? }
+        }
         other => return Err(format!("unknown action `{other}`")),
     })
 }

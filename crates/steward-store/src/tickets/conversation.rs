@@ -29,6 +29,8 @@ pub struct Comment {
     pub body_html: Option<String>,
     pub internal: bool,
     pub created_at: Timestamp,
+    /// The number of the incident it was written on, when it came over in a merge.
+    pub merged_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,9 +106,9 @@ impl Store {
 
     pub async fn comments(&self, ticket_id: TicketId, with_internal: bool) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.body_html, c.internal, c.created_at \
-             FROM comments c JOIN users u ON u.id = c.author_id \
-             WHERE c.ticket_id = $1 AND ($2 = 1 OR c.internal = 0) ORDER BY c.id",
+            "SELECT c.id, c.ticket_id, c.author_id, u.username, c.body, c.body_html, c.internal, c.created_at, \
+             m.number AS merged_number FROM comments c JOIN users u ON u.id = c.author_id \
+             LEFT JOIN tickets m ON m.id = c.merged_from WHERE c.ticket_id = $1 AND ($2 = 1 OR c.internal = 0) ORDER BY c.id",
         )
         .bind(ticket_id.get())
         .bind(i64::from(with_internal))
@@ -123,6 +125,7 @@ impl Store {
                     body_html: r.try_get("body_html")?,
                     internal: r.try_get::<i64, _>("internal")? != 0,
                     created_at: from_ms(r.try_get("created_at")?)?,
+                    merged_from: r.try_get("merged_number")?,
                 })
             })
             .collect()

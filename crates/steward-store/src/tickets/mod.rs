@@ -3,6 +3,7 @@
 #[cfg(feature = "bulk-load")]
 mod bulk;
 mod conversation;
+mod duplicates;
 mod insert;
 mod query;
 mod search;
@@ -17,6 +18,7 @@ use steward_core::tickets::{
 use crate::{AnyQuery, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, to_ms, typed};
 
 pub use conversation::{Attachment, Comment, NewAttachment, NewComment};
+pub use duplicates::{DuplicateFlag, NewDuplicate, OpenIncident};
 #[cfg(feature = "bulk-load")]
 pub(crate) use insert::INDEX_PENDING_TITLES;
 pub use query::{SortField, TicketPage, TicketQuery, Visibility};

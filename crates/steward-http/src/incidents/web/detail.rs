@@ -44,6 +44,8 @@ struct View {
     created: String,
     reopen_count: i64,
     version: i64,
+    /// Not resolved, closed or cancelled: it may be merged into another.
+    open: bool,
 }
 
 /// One SLA clock on the page: a badge and the intervals that explain it.
@@ -118,6 +120,7 @@ fn view(
         created: page.minute(t.created_at),
         reopen_count: t.reopen_count,
         version: t.version,
+        open: t.state.is_open(),
     }
 }
 
@@ -216,6 +219,13 @@ fn describe(event: &IncidentEvent, t: &Catalog, names: &DirectoryNames) -> Strin
             let target = format!("sla.{}", f.target.as_str());
             format!("{} ({}, {}%)", t.get(what), t.get(&target), f.threshold)
         }
+        IncidentEvent::Merged { number, comments, attachments, .. } => format!(
+            "{} {number} ({} {comments}, {} {attachments})",
+            t.get("history.merged"),
+            t.get("incident.activity"),
+            t.get("incident.attachments")
+        ),
+        IncidentEvent::MergedInto { number, .. } => format!("{} {number}", t.get("history.merged_into")),
     }
 }
 
@@ -233,7 +243,10 @@ fn activity_rows(items: &[ActivityItem], page: &Page, names: &DirectoryNames) ->
             },
             ActivityItem::Comment(c) => ActivityRow {
                 at: page.minute(c.created_at),
-                who: c.author.clone(),
+                who: match &c.merged_from {
+                    Some(number) => format!("{} · {} {number}", c.author, t.get("duplicates.from")),
+                    None => c.author.clone(),
+                },
                 class: if c.internal { "note" } else { "comment" },
                 text: String::new(),
                 html: c.body_html.clone().unwrap_or_default(),
@@ -272,6 +285,8 @@ struct DetailPage<'a> {
     articles: Vec<steward_app::knowledge::ArticleView>,
     /// Whether the incident has a post-incident review.
     reviewed: bool,
+    /// Open incidents flagged as resembling it (agents).
+    duplicates: Vec<crate::incidents::duplicates::DuplicateRow>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -284,7 +299,7 @@ struct DetailPage<'a> {
 
 /// The page's forms as typed, kept across a failed save (issue 17, bug 4).
 #[derive(Default)]
-pub(super) struct Typed {
+pub(in crate::incidents) struct Typed {
     pub(super) comment: CommentForm,
     pub(super) transition: TransitionForm,
     /// The details form; `None`: as the incident is.
@@ -422,8 +437,16 @@ async fn detail_page(
     .collect();
     let articles = state.app.knowledge().of_ticket(&actor, id).await?;
     let reviewed = state.app.reviews().exists(id).await?;
+    let duplicates = match work {
+        true => {
+            let found = state.app.incidents().duplicates(&actor, id).await?;
+            crate::incidents::duplicates::rows(&page, &ticket, &found)
+        }
+        false => Vec::new(),
+    };
     let detail = DetailPage {
         reviewed,
+        duplicates,
         alerts,
         problem,
         suspects,
@@ -475,7 +498,7 @@ pub async fn comment(
 /// After a form of the incident page: back to it with `notice`, or — for input the user can
 /// fix — the page again, with what was typed (`typed`) and why it was refused.
 #[allow(clippy::too_many_arguments)] // the page's context, the outcome, and what to do with each
-pub(super) async fn after_incident_form<T>(
+pub(in crate::incidents) async fn after_incident_form<T>(
     state: &AppState,
     actor: &Actor,
     headers: &HeaderMap,

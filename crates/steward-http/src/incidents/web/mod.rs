@@ -23,6 +23,7 @@ use crate::web::{Notice, Page, WebForm, WebResult, after_form, answer, duration_
 
 pub use columns::save_columns;
 pub use detail::{comment, page as detail, report, transition, update};
+pub(in crate::incidents) use detail::{Typed, after_incident_form};
 pub use edit::{save_cis, save_details};
 pub use queue_tools::{bulk, export_csv, export_xlsx};
 

@@ -67,6 +67,8 @@ fn every_kind_of_event_reads_back_as_written() {
         IncidentEvent::CiUnlinked { ci_id: CiId(5), ci: "mail01".into() },
         IncidentEvent::SlaWarning(firing.clone()),
         IncidentEvent::SlaBreach(SlaFiring { threshold: 100, ..firing }),
+        IncidentEvent::Merged { from: TicketId(3), number: "INC000003".into(), comments: 4, attachments: 1 },
+        IncidentEvent::MergedInto { into: TicketId(2), number: "INC000002".into() },
     ];
     for event in incident {
         round_trip(DomainEvent::Incident { id: TicketId(12), event });
