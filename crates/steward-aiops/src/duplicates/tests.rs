@@ -6,7 +6,13 @@ use super::*;
 const HOUR: i64 = 3600;
 
 fn incident(id: i64, title: &str, description: &str, at: i64) -> Incident {
-    Incident { id, title: title.into(), description: description.into(), created_s: at, ..Incident::default() }
+    Incident {
+        id,
+        title: title.into(),
+        description: description.into(),
+        created_s: at,
+        ..Incident::default()
+    }
 }
 
 /// 300 incidents of the labelled corpus, raised over the two days before the tests' pairs.
@@ -122,10 +128,16 @@ fn different_troubles_are_not_flagged() {
 
 #[test]
 fn a_shared_ci_and_service_count_but_never_alone() {
-    let mut older = incident(1000, "Disk almost full on db01", "The /var partition on db01 is at 95 % and growing.", 0);
+    let mut older =
+        incident(1000, "Disk almost full on db01", "The /var partition on db01 is at 95 % and growing.", 0);
     older.cis = vec![7];
     older.service = Some("Payroll".into());
-    let mut newer = incident(1001, "db01: /var partition nearly full", "Monitoring warns that /var on db01 is almost full.", 600);
+    let mut newer = incident(
+        1001,
+        "db01: /var partition nearly full",
+        "Monitoring warns that /var on db01 is almost full.",
+        600,
+    );
     newer.cis = vec![7];
     newer.service = Some("payroll".into());
     let mut other = incident(1002, "Login page shows error 500", "Users get an error after signing in.", 900);

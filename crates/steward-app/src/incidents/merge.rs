@@ -5,12 +5,12 @@
 //! survivor. Both histories say so (`Merged`, `MergedInto`).
 
 use steward_core::events::DomainEvent;
+use steward_core::ids::TicketId;
 use steward_core::problems::ProblemEvent;
+use steward_core::tickets::Ticket;
 use steward_core::tickets::{
     IncidentEvent, TicketAccess, apply_transition, check_merge, merged_resolution, ticket_changes,
 };
-use steward_core::ids::TicketId;
-use steward_core::tickets::Ticket;
 
 use crate::events::TicketChange;
 use crate::{Actor, AppError, Result};
@@ -21,11 +21,16 @@ impl crate::Incidents<'_> {
         let duplicate = self.workable(actor, id).await?;
         let survivor = match self.incidents().get(actor, into).await {
             Ok(v) => v,
-            Err(AppError::NotFound(_)) => return Err(AppError::invalid("into", format!("no incident {into}"))),
+            Err(AppError::NotFound(_)) => {
+                return Err(AppError::invalid("into", format!("no incident {into}")));
+            }
             Err(e) => return Err(e),
         };
         if survivor.access != TicketAccess::Work {
-            return Err(AppError::Forbidden(format!("you may read {} but not work on it", survivor.ticket.number)));
+            return Err(AppError::Forbidden(format!(
+                "you may read {} but not work on it",
+                survivor.ticket.number
+            )));
         }
         let survivor = survivor.ticket;
         check_merge(&duplicate, &survivor).map_err(AppError::from)?;
@@ -44,9 +49,8 @@ impl crate::Incidents<'_> {
 
         let at = self.now();
         let mut resolved = duplicate.clone();
-        apply_transition(&mut resolved, &merged_resolution(&survivor), at).map_err(|e| {
-            AppError::invalid("id", format!("{} cannot be resolved: {e}", duplicate.number))
-        })?;
+        apply_transition(&mut resolved, &merged_resolution(&survivor), at)
+            .map_err(|e| AppError::invalid("id", format!("{} cannot be resolved: {e}", duplicate.number)))?;
         resolved.updated_at = at;
         let changes = ticket_changes(&duplicate, &resolved)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a merge changed nothing")))?;
@@ -54,12 +58,8 @@ impl crate::Incidents<'_> {
         let mut tx = self.store.begin().await?;
         let (comments, attachments) = tx.copy_conversation(id, into).await?;
         tx.move_alerts(id, into).await?;
-        let mut on_survivor = vec![IncidentEvent::Merged {
-            from: id,
-            number: duplicate.number.clone(),
-            comments,
-            attachments,
-        }];
+        let mut on_survivor =
+            vec![IncidentEvent::Merged { from: id, number: duplicate.number.clone(), comments, attachments }];
         for user_id in watchers {
             if tx.add_watcher(into, user_id).await? {
                 on_survivor.push(IncidentEvent::WatcherAdded { user_id });

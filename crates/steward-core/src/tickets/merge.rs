@@ -45,8 +45,8 @@ mod tests {
 
     #[test]
     fn only_an_open_incident_merges_into_another_that_is_not_closed() {
-        let mut a = test_ticket();
-        let mut b = test_ticket();
+        let mut a = test_ticket(State::New);
+        let mut b = test_ticket(State::New);
         (a.id, b.id, b.number) = (TicketId(1), TicketId(2), "INC-2".into());
         assert!(check_merge(&a, &b).is_ok());
         assert_eq!(check_merge(&a, &a).unwrap_err().field, "into");
@@ -64,8 +64,8 @@ mod tests {
 
     #[test]
     fn the_duplicate_is_resolved_naming_the_survivor() {
-        let mut a = test_ticket();
-        let mut b = test_ticket();
+        let mut a = test_ticket(State::New);
+        let mut b = test_ticket(State::New);
         (b.number, b.title) = ("INC-2".into(), "Mail down".into());
         apply_transition(&mut a, &merged_resolution(&b), jiff::Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(a.state, State::Resolved);

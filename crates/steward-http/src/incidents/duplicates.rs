@@ -109,7 +109,11 @@ pub(super) struct DuplicateRow {
     pub merge: (TicketId, TicketId, String),
 }
 
-pub(super) fn rows(page: &Page, this: &steward_core::tickets::Ticket, found: &[Duplicate]) -> Vec<DuplicateRow> {
+pub(super) fn rows(
+    page: &Page,
+    this: &steward_core::tickets::Ticket,
+    found: &[Duplicate],
+) -> Vec<DuplicateRow> {
     let t = page.t;
     found
         .iter()
@@ -170,8 +174,17 @@ pub async fn merge_form(
     match result {
         Ok(survivor) => after_form(Ok(()), &format!("/incidents/{}", survivor.id), Notice::Saved),
         Err(e) if form_errors::users_to_fix(&e) => {
-            after_incident_form::<()>(&state, &actor, &headers, &uri, id, Err(e), Typed::default, Notice::Saved)
-                .await
+            after_incident_form::<()>(
+                &state,
+                &actor,
+                &headers,
+                &uri,
+                id,
+                Err(e),
+                Typed::default,
+                Notice::Saved,
+            )
+            .await
         }
         Err(e) => after_form::<()>(Err(e), &format!("/incidents/{id}"), Notice::Saved),
     }

@@ -26,25 +26,56 @@ async fn similar_incidents_are_flagged_and_merged_with_their_conversation_watche
     let (bob_user, bob) = app.user_with_token("bob", "requester").await;
     let (carl, _) = app.user_with_token("carl", "agent").await;
 
-    let first = raise(&app, &rita, json!({"title": "Outlook cannot connect to the mail server",
-        "description": "Since about 9:00 Outlook says it is disconnected and no new mail arrives."})).await;
-    let printer = raise(&app, &rita, json!({"title": "Printer on floor 3 jams on every print job",
-        "description": "The HP printer next to the kitchen jams on every page."})).await;
-    let vpn = raise(&app, &rita, json!({"title": "VPN 连不上",
-        "description": "在家无法连接公司 VPN，客户端一直提示证书错误。"})).await;
-    let second = raise(&app, &bob, json!({"title": "Outlook disconnected from server, no new mail",
-        "description": "My Outlook has shown 'Disconnected' all morning and nothing new comes in."})).await;
-    let vpn_again = raise(&app, &bob, json!({"title": "VPN 无法连接，提示证书错误",
-        "description": "今天在家办公，VPN 客户端连接时报证书错误，连不上内网。"})).await;
-    let other = raise(&app, &bob, json!({"title": "Excel crashes when saving to SharePoint",
-        "description": "Saving a workbook to the team site closes Excel."})).await;
+    let first = raise(
+        &app,
+        &rita,
+        json!({"title": "Outlook cannot connect to the mail server",
+        "description": "Since about 9:00 Outlook says it is disconnected and no new mail arrives."}),
+    )
+    .await;
+    let printer = raise(
+        &app,
+        &rita,
+        json!({"title": "Printer on floor 3 jams on every print job",
+        "description": "The HP printer next to the kitchen jams on every page."}),
+    )
+    .await;
+    let vpn = raise(
+        &app,
+        &rita,
+        json!({"title": "VPN 连不上",
+        "description": "在家无法连接公司 VPN，客户端一直提示证书错误。"}),
+    )
+    .await;
+    let second = raise(
+        &app,
+        &bob,
+        json!({"title": "Outlook disconnected from server, no new mail",
+        "description": "My Outlook has shown 'Disconnected' all morning and nothing new comes in."}),
+    )
+    .await;
+    let vpn_again = raise(
+        &app,
+        &bob,
+        json!({"title": "VPN 无法连接，提示证书错误",
+        "description": "今天在家办公，VPN 客户端连接时报证书错误，连不上内网。"}),
+    )
+    .await;
+    let other = raise(
+        &app,
+        &bob,
+        json!({"title": "Excel crashes when saving to SharePoint",
+        "description": "Saving a workbook to the team site closes Excel."}),
+    )
+    .await;
 
     // The conversation and the people around the duplicate.
     let say = |id: i64, token: &str, body: &str, internal: bool| {
         let (app, token, body) = (&app, token.to_owned(), body.to_owned());
         async move {
             let path = format!("/api/v1/incidents/{id}/comments");
-            let (s, out) = app.api(Method::POST, &path, &token, Some(json!({"body": body, "internal": internal}))).await;
+            let (s, out) =
+                app.api(Method::POST, &path, &token, Some(json!({"body": body, "internal": internal}))).await;
             assert_eq!(s, 201, "{out}");
         }
     };
@@ -97,22 +128,33 @@ async fn similar_incidents_are_flagged_and_merged_with_their_conversation_watche
     let (s, survivor) = merge(second, &agent, json!({"into": first})).await;
     assert_eq!((s, survivor["id"].as_i64()), (200, Some(first)), "{survivor}");
     let (_, gone) = app.api(Method::GET, &format!("/api/v1/incidents/{second}"), &agent, None).await;
-    assert_eq!((gone["state"].as_str(), gone["resolution_code"].as_str()), (Some("resolved"), Some("duplicate")));
-    assert!(gone["resolution_note"].as_str().unwrap().contains(survivor["number"].as_str().unwrap()), "{gone}");
-    let (_, comments) = app.api(Method::GET, &format!("/api/v1/incidents/{first}/comments"), &agent, None).await;
+    assert_eq!(
+        (gone["state"].as_str(), gone["resolution_code"].as_str()),
+        (Some("resolved"), Some("duplicate"))
+    );
+    assert!(
+        gone["resolution_note"].as_str().unwrap().contains(survivor["number"].as_str().unwrap()),
+        "{gone}"
+    );
+    let (_, comments) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{first}/comments"), &agent, None).await;
     let comments = comments["items"].as_array().unwrap();
     let moved: Vec<&Value> = comments.iter().filter(|c| c["merged_from"] == gone["number"]).collect();
     assert_eq!(moved.len(), 2, "the reply and the work note: {comments:?}");
     assert_eq!(moved[0]["author"], "bob");
-    let (_, rita_sees) = app.api(Method::GET, &format!("/api/v1/incidents/{first}/comments"), &rita, None).await;
+    let (_, rita_sees) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{first}/comments"), &rita, None).await;
     assert_eq!(rita_sees["items"].as_array().unwrap().len(), 1, "the work note stays internal: {rita_sees}");
-    let (_, files) = app.api(Method::GET, &format!("/api/v1/incidents/{first}/attachments"), &agent, None).await;
+    let (_, files) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{first}/attachments"), &agent, None).await;
     assert_eq!(files["items"][0]["filename"], "outlook.log", "{files}");
     let watchers = app.app.store().watchers(steward_core::ids::TicketId(first)).await.unwrap();
     assert!(watchers.contains(&bob_user.id) && watchers.contains(&carl.id), "{watchers:?}");
-    let (_, activity) = app.api(Method::GET, &format!("/api/v1/incidents/{first}/activity"), &agent, None).await;
+    let (_, activity) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{first}/activity"), &agent, None).await;
     assert!(activity.to_string().contains(r#""action":"merge""#), "{activity}");
-    let (_, activity) = app.api(Method::GET, &format!("/api/v1/incidents/{second}/activity"), &agent, None).await;
+    let (_, activity) =
+        app.api(Method::GET, &format!("/api/v1/incidents/{second}/activity"), &agent, None).await;
     assert!(activity.to_string().contains(r#""action":"merge_into""#), "{activity}");
     assert!(flags(&app, &agent, first).await.is_empty(), "a merged pair is no longer flagged");
     let (s, e) = merge(second, &agent, json!({"into": first})).await;
@@ -187,8 +229,13 @@ async fn an_alert_and_a_person_on_the_same_ci_are_flagged_and_the_alert_follows_
     let (s, out) = app.api(Method::POST, "/hooks/alertmanager", &bot, Some(alert("firing"))).await;
     assert_eq!(s, 200, "{out}");
     let from_alert = out["incidents_opened"][0].as_i64().unwrap();
-    let by_hand = raise(&app, &agent, json!({"title": "web01 unreachable", "ci_ids": [ci["id"]],
-        "description": "The web01 host stopped answering, users see timeouts."})).await;
+    let by_hand = raise(
+        &app,
+        &agent,
+        json!({"title": "web01 unreachable", "ci_ids": [ci["id"]],
+        "description": "The web01 host stopped answering, users see timeouts."}),
+    )
+    .await;
     app.app.incidents().find_duplicates().await.unwrap();
     let found = flags(&app, &agent, by_hand).await;
     assert_eq!(found.len(), 1, "{found:?}");

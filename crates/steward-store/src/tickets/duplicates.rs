@@ -50,7 +50,11 @@ impl Store {
              WHERE kind = 'incident' AND state IN {OPEN} AND created_at >= $1 ORDER BY id DESC LIMIT $2"
         );
         let mut conn = self.reader().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_ms(since)).bind(limit).fetch_all(&mut *conn).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_ms(since))
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(OpenIncident {
@@ -68,7 +72,8 @@ impl Store {
                 "SELECT ticket_id, ci_id FROM ticket_cis WHERE ticket_id IN ({})",
                 crate::id_list(&ids)
             );
-            let links: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
+            let links: Vec<(i64, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
             for (t, c) in links {
                 if let Some(o) = out.iter_mut().find(|o| o.id.get() == t) {
                     o.cis.push(CiId(c));
@@ -89,7 +94,10 @@ impl Store {
              WHERE (d.incident_id = $1 OR d.candidate_id = $1) AND d.dismissed_at IS NULL AND o.state IN {OPEN} \
              ORDER BY d.score DESC, o.id DESC"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_all(&mut *self.reader().await?).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.get())
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(DuplicateFlag {
@@ -134,7 +142,13 @@ impl Tx {
 
     /// Marks the pair of `a` and `b` (either way round) as not duplicates; false when no such
     /// pair is flagged.
-    pub async fn dismiss_duplicate(&mut self, a: TicketId, b: TicketId, by: UserId, at: Timestamp) -> Result<bool> {
+    pub async fn dismiss_duplicate(
+        &mut self,
+        a: TicketId,
+        b: TicketId,
+        by: UserId,
+        at: Timestamp,
+    ) -> Result<bool> {
         let sql = "UPDATE incident_duplicates SET dismissed_by = $3, dismissed_at = $4 \
                    WHERE ((incident_id = $1 AND candidate_id = $2) OR (incident_id = $2 AND candidate_id = $1)) \
                    AND dismissed_at IS NULL";
@@ -166,6 +180,7 @@ impl Tx {
 
     /// Moves the alerts that opened or joined `from` to `into`; answers how many.
     pub async fn move_alerts(&mut self, from: TicketId, into: TicketId) -> Result<u64> {
-        self.execute("UPDATE alerts SET ticket_id = $2 WHERE ticket_id = $1", vec![from.into(), into.into()]).await
+        self.execute("UPDATE alerts SET ticket_id = $2 WHERE ticket_id = $1", vec![from.into(), into.into()])
+            .await
     }
 }

@@ -22,8 +22,8 @@ use crate::ticket_query;
 use crate::web::{Notice, Page, WebForm, WebResult, after_form, answer, duration_text, render, rerender};
 
 pub use columns::save_columns;
-pub use detail::{comment, page as detail, report, transition, update};
 pub(in crate::incidents) use detail::{Typed, after_incident_form};
+pub use detail::{comment, page as detail, report, transition, update};
 pub use edit::{save_cis, save_details};
 pub use queue_tools::{bulk, export_csv, export_xlsx};
 
