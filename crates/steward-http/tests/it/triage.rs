@@ -71,6 +71,12 @@ async fn a_new_chinese_incident_is_routed_to_the_right_team_by_the_classifier() 
         app.api(Method::POST, "/api/v1/triage/suggest", &admin, Some(json!({"title": "VPN down"}))).await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("model")), "{e}");
     assert_eq!(app.api(Method::POST, "/api/v1/triage/train", &requester, None).await.0, 403);
+    let (browser, csrf) = app.signed_in("root").await;
+    let (s, html) = app.page(&browser, "/triage?lang=en").await;
+    assert_eq!(s, 200);
+    assert!(html.contains(r#"id="triage-none""#), "{html}");
+    let (rita, _) = app.signed_in("rita").await;
+    assert_eq!(app.page(&rita, "/triage").await.0, 403);
 
     for i in 0..24 {
         resolved(&app, &admin, VPN[i % VPN.len()], vpn, network, i).await;
@@ -127,4 +133,37 @@ async fn a_new_chinese_incident_is_routed_to_the_right_team_by_the_classifier() 
         (Some(network), Some(printer)),
         "{own}"
     );
+
+    // The page shows the accuracy and tries a text; the incident page offers what differs.
+    let (_, html) = app.page(&browser, "/triage?lang=zh-CN").await;
+    assert!(html.contains(r#"id="triage-accuracy""#) && html.contains("留出准确率"), "{html}");
+    let tried = browser
+        .post(app.url("/triage?lang=en"))
+        .form(&[("_csrf", csrf.as_str()), ("title", "VPN drops at home"), ("description", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tried.status(), 200);
+    let html = tried.text().await.unwrap();
+    let table = html.split(r#"id="triage-suggestions""#).nth(1).expect("suggestions");
+    assert!(table.contains("Network") && table.contains("VPN"), "{table}");
+    let own_id = own["id"].as_i64().unwrap();
+    let (_, html) = app.page(&browser, &format!("/incidents/{own_id}?lang=en")).await;
+    let section = html.split(r#"id="incident-triage""#).nth(1).expect("the suggestions box");
+    assert!(section.contains(r#"id="triage-apply-category""#), "{section}");
+    assert!(!section.contains(r#"id="triage-team""#), "the team it has is not suggested again");
+    let applied = browser
+        .post(app.url(&format!("/incidents/{own_id}/triage")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("field", "category"),
+            ("value", vpn.to_string().as_str()),
+            ("version", own["version"].to_string().as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(applied.status(), 303);
+    let (_, now) = app.api(Method::GET, &format!("/api/v1/incidents/{own_id}"), &admin, None).await;
+    assert_eq!(now["category_id"].as_i64(), Some(vpn), "{now}");
 }

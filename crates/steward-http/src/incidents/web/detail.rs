@@ -287,6 +287,8 @@ struct DetailPage<'a> {
     reviewed: bool,
     /// Open incidents flagged as resembling it (agents).
     duplicates: Vec<crate::incidents::duplicates::DuplicateRow>,
+    /// What auto-triage suggests that differs from the incident's fields (agents).
+    triage: Vec<crate::triage::IncidentSuggestion>,
     /// What was typed into the reply and transition forms, when a save failed.
     typed: Typed,
     /// The details form: as typed after a failed save, else the incident's.
@@ -444,9 +446,14 @@ async fn detail_page(
         }
         false => Vec::new(),
     };
+    let triage = match work {
+        true => crate::triage::for_incident(&state, &actor, &ticket).await?,
+        false => Vec::new(),
+    };
     let detail = DetailPage {
         reviewed,
         duplicates,
+        triage,
         alerts,
         problem,
         suspects,

@@ -1,40 +1,17 @@
-//! Auto-triage (issue 22): `/api/v1/triage` (the newest training's report), `…/train` and
+//! Auto-triage's API: `/api/v1/triage` (the newest training's report), `…/train` and
 //! `…/suggest`.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Method;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::{Items, Op};
+use crate::AppState;
+use crate::api::Items;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, CurrentActor};
-use crate::{Access, AppState, Route, route};
-
-pub fn routes() -> Vec<Route> {
-    use Access::Authenticated as A;
-    use Method as M;
-    vec![
-        route(M::GET, "/api/v1/triage", A, report).doc(
-            Op::new("The newest training of the auto-triage classifiers: held-out accuracy per field")
-                .ok::<TriageJson>(),
-        ),
-        route(M::POST, "/api/v1/triage/train", A, train).doc(
-            Op::new("Train on the resolved incidents now (daily by itself); says which fields lack history")
-                .ok::<TriageJson>(),
-        ),
-        route(M::POST, "/api/v1/triage/suggest", A, suggest).doc(
-            Op::new(
-                "Suggest category, service, team and priority for a text (422 `model` before any training)",
-            )
-            .body::<SuggestBody>()
-            .ok::<Items<TriageSuggestionJson>>(),
-        ),
-    ]
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct TriageJson {
@@ -60,7 +37,7 @@ impl From<steward_app::triage::TriageReport> for TriageJson {
     }
 }
 
-async fn report(
+pub async fn report(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<TriageJson>> {
@@ -76,7 +53,7 @@ async fn report(
     }))
 }
 
-async fn train(
+pub async fn train(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> ApiResult<Json<TriageJson>> {
@@ -111,7 +88,7 @@ pub struct TriageSuggestionJson {
     confidence: f32,
 }
 
-async fn suggest(
+pub async fn suggest(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<SuggestBody>,
