@@ -85,9 +85,65 @@ impl Fit {
     }
 }
 
+/// The band a series' newest value is judged against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The one-step forecast of the newest value.
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Where the newest value lies outside the band, if it does.
+    pub outside: Option<Direction>,
+}
+
+/// Fits `values` with a season of `period` points and judges the newest value against ±
+/// `width` residual deviations around its forecast. The deviation is floored at 1 % of the
+/// series' typical size, so a perfectly regular series does not flag noise. `None` with fewer
+/// than two seasons.
+pub fn band(values: &[f64], period: usize, width: f64) -> Option<Band> {
+    let fit = fit(values, period)?;
+    let last = values.len().checked_sub(1)?;
+    let expected = (*fit.forecasts.get(last)?)?;
+    let mut sizes: Vec<f64> = values.iter().map(|v| v.abs()).collect();
+    let floor = (super::median(&mut sizes) * 0.01).max(f64::MIN_POSITIVE);
+    let half = width * fit.sigma.max(floor);
+    Some(Band {
+        expected,
+        low: expected - half,
+        high: expected + half,
+        outside: fit.outside(values, last, width, floor),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two weeks of hourly values, busy on weekdays and quiet at weekends.
+    fn weekly() -> Vec<f64> {
+        (0..24 * 14)
+            .map(|h| {
+                let weekend = (h / 24) % 7 >= 5;
+                let day = (h % 24) as f64 / 24.0 * std::f64::consts::TAU;
+                let base = if weekend { 20.0 } else { 100.0 };
+                base + 0.3 * base * day.sin() + (h % 3) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_weekly_season_knows_a_busy_saturday_from_a_busy_monday() {
+        let mut values = weekly();
+        // The last hour is Sunday evening: quiet.
+        assert_eq!(band(&values, 24 * 7, 4.0).unwrap().outside, None);
+        // Monday's traffic on a Sunday is an anomaly a weekly season sees.
+        let last = values.len() - 1;
+        values[last] = values[last - 24 * 6];
+        let b = band(&values, 24 * 7, 4.0).unwrap();
+        assert_eq!(b.outside, Some(Direction::Above), "{b:?}");
+        assert!(b.low < b.expected && b.expected < b.high);
+        assert!(band(&values[..24 * 10], 24 * 7, 4.0).is_none(), "two weeks are needed");
+    }
 
     #[test]
     fn a_daily_season_is_learned_and_a_spike_stands_out() {

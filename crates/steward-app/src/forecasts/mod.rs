@@ -3,9 +3,12 @@
 //! forecast — Holt-Winters with a daily season over two days or more of history, else a
 //! least-squares line — and a breach predicted within the rule's horizon fires an alert
 //! `PredictedThresholdBreach` on the rule's CI (a predictive incident, through the alert
-//! pipeline's rules), resolved when the prediction clears. Prometheus away or answering nonsense
+//! pipeline's rules), resolved when the prediction clears. A rule of kind `outside` is a metric
+//! anomaly band instead (`band.rs`): the newest value judged against its Holt-Winters forecast
+//! with a daily or weekly season, firing `MetricAnomaly`. Prometheus away or answering nonsense
 //! is recorded on the rule and changes nothing else.
 
+mod band;
 mod prometheus;
 
 use std::collections::BTreeMap;
@@ -106,7 +109,7 @@ impl crate::Forecasts<'_> {
         tx.commit().await?;
         // A breach it predicted is no longer anyone's concern: its alert resolves.
         if rule.predicted_at.is_some() {
-            self.alert(&rule, at, None, None).await?;
+            self.alert(&rule, at, None, None, "").await?;
         }
         Ok(())
     }
@@ -149,8 +152,8 @@ impl crate::Forecasts<'_> {
         if outcome.error.is_empty() {
             let was = rule.predicted_at.is_some();
             match (outcome.predicted_at, was) {
-                (Some(at), _) => self.alert(rule, now, Some(at), outcome.last_value).await?,
-                (None, true) => self.alert(rule, now, None, outcome.last_value).await?,
+                (Some(at), _) => self.alert(rule, now, Some(at), outcome.last_value, &outcome.model).await?,
+                (None, true) => self.alert(rule, now, None, outcome.last_value, &outcome.model).await?,
                 (None, false) => {}
             }
         }
@@ -167,6 +170,9 @@ impl crate::Forecasts<'_> {
         // Everything below is on Prometheus' clock; a predicted time is told on ours.
         let prom_now = prometheus::now(base).await?;
         let end = Timestamp::from_second(prom_now as i64).map_err(|e| format!("Prometheus' time: {e}"))?;
+        if rule.breach == Breach::Outside.as_str() {
+            return band::judge(base, rule, end, now).await;
+        }
         let lookback = SignedDuration::from_mins(rule.lookback_minutes);
         // Two days or more: 5-minute steps and a daily season; less: up to 300 points on a line.
         let seasonal = rule.lookback_minutes >= 2 * 1440;
@@ -213,6 +219,7 @@ impl crate::Forecasts<'_> {
         now: Timestamp,
         at: Option<Timestamp>,
         value: Option<f64>,
+        detail: &str,
     ) -> Result<()> {
         let mut labels = BTreeMap::from([
             ("alertname".to_owned(), "PredictedThresholdBreach".to_owned()),
@@ -237,6 +244,20 @@ impl crate::Forecasts<'_> {
                 )
             }
             None => format!("{}: no breach predicted any more", rule.name),
+        };
+        let anomaly = rule.breach == Breach::Outside.as_str();
+        if anomaly {
+            labels.insert("alertname".into(), "MetricAnomaly".into());
+        }
+        let summary = match (anomaly, at) {
+            (true, Some(_)) => format!(
+                "{}: {} outside its expected band, {}",
+                rule.name,
+                value.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}")),
+                detail
+            ),
+            (true, None) => format!("{}: back inside its expected band", rule.name),
+            (false, _) => summary,
         };
         let raw = RawAlert {
             fingerprint: Some(format!("forecast:{}", rule.id)),

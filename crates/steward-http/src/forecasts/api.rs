@@ -65,9 +65,12 @@ pub struct ForecastBody {
     #[schema(min_length = 1, max_length = 4000, pattern = "@nonblank_text")]
     query: String,
     ci_id: Option<i64>,
+    /// The value crossed; for `outside`, the band's half-width in deviations (0.5–50).
     threshold: f64,
-    /// `above` or `below`.
-    #[schema(pattern = "^(above|below)$")]
+    /// `above` or `below` (a predicted crossing), or `outside` (the newest value leaving its
+    /// Holt-Winters band: a metric anomaly; two days of history or more, a weekly season from
+    /// two weeks).
+    #[schema(pattern = "^(above|below|outside)$")]
     breach: String,
     /// How far ahead a predicted breach opens an incident (1 minute – 90 days).
     #[schema(minimum = 1, maximum = 129600)]

@@ -104,3 +104,109 @@ async fn a_filling_disk_opens_a_predictive_incident_before_it_is_full() {
     let (_, cis) = app.api(Method::GET, &format!("/api/v1/incidents/{incident}/cis"), &manager, None).await;
     assert_eq!(cis["items"][0]["id"], ci["id"], "on the CI: {cis}");
 }
+
+/// Starts Prometheus on `data` (no scraping) and waits until it answers; returns it and its URL.
+async fn prometheus_on(data: &std::path::Path, config: &std::path::Path) -> (Peer, String) {
+    let port = free_port();
+    let peer = Peer(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus"),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = reqwest::get(format!("{url}/-/ready")).await.map(|r| r.status().is_success());
+        if ready.unwrap_or(false) {
+            return (peer, url);
+        }
+        assert!(Instant::now() < deadline, "prometheus did not become ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Metric anomalies: three days of a daily pattern are written into a real Prometheus' storage
+/// with `promtool tsdb create-blocks-from openmetrics` (on Prometheus' own clock); a rule with a
+/// Holt-Winters band fires `MetricAnomaly` on the series whose newest value leaves its band, and
+/// not on its twin that keeps the pattern.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_outside_its_holt_winters_band_raises_a_metric_anomaly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
+    // Prometheus' clock (libfaketime does not move it).
+    let now = {
+        let (_peer, url) = prometheus_on(&dir.path().join("clock"), &config).await;
+        let body: serde_json::Value =
+            reqwest::get(format!("{url}/api/v1/query?query=time()")).await.unwrap().json().await.unwrap();
+        body["data"]["result"][0].as_f64().unwrap() as i64
+    };
+    let mut metrics = String::from("# HELP shop_orders Orders per minute.\n# TYPE shop_orders gauge\n");
+    let start = (now - 3 * 86400) / 300 * 300;
+    let points: Vec<i64> = (0..).map(|i| start + i * 300).take_while(|t| *t < now - 60).collect();
+    for (series, spike) in [("calm", false), ("spiking", true)] {
+        for (i, t) in points.iter().enumerate() {
+            let day = (t % 86400) as f64 / 86400.0 * std::f64::consts::TAU;
+            let mut v = 100.0 + 50.0 * day.sin() + (i % 7) as f64;
+            if spike && i + 1 == points.len() {
+                v += 400.0;
+            }
+            metrics.push_str(&format!("shop_orders{{shop=\"{series}\"}} {v} {t}\n"));
+        }
+    }
+    metrics.push_str("# EOF\n");
+    let input = dir.path().join("orders.om");
+    std::fs::write(&input, metrics).unwrap();
+    let data = dir.path().join("data");
+    let made = Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&input)
+        .arg(&data)
+        .stdout(Stdio::null())
+        .status()
+        .expect("promtool (Debian's prometheus package)");
+    assert!(made.success());
+    let (_prometheus, url) = prometheus_on(&data, &config).await;
+
+    let config = AppConfig { prometheus_url: Some(url), ..AppConfig::default() };
+    let app = TestApp::spawn_with(config, HttpConfig::default()).await;
+    let (_, manager) = app.user_with_token("grace.kim", "change_manager").await;
+    let (s, ci) = app
+        .api(Method::POST, "/api/v1/cis", &manager, Some(serde_json::json!({"class": "server", "name": "shop01", "attributes": {"hostname": "shop01"}})))
+        .await;
+    assert_eq!(s, 201, "{ci}");
+    let rule = |shop: &str| {
+        serde_json::json!({"name": format!("Orders {shop}"), "query": format!("shop_orders{{shop=\"{shop}\"}}"),
+            "ci_id": ci["id"], "threshold": 4.0, "breach": "outside", "horizon_minutes": 60, "lookback_minutes": 3 * 1440})
+    };
+    let mut ids = Vec::new();
+    for shop in ["calm", "spiking"] {
+        let (s, created) = app.api(Method::POST, "/api/v1/forecasts", &manager, Some(rule(shop))).await;
+        assert_eq!(s, 201, "{created}");
+        ids.push(created["id"].as_i64().unwrap());
+    }
+    let short = serde_json::json!({"name": "x", "query": "up", "threshold": 4.0, "breach": "outside",
+        "horizon_minutes": 60, "lookback_minutes": 600});
+    let (s, e) = app.api(Method::POST, "/api/v1/forecasts", &manager, Some(short)).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("lookback_minutes")), "{e}");
+
+    assert_eq!(app.app.forecasts().evaluate_all().await.unwrap(), 1);
+    let (_, calm) = app.api(Method::GET, &format!("/api/v1/forecasts/{}", ids[0]), &manager, None).await;
+    assert!(calm["predicted_at"].is_null() && calm["error"] == "", "{calm}");
+    assert!(calm["model"].as_str().unwrap().starts_with("holt-winters, daily season"), "{calm}");
+    let (_, spiking) = app.api(Method::GET, &format!("/api/v1/forecasts/{}", ids[1]), &manager, None).await;
+    assert!(spiking["predicted_at"].is_string(), "{spiking}");
+    let (_, alerts) = app.api(Method::GET, "/api/v1/alerts?status=firing", &manager, None).await;
+    let alert = &alerts["items"][0];
+    assert_eq!(alert["labels"]["alertname"], "MetricAnomaly", "{alerts}");
+    assert!(
+        alert["annotations"]["summary"].as_str().unwrap().contains("outside its expected band"),
+        "{alert}"
+    );
+    assert!(alert["ticket_id"].is_i64(), "an incident on the CI: {alert}");
+}
