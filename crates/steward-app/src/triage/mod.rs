@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+pub use steward_aiops::triage::MIN_EXAMPLES;
 use steward_aiops::triage::{Example, FIELDS, Triage, Untrained};
 use steward_core::identity::Permission;
 use steward_core::ids::{CategoryId, TeamId, TicketId};
@@ -35,6 +36,24 @@ pub struct TriageReport {
     pub accuracy: BTreeMap<String, f64>,
     /// Fields without a classifier, and why.
     pub untrained: Vec<String>,
+    /// The same, for pages to say in the reader's language (absent from reports stored before).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+/// A field without a classifier: `have` resolved incidents carry it (fewer than
+/// `steward_aiops::triage::MIN_EXAMPLES`), or `None` when every one has the same value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Gap {
+    pub field: String,
+    pub have: Option<usize>,
+}
+
+fn gap(u: &Untrained) -> Gap {
+    match u {
+        Untrained::TooFewExamples { field, have } => Gap { field: (*field).to_owned(), have: Some(*have) },
+        Untrained::OneValue { field } => Gap { field: (*field).to_owned(), have: None },
+    }
 }
 
 /// One suggested value, named.
@@ -128,6 +147,7 @@ impl crate::Triage<'_> {
             held_out,
             accuracy,
             untrained: model.untrained.iter().map(why).collect(),
+            gaps: model.untrained.iter().map(gap).collect(),
         };
         if FIELDS.iter().any(|f| model.knows(f)) {
             let text = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;

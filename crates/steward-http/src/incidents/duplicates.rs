@@ -126,7 +126,7 @@ pub(super) fn rows(
             if p.same_service {
                 reasons.push(t.get("duplicates.same_service").to_owned());
             }
-            reasons.push(format!("{} {}", t.get("duplicates.apart"), duration_text(t, p.apart_ms / 60_000)));
+            reasons.push(t.get("duplicates.apart").replace("{time}", &duration_text(t, p.apart_ms / 60_000)));
             let (newer, older) = if d.other_is_newer { (&d.other, this) } else { (this, &d.other) };
             let label = format!("{} {} → {}", t.get("duplicates.merge"), newer.number, older.number);
             DuplicateRow {

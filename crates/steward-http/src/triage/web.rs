@@ -76,10 +76,11 @@ pub(crate) async fn for_incident(
 #[template(path = "triage.html")]
 struct TriagePage<'a> {
     page: Page<'a>,
-    /// When the newest model was trained (in the reader's zone), on how many, how many held out.
-    trained: Option<(String, usize, usize)>,
+    /// When the newest model was trained and on how many, in the reader's language.
+    trained: Option<String>,
     /// (field's label key, held-out accuracy in percent).
     accuracy: Vec<(&'static str, String)>,
+    /// Fields without a classifier, and why, in the reader's language.
     untrained: Vec<String>,
     can_train: bool,
     /// The confidence at which suggestions are applied to new incidents, in percent.
@@ -114,11 +115,29 @@ async fn triage_page(
         None => (Vec::new(), None),
     };
     let failed = rerender(&mut page, error)?;
+    let t = page.t;
     let (trained, accuracy, untrained) = match report {
         Some((at, r)) => (
-            Some((page.minute(at), r.examples, r.held_out)),
+            Some(
+                t.get("triage.trained")
+                    .replace("{at}", &page.minute(at))
+                    .replace("{examples}", &r.examples.to_string())
+                    .replace("{held_out}", &r.held_out.to_string()),
+            ),
             r.accuracy.iter().map(|(f, a)| (field_key(f), format!("{:.0} %", a * 100.0))).collect(),
-            r.untrained,
+            r.gaps
+                .iter()
+                .map(|g| {
+                    let why = match g.have {
+                        Some(have) => t
+                            .get("triage.too_few")
+                            .replace("{have}", &have.to_string())
+                            .replace("{needed}", &steward_app::triage::MIN_EXAMPLES.to_string()),
+                        None => t.get("triage.one_value").to_owned(),
+                    };
+                    format!("{}: {why}", t.get(field_key(&g.field)))
+                })
+                .collect(),
         ),
         None => (None, Vec::new(), Vec::new()),
     };
