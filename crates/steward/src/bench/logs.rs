@@ -149,5 +149,15 @@ pub async fn logs(config: Config, args: LogBench, data: Option<&Path>) -> anyhow
         ms(percentile(&latencies, 0.99)),
         cpu.map_or(0.0, |c| c.as_secs_f64() * 1e6 / total.max(1) as f64),
     );
-    Ok(ExitCode::SUCCESS)
+    // Every acknowledged line must be stored: the server is killed (no shutdown, no flush) and
+    // the database read back. Hosts' counts are never cut by retention.
+    drop(child);
+    let app: App = crate::cli::open(&config).await?;
+    let stored: i64 = app.store().log_hosts(None).await?.iter().map(|h| h.lines).sum();
+    let lost = total as i64 - stored;
+    println!(
+        "acknowledged {total} lines; after killing the server, {stored} are stored: {} lost",
+        lost.max(0)
+    );
+    Ok(if lost > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
