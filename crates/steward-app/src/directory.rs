@@ -138,6 +138,11 @@ impl crate::Directory<'_> {
             a.require(Permission::ManageDirectory)?;
         }
         let username = Username::parse(&input.username).map_err(|e| AppError::invalid("username", e))?;
+        if username.to_string() == crate::logs::PIPELINE_USER {
+            // The AIOps user acts for Steward itself (alerts from logs and forecasts, triage);
+            // a person under that name would be taken for it.
+            return Err(AppError::invalid("username", "reserved for Steward's AIOps user"));
+        }
         let role = Role::parse(&input.role).map_err(|e| AppError::invalid("role", e))?;
         let display_name = match input.display_name.as_deref() {
             Some(d) if !d.trim().is_empty() => parse_display_name(d)?,

@@ -44,7 +44,7 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::knowledge::REVIEW_REMINDERS, SignedDuration::from_hours(1)),
     (crate::reviews::REVIEW_ACTIONS_OVERDUE, SignedDuration::from_hours(1)),
     (crate::changes::APPROVAL_REMINDERS, SignedDuration::from_hours(1)),
-    (crate::logs::RETENTION, SignedDuration::from_mins(10)),
+    (crate::logs::RETENTION, SignedDuration::from_mins(1)),
     (crate::logs::RATES, SignedDuration::from_mins(10)),
     (crate::forecasts::EVALUATE, SignedDuration::from_mins(1)),
     (crate::triage::TRAIN, SignedDuration::from_hours(24)),

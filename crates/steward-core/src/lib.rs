@@ -20,6 +20,7 @@ pub mod knowledge;
 pub mod logs;
 pub mod problems;
 pub mod reports;
+pub mod requests;
 pub mod reviews;
 pub mod runbooks;
 pub mod sla;

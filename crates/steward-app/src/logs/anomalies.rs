@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
-use steward_core::alerts::{Alert, RawAlert};
+use steward_core::alerts::{Alert, AlertStatus, RawAlert};
 use steward_core::identity::{Role, Username};
 use steward_core::logs::Level;
-use steward_store::{LogHostRecord, NewUser, StoredLine};
+use steward_store::{AlertFilter, LogHostRecord, NewUser, StoredLine};
 
 use crate::{Actor, AppError, Credential, Result};
 
@@ -104,6 +104,21 @@ impl crate::Logs<'_> {
         let ids: Vec<i64> = templates.iter().map(|t| t.0).collect();
         let counts = self.store.log_template_hours(&ids, from, hour + 1).await?;
         let config = SeasonalConfig::default();
+        // The templates whose rate alert is firing now: each resolves when its hour is normal
+        // again, or when the template is no longer active (a missed run resolves nothing twice).
+        let filter = AlertFilter {
+            status: Some(AlertStatus::Firing),
+            source: Some("logs".into()),
+            limit: 10_000,
+            ..AlertFilter::default()
+        };
+        let mut firing: HashSet<i64> = self
+            .store
+            .alerts(&filter)
+            .await?
+            .iter()
+            .filter_map(|r| r.alert.fingerprint.strip_prefix("rate:")?.parse().ok())
+            .collect();
         let mut alerts = Vec::new();
         for (id, hosts) in &templates {
             let mut series = vec![0.0; (hour + 1 - from) as usize];
@@ -114,11 +129,10 @@ impl crate::Logs<'_> {
             }
             let last = series.len() - 1;
             let Some(now_verdict) = judge(&series, last, &config) else { continue };
-            let before = judge(&series, last - 1, &config).and_then(|v| v.anomaly);
-            let status = match (now_verdict.anomaly, before) {
+            let status = match (now_verdict.anomaly, firing.remove(id)) {
                 (Some(_), _) => "firing",
-                (None, Some(_)) => "resolved",
-                (None, None) => continue,
+                (None, true) => "resolved",
+                (None, false) => continue,
             };
             let text = self.store.log_template(*id).await?.map(|t| t.text).unwrap_or_default();
             let value = series[last];
@@ -154,6 +168,26 @@ impl crate::Logs<'_> {
                     .public_url
                     .as_ref()
                     .map(|u| format!("{}/logs/templates/{id}", u.trim_end_matches('/'))),
+            };
+            alerts
+                .push(Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?);
+        }
+        // Firing for a template no longer judged (silent for a day, or merged away): resolved.
+        for id in firing {
+            let raw = RawAlert {
+                fingerprint: Some(format!("rate:{id}")),
+                status: "resolved".into(),
+                labels: BTreeMap::from([
+                    ("alertname".to_owned(), "LogRateAnomaly".to_owned()),
+                    ("template".to_owned(), id.to_string()),
+                ]),
+                annotations: BTreeMap::from([(
+                    "summary".to_owned(),
+                    "the template is no longer active".to_owned(),
+                )]),
+                starts_at: Some(now),
+                ends_at: Some(now),
+                link: None,
             };
             alerts
                 .push(Alert::parse("logs", "alerts", raw, now).map_err(|e| AppError::invalid("alerts", e))?);

@@ -4,6 +4,8 @@
 //! alert pipeline (`anomalies.rs`), so dedup, silences, rules and incidents apply to it.
 
 mod anomalies;
+
+pub use anomalies::PIPELINE_USER;
 pub(crate) mod miner;
 
 use std::collections::{BTreeSet, HashMap};
@@ -73,7 +75,8 @@ pub struct TemplateDetail {
     pub hosts: Vec<(String, Option<steward_core::ids::CiId>, i64, Timestamp)>,
 }
 
-/// The job that deletes log chunks past retention (age, then size); every ten minutes.
+/// The job that deletes log chunks past retention (age, then size); every minute (at full
+/// speed ingest writes ~14 MB a minute, so the size bound is kept to about that).
 pub const RETENTION: &str = "log_retention";
 
 /// The job that judges templates' hourly rates against their seasonal history; every ten

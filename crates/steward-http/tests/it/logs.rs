@@ -382,4 +382,19 @@ async fn a_template_whose_hourly_rate_departs_from_its_history_raises_an_alert_t
     // And an ordinary hour after an ordinary one sends nothing.
     app.app.config().clock.advance(hour);
     assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 0);
+
+    // It fires again, then the template falls silent for two days (the job missing every hour
+    // between): the alert does not stay firing.
+    let burst: Vec<_> =
+        (0..400).map(|i| line(start() + hour + SignedDuration::from_secs(i as i64 * 8), i)).collect();
+    app.app.logs().ingest(&actor, burst).await.unwrap();
+    assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 1);
+    let (_, firing) = app.api(Method::GET, "/api/v1/alerts?status=firing", &agent, None).await;
+    assert_eq!(firing["items"].as_array().unwrap().len(), 1, "{firing}");
+    app.app.config().clock.advance(hour * 48);
+    assert_eq!(app.app.logs().detect_rate_anomalies().await.unwrap(), 1);
+    // (The first token has expired meanwhile.)
+    let agent = app.token("ops", "read write").await;
+    let (_, firing) = app.api(Method::GET, "/api/v1/alerts?status=firing", &agent, None).await;
+    assert!(firing["items"].as_array().unwrap().is_empty(), "{firing}");
 }
