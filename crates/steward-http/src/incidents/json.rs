@@ -108,7 +108,9 @@ pub struct CommentJson {
     body_html: String,
     internal: bool,
     created_at: String,
-    /// The incident it was written on (its number), when it came over in a merge.
+    /// The incident it was written on (its number), when it came over in a merge; absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
     merged_from: Option<String>,
 }
 
