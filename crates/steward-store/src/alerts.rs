@@ -115,6 +115,18 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
 }
 
 impl Store {
+    /// The fingerprints of `source`'s firing alerts that start with `prefix`, however many.
+    pub async fn firing_fingerprints(&self, source: &str, prefix: &str) -> Result<Vec<String>> {
+        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        Ok(sqlx::query_scalar(
+            "SELECT fingerprint FROM alerts WHERE source = $1 AND status = 'firing' AND fingerprint LIKE $2 ESCAPE '\\'",
+        )
+        .bind(source)
+        .bind(pattern)
+        .fetch_all(&mut *self.reader().await?)
+        .await?)
+    }
+
     /// Alerts, newest first.
     pub async fn alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>> {
         let mut conditions = Vec::new();

@@ -123,7 +123,10 @@ impl crate::Incidents<'_> {
     /// best first (agents only).
     pub async fn duplicates(self, actor: &Actor, id: TicketId) -> Result<Vec<Duplicate>> {
         actor.require(Permission::WorkTickets)?;
-        self.incidents().get(actor, id).await?;
+        if !self.incidents().get(actor, id).await?.ticket.state.is_open() {
+            // A resolved incident is no one's duplicate any more, nor merged into.
+            return Ok(Vec::new());
+        }
         let mut out = Vec::new();
         for flag in self.store.duplicate_flags(id).await? {
             let newer = flag.pair.incident != id;
@@ -138,6 +141,8 @@ impl crate::Incidents<'_> {
     /// Says `id` and `other` are not duplicates: the flag goes (agents on `id`'s queue).
     pub async fn dismiss_duplicate(self, actor: &Actor, id: TicketId, other: TicketId) -> Result<()> {
         self.workable(actor, id).await?;
+        // The other incident must be one the actor may see (else nothing is said about it).
+        self.incidents().get(actor, other).await.map_err(|_| AppError::NotFound("duplicate flag"))?;
         let mut tx = self.store.begin().await?;
         if !tx.dismiss_duplicate(id, other, actor.user.id, self.now()).await? {
             return Err(AppError::NotFound("duplicate flag"));

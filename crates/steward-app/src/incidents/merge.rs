@@ -56,6 +56,21 @@ impl crate::Incidents<'_> {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a merge changed nothing")))?;
 
         let mut tx = self.store.begin().await?;
+        // The survivor as it is now, in the transaction: a merge the other way, or a close,
+        // that committed since it was read is seen here, and its version moves (so two merges
+        // of a pair at once cannot both win).
+        let fresh = tx.ticket(into).await?.ok_or(AppError::NotFound("incident"))?;
+        check_merge(&duplicate, &fresh).map_err(AppError::from)?;
+        // Both rows are written first, in id order, so two merges of a pair at once wait for
+        // each other instead of deadlocking.
+        let bumped = Ticket { updated_at: at, ..fresh };
+        let (saved, survivor) = if id < into {
+            let saved = tx.update_ticket(&resolved).await?;
+            (saved, tx.update_ticket(&bumped).await?)
+        } else {
+            let survivor = tx.update_ticket(&bumped).await?;
+            (tx.update_ticket(&resolved).await?, survivor)
+        };
         let (comments, attachments) = tx.copy_conversation(id, into).await?;
         tx.move_alerts(id, into).await?;
         let mut on_survivor =
@@ -80,7 +95,6 @@ impl crate::Incidents<'_> {
             let event = ProblemEvent::IncidentLinked { incident_id: into, number: survivor.number.clone() };
             crate::events::record(&mut tx, at, Some(actor), DomainEvent::Problem { id: p, event }).await?;
         }
-        let saved = tx.update_ticket(&resolved).await?;
         let mut events: Vec<TicketChange> =
             on_survivor.into_iter().map(|e| TicketChange::on(&survivor, at, Some(actor), e)).collect();
         events.push(TicketChange {

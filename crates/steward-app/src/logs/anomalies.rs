@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
-use steward_core::alerts::{Alert, AlertStatus, RawAlert};
+use steward_core::alerts::{Alert, RawAlert};
 use steward_core::identity::{Role, Username};
 use steward_core::logs::Level;
-use steward_store::{AlertFilter, LogHostRecord, NewUser, StoredLine};
+use steward_store::{LogHostRecord, NewUser, StoredLine};
 
 use crate::{Actor, AppError, Credential, Result};
 
@@ -106,18 +106,12 @@ impl crate::Logs<'_> {
         let config = SeasonalConfig::default();
         // The templates whose rate alert is firing now: each resolves when its hour is normal
         // again, or when the template is no longer active (a missed run resolves nothing twice).
-        let filter = AlertFilter {
-            status: Some(AlertStatus::Firing),
-            source: Some("logs".into()),
-            limit: 10_000,
-            ..AlertFilter::default()
-        };
         let mut firing: HashSet<i64> = self
             .store
-            .alerts(&filter)
+            .firing_fingerprints("logs", "rate:")
             .await?
             .iter()
-            .filter_map(|r| r.alert.fingerprint.strip_prefix("rate:")?.parse().ok())
+            .filter_map(|f| f.strip_prefix("rate:")?.parse().ok())
             .collect();
         let mut alerts = Vec::new();
         for (id, hosts) in &templates {

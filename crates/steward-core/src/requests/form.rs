@@ -190,8 +190,20 @@ impl Form {
                     format!("`{}` has no option `{v}`: the field would never show", on.key),
                 ));
             }
-            if matches!(on.kind, FieldKind::Attachment) {
-                return Err(refuse(at, "a condition cannot depend on an attachment"));
+            match &on.kind {
+                FieldKind::Attachment | FieldKind::User | FieldKind::Ci { .. } => {
+                    return Err(refuse(at, "a condition depends on a text, number, date or choice field"));
+                }
+                FieldKind::Number { .. } if c.any_of.iter().any(|v| v.trim().parse::<f64>().is_err()) => {
+                    return Err(refuse(at, format!("`{}` is a number: the values are numbers", on.key)));
+                }
+                FieldKind::Date if c.any_of.iter().any(|v| v.trim().parse::<Date>().is_err()) => {
+                    return Err(refuse(
+                        at,
+                        format!("`{}` is a date: the values are dates (2026-12-31)", on.key),
+                    ));
+                }
+                _ => {}
             }
         }
         let form = Form { fields };
@@ -240,8 +252,8 @@ impl Form {
             let holds = match answers.get(&c.field) {
                 Some(Answer::Text(v)) => c.any_of.iter().any(|x| x == v),
                 Some(Answer::Choices(vs)) => vs.iter().any(|v| c.any_of.contains(v)),
-                Some(Answer::Number(n)) => c.any_of.iter().any(|x| x.parse::<f64>().ok() == Some(*n)),
-                Some(Answer::Date(d)) => c.any_of.iter().any(|x| *x == d.to_string()),
+                Some(Answer::Number(n)) => c.any_of.iter().any(|x| x.trim().parse::<f64>().ok() == Some(*n)),
+                Some(Answer::Date(d)) => c.any_of.iter().any(|x| x.trim().parse::<Date>().ok() == Some(*d)),
                 _ => false,
             };
             let Some(next) = self.field(&c.field) else { return false };

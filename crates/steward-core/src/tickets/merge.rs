@@ -18,6 +18,12 @@ pub fn check_merge(duplicate: &Ticket, into: &Ticket) -> Result<(), FieldError> 
             format!("{} is {}; only an open incident is merged", duplicate.number, duplicate.state.as_str()),
         ));
     }
+    if into.state == State::Resolved && into.resolution_code == Some(ResolutionCode::Duplicate) {
+        return Err(FieldError::new(
+            "into",
+            format!("{} was itself resolved as a duplicate; merge into the incident it names", into.number),
+        ));
+    }
     if matches!(into.state, State::Closed | State::Cancelled) {
         return Err(FieldError::new(
             "into",
@@ -52,6 +58,9 @@ mod tests {
         assert_eq!(check_merge(&a, &a).unwrap_err().field, "into");
         b.state = State::Resolved;
         assert!(check_merge(&a, &b).is_ok());
+        b.resolution_code = Some(ResolutionCode::Duplicate);
+        assert_eq!(check_merge(&a, &b).unwrap_err().field, "into", "merged away itself");
+        b.resolution_code = None;
         b.state = State::Closed;
         assert_eq!(check_merge(&a, &b).unwrap_err().field, "into");
         b.state = State::New;

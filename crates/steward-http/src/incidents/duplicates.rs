@@ -141,24 +141,34 @@ pub(super) fn rows(
         .collect()
 }
 
-/// The page's merge form: `into` is an incident's number (`INC000042`) or id.
+/// The page's merge forms: `into` as typed — an incident's number (`INC000042`, or just `42`)
+/// — or `into_id`, the id a flag's button carries.
 #[derive(Deserialize, Default)]
 pub struct MergeForm {
     #[serde(default)]
     into: String,
+    #[serde(default)]
+    into_id: Option<i64>,
 }
 
-async fn survivor_id(state: &AppState, into: &str) -> Result<TicketId, AppError> {
-    let word = into.trim().trim_start_matches('#');
-    if word.is_empty() {
-        return Err(AppError::invalid("into", "name the incident to merge into (its number)"));
-    }
-    if let Ok(id) = word.parse::<i64>() {
+async fn survivor_id(state: &AppState, f: &MergeForm) -> Result<TicketId, AppError> {
+    if let Some(id) = f.into_id {
         return Ok(TicketId(id));
     }
-    match state.app.store().ticket_by_number(&word.to_uppercase()).await? {
+    let word = f.into.trim().trim_start_matches('#').to_uppercase();
+    let number = match word.parse::<u32>() {
+        // Digits are the number's digits (ids are not what people read).
+        Ok(n) => {
+            steward_core::tickets::ticket_number(steward_core::tickets::TicketKind::Incident, i64::from(n))
+        }
+        Err(_) => word,
+    };
+    if number.is_empty() {
+        return Err(AppError::invalid("into", "name the incident to merge into (its number)"));
+    }
+    match state.app.store().ticket_by_number(&number).await? {
         Some(t) => Ok(t.id),
-        None => Err(AppError::invalid("into", format!("no incident {word}"))),
+        None => Err(AppError::invalid("into", format!("no incident {number}"))),
     }
 }
 
@@ -170,7 +180,7 @@ pub async fn merge_form(
     ApiPath(id): ApiPath<TicketId>,
     WebForm(f): WebForm<MergeForm>,
 ) -> WebResult {
-    let result = merge_typed(&state, &actor, id, &f.into).await;
+    let result = merge_typed(&state, &actor, id, &f).await;
     match result {
         Ok(survivor) => after_form(Ok(()), &format!("/incidents/{}", survivor.id), Notice::Saved),
         Err(e) if form_errors::users_to_fix(&e) => {
@@ -194,9 +204,9 @@ async fn merge_typed(
     state: &AppState,
     actor: &Actor,
     id: TicketId,
-    into: &str,
+    f: &MergeForm,
 ) -> Result<steward_core::tickets::Ticket, AppError> {
-    let into = survivor_id(state, into).await?;
+    let into = survivor_id(state, f).await?;
     state.app.incidents().merge(actor, id, into).await
 }
 

@@ -159,6 +159,8 @@ async fn similar_incidents_are_flagged_and_merged_with_their_conversation_watche
     assert!(flags(&app, &agent, first).await.is_empty(), "a merged pair is no longer flagged");
     let (s, e) = merge(second, &agent, json!({"into": first})).await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("id")), "merged once: {e}");
+    let (s, e) = merge(other, &agent, json!({"into": second})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("into")), "not into one merged away: {e}");
 
     // The page: the box, dismissing, and merging by number, in both languages.
     let (browser, csrf) = app.signed_in("ana").await;
@@ -191,11 +193,11 @@ async fn similar_incidents_are_flagged_and_merged_with_their_conversation_watche
     let form_csrf = hidden_field(&page, "_csrf").unwrap();
     let bad = browser
         .post(app.url(&format!("/incidents/{vpn_again}/merge")))
-        .form(&[("_csrf", form_csrf.as_str()), ("into", "INC999999")])
+        .form(&[("_csrf", form_csrf.as_str()), ("into", "999999")])
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 422, "an unknown number is shown on the page");
+    assert_eq!(bad.status(), 422, "an unknown number is shown on the page (digits are a number's)");
     assert!(bad.text().await.unwrap().contains("INC999999"));
     let merged = browser
         .post(app.url(&format!("/incidents/{vpn_again}/merge")))

@@ -18,3 +18,6 @@ CREATE INDEX incident_duplicates_candidate ON incident_duplicates (candidate_id)
 -- A merged incident's conversation is copied to the one that stays, marked with where it came from.
 ALTER TABLE comments ADD COLUMN merged_from BIGINT REFERENCES tickets (id);
 ALTER TABLE attachments ADD COLUMN merged_from BIGINT REFERENCES tickets (id);
+
+-- Duplicates are looked for among incidents raised from now on (not the whole history).
+INSERT INTO feed_cursors (name, seq) SELECT 'duplicates', COALESCE(MAX(seq), 0) FROM events;

@@ -156,13 +156,16 @@ impl Tx {
     }
 
     /// Copies `from`'s replies, work notes and attachments to `into`, with their authors and
-    /// times, marked as merged from `from`; answers how many comments and attachments.
+    /// times, marked as merged from `from` (those copied by an earlier merge of the two are not
+    /// copied again); answers how many comments and attachments.
     pub async fn copy_conversation(&mut self, from: TicketId, into: TicketId) -> Result<(i64, i64)> {
         let comments = self
             .execute(
                 "INSERT INTO comments (ticket_id, author_id, body, body_html, internal, created_at, merged_from) \
-                 SELECT $2, author_id, body, body_html, internal, created_at, $1 FROM comments \
-                 WHERE ticket_id = $1 ORDER BY id",
+                 SELECT $2, c.author_id, c.body, c.body_html, c.internal, c.created_at, $1 FROM comments c \
+                 WHERE c.ticket_id = $1 AND NOT EXISTS (SELECT 1 FROM comments k WHERE k.ticket_id = $2 \
+                 AND k.merged_from = $1 AND k.author_id = c.author_id AND k.created_at = c.created_at \
+                 AND k.body = c.body) ORDER BY c.id",
                 vec![from.into(), into.into()],
             )
             .await?;
@@ -170,8 +173,10 @@ impl Tx {
             .execute(
                 "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, internal, uploaded_by, \
                  created_at, data, merged_from) \
-                 SELECT $2, filename, content_type, size, sha256, internal, uploaded_by, created_at, data, $1 \
-                 FROM attachments WHERE ticket_id = $1 ORDER BY id",
+                 SELECT $2, a.filename, a.content_type, a.size, a.sha256, a.internal, a.uploaded_by, a.created_at, \
+                 a.data, $1 FROM attachments a WHERE a.ticket_id = $1 AND NOT EXISTS (SELECT 1 FROM attachments k \
+                 WHERE k.ticket_id = $2 AND k.merged_from = $1 AND k.sha256 = a.sha256 AND k.created_at = a.created_at) \
+                 ORDER BY a.id",
                 vec![from.into(), into.into()],
             )
             .await?;

@@ -102,6 +102,14 @@ fn definitions_are_checked_whole() {
     assert_eq!(e.field, "fields[1].show_if");
     assert!(e.message.contains("never show"), "{e:?}");
     assert_eq!(err(vec![when(b.clone(), "nope", &["x"])]).field, "fields[0].show_if");
+    // Conditions on fields whose values cannot be compared, or on values of the wrong kind.
+    let user = field("who", FieldKind::User, false);
+    assert_eq!(err(vec![user, when(b.clone(), "who", &["1"])]).field, "fields[1].show_if");
+    let count = field("count", FieldKind::Number { min: None, max: None }, false);
+    assert_eq!(err(vec![count.clone(), when(b.clone(), "count", &["two"])]).field, "fields[1].show_if");
+    let by_count = Form::new(vec![count, when(b.clone(), "count", &["2"])]).unwrap();
+    let two = answers(&[("count", Answer::Number(2.0)), ("b", text("x"))]);
+    assert!(by_count.check(&two).is_ok(), "a number condition compares numbers");
     assert_eq!(err(vec![a.clone(), a.clone()]).field, "fields[1].key");
     assert_eq!(err(vec![field("Bad Key", FieldKind::Date, false)]).field, "fields[0].key");
     assert_eq!(err(vec![field("c", choice(&[]), false)]).field, "fields[0].options");
