@@ -50,15 +50,30 @@ pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<SocketAddr> {
 
 /// [`serve`] holding at most `budget` bytes received and not yet stored.
 pub async fn serve_with(app: App, addr: SocketAddr, budget: usize) -> std::io::Result<SocketAddr> {
-    let udp = UdpSocket::bind(addr).await?;
-    let bound = udp.local_addr()?;
-    let tcp = TcpListener::bind(bound).await?;
+    let (udp, tcp, bound) = bind_both(addr).await?;
     let budget = Arc::new(Semaphore::new(budget.max(MAX_MESSAGE)));
     let (tx, rx) = mpsc::unbounded_channel::<Received>();
     tokio::spawn(batcher(app, rx, budget.clone()));
     tokio::spawn(receive_udp(udp, tx.clone(), budget.clone()));
     tokio::spawn(accept_tcp(tcp, tx, budget));
     Ok(bound)
+}
+
+/// UDP and TCP on one port. With port 0 the system picks a free UDP port, whose TCP twin may be
+/// taken: another is tried then.
+async fn bind_both(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener, SocketAddr)> {
+    let mut tries = 0;
+    loop {
+        let udp = UdpSocket::bind(addr).await?;
+        let bound = udp.local_addr()?;
+        match TcpListener::bind(bound).await {
+            Ok(tcp) => return Ok((udp, tcp, bound)),
+            Err(e) if addr.port() == 0 && e.kind() == std::io::ErrorKind::AddrInUse && tries < 20 => {
+                tries += 1
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 async fn receive_udp(socket: UdpSocket, tx: mpsc::UnboundedSender<Received>, budget: Arc<Semaphore>) {
