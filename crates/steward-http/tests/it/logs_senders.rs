@@ -191,12 +191,21 @@ async fn a_udp_flood_beyond_capacity_is_counted_never_a_crash() {
     eprintln!("flood: received {:?}, stored {stored}, dropped {:?}", counters.received, counters.dropped);
     assert!(stored > 0);
     assert!(counters.dropped.load(Ordering::Relaxed) > dropped_before, "the flood went past the budget");
-    let (status, _) = app.api(Method::GET, "/api/v1/logs/hosts", &agent, None).await;
+    let (status, hosts) = app.api(Method::GET, "/api/v1/logs/hosts", &agent, None).await;
     assert_eq!(status, 200, "the server still answers");
     let (_, templates) = app.api(Method::GET, "/api/v1/logs/templates?host=flood-host", &agent, None).await;
+    let counted = templates["items"][0]["lines"].as_u64().unwrap_or(0);
+    let host = hosts["items"].as_array().unwrap().iter().find(|h| h["host"] == "flood-host").cloned();
     assert_eq!(
-        templates["items"][0]["lines"].as_u64(),
-        Some(stored as u64),
+        host.and_then(|h| h["lines"].as_u64()),
+        Some(counted),
         "every stored line is counted: {templates}"
+    );
+    // The counters are the process's: when the tests share one process (`cargo test`), another
+    // test's listener stores its few lines meanwhile; under nextest (a process per test) they
+    // are equal.
+    assert!(
+        counted > 0 && counted <= stored as u64 && stored as u64 - counted < 100,
+        "{counted} of {stored}"
     );
 }
