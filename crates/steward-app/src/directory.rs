@@ -22,6 +22,7 @@ pub(crate) fn user_snapshot(u: &User) -> UserSnapshot {
         locale: u.locale.clone(),
         organisation: u.organisation.clone(),
         time_zone: u.time_zone.clone(),
+        manager_id: u.manager_id.map(UserId::get),
     }
 }
 
@@ -49,9 +50,38 @@ pub struct UserUpdate {
     pub organisation: Option<Option<String>>,
     /// An IANA zone name ("Asia/Shanghai"); empty: the desk's.
     pub time_zone: Option<Option<String>>,
+    /// Admins only: whose approval the user's service requests need.
+    pub manager_id: Option<Option<UserId>>,
 }
 
 pub const LOCALES: &[&str] = &["en", "zh-CN"];
+
+/// A manager must be an enabled user other than the person, and not someone the person
+/// manages (directly or further down), so approvals never go round in a circle.
+async fn check_manager(tx: &mut steward_store::Tx, id: UserId, manager: UserId) -> Result<()> {
+    let refuse = |message: &str| Err(AppError::invalid("manager_id", message.to_owned()));
+    if manager == id {
+        return refuse("a person cannot be their own manager");
+    }
+    let mut at = manager;
+    // Chains are short; the bound only guards against a loop written before this check.
+    for _ in 0..64 {
+        let Some(user) = tx.user(at).await? else {
+            return refuse("there is no such user");
+        };
+        if at == manager && user.disabled {
+            return refuse("this user is disabled");
+        }
+        match user.manager_id {
+            Some(up) if up == id => {
+                return refuse("this user reports to the person: managers would go round");
+            }
+            Some(up) => at = up,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
+}
 
 /// An organisation name: trimmed, empty means none, at most 120 characters.
 fn parse_organisation(input: Option<&str>) -> Result<Option<String>> {
@@ -171,7 +201,10 @@ impl crate::Directory<'_> {
         expected_version: Option<i64>,
         update: UserUpdate,
     ) -> Result<User> {
-        let privileged = update.role.is_some() || update.disabled.is_some() || update.organisation.is_some();
+        let privileged = update.role.is_some()
+            || update.disabled.is_some()
+            || update.organisation.is_some()
+            || update.manager_id.is_some();
         if actor.user.id != id || privileged {
             actor.require(Permission::ManageDirectory)?;
         } else {
@@ -198,6 +231,7 @@ impl crate::Directory<'_> {
             locale: update.locale.map(|l| parse_locale(l.as_deref().unwrap_or(""))).transpose()?,
             organisation: update.organisation.map(|o| parse_organisation(o.as_deref())).transpose()?,
             time_zone: update.time_zone.map(|z| parse_time_zone(z.as_deref().unwrap_or(""))).transpose()?,
+            manager_id: update.manager_id,
         };
         let password_hash = match update.password {
             Some(p) => {
@@ -209,6 +243,9 @@ impl crate::Directory<'_> {
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let before = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
+        if let Some(Some(manager)) = update.manager_id {
+            check_manager(&mut tx, id, manager).await?;
+        }
         let mut after = tx.update_user(at, id, expected_version, &patch).await?;
 
         if after.disabled && !before.disabled {

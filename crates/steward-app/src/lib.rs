@@ -24,6 +24,7 @@ pub mod markdown;
 pub mod notifications;
 pub mod problems;
 pub mod reports;
+pub mod requests;
 pub mod reviews;
 pub mod runbooks;
 pub mod search;
@@ -52,8 +53,9 @@ pub use incidents::{FilledReply, IncidentPatch, IncidentView, NewIncident};
 pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
-    Alerts, Audit, Auth, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs, Notifications,
-    Problems, Reports, Reviews, Runbooks, Search, Sla, Subscriptions, Tokens, Triage,
+    Alerts, Audit, Auth, Catalogue, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs,
+    Notifications, Problems, Reports, Requests, Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
+    Triage,
 };
 pub use tokens::IssuedToken;
 

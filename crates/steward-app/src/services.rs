@@ -40,6 +40,10 @@ services! {
     Problems => problems;
     /// Changes: models, risk, approvals, the calendar, implementation and review.
     Changes => changes;
+    /// The service catalogue: items, their forms and fulfilment plans.
+    Catalogue => catalogue;
+    /// Service requests: ordering from the catalogue, approvals, fulfilment tasks.
+    Requests => requests;
     /// The knowledge base: articles, their versions, workflow, ratings.
     Knowledge => knowledge;
     /// One search over everything a user may see, fed from the event log.

@@ -20,6 +20,7 @@ use crate::identity::{TeamEvent, TokenEvent, UserEvent};
 use crate::ids::{CalendarId, CategoryId, CiId, TeamId, TicketId, TokenId, UserId};
 use crate::knowledge::ArticleEvent;
 use crate::problems::ProblemEvent;
+use crate::requests::{CatalogueEvent, RequestEvent};
 use crate::reviews::ReviewEvent;
 use crate::runbooks::{GrantEvent, RunEvent, RunbookEvent};
 use crate::sla::{SlaCalendarEvent, SlaPolicyEvent};
@@ -131,6 +132,15 @@ pub enum DomainEvent {
     Forecast {
         id: i64,
         event: crate::forecasts::ForecastEvent,
+    },
+    /// A service request: a ticket of kind `Request`.
+    Request {
+        id: TicketId,
+        event: RequestEvent,
+    },
+    CatalogueItem {
+        id: i64,
+        event: CatalogueEvent,
     },
 }
 

@@ -25,6 +25,7 @@ mod postgres;
 mod problems;
 mod replies;
 mod reports;
+mod requests;
 mod reviews;
 mod runbooks;
 mod scan;
@@ -68,6 +69,9 @@ pub use logs::{
 pub use notifications::PendingNotice;
 pub use replies::ReplyTemplateRecord;
 pub use reports::ReportFilter;
+pub use requests::{
+    ItemInput, ItemRecord, LevelRecord, OrderRecord, RequestDecision, TaskRecord, VersionRecord,
+};
 pub use reviews::{ActionRecord, ReviewRecord};
 pub use runbooks::{
     AlertTriggerRecord, GrantRecord, NewRun, OutputChunk, RunFilter, RunRecord, RunStepRecord, RunTotals,

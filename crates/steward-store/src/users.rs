@@ -28,6 +28,7 @@ pub struct UserPatch {
     pub locale: Option<Option<String>>,
     pub organisation: Option<Option<String>>,
     pub time_zone: Option<Option<String>>,
+    pub manager_id: Option<Option<UserId>>,
 }
 
 /// A user with the password hash sign-in checks.
@@ -37,7 +38,7 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.time_zone, u.organisation, u.created_at, u.updated_at, u.version";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.locale, u.time_zone, u.organisation, u.manager_id, u.created_at, u.updated_at, u.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -50,6 +51,7 @@ pub(crate) struct UserRow {
     locale: Option<String>,
     time_zone: Option<String>,
     organisation: Option<String>,
+    manager_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -69,6 +71,7 @@ impl TryFrom<UserRow> for User {
             locale: r.locale,
             time_zone: r.time_zone,
             organisation: r.organisation,
+            manager_id: r.manager_id.map(UserId),
             created_at: from_ms(r.created_at)?,
             updated_at: from_ms(r.updated_at)?,
             version: r.version,
@@ -179,20 +182,22 @@ impl Tx {
         let locale = patch.locale.as_ref().unwrap_or(&current.locale);
         let organisation = patch.organisation.as_ref().unwrap_or(&current.organisation);
         let time_zone = patch.time_zone.as_ref().unwrap_or(&current.time_zone);
+        let manager_id = patch.manager_id.unwrap_or(current.manager_id);
         let unchanged = *display_name == current.display_name
             && *email == current.email
             && role == current.role
             && disabled == current.disabled
             && *locale == current.locale
             && *organisation == current.organisation
-            && *time_zone == current.time_zone;
+            && *time_zone == current.time_zone
+            && manager_id == current.manager_id;
         if unchanged {
             // Nothing to write: the version stays, so no event and no 412 for other editors.
             return Ok(current);
         }
         sqlx::query(
             "UPDATE users SET display_name = $1, email = $2, role = $3, disabled = $4, locale = $5, \
-             updated_at = $6, version = version + 1, organisation = $8, time_zone = $9 WHERE id = $7",
+             updated_at = $6, version = version + 1, organisation = $8, time_zone = $9, manager_id = $10 WHERE id = $7",
         )
         .bind(display_name)
         .bind(email)
@@ -203,6 +208,7 @@ impl Tx {
         .bind(id.get())
         .bind(organisation)
         .bind(time_zone)
+        .bind(manager_id.map(UserId::get))
         .execute(self.conn().await?)
         .await?;
         self.user(id).await?.ok_or(StoreError::NotFound)

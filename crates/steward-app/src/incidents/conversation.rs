@@ -47,6 +47,53 @@ pub const ALLOWED_TYPES: &[(&str, &[&[u8]])] = &[
     ("application/gzip", &[b"\x1f\x8b"]),
 ];
 
+/// An upload checked for size, name, type and content (the bytes must be what the type says),
+/// ready to store on `ticket`. Every kind of ticket takes files through this.
+pub(crate) fn checked_upload(
+    max_bytes: usize,
+    actor: &Actor,
+    ticket: TicketId,
+    upload: AttachmentUpload,
+) -> Result<NewAttachment> {
+    if upload.data.is_empty() {
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    if upload.data.len() > max_bytes {
+        return Err(AppError::invalid("file", format!("files may not exceed {} KiB", max_bytes / 1024)));
+    }
+    let filename = clean_filename(&upload.filename)?;
+    let given = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    // A browser that does not know a file's type sends none (or octet-stream): the name's
+    // extension says what it claims to be, and the bytes are still checked below.
+    let content_type = match given.as_str() {
+        "" | "application/octet-stream" => type_of_name(&filename).map_or(given, str::to_owned),
+        _ => given,
+    };
+    let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(t, _)| *t == content_type) else {
+        let allowed: Vec<_> = ALLOWED_TYPES.iter().map(|(t, _)| *t).collect();
+        return Err(AppError::invalid(
+            "content_type",
+            format!("`{content_type}` is not accepted; use one of {}", allowed.join(", ")),
+        ));
+    };
+    if !magic.is_empty() && !magic.iter().any(|m| upload.data.starts_with(m)) {
+        return Err(AppError::invalid("content_type", format!("the file is not really {content_type}")));
+    }
+    let textual = magic.is_empty();
+    if textual && std::str::from_utf8(&upload.data).is_err() {
+        return Err(AppError::invalid("content_type", format!("{content_type} files must be UTF-8 text")));
+    }
+    Ok(NewAttachment {
+        ticket_id: ticket,
+        filename,
+        content_type,
+        sha256: hex::encode(Sha256::digest(&upload.data)),
+        internal: upload.internal,
+        uploaded_by: actor.user.id,
+        data: upload.data,
+    })
+}
+
 /// The attachment type a file name's extension stands for.
 fn type_of_name(name: &str) -> Option<&'static str> {
     let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
@@ -238,50 +285,8 @@ impl crate::Incidents<'_> {
             _ => return Err(AppError::Forbidden("you may not attach files to this incident".into())),
         }
         actor.require(Permission::RaiseTickets)?;
-        if upload.data.is_empty() {
-            return Err(AppError::invalid("file", "the file is empty"));
-        }
-        if upload.data.len() > self.config.attachment_max_bytes {
-            return Err(AppError::invalid(
-                "file",
-                format!("files may not exceed {} KiB", self.config.attachment_max_bytes / 1024),
-            ));
-        }
-        let filename = clean_filename(&upload.filename)?;
-        let given = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        // A browser that does not know a file's type sends none (or octet-stream): the name's
-        // extension says what it claims to be, and the bytes are still checked below.
-        let content_type = match given.as_str() {
-            "" | "application/octet-stream" => type_of_name(&filename).map_or(given, str::to_owned),
-            _ => given,
-        };
-        let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(t, _)| *t == content_type) else {
-            let allowed: Vec<_> = ALLOWED_TYPES.iter().map(|(t, _)| *t).collect();
-            return Err(AppError::invalid(
-                "content_type",
-                format!("`{content_type}` is not accepted; use one of {}", allowed.join(", ")),
-            ));
-        };
-        if !magic.is_empty() && !magic.iter().any(|m| upload.data.starts_with(m)) {
-            return Err(AppError::invalid("content_type", format!("the file is not really {content_type}")));
-        }
-        let textual = magic.is_empty();
-        if textual && std::str::from_utf8(&upload.data).is_err() {
-            return Err(AppError::invalid(
-                "content_type",
-                format!("{content_type} files must be UTF-8 text"),
-            ));
-        }
         let at = self.now();
-        let new = NewAttachment {
-            ticket_id: id,
-            filename,
-            content_type,
-            sha256: hex::encode(Sha256::digest(&upload.data)),
-            internal: upload.internal,
-            uploaded_by: actor.user.id,
-            data: upload.data,
-        };
+        let new = checked_upload(self.config.attachment_max_bytes, actor, id, upload)?;
         let mut tx = self.store.begin().await?;
         let stored = tx.insert_attachment(at, &new).await?;
         let event = IncidentEvent::AttachmentAdded {

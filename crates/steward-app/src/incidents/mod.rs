@@ -21,6 +21,7 @@ use steward_core::tickets::{
 use crate::events::TicketChange;
 use crate::{Actor, AppError, Result};
 
+pub(crate) use conversation::checked_upload;
 pub use conversation::{ALLOWED_TYPES, ActivityItem, AttachmentUpload};
 pub use duplicates::{Duplicate, FIND as FIND_DUPLICATES};
 pub use intake::Intake;

@@ -285,6 +285,12 @@ impl crate::Knowledge<'_> {
             TicketKind::Change => {
                 self.changes().ticket(actor, ticket).await?;
             }
+            TicketKind::Request => {
+                return Err(AppError::invalid(
+                    "ticket_id",
+                    "articles attach to incidents, problems and changes",
+                ));
+            }
         }
         let article = self
             .store
@@ -344,7 +350,7 @@ impl crate::Knowledge<'_> {
                     a.workaround
                 )
             }
-            TicketKind::Change => {
+            TicketKind::Change | TicketKind::Request => {
                 return Err(AppError::invalid(
                     "ticket_id",
                     "articles are drafted from incidents and problems",

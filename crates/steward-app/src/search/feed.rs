@@ -132,9 +132,9 @@ impl crate::Search<'_> {
                 match t.kind {
                     TicketKind::Incident => docs.push(docs::incident(t, &comments)),
                     TicketKind::Problem => docs.push(docs::problem(t, &self.store.analysis(t.id).await?)),
-                    // Changes are found on the change list and calendar; the index holds
-                    // incidents, problems, articles, CIs and people.
-                    TicketKind::Change => {}
+                    // Changes are found on the change list and calendar, requests on the
+                    // request list; the index holds incidents, problems, articles, CIs and people.
+                    TicketKind::Change | TicketKind::Request => {}
                 }
             }
             add(docs, &mut written)?;

@@ -230,9 +230,9 @@ pub fn builtin(change_type: ChangeType) -> Workflow {
 /// The lane responsible for a ticket state of an incident or a problem, for their swimlanes.
 fn lane_of(kind: TicketKind, state: State) -> Lane {
     match (kind, state) {
-        (TicketKind::Incident, State::New) => Lane::ServiceDesk,
-        (TicketKind::Incident, State::Closed) => Lane::Requester,
-        (TicketKind::Incident, _) => Lane::Resolver,
+        (TicketKind::Incident | TicketKind::Request, State::New) => Lane::ServiceDesk,
+        (TicketKind::Incident | TicketKind::Request, State::Closed) => Lane::Requester,
+        (TicketKind::Incident | TicketKind::Request, _) => Lane::Resolver,
         (_, State::New | State::Closed) => Lane::ProblemManager,
         _ => Lane::Resolver,
     }

@@ -13,6 +13,7 @@ pub struct UserSnapshot {
     pub locale: Option<String>,
     pub organisation: Option<String>,
     pub time_zone: Option<String>,
+    pub manager_id: Option<i64>,
 }
 
 /// Why a sign-in failed.

@@ -19,6 +19,8 @@ pub struct User {
     pub time_zone: Option<String>,
     /// The requester's organisation (a company, a department); SLA policies may match on it.
     pub organisation: Option<String>,
+    /// Whose approval the person's service requests need when an item asks for the manager's.
+    pub manager_id: Option<UserId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,

@@ -111,6 +111,8 @@ pub enum Permission {
     IngestLogs,
     /// Explore logs: templates, their lines and hosts.
     ReadLogs,
+    /// Design the service catalogue: items, their forms and fulfilment plans.
+    ManageCatalogue,
 }
 
 impl Permission {
@@ -129,7 +131,9 @@ impl Permission {
             | Permission::RunRunbooks
             | Permission::ManageRunbooks => Scope::Write,
             Permission::ManageOwnTokens => Scope::Write,
-            Permission::ManageDirectory | Permission::ManageAllTokens => Scope::Admin,
+            Permission::ManageDirectory | Permission::ManageAllTokens | Permission::ManageCatalogue => {
+                Scope::Admin
+            }
             Permission::ReadAudit => Scope::Audit,
             Permission::ReadMetrics => Scope::Metrics,
             Permission::IngestAlerts | Permission::IngestLogs => Scope::Alerts,
@@ -147,7 +151,7 @@ impl Role {
                 matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin)
             }
             ViewDirectory | ReadReports | ReadCmdb | ReadLogs => self != Role::Requester,
-            ManageDirectory | ManageAllTokens => self == Role::Admin,
+            ManageDirectory | ManageAllTokens | ManageCatalogue => self == Role::Admin,
             ReadAudit | ReadMetrics => matches!(self, Role::Admin | Role::Auditor),
             ManageChanges | ManageRunbooks => matches!(self, Role::ChangeManager | Role::Admin),
             RunRunbooks => matches!(self, Role::Agent | Role::TeamLead | Role::ChangeManager | Role::Admin),

@@ -165,6 +165,9 @@ impl Form {
                 FieldKind::Ci { query } if query.trim().is_empty() || query.len() > 500 => {
                     return Err(refuse(at("query"), "a CMDB query of 1–500 characters"));
                 }
+                FieldKind::Ci { query } if query_terms(query).is_none() => {
+                    return Err(refuse(at("query"), "terms like `class:server env:prod`, each `name:value`"));
+                }
                 _ => {}
             }
         }
@@ -329,6 +332,26 @@ impl Form {
         }
         Ok(Submission { answers: kept })
     }
+}
+
+/// A CI field's query: `name:value` terms separated by spaces (`class:server env:prod`);
+/// `None` when a term is not of that shape.
+fn query_terms(query: &str) -> Option<Vec<(&str, &str)>> {
+    query
+        .split_whitespace()
+        .map(|t| t.split_once(':').filter(|(k, v)| !k.is_empty() && !v.is_empty()))
+        .collect()
+}
+
+/// Whether a CI of `class` with `attrs` is one a CI field's query selects: `class:` names its
+/// class, any other term an attribute's value (every term must hold).
+pub fn ci_query_matches(query: &str, class: &str, attrs: &BTreeMap<String, String>) -> bool {
+    query_terms(query).is_some_and(|terms| {
+        terms.iter().all(|(k, v)| match *k {
+            "class" => class == *v,
+            key => attrs.get(key).is_some_and(|a| a == v),
+        })
+    })
 }
 
 /// One answer, of its field's kind.

@@ -22,6 +22,8 @@ pub enum TicketKind {
     Incident,
     Problem,
     Change,
+    /// A service request ordered from the catalogue (`requests`).
+    Request,
 }
 
 impl TicketKind {
@@ -30,6 +32,7 @@ impl TicketKind {
             TicketKind::Incident => "incident",
             TicketKind::Problem => "problem",
             TicketKind::Change => "change",
+            TicketKind::Request => "request",
         }
     }
 
@@ -39,6 +42,7 @@ impl TicketKind {
             TicketKind::Incident => "INC",
             TicketKind::Problem => "PRB",
             TicketKind::Change => "CHG",
+            TicketKind::Request => "REQ",
         }
     }
 
@@ -47,6 +51,7 @@ impl TicketKind {
             "incident" => Ok(TicketKind::Incident),
             "problem" => Ok(TicketKind::Problem),
             "change" => Ok(TicketKind::Change),
+            "request" => Ok(TicketKind::Request),
             other => Err(FieldError::new("kind", format!("unknown ticket kind `{other}`"))),
         }
     }

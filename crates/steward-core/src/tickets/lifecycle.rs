@@ -62,6 +62,7 @@ impl State {
             TicketKind::Change => {
                 &[Assessment, Authorization, Scheduled, Implementation, Review, Closed, Rejected, Cancelled]
             }
+            TicketKind::Request => &[New, Authorization, InProgress, Resolved, Closed, Rejected, Cancelled],
         }
     }
 
@@ -85,6 +86,13 @@ impl State {
                 RootCauseKnown => &[UnderInvestigation, KnownError, Resolved, Cancelled],
                 KnownError => &[UnderInvestigation, Resolved],
                 Resolved => &[UnderInvestigation, Closed],
+                _ => &[],
+            },
+            TicketKind::Request => match self {
+                New => &[Authorization, InProgress, Cancelled],
+                Authorization => &[InProgress, Rejected, Cancelled],
+                InProgress => &[Resolved, Cancelled],
+                Resolved => &[InProgress, Closed],
                 _ => &[],
             },
         }
@@ -222,7 +230,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_whole_table() {
-        for (kind, from) in [TicketKind::Incident, TicketKind::Problem]
+        for (kind, from) in [TicketKind::Incident, TicketKind::Problem, TicketKind::Request]
             .into_iter()
             .flat_map(|k| State::ALL.iter().map(move |s| (k, s)))
         {
@@ -287,7 +295,7 @@ pub(crate) mod tests {
 
     #[test]
     fn each_kind_moves_only_among_its_own_states() {
-        for kind in [TicketKind::Incident, TicketKind::Problem] {
+        for kind in [TicketKind::Incident, TicketKind::Problem, TicketKind::Request] {
             for state in State::ALL {
                 let own = State::of(kind).contains(state);
                 assert!(own || state.allowed(kind).is_empty(), "{kind:?} {state}");

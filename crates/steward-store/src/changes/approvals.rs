@@ -61,7 +61,7 @@ pub struct DelegationRecord {
     pub ends_at: Timestamp,
 }
 
-fn verdict_str(v: Verdict) -> &'static str {
+pub(crate) fn verdict_str(v: Verdict) -> &'static str {
     match v {
         Verdict::Pending => "pending",
         Verdict::Approved => "approved",
@@ -69,7 +69,7 @@ fn verdict_str(v: Verdict) -> &'static str {
     }
 }
 
-fn verdict_of(s: &str) -> Result<Verdict> {
+pub(crate) fn verdict_of(s: &str) -> Result<Verdict> {
     match s {
         "pending" => Ok(Verdict::Pending),
         "approved" => Ok(Verdict::Approved),

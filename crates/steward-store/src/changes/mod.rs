@@ -10,6 +10,7 @@ mod figures;
 mod releases;
 
 pub use approvals::{ApprovalRecord, DecisionRecord, DelegationRecord, GroupRecord, LinkRecord};
+pub(crate) use approvals::{verdict_of, verdict_str};
 pub use calendar::{CalendarEntry, FreezeRecord};
 pub use releases::ReleaseRecord;
 

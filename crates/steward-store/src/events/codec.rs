@@ -77,6 +77,8 @@ pub fn encode(event: &DomainEvent) -> Encoded {
     match event {
         DomainEvent::Incident { id, event } => encode_incident(*id, event),
         DomainEvent::Problem { id, event } => problems::encode(*id, event),
+        DomainEvent::Request { id, event } => requests::encode(*id, event),
+        DomainEvent::CatalogueItem { id, event } => requests::encode_item(*id, event),
         DomainEvent::Change { id, event } => changes::encode(*id, event),
         DomainEvent::Release { id, event } => changes::encode_release(*id, event),
         DomainEvent::Runbook { id, event } => runbooks::encode_runbook(*id, event),
@@ -322,6 +324,9 @@ fn user(u: &UserSnapshot) -> Value {
     if let Some(zone) = &u.time_zone {
         v["time_zone"] = json!(zone);
     }
+    if let Some(manager) = u.manager_id {
+        v["manager_id"] = json!(manager);
+    }
     v
 }
 
@@ -463,6 +468,7 @@ fn decode_user(m: Map<String, Value>) -> Decoded<UserSnapshot> {
         locale: o.opt_text("locale")?,
         organisation: o.opt_text("organisation")?,
         time_zone: o.opt_text("time_zone")?,
+        manager_id: o.opt_int("manager_id")?,
     })
 }
 
@@ -479,6 +485,8 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "incident" => DomainEvent::Incident { id: id_of(s)?, event: decode_incident_v1(s)? },
         "problem" => DomainEvent::Problem { id: id_of(s)?, event: problems::decode_v1(s)? },
         "change" => DomainEvent::Change { id: id_of(s)?, event: changes::decode_v1(s)? },
+        "request" => DomainEvent::Request { id: id_of(s)?, event: requests::decode_v1(s)? },
+        "catalogue_item" => DomainEvent::CatalogueItem { id: id_of(s)?, event: requests::decode_item_v1(s)? },
         "release" => DomainEvent::Release { id: id_of(s)?, event: changes::decode_release_v1(s)? },
         "runbook" => DomainEvent::Runbook { id: id_of(s)?, event: runbooks::decode_runbook_v1(s)? },
         "runbook_run" => DomainEvent::RunbookRun { id: id_of(s)?, event: runbooks::decode_run_v1(s)? },
@@ -789,6 +797,7 @@ fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
 mod changes;
 mod knowledge;
 mod problems;
+mod requests;
 mod reviews;
 mod runbooks;
 #[cfg(test)]

@@ -269,6 +269,18 @@ impl Tx {
         fetch_ticket(self.conn().await?, id).await
     }
 
+    /// The ticket, its row locked until the transaction ends (a no-op write takes the row
+    /// lock on PostgreSQL; SQLite's one writer already holds the database), so work that reads
+    /// several of its rows and decides from them — the last task done, the quorum reached —
+    /// is never decided twice, or not at all, by two at once.
+    pub async fn lock_ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
+        sqlx::query("UPDATE tickets SET version = version WHERE id = $1")
+            .bind(id.get())
+            .execute(self.conn().await?)
+            .await?;
+        self.ticket(id).await
+    }
+
     /// Writes every field of `ticket` if the stored row is still at `ticket.version`; returns
     /// the ticket at its new version.
     pub async fn update_ticket(&mut self, ticket: &Ticket) -> Result<Ticket> {

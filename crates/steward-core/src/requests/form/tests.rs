@@ -132,3 +132,14 @@ fn definitions_are_checked_whole() {
     let ab = answers(&[("a", text("x")), ("b", text("y"))]);
     assert_eq!(chain.check(&ab).unwrap_err().field, "answers.c");
 }
+
+#[test]
+fn ci_queries_select_by_class_and_attributes() {
+    let attrs: BTreeMap<String, String> = [("env".to_owned(), "prod".to_owned())].into();
+    assert!(ci_query_matches("class:server env:prod", "server", &attrs));
+    assert!(!ci_query_matches("class:server env:test", "server", &attrs));
+    assert!(!ci_query_matches("class:database", "server", &attrs));
+    assert!(!ci_query_matches("server", "server", &attrs), "a bare word is no term");
+    let bad = Form::new(vec![field("host", FieldKind::Ci { query: "class:".into() }, true)]).unwrap_err();
+    assert_eq!(bad.field, "fields[0].query");
+}

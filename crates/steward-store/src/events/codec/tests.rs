@@ -5,6 +5,7 @@ use steward_core::cmdb::CiField;
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
 use steward_core::problems::{AnalysisField, ProblemEvent};
+use steward_core::requests::{CatalogueEvent, RequestEvent};
 use steward_core::reviews::ReviewEvent;
 
 use super::*;
@@ -90,6 +91,40 @@ fn every_kind_of_event_reads_back_as_written() {
     ];
     for event in problem {
         round_trip(DomainEvent::Problem { id: TicketId(13), event });
+    }
+    let request = [
+        RequestEvent::Submitted {
+            fields: Fields(vec![(TicketField::Number, FieldValue::Text("REQ000001".into()))]),
+            item_id: 3,
+            form_version: 2,
+        },
+        RequestEvent::Updated(changes_of_state("new", "authorization")),
+        RequestEvent::Transitioned(changes_of_state("authorization", "in_progress")),
+        RequestEvent::Decided {
+            level: 1,
+            user_id: UserId(4),
+            decision: steward_core::changes::Decision::Reject,
+            comment: "not this year".into(),
+        },
+        RequestEvent::TaskOpened { task_id: 7, name: "Order the laptop".into(), team_id: TeamId(2) },
+        RequestEvent::TaskDone { task_id: 7, name: "Order the laptop".into(), note: "PO 4411".into() },
+        RequestEvent::Commented { comment_id: 9, internal: true },
+    ];
+    for event in request {
+        round_trip(DomainEvent::Request { id: TicketId(14), event });
+    }
+    let item = [
+        CatalogueEvent::Saved {
+            name: "New laptop".into(),
+            category: "Hardware".into(),
+            active: true,
+            audience: vec!["Head office".into()],
+            delivery_hours: 72,
+        },
+        CatalogueEvent::Published { version: 2, fields: 5, approvals: 1, tasks: 2 },
+    ];
+    for event in item {
+        round_trip(DomainEvent::CatalogueItem { id: 3, event });
     }
     let step = |from: &str, to: &str| Changes {
         before: Fields(vec![(PlanField::Step, FieldValue::Text(from.into()))]),
@@ -226,12 +261,18 @@ fn every_kind_of_event_reads_back_as_written() {
         locale: Some("zh-CN".into()),
         organisation: None,
         time_zone: None,
+        manager_id: None,
     };
     for event in [
         UserEvent::Created(Box::new(user.clone())),
         UserEvent::Updated {
             before: Box::new(user.clone()),
-            after: Box::new(UserSnapshot { disabled: true, time_zone: Some("Asia/Shanghai".into()), ..user }),
+            after: Box::new(UserSnapshot {
+                disabled: true,
+                time_zone: Some("Asia/Shanghai".into()),
+                manager_id: Some(7),
+                ..user
+            }),
         },
         UserEvent::PasswordChanged,
         UserEvent::SignedIn { via: "web".into() },

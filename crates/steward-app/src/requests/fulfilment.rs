@@ -1,0 +1,308 @@
+//! Fulfilment: approvers decide the current level (a manager alone; a group by its rule), a
+//! rejection ends the request, the last approval opens the first stage of tasks; a team marks
+//! its task done, the next stage opens when a stage is done, and the last task fulfils the
+//! request. The requester or the desk may cancel an open request and close a fulfilled one.
+//! Each step locks the request's ticket row first, so two deciders at once never both miss —
+//! or both take — the last decision.
+
+use jiff::Timestamp;
+use steward_core::changes::{Decision, GroupRule, Verdict};
+use steward_core::events::DomainEvent;
+use steward_core::identity::Permission;
+use steward_core::ids::TicketId;
+use steward_core::requests::{Progress, RequestEvent, TaskState, manager_verdict, progress};
+use steward_core::tickets::{
+    ResolutionCode, State, Ticket, TicketAccess, TicketField, parse_description, ticket_changes,
+};
+use steward_store::{RequestDecision, Tx};
+
+use crate::events::record;
+use crate::{Actor, AppError, Result};
+
+impl crate::Requests<'_> {
+    /// Records the actor's decision on the level waiting for them.
+    pub async fn decide(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        decision: Decision,
+        comment: &str,
+    ) -> Result<Ticket> {
+        actor.require(Permission::RaiseTickets)?;
+        let comment = comment.trim();
+        if comment.chars().count() > 2000 {
+            return Err(AppError::invalid("comment", "at most 2,000 characters"));
+        }
+        if decision == Decision::Reject && comment.is_empty() {
+            return Err(AppError::invalid("comment", "say why the request is rejected"));
+        }
+        let view = self.requests().get(actor, id).await?;
+        let Some(level) = view.my_level else {
+            return Err(AppError::Forbidden("this request is not waiting for your approval".into()));
+        };
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let ticket = tx.lock_ticket(id).await?.ok_or(AppError::NotFound("request"))?;
+        if ticket.state != State::Authorization {
+            return Err(AppError::Conflict {
+                field: None,
+                message: "the request is no longer awaiting approval".into(),
+            });
+        }
+        let d = RequestDecision {
+            level,
+            user_id: actor.user.id,
+            decision,
+            comment: comment.to_owned(),
+            decided_at: at,
+        };
+        match tx.insert_request_decision(id, &d).await {
+            Err(steward_store::StoreError::Duplicate { .. }) => {
+                return Err(AppError::Conflict {
+                    field: None,
+                    message: "you already decided this request".into(),
+                });
+            }
+            other => other?,
+        }
+        let event =
+            RequestEvent::Decided { level, user_id: actor.user.id, decision, comment: comment.to_owned() };
+        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        let decided = tx.request_decisions_in(id, level).await?;
+        let approvals = decided.iter().filter(|(_, d)| *d == Decision::Approve).count();
+        let rejections = decided.len() - approvals;
+        let current = view.levels.iter().find(|l| l.level == level).ok_or(AppError::NotFound("level"))?;
+        let verdict = match current.group_id {
+            None => manager_verdict(approvals, rejections),
+            Some(g) => {
+                let group = self.store.approver_groups().await?.into_iter().find(|x| x.id == g);
+                let (rule, members) = match &group {
+                    Some(x) => (x.rule, x.members.len()),
+                    None => (GroupRule { rule: steward_core::changes::ApprovalRule::Any, quorum: 1 }, 1),
+                };
+                rule.verdict(members, approvals, rejections)
+            }
+        };
+        let mut saved = ticket.clone();
+        match verdict {
+            Verdict::Pending => {}
+            Verdict::Rejected => {
+                tx.set_request_level(id, level, Verdict::Rejected, current.requested_at).await?;
+                let mut next = ticket.clone();
+                next.state = State::Rejected;
+                next.closed_at = Some(at);
+                saved = self.requests().save(&mut tx, actor, &ticket, next, at).await?;
+                self.requests().cancel_tasks(&mut tx, id, at).await?;
+            }
+            Verdict::Approved => {
+                tx.set_request_level(id, level, Verdict::Approved, current.requested_at).await?;
+                match view.levels.iter().find(|l| l.level > level) {
+                    Some(next_level) => {
+                        tx.set_request_level(id, next_level.level, Verdict::Pending, Some(at)).await?;
+                    }
+                    None => {
+                        let mut next = ticket.clone();
+                        next.state = State::InProgress;
+                        saved = self.requests().save(&mut tx, actor, &ticket, next, at).await?;
+                        saved = self.requests().open_next_stage(&mut tx, actor, &saved, at).await?;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Marks an open task done (by a member of its team, or an admin) and moves the request on.
+    pub async fn complete_task(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        task_id: i64,
+        note: &str,
+    ) -> Result<Ticket> {
+        actor.require(Permission::WorkTickets)?;
+        let note = note.trim();
+        if note.chars().count() > 2000 {
+            return Err(AppError::invalid("note", "at most 2,000 characters"));
+        }
+        let view = self.requests().get(actor, id).await?;
+        let task = view.tasks.iter().find(|t| t.id == task_id).ok_or(AppError::NotFound("task"))?;
+        let teams: Vec<_> = self.store.teams_of(actor.user.id).await?.into_iter().map(|t| t.id).collect();
+        if actor.user.role != steward_core::identity::Role::Admin && !teams.contains(&task.team_id) {
+            return Err(AppError::Forbidden("only the task's team marks it done".into()));
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let ticket = tx.lock_ticket(id).await?.ok_or(AppError::NotFound("request"))?;
+        if !tx
+            .move_request_task(task_id, TaskState::Open, TaskState::Done, note, at, Some(actor.user.id))
+            .await?
+        {
+            return Err(AppError::Conflict {
+                field: None,
+                message: "the task is not open (done already, or not yet started)".into(),
+            });
+        }
+        let event = RequestEvent::TaskDone { task_id, name: task.name.clone(), note: note.to_owned() };
+        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        let saved = self.requests().open_next_stage(&mut tx, actor, &ticket, at).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Opens the next stage's tasks when none is open; fulfils the request when every task is
+    /// done (a plan without tasks waits for the desk to resolve it).
+    pub(super) async fn open_next_stage(
+        self,
+        tx: &mut Tx,
+        actor: &Actor,
+        ticket: &Ticket,
+        at: Timestamp,
+    ) -> Result<Ticket> {
+        let tasks = tx.request_tasks_in(ticket.id).await?;
+        if tasks.is_empty() {
+            return Ok(ticket.clone());
+        }
+        let states: Vec<_> = tasks.iter().map(|t| (t.stage, t.state)).collect();
+        match progress(&states) {
+            Progress::Working => Ok(ticket.clone()),
+            Progress::Open(stage) => {
+                for t in tasks.iter().filter(|t| t.stage == stage && t.state == TaskState::Waiting) {
+                    tx.move_request_task(t.id, TaskState::Waiting, TaskState::Open, "", at, None).await?;
+                    let event =
+                        RequestEvent::TaskOpened { task_id: t.id, name: t.name.clone(), team_id: t.team_id };
+                    record(tx, at, Some(actor), DomainEvent::Request { id: ticket.id, event }).await?;
+                }
+                Ok(ticket.clone())
+            }
+            Progress::Fulfilled => {
+                let mut next = ticket.clone();
+                next.state = State::Resolved;
+                next.resolution_code = Some(ResolutionCode::Fixed);
+                next.resolution_note = Some("Every fulfilment task is done.".into());
+                next.resolved_at = Some(at);
+                self.requests().save(tx, actor, ticket, next, at).await
+            }
+        }
+    }
+
+    async fn cancel_tasks(self, tx: &mut Tx, id: TicketId, at: Timestamp) -> Result<()> {
+        for t in tx.request_tasks_in(id).await? {
+            if matches!(t.state, TaskState::Waiting | TaskState::Open) {
+                tx.move_request_task(t.id, t.state, TaskState::Cancelled, "", at, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a request by hand: `cancelled` (its requester or the desk, while open), `closed`
+    /// (once fulfilled), `resolved` (the desk, for a plan without tasks; with a note).
+    pub async fn transition(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        to: State,
+        note: Option<&str>,
+    ) -> Result<Ticket> {
+        actor.require(Permission::RaiseTickets)?;
+        let view = self.requests().get(actor, id).await?;
+        let works = view.access == TicketAccess::Work;
+        let own = view.ticket.requester_id == actor.user.id;
+        if !(works || own) || view.access == TicketAccess::ReadOnly {
+            return Err(AppError::Forbidden("only the requester or the service desk moves a request".into()));
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let ticket = tx.lock_ticket(id).await?.ok_or(AppError::NotFound("request"))?;
+        let allowed = ticket.state.allowed(ticket.kind);
+        let by_hand = match to {
+            State::Cancelled | State::Closed => true,
+            State::Resolved => works && view.tasks.is_empty(),
+            _ => false,
+        };
+        if !by_hand || !allowed.contains(&to) {
+            return Err(AppError::IllegalTransition {
+                message: format!("a request in {} cannot be moved to {to} by hand", ticket.state),
+                allowed: allowed
+                    .iter()
+                    .filter(|s| matches!(s, State::Cancelled | State::Closed))
+                    .map(|s| s.as_str())
+                    .collect(),
+            });
+        }
+        let mut next = ticket.clone();
+        next.state = to;
+        match to {
+            State::Resolved => {
+                let note = note.map(str::trim).unwrap_or_default();
+                if note.is_empty() {
+                    return Err(AppError::invalid("resolution_note", "say how the request was fulfilled"));
+                }
+                next.resolution_note =
+                    Some(parse_description("resolution_note", note).map_err(AppError::from)?);
+                next.resolution_code = Some(ResolutionCode::Fixed);
+                next.resolved_at = Some(at);
+            }
+            State::Cancelled | State::Closed => next.closed_at = Some(at),
+            _ => {}
+        }
+        let saved = self.requests().save(&mut tx, actor, &ticket, next, at).await?;
+        if to == State::Cancelled {
+            self.requests().cancel_tasks(&mut tx, id, at).await?;
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// A reply (or, from the desk, a work note) on the request.
+    pub async fn comment(self, actor: &Actor, id: TicketId, body: &str, internal: bool) -> Result<i64> {
+        actor.require(Permission::RaiseTickets)?;
+        let view = self.requests().get(actor, id).await?;
+        if internal && view.access != TicketAccess::Work {
+            return Err(AppError::Forbidden("work notes are the service desk's".into()));
+        }
+        if view.access == TicketAccess::ReadOnly {
+            return Err(AppError::Forbidden("auditors read requests but do not write on them".into()));
+        }
+        let body = parse_description("body", body).map_err(AppError::from)?;
+        if body.trim().is_empty() {
+            return Err(AppError::invalid("body", "write something"));
+        }
+        let at = self.now();
+        let new = steward_store::NewComment {
+            ticket_id: id,
+            author_id: actor.user.id,
+            body_html: crate::markdown::to_safe_html(&body),
+            body,
+            internal,
+            mentions: Vec::new(),
+        };
+        let mut tx = self.store.begin().await?;
+        let comment_id = tx.insert_comment(at, &new).await?;
+        let event = RequestEvent::Commented { comment_id, internal };
+        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        tx.commit().await?;
+        Ok(comment_id)
+    }
+
+    /// Writes `next` over `current` (inside `tx`) with one event naming the changed fields.
+    async fn save(
+        self,
+        tx: &mut Tx,
+        actor: &Actor,
+        current: &Ticket,
+        mut next: Ticket,
+        at: Timestamp,
+    ) -> Result<Ticket> {
+        let Some(changes) = ticket_changes(current, &next) else {
+            return Ok(current.clone());
+        };
+        next.updated_at = at;
+        let saved = tx.update_ticket(&next).await?;
+        let moved = changes.after.get(TicketField::State).is_some();
+        let event = if moved { RequestEvent::Transitioned(changes) } else { RequestEvent::Updated(changes) };
+        record(tx, at, Some(actor), DomainEvent::Request { id: saved.id, event }).await?;
+        Ok(saved)
+    }
+}
