@@ -26,6 +26,7 @@ mod limits;
 pub mod logs;
 mod metrics;
 mod problems;
+mod requests;
 mod reports;
 mod reviews;
 mod runbooks;
@@ -161,6 +162,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(alerts::routes());
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
+    table.extend(requests::routes());
     table.extend(changes::routes());
     table.extend(logs::routes());
     table.extend(forecasts::routes());

@@ -87,6 +87,9 @@ pub struct UserJson {
     /// Set only when the user chose one; otherwise times show in the desk's report zone.
     #[serde(skip_serializing_if = "Option::is_none")]
     time_zone: Option<String>,
+    /// Whose approval the user's service requests need (set only when there is one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manager_id: Option<UserId>,
     created_at: String,
     updated_at: String,
     version: i64,
@@ -104,6 +107,7 @@ impl From<&User> for UserJson {
             locale: u.locale.clone(),
             organisation: u.organisation.clone(),
             time_zone: u.time_zone.clone(),
+            manager_id: u.manager_id,
             created_at: time(u.created_at),
             updated_at: time(u.updated_at),
             version: u.version,

@@ -107,6 +107,9 @@ pub struct PatchUser {
     #[serde(default, with = "double_option")]
     #[schema(max_length = 64, pattern = "@one_line")]
     time_zone: Option<Option<String>>,
+    /// Whose approval the user's service requests need (admins; null: none).
+    #[serde(default, with = "double_option")]
+    manager_id: Option<Option<UserId>>,
     /// The version the client last saw; the `If-Match` header does the same.
     #[serde(default)]
     #[schema(minimum = 1)]
@@ -130,6 +133,7 @@ pub async fn update_user(
         password: body.password,
         organisation: body.organisation,
         time_zone: body.time_zone,
+        manager_id: body.manager_id,
     };
     let user = state
         .app

@@ -29,6 +29,7 @@ mod notifications;
 mod observability;
 mod problem_tickets;
 mod problems;
+mod requests;
 mod replies;
 mod reports;
 mod reviews;

@@ -1,0 +1,206 @@
+//! Service requests (issue 23): an admin designs a catalogue item with a versioned form and a
+//! fulfilment plan; a requester orders it; their manager approves; two teams do their tasks
+//! in stages; the requester closes it. Bad definitions and bad orders are refused by name.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_test_support::TestApp;
+
+async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>, want: u16) -> Value {
+    let (status, out) = app.api(method, path, token, body).await;
+    assert_eq!(status, want, "{path}: {out}");
+    out
+}
+
+fn laptop_form() -> Value {
+    json!([
+        { "key": "model", "label": "Model", "label_zh": "型号", "kind": "choice", "required": true,
+          "options": ["Standard 14\"", "Developer 16\""] },
+        { "key": "reason", "label": "Why the big one", "kind": "textarea", "required": true,
+          "show_if": { "field": "model", "any_of": ["Developer 16\""] } },
+        { "key": "accessories", "label": "Accessories", "kind": "multi_choice", "options": ["Dock", "Headset"] },
+        { "key": "monitors", "label": "Monitors", "kind": "number", "min": 1, "max": 3, "required": true,
+          "show_if": { "field": "accessories", "any_of": ["Dock"] } },
+        { "key": "needed_by", "label": "Needed by", "kind": "date" },
+        { "key": "backup", "label": "Who stands in", "kind": "user" },
+        { "key": "quote", "label": "Vendor quote", "kind": "attachment" }
+    ])
+}
+
+#[tokio::test]
+async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let (rita, rita_t) = app.user_with_token("rita", "requester").await;
+    let (boss, boss_t) = app.user_with_token("bo.ss", "requester").await;
+    let (_, other_t) = app.user_with_token("otto", "requester").await;
+    let (hw, hw_t) = app.user_with_token("hana", "agent").await;
+    let (desk, desk_t) = app.user_with_token("dirk", "agent").await;
+    let mut teams = Vec::new();
+    for (name, member) in [("Hardware", hw.id.get()), ("Desktop", desk.id.get())] {
+        let t = ok(&app, Method::POST, "/api/v1/teams", &admin, Some(json!({ "name": name })), 201).await;
+        let path = format!("/api/v1/teams/{}/members/{member}", t["id"]);
+        let (status, out) = app.api(Method::PUT, &path, &admin, None).await;
+        assert!(status < 300, "{out}");
+        teams.push(t["id"].as_i64().unwrap());
+    }
+
+    // Managers: none of one's own, no circles, admins only.
+    let me = format!("/api/v1/users/{}", rita.id);
+    let (status, out) = app.api(Method::PATCH, &me, &admin, Some(json!({ "manager_id": rita.id }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("manager_id")), "{out}");
+    let (status, _) = app.api(Method::PATCH, &me, &rita_t, Some(json!({ "manager_id": boss.id }))).await;
+    assert_eq!(status, 403, "a requester does not pick their own approver");
+    ok(&app, Method::PATCH, &me, &admin, Some(json!({ "manager_id": boss.id })), 200).await;
+    let boss_path = format!("/api/v1/users/{}", boss.id);
+    let (status, out) = app.api(Method::PATCH, &boss_path, &admin, Some(json!({ "manager_id": rita.id }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("manager_id")), "a circle: {out}");
+
+    // The item and its form, version 1.
+    let item = json!({ "name": "New laptop", "name_zh": "新笔记本电脑", "category": "Hardware",
+        "description": "A laptop for work.", "delivery_hours": 72, "team_id": teams[1] });
+    let (status, _) = app.api(Method::POST, "/api/v1/catalogue", &rita_t, Some(item.clone())).await;
+    assert_eq!(status, 403, "only admins design the catalogue");
+    let created = ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(item), 201).await;
+    let id = created["id"].as_i64().unwrap();
+    let versions = format!("/api/v1/catalogue/{id}/versions");
+    let plan = json!({ "approvals": [{ "approver": "manager" }], "tasks": [
+        { "name": "Order the laptop", "team_id": teams[0], "stage": 1 },
+        { "name": "Image and hand over", "team_id": teams[1], "stage": 2 } ] });
+
+    // Bad definitions: a circle of conditions, a field that could never show, a missing team.
+    let mut circle = laptop_form();
+    circle[0]["show_if"] = json!({ "field": "reason", "any_of": ["x"] });
+    let (status, out) =
+        app.api(Method::POST, &versions, &admin, Some(json!({ "fields": circle, "plan": plan }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("fields")), "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("circle"), "{out}");
+    let mut never = laptop_form();
+    never[1]["show_if"]["any_of"] = json!(["Gaming 18\""]);
+    let (status, out) =
+        app.api(Method::POST, &versions, &admin, Some(json!({ "fields": never, "plan": plan }))).await;
+    assert_eq!(status, 422, "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("never show"), "{out}");
+    let ghost = json!({ "tasks": [{ "name": "x", "team_id": 9999 }] });
+    let (status, out) =
+        app.api(Method::POST, &versions, &admin, Some(json!({ "fields": laptop_form(), "plan": ghost }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("plan")), "{out}");
+    let v = ok(&app, Method::POST, &versions, &admin, Some(json!({ "fields": laptop_form(), "plan": plan })), 201)
+        .await;
+    assert_eq!(v["version"], 1);
+
+    // Rita sees it; the form is what was designed.
+    let list = ok(&app, Method::GET, "/api/v1/catalogue", &rita_t, None, 200).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let detail = ok(&app, Method::GET, &format!("/api/v1/catalogue/{id}"), &rita_t, None, 200).await;
+    assert_eq!(detail["fields"][1]["show_if"]["field"], "model");
+    assert_eq!(detail["approvals"][0]["approver"], "manager");
+
+    // Bad orders.
+    let orders = format!("/api/v1/catalogue/{id}/orders");
+    let good = json!({ "model": "Developer 16\"", "reason": "Builds of the monorepo",
+        "accessories": ["Dock"], "monitors": 2, "needed_by": "2031-01-15", "backup": "dirk",
+        "quote": { "filename": "quote.txt", "content_type": "text/plain", "content_base64": "UE8gNDQxMQ==" } });
+    let bad = [
+        (json!({ "form_version": 2, "answers": good }), 409, "form_version"),
+        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "reason": "x" } }), 422, "answers"),
+        (json!({ "form_version": 1, "answers": { "model": "Developer 16\"" } }), 422, "answers"),
+        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "colour": "red" } }), 422, "answers"),
+        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "accessories": ["Dock"], "monitors": 9 } }), 422, "answers"),
+        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "backup": "nobody.here" } }), 422, "answers"),
+    ];
+    for (body, want, field) in bad {
+        let (status, out) = app.api(Method::POST, &orders, &rita_t, Some(body.clone())).await;
+        assert_eq!((status, out["error"]["field"].as_str()), (want, Some(field)), "{body}: {out}");
+    }
+    let (status, out) = app.api(Method::POST, &orders, &other_t, Some(json!({ "form_version": 1, "answers": good }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("manager_id")), "no manager on record: {out}");
+
+    let req = ok(&app, Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good })), 201).await;
+    assert!(req["number"].as_str().unwrap().starts_with("REQ"), "{req}");
+    assert_eq!((req["state"].as_str(), req["form_version"].as_i64()), (Some("authorization"), Some(1)));
+    let answers: Vec<(&str, &str)> = req["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["key"].as_str().unwrap(), a["value"].as_str().unwrap()))
+        .collect();
+    assert!(answers.contains(&("accessories", "Dock")) && answers.contains(&("quote", "quote.txt")), "{answers:?}");
+    assert!(answers.iter().any(|(k, v)| *k == "backup" && v.contains("dirk")), "{answers:?}");
+    let rid = req["id"].as_i64().unwrap();
+    let path = format!("/api/v1/requests/{rid}");
+
+    // Who sees it.
+    assert_eq!(app.api(Method::GET, &path, &other_t, None).await.0, 404, "another requester");
+    let mine = ok(&app, Method::GET, "/api/v1/requests?mine=true", &rita_t, None, 200).await;
+    assert_eq!(mine["items"][0]["id"], rid);
+    let waiting = ok(&app, Method::GET, "/api/v1/requests/awaiting-approval", &boss_t, None, 200).await;
+    assert_eq!(waiting["items"][0]["id"], rid, "{waiting}");
+    let seen = ok(&app, Method::GET, &path, &boss_t, None, 200).await;
+    assert_eq!(seen["awaiting_my_decision"], 1);
+
+    // The manager approves (only they may); the first stage opens.
+    let decide = format!("{path}/decision");
+    let (status, _) = app.api(Method::POST, &decide, &rita_t, Some(json!({ "decision": "approve" }))).await;
+    assert_eq!(status, 403, "nobody approves their own request");
+    let (status, out) = app.api(Method::POST, &decide, &boss_t, Some(json!({ "decision": "maybe" }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("decision")));
+    let after = ok(&app, Method::POST, &decide, &boss_t, Some(json!({ "decision": "approve" })), 200).await;
+    assert_eq!(after["state"], "in_progress");
+    let states: Vec<&str> = after["tasks"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["open", "waiting"]);
+    let (first, second) = (after["tasks"][0]["id"].as_i64().unwrap(), after["tasks"][1]["id"].as_i64().unwrap());
+
+    // Teams do their tasks in order; the last one fulfils the request.
+    let done = |task: i64| format!("{path}/tasks/{task}/done");
+    let (status, _) = app.api(Method::POST, &done(first), &desk_t, Some(json!({}))).await;
+    assert_eq!(status, 403, "another team's task");
+    let after = ok(&app, Method::POST, &done(first), &hw_t, Some(json!({ "note": "PO 4411" })), 200).await;
+    assert_eq!(after["tasks"][1]["state"], "open");
+    let (status, _) = app.api(Method::POST, &done(first), &hw_t, Some(json!({}))).await;
+    assert_eq!(status, 409, "done twice");
+    let after = ok(&app, Method::POST, &done(second), &desk_t, Some(json!({})), 200).await;
+    assert_eq!(after["state"], "resolved");
+    ok(&app, Method::POST, &format!("{path}/comments"), &rita_t, Some(json!({ "body": "Thanks!" })), 201).await;
+    let closed = ok(&app, Method::POST, &format!("{path}/transition"), &rita_t, Some(json!({ "to": "closed" })), 200)
+        .await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["comments"][0]["body"], "Thanks!");
+
+    // A rejection needs a reason and ends the request; its tasks never open.
+    let second_order = json!({ "form_version": 1, "answers": { "model": "Standard 14\"" } });
+    let req = ok(&app, Method::POST, &orders, &rita_t, Some(second_order), 201).await;
+    let decide = format!("/api/v1/requests/{}/decision", req["id"]);
+    let (status, out) = app.api(Method::POST, &decide, &boss_t, Some(json!({ "decision": "reject" }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("comment")));
+    let out =
+        ok(&app, Method::POST, &decide, &boss_t, Some(json!({ "decision": "reject", "comment": "Budget" })), 200).await;
+    assert_eq!(out["state"], "rejected");
+    assert!(out["tasks"].as_array().unwrap().iter().all(|t| t["state"] == "cancelled"), "{out}");
+
+    // A new version: new orders use it, the old request keeps its own.
+    let simpler = json!({ "fields": [{ "key": "model", "label": "Model", "kind": "text", "required": true }] });
+    assert_eq!(ok(&app, Method::POST, &versions, &admin, Some(simpler), 201).await["version"], 2);
+    assert_eq!(ok(&app, Method::GET, &path, &rita_t, None, 200).await["answers"].as_array().unwrap().len(), 7);
+    let (status, out) = app.api(Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good }))).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (409, Some("form_version")), "{out}");
+    let no_plan = ok(&app, Method::POST, &orders, &rita_t, Some(json!({ "form_version": 2, "answers": { "model": "T14" } })), 201)
+        .await;
+    assert_eq!(no_plan["state"], "in_progress", "no approvals and no tasks: the desk fulfils it by hand");
+    let to = format!("/api/v1/requests/{}/transition", no_plan["id"]);
+    let (status, _) = app.api(Method::POST, &to, &rita_t, Some(json!({ "to": "resolved", "resolution_note": "x" }))).await;
+    assert_eq!(status, 409, "the requester does not resolve");
+    let out = ok(&app, Method::POST, &to, &desk_t, Some(json!({ "to": "resolved", "resolution_note": "Handed over" })), 200)
+        .await;
+    assert_eq!(out["state"], "resolved");
+
+    // An item for another organisation is not Rita's to see.
+    let branch = json!({ "name": "Branch printer", "category": "Hardware", "delivery_hours": 24,
+        "audience": ["Branch office"] });
+    let b = ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(branch), 201).await;
+    let fields = json!({ "fields": [{ "key": "room", "label": "Room", "kind": "text" }] });
+    ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/versions", b["id"]), &admin, Some(fields), 201).await;
+    assert_eq!(app.api(Method::GET, &format!("/api/v1/catalogue/{}", b["id"]), &rita_t, None).await.0, 404);
+    let list = ok(&app, Method::GET, "/api/v1/catalogue", &rita_t, None, 200).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
