@@ -309,3 +309,76 @@ document.addEventListener("change", async (event) => {
   const target = document.getElementById(input.dataset.fills);
   if (target) target.value = await input.files[0].text();
 });
+
+// The portal's search answers as one types: the server renders the answers box anew.
+(() => {
+  const input = document.getElementById("portal-q");
+  const box = document.getElementById("portal-answers");
+  if (!input || !box) return;
+  let timer = null;
+  let asked = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const response = await fetch("/portal/answers?q=" + encodeURIComponent(input.value), { credentials: "same-origin" });
+      if (response.ok && mine === asked) box.innerHTML = await response.text();
+    }, 150);
+  });
+})();
+
+// An order form: a field with a condition shows only while the field it depends on holds one
+// of its values (hidden fields are disabled, so they send nothing); a file travels in its
+// hidden field as JSON with its content in base64.
+function orderValues(form, key) {
+  const inputs = form.querySelectorAll("[name='a." + key + "']");
+  const values = [];
+  for (const i of inputs) {
+    if (i.disabled) continue;
+    if ((i.type === "checkbox" || i.type === "radio") && !i.checked) continue;
+    if (i.value !== "") values.push(i.value);
+  }
+  return values;
+}
+function applyConditions() {
+  const form = document.getElementById("order-form");
+  if (!form) return;
+  // Conditions may chain: settle them in a few passes.
+  for (let pass = 0; pass < 5; pass++) {
+    for (const box of form.querySelectorAll("[data-show-field]")) {
+      const wanted = JSON.parse(box.dataset.showValues);
+      const have = orderValues(form, box.dataset.showField);
+      const show = have.some((v) => wanted.includes(v) || wanted.some((w) => Number(w) === Number(v) && v.trim() !== ""));
+      box.hidden = !show;
+      for (const el of box.querySelectorAll("input, select, textarea")) el.disabled = !show;
+    }
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.closest && event.target.closest("#order-form")) applyConditions();
+});
+document.addEventListener("input", (event) => {
+  if (event.target.closest && event.target.closest("#order-form")) applyConditions();
+});
+document.addEventListener("DOMContentLoaded", applyConditions);
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!input.dataset || !input.dataset.into || !input.files) return;
+  const target = document.getElementById(input.dataset.into);
+  if (!target) return;
+  const file = input.files[0];
+  if (!file) {
+    target.value = "";
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => {
+    const data = String(reader.result);
+    target.value = JSON.stringify({
+      filename: file.name,
+      content_type: file.type,
+      content_base64: data.slice(data.indexOf(",") + 1),
+    });
+  };
+  reader.readAsDataURL(file);
+});

@@ -278,7 +278,78 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The ids of the user's own open incidents (the newest 200).
+    pub async fn open_tickets_of(&self, user: UserId) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE requester_id = $1 AND kind = 'incident' \
+             AND state IN ('new', 'assigned', 'in_progress', 'on_hold') ORDER BY id DESC LIMIT 200",
+        )
+        .bind(user.get())
+        .fetch_all(&mut *self.reader().await?)
+        .await?)
+    }
+
+    /// The services named on the user's tickets of the last 500.
+    pub async fn services_of(&self, user: UserId) -> Result<Vec<String>> {
+        let rows: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT service FROM tickets WHERE requester_id = $1 ORDER BY id DESC LIMIT 500",
+        )
+        .bind(user.get())
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        let mut out: Vec<String> = rows.into_iter().flatten().collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Deflections recorded in `[from, to)`, by kind (`article`, `known_error`).
+    pub async fn deflections_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM portal_deflections WHERE at >= $1 AND at < $2 GROUP BY kind ORDER BY kind",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(&mut *self.reader().await?)
+        .await?)
+    }
+}
+
 impl Tx {
+    /// Records that an answer solved `user`'s need; `false` when they already said so for it
+    /// within the last hour (a double click counts once).
+    pub async fn insert_deflection(
+        &mut self,
+        at: Timestamp,
+        user: UserId,
+        kind: &str,
+        target: i64,
+        query: &str,
+    ) -> Result<bool> {
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM portal_deflections WHERE user_id = $1 AND kind = $2 AND target_id = $3 AND at > $4",
+        )
+        .bind(user.get())
+        .bind(kind)
+        .bind(target)
+        .bind(to_ms(at) - 3_600_000)
+        .fetch_one(self.conn().await?)
+        .await?;
+        if recent > 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO portal_deflections (user_id, kind, target_id, query, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.get())
+            .bind(kind)
+            .bind(target)
+            .bind(query)
+            .bind(to_ms(at))
+            .execute(self.conn().await?)
+            .await?;
+        Ok(true)
+    }
+
     pub async fn insert_catalogue_item(&mut self, now: Timestamp, item: &ItemInput) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO catalogue_items (name, name_zh, category, description, audience, delivery_hours, team_id, \

@@ -305,16 +305,23 @@ impl crate::Incidents<'_> {
         Ok(self.store.attachments(id, view.access.sees_internal()).await?)
     }
 
-    /// An attachment's bytes, if the actor may see its incident (and its internal flag).
+    /// An attachment's bytes, if the actor may see its incident or request (and its internal flag).
     pub async fn attachment(self, actor: &Actor, attachment_id: i64) -> Result<(Attachment, Vec<u8>)> {
         let (meta, data) =
             self.store.attachment(attachment_id).await?.ok_or(AppError::NotFound("attachment"))?;
-        let view: IncidentView = self
-            .incidents()
-            .get(actor, meta.ticket_id)
-            .await
-            .map_err(|_| AppError::NotFound("attachment"))?;
-        if meta.internal && !view.access.sees_internal() {
+        // A service request's files (its form's attachment fields) are read as the request is.
+        let kind = self.store.ticket(meta.ticket_id).await?.map(|t| t.kind);
+        let access = if kind == Some(steward_core::tickets::TicketKind::Request) {
+            self.requests().get(actor, meta.ticket_id).await.map_err(|_| AppError::NotFound("attachment"))?.access
+        } else {
+            let view: IncidentView = self
+                .incidents()
+                .get(actor, meta.ticket_id)
+                .await
+                .map_err(|_| AppError::NotFound("attachment"))?;
+            view.access
+        };
+        if meta.internal && !access.sees_internal() {
             return Err(AppError::NotFound("attachment"));
         }
         Ok((meta, data))

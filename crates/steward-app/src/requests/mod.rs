@@ -8,10 +8,12 @@ mod catalogue;
 mod design;
 mod fulfilment;
 mod orders;
+mod portal;
 
 pub use catalogue::{CatalogueItem, ItemSpec};
 pub use design::{ApproverInput, ConditionInput, Design, FieldInput, PlanInput, TaskInput};
 pub use orders::{NewOrder, RequestView, ShownAnswer};
+pub use portal::{Announcement, Answered, PortalAnswers};
 
 /// The entity name requests carry in the event log.
 pub const ENTITY: &str = "request";

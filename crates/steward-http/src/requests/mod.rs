@@ -4,10 +4,14 @@
 
 mod api;
 mod json;
+mod web;
 
 use axum::http::Method;
 
+use steward_core::identity::Permission;
+
 use crate::api::{Items, Op};
+use crate::web::{NavLink, nav};
 use crate::{Access, Route, route};
 
 pub fn routes() -> Vec<Route> {
@@ -68,5 +72,33 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::CommentBody>()
                 .created::<json::RequestDetailJson>(),
         ),
+        route(M::GET, "/portal", A, web::portal::home),
+        route(M::GET, "/portal/answers", A, web::portal::answers),
+        route(M::GET, "/portal/catalogue", A, web::portal::catalogue),
+        route(M::GET, "/portal/catalogue/{id}", A, web::order::form),
+        route(M::POST, "/portal/catalogue/{id}", A, web::order::submit),
+        route(M::GET, "/portal/articles/{id}", A, web::portal::article),
+        route(M::POST, "/portal/deflections", A, web::portal::deflected),
+        route(M::GET, "/portal/requests", A, web::portal::mine),
+        route(M::GET, "/portal/approvals", A, web::portal::approvals),
+        route(M::GET, "/requests", A, web::desk::list),
+        route(M::GET, "/requests/{id}", A, web::page::detail),
+        route(M::POST, "/requests/{id}/decision", A, web::page::decide),
+        route(M::POST, "/requests/{id}/tasks/{task_id}/done", A, web::page::task_done),
+        route(M::POST, "/requests/{id}/transition", A, web::page::transition),
+        route(M::POST, "/requests/{id}/comments", A, web::page::comment),
+        route(M::GET, "/admin/catalogue", A, web::designer::list),
+        route(M::POST, "/admin/catalogue", A, web::designer::create),
+        route(M::GET, "/admin/catalogue/{id}", A, web::designer::item),
+        route(M::POST, "/admin/catalogue/{id}", A, web::designer::update),
+        route(M::POST, "/admin/catalogue/{id}/design", A, web::designer::publish),
     ]
 }
+
+/// The portal for everyone (requesters' entrance), the desk's request list for staff, and the
+/// designer for admins.
+pub const NAV: &[NavLink] = &[
+    nav(None, "/portal", "nav-portal", "nav.portal"),
+    nav(Some(Permission::WorkTickets), "/requests", "nav-requests", "nav.requests"),
+    nav(Some(Permission::ManageCatalogue), "/admin/catalogue", "nav-catalogue", "catalogue.title"),
+];

@@ -62,6 +62,7 @@ const HOME: &[NavLink] = &[nav(None, "/", "nav-home", "nav.home")];
 pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
     [
         HOME,
+        crate::requests::NAV,
         crate::incidents::NAV,
         crate::alerts::NAV,
         crate::problems::NAV,

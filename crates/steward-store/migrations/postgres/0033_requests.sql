@@ -81,3 +81,15 @@ CREATE TABLE request_tasks (
 );
 CREATE INDEX request_tasks_request ON request_tasks (request_id);
 CREATE INDEX request_tasks_open ON request_tasks (state, team_id);
+
+-- A portal answer that solved someone's need before a ticket was raised (a deflection): the
+-- article or known error, and what they had typed.
+CREATE TABLE portal_deflections (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL REFERENCES users (id),
+    kind       TEXT   NOT NULL,
+    target_id  BIGINT NOT NULL,
+    query      TEXT   NOT NULL,
+    at         BIGINT NOT NULL
+);
+CREATE INDEX portal_deflections_at ON portal_deflections (at);
