@@ -276,6 +276,31 @@ impl crate::Directory<'_> {
         Ok(after)
     }
 
+    /// Sets (or clears) whose approval a user's service requests need: an admin, or the
+    /// system (`None`: the demo, the CLI).
+    pub async fn set_manager(self, actor: Option<&Actor>, id: UserId, manager: Option<UserId>) -> Result<User> {
+        if let Some(a) = actor {
+            a.require(Permission::ManageDirectory)?;
+        }
+        let at = self.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.user(id).await?.ok_or(AppError::NotFound("user"))?;
+        if let Some(m) = manager {
+            check_manager(&mut tx, id, m).await?;
+        }
+        let patch = UserPatch { manager_id: Some(manager), ..UserPatch::default() };
+        let after = tx.update_user(at, id, None, &patch).await?;
+        if after != before {
+            let event = UserEvent::Updated {
+                before: Box::new(user_snapshot(&before)),
+                after: Box::new(user_snapshot(&after)),
+            };
+            record(&mut tx, at, actor, DomainEvent::User { id: Some(id), event }).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// Sets a password from the command line run on the server (no actor).
     pub async fn reset_password(self, username: &str, password: &str) -> Result<User> {
         let user = self.directory().user_by_username(username).await?;

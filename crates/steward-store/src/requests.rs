@@ -396,7 +396,7 @@ impl Tx {
         item_id: i64,
         form: &str,
         plan: &str,
-        by: UserId,
+        by: Option<UserId>,
     ) -> Result<i64> {
         // Taking the item's row first serialises two publishers of one item.
         let version: i64 = sqlx::query_scalar(
@@ -416,7 +416,7 @@ impl Tx {
         .bind(form)
         .bind(plan)
         .bind(to_ms(now))
-        .bind(by.get())
+        .bind(by.map(UserId::get))
         .execute(self.conn().await?)
         .await?;
         Ok(version)

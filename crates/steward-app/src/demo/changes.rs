@@ -13,7 +13,7 @@ use crate::changes::{ChangePatch, NewChange, NewFreeze};
 use crate::{App, AppError, Result};
 
 impl App {
-    pub(super) async fn seed_demo_changes(&self, people: &[User]) -> Result<()> {
+    pub(super) async fn seed_demo_changes(&self, people: &[User]) -> Result<i64> {
         let root = people[7].clone(); // grace.kim, change manager
         let manager = direct(root);
         let (lead, agent) = (direct(people[0].clone()), direct(people[1].clone()));
@@ -145,6 +145,6 @@ impl App {
         };
         changes.update(&lead, hotfix.id, None, review).await?;
         changes.move_to(&lead, hotfix.id, None, "close").await?;
-        Ok(())
+        Ok(cab.id)
     }
 }

@@ -17,6 +17,12 @@ use crate::{App, Result};
 /// (title, body, audience, published)
 const ARTICLES: &[(&str, &str, &str, bool)] = &[
     (
+        "VPN 连不上怎么办 / VPN won't connect",
+        "1. 确认电脑已连上互联网（先打开任意网页）。\n2. 退出并重新打开 VPN 客户端，选择“自动选择节点”。\n3. 仍连不上时，在门户搜索“重置 VPN 密码”。\n\n1. Check the computer is online (open any web page).\n2. Quit and reopen the VPN client; choose *Automatic* as the gateway.\n3. Still failing? Reset your VPN password from the portal.",
+        "requesters",
+        true,
+    ),
+    (
         "重置 VPN 密码",
         "1. 打开自助门户，点击“忘记密码”。\n2. 输入工号并完成短信验证。\n3. 新密码约 5 分钟后在 VPN 客户端生效。",
         "requesters",

@@ -6,6 +6,7 @@ mod changes;
 mod history;
 mod knowledge;
 mod logs;
+mod requests;
 mod runbooks;
 
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
@@ -402,7 +403,8 @@ impl App {
         }
         self.seed_demo_cmdb(&lead, major.id).await?;
         self.seed_demo_knowledge(&people, major.id).await?;
-        self.seed_demo_changes(&people).await?;
+        let cab = self.seed_demo_changes(&people).await?;
+        self.seed_demo_requests(&people, &teams, cab).await?;
         self.seed_demo_runbooks(&people).await?;
         self.seed_demo_logs().await?;
         Ok(true)

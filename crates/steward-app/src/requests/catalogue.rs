@@ -83,6 +83,10 @@ pub(super) fn may_order(actor: &Actor, item: &ItemInput) -> bool {
             || actor.user.organisation.as_ref().is_some_and(|o| item.audience.contains(o)))
 }
 
+fn may_design(actor: Option<&Actor>) -> Result<()> {
+    actor.map_or(Ok(()), |a| a.require(Permission::ManageCatalogue))
+}
+
 fn saved(item: &ItemInput) -> CatalogueEvent {
     CatalogueEvent::Saved {
         name: item.name.clone(),
@@ -130,20 +134,21 @@ impl crate::Catalogue<'_> {
         Ok(Some(Design::from_json(&v.form, &v.plan)?))
     }
 
-    pub async fn create(self, actor: &Actor, spec: ItemSpec) -> Result<ItemRecord> {
-        actor.require(Permission::ManageCatalogue)?;
+    /// Adds an item: an admin, or the system (`None`: the demo).
+    pub async fn create(self, actor: Option<&Actor>, spec: ItemSpec) -> Result<ItemRecord> {
+        may_design(actor)?;
         let input = spec.parse()?;
         self.catalogue().check_team(input.team_id).await?;
         let at = self.now();
         let mut tx = self.store.begin().await?;
         let id = tx.insert_catalogue_item(at, &input).await?;
-        record(&mut tx, at, Some(actor), DomainEvent::CatalogueItem { id, event: saved(&input) }).await?;
+        record(&mut tx, at, actor, DomainEvent::CatalogueItem { id, event: saved(&input) }).await?;
         tx.commit().await?;
         self.store.catalogue_item(id).await?.ok_or(AppError::NotFound("catalogue item"))
     }
 
-    pub async fn update(self, actor: &Actor, id: i64, spec: ItemSpec) -> Result<ItemRecord> {
-        actor.require(Permission::ManageCatalogue)?;
+    pub async fn update(self, actor: Option<&Actor>, id: i64, spec: ItemSpec) -> Result<ItemRecord> {
+        may_design(actor)?;
         let input = spec.parse()?;
         self.catalogue().check_team(input.team_id).await?;
         let at = self.now();
@@ -151,15 +156,15 @@ impl crate::Catalogue<'_> {
         if !tx.update_catalogue_item(at, id, &input).await? {
             return Err(AppError::NotFound("catalogue item"));
         }
-        record(&mut tx, at, Some(actor), DomainEvent::CatalogueItem { id, event: saved(&input) }).await?;
+        record(&mut tx, at, actor, DomainEvent::CatalogueItem { id, event: saved(&input) }).await?;
         tx.commit().await?;
         self.store.catalogue_item(id).await?.ok_or(AppError::NotFound("catalogue item"))
     }
 
     /// Publishes a new form and plan: requests made from now on use it; those made before keep
     /// theirs. Returns the new version's number.
-    pub async fn publish(self, actor: &Actor, id: i64, design: Design) -> Result<i64> {
-        actor.require(Permission::ManageCatalogue)?;
+    pub async fn publish(self, actor: Option<&Actor>, id: i64, design: Design) -> Result<i64> {
+        may_design(actor)?;
         let form = design.form()?;
         let plan = design.plan()?;
         let groups = self.store.approver_groups().await?;
@@ -191,7 +196,7 @@ impl crate::Catalogue<'_> {
         let (form_json, plan_json) = design.to_json();
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let version = match tx.publish_catalogue_version(at, id, &form_json, &plan_json, actor.user.id).await
+        let version = match tx.publish_catalogue_version(at, id, &form_json, &plan_json, actor.map(|a| a.user.id)).await
         {
             Err(steward_store::StoreError::NotFound) => return Err(AppError::NotFound("catalogue item")),
             other => other?,
@@ -202,7 +207,7 @@ impl crate::Catalogue<'_> {
             approvals: plan.approvals.len() as i64,
             tasks: plan.tasks.len() as i64,
         };
-        record(&mut tx, at, Some(actor), DomainEvent::CatalogueItem { id, event }).await?;
+        record(&mut tx, at, actor, DomainEvent::CatalogueItem { id, event }).await?;
         tx.commit().await?;
         Ok(version)
     }

@@ -217,7 +217,7 @@ pub async fn create_item(
     CurrentActor(actor): CurrentActor,
     ApiJson(b): ApiJson<ItemBody>,
 ) -> ApiResult<(StatusCode, Json<ItemJson>)> {
-    let item = state.app.catalogue().create(&actor, b.into()).await?;
+    let item = state.app.catalogue().create(Some(&actor), b.into()).await?;
     Ok((StatusCode::CREATED, Json(ItemJson::from(&item))))
 }
 
@@ -227,7 +227,7 @@ pub async fn update_item(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ItemBody>,
 ) -> ApiResult<Json<ItemJson>> {
-    let item = state.app.catalogue().update(&actor, id, b.into()).await?;
+    let item = state.app.catalogue().update(Some(&actor), id, b.into()).await?;
     Ok(Json(ItemJson::from(&item)))
 }
 
@@ -237,7 +237,7 @@ pub async fn publish(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DesignBody>,
 ) -> ApiResult<(StatusCode, Json<VersionJson>)> {
-    let version = state.app.catalogue().publish(&actor, id, b.into()).await?;
+    let version = state.app.catalogue().publish(Some(&actor), id, b.into()).await?;
     Ok((StatusCode::CREATED, Json(VersionJson { version })))
 }
 

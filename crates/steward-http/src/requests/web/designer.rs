@@ -141,7 +141,7 @@ pub async fn create(
     uri: Uri,
     WebForm(f): WebForm<BTreeMap<String, String>>,
 ) -> WebResult {
-    match state.app.catalogue().create(&actor, spec_of(&f)).await {
+    match state.app.catalogue().create(Some(&actor), spec_of(&f)).await {
         Ok(item) => Ok(Redirect::to(&format!("/admin/catalogue/{}?notice=saved", item.id)).into_response()),
         Err(e) => {
             let page = Page::new(&state, &actor, &headers, &uri, "catalogue.title");
@@ -240,7 +240,7 @@ pub async fn update(
     uri: Uri,
     WebForm(f): WebForm<BTreeMap<String, String>>,
 ) -> WebResult {
-    match state.app.catalogue().update(&actor, id, spec_of(&f)).await {
+    match state.app.catalogue().update(Some(&actor), id, spec_of(&f)).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/catalogue/{id}?notice=saved")).into_response()),
         Err(e) => {
             let item = state.app.catalogue().item(&actor, id).await?;
@@ -325,7 +325,7 @@ pub async fn publish(
     WebForm(f): WebForm<BTreeMap<String, String>>,
 ) -> WebResult {
     let design = design_of(&f);
-    match state.app.catalogue().publish(&actor, id, design.clone()).await {
+    match state.app.catalogue().publish(Some(&actor), id, design.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/catalogue/{id}?notice=published")).into_response()),
         Err(e) => {
             let item = state.app.catalogue().item(&actor, id).await?;
