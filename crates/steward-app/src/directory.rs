@@ -278,7 +278,12 @@ impl crate::Directory<'_> {
 
     /// Sets (or clears) whose approval a user's service requests need: an admin, or the
     /// system (`None`: the demo, the CLI).
-    pub async fn set_manager(self, actor: Option<&Actor>, id: UserId, manager: Option<UserId>) -> Result<User> {
+    pub async fn set_manager(
+        self,
+        actor: Option<&Actor>,
+        id: UserId,
+        manager: Option<UserId>,
+    ) -> Result<User> {
         if let Some(a) = actor {
             a.require(Permission::ManageDirectory)?;
         }

@@ -144,7 +144,6 @@ macro_rules! shared_visits {
             visit_u64(u64),
             visit_u128(u128),
             visit_f32(f32),
-            visit_f64(f64),
             visit_char(char),
             visit_str(&str),
             visit_borrowed_str(&'de str),
@@ -153,6 +152,17 @@ macro_rules! shared_visits {
             visit_borrowed_bytes(&'de [u8]),
             visit_byte_buf(Vec<u8>),
         );
+
+        // JSON has one number type, and JSON Schema counts `509.0` as an integer: a whole
+        // number written with a fraction is read as the integer it is (a float field still
+        // takes it, since serde's float visitors accept integers).
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                self.0.visit_i64(v as i64)
+            } else {
+                self.0.visit_f64(v)
+            }
+        }
 
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             self.0.visit_none()
@@ -318,6 +328,14 @@ mod tests {
         assert_eq!(strict, serde_json::from_str::<Outer>(text).unwrap());
         assert_eq!(read::<Vec<u8>>("[1,2]").unwrap(), vec![1, 2]);
         assert_eq!(read::<(i64, String)>(r#"[1,"a"]"#).unwrap(), (1, "a".to_owned()));
+        #[derive(Debug, serde::Deserialize)]
+        struct Hours {
+            hours: i64,
+            share: f64,
+        }
+        let h: Hours = read(r#"{"hours": 509.0, "share": 2.0}"#).unwrap();
+        assert_eq!((h.hours, h.share), (509, 2.0), "a whole number with a fraction is still whole");
+        assert!(read::<Hours>(r#"{"hours": 509.5, "share": 1}"#).is_err());
         let value: serde_json::Value = read(r#"{"a":[1,{"b":null}]}"#).unwrap();
         assert_eq!(value["a"][1]["b"], serde_json::Value::Null);
     }

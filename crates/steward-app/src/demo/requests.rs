@@ -16,7 +16,10 @@ use crate::{App, AppError, Result};
 
 fn design(fields: Value, plan: Value) -> Result<Design> {
     let bad = |e: serde_json::Error| AppError::Internal(anyhow::anyhow!("demo catalogue: {e}"));
-    Ok(Design { fields: serde_json::from_value(fields).map_err(bad)?, plan: serde_json::from_value(plan).map_err(bad)? })
+    Ok(Design {
+        fields: serde_json::from_value(fields).map_err(bad)?,
+        plan: serde_json::from_value(plan).map_err(bad)?,
+    })
 }
 
 fn answers(v: Value) -> BTreeMap<String, Value> {
@@ -28,12 +31,20 @@ impl App {
         // sun.li manages liu.yang and zhao.lei; ava.brown manages emma.jones and noah.smith.
         let mut people = people.to_vec();
         for (person, manager) in [(8usize, 12usize), (10, 12), (9, 13), (11, 13)] {
-            people[person] = self.directory().set_manager(None, people[person].id, Some(people[manager].id)).await?;
+            people[person] =
+                self.directory().set_manager(None, people[person].id, Some(people[manager].id)).await?;
         }
         let (desk, network, apps) = (teams[0].get(), teams[1].get(), teams[3].get());
         let items = [
             (
-                ("New laptop", "新笔记本电脑", "Hardware · 硬件", "A laptop for work, imaged and handed over.", 72, teams[0]),
+                (
+                    "New laptop",
+                    "新笔记本电脑",
+                    "Hardware · 硬件",
+                    "A laptop for work, imaged and handed over.",
+                    72,
+                    teams[0],
+                ),
                 design(
                     json!([
                         { "key": "model", "label": "Model", "label_zh": "型号", "kind": "choice", "required": true,
@@ -54,7 +65,14 @@ impl App {
                 )?,
             ),
             (
-                ("VPN access", "VPN 访问权限", "Access · 权限", "Remote access to the company network.", 8, teams[1]),
+                (
+                    "VPN access",
+                    "VPN 访问权限",
+                    "Access · 权限",
+                    "Remote access to the company network.",
+                    8,
+                    teams[1],
+                ),
                 design(
                     json!([
                         { "key": "reason", "label": "What you need it for", "label_zh": "用途", "kind": "text",
@@ -66,7 +84,14 @@ impl App {
                 )?,
             ),
             (
-                ("Reset password", "重置密码", "Access · 权限", "A new password for a system you are locked out of.", 4, teams[0]),
+                (
+                    "Reset password",
+                    "重置密码",
+                    "Access · 权限",
+                    "A new password for a system you are locked out of.",
+                    4,
+                    teams[0],
+                ),
                 design(
                     json!([{ "key": "system", "label": "System", "label_zh": "系统", "kind": "choice", "required": true,
                              "options": ["Windows", "Email", "ERP"] }]),
@@ -74,7 +99,14 @@ impl App {
                 )?,
             ),
             (
-                ("Software install", "软件安装", "Software · 软件", "Licensed software installed on your computer.", 48, teams[3]),
+                (
+                    "Software install",
+                    "软件安装",
+                    "Software · 软件",
+                    "Licensed software installed on your computer.",
+                    48,
+                    teams[3],
+                ),
                 design(
                     json!([
                         { "key": "software", "label": "Software and version", "label_zh": "软件及版本",
@@ -105,13 +137,24 @@ impl App {
             self.catalogue().publish(None, item.id, design).await?;
             ids.push(item.id);
         }
-        let order = |item: i64, a: Value| NewOrder { item_id: item, form_version: 1, answers: answers(a), ..NewOrder::default() };
+        let order = |item: i64, a: Value| NewOrder {
+            item_id: item,
+            form_version: 1,
+            answers: answers(a),
+            ..NewOrder::default()
+        };
         let requests = self.requests();
         // liu.yang's laptop: approved by sun.li, bought; imaging is open.
         let liu = direct(people[8].clone());
         let laptop = requests
-            .submit(&liu, order(ids[0], json!({ "model": "Developer 16\"", "reason": "编译大型项目 / large builds",
-                "accessories": ["Dock", "Headset"], "monitors": 2 })))
+            .submit(
+                &liu,
+                order(
+                    ids[0],
+                    json!({ "model": "Developer 16\"", "reason": "编译大型项目 / large builds",
+                "accessories": ["Dock", "Headset"], "monitors": 2 }),
+                ),
+            )
             .await?;
         requests.decide(&direct(people[12].clone()), laptop.id, Decision::Approve, "").await?;
         let first = self.store.request_tasks(laptop.id).await?;
@@ -119,16 +162,33 @@ impl App {
             requests.complete_task(&direct(people[1].clone()), laptop.id, task.id, "PO-4411").await?;
         }
         // emma.jones waits for ava.brown.
-        requests.submit(&direct(people[9].clone()), order(ids[1], json!({ "reason": "Working from home on Fridays" }))).await?;
+        requests
+            .submit(
+                &direct(people[9].clone()),
+                order(ids[1], json!({ "reason": "Working from home on Fridays" })),
+            )
+            .await?;
         // zhao.lei's password: reset and closed.
         let zhao = direct(people[10].clone());
         let reset = requests.submit(&zhao, order(ids[2], json!({ "system": "ERP" }))).await?;
         if let Some(task) = self.store.request_tasks(reset.id).await?.first() {
-            requests.complete_task(&direct(people[1].clone()), reset.id, task.id, "Temporary password sent by SMS").await?;
+            requests
+                .complete_task(
+                    &direct(people[1].clone()),
+                    reset.id,
+                    task.id,
+                    "Temporary password sent by SMS",
+                )
+                .await?;
         }
         requests.transition(&zhao, reset.id, State::Closed, None).await?;
         // noah.smith's software waits for the CAB.
-        requests.submit(&direct(people[11].clone()), order(ids[3], json!({ "software": "Tableau Desktop 2026.1" }))).await?;
+        requests
+            .submit(
+                &direct(people[11].clone()),
+                order(ids[3], json!({ "software": "Tableau Desktop 2026.1" })),
+            )
+            .await?;
         Ok(())
     }
 }

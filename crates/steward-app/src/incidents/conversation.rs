@@ -312,7 +312,11 @@ impl crate::Incidents<'_> {
         // A service request's files (its form's attachment fields) are read as the request is.
         let kind = self.store.ticket(meta.ticket_id).await?.map(|t| t.kind);
         let access = if kind == Some(steward_core::tickets::TicketKind::Request) {
-            self.requests().get(actor, meta.ticket_id).await.map_err(|_| AppError::NotFound("attachment"))?.access
+            self.requests()
+                .get(actor, meta.ticket_id)
+                .await
+                .map_err(|_| AppError::NotFound("attachment"))?
+                .access
         } else {
             let view: IncidentView = self
                 .incidents()

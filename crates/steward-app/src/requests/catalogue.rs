@@ -47,7 +47,8 @@ impl ItemSpec {
             None | Some("") => None,
             Some(z) => Some(one_line("name_zh", z, 120)?),
         };
-        let description = self.description.trim().to_owned();
+        let description = steward_core::tickets::parse_description("description", self.description.trim())
+            .map_err(AppError::from)?;
         if description.chars().count() > 4000 {
             return Err(AppError::invalid("description", "at most 4,000 characters"));
         }
@@ -196,7 +197,9 @@ impl crate::Catalogue<'_> {
         let (form_json, plan_json) = design.to_json();
         let at = self.now();
         let mut tx = self.store.begin().await?;
-        let version = match tx.publish_catalogue_version(at, id, &form_json, &plan_json, actor.map(|a| a.user.id)).await
+        let version = match tx
+            .publish_catalogue_version(at, id, &form_json, &plan_json, actor.map(|a| a.user.id))
+            .await
         {
             Err(steward_store::StoreError::NotFound) => return Err(AppError::NotFound("catalogue item")),
             other => other?,

@@ -51,7 +51,8 @@ pub struct Announcement {
 /// Catalogue items matching the words typed, best first: each word found in the name (either
 /// language), category or description counts.
 fn matching_items(items: Vec<ItemRecord>, text: &str) -> Vec<ItemRecord> {
-    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).filter(|w| !w.is_empty()).collect();
+    let words: Vec<String> =
+        text.split_whitespace().map(str::to_lowercase).filter(|w| !w.is_empty()).collect();
     let mut scored: Vec<(usize, ItemRecord)> = items
         .into_iter()
         .filter_map(|i| {
@@ -144,7 +145,11 @@ impl crate::Requests<'_> {
         let plans = self.store.change_plans(&ids).await?;
         let horizon = now.checked_add(SignedDuration::from_hours(24 * 14)).unwrap_or(now);
         for t in list {
-            let start = plans.iter().find(|(id, _)| *id == t.id).and_then(|(_, p)| p.plan.window).map(|w| (w.start, w.end));
+            let start = plans
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .and_then(|(_, p)| p.plan.window)
+                .map(|w| (w.start, w.end));
             let Some((start, end)) = start else { continue };
             if end < now || start > horizon {
                 continue;

@@ -118,6 +118,11 @@ pub fn decision() -> Object {
     words(steward_core::changes::Decision::ALL.iter().map(|t| t.as_str()), false)
 }
 
+/// The moves a service request takes by hand.
+pub fn request_move() -> Object {
+    words(["cancelled", "closed", "resolved"], false)
+}
+
 pub fn approval_rule() -> Object {
     words(steward_core::changes::ApprovalRule::ALL.iter().map(|t| t.as_str()), false)
 }

@@ -330,7 +330,9 @@ pub async fn ticket_articles(
         Some(steward_core::tickets::TicketKind::Change) => {
             drop(state.app.changes().ticket(&actor, ticket).await?)
         }
-        Some(steward_core::tickets::TicketKind::Request) => drop(state.app.requests().get(&actor, ticket).await?),
+        Some(steward_core::tickets::TicketKind::Request) => {
+            drop(state.app.requests().get(&actor, ticket).await?)
+        }
         None => return Err(steward_app::AppError::NotFound("ticket").into()),
     }
     let found = state.app.knowledge().of_ticket(&actor, ticket).await?;

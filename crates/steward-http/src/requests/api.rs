@@ -262,9 +262,9 @@ fn order_of(item_id: i64, b: OrderBody) -> ApiResult<NewOrder> {
         match &value {
             Value::Object(file) if file.contains_key("content_base64") => {
                 let text = |k: &str| file.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(text("content_base64"))
-                    .map_err(|_| ApiError::invalid("answers", format!("answers.{key}: content_base64 is not base64")))?;
+                let data = base64::engine::general_purpose::STANDARD.decode(text("content_base64")).map_err(
+                    |_| ApiError::invalid("answers", format!("answers.{key}: content_base64 is not base64")),
+                )?;
                 files.insert(
                     key,
                     AttachmentUpload {
@@ -328,7 +328,11 @@ pub async fn get(
     Ok(Json(RequestDetailJson::from(&view)))
 }
 
-async fn detail(state: &AppState, actor: &steward_app::Actor, id: TicketId) -> ApiResult<Json<RequestDetailJson>> {
+async fn detail(
+    state: &AppState,
+    actor: &steward_app::Actor,
+    id: TicketId,
+) -> ApiResult<Json<RequestDetailJson>> {
     Ok(Json(RequestDetailJson::from(&state.app.requests().get(actor, id).await?)))
 }
 
@@ -336,11 +340,11 @@ async fn detail(state: &AppState, actor: &steward_app::Actor, id: TicketId) -> A
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestDecisionInput)]
 pub struct DecisionBody {
-    /// approve or reject.
+    #[schema(schema_with = crate::api::schema::decision)]
     decision: String,
     /// Required to reject.
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "@text")]
     comment: String,
 }
 
@@ -360,7 +364,7 @@ pub async fn decide(
 #[schema(as = TaskDoneInput)]
 pub struct TaskDoneBody {
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "@text")]
     note: String,
 }
 
@@ -379,9 +383,10 @@ pub async fn task_done(
 #[schema(as = RequestTransition)]
 pub struct TransitionBody {
     /// cancelled, closed, or resolved (a plan without tasks, by the desk).
+    #[schema(schema_with = crate::api::schema::request_move)]
     to: String,
     #[serde(default)]
-    #[schema(max_length = 65536)]
+    #[schema(max_length = 65536, pattern = "@text")]
     resolution_note: Option<String>,
 }
 
@@ -400,7 +405,7 @@ pub async fn transition(
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestCommentInput)]
 pub struct CommentBody {
-    #[schema(min_length = 1, max_length = 65536)]
+    #[schema(min_length = 1, max_length = 65536, pattern = "@text")]
     body: String,
     /// A work note, seen by the desk only.
     #[serde(default)]

@@ -114,7 +114,10 @@ pub fn design_parts(d: &Design) -> (Vec<FieldJson>, Vec<ApproverJson>, Vec<TaskS
             min: f.min,
             max: f.max,
             query: f.query.clone(),
-            show_if: f.show_if.as_ref().map(|c| ConditionJson { field: c.field.clone(), any_of: c.any_of.clone() }),
+            show_if: f
+                .show_if
+                .as_ref()
+                .map(|c| ConditionJson { field: c.field.clone(), any_of: c.any_of.clone() }),
         })
         .collect();
     let approvals = d

@@ -18,8 +18,10 @@ pub fn routes() -> Vec<Route> {
     use Access::Authenticated as A;
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/catalogue", A, api::list_items)
-            .doc(Op::new("The catalogue items the caller may order (every item, for admins)").ok::<Items<json::ItemJson>>()),
+        route(M::GET, "/api/v1/catalogue", A, api::list_items).doc(
+            Op::new("The catalogue items the caller may order (every item, for admins)")
+                .ok::<Items<json::ItemJson>>(),
+        ),
         route(M::POST, "/api/v1/catalogue", A, api::create_item).doc(
             Op::new("Add a catalogue item (admins); publish its form next")
                 .body::<api::ItemBody>()
@@ -50,7 +52,8 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/requests/awaiting-approval", A, api::waiting)
             .doc(Op::new("Requests waiting for the caller's approval").ok::<Items<json::WaitingJson>>()),
         route(M::GET, "/api/v1/requests/{id}", A, api::get).doc(
-            Op::new("One request with its answers, approvals, tasks and conversation").ok::<json::RequestDetailJson>(),
+            Op::new("One request with its answers, approvals, tasks and conversation")
+                .ok::<json::RequestDetailJson>(),
         ),
         route(M::POST, "/api/v1/requests/{id}/decision", A, api::decide).doc(
             Op::new("Approve or reject the level waiting for the caller")

@@ -53,7 +53,8 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     assert_eq!(status, 403, "a requester does not pick their own approver");
     ok(&app, Method::PATCH, &me, &admin, Some(json!({ "manager_id": boss.id })), 200).await;
     let boss_path = format!("/api/v1/users/{}", boss.id);
-    let (status, out) = app.api(Method::PATCH, &boss_path, &admin, Some(json!({ "manager_id": rita.id }))).await;
+    let (status, out) =
+        app.api(Method::PATCH, &boss_path, &admin, Some(json!({ "manager_id": rita.id }))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("manager_id")), "a circle: {out}");
 
     // The item and its form, version 1.
@@ -82,11 +83,19 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     assert_eq!(status, 422, "{out}");
     assert!(out["error"]["message"].as_str().unwrap().contains("never show"), "{out}");
     let ghost = json!({ "tasks": [{ "name": "x", "team_id": 9999 }] });
-    let (status, out) =
-        app.api(Method::POST, &versions, &admin, Some(json!({ "fields": laptop_form(), "plan": ghost }))).await;
-    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("plan")), "{out}");
-    let v = ok(&app, Method::POST, &versions, &admin, Some(json!({ "fields": laptop_form(), "plan": plan })), 201)
+    let (status, out) = app
+        .api(Method::POST, &versions, &admin, Some(json!({ "fields": laptop_form(), "plan": ghost })))
         .await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("plan")), "{out}");
+    let v = ok(
+        &app,
+        Method::POST,
+        &versions,
+        &admin,
+        Some(json!({ "fields": laptop_form(), "plan": plan })),
+        201,
+    )
+    .await;
     assert_eq!(v["version"], 1);
 
     // Rita sees it; the form is what was designed.
@@ -103,20 +112,43 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
         "quote": { "filename": "quote.txt", "content_type": "text/plain", "content_base64": "UE8gNDQxMQ==" } });
     let bad = [
         (json!({ "form_version": 2, "answers": good }), 409, "form_version"),
-        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "reason": "x" } }), 422, "answers"),
+        (
+            json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "reason": "x" } }),
+            422,
+            "answers",
+        ),
         (json!({ "form_version": 1, "answers": { "model": "Developer 16\"" } }), 422, "answers"),
-        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "colour": "red" } }), 422, "answers"),
-        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "accessories": ["Dock"], "monitors": 9 } }), 422, "answers"),
-        (json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "backup": "nobody.here" } }), 422, "answers"),
+        (
+            json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "colour": "red" } }),
+            422,
+            "answers",
+        ),
+        (
+            json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "accessories": ["Dock"], "monitors": 9 } }),
+            422,
+            "answers",
+        ),
+        (
+            json!({ "form_version": 1, "answers": { "model": "Standard 14\"", "backup": "nobody.here" } }),
+            422,
+            "answers",
+        ),
     ];
     for (body, want, field) in bad {
         let (status, out) = app.api(Method::POST, &orders, &rita_t, Some(body.clone())).await;
         assert_eq!((status, out["error"]["field"].as_str()), (want, Some(field)), "{body}: {out}");
     }
-    let (status, out) = app.api(Method::POST, &orders, &other_t, Some(json!({ "form_version": 1, "answers": good }))).await;
-    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("manager_id")), "no manager on record: {out}");
+    let (status, out) =
+        app.api(Method::POST, &orders, &other_t, Some(json!({ "form_version": 1, "answers": good }))).await;
+    assert_eq!(
+        (status, out["error"]["field"].as_str()),
+        (422, Some("manager_id")),
+        "no manager on record: {out}"
+    );
 
-    let req = ok(&app, Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good })), 201).await;
+    let req =
+        ok(&app, Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good })), 201)
+            .await;
     assert!(req["number"].as_str().unwrap().starts_with("REQ"), "{req}");
     assert_eq!((req["state"].as_str(), req["form_version"].as_i64()), (Some("authorization"), Some(1)));
     let answers: Vec<(&str, &str)> = req["answers"]
@@ -125,7 +157,10 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
         .iter()
         .map(|a| (a["key"].as_str().unwrap(), a["value"].as_str().unwrap()))
         .collect();
-    assert!(answers.contains(&("accessories", "Dock")) && answers.contains(&("quote", "quote.txt")), "{answers:?}");
+    assert!(
+        answers.contains(&("accessories", "Dock")) && answers.contains(&("quote", "quote.txt")),
+        "{answers:?}"
+    );
     assert!(answers.iter().any(|(k, v)| *k == "backup" && v.contains("dirk")), "{answers:?}");
     let rid = req["id"].as_i64().unwrap();
     let path = format!("/api/v1/requests/{rid}");
@@ -147,9 +182,11 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("decision")));
     let after = ok(&app, Method::POST, &decide, &boss_t, Some(json!({ "decision": "approve" })), 200).await;
     assert_eq!(after["state"], "in_progress");
-    let states: Vec<&str> = after["tasks"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> =
+        after["tasks"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["open", "waiting"]);
-    let (first, second) = (after["tasks"][0]["id"].as_i64().unwrap(), after["tasks"][1]["id"].as_i64().unwrap());
+    let (first, second) =
+        (after["tasks"][0]["id"].as_i64().unwrap(), after["tasks"][1]["id"].as_i64().unwrap());
 
     // Teams do their tasks in order; the last one fulfils the request.
     let done = |task: i64| format!("{path}/tasks/{task}/done");
@@ -161,9 +198,11 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     assert_eq!(status, 409, "done twice");
     let after = ok(&app, Method::POST, &done(second), &desk_t, Some(json!({})), 200).await;
     assert_eq!(after["state"], "resolved");
-    ok(&app, Method::POST, &format!("{path}/comments"), &rita_t, Some(json!({ "body": "Thanks!" })), 201).await;
-    let closed = ok(&app, Method::POST, &format!("{path}/transition"), &rita_t, Some(json!({ "to": "closed" })), 200)
+    ok(&app, Method::POST, &format!("{path}/comments"), &rita_t, Some(json!({ "body": "Thanks!" })), 201)
         .await;
+    let closed =
+        ok(&app, Method::POST, &format!("{path}/transition"), &rita_t, Some(json!({ "to": "closed" })), 200)
+            .await;
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["comments"][0]["body"], "Thanks!");
 
@@ -173,25 +212,52 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     let decide = format!("/api/v1/requests/{}/decision", req["id"]);
     let (status, out) = app.api(Method::POST, &decide, &boss_t, Some(json!({ "decision": "reject" }))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("comment")));
-    let out =
-        ok(&app, Method::POST, &decide, &boss_t, Some(json!({ "decision": "reject", "comment": "Budget" })), 200).await;
+    let out = ok(
+        &app,
+        Method::POST,
+        &decide,
+        &boss_t,
+        Some(json!({ "decision": "reject", "comment": "Budget" })),
+        200,
+    )
+    .await;
     assert_eq!(out["state"], "rejected");
     assert!(out["tasks"].as_array().unwrap().iter().all(|t| t["state"] == "cancelled"), "{out}");
 
     // A new version: new orders use it, the old request keeps its own.
-    let simpler = json!({ "fields": [{ "key": "model", "label": "Model", "kind": "text", "required": true }] });
+    let simpler =
+        json!({ "fields": [{ "key": "model", "label": "Model", "kind": "text", "required": true }] });
     assert_eq!(ok(&app, Method::POST, &versions, &admin, Some(simpler), 201).await["version"], 2);
-    assert_eq!(ok(&app, Method::GET, &path, &rita_t, None, 200).await["answers"].as_array().unwrap().len(), 7);
-    let (status, out) = app.api(Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good }))).await;
+    assert_eq!(
+        ok(&app, Method::GET, &path, &rita_t, None, 200).await["answers"].as_array().unwrap().len(),
+        7
+    );
+    let (status, out) =
+        app.api(Method::POST, &orders, &rita_t, Some(json!({ "form_version": 1, "answers": good }))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (409, Some("form_version")), "{out}");
-    let no_plan = ok(&app, Method::POST, &orders, &rita_t, Some(json!({ "form_version": 2, "answers": { "model": "T14" } })), 201)
-        .await;
+    let no_plan = ok(
+        &app,
+        Method::POST,
+        &orders,
+        &rita_t,
+        Some(json!({ "form_version": 2, "answers": { "model": "T14" } })),
+        201,
+    )
+    .await;
     assert_eq!(no_plan["state"], "in_progress", "no approvals and no tasks: the desk fulfils it by hand");
     let to = format!("/api/v1/requests/{}/transition", no_plan["id"]);
-    let (status, _) = app.api(Method::POST, &to, &rita_t, Some(json!({ "to": "resolved", "resolution_note": "x" }))).await;
+    let (status, _) =
+        app.api(Method::POST, &to, &rita_t, Some(json!({ "to": "resolved", "resolution_note": "x" }))).await;
     assert_eq!(status, 409, "the requester does not resolve");
-    let out = ok(&app, Method::POST, &to, &desk_t, Some(json!({ "to": "resolved", "resolution_note": "Handed over" })), 200)
-        .await;
+    let out = ok(
+        &app,
+        Method::POST,
+        &to,
+        &desk_t,
+        Some(json!({ "to": "resolved", "resolution_note": "Handed over" })),
+        200,
+    )
+    .await;
     assert_eq!(out["state"], "resolved");
 
     // An item for another organisation is not Rita's to see.
@@ -199,7 +265,8 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
         "audience": ["Branch office"] });
     let b = ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(branch), 201).await;
     let fields = json!({ "fields": [{ "key": "room", "label": "Room", "kind": "text" }] });
-    ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/versions", b["id"]), &admin, Some(fields), 201).await;
+    ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/versions", b["id"]), &admin, Some(fields), 201)
+        .await;
     assert_eq!(app.api(Method::GET, &format!("/api/v1/catalogue/{}", b["id"]), &rita_t, None).await.0, 404);
     let list = ok(&app, Method::GET, "/api/v1/catalogue", &rita_t, None, 200).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);

@@ -10,7 +10,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect};
 use steward_app::AppError;
-use steward_app::requests::{ApproverInput, ConditionInput, Design, FieldInput, ItemSpec, PlanInput, TaskInput};
+use steward_app::requests::{
+    ApproverInput, ConditionInput, Design, FieldInput, ItemSpec, PlanInput, TaskInput,
+};
 use steward_core::ids::TeamId;
 use steward_store::ItemRecord;
 
@@ -109,14 +111,34 @@ async fn teams(state: &AppState) -> Result<Vec<(i64, String)>, AppError> {
     Ok(teams)
 }
 
-async fn list_page(state: &AppState, mut page: Page<'_>, actor: &steward_app::Actor, spec: SpecView, err: Option<AppError>) -> WebResult {
+async fn list_page(
+    state: &AppState,
+    mut page: Page<'_>,
+    actor: &steward_app::Actor,
+    spec: SpecView,
+    err: Option<AppError>,
+) -> WebResult {
     let failed = rerender(&mut page, err)?;
     let items = state.app.catalogue().list(actor).await?;
     let now = state.app.now();
     let month_ago = now.checked_sub(jiff::SignedDuration::from_hours(24 * 30)).unwrap_or(now);
-    let deflected =
-        state.app.store().deflections_between(month_ago, now).await.map_err(AppError::from)?.iter().map(|r| r.1).sum();
-    let html = render(&ListPage { page, items, deflected, action: "/admin/catalogue", spec, teams: teams(state).await? });
+    let deflected = state
+        .app
+        .store()
+        .deflections_between(month_ago, now)
+        .await
+        .map_err(AppError::from)?
+        .iter()
+        .map(|r| r.1)
+        .sum();
+    let html = render(&ListPage {
+        page,
+        items,
+        deflected,
+        action: "/admin/catalogue",
+        spec,
+        teams: teams(state).await?,
+    });
     answer(html, failed)
 }
 
@@ -194,11 +216,22 @@ async fn item_page(
         })
         .collect();
     approvals.resize(LEVELS.max(approvals.len()), String::new());
-    let mut task_rows: Vec<TaskRow> =
-        design.plan.tasks.iter().map(|t| TaskRow { name: t.name.clone(), team_id: t.team_id, stage: t.stage }).collect();
+    let mut task_rows: Vec<TaskRow> = design
+        .plan
+        .tasks
+        .iter()
+        .map(|t| TaskRow { name: t.name.clone(), team_id: t.team_id, stage: t.stage })
+        .collect();
     task_rows.extend((0..SPARE_TASKS).map(|_| TaskRow { name: String::new(), team_id: 0, stage: 1 }));
-    let groups =
-        state.app.store().approver_groups().await.map_err(AppError::from)?.into_iter().map(|g| (format!("group:{}", g.id), g.name)).collect();
+    let groups = state
+        .app
+        .store()
+        .approver_groups()
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|g| (format!("group:{}", g.id), g.name))
+        .collect();
     let html = render(&ItemPage {
         page,
         id: item.id,
@@ -251,7 +284,8 @@ pub async fn update(
 }
 
 fn lines(v: Option<&String>) -> Vec<String> {
-    v.map(|s| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+    v.map(|s| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// The design as the rows were typed: rows without a key are dropped.

@@ -30,7 +30,9 @@ pub async fn list(
 ) -> WebResult {
     let requests = state.app.requests();
     let names = state.app.directory().names().await?;
-    let team = |t: Option<steward_core::ids::TeamId>| t.and_then(|t| names.teams.get(&t).cloned()).unwrap_or_default();
+    let team = |t: Option<steward_core::ids::TeamId>| {
+        t.and_then(|t| names.teams.get(&t).cloned()).unwrap_or_default()
+    };
     let mut q = TicketQuery::new(TicketKind::Request);
     q.descending = true;
     q.limit = 200;

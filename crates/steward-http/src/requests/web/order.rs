@@ -10,9 +10,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect};
 use serde_json::Value;
+use steward_app::AppError;
 use steward_app::incidents::AttachmentUpload;
 use steward_app::requests::{CatalogueItem, NewOrder};
-use steward_app::AppError;
 use steward_core::requests::{Approver, ci_query_matches};
 use steward_store::CiQuery;
 
@@ -61,7 +61,11 @@ struct OrderPage<'a> {
 async fn ci_choices(state: &AppState, query: &str) -> Result<Vec<(i64, String)>, AppError> {
     let class = query.split_whitespace().find_map(|t| t.strip_prefix("class:")).map(str::to_owned);
     let found = state.app.store().list_cis(&CiQuery { class, q: None, after: None, limit: 300 }).await?;
-    Ok(found.into_iter().filter(|c| ci_query_matches(query, &c.class, &c.attrs)).map(|c| (c.id.get(), c.name)).collect())
+    Ok(found
+        .into_iter()
+        .filter(|c| ci_query_matches(query, &c.class, &c.attrs))
+        .map(|c| (c.id.get(), c.name))
+        .collect())
 }
 
 async fn draw(
@@ -76,7 +80,11 @@ async fn draw(
     let mut fields = Vec::new();
     for f in &design.fields {
         let name = format!("a.{}", f.key);
-        let cis = if f.kind == "ci" { ci_choices(state, f.query.as_deref().unwrap_or_default()).await? } else { Vec::new() };
+        let cis = if f.kind == "ci" {
+            ci_choices(state, f.query.as_deref().unwrap_or_default()).await?
+        } else {
+            Vec::new()
+        };
         fields.push(FieldView {
             label: if zh { f.label_zh.clone().unwrap_or_else(|| f.label.clone()) } else { f.label.clone() },
             kind: f.kind.clone(),
@@ -86,7 +94,11 @@ async fn draw(
             max: f.max,
             max_length: f.max_length,
             show_if: f.show_if.as_ref().map(|c| (c.field.clone(), Value::from(c.any_of.clone()).to_string())),
-            values: typed.iter().filter(|(k, _)| *k == name && f.kind != "attachment").map(|(_, v)| v.clone()).collect(),
+            values: typed
+                .iter()
+                .filter(|(k, _)| *k == name && f.kind != "attachment")
+                .map(|(_, v)| v.clone())
+                .collect(),
             cis,
             key: f.key.clone(),
         });
@@ -95,7 +107,11 @@ async fn draw(
     let html = render(&OrderPage {
         id: item.record.id,
         version: item.record.version,
-        name: if zh { input.name_zh.clone().unwrap_or_else(|| input.name.clone()) } else { input.name.clone() },
+        name: if zh {
+            input.name_zh.clone().unwrap_or_else(|| input.name.clone())
+        } else {
+            input.name.clone()
+        },
         description: input.description.clone(),
         delivery_hours: input.delivery_hours,
         needs_manager: item.plan.as_ref().is_some_and(|p| p.approvals.contains(&Approver::Manager)),
@@ -124,7 +140,8 @@ pub async fn form(
 /// The answers of a posted form, by field: lists for multi-choices, files for attachments.
 fn order_of(item: &CatalogueItem, typed: &[(String, String)]) -> Result<NewOrder, AppError> {
     let design = item.design.clone().unwrap_or_default();
-    let version = typed.iter().find(|(k, _)| k == "form_version").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let version =
+        typed.iter().find(|(k, _)| k == "form_version").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut order = NewOrder { item_id: item.record.id, form_version: version, ..NewOrder::default() };
     let mut lists: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (name, value) in typed {
@@ -134,16 +151,22 @@ fn order_of(item: &CatalogueItem, typed: &[(String, String)]) -> Result<NewOrder
             Some("multi_choice") => lists.entry(key.to_owned()).or_default().push(Value::from(value.clone())),
             Some("attachment") if value.trim().is_empty() => {}
             Some("attachment") => {
-                let file: serde_json::Map<String, Value> = serde_json::from_str(value)
-                    .map_err(|_| AppError::invalid("answers", format!("answers.{key}: the file did not come through")))?;
+                let file: serde_json::Map<String, Value> = serde_json::from_str(value).map_err(|_| {
+                    AppError::invalid("answers", format!("answers.{key}: the file did not come through"))
+                })?;
                 let text = |k: &str| file.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
                 use base64::Engine;
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(text("content_base64"))
-                    .map_err(|_| AppError::invalid("answers", format!("answers.{key}: the file did not come through")))?;
+                let data = base64::engine::general_purpose::STANDARD.decode(text("content_base64")).map_err(
+                    |_| AppError::invalid("answers", format!("answers.{key}: the file did not come through")),
+                )?;
                 order.files.insert(
                     key.to_owned(),
-                    AttachmentUpload { filename: text("filename"), content_type: text("content_type"), internal: false, data },
+                    AttachmentUpload {
+                        filename: text("filename"),
+                        content_type: text("content_type"),
+                        internal: false,
+                        data,
+                    },
                 );
             }
             _ if value.trim().is_empty() => {}
@@ -183,4 +206,3 @@ pub async fn submit(
         }
     }
 }
-

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use steward_app::requests::RequestView;
 use steward_app::AppError;
+use steward_app::requests::RequestView;
 use steward_core::changes::{Decision, Verdict};
 use steward_core::identity::Permission;
 use steward_core::ids::TicketId;
@@ -88,8 +88,15 @@ pub async fn detail(
     let v = state.app.requests().get(&actor, id).await?;
     let names = state.app.directory().names().await?;
     let groups = state.app.store().approver_groups().await.map_err(AppError::from)?;
-    let my_teams: Vec<_> =
-        state.app.store().teams_of(actor.user.id).await.map_err(AppError::from)?.into_iter().map(|t| t.id).collect();
+    let my_teams: Vec<_> = state
+        .app
+        .store()
+        .teams_of(actor.user.id)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     let admin = actor.user.role == steward_core::identity::Role::Admin;
     let mut page = Page::new(&state, &actor, &headers, &uri, "req.title");
     let zh = page.lang_is_zh();
@@ -104,7 +111,9 @@ pub async fn detail(
         .map(|l| {
             let who = match (l.manager_id, l.group_id) {
                 (Some(m), _) => format!("{} ({})", names.user(Some(m)), page.t.get("req.manager")),
-                (_, Some(g)) => groups.iter().find(|x| x.id == g).map_or_else(String::new, |x| x.name.clone()),
+                (_, Some(g)) => {
+                    groups.iter().find(|x| x.id == g).map_or_else(String::new, |x| x.name.clone())
+                }
                 _ => String::new(),
             };
             (l.level, who, verdict_key(l.verdict))
@@ -146,13 +155,35 @@ pub async fn detail(
     let can_reply = !read_only && actor.can(Permission::RaiseTickets);
     if actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit) {
         Ok(render(&DeskPage {
-            page, v, item_name, requester, state_key, levels, decisions, tasks, works, can_reply, can_cancel,
-            can_close, can_resolve,
+            page,
+            v,
+            item_name,
+            requester,
+            state_key,
+            levels,
+            decisions,
+            tasks,
+            works,
+            can_reply,
+            can_cancel,
+            can_close,
+            can_resolve,
         }))
     } else {
         Ok(render(&PortalPage {
-            page, v, item_name, requester, state_key, levels, decisions, tasks, works, can_reply, can_cancel,
-            can_close, can_resolve,
+            page,
+            v,
+            item_name,
+            requester,
+            state_key,
+            levels,
+            decisions,
+            tasks,
+            works,
+            can_reply,
+            can_cancel,
+            can_close,
+            can_resolve,
         }))
     }
 }

@@ -69,10 +69,12 @@ pub async fn home(
     let q = query_text(&p.q);
     let requests = state.app.requests();
     let answers = requests.portal_search(&actor, &q).await?;
-    let mut open: Vec<Ticket> = requests.mine(&actor).await?.into_iter().filter(|t| t.state.is_open()).collect();
+    let mut open: Vec<Ticket> =
+        requests.mine(&actor).await?.into_iter().filter(|t| t.state.is_open()).collect();
     let mut incidents = TicketQuery::new(TicketKind::Incident);
     incidents.requester_id = Some(actor.user.id);
-    incidents.states = vec![TicketState::New, TicketState::Assigned, TicketState::InProgress, TicketState::OnHold];
+    incidents.states =
+        vec![TicketState::New, TicketState::Assigned, TicketState::InProgress, TicketState::OnHold];
     incidents.descending = true;
     incidents.limit = 20;
     open.extend(state.app.incidents().list(&actor, &incidents).await?.items);
@@ -173,7 +175,11 @@ pub async fn deflected(
     let answered = match (f.article, f.known_error) {
         (Some(a), None) => Answered::Article(a),
         (None, Some(k)) => Answered::KnownError(k),
-        _ => return Err(steward_app::AppError::invalid("article", "name the article or the known error").into()),
+        _ => {
+            return Err(
+                steward_app::AppError::invalid("article", "name the article or the known error").into()
+            );
+        }
     };
     state.app.requests().deflected(&actor, answered, &f.q).await?;
     Ok(Redirect::to("/portal?notice=deflected").into_response())
@@ -202,16 +208,32 @@ pub async fn mine(
 ) -> WebResult {
     let mut rows = Vec::new();
     for t in state.app.requests().mine(&actor).await? {
-        let due = state.app.store().request_order(t.id).await.map_err(steward_app::AppError::from)?.map(|o| o.due_at);
+        let due = state
+            .app
+            .store()
+            .request_order(t.id)
+            .await
+            .map_err(steward_app::AppError::from)?
+            .map(|o| o.due_at);
         let due = due.filter(|_| t.state.is_open());
-        rows.push(MineRow { href: format!("/requests/{}", t.id), state_key: state_key(t.state), due, ticket: t });
+        rows.push(MineRow {
+            href: format!("/requests/{}", t.id),
+            state_key: state_key(t.state),
+            due,
+            ticket: t,
+        });
     }
     let mut incidents = TicketQuery::new(TicketKind::Incident);
     incidents.requester_id = Some(actor.user.id);
     incidents.descending = true;
     incidents.limit = 100;
     for t in state.app.incidents().list(&actor, &incidents).await?.items {
-        rows.push(MineRow { href: format!("/incidents/{}", t.id), state_key: state_key(t.state), due: None, ticket: t });
+        rows.push(MineRow {
+            href: format!("/incidents/{}", t.id),
+            state_key: state_key(t.state),
+            due: None,
+            ticket: t,
+        });
     }
     rows.sort_by(|a, b| b.ticket.updated_at.cmp(&a.ticket.updated_at));
     let page = Page::new(&state, &actor, &headers, &uri, "portal.mine");
