@@ -69,8 +69,8 @@ async fn check_manager(tx: &mut steward_store::Tx, id: UserId, manager: UserId) 
         let Some(user) = tx.user(at).await? else {
             return refuse("there is no such user");
         };
-        if at == manager && user.disabled {
-            return refuse("this user is disabled");
+        if at == manager && (user.disabled || !user.role.allows(Permission::RaiseTickets)) {
+            return refuse("this user is disabled, or their role cannot approve requests");
         }
         match user.manager_id {
             Some(up) if up == id => {

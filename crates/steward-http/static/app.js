@@ -322,7 +322,8 @@ document.addEventListener("change", async (event) => {
     timer = setTimeout(async () => {
       const mine = ++asked;
       const response = await fetch("/portal/answers?q=" + encodeURIComponent(input.value), { credentials: "same-origin" });
-      if (response.ok && mine === asked) box.innerHTML = await response.text();
+      // A lapsed session answers with the sign-in page: leave the box as it is.
+      if (response.ok && !response.redirected && mine === asked) box.innerHTML = await response.text();
     }, 150);
   });
 })();
@@ -348,7 +349,8 @@ function applyConditions() {
     for (const box of form.querySelectorAll("[data-show-field]")) {
       const wanted = JSON.parse(box.dataset.showValues);
       const have = orderValues(form, box.dataset.showField);
-      const show = have.some((v) => wanted.includes(v) || wanted.some((w) => Number(w) === Number(v) && v.trim() !== ""));
+      const numeric = box.dataset.showNumeric === "true";
+      const show = have.some((v) => wanted.includes(v) || (numeric && v.trim() !== "" && wanted.some((w) => Number(w) === Number(v))));
       box.hidden = !show;
       for (const el of box.querySelectorAll("input, select, textarea")) el.disabled = !show;
     }

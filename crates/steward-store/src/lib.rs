@@ -131,6 +131,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("change_models_name_key", "change_models.name", "name"),
     ("approver_groups_name_key", "approver_groups.name", "name"),
     ("catalogue_items_name_key", "catalogue_items.name", "name"),
+    ("request_decisions_pkey", "request_decisions.request_id", "decision"),
     ("approval_decisions_pkey", "approval_decisions.change_id", "decision"),
     ("releases_name_version_key", "releases.name, releases.version", "version"),
     ("release_changes_pkey", "release_changes.change_id", "change_id"),

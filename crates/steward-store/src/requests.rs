@@ -138,6 +138,18 @@ fn task_of(r: &AnyRow) -> Result<TaskRecord> {
     })
 }
 
+fn level_of(
+    (level, group_id, manager, verdict, at): (i64, Option<i64>, Option<i64>, String, Option<i64>),
+) -> Result<LevelRecord> {
+    Ok(LevelRecord {
+        level,
+        group_id,
+        manager_id: manager.map(UserId),
+        verdict: verdict_of(&verdict)?,
+        requested_at: from_ms_opt(at)?,
+    })
+}
+
 fn audience_json(a: &[String]) -> String {
     serde_json::Value::from(a.to_vec()).to_string()
 }
@@ -200,17 +212,7 @@ impl Store {
         .bind(ticket.get())
         .fetch_all(&mut *self.reader().await?)
         .await?;
-        rows.into_iter()
-            .map(|(level, group_id, manager, verdict, at)| {
-                Ok(LevelRecord {
-                    level,
-                    group_id,
-                    manager_id: manager.map(UserId),
-                    verdict: verdict_of(&verdict)?,
-                    requested_at: from_ms_opt(at)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(level_of).collect()
     }
 
     pub async fn request_decisions(&self, ticket: TicketId) -> Result<Vec<RequestDecision>> {
@@ -266,9 +268,10 @@ impl Store {
             groups.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
         };
         let sql = format!(
-            "SELECT request_id, level FROM request_approvals WHERE verdict = 'pending' \
-             AND requested_at IS NOT NULL AND (manager_id = $1 OR group_id IN ({groups})) \
-             ORDER BY requested_at, request_id LIMIT 500"
+            "SELECT a.request_id, a.level FROM request_approvals a JOIN tickets t ON t.id = a.request_id \
+             WHERE a.verdict = 'pending' AND a.requested_at IS NOT NULL AND t.state = 'authorization' \
+             AND t.requester_id <> $1 AND (a.manager_id = $1 OR a.group_id IN ({groups})) \
+             ORDER BY a.requested_at, a.request_id LIMIT 500"
         );
         let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(manager.get())
@@ -503,6 +506,19 @@ impl Tx {
         .fetch_all(self.conn().await?)
         .await?;
         rows.into_iter().map(|(u, d)| Ok((UserId(u), Decision::parse(&d).map_err(corrupt)?))).collect()
+    }
+
+    /// The request's approval levels inside this transaction (after its row was locked).
+    pub async fn request_levels_in(&mut self, ticket: TicketId) -> Result<Vec<LevelRecord>> {
+        type Row = (i64, Option<i64>, Option<i64>, String, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT level, group_id, manager_id, verdict, requested_at FROM request_approvals \
+             WHERE request_id = $1 ORDER BY level",
+        )
+        .bind(ticket.get())
+        .fetch_all(self.conn().await?)
+        .await?;
+        rows.into_iter().map(level_of).collect()
     }
 
     /// Inserts a request's tasks (all waiting); their ids in order.

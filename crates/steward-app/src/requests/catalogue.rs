@@ -170,13 +170,18 @@ impl crate::Catalogue<'_> {
         let plan = design.plan()?;
         let groups = self.store.approver_groups().await?;
         for (i, a) in plan.approvals.iter().enumerate() {
-            if let Approver::Group(g) = a
-                && !groups.iter().any(|x| x.id == *g)
-            {
-                return Err(AppError::invalid(
-                    "plan",
-                    format!("plan.approvals[{i}]: there is no approver group {g}"),
-                ));
+            if let Approver::Group(g) = a {
+                match groups.iter().find(|x| x.id == *g) {
+                    None => {
+                        let m = format!("plan.approvals[{i}]: there is no approver group {g}");
+                        return Err(AppError::invalid("plan", m));
+                    }
+                    Some(x) if x.members.is_empty() => {
+                        let m = format!("plan.approvals[{i}]: the group has no members to decide");
+                        return Err(AppError::invalid("plan", m));
+                    }
+                    _ => {}
+                }
             }
         }
         let teams = self.store.list_teams().await?;
@@ -188,11 +193,18 @@ impl crate::Catalogue<'_> {
                 ));
             }
         }
-        // Stored as checked: keys and labels trimmed as the form holds them.
+        // Stored as checked: keys, labels, options and conditions trimmed as the form holds them,
+        // so the order form's browser side compares what the server compares.
         let mut design = design;
         for (f, checked) in design.fields.iter_mut().zip(form.fields()) {
             f.key = checked.key.clone();
             f.label = checked.label.clone();
+            f.label_zh = checked.label_zh.clone();
+            f.options = f.options.iter().map(|o| o.trim().to_owned()).collect();
+            f.show_if = checked
+                .show_if
+                .as_ref()
+                .map(|c| super::design::ConditionInput { field: c.field.clone(), any_of: c.any_of.clone() });
         }
         let (form_json, plan_json) = design.to_json();
         let at = self.now();

@@ -29,7 +29,8 @@ impl crate::Requests<'_> {
         comment: &str,
     ) -> Result<Ticket> {
         actor.require(Permission::RaiseTickets)?;
-        let comment = comment.trim();
+        let comment = parse_description("comment", comment.trim()).map_err(AppError::from)?;
+        let comment = comment.as_str();
         if comment.chars().count() > 2000 {
             return Err(AppError::invalid("comment", "at most 2,000 characters"));
         }
@@ -47,6 +48,15 @@ impl crate::Requests<'_> {
             return Err(AppError::Conflict {
                 field: None,
                 message: "the request is no longer awaiting approval".into(),
+            });
+        }
+        // What was read before the lock may be stale: the level must still be the current one.
+        let levels = tx.request_levels_in(id).await?;
+        let current_now = levels.iter().find(|l| l.verdict == Verdict::Pending && l.requested_at.is_some());
+        if current_now.map(|l| l.level) != Some(level) {
+            return Err(AppError::Conflict {
+                field: None,
+                message: "this approval level was decided meanwhile".into(),
             });
         }
         let d = RequestDecision {
@@ -71,13 +81,14 @@ impl crate::Requests<'_> {
         let decided = tx.request_decisions_in(id, level).await?;
         let approvals = decided.iter().filter(|(_, d)| *d == Decision::Approve).count();
         let rejections = decided.len() - approvals;
-        let current = view.levels.iter().find(|l| l.level == level).ok_or(AppError::NotFound("level"))?;
+        let current = levels.iter().find(|l| l.level == level).ok_or(AppError::NotFound("level"))?;
         let verdict = match current.group_id {
             None => manager_verdict(approvals, rejections),
             Some(g) => {
                 let group = self.store.approver_groups().await?.into_iter().find(|x| x.id == g);
                 let (rule, members) = match &group {
-                    Some(x) => (x.rule, x.members.len()),
+                    // The requester never counts among their own approvers.
+                    Some(x) => (x.rule, x.members.iter().filter(|m| **m != ticket.requester_id).count()),
                     None => (GroupRule { rule: steward_core::changes::ApprovalRule::Any, quorum: 1 }, 1),
                 };
                 rule.verdict(members, approvals, rejections)
@@ -96,7 +107,7 @@ impl crate::Requests<'_> {
             }
             Verdict::Approved => {
                 tx.set_request_level(id, level, Verdict::Approved, current.requested_at).await?;
-                match view.levels.iter().find(|l| l.level > level) {
+                match levels.iter().find(|l| l.level > level) {
                     Some(next_level) => {
                         tx.set_request_level(id, next_level.level, Verdict::Pending, Some(at)).await?;
                     }
@@ -122,7 +133,8 @@ impl crate::Requests<'_> {
         note: &str,
     ) -> Result<Ticket> {
         actor.require(Permission::WorkTickets)?;
-        let note = note.trim();
+        let note = parse_description("note", note.trim()).map_err(AppError::from)?;
+        let note = note.as_str();
         if note.chars().count() > 2000 {
             return Err(AppError::invalid("note", "at most 2,000 characters"));
         }

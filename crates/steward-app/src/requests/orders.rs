@@ -71,7 +71,12 @@ impl crate::Requests<'_> {
     /// Parses each answer by its field's kind: text for text and choices, a number (or its
     /// digits), a date `2026-12-31`, a list (or one option) for multi-choice, a user by id or
     /// username, a CI by id or name (checked against the field's query), a file.
-    async fn parse_answers(self, form: &Form, order: &NewOrder) -> Result<BTreeMap<String, Answer>> {
+    async fn parse_answers(
+        self,
+        actor: &Actor,
+        form: &Form,
+        order: &NewOrder,
+    ) -> Result<BTreeMap<String, Answer>> {
         let mut out = BTreeMap::new();
         for (key, value) in &order.answers {
             let Some(field) = form.fields().iter().find(|f| &f.key == key) else {
@@ -102,7 +107,7 @@ impl crate::Requests<'_> {
                         .map(|v| text(v).ok_or_else(|| bad(key, "expected a list of options")))
                         .collect::<Result<_>>()?,
                 ),
-                (FieldKind::User, v) => Answer::User(self.requests().user_answer(key, v).await?),
+                (FieldKind::User, v) => Answer::User(self.requests().user_answer(actor, key, v).await?),
                 (FieldKind::Ci { query }, v) => Answer::Ci(self.requests().ci_answer(key, v, query).await?),
                 (FieldKind::Attachment, _) => return Err(bad(key, "attach a file")),
                 (kind, _) => return Err(bad(key, format!("expected a {} answer", kind.as_str()))),
@@ -124,8 +129,13 @@ impl crate::Requests<'_> {
         Ok(out)
     }
 
-    async fn user_answer(self, key: &str, v: &Value) -> Result<UserId> {
+    async fn user_answer(self, actor: &Actor, key: &str, v: &Value) -> Result<UserId> {
+        // Ids would let a requester walk the directory one number at a time: they name people
+        // by user name unless they may see the directory.
+        let by_id = actor.can(Permission::ViewDirectory);
         let user = match v {
+            Value::Number(_) if !by_id => None,
+            Value::String(s) if !by_id && s.trim().parse::<i64>().is_ok() => None,
             Value::Number(n) => match n.as_i64() {
                 Some(id) => self.store.user(UserId(id)).await?,
                 None => None,
@@ -160,8 +170,9 @@ impl crate::Requests<'_> {
         };
         match ci {
             Some(ci) if ci_query_matches(query, &ci.class, &ci.attrs) => Ok(ci.id),
-            Some(_) => Err(bad(key, format!("this CI is not one the field offers ({query})"))),
-            None => Err(bad(key, "no such configuration item")),
+            // One answer for "no such CI" and "not offered": the portal does not tell
+            // requesters what the CMDB holds beyond what the field offers.
+            _ => Err(bad(key, format!("choose one of the configuration items the field offers ({query})"))),
         }
     }
 
@@ -187,19 +198,25 @@ impl crate::Requests<'_> {
                 ),
             });
         }
-        let answers = self.requests().parse_answers(form, &order).await?;
+        let answers = self.requests().parse_answers(actor, form, &order).await?;
         let checked = form.check(&answers).map_err(|e| AppError::Invalid {
             field: "answers",
             message: format!("{}: {}", e.field, e.message),
         })?;
         let manager = if plan.approvals.contains(&Approver::Manager) {
-            let Some(m) = actor.user.manager_id else {
-                return Err(AppError::invalid(
-                    "manager_id",
-                    "this item needs your manager's approval, and no manager is on record for you: ask the service desk",
-                ));
+            let manager = match actor.user.manager_id {
+                Some(m) => self.store.user(m).await?,
+                None => None,
             };
-            Some(m)
+            match manager {
+                Some(m) if !m.disabled && m.role.allows(Permission::RaiseTickets) => Some(m.id),
+                _ => {
+                    return Err(AppError::invalid(
+                        "manager_id",
+                        "this item needs your manager's approval, and no manager who can approve is on record for you: ask the service desk",
+                    ));
+                }
+            }
         } else {
             None
         };
@@ -316,10 +333,11 @@ impl crate::Requests<'_> {
         if acc == TicketAccess::None && task_team && actor.can(Permission::WorkTickets) {
             acc = TicketAccess::Work;
         }
-        let my_level = self.requests().my_level(actor, &levels).await?;
+        let decided = self.store.request_decisions(id).await?;
+        let my_level = self.requests().my_level(actor, &ticket, &levels, &decided).await?;
         let approver = my_level.is_some()
             || levels.iter().any(|l| l.manager_id == Some(actor.user.id))
-            || self.store.request_decisions(id).await?.iter().any(|d| d.user_id == actor.user.id);
+            || decided.iter().any(|d| d.user_id == actor.user.id);
         if acc == TicketAccess::None && approver {
             acc = TicketAccess::Participate;
         }
@@ -337,7 +355,7 @@ impl crate::Requests<'_> {
         let design = self.catalogue().design(order.item_id, order.form_version).await?.unwrap_or_default();
         let answers = self.requests().shown_answers(&design, &order.answers).await?;
         Ok(RequestView {
-            decisions: self.store.request_decisions(id).await?,
+            decisions: decided,
             comments: self.store.comments(id, acc.sees_internal()).await?,
             ticket,
             access: acc,
@@ -351,12 +369,25 @@ impl crate::Requests<'_> {
         })
     }
 
-    /// The pending level the actor decides: the current one, if it waits for them.
-    pub(super) async fn my_level(self, actor: &Actor, levels: &[LevelRecord]) -> Result<Option<i64>> {
+    /// The pending level the actor decides: the current one, while the request awaits
+    /// approval, if it waits for them — never their own request, never twice.
+    pub(super) async fn my_level(
+        self,
+        actor: &Actor,
+        ticket: &Ticket,
+        levels: &[LevelRecord],
+        decided: &[RequestDecision],
+    ) -> Result<Option<i64>> {
+        if ticket.state != State::Authorization || ticket.requester_id == actor.user.id {
+            return Ok(None);
+        }
         let Some(current) = levels.iter().find(|l| l.verdict == Verdict::Pending && l.requested_at.is_some())
         else {
             return Ok(None);
         };
+        if decided.iter().any(|d| d.level == current.level && d.user_id == actor.user.id) {
+            return Ok(None);
+        }
         if current.manager_id == Some(actor.user.id) {
             return Ok(Some(current.level));
         }
@@ -396,6 +427,10 @@ impl crate::Requests<'_> {
                     list.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
                 }
                 (_, Value::String(s)) => s.clone(),
+                // 2, not 2.0: numbers are stored as JSON floats.
+                (_, Value::Number(n)) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) => {
+                    format!("{}", n.as_f64().unwrap_or_default() as i64)
+                }
                 (_, other) => other.to_string(),
             };
             out.push(ShownAnswer {

@@ -271,3 +271,102 @@ async fn a_laptop_is_ordered_approved_and_fulfilled_in_two_stages() {
     let list = ok(&app, Method::GET, "/api/v1/catalogue", &rita_t, None, 200).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+/// A group decides by its rule; the requester never approves their own request, nobody decides
+/// twice, a cancelled request leaves the approvers' lists, and an empty group is refused.
+#[tokio::test]
+async fn an_approver_group_decides_by_quorum_without_the_requester() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let mut members = Vec::new();
+    for name in ["amy", "ben", "cat"] {
+        members.push(app.user_with_token(name, "agent").await);
+    }
+    let ids: Vec<i64> = members.iter().map(|(u, _)| u.id.get()).collect();
+    let group = ok(
+        &app,
+        Method::POST,
+        "/api/v1/approver-groups",
+        &admin,
+        Some(json!({ "name": "Purchasing", "rule": "quorum", "quorum": 2, "members": ids })),
+        200,
+    )
+    .await;
+    let empty = ok(
+        &app,
+        Method::POST,
+        "/api/v1/approver-groups",
+        &admin,
+        Some(json!({ "name": "Nobody", "rule": "any", "members": [] })),
+        200,
+    )
+    .await;
+    let item = ok(
+        &app,
+        Method::POST,
+        "/api/v1/catalogue",
+        &admin,
+        Some(json!({ "name": "Monitor", "category": "Hardware", "delivery_hours": 24 })),
+        201,
+    )
+    .await;
+    let versions = format!("/api/v1/catalogue/{}/versions", item["id"]);
+    let fields = json!([{ "key": "size", "label": "Size", "kind": "text" }]);
+    let (status, out) = app
+        .api(
+            Method::POST,
+            &versions,
+            &admin,
+            Some(json!({ "fields": fields,
+            "plan": { "approvals": [{ "approver": "group", "group_id": empty["id"] }] } })),
+        )
+        .await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("plan")), "an empty group: {out}");
+    let plan = json!({ "approvals": [{ "approver": "group", "group_id": group["id"] }] });
+    ok(&app, Method::POST, &versions, &admin, Some(json!({ "fields": fields, "plan": plan })), 201).await;
+    let orders = format!("/api/v1/catalogue/{}/orders", item["id"]);
+    let order = json!({ "form_version": 1, "answers": { "size": "27\"" } });
+
+    // Amy orders; with her out, Ben and Cat are the two a quorum of two needs.
+    let (amy, ben, cat) = (&members[0].1, &members[1].1, &members[2].1);
+    let req = ok(&app, Method::POST, &orders, amy, Some(order.clone()), 201).await;
+    let path = format!("/api/v1/requests/{}", req["id"]);
+    assert!(ok(&app, Method::GET, &path, amy, None, 200).await["awaiting_my_decision"].is_null());
+    let (status, _) =
+        app.api(Method::POST, &format!("{path}/decision"), amy, Some(json!({ "decision": "approve" }))).await;
+    assert_eq!(status, 403, "nobody approves their own request");
+    let waiting = ok(&app, Method::GET, "/api/v1/requests/awaiting-approval", amy, None, 200).await;
+    assert!(waiting["items"].as_array().unwrap().is_empty(), "{waiting}");
+    let after =
+        ok(&app, Method::POST, &format!("{path}/decision"), ben, Some(json!({ "decision": "approve" })), 200)
+            .await;
+    assert_eq!(after["state"], "authorization", "one of two");
+    let (status, _) =
+        app.api(Method::POST, &format!("{path}/decision"), ben, Some(json!({ "decision": "approve" }))).await;
+    assert_eq!(status, 403, "a second decision is refused");
+    let after =
+        ok(&app, Method::POST, &format!("{path}/decision"), cat, Some(json!({ "decision": "approve" })), 200)
+            .await;
+    assert_eq!(after["state"], "in_progress", "two of two: {after}");
+
+    // A cancelled request leaves the approvers' lists.
+    let req = ok(&app, Method::POST, &orders, amy, Some(order), 201).await;
+    let waiting = ok(&app, Method::GET, "/api/v1/requests/awaiting-approval", cat, None, 200).await;
+    assert_eq!(waiting["items"].as_array().unwrap().len(), 1);
+    let to = format!("/api/v1/requests/{}/transition", req["id"]);
+    assert_eq!(
+        ok(&app, Method::POST, &to, amy, Some(json!({ "to": "cancelled" })), 200).await["state"],
+        "cancelled"
+    );
+    let waiting = ok(&app, Method::GET, "/api/v1/requests/awaiting-approval", cat, None, 200).await;
+    assert!(waiting["items"].as_array().unwrap().is_empty(), "{waiting}");
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/requests/{}/decision", req["id"]),
+            cat,
+            Some(json!({ "decision": "approve" })),
+        )
+        .await;
+    assert_eq!(status, 403);
+}

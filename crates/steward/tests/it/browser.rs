@@ -145,7 +145,7 @@ pub(crate) async fn sign_in(browser: &Client, server: &Server, username: &str, p
     browser.wait().for_element(Locator::Id("signout")).await.unwrap();
 }
 
-async fn sign_out(browser: &Client) {
+pub(crate) async fn sign_out(browser: &Client) {
     click_through(browser, Locator::Id("signout")).await;
     browser.wait().for_element(Locator::Id("login-submit")).await.unwrap();
 }

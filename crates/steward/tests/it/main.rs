@@ -4,6 +4,7 @@ mod browser;
 mod browser_alerts;
 mod browser_changes;
 mod browser_logs;
+mod browser_portal;
 mod browser_problems;
 mod browser_runbooks;
 mod cli;

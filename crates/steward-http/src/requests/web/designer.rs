@@ -308,7 +308,7 @@ fn design_of(f: &BTreeMap<String, String>) -> Design {
             label_zh: Some(get(format!("f{i}.label_zh"))).filter(|l| !l.is_empty()),
             required: f.get(&format!("f{i}.required")).is_some_and(|v| v == "true"),
             options: lines(f.get(&format!("f{i}.options"))),
-            max_length: None,
+            max_length: f.get(&format!("f{i}.max_length")).and_then(|v| v.trim().parse().ok()),
             min: num(format!("f{i}.min")),
             max: num(format!("f{i}.max")),
             query: Some(get(format!("f{i}.query"))).filter(|q| !q.is_empty() && kind == "ci"),

@@ -30,8 +30,9 @@ pub struct FieldView {
     min: Option<f64>,
     max: Option<f64>,
     max_length: Option<i64>,
-    /// (the field it depends on, the values that show it as a JSON list)
-    show_if: Option<(String, String)>,
+    /// (the field it depends on, the values that show it as a JSON list, whether they
+    /// compare as numbers)
+    show_if: Option<(String, String, bool)>,
     /// What was typed (several for a multi-choice).
     values: Vec<String>,
     /// A CI field's choices: (id, name).
@@ -93,7 +94,10 @@ async fn draw(
             min: f.min,
             max: f.max,
             max_length: f.max_length,
-            show_if: f.show_if.as_ref().map(|c| (c.field.clone(), Value::from(c.any_of.clone()).to_string())),
+            show_if: f.show_if.as_ref().map(|c| {
+                let numeric = design.fields.iter().any(|g| g.key == c.field && g.kind == "number");
+                (c.field.clone(), Value::from(c.any_of.clone()).to_string(), numeric)
+            }),
             values: typed
                 .iter()
                 .filter(|(k, _)| *k == name && f.kind != "attachment")
