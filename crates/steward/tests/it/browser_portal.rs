@@ -165,10 +165,10 @@ async fn a_requester_is_answered_before_a_ticket_then_orders_a_laptop_approved_a
         sign_out(&browser).await;
 
         // Hardware buys it, then Desktop hands it over.
-        for agent in ["hana", "dirk"] {
+        for (agent, task) in [("hana", "Order the laptop"), ("dirk", "Image and hand over")] {
             sign_in(&browser, &server, agent, PASSWORD).await;
             browser.goto(&server.url("/requests?lang=en")).await.unwrap();
-            shows(&browser, "my-tasks", "New laptop").await;
+            shows(&browser, "my-tasks", task).await;
             browser.goto(&server.url(&format!("/requests/{request}?lang=en"))).await.unwrap();
             let done = browser.find(Locator::Css("button[id^='done-']")).await.unwrap();
             let task = done.attr("id").await.unwrap().unwrap();

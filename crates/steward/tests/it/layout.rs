@@ -35,6 +35,8 @@ fn pages(incidents: &[String], more: &[(&str, String)]) -> Vec<String> {
                 && !p.contains("/export.")
                 && !p.ends_with("/export")
                 && !p.ends_with("/live")
+                // The portal's answers box, fetched into the home page as one types.
+                && *p != "/portal/answers"
                 && !p.contains("{name}")
         })
         .flat_map(|p| {
