@@ -16,6 +16,7 @@ use steward_core::tickets::{
 };
 use steward_store::{RequestDecision, Tx};
 
+use super::mail::Outcome;
 use crate::events::record;
 use crate::{Actor, AppError, Result};
 
@@ -104,12 +105,15 @@ impl crate::Requests<'_> {
                 next.closed_at = Some(at);
                 saved = self.requests().save(&mut tx, actor, &ticket, next, at).await?;
                 self.requests().cancel_tasks(&mut tx, id, at).await?;
+                self.requests().tell_requester(&mut tx, &saved, Outcome::Rejected, comment).await?;
             }
             Verdict::Approved => {
                 tx.set_request_level(id, level, Verdict::Approved, current.requested_at).await?;
                 match levels.iter().find(|l| l.level > level) {
                     Some(next_level) => {
                         tx.set_request_level(id, next_level.level, Verdict::Pending, Some(at)).await?;
+                        let (m, g) = (next_level.manager_id, next_level.group_id);
+                        self.requests().tell_approvers(&mut tx, &ticket, m, g).await?;
                     }
                     None => {
                         let mut next = ticket.clone();
@@ -194,7 +198,9 @@ impl crate::Requests<'_> {
                 next.resolution_code = Some(ResolutionCode::Fixed);
                 next.resolution_note = Some("Every fulfilment task is done.".into());
                 next.resolved_at = Some(at);
-                self.requests().save(tx, actor, ticket, next, at).await
+                let saved = self.requests().save(tx, actor, ticket, next, at).await?;
+                self.requests().tell_requester(tx, &saved, Outcome::Fulfilled, "").await?;
+                Ok(saved)
             }
         }
     }
@@ -262,6 +268,9 @@ impl crate::Requests<'_> {
         let saved = self.requests().save(&mut tx, actor, &ticket, next, at).await?;
         if to == State::Cancelled {
             self.requests().cancel_tasks(&mut tx, id, at).await?;
+        }
+        if to == State::Resolved {
+            self.requests().tell_requester(&mut tx, &saved, Outcome::Fulfilled, "").await?;
         }
         tx.commit().await?;
         Ok(saved)

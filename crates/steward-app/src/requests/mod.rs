@@ -7,6 +7,7 @@
 mod catalogue;
 mod design;
 mod fulfilment;
+mod mail;
 mod orders;
 mod portal;
 

@@ -312,8 +312,14 @@ impl crate::Requests<'_> {
         }
         let tasks: Vec<_> = plan.tasks.iter().map(|t| (t.stage, t.name.clone(), t.team_id)).collect();
         tx.insert_request_tasks(saved.id, &tasks).await?;
-        if plan.approvals.is_empty() {
-            self.requests().open_next_stage(&mut tx, actor, &saved, at).await?;
+        match plan.approvals.first() {
+            None => {
+                self.requests().open_next_stage(&mut tx, actor, &saved, at).await?;
+            }
+            Some(Approver::Manager) => self.requests().tell_approvers(&mut tx, &saved, manager, None).await?,
+            Some(Approver::Group(g)) => {
+                self.requests().tell_approvers(&mut tx, &saved, None, Some(*g)).await?
+            }
         }
         tx.commit().await?;
         Ok(saved)

@@ -211,6 +211,7 @@ mod tests {
             locale: None,
             time_zone: None,
             organisation: None,
+            manager_id: None,
             created_at: at,
             updated_at: at,
             version: 1,

@@ -370,3 +370,74 @@ async fn an_approver_group_decides_by_quorum_without_the_requester() {
         .await;
     assert_eq!(status, 403);
 }
+
+/// The manager is mailed when a request waits for them, in their language; the requester when
+/// it is rejected, with the reason.
+#[tokio::test]
+async fn approvers_and_requesters_are_told_by_mail() {
+    let smtp = crate::sla::SmtpServer::start();
+    let app = smtp.app().await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let mut ids = Vec::new();
+    for (name, locale) in [("rita", "en"), ("bo.ss", "zh-CN")] {
+        let body = json!({ "username": name, "role": "requester", "password": "long-enough-pass",
+            "email": format!("{name}@example.com") });
+        let u = ok(&app, Method::POST, "/api/v1/users", &admin, Some(body), 201).await;
+        let id = u["id"].as_i64().unwrap();
+        ok(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            &admin,
+            Some(json!({ "locale": locale })),
+            200,
+        )
+        .await;
+        ids.push(id);
+    }
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/users/{}", ids[0]),
+        &admin,
+        Some(json!({ "manager_id": ids[1] })),
+        200,
+    )
+    .await;
+    let rita = app.token("rita", "read write").await;
+    let boss = app.token("bo.ss", "read write").await;
+    let item = json!({ "name": "VPN access", "category": "Access", "delivery_hours": 8 });
+    let item = ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(item), 201).await;
+    let design = json!({ "fields": [{ "key": "why", "label": "Why", "kind": "text" }],
+        "plan": { "approvals": [{ "approver": "manager" }] } });
+    ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/versions", item["id"]), &admin, Some(design), 201)
+        .await;
+    let order = json!({ "form_version": 1, "answers": { "why": "home office" } });
+    let req =
+        ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/orders", item["id"]), &rita, Some(order), 201)
+            .await;
+    assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 1, "one mail: the manager's");
+    let mails = smtp.messages();
+    let to_boss = mails.iter().find(|m| m.contains("bo.ss@example.com")).expect("a mail to the manager");
+    // In Chinese, so its body travels in base64.
+    let encoded =
+        to_boss.split("\r\n\r\n").nth(1).or_else(|| to_boss.split("\n\n").nth(1)).unwrap_or_default();
+    let clean: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+    use base64::Engine;
+    let body = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(clean).unwrap()).unwrap();
+    assert!(body.contains("等待你的审批") && body.contains(&format!("/requests/{}", req["id"])), "{body}");
+    let decide = format!("/api/v1/requests/{}/decision", req["id"]);
+    ok(
+        &app,
+        Method::POST,
+        &decide,
+        &boss,
+        Some(json!({ "decision": "reject", "comment": "Not this quarter" })),
+        200,
+    )
+    .await;
+    assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 1, "one mail: the requester's");
+    let mails = smtp.messages();
+    let to_rita = mails.iter().find(|m| m.contains("rita@example.com")).expect("a mail to the requester");
+    assert!(to_rita.contains("Rejected") && to_rita.contains("Not this quarter"), "{to_rita}");
+}

@@ -78,7 +78,7 @@ pub async fn home(
     incidents.descending = true;
     incidents.limit = 20;
     open.extend(state.app.incidents().list(&actor, &incidents).await?.items);
-    open.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    open.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
     open.truncate(10);
     let page = Page::new(&state, &actor, &headers, &uri, "portal.home");
     Ok(render(&HomePage {
@@ -235,7 +235,7 @@ pub async fn mine(
             ticket: t,
         });
     }
-    rows.sort_by(|a, b| b.ticket.updated_at.cmp(&a.ticket.updated_at));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.ticket.updated_at));
     let page = Page::new(&state, &actor, &headers, &uri, "portal.mine");
     Ok(render(&MinePage { page, rows }))
 }
