@@ -54,6 +54,11 @@ impl Replayed {
                     self.tickets.entry(id).or_insert_with(|| Fields(Vec::new())).apply(fields);
                 }
             }
+            DomainEvent::Request { id, event } => {
+                if let Some(fields) = event.fields_after() {
+                    self.tickets.entry(id).or_insert_with(|| Fields(Vec::new())).apply(fields);
+                }
+            }
             DomainEvent::User {
                 id: Some(id),
                 event: UserEvent::Created(s) | UserEvent::Updated { after: s, .. },
@@ -100,7 +105,7 @@ fn differing<F: steward_core::events::Field>(replayed: &Fields<F>, current: &Fie
 
 fn user_differences(replayed: &UserSnapshot, current: &UserSnapshot) -> Vec<&'static str> {
     let mut out = Vec::new();
-    let pairs: [(&str, bool); 8] = [
+    let pairs: [(&str, bool); 9] = [
         ("username", replayed.username == current.username),
         ("display_name", replayed.display_name == current.display_name),
         ("email", replayed.email == current.email),
@@ -109,6 +114,7 @@ fn user_differences(replayed: &UserSnapshot, current: &UserSnapshot) -> Vec<&'st
         ("locale", replayed.locale == current.locale),
         ("organisation", replayed.organisation == current.organisation),
         ("time_zone", replayed.time_zone == current.time_zone),
+        ("manager_id", replayed.manager_id == current.manager_id),
     ];
     for (name, same) in pairs {
         if !same {
