@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use steward_core::alerts::{AlertEvent, AlertRuleEvent, MaintenanceEvent, SilenceEvent};
 use steward_core::cmdb::{CiClassEvent, CiEvent, RelationDetail, RelationType};
 use steward_core::events::{Changes, DomainEvent, Field, FieldValue, Fields};
-use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent, UserSnapshot};
+use steward_core::identity::{LoginFailure, TeamEvent, TokenEvent, UserEvent};
 use steward_core::ids::TicketId;
 use steward_core::sla::{SlaCalendarEvent, SlaPolicyEvent};
 use steward_core::subscriptions::SubscriptionEvent;
@@ -315,21 +315,6 @@ pub fn relation(r: &RelationDetail) -> Value {
     v
 }
 
-fn user(u: &UserSnapshot) -> Value {
-    let mut v = json!({
-        "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role,
-        "disabled": u.disabled, "locale": u.locale, "organisation": u.organisation,
-    });
-    // Written only when set, so snapshots from before time zones read back byte for byte.
-    if let Some(zone) = &u.time_zone {
-        v["time_zone"] = json!(zone);
-    }
-    if let Some(manager) = u.manager_id {
-        v["manager_id"] = json!(manager);
-    }
-    v
-}
-
 /// A stored row's parts, for [`decode`].
 #[derive(Debug, Clone, Copy)]
 pub struct Stored<'a> {
@@ -454,21 +439,6 @@ fn decode_relation(m: Map<String, Value>) -> Decoded<RelationDetail> {
         kind: RelationType::parse(&o.text("kind")?)?,
         from: o.int("from")?,
         to: o.int("to")?,
-    })
-}
-
-fn decode_user(m: Map<String, Value>) -> Decoded<UserSnapshot> {
-    let o = Obj(m);
-    Ok(UserSnapshot {
-        username: o.text("username")?,
-        display_name: o.text("display_name")?,
-        email: o.opt_text("email")?,
-        role: o.text("role")?,
-        disabled: o.bool("disabled")?,
-        locale: o.opt_text("locale")?,
-        organisation: o.opt_text("organisation")?,
-        time_zone: o.opt_text("time_zone")?,
-        manager_id: o.opt_int("manager_id")?,
     })
 }
 
@@ -798,6 +768,8 @@ mod changes;
 mod knowledge;
 mod problems;
 mod requests;
+mod users;
+use users::{decode_user, user};
 mod reviews;
 mod runbooks;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use steward_core::changes::{ChangeEvent, PlanField, ReleaseEvent};
 use steward_core::cmdb::CiField;
+use steward_core::identity::UserSnapshot;
 use steward_core::ids::{CalendarId, CategoryId, CiId, RelationId, TeamId, TicketId, TokenId, UserId};
 use steward_core::knowledge::{ArticleEvent, ArticleField};
 use steward_core::problems::{AnalysisField, ProblemEvent};
