@@ -49,6 +49,8 @@ const PERIODIC: &[(&str, SignedDuration)] = &[
     (crate::forecasts::EVALUATE, SignedDuration::from_mins(1)),
     (crate::triage::TRAIN, SignedDuration::from_hours(24)),
     (crate::incidents::FIND_DUPLICATES, SignedDuration::from_secs(5)),
+    (crate::surveys::CSAT_FEED, SignedDuration::from_secs(10)),
+    (crate::surveys::NPS_MONTHLY, SignedDuration::from_hours(1)),
 ];
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -182,6 +184,16 @@ impl App {
             PURGE_PAYLOADS => {
                 let purged = self.alerts().purge_payloads().await?;
                 tracing::debug!(purged, "alert payloads purged");
+                Ok(())
+            }
+            crate::surveys::CSAT_FEED => {
+                let asked = self.surveys().ask_for_ratings().await?;
+                tracing::debug!(asked, "satisfaction surveys sent");
+                Ok(())
+            }
+            crate::surveys::NPS_MONTHLY => {
+                let sent = self.surveys().send_monthly_nps().await?;
+                tracing::debug!(sent, "NPS surveys sent");
                 Ok(())
             }
             AUTO_CLOSE => {

@@ -32,6 +32,7 @@ mod secrets;
 mod services;
 pub mod sla;
 pub mod subscriptions;
+pub mod surveys;
 mod timeline;
 mod tokens;
 pub mod triage;
@@ -54,8 +55,8 @@ pub use mail::SEND_EMAIL;
 pub use reports::{IncidentReport, ReportMetrics, ReportRequest};
 pub use services::{
     Alerts, Audit, Auth, Catalogue, Changes, Cmdb, Directory, Forecasts, Incidents, Knowledge, Logs,
-    Notifications, Problems, Reports, Requests, Reviews, Runbooks, Search, Sla, Subscriptions, Tokens,
-    Triage,
+    Notifications, Problems, Reports, Requests, Reviews, Runbooks, Search, Sla, Subscriptions, Surveys,
+    Tokens, Triage,
 };
 pub use tokens::IssuedToken;
 
@@ -108,6 +109,8 @@ pub struct AppConfig {
     /// Auto-triage applies a suggested category, team or service to a new incident raised
     /// without them at this confidence (0–1) or above; `None`: suggestions only.
     pub triage_threshold: Option<f32>,
+    /// Satisfaction surveys: who is asked, what a low score does, who the leaderboard shows.
+    pub surveys: surveys::SurveyConfig,
 }
 
 /// Correlation by label equality within a time window.
@@ -163,6 +166,7 @@ impl Default for AppConfig {
             logs: logs::LogsConfig::default(),
             prometheus_url: None,
             triage_threshold: None,
+            surveys: surveys::SurveyConfig::default(),
         }
     }
 }

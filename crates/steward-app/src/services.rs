@@ -44,6 +44,8 @@ services! {
     Catalogue => catalogue;
     /// Service requests: ordering from the catalogue, approvals, fulfilment tasks.
     Requests => requests;
+    /// The customer's voice: CSAT, NPS and the service-improvement leaderboard.
+    Surveys => surveys;
     /// The knowledge base: articles, their versions, workflow, ratings.
     Knowledge => knowledge;
     /// One search over everything a user may see, fed from the event log.

@@ -142,6 +142,16 @@ pub enum DomainEvent {
         id: i64,
         event: CatalogueEvent,
     },
+    /// A CSAT survey (its row id).
+    Csat {
+        id: i64,
+        event: crate::surveys::CsatEvent,
+    },
+    /// An NPS survey (its row id).
+    Nps {
+        id: i64,
+        event: crate::surveys::NpsEvent,
+    },
 }
 
 /// The value of one recorded field: what an incident's or a CI's field held before or after a

@@ -25,5 +25,6 @@ pub mod reviews;
 pub mod runbooks;
 pub mod sla;
 pub mod subscriptions;
+pub mod surveys;
 pub mod tickets;
 mod words;

@@ -33,6 +33,7 @@ mod sides;
 mod sla;
 mod sqlite;
 mod subscriptions;
+mod surveys;
 mod teams;
 mod throttles;
 mod tickets;
@@ -79,6 +80,7 @@ pub use runbooks::{
 };
 pub use sla::{CalendarRecord, Notification, PolicyHistory, PolicyRecord};
 pub use subscriptions::{DeliveryRecord, SubscriptionRecord};
+pub use surveys::{CsatRecord, CsatSum, Deed, Deeds, NewCsat, NewNps, NpsCandidate, NpsRecord};
 pub use throttles::ThrottleState;
 pub use tickets::{
     Attachment, Category, Comment, DuplicateFlag, NewAttachment, NewComment, NewDuplicate, OpenIncident,

@@ -10,15 +10,15 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use steward_core::ids::{CategoryId, TeamId, TicketId};
+use steward_core::ids::{CategoryId, TeamId, TicketId, UserId};
 use steward_core::reports::{DayRow, DaySums, Dim, Entry, Facts, Measures, Outage, RollupKey, contributions};
 use steward_core::tickets::{State, TicketKind};
 
 use crate::{Backend, Result, Store, StoreError, Tx, Value, from_ms, from_ms_opt, placeholders, to_ms};
 
-const EPOCH: Date = date(1970, 1, 1);
+pub(crate) const EPOCH: Date = date(1970, 1, 1);
 
-fn day_number(d: Date) -> i64 {
+pub(crate) fn day_number(d: Date) -> i64 {
     d.duration_since(EPOCH).as_secs() / 86_400
 }
 
@@ -66,6 +66,7 @@ fn entry_of(r: &AnyRow) -> Result<Entry> {
         priority: u8::try_from(r.try_get::<i64, _>("priority")?).map_err(|e| corrupt(e.to_string()))?,
         impact: u8::try_from(r.try_get::<i64, _>("impact")?).map_err(|e| corrupt(e.to_string()))?,
         team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+        assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(UserId),
         service: r.try_get("service")?,
         category_id: r.try_get::<Option<i64>, _>("category_id")?.map(CategoryId),
         state: State::parse(&r.try_get::<String, _>("state")?).map_err(|e| corrupt(e.to_string()))?,
@@ -284,7 +285,7 @@ impl Store {
             clauses.push(next("category_id"));
         }
         let sql = format!(
-            "SELECT t.kind, t.priority, t.impact, t.team_id, t.service, t.category_id, t.state, t.created_at, \
+            "SELECT t.kind, t.priority, t.impact, t.team_id, t.assignee_id, t.service, t.category_id, t.state, t.created_at, \
              t.resolved_at, t.reopen_count, {FACT_COLUMNS} FROM tickets t LEFT JOIN ticket_facts f ON f.ticket_id = t.id \
              WHERE {}",
             clauses.join(" AND ")
@@ -371,7 +372,7 @@ impl Store {
         let (mut after, mut read) = (0_i64, 0_u64);
         loop {
             let sql = format!(
-                "SELECT t.id, t.kind, t.priority, t.impact, t.team_id, t.service, t.category_id, t.state, \
+                "SELECT t.id, t.kind, t.priority, t.impact, t.team_id, t.assignee_id, t.service, t.category_id, t.state, \
                  t.created_at, t.resolved_at, t.reopen_count, {FACT_COLUMNS} FROM tickets t \
                  LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id > $1 AND t.kind = 'incident' ORDER BY t.id LIMIT 10000"
             );
@@ -398,7 +399,7 @@ impl Store {
     }
 }
 
-fn measures_of(r: &AnyRow) -> Result<Measures> {
+pub(crate) fn measures_of(r: &AnyRow) -> Result<Measures> {
     let mut a = [0_i64; 14];
     for (i, c) in Measures::COLUMNS.iter().enumerate() {
         a[i] = r.try_get::<Option<i64>, _>(*c)?.unwrap_or(0);

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::ids::{CategoryId, TeamId};
+use crate::ids::{CategoryId, TeamId, UserId};
 use crate::tickets::{State, Ticket, TicketKind};
 
 /// Facts about a ticket's life that its fields alone do not hold, fixed when they happen.
@@ -39,6 +39,8 @@ pub struct Entry {
     pub priority: u8,
     pub impact: u8,
     pub team_id: Option<TeamId>,
+    /// Counted in the whole desk's view only (the leaderboard ranks agents), not as a filter.
+    pub assignee_id: Option<UserId>,
     pub service: Option<String>,
     pub category_id: Option<CategoryId>,
     pub state: State,
@@ -55,6 +57,7 @@ impl Entry {
             priority: ticket.priority.get(),
             impact: ticket.impact.get(),
             team_id: ticket.team_id,
+            assignee_id: ticket.assignee_id,
             service: ticket.service.clone(),
             category_id: ticket.category_id,
             state: ticket.state,
@@ -139,10 +142,12 @@ pub enum Dim {
     ResponseWithin,
     /// Wall-clock time to resolve, by histogram bucket.
     ResolutionWithin,
+    /// The ticket's agent, in the whole desk's view only (the leaderboard reads it).
+    Assignee,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 7] = [
+    pub const ALL: [Dim; 8] = [
         Dim::All,
         Dim::Priority,
         Dim::Team,
@@ -150,6 +155,7 @@ impl Dim {
         Dim::Category,
         Dim::ResponseWithin,
         Dim::ResolutionWithin,
+        Dim::Assignee,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +167,7 @@ impl Dim {
             Dim::Category => "category",
             Dim::ResponseWithin => "response_within",
             Dim::ResolutionWithin => "resolution_within",
+            Dim::Assignee => "assignee",
         }
     }
 
@@ -287,9 +294,10 @@ pub fn contributions(e: &Entry, tz: &TimeZone) -> BTreeMap<RollupKey, Measures> 
         (Dim::Service, e.service.clone().unwrap_or_default()),
         (Dim::Category, e.category_id.map(|c| c.to_string()).unwrap_or_default()),
     ];
+    let assignee = (Dim::Assignee, e.assignee_id.map(|u| u.to_string()).unwrap_or_default());
     let mut add = |at: Timestamp, m: Measures, extra: Option<(Dim, String)>| {
         let day = day(at, tz);
-        for (dim, value) in values.iter().cloned().chain(extra) {
+        for (dim, value) in values.iter().cloned().chain(extra).chain([assignee.clone()]) {
             *out.entry(RollupKey { filter: String::new(), day, kind: e.kind, dim, value }).or_default() += m;
         }
         for (filter_dim, filter_value) in &values[1..] {

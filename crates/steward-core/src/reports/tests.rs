@@ -41,7 +41,7 @@ fn days_are_local_to_the_report_zone() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].0.day, date(2026, 11, 21), "17:00 UTC is 01:00 the next day in Beijing");
     assert_eq!(all[0].1.created, 1);
-    assert_eq!(rows.keys().filter(|k| k.filter.is_empty()).count(), 5, "one row per dimension");
+    assert_eq!(rows.keys().filter(|k| k.filter.is_empty()).count(), 6, "one row per dimension");
     let by_team: Vec<_> =
         rows.keys().filter(|k| k.filter == filter_key(Dim::Team, "1")).map(|k| k.dim).collect();
     assert_eq!(by_team, vec![Dim::All, Dim::Priority, Dim::Service, Dim::Category], "the team's own view");

@@ -79,6 +79,8 @@ pub fn encode(event: &DomainEvent) -> Encoded {
         DomainEvent::Problem { id, event } => problems::encode(*id, event),
         DomainEvent::Request { id, event } => requests::encode(*id, event),
         DomainEvent::CatalogueItem { id, event } => requests::encode_item(*id, event),
+        DomainEvent::Csat { id, event } => surveys::encode_csat(*id, event),
+        DomainEvent::Nps { id, event } => surveys::encode_nps(*id, event),
         DomainEvent::Change { id, event } => changes::encode(*id, event),
         DomainEvent::Release { id, event } => changes::encode_release(*id, event),
         DomainEvent::Runbook { id, event } => runbooks::encode_runbook(*id, event),
@@ -457,6 +459,8 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
         "change" => DomainEvent::Change { id: id_of(s)?, event: changes::decode_v1(s)? },
         "request" => DomainEvent::Request { id: id_of(s)?, event: requests::decode_v1(s)? },
         "catalogue_item" => DomainEvent::CatalogueItem { id: id_of(s)?, event: requests::decode_item_v1(s)? },
+        "csat_survey" => DomainEvent::Csat { id: id_of(s)?, event: surveys::decode_csat_v1(s)? },
+        "nps_survey" => DomainEvent::Nps { id: id_of(s)?, event: surveys::decode_nps_v1(s)? },
         "release" => DomainEvent::Release { id: id_of(s)?, event: changes::decode_release_v1(s)? },
         "runbook" => DomainEvent::Runbook { id: id_of(s)?, event: runbooks::decode_runbook_v1(s)? },
         "runbook_run" => DomainEvent::RunbookRun { id: id_of(s)?, event: runbooks::decode_run_v1(s)? },
@@ -768,6 +772,7 @@ mod changes;
 mod knowledge;
 mod problems;
 mod requests;
+mod surveys;
 mod users;
 use users::{decode_user, user};
 mod reviews;

@@ -8,6 +8,7 @@ use steward_core::knowledge::{ArticleEvent, ArticleField};
 use steward_core::problems::{AnalysisField, ProblemEvent};
 use steward_core::requests::{CatalogueEvent, RequestEvent};
 use steward_core::reviews::ReviewEvent;
+use steward_core::surveys::{CsatEvent, NpsEvent};
 
 use super::*;
 
@@ -126,6 +127,26 @@ fn every_kind_of_event_reads_back_as_written() {
     ];
     for event in item {
         round_trip(DomainEvent::CatalogueItem { id: 3, event });
+    }
+    let csat = [
+        CsatEvent::Asked { ticket_id: TicketId(14), requester_id: UserId(5) },
+        CsatEvent::Answered {
+            ticket_id: TicketId(14),
+            stars: 2,
+            comment: "等了三天".into(),
+            via: "mail".into(),
+        },
+    ];
+    for event in csat {
+        round_trip(DomainEvent::Csat { id: 8, event });
+    }
+    let nps = [
+        NpsEvent::Sent { month: "2026-11".into(), user_id: UserId(5) },
+        NpsEvent::Answered { score: 9, reason: "Fast and friendly".into(), sentiment: "positive".into() },
+        NpsEvent::Unsubscribed { user_id: UserId(5) },
+    ];
+    for event in nps {
+        round_trip(DomainEvent::Nps { id: 4, event });
     }
     let step = |from: &str, to: &str| Changes {
         before: Fields(vec![(PlanField::Step, FieldValue::Text(from.into()))]),
