@@ -128,6 +128,16 @@ pub struct Config {
     /// Auto-triage applies a suggested category, team or service to a new incident raised
     /// without them at this confidence (0–1) or above; 0 turns applying off (suggestions stay).
     pub triage_threshold: f32,
+    /// Of resolved incidents and requests, the share (0–100 %) whose requester is asked for a
+    /// CSAT rating.
+    pub csat_sample_percent: u8,
+    /// What a rating of 1–2 stars does besides a work note: `alert` mails the team's leads,
+    /// `reopen` also reopens the incident.
+    pub csat_low_score_action: String,
+    /// Of last month's requesters, the share (0–100 %) sent the monthly NPS survey.
+    pub nps_sample_percent: u8,
+    /// Who the service-improvement leaderboard ranks: `teams`, or `agents` (teams and agents).
+    pub leaderboard_shows: String,
 }
 
 impl Default for Config {
@@ -189,6 +199,10 @@ impl Default for Config {
             log_new_template_level: "warning".into(),
             prometheus_url: None,
             triage_threshold: 0.6,
+            csat_sample_percent: 100,
+            csat_low_score_action: "alert".into(),
+            nps_sample_percent: 100,
+            leaderboard_shows: "agents".into(),
         }
     }
 }
@@ -242,6 +256,10 @@ const ENV_KEYS: &[&str] = &[
     "log_new_template_level",
     "prometheus_url",
     "triage_threshold",
+    "csat_sample_percent",
+    "csat_low_score_action",
+    "nps_sample_percent",
+    "leaderboard_shows",
 ];
 
 /// Flags that override the file and the environment.
@@ -298,6 +316,16 @@ impl Config {
                 .as_deref()
                 .is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")),
             "invalid configuration: prometheus_url must be an http:// or https:// address"
+        );
+        anyhow::ensure!(
+            self.csat_sample_percent <= 100 && self.nps_sample_percent <= 100,
+            "invalid configuration: csat_sample_percent and nps_sample_percent must be 0–100"
+        );
+        steward_core::surveys::LowScoreAction::parse(&self.csat_low_score_action)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", e.message))?;
+        anyhow::ensure!(
+            matches!(self.leaderboard_shows.as_str(), "teams" | "agents"),
+            "invalid configuration: leaderboard_shows must be `teams` or `agents`"
         );
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.triage_threshold),
@@ -408,6 +436,13 @@ impl Config {
             },
             prometheus_url: self.prometheus_url.clone(),
             triage_threshold: (self.triage_threshold > 0.0).then_some(self.triage_threshold),
+            surveys: steward_app::surveys::SurveyConfig {
+                csat_percent: self.csat_sample_percent,
+                low_score: steward_core::surveys::LowScoreAction::parse(&self.csat_low_score_action)
+                    .unwrap_or(steward_core::surveys::LowScoreAction::Alert),
+                nps_percent: self.nps_sample_percent,
+                leaderboard_agents: self.leaderboard_shows == "agents",
+            },
         }
     }
 
