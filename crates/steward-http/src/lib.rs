@@ -35,6 +35,7 @@ mod security;
 mod sla;
 mod strict_json;
 mod subscriptions;
+mod surveys;
 mod ticket_query;
 mod triage;
 mod web;
@@ -163,6 +164,7 @@ pub fn routes() -> Vec<Route> {
     table.extend(subscriptions::routes());
     table.extend(problems::routes());
     table.extend(requests::routes());
+    table.extend(surveys::routes());
     table.extend(changes::routes());
     table.extend(logs::routes());
     table.extend(forecasts::routes());

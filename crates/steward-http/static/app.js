@@ -384,3 +384,9 @@ document.addEventListener("change", (event) => {
   };
   reader.readAsDataURL(file);
 });
+
+// A "print" button (the leaderboard): the browser's print dialog; the print style hides the rest.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-print]");
+  if (button) window.print();
+});

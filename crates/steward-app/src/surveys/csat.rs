@@ -4,7 +4,7 @@
 //! so resolving never waits for it. A low score (1–2 stars) leaves a work note on the ticket
 //! and mails the team's leads; by the setting it also reopens the incident.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use steward_core::events::DomainEvent;
 use steward_core::identity::Role;
 use steward_core::ids::{TicketId, UserId};
@@ -38,6 +38,17 @@ const SALT: u64 = 0xC5A7;
 pub struct CsatWaiting {
     pub survey: CsatRecord,
     pub ticket: Ticket,
+}
+
+/// A month's ratings.
+#[derive(Debug, Clone, Default)]
+pub struct CsatMonth {
+    pub month: String,
+    pub answers: i64,
+    pub stars: i64,
+    /// Ratings of 4 or 5 stars.
+    pub satisfied: i64,
+    pub ratings: Vec<CsatWaiting>,
 }
 
 /// What a mailed link opens.
@@ -200,7 +211,7 @@ impl crate::Surveys<'_> {
     }
 
     /// Answers through a mailed link, once, as its requester.
-    pub async fn rate_by_link(self, token: &str, stars: i64, comment: &str) -> Result<CsatRecord> {
+    pub async fn rate_by_link(self, token: &str, stars: i64, comment: &str) -> Result<CsatWaiting> {
         let link = self.surveys().csat_link(token).await?;
         let user =
             self.store.user(link.survey.requester_id).await?.ok_or(AppError::NotFound("survey link"))?;
@@ -218,7 +229,7 @@ impl crate::Surveys<'_> {
         ticket: TicketId,
         stars: i64,
         comment: &str,
-    ) -> Result<CsatRecord> {
+    ) -> Result<CsatWaiting> {
         let survey = self
             .store
             .csat_of_ticket(ticket)
@@ -243,7 +254,7 @@ impl crate::Surveys<'_> {
         stars: i64,
         comment: &str,
         via: &str,
-    ) -> Result<CsatRecord> {
+    ) -> Result<CsatWaiting> {
         let score = Stars::parse(stars).map_err(AppError::from)?;
         let comment = free_text("comment", comment)?;
         let at = self.now();
@@ -265,13 +276,10 @@ impl crate::Surveys<'_> {
             self.surveys().low_score(&mut tx, actor, &survey, score, &comment).await?;
         }
         tx.commit().await?;
-        Ok(CsatRecord {
-            answered_at: Some(at),
-            stars: Some(stars),
-            comment,
-            via: Some(via.to_owned()),
-            ..survey
-        })
+        let ticket = self.store.ticket(survey.ticket_id).await?.ok_or(AppError::NotFound("ticket"))?;
+        let survey =
+            CsatRecord { answered_at: Some(at), stars: Some(stars), comment, via: Some(via.to_owned()), ..survey };
+        Ok(CsatWaiting { survey, ticket })
     }
 
     async fn low_score(
@@ -397,18 +405,20 @@ impl crate::Surveys<'_> {
         Ok(())
     }
 
-    /// The answers given in [from, to), newest first.
-    pub async fn csat_answers(
-        self,
-        actor: &Actor,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<CsatWaiting>> {
+    /// A month's ratings (`YYYY-MM`, default the current one): totals and the newest 500.
+    pub async fn csat_month(self, actor: &Actor, month: Option<&str>) -> Result<CsatMonth> {
         actor.require(steward_core::identity::Permission::ReadReports)?;
-        let mut out = Vec::new();
+        let first = super::month_or_now(&self, month)?;
+        let (from, to) = super::month_bounds(&self, first)?;
+        let mut out = CsatMonth { month: super::month_of(first), ..CsatMonth::default() };
+        for s in self.store.csat_sums(from, to).await? {
+            out.answers += s.answers;
+            out.stars += s.stars;
+            out.satisfied += s.satisfied;
+        }
         for survey in self.store.csat_answers(from, to, 500).await? {
             if let Some(ticket) = self.store.ticket(survey.ticket_id).await? {
-                out.push(CsatWaiting { survey, ticket });
+                out.ratings.push(CsatWaiting { survey, ticket });
             }
         }
         Ok(out)

@@ -14,7 +14,7 @@ use steward_core::reports::{Dim, Measures};
 use steward_core::surveys::leaderboard::{Ranked, Standing, rank};
 use steward_store::Deed;
 
-use super::{month_of, parse_month};
+use super::{month_bounds, month_of, month_or_now};
 use crate::{Actor, AppError, Result};
 
 /// Who a row is about.
@@ -51,14 +51,7 @@ impl crate::Surveys<'_> {
         if !(actor.can(Permission::ReadReports) || actor.can(Permission::ReadMetrics)) {
             return Err(AppError::Forbidden("the leaderboard is for those who read reports".into()));
         }
-        let today = self.config.report_zone.to_datetime(self.now()).date();
-        let first = match month.map(str::trim).filter(|m| !m.is_empty()) {
-            Some(m) => parse_month("month", m)?,
-            None => today.first_of_month(),
-        };
-        if first > today {
-            return Err(AppError::invalid("month", "that month has not begun"));
-        }
+        let first = month_or_now(&self, month)?;
         let before = first.checked_sub(1.month()).map_err(|e| AppError::invalid("month", e))?;
         let (teams_now, agents_now) = self.surveys().standings(first).await?;
         let (teams_before, agents_before) = self.surveys().standings(before).await?;
@@ -80,14 +73,8 @@ impl crate::Surveys<'_> {
 
     /// Every team's and agent's figures for the month starting on `first`.
     async fn standings(self, first: Date) -> Result<Standings> {
-        let zone = &self.config.report_zone;
         let next = first.checked_add(1.month()).map_err(|e| AppError::invalid("month", e))?;
-        let at = |d: Date| {
-            zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0))
-                .compatible()
-                .map_err(|e| AppError::invalid("month", e))
-        };
-        let (from, to) = (at(first)?, at(next)?);
+        let (from, to) = month_bounds(&self, first)?;
         let mut teams: BTreeMap<Who, Standing> = BTreeMap::new();
         let mut agents: BTreeMap<Who, Standing> = BTreeMap::new();
         for (dim, into) in [(Dim::Team, &mut teams), (Dim::Assignee, &mut agents)] {

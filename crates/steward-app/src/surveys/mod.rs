@@ -11,7 +11,7 @@ mod nps;
 
 pub(crate) use nps::{month_of, parse_month};
 
-pub use csat::{CSAT_FEED, CsatLink, CsatWaiting};
+pub use csat::{CSAT_FEED, CsatLink, CsatMonth, CsatWaiting};
 pub use leaderboard::{BoardRow, Leaderboard, Who};
 pub use nps::{NPS_MONTHLY, NpsFilter, NpsLink, NpsResults, NpsRow};
 
@@ -53,6 +53,30 @@ fn free_text(field: &'static str, text: &str) -> Result<String> {
         return Err(AppError::invalid(field, "control characters are not allowed"));
     }
     Ok(text.to_owned())
+}
+
+/// The instants a month (from its first day) starts and ends at, in the reports' zone.
+fn month_bounds(app: &crate::App, first: jiff::civil::Date) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
+    use jiff::ToSpan;
+    let zone = &app.config.report_zone;
+    let at = |d: jiff::civil::Date| {
+        zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0)).compatible().map_err(|e| AppError::invalid("month", e))
+    };
+    let next = first.checked_add(1.month()).map_err(|e| AppError::invalid("month", e))?;
+    Ok((at(first)?, at(next)?))
+}
+
+/// The month named (`YYYY-MM`), or the current one; a month not yet begun is refused.
+fn month_or_now(app: &crate::App, month: Option<&str>) -> Result<jiff::civil::Date> {
+    let today = app.config.report_zone.to_datetime(app.now()).date();
+    let first = match month.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => parse_month("month", m)?,
+        None => today.first_of_month(),
+    };
+    if first > today {
+        return Err(AppError::invalid("month", "that month has not begun"));
+    }
+    Ok(first)
 }
 
 /// The address links in mails start with.

@@ -115,11 +115,7 @@ impl crate::Surveys<'_> {
 
     async fn send_nps_for(self, actor: Option<&Actor>, month: &str) -> Result<usize> {
         let first = parse_month("month", month)?;
-        let zone = &self.config.report_zone;
-        let at_midnight = |d: Date| zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0)).compatible();
-        let start = at_midnight(first).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let next = first.checked_add(1.month()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let end = at_midnight(next).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (start, end) = super::month_bounds(&self, first)?;
         let salt = (first.year() as u64) * 12 + first.month() as u64;
         let at = self.now();
         let mut tx = self.store.begin().await?;

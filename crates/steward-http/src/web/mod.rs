@@ -74,6 +74,7 @@ pub fn navigation() -> impl Iterator<Item = &'static NavLink> {
         crate::identity::DIRECTORY_NAV,
         crate::cmdb::NAV,
         crate::reports::NAV,
+        crate::surveys::NAV,
         crate::sla::NAV,
         crate::subscriptions::NAV,
         crate::identity::TOKENS_NAV,

@@ -52,6 +52,11 @@ struct HomePage<'a> {
     waiting: Vec<(Ticket, i64)>,
     open: Vec<Ticket>,
     categories: Vec<(String, Vec<ItemRecord>)>,
+    /// Resolutions waiting for the reader's rating, and the month's NPS survey.
+    ratings: Vec<steward_app::surveys::CsatWaiting>,
+    nps: Option<steward_store::NpsRecord>,
+    stars: [(i64, &'static str); 5],
+    scale: [i64; 11],
 }
 
 fn query_text(q: &str) -> String {
@@ -89,6 +94,10 @@ pub async fn home(
         waiting: requests.awaiting_me(&actor).await?,
         open,
         categories: by_category(state.app.catalogue().list(&actor).await?),
+        ratings: state.app.surveys().csat_waiting(&actor).await?,
+        nps: state.app.surveys().nps_waiting(&actor).await?,
+        stars: crate::surveys::web::STARS,
+        scale: crate::surveys::web::SCALE,
     }))
 }
 
