@@ -277,8 +277,13 @@ impl crate::Surveys<'_> {
         }
         tx.commit().await?;
         let ticket = self.store.ticket(survey.ticket_id).await?.ok_or(AppError::NotFound("ticket"))?;
-        let survey =
-            CsatRecord { answered_at: Some(at), stars: Some(stars), comment, via: Some(via.to_owned()), ..survey };
+        let survey = CsatRecord {
+            answered_at: Some(at),
+            stars: Some(stars),
+            comment,
+            via: Some(via.to_owned()),
+            ..survey
+        };
         Ok(CsatWaiting { survey, ticket })
     }
 

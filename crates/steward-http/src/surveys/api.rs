@@ -12,11 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::json::{CsatJson, CsatMonthJson, LeaderboardJson, NpsResultsJson, NpsSentJson, PendingJson};
 use crate::AppState;
 use crate::error::ApiResult;
-use steward_app::AppError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
+use steward_app::AppError;
 
 /// `GET /api/v1/surveys/pending`: the caller's surveys waiting for an answer.
-pub async fn pending(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> ApiResult<Json<PendingJson>> {
+pub async fn pending(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> ApiResult<Json<PendingJson>> {
     let surveys = state.app.surveys();
     let csat = surveys.csat_waiting(&actor).await?;
     let nps = surveys.nps_waiting(&actor).await?;

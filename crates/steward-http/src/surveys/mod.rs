@@ -24,9 +24,8 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::RatingBody>()
                 .ok::<json::CsatJson>(),
         ),
-        route(M::GET, "/api/v1/surveys/csat", A, api::csat_month).doc(
-            Op::new("A month's CSAT ratings").query::<api::MonthQuery>().ok::<json::CsatMonthJson>(),
-        ),
+        route(M::GET, "/api/v1/surveys/csat", A, api::csat_month)
+            .doc(Op::new("A month's CSAT ratings").query::<api::MonthQuery>().ok::<json::CsatMonthJson>()),
         route(M::POST, "/api/v1/surveys/nps", A, api::answer_nps).doc(
             Op::new("Answer the caller's waiting NPS survey, 0–10 and why")
                 .body::<api::NpsBody>()

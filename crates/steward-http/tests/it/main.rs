@@ -43,6 +43,7 @@ mod sla;
 mod sla_rules;
 mod sla_scenario;
 mod subscriptions;
+mod surveys;
 mod tamper;
 mod tokens;
 mod triage;

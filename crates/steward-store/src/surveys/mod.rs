@@ -175,8 +175,8 @@ impl Store {
     /// Answers given in [from, to), summed per team and agent.
     pub async fn csat_sums(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CsatSum>> {
         let rows = sqlx::query(
-            "SELECT team_id, assignee_id, COUNT(*) AS answers, SUM(stars) AS stars, \
-             SUM(CASE WHEN stars >= 4 THEN 1 ELSE 0 END) AS satisfied FROM csat_surveys \
+            "SELECT team_id, assignee_id, COUNT(*) AS answers, CAST(SUM(stars) AS BIGINT) AS stars, \
+             CAST(SUM(CASE WHEN stars >= 4 THEN 1 ELSE 0 END) AS BIGINT) AS satisfied FROM csat_surveys \
              WHERE answered_at >= $1 AND answered_at < $2 GROUP BY team_id, assignee_id",
         )
         .bind(to_ms(from))

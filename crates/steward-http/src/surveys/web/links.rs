@@ -46,14 +46,22 @@ struct UnsubscribePage<'a> {
 fn link_error(page: &Page<'_>, e: &AppError) -> String {
     match e {
         AppError::NotFound(_) => page.t.get("survey.link_unknown").to_owned(),
-        AppError::Conflict { message, .. } if message.contains("expired") => page.t.get("survey.link_expired").to_owned(),
+        AppError::Conflict { message, .. } if message.contains("expired") => {
+            page.t.get("survey.link_expired").to_owned()
+        }
         AppError::Conflict { .. } => page.t.get("survey.link_used").to_owned(),
         other => crate::web::form_errors::error_text(page.t, other).unwrap_or_else(|| other.to_string()),
     }
 }
 
 /// The person's own language, unless the reader chose one (`?lang=`, the cookie).
-fn their_language<'a>(state: &'a AppState, page: &mut Page<'a>, headers: &HeaderMap, uri: &Uri, locale: Option<&str>) {
+fn their_language<'a>(
+    state: &'a AppState,
+    page: &mut Page<'a>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    locale: Option<&str>,
+) {
     let chosen = uri.query().is_some_and(|q| q.contains("lang="))
         || crate::auth::cookie(headers, crate::i18n::LANG_COOKIE).is_some();
     if !chosen && let Some(lang) = locale.and_then(crate::i18n::Lang::parse) {
@@ -62,13 +70,33 @@ fn their_language<'a>(state: &'a AppState, page: &mut Page<'a>, headers: &Header
     page.t = state.catalogs.get(page.lang);
 }
 
+/// A page shown with a link's error: 404 for a link nobody made, 409 for one used or expired,
+/// 422 for input to fix.
+fn answer(html: axum::response::Response, err: Option<&AppError>) -> WebResult {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let status = match err {
+        None => return Ok(html),
+        Some(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
+        Some(AppError::Conflict { .. }) => StatusCode::CONFLICT,
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, html).into_response())
+}
+
 fn link_page<'a>(state: &'a AppState, headers: &HeaderMap, uri: &Uri, title: &str) -> Page<'a> {
     let mut page = Page::anonymous(state, headers, uri, "");
     page.title = page.t.get(title).to_owned();
     page
 }
 
-async fn show_csat(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, err: Option<AppError>) -> WebResult {
+async fn show_csat(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    token: String,
+    err: Option<AppError>,
+) -> WebResult {
     let mut page = link_page(state, headers, uri, "survey.csat_title");
     let (v, err) = match state.app.surveys().csat_link(&token).await {
         Ok(v) => (Some(v), err),
@@ -78,12 +106,16 @@ async fn show_csat(state: &AppState, headers: &HeaderMap, uri: &Uri, token: Stri
         their_language(state, &mut page, headers, uri, v.requester_locale.as_deref());
         page.title = page.t.get("survey.csat_title").to_owned();
     }
-    let failed = err.is_some();
     page.error = err.as_ref().map(|e| link_error(&page, e));
-    crate::web::answer(render(&CsatPage { page, v, token, done: None, stars: STARS }), failed)
+    answer(render(&CsatPage { page, v, token, done: None, stars: STARS }), err.as_ref())
 }
 
-pub async fn csat_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(token): Path<String>) -> WebResult {
+pub async fn csat_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(token): Path<String>,
+) -> WebResult {
     show_csat(&state, &headers, &uri, token, None).await
 }
 
@@ -103,7 +135,14 @@ pub async fn csat_answer(
     WebForm(f): WebForm<CsatForm>,
 ) -> WebResult {
     let Some(stars) = f.stars else {
-        return show_csat(&state, &headers, &uri, token, Some(AppError::invalid("stars", "choose 1 to 5 stars"))).await;
+        return show_csat(
+            &state,
+            &headers,
+            &uri,
+            token,
+            Some(AppError::invalid("stars", "choose 1 to 5 stars")),
+        )
+        .await;
     };
     match state.app.surveys().rate_by_link(&token, stars, &f.comment).await {
         Ok(_) => {
@@ -114,7 +153,13 @@ pub async fn csat_answer(
     }
 }
 
-async fn show_nps(state: &AppState, headers: &HeaderMap, uri: &Uri, token: String, err: Option<AppError>) -> WebResult {
+async fn show_nps(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    token: String,
+    err: Option<AppError>,
+) -> WebResult {
     let mut page = link_page(state, headers, uri, "survey.nps_title");
     let (v, err) = match state.app.surveys().nps_link(&token).await {
         Ok(v) => (Some(v), err),
@@ -124,12 +169,16 @@ async fn show_nps(state: &AppState, headers: &HeaderMap, uri: &Uri, token: Strin
         their_language(state, &mut page, headers, uri, v.locale.as_deref());
         page.title = page.t.get("survey.nps_title").to_owned();
     }
-    let failed = err.is_some();
     page.error = err.as_ref().map(|e| link_error(&page, e));
-    crate::web::answer(render(&NpsPage { page, v, token, done: None, scale: SCALE }), failed)
+    answer(render(&NpsPage { page, v, token, done: None, scale: SCALE }), err.as_ref())
 }
 
-pub async fn nps_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(token): Path<String>) -> WebResult {
+pub async fn nps_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(token): Path<String>,
+) -> WebResult {
     show_nps(&state, &headers, &uri, token, None).await
 }
 
@@ -149,7 +198,8 @@ pub async fn nps_answer(
     WebForm(f): WebForm<NpsForm>,
 ) -> WebResult {
     let Some(score) = f.score else {
-        return show_nps(&state, &headers, &uri, token, Some(AppError::invalid("score", "choose 0 to 10"))).await;
+        return show_nps(&state, &headers, &uri, token, Some(AppError::invalid("score", "choose 0 to 10")))
+            .await;
     };
     match state.app.surveys().answer_nps_by_link(&token, score, &f.reason).await {
         Ok(_) => {
@@ -181,7 +231,7 @@ pub async fn unsubscribe(
         Ok(_) => Ok(render(&UnsubscribePage { page, token, done: true })),
         Err(e) => {
             page.error = Some(link_error(&page, &e));
-            crate::web::answer(render(&UnsubscribePage { page, token, done: false }), true)
+            answer(render(&UnsubscribePage { page, token, done: false }), Some(&e))
         }
     }
 }

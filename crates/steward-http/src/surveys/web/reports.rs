@@ -48,7 +48,11 @@ struct SatisfactionPage<'a> {
 
 impl SatisfactionPage<'_> {
     fn average(&self) -> String {
-        if self.csat.answers == 0 { "—".into() } else { format!("{:.1}", self.csat.stars as f64 / self.csat.answers as f64) }
+        if self.csat.answers == 0 {
+            "—".into()
+        } else {
+            format!("{:.1}", self.csat.stars as f64 / self.csat.answers as f64)
+        }
     }
 
     fn satisfied(&self) -> String {
@@ -101,7 +105,9 @@ pub async fn satisfaction(
     let surveys = state.app.surveys();
     let csat = surveys.csat_month(&actor, f.month.as_deref()).await?;
     let team_id = match f.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Some(TeamId(t.parse().map_err(|_| steward_app::AppError::invalid("team_id", "not a team"))?)),
+        Some(t) => {
+            Some(TeamId(t.parse().map_err(|_| steward_app::AppError::invalid("team_id", "not a team"))?))
+        }
         None => None,
     };
     let query = NpsQuery {
@@ -113,7 +119,14 @@ pub async fn satisfaction(
         sentiment: f.sentiment.clone(),
     };
     let nps = surveys.nps_results(&actor, &query.filter()?).await?;
-    let teams = state.app.directory().list_teams(&actor).await?.into_iter().map(|t| (t.team.id, t.team.name)).collect();
+    let teams = state
+        .app
+        .directory()
+        .list_teams(&actor)
+        .await?
+        .into_iter()
+        .map(|t| (t.team.id, t.team.name))
+        .collect();
     let page = Page::new(&state, &actor, &headers, &uri, "satisfaction.title");
     Ok(render(&SatisfactionPage {
         can_send: actor.can(Permission::ManageCatalogue),
