@@ -160,6 +160,12 @@ pub async fn search(
     CurrentActor(actor): CurrentActor,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<SearchAnswer>> {
+    // The page's form sends an empty day for "any"; through the API a day is a day.
+    for (field, day) in [("from", &p.from), ("to", &p.to)] {
+        if day.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(ApiError::invalid(field, "a day like 2026-11-01"));
+        }
+    }
     let results = state.app.search().query(&actor, &p.query()?).await?;
     Ok(Json(SearchAnswer { items: results.hits.iter().map(HitJson::from).collect(), total: results.total }))
 }

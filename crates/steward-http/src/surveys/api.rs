@@ -48,10 +48,19 @@ pub async fn rate(
     Ok(Json(CsatJson::from(&rated)))
 }
 
+/// Through the API a parameter given is a value: the pages' forms send empty ones for "any".
+fn not_blank(fields: &[(&'static str, &Option<String>)]) -> Result<(), AppError> {
+    match fields.iter().find(|(_, v)| v.as_deref().is_some_and(|v| v.trim().is_empty())) {
+        Some((field, _)) => Err(AppError::invalid(field, "leave it out rather than empty")),
+        None => Ok(()),
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct MonthQuery {
     /// `YYYY-MM`; default the current month.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     month: Option<String>,
 }
 
@@ -61,6 +70,7 @@ pub async fn csat_month(
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<Json<CsatMonthJson>> {
+    not_blank(&[("month", &q.month)])?;
     let m = state.app.surveys().csat_month(&actor, q.month.as_deref()).await?;
     Ok(Json(CsatMonthJson::from(&m)))
 }
@@ -106,14 +116,17 @@ pub async fn answer_nps(
 #[serde(deny_unknown_fields)]
 pub struct NpsQuery {
     /// First month, `YYYY-MM` (default: eleven months before `to`).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub from: Option<String>,
     /// Last month, `YYYY-MM` (default: the current one).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub to: Option<String>,
     pub team_id: Option<TeamId>,
     pub service: Option<String>,
     /// Words the reasons contain.
     pub q: Option<String>,
     /// positive, neutral or negative.
+    #[param(pattern = "^(positive|neutral|negative)$")]
     pub sentiment: Option<String>,
 }
 
@@ -141,6 +154,7 @@ pub async fn nps(
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<NpsQuery>,
 ) -> ApiResult<Json<NpsResultsJson>> {
+    not_blank(&[("from", &q.from), ("to", &q.to), ("sentiment", &q.sentiment)])?;
     let r = state.app.surveys().nps_results(&actor, &q.filter()?).await?;
     Ok(Json(NpsResultsJson::from(&r)))
 }
@@ -170,6 +184,7 @@ pub async fn leaderboard(
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<Json<LeaderboardJson>> {
+    not_blank(&[("month", &q.month)])?;
     let b = state.app.surveys().leaderboard(&actor, q.month.as_deref()).await?;
     Ok(Json(LeaderboardJson::from(&b)))
 }
