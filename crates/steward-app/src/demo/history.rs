@@ -22,7 +22,7 @@ pub const DAYS: i64 = 182;
 
 /// A small deterministic generator (SplitMix64), so every demo is the same company; a crate
 /// for this would be one more dependency for a few lines.
-struct Dice(u64);
+pub(super) struct Dice(pub(super) u64);
 
 impl Dice {
     fn next(&mut self) -> u64 {
@@ -34,16 +34,16 @@ impl Dice {
     }
 
     /// A number in `[lo, hi]`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(super) fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next() % ((hi - lo + 1) as u64)) as i64
     }
 
     /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(super) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
 }
@@ -275,12 +275,14 @@ impl App {
         plan.retain(|(t, _, _)| *t < now);
         plan.sort_by_key(|(t, i, _)| (*t, *i));
         let mut ids: Vec<Option<TicketId>> = vec![None; calls.len()];
+        let mut voices = Dice(0x0C5A_7202);
         for (t, i, step) in plan {
             clock.set(t);
             if step == Step::Chores {
                 // No SLA scan: its warnings would notify and mail people today of breaches
                 // months old. The reports measure attainment from each ticket's clock anyway.
                 past.incidents().auto_close_resolved().await?;
+                past.demo_voices(&mut voices, cast).await?;
                 continue;
             }
             let call = &calls[i];

@@ -8,6 +8,7 @@ mod knowledge;
 mod logs;
 mod requests;
 mod runbooks;
+mod surveys;
 
 use steward_core::tickets::{HoldReason, ResolutionCode, State, TransitionRequest};
 
