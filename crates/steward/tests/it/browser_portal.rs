@@ -1,7 +1,8 @@
 //! Issue 23's "done when", in real headless Chromium at phone size: a requester searches
 //! "VPN 连不上", reads the article and is counted as deflected; orders a laptop through a form
 //! whose fields show as they apply; their manager approves; two teams do their tasks in turn;
-//! the requester closes the fulfilled request.
+//! the requester closes the fulfilled request, rates it by the mailed link (no sign-in); the
+//! month's NPS survey is sent, answered by its link and scored; the leaderboard shows the month.
 
 use std::time::{Duration, Instant};
 
@@ -43,11 +44,37 @@ async fn no_sideways_scroll(browser: &Client, what: &str) {
     assert!(scroll <= width, "{what} scrolls sideways at phone size: {scroll} > {width}");
 }
 
+/// The link starting with `prefix` in the newest mail queued for `to` (waits for the job that
+/// asks, which runs every ten seconds).
+async fn mailed_link(db: &TestDb, to: &str, prefix: &str) -> String {
+    let pool = db.raw_pool().await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let payloads: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'send_email' ORDER BY id DESC")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let found = payloads.iter().filter(|p| p.contains(to)).find_map(|p| {
+            let rest = p.split(prefix).nth(1)?;
+            let token: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            Some(format!("{prefix}{token}"))
+        });
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(Instant::now() < deadline, "no mail to {to} with {prefix}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_requester_is_answered_before_a_ticket_then_orders_a_laptop_approved_and_fulfilled_in_chromium() {
     let db = TestDb::new().await;
     let mut cmd = steward(&db);
-    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    // Mail is queued as jobs (nothing listens on port 9): the test reads the links there.
+    cmd.env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD).env("STEWARD_SMTP_URL", "smtp://127.0.0.1:9");
     let server = Server::start(cmd);
     let api = reqwest::Client::new();
     let admin = server.token("admin", ADMIN_PASSWORD).await;
@@ -65,7 +92,12 @@ async fn a_requester_is_answered_before_a_ticket_then_orders_a_laptop_approved_a
     let mut ids = std::collections::HashMap::new();
     for (name, role) in [("rita", "requester"), ("bo.ss", "requester"), ("hana", "agent"), ("dirk", "agent")]
     {
-        let u = post("/api/v1/users", json!({ "username": name, "role": role, "password": PASSWORD })).await;
+        let email = format!("{name}@example.com");
+        let u = post(
+            "/api/v1/users",
+            json!({ "username": name, "role": role, "password": PASSWORD, "email": email }),
+        )
+        .await;
         ids.insert(name, u["id"].as_i64().unwrap());
     }
     send(
@@ -97,7 +129,8 @@ async fn a_requester_is_answered_before_a_ticket_then_orders_a_laptop_approved_a
     }
     let item = post(
         "/api/v1/catalogue",
-        json!({ "name": "New laptop", "name_zh": "新笔记本电脑", "category": "Hardware", "delivery_hours": 72 }),
+        json!({ "name": "New laptop", "name_zh": "新笔记本电脑", "category": "Hardware", "delivery_hours": 72,
+            "team_id": teams[1] }),
     )
     .await;
     let design = json!({
@@ -184,10 +217,50 @@ async fn a_requester_is_answered_before_a_ticket_then_orders_a_laptop_approved_a
         shows(&browser, "request-state", "Closed").await;
         sign_out(&browser).await;
 
+        // She rates the fulfilment by the link mailed to her, without signing in.
+        let link = mailed_link(&db, "rita@example.com", "/survey/csat/").await;
+        browser.goto(&server.url(&format!("{link}?lang=en"))).await.unwrap();
+        shows(&browser, "survey-csat", "New laptop").await;
+        no_sideways_scroll(&browser, "the rating page").await;
+        browser.find(Locator::Css("input[name='stars'][value='4']")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Id("csat-comment")).await.unwrap().send_keys("Quick, thanks").await.unwrap();
+        click_through(&browser, Locator::Id("csat-send")).await;
+        shows(&browser, "survey-done", "Thank you").await;
+        browser.goto(&server.url(&format!("{link}?lang=en"))).await.unwrap();
+        shows(&browser, "main", "answered already").await;
+
+        // The month's NPS survey goes out; rita answers by its link.
+        let today =
+            jiff::tz::TimeZone::get("Asia/Shanghai").unwrap().to_datetime(jiff::Timestamp::now()).date();
+        let month = format!("{:04}-{:02}", today.year(), today.month());
+        let sent = post("/api/v1/surveys/nps/send", json!({ "month": month })).await;
+        assert_eq!(sent["sent"], 1, "rita had a request this month: {sent}");
+        let link = mailed_link(&db, "rita@example.com", "/survey/nps/").await;
+        browser.goto(&server.url(&format!("{link}?lang=zh-CN"))).await.unwrap();
+        no_sideways_scroll(&browser, "the NPS page").await;
+        browser.find(Locator::Css("input[name='score'][value='9']")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Id("nps-reason")).await.unwrap().send_keys("处理很及时，谢谢").await.unwrap();
+        click_through(&browser, Locator::Id("nps-send")).await;
+        shows(&browser, "survey-done", "谢谢").await;
+
         // The deflection is counted where the catalogue is designed.
         sign_in(&browser, &server, "admin", ADMIN_PASSWORD).await;
         browser.goto(&server.url("/admin/catalogue?lang=en")).await.unwrap();
         shows(&browser, "deflected-count", "1").await;
+
+        // Scored: NPS +100 from one promoter, her words tagged positive; CSAT 4 stars.
+        browser.goto(&server.url("/satisfaction?lang=en")).await.unwrap();
+        shows(&browser, "nps-score", "+100").await;
+        shows(&browser, "verbatims", "处理很及时，谢谢").await;
+        shows(&browser, "verbatims", "Positive").await;
+        shows(&browser, "csat-average", "4.0").await;
+        no_sideways_scroll(&browser, "the satisfaction report").await;
+
+        // The leaderboard shows the month: Desktop, whose request was rated.
+        browser.goto(&server.url("/leaderboard?lang=zh-CN")).await.unwrap();
+        shows(&browser, "main", &month).await;
+        shows(&browser, "board-teams", "Desktop").await;
+        no_sideways_scroll(&browser, "the leaderboard").await;
     }
     .await;
     browser.close().await.unwrap();
