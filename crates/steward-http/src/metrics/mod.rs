@@ -2,6 +2,7 @@
 //! histograms by route, and the service KPIs.
 
 mod format;
+mod leaderboard;
 
 use std::time::Instant;
 
@@ -245,6 +246,7 @@ pub struct Metrics {
     logs: Arc<LogsCollector>,
     reports: Arc<ReportCollector>,
     changes: Arc<ChangeCollector>,
+    leaderboard: Arc<leaderboard::LeaderboardCollector>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     open_incidents: Family<OpenLabels, Gauge>,
@@ -290,12 +292,15 @@ impl Metrics {
         registry.register_collector(Box::new(automation.clone()));
         let logs = Arc::new(LogsCollector::default());
         registry.register_collector(Box::new(logs.clone()));
+        let leaderboard = Arc::new(leaderboard::LeaderboardCollector::default());
+        registry.register_collector(Box::new(leaderboard.clone()));
         Metrics {
             registry,
             automation,
             logs,
             reports,
             changes,
+            leaderboard,
             requests,
             latency,
             open_incidents,
@@ -381,6 +386,10 @@ pub async fn scrape(
     let automation = state.app.runbooks().report(&actor, 30).await?;
     if let Ok(mut m) = state.metrics.automation.0.lock() {
         *m = automation;
+    }
+    let board = state.app.surveys().leaderboard(&actor, None).await?;
+    if let Ok(mut m) = state.metrics.leaderboard.0.lock() {
+        *m = Some(board);
     }
     // Read directly: a `metrics` token reads figures, not logs.
     let usage = state.app.store().log_usage().await.map_err(steward_app::AppError::from)?;

@@ -262,6 +262,19 @@ async fn a_resolution_is_rated_once_by_its_mailed_link_and_a_low_score_reaches_t
         (Some(d.agent.0), Some(100.0)),
         "{board}"
     );
+    // And as gauges for Prometheus.
+    let scraper = app.token("root", "metrics").await;
+    let (status, metrics) = app.api(Method::GET, "/metrics", &scraper, None).await;
+    assert_eq!(status, 200);
+    let metrics = metrics.as_str().unwrap().to_owned();
+    assert!(
+        metrics.contains(r#"steward_leaderboard_rank{month="2026-11",scope="team",name="Service Desk"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"steward_leaderboard_csat_average{month="2026-11",scope="agent",name="ada"} 3.5"#),
+        "{metrics}"
+    );
     let browser = TestApp::browser();
     assert_eq!(app.sign_in(&browser, "rita", "long-enough-pass").await.status(), 303);
     let (status, page) = app.page(&browser, "/leaderboard").await;
