@@ -118,6 +118,8 @@ enum BenchCommand {
     Incidents(bench::IncidentBench),
     /// The search index with a million tickets and a hundred thousand articles
     Search(bench::SearchBench),
+    /// The portal: search as one types, a 50-field order, the month's leaderboard, over HTTP
+    Portal(bench::PortalBench),
     /// Rank the judged queries of docs/bench/relevance (scored by its compare.py)
     Relevance(bench::RelevanceBench),
     /// Recompute the SLA state of many open tickets with the core clock
@@ -207,6 +209,9 @@ fn main() -> ExitCode {
                 bench::reports(config, args, cli.global.data.as_deref()).await
             }
             Command::Bench(BenchCommand::Relevance(args)) => bench::relevance(args),
+            Command::Bench(BenchCommand::Portal(args)) => {
+                bench::portal(config, args, cli.global.data.as_deref()).await
+            }
             Command::Bench(BenchCommand::Search(args)) => {
                 bench::search(config, args, cli.global.data.as_deref()).await
             }

@@ -187,4 +187,33 @@ impl Store {
         tx.commit().await?;
         Ok(done)
     }
+
+    /// Benchmarks: gives every incident one of `agents` (round robin by id), then a rating of
+    /// 1–5 stars, answered an hour after resolution, to every fifth resolved one. Returns the
+    /// ratings written.
+    pub async fn bulk_load_ratings(&self, agents: &[UserId]) -> Result<u64> {
+        let Some(first) = agents.first() else { return Ok(0) };
+        let cases: String =
+            agents.iter().enumerate().map(|(i, a)| format!(" WHEN {i} THEN {}", a.get())).collect();
+        let mut tx = self.begin().await?;
+        let assign = format!(
+            "UPDATE tickets SET assignee_id = CASE id % {}{cases} ELSE {} END WHERE kind = 'incident'",
+            agents.len(),
+            first.get()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(assign)).execute(tx.conn().await?).await?;
+        let rated = sqlx::query(
+            "INSERT INTO csat_surveys (ticket_id, requester_id, team_id, assignee_id, service, token_hash, asked_at, \
+             expires_at, answered_at, stars, comment, via) \
+             SELECT id, requester_id, team_id, assignee_id, service, 'bench-' || CAST(id AS TEXT), resolved_at, \
+             resolved_at + 1209600000, resolved_at + 3600000, 1 + id % 5, '', 'portal' FROM tickets t \
+             WHERE kind = 'incident' AND resolved_at IS NOT NULL AND id % 5 = 0 \
+             AND NOT EXISTS (SELECT 1 FROM csat_surveys c WHERE c.ticket_id = t.id)",
+        )
+        .execute(tx.conn().await?)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(rated)
+    }
 }

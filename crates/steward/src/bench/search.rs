@@ -30,17 +30,17 @@ pub struct SearchBench {
 }
 
 /// A small deterministic generator (xorshift64*): the same corpus on every run.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
         from[(self.next() % from.len() as u64) as usize]
     }
 }
@@ -140,7 +140,7 @@ const SYMPTOMS_ZH: &[&str] = &[
 ];
 const PLACES_ZH: &[&str] = &["北京办公室", "三楼", "财务部", "升级之后", "从周一开始", "远程办公人员"];
 
-fn text(rng: &mut Rng) -> (String, String) {
+pub(super) fn text(rng: &mut Rng) -> (String, String) {
     if rng.next().is_multiple_of(2) {
         let (s, p, w) = (rng.pick(SYSTEMS_EN), rng.pick(SYMPTOMS_EN), rng.pick(PLACES_EN));
         let title = format!("{s} {p} {w}");
@@ -162,7 +162,7 @@ fn text(rng: &mut Rng) -> (String, String) {
     }
 }
 
-fn query(rng: &mut Rng) -> String {
+pub(super) fn query(rng: &mut Rng) -> String {
     match rng.next() % 4 {
         0 => format!(
             "{} {}",
