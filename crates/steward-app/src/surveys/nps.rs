@@ -124,6 +124,11 @@ impl crate::Surveys<'_> {
             if !sampled(c.user_id.get(), salt, self.config.surveys.nps_percent) {
                 continue;
             }
+            // The customers' voice: not the desk's own staff, who raise tickets for others.
+            let staff = self.store.user(c.user_id).await?.is_none_or(|u| u.role.allows(Permission::WorkTickets));
+            if staff {
+                continue;
+            }
             let token = new_secret("nps_")?;
             let new = NewNps {
                 month: month.to_owned(),

@@ -60,7 +60,7 @@ impl SatisfactionPage<'_> {
     }
 
     fn nps_of(&self, t: &NpsTally) -> String {
-        t.nps().map_or_else(|| "—".into(), |n| format!("{n:+}"))
+        t.nps().map_or_else(|| "—".into(), |n| if n > 0 { format!("+{n}") } else { n.to_string() })
     }
 
     fn selected_team(&self, id: &TeamId) -> bool {
@@ -182,8 +182,10 @@ impl BoardPage<'_> {
         v.map_or_else(|| "—".into(), |x| format!("{x:.0} %"))
     }
 
-    fn avg(&self, r: &BoardRow) -> String {
-        r.ranked.standing.csat_average().map_or_else(|| "—".into(), |x| format!("{x:.1}"))
+    /// Mean stars and how many ratings, or a dash.
+    fn csat(&self, r: &BoardRow) -> String {
+        let s = &r.ranked.standing;
+        s.csat_average().map_or_else(|| "—".into(), |x| format!("{x:.1} ★ ({})", s.csat_answers))
     }
 
     /// ↑2, ↓1, = or "new".
