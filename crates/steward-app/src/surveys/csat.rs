@@ -193,18 +193,7 @@ impl crate::Surveys<'_> {
             .csat_by_token(&secret_hash(token.trim()))
             .await?
             .ok_or(AppError::NotFound("survey link"))?;
-        if survey.answered_at.is_some() {
-            return Err(AppError::Conflict {
-                field: Some("token"),
-                message: "this survey was answered already".into(),
-            });
-        }
-        if survey.expires_at <= self.now() {
-            return Err(AppError::Conflict {
-                field: Some("token"),
-                message: "this survey link has expired".into(),
-            });
-        }
+        super::still_open(survey.answered_at, survey.expires_at, self.now())?;
         let ticket = self.store.ticket(survey.ticket_id).await?.ok_or(AppError::NotFound("survey link"))?;
         let user = self.store.user(survey.requester_id).await?.ok_or(AppError::NotFound("survey link"))?;
         Ok(CsatLink { survey, ticket, requester_name: user.display_name, requester_locale: user.locale })

@@ -55,6 +55,22 @@ fn free_text(field: &'static str, text: &str) -> Result<String> {
     Ok(text.to_owned())
 }
 
+/// A survey's link works until it is answered or expires; each says so (409, on `token`).
+fn still_open(
+    answered_at: Option<jiff::Timestamp>,
+    expires_at: jiff::Timestamp,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let message = if answered_at.is_some() {
+        "this survey was answered already"
+    } else if expires_at <= now {
+        "this survey link has expired"
+    } else {
+        return Ok(());
+    };
+    Err(AppError::Conflict { field: Some("token"), message: message.into() })
+}
+
 /// The instants a month (from its first day) starts and ends at, in the reports' zone.
 fn month_bounds(app: &crate::App, first: jiff::civil::Date) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
     use jiff::ToSpan;

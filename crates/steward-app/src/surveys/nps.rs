@@ -125,7 +125,8 @@ impl crate::Surveys<'_> {
                 continue;
             }
             // The customers' voice: not the desk's own staff, who raise tickets for others.
-            let staff = self.store.user(c.user_id).await?.is_none_or(|u| u.role.allows(Permission::WorkTickets));
+            let staff =
+                self.store.user(c.user_id).await?.is_none_or(|u| u.role.allows(Permission::WorkTickets));
             if staff {
                 continue;
             }
@@ -183,18 +184,7 @@ impl crate::Surveys<'_> {
     /// What a link opens; forged, used and expired links say so.
     pub async fn nps_link(self, token: &str) -> Result<NpsLink> {
         let survey = self.surveys().nps_by_token(token).await?;
-        if survey.answered_at.is_some() {
-            return Err(AppError::Conflict {
-                field: Some("token"),
-                message: "this survey was answered already".into(),
-            });
-        }
-        if survey.expires_at <= self.now() {
-            return Err(AppError::Conflict {
-                field: Some("token"),
-                message: "this survey link has expired".into(),
-            });
-        }
+        super::still_open(survey.answered_at, survey.expires_at, self.now())?;
         let user = self.store.user(survey.user_id).await?.ok_or(AppError::NotFound("survey link"))?;
         Ok(NpsLink { survey, name: user.display_name, locale: user.locale })
     }
@@ -307,7 +297,7 @@ impl crate::Surveys<'_> {
                 out.verbatims.push(NpsRow { survey: s, team });
             }
         }
-        out.verbatims.sort_by(|a, b| b.survey.answered_at.cmp(&a.survey.answered_at));
+        out.verbatims.sort_by_key(|v| std::cmp::Reverse(v.survey.answered_at));
         out.verbatims.truncate(500);
         out.by_month = months.into_iter().collect();
         out.by_team = by_team.into_iter().collect();

@@ -143,7 +143,7 @@ pub fn sentiment(text: &str) -> Sentiment {
 }
 
 fn english(text: &str) -> i32 {
-    let lower = text.to_lowercase().replace('\'', "").replace('’', "");
+    let lower = text.to_lowercase().replace(['\'', '’'], "");
     let words: Vec<&str> =
         lower.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect();
     let mut score = 0;

@@ -11,7 +11,7 @@ use steward_app::{AppConfig, Clock, MailConfig};
 use steward_core::surveys::LowScoreAction;
 use steward_test_support::TestApp;
 
-use crate::sla::SmtpServer;
+use crate::sla::{SmtpServer, decode_quoted};
 
 async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>, want: u16) -> Value {
     let (status, out) = app.api(method, path, token, body).await;
@@ -31,40 +31,9 @@ fn config(smtp: Option<&SmtpServer>, at: &str, surveys: SurveyConfig) -> AppConf
     }
 }
 
-/// A message's body as text, whichever transfer encoding it travelled in.
-fn body_of(raw: &str) -> String {
-    let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).unwrap_or((raw, ""));
-    let head = head.to_ascii_lowercase();
-    if head.contains("content-transfer-encoding: base64") {
-        use base64::Engine;
-        let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(clean).unwrap()).unwrap()
-    } else if head.contains("quoted-printable") {
-        let joined = body.replace("=\r\n", "").replace("=\n", "");
-        let bytes = joined.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            if bytes[i] == b'='
-                && let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    } else {
-        body.to_owned()
-    }
-}
-
 /// The mails to `address` so far, as text.
 fn mails_to(smtp: &SmtpServer, address: &str) -> Vec<String> {
-    smtp.messages().iter().filter(|m| m.contains(address)).map(|m| body_of(m)).collect()
+    smtp.messages().iter().filter(|m| m.contains(address)).map(|m| decode_quoted(m)).collect()
 }
 
 /// The token of the first link starting with `prefix` in `text`.

@@ -12,11 +12,10 @@ use std::time::Instant;
 
 use clap::Args;
 use serde_json::{Value, json};
-use steward_app::knowledge::ImportLine;
 use steward_app::requests::{Design, ItemSpec};
 use steward_app::{Actor, App, Credential, NewUserInput};
 
-use super::search::{Rng, query, text};
+use super::search::{Rng, load_articles, query};
 use super::{drive, fixture, ms, percentile, rss_kib, start_server, time_gets};
 use crate::config::Config;
 
@@ -119,26 +118,10 @@ pub async fn portal(config: Config, args: PortalBench, data: Option<&Path>) -> a
     app.store().bulk_load_incidents(args.tickets, &teams, agent.id, jiff::Timestamp::now(), month_ms).await?;
     let rated = app.store().bulk_load_ratings(&agents).await?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let lines: Vec<(String, ImportLine)> = (0..args.articles)
-        .map(|i| {
-            let (title, body) = text(&mut rng);
-            let audience = if i % 2 == 0 { "requesters" } else { "agents" };
-            let line = ImportLine {
-                title,
-                body,
-                audience: audience.into(),
-                state: Some("published".into()),
-                ..Default::default()
-            };
-            (i.to_string(), line)
-        })
-        .collect();
-    let report = app.knowledge().import(agent.id, lines, |_| {}).await?;
-    anyhow::ensure!(report.errors.is_empty(), "article import: {:?}", report.errors.first());
+    let created = load_articles(&app, agent.id, args.articles, &mut rng).await?;
     println!(
-        "load: {} incidents ({rated} rated), {} articles in {:.1} s",
+        "load: {} incidents ({rated} rated), {created} articles in {:.1} s",
         args.tickets,
-        report.created,
         t0.elapsed().as_secs_f64()
     );
     let t0 = Instant::now();

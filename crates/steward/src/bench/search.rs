@@ -175,6 +175,32 @@ pub(super) fn query(rng: &mut Rng) -> String {
     }
 }
 
+/// Imports `n` published articles of mixed languages, half for requesters; returns how many.
+pub(super) async fn load_articles(
+    app: &App,
+    author: steward_core::ids::UserId,
+    n: usize,
+    rng: &mut Rng,
+) -> anyhow::Result<usize> {
+    let lines: Vec<(String, ImportLine)> = (0..n)
+        .map(|i| {
+            let (title, body) = text(rng);
+            let audience = if i % 2 == 0 { "requesters" } else { "agents" };
+            let line = ImportLine {
+                title,
+                body,
+                audience: audience.into(),
+                state: Some("published".into()),
+                ..Default::default()
+            };
+            (i.to_string(), line)
+        })
+        .collect();
+    let report = app.knowledge().import(author, lines, |_| {}).await?;
+    anyhow::ensure!(report.errors.is_empty(), "article import: {:?}", report.errors.first());
+    Ok(report.created)
+}
+
 fn actor(user: steward_core::identity::User) -> Actor {
     Actor { user, credential: Credential::Direct }
 }
@@ -203,26 +229,10 @@ pub async fn search(config: Config, args: SearchBench, data: Option<&Path>) -> a
             .await?;
         left -= n;
     }
-    let lines: Vec<(String, ImportLine)> = (0..args.articles)
-        .map(|i| {
-            let (title, body) = text(&mut rng);
-            let audience = if i % 2 == 0 { "requesters" } else { "agents" };
-            let line = ImportLine {
-                title,
-                body,
-                audience: audience.into(),
-                state: Some("published".into()),
-                ..Default::default()
-            };
-            (i.to_string(), line)
-        })
-        .collect();
-    let report = app.knowledge().import(agent.id, lines, |_| {}).await?;
-    anyhow::ensure!(report.errors.is_empty(), "article import: {:?}", report.errors.first());
+    let created = load_articles(&app, agent.id, args.articles, &mut rng).await?;
     println!(
-        "load: {} incidents and {} articles in {:.1} s",
+        "load: {} incidents and {created} articles in {:.1} s",
         args.tickets,
-        report.created,
         t0.elapsed().as_secs_f64()
     );
 
