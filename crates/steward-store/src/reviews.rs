@@ -204,7 +204,8 @@ impl Tx {
 
     pub async fn move_review_action(&mut self, id: i64, state: ActionState, at: Timestamp) -> Result<()> {
         self.execute(
-            "UPDATE review_actions SET state = $1, updated_at = $2 WHERE id = $3",
+            "UPDATE review_actions SET state = $1, updated_at = $2, \
+             done_at = CASE WHEN $1 = 'done' THEN COALESCE(done_at, $2) ELSE NULL END WHERE id = $3",
             vec![state.as_str().into(), to_ms(at).into(), id.into()],
         )
         .await?;

@@ -6,7 +6,7 @@
 
 use jiff::SignedDuration;
 use steward_core::events::DomainEvent;
-use steward_core::identity::Role;
+use steward_core::identity::{Permission, Role};
 use steward_core::ids::{TicketId, UserId};
 use steward_core::surveys::{CsatEvent, LowScoreAction, Stars, sampled};
 use steward_core::tickets::{
@@ -136,6 +136,8 @@ impl crate::Surveys<'_> {
         let new = NewCsat {
             ticket_id: id,
             requester_id: ticket.requester_id,
+            // The team and agent who resolved it: the leaderboard credits the rating to them
+            // even when the ticket moves on later (its incident figures follow the ticket).
             team_id: ticket.team_id,
             assignee_id: ticket.assignee_id,
             service: ticket.service.clone(),
@@ -177,6 +179,7 @@ impl crate::Surveys<'_> {
 
     /// The signed-in person's surveys waiting for an answer (the portal's "rate" cards).
     pub async fn csat_waiting(self, actor: &Actor) -> Result<Vec<CsatWaiting>> {
+        actor.require(Permission::ReadTickets)?;
         let mut out = Vec::new();
         for survey in self.store.csat_waiting(actor.user.id, self.now()).await? {
             if let Some(ticket) = self.store.ticket(survey.ticket_id).await? {
@@ -219,6 +222,7 @@ impl crate::Surveys<'_> {
         stars: i64,
         comment: &str,
     ) -> Result<CsatWaiting> {
+        actor.require(Permission::RaiseTickets)?;
         let survey = self
             .store
             .csat_of_ticket(ticket)
@@ -362,7 +366,7 @@ impl crate::Surveys<'_> {
             members.into_iter().filter(|u| u.role == Role::TeamLead && !u.disabled).collect();
         if people.is_empty()
             && let Some(agent) = survey.assignee_id
-            && let Some(u) = self.store.user(agent).await?
+            && let Some(u) = self.store.user(agent).await?.filter(|u| !u.disabled)
         {
             people.push(u);
         }
@@ -401,7 +405,7 @@ impl crate::Surveys<'_> {
 
     /// A month's ratings (`YYYY-MM`, default the current one): totals and the newest 500.
     pub async fn csat_month(self, actor: &Actor, month: Option<&str>) -> Result<CsatMonth> {
-        actor.require(steward_core::identity::Permission::ReadReports)?;
+        actor.require(Permission::ReadReports)?;
         let first = super::month_or_now(&self, month)?;
         let (from, to) = super::month_bounds(&self, first)?;
         let mut out = CsatMonth { month: super::month_of(first), ..CsatMonth::default() };

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use jiff::{SignedDuration, ToSpan};
 use steward_core::events::DomainEvent;
-use steward_core::identity::Permission;
+use steward_core::identity::{Permission, User};
 use steward_core::ids::TeamId;
 use steward_core::surveys::{NpsEvent, NpsScore, NpsTally, Sentiment, sampled, sentiment};
 use steward_store::{NewNps, NpsRecord, Tx};
@@ -95,14 +95,15 @@ impl crate::Surveys<'_> {
             return Ok(0);
         }
         let month = month_of(today.first_of_month().yesterday().map_err(|e| anyhow::anyhow!("{e}"))?);
-        if self.store.nps_sent(&month).await? {
+        if self.store.nps_ran(&month).await? {
             return Ok(0);
         }
         self.surveys().send_nps_for(None, &month).await
     }
 
-    /// Sends `month`'s survey now (an admin, e.g. to resend after a failed mail server);
-    /// people who have that month's survey already are not asked twice.
+    /// Sends `month`'s survey now (an admin, e.g. to resend after a failed mail server, or a
+    /// month not yet over); people who have that month's survey already are not asked twice,
+    /// and the monthly job still asks, once the month is over, those this one did not reach.
     pub async fn send_nps(self, actor: &Actor, month: &str) -> Result<usize> {
         actor.require(Permission::ManageCatalogue)?;
         let first = parse_month("month", month)?;
@@ -113,23 +114,32 @@ impl crate::Surveys<'_> {
         self.surveys().send_nps_for(Some(actor), &month_of(first)).await
     }
 
+    /// Sends `month`'s survey to whoever is due it; the monthly job (no actor) also records
+    /// that the month ran, so it runs once (on one node) whatever it found.
     async fn send_nps_for(self, actor: Option<&Actor>, month: &str) -> Result<usize> {
         let first = parse_month("month", month)?;
         let (start, end) = super::month_bounds(&self, first)?;
         let salt = (first.year() as u64) * 12 + first.month() as u64;
         let at = self.now();
-        let mut tx = self.store.begin().await?;
-        let mut sent = 0;
+        // Who is due it, read before the transaction, which then only writes.
+        let mut due = Vec::new();
         for c in self.store.nps_candidates(start, end).await? {
             if !sampled(c.user_id.get(), salt, self.config.surveys.nps_percent) {
                 continue;
             }
             // The customers' voice: not the desk's own staff, who raise tickets for others.
-            let staff =
-                self.store.user(c.user_id).await?.is_none_or(|u| u.role.allows(Permission::WorkTickets));
-            if staff {
-                continue;
+            let Some(user) = self.store.user(c.user_id).await? else { continue };
+            if !user.role.allows(Permission::WorkTickets) {
+                due.push((c, user));
             }
+        }
+        let mut tx = self.store.begin().await?;
+        if actor.is_none() && !tx.record_nps_run(month, at).await? {
+            // Another node ran it meanwhile.
+            return Ok(0);
+        }
+        let mut sent = 0;
+        for (c, user) in due {
             let token = new_secret("nps_")?;
             let new = NewNps {
                 month: month.to_owned(),
@@ -142,18 +152,17 @@ impl crate::Surveys<'_> {
             let Some(id) = tx.insert_nps(at, &new).await? else { continue };
             let event = NpsEvent::Sent { month: month.to_owned(), user_id: c.user_id };
             record(&mut tx, at, actor, DomainEvent::Nps { id, event }).await?;
-            self.surveys().mail_nps(&mut tx, &new, &token).await?;
+            self.surveys().mail_nps(&mut tx, &user, &new, &token).await?;
             sent += 1;
         }
         tx.commit().await?;
         Ok(sent)
     }
 
-    async fn mail_nps(self, tx: &mut Tx, s: &NewNps, token: &str) -> Result<()> {
+    async fn mail_nps(self, tx: &mut Tx, user: &User, s: &NewNps, token: &str) -> Result<()> {
         if self.config.mail.is_none() {
             return Ok(());
         }
-        let Some(user) = self.store.user(s.user_id).await? else { return Ok(()) };
         let Some(email) = &user.email else { return Ok(()) };
         let link = format!("{}/survey/nps/{token}", base_url(&self));
         let (subject, body) = if crate::notifications::reads_chinese(user.locale.as_deref()) {
@@ -193,17 +202,22 @@ impl crate::Surveys<'_> {
     pub async fn answer_nps_by_link(self, token: &str, score: i64, reason: &str) -> Result<NpsRecord> {
         let link = self.surveys().nps_link(token).await?;
         let user = self.store.user(link.survey.user_id).await?.ok_or(AppError::NotFound("survey link"))?;
+        if user.disabled {
+            return Err(AppError::Forbidden("this account is disabled".into()));
+        }
         let actor = Actor { user, credential: Credential::Direct };
         self.surveys().answer_nps_survey(&actor, link.survey, score, reason).await
     }
 
     /// The signed-in person's survey waiting for an answer, if any.
     pub async fn nps_waiting(self, actor: &Actor) -> Result<Option<NpsRecord>> {
+        actor.require(Permission::ReadTickets)?;
         Ok(self.store.nps_waiting(actor.user.id, self.now()).await?)
     }
 
     /// Answers the signed-in person's waiting survey (the portal).
     pub async fn answer_nps(self, actor: &Actor, score: i64, reason: &str) -> Result<NpsRecord> {
+        actor.require(Permission::RaiseTickets)?;
         let survey = self.surveys().nps_waiting(actor).await?.ok_or(AppError::NotFound("survey"))?;
         self.surveys().answer_nps_survey(actor, survey, score, reason).await
     }

@@ -24,6 +24,8 @@ const EN_POSITIVE: &[&str] = &[
     "quick",
     "quickly",
     "helpful",
+    "help",
+    "helped",
     "friendly",
     "thanks",
     "thank",
@@ -72,8 +74,10 @@ const EN_NEGATIVE: &[&str] = &[
     "horrible",
     "problem",
 ];
-const EN_NEGATIONS: &[&str] =
-    &["not", "no", "never", "dont", "didnt", "isnt", "wasnt", "wont", "cant", "hardly"];
+const EN_NEGATIONS: &[&str] = &[
+    "not", "no", "never", "hardly", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont",
+    "cant", "cannot", "couldnt", "wouldnt", "shouldnt", "havent", "hasnt", "hadnt",
+];
 
 // Longer phrases first is not needed here: matching below always takes the longest phrase
 // starting at a position, across both lists.
@@ -156,8 +160,7 @@ fn english(text: &str) -> i32 {
             continue;
         };
         // "not good", "wasn't very helpful": a negation up to two words before turns it.
-        let negated =
-            words[i.saturating_sub(2)..i].iter().any(|p| EN_NEGATIONS.contains(p) || p.ends_with("nt"));
+        let negated = words[i.saturating_sub(2)..i].iter().any(|p| EN_NEGATIONS.contains(p));
         score += if negated { -value } else { value };
     }
     score
@@ -201,6 +204,10 @@ mod tests {
         assert_eq!(sentiment("It was not helpful"), Sentiment::Negative);
         assert_eq!(sentiment("wasn't very good"), Sentiment::Negative);
         assert_eq!(sentiment("The laptop arrived on Tuesday"), Sentiment::Neutral);
+        // Words that merely end in "nt" negate nothing.
+        assert_eq!(sentiment("The agent was friendly"), Sentiment::Positive);
+        assert_eq!(sentiment("Excellent, fast"), Sentiment::Positive);
+        assert_eq!(sentiment("It didn't help"), Sentiment::Negative);
     }
 
     #[test]

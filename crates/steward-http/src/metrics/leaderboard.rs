@@ -16,6 +16,8 @@ struct BoardLabels {
     month: String,
     /// `team` or `agent`.
     scope: String,
+    /// The team's or user's id (two may share a name).
+    id: String,
     name: String,
 }
 
@@ -45,12 +47,16 @@ impl Collector for LeaderboardCollector {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             for r in &rows {
                 let Some(value) = figure(r) else { continue };
-                let scope = match r.ranked.key {
-                    Who::Team(_) => "team",
-                    Who::Agent(_) => "agent",
+                let (scope, id) = match r.ranked.key {
+                    Who::Team(t) => ("team", t.get()),
+                    Who::Agent(u) => ("agent", u.get()),
                 };
-                let labels =
-                    BoardLabels { month: board.month.clone(), scope: scope.into(), name: r.name.clone() };
+                let labels = BoardLabels {
+                    month: board.month.clone(),
+                    scope: scope.into(),
+                    id: id.to_string(),
+                    name: r.name.clone(),
+                };
                 family.encode_family(&labels)?.encode_gauge(&value)?;
             }
         }

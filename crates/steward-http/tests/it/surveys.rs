@@ -237,11 +237,16 @@ async fn a_resolution_is_rated_once_by_its_mailed_link_and_a_low_score_reaches_t
     assert_eq!(status, 200);
     let metrics = metrics.as_str().unwrap().to_owned();
     assert!(
-        metrics.contains(r#"steward_leaderboard_rank{month="2026-11",scope="team",name="Service Desk"} 1"#),
+        metrics.contains(
+            r#"steward_leaderboard_rank{month="2026-11",scope="team",id="1",name="Service Desk"} 1"#
+        ),
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"steward_leaderboard_csat_average{month="2026-11",scope="agent",name="ada"} 3.5"#),
+        metrics.contains(&format!(
+            r#"steward_leaderboard_csat_average{{month="2026-11",scope="agent",id="{}",name="ada"}} 3.5"#,
+            d.agent.0
+        )),
         "{metrics}"
     );
     let browser = TestApp::browser();
@@ -271,6 +276,9 @@ async fn a_low_score_reopens_when_set_and_sampling_and_robots_are_respected() {
     assert_eq!(app.app.surveys().ask_for_ratings().await.unwrap(), 1, "only rita's");
 
     let rate = format!("/api/v1/surveys/csat/{id}");
+    let read_only = app.token("rita", "read").await;
+    let (status, _) = app.api(Method::POST, &rate, &read_only, Some(json!({ "stars": 1 }))).await;
+    assert_eq!(status, 403, "a read-only token does not answer (a low score writes and mails)");
     let (status, out) = app.api(Method::POST, &rate, &rita, Some(json!({ "stars": 9 }))).await;
     assert_eq!((status, out["error"]["field"].as_str()), (422, Some("stars")), "{out}");
     let rated =
@@ -315,13 +323,22 @@ async fn the_monthly_nps_is_sent_answered_unsubscribed_from_and_scored() {
         let triage = json!({ "service": "Email", "team_id": d.team });
         ok(app, Method::PATCH, &format!("/api/v1/incidents/{id}"), &d.agent.1, Some(triage), 200).await;
     }
-    // Not before the month has ended.
+    // Not before the month has ended; an admin may send it early, by hand.
     assert_eq!(app.app.surveys().send_monthly_nps().await.unwrap(), 0);
+    let early =
+        ok(app, Method::POST, "/api/v1/surveys/nps/send", &d.admin, Some(json!({ "month": "2026-11" })), 200)
+            .await;
+    assert_eq!(early["sent"], 3, "{early}");
+    // Dan's first ticket comes after that: the month's run still reaches him.
+    person(app, &d.admin, "dan", "requester", "en").await;
+    let dan = app.token("dan", "read write").await;
+    ok(app, Method::POST, "/api/v1/incidents", &dan, Some(json!({ "title": "Late in the month" })), 201)
+        .await;
     // 1 December, 10:00 in Beijing: November's survey goes out, once.
     let clock = &app.app.config().clock;
     clock.set("2026-12-01T02:00:00Z".parse::<Timestamp>().unwrap());
-    assert_eq!(app.app.surveys().send_monthly_nps().await.unwrap(), 3);
-    assert_eq!(app.app.surveys().send_monthly_nps().await.unwrap(), 0);
+    assert_eq!(app.app.surveys().send_monthly_nps().await.unwrap(), 1, "only dan is still due it");
+    assert_eq!(app.app.surveys().send_monthly_nps().await.unwrap(), 0, "the month ran");
     app.app.run_due_jobs("mailer").await.unwrap();
     let link = |name: &str| {
         let mail = mails_to(&smtp, &format!("{name}@example.com")).pop().expect("an NPS mail");
@@ -352,7 +369,7 @@ async fn the_monthly_nps_is_sent_answered_unsubscribed_from_and_scored() {
     let r = ok(app, Method::GET, "/api/v1/surveys/nps?from=2026-11&to=2026-11", &admin, None, 200).await;
     assert_eq!(
         (r["sent"].as_i64(), r["total"]["answers"].as_i64(), r["total"]["nps"].as_i64()),
-        (Some(3), Some(2), Some(0)),
+        (Some(4), Some(2), Some(0)),
         "{r}"
     );
     assert_eq!(r["by_team"][0]["key"], "Service Desk", "{r}");

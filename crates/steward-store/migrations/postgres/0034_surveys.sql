@@ -39,6 +39,12 @@ CREATE TABLE nps_surveys (
 );
 CREATE INDEX nps_surveys_month ON nps_surveys (month, answered_at);
 
+-- The months whose NPS survey the monthly job sent (an admin's sending by hand is not one).
+CREATE TABLE nps_runs (
+    month TEXT   NOT NULL PRIMARY KEY,
+    at    BIGINT NOT NULL
+);
+
 -- People who asked for no more NPS surveys.
 CREATE TABLE nps_opt_outs (
     user_id BIGINT NOT NULL PRIMARY KEY REFERENCES users (id),
@@ -48,6 +54,11 @@ CREATE TABLE nps_opt_outs (
 -- The report rollup gains each ticket's agent (the leaderboard ranks agents): forgetting the
 -- zone it was built in makes the next start rebuild it.
 DELETE FROM report_settings;
+
+-- When a review's action item was done (the leaderboard credits the month it was done in,
+-- whatever is written on it later).
+ALTER TABLE review_actions ADD COLUMN done_at BIGINT;
+UPDATE review_actions SET done_at = updated_at WHERE state = 'done';
 
 -- Problems resolved in a month, for the leaderboard.
 CREATE INDEX tickets_kind_resolved ON tickets (kind, resolved_at);

@@ -62,7 +62,7 @@ impl Store {
             Deed::ImprovementsShipped => {
                 "SELECT t.team_id, a.owner_id AS user_id, COUNT(*) AS n FROM review_actions a \
                  JOIN tickets t ON t.id = a.incident_id \
-                 WHERE a.state = 'done' AND a.updated_at >= $1 AND a.updated_at < $2 GROUP BY t.team_id, a.owner_id"
+                 WHERE a.state = 'done' AND a.done_at >= $1 AND a.done_at < $2 GROUP BY t.team_id, a.owner_id"
             }
         };
         let rows =

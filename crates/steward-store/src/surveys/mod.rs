@@ -231,9 +231,9 @@ impl Store {
         rows.iter().map(nps).collect()
     }
 
-    /// Whether NPS surveys have been sent for `month`.
-    pub async fn nps_sent(&self, month: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nps_surveys WHERE month = $1")
+    /// Whether the monthly job sent `month`'s NPS survey.
+    pub async fn nps_ran(&self, month: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nps_runs WHERE month = $1")
             .bind(month)
             .fetch_one(&mut *self.reader().await?)
             .await?;
@@ -357,6 +357,18 @@ impl Tx {
         .execute(self.conn().await?)
         .await?
         .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// Records that the monthly job sent `month`'s survey; false when it had (another node).
+    pub async fn record_nps_run(&mut self, month: &str, at: Timestamp) -> Result<bool> {
+        let done =
+            sqlx::query("INSERT INTO nps_runs (month, at) VALUES ($1, $2) ON CONFLICT (month) DO NOTHING")
+                .bind(month)
+                .bind(to_ms(at))
+                .execute(self.conn().await?)
+                .await?
+                .rows_affected();
         Ok(done == 1)
     }
 

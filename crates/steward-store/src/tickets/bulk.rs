@@ -206,7 +206,7 @@ impl Store {
             "INSERT INTO csat_surveys (ticket_id, requester_id, team_id, assignee_id, service, token_hash, asked_at, \
              expires_at, answered_at, stars, comment, via) \
              SELECT id, requester_id, team_id, assignee_id, service, 'bench-' || CAST(id AS TEXT), resolved_at, \
-             resolved_at + 1209600000, resolved_at + 3600000, 1 + id % 5, '', 'portal' FROM tickets t \
+             resolved_at + 1209600000, resolved_at + 3600000, 1 + (id / 5) % 5, '', 'portal' FROM tickets t \
              WHERE kind = 'incident' AND resolved_at IS NOT NULL AND id % 5 = 0 \
              AND NOT EXISTS (SELECT 1 FROM csat_surveys c WHERE c.ticket_id = t.id)",
         )

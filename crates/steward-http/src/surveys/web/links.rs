@@ -79,9 +79,25 @@ fn answer(html: axum::response::Response, err: Option<&AppError>) -> WebResult {
         None => return Ok(html),
         Some(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
         Some(AppError::Conflict { .. }) => StatusCode::CONFLICT,
+        Some(AppError::Forbidden(_)) => StatusCode::FORBIDDEN,
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     Ok((status, html).into_response())
+}
+
+/// The errors a link's page shows (the link's, the input's); any other is the server's and
+/// becomes the generic error page.
+fn on_the_page(err: Option<AppError>) -> Result<Option<AppError>, crate::web::WebError> {
+    match err {
+        Some(
+            e @ (AppError::NotFound(_)
+            | AppError::Conflict { .. }
+            | AppError::Invalid { .. }
+            | AppError::Forbidden(_)),
+        ) => Ok(Some(e)),
+        Some(other) => Err(other.into()),
+        None => Ok(None),
+    }
 }
 
 fn link_page<'a>(state: &'a AppState, headers: &HeaderMap, uri: &Uri, title: &str) -> Page<'a> {
@@ -106,6 +122,7 @@ async fn show_csat(
         their_language(state, &mut page, headers, uri, v.requester_locale.as_deref());
         page.title = page.t.get("survey.csat_title").to_owned();
     }
+    let err = on_the_page(err)?;
     page.error = err.as_ref().map(|e| link_error(&page, e));
     answer(render(&CsatPage { page, v, token, done: None, stars: STARS }), err.as_ref())
 }
@@ -169,6 +186,7 @@ async fn show_nps(
         their_language(state, &mut page, headers, uri, v.locale.as_deref());
         page.title = page.t.get("survey.nps_title").to_owned();
     }
+    let err = on_the_page(err)?;
     page.error = err.as_ref().map(|e| link_error(&page, e));
     answer(render(&NpsPage { page, v, token, done: None, scale: SCALE }), err.as_ref())
 }
@@ -230,6 +248,7 @@ pub async fn unsubscribe(
     match state.app.surveys().unsubscribe(&token).await {
         Ok(_) => Ok(render(&UnsubscribePage { page, token, done: true })),
         Err(e) => {
+            let e = on_the_page(Some(e))?.unwrap_or(AppError::NotFound("survey link"));
             page.error = Some(link_error(&page, &e));
             answer(render(&UnsubscribePage { page, token, done: false }), Some(&e))
         }
