@@ -79,11 +79,11 @@ async fn the_periodic_job_purges_expired_sessions_and_reschedules_itself() {
     // The periodic jobs (session purge, incident auto-close, SLA scan, notification feed and
     // digest, subscription feed, alert payload purge, article review reminders, overdue review
     // actions, approval reminders, log retention and rates, forecasts, triage training, duplicate
-    // detection) run once each, ten claimed at a time.
+    // detection, CSAT surveys, the monthly NPS) run once each, ten claimed at a time.
     assert_eq!(app.app.run_due_jobs("test-worker").await.unwrap(), 10);
-    assert_eq!(app.app.run_due_jobs("test-worker").await.unwrap(), 5);
+    assert_eq!(app.app.run_due_jobs("test-worker").await.unwrap(), 7);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&raw).await.unwrap();
     assert_eq!(left, 0);
-    assert_eq!(app.app.store().job_counts().await.unwrap(), (15, 0), "the next runs are scheduled");
+    assert_eq!(app.app.store().job_counts().await.unwrap(), (17, 0), "the next runs are scheduled");
     assert_eq!(app.app.run_due_jobs("test-worker").await.unwrap(), 0, "and not due yet");
 }
