@@ -175,14 +175,9 @@ pub async fn portal(config: Config, args: PortalBench, data: Option<&Path>) -> a
         .collect();
     // A few searches first: the server's first opens its index readers.
     for q in ["VPN", "打印机", "password"] {
-        client
-            .get(format!("{base}/portal/answers?q={}", url_escape(q)))
-            .bearer_auth(&requester_token)
-            .send()
-            .await?;
+        client.get(answers_url(&base, q)?).bearer_auth(&requester_token).send().await?;
     }
-    let urls: Vec<String> =
-        typed.iter().map(|q| format!("{base}/portal/answers?q={}", url_escape(q))).collect();
+    let urls: Vec<String> = typed.iter().map(|q| answers_url(&base, q)).collect::<anyhow::Result<_>>()?;
     time_gets(
         &client,
         &requester_token,
@@ -236,12 +231,7 @@ pub async fn portal(config: Config, args: PortalBench, data: Option<&Path>) -> a
     Ok(ExitCode::SUCCESS)
 }
 
-/// `q` as a query string value.
-fn url_escape(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The portal's answers box for `q` (reqwest's `Url` encodes the query).
+fn answers_url(base: &str, q: &str) -> anyhow::Result<String> {
+    Ok(reqwest::Url::parse_with_params(&format!("{base}/portal/answers"), [("q", q)])?.to_string())
 }
