@@ -1,7 +1,7 @@
 //! Recording events, and the projections they feed in the same transaction.
 //!
-//! Every write appends its typed events here. Events about a ticket go through
-//! [`App::record_ticket_events`], which applies every registered projection — today the
+//! Every write appends its typed events here. Events about an incident or a service request go
+//! through [`App::record_ticket_events`], which applies every registered projection — today the
 //! report facts and daily rollup — to each event in the writing transaction, so a write path
 //! cannot forget derived data and a new ticket kind gets it by emitting events. (SLA state is
 //! not stored: the clocks are computed from the event history on read.) Other events go
@@ -9,9 +9,10 @@
 //! checks that nothing else appends.
 
 use jiff::Timestamp;
-use steward_core::events::DomainEvent;
+use steward_core::events::{DomainEvent, Fields};
 use steward_core::ids::UserId;
-use steward_core::tickets::{IncidentEvent, Ticket};
+use steward_core::requests::RequestEvent;
+use steward_core::tickets::{IncidentEvent, Ticket, TicketField};
 use steward_store::{NewEvent, Tx};
 
 use crate::reports::Tracked;
@@ -25,7 +26,7 @@ pub(crate) async fn record(
     actor: Option<&Actor>,
     event: DomainEvent,
 ) -> Result<i64> {
-    if let DomainEvent::Incident { .. } = event {
+    if is_ticket_event(&event) {
         return Err(AppError::Internal(anyhow::anyhow!(
             "a ticket event must go through record_ticket_events"
         )));
@@ -40,13 +41,18 @@ pub(crate) async fn record_many(
     actor: Option<&Actor>,
     events: Vec<DomainEvent>,
 ) -> Result<()> {
-    if events.iter().any(|e| matches!(e, DomainEvent::Incident { .. })) {
+    if events.iter().any(is_ticket_event) {
         return Err(AppError::Internal(anyhow::anyhow!(
             "a ticket event must go through record_ticket_events"
         )));
     }
     tx.append_events(at, events.iter().map(|e| new_event(actor, e)).collect()).await?;
     Ok(())
+}
+
+/// The events the ticket projections read: an incident's and a service request's.
+fn is_ticket_event(event: &DomainEvent) -> bool {
+    matches!(event, DomainEvent::Incident { .. } | DomainEvent::Request { .. })
 }
 
 fn new_event(actor: Option<&Actor>, event: &DomainEvent) -> NewEvent {
@@ -62,6 +68,35 @@ fn who(actor: Option<&Actor>) -> (Option<UserId>, String) {
     }
 }
 
+/// An event of a ticket kind the projections follow.
+#[derive(Debug, Clone)]
+pub(crate) enum TicketEvent {
+    Incident(IncidentEvent),
+    Request(RequestEvent),
+}
+
+impl From<IncidentEvent> for TicketEvent {
+    fn from(e: IncidentEvent) -> Self {
+        TicketEvent::Incident(e)
+    }
+}
+
+impl From<RequestEvent> for TicketEvent {
+    fn from(e: RequestEvent) -> Self {
+        TicketEvent::Request(e)
+    }
+}
+
+impl TicketEvent {
+    /// The ticket fields as the event left them, if it changed any.
+    pub fn fields_after(&self) -> Option<&Fields<TicketField>> {
+        match self {
+            TicketEvent::Incident(e) => e.fields_after(),
+            TicketEvent::Request(e) => e.fields_after(),
+        }
+    }
+}
+
 /// One event about a ticket, with the ticket around it: what the projections read.
 pub(crate) struct TicketChange<'a> {
     pub at: Timestamp,
@@ -70,13 +105,29 @@ pub(crate) struct TicketChange<'a> {
     pub before: Option<&'a Ticket>,
     /// The ticket as the event left it (the same as `before` for a reply, a watcher, a link).
     pub after: &'a Ticket,
-    pub event: IncidentEvent,
+    pub event: TicketEvent,
 }
 
 impl<'a> TicketChange<'a> {
     /// An event that changed nothing on the ticket's own record.
-    pub fn on(ticket: &'a Ticket, at: Timestamp, actor: Option<&'a Actor>, event: IncidentEvent) -> Self {
-        TicketChange { at, actor, before: Some(ticket), after: ticket, event }
+    pub fn on(
+        ticket: &'a Ticket,
+        at: Timestamp,
+        actor: Option<&'a Actor>,
+        event: impl Into<TicketEvent>,
+    ) -> Self {
+        TicketChange { at, actor, before: Some(ticket), after: ticket, event: event.into() }
+    }
+
+    /// An event that moved the ticket from `before` (`None`: created it) to `after`.
+    pub fn moved(
+        before: Option<&'a Ticket>,
+        after: &'a Ticket,
+        at: Timestamp,
+        actor: Option<&'a Actor>,
+        event: impl Into<TicketEvent>,
+    ) -> Self {
+        TicketChange { at, actor, before, after, event: event.into() }
     }
 }
 
@@ -118,7 +169,14 @@ impl App {
             .iter()
             .map(|c| {
                 let (actor_id, actor_name) = who(c.actor);
-                (c.at, NewEvent::incident(actor_id, actor_name, c.after.id, &c.event))
+                let id = c.after.id;
+                let event = match &c.event {
+                    TicketEvent::Incident(e) => NewEvent::incident(actor_id, actor_name, id, e),
+                    TicketEvent::Request(e) => {
+                        NewEvent::new(actor_id, actor_name, &DomainEvent::Request { id, event: e.clone() })
+                    }
+                };
+                (c.at, event)
             })
             .collect();
         tx.append_events_at(events).await?;

@@ -374,7 +374,7 @@ impl Store {
             let sql = format!(
                 "SELECT t.id, t.kind, t.priority, t.impact, t.team_id, t.assignee_id, t.service, t.category_id, t.state, \
                  t.created_at, t.resolved_at, t.reopen_count, {FACT_COLUMNS} FROM tickets t \
-                 LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id > $1 AND t.kind = 'incident' ORDER BY t.id LIMIT 10000"
+                 LEFT JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id > $1 AND t.kind IN ('incident', 'request') ORDER BY t.id LIMIT 10000"
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).fetch_all(tx.conn().await?).await?;
             let Some(last) = rows.last() else { break };

@@ -43,6 +43,8 @@ pub struct PolicyRecord {
     pub warn_at: Vec<i64>,
     /// On a resolution breach the ticket moves to this team's queue.
     pub breach_team_id: Option<TeamId>,
+    /// A request policy's condition: the catalogue item ordered (`None`: any).
+    pub item_id: Option<i64>,
 }
 
 impl Store {
@@ -144,7 +146,7 @@ pub struct PolicyHistory {
 
 /// A policy's definition: the columns `sla_policies` and `sla_policy_versions` share.
 const POLICY_COLUMNS: &str = "name, rank, kind, priority, category_id, calendar_id, response_minutes, \
-    resolution_minutes, pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id";
+    resolution_minutes, pause_reasons, service, organisation, update_minutes, thresholds, breach_team_id, item_id";
 
 fn policy_of(r: &sqlx::any::AnyRow, id: &str) -> Result<PolicyRecord> {
     let pauses: String = r.try_get("pause_reasons")?;
@@ -165,6 +167,7 @@ fn policy_of(r: &sqlx::any::AnyRow, id: &str) -> Result<PolicyRecord> {
         update_minutes: r.try_get("update_minutes")?,
         warn_at: thresholds.split(' ').filter_map(|t| t.parse().ok()).collect(),
         breach_team_id: opt_id_at(r, "breach_team_id")?,
+        item_id: r.try_get("item_id")?,
     })
 }
 
@@ -230,8 +233,8 @@ impl Tx {
     pub async fn insert_sla_policy(&mut self, now: Timestamp, p: &PolicyRecord) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO sla_policies (name, rank, kind, priority, category_id, calendar_id, response_minutes, \
-             resolution_minutes, pause_reasons, created_at, service, organisation, update_minutes, thresholds, breach_team_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             resolution_minutes, pause_reasons, created_at, service, organisation, update_minutes, thresholds, breach_team_id, item_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         )
         .bind(&p.name)
         .bind(p.rank)
@@ -248,6 +251,7 @@ impl Tx {
         .bind(p.update_minutes)
         .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
         .bind(p.breach_team_id.map(TeamId::get))
+        .bind(p.item_id)
         .fetch_one(self.conn().await?)
         .await?)
     }
@@ -268,7 +272,8 @@ impl Tx {
         let done = sqlx::query(
             "UPDATE sla_policies SET name = $1, rank = $2, priority = $3, category_id = $4, calendar_id = $5, \
              response_minutes = $6, resolution_minutes = $7, pause_reasons = $8, service = $9, organisation = $10, \
-             update_minutes = $11, thresholds = $12, breach_team_id = $13 WHERE id = $14 AND deleted_at IS NULL",
+             update_minutes = $11, thresholds = $12, breach_team_id = $13, kind = $14, item_id = $15 \
+             WHERE id = $16 AND deleted_at IS NULL",
         )
         .bind(&p.name)
         .bind(p.rank)
@@ -283,6 +288,8 @@ impl Tx {
         .bind(p.update_minutes)
         .bind(p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
         .bind(p.breach_team_id.map(TeamId::get))
+        .bind(&p.kind)
+        .bind(p.item_id)
         .bind(p.id)
         .execute(self.conn().await?)
         .await?;

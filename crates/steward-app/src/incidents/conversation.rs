@@ -238,8 +238,13 @@ impl crate::Incidents<'_> {
             if let Some(changes) = ticket_changes(&ticket, &next) {
                 let saved = tx.update_ticket(&next).await?;
                 let event = IncidentEvent::Transitioned(changes);
-                let change =
-                    TicketChange { at, actor: Some(actor), before: Some(&ticket), after: &saved, event };
+                let change = TicketChange {
+                    at,
+                    actor: Some(actor),
+                    before: Some(&ticket),
+                    after: &saved,
+                    event: event.into(),
+                };
                 self.record_ticket_event(&mut tx, change).await?;
             }
         }

@@ -131,7 +131,7 @@ impl App {
         for (item, t) in items.iter().zip(&stored) {
             let (at, actor) = (t.created_at, Some(&item.actor));
             let event = IncidentEvent::Created(ticket_fields(t));
-            changes.push(TicketChange { at, actor, before: None, after: t, event });
+            changes.push(TicketChange { at, actor, before: None, after: t, event: event.into() });
             for ci in &item.cis {
                 let event = IncidentEvent::CiLinked { ci_id: ci.id, ci: ci.name.clone() };
                 changes.push(TicketChange::on(t, at, actor, event));

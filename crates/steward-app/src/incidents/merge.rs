@@ -102,7 +102,7 @@ impl crate::Incidents<'_> {
             actor: Some(actor),
             before: Some(&duplicate),
             after: &saved,
-            event: IncidentEvent::Transitioned(changes),
+            event: IncidentEvent::Transitioned(changes).into(),
         });
         let merged_into = IncidentEvent::MergedInto { into, number: survivor.number.clone() };
         events.push(TicketChange::on(&saved, at, Some(actor), merged_into));

@@ -260,7 +260,7 @@ impl crate::Incidents<'_> {
             actor: Some(actor),
             before: Some(current),
             after: &saved,
-            event: event(changes),
+            event: event(changes).into(),
         };
         self.record_ticket_event(&mut tx, change).await?;
         tx.commit().await?;
@@ -323,8 +323,13 @@ impl crate::Incidents<'_> {
             match tx.update_ticket(&next).await {
                 Ok(saved) => {
                     let event = IncidentEvent::AutoClosed(changes);
-                    let change =
-                        TicketChange { at, actor: None, before: Some(&current), after: &saved, event };
+                    let change = TicketChange {
+                        at,
+                        actor: None,
+                        before: Some(&current),
+                        after: &saved,
+                        event: event.into(),
+                    };
                     self.record_ticket_event(&mut tx, change).await?;
                     tx.commit().await?;
                     closed += 1;

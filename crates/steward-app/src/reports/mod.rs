@@ -1,4 +1,5 @@
-//! Service reports over incidents: the dashboard, its CSV, and the monthly management report.
+//! Service reports over incidents or service requests: the dashboard, its CSV, and the monthly
+//! management report.
 //!
 //! Unfiltered reports read the daily rollup; filtered ones sum the matching tickets' own
 //! contributions (the same core function that maintains the rollup), so both give one answer.
@@ -31,6 +32,8 @@ pub struct ReportRequest {
     pub team_id: Option<TeamId>,
     pub service: Option<String>,
     pub category_id: Option<CategoryId>,
+    /// `Incident` (`None`) or `Request`.
+    pub kind: Option<TicketKind>,
 }
 
 /// A report and what it needs to be shown: the names behind team and category ids.
@@ -45,6 +48,7 @@ pub struct IncidentReport {
     pub team_names: HashMap<TeamId, String>,
     pub category_names: HashMap<CategoryId, String>,
     pub time_zone: String,
+    pub kind: TicketKind,
 }
 
 impl IncidentReport {
@@ -98,9 +102,15 @@ fn rollup_filter(f: &ReportFilter) -> Option<String> {
 }
 
 impl crate::Reports<'_> {
-    /// The incident report for `request`, as the actor may read it.
+    /// The report of incidents (or, as `request.kind` says, service requests) for `request`,
+    /// as the actor may read it. Availability is the services' (incidents'), shown with the
+    /// incident report only.
     pub async fn incident(self, actor: &Actor, request: &ReportRequest) -> Result<IncidentReport> {
         actor.require(Permission::ReadReports)?;
+        let kind = request.kind.unwrap_or(TicketKind::Incident);
+        if !matches!(kind, TicketKind::Incident | TicketKind::Request) {
+            return Err(AppError::invalid("kind", "reports cover incidents or requests"));
+        }
         let zone = &self.config.report_zone;
         let granularity = match request.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => Granularity::Month,
@@ -144,7 +154,6 @@ impl crate::Reports<'_> {
         let (start, end) = whole
             .instants(zone)
             .ok_or_else(|| AppError::invalid("to", "the range is outside the calendar"))?;
-        let kind = TicketKind::Incident;
         let report = if let Some(key) = rollup_filter(&filter) {
             let starts: Vec<Date> = periods.iter().map(|p| p.start).collect();
             let rows = self.store.report_rows(kind, &key, &starts, last.end).await?;
@@ -159,9 +168,17 @@ impl crate::Reports<'_> {
                 .sum();
             assemble(&rows, &periods, opening)
         };
-        let outages =
-            self.store.outages(start, end.min(self.now()).max(start), filter.service.as_deref()).await?;
-        let availability = availability(&outages, start, end.min(self.now()).max(start));
+        let availability = match kind {
+            TicketKind::Incident => {
+                let until = end.min(self.now()).max(start);
+                availability(
+                    &self.store.outages(start, until, filter.service.as_deref()).await?,
+                    start,
+                    until,
+                )
+            }
+            _ => Vec::new(),
+        };
         let team_names = self
             .store
             .list_teams()
@@ -180,6 +197,7 @@ impl crate::Reports<'_> {
             team_names,
             category_names,
             time_zone: zone.iana_name().unwrap_or("UTC").to_owned(),
+            kind,
         })
     }
 

@@ -7,11 +7,12 @@ use steward_core::ids::TicketId;
 use steward_core::reports::{
     Clocks, Entry, Facts, Measures, RollupKey, delta, merge, needs_clocks, next_facts,
 };
+use steward_core::requests::RequestEvent;
 use steward_core::sla::SlaStatus;
 use steward_core::tickets::{IncidentEvent, Ticket};
 use steward_store::Tx;
 
-use crate::events::TicketChange;
+use crate::events::{TicketChange, TicketEvent};
 use crate::{App, Result};
 
 fn clock(s: &SlaStatus) -> (jiff::SignedDuration, Option<bool>) {
@@ -37,7 +38,8 @@ impl Tracked {
 
 impl App {
     /// What `change` does to the reports, into `tracked`: a change of the ticket's fields, or
-    /// a public reply by someone other than the requester (a first response). Other events
+    /// a public reply (on a request, also a task done) by someone other than the requester (a
+    /// first response). Other events
     /// (watchers, links, work notes, SLA firings) leave the reports as they are.
     pub(crate) async fn project_report_facts(
         &self,
@@ -45,17 +47,26 @@ impl App {
         tracked: &mut Tracked,
         change: &TicketChange<'_>,
     ) -> Result<()> {
+        let by_other = change.actor.is_some_and(|a| a.user.id != change.after.requester_id);
         let agent_reply = match &change.event {
-            IncidentEvent::Created(_)
-            | IncidentEvent::Updated(_)
-            | IncidentEvent::Transitioned(_)
-            | IncidentEvent::AutoClosed(_)
-            | IncidentEvent::SlaReassigned(_) => false,
-            IncidentEvent::Commented { internal: false, .. }
-                if change.actor.is_some_and(|a| a.user.id != change.after.requester_id) =>
+            TicketEvent::Incident(
+                IncidentEvent::Created(_)
+                | IncidentEvent::Updated(_)
+                | IncidentEvent::Transitioned(_)
+                | IncidentEvent::AutoClosed(_)
+                | IncidentEvent::SlaReassigned(_),
+            )
+            | TicketEvent::Request(
+                RequestEvent::Submitted { .. } | RequestEvent::Updated(_) | RequestEvent::Transitioned(_),
+            ) => false,
+            TicketEvent::Incident(IncidentEvent::Commented { internal: false, .. })
+            | TicketEvent::Request(RequestEvent::Commented { internal: false, .. })
+                if by_other =>
             {
                 true
             }
+            // A fulfilment task done answers the request as a reply would.
+            TicketEvent::Request(RequestEvent::TaskDone { .. }) if by_other => true,
             _ => return Ok(()),
         };
         // The ticket's facts are read in `tx`: a second change to one ticket in one batch

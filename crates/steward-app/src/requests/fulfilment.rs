@@ -7,7 +7,6 @@
 
 use jiff::Timestamp;
 use steward_core::changes::{Decision, GroupRule, Verdict};
-use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::TicketId;
 use steward_core::requests::{Progress, RequestEvent, TaskState, manager_verdict, progress};
@@ -17,7 +16,7 @@ use steward_core::tickets::{
 use steward_store::{RequestDecision, Tx};
 
 use super::mail::Outcome;
-use crate::events::record;
+use crate::events::TicketChange;
 use crate::{Actor, AppError, Result};
 
 impl crate::Requests<'_> {
@@ -78,7 +77,7 @@ impl crate::Requests<'_> {
         }
         let event =
             RequestEvent::Decided { level, user_id: actor.user.id, decision, comment: comment.to_owned() };
-        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         let decided = tx.request_decisions_in(id, level).await?;
         let approvals = decided.iter().filter(|(_, d)| *d == Decision::Approve).count();
         let rejections = decided.len() - approvals;
@@ -161,7 +160,7 @@ impl crate::Requests<'_> {
             });
         }
         let event = RequestEvent::TaskDone { task_id, name: task.name.clone(), note: note.to_owned() };
-        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        self.record_ticket_event(&mut tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         let saved = self.requests().open_next_stage(&mut tx, actor, &ticket, at).await?;
         tx.commit().await?;
         Ok(saved)
@@ -188,7 +187,7 @@ impl crate::Requests<'_> {
                     tx.move_request_task(t.id, TaskState::Waiting, TaskState::Open, "", at, None).await?;
                     let event =
                         RequestEvent::TaskOpened { task_id: t.id, name: t.name.clone(), team_id: t.team_id };
-                    record(tx, at, Some(actor), DomainEvent::Request { id: ticket.id, event }).await?;
+                    self.record_ticket_event(tx, TicketChange::on(ticket, at, Some(actor), event)).await?;
                 }
                 Ok(ticket.clone())
             }
@@ -302,7 +301,7 @@ impl crate::Requests<'_> {
         let mut tx = self.store.begin().await?;
         let comment_id = tx.insert_comment(at, &new).await?;
         let event = RequestEvent::Commented { comment_id, internal };
-        record(&mut tx, at, Some(actor), DomainEvent::Request { id, event }).await?;
+        self.record_ticket_event(&mut tx, TicketChange::on(&view.ticket, at, Some(actor), event)).await?;
         tx.commit().await?;
         Ok(comment_id)
     }
@@ -323,7 +322,8 @@ impl crate::Requests<'_> {
         let saved = tx.update_ticket(&next).await?;
         let moved = changes.after.get(TicketField::State).is_some();
         let event = if moved { RequestEvent::Transitioned(changes) } else { RequestEvent::Updated(changes) };
-        record(tx, at, Some(actor), DomainEvent::Request { id: saved.id, event }).await?;
+        self.record_ticket_event(tx, TicketChange::moved(Some(current), &saved, at, Some(actor), event))
+            .await?;
         Ok(saved)
     }
 }

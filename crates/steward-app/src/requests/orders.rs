@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use jiff::SignedDuration;
 use serde_json::Value;
 use steward_core::changes::Verdict;
-use steward_core::events::DomainEvent;
 use steward_core::identity::{Permission, Role, Username};
 use steward_core::ids::{CiId, TicketId, UserId};
 use steward_core::requests::{Answer, Approver, FieldKind, Form, RequestEvent, ci_query_matches};
@@ -20,7 +19,7 @@ use steward_store::{
 
 use super::catalogue::may_order;
 use super::design::Design;
-use crate::events::record;
+use crate::events::TicketChange;
 use crate::incidents::{AttachmentUpload, checked_upload};
 use crate::{Actor, AppError, Result};
 
@@ -295,7 +294,7 @@ impl crate::Requests<'_> {
             item_id: item.record.id,
             form_version: item.record.version,
         };
-        record(&mut tx, at, Some(actor), DomainEvent::Request { id: saved.id, event }).await?;
+        self.record_ticket_event(&mut tx, TicketChange::moved(None, &saved, at, Some(actor), event)).await?;
         for (i, a) in plan.approvals.iter().enumerate() {
             let (group_id, manager_id) = match *a {
                 Approver::Manager => (None, manager),

@@ -1,6 +1,7 @@
 //! SLA warnings, breaches and escalation.
 //!
-//! A periodic job measures every open incident; each threshold a clock reaches fires once:
+//! A periodic job measures every open incident and service request; each threshold a clock
+//! reaches fires once:
 //! the firing is claimed with a unique row in the same transaction as its event and its
 //! notifications, so a second node or a restarted one finds it claimed and stays quiet.
 //! Warnings go to the assignee (or, with nobody assigned, the team); breaches escalate to the
@@ -13,12 +14,13 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use steward_core::identity::Role;
 use steward_core::ids::{TeamId, TicketId, UserId};
+use steward_core::requests::RequestEvent;
 use steward_core::tickets::{
     Channel, IncidentEvent, NoticeKind, SlaFiring, SlaTarget, State, Ticket, TicketKind, ticket_changes,
 };
 use steward_store::{TicketQuery, Visibility};
 
-use crate::events::TicketChange;
+use crate::events::{TicketChange, TicketEvent};
 use crate::{App, AppError, Result};
 
 /// Percent of a target at which a warning fires unless the policy says otherwise; the breach
@@ -45,12 +47,21 @@ impl crate::Sla<'_> {
         Ok(people)
     }
 
-    /// Measures every open incident as of `at` and fires what is due; returns the firings.
+    /// Measures every open incident and request as of `at` and fires what is due; returns the
+    /// firings.
     pub async fn scan(self, at: Timestamp) -> Result<usize> {
         // The rules once per scan; each page's histories and firings in one query each.
         let rules = self.sla().sla_rules().await?;
-        let mut query = TicketQuery::new(TicketKind::Incident);
-        query.states = vec![State::New, State::Assigned, State::InProgress, State::OnHold];
+        let mut fired = 0;
+        for kind in [TicketKind::Incident, TicketKind::Request] {
+            fired += self.sla().scan_kind(at, kind, &rules).await?;
+        }
+        Ok(fired)
+    }
+
+    async fn scan_kind(self, at: Timestamp, kind: TicketKind, rules: &super::SlaRules) -> Result<usize> {
+        let mut query = TicketQuery::new(kind);
+        query.states = State::of(kind).iter().copied().filter(|s| s.is_open()).collect();
         query.sort = steward_store::SortField::Number;
         query.descending = false;
         query.limit = 500;
@@ -60,7 +71,7 @@ impl crate::Sla<'_> {
             let ids: Vec<TicketId> = page.items.iter().map(|t| t.id).collect();
             let fired_before: HashSet<(TicketId, String, i64)> =
                 self.store.sla_firings(&ids).await?.into_iter().collect();
-            let slas = self.sla().slas_with(&page.items, at, &rules).await?;
+            let slas = self.sla().slas_with(&page.items, at, rules).await?;
             for (ticket, sla) in page.items.iter().zip(slas) {
                 let Some(sla) = sla else { continue };
                 let thresholds: Vec<i64> = sla.warn_at.iter().copied().chain([100]).collect();
@@ -155,15 +166,22 @@ impl crate::Sla<'_> {
         }
         let target = SlaTarget::parse(target)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown SLA target `{target}`")))?;
-        let event = IncidentEvent::sla_fired(SlaFiring { target, threshold, notified: recipients });
+        let firing = SlaFiring { target, threshold, notified: recipients };
+        let event: TicketEvent = match ticket.kind {
+            TicketKind::Request => RequestEvent::SlaFired(firing).into(),
+            _ => IncidentEvent::sla_fired(firing).into(),
+        };
         self.record_ticket_event(&mut tx, TicketChange::on(ticket, at, None, event)).await?;
         if let Some(next) = moved
             && let Some(changes) = ticket_changes(ticket, &next)
         {
             match tx.update_ticket(&next).await {
                 Ok(saved) => {
-                    let event = IncidentEvent::SlaReassigned(changes);
-                    let change = TicketChange { at, actor: None, before: Some(ticket), after: &saved, event };
+                    let event: TicketEvent = match ticket.kind {
+                        TicketKind::Request => RequestEvent::Updated(changes).into(),
+                        _ => IncidentEvent::SlaReassigned(changes).into(),
+                    };
+                    let change = TicketChange::moved(Some(ticket), &saved, at, None, event);
                     self.record_ticket_event(&mut tx, change).await?;
                 }
                 // Someone changed the ticket meanwhile: the breach still fires, their change stands.
@@ -187,30 +205,30 @@ fn zh_target(target: &str) -> &'static str {
 /// The subject and body of a warning or breach email, in the recipient's language.
 fn mail_text(locale: Option<&str>, ticket: &Ticket, target: &str, threshold: i64) -> (String, String) {
     let (number, title) = (&ticket.number, &ticket.title);
+    let request = ticket.kind == TicketKind::Request;
+    let (what, what_zh) = if request { ("Request", "服务请求") } else { ("Incident", "事件") };
     match (locale, threshold >= 100) {
         (Some("zh-CN"), true) => {
             let target = zh_target(target);
             (
                 format!("[SLA 超时] {number} {title}"),
-                format!("事件 {number}「{title}」已超过{target}时限。\n请尽快处理。\n"),
+                format!("{what_zh} {number}「{title}」已超过{target}时限。\n请尽快处理。\n"),
             )
         }
         (Some("zh-CN"), false) => {
             let target = zh_target(target);
             (
                 format!("[SLA 预警] {number} {title}"),
-                format!("事件 {number}「{title}」已用去{target}时限的 {threshold}%。\n"),
+                format!("{what_zh} {number}「{title}」已用去{target}时限的 {threshold}%。\n"),
             )
         }
         (_, true) => (
             format!("[SLA breach] {number} {title}"),
-            format!(
-                "Incident {number} \"{title}\" has breached its {target} target.\nPlease act on it now.\n"
-            ),
+            format!("{what} {number} \"{title}\" has breached its {target} target.\nPlease act on it now.\n"),
         ),
         (_, false) => (
             format!("[SLA warning] {number} {title}"),
-            format!("Incident {number} \"{title}\" has used {threshold}% of its {target} target.\n"),
+            format!("{what} {number} \"{title}\" has used {threshold}% of its {target} target.\n"),
         ),
     }
 }

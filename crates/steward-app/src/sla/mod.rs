@@ -1,5 +1,7 @@
-//! SLAs on incidents: calendars and policies (admins manage them) and each incident's first
-//! response and resolution clocks, computed from its event history by the core clock.
+//! SLAs on incidents and service requests: calendars and policies (admins manage them, each
+//! for one kind) and each ticket's first-response and resolution clocks, computed from its
+//! event history by the core clock. A request no policy matches is measured against its
+//! item's delivery time, around the clock.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -7,12 +9,13 @@ use jiff::SignedDuration;
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::ids::{CalendarId, CategoryId, TeamId, TicketId, UserId};
+use steward_core::requests::RequestEvent;
 use steward_core::sla::SlaCalendarEvent;
 use steward_core::sla::{
     BusinessCalendar, HistoryEntry, PausePolicy, SlaStatus, Target, measure, parse_calendar_days,
     since_last_update, timelines,
 };
-use steward_core::tickets::{HoldReason, IncidentEvent, Ticket};
+use steward_core::tickets::{IncidentEvent, Ticket, TicketKind};
 use steward_store::{CalendarRecord, PolicyHistory, PolicyRecord};
 
 mod escalation;
@@ -55,11 +58,16 @@ pub struct NewPolicy {
     /// Warning percentages, 1–99; `None` keeps the default (75).
     pub warn_at: Option<Vec<i64>>,
     pub breach_team_id: Option<TeamId>,
+    /// `incident` (`None`) or `request`.
+    pub kind: Option<String>,
+    /// A request policy's catalogue item (`None`: any).
+    pub item_id: Option<i64>,
 }
 
-/// An incident's SLA clocks and where their rules came from.
+/// A ticket's SLA clocks and where their rules came from.
 #[derive(Debug, Clone)]
-pub struct IncidentSla {
+pub struct TicketSla {
+    /// The policy's name; empty for a request measured by its item's delivery time.
     pub policy: String,
     pub calendar: String,
     pub response: Option<SlaStatus>,
@@ -106,8 +114,9 @@ fn calendar_of(c: &CalendarRecord) -> Result<BusinessCalendar> {
     Ok(calendar.with_working_days(working_days))
 }
 
-fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>) -> bool {
+fn policy_matches(p: &PolicyRecord, t: &Ticket, organisation: Option<&str>, item: Option<i64>) -> bool {
     p.kind == t.kind.as_str()
+        && p.item_id.is_none_or(|i| Some(i) == item)
         && p.priority.is_none_or(|x| x == i64::from(t.priority.get()))
         && p.category_id.is_none_or(|c| Some(c) == t.category_id)
         && p.service.as_deref().is_none_or(|s| Some(s) == t.service.as_deref())
@@ -161,18 +170,23 @@ pub(crate) struct SlaRules {
     parsed: HashMap<CalendarId, BusinessCalendar>,
 }
 
+/// What a request's clocks know of its order: the item and the promised delivery time.
+type OrderTerms = (i64, jiff::Timestamp);
+
 /// The clocks of `ticket` as of `at` from its `history` (oldest first), by the first policy
-/// that matches it.
+/// that matches it; a request that none matches, by its item's delivery time (`order`).
 fn sla_with(
     ticket: &Ticket,
     at: jiff::Timestamp,
     rules: &SlaRules,
     organisation: Option<&str>,
+    order: Option<&OrderTerms>,
     history: &[HistoryEntry],
-) -> Result<Option<IncidentSla>> {
+) -> Result<Option<TicketSla>> {
     let in_force = policies::as_of(&rules.policies, ticket.created_at);
-    let Some(policy) = in_force.into_iter().find(|p| policy_matches(p, ticket, organisation)) else {
-        return Ok(None);
+    let item = order.map(|o| o.0);
+    let Some(policy) = in_force.into_iter().find(|p| policy_matches(p, ticket, organisation, item)) else {
+        return delivery_sla(ticket, at, order, history);
     };
     let record =
         rules.calendars.iter().find(|c| c.id == policy.calendar_id).ok_or(AppError::NotFound("calendar"))?;
@@ -184,10 +198,9 @@ fn sla_with(
             &parsed
         }
     };
-    let pauses = PausePolicy(policy.pause_reasons.iter().filter_map(|r| HoldReason::parse(r).ok()).collect());
-    let (resolution, response) = timelines(history, &pauses);
+    let pauses = PausePolicy::of_words(&policy.pause_reasons);
+    let (resolution, response) = timelines(history, &pauses, ticket.kind);
     let minutes = |m: i64| Target([SignedDuration::from_mins(m); 5]);
-    let measure_err = |e: steward_core::sla::CalendarError| AppError::Internal(anyhow::anyhow!("{e}"));
     let next_update = match policy.update_minutes {
         Some(m) if ticket.state.is_open() => {
             let (timeline, since) = since_last_update(history, &resolution);
@@ -196,7 +209,7 @@ fn sla_with(
         }
         _ => None,
     };
-    Ok(Some(IncidentSla {
+    Ok(Some(TicketSla {
         policy: policy.name.clone(),
         calendar: record.name.clone(),
         response: match policy.response_minutes {
@@ -211,6 +224,34 @@ fn sla_with(
     }))
 }
 
+fn measure_err(e: steward_core::sla::CalendarError) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{e}"))
+}
+
+/// A request no policy matches: its resolution clock runs around the clock, approvals
+/// included, against the delivery time its item promised when it was ordered — the due time
+/// the requester was shown.
+fn delivery_sla(
+    ticket: &Ticket,
+    at: jiff::Timestamp,
+    order: Option<&OrderTerms>,
+    history: &[HistoryEntry],
+) -> Result<Option<TicketSla>> {
+    let Some((_, due)) = order.filter(|_| ticket.kind == TicketKind::Request) else { return Ok(None) };
+    let promised = due.duration_since(ticket.created_at);
+    let (resolution, _) = timelines(history, &PausePolicy::default(), ticket.kind);
+    let target = Target([promised.max(SignedDuration::from_mins(1)); 5]);
+    Ok(Some(TicketSla {
+        policy: String::new(),
+        calendar: String::new(),
+        response: None,
+        resolution: measure(&BusinessCalendar::always(), &resolution, &target, at).map_err(measure_err)?,
+        next_update: None,
+        warn_at: escalation::DEFAULT_WARN_AT.to_vec(),
+        breach_team_id: None,
+    }))
+}
+
 /// An optional one-line name condition: trimmed, empty means any.
 fn condition(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
     let v = value.unwrap_or_default().trim();
@@ -220,29 +261,24 @@ fn condition(field: &'static str, value: Option<&str>) -> Result<Option<String>>
     Ok((!v.is_empty()).then(|| v.to_owned()))
 }
 
-/// What one event of an incident's history means to its clocks: a change of state, priority
-/// or hold reason, or a public reply by someone other than the requester.
+/// What one event of a ticket's history means to its clocks: a change of state, priority or
+/// hold reason, or a public reply (on a request, also a finished task) by someone other than
+/// the requester.
 fn history_entry(e: &steward_store::LoggedEvent, requester: UserId) -> Result<Option<HistoryEntry>> {
-    let DomainEvent::Incident { event, .. } = e.domain().map_err(steward_store::StoreError::from)? else {
-        return Ok(None);
-    };
     let at = e.at();
-    if let IncidentEvent::Commented { internal, .. } = event {
-        let reply = !internal && e.event.actor_id.is_some_and(|a| a != requester);
-        return Ok(Some(HistoryEntry {
-            at,
-            state: None,
-            priority: None,
-            hold_reason: None,
-            agent_reply: reply,
-        }));
-    }
-    Ok(Some(HistoryEntry {
-        at,
-        state: event.state_after(),
-        priority: event.priority_after(),
-        hold_reason: event.hold_reason_after(),
-        agent_reply: false,
+    let by_other = e.event.actor_id.is_some_and(|a| a != requester);
+    Ok(Some(match e.domain().map_err(steward_store::StoreError::from)? {
+        DomainEvent::Incident { event: IncidentEvent::Commented { internal, .. }, .. }
+        | DomainEvent::Request { event: RequestEvent::Commented { internal, .. }, .. } => match internal {
+            false if by_other => HistoryEntry::reply(at),
+            _ => HistoryEntry::of_fields(at, None),
+        },
+        DomainEvent::Request { event: RequestEvent::TaskDone { .. }, .. } if by_other => {
+            HistoryEntry::reply(at)
+        }
+        DomainEvent::Incident { event, .. } => HistoryEntry::of_fields(at, event.fields_after()),
+        DomainEvent::Request { event, .. } => HistoryEntry::of_fields(at, event.fields_after()),
+        _ => return Ok(None),
     }))
 }
 
@@ -378,19 +414,25 @@ impl crate::Sla<'_> {
     }
 
     /// The first-response and resolution clocks of an incident, as of now.
-    pub async fn of_incident(self, actor: &Actor, id: TicketId) -> Result<Option<IncidentSla>> {
+    pub async fn of_incident(self, actor: &Actor, id: TicketId) -> Result<Option<TicketSla>> {
         let ticket = self.incidents().get(actor, id).await?.ticket;
         self.sla().sla_of(&ticket, self.now()).await
     }
 
+    /// The clocks of a service request the actor may see, as of now.
+    pub async fn of_request(self, actor: &Actor, id: TicketId) -> Result<Option<TicketSla>> {
+        let ticket = self.requests().get(actor, id).await?.ticket;
+        self.sla().sla_of(&ticket, self.now()).await
+    }
+
     /// The clocks of `ticket` as of `at`, by the first policy that matches it.
-    pub(crate) async fn sla_of(self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<IncidentSla>> {
+    pub(crate) async fn sla_of(self, ticket: &Ticket, at: jiff::Timestamp) -> Result<Option<TicketSla>> {
         let rules = self.sla().sla_rules().await?;
         Ok(self.sla().slas_with(std::slice::from_ref(ticket), at, &rules).await?.pop().flatten())
     }
 
-    /// The clocks of many incidents the actor can see (a list page), loading the rules once.
-    pub async fn of_incidents(self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<IncidentSla>>> {
+    /// The clocks of many tickets the actor can see (a list page), loading the rules once.
+    pub async fn of_incidents(self, actor: &Actor, tickets: &[Ticket]) -> Result<Vec<Option<TicketSla>>> {
         actor.require(Permission::ReadTickets)?;
         let rules = self.sla().sla_rules().await?;
         self.sla().slas_with(tickets, self.now(), &rules).await
@@ -416,11 +458,24 @@ impl crate::Sla<'_> {
         tickets: &[Ticket],
         at: jiff::Timestamp,
         rules: &SlaRules,
-    ) -> Result<Vec<Option<IncidentSla>>> {
+    ) -> Result<Vec<Option<TicketSla>>> {
         let ids: Vec<String> = tickets.iter().map(|t| t.id.to_string()).collect();
         let mut histories: HashMap<String, Vec<HistoryEntry>> = HashMap::new();
         let requesters: HashMap<TicketId, UserId> = tickets.iter().map(|t| (t.id, t.requester_id)).collect();
-        for e in self.store.histories(ENTITY, &ids).await? {
+        // Each kind's events are stored under its own entity type.
+        let of_kind = |kind: TicketKind| -> Vec<String> {
+            tickets.iter().filter(|t| t.kind == kind).map(|t| t.id.to_string()).collect()
+        };
+        let requests: Vec<TicketId> =
+            tickets.iter().filter(|t| t.kind == TicketKind::Request).map(|t| t.id).collect();
+        let mut events = self.store.histories(ENTITY, &of_kind(TicketKind::Incident)).await?;
+        let mut orders: HashMap<TicketId, OrderTerms> = HashMap::new();
+        if !requests.is_empty() {
+            events.extend(self.store.histories("request", &of_kind(TicketKind::Request)).await?);
+            orders =
+                self.store.request_items(&requests).await?.into_iter().map(|(t, i, d)| (t, (i, d))).collect();
+        }
+        for e in events {
             let Some(id) = e.event.entity_id.as_deref() else { continue };
             let requester =
                 id.parse().ok().and_then(|id: TicketId| requesters.get(&id).copied()).unwrap_or(UserId(0));
@@ -442,7 +497,8 @@ impl crate::Sla<'_> {
                 None => None,
             };
             let history = histories.get(id).map_or(&[][..], Vec::as_slice);
-            out.push(sla_with(ticket, at, rules, organisation.as_deref(), history)?);
+            let order = orders.get(&ticket.id);
+            out.push(sla_with(ticket, at, rules, organisation.as_deref(), order, history)?);
         }
         Ok(out)
     }

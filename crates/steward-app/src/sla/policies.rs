@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use steward_core::events::DomainEvent;
 use steward_core::identity::Permission;
 use steward_core::sla::{PausePolicy, SlaPolicyEvent};
-use steward_core::tickets::{HoldReason, Priority};
+use steward_core::tickets::{HoldReason, Priority, TicketKind};
 use steward_store::{PolicyHistory, PolicyRecord};
 
 use super::{NewPolicy, calendar_of, condition, escalation};
@@ -122,17 +122,55 @@ impl crate::Sla<'_> {
                 "this calendar has too little working time to ever reach the target",
             ));
         }
-        if let Some(c) = input.category_id
-            && !self.store.categories().await?.iter().any(|x| x.id == c)
-        {
-            return Err(AppError::invalid("category_id", format!("no category {c}")));
+        let kind = match input.kind.as_deref().map(str::trim) {
+            None | Some("") | Some("incident") => TicketKind::Incident,
+            Some("request") => TicketKind::Request,
+            Some(other) => {
+                return Err(AppError::invalid(
+                    "kind",
+                    format!("`{other}` is not a kind a policy measures: incident or request"),
+                ));
+            }
+        };
+        if let Some(c) = input.category_id {
+            if kind == TicketKind::Request {
+                return Err(AppError::invalid(
+                    "category_id",
+                    "requests have no incident category: choose a catalogue item instead",
+                ));
+            }
+            if !self.store.categories().await?.iter().any(|x| x.id == c) {
+                return Err(AppError::invalid("category_id", format!("no category {c}")));
+            }
         }
+        if let Some(item) = input.item_id {
+            if kind != TicketKind::Request {
+                return Err(AppError::invalid("item_id", "only a request policy names a catalogue item"));
+            }
+            if self.store.catalogue_item(item).await?.is_none() {
+                return Err(AppError::invalid("item_id", format!("no catalogue item {item}")));
+            }
+        }
+        let approval = PausePolicy::AWAITING_APPROVAL;
         let pause_reasons = match &input.pause_reasons {
             Some(reasons) => reasons.clone(),
-            None => PausePolicy::DEFAULT_REASONS.iter().map(|r| r.as_str().to_owned()).collect(),
+            None => {
+                let mut words: Vec<String> =
+                    PausePolicy::DEFAULT_REASONS.iter().map(|r| r.as_str().to_owned()).collect();
+                if kind == TicketKind::Request {
+                    words.push(approval.to_owned());
+                }
+                words
+            }
         };
         for reason in &pause_reasons {
-            HoldReason::parse(reason).map_err(|e| AppError::invalid("pause_reasons", e.message))?;
+            if reason == approval && kind == TicketKind::Request {
+                continue;
+            }
+            HoldReason::parse(reason).map_err(|e| {
+                let also = if kind == TicketKind::Request { format!(", {approval}") } else { String::new() };
+                AppError::invalid("pause_reasons", format!("{}{also}", e.message))
+            })?;
         }
         if input.update_minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
             return Err(AppError::invalid("update_minutes", "a target must be between 1 minute and a year"));
@@ -154,7 +192,7 @@ impl crate::Sla<'_> {
             id,
             name: name.to_owned(),
             rank: input.rank,
-            kind: "incident".into(),
+            kind: kind.as_str().to_owned(),
             priority: input.priority,
             category_id: input.category_id,
             calendar_id: input.calendar_id,
@@ -166,6 +204,7 @@ impl crate::Sla<'_> {
             update_minutes: input.update_minutes,
             warn_at,
             breach_team_id: input.breach_team_id,
+            item_id: input.item_id,
         };
         Ok(policy)
     }

@@ -16,7 +16,7 @@ use steward_core::tickets::{
 use steward_store::{CsatRecord, NewComment, NewCsat, Tx};
 
 use super::{base_url, free_text};
-use crate::events::{TicketChange, record};
+use crate::events::{TicketChange, TicketEvent, record};
 use crate::secrets::{new_secret, secret_hash};
 use crate::{Actor, AppError, Credential, Result};
 
@@ -304,16 +304,13 @@ impl crate::Surveys<'_> {
             mentions: Vec::new(),
         };
         let comment_id = tx.insert_comment(at, &new).await?;
-        match ticket.kind {
+        let event: TicketEvent = match ticket.kind {
             TicketKind::Request => {
-                let event = steward_core::requests::RequestEvent::Commented { comment_id, internal: true };
-                record(tx, at, Some(actor), DomainEvent::Request { id: ticket.id, event }).await?;
+                steward_core::requests::RequestEvent::Commented { comment_id, internal: true }.into()
             }
-            _ => {
-                let event = IncidentEvent::Commented { comment_id, internal: true, mentions: Vec::new() };
-                self.record_ticket_event(tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
-            }
-        }
+            _ => IncidentEvent::Commented { comment_id, internal: true, mentions: Vec::new() }.into(),
+        };
+        self.record_ticket_event(tx, TicketChange::on(&ticket, at, Some(actor), event)).await?;
         let reopen = self.config.surveys.low_score == LowScoreAction::Reopen
             && ticket.kind == TicketKind::Incident
             && ticket.state == State::Resolved;
@@ -325,13 +322,8 @@ impl crate::Surveys<'_> {
             {
                 next.updated_at = at;
                 let saved = tx.update_ticket(&next).await?;
-                let change = TicketChange {
-                    at,
-                    actor: Some(actor),
-                    before: Some(&ticket),
-                    after: &saved,
-                    event: IncidentEvent::Transitioned(changes),
-                };
+                let event = IncidentEvent::Transitioned(changes);
+                let change = TicketChange::moved(Some(&ticket), &saved, at, Some(actor), event);
                 self.record_ticket_event(tx, change).await?;
             }
         }

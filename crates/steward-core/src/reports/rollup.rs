@@ -29,6 +29,7 @@ pub struct Facts {
     pub resolution_met: Option<bool>,
     /// The assignment team was changed from one team to another at least once.
     pub reassigned: bool,
+    /// When it was cancelled (or, a request, rejected).
     pub cancelled_at: Option<Timestamp>,
 }
 
@@ -68,9 +69,10 @@ impl Entry {
         }
     }
 
-    /// When the ticket left the backlog: resolved, or cancelled.
+    /// When the ticket left the backlog: resolved, or cancelled (or, a request, rejected).
     pub fn ended_at(&self) -> Option<Timestamp> {
-        self.resolved_at.or(if self.state == State::Cancelled { self.facts.cancelled_at } else { None })
+        let dropped = matches!(self.state, State::Cancelled | State::Rejected);
+        self.resolved_at.or(if dropped { self.facts.cancelled_at } else { None })
     }
 }
 
@@ -108,9 +110,11 @@ pub fn next_facts(
     {
         facts.reassigned = true;
     }
+    // A rejected request leaves the backlog as a cancelled ticket does.
+    let dropped = |s: State| matches!(s, State::Cancelled | State::Rejected);
     match (before.map(|b| b.state), after.state) {
-        (Some(State::Cancelled), State::Cancelled) => {}
-        (_, State::Cancelled) => facts.cancelled_at = Some(at),
+        (Some(b), a) if dropped(b) && dropped(a) => {}
+        (_, a) if dropped(a) => facts.cancelled_at = Some(at),
         _ => facts.cancelled_at = None,
     }
     facts
@@ -125,7 +129,7 @@ pub struct Clocks {
 
 /// Whether this change is the first response, and whether it resolves the ticket.
 pub fn needs_clocks(old: &Facts, before: Option<&Ticket>, after: &Ticket, agent_reply: bool) -> (bool, bool) {
-    let responds = old.responded_at.is_none() && (agent_reply || after.state != State::New);
+    let responds = old.responded_at.is_none() && (agent_reply || after.state.acknowledges(after.kind));
     let resolves = after.resolved_at.is_some() && before.is_none_or(|b| b.resolved_at.is_none());
     (responds, resolves)
 }

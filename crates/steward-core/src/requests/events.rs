@@ -3,7 +3,7 @@
 use crate::changes::Decision;
 use crate::events::{Changes, Fields};
 use crate::ids::{TeamId, UserId};
-use crate::tickets::TicketField;
+use crate::tickets::{SlaFiring, TicketField};
 
 /// One change to a service request. The ticket's own fields are recorded as an incident's are,
 /// so one replay serves every kind.
@@ -40,6 +40,8 @@ pub enum RequestEvent {
         comment_id: i64,
         internal: bool,
     },
+    /// One of its SLA clocks reached a warning threshold or breached (as an incident's).
+    SlaFired(SlaFiring),
 }
 
 impl RequestEvent {

@@ -3,7 +3,8 @@
 use jiff::Timestamp;
 
 use super::{Phase, Segment, TicketTimeline};
-use crate::tickets::{HoldReason, Priority, State};
+use crate::events::Fields;
+use crate::tickets::{HoldReason, Priority, State, TicketField, TicketKind};
 
 /// One change in a ticket's life, as read from its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,26 +14,70 @@ pub struct HistoryEntry {
     pub priority: Option<Priority>,
     /// `Some(None)`: the hold reason was cleared.
     pub hold_reason: Option<Option<HoldReason>>,
-    /// A public reply by someone other than the requester: the first response.
+    /// A public reply by someone other than the requester (or, on a service request, a
+    /// fulfilment task done): the first response.
     pub agent_reply: bool,
 }
 
-/// Which on-hold reasons stop the clock (others keep it running).
+impl HistoryEntry {
+    /// The entry of an event that set `fields` (state, priority and hold reason, when it set
+    /// them); `None` fields: a change that moved nothing the clocks read.
+    pub fn of_fields(at: Timestamp, fields: Option<&Fields<TicketField>>) -> HistoryEntry {
+        let get = |f| fields.and_then(|x| x.get(f));
+        HistoryEntry {
+            at,
+            state: get(TicketField::State).and_then(|v| v.as_text()).and_then(|s| State::parse(s).ok()),
+            priority: get(TicketField::Priority).and_then(|v| v.as_int()).and_then(|p| Priority::new(p).ok()),
+            hold_reason: get(TicketField::HoldReason)
+                .map(|v| v.as_text().and_then(|h| HoldReason::parse(h).ok())),
+            agent_reply: false,
+        }
+    }
+
+    /// A reply (or a finished task): the clocks' first response, changing nothing else.
+    pub fn reply(at: Timestamp) -> HistoryEntry {
+        HistoryEntry { at, state: None, priority: None, hold_reason: None, agent_reply: true }
+    }
+}
+
+/// What stops the clock: on-hold reasons (others keep it running) and, for service requests,
+/// the wait for approval.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PausePolicy(pub Vec<HoldReason>);
+pub struct PausePolicy {
+    pub reasons: Vec<HoldReason>,
+    /// A request awaiting its approvers (state `authorization`) is not the desk's time.
+    pub approval: bool,
+}
 
 impl PausePolicy {
     /// What a policy pauses on unless told otherwise (the built-in ones and those made through
     /// the API alike, issue 17): waiting on the customer or a vendor is not the desk's time.
     pub const DEFAULT_REASONS: [HoldReason; 2] = [HoldReason::AwaitingCustomer, HoldReason::AwaitingVendor];
+
+    /// The word a policy's pause list uses for the approval wait, beside the hold reasons.
+    pub const AWAITING_APPROVAL: &str = "awaiting_approval";
+
+    /// The policy a stored list of words describes; words it does not know are skipped.
+    pub fn of_words(words: &[String]) -> PausePolicy {
+        PausePolicy {
+            reasons: words.iter().filter_map(|r| HoldReason::parse(r).ok()).collect(),
+            approval: words.iter().any(|w| w == Self::AWAITING_APPROVAL),
+        }
+    }
 }
 
 /// The resolution and first-response timelines of a ticket, oldest change first.
 ///
-/// Resolution runs while the ticket is open, pauses on hold for a pausing reason, and stops when
-/// resolved (a reopen starts it again). First response runs from creation until the first
-/// agent reply or the first move out of `new`, whichever comes first.
-pub fn timelines(history: &[HistoryEntry], pauses: &PausePolicy) -> (TicketTimeline, TicketTimeline) {
+/// Resolution runs while the ticket is open, pauses on hold for a pausing reason (or, when the
+/// policy says so, while a request awaits approval), and stops when resolved, closed, cancelled
+/// or rejected (a reopen starts it again). First response runs from creation until the first
+/// agent reply or the first state that answers a ticket of `kind` ([`State::acknowledges`]);
+/// it too pauses while a request awaits approval, when the policy pauses for that.
+pub fn timelines(
+    history: &[HistoryEntry],
+    pauses: &PausePolicy,
+    kind: TicketKind,
+) -> (TicketTimeline, TicketTimeline) {
     let mut resolution = Vec::new();
     let mut response = Vec::new();
     let (mut state, mut priority, mut hold) = (State::New, None::<Priority>, None::<HoldReason>);
@@ -45,16 +90,23 @@ pub fn timelines(history: &[HistoryEntry], pauses: &PausePolicy) -> (TicketTimel
         }
         let Some(p) = priority else { continue };
         let phase = match state {
-            State::Resolved | State::Closed | State::Cancelled => Phase::Stopped,
-            State::OnHold if hold.is_some_and(|h| pauses.0.contains(&h)) => Phase::Paused,
+            s if !s.is_open() => Phase::Stopped,
+            State::OnHold if hold.is_some_and(|h| pauses.reasons.contains(&h)) => Phase::Paused,
+            State::Authorization if pauses.approval => Phase::Paused,
             _ => Phase::Running,
         };
         if resolution.last().is_none_or(|s: &Segment| s.phase != phase || s.priority != p) {
             resolution.push(Segment { from: entry.at, phase, priority: p });
         }
         if !responded {
-            responded = entry.agent_reply || state != State::New;
-            let phase = if responded { Phase::Stopped } else { Phase::Running };
+            responded = entry.agent_reply || state.acknowledges(kind);
+            // The desk cannot answer a request before its approvers have: that wait pauses the
+            // response clock too, when the policy pauses for it.
+            let phase = match state {
+                _ if responded => Phase::Stopped,
+                State::Authorization if pauses.approval => Phase::Paused,
+                _ => Phase::Running,
+            };
             if response.last().is_none_or(|s: &Segment| s.phase != phase || s.priority != p) {
                 response.push(Segment { from: entry.at, phase, priority: p });
             }
@@ -118,7 +170,8 @@ mod tests {
             entry(50, None, Some(2), None, false),
             entry(60, Some(State::Resolved), None, Some(None), false),
         ];
-        let (resolution, response) = timelines(&history, &PausePolicy(vec![HoldReason::AwaitingCustomer]));
+        let pauses = PausePolicy { reasons: vec![HoldReason::AwaitingCustomer], approval: false };
+        let (resolution, response) = timelines(&history, &pauses, TicketKind::Incident);
         let phases: Vec<(i64, Phase, u8)> = resolution
             .0
             .iter()
@@ -150,8 +203,8 @@ mod tests {
             entry(45, None, None, None, true),
             entry(50, None, Some(2), None, false),
         ];
-        let pauses = PausePolicy(vec![HoldReason::AwaitingCustomer]);
-        let (resolution, _) = timelines(&history, &pauses);
+        let pauses = PausePolicy { reasons: vec![HoldReason::AwaitingCustomer], approval: false };
+        let (resolution, _) = timelines(&history, &pauses, TicketKind::Incident);
         let (update, since) = since_last_update(&history, &resolution);
         assert_eq!(since, Some(at(45)));
         let segs: Vec<(i64, Phase, u8)> = update
@@ -160,7 +213,40 @@ mod tests {
             .map(|s| ((s.from.as_second() - 1_800_000_000) / 60, s.phase, s.priority.get()))
             .collect();
         assert_eq!(segs, vec![(45, Phase::Running, 3), (50, Phase::Running, 2)]);
-        let (none, since) = since_last_update(&history[..1], &timelines(&history[..1], &pauses).0);
+        let (none, since) =
+            since_last_update(&history[..1], &timelines(&history[..1], &pauses, TicketKind::Incident).0);
         assert_eq!((none.0.len(), since), (1, Some(at(0))), "no reply yet: from the start");
+    }
+
+    #[test]
+    fn a_request_pauses_for_approval_and_is_answered_by_a_reply_or_its_end() {
+        let history = [
+            entry(0, Some(State::Authorization), Some(4), None, false),
+            entry(30, Some(State::InProgress), None, None, false),
+            entry(50, None, None, None, true),
+            entry(90, Some(State::Resolved), None, None, false),
+        ];
+        let pauses = PausePolicy::of_words(&["awaiting_approval".to_owned(), "awaiting_vendor".to_owned()]);
+        assert!(pauses.approval && pauses.reasons == vec![HoldReason::AwaitingVendor]);
+        let (resolution, response) = timelines(&history, &pauses, TicketKind::Request);
+        let phases: Vec<(i64, Phase)> =
+            resolution.0.iter().map(|s| ((s.from.as_second() - 1_800_000_000) / 60, s.phase)).collect();
+        assert_eq!(phases, vec![(0, Phase::Paused), (30, Phase::Running), (90, Phase::Stopped)]);
+        let response: Vec<(i64, Phase)> =
+            response.0.iter().map(|s| ((s.from.as_second() - 1_800_000_000) / 60, s.phase)).collect();
+        assert_eq!(
+            response,
+            vec![(0, Phase::Paused), (30, Phase::Running), (50, Phase::Stopped)],
+            "the approval wait pauses it; the reply answers it, not its start"
+        );
+        let (running, _) = timelines(&history, &PausePolicy::default(), TicketKind::Request);
+        assert_eq!(running.0[0].phase, Phase::Running, "without the word the approval wait counts");
+        let rejected = [
+            entry(0, Some(State::Authorization), Some(4), None, false),
+            entry(10, Some(State::Rejected), None, None, false),
+        ];
+        let (r, response) = timelines(&rejected, &pauses, TicketKind::Request);
+        assert_eq!(r.0.last().map(|s| s.phase), Some(Phase::Stopped));
+        assert_eq!(response.0.last().map(|s| s.phase), Some(Phase::Stopped), "a rejection ends it");
     }
 }

@@ -101,6 +101,17 @@ impl State {
     pub fn is_open(self) -> bool {
         !matches!(self, State::Resolved | State::Closed | State::Cancelled | State::Rejected)
     }
+
+    /// Whether being in this state means the desk has responded to a ticket of `kind`. An
+    /// incident is answered once it leaves `new`; a service request starts in authorization or
+    /// in progress by itself (its plan moves it), so only its end answers it — before that, a
+    /// reply or a finished task does.
+    pub fn acknowledges(self, kind: TicketKind) -> bool {
+        match kind {
+            TicketKind::Request => !self.is_open(),
+            _ => self != State::New,
+        }
+    }
 }
 
 /// A requested move, with what the target state needs.

@@ -67,8 +67,16 @@ pub fn hold_reason_or_null() -> Object {
     words(HoldReason::ALL.iter().map(|s| s.as_str()), true)
 }
 
-pub fn hold_reasons() -> utoipa::openapi::schema::Array {
-    ArrayBuilder::new().items(words(HoldReason::ALL.iter().map(|s| s.as_str()), false)).build()
+/// A policy's pause words: the hold reasons, and (request policies only) the approval wait.
+pub fn pause_reasons() -> utoipa::openapi::schema::Array {
+    let approval = steward_core::sla::PausePolicy::AWAITING_APPROVAL;
+    ArrayBuilder::new()
+        .items(words(HoldReason::ALL.iter().map(|s| s.as_str()).chain([approval]), false))
+        .build()
+}
+
+pub fn policy_kind() -> Object {
+    words(["incident", "request"], false)
 }
 
 pub fn resolution_code_or_null() -> Object {
@@ -153,7 +161,7 @@ pub const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 pub const EMAIL: &str = r"^\s*([^\s@\u0000-\u001f\u007f-\u009f]+@[^\s\u0000-\u001f\u007f-\u009f]*\.[^\s\u0000-\u001f\u007f-\u009f]*)?\s*$";
 
 /// The named patterns, as fields write them.
-const NAMED: [(&str, &str); 11] = [
+const NAMED: [(&str, &str); 12] = [
     (
         "@search_kinds",
         r"^\s*((incident|problem|article|published_article|ci|person)(\s*,\s*(incident|problem|article|published_article|ci|person))*)?\s*$",
@@ -161,6 +169,7 @@ const NAMED: [(&str, &str); 11] = [
     ("@number_or_empty", r"^\s*([0-9]{1,18})?\s*$"),
     ("@date_or_empty", r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"),
     ("@period_or_empty", r"^\s*(week|month)?\s*$"),
+    ("@report_kind_or_empty", r"^\s*(incident|request)?\s*$"),
     ("@line", LINE),
     ("@one_line", ONE_LINE),
     ("@text", TEXT),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use steward_app::{IncidentReport, ReportRequest};
 use steward_core::ids::{CategoryId, TeamId};
 use steward_core::reports::{Dim, Measures};
+use steward_core::tickets::TicketKind;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -38,6 +39,10 @@ pub struct ReportParams {
     /// A category id
     #[param(pattern = "@number_or_empty")]
     pub category: Option<String>,
+    /// `incident` or `request`: the dashboard's switch. The API's path names the kind; another
+    /// one here is refused.
+    #[param(pattern = "@report_kind_or_empty")]
+    pub kind: Option<String>,
     /// The page's language switch; ignored here.
     #[serde(rename = "lang")]
     pub _lang: Option<String>,
@@ -53,8 +58,28 @@ fn number<T: std::str::FromStr>(field: &'static str, v: &Option<String>) -> Resu
 }
 
 impl ReportParams {
+    /// The kind the parameters ask for (`incident` when left out).
+    pub fn kind(&self) -> Result<TicketKind, ApiError> {
+        match self.kind.as_deref().map(str::trim).unwrap_or_default() {
+            "" | "incident" => Ok(TicketKind::Incident),
+            "request" => Ok(TicketKind::Request),
+            other => {
+                Err(ApiError::invalid("kind", format!("`{other}` is not a report kind: incident or request")))
+            }
+        }
+    }
+
+    /// The parameters for the report of `kind`, refusing a `kind` parameter that says another.
+    pub fn request_of(&self, kind: TicketKind) -> Result<ReportRequest, ApiError> {
+        if self.kind()? != kind && self.kind.as_deref().is_some_and(|k| !k.trim().is_empty()) {
+            return Err(ApiError::invalid("kind", format!("this report is of {}s", kind.as_str())));
+        }
+        Ok(ReportRequest { kind: Some(kind), ..self.request()? })
+    }
+
     pub fn request(&self) -> Result<ReportRequest, ApiError> {
         Ok(ReportRequest {
+            kind: Some(self.kind()?),
             from: self.from.clone(),
             to: self.to.clone(),
             period: self.period.clone(),
@@ -235,7 +260,17 @@ pub async fn incidents(
     CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult<Json<IncidentReportJson>> {
-    let report = state.app.reports().incident(&actor, &params.request()?).await?;
+    let report = state.app.reports().incident(&actor, &params.request_of(TicketKind::Incident)?).await?;
+    Ok(Json(report_json(&report)))
+}
+
+/// `GET /api/v1/reports/requests`: the same figures over service requests.
+pub async fn requests(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> ApiResult<Json<IncidentReportJson>> {
+    let report = state.app.reports().incident(&actor, &params.request_of(TicketKind::Request)?).await?;
     Ok(Json(report_json(&report)))
 }
 
@@ -301,9 +336,22 @@ pub async fn incidents_csv(
     CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult<Response> {
-    let report = state.app.reports().incident(&actor, &params.request()?).await?;
+    csv_of(&state, &actor, params.request_of(TicketKind::Incident)?).await
+}
+
+pub async fn requests_csv(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> ApiResult<Response> {
+    csv_of(&state, &actor, params.request_of(TicketKind::Request)?).await
+}
+
+async fn csv_of(state: &AppState, actor: &steward_app::Actor, request: ReportRequest) -> ApiResult<Response> {
+    let report = state.app.reports().incident(actor, &request).await?;
     let body = report_csv(&report).map_err(|e| ApiError::from(steward_app::AppError::Internal(e.into())))?;
-    let name = format!("attachment; filename=\"incidents-{}-{}.csv\"", report.from, report.to);
+    let what = if report.kind == TicketKind::Request { "requests" } else { "incidents" };
+    let name = format!("attachment; filename=\"{what}-{}-{}.csv\"", report.from, report.to);
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)],
         body,

@@ -23,6 +23,14 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/reports/incidents.csv", A, api::incidents_csv).doc(
             Op::new("The same report as CSV").query::<api::ReportParams>().file("text/csv"),
         ),
+        route(M::GET, "/api/v1/reports/requests", A, api::requests).doc(
+            Op::new("Service request report: the incident report's figures over requests (response: a reply or a task done; resolution: fulfilled, against the request policies or the item's delivery time)")
+                .query::<api::ReportParams>()
+                .ok::<api::IncidentReportJson>(),
+        ),
+        route(M::GET, "/api/v1/reports/requests.csv", A, api::requests_csv).doc(
+            Op::new("The request report as CSV").query::<api::ReportParams>().file("text/csv"),
+        ),
         route(M::GET, "/reports", A, web::dashboard),
         route(M::GET, "/reports/monthly", A, web::monthly),
     ]

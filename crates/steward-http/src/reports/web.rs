@@ -228,6 +228,8 @@ struct DashboardPage<'a> {
     categories: Vec<(CategoryId, String)>,
     query: String,
     month: String,
+    /// `incident` or `request`.
+    kind: &'static str,
     /// The change figures of the last 30 days: (id, label, value).
     changes: Vec<(&'static str, String, String)>,
 }
@@ -299,6 +301,7 @@ pub async fn dashboard(
         categories: sorted(&report.category_names),
         query: uri.query().unwrap_or_default().to_owned(),
         month: format!("{:04}-{:02}", report.to.year(), report.to.month()),
+        kind: report.kind.as_str(),
         page,
     }))
 }

@@ -187,6 +187,8 @@ pub struct PolicyJson {
     update_minutes: Option<i64>,
     warn_at: Vec<i64>,
     breach_team_id: Option<TeamId>,
+    /// A request policy's catalogue item (`null`: any).
+    item_id: Option<i64>,
 }
 
 impl From<&PolicyRecord> for PolicyJson {
@@ -207,6 +209,7 @@ impl From<&PolicyRecord> for PolicyJson {
             update_minutes: p.update_minutes,
             warn_at: p.warn_at.clone(),
             breach_team_id: p.breach_team_id,
+            item_id: p.item_id,
         }
     }
 }
@@ -227,10 +230,11 @@ pub struct PolicyBody {
     response_minutes: Option<i64>,
     #[schema(minimum = 1, maximum = 525600)]
     resolution_minutes: Option<i64>,
-    /// Hold reasons that pause the clocks; left out: awaiting customer and awaiting vendor,
-    /// as the built-in policies; `[]`: never paused.
+    /// Hold reasons that pause the clocks (and, for a request policy, `awaiting_approval`:
+    /// the wait for its approvers); left out: awaiting customer and awaiting vendor, as the
+    /// built-in policies, and for requests the approval wait too; `[]`: never paused.
     #[serde(default, deserialize_with = "crate::api::patch::present::deserialize")]
-    #[schema(schema_with = crate::api::schema::hold_reasons)]
+    #[schema(schema_with = crate::api::schema::pause_reasons)]
     pause_reasons: Option<Vec<String>>,
     #[schema(max_length = 120, pattern = "@one_line")]
     service: Option<String>,
@@ -241,6 +245,11 @@ pub struct PolicyBody {
     #[schema(schema_with = crate::api::schema::warn_at)]
     warn_at: Option<Vec<i64>>,
     breach_team_id: Option<TeamId>,
+    /// What the policy measures: `incident` (left out) or `request`.
+    #[schema(schema_with = crate::api::schema::policy_kind)]
+    kind: Option<String>,
+    /// A request policy's condition: the catalogue item ordered.
+    item_id: Option<i64>,
 }
 
 impl From<PolicyBody> for NewPolicy {
@@ -259,6 +268,8 @@ impl From<PolicyBody> for NewPolicy {
             update_minutes: b.update_minutes,
             warn_at: b.warn_at,
             breach_team_id: b.breach_team_id,
+            kind: b.kind,
+            item_id: b.item_id,
         }
     }
 }
@@ -330,7 +341,8 @@ fn clock(s: &SlaStatus) -> Clock {
     }
 }
 
-/// An incident's SLA: all `null` when no policy applies.
+/// A ticket's SLA: all `null` when no policy applies (a request no policy matches is measured
+/// by its item's delivery time: `policy` and `calendar` are then empty).
 #[derive(Serialize, ToSchema)]
 pub struct IncidentSla {
     policy: Option<String>,
@@ -346,8 +358,20 @@ pub async fn incident(
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<TicketId>,
 ) -> ApiResult<Json<IncidentSla>> {
-    let sla = state.app.sla().of_incident(&actor, id).await?;
-    Ok(Json(match sla {
+    Ok(Json(sla_json(state.app.sla().of_incident(&actor, id).await?)))
+}
+
+/// `GET /api/v1/requests/{id}/sla`: a service request's clocks.
+pub async fn request(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<TicketId>,
+) -> ApiResult<Json<IncidentSla>> {
+    Ok(Json(sla_json(state.app.sla().of_request(&actor, id).await?)))
+}
+
+fn sla_json(sla: Option<steward_app::sla::TicketSla>) -> IncidentSla {
+    match sla {
         None => {
             IncidentSla { policy: None, calendar: None, response: None, resolution: None, next_update: None }
         }
@@ -361,7 +385,7 @@ pub async fn incident(
                 .as_ref()
                 .map(|(status, since)| Clock { since: Some(time(*since)), ..clock(status) }),
         },
-    }))
+    }
 }
 
 /// `GET /api/v1/notifications`: the caller's newest in-app notifications.

@@ -24,6 +24,10 @@ pub fn routes() -> Vec<Route> {
             )
             .ok::<api::IncidentSla>(),
         ),
+        route(M::GET, "/api/v1/requests/{id}/sla", A, api::request).doc(
+            Op::new("A service request's clocks: by the first request policy that matches, else its item's delivery time")
+                .ok::<api::IncidentSla>(),
+        ),
         route(M::GET, "/api/v1/notifications", A, api::notifications).doc(
             Op::new("The caller's in-app notifications (SLA warnings, breaches)")
                 .ok::<Items<api::NotificationJson>>(),

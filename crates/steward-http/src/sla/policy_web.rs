@@ -35,6 +35,9 @@ pub struct PolicyForm {
     pause: Vec<String>,
     warn_at: String,
     breach_team_id: String,
+    /// `incident` or `request`.
+    kind: String,
+    item_id: String,
 }
 
 impl PolicyForm {
@@ -55,6 +58,8 @@ impl PolicyForm {
             pause: p.pause_reasons.clone(),
             warn_at: p.warn_at.iter().map(i64::to_string).collect::<Vec<_>>().join(" "),
             breach_team_id: id(p.breach_team_id.map(TeamId::get)),
+            kind: p.kind.clone(),
+            item_id: id(p.item_id),
         }
     }
 
@@ -75,6 +80,8 @@ impl PolicyForm {
             pause: pairs.iter().filter(|(k, _)| k == "pause").map(|(_, v)| v.clone()).collect(),
             warn_at: one("warn_at"),
             breach_team_id: one("breach_team_id"),
+            kind: one("kind"),
+            item_id: one("item_id"),
         }
     }
 
@@ -102,6 +109,11 @@ impl PolicyForm {
                     .map_err(|_| AppError::invalid("warn_at", "percentages, 1 to 99"))
             })
             .collect::<Result<Vec<i64>, _>>()?;
+        // The form offers the approval wait to every policy ("requests only"); an incident
+        // policy never waits for approval, so the box means nothing there.
+        let request = self.kind.trim() == "request";
+        let approval = steward_core::sla::PausePolicy::AWAITING_APPROVAL;
+        let pause = self.pause.iter().filter(|p| request || p.as_str() != approval).cloned().collect();
         Ok(NewPolicy {
             name: self.name.clone(),
             rank,
@@ -111,12 +123,14 @@ impl PolicyForm {
                 .ok_or_else(|| AppError::invalid("calendar_id", "choose a calendar"))?,
             response_minutes: minutes("response_minutes", &self.response)?,
             resolution_minutes: minutes("resolution_minutes", &self.resolution)?,
-            pause_reasons: Some(self.pause.clone()),
+            pause_reasons: Some(pause),
             service: Some(self.service.clone()),
             organisation: Some(self.organisation.clone()),
             update_minutes: minutes("update_minutes", &self.update)?,
             warn_at: Some(warn_at),
             breach_team_id: opt_id("breach_team_id", &self.breach_team_id)?,
+            kind: Some(self.kind.clone()),
+            item_id: opt_id("item_id", &self.item_id)?,
         })
     }
 }
@@ -142,6 +156,8 @@ struct PolicyPage<'a> {
     categories: Vec<(CategoryId, String)>,
     teams: Vec<(TeamId, String)>,
     holds: Vec<(&'static str, &'static str)>,
+    /// The catalogue's items, for a request policy's condition.
+    items: Vec<(i64, String)>,
 }
 
 impl PolicyPage<'_> {
@@ -180,10 +196,13 @@ async fn policy_page(
         }
         (None, None) => PolicyForm {
             rank: "100".into(),
+            kind: "incident".into(),
             pause: HoldReason::ALL
                 .iter()
                 .filter(|h| **h != HoldReason::AwaitingChange)
-                .map(|h| h.as_str().to_owned())
+                .map(|h| h.as_str())
+                .chain([steward_core::sla::PausePolicy::AWAITING_APPROVAL])
+                .map(str::to_owned)
                 .collect(),
             warn_at: "75".into(),
             ..PolicyForm::default()
@@ -207,7 +226,22 @@ async fn policy_page(
             .map(|c| (c.id, c.name))
             .collect(),
         teams,
-        holds: HoldReason::ALL.iter().map(|h| (h.as_str(), hold_key(*h))).collect(),
+        holds: HoldReason::ALL
+            .iter()
+            .map(|h| (h.as_str(), hold_key(*h)))
+            .chain([(steward_core::sla::PausePolicy::AWAITING_APPROVAL, "sla.awaiting_approval")])
+            .collect(),
+        items: state
+            .app
+            .catalogue()
+            .list(actor)
+            .await?
+            .into_iter()
+            .map(|i| {
+                let zh = page.lang_is_zh();
+                (i.id, if zh { i.input.name_zh.unwrap_or(i.input.name) } else { i.input.name })
+            })
+            .collect(),
         page,
     });
     answer(html, failed)

@@ -48,7 +48,12 @@ pub async fn page(
                 calendars.iter().find(|c| c.id == p.calendar_id).map(|c| c.name.clone()).unwrap_or_default();
             let response = p.response_minutes.map_or_else(|| "—".to_owned(), |m| duration_text(page.t, m));
             let resolution = duration_text(page.t, p.resolution_minutes);
-            let pauses = p.pause_reasons.iter().map(|r| format!("hold.{r}")).collect();
+            let approval = steward_core::sla::PausePolicy::AWAITING_APPROVAL;
+            let pauses = p
+                .pause_reasons
+                .iter()
+                .map(|r| if r == approval { "sla.awaiting_approval".to_owned() } else { format!("hold.{r}") })
+                .collect();
             (p, calendar, response, resolution, pauses)
         })
         .collect();

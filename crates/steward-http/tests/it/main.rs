@@ -31,6 +31,7 @@ mod problem_tickets;
 mod problems;
 mod replies;
 mod reports;
+mod request_sla;
 mod requests;
 mod reviews;
 mod runbook_tools;

@@ -226,10 +226,8 @@ pub fn encode_incident(id: TicketId, event: &IncidentEvent) -> Encoded {
     let r = |action| row("incident", id, action);
     let changes =
         |action, c: &Changes<TicketField>| r(action).before_fields(&c.before).after_fields(&c.after);
-    let firing = |action, f: &SlaFiring| {
-        r(action)
-            .after(json!({ "target": f.target.as_str(), "threshold": f.threshold, "notified": f.notified }))
-    };
+    let firing =
+        |f: &SlaFiring| r(if f.is_breach() { "sla_breach" } else { "sla_warning" }).after(firing_json(f));
     match event {
         IncidentEvent::Created(f) => r("create").after_fields(f),
         IncidentEvent::Updated(c) => changes("update", c),
@@ -246,8 +244,7 @@ pub fn encode_incident(id: TicketId, event: &IncidentEvent) -> Encoded {
         IncidentEvent::Related { ticket_id } => r("relate").after(json!({ "ticket_id": ticket_id })),
         IncidentEvent::CiLinked { ci_id, ci } => r("link_ci").after(json!({ "ci_id": ci_id, "ci": ci })),
         IncidentEvent::CiUnlinked { ci_id, ci } => r("unlink_ci").before(json!({ "ci_id": ci_id, "ci": ci })),
-        IncidentEvent::SlaWarning(f) => firing("sla_warning", f),
-        IncidentEvent::SlaBreach(f) => firing("sla_breach", f),
+        IncidentEvent::SlaWarning(f) | IncidentEvent::SlaBreach(f) => firing(f),
         IncidentEvent::Merged { from, number, comments, attachments } => r("merge").after(json!({
             "from": from, "number": number, "comments": comments, "attachments": attachments
         })),
@@ -703,18 +700,26 @@ fn decode_v1(s: &Stored<'_>) -> Decoded<DomainEvent> {
     })
 }
 
+/// An SLA firing as stored, under action `sla_warning` or `sla_breach` (incidents' and
+/// requests' alike).
+pub(super) fn firing_json(f: &SlaFiring) -> Value {
+    json!({ "target": f.target.as_str(), "threshold": f.threshold, "notified": f.notified })
+}
+
+pub(super) fn decode_firing(s: &Stored<'_>) -> Decoded<SlaFiring> {
+    let a = Obj(json_of(s.after, "after")?);
+    let target = a.text("target")?;
+    Ok(SlaFiring {
+        target: SlaTarget::parse(&target).ok_or_else(|| format!("unknown SLA target `{target}`"))?,
+        threshold: a.int("threshold")?,
+        notified: a.ints("notified")?,
+    })
+}
+
 fn decode_incident_v1(s: &Stored<'_>) -> Decoded<IncidentEvent> {
     let after = || json_of(s.after, "after").map(Obj);
     let before = || json_of(s.before, "before").map(Obj);
-    let firing = || -> Decoded<SlaFiring> {
-        let a = after()?;
-        let target = a.text("target")?;
-        Ok(SlaFiring {
-            target: SlaTarget::parse(&target).ok_or_else(|| format!("unknown SLA target `{target}`"))?,
-            threshold: a.int("threshold")?,
-            notified: a.ints("notified")?,
-        })
-    };
+    let firing = || decode_firing(s);
     Ok(match s.action {
         "create" => IncidentEvent::Created(decode_fields(json_of(s.after, "after")?)?),
         "update" => IncidentEvent::Updated(decode_changes(s)?),

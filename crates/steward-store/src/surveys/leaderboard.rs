@@ -28,13 +28,13 @@ pub enum Deed {
 }
 
 impl Store {
-    /// Incidents' measures of local days `from..to` in the whole desk's view, per value of
-    /// `dim` (a team's or an agent's id; empty: none).
+    /// Incidents' and service requests' measures of local days `from..to` in the whole desk's
+    /// view, per value of `dim` (a team's or an agent's id; empty: none).
     pub async fn rollup_by(&self, dim: Dim, from: Date, to: Date) -> Result<Vec<(String, Measures)>> {
         let sums: Vec<String> =
             Measures::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
         let sql = format!(
-            "SELECT value, {} FROM report_days WHERE filter = '' AND kind = 'incident' AND dim = $1 \
+            "SELECT value, {} FROM report_days WHERE filter = '' AND kind IN ('incident', 'request') AND dim = $1 \
              AND day >= $2 AND day < $3 GROUP BY value",
             sums.join(", ")
         );

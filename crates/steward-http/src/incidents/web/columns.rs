@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use steward_app::DirectoryNames;
-use steward_app::sla::IncidentSla;
+use steward_app::sla::TicketSla;
 use steward_core::tickets::{QueueColumn, Ticket};
 
 use super::{sla_badge, state_key};
@@ -52,7 +52,7 @@ pub(super) fn cells(
     columns: &[QueueColumn],
     with: &Lookups,
     t: &Ticket,
-    clock: Option<&IncidentSla>,
+    clock: Option<&TicketSla>,
 ) -> Vec<Cell> {
     columns
         .iter()

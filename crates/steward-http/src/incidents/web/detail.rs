@@ -17,9 +17,7 @@ use super::{LEVELS, hold_key, opt_id, resolution_key, state_key};
 use crate::AppState;
 use crate::extract::{ApiPath, CurrentActor};
 use crate::i18n::Catalog;
-use crate::web::{
-    Notice, Page, WebForm, WebResult, after_form, answer, duration_text, form_errors, render, rerender,
-};
+use crate::web::{Notice, Page, WebForm, WebResult, after_form, answer, form_errors, render, rerender};
 
 /// The incident as the page shows it.
 struct View {
@@ -46,41 +44,6 @@ struct View {
     version: i64,
     /// Not resolved, closed or cancelled: it may be merged into another.
     open: bool,
-}
-
-/// One SLA clock on the page: a badge and the intervals that explain it.
-struct SlaRow {
-    id: &'static str,
-    name_key: &'static str,
-    class: &'static str,
-    badge_key: &'static str,
-    badge: String,
-    summary: String,
-    counted: Vec<String>,
-    paused: Vec<String>,
-}
-
-fn sla_row(
-    page: &Page,
-    id: &'static str,
-    name_key: &'static str,
-    s: &steward_core::sla::SlaStatus,
-) -> SlaRow {
-    let mins = |d: jiff::SignedDuration| duration_text(page.t, d.as_mins());
-    let (class, badge_key, badge) = super::sla_badge(page, s);
-    let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
-        v.iter().map(|(a, b)| format!("{} – {}", page.minute(*a), page.minute(*b))).collect()
-    };
-    SlaRow {
-        id,
-        name_key,
-        class,
-        badge_key,
-        badge,
-        summary: format!("{} / {}", mins(s.elapsed), mins(s.target)),
-        counted: span(&s.counted),
-        paused: span(&s.paused),
-    }
 }
 
 struct ActivityRow {
@@ -271,7 +234,7 @@ struct DetailPage<'a> {
     levels: [(i64, &'static str); 3],
     /// (id, name, size and kind, shown inline as an image)
     files: Vec<(i64, String, String, bool)>,
-    sla: Vec<SlaRow>,
+    sla: Vec<super::SlaRow>,
     sla_source: String,
     /// The CIs the incident affects: id and name.
     cis: Vec<(i64, String)>,
@@ -393,20 +356,7 @@ async fn detail_page(
         })
         .collect();
     let categories = state.app.incidents().categories(&actor).await?;
-    let (sla, sla_source) = match state.app.sla().of_incident(&actor, id).await? {
-        Some(s) => {
-            let mut rows = Vec::new();
-            if let Some(r) = &s.response {
-                rows.push(sla_row(&page, "response", "sla.response", r));
-            }
-            rows.push(sla_row(&page, "resolution", "sla.resolution", &s.resolution));
-            if let Some((u, _)) = &s.next_update {
-                rows.push(sla_row(&page, "update", "sla.update", u));
-            }
-            (rows, format!("{} · {}", s.policy, s.calendar))
-        }
-        None => (Vec::new(), String::new()),
-    };
+    let (sla, sla_source) = super::sla_rows(&page, state.app.sla().of_incident(&actor, id).await?.as_ref());
     let cis =
         state.app.cmdb().incident_cis(&actor, id).await?.into_iter().map(|c| (c.id.get(), c.name)).collect();
     let alerts = match work {

@@ -81,6 +81,60 @@ pub fn sla_badge(page: &Page, s: &steward_core::sla::SlaStatus) -> (&'static str
     }
 }
 
+/// One SLA clock on the page: a badge and the intervals that explain it.
+pub struct SlaRow {
+    pub id: &'static str,
+    pub name_key: &'static str,
+    pub class: &'static str,
+    pub badge_key: &'static str,
+    pub badge: String,
+    pub summary: String,
+    pub counted: Vec<String>,
+    pub paused: Vec<String>,
+}
+
+fn sla_row(
+    page: &Page,
+    id: &'static str,
+    name_key: &'static str,
+    s: &steward_core::sla::SlaStatus,
+) -> SlaRow {
+    let mins = |d: jiff::SignedDuration| duration_text(page.t, d.as_mins());
+    let (class, badge_key, badge) = sla_badge(page, s);
+    let span = |v: &[(jiff::Timestamp, jiff::Timestamp)]| {
+        v.iter().map(|(a, b)| format!("{} – {}", page.minute(*a), page.minute(*b))).collect()
+    };
+    SlaRow {
+        id,
+        name_key,
+        class,
+        badge_key,
+        badge,
+        summary: format!("{} / {}", mins(s.elapsed), mins(s.target)),
+        counted: span(&s.counted),
+        paused: span(&s.paused),
+    }
+}
+
+/// A ticket's clocks as the SLA card shows them, and where their rules came from.
+pub fn sla_rows(page: &Page, sla: Option<&steward_app::sla::TicketSla>) -> (Vec<SlaRow>, String) {
+    let Some(s) = sla else { return (Vec::new(), String::new()) };
+    let mut rows = Vec::new();
+    if let Some(r) = &s.response {
+        rows.push(sla_row(page, "response", "sla.response", r));
+    }
+    rows.push(sla_row(page, "resolution", "sla.resolution", &s.resolution));
+    if let Some((u, _)) = &s.next_update {
+        rows.push(sla_row(page, "update", "sla.update", u));
+    }
+    let source = match s.policy.is_empty() {
+        // A request no policy matches: its item's delivery time.
+        true => page.t.get("sla.delivery_time").to_owned(),
+        false => format!("{} · {}", s.policy, s.calendar),
+    };
+    (rows, source)
+}
+
 pub const LEVELS: [(i64, &str); 3] = [(1, "level.1"), (2, "level.2"), (3, "level.3")];
 
 struct Row {

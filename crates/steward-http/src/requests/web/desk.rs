@@ -18,8 +18,8 @@ struct ListPage<'a> {
     /// (task, its request, the team's name)
     tasks: Vec<(TaskRecord, Ticket, String)>,
     waiting: Vec<(Ticket, i64)>,
-    /// (request, requester, team)
-    rows: Vec<(Ticket, String, String)>,
+    /// (request, requester, team, resolution clock as a badge)
+    rows: Vec<(Ticket, String, String, Option<(&'static str, &'static str, String)>)>,
 }
 
 pub async fn list(
@@ -36,13 +36,16 @@ pub async fn list(
     let mut q = TicketQuery::new(TicketKind::Request);
     q.descending = true;
     q.limit = 200;
-    let rows = requests
-        .list(&actor, &q)
-        .await?
+    let page = Page::new(&state, &actor, &headers, &uri, "nav.requests");
+    let listed = requests.list(&actor, &q).await?;
+    let clocks = state.app.sla().of_incidents(&actor, &listed).await?;
+    let rows = listed
         .into_iter()
-        .map(|t| {
+        .zip(clocks)
+        .map(|(t, sla)| {
             let (who, team) = (names.user(Some(t.requester_id)), team(t.team_id));
-            (t, who, team)
+            let badge = sla.map(|s| crate::incidents::web::sla_badge(&page, &s.resolution));
+            (t, who, team, badge)
         })
         .collect();
     // Auditors read every request but hold no tasks.
@@ -58,6 +61,5 @@ pub async fn list(
             (task, t, name)
         })
         .collect();
-    let page = Page::new(&state, &actor, &headers, &uri, "nav.requests");
     Ok(render(&ListPage { page, tasks, waiting: requests.awaiting_me(&actor).await?, rows }))
 }

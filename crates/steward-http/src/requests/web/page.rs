@@ -53,6 +53,8 @@ macro_rules! request_page {
             can_cancel: bool,
             can_close: bool,
             can_resolve: bool,
+            sla: Vec<crate::incidents::web::SlaRow>,
+            sla_source: String,
         }
     };
 }
@@ -153,6 +155,8 @@ pub async fn detail(
     let requester = names.user(Some(v.ticket.requester_id));
     let state_key = state_key(v.ticket.state);
     let can_reply = !read_only && actor.can(Permission::RaiseTickets);
+    let clocks = state.app.sla().of_request(&actor, id).await?;
+    let (sla, sla_source) = crate::incidents::web::sla_rows(&page, clocks.as_ref());
     if actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit) {
         Ok(render(&DeskPage {
             page,
@@ -168,6 +172,8 @@ pub async fn detail(
             can_cancel,
             can_close,
             can_resolve,
+            sla,
+            sla_source,
         }))
     } else {
         Ok(render(&PortalPage {
@@ -184,6 +190,8 @@ pub async fn detail(
             can_cancel,
             can_close,
             can_resolve,
+            sla,
+            sla_source,
         }))
     }
 }

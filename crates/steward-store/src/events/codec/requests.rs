@@ -6,7 +6,9 @@ use steward_core::changes::Decision;
 use steward_core::ids::TicketId;
 use steward_core::requests::{CatalogueEvent, RequestEvent};
 
-use super::{Decoded, Encoded, Obj, Stored, decode_changes, decode_fields, json_of, row};
+use super::{
+    Decoded, Encoded, Obj, Stored, decode_changes, decode_fields, decode_firing, firing_json, json_of, row,
+};
 
 pub(super) fn encode(id: TicketId, event: &RequestEvent) -> Encoded {
     let r = |action| row("request", id, action);
@@ -29,6 +31,9 @@ pub(super) fn encode(id: TicketId, event: &RequestEvent) -> Encoded {
         }
         RequestEvent::Commented { comment_id, internal } => {
             r("comment").after(json!({ "comment_id": comment_id, "internal": internal }))
+        }
+        RequestEvent::SlaFired(f) => {
+            r(if f.is_breach() { "sla_breach" } else { "sla_warning" }).after(firing_json(f))
         }
     }
 }
@@ -75,6 +80,7 @@ pub(super) fn decode_v1(s: &Stored<'_>) -> Decoded<RequestEvent> {
             let a = after()?;
             RequestEvent::Commented { comment_id: a.int("comment_id")?, internal: a.bool("internal")? }
         }
+        "sla_warning" | "sla_breach" => RequestEvent::SlaFired(decode_firing(s)?),
         other => return Err(format!("unknown action `{other}`")),
     })
 }

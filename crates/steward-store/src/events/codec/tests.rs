@@ -111,6 +111,12 @@ fn every_kind_of_event_reads_back_as_written() {
         RequestEvent::TaskOpened { task_id: 7, name: "Order the laptop".into(), team_id: TeamId(2) },
         RequestEvent::TaskDone { task_id: 7, name: "Order the laptop".into(), note: "PO 4411".into() },
         RequestEvent::Commented { comment_id: 9, internal: true },
+        RequestEvent::SlaFired(SlaFiring {
+            target: SlaTarget::Resolution,
+            threshold: 75,
+            notified: vec![UserId(4)],
+        }),
+        RequestEvent::SlaFired(SlaFiring { target: SlaTarget::Response, threshold: 100, notified: vec![] }),
     ];
     for event in request {
         round_trip(DomainEvent::Request { id: TicketId(14), event });
