@@ -69,7 +69,10 @@ pub fn resolution_key(r: ResolutionCode) -> &'static str {
 }
 
 /// A clock as a short badge: (css class, catalogue key, detail).
-pub fn sla_badge(page: &Page, s: &steward_core::sla::SlaStatus) -> (&'static str, &'static str, String) {
+pub type SlaBadge = (&'static str, &'static str, String);
+
+/// A clock as a short badge.
+pub fn sla_badge(page: &Page, s: &steward_core::sla::SlaStatus) -> SlaBadge {
     use steward_core::sla::Phase;
     let t = page.t;
     match (s.phase, s.breached_at, s.due) {

@@ -19,7 +19,7 @@ struct ListPage<'a> {
     tasks: Vec<(TaskRecord, Ticket, String)>,
     waiting: Vec<(Ticket, i64)>,
     /// (request, requester, team, resolution clock as a badge)
-    rows: Vec<(Ticket, String, String, Option<(&'static str, &'static str, String)>)>,
+    rows: Vec<(Ticket, String, String, Option<crate::incidents::web::SlaBadge>)>,
 }
 
 pub async fn list(

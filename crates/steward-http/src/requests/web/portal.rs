@@ -198,8 +198,8 @@ struct MineRow {
     ticket: Ticket,
     href: String,
     state_key: &'static str,
-    /// The resolution clock as a badge: (css class, catalogue key, detail).
-    sla: Option<(&'static str, &'static str, String)>,
+    /// The resolution clock as a badge.
+    sla: Option<crate::incidents::web::SlaBadge>,
 }
 
 #[derive(Template)]
