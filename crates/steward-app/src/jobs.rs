@@ -198,7 +198,7 @@ impl App {
             }
             AUTO_CLOSE => {
                 let closed = self.incidents().auto_close_resolved().await?;
-                tracing::debug!(closed, "resolved incidents closed");
+                tracing::debug!(closed, "resolved incidents and requests closed");
                 Ok(())
             }
             other => Err(AppError::Internal(anyhow::anyhow!("no handler for job kind `{other}`"))),

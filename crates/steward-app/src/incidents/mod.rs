@@ -305,7 +305,8 @@ impl crate::Incidents<'_> {
         self.save_incident(actor, &current, next, IncidentEvent::Transitioned).await
     }
 
-    /// Closes incidents resolved longer than the configured time ago; returns how many.
+    /// Closes incidents and fulfilled service requests resolved longer than the configured time
+    /// ago (by the system, each with its kind's event); returns how many.
     pub async fn auto_close_resolved(self) -> Result<usize> {
         let cutoff = self.now().saturating_sub(self.config.auto_close_after).unwrap_or(Timestamp::MIN);
         let due = self.store.resolved_before(cutoff, 200).await?;
@@ -322,14 +323,13 @@ impl crate::Incidents<'_> {
             let mut tx = self.store.begin().await?;
             match tx.update_ticket(&next).await {
                 Ok(saved) => {
-                    let event = IncidentEvent::AutoClosed(changes);
-                    let change = TicketChange {
-                        at,
-                        actor: None,
-                        before: Some(&current),
-                        after: &saved,
-                        event: event.into(),
+                    let event: crate::events::TicketEvent = match current.kind {
+                        TicketKind::Request => {
+                            steward_core::requests::RequestEvent::Transitioned(changes).into()
+                        }
+                        _ => IncidentEvent::AutoClosed(changes).into(),
                     };
+                    let change = TicketChange::moved(Some(&current), &saved, at, None, event);
                     self.record_ticket_event(&mut tx, change).await?;
                     tx.commit().await?;
                     closed += 1;

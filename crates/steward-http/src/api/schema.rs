@@ -161,7 +161,7 @@ pub const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 pub const EMAIL: &str = r"^\s*([^\s@\u0000-\u001f\u007f-\u009f]+@[^\s\u0000-\u001f\u007f-\u009f]*\.[^\s\u0000-\u001f\u007f-\u009f]*)?\s*$";
 
 /// The named patterns, as fields write them.
-const NAMED: [(&str, &str); 12] = [
+const NAMED: [(&str, &str); 11] = [
     (
         "@search_kinds",
         r"^\s*((incident|problem|article|published_article|ci|person)(\s*,\s*(incident|problem|article|published_article|ci|person))*)?\s*$",
@@ -169,7 +169,6 @@ const NAMED: [(&str, &str); 12] = [
     ("@number_or_empty", r"^\s*([0-9]{1,18})?\s*$"),
     ("@date_or_empty", r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"),
     ("@period_or_empty", r"^\s*(week|month)?\s*$"),
-    ("@report_kind_or_empty", r"^\s*(incident|request)?\s*$"),
     ("@line", LINE),
     ("@one_line", ONE_LINE),
     ("@text", TEXT),

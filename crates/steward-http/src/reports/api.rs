@@ -39,9 +39,9 @@ pub struct ReportParams {
     /// A category id
     #[param(pattern = "@number_or_empty")]
     pub category: Option<String>,
-    /// `incident` or `request`: the dashboard's switch. The API's path names the kind; another
-    /// one here is refused.
-    #[param(pattern = "@report_kind_or_empty")]
+    /// `incident` or `request`: the dashboard's switch, not in the API's document (its path
+    /// names the kind; another one here is refused).
+    #[param(ignore)]
     pub kind: Option<String>,
     /// The page's language switch; ignored here.
     #[serde(rename = "lang")]

@@ -269,4 +269,29 @@ async fn requests_are_measured_by_their_own_policies_escalated_and_reported() {
     let (status, html) = app.page(&admin_browser, "/admin/sla").await;
     assert_eq!(status, 200);
     assert!(html.contains("Service requests"), "the policy list names the kind");
+
+    // A week after fulfilment both close by themselves, as incidents do, recorded as the system's.
+    clock.advance(SignedDuration::from_hours(8 * 24));
+    assert_eq!(app.app.incidents().auto_close_resolved().await.unwrap(), 2);
+    // (Tokens made at the start have expired by the app's clock.)
+    let (rita_t, admin) =
+        (app.token("rita", "read,write").await, app.token("root", "read,write,audit").await);
+    let closed = ok(&app, Method::GET, &format!("/api/v1/requests/{vid}"), &rita_t, None, 200).await;
+    assert_eq!(closed["state"], "closed", "{closed}");
+    let history = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/audit/events?entity_type=request&entity_id={vid}"),
+        &admin,
+        None,
+        200,
+    )
+    .await;
+    let last = &history["items"][0];
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("transition"), Some("system")),
+        "{last}"
+    );
+    assert_eq!(app.app.incidents().auto_close_resolved().await.unwrap(), 0, "closed once");
 }

@@ -170,10 +170,12 @@ impl Store {
         row.map(Ticket::try_from).transpose()
     }
 
-    /// Resolved tickets whose resolution is older than `cutoff`, oldest first.
+    /// Resolved incidents and service requests whose resolution is older than `cutoff`, oldest
+    /// first.
     pub async fn resolved_before(&self, cutoff: Timestamp, limit: i64) -> Result<Vec<Ticket>> {
         let sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.kind = 'incident' AND t.state = 'resolved' AND t.resolved_at < $1 \
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.kind IN ('incident', 'request') AND t.state = 'resolved' \
+             AND t.resolved_at < $1 \
              ORDER BY t.resolved_at LIMIT $2"
         );
         let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
