@@ -21,7 +21,12 @@ async fn raising_listing_and_reporting_through_pages() {
 
     let (rita, csrf) = signed_in(&app, "rita").await;
     let (_, form) = page(&app, &rita, "/incidents/new").await;
-    assert!(form.contains(r#"data-matrix="1,2,3,2,3,4,3,4,5""#), "the preview knows the matrix");
+    assert!(
+        form.contains(r#"class="portal-nav""#)
+            && form.contains("Who is affected?")
+            && form.contains("I cannot work at all"),
+        "a requester reports in the portal's layout, in plain words"
+    );
     assert!(!form.contains("assignee_id"), "requesters do not assign");
     let empty = rita
         .post(app.url("/incidents"))
@@ -58,6 +63,11 @@ async fn raising_listing_and_reporting_through_pages() {
     assert!(list.contains("no-incidents"));
 
     let (ada_browser, ada_csrf) = signed_in(&app, "ada").await;
+    let (_, desk_form) = page(&app, &ada_browser, "/incidents/new").await;
+    assert!(
+        desk_form.contains(r#"data-matrix="1,2,3,2,3,4,3,4,5""#),
+        "the desk's form previews the priority"
+    );
     let (_, queue) = page(&app, &ada_browser, "/incidents?assignee=none&state=new&sort=priority").await;
     assert!(queue.contains("Monitor flickers"));
     let id = location.trim_start_matches("/incidents/");

@@ -208,11 +208,12 @@ async fn an_agent_and_a_requester_work_an_incident_to_closure_in_chromium() {
             .send_keys("Jobs stay **queued**.")
             .await
             .unwrap();
-        select(&browser, "impact", "2").await;
-        select(&browser, "urgency", "1").await;
-        assert_eq!(text_of(&browser, "#priority-preview").await, "P2");
+        // A requester answers in plain words (the portal's form): their team, and they cannot work.
+        browser.find(Locator::Id("impact-2")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Id("urgency-1")).await.unwrap().click().await.unwrap();
         click_through(&browser, Locator::Id("create-incident")).await;
         assert!(text_of(&browser, "#incident-title").await.starts_with("INC000001"));
+        assert_eq!(text_of(&browser, ".prio").await, "P2", "the matrix made it P2");
         assert_eq!(text_of(&browser, "#incident-state").await, "New");
         sign_out(&browser).await;
 

@@ -333,6 +333,46 @@ impl NewPage<'_> {
     }
 }
 
+/// The portal's own form for requesters (issue 23): plain questions in the portal's layout,
+/// posting to the same `/incidents` as the desk's form.
+#[derive(Template)]
+#[template(path = "portal_report.html")]
+struct PortalReportPage<'a> {
+    page: Page<'a>,
+    categories: Vec<(CategoryId, String)>,
+    typed: NewForm,
+}
+
+impl PortalReportPage<'_> {
+    fn chosen(&self, typed: &str, value: &dyn std::fmt::Display, default: bool) -> bool {
+        match typed.trim() {
+            "" => default,
+            t => t == value.to_string(),
+        }
+    }
+
+    /// A level's radio: the typed one, else the lowest (3).
+    fn picked(&self, typed: &str, level: &i64) -> bool {
+        self.chosen(typed, level, *level == 3)
+    }
+
+    fn impact_key(&self, level: &i64) -> &'static str {
+        match level {
+            1 => "portal.report_impact_1",
+            2 => "portal.report_impact_2",
+            _ => "portal.report_impact_3",
+        }
+    }
+
+    fn urgency_key(&self, level: &i64) -> &'static str {
+        match level {
+            1 => "portal.report_urgency_1",
+            2 => "portal.report_urgency_2",
+            _ => "portal.report_urgency_3",
+        }
+    }
+}
+
 pub async fn new_form(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
@@ -351,8 +391,14 @@ async fn new_page(
     typed: NewForm,
     error: Option<AppError>,
 ) -> WebResult {
-    let names = state.app.directory().names().await?;
     let categories = state.app.incidents().categories(actor).await?;
+    if !actor.can(Permission::WorkTickets) {
+        let mut page = Page::new(state, actor, headers, uri, "portal.report");
+        let failed = rerender(&mut page, error)?;
+        let categories = category_choices(&categories);
+        return answer(render(&PortalReportPage { page, categories, typed }), failed);
+    }
+    let names = state.app.directory().names().await?;
     let matrix = state
         .app
         .config()
@@ -376,7 +422,7 @@ async fn new_page(
         levels: LEVELS,
         matrix,
         categories: category_choices(&categories),
-        agent: actor.can(Permission::WorkTickets),
+        agent: true,
         me: actor.user.id,
         people,
         teams,
