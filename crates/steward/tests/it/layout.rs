@@ -140,7 +140,10 @@ async fn every_page_fits_phone_and_desktop_and_passes_axe_in_chromium() {
         }
     }
     .await;
-    // Writing aids: Markdown preview from the server, and `?` lists the keyboard shortcuts.
+    // Writing aids, as an agent (a requester reports on the portal's plainer form): Markdown
+    // preview from the server, and `?` lists the keyboard shortcuts.
+    browser.delete_all_cookies().await.unwrap();
+    sign_in(&browser, &server, "li.wei", demo).await;
     browser.set_window_size(1400, 900).await.unwrap();
     browser.goto(&server.url("/incidents/new?lang=en")).await.unwrap();
     browser.find(Locator::Id("description")).await.unwrap().send_keys("**bold** text").await.unwrap();
