@@ -98,7 +98,7 @@ pub async fn require_actor(State(state): State<AppState>, mut request: Request, 
     if let Credential::Session { csrf_token, .. } = &actor.credential
         && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
     {
-        request = match check_csrf(request, csrf_token, state.config.max_body_bytes).await {
+        request = match check_csrf(request, csrf_token, crate::limits::form_read_bytes(&state)).await {
             Ok(request) => request,
             Err(response) => return response,
         };

@@ -105,12 +105,21 @@ pub struct Route {
     handler: MethodRouter<AppState>,
     /// What the OpenAPI document says of it; every `/api/` route has one.
     doc: Option<api::Op>,
+    /// Its body carries files inline (base64 in JSON or a form): read up to
+    /// [`limits::file_body_bytes`] rather than `max_body_bytes`.
+    carries_files: bool,
 }
 
 impl Route {
     /// Documents this route in the OpenAPI document.
     fn doc(mut self, op: api::Op) -> Route {
         self.doc = Some(op);
+        self
+    }
+
+    /// Lets this route's body carry files inline, each up to the attachment size.
+    fn carrying_files(mut self) -> Route {
+        self.carries_files = true;
         self
     }
 
@@ -138,7 +147,7 @@ where
     T: 'static,
 {
     let filter = MethodFilter::try_from(method.clone()).expect("route methods are standard");
-    Route { method, path, access, handler: on(filter, handler), doc: None }
+    Route { method, path, access, handler: on(filter, handler), doc: None, carries_files: false }
 }
 
 /// Every route Steward serves.
@@ -181,9 +190,13 @@ pub fn router(state: AppState) -> Router {
     let mut public = Router::new();
     let mut private = Router::new();
     for r in routes() {
+        let handler = match r.carries_files {
+            true => r.handler.layer(DefaultBodyLimit::max(limits::file_body_bytes(&state))),
+            false => r.handler,
+        };
         match r.access {
-            Access::Public => public = public.route(r.path, r.handler),
-            Access::Authenticated => private = private.route(r.path, r.handler),
+            Access::Public => public = public.route(r.path, handler),
+            Access::Authenticated => private = private.route(r.path, handler),
         }
     }
     let private =

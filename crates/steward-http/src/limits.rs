@@ -20,6 +20,20 @@ pub fn too_large(message: String) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
 }
 
+/// The largest body a route that carries files inline reads (an order from the catalogue, its
+/// attachment fields' files as base64): the usual limit plus two files of the attachment size,
+/// as base64 writes them. Each file is still held to the attachment size by itself.
+pub fn file_body_bytes(state: &AppState) -> usize {
+    let file = state.app.config().attachment_max_bytes.div_ceil(3) * 4;
+    state.config.max_body_bytes.saturating_add(file.saturating_mul(2))
+}
+
+/// How much of a signed-in form post the CSRF check may read to find its token: as much as
+/// the largest form route takes (each route's own limit then applies as it reads the form).
+pub fn form_read_bytes(state: &AppState) -> usize {
+    state.config.max_body_bytes.max(file_body_bytes(state))
+}
+
 pub async fn refuse_announced_oversize(
     State(state): State<AppState>,
     request: Request,
@@ -29,6 +43,7 @@ pub async fn refuse_announced_oversize(
         .config
         .max_body_bytes
         .max(state.app.config().attachment_max_bytes)
+        .max(file_body_bytes(&state))
         .max(crate::alerts::HOOK_BODY_BYTES)
         .max(crate::logs::LOG_BODY_BYTES);
     if announced_length(request.headers()).is_some_and(|n| n > largest as u64) {

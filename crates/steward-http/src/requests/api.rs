@@ -242,7 +242,9 @@ pub async fn publish(
 }
 
 /// An order: the form version the requester saw and the answers by field key. A file for an
-/// attachment field is `{"filename", "content_type", "content_base64"}`.
+/// attachment field is `{"filename", "content_type", "content_base64"}`, each up to the
+/// attachment size (`attachment_max_bytes`); the whole body may hold two such files beside
+/// the usual body limit.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = Order)]

@@ -39,7 +39,7 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::DesignBody>()
                 .created::<json::VersionJson>(),
         ),
-        route(M::POST, "/api/v1/catalogue/{id}/orders", A, api::order).doc(
+        route(M::POST, "/api/v1/catalogue/{id}/orders", A, api::order).carrying_files().doc(
             Op::new("Order an item: answers checked against the form version given (409 when it changed)")
                 .body::<api::OrderBody>()
                 .created::<json::RequestDetailJson>(),
@@ -79,7 +79,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/portal/answers", A, web::portal::answers),
         route(M::GET, "/portal/catalogue", A, web::portal::catalogue),
         route(M::GET, "/portal/catalogue/{id}", A, web::order::form),
-        route(M::POST, "/portal/catalogue/{id}", A, web::order::submit),
+        route(M::POST, "/portal/catalogue/{id}", A, web::order::submit).carrying_files(),
         route(M::GET, "/portal/articles/{id}", A, web::portal::article),
         route(M::POST, "/portal/deflections", A, web::portal::deflected),
         route(M::GET, "/portal/requests", A, web::portal::mine),

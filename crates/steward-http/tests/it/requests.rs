@@ -441,3 +441,60 @@ async fn approvers_and_requesters_are_told_by_mail() {
     let to_rita = mails.iter().find(|m| m.contains("rita@example.com")).expect("a mail to the requester");
     assert!(to_rita.contains("Rejected") && to_rita.contains("Not this quarter"), "{to_rita}");
 }
+
+/// A file in an order travels inline (base64 in the API's JSON and in the portal's form): it is
+/// held to the attachment size, not to the usual 1 MiB body limit.
+#[tokio::test]
+async fn an_order_carries_a_file_up_to_the_attachment_size() {
+    use base64::Engine;
+    let config = steward_app::AppConfig { attachment_max_bytes: 3 * 1024 * 1024, ..Default::default() };
+    let app = TestApp::spawn_with(config, steward_http::HttpConfig::default()).await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let (_, rita_t) = app.user_with_token("rita", "requester").await;
+    let item = json!({ "name": "Scan upload", "category": "Documents", "description": "Send a scan.",
+        "delivery_hours": 8 });
+    let id =
+        ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(item), 201).await["id"].as_i64().unwrap();
+    let fields = json!([{ "key": "scan", "label": "Scan", "kind": "attachment", "required": true }]);
+    let versions = format!("/api/v1/catalogue/{id}/versions");
+    ok(
+        &app,
+        Method::POST,
+        &versions,
+        &admin,
+        Some(json!({ "fields": fields, "plan": { "tasks": [] } })),
+        201,
+    )
+    .await;
+    let file = |size: usize| {
+        let text = "scan line\n".repeat(size / 10);
+        json!({ "filename": "scan.txt", "content_type": "text/plain",
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(text) })
+    };
+    let orders = format!("/api/v1/catalogue/{id}/orders");
+    let two_mib = json!({ "form_version": 1, "answers": { "scan": file(2 * 1024 * 1024) } });
+    let req = ok(&app, Method::POST, &orders, &rita_t, Some(two_mib), 201).await;
+    assert_eq!(req["answers"][0]["value"], "scan.txt", "{req}");
+    let too_big = json!({ "form_version": 1, "answers": { "scan": file(3 * 1024 * 1024 + 100) } });
+    let (status, out) = app.api(Method::POST, &orders, &rita_t, Some(too_big)).await;
+    assert_eq!((status, out["error"]["field"].as_str()), (422, Some("file")), "{out}");
+    // Other routes keep the usual limit.
+    let big_comment = json!({ "body": "x".repeat(2 * 1024 * 1024) });
+    let path = format!("/api/v1/requests/{}/comments", req["id"]);
+    assert_eq!(app.api(Method::POST, &path, &rita_t, Some(big_comment)).await.0, 413);
+
+    // The portal's form, signed in: the same file goes through the CSRF check and the order.
+    let (browser, csrf) = app.signed_in("rita").await;
+    let form = [
+        ("_csrf", csrf.clone()),
+        ("form_version", "1".to_owned()),
+        ("a.scan", file(2 * 1024 * 1024).to_string()),
+    ];
+    let sent = browser.post(app.url(&format!("/portal/catalogue/{id}"))).form(&form).send().await.unwrap();
+    assert_eq!(
+        sent.status(),
+        303,
+        "{}",
+        sent.text().await.unwrap_or_default().chars().take(300).collect::<String>()
+    );
+}
