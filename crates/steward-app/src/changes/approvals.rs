@@ -351,9 +351,10 @@ impl crate::Changes<'_> {
         Ok(saved)
     }
 
-    /// What a mailed link opens: the change as its approver sees it. Forged, used or expired
-    /// links say so.
-    pub async fn link(self, token: &str) -> Result<LinkView> {
+    /// A mailed approval link that still works, and the approver it speaks for. Forged, used
+    /// or expired links, and disabled approvers, say so. Changes' and service requests' links
+    /// are one kind of record (`change_id` names either ticket).
+    pub(crate) async fn open_link(self, token: &str) -> Result<(LinkRecord, Actor)> {
         let link = self
             .store
             .approval_link(&secret_hash(token.trim()))
@@ -372,7 +373,30 @@ impl crate::Changes<'_> {
             });
         }
         let actor = self.changes().link_actor(&link).await?;
-        let ticket = self.store.ticket(link.change_id).await?.ok_or(AppError::NotFound("change"))?;
+        Ok((link, actor))
+    }
+
+    /// The kind of ticket a mailed approval link decides (a change or a service request).
+    pub async fn link_kind(self, token: &str) -> Result<steward_core::tickets::TicketKind> {
+        let link = self
+            .store
+            .approval_link(&secret_hash(token.trim()))
+            .await?
+            .ok_or(AppError::NotFound("approval link"))?;
+        let ticket = self.store.ticket(link.change_id).await?.ok_or(AppError::NotFound("approval link"))?;
+        Ok(ticket.kind)
+    }
+
+    /// What a mailed link opens: the change as its approver sees it. Forged, used or expired
+    /// links say so.
+    pub async fn link(self, token: &str) -> Result<LinkView> {
+        let (link, actor) = self.changes().open_link(token).await?;
+        let ticket = self
+            .store
+            .ticket(link.change_id)
+            .await?
+            .filter(|t| t.kind == steward_core::tickets::TicketKind::Change)
+            .ok_or(AppError::NotFound("change"))?;
         let change = self.changes().view(ticket).await?;
         Ok(LinkView { change, approver: actor.user.username.as_str().to_owned(), link })
     }

@@ -15,9 +15,20 @@ use steward_core::tickets::{
 };
 use steward_store::{RequestDecision, Tx};
 
+use super::RequestView;
 use super::mail::Outcome;
 use crate::events::TicketChange;
+use crate::secrets::secret_hash;
 use crate::{Actor, AppError, Result};
+
+/// What a request's mailed approval link opens.
+#[derive(Debug, Clone)]
+pub struct RequestLink {
+    pub view: RequestView,
+    /// The approver's user name.
+    pub approver: String,
+    pub level: i64,
+}
 
 impl crate::Requests<'_> {
     /// Records the actor's decision on the level waiting for them.
@@ -27,6 +38,41 @@ impl crate::Requests<'_> {
         id: TicketId,
         decision: Decision,
         comment: &str,
+    ) -> Result<Ticket> {
+        self.requests().decide_with(actor, id, decision, comment, None).await
+    }
+
+    /// A mailed approval link of a request that still works: the request as its approver sees
+    /// it, and who that is. A link whose level is no longer the approver's to decide says so.
+    pub async fn link(self, token: &str) -> Result<RequestLink> {
+        let (link, actor) = self.changes().open_link(token).await?;
+        let view = self.requests().get(&actor, link.change_id).await?;
+        if view.my_level != Some(link.level) {
+            return Err(AppError::Conflict {
+                field: Some("token"),
+                message: "this request no longer waits for this approval".into(),
+            });
+        }
+        Ok(RequestLink { view, approver: actor.user.username.as_str().to_owned(), level: link.level })
+    }
+
+    /// Decides through a mailed link, once (the link is used in the deciding transaction).
+    pub async fn decide_by_link(self, token: &str, decision: Decision, comment: &str) -> Result<Ticket> {
+        let found = self.requests().link(token).await?;
+        let (_, actor) = self.changes().open_link(token).await?;
+        let hash = secret_hash(token.trim());
+        let id = found.view.ticket.id;
+        self.requests().decide_with(&actor, id, decision, comment, Some((found.level, &hash))).await
+    }
+
+    /// [`Self::decide`], optionally through a link (its level and hash), which must be unused.
+    async fn decide_with(
+        self,
+        actor: &Actor,
+        id: TicketId,
+        decision: Decision,
+        comment: &str,
+        link: Option<(i64, &str)>,
     ) -> Result<Ticket> {
         actor.require(Permission::RaiseTickets)?;
         let comment = parse_description("comment", comment.trim()).map_err(AppError::from)?;
@@ -53,10 +99,18 @@ impl crate::Requests<'_> {
         // What was read before the lock may be stale: the level must still be the current one.
         let levels = tx.request_levels_in(id).await?;
         let current_now = levels.iter().find(|l| l.verdict == Verdict::Pending && l.requested_at.is_some());
-        if current_now.map(|l| l.level) != Some(level) {
+        if current_now.map(|l| l.level) != Some(level) || link.is_some_and(|(l, _)| l != level) {
             return Err(AppError::Conflict {
                 field: None,
                 message: "this approval level was decided meanwhile".into(),
+            });
+        }
+        if let Some((_, hash)) = link
+            && !tx.use_approval_link(at, hash).await?
+        {
+            return Err(AppError::Conflict {
+                field: Some("token"),
+                message: "this approval link was used already".into(),
             });
         }
         let d = RequestDecision {
@@ -112,7 +166,7 @@ impl crate::Requests<'_> {
                     Some(next_level) => {
                         tx.set_request_level(id, next_level.level, Verdict::Pending, Some(at)).await?;
                         let (m, g) = (next_level.manager_id, next_level.group_id);
-                        self.requests().tell_approvers(&mut tx, &ticket, m, g).await?;
+                        self.requests().tell_approvers(&mut tx, &ticket, next_level.level, m, g).await?;
                     }
                     None => {
                         let mut next = ticket.clone();

@@ -1,12 +1,15 @@
 //! What a request's people are told by mail, in their own language: approvers when a level is
-//! put to them, the requester when the request is fulfilled or rejected. Mails leave with the
+//! put to them (with a single-use link that decides without signing in, as a change's
+//! approvers get), the requester when the request is fulfilled or rejected. Mails leave with the
 //! transaction that caused them (the job queue), and only when mail is configured.
 
 use steward_core::ids::UserId;
 use steward_core::tickets::Ticket;
-use steward_store::Tx;
+use steward_store::{LinkRecord, Tx};
 
 use crate::Result;
+use crate::changes::LINK_TTL;
+use crate::secrets::{new_secret, secret_hash};
 
 /// What happened, for the requester.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +33,18 @@ impl crate::Requests<'_> {
         crate::mail::enqueue(tx, self.now(), crate::mail::payload(&email, &subject, &body)).await
     }
 
-    fn link(self, ticket: &Ticket) -> String {
+    fn page_link(self, ticket: &Ticket) -> String {
         let base = self.config.public_url.as_deref().unwrap_or_default().trim_end_matches('/');
         format!("{base}/requests/{}", ticket.id)
     }
 
-    /// Tells the approvers of `level` (a manager, or a group's members but the requester).
+    /// Tells the approvers of `level` (a manager, or a group's members but the requester), each
+    /// with a link of their own that decides once, for 72 hours.
     pub(super) async fn tell_approvers(
         self,
         tx: &mut Tx,
         ticket: &Ticket,
+        level: i64,
         manager: Option<UserId>,
         group: Option<i64>,
     ) -> Result<()> {
@@ -52,18 +57,33 @@ impl crate::Requests<'_> {
         {
             people.extend(g.members.into_iter().filter(|m| *m != ticket.requester_id));
         }
-        let link = self.link(ticket);
+        let page = self.page_link(ticket);
+        let base = self.config.public_url.as_deref().unwrap_or_default().trim_end_matches('/').to_owned();
+        let at = self.now();
         for person in people {
+            let token = new_secret("apv_")?;
+            let link = LinkRecord {
+                change_id: ticket.id,
+                level,
+                // A manager's level has no group.
+                group_id: group.unwrap_or(0),
+                user_id: person,
+                expires_at: at + LINK_TTL,
+                used_at: None,
+            };
+            tx.insert_approval_link(&secret_hash(&token), &link).await?;
+            let (number, title) = (&ticket.number, &ticket.title);
             let en = (
-                format!("Approval requested: {} {}", ticket.number, ticket.title),
+                format!("Approval requested: {number} {title}"),
                 format!(
-                    "{} \"{}\" waits for your approval.\n\nRead it and decide: {link}\n",
-                    ticket.number, ticket.title
+                    "{number} \"{title}\" waits for your approval.\n\nRead it and decide (the link works once, for 72 hours, without signing in): {base}/approvals/{token}\n\nOr sign in: {page}\n"
                 ),
             );
             let zh = (
-                format!("待你审批：{} {}", ticket.number, ticket.title),
-                format!("服务请求 {}“{}”等待你的审批。\n\n查看并决定：{link}\n", ticket.number, ticket.title),
+                format!("待你审批：{number} {title}"),
+                format!(
+                    "服务请求 {number}“{title}”等待你的审批。\n\n查看并决定（链接只能使用一次，72 小时内有效，无需登录）：{base}/approvals/{token}\n\n或登录后处理：{page}\n"
+                ),
             );
             self.requests().mail_to(tx, person, en, zh).await?;
         }
@@ -81,7 +101,7 @@ impl crate::Requests<'_> {
         if self.config.mail.is_none() {
             return Ok(());
         }
-        let link = self.link(ticket);
+        let link = self.page_link(ticket);
         let (en, zh) = match outcome {
             Outcome::Fulfilled => (
                 (

@@ -13,6 +13,7 @@ mod portal;
 
 pub use catalogue::{CatalogueItem, ItemSpec};
 pub use design::{ApproverInput, ConditionInput, Design, FieldInput, PlanInput, TaskInput};
+pub use fulfilment::RequestLink;
 pub use orders::{NewOrder, RequestView, ShownAnswer};
 pub use portal::{Announcement, Answered, PortalAnswers};
 

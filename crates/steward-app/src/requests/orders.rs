@@ -315,9 +315,11 @@ impl crate::Requests<'_> {
             None => {
                 self.requests().open_next_stage(&mut tx, actor, &saved, at).await?;
             }
-            Some(Approver::Manager) => self.requests().tell_approvers(&mut tx, &saved, manager, None).await?,
+            Some(Approver::Manager) => {
+                self.requests().tell_approvers(&mut tx, &saved, 1, manager, None).await?
+            }
             Some(Approver::Group(g)) => {
-                self.requests().tell_approvers(&mut tx, &saved, None, Some(*g)).await?
+                self.requests().tell_approvers(&mut tx, &saved, 1, None, Some(*g)).await?
             }
         }
         tx.commit().await?;

@@ -471,7 +471,8 @@ impl crate::Sla<'_> {
         let mut events = self.store.histories(ENTITY, &of_kind(TicketKind::Incident)).await?;
         let mut orders: HashMap<TicketId, OrderTerms> = HashMap::new();
         if !requests.is_empty() {
-            events.extend(self.store.histories("request", &of_kind(TicketKind::Request)).await?);
+            events
+                .extend(self.store.histories(crate::requests::ENTITY, &of_kind(TicketKind::Request)).await?);
             orders =
                 self.store.request_items(&requests).await?.into_iter().map(|(t, i, d)| (t, (i, d))).collect();
         }

@@ -4,7 +4,7 @@
 
 mod api;
 mod json;
-mod web;
+pub(crate) mod web;
 
 use axum::http::Method;
 

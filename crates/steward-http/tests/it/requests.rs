@@ -426,16 +426,44 @@ async fn approvers_and_requesters_are_told_by_mail() {
     use base64::Engine;
     let body = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(clean).unwrap()).unwrap();
     assert!(body.contains("等待你的审批") && body.contains(&format!("/requests/{}", req["id"])), "{body}");
-    let decide = format!("/api/v1/requests/{}/decision", req["id"]);
-    ok(
-        &app,
-        Method::POST,
-        &decide,
-        &boss,
-        Some(json!({ "decision": "reject", "comment": "Not this quarter" })),
+
+    // The mail's single-use link decides without signing in (the manager reads Chinese).
+    let start = body.find("/approvals/").expect("a link in the mail") + "/approvals/".len();
+    let token: String =
+        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let browser = TestApp::browser();
+    let (status, page) = app.page(&browser, &format!("/approvals/{token}")).await;
+    assert_eq!(
+        status,
         200,
-    )
-    .await;
+        "{token}: {}",
+        page.split("id=\"main\"").nth(1).unwrap_or_default().chars().take(700).collect::<String>()
+    );
+    assert!(
+        page.contains("Request approval") && page.contains("home office") && page.contains("link-approve"),
+        "{page}"
+    );
+    let (status, forged) = app.page(&browser, "/approvals/apv_forged").await;
+    assert!(status >= 400 && forged.contains("This approval link is not known"), "{status}");
+    let post = |decision: &'static str, comment: &'static str| {
+        let url = app.url(&format!("/approvals/{token}"));
+        let browser = browser.clone();
+        async move {
+            let r =
+                browser.post(url).form(&[("decision", decision), ("comment", comment)]).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, _) = post("reject", "").await;
+    assert_eq!(status, 422, "a rejection says why");
+    let (status, done) = post("reject", "Not this quarter").await;
+    assert_eq!(status, 200);
+    assert!(done.contains("link-done"), "{done}");
+    let (status, again) = post("approve", "").await;
+    assert!(status >= 400, "the link works once: {status}");
+    assert!(again.contains("已使用") || again.contains("used already"), "{again}");
+    let seen = ok(&app, Method::GET, &format!("/api/v1/requests/{}", req["id"]), &boss, None, 200).await;
+    assert_eq!(seen["state"], "rejected", "{seen}");
     assert_eq!(app.app.run_due_jobs("mailer").await.unwrap(), 1, "one mail: the requester's");
     let mails = smtp.messages();
     let to_rita = mails.iter().find(|m| m.contains("rita@example.com")).expect("a mail to the requester");

@@ -65,7 +65,15 @@ pub async fn link_page(
     uri: Uri,
     Path(token): Path<String>,
 ) -> WebResult {
+    if is_request(&state, &token).await {
+        return crate::requests::web::link::show(&state, &headers, &uri, token, None).await;
+    }
     show(&state, &headers, &uri, token, None, None).await
+}
+
+/// Whether the link decides a service request (they share the path with changes' links).
+async fn is_request(state: &AppState, token: &str) -> bool {
+    matches!(state.app.changes().link_kind(token).await, Ok(steward_core::tickets::TicketKind::Request))
 }
 
 #[derive(serde::Deserialize)]
@@ -84,6 +92,9 @@ pub async fn link_decide(
     WebForm(f): WebForm<LinkForm>,
 ) -> WebResult {
     let decision = if f.decision == "approve" { Decision::Approve } else { Decision::Reject };
+    if is_request(&state, &token).await {
+        return crate::requests::web::link::decide(&state, &headers, &uri, token, decision, &f.comment).await;
+    }
     match state.app.changes().decide_by_link(&token, decision, &f.comment).await {
         Ok(_) => {
             let mut page = Page::anonymous(&state, &headers, &uri, "");

@@ -3,6 +3,7 @@
 
 pub mod designer;
 pub mod desk;
+pub mod link;
 pub mod order;
 pub mod page;
 pub mod portal;
