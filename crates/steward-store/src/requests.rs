@@ -495,6 +495,28 @@ impl Tx {
         Ok(())
     }
 
+    /// Puts level `level` of a request to another approver: a person (as a manager level) or a
+    /// group. False when there is no such level still pending.
+    pub async fn reroute_request_level(
+        &mut self,
+        ticket: TicketId,
+        level: i64,
+        manager: Option<UserId>,
+        group: Option<i64>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE request_approvals SET manager_id = $1, group_id = $2 \
+             WHERE request_id = $3 AND level = $4 AND verdict = 'pending'",
+        )
+        .bind(manager.map(UserId::get))
+        .bind(group)
+        .bind(ticket.get())
+        .bind(level)
+        .execute(self.conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a decision; `Duplicate` when this user already decided this level.
     pub async fn insert_request_decision(&mut self, ticket: TicketId, d: &RequestDecision) -> Result<()> {
         sqlx::query(

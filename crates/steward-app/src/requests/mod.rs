@@ -10,12 +10,14 @@ mod fulfilment;
 mod mail;
 mod orders;
 mod portal;
+mod reroute;
 
 pub use catalogue::{CatalogueItem, ItemSpec};
 pub use design::{ApproverInput, ConditionInput, Design, FieldInput, PlanInput, TaskInput};
 pub use fulfilment::RequestLink;
 pub use orders::{NewOrder, RequestView, ShownAnswer};
 pub use portal::{Announcement, Answered, PortalAnswers};
+pub use reroute::NewApprover;
 
 /// The entity name requests carry in the event log.
 pub const ENTITY: &str = "request";

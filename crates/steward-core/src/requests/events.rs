@@ -42,6 +42,13 @@ pub enum RequestEvent {
     },
     /// One of its SLA clocks reached a warning threshold or breached (as an incident's).
     SlaFired(SlaFiring),
+    /// A pending approval level was put to another approver (the one asked left, say): a
+    /// person, or a group.
+    Rerouted {
+        level: i64,
+        manager_id: Option<UserId>,
+        group_id: Option<i64>,
+    },
 }
 
 impl RequestEvent {

@@ -338,6 +338,40 @@ async fn detail(
     Ok(Json(RequestDetailJson::from(&state.app.requests().get(actor, id).await?)))
 }
 
+/// Whom a pending approval level is put to instead: exactly one of a person and a group.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RequestReroute)]
+pub struct RerouteBody {
+    manager_id: Option<steward_core::ids::UserId>,
+    group_id: Option<i64>,
+}
+
+impl RerouteBody {
+    pub fn approver(&self) -> Result<steward_app::requests::NewApprover, ApiError> {
+        use steward_app::requests::NewApprover;
+        match (self.manager_id, self.group_id) {
+            (Some(u), None) => Ok(NewApprover::Person(u)),
+            (None, Some(g)) => Ok(NewApprover::Group(g)),
+            _ => Err(ApiError::invalid(
+                "manager_id",
+                "give either a person (manager_id) or a group (group_id)",
+            )),
+        }
+    }
+}
+
+/// `POST /api/v1/requests/{id}/levels/{level}/approver`: the desk re-routes a pending level.
+pub async fn reroute(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, level)): ApiPath<(TicketId, i64)>,
+    ApiJson(b): ApiJson<RerouteBody>,
+) -> ApiResult<Json<RequestDetailJson>> {
+    state.app.requests().reroute(&actor, id, level, b.approver()?).await?;
+    detail(&state, &actor, id).await
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestDecisionInput)]

@@ -60,6 +60,11 @@ pub fn routes() -> Vec<Route> {
                 .body::<api::DecisionBody>()
                 .ok::<json::RequestDetailJson>(),
         ),
+        route(M::POST, "/api/v1/requests/{id}/levels/{level}/approver", A, api::reroute).doc(
+            Op::new("Put a pending approval level nobody has decided to another person or group (the request's desk)")
+                .body::<api::RerouteBody>()
+                .ok::<json::RequestDetailJson>(),
+        ),
         route(M::POST, "/api/v1/requests/{id}/tasks/{task_id}/done", A, api::task_done).doc(
             Op::new("Mark an open fulfilment task done (its team)")
                 .body::<api::TaskDoneBody>()
@@ -87,6 +92,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/requests", A, web::desk::list),
         route(M::GET, "/requests/{id}", A, web::page::detail),
         route(M::POST, "/requests/{id}/decision", A, web::page::decide),
+        route(M::POST, "/requests/{id}/levels/{level}/approver", A, web::page::reroute),
         route(M::POST, "/requests/{id}/tasks/{task_id}/done", A, web::page::task_done),
         route(M::POST, "/requests/{id}/transition", A, web::page::transition),
         route(M::POST, "/requests/{id}/comments", A, web::page::comment),

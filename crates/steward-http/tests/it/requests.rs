@@ -526,3 +526,97 @@ async fn an_order_carries_a_file_up_to_the_attachment_size() {
         sent.text().await.unwrap_or_default().chars().take(300).collect::<String>()
     );
 }
+
+/// The manager a level waits for has left: the request's desk puts the level to someone else
+/// (a person or a group) instead of cancelling it; a level already decided does not move.
+#[tokio::test]
+async fn a_level_whose_approver_left_is_put_to_someone_else() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("ada", "admin").await;
+    let (rita, rita_t) = app.user_with_token("rita", "requester").await;
+    let (boss, _) = app.user_with_token("bo.ss", "requester").await;
+    let (carol, carol_t) = app.user_with_token("carol", "requester").await;
+    let (desk, desk_t) = app.user_with_token("dirk", "agent").await;
+    let team = ok(&app, Method::POST, "/api/v1/teams", &admin, Some(json!({ "name": "Desktop" })), 201).await;
+    let member = format!("/api/v1/teams/{}/members/{}", team["id"], desk.id);
+    assert!(app.api(Method::PUT, &member, &admin, None).await.0 < 300);
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/users/{}", rita.id),
+        &admin,
+        Some(json!({ "manager_id": boss.id })),
+        200,
+    )
+    .await;
+    let item =
+        json!({ "name": "Monitor", "category": "Hardware", "delivery_hours": 24, "team_id": team["id"] });
+    let item = ok(&app, Method::POST, "/api/v1/catalogue", &admin, Some(item), 201).await;
+    let design = json!({ "fields": [{ "key": "size", "label": "Size", "kind": "text" }],
+        "plan": { "approvals": [{ "approver": "manager" }] } });
+    ok(&app, Method::POST, &format!("/api/v1/catalogue/{}/versions", item["id"]), &admin, Some(design), 201)
+        .await;
+    let order = json!({ "form_version": 1, "answers": { "size": "27 inch" } });
+    let req = ok(
+        &app,
+        Method::POST,
+        &format!("/api/v1/catalogue/{}/orders", item["id"]),
+        &rita_t,
+        Some(order),
+        201,
+    )
+    .await;
+    let rid = req["id"].as_i64().unwrap();
+    // Bo leaves the company.
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/users/{}", boss.id),
+        &admin,
+        Some(json!({ "disabled": true })),
+        200,
+    )
+    .await;
+
+    let reroute = format!("/api/v1/requests/{rid}/levels/1/approver");
+    let (status, _) = app.api(Method::POST, &reroute, &rita_t, Some(json!({ "manager_id": carol.id }))).await;
+    assert_eq!(status, 403, "the requester does not pick their approver");
+    for (body, field) in [
+        (json!({ "manager_id": rita.id }), "manager_id"),
+        (json!({ "manager_id": boss.id }), "manager_id"),
+        (json!({}), "manager_id"),
+        (json!({ "manager_id": carol.id, "group_id": 1 }), "manager_id"),
+        (json!({ "group_id": 9999 }), "group_id"),
+    ] {
+        let (status, out) = app.api(Method::POST, &reroute, &desk_t, Some(body.clone())).await;
+        assert_eq!((status, out["error"]["field"].as_str()), (422, Some(field)), "{body}: {out}");
+    }
+    let moved = ok(&app, Method::POST, &reroute, &desk_t, Some(json!({ "manager_id": carol.id })), 200).await;
+    assert_eq!(moved["state"], "authorization", "{moved}");
+    let waiting = ok(&app, Method::GET, "/api/v1/requests/awaiting-approval", &carol_t, None, 200).await;
+    assert_eq!(waiting["items"][0]["id"], rid, "{waiting}");
+    let decided = ok(
+        &app,
+        Method::POST,
+        &format!("/api/v1/requests/{rid}/decision"),
+        &carol_t,
+        Some(json!({ "decision": "approve" })),
+        200,
+    )
+    .await;
+    assert_eq!(decided["state"], "in_progress", "{decided}");
+    let (status, _) = app.api(Method::POST, &reroute, &desk_t, Some(json!({ "manager_id": boss.id }))).await;
+    assert!(status == 409 || status == 422, "a decided level does not move: {status}");
+    let history = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/audit/events?entity_type=request&entity_id={rid}"),
+        &admin,
+        None,
+        200,
+    )
+    .await;
+    let actions: Vec<&str> =
+        history["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"reroute"), "{actions:?}");
+}

@@ -55,6 +55,11 @@ macro_rules! request_page {
             can_resolve: bool,
             sla: Vec<crate::incidents::web::SlaRow>,
             sla_source: String,
+            /// Levels the desk may put to someone else (pending, nobody decided), with the
+            /// people and groups to choose from.
+            reroutable: Vec<i64>,
+            people: Vec<(steward_core::ids::UserId, String)>,
+            groups: Vec<(i64, String)>,
         }
     };
 }
@@ -155,6 +160,27 @@ pub async fn detail(
     let requester = names.user(Some(v.ticket.requester_id));
     let state_key = state_key(v.ticket.state);
     let can_reply = !read_only && actor.can(Permission::RaiseTickets);
+    let reroutable: Vec<i64> = if works && v.ticket.state == TicketState::Authorization {
+        v.levels
+            .iter()
+            .filter(|l| l.verdict == Verdict::Pending && !v.decisions.iter().any(|d| d.level == l.level))
+            .map(|l| l.level)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (people, groups) = if reroutable.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let mut people: Vec<_> = names
+            .users
+            .iter()
+            .filter(|(u, _)| **u != v.ticket.requester_id)
+            .map(|(u, (name, display))| (*u, format!("{display} ({name})")))
+            .collect();
+        people.sort_by(|a, b| a.1.cmp(&b.1));
+        (people, groups.iter().map(|g| (g.id, g.name.clone())).collect())
+    };
     let clocks = state.app.sla().of_request(&actor, id).await?;
     let (sla, sla_source) = crate::incidents::web::sla_rows(&page, clocks.as_ref());
     if actor.can(Permission::WorkTickets) || actor.can(Permission::ReadAudit) {
@@ -174,6 +200,9 @@ pub async fn detail(
             can_resolve,
             sla,
             sla_source,
+            reroutable,
+            people,
+            groups,
         }))
     } else {
         Ok(render(&PortalPage {
@@ -192,6 +221,9 @@ pub async fn detail(
             can_resolve,
             sla,
             sla_source,
+            reroutable,
+            people,
+            groups,
         }))
     }
 }
@@ -223,6 +255,37 @@ pub async fn decide(
 ) -> WebResult {
     let decision = Decision::parse(&f.decision).map_err(AppError::from)?;
     or_back(id, state.app.requests().decide(&actor, id, decision, &f.comment).await, "decided")
+}
+
+#[derive(Deserialize)]
+pub struct RerouteForm {
+    #[serde(default)]
+    manager_id: String,
+    #[serde(default)]
+    group_id: String,
+}
+
+/// `POST /requests/{id}/levels/{level}/approver`: a person or a group, whichever is chosen.
+pub async fn reroute(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, level)): ApiPath<(TicketId, i64)>,
+    WebForm(f): WebForm<RerouteForm>,
+) -> WebResult {
+    use steward_app::requests::NewApprover;
+    let person = crate::incidents::web::opt_id("manager_id", &f.manager_id)?;
+    let group = crate::incidents::web::opt_id("group_id", &f.group_id)?;
+    let to = match (person, group) {
+        (Some(u), None) => NewApprover::Person(u),
+        (None, Some(g)) => NewApprover::Group(g),
+        _ => {
+            return form_error(
+                AppError::invalid("manager_id", "choose a person or a group"),
+                &format!("/requests/{id}"),
+            );
+        }
+    };
+    or_back(id, state.app.requests().reroute(&actor, id, level, to).await, "rerouted")
 }
 
 #[derive(Deserialize)]

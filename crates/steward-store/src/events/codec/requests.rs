@@ -35,6 +35,9 @@ pub(super) fn encode(id: TicketId, event: &RequestEvent) -> Encoded {
         RequestEvent::SlaFired(f) => {
             r(if f.is_breach() { "sla_breach" } else { "sla_warning" }).after(firing_json(f))
         }
+        RequestEvent::Rerouted { level, manager_id, group_id } => {
+            r("reroute").after(json!({ "level": level, "manager_id": manager_id, "group_id": group_id }))
+        }
     }
 }
 
@@ -81,6 +84,14 @@ pub(super) fn decode_v1(s: &Stored<'_>) -> Decoded<RequestEvent> {
             RequestEvent::Commented { comment_id: a.int("comment_id")?, internal: a.bool("internal")? }
         }
         "sla_warning" | "sla_breach" => RequestEvent::SlaFired(decode_firing(s)?),
+        "reroute" => {
+            let a = after()?;
+            RequestEvent::Rerouted {
+                level: a.int("level")?,
+                manager_id: a.opt_int("manager_id")?,
+                group_id: a.opt_int("group_id")?,
+            }
+        }
         other => return Err(format!("unknown action `{other}`")),
     })
 }

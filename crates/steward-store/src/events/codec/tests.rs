@@ -117,6 +117,8 @@ fn every_kind_of_event_reads_back_as_written() {
             notified: vec![UserId(4)],
         }),
         RequestEvent::SlaFired(SlaFiring { target: SlaTarget::Response, threshold: 100, notified: vec![] }),
+        RequestEvent::Rerouted { level: 1, manager_id: Some(UserId(8)), group_id: None },
+        RequestEvent::Rerouted { level: 2, manager_id: None, group_id: Some(3) },
     ];
     for event in request {
         round_trip(DomainEvent::Request { id: TicketId(14), event });
