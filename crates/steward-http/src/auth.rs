@@ -98,7 +98,9 @@ pub async fn require_actor(State(state): State<AppState>, mut request: Request, 
     if let Credential::Session { csrf_token, .. } = &actor.credential
         && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
     {
-        request = match check_csrf(request, csrf_token, crate::limits::form_read_bytes(&state)).await {
+        let route = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+        let limit = crate::limits::form_read_bytes(&state, route.as_deref());
+        request = match check_csrf(request, csrf_token, limit).await {
             Ok(request) => request,
             Err(response) => return response,
         };

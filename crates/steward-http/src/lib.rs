@@ -189,7 +189,9 @@ pub fn routes() -> Vec<Route> {
 pub fn router(state: AppState) -> Router {
     let mut public = Router::new();
     let mut private = Router::new();
-    for r in routes() {
+    let table = routes();
+    let _ = limits::FILE_ROUTES.set(table.iter().filter(|r| r.carries_files).map(|r| r.path).collect());
+    for r in table {
         let handler = match r.carries_files {
             true => r.handler.layer(DefaultBodyLimit::max(limits::file_body_bytes(&state))),
             false => r.handler,

@@ -22,16 +22,22 @@ pub fn too_large(message: String) -> ApiError {
 
 /// The largest body a route that carries files inline reads (an order from the catalogue, its
 /// attachment fields' files as base64): the usual limit plus two files of the attachment size,
-/// as base64 writes them. Each file is still held to the attachment size by itself.
+/// as base64 writes them and a form then escapes them (`+`, `/` and `=` become three
+/// characters: a quarter more leaves room). Each file is still held to the attachment size.
 pub fn file_body_bytes(state: &AppState) -> usize {
-    let file = state.app.config().attachment_max_bytes.div_ceil(3) * 4;
+    let file = state.app.config().attachment_max_bytes.div_ceil(3) * 4 / 4 * 5;
     state.config.max_body_bytes.saturating_add(file.saturating_mul(2))
 }
 
-/// How much of a signed-in form post the CSRF check may read to find its token: as much as
-/// the largest form route takes (each route's own limit then applies as it reads the form).
-pub fn form_read_bytes(state: &AppState) -> usize {
-    state.config.max_body_bytes.max(file_body_bytes(state))
+/// The routes (as matched) that carry files inline: `router` records them from the route
+/// table, so the CSRF check reads their larger bodies and no other's.
+pub static FILE_ROUTES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
+/// How much of a signed-in form post to `route` the CSRF check may read to find its token:
+/// the route's own limit.
+pub fn form_read_bytes(state: &AppState, route: Option<&str>) -> usize {
+    let files = route.is_some_and(|r| FILE_ROUTES.get().is_some_and(|all| all.contains(&r)));
+    if files { file_body_bytes(state) } else { state.config.max_body_bytes }
 }
 
 pub async fn refuse_announced_oversize(

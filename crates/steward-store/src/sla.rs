@@ -321,6 +321,8 @@ pub struct Notification {
     pub actor_name: Option<String>,
     /// The ticket's number and title now.
     pub ticket: Option<(String, String)>,
+    /// The ticket's kind (its pages differ by kind).
+    pub ticket_kind: Option<steward_core::tickets::TicketKind>,
 }
 
 impl Store {
@@ -328,7 +330,7 @@ impl Store {
     pub async fn notifications(&self, user_id: UserId, limit: i64) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
             "SELECT n.id, n.ticket_id, n.kind, n.message, n.created_at, n.read_at, n.actor_name, \
-             t.number AS ticket_number, t.title AS ticket_title \
+             t.number AS ticket_number, t.title AS ticket_title, t.kind AS ticket_kind \
              FROM notifications n LEFT JOIN tickets t ON t.id = n.ticket_id \
              WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2",
         )
@@ -350,6 +352,9 @@ impl Store {
                         (Some(n), Some(t)) => Some((n, t)),
                         _ => None,
                     },
+                    ticket_kind: r
+                        .try_get::<Option<String>, _>("ticket_kind")?
+                        .and_then(|k| steward_core::tickets::TicketKind::parse(&k).ok()),
                 })
             })
             .collect()

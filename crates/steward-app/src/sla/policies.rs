@@ -54,10 +54,13 @@ impl crate::Sla<'_> {
     }
 
     /// Gives policy `id` a new definition for tickets opened from now on.
-    pub async fn update_policy(self, actor: &Actor, id: i64, input: NewPolicy) -> Result<PolicyRecord> {
+    /// A `kind` left out keeps the policy's own.
+    pub async fn update_policy(self, actor: &Actor, id: i64, mut input: NewPolicy) -> Result<PolicyRecord> {
         actor.require(Permission::ManageDirectory)?;
-        if !self.store.sla_policies().await?.iter().any(|p| p.id == id) {
-            return Err(AppError::NotFound("policy"));
+        let policies = self.store.sla_policies().await?;
+        let current = policies.iter().find(|p| p.id == id).ok_or(AppError::NotFound("policy"))?;
+        if input.kind.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            input.kind = Some(current.kind.clone());
         }
         let policy = self.checked_policy(id, &input).await?;
         let at = self.now();

@@ -402,6 +402,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WebForm<T> {
     }
 }
 
+/// Where a ticket of `kind` is shown (an incident's page when the kind is not known).
+pub fn ticket_href(
+    kind: Option<steward_core::tickets::TicketKind>,
+    id: steward_core::ids::TicketId,
+) -> String {
+    use steward_core::tickets::TicketKind;
+    match kind {
+        Some(TicketKind::Request) => format!("/requests/{id}"),
+        Some(TicketKind::Problem) => format!("/problems/{id}"),
+        Some(TicketKind::Change) => format!("/changes/{id}"),
+        _ => format!("/incidents/{id}"),
+    }
+}
+
 /// A role's name in the catalogue.
 pub fn role_key(role: steward_core::identity::Role) -> &'static str {
     use steward_core::identity::Role;

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use steward_app::UserUpdate;
-use steward_core::ids::TicketId;
 
 use super::{Notice, Page, WebForm, WebResult, after_form, render};
 use crate::AppState;
@@ -105,8 +104,8 @@ pub async fn save_account(
 #[template(path = "notifications.html")]
 struct NotificationsPage<'a> {
     page: Page<'a>,
-    /// (ticket id, message, when, read)
-    items: Vec<(Option<TicketId>, String, String, bool)>,
+    /// (the ticket's page, message, when, read)
+    items: Vec<(Option<String>, String, String, bool)>,
 }
 
 /// A notification in the reader's language: `notification.<kind>` with who and the ticket,
@@ -136,7 +135,8 @@ pub async fn notifications(
         .iter()
         .map(|n| {
             let when = page.minute(n.created_at);
-            (n.ticket_id, notification_text(page.t, n), when, n.read)
+            let href = n.ticket_id.map(|id| crate::web::ticket_href(n.ticket_kind, id));
+            (href, notification_text(page.t, n), when, n.read)
         })
         .collect();
     Ok(render(&NotificationsPage { page, items }))

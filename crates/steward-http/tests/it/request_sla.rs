@@ -103,6 +103,11 @@ async fn requests_are_measured_by_their_own_policies_escalated_and_reported() {
         pauses.contains(&"awaiting_approval"),
         "a request policy waits for approvers by default: {pauses:?}"
     );
+    // An edit that leaves the kind out keeps it.
+    let edit = json!({ "name": "Laptops", "calendar_id": cal, "resolution_minutes": 120, "response_minutes": 60,
+        "rank": 1, "item_id": laptop });
+    let edited = ok(&app, Method::PUT, &format!("{policies}/{pid}"), &admin, Some(edit), 200).await;
+    assert_eq!(edited["kind"], "request", "{edited}");
 
     let order = |item: i64| {
         (
@@ -169,6 +174,9 @@ async fn requests_are_measured_by_their_own_policies_escalated_and_reported() {
     let texts: Vec<&str> =
         told["items"].as_array().unwrap().iter().map(|n| n["message"].as_str().unwrap()).collect();
     assert!(texts.iter().any(|t| t.contains("breached its resolution target")), "{texts:?}");
+    let (hana_browser, _) = app.signed_in("hana").await;
+    let (_, told_page) = app.page(&hana_browser, "/notifications").await;
+    assert!(told_page.contains(&format!("href=\"/requests/{rid}\"")), "a request's notice opens the request");
     let history = ok(
         &app,
         Method::GET,

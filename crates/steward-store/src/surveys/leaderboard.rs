@@ -1,6 +1,6 @@
-//! What the monthly leaderboard counts, per team and agent: incidents' figures from the report
-//! rollup (never the tickets themselves), problems resolved, changes succeeded and review
-//! action items done.
+//! What the monthly leaderboard counts, per team and agent: incidents' and service requests'
+//! figures from the report rollup (never the tickets themselves), problems resolved, changes
+//! succeeded and review action items done.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
