@@ -322,14 +322,18 @@ struct NewPage<'a> {
     typed: NewForm,
 }
 
+/// Whether `value` is the option to select in a list whose typed choice is `typed` (`default`
+/// when nothing was typed yet): the desk's and the portal's new-incident forms.
+fn chosen(typed: &str, value: &dyn std::fmt::Display, default: bool) -> bool {
+    match typed.trim() {
+        "" => default,
+        t => t == value.to_string(),
+    }
+}
+
 impl NewPage<'_> {
-    /// Whether `value` is the option to select in a list whose typed choice is `typed`
-    /// (`default` when nothing was typed yet).
     fn chosen(&self, typed: &str, value: &dyn std::fmt::Display, default: bool) -> bool {
-        match typed.trim() {
-            "" => default,
-            t => t == value.to_string(),
-        }
+        chosen(typed, value, default)
     }
 }
 
@@ -345,10 +349,7 @@ struct PortalReportPage<'a> {
 
 impl PortalReportPage<'_> {
     fn chosen(&self, typed: &str, value: &dyn std::fmt::Display, default: bool) -> bool {
-        match typed.trim() {
-            "" => default,
-            t => t == value.to_string(),
-        }
+        chosen(typed, value, default)
     }
 
     /// A level's radio: the typed one, else the lowest (3).
