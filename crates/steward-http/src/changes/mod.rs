@@ -8,7 +8,7 @@ mod hooks;
 pub(crate) mod json;
 mod release_api;
 mod setup_api;
-mod web;
+pub(crate) mod web;
 
 use axum::http::Method;
 use steward_core::identity::Permission;

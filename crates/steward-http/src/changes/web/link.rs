@@ -41,22 +41,29 @@ async fn show(
         Err(e) => (None, Some(e)),
     };
     if let Some(e) = status_err {
-        page.error = Some(match &e {
-            steward_app::AppError::NotFound(_) => page.t.get("changes.link_unknown").to_owned(),
-            steward_app::AppError::Conflict { message, .. } if message.contains("expired") => {
-                page.t.get("changes.link_expired").to_owned()
-            }
-            steward_app::AppError::Conflict { field: Some("token"), .. } => {
-                page.t.get("changes.link_used").to_owned()
-            }
-            other => {
-                crate::web::form_errors::error_text(page.t, other).ok_or(e.to_string()).unwrap_or_else(|s| s)
-            }
-        });
+        page.error = Some(link_error(page.t, &e));
     }
     let reasons = v.as_ref().map(|v| reasons(&page, v)).unwrap_or_default();
     let failed = page.error.is_some() && done.is_none();
     crate::web::answer(render(&LinkPage { page, v, token, done, reasons }), failed)
+}
+
+/// What a mailed approval link's page says when the link or the decision fails: unknown,
+/// expired, no longer waiting (a request's level decided meanwhile), used; else the error's
+/// own words. Changes' and requests' links alike.
+pub(crate) fn link_error(t: &crate::i18n::Catalog, e: &steward_app::AppError) -> String {
+    use steward_app::AppError;
+    match e {
+        AppError::NotFound(_) => t.get("changes.link_unknown").to_owned(),
+        AppError::Conflict { message, .. } if message.contains("expired") => {
+            t.get("changes.link_expired").to_owned()
+        }
+        AppError::Conflict { message, .. } if message.contains("no longer waits") => {
+            t.get("req.link_decided").to_owned()
+        }
+        AppError::Conflict { field: Some("token"), .. } => t.get("changes.link_used").to_owned(),
+        other => crate::web::form_errors::error_text(t, other).unwrap_or_else(|| e.to_string()),
+    }
 }
 
 pub async fn link_page(

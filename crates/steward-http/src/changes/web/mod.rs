@@ -20,6 +20,7 @@ use steward_core::ids::{CiId, TeamId, TicketId, UserId};
 use steward_core::tickets::{Ticket, TicketKind};
 
 pub use detail::{act, detail};
+pub(crate) use link::link_error;
 pub use link::{link_decide, link_page};
 
 use crate::AppState;

@@ -35,19 +35,7 @@ pub async fn show(
         Err(e) => (None, Some(e)),
     };
     if let Some(e) = err {
-        page.error = Some(match &e {
-            steward_app::AppError::NotFound(_) => page.t.get("changes.link_unknown").to_owned(),
-            steward_app::AppError::Conflict { message, .. } if message.contains("expired") => {
-                page.t.get("changes.link_expired").to_owned()
-            }
-            steward_app::AppError::Conflict { message, .. } if message.contains("no longer waits") => {
-                page.t.get("req.link_decided").to_owned()
-            }
-            steward_app::AppError::Conflict { field: Some("token"), .. } => {
-                page.t.get("changes.link_used").to_owned()
-            }
-            other => crate::web::form_errors::error_text(page.t, other).unwrap_or_else(|| e.to_string()),
-        });
+        page.error = Some(crate::changes::web::link_error(page.t, &e));
     }
     let item_name = v
         .as_ref()
